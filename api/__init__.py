@@ -1,0 +1,1 @@
+"""mapgate's HTTP service: translates requests into ``compliance.Checker`` calls."""

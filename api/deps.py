@@ -1,0 +1,88 @@
+"""Typed dependencies: settings, checker, store, metrics, and the calling API key."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import Depends, Request
+
+from api.auth import DEV_CALLER_NAME, Caller, bearer_token, find_caller
+from api.metrics import Metrics
+from api.problems import Problem
+from api.settings import Settings
+from api.store import AuditStore
+
+if TYPE_CHECKING:
+    from compliance import Checker
+
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="mapgate"'}
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_checker(request: Request) -> Checker:
+    checker: Checker = request.app.state.checker
+    return checker
+
+
+def get_store(request: Request) -> AuditStore:
+    store: AuditStore = request.app.state.store
+    return store
+
+
+def get_metrics(request: Request) -> Metrics:
+    metrics: Metrics = request.app.state.metrics
+    return metrics
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+CheckerDep = Annotated["Checker", Depends(get_checker)]
+StoreDep = Annotated[AuditStore, Depends(get_store)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+
+
+def is_loopback(host: str | None) -> bool:
+    """True for 127.0.0.0/8, ::1 and ``localhost`` (and the test client's ``testclient``)."""
+    if host in {"localhost", "testclient"}:
+        return True
+    try:
+        return host is not None and ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def get_caller(request: Request, settings: SettingsDep) -> Caller:
+    """The caller behind the request's bearer key; 401 when it is missing or unknown.
+
+    In dev mode every loopback request acts as an auditor named ``dev``; others get 403.
+    """
+    token = bearer_token(request.headers.get("authorization"))
+    if token is not None:
+        caller = find_caller(settings.keys, token)
+        if caller is not None:
+            return caller
+        if not settings.dev:
+            raise Problem(401, "the API key is not valid", headers=_CHALLENGE)
+    if settings.dev:
+        client = request.client.host if request.client else None
+        if not is_loopback(client):
+            raise Problem(403, "dev mode answers loopback clients only")
+        return Caller(DEV_CALLER_NAME, "auditor")
+    raise Problem(401, "send an API key as 'Authorization: Bearer <key>'", headers=_CHALLENGE)
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def require_auditor(caller: CallerDep) -> Caller:
+    """The caller, if it has the auditor role; 403 otherwise."""
+    if not caller.is_auditor:
+        raise Problem(403, "this needs a key with the auditor role")
+    return caller
+
+
+AuditorDep = Annotated[Caller, Depends(require_auditor)]

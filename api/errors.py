@@ -1,0 +1,104 @@
+"""One table from library exceptions to HTTP statuses, and the handlers that apply it."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.problems import Problem, problem_response
+from compliance import (
+    ComplianceError,
+    InputTooLarge,
+    RulePackError,
+    UnknownRulePack,
+    UnreadableDataset,
+    UnsafeArchive,
+    UnsupportedFormat,
+    ZonesError,
+)
+
+log = logging.getLogger("mapgate.api")
+
+# The most specific class in an exception's MRO decides. UnknownRulePack can only come from a
+# request's ``packs`` form field (configured packs are loaded at start-up), so it is a bad form
+# value: 422. RulePackError and ZonesError at request time mean the server is misconfigured.
+STATUS_CODES: dict[type[ComplianceError], int] = {
+    UnsupportedFormat: 422,
+    UnsafeArchive: 422,
+    InputTooLarge: 413,
+    UnreadableDataset: 422,
+    UnknownRulePack: 422,
+    RulePackError: 500,
+    ZonesError: 500,
+    ComplianceError: 500,
+}
+
+TITLES: dict[type[ComplianceError], str] = {
+    UnsupportedFormat: "Unsupported format",
+    UnsafeArchive: "Unsafe archive",
+    InputTooLarge: "Upload too large",
+    UnreadableDataset: "Unreadable dataset",
+    UnknownRulePack: "Unknown rule pack",
+}
+
+
+def status_for(exc: ComplianceError) -> tuple[int, type[ComplianceError]]:
+    """The status of ``exc`` and the table entry that gave it."""
+    for cls in type(exc).__mro__:
+        if cls in STATUS_CODES:
+            return STATUS_CODES[cls], cls
+    return 500, ComplianceError
+
+
+def _type_uri(cls: type) -> str:
+    return "urn:mapgate:problem:" + re.sub(r"(?<!^)(?=[A-Z])", "-", cls.__name__).lower()
+
+
+async def _compliance_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ComplianceError)
+    status, cls = status_for(exc)
+    if status >= 500:
+        log.error("check failed on the server side", exc_info=exc)
+        return problem_response(status, "Server misconfigured", "the check could not run")
+    return problem_response(status, TITLES.get(cls, cls.__name__), str(exc), type_=_type_uri(cls))
+
+
+async def _problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Problem)
+    return exc.response()
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    problem = Problem(exc.status_code, str(exc.detail) if exc.detail else None)
+    return problem_response(
+        problem.status, problem.title, problem.detail, headers=getattr(exc, "headers", None)
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err.get("loc", ()))
+        parts.append(f"{where}: {err.get('msg', 'invalid')}")
+    return problem_response(422, "Invalid request", "; ".join(parts) or None)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled error", exc_info=exc)
+    return problem_response(500, "Internal Server Error", "an unexpected error occurred")
+
+
+def add_exception_handlers(app: FastAPI) -> None:
+    """Install the handlers that turn every error into ``application/problem+json``."""
+    app.add_exception_handler(ComplianceError, _compliance_error)
+    app.add_exception_handler(Problem, _problem)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,55 @@
+"""The POST /v1/checks form: its text fields, parsed, and its OpenAPI description."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from api.problems import Problem
+from api.upload import FILE_FIELD
+
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off", ""}
+
+
+@dataclass(frozen=True)
+class CheckForm:
+    """What the form asks of the check besides the file."""
+
+    packs: list[str] | None = None
+    destination: str | None = None
+    purpose: str | None = None
+    reveal_zones: bool = False
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, str], *, reveal_zones: bool = False) -> CheckForm:
+        """Parse the text fields; 422 for a ``reveal_zones`` that is not a boolean."""
+        packs = [p.strip() for p in fields.get("packs", "").split(",") if p.strip()]
+        raw = fields.get("reveal_zones", "").strip().lower()
+        if raw not in _TRUE | _FALSE:
+            raise Problem(422, f"reveal_zones must be true or false, not {raw[:20]!r}")
+        return cls(
+            packs=packs or None,
+            destination=fields.get("destination", "").strip() or None,
+            purpose=fields.get("purpose", "").strip() or None,
+            reveal_zones=reveal_zones or raw in _TRUE,
+        )
+
+
+def check_request_body() -> dict[str, Any]:
+    """``openapi_extra`` for the streamed multipart body (FastAPI does not parse it)."""
+    text = {"type": "string", "maxLength": 4096}
+    schema = {
+        "type": "object",
+        "required": [FILE_FIELD],
+        "properties": {
+            FILE_FIELD: {"type": "string", "format": "binary", "description": "The map file."},
+            "packs": text | {"description": "Comma list of loaded pack names to apply."},
+            "destination": text | {"description": "Where the data is going (e.g. a country)."},
+            "purpose": text | {"description": "What the export is for."},
+            "reveal_zones": {"type": "boolean", "description": "Auditors only."},
+        },
+    }
+    return {
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
+    }

@@ -1,0 +1,1 @@
+"""HTTP routes; each module adapts one resource to library or store calls."""
