@@ -85,8 +85,8 @@ class ZoneSummary(BaseModel):
     """What the overlap stage found; zone ids and geometry only when revealed."""
 
     source: str
-    source_sha256: str | None = None
-    count: int = Field(description="Number of distinct zones the dataset overlaps.")
+    sha256: str | None = None
+    count: int | None = Field(description="Distinct zones the dataset overlaps; null when its location is unknown.")
     classes: list[str] = Field(description="Zone classes the dataset overlaps, sorted.")
     by_class: dict[str, ClassOverlap]
     revealed: bool = False

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +19,12 @@ import httpx
 import numpy as np
 import pytest
 import rasterio
-from fastapi.testclient import TestClient
 from rasterio.transform import from_origin
+
+with warnings.catch_warnings():
+    # Starlette asks for ``httpx2``; the TestClient works the same with httpx.
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
 
 from api.auth import hash_key
 from api.main import create_app

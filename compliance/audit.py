@@ -1,0 +1,238 @@
+"""Batch audits: check every map dataset under some folders, in parallel, resumably.
+
+``audit()`` is the library entry point (it yields one ``AuditResult`` per dataset as
+each finishes); ``AuditRun`` is the same with the plan exposed (total, ignored files)
+for the ``mapgate audit`` command's progress display.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from compliance.audit_store import JSONL, AuditResult, ResultsWriter, ResumeIndex, stat_key
+from compliance.audit_workers import CheckerSpec, Task, run_dask, run_inline, run_pool
+from compliance.discover import Dataset, Discovery, discover
+
+__all__ = ["AuditResult", "AuditRun", "audit"]
+
+REPORT = "report.html"
+
+
+def default_workers() -> int:
+    """One worker per CPU this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+class AuditRun:
+    """One audit: discovery and resume bookkeeping up front, then results as they finish.
+
+    Parameters are those of :func:`audit`. ``prepare()`` builds the Checker (validating
+    packs and zones before any worker starts), walks the paths and reads back a previous
+    run; iterating runs the checks.
+    """
+
+    def __init__(
+        self,
+        paths: Iterable[str | Path],
+        *,
+        packs: list[str | Path] | None = None,
+        zones: str | Path | None = None,
+        recursive: bool = True,
+        manifest: str | Path | None = None,
+        workers: int | None = None,
+        scheduler: Any = None,
+        resume: bool = False,
+        out: str | Path | None = None,
+    ) -> None:
+        if resume and out is None:
+            raise ValueError("resume=True needs out=, the folder holding results.jsonl")
+        self.paths = [Path(p) for p in paths]
+        self.spec = CheckerSpec(
+            packs=tuple(str(p) for p in packs) if packs is not None else None,
+            zones=str(zones) if zones is not None else None,
+        )
+        self.recursive = recursive
+        self.manifest = Path(manifest) if manifest is not None else None
+        self.workers = default_workers() if workers is None else workers
+        self.scheduler = scheduler
+        self.resume = resume
+        self.out = Path(out) if out is not None else None
+        self.fingerprint = ""
+        self.discovery = Discovery()
+        self.done: list[AuditResult] = []
+        self.todo: list[Task] = []
+        self.pending: dict[str, AuditResult] = {}
+        self.counts: Counter[str] = Counter()
+        self._checker: Any = None
+
+    @property
+    def total(self) -> int:
+        """Datasets in this audit, including those a resumed run skips."""
+        return len(self.done) + len(self.todo)
+
+    def prepare(self) -> AuditRun:
+        """Build the Checker, discover the datasets and split them into done and to-do."""
+        if self._checker is not None:
+            return self
+        self._checker = self.spec.build()
+        self.fingerprint = self._checker.fingerprint
+        exclude = [self.out] if self.out is not None else []
+        self.discovery = discover(self.paths, recursive=self.recursive, manifest=self.manifest,
+                                  exclude=exclude)  # fmt: skip
+        index = ResumeIndex.load(self.out, self.fingerprint) if self.resume and self.out else None
+        matched: set[str] = set()
+        for ds in self.discovery.datasets:
+            task = _task(ds)
+            row = index.done(task.path, task.stat) if index else None
+            if row is None:
+                self.todo.append(task)
+            else:
+                matched.add(task.path)
+                self.done.append(row.model_copy(update={"status": "skipped"}))
+        if index is not None:
+            self.pending = index.pending(matched)
+        return self
+
+    def _execute(self, tasks: list[Task]) -> Iterator[AuditResult]:
+        pending = frozenset(self.pending)
+        if self.scheduler is not None:
+            yield from self._on_dask(tasks, pending)
+        elif self.workers <= 0:
+            yield from run_inline(tasks, self._checker, self.fingerprint, pending)
+        else:
+            workers = max(1, min(self.workers, len(tasks)))
+            yield from run_pool(tasks, self.spec, self.fingerprint, pending, workers)
+
+    def _on_dask(self, tasks: list[Task], pending: frozenset[str]) -> Iterator[AuditResult]:
+        if not isinstance(self.scheduler, str):
+            yield from run_dask(tasks, self.scheduler, self.spec, self.fingerprint, pending)
+            return
+        from distributed import Client
+
+        with Client(self.scheduler) as client:
+            yield from run_dask(tasks, client, self.spec, self.fingerprint, pending)
+
+    def _reuse(self, row: AuditResult) -> AuditResult:
+        """A worker found this content already checked under another path: reuse that row."""
+        old = self.pending[row.sha256 or ""]
+        return old.model_copy(update={
+            "path": row.path, "members": row.members, "stat": row.stat, "status": "checked",
+            "reused_from": old.reused_from or old.path, "finished_at": row.finished_at,
+        })  # fmt: skip
+
+    def __iter__(self) -> Iterator[AuditResult]:
+        self.prepare()
+        writer = ResultsWriter(self.out, append=self.resume) if self.out is not None else None
+        try:
+            for row in self.done:
+                self._count(row)
+                yield row
+            if self.todo:
+                for row in self._execute(self.todo):
+                    if row.status == "skipped":
+                        row = self._reuse(row)
+                    if writer is not None:
+                        writer.write(row)
+                    self._count(row)
+                    yield row
+        finally:
+            if writer is not None:
+                writer.close()
+        if self.out is not None:
+            self.finish()
+
+    def _count(self, row: AuditResult) -> None:
+        self.counts[row.verdict.value if row.verdict is not None else row.status] += 1
+
+    def finish(self) -> Path:
+        """Rewrite ``results.csv`` from the JSONL (one row per path) and write the report."""
+        from compliance.audit_report import write_report
+        from compliance.audit_store import rewrite_csv
+
+        assert self.out is not None
+        rows = latest_rows(self.out / JSONL)
+        rewrite_csv(self.out, rows)
+        meta = {
+            "fingerprint": self.fingerprint,
+            "packs": list(self.spec.packs or []),
+            "zones": self.spec.zones,
+            "ignored": len(self.discovery.ignored),
+        }
+        return write_report(self.out / REPORT, rows, meta)
+
+
+def latest_rows(jsonl: Path) -> list[AuditResult]:
+    """The last row written for each path, in first-seen order."""
+    from compliance.audit_store import read_rows
+
+    rows: dict[str, AuditResult] = {}
+    for row in read_rows(jsonl):
+        rows[row.path] = row
+    return list(rows.values())
+
+
+def _task(ds: Dataset) -> Task:
+    path = str(ds.path.resolve())
+    members = tuple(str(m.resolve()) for m in ds.members)
+    return Task(path=path, members=members, stat=stat_key(ds.members), problem=ds.problem)
+
+
+def audit(
+    paths: Iterable[str | Path],
+    *,
+    packs: list[str | Path] | None = None,
+    zones: str | Path | None = None,
+    recursive: bool = True,
+    manifest: str | Path | None = None,
+    workers: int | None = None,
+    scheduler: Any = None,
+    resume: bool = False,
+    out: str | Path | None = None,
+) -> Iterator[AuditResult]:
+    """Check every map dataset under ``paths``; yield one result per dataset as it finishes.
+
+    Parameters
+    ----------
+    paths
+        Files and folders. Folders are walked and their files recognised by content;
+        a Shapefile and its sidecars are one dataset.
+    packs, zones
+        As for ``Checker``; loaded once per worker process.
+    recursive
+        Walk sub-folders.
+    manifest
+        A CSV file whose ``path`` column lists more files or folders.
+    workers
+        Local worker processes (default: one per CPU); ``0`` checks in this process.
+    scheduler
+        A ``dask.distributed`` scheduler address (``"tcp://host:8786"``) or ``Client``:
+        the checks then run on that cluster and ``workers`` is ignored.
+    resume
+        Skip datasets ``out/results.jsonl`` already holds with the same content hash and
+        the same packs and zones (checker fingerprint). Needs ``out``.
+    out
+        Folder for ``results.jsonl``, ``results.csv`` (written as results arrive) and
+        ``report.html`` (written at the end). Without ``resume`` existing results there
+        are replaced. ``None`` writes nothing.
+
+    Yields
+    ------
+    AuditResult
+        ``checked``, ``error`` (the reason in ``error``) or ``skipped`` (done by an
+        earlier run; the stored verdict).
+
+    Raises
+    ------
+    ComplianceError
+        Packs or zones are unusable; raised before any dataset is checked.
+    """
+    run = AuditRun(
+        paths, packs=packs, zones=zones, recursive=recursive, manifest=manifest,
+        workers=workers, scheduler=scheduler, resume=resume, out=out,
+    )  # fmt: skip
+    return iter(run.prepare())
+

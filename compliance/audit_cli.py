@@ -1,0 +1,130 @@
+"""``mapgate audit``: batch-check folders of map files, with progress and a report.
+
+Registered by ``compliance.cli``; also runnable alone as ``python -m compliance.audit_cli``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Optional  # noqa: UP035 - typer reads Optional on every version
+
+import typer
+
+from compliance.audit import REPORT, AuditResult, AuditRun
+from compliance.audit_store import CSV, JSONL
+from compliance.errors import ComplianceError
+from compliance.verdict import Effect
+
+__all__ = ["audit_command", "fail_on_exit_code"]
+
+FAIL_ON = {e.value: e for e in Effect if e is not Effect.allow}
+_ORDER = ("allow", "allow_with_conditions", "review", "deny", "error")
+
+
+def fail_on_exit_code(verdicts: Counter[str], fail_on: str | None) -> int:
+    """30/20/10 when any dataset reached ``fail_on`` or worse, else 0 (errors do not count)."""
+    if fail_on is None:
+        return 0
+    threshold = FAIL_ON[fail_on]
+    reached = [Effect(v) for v in verdicts if v in Effect.__members__ and verdicts[v] > 0]
+    worst = Effect.most_severe(reached, default=Effect.allow)
+    return worst.exit_code if worst.severity >= threshold.severity else 0
+
+
+def _summary(counts: Counter[str]) -> str:
+    return " · ".join(f"{k} {counts[k]}" for k in _ORDER if counts.get(k))
+
+
+def _with_rich_progress(run: AuditRun) -> Iterator[AuditResult]:
+    from rich.console import Console
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                               TimeElapsedColumn, TimeRemainingColumn)  # fmt: skip
+
+    console = Console(stderr=True)
+    columns = (TextColumn("[bold]audit"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[counts]}"), TimeElapsedColumn(), TextColumn("ETA"),
+               TimeRemainingColumn())  # fmt: skip
+    with Progress(*columns, console=console) as progress:
+        bar = progress.add_task("audit", total=run.total, counts="")
+        for row in run:
+            progress.update(bar, advance=1, counts=_summary(run.counts))
+            yield row
+
+
+def _with_log_lines(run: AuditRun) -> Iterator[AuditResult]:
+    width = len(str(run.total))
+    for n, row in enumerate(run, start=1):
+        label = row.verdict.value if row.verdict is not None else "error"
+        extra = f" ({row.error})" if row.error else " (done earlier)" if row.status == "skipped" else ""
+        print(f"[{n:>{width}}/{run.total}] {label:<21} {row.path}{extra}", file=sys.stderr,
+              flush=True)  # fmt: skip
+        yield row
+
+
+def audit_command(
+    paths: Annotated[Optional[list[Path]], typer.Argument(  # noqa: UP045
+        help="Files and folders to audit.", show_default=False)] = None,  # fmt: skip
+    recursive: Annotated[bool, typer.Option(
+        "--recursive/--no-recursive", help="Walk sub-folders.")] = True,  # fmt: skip
+    manifest: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        help="CSV file whose 'path' column lists files or folders to audit.")] = None,  # fmt: skip
+    pack: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
+        help="Rule pack name or YAML file; repeat for several (default: the built-in packs).")] = None,  # fmt: skip
+    zones: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        help="Sensitive-zones file (default: the built-in zones).")] = None,  # fmt: skip
+    workers: Annotated[Optional[int], typer.Option(  # noqa: UP045
+        min=0, help="Local worker processes (default: one per CPU; 0 = in this process).")] = None,  # fmt: skip
+    scheduler: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        help="Dask scheduler address, e.g. tcp://host:8786: run the checks on that cluster.")] = None,  # fmt: skip
+    resume: Annotated[bool, typer.Option(
+        help="Skip datasets already in OUT/results.jsonl (same content, packs and zones).")] = False,  # fmt: skip
+    out: Annotated[Path, typer.Option(
+        help="Folder for results.jsonl, results.csv and report.html.")] = Path("mapgate-audit"),  # fmt: skip
+    fail_on: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        help="Exit 10/20/30 when any dataset reached this verdict or worse: "
+        "allow_with_conditions, review or deny.")] = None,  # fmt: skip
+) -> None:
+    """Check every map dataset under PATHS in parallel; results are written as they arrive.
+
+    Exit code 0 when the run completed, whatever the verdicts (see --fail-on); 2 when it
+    could not start (bad arguments, packs or zones).
+    """
+    if fail_on is not None and fail_on not in FAIL_ON:
+        raise typer.BadParameter(f"choose one of {', '.join(FAIL_ON)}", param_hint="--fail-on")
+    if not paths and manifest is None:
+        raise typer.BadParameter("give at least one PATH or --manifest", param_hint="PATHS")
+    run = AuditRun(
+        paths or [], packs=list(pack) if pack else None, zones=zones, recursive=recursive,
+        manifest=manifest, workers=workers, scheduler=scheduler, resume=resume, out=out,
+    )  # fmt: skip
+    started = time.monotonic()
+    try:
+        run.prepare()
+    except (ComplianceError, OSError) as exc:
+        typer.echo(f"mapgate audit: cannot start: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    verdicts: Counter[str] = Counter()
+    rows = _with_rich_progress(run) if sys.stderr.isatty() else _with_log_lines(run)
+    for row in rows:
+        verdicts[row.verdict.value if row.verdict is not None else "error"] += 1
+    elapsed = time.monotonic() - started
+    typer.echo(
+        f"audited {run.total} datasets in {elapsed:.1f}s ({_summary(verdicts) or 'nothing found'}); "
+        f"{len(run.discovery.ignored)} files ignored as not geodata\n"
+        f"results: {out / JSONL}, {out / CSV}, {out / REPORT}",
+        err=True,
+    )
+    raise typer.Exit(fail_on_exit_code(verdicts, fail_on))
+
+
+def main() -> None:
+    """Run ``audit_command`` as a standalone command."""
+    typer.run(audit_command)
+
+
+if __name__ == "__main__":
+    main()

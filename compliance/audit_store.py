@@ -1,0 +1,219 @@
+"""The audit's results on disk: one row per dataset, appended as soon as it is known.
+
+``results.jsonl`` is the record the audit trusts (``--resume`` reads it back);
+``results.csv`` carries the same rows flattened for spreadsheets. Every row is written
+with a single ``write`` of a whole line and flushed at once, so a killed run loses at
+most the row being written; a torn last line (power cut) is cut off before appending.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import time
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from compliance.verdict import Effect
+
+__all__ = [
+    "AuditResult", "ResultsWriter", "ResumeIndex", "read_rows", "rewrite_csv", "stat_key",
+]  # fmt: skip
+
+JSONL = "results.jsonl"
+CSV = "results.csv"
+CSV_COLUMNS = [
+    "path", "status", "verdict", "error", "sha256", "size", "packs", "rules", "bounds_wgs84",
+    "fingerprint", "duration_ms", "finished_at", "reused_from",
+]  # fmt: skip
+_FSYNC_EVERY_S = 1.0
+
+Status = Literal["checked", "error", "skipped"]
+
+
+class AuditResult(BaseModel):
+    """One dataset's outcome in an audit.
+
+    ``status`` is ``checked`` (a verdict was reached), ``error`` (the file could not be
+    checked: ``error`` says why) or ``skipped`` (``--resume`` found it already done; the
+    verdict is the stored one and no new row is written).
+    """
+
+    path: str
+    members: list[str] = Field(default_factory=list, description="File names of the dataset.")
+    status: Status
+    verdict: Effect | None = None
+    error: str | None = None
+    sha256: str | None = None
+    size: int | None = None
+    stat: str | None = Field(default=None, description="Sizes and mtimes of the members.")
+    fingerprint: str
+    duration_ms: float | None = None
+    finished_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    reused_from: str | None = Field(
+        default=None, description="Same content already checked under this path."
+    )
+    document: dict[str, Any] | None = Field(default=None, description="The verdict JSON.")
+
+
+def stat_key(members: Iterable[Path]) -> str | None:
+    """A short key over the members' names, sizes and modification times (None if missing)."""
+    digest = hashlib.sha1(usedforsecurity=False)
+    try:
+        for m in sorted(members):
+            st = m.stat()
+            digest.update(f"{m.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    except OSError:
+        return None
+    return digest.hexdigest()[:20]
+
+
+def _cut_torn_tail(path: Path) -> None:
+    """Drop a partial last line left by a crash, so appends start on a fresh line."""
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with path.open("rb+") as f:
+        end = f.seek(0, os.SEEK_END)
+        pos = end
+        while pos > 0:
+            start = max(0, pos - 65536)
+            f.seek(start)
+            chunk = f.read(pos - start)
+            newline = chunk.rfind(b"\n")
+            if newline >= 0:
+                cut = start + newline + 1
+                break
+            pos = start
+        else:
+            cut = 0
+        if cut != end:
+            f.truncate(cut)
+
+
+def read_rows(path: Path) -> Iterator[AuditResult]:
+    """Rows of a ``results.jsonl``; unparsable lines (a torn tail) are passed over."""
+    if not path.exists():
+        return
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            if not line.endswith("\n"):
+                continue
+            try:
+                yield AuditResult.model_validate_json(line)
+            except ValueError:
+                continue
+
+
+def _csv_row(row: AuditResult) -> list[str]:
+    doc = row.document or {}
+    packs = ";".join(f"{p.get('name')}={p.get('outcome')}" for p in doc.get("packs") or [])
+    rules = ";".join(sorted({str(f.get("rule_id")) for f in doc.get("findings") or []}))
+    bounds = (doc.get("profile") or {}).get("bounds_wgs84")
+    values: dict[str, Any] = row.model_dump(mode="json")
+    values.update(packs=packs, rules=rules, bounds_wgs84=json.dumps(bounds) if bounds else "")
+    return ["" if values.get(c) is None else str(values[c]) for c in CSV_COLUMNS]
+
+
+def rewrite_csv(out: Path, rows: Iterable[AuditResult]) -> None:
+    """Replace ``results.csv`` with ``rows`` (atomically: a temporary file renamed over it)."""
+    tmp = out / (CSV + ".tmp")
+    with tmp.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(CSV_COLUMNS)
+        writer.writerows(_csv_row(row) for row in rows)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, out / CSV)
+
+
+class ResultsWriter:
+    """Append rows to ``results.jsonl`` and ``results.csv`` in ``out``, flushed per row."""
+
+    def __init__(self, out: Path, *, append: bool) -> None:
+        out.mkdir(parents=True, exist_ok=True)
+        self.jsonl_path = out / JSONL
+        self.csv_path = out / CSV
+        if append:
+            _cut_torn_tail(self.jsonl_path)
+            _cut_torn_tail(self.csv_path)
+        mode = "a" if append else "w"
+        self._jsonl = self.jsonl_path.open(mode, encoding="utf-8")
+        self._csv = self.csv_path.open(mode, encoding="utf-8", newline="")
+        if self._csv.tell() == 0:
+            self._write_csv(CSV_COLUMNS)
+        self._last_sync = time.monotonic()
+
+    def _write_csv(self, values: list[str]) -> None:
+        buf = io.StringIO()
+        csv.writer(buf).writerow(values)
+        self._csv.write(buf.getvalue())
+        self._csv.flush()
+
+    def write(self, row: AuditResult) -> None:
+        """Append one row to both files; fsync at most once a second."""
+        self._jsonl.write(row.model_dump_json() + "\n")
+        self._jsonl.flush()
+        self._write_csv(_csv_row(row))
+        if time.monotonic() - self._last_sync > _FSYNC_EVERY_S:
+            self.sync()
+
+    def sync(self) -> None:
+        for f in (self._jsonl, self._csv):
+            f.flush()
+            os.fsync(f.fileno())
+        self._last_sync = time.monotonic()
+
+    def close(self) -> None:
+        if not self._jsonl.closed:
+            self.sync()
+            self._jsonl.close()
+            self._csv.close()
+
+    def __enter__(self) -> ResultsWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class ResumeIndex:
+    """What a previous run finished, for one checker fingerprint.
+
+    A dataset is done when a stored row has the same content hash and fingerprint. To
+    avoid reading every file again, a row whose path and ``stat`` (names, sizes, mtimes)
+    still match is trusted without hashing; the hashes of rows that no file matched that
+    way are ``pending``: workers hash those candidates and skip the ones whose content was
+    already checked under another path (a moved or touched file).
+    """
+
+    def __init__(self, rows: Iterable[AuditResult], fingerprint: str) -> None:
+        self.by_path: dict[str, AuditResult] = {}
+        for row in rows:
+            if row.fingerprint == fingerprint and row.status != "skipped":
+                self.by_path[row.path] = row
+
+    @classmethod
+    def load(cls, out: Path, fingerprint: str) -> ResumeIndex:
+        return cls(read_rows(out / JSONL), fingerprint)
+
+    def done(self, path: str, stat: str | None) -> AuditResult | None:
+        """The stored row for an unchanged file, or None."""
+        row = self.by_path.get(path)
+        if row is not None and stat is not None and row.stat == stat:
+            return row
+        return None
+
+    def pending(self, matched: set[str]) -> dict[str, AuditResult]:
+        """Stored rows by content hash, for rows whose path was not matched by stat."""
+        return {
+            row.sha256: row
+            for path, row in self.by_path.items()
+            if path not in matched and row.sha256 and row.status == "checked"
+        }

@@ -1,0 +1,278 @@
+"""Where the checks run: in this process, in a local process pool, or on a Dask cluster.
+
+Each worker process builds its ``Checker`` once (packs and zones are loaded once per
+worker, never per file) and keeps it: the pool's initializer stores it in ``_LOCAL``;
+on Dask, ``_cached_checker`` keeps one per (packs, zones) and thread in the worker.
+At most a few tasks per worker are in flight, so memory stays flat however many
+files the audit holds.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from compliance.audit_store import AuditResult
+
+if TYPE_CHECKING:
+    from compliance.checker import Checker
+
+__all__ = ["CheckerSpec", "Task", "check_task", "run_dask", "run_inline", "run_pool"]
+
+IN_FLIGHT_PER_WORKER = 4
+
+
+@dataclass(frozen=True)
+class CheckerSpec:
+    """How to build the Checker: what a worker needs, small enough to send anywhere."""
+
+    packs: tuple[str, ...] | None = None
+    zones: str | None = None
+
+    def build(self) -> Checker:
+        from compliance.checker import Checker
+
+        packs = list(self.packs) if self.packs is not None else None
+        return Checker(packs=packs, zones=self.zones)
+
+
+@dataclass(frozen=True)
+class Task:
+    """One dataset to check; ``problem`` set means discovery already knows it cannot be."""
+
+    path: str
+    members: tuple[str, ...]
+    stat: str | None
+    problem: str | None = None
+
+
+def _content_hash(path: Path) -> str:
+    """The dataset hash the library puts in ``verdict.input.sha256``."""
+    from compliance.readers.inputs import InputLimits, _hash_dataset_files, sidecars
+
+    files = [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else sidecars(path)
+    return _hash_dataset_files(files, InputLimits())[0]
+
+
+def _row(task: Task, fingerprint: str, **fields: Any) -> AuditResult:
+    names = [Path(m).name for m in task.members]
+    return AuditResult(path=task.path, members=names, stat=task.stat, fingerprint=fingerprint,
+                       **fields)  # fmt: skip
+
+
+def check_task(
+    checker: Checker, task: Task, fingerprint: str, pending: frozenset[str] = frozenset()
+) -> AuditResult:
+    """Check one dataset; every failure becomes an ``error`` row, never an exception.
+
+    When ``pending`` holds content hashes a previous run already checked under another
+    path, the dataset is hashed first and, on a match, returned as ``skipped``.
+    """
+    from compliance.errors import ComplianceError
+
+    start = time.perf_counter()
+    if task.problem:
+        return _row(task, fingerprint, status="error", error=task.problem)
+    if checker.fingerprint != fingerprint:
+        error = f"worker packs/zones differ (fingerprint {checker.fingerprint} != {fingerprint})"
+        return _row(task, fingerprint, status="error", error=error)
+    try:
+        if pending:
+            sha = _content_hash(Path(task.path))
+            if sha in pending:
+                return _row(task, fingerprint, status="skipped", sha256=sha)
+        verdict = checker.check(Path(task.path))
+    except (ComplianceError, OSError) as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        return _row(task, fingerprint, status="error", error=error, duration_ms=_ms(start))
+    except Exception as exc:  # noqa: BLE001 - a library bug on one file must not stop the run
+        error = f"internal error {type(exc).__name__}: {exc}"
+        return _row(task, fingerprint, status="error", error=error, duration_ms=_ms(start))
+    return _row(
+        task, fingerprint, status="checked", verdict=verdict.verdict,
+        sha256=verdict.input.sha256, size=verdict.input.size, duration_ms=_ms(start),
+        document=verdict.model_dump(mode="json"),
+    )  # fmt: skip
+
+
+def _ms(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 2)
+
+
+def run_inline(
+    tasks: Iterable[Task], checker: Checker, fingerprint: str, pending: frozenset[str]
+) -> Iterator[AuditResult]:
+    """Check in this process, one after the other (``workers=0``)."""
+    for task in tasks:
+        yield check_task(checker, task, fingerprint, pending)
+
+
+# --- local process pool -------------------------------------------------------------------
+
+_LOCAL: dict[str, Any] = {}
+
+
+def _watch_parent(parent: int) -> None:
+    """Leave when the audit process is gone (killed), instead of lingering as an orphan."""
+    ppid = os.getppid()
+    while True:
+        time.sleep(1.0)
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        if os.getppid() != ppid:
+            os._exit(1)
+
+
+def _init_pool_worker(spec: CheckerSpec, fingerprint: str, pending: frozenset[str],
+                      parent: int) -> None:  # fmt: skip
+    _LOCAL.update(checker=spec.build(), fingerprint=fingerprint, pending=pending)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _pool_task(task: Task) -> AuditResult:
+    return check_task(_LOCAL["checker"], task, _LOCAL["fingerprint"], _LOCAL["pending"])
+
+
+def _crashed(task: Task, fingerprint: str) -> AuditResult:
+    error = "the worker process died while checking this dataset (a crash in a native library?)"
+    return _row(task, fingerprint, status="error", error=error)
+
+
+class _Pool:
+    """A process pool that survives a worker dying: the culprit becomes an error row."""
+
+    def __init__(self, spec: CheckerSpec, fingerprint: str, pending: frozenset[str],
+                 workers: int) -> None:  # fmt: skip
+        self.args = (spec, fingerprint, pending, os.getpid())
+        self.fingerprint = fingerprint
+        self.workers = workers
+        self.executor = self._new()
+
+    def _new(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=multiprocessing.get_context("forkserver"),
+            initializer=_init_pool_worker, initargs=self.args,
+        )  # fmt: skip
+
+    def restart(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        self.executor = self._new()
+
+    def isolated(self, suspects: list[Task]) -> Iterator[AuditResult]:
+        """Re-run the tasks that were in flight when a worker died, one at a time."""
+        for task in suspects:
+            try:
+                yield self.executor.submit(_pool_task, task).result()
+            except BrokenProcessPool:
+                yield _crashed(task, self.fingerprint)
+                self.restart()
+
+    def run(self, tasks: Iterable[Task]) -> Iterator[AuditResult]:
+        todo = iter(tasks)
+        running: dict[Future[AuditResult], Task] = {}
+        limit = self.workers * IN_FLIGHT_PER_WORKER
+        try:
+            while True:
+                while len(running) < limit and (task := next(todo, None)) is not None:
+                    running[self.executor.submit(_pool_task, task)] = task
+                if not running:
+                    return
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                broken: list[Task] = []
+                for fut in finished:
+                    task = running.pop(fut)
+                    try:
+                        yield fut.result()
+                    except BrokenProcessPool:
+                        broken.append(task)
+                if broken:
+                    suspects = broken + list(running.values())
+                    running.clear()
+                    self.restart()
+                    yield from self.isolated(suspects)
+        finally:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def run_pool(
+    tasks: Iterable[Task], spec: CheckerSpec, fingerprint: str, pending: frozenset[str],
+    workers: int,
+) -> Iterator[AuditResult]:  # fmt: skip
+    """Check in a local pool of ``workers`` processes (forkserver), yielding as they finish."""
+    yield from _Pool(spec, fingerprint, pending, workers).run(tasks)
+
+
+# --- Dask ---------------------------------------------------------------------------------
+
+_DASK_CACHE = threading.local()
+
+
+def _cached_checker(spec: CheckerSpec) -> Checker:
+    """One Checker per (packs, zones) per worker thread, built on first use."""
+    cache: dict[CheckerSpec, Checker] = _DASK_CACHE.__dict__.setdefault("checkers", {})
+    if spec not in cache:
+        cache[spec] = spec.build()
+    return cache[spec]
+
+
+def _dask_task(task: Task, spec: CheckerSpec, fingerprint: str,
+               pending: frozenset[str]) -> AuditResult:  # fmt: skip
+    return check_task(_cached_checker(spec), task, fingerprint, pending)
+
+
+def run_dask(
+    tasks: Iterable[Task], client: Any, spec: CheckerSpec, fingerprint: str,
+    pending: frozenset[str],
+) -> Iterator[AuditResult]:  # fmt: skip
+    """Check on a ``dask.distributed`` cluster through ``client``, yielding as they finish.
+
+    Dataset paths must be readable by the workers (a shared filesystem), and pack and
+    zone files too; a worker whose packs hash differently returns error rows.
+    """
+    from distributed import as_completed
+
+    threads = sum(client.nthreads().values()) or 1
+    shared: Any = client.scatter(pending, broadcast=True, hash=False) if pending else pending
+    todo = iter(tasks)
+    running: dict[Any, Task] = {}
+
+    def submit(task: Task) -> Any:
+        fut = client.submit(_dask_task, task, spec, fingerprint, shared, pure=False,
+                            key=f"mapgate-audit-{len(running)}-{time.monotonic_ns()}")  # fmt: skip
+        running[fut] = task
+        return fut
+
+    first = [submit(t) for t in _take(todo, threads * IN_FLIGHT_PER_WORKER)]
+    queue = as_completed(first)
+    try:
+        for fut in queue:
+            task = running.pop(fut)
+            try:
+                yield fut.result()
+            except Exception as exc:  # noqa: BLE001 - a lost worker must not stop the run
+                yield _row(task, fingerprint, status="error",
+                           error=f"dask task failed {type(exc).__name__}: {exc}")  # fmt: skip
+            nxt = next(todo, None)
+            if nxt is not None:
+                queue.add(submit(nxt))
+    finally:
+        client.cancel(list(running))
+
+
+def _take(it: Iterator[Task], n: int) -> list[Task]:
+    out: list[Task] = []
+    for task in it:
+        out.append(task)
+        if len(out) >= n:
+            break
+    return out

@@ -1,0 +1,142 @@
+"""The library's entry point: load packs and zones once, check many inputs."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from compliance.engine import PackResult, decide, evaluate_pack
+from compliance.engine_findings import engine_findings
+from compliance.errors import UnknownRulePack
+from compliance.facts import dataset_facts, zone_facts
+from compliance.inspect import Inspection, inspect_raster, inspect_vector
+from compliance.packs import RulePack, load_packs
+from compliance.readers.dataset import FrameSource, open_dataset
+from compliance.readers.inputs import InputLimits, materialize
+from compliance.territory import Territory, load_territory
+from compliance.verdict import InputInfo, Verdict
+from compliance.version import ENGINE_VERSION
+from compliance.zones import ZoneSet
+
+Source = str | Path | bytes | BinaryIO | Any  # Any: a GeoDataFrame
+
+
+def _is_frame(source: object) -> bool:
+    return hasattr(source, "geometry") and hasattr(source, "crs") and hasattr(source, "columns")
+
+
+def _frame_identity(frame: Any, name: str) -> InputInfo:
+    digest = hashlib.sha256()
+    wkb = frame.geometry.to_wkb()
+    for item in wkb:
+        digest.update(item or b"")
+    digest.update(str(frame.crs).encode())
+    return InputInfo(name=name, sha256=digest.hexdigest(), size=int(sum(len(w or b"") for w in wkb)))
+
+
+class Checker:
+    """Checks datasets against rule packs and sensitive zones, loaded once.
+
+    Parameters
+    ----------
+    packs
+        Built-in pack names (``"kr"``) or pack files; None loads every built-in pack.
+    zones
+        Any OGR source of sensitive zones; None uses the demo zones in ``rules/zones``.
+    limits
+        Size and archive limits applied to every input.
+    """
+
+    def __init__(self, packs: list[str | Path] | None = None, zones: str | Path | ZoneSet | None = None,
+                 limits: InputLimits | None = None) -> None:  # fmt: skip
+        self.packs: list[RulePack] = load_packs(list(packs) if packs else None)
+        self.zones = zones if isinstance(zones, ZoneSet) else ZoneSet.load(zones)
+        self.limits = limits or InputLimits()
+        self.territories: dict[str, Territory] = {
+            p.name: load_territory(p.name, p.territory_path, p.doc.territory_buffer_m)
+            for p in self.packs if p.territory_path is not None
+        }  # fmt: skip
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever the engine, a pack or the zones change: the key for resuming audits."""
+        parts = [ENGINE_VERSION, self.zones.sha256 or self.zones.source]
+        parts += [f"{p.name}@{p.version}:{p.sha256}" for p in self.packs]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+    def _select(self, names: list[str] | None) -> list[RulePack]:
+        if not names:
+            return self.packs
+        by_name = {p.name: p for p in self.packs}
+        unknown = [n for n in names if n not in by_name]
+        if unknown:
+            raise UnknownRulePack(f"pack(s) not loaded: {unknown}; loaded: {sorted(by_name)}")
+        return [by_name[n] for n in names]
+
+    def inspect(self, source: Source, name: str | None = None, packs: list[RulePack] | None = None) -> tuple[Inspection, InputInfo]:
+        """Read and measure a dataset without deciding anything."""
+        territories = [self.territories[p.name] for p in (packs or self.packs) if p.name in self.territories]
+        if _is_frame(source):
+            label = name or "GeoDataFrame"
+            return inspect_vector(FrameSource(source, label), self.zones, territories), _frame_identity(source, label)
+        with materialize(source, name=name, limits=self.limits) as local:
+            dataset = open_dataset(local.path, local.name)
+            if dataset.kind == "raster":
+                inspection = inspect_raster(dataset, self.zones, territories)  # type: ignore[arg-type]
+            else:
+                inspection = inspect_vector(dataset, self.zones, territories)  # type: ignore[arg-type]
+            return inspection, InputInfo(name=local.name, sha256=local.sha256, size=local.size)
+
+    def check(self, source: Source, *, name: str | None = None, destination: str | None = None,
+              purpose: str | None = None, reveal_zones: bool = False,
+              packs: list[str] | None = None) -> Verdict:  # fmt: skip
+        """Check one dataset and return its verdict.
+
+        Raises
+        ------
+        UnreadableDataset
+            The input cannot be read at all (also UnsupportedFormat, UnsafeArchive, InputTooLarge).
+        UnknownRulePack
+            ``packs`` names a pack this checker did not load.
+        """
+        started = time.perf_counter()
+        selected = self._select(packs)
+        inspection, identity = self.inspect(source, name=name, packs=selected)
+        summary = inspection.zones.summary(self.zones.source, self.zones.sha256, self.zones.classes, reveal_zones)
+        if not inspection.located:
+            summary.count = None
+        request = {"destination": destination.upper() if destination else None, "purpose": purpose}
+        results: list[PackResult] = []
+        for pack in selected:
+            territory = self.territories.get(pack.name)
+            touches: bool | None = None
+            fraction: float | None = None
+            if territory is not None and inspection.located:
+                touches = inspection.territory_hits[pack.name].touched
+                fraction = territory.fraction_of(inspection.footprint_wgs84) if touches else 0.0
+            # Data that cannot be placed may lie in any territory: every pack applies to it.
+            applies = territory is None or not inspection.located or bool(touches)
+            context = {
+                "dataset": dataset_facts(inspection.profile, pack.doc.scale_factor),
+                "zones": zone_facts(summary, inspection.located),
+                "territory": {"fraction": fraction, "touches": touches},
+                "request": request,
+            }
+            results.append(evaluate_pack(pack, context, applies, fraction))
+        verdict, findings, conditions = decide(results, engine_findings(inspection))
+        return Verdict(
+            id=str(uuid.uuid4()), verdict=verdict, input=identity, profile=inspection.profile,
+            zones=summary, findings=findings, conditions=conditions, packs=[r.info for r in results],
+            request=request, engine=ENGINE_VERSION, checked_at=datetime.now(UTC),
+            duration_ms=round((time.perf_counter() - started) * 1000, 3),
+        )  # fmt: skip
+
+
+def check(source: Source, *, packs: list[str | Path] | None = None, zones: str | Path | None = None,
+          **options: Any) -> Verdict:  # fmt: skip
+    """Check one dataset with a throwaway ``Checker`` (see ``Checker.check`` for options)."""
+    return Checker(packs=packs, zones=zones).check(source, **options)

@@ -1,0 +1,295 @@
+"""Find the map datasets under folders, by content as well as by name.
+
+Rules, in order, for each file met while walking:
+
+* hidden files, ``._*`` AppleDouble files and ``__MACOSX`` folders are ignored;
+* a Shapefile is one dataset: ``roads.shp`` absorbs ``roads.shx``, ``roads.dbf``,
+  ``roads.prj``, ``roads.cpg`` and the other index files sharing its stem. Shapefile
+  parts left without their ``.shp`` (a ``.shx`` or ``.dbf``) become one dataset with a
+  ``problem``, which the audit reports as an ``error`` row;
+* raster sidecars (``.aux.xml``, ``.ovr``, world files, ...) are never datasets;
+* a file with a geodata extension (``.tif``, ``.gpkg``, ``.geojson``, ``.zip``, ...) is a
+  dataset whatever its bytes: if it is junk, the check fails and the row says why;
+* any other file is sniffed: known magic bytes (TIFF, SQLite, FlatGeobuf, Parquet, JPEG
+  2000, HFA), GeoJSON or KML/GML text, a zip holding geodata, and finally a GDAL probe
+  that accepts only vector layers with geometry or georeferenced rasters. Files that
+  fail every test are not geodata: they are counted as ``ignored`` and get no row;
+* a ``.gdb`` folder (File Geodatabase) is one dataset and is not walked into.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import warnings
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["Dataset", "Discovery", "discover", "read_manifest", "sniff"]
+
+GEODATA_SUFFIXES = frozenset({
+    ".shp", ".gpkg", ".geojson", ".geojsonl", ".geojsons", ".fgb", ".kml", ".kmz", ".gml",
+    ".gpx", ".tif", ".tiff", ".gtiff", ".vrt", ".img", ".jp2", ".hgt", ".asc", ".parquet",
+    ".geoparquet", ".topojson", ".zip", ".sqlite", ".ntf", ".dem", ".ecw", ".sid", ".mbtiles",
+    ".pmtiles", ".gdbtable",
+})  # fmt: skip
+SHAPEFILE_PARTS = frozenset({
+    ".shx", ".dbf", ".prj", ".cpg", ".sbn", ".sbx", ".qix", ".fbn", ".fbx", ".ain", ".aih",
+    ".atx", ".ixs", ".mxs", ".qmd", ".xml",
+})  # fmt: skip
+RASTER_SIDECARS = frozenset({
+    ".ovr", ".aux", ".rrd", ".tfw", ".tifw", ".tfwx", ".tiffw", ".wld", ".jgw", ".pgw",
+    ".gfw", ".j2w", ".msk", ".xml", ".prj", ".hdr", ".rpb", ".imd",
+})  # fmt: skip
+# Never probed with GDAL: common files that are certainly not geodata.
+_NOT_GEODATA = frozenset({
+    ".md", ".rst", ".html", ".htm", ".css", ".js", ".py", ".pyc", ".pdf", ".doc", ".docx",
+    ".xls", ".xlsx", ".ppt", ".pptx", ".log", ".jsonl", ".lock", ".sh", ".yaml", ".yml",
+    ".toml", ".ini", ".cfg", ".mp3", ".mp4", ".mov", ".avi", ".exe", ".dll", ".so",
+})  # fmt: skip
+_MAGIC: tuple[bytes, ...] = (
+    b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+",  # TIFF, BigTIFF
+    b"SQLite format 3\x00",  # GeoPackage, SpatiaLite, MBTiles
+    b"fgb\x03",  # FlatGeobuf
+    b"PAR1",  # (Geo)Parquet
+    b"\x00\x00\x00\x0cjP  \r\n\x87\n", b"\xffO\xffQ",  # JPEG 2000
+    b"EHFA_HEADER_TAG",  # Erdas Imagine
+    b"\x89HDF\r\n\x1a\n", b"CDF\x01", b"CDF\x02",  # HDF5, netCDF
+)  # fmt: skip
+_TEXT_MARKERS = (
+    '"FeatureCollection"', '"Feature"', '"coordinates"', '"Topology"', "<kml", "<gml:",
+    "<VRTDataset", "<gpx", "ncols",
+)  # fmt: skip
+_HEAD = 4096
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One thing to check: the path the checker opens and every file that belongs to it.
+
+    ``problem`` is set when discovery already knows the dataset cannot be checked
+    (shapefile parts without a ``.shp``, a manifest entry that does not exist).
+    """
+
+    path: Path
+    members: tuple[Path, ...]
+    problem: str | None = None
+
+
+@dataclass
+class Discovery:
+    """What a walk found: the datasets, in a stable order, and how many files were ignored."""
+
+    datasets: list[Dataset] = field(default_factory=list)
+    ignored: list[Path] = field(default_factory=list)
+
+
+def _suffix(path: Path) -> str:
+    return path.suffix.lower()
+
+
+def _is_hidden(name: str) -> bool:
+    return name.startswith(".") or name == "__MACOSX"
+
+
+def _raster_sidecar(name: str) -> bool:
+    lower = name.lower()
+    return lower.endswith(".aux.xml") or Path(lower).suffix in RASTER_SIDECARS
+
+
+def _looks_like_text_geodata(head: bytes) -> bool:
+    text = head.decode("utf-8", errors="ignore").lstrip("\ufeff \t\r\n")
+    if not text or text[0] not in "{<n[":
+        return False
+    return any(marker in text for marker in _TEXT_MARKERS)
+
+
+def _zip_holds_geodata(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+    return any(Path(n).suffix.lower() in GEODATA_SUFFIXES - {".zip"} for n in names)
+
+
+def _gdal_recognises(path: Path) -> bool:
+    """A vector layer with geometry, or a georeferenced raster: anything else is not a map."""
+    import pyogrio
+    import rasterio
+    from rasterio.errors import RasterioError
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            layers = pyogrio.list_layers(path)
+            if any(geometry_type is not None for _, geometry_type in layers):
+                return True
+        except (pyogrio.errors.DataSourceError, OSError, ValueError):
+            pass
+        try:
+            with rasterio.open(path) as ds:
+                return bool(ds.crs) or not ds.transform.is_identity or bool(ds.gcps[0])
+        except (RasterioError, OSError, ValueError):
+            return False
+
+
+def sniff(path: Path) -> bool:
+    """Whether a file of no known geodata extension holds geodata, judged by its content."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(_HEAD)
+    except OSError:
+        return False
+    if not head:
+        return False
+    if head.startswith(_MAGIC):
+        return True
+    if head.startswith(b"PK\x03\x04"):
+        return _zip_holds_geodata(path)
+    if _looks_like_text_geodata(head):
+        return True
+    if _suffix(path) in _NOT_GEODATA:
+        return False
+    return _gdal_recognises(path)
+
+
+def _is_geojson_named(path: Path) -> bool:
+    """``.json`` is too common to trust: only GeoJSON/TopoJSON-looking content counts."""
+    try:
+        with path.open("rb") as f:
+            return _looks_like_text_geodata(f.read(_HEAD))
+    except OSError:
+        return False
+
+
+def _group_folder(folder: Path, files: list[Path], found: Discovery) -> None:
+    """Turn the files of one folder into datasets, grouping shapefile parts by stem."""
+    shp_stems = {f.stem: f for f in files if _suffix(f) == ".shp"}
+    other_stems = {f.stem for f in files if _suffix(f) in GEODATA_SUFFIXES - {".shp"}}
+    parts: dict[str, list[Path]] = {}
+    orphans: dict[str, list[Path]] = {}
+    for f in sorted(files):
+        suffix = _suffix(f)
+        stem = f.name[: -len(".shp.xml")] if f.name.lower().endswith(".shp.xml") else f.stem
+        if suffix == ".shp":
+            parts.setdefault(f.stem, []).append(f)
+        elif suffix in SHAPEFILE_PARTS and stem in shp_stems:
+            parts.setdefault(stem, []).append(f)
+        elif _raster_sidecar(f.name) or (suffix in SHAPEFILE_PARTS and stem in other_stems):
+            found.ignored.append(f)
+        elif suffix in SHAPEFILE_PARTS:
+            orphans.setdefault(stem, []).append(f)
+        elif suffix in GEODATA_SUFFIXES or (suffix == ".json" and _is_geojson_named(f)):
+            found.datasets.append(Dataset(f, (f,)))
+        elif suffix != ".json" and sniff(f):
+            found.datasets.append(Dataset(f, (f,)))
+        else:
+            found.ignored.append(f)
+    for stem, members in parts.items():
+        found.datasets.append(Dataset(shp_stems[stem], tuple(sorted(members))))
+    for members in orphans.values():
+        kinds = {_suffix(m) for m in members}
+        if kinds & {".shx", ".dbf"}:
+            names = ", ".join(m.name for m in members)
+            problem = f"shapefile parts without their .shp: {names}"
+            found.datasets.append(Dataset(members[0], tuple(members), problem))
+        else:
+            found.ignored.extend(members)
+
+
+def _walk(root: Path, recursive: bool, exclude: set[Path], found: Discovery) -> None:
+    for folder, dirnames, filenames in os.walk(root):
+        here = Path(folder)
+        keep: list[str] = []
+        for d in sorted(dirnames):
+            sub = here / d
+            if _is_hidden(d) or sub.resolve() in exclude:
+                continue
+            if d.lower().endswith(".gdb"):
+                found.datasets.append(Dataset(sub, tuple(sorted(p for p in sub.iterdir()))))
+            elif recursive:
+                keep.append(d)
+        dirnames[:] = keep
+        files = [here / n for n in filenames if not _is_hidden(n)]
+        _group_folder(here, [f for f in files if f.is_file()], found)
+
+
+def _explicit_file(path: Path) -> Dataset:
+    """A file named on the command line or in a manifest is checked whatever its content."""
+    if not path.exists():
+        return Dataset(path, (path,), f"{path}: no such file")
+    suffix = _suffix(path)
+    if suffix in SHAPEFILE_PARTS and path.with_suffix(".shp").exists():
+        path = path.with_suffix(".shp")
+    if _suffix(path) == ".shp":
+        members = sorted(p for p in path.parent.iterdir() if p.is_file() and p.stem == path.stem)
+        return Dataset(path, tuple(members))
+    return Dataset(path, (path,))
+
+
+def read_manifest(manifest: Path) -> list[Path]:
+    """Paths listed in a CSV manifest: a ``path`` column (or the first one), relative to it."""
+    with manifest.open(newline="", encoding="utf-8-sig") as f:
+        rows = list(csv.reader(f))
+    if not rows:
+        return []
+    header = [c.strip().lower() for c in rows[0]]
+    column = header.index("path") if "path" in header else 0
+    body = rows[1:] if "path" in header else rows
+    out: list[Path] = []
+    for row in body:
+        if len(row) > column and row[column].strip() and not row[column].startswith("#"):
+            p = Path(row[column].strip()).expanduser()
+            out.append(p if p.is_absolute() else manifest.parent / p)
+    return out
+
+
+def discover(
+    paths: Iterable[str | Path],
+    *,
+    recursive: bool = True,
+    manifest: str | Path | None = None,
+    exclude: Iterable[str | Path] = (),
+) -> Discovery:
+    """Find the datasets under ``paths`` (files or folders) and those a manifest lists.
+
+    Parameters
+    ----------
+    paths
+        Files (always checked) and folders (walked, sniffing each file).
+    recursive
+        Walk sub-folders; when False only the files directly inside each folder are seen.
+    manifest
+        A CSV file with a ``path`` column; entries may be files or folders.
+    exclude
+        Folders never walked into (the audit's own output folder).
+
+    Returns
+    -------
+    Discovery
+        Datasets without duplicates, in discovery order, and the ignored files.
+    """
+    roots = [Path(p) for p in paths]
+    if manifest is not None:
+        roots.extend(read_manifest(Path(manifest)))
+    skip = {Path(p).resolve() for p in exclude}
+    found = Discovery()
+    for root in roots:
+        if root.is_dir() and not root.name.lower().endswith(".gdb"):
+            _walk(root, recursive, skip, found)
+        else:
+            found.datasets.append(_explicit_file(root))
+    found.datasets = list(_unique(found.datasets))
+    return found
+
+
+def _unique(datasets: list[Dataset]) -> Iterator[Dataset]:
+    seen: set[Path] = set()
+    for ds in datasets:
+        key = ds.path.resolve()
+        if key not in seen:
+            seen.add(key)
+            yield ds

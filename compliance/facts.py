@@ -1,0 +1,99 @@
+"""The facts a rule's ``when`` may read, and the CEL context built from a check's results.
+
+This registry is the contract between the measuring stages and the rule packs: a pack
+that reads a fact not listed here fails validation when it is loaded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compliance.profile import DEFAULT_SCALE_FACTOR, Profile, settle_scale
+from compliance.verdict import ZoneSummary
+
+# name -> (CEL type, description). Measured facts are null when they cannot be measured.
+FACTS: dict[str, tuple[str, str]] = {
+    "dataset.kind": ("string", '"raster" or "vector"'),
+    "dataset.format": ("string", "GDAL driver short name"),
+    "dataset.crs": ("string|null", '"EPSG:n" or WKT'),
+    "dataset.has_crs": ("bool", "the dataset declares a CRS"),
+    "dataset.georeferenced": ("bool", "the data can be placed on the Earth"),
+    "dataset.area_km2": ("double|null", "geodesic area of the footprint, km²"),
+    "dataset.resolution_m": ("double|null", "ground size of the finest detail, metres"),
+    "dataset.scale_denominator": ("double|null", "declared or estimated scale denominator"),
+    "dataset.scale_source": ("string|null", '"declared" or "estimated"'),
+    "dataset.declared_scale_denominator": ("double|null", "scale found in the metadata"),
+    "dataset.feature_count": ("int|null", "features over all layers (vector)"),
+    "dataset.layer_count": ("int|null", "layers (vector)"),
+    "dataset.band_count": ("int|null", "bands (raster)"),
+    "dataset.has_z": ("bool", "3-D coordinates or an elevation raster"),
+    "dataset.fields": ("list(string)", "attribute names over all layers"),
+    "dataset.width": ("int|null", "raster width, pixels"),
+    "dataset.height": ("int|null", "raster height, pixels"),
+    "dataset.overview_count": ("int", "raster overview levels"),
+    "dataset.bounds_wgs84": ("list(double)|null", "[min lon, min lat, max lon, max lat]"),
+    "zones.count": ("int|null", "distinct sensitive zones overlapped; null when the location is unknown"),
+    "zones.classes": ("list(string)|null", "classes of the zones overlapped"),
+    "zones.by_class": ("map(string, {zones, features, overlap_km2})|null", "overlap per zone class"),
+    "territory.fraction": ("double|null", "share of the footprint inside the pack's territory"),
+    "territory.touches": ("bool|null", "the data touches the pack's territory"),
+    "request.destination": ("string|null", "ISO country code the data is going to"),
+    "request.purpose": ("string|null", "declared purpose of the export"),
+}
+ROOTS = frozenset(name.split(".")[0] for name in FACTS)
+
+
+def dataset_facts(profile: Profile, scale_factor: float = DEFAULT_SCALE_FACTOR) -> dict[str, Any]:
+    """``dataset.*`` for one pack: the scale is re-estimated with the pack's own conversion."""
+    denominator, source, _ = settle_scale(profile.resolution_m, profile.declared_scale_denominator, scale_factor)
+    return {
+        "kind": profile.kind,
+        "format": profile.format,
+        "crs": profile.crs,
+        "has_crs": profile.has_crs,
+        "georeferenced": profile.georeferenced,
+        "area_km2": profile.area_km2,
+        "resolution_m": profile.resolution_m,
+        "scale_denominator": denominator,
+        "scale_source": source,
+        "declared_scale_denominator": profile.declared_scale_denominator,
+        "feature_count": profile.feature_count,
+        "layer_count": profile.layer_count,
+        "band_count": profile.band_count,
+        "has_z": profile.has_z,
+        "fields": list(profile.fields),
+        "width": profile.width,
+        "height": profile.height,
+        "overview_count": len(profile.overviews),
+        "bounds_wgs84": profile.bounds_wgs84,
+    }
+
+
+def zone_facts(summary: ZoneSummary, located: bool) -> dict[str, Any]:
+    if not located:
+        return {"count": None, "classes": None, "by_class": None}
+    return {
+        "count": summary.count,
+        "classes": list(summary.classes),
+        "by_class": {k: v.model_dump() for k, v in summary.by_class.items()},
+    }
+
+
+def sample_context() -> dict[str, Any]:
+    """A fully populated context, used to type-check expressions when a pack is loaded."""
+    return {
+        "dataset": {
+            "kind": "vector", "format": "GPKG", "crs": "EPSG:5186", "has_crs": True,
+            "georeferenced": True, "area_km2": 12.5, "resolution_m": 2.5,
+            "scale_denominator": 5000.0, "scale_source": "estimated",
+            "declared_scale_denominator": 5000.0, "feature_count": 10, "layer_count": 1,
+            "band_count": 3, "has_z": False, "fields": ["name"], "width": 100, "height": 100,
+            "overview_count": 0, "bounds_wgs84": [126.9, 37.5, 127.0, 37.6],
+        },
+        "zones": {
+            "count": 1, "classes": ["military"],
+            "by_class": {"military": {"zones": 1, "features": 2, "overlap_km2": 0.5}},
+        },
+        "territory": {"fraction": 1.0, "touches": True},
+        "request": {"destination": "US", "purpose": "navigation"},
+    }  # fmt: skip

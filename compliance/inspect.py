@@ -1,0 +1,233 @@
+"""One pass over a dataset: profile facts, zone overlaps and territory hits together.
+
+Vector layers stream batch by batch through every consumer, so a large file is read
+once and never held whole; rasters are described from their headers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from pyproj import CRS
+from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
+
+from compliance.declared_scale import declared_scale
+from compliance.geodesy import WGS84, area_km2, geometry_to_wgs84
+from compliance.profile import LayerProfile, Profile, settle_scale
+from compliance.raster_profile import ground_pixel_size, looks_like_elevation, pixel_grid_outline
+from compliance.readers.dataset import RasterSource, VectorSource
+from compliance.territory import Territory
+from compliance.vector_profile import VectorSampler, measure_detail
+from compliance.zones import AreaIndex, OverlapAccumulator, ZoneSet
+
+_DENSIFY_EDGES = 32
+
+
+@dataclass
+class Inspection:
+    profile: Profile
+    located: bool
+    zones: OverlapAccumulator
+    territory_hits: dict[str, OverlapAccumulator] = field(default_factory=dict)
+    footprint_wgs84: BaseGeometry | None = None
+    crs_outside_area_of_use: list[str] = field(default_factory=list)
+
+
+def crs_label(crs: CRS | None) -> str | None:
+    if crs is None:
+        return None
+    code = crs.to_authority(min_confidence=90)
+    return f"{code[0]}:{code[1]}" if code else crs.to_wkt()
+
+
+def _box_to_wgs84(bounds: tuple[float, float, float, float], crs: CRS) -> BaseGeometry | None:
+    minx, miny, maxx, maxy = bounds
+    if maxx - minx <= 0 and maxy - miny <= 0:
+        outline: BaseGeometry = shapely.Point(minx, miny)
+    elif maxx - minx <= 0 or maxy - miny <= 0:
+        outline = shapely.LineString([(minx, miny), (maxx, maxy)])
+    else:
+        outline = shapely.box(minx, miny, maxx, maxy)
+    length = max(maxx - minx, maxy - miny)
+    if length > 0:
+        outline = shapely.segmentize(outline, length / _DENSIFY_EDGES)
+    footprint = geometry_to_wgs84(outline, crs)
+    if not np.all(np.isfinite(shapely.get_coordinates(footprint))):
+        return None
+    return footprint
+
+
+def _outside_area_of_use(crs: CRS, footprint: BaseGeometry) -> bool:
+    """True when the data sits far outside where its CRS is meant to be used: a sign of a wrong CRS."""
+    aou = crs.area_of_use
+    if aou is None or crs.is_geographic:
+        return False
+    margin = 5.0  # degrees: projected CRSs are routinely used a little past their official zone
+    zone = shapely.box(aou.west - margin, aou.south - margin, aou.east + margin, aou.north + margin)
+    if aou.west > aou.east:  # area of use across the antimeridian
+        return False
+    return not footprint.intersects(zone)
+
+
+class _Consumers:
+    """Everything a batch of one layer's geometries feeds."""
+
+    def __init__(self, zones: ZoneSet, territories: list[Territory], acc: OverlapAccumulator,
+                 hits: dict[str, OverlapAccumulator], crs: CRS, bounds: list[float] | None) -> None:  # fmt: skip
+        self.acc = acc
+        self.zone_index = AreaIndex.build(zones.areas, crs, bounds)
+        self.territory = [(hits[t.pack], AreaIndex.build(t.areas, crs, bounds)) for t in territories]
+
+    def feed(self, geoms: np.ndarray) -> None:
+        self.acc.add(geoms, self.zone_index)
+        for acc, index in self.territory:
+            if not acc.touched:  # one hit is all a territory test needs
+                acc.add(geoms, index, areas_too=False)
+
+
+def inspect_vector(src: VectorSource, zones: ZoneSet, territories: list[Territory]) -> Inspection:
+    acc = OverlapAccumulator(zones.areas)
+    hits = {t.pack: OverlapAccumulator(t.areas) for t in territories}
+    layers: list[LayerProfile] = []
+    footprints: list[BaseGeometry] = []
+    notes: list[str] = []
+    methods: dict[str, str] = {}
+    empty = invalid = undecodable = features = 0
+    has_z = False
+    located = True
+    off_aou: list[str] = []
+    resolutions: list[float] = []
+    for layer in src.layers:
+        footprint = _box_to_wgs84(layer.total_bounds, layer.crs) if layer.crs and layer.total_bounds else None
+        bounds = list(footprint.bounds) if footprint is not None else None
+        consumers = (
+            _Consumers(zones, territories, acc, hits, layer.crs, bounds) if footprint is not None and layer.crs else None
+        )
+        sampler = VectorSampler(layer.feature_count)
+        layer_undecodable = 0
+        for batch in src.batches(layer):
+            present = sampler.add(batch.geometries)
+            layer_undecodable += batch.undecodable
+            if consumers is not None:
+                consumers.feed(batch.geometries[present])
+        if layer_undecodable and consumers is not None and layer.total_bounds is not None:
+            # Features GEOS cannot decode still lie somewhere in the layer's extent: stand the
+            # extent in for them, so they can only add overlaps.
+            consumers.feed(np.array([shapely.box(*layer.total_bounds)], dtype=object))
+        detail = measure_detail(sampler.geometries(), layer.crs)
+        features += sampler.features
+        empty += sampler.empty - layer_undecodable
+        invalid += sampler.invalid
+        undecodable += layer_undecodable
+        has_z = has_z or sampler.has_z or " Z" in layer.geometry_type or layer.geometry_type.endswith("Z")
+        if detail.resolution_m is not None:
+            resolutions.append(detail.resolution_m)
+        methods[f"resolution_m[{layer.name}]"] = detail.method
+        if sampler.features - sampler.empty > 0 or layer_undecodable:
+            if footprint is None:
+                located = False
+                notes.append(f"layer {layer.name!r}: no CRS or extent, so it cannot be placed on the Earth")
+            else:
+                footprints.append(footprint)
+                if _outside_area_of_use(layer.crs, footprint):  # type: ignore[arg-type]
+                    off_aou.append(layer.name)
+        layers.append(LayerProfile(
+            name=layer.name, crs=crs_label(layer.crs), geometry_type=layer.geometry_type,
+            feature_count=sampler.features, resolution_m=detail.resolution_m, bounds_wgs84=bounds,
+        ))  # fmt: skip
+    if not footprints:
+        located = False
+    union = shapely.union_all(footprints) if footprints else None
+    resolution = min(resolutions) if resolutions else None
+    declared = declared_scale([src.metadata] + [la.metadata for la in src.layers],
+                              gpkg=src.path if src.driver == "GPKG" and src.path else None)  # fmt: skip
+    crs_names = sorted({c for la in layers if (c := la.crs)})
+    profile = _finish(
+        Profile(
+            kind="vector", format=src.driver,
+            crs=crs_names[0] if len(crs_names) == 1 else ("mixed: " + ", ".join(crs_names) if crs_names else None),
+            has_crs=all(la.crs is not None for la in src.layers) and bool(src.layers),
+            georeferenced=located, bounds_wgs84=None, area_km2=None, resolution_m=resolution,
+            scale_denominator=None, scale_source=None, declared_scale_denominator=declared,
+            feature_count=features, layer_count=len(src.layers), has_z=has_z,
+            fields=sorted({f for la in src.layers for f in la.fields}), layers=layers,
+            empty_geometries=max(empty, 0), invalid_geometries=invalid, undecodable_geometries=undecodable,
+            methods=methods, notes=notes,
+        ),
+        union, "extent of each layer (bounding box in its CRS, densified, projected to WGS84)",
+    )  # fmt: skip
+    profile.methods["resolution_m"] = "finest of the layers' detail measures" if len(layers) > 1 else methods.get(
+        f"resolution_m[{layers[0].name}]", "not measurable") if layers else "not measurable: no layers"
+    return Inspection(profile, located, acc, hits, union, off_aou)
+
+
+def inspect_raster(src: RasterSource, zones: ZoneSet, territories: list[Territory]) -> Inspection:
+    acc = OverlapAccumulator(zones.areas)
+    hits = {t.pack: OverlapAccumulator(t.areas) for t in territories}
+    notes: list[str] = []
+    outline = pixel_grid_outline(src)
+    footprint = None
+    if src.crs is not None and outline is not None:
+        footprint = geometry_to_wgs84(outline, src.crs)
+        if not np.all(np.isfinite(shapely.get_coordinates(footprint))):
+            footprint = None
+            notes.append("the raster's corners fall outside its CRS's domain; its footprint is unknown")
+    if src.crs is None:
+        notes.append("no CRS: the raster cannot be placed on the Earth")
+    if src.transform is None:
+        notes.append("no geotransform or usable GCPs" + (" (RPCs only)" if src.has_rpc else ""))
+    off_aou: list[str] = []
+    if footprint is not None:
+        consumers = _Consumers(zones, territories, acc, hits, src.crs, list(footprint.bounds))  # type: ignore[arg-type]
+        consumers.feed(np.array([outline], dtype=object))
+        if _outside_area_of_use(src.crs, footprint):  # type: ignore[arg-type]
+            off_aou.append("raster")
+    sizes = ground_pixel_size(src)
+    methods = {
+        "resolution_m": (
+            f"finest ground pixel side over a 9x9 sample grid of pixel corners, geodesic (coarsest {sizes[1]:.4g} m)"
+            if sizes else "not measurable: no CRS or geotransform"
+        ),
+        "georeferencing": src.transform_source,
+    }
+    declared = declared_scale([src.tags])
+    profile = _finish(
+        Profile(
+            kind="raster", format=src.driver, crs=crs_label(src.crs), has_crs=src.crs is not None,
+            georeferenced=footprint is not None, bounds_wgs84=None, area_km2=None,
+            resolution_m=sizes[0] if sizes else None, scale_denominator=None, scale_source=None,
+            declared_scale_denominator=declared, band_count=src.count, has_z=looks_like_elevation(src),
+            width=src.width, height=src.height, overviews=src.overviews, methods=methods, notes=notes,
+        ),
+        footprint, "pixel-grid outline (densified edges) projected to WGS84",
+    )  # fmt: skip
+    return Inspection(profile, footprint is not None, acc, hits, footprint, off_aou)
+
+
+def _finish(profile: Profile, footprint: BaseGeometry | None, how: str) -> Profile:
+    if footprint is not None and not footprint.is_empty:
+        profile.bounds_wgs84 = [round(v, 9) for v in footprint.bounds]
+        profile.area_km2 = area_km2(footprint)
+        profile.footprint_wgs84 = mapping(shapely.set_precision(footprint, 1e-7))  # type: ignore[assignment]
+        profile.methods["footprint"] = how
+        profile.methods["area_km2"] = "geodesic area of the footprint on the WGS84 ellipsoid"
+    denominator, source, coarser = settle_scale(profile.resolution_m, profile.declared_scale_denominator)
+    profile.scale_denominator, profile.scale_source = denominator, source
+    profile.methods["scale_denominator"] = (
+        "declared in the metadata" if source == "declared"
+        else "estimated: 2000 x resolution_m (Tobler); each pack may set its own factor"
+        if source == "estimated" else "not measurable"
+    )  # fmt: skip
+    if coarser:
+        profile.notes.append(
+            f"declared scale 1:{profile.declared_scale_denominator:,.0f} is coarser than the data's "
+            f"detail (about 1:{denominator:,.0f}); the finer scale counts"
+        )
+    return profile
+
+
+def wgs84_equal(crs: CRS | None) -> bool:
+    return crs is not None and crs.equals(WGS84)

@@ -1,0 +1,104 @@
+"""Safe extraction of zip archives: no escaping paths, no links, bounded count and size."""
+
+from __future__ import annotations
+
+import stat
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from compliance.errors import UnsafeArchive
+
+ZIP_MAGIC = b"PK\x03\x04"
+_NESTED_SUFFIXES = (".zip", ".gz", ".tgz", ".tar", ".7z", ".rar", ".bz2", ".xz", ".kmz")
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class ArchiveLimits:
+    max_members: int = 1000
+    max_total_bytes: int = 2 * 1024**3
+    # Deflate tops out near 1032:1, so a member past this ratio and past the floor is forged.
+    max_ratio: float = 1100.0
+    ratio_floor_bytes: int = 64 * 1024**2
+
+
+def is_zip(path: Path) -> bool:
+    try:
+        with path.open("rb") as f:
+            return f.read(4) == ZIP_MAGIC
+    except OSError:
+        return False
+
+
+def _safe_member_path(name: str, dest: Path) -> Path:
+    posix = PurePosixPath(name.replace("\\", "/"))
+    if posix.is_absolute() or ".." in posix.parts or (posix.parts and ":" in posix.parts[0]):
+        raise UnsafeArchive(f"zip member {name!r} would be written outside the archive folder")
+    target = (dest / Path(*posix.parts)).resolve()
+    if not target.is_relative_to(dest.resolve()):
+        raise UnsafeArchive(f"zip member {name!r} would be written outside the archive folder")
+    return target
+
+
+def _is_link(info: zipfile.ZipInfo) -> bool:
+    mode = info.external_attr >> 16
+    return stat.S_ISLNK(mode)
+
+
+def safe_extract(archive: Path, dest: Path, limits: ArchiveLimits | None = None) -> list[Path]:
+    """Extract ``archive`` into ``dest`` and return the extracted files.
+
+    Sizes are enforced on the bytes actually written, not on what the directory declares,
+    so a forged header cannot smuggle a bomb through.
+
+    Raises
+    ------
+    UnsafeArchive
+        On traversal, links, nested archives, too many members or too many bytes.
+    """
+    limits = limits or ArchiveLimits()
+    try:
+        zf = zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise UnsafeArchive(f"not a readable zip archive: {exc}") from exc
+    written: list[Path] = []
+    total = 0
+    with zf:
+        members = zf.infolist()
+        if len(members) > limits.max_members:
+            raise UnsafeArchive(
+                f"zip holds {len(members)} members; the limit is {limits.max_members}"
+            )
+        for info in members:
+            if info.is_dir():
+                continue
+            if _is_link(info):
+                raise UnsafeArchive(f"zip member {info.filename!r} is a link; links are refused")
+            if info.filename.lower().endswith(_NESTED_SUFFIXES):
+                raise UnsafeArchive(f"zip member {info.filename!r} is an archive; nesting is refused")
+            if info.flag_bits & 0x1:
+                raise UnsafeArchive(f"zip member {info.filename!r} is encrypted")
+            target = _safe_member_path(info.filename, dest)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            member_bytes = 0
+            budget = max(limits.max_ratio * info.compress_size, limits.ratio_floor_bytes)
+            try:
+                with zf.open(info) as src, target.open("wb") as out:
+                    while chunk := src.read(_CHUNK):
+                        member_bytes += len(chunk)
+                        total += len(chunk)
+                        if total > limits.max_total_bytes:
+                            raise UnsafeArchive(
+                                f"zip expands past {limits.max_total_bytes} bytes; refused"
+                            )
+                        if member_bytes > budget:
+                            raise UnsafeArchive(
+                                f"zip member {info.filename!r} expands more than "
+                                f"{limits.max_ratio:.0f}x; refused as a zip bomb"
+                            )
+                        out.write(chunk)
+            except (zipfile.BadZipFile, EOFError, NotImplementedError, ValueError) as exc:
+                raise UnsafeArchive(f"zip member {info.filename!r} is corrupt: {exc}") from exc
+            written.append(target)
+    return written

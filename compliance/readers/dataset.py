@@ -1,0 +1,315 @@
+"""Open a local dataset as a raster or as vector layers, reading metadata only.
+
+Vector layers are read as a stream of WKB batches so that large files never sit whole
+in memory; rasters are described from their headers and no pixel is read.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pyogrio
+import rasterio
+import shapely
+from pyproj import CRS
+from pyproj.exceptions import CRSError
+from rasterio.errors import RasterioError
+
+from compliance.errors import UnreadableDataset, UnsupportedFormat
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 65_536
+_PARQUET_MAGIC = b"PAR1"
+
+
+def parse_crs(value: Any) -> CRS | None:
+    """A pyproj CRS from whatever a driver reports, or None when there is none."""
+    if value is None or value == "":
+        return None
+    try:
+        if isinstance(value, dict):
+            return CRS.from_json_dict(value)
+        return CRS.from_user_input(value)
+    except CRSError:
+        return None
+
+
+@dataclass
+class LayerInfo:
+    name: str
+    crs: CRS | None
+    geometry_type: str
+    feature_count: int | None
+    fields: list[str]
+    total_bounds: tuple[float, float, float, float] | None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Batch:
+    """One slice of a layer: decoded geometries and how many could not be decoded."""
+
+    geometries: np.ndarray  # shapely geometries, None for null/undecodable
+    undecodable: int
+
+
+def decode_wkb(wkb: np.ndarray) -> Batch:
+    """Decode WKB, falling back to one geometry at a time for types shapely cannot parse."""
+    try:
+        return Batch(shapely.from_wkb(wkb, on_invalid="ignore"), 0)
+    except (shapely.errors.GEOSException, shapely.errors.ShapelyError, ValueError):
+        out = np.empty(len(wkb), dtype=object)
+        bad = 0
+        for i, item in enumerate(wkb):
+            if item is None:
+                continue
+            try:
+                out[i] = shapely.from_wkb(item, on_invalid="ignore")
+            except (shapely.errors.GEOSException, shapely.errors.ShapelyError, ValueError):
+                bad += 1  # curves, TINs, triangles: GDAL reads them, GEOS does not
+        return Batch(out, bad)
+
+
+class VectorSource:
+    """A vector dataset: its driver, its layers, and a batch reader per layer."""
+
+    kind = "vector"
+
+    def __init__(self, path: Path | None, driver: str, layers: list[LayerInfo],
+                 metadata: dict[str, str] | None = None) -> None:  # fmt: skip
+        self.path = path
+        self.driver = driver
+        self.layers = layers
+        self.metadata = metadata or {}
+
+    def batches(self, layer: LayerInfo) -> Iterator[Batch]:
+        raise NotImplementedError
+
+
+class OgrVectorSource(VectorSource):
+    def batches(self, layer: LayerInfo) -> Iterator[Batch]:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with pyogrio.open_arrow(
+                    self.path, layer=layer.name, columns=[], batch_size=BATCH_SIZE,
+                    use_pyarrow=True,
+                ) as (meta, reader):  # fmt: skip
+                    column = meta.get("geometry_name") or "wkb_geometry"
+                    for record_batch in reader:
+                        if column not in record_batch.schema.names:
+                            column = record_batch.schema.names[-1]
+                        wkb = record_batch.column(column).to_numpy(zero_copy_only=False)
+                        yield decode_wkb(wkb)
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
+                pyogrio.errors.GeometryError, pyogrio.errors.FieldError, OSError,
+                pa.ArrowException) as exc:  # fmt: skip
+            raise UnreadableDataset(f"layer {layer.name!r} cannot be read: {exc}") from exc
+
+
+class GeoParquetSource(VectorSource):
+    def __init__(self, path: Path, layer: LayerInfo, column: str) -> None:
+        super().__init__(path, "Parquet", [layer])
+        self.column = column
+
+    def batches(self, layer: LayerInfo) -> Iterator[Batch]:
+        try:
+            parquet = pq.ParquetFile(self.path)
+            for record_batch in parquet.iter_batches(batch_size=BATCH_SIZE, columns=[self.column]):
+                yield decode_wkb(record_batch.column(0).to_numpy(zero_copy_only=False))
+        except (OSError, pa.ArrowException) as exc:
+            raise UnreadableDataset(f"GeoParquet cannot be read: {exc}") from exc
+
+
+class FrameSource(VectorSource):
+    """An in-memory GeoDataFrame, for pipelines that already hold their data."""
+
+    def __init__(self, frame: Any, name: str) -> None:
+        crs = parse_crs(frame.crs.to_wkt()) if frame.crs is not None else None
+        geoms = np.asarray(frame.geometry.values, dtype=object)
+        bounds = None
+        if len(frame) and not frame.geometry.is_empty.all():
+            bounds = tuple(float(v) for v in frame.geometry.total_bounds)
+        fields = [str(c) for c in frame.columns if c != frame.geometry.name]
+        geom_types = sorted({t for t in frame.geometry.geom_type.dropna().unique()})
+        layer = LayerInfo(
+            name=name, crs=crs, geometry_type=",".join(geom_types) or "Unknown",
+            feature_count=len(frame), fields=fields, total_bounds=bounds,  # type: ignore[arg-type]
+        )  # fmt: skip
+        super().__init__(None, "GeoDataFrame", [layer])
+        self._geoms = geoms
+
+    def batches(self, layer: LayerInfo) -> Iterator[Batch]:
+        for start in range(0, len(self._geoms), BATCH_SIZE):
+            yield Batch(self._geoms[start : start + BATCH_SIZE], 0)
+
+
+@dataclass
+class RasterSource:
+    """A raster's header facts; pixels are never read."""
+
+    path: Path
+    driver: str
+    crs: CRS | None
+    transform: Any  # affine.Affine, or None when not georeferenced
+    transform_source: str  # geotransform | gcps | none
+    width: int
+    height: int
+    count: int
+    dtypes: list[str]
+    overviews: list[int]
+    mask_flags: list[str]
+    tags: dict[str, str]
+    units: list[str]
+    colorinterp: list[str]
+    has_rpc: bool
+
+    kind = "raster"
+
+
+def _ogr_layers(path: Path) -> tuple[str, list[LayerInfo], dict[str, str]] | None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            listed = pyogrio.list_layers(path)
+        except (pyogrio.errors.DataSourceError, OSError):
+            return None
+        if len(listed) == 0:
+            return None
+        layers: list[LayerInfo] = []
+        driver = ""
+        dataset_meta: dict[str, str] = {}
+        for layer_name, _ in listed:
+            try:
+                info = pyogrio.read_info(path, layer=layer_name, force_total_bounds=True)
+            except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+                raise UnreadableDataset(f"layer {layer_name!r} cannot be read: {exc}") from exc
+            driver = info.get("driver") or driver
+            dataset_meta.update(info.get("dataset_metadata") or {})
+            count = info.get("features")
+            bounds = info.get("total_bounds")
+            layers.append(
+                LayerInfo(
+                    name=str(layer_name),
+                    crs=parse_crs(info.get("crs")),
+                    geometry_type=str(info.get("geometry_type") or "Unknown"),
+                    feature_count=int(count) if count is not None and count >= 0 else None,
+                    fields=[str(f) for f in info.get("fields", [])],
+                    total_bounds=tuple(bounds) if bounds is not None and np.all(np.isfinite(bounds)) else None,  # type: ignore[arg-type]
+                    metadata={str(k): str(v) for k, v in (info.get("layer_metadata") or {}).items()},
+                )
+            )
+        return driver, layers, dataset_meta
+
+
+def _geoparquet(path: Path) -> GeoParquetSource:
+    try:
+        schema = pq.read_schema(path)
+        meta = pq.ParquetFile(path).metadata
+    except (OSError, pa.ArrowException) as exc:
+        raise UnreadableDataset(f"{path.name}: unreadable Parquet: {exc}") from exc
+    raw = (schema.metadata or {}).get(b"geo")
+    if raw is None:
+        raise UnsupportedFormat(f"{path.name}: Parquet without GeoParquet 'geo' metadata holds no geometry")
+    try:
+        geo = json.loads(raw)
+        column = geo["primary_column"]
+        col_meta = geo["columns"][column]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UnsupportedFormat(f"{path.name}: malformed GeoParquet metadata: {exc}") from exc
+    if col_meta.get("encoding", "WKB").upper() != "WKB":
+        raise UnsupportedFormat(f"{path.name}: GeoParquet encoding {col_meta.get('encoding')!r} is not supported; use WKB")
+    # The GeoParquet spec says a missing "crs" means OGC:CRS84; an explicit null means unknown.
+    crs = parse_crs("OGC:CRS84") if "crs" not in col_meta else parse_crs(col_meta["crs"])
+    bbox = col_meta.get("bbox")
+    layer = LayerInfo(
+        name=path.stem, crs=crs,
+        geometry_type=",".join(col_meta.get("geometry_types") or []) or "Unknown",
+        feature_count=meta.num_rows,
+        fields=[n for n in schema.names if n != column],
+        total_bounds=tuple(bbox[:4]) if bbox and len(bbox) == 4 else None,  # type: ignore[arg-type]
+    )  # fmt: skip
+    return GeoParquetSource(path, layer, column)
+
+
+def _raster(path: Path) -> RasterSource | None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            ds = rasterio.open(path)
+        except (RasterioError, OSError, ValueError):
+            return None
+        with ds:
+            try:
+                crs = parse_crs(ds.crs.to_wkt()) if ds.crs else None
+            except RasterioError:
+                crs = None
+            transform = None
+            source = "none"
+            if not ds.transform.is_identity:
+                transform, source = ds.transform, "geotransform"
+            else:
+                gcps, gcp_crs = ds.gcps
+                if len(gcps) >= 3 and gcp_crs:
+                    transform = rasterio.transform.from_gcps(gcps)
+                    crs, source = parse_crs(gcp_crs.to_wkt()), "gcps"
+            overviews: list[int] = []
+            try:
+                overviews = list(ds.overviews(1)) if ds.count else []
+            except RasterioError:
+                pass
+            tags = {str(k): str(v) for k, v in (ds.tags() or {}).items()}
+            for domain in ("IMAGE_STRUCTURE",):
+                tags.update({f"{domain}:{k}": str(v) for k, v in (ds.tags(ns=domain) or {}).items()})
+            return RasterSource(
+                path=path,
+                driver=ds.driver,
+                crs=crs,
+                transform=transform,
+                transform_source=source,
+                width=ds.width,
+                height=ds.height,
+                count=ds.count,
+                dtypes=list(ds.dtypes),
+                overviews=overviews,
+                mask_flags=sorted({f.name for flags in ds.mask_flag_enums for f in flags}),
+                tags=tags,
+                units=[u or "" for u in ds.units],
+                colorinterp=[c.name for c in ds.colorinterp],
+                has_rpc=ds.rpcs is not None,
+            )
+
+
+def open_dataset(path: Path, name: str | None = None) -> VectorSource | RasterSource:
+    """Open ``path`` as vector layers or a raster, whichever GDAL recognises.
+
+    Raises
+    ------
+    UnsupportedFormat
+        Neither a vector nor a raster driver recognises the file.
+    UnreadableDataset
+        A driver recognises it but it cannot be read.
+    """
+    display = name or path.name
+    if path.is_file():
+        with path.open("rb") as f:
+            if f.read(4) == _PARQUET_MAGIC:
+                return _geoparquet(path)
+    vector = _ogr_layers(path)
+    if vector is not None:
+        driver, layers, meta = vector
+        return OgrVectorSource(path, driver, layers, meta)
+    raster = _raster(path)
+    if raster is not None:
+        return raster
+    raise UnsupportedFormat(f"{display}: not a raster or vector format that GDAL recognises")

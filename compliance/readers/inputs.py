@@ -1,0 +1,152 @@
+"""Bring any input onto local disk once: hashed, size-checked, zips safely unpacked, cleaned up."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from compliance.errors import InputTooLarge, UnreadableDataset, UnsupportedFormat
+from compliance.readers.archive import ArchiveLimits, is_zip, safe_extract
+
+_CHUNK = 1 << 20
+# Files GDAL opens as datasets in their own right; everything else inside an archive is a sidecar.
+_DATASET_SUFFIXES = {
+    ".shp", ".gpkg", ".geojson", ".json", ".fgb", ".kml", ".parquet", ".geoparquet", ".gml",
+    ".tif", ".tiff", ".vrt", ".img", ".jp2", ".hgt", ".asc", ".gdb", ".topojson", ".sqlite",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class InputLimits:
+    """Bounds on what an input may cost before the check refuses it."""
+
+    max_bytes: int | None = None
+    archive: ArchiveLimits = field(default_factory=ArchiveLimits)
+
+
+@dataclass(frozen=True)
+class LocalInput:
+    """An input as a local path GDAL can open, with the identity of the original bytes."""
+
+    path: Path
+    name: str
+    sha256: str
+    size: int
+
+
+def _hash_file(path: Path, limits: InputLimits) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            size += len(chunk)
+            digest.update(chunk)
+    _check_size(size, limits)
+    return digest.hexdigest(), size
+
+
+def _check_size(size: int, limits: InputLimits) -> None:
+    if limits.max_bytes is not None and size > limits.max_bytes:
+        raise InputTooLarge(f"input is {size} bytes; the limit is {limits.max_bytes}")
+
+
+def _hash_dataset_files(files: list[Path], limits: InputLimits) -> tuple[str, int]:
+    """Hash a multi-file dataset (a shapefile and its sidecars) as one, in name order."""
+    digest = hashlib.sha256()
+    size = 0
+    for f in sorted(files, key=lambda p: p.name):
+        part, n = _hash_file(f, InputLimits())
+        digest.update(f.name.encode() + b"\0" + part.encode())
+        size += n
+    _check_size(size, limits)
+    return digest.hexdigest(), size
+
+
+def sidecars(path: Path) -> list[Path]:
+    """The files that belong to a dataset: a shapefile's .shx/.dbf/.prj/... share its stem."""
+    if path.suffix.lower() != ".shp":
+        return [path]
+    return sorted(p for p in path.parent.iterdir() if p.is_file() and p.stem == path.stem)
+
+
+def _spool(data: bytes | BinaryIO, dest: Path, limits: InputLimits) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with dest.open("wb") as out:
+        if isinstance(data, bytes | bytearray | memoryview):
+            chunks: Iterator[bytes] = iter([bytes(data)])
+        else:
+            chunks = iter(lambda: data.read(_CHUNK), b"")
+        for chunk in chunks:
+            size += len(chunk)
+            _check_size(size, limits)
+            digest.update(chunk)
+            out.write(chunk)
+    return digest.hexdigest(), size
+
+
+def _dataset_in_folder(folder: Path, archive_name: str) -> Path:
+    candidates = sorted(
+        p for p in folder.rglob("*")
+        if p.suffix.lower() in _DATASET_SUFFIXES and not p.name.startswith("._")
+        and "__MACOSX" not in p.parts
+    )  # fmt: skip
+    if not candidates:
+        raise UnsupportedFormat(f"{archive_name}: the archive holds no map dataset")
+    shapefiles = [p for p in candidates if p.suffix.lower() == ".shp"]
+    if len(candidates) == 1:
+        return candidates[0]
+    if shapefiles and len(shapefiles) == len(candidates) and len({p.parent for p in shapefiles}) == 1:
+        # Several shapefiles in one folder open as one multi-layer source, so every layer is checked.
+        return shapefiles[0].parent
+    names = ", ".join(p.relative_to(folder).as_posix() for p in candidates[:5])
+    raise UnsupportedFormat(
+        f"{archive_name}: the archive holds several datasets ({names}); check them one at a time "
+        "or with `mapgate audit`"
+    )
+
+
+@contextmanager
+def materialize(
+    source: str | Path | bytes | BinaryIO,
+    name: str | None = None,
+    limits: InputLimits | None = None,
+) -> Iterator[LocalInput]:
+    """Yield ``source`` as a local, openable path; remove every temporary file on exit.
+
+    Raises
+    ------
+    UnreadableDataset
+        The path does not exist, or the input breaks a limit.
+    """
+    limits = limits or InputLimits()
+    tmp = Path(tempfile.mkdtemp(prefix="mapgate-"))
+    try:
+        if isinstance(source, str | Path):
+            path = Path(source)
+            if not path.exists():
+                raise UnreadableDataset(f"{path}: no such file")
+            display = name or path.name
+            if path.is_dir():
+                files = [p for p in path.rglob("*") if p.is_file()]
+                sha, size = _hash_dataset_files(files, limits)
+            else:
+                sha, size = _hash_dataset_files(sidecars(path), limits)
+        else:
+            display = Path(name).name if name else "upload"
+            path = tmp / ("input" + (Path(display).suffix.lower() or ".bin"))
+            sha, size = _spool(source, path, limits)
+        if path.is_file() and is_zip(path) and path.suffix.lower() not in {".kmz", ".xlsx"}:
+            unpacked = tmp / "unpacked"
+            unpacked.mkdir()
+            safe_extract(path, unpacked, limits.archive)
+            path = _dataset_in_folder(unpacked, display)
+        yield LocalInput(path=path, name=display, sha256=sha, size=size)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

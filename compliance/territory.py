@@ -1,0 +1,56 @@
+"""A pack's territory: the area its rules apply to, buffered on the ground."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pyogrio
+import shapely
+from pyproj import CRS
+from shapely.geometry.base import BaseGeometry
+
+from compliance.errors import RulePackError
+from compliance.geodesy import WGS84, area_km2, buffer_on_ground, geometry_to_wgs84
+from compliance.zones import Area
+
+
+@dataclass(frozen=True)
+class Territory:
+    pack: str
+    geometry: BaseGeometry  # lon/lat, buffered
+    areas: list[Area]
+
+    def fraction_of(self, footprint: BaseGeometry | None) -> float | None:
+        """Share of a footprint's ground area inside the territory (1.0 for points/lines inside)."""
+        if footprint is None or footprint.is_empty:
+            return None
+        total = area_km2(footprint)
+        if total <= 0:
+            return 1.0 if footprint.intersects(self.geometry) else 0.0
+        return min(1.0, area_km2(shapely.intersection(footprint, self.geometry)) / total)
+
+
+@lru_cache(maxsize=16)
+def _load_geometry(path: Path, buffer_m: float) -> BaseGeometry:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            frame = pyogrio.read_dataframe(path)
+    except Exception as exc:  # pyogrio raises several unrelated types for bad sources
+        raise RulePackError(f"territory {path.name}: cannot be read: {exc}") from exc
+    if frame.crs is None or frame.empty:
+        raise RulePackError(f"territory {path.name}: needs polygons with a CRS")
+    geom = shapely.make_valid(shapely.union_all(frame.geometry.values))
+    crs = CRS.from_user_input(frame.crs)
+    if not crs.equals(WGS84):
+        geom = geometry_to_wgs84(geom, crs)
+    return shapely.make_valid(buffer_on_ground(geom, buffer_m))
+
+
+def load_territory(pack: str, path: Path, buffer_m: float) -> Territory:
+    geom = _load_geometry(path, buffer_m)
+    parts = [Area(f"{pack}-{i}", "territory", g) for i, g in enumerate(shapely.get_parts(geom))]
+    return Territory(pack=pack, geometry=geom, areas=parts)

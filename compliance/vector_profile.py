@@ -1,0 +1,141 @@
+"""Vector facts measured from the coordinates: ground detail, quantisation, validity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from pyproj import CRS
+
+from compliance.geodesy import distances_m, to_lonlat
+
+SAMPLE_SIZE = 20_000  # geometries per layer used for the detail measures
+
+
+@dataclass
+class VectorSampler:
+    """Collects a spread-out sample of geometries and counts empty/invalid ones as batches pass."""
+
+    expected_count: int | None
+    sample: list[np.ndarray] = field(default_factory=list)
+    sampled: int = 0
+    features: int = 0
+    empty: int = 0
+    invalid: int = 0
+    has_z: bool = False
+
+    def add(self, geoms: np.ndarray) -> np.ndarray:
+        """Account for a batch; return the non-empty geometries' mask."""
+        self.features += len(geoms)
+        present = ~shapely.is_missing(geoms)
+        present[present] = ~shapely.is_empty(geoms[present])
+        self.empty += int((~present).sum())
+        live = geoms[present]
+        if live.size:
+            self.invalid += int((~shapely.is_valid(live)).sum())
+            if not self.has_z:
+                self.has_z = bool(shapely.has_z(live[: min(live.size, 1000)]).any())
+            stride = 1
+            if self.expected_count:
+                stride = max(1, self.expected_count // SAMPLE_SIZE)
+            room = SAMPLE_SIZE - self.sampled
+            if room > 0:
+                picked = live[::stride][:room]
+                self.sample.append(picked)
+                self.sampled += len(picked)
+        return present
+
+    def geometries(self) -> np.ndarray:
+        return np.concatenate(self.sample) if self.sample else np.empty(0, dtype=object)
+
+
+def _linework(geoms: np.ndarray) -> np.ndarray:
+    parts = shapely.get_parts(geoms)
+    types = shapely.get_type_id(parts)
+    polygons = parts[types == 3]
+    lines = parts[(types == 1) | (types == 2)]
+    rings = shapely.get_rings(polygons) if polygons.size else np.empty(0, dtype=object)
+    nested = parts[types == 7]  # geometry collections inside collections
+    extra = _linework(shapely.get_parts(nested)) if nested.size else np.empty(0, dtype=object)
+    return np.concatenate([lines, rings, extra])
+
+
+def shortest_segments_m(geoms: np.ndarray, crs: CRS) -> np.ndarray:
+    """Each line or ring's shortest non-zero segment, in ground metres."""
+    lines = _linework(geoms)
+    if lines.size == 0:
+        return np.empty(0)
+    coords, index = shapely.get_coordinates(lines, return_index=True)
+    if len(coords) < 2:
+        return np.empty(0)
+    lon, lat = to_lonlat(crs, coords[:, 0], coords[:, 1])
+    same = index[1:] == index[:-1]
+    seg = distances_m(lon[:-1][same], lat[:-1][same], lon[1:][same], lat[1:][same])
+    owner = index[1:][same]
+    keep = np.isfinite(seg) & (seg > 1e-9)
+    shortest = np.full(lines.size, np.inf)
+    np.minimum.at(shortest, owner[keep], seg[keep])
+    return shortest[np.isfinite(shortest)]
+
+
+def coordinate_quantum(coords: np.ndarray) -> float | None:
+    """The coarsest power-of-ten grid every coordinate sits on, in CRS units, if any.
+
+    Coordinates rounded to 5 decimals sit on a 1e-5 grid; full-precision floats sit on
+    none coarser than 1e-9 and return None.
+    """
+    values = coords[np.isfinite(coords)].ravel()
+    if values.size == 0:
+        return None
+    values = values[: 50_000]
+    for exponent in range(4, -10, -1):
+        step = 10.0**exponent
+        ratio = values / step
+        if np.all(np.abs(ratio - np.round(ratio)) <= 1e-6 * np.maximum(1.0, np.abs(ratio))):
+            return step
+    return None
+
+
+def quantum_on_ground_m(step: float, coords: np.ndarray, crs: CRS) -> float | None:
+    """Ground size in metres of one quantisation step, at the middle of the data."""
+    x, y = np.nanmedian(coords[:, 0]), np.nanmedian(coords[:, 1])
+    lon, lat = to_lonlat(crs, np.array([x, x + step, x]), np.array([y, y, y + step]))
+    d = distances_m(lon[[0, 0]], lat[[0, 0]], lon[[1, 2]], lat[[1, 2]])
+    d = d[np.isfinite(d) & (d > 0)]
+    return float(d.min()) if d.size else None
+
+
+@dataclass
+class Detail:
+    resolution_m: float | None
+    method: str
+
+
+def measure_detail(geoms: np.ndarray, crs: CRS | None) -> Detail:
+    """The ground size of the finest detail in a sample of geometries.
+
+    The typical shortest segment (median over lines and rings of each one's shortest
+    segment) bounded below by the coordinate quantisation: detail cannot be finer than
+    the grid the coordinates are stored on.
+    """
+    if crs is None or geoms.size == 0:
+        return Detail(None, "not measurable: no CRS or no geometry")
+    shortest = shortest_segments_m(geoms, crs)
+    coords = shapely.get_coordinates(geoms)
+    step = coordinate_quantum(coords)
+    quantum_m = quantum_on_ground_m(step, coords, crs) if step is not None else None
+    segment_m = float(np.median(shortest)) if shortest.size else None
+    n = geoms.size
+    if segment_m is not None:
+        value = max(segment_m, quantum_m or 0.0)
+        method = (
+            f"median of each line/ring's shortest segment over {n} sampled geometries "
+            f"({segment_m:.3g} m, geodesic)"
+        )
+        if quantum_m is not None and quantum_m > segment_m:
+            method += f", raised to the coordinate quantisation ({quantum_m:.3g} m)"
+        return Detail(value, method)
+    if quantum_m is not None:
+        return Detail(quantum_m, f"coordinate quantisation {step:g} CRS units = {quantum_m:.3g} m on the ground (points only)")
+    return Detail(None, "not measurable: points stored at full precision carry no detail measure")
