@@ -41,8 +41,14 @@ def _summary(counts: Counter[str]) -> str:
 
 def _with_rich_progress(run: AuditRun) -> Iterator[AuditResult]:
     from rich.console import Console
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                               TimeElapsedColumn, TimeRemainingColumn)  # fmt: skip
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,  # fmt: skip
+        TimeRemainingColumn,
+    )
 
     console = Console(stderr=True)
     columns = (TextColumn("[bold]audit"), BarColumn(), MofNCompleteColumn(),

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import json
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pyogrio
 import rasterio
 from rasterio.transform import from_origin
-from shapely.geometry import Point, box
-
-try:
-    import geopandas as gpd
-except ImportError:  # pragma: no cover - geopandas is a core dependency
-    gpd = None
+from shapely.geometry import box
 
 # Places inside the demo territories, and one far from every pack (the Atlantic).
 SEOUL = (126.98, 37.56)
@@ -27,7 +24,7 @@ ATLANTIC = (-30.0, 30.0)
 
 def write_vector(path: Path, lon: float, lat: float, n: int = 5, driver: str | None = None) -> Path:
     """``n`` small squares around a point, in WGS84, written with pyogrio."""
-    rng = np.random.default_rng(abs(hash((path.name, n))) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(f"{path.name}:{n}".encode()))
     xs = lon + rng.uniform(-0.05, 0.05, n)
     ys = lat + rng.uniform(-0.05, 0.05, n)
     geoms = [box(x, y, x + 0.001, y + 0.001) for x, y in zip(xs, ys, strict=True)]
@@ -146,4 +143,3 @@ __all__ = [
     "ATLANTIC", "Archive", "BUSAN", "DELHI", "SEOUL", "make_archive", "make_many",
     "write_points", "write_raster", "write_shapefile", "write_vector",
 ]  # fmt: skip
-_ = Point  # re-exported geometry helper kept for tests building their own shapes
