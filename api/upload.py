@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,25 +31,23 @@ class Upload:
     """An uploaded file on local disk plus the form's text fields. Call ``remove()`` when done."""
 
     path: Path
+    directory: Path
     filename: str
     size: int
     fields: dict[str, str] = field(default_factory=dict)
 
     def remove(self) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()
+        """Delete the file, its directory and anything the check left beside it."""
+        shutil.rmtree(self.directory, ignore_errors=True)
 
 
 def safe_filename(raw: str | None) -> str:
     """The base name of a client-supplied filename, without path parts or control characters."""
     name = re.split(r"[\\/]", raw or "")[-1]
     name = "".join(ch for ch in name if ch.isprintable()).strip()
-    return name[:255] or "upload"
-
-
-def _suffix(filename: str) -> str:
-    suffix = Path(filename).suffix.lower()
-    return suffix if re.fullmatch(r"\.[a-z0-9]{1,12}", suffix) else ""
+    if name in {".", ".."}:
+        name = ""
+    return name[-200:] or "upload"
 
 
 class _FormReader:
@@ -62,6 +59,7 @@ class _FormReader:
         self.tmp_dir = tmp_dir
         self.fields: dict[str, str] = {}
         self.path: Path | None = None
+        self.directory: Path | None = None
         self.filename = ""
         self.size = 0
         self.error: Problem | None = None
@@ -123,11 +121,11 @@ class _FormReader:
             self._open_file()
 
     def _open_file(self) -> None:
-        fd, name = tempfile.mkstemp(
-            prefix=TEMP_PREFIX, suffix=_suffix(self.filename), dir=self.tmp_dir
-        )
-        self.path = Path(name)
-        self._file = os.fdopen(fd, "wb")
+        # A private directory keeps the client's file name, which the library reads (layer
+        # names, format detection), without any chance of clashing with another upload.
+        self.directory = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=self.tmp_dir))
+        self.path = self.directory / self.filename
+        self._file = self.path.open("xb")
         self._to_file = True
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
@@ -162,9 +160,8 @@ class _FormReader:
     def discard(self) -> None:
         """Close and delete whatever was written."""
         self._close_file()
-        if self.path is not None:
-            with contextlib.suppress(FileNotFoundError):
-                self.path.unlink()
+        if self.directory is not None:
+            shutil.rmtree(self.directory, ignore_errors=True)
 
 
 def _boundary(request: Request) -> bytes:
@@ -225,4 +222,5 @@ async def receive_upload(
     except BaseException:
         reader.discard()
         raise
-    return Upload(reader.path, reader.filename, reader.size, reader.fields)
+    assert reader.directory is not None
+    return Upload(reader.path, reader.directory, reader.filename, reader.size, reader.fields)

@@ -10,7 +10,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Optional  # noqa: UP035 - typer reads Optional on every version
+from typing import Annotated
 
 import typer
 
@@ -23,6 +23,19 @@ __all__ = ["audit_command", "fail_on_exit_code"]
 
 FAIL_ON = {e.value: e for e in Effect if e is not Effect.allow}
 _ORDER = ("allow", "allow_with_conditions", "review", "deny", "error")
+_H = {
+    "paths": "Files and folders to audit.",
+    "recursive": "Walk sub-folders.",
+    "manifest": "CSV file whose 'path' column lists files or folders to audit.",
+    "pack": "Rule pack name or YAML file; repeat for several (default: every built-in pack).",
+    "zones": "Sensitive-zones file (default: the built-in zones).",
+    "workers": "Local worker processes (default: one per CPU; 0 = in this process).",
+    "scheduler": "Dask scheduler address (tcp://host:8786): run the checks on that cluster.",
+    "resume": "Skip datasets already in OUT/results.jsonl (same content, packs and zones).",
+    "out": "Folder for results.jsonl, results.csv and report.html.",
+    "fail_on": "Exit 10/20/30 when any dataset reached this verdict or worse: "
+    "allow_with_conditions, review or deny.",
+}
 
 
 def fail_on_exit_code(verdicts: Counter[str], fail_on: str | None) -> int:
@@ -65,34 +78,27 @@ def _with_log_lines(run: AuditRun) -> Iterator[AuditResult]:
     width = len(str(run.total))
     for n, row in enumerate(run, start=1):
         label = row.verdict.value if row.verdict is not None else "error"
-        extra = f" ({row.error})" if row.error else " (done earlier)" if row.status == "skipped" else ""
+        extra = f" ({row.error})" if row.error else ""
+        if row.status == "skipped":
+            extra = " (done earlier)"
         print(f"[{n:>{width}}/{run.total}] {label:<21} {row.path}{extra}", file=sys.stderr,
               flush=True)  # fmt: skip
         yield row
 
 
 def audit_command(
-    paths: Annotated[Optional[list[Path]], typer.Argument(  # noqa: UP045
-        help="Files and folders to audit.", show_default=False)] = None,  # fmt: skip
-    recursive: Annotated[bool, typer.Option(
-        "--recursive/--no-recursive", help="Walk sub-folders.")] = True,  # fmt: skip
-    manifest: Annotated[Optional[Path], typer.Option(  # noqa: UP045
-        help="CSV file whose 'path' column lists files or folders to audit.")] = None,  # fmt: skip
-    pack: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
-        help="Rule pack name or YAML file; repeat for several (default: the built-in packs).")] = None,  # fmt: skip
-    zones: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        help="Sensitive-zones file (default: the built-in zones).")] = None,  # fmt: skip
-    workers: Annotated[Optional[int], typer.Option(  # noqa: UP045
-        min=0, help="Local worker processes (default: one per CPU; 0 = in this process).")] = None,  # fmt: skip
-    scheduler: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        help="Dask scheduler address, e.g. tcp://host:8786: run the checks on that cluster.")] = None,  # fmt: skip
-    resume: Annotated[bool, typer.Option(
-        help="Skip datasets already in OUT/results.jsonl (same content, packs and zones).")] = False,  # fmt: skip
-    out: Annotated[Path, typer.Option(
-        help="Folder for results.jsonl, results.csv and report.html.")] = Path("mapgate-audit"),  # fmt: skip
-    fail_on: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        help="Exit 10/20/30 when any dataset reached this verdict or worse: "
-        "allow_with_conditions, review or deny.")] = None,  # fmt: skip
+    paths: Annotated[list[Path] | None, typer.Argument(help=_H["paths"])] = None,
+    recursive: Annotated[bool, typer.Option("--recursive/--no-recursive", help=_H["recursive"])] = (
+        True
+    ),
+    manifest: Annotated[Path | None, typer.Option(help=_H["manifest"])] = None,
+    pack: Annotated[list[str] | None, typer.Option(help=_H["pack"])] = None,
+    zones: Annotated[str | None, typer.Option(help=_H["zones"])] = None,
+    workers: Annotated[int | None, typer.Option(min=0, help=_H["workers"])] = None,
+    scheduler: Annotated[str | None, typer.Option(help=_H["scheduler"])] = None,
+    resume: Annotated[bool, typer.Option(help=_H["resume"])] = False,
+    out: Annotated[Path, typer.Option(help=_H["out"])] = Path("mapgate-audit"),
+    fail_on: Annotated[str | None, typer.Option(help=_H["fail_on"])] = None,
 ) -> None:
     """Check every map dataset under PATHS in parallel; results are written as they arrive.
 
@@ -119,7 +125,8 @@ def audit_command(
         verdicts[row.verdict.value if row.verdict is not None else "error"] += 1
     elapsed = time.monotonic() - started
     typer.echo(
-        f"audited {run.total} datasets in {elapsed:.1f}s ({_summary(verdicts) or 'nothing found'}); "
+        f"audited {run.total} datasets in {elapsed:.1f}s "
+        f"({_summary(verdicts) or 'nothing found'}); "
         f"{len(run.discovery.ignored)} files ignored as not geodata\n"
         f"results: {out / JSONL}, {out / CSV}, {out / REPORT}",
         err=True,

@@ -26,6 +26,8 @@ COLOURS = {
 }  # fmt: skip
 _SEVERITY = {"allow": 0, "allow_with_conditions": 1, "review": 2, "deny": 3, "error": 4}
 MAP_WIDTH = 960
+# Nothing may load from anywhere: the page must work offline and leak nothing.
+_CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 _MAX_RING_POINTS = 200
 
 _CSS = """
@@ -51,7 +53,8 @@ _CSS += "".join(
 _JS = """
 (function(){
   function key(td){var v=td.getAttribute('data-sort');if(v===null)v=td.textContent;
-    var n=parseFloat(v);return isNaN(n)||!/^-?[0-9.]+(e[-+]?[0-9]+)?$/i.test(v.trim())?v.toLowerCase():n;}
+    var n=parseFloat(v);
+    return isNaN(n)||!/^-?[0-9.]+(e[-+]?[0-9]+)?$/i.test(v.trim())?v.toLowerCase():n;}
   document.querySelectorAll('table.sortable').forEach(function(table){
     table.querySelectorAll('th.sortable').forEach(function(th,idx){
       th.addEventListener('click',function(){
@@ -110,7 +113,8 @@ def _pack_table(rows: Sequence[AuditResult]) -> str:
         + "</tr>"
         for name, c in sorted(per.items())
     )
-    return f'<table id="by-pack"><thead><tr><th>pack</th>{head}</tr></thead><tbody>{body}</tbody></table>'
+    return (f'<table id="by-pack"><thead><tr><th>pack</th>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table>")
 
 
 def _rule_table(rows: Sequence[AuditResult]) -> str:
@@ -128,7 +132,8 @@ def _rule_table(rows: Sequence[AuditResult]) -> str:
     )
     return ('<table id="by-rule" class="sortable"><thead><tr><th class="sortable">pack</th>'
             '<th class="sortable">rule</th><th class="sortable">effect</th>'
-            f'<th class="sortable">files</th></tr></thead><tbody>{body}</tbody></table>')  # fmt: skip
+            '<th class="sortable">files</th></tr></thead>'
+            f"<tbody>{body}</tbody></table>")  # fmt: skip
 
 
 def _rings(geom: dict[str, Any]) -> list[tuple[str, list[list[float]]]]:
@@ -205,7 +210,7 @@ def _map(rows: Sequence[AuditResult]) -> str:
             continue
         title = f"<title>{escape(row.path)}: {escape(_klass(row))}</title>"
         d = "".join(
-            "M" + "L".join(proj.xy(c[0], c[1]) for c in _thin(ring)) + ("Z" if kind == "area" else "")
+            "M" + "L".join(proj.xy(c[0], c[1]) for c in _thin(ring)) + ("Z" * (kind == "area"))
             for kind, ring in pieces if kind != "point" and ring
         )  # fmt: skip
         dots = "".join(
@@ -213,7 +218,8 @@ def _map(rows: Sequence[AuditResult]) -> str:
             for kind, r in pieces if kind == "point"
         )  # fmt: skip
         body = (f'<path d="{d}"/>' if d else "") + dots
-        out.append(f'<g class="fp v-{_klass(row)}" data-path="{escape(row.path)}">{title}{body}</g>')
+        attrs = f'class="fp v-{_klass(row)}" data-path="{escape(row.path)}"'
+        out.append(f"<g {attrs}>{title}{body}</g>")
     legend = "".join(
         f'<span class="tag v-{k}">{escape(k)}</span> ' for k in CLASSES if k != "error"
     )
@@ -260,7 +266,7 @@ def render_report(rows: Sequence[AuditResult], meta: dict[str, Any] | None = Non
     packs = ", ".join(meta.get("packs") or []) or "default packs"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="{_CSP}">
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <title>mapgate audit report</title><style>{_CSS}</style></head>
 <body>
@@ -282,7 +288,9 @@ checker fingerprint <code>{escape(str(meta.get("fingerprint", "")))}</code> ·
 """
 
 
-def write_report(path: Path, rows: Iterable[AuditResult], meta: dict[str, Any] | None = None) -> Path:
+def write_report(
+    path: Path, rows: Iterable[AuditResult], meta: dict[str, Any] | None = None
+) -> Path:
     """Write the report atomically (temporary file renamed over ``path``); return ``path``."""
     text = render_report(list(rows), meta)
     tmp = path.with_name(path.name + ".tmp")

@@ -40,7 +40,7 @@ class CheckerSpec:
     def build(self) -> Checker:
         from compliance.checker import Checker
 
-        packs = list(self.packs) if self.packs is not None else None
+        packs: list[str | Path] | None = list(self.packs) if self.packs is not None else None
         return Checker(packs=packs, zones=self.zones)
 
 

@@ -19,7 +19,7 @@ import httpx
 import numpy as np
 import pytest
 import rasterio
-from rasterio.transform import from_origin
+from affine import Affine
 
 with warnings.catch_warnings():
     # Starlette asks for ``httpx2``; the TestClient works the same with httpx.
@@ -105,7 +105,7 @@ def write_geotiff(path: Path, size: int = 64, lon: float = 30.0, lat: float = 40
         "count": 1,
         "dtype": "uint16",
         "crs": "EPSG:4326",
-        "transform": from_origin(lon, lat, 0.0001, 0.0001),
+        "transform": Affine(0.0001, 0, lon, 0, -0.0001, lat),
     }
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(data)

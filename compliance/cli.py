@@ -1,0 +1,170 @@
+"""The ``mapgate`` command: check, profile, packs, audit, serve.
+
+Exit codes: 0 allow, 10 allow_with_conditions, 20 review, 30 deny, 2 usage error,
+3 unreadable input, 1 internal error.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from compliance.errors import ComplianceError, RulePackError, UnreadableDataset, ZonesError
+from compliance.output import print_profile, print_verdict
+
+EXIT_USAGE = 2
+EXIT_UNREADABLE = 3
+EXIT_INTERNAL = 1
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Check map data against export rules before it leaves the country.")  # fmt: skip
+packs_app = typer.Typer(no_args_is_help=True, help="List, validate and test rule packs.")
+app.add_typer(packs_app, name="packs")
+
+PackOption = Annotated[
+    list[str] | None,
+    typer.Option("--pack", "-p", help="Built-in pack name or pack file; repeat for several (default: all)."),
+]
+ZonesOption = Annotated[str | None, typer.Option("--zones", help="Sensitive-zones source (any OGR source).")]
+FormatOption = Annotated[str, typer.Option("--format", "-f", help="text or json")]
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in {"text", "json"}:
+        raise typer.BadParameter("must be text or json", param_hint="--format")
+
+
+@app.command()
+def check(
+    path: Annotated[Path, typer.Argument(help="Dataset: any GDAL raster or vector file, or a zip.")],
+    pack: PackOption = None,
+    zones: ZonesOption = None,
+    destination: Annotated[str | None, typer.Option(help="ISO country code of the destination.")] = None,
+    purpose: Annotated[str | None, typer.Option(help="Declared purpose of the export.")] = None,
+    reveal_zones: Annotated[bool, typer.Option("--reveal-zones", help="Show zone ids and geometry.")] = False,
+    fmt: FormatOption = "text",
+) -> None:
+    """Check one dataset and print its export verdict."""
+    _check_format(fmt)
+    from compliance.checker import Checker
+
+    checker = Checker(packs=list(pack) if pack else None, zones=zones)
+    verdict = checker.check(path, destination=destination, purpose=purpose, reveal_zones=reveal_zones)
+    if fmt == "json":
+        sys.stdout.write(verdict.model_dump_json(indent=2) + "\n")
+    else:
+        print_verdict(verdict, Console())
+    raise typer.Exit(verdict.verdict.exit_code)
+
+
+@app.command()
+def profile(
+    path: Annotated[Path, typer.Argument(help="Dataset to profile.")],
+    fmt: FormatOption = "text",
+) -> None:
+    """Print the facts measured about a dataset, without deciding anything."""
+    _check_format(fmt)
+    from compliance.checker import Checker
+
+    inspection, identity = Checker(packs=[], zones=None).inspect(path)
+    if fmt == "json":
+        doc = {"input": identity.model_dump(), "profile": inspection.profile.model_dump(mode="json")}
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+    else:
+        print_profile(identity, inspection.profile, Console())
+
+
+@packs_app.command("list")
+def packs_list(pack: PackOption = None) -> None:
+    """List packs with version, rule count and hash."""
+    from compliance.packs import load_packs
+
+    table = Table("pack", "version", "jurisdiction", "rules", "tests", "sha256", "title")
+    for p in load_packs(list(pack) if pack else None):
+        table.add_row(p.name, p.version, p.jurisdiction, str(len(p.rules)), str(len(p.doc.tests)),
+                      p.sha256[:12], p.title)  # fmt: skip
+    Console().print(table)
+
+
+@packs_app.command("validate")
+def packs_validate(files: Annotated[list[str] | None, typer.Argument(help="Pack names or files.")] = None) -> None:
+    """Validate packs; exit 2 naming the file and rule of the first problem."""
+    from compliance.packs import load_packs
+
+    for p in load_packs(list(files) if files else None):
+        typer.echo(f"ok  {p.name} {p.version} ({len(p.rules)} rules) {p.path.name}")
+
+
+@packs_app.command("test")
+def packs_test(files: Annotated[list[str] | None, typer.Argument(help="Pack names or files.")] = None) -> None:
+    """Run each pack's own test cases; exit 1 when any fails."""
+    from compliance.pack_tests import run_pack_tests
+    from compliance.packs import load_packs
+
+    passed = failed = 0
+    for p in load_packs(list(files) if files else None):
+        for result in run_pack_tests(p):
+            mark = "PASS" if result.passed else "FAIL"
+            typer.echo(f"{mark}  {p.name}: {result.name}" + (f" - {result.detail}" if result.detail else ""))
+            passed += result.passed
+            failed += not result.passed
+    typer.echo(f"{passed} passed, {failed} failed")
+    if failed:
+        raise typer.Exit(1)
+
+
+def _register_optional_commands() -> None:
+    # The audit and service commands live beside their own code; neither is needed to check one file.
+    if importlib.util.find_spec("compliance.audit_cli") is not None:
+        from compliance.audit_cli import audit_command
+
+        app.command("audit", help="Check many files in parallel, resumably; write results and a report.")(audit_command)
+    if importlib.util.find_spec("api.cli") is not None:
+        from api.cli import serve
+
+        app.command("serve", help="Run the HTTP service (uvicorn).")(serve)
+
+
+_register_optional_commands()
+
+
+def main() -> None:
+    """Console entry point: map every failure to its exit code and one line on stderr."""
+    try:
+        # Without standalone mode the command's Exit code comes back as the return value.
+        code = app(standalone_mode=False)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (RulePackError, ZonesError) as exc:
+        sys.stderr.write(f"mapgate: {exc}\n")
+        sys.exit(EXIT_USAGE)
+    except (UnreadableDataset, ComplianceError) as exc:
+        sys.stderr.write(f"mapgate: cannot read input: {exc}\n")
+        sys.exit(EXIT_UNREADABLE)
+    except typer.Abort:
+        sys.exit(130)
+    except typer.TyperException as exc:  # usage errors: bad option, missing argument
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            sys.stderr.write(f"mapgate: {exc}\n")
+        sys.exit(EXIT_USAGE)
+    except Exception as exc:  # anything unexpected: one line, no traceback
+        if os.environ.get("MAPGATE_DEBUG"):
+            raise
+        sys.stderr.write(f"mapgate: internal error: {type(exc).__name__}: {exc}\n")
+        sys.exit(EXIT_INTERNAL)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()
