@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from api_fixtures import ApiData, TestClient, auth, checker, client, test_data  # noqa: F401
+from api_fixtures import *  # noqa: F403 - fixtures
+from api_helpers import ApiData, TestClient, auth
 
 from compliance import Checker
 
@@ -46,9 +47,8 @@ def test_post_returns_the_library_verdict(
 
 
 def test_form_fields_reach_the_check(client: TestClient, test_data: ApiData) -> None:
-    r = post_file(
-        client, test_data.clear, data={"destination": "KR", "purpose": "research", "packs": "api-test"}
-    )
+    form = {"destination": "KR", "purpose": "research", "packs": "api-test"}
+    r = post_file(client, test_data.clear, data=form)
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["request"]["destination"] == "KR"
@@ -75,9 +75,11 @@ def test_submitter_never_sees_zone_ids(client: TestClient, test_data: ApiData) -
 
 @pytest.mark.parametrize("how", ["query", "form"])
 def test_auditor_may_reveal_zones(client: TestClient, test_data: ApiData, how: str) -> None:
-    kwargs = {"params": {"reveal_zones": "true"}} if how == "query" else {
-        "data": {"reveal_zones": "true"}
-    }
+    kwargs = (
+        {"params": {"reveal_zones": "true"}}
+        if how == "query"
+        else {"data": {"reveal_zones": "true"}}
+    )
     r = post_file(client, test_data.in_zone, who="carol", **kwargs)
     assert r.status_code == 200, r.text
     zones = r.json()["zones"]
@@ -86,12 +88,12 @@ def test_auditor_may_reveal_zones(client: TestClient, test_data: ApiData, how: s
 
 
 @pytest.mark.parametrize("how", ["query", "form"])
-def test_submitter_may_not_reveal_zones(
-    client: TestClient, test_data: ApiData, how: str
-) -> None:
-    kwargs = {"params": {"reveal_zones": "true"}} if how == "query" else {
-        "data": {"reveal_zones": "true"}
-    }
+def test_submitter_may_not_reveal_zones(client: TestClient, test_data: ApiData, how: str) -> None:
+    kwargs = (
+        {"params": {"reveal_zones": "true"}}
+        if how == "query"
+        else {"data": {"reveal_zones": "true"}}
+    )
     r = post_file(client, test_data.in_zone, who="alice", **kwargs)
     assert r.status_code == 403
     assert r.headers["content-type"] == "application/problem+json"
@@ -142,7 +144,8 @@ def test_listing_filters_and_pages(client: TestClient, test_data: ApiData) -> No
         if cursor is None:
             break
     assert len(seen) == 6 and set(seen) == {p["id"] for p in posted} | {denied["id"]}
-    times = [datetime.fromisoformat(i["checked_at"]) for i in client.get("/v1/checks", headers=h).json()["items"]]
+    items = client.get("/v1/checks", headers=h).json()["items"]
+    times = [datetime.fromisoformat(i["checked_at"]) for i in items]
     assert times == sorted(times, reverse=True)
 
     future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()

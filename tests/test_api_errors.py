@@ -7,16 +7,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api_fixtures import (  # noqa: F401
+from api_fixtures import *  # noqa: F403 - fixtures
+from api_helpers import (
     ApiData,
     TestClient,
     auth,
-    checker,
     make_settings,
     mapgate_temp_entries,
     point_geojson,
     sqlite_url,
-    test_data,
 )
 
 from api.errors import STATUS_CODES, status_for
@@ -34,6 +33,7 @@ from compliance import (
 )
 
 LIMIT = 10_000
+MULTIPART_B = "multipart/form-data; boundary=b"
 
 
 @pytest.fixture
@@ -80,7 +80,8 @@ def test_unreadable_file_is_422(small: TestClient, test_data: ApiData, uploads: 
 
 def test_over_the_limit_is_413_while_streaming(small: TestClient, uploads: Path) -> None:
     def body() -> Iterator[bytes]:  # no Content-Length: the limit must bite while streaming
-        yield b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.geojson\"\r\n\r\n"
+        yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="x.geojson"\r\n'
+        yield b"\r\n"
         for _ in range(100):
             yield b"x" * 1000
         yield b"\r\n--b--\r\n"
@@ -109,9 +110,7 @@ def test_exactly_the_limit_is_accepted(small: TestClient) -> None:
     data = data + b" " * (LIMIT - len(data))
     r = small.post("/v1/checks", files={"file": ("ok.geojson", data)}, headers=auth("alice"))
     assert r.status_code == 200, r.text
-    r = small.post(
-        "/v1/checks", files={"file": ("ok.geojson", data + b" ")}, headers=auth("alice")
-    )
+    r = small.post("/v1/checks", files={"file": ("ok.geojson", data + b" ")}, headers=auth("alice"))
     assert_problem(r, 413)
 
 
@@ -120,13 +119,21 @@ def test_exactly_the_limit_is_accepted(small: TestClient) -> None:
     [
         ({"content": b"{}", "headers": {"Content-Type": "application/json"}}, 415),
         ({"files": {"destination": (None, "KR")}}, 422),  # no file part
-        ({"content": b"--b\r\nnot a part", "headers": {"Content-Type": "multipart/form-data; boundary=b"}}, 400),
+        ({"content": b"--b\r\nnot a part", "headers": {"Content-Type": MULTIPART_B}}, 400),
         ({"content": b"", "headers": {"Content-Type": "multipart/form-data"}}, 400),  # no boundary
         ({"files": {"file": ("a.geojson", b"{}")}, "data": {"reveal_zones": "maybe"}}, 422),
         ({"files": {"file": ("a.geojson", b"{}")}, "data": {"purpose": "p" * 5000}}, 422),
         ({"files": [("file", ("a.geojson", b"{}")), ("file", ("b.geojson", b"{}"))]}, 422),
     ],
-    ids=["not-multipart", "no-file", "malformed", "no-boundary", "bad-bool", "long-field", "two-files"],
+    ids=[
+        "not-multipart",
+        "no-file",
+        "malformed",
+        "no-boundary",
+        "bad-bool",
+        "long-field",
+        "two-files",
+    ],  # fmt: skip
 )
 def test_bad_requests(small: TestClient, uploads: Path, kwargs: dict, status: int) -> None:
     headers = auth("alice") | kwargs.pop("headers", {})
@@ -175,9 +182,7 @@ def test_missing_or_bad_key_is_401(
     assert r.headers["www-authenticate"].startswith("Bearer")
 
 
-def test_post_without_key_is_401_and_stores_nothing(
-    small: TestClient, test_data: ApiData
-) -> None:
+def test_post_without_key_is_401_and_stores_nothing(small: TestClient, test_data: ApiData) -> None:
     r = small.post("/v1/checks", files={"file": ("c.geojson", test_data.clear.read_bytes())})
     assert_problem(r, 401)
     assert small.get("/v1/checks", headers=auth("carol")).json()["items"] == []
@@ -197,8 +202,14 @@ def test_unknown_route_is_404_problem(small: TestClient) -> None:
 
 @pytest.mark.parametrize(
     "params",
-    [{"cursor": "!!!"}, {"cursor": "WzEsMl0"}, {"limit": 0}, {"limit": 501}, {"verdict": "maybe"},
-     {"since": "yesterday"}],
+    [
+        {"cursor": "!!!"},
+        {"cursor": "WzEsMl0"},
+        {"limit": 0},
+        {"limit": 501},
+        {"verdict": "maybe"},
+        {"since": "yesterday"},
+    ],
 )
 def test_bad_listing_query_is_422(small: TestClient, params: dict) -> None:
     assert_problem(small.get("/v1/checks", params=params, headers=auth("carol")), 422)
