@@ -40,10 +40,11 @@ h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem}
 table{border-collapse:collapse;margin-top:.5rem}
 th,td{border-bottom:1px solid #ddd;padding:.25rem .6rem;text-align:left;vertical-align:top}
 th.sortable{cursor:pointer;user-select:none}th.sortable:after{content:" \\2195";color:#999}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .tag{border-radius:3px;padding:0 .35rem;color:#fff;font-size:.85em}
 svg.map{border:1px solid #ccc;background:#f4f8fb;max-width:100%;height:auto}
-svg.map .fp{fill-opacity:.35;stroke-width:1;vector-effect:non-scaling-stroke}
+svg.map .fp{fill-opacity:.45;stroke-width:1;vector-effect:non-scaling-stroke}
+svg.map .grid line{stroke:#cfd8dc;stroke-width:.5}svg.map .grid text{font-size:10px;fill:#78909c}
 .meta{color:#555}.err{color:#b71c1c;max-width:40rem}
 """
 _CSS += "".join(
@@ -181,10 +182,12 @@ class _Projection:
         self.y0, self.y1 = max(min(ys) - pad_y, -90.0), min(max(ys) + pad_y, 90.0)
         self.k = math.cos(math.radians((self.y0 + self.y1) / 2)) or 1.0
         self.scale = MAP_WIDTH / ((self.x1 - self.x0) * self.k)
-        self.height = max(120, min(1400, round((self.y1 - self.y0) * self.scale)))
+        natural = (self.y1 - self.y0) * self.scale
+        self.height = max(160, min(1400, round(natural)))
+        self.dy = (self.height - natural) / 2 if natural < self.height else 0.0
 
     def pair(self, lon: float, lat: float) -> tuple[float, float]:
-        return (lon - self.x0) * self.k * self.scale, (self.y1 - lat) * self.scale
+        return (lon - self.x0) * self.k * self.scale, (self.y1 - lat) * self.scale + self.dy
 
     def xy(self, lon: float, lat: float) -> str:
         x, y = self.pair(lon, lat)
@@ -196,6 +199,50 @@ def _thin(ring: list[list[float]]) -> list[list[float]]:
     return ring if step == 1 else ring[::step] + [ring[-1]]
 
 
+def _marker(proj: _Projection, pieces: list[tuple[str, list[list[float]]]]) -> str | None:
+    """A dot for footprints too small to see at the map's scale (under 4 px across)."""
+    pts = [proj.pair(c[0], c[1]) for _, ring in pieces for c in ring]
+    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+    if max(xs) - min(xs) >= 4 or max(ys) - min(ys) >= 4:
+        return None
+    return f'<circle cx="{(min(xs) + max(xs)) / 2:.1f}" cy="{(min(ys) + max(ys)) / 2:.1f}" r="4"/>'
+
+
+def _shape(proj: _Projection, pieces: list[tuple[str, list[list[float]]]]) -> str:
+    dot = _marker(proj, pieces)
+    if dot is not None:
+        return dot
+    d = "".join(
+        "M" + "L".join(proj.xy(c[0], c[1]) for c in _thin(ring)) + ("Z" * (kind == "area"))
+        for kind, ring in pieces if kind != "point" and ring
+    )  # fmt: skip
+    dots = "".join(
+        '<circle cx="{:.1f}" cy="{:.1f}" r="3"/>'.format(*proj.pair(r[0][0], r[0][1]))
+        for kind, r in pieces if kind == "point"
+    )  # fmt: skip
+    return (f'<path d="{d}"/>' if d else "") + dots
+
+
+def _graticule(proj: _Projection) -> str:
+    """Lines of longitude and latitude with labels: the only context drawn (no tiles)."""
+    span = max(proj.x1 - proj.x0, proj.y1 - proj.y0)
+    step = next((s for s in (0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30) if span / s <= 8), 60)
+    out: list[str] = []
+    lon = math.floor(proj.x0 / step) * step
+    while lon <= proj.x1:
+        x, _ = proj.pair(lon, proj.y1)
+        out.append(f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{proj.height}"/>'
+                   f'<text x="{x + 2:.1f}" y="{proj.height - 4}">{lon:g}°</text>')  # fmt: skip
+        lon += step
+    lat = math.floor(proj.y0 / step) * step
+    while lat <= proj.y1:
+        _, y = proj.pair(proj.x0, lat)
+        out.append(f'<line x1="0" y1="{y:.1f}" x2="{MAP_WIDTH}" y2="{y:.1f}"/>'
+                   f'<text x="2" y="{y - 2:.1f}">{lat:g}°</text>')  # fmt: skip
+        lat += step
+    return f'<g class="grid">{"".join(out)}</g>'
+
+
 def _map(rows: Sequence[AuditResult]) -> str:
     shapes = [(row, _footprint(row)) for row in rows]
     pts = [(float(c[0]), float(c[1])) for _, pieces in shapes for _, ring in pieces for c in ring
@@ -204,22 +251,12 @@ def _map(rows: Sequence[AuditResult]) -> str:
         return '<p id="map-empty">No footprints to draw.</p>'
     proj = _Projection(pts)
     order = sorted(shapes, key=lambda s: _SEVERITY[_klass(s[0])])  # most severe on top
-    out: list[str] = []
+    out: list[str] = [_graticule(proj)]
     for row, pieces in order:
-        if not pieces:
-            continue
-        title = f"<title>{escape(row.path)}: {escape(_klass(row))}</title>"
-        d = "".join(
-            "M" + "L".join(proj.xy(c[0], c[1]) for c in _thin(ring)) + ("Z" * (kind == "area"))
-            for kind, ring in pieces if kind != "point" and ring
-        )  # fmt: skip
-        dots = "".join(
-            '<circle cx="{:.1f}" cy="{:.1f}" r="3"/>'.format(*proj.pair(r[0][0], r[0][1]))
-            for kind, r in pieces if kind == "point"
-        )  # fmt: skip
-        body = (f'<path d="{d}"/>' if d else "") + dots
-        attrs = f'class="fp v-{_klass(row)}" data-path="{escape(row.path)}"'
-        out.append(f"<g {attrs}>{title}{body}</g>")
+        if pieces:
+            title = f"<title>{escape(row.path)}: {escape(_klass(row))}</title>"
+            attrs = f'class="fp v-{_klass(row)}" data-path="{escape(row.path)}"'
+            out.append(f"<g {attrs}>{title}{_shape(proj, pieces)}</g>")
     legend = "".join(
         f'<span class="tag v-{k}">{escape(k)}</span> ' for k in CLASSES if k != "error"
     )

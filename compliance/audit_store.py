@@ -56,6 +56,7 @@ class AuditResult(BaseModel):
     stat: str | None = Field(default=None, description="Sizes and mtimes of the members.")
     fingerprint: str
     duration_ms: float | None = None
+    worker: str | None = Field(default=None, description="host:pid of the process that checked it.")
     finished_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     reused_from: str | None = Field(
         default=None, description="Same content already checked under this path."

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import socket
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -65,7 +66,7 @@ def _content_hash(path: Path) -> str:
 def _row(task: Task, fingerprint: str, **fields: Any) -> AuditResult:
     names = [Path(m).name for m in task.members]
     return AuditResult(path=task.path, members=names, stat=task.stat, fingerprint=fingerprint,
-                       **fields)  # fmt: skip
+                       worker=f"{socket.gethostname()}:{os.getpid()}", **fields)  # fmt: skip
 
 
 def check_task(
@@ -151,11 +152,14 @@ def _crashed(task: Task, fingerprint: str) -> AuditResult:
 class _Pool:
     """A process pool that survives a worker dying: the culprit becomes an error row."""
 
-    def __init__(self, spec: CheckerSpec, fingerprint: str, pending: frozenset[str],
-                 workers: int) -> None:  # fmt: skip
+    def __init__(
+        self, spec: CheckerSpec, fingerprint: str, pending: frozenset[str], workers: int,
+        fn: Callable[[Task], AuditResult] | None = None,
+    ) -> None:  # fmt: skip
         self.args = (spec, fingerprint, pending, os.getpid())
         self.fingerprint = fingerprint
         self.workers = workers
+        self.fn = fn or _pool_task
         self.executor = self._new()
 
     def _new(self) -> ProcessPoolExecutor:
@@ -172,7 +176,7 @@ class _Pool:
         """Re-run the tasks that were in flight when a worker died, one at a time."""
         for task in suspects:
             try:
-                yield self.executor.submit(_pool_task, task).result()
+                yield self.executor.submit(self.fn, task).result()
             except BrokenProcessPool:
                 yield _crashed(task, self.fingerprint)
                 self.restart()
@@ -184,7 +188,7 @@ class _Pool:
         try:
             while True:
                 while len(running) < limit and (task := next(todo, None)) is not None:
-                    running[self.executor.submit(_pool_task, task)] = task
+                    running[self.executor.submit(self.fn, task)] = task
                 if not running:
                     return
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -206,23 +210,29 @@ class _Pool:
 
 def run_pool(
     tasks: Iterable[Task], spec: CheckerSpec, fingerprint: str, pending: frozenset[str],
-    workers: int,
+    workers: int, fn: Callable[[Task], AuditResult] | None = None,
 ) -> Iterator[AuditResult]:  # fmt: skip
-    """Check in a local pool of ``workers`` processes (forkserver), yielding as they finish."""
-    yield from _Pool(spec, fingerprint, pending, workers).run(tasks)
+    """Check in a local pool of ``workers`` processes (forkserver), yielding as they finish.
+
+    ``fn`` replaces the per-task function run in the workers (it must be importable by
+    name); it defaults to checking with the worker's Checker.
+    """
+    yield from _Pool(spec, fingerprint, pending, workers, fn).run(tasks)
 
 
 # --- Dask ---------------------------------------------------------------------------------
 
-_DASK_CACHE = threading.local()
+# One Checker per (packs, zones) and executor thread of a Dask worker process: built on
+# first use, then kept for every later task (the Checker is not shared across threads).
+DASK_CHECKERS: dict[tuple[CheckerSpec, int], Checker] = {}
 
 
 def _cached_checker(spec: CheckerSpec) -> Checker:
-    """One Checker per (packs, zones) per worker thread, built on first use."""
-    cache: dict[CheckerSpec, Checker] = _DASK_CACHE.__dict__.setdefault("checkers", {})
-    if spec not in cache:
-        cache[spec] = spec.build()
-    return cache[spec]
+    key = (spec, threading.get_ident())
+    checker = DASK_CHECKERS.get(key)
+    if checker is None:
+        checker = DASK_CHECKERS[key] = spec.build()
+    return checker
 
 
 def _dask_task(task: Task, spec: CheckerSpec, fingerprint: str,

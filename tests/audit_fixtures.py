@@ -86,7 +86,8 @@ def make_archive(root: Path) -> Archive:
     a.datasets += [
         write_vector(root / "kr" / "seoul.geojson", *SEOUL),
         write_vector(root / "kr" / "busan" / "parcels.gpkg", *BUSAN),
-        write_raster(root / "kr" / "busan" / "deep" / "ortho.tif", *BUSAN, res_deg=0.00001),
+        write_raster(root / "kr" / "busan" / "deep" / "ortho.tif", *BUSAN, res_deg=0.000001),
+        write_raster(root / "kr" / "busan" / "deep" / "aerial.tif", *BUSAN, res_deg=0.00001),
         write_raster(root / "in" / "delhi.tif", *DELHI, res_deg=0.01),
         write_vector(root / "sea" / "buoys.gpkg", *ATLANTIC),
     ]
