@@ -39,13 +39,16 @@ _H = {
 
 
 def fail_on_exit_code(verdicts: Counter[str], fail_on: str | None) -> int:
-    """30/20/10 when any dataset reached ``fail_on`` or worse, else 0 (errors do not count)."""
+    """``fail_on``'s exit code (10/20/30) when any dataset reached it or worse, else 0.
+
+    Error rows are not verdicts and never trigger it.
+    """
     if fail_on is None:
         return 0
     threshold = FAIL_ON[fail_on]
-    reached = [Effect(v) for v in verdicts if v in Effect.__members__ and verdicts[v] > 0]
-    worst = Effect.most_severe(reached, default=Effect.allow)
-    return worst.exit_code if worst.severity >= threshold.severity else 0
+    reached = any(n > 0 and Effect(v).severity >= threshold.severity
+                  for v, n in verdicts.items() if v in Effect.__members__)  # fmt: skip
+    return threshold.exit_code if reached else 0
 
 
 def _summary(counts: Counter[str]) -> str:

@@ -83,3 +83,12 @@ def buffer_on_ground(geom_wgs84: BaseGeometry, metres: float) -> BaseGeometry:
     aeqd = local_aeqd(centre.x, centre.y)
     local = geometry_from_wgs84(geom_wgs84, aeqd)
     return geometry_to_wgs84(local.buffer(metres, quad_segs=16), aeqd)
+
+
+def on_the_earth(geom_wgs84: BaseGeometry) -> bool:
+    """True when every vertex is a real position: finite, |lat| <= 90, and lon within one
+    turn either side of the antimeridian (data that crosses it may run past 180)."""
+    coords = shapely.get_coordinates(geom_wgs84)
+    if coords.size == 0 or not np.all(np.isfinite(coords)):
+        return False
+    return bool(np.all(np.abs(coords[:, 1]) <= 90.0 + 1e-9) and np.all(np.abs(coords[:, 0]) <= 540.0))

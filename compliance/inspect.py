@@ -15,7 +15,7 @@ from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from compliance.declared_scale import declared_scale
-from compliance.geodesy import WGS84, area_km2, geometry_to_wgs84
+from compliance.geodesy import WGS84, area_km2, geometry_to_wgs84, on_the_earth
 from compliance.profile import LayerProfile, Profile, settle_scale
 from compliance.raster_profile import ground_pixel_size, looks_like_elevation, pixel_grid_outline
 from compliance.readers.dataset import RasterSource, VectorSource
@@ -55,9 +55,13 @@ def _box_to_wgs84(bounds: tuple[float, float, float, float], crs: CRS) -> BaseGe
     if length > 0:
         outline = shapely.segmentize(outline, length / _DENSIFY_EDGES)
     footprint = geometry_to_wgs84(outline, crs)
-    if not np.all(np.isfinite(shapely.get_coordinates(footprint))):
-        return None
-    return footprint
+    return footprint if on_the_earth(footprint) else None
+
+
+def _union_bounds(a: tuple[float, ...] | None, b: tuple[float, ...]) -> tuple[float, ...]:
+    if a is None:
+        return tuple(b)
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
 
 
 def _outside_area_of_use(crs: CRS, footprint: BaseGeometry) -> bool:
@@ -76,10 +80,10 @@ class _Consumers:
     """Everything a batch of one layer's geometries feeds."""
 
     def __init__(self, zones: ZoneSet, territories: list[Territory], acc: OverlapAccumulator,
-                 hits: dict[str, OverlapAccumulator], crs: CRS, bounds: list[float] | None) -> None:  # fmt: skip
+                 hits: dict[str, OverlapAccumulator], crs: CRS) -> None:  # fmt: skip
         self.acc = acc
-        self.zone_index = AreaIndex.build(zones.areas, crs, bounds)
-        self.territory = [(hits[t.pack], AreaIndex.build(t.areas, crs, bounds)) for t in territories]
+        self.zone_index = AreaIndex.build(zones.areas, crs)
+        self.territory = [(hits[t.pack], AreaIndex.build(t.areas, crs)) for t in territories]
 
     def feed(self, geoms: np.ndarray) -> None:
         self.acc.add(geoms, self.zone_index)
@@ -101,11 +105,7 @@ def inspect_vector(src: VectorSource, zones: ZoneSet, territories: list[Territor
     off_aou: list[str] = []
     resolutions: list[float] = []
     for layer in src.layers:
-        footprint = _box_to_wgs84(layer.total_bounds, layer.crs) if layer.crs and layer.total_bounds else None
-        bounds = list(footprint.bounds) if footprint is not None else None
-        consumers = (
-            _Consumers(zones, territories, acc, hits, layer.crs, bounds) if footprint is not None and layer.crs else None
-        )
+        consumers = _Consumers(zones, territories, acc, hits, layer.crs) if layer.crs else None
         sampler = VectorSampler(layer.feature_count)
         layer_undecodable = 0
         for batch in src.batches(layer):
@@ -113,10 +113,17 @@ def inspect_vector(src: VectorSource, zones: ZoneSet, territories: list[Territor
             layer_undecodable += batch.undecodable
             if consumers is not None:
                 consumers.feed(batch.geometries[present])
-        if layer_undecodable and consumers is not None and layer.total_bounds is not None:
-            # Features GEOS cannot decode still lie somewhere in the layer's extent: stand the
-            # extent in for them, so they can only add overlaps.
-            consumers.feed(np.array([shapely.box(*layer.total_bounds)], dtype=object))
+        # The extent comes from the coordinates read; the driver's declared extent is only a
+        # fallback for layers whose geometries could not be decoded.
+        extent = tuple(sampler.bounds) if sampler.bounds is not None else None
+        if layer_undecodable and layer.total_bounds is not None:
+            extent = _union_bounds(extent, layer.total_bounds)
+            if consumers is not None:
+                # Features GEOS cannot decode still lie somewhere in the layer's extent: stand the
+                # extent in for them, so they can only add overlaps.
+                consumers.feed(np.array([shapely.box(*layer.total_bounds)], dtype=object))
+        footprint = _box_to_wgs84(extent, layer.crs) if layer.crs and extent else None  # type: ignore[arg-type]
+        bounds = list(footprint.bounds) if footprint is not None else None
         detail = measure_detail(sampler.geometries(), layer.crs)
         features += sampler.features
         empty += sampler.empty - layer_undecodable
@@ -129,7 +136,8 @@ def inspect_vector(src: VectorSource, zones: ZoneSet, territories: list[Territor
         if sampler.features - sampler.empty > 0 or layer_undecodable:
             if footprint is None:
                 located = False
-                notes.append(f"layer {layer.name!r}: no CRS or extent, so it cannot be placed on the Earth")
+                why = "no CRS" if layer.crs is None else "its coordinates are not valid positions in its CRS"
+                notes.append(f"layer {layer.name!r}: {why}, so it cannot be placed on the Earth")
             else:
                 footprints.append(footprint)
                 if _outside_area_of_use(layer.crs, footprint):  # type: ignore[arg-type]
@@ -172,16 +180,16 @@ def inspect_raster(src: RasterSource, zones: ZoneSet, territories: list[Territor
     footprint = None
     if src.crs is not None and outline is not None:
         footprint = geometry_to_wgs84(outline, src.crs)
-        if not np.all(np.isfinite(shapely.get_coordinates(footprint))):
+        if not on_the_earth(footprint):
             footprint = None
-            notes.append("the raster's corners fall outside its CRS's domain; its footprint is unknown")
+            notes.append("the raster's corners are not valid positions in its CRS; its footprint is unknown")
     if src.crs is None:
         notes.append("no CRS: the raster cannot be placed on the Earth")
     if src.transform is None:
         notes.append("no geotransform or usable GCPs" + (" (RPCs only)" if src.has_rpc else ""))
     off_aou: list[str] = []
     if footprint is not None:
-        consumers = _Consumers(zones, territories, acc, hits, src.crs, list(footprint.bounds))  # type: ignore[arg-type]
+        consumers = _Consumers(zones, territories, acc, hits, src.crs)  # type: ignore[arg-type]
         consumers.feed(np.array([outline], dtype=object))
         if _outside_area_of_use(src.crs, footprint):  # type: ignore[arg-type]
             off_aou.append("raster")

@@ -11,6 +11,9 @@ from pyproj import CRS
 from compliance.geodesy import distances_m, to_lonlat
 
 SAMPLE_SIZE = 20_000  # geometries per layer used for the detail measures
+# Finer rounding than this is ordinary float output (7 decimals of a degree ~ 1 cm), not a
+# statement about the data's accuracy, so points stored that way have no measurable detail.
+MIN_DELIBERATE_ROUNDING_M = 0.1
 
 
 @dataclass
@@ -24,6 +27,7 @@ class VectorSampler:
     empty: int = 0
     invalid: int = 0
     has_z: bool = False
+    bounds: np.ndarray | None = None
 
     def add(self, geoms: np.ndarray) -> np.ndarray:
         """Account for a batch; return the non-empty geometries' mask."""
@@ -33,6 +37,11 @@ class VectorSampler:
         self.empty += int((~present).sum())
         live = geoms[present]
         if live.size:
+            box = shapely.total_bounds(live)
+            if np.all(np.isfinite(box)):
+                self.bounds = box if self.bounds is None else np.concatenate(
+                    [np.minimum(self.bounds[:2], box[:2]), np.maximum(self.bounds[2:], box[2:])]
+                )
             self.invalid += int((~shapely.is_valid(live)).sum())
             if not self.has_z:
                 self.has_z = bool(shapely.has_z(live[: min(live.size, 1000)]).any())
@@ -136,6 +145,6 @@ def measure_detail(geoms: np.ndarray, crs: CRS | None) -> Detail:
         if quantum_m is not None and quantum_m > segment_m:
             method += f", raised to the coordinate quantisation ({quantum_m:.3g} m)"
         return Detail(value, method)
-    if quantum_m is not None:
+    if quantum_m is not None and quantum_m >= MIN_DELIBERATE_ROUNDING_M:
         return Detail(quantum_m, f"coordinate quantisation {step:g} CRS units = {quantum_m:.3g} m on the ground (points only)")
     return Detail(None, "not measurable: points stored at full precision carry no detail measure")

@@ -63,21 +63,34 @@ class AreaIndex:
     tree: shapely.STRtree
 
     @classmethod
-    def build(cls, areas: list[Area], crs: CRS, bounds_wgs84: list[float] | None) -> AreaIndex:
+    def build(cls, areas: list[Area], crs: CRS) -> AreaIndex:
+        """Reproject the areas that can matter into ``crs``.
+
+        Areas far outside the CRS's area of use are left out: data placed there in this CRS
+        is flagged as a CRS mismatch anyway. The data's own declared extent is never used
+        to pre-filter, because a stale or forged extent must not hide a zone.
+        """
         chosen = list(range(len(areas)))
-        if bounds_wgs84 is not None and bounds_wgs84[0] <= bounds_wgs84[2]:
-            box = shapely.box(*bounds_wgs84).buffer(0.1)  # degrees; a cheap pre-filter only
-            chosen = [i for i in chosen if areas[i].geometry.intersects(box)]
+        aou = crs.area_of_use
+        if aou is not None and not crs.is_geographic and aou.west <= aou.east:
+            margin = 10.0
+            region = shapely.box(aou.west - margin, max(aou.south - margin, -90), aou.east + margin,
+                                 min(aou.north + margin, 90))  # fmt: skip
+            chosen = [i for i in chosen if areas[i].geometry.intersects(region)]
+        kept: list[int] = []
         geoms = []
         for i in chosen:
             dense = shapely.segmentize(areas[i].geometry, _DENSIFY_DEG)
-            geoms.append(geometry_from_wgs84(dense, crs))
+            local = geometry_from_wgs84(dense, crs)
+            if not np.all(np.isfinite(shapely.get_coordinates(local))):
+                continue  # outside the projection's domain: no data in this CRS can lie there
+            if not local.is_valid:
+                local = shapely.make_valid(local)
+            kept.append(i)
+            geoms.append(local)
         array = np.array(geoms, dtype=object)
-        valid = np.array([shapely.is_valid(g) and np.all(np.isfinite(shapely.get_coordinates(g))) for g in geoms], dtype=bool)
-        if array.size and not valid.all():
-            array[~valid] = [shapely.make_valid(g) for g in array[~valid]]
         shapely.prepare(array)
-        return cls(crs, np.array(chosen, dtype=np.int64), array, shapely.STRtree(array))
+        return cls(crs, np.array(kept, dtype=np.int64), array, shapely.STRtree(array))
 
 
 def _overlap_km2(geom: BaseGeometry, area: BaseGeometry, crs: CRS) -> float:

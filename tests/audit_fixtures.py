@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import warnings
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -12,8 +14,11 @@ import geopandas as gpd
 import numpy as np
 import pyogrio
 import rasterio
-from rasterio.transform import from_origin
+from affine import Affine
 from shapely.geometry import box
+
+from compliance.audit_store import AuditResult
+from compliance.audit_workers import Task, _pool_task
 
 # Places inside the demo territories, and one far from every pack (the Atlantic).
 SEOUL = (126.98, 37.56)
@@ -53,13 +58,16 @@ def write_raster(path: Path, lon: float, lat: float, size: int = 32, res_deg: fl
     data = (np.arange(size * size, dtype=np.uint16).reshape(size, size) % 251).astype(np.uint8)
     profile = {
         "driver": driver, "width": size, "height": size, "count": bands, "dtype": "uint8",
-        "crs": "EPSG:4326", "transform": from_origin(lon, lat, res_deg, res_deg),
+        "crs": "EPSG:4326", "transform": Affine(res_deg, 0.0, lon, 0.0, -res_deg, lat),
     }  # fmt: skip
     if driver == "GTiff":
         profile.update(tiled=size >= 256, compress="deflate")
-    with rasterio.open(path, "w", **profile) as dst:
-        for band in range(1, bands + 1):
-            dst.write(data, band)
+    with warnings.catch_warnings():
+        # rasterio 1.4 multiplies affine transforms with `*`, which affine 3.x flags.
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        with rasterio.open(path, "w", **profile) as dst:
+            for band in range(1, bands + 1):
+                dst.write(data, band)
     return path
 
 
@@ -77,7 +85,7 @@ class Archive:
     datasets: list[Path] = field(default_factory=list)  # every path that must get a row
     broken: list[Path] = field(default_factory=list)  # those whose row must be an error
     ignored: list[Path] = field(default_factory=list)  # files that must get no row
-    sidecars: list[Path] = field(default_factory=list)  # absorbed into a shapefile's row
+    sidecars: list[Path] = field(default_factory=list)  # absorbed into another dataset's row
 
 
 def make_archive(root: Path) -> Archive:
@@ -111,6 +119,7 @@ def make_archive(root: Path) -> Archive:
     orphan = root / "broken" / "lost.dbf"
     orphan.write_bytes(b"\x03" + b"\x00" * 40)
     (root / "broken" / "lost.shx").write_bytes(b"\x00" * 100)
+    a.sidecars.append(root / "broken" / "lost.shx")  # part of the orphan's error row
     a.broken += [junk_tif, truncated, orphan]
     a.datasets += [junk_tif, truncated, orphan]
     # Not geodata: no row, no error.
@@ -118,7 +127,6 @@ def make_archive(root: Path) -> Archive:
                        "sheet.csv": "name,value\nx,1\n"}.items():  # fmt: skip
         (root / name).write_text(text)
         a.ignored.append(root / name)
-    a.ignored.append(root / "broken" / "lost.shx")  # absorbed into the orphan's error row
     return a
 
 
@@ -141,6 +149,13 @@ def make_many(root: Path, n: int) -> list[Path]:
 
 
 __all__ = [
-    "ATLANTIC", "Archive", "BUSAN", "DELHI", "SEOUL", "make_archive", "make_many",
+    "ATLANTIC", "Archive", "BUSAN", "DELHI", "SEOUL", "crash_on_marker", "make_archive", "make_many",
     "write_points", "write_raster", "write_shapefile", "write_vector",
 ]  # fmt: skip
+
+
+def crash_on_marker(task: Task) -> AuditResult:
+    """Pool task for tests: the worker process dies outright on a file named ``*crash*``."""
+    if "crash" in Path(task.path).name:
+        os._exit(3)
+    return _pool_task(task)

@@ -55,6 +55,9 @@ class LayerInfo:
     metadata: dict[str, str] = field(default_factory=dict)
 
 
+_UNDECODABLE = (shapely.errors.GEOSException, shapely.errors.ShapelyError, ValueError, NotImplementedError)
+
+
 @dataclass
 class Batch:
     """One slice of a layer: decoded geometries and how many could not be decoded."""
@@ -66,17 +69,17 @@ class Batch:
 def decode_wkb(wkb: np.ndarray) -> Batch:
     """Decode WKB, falling back to one geometry at a time for types shapely cannot parse."""
     try:
-        return Batch(shapely.from_wkb(wkb, on_invalid="ignore"), 0)
-    except (shapely.errors.GEOSException, shapely.errors.ShapelyError, ValueError):
+        return Batch(shapely.from_wkb(wkb, on_invalid="raise"), 0)
+    except _UNDECODABLE:
         out = np.empty(len(wkb), dtype=object)
         bad = 0
         for i, item in enumerate(wkb):
             if item is None:
                 continue
             try:
-                out[i] = shapely.from_wkb(item, on_invalid="ignore")
-            except (shapely.errors.GEOSException, shapely.errors.ShapelyError, ValueError):
-                bad += 1  # curves, TINs, triangles: GDAL reads them, GEOS does not
+                out[i] = shapely.from_wkb(item, on_invalid="raise")
+            except _UNDECODABLE:
+                bad += 1  # curves, TINs, triangles, truncated WKB: GDAL reads them, GEOS does not
         return Batch(out, bad)
 
 
@@ -177,13 +180,16 @@ class RasterSource:
     kind = "raster"
 
 
-def _ogr_layers(path: Path) -> tuple[str, list[LayerInfo], dict[str, str]] | None:
+def _ogr_layers(path: Path, reasons: list[str]) -> tuple[str, list[LayerInfo], dict[str, str]] | None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             listed = pyogrio.list_layers(path)
-        except (pyogrio.errors.DataSourceError, OSError):
+        except (pyogrio.errors.DataSourceError, OSError) as exc:
+            reasons.append(str(exc).split(";")[0])
             return None
+        except pyogrio.errors.DataLayerError as exc:
+            raise UnreadableDataset(f"{path.name}: a layer cannot be read: {exc}") from exc
         if len(listed) == 0:
             return None
         layers: list[LayerInfo] = []
@@ -242,52 +248,54 @@ def _geoparquet(path: Path) -> GeoParquetSource:
     return GeoParquetSource(path, layer, column)
 
 
-def _raster(path: Path) -> RasterSource | None:
+def _raster(path: Path, reasons: list[str]) -> RasterSource | None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             ds = rasterio.open(path)
-        except (RasterioError, OSError, ValueError):
+        except (RasterioError, OSError, ValueError) as exc:
+            reasons.append(str(exc))
             return None
-        with ds:
-            try:
-                crs = parse_crs(ds.crs.to_wkt()) if ds.crs else None
-            except RasterioError:
-                crs = None
-            transform = None
-            source = "none"
-            if not ds.transform.is_identity:
-                transform, source = ds.transform, "geotransform"
-            else:
-                gcps, gcp_crs = ds.gcps
-                if len(gcps) >= 3 and gcp_crs:
-                    transform = rasterio.transform.from_gcps(gcps)
-                    crs, source = parse_crs(gcp_crs.to_wkt()), "gcps"
-            overviews: list[int] = []
-            try:
-                overviews = list(ds.overviews(1)) if ds.count else []
-            except RasterioError:
-                pass
-            tags = {str(k): str(v) for k, v in (ds.tags() or {}).items()}
-            for domain in ("IMAGE_STRUCTURE",):
-                tags.update({f"{domain}:{k}": str(v) for k, v in (ds.tags(ns=domain) or {}).items()})
-            return RasterSource(
-                path=path,
-                driver=ds.driver,
-                crs=crs,
-                transform=transform,
-                transform_source=source,
-                width=ds.width,
-                height=ds.height,
-                count=ds.count,
-                dtypes=list(ds.dtypes),
-                overviews=overviews,
-                mask_flags=sorted({f.name for flags in ds.mask_flag_enums for f in flags}),
-                tags=tags,
-                units=[u or "" for u in ds.units],
-                colorinterp=[c.name for c in ds.colorinterp],
-                has_rpc=ds.rpcs is not None,
-            )
+        try:
+            with ds:
+                return _describe_raster(path, ds)
+        except UnreadableDataset:
+            raise
+        except Exception as exc:  # GDAL surfaces header errors lazily, from any property
+            raise UnreadableDataset(f"{path.name}: raster header cannot be read: {exc}") from exc
+
+
+def _describe_raster(path: Path, ds: Any) -> RasterSource:
+    overviews: list[int] = []
+    try:
+        overviews = list(ds.overviews(1)) if ds.count else []
+    except RasterioError:
+        pass
+    tags = {str(k): str(v) for k, v in (ds.tags() or {}).items()}
+    tags.update({f"IMAGE_STRUCTURE:{k}": str(v) for k, v in (ds.tags(ns="IMAGE_STRUCTURE") or {}).items()})
+    header = {
+        "driver": ds.driver, "width": ds.width, "height": ds.height, "count": ds.count,
+        "dtypes": list(ds.dtypes), "overviews": overviews,
+        "mask_flags": sorted({f.name for flags in ds.mask_flag_enums for f in flags}),
+        "tags": tags, "units": [u or "" for u in ds.units],
+        "colorinterp": [c.name for c in ds.colorinterp], "has_rpc": ds.rpcs is not None,
+    }  # fmt: skip
+    # The CRS last: PROJ rejects some (other planets, bad parameters), and GDAL then reports
+    # the failure on whatever it is asked next.
+    try:
+        crs = parse_crs(ds.crs.to_wkt()) if ds.crs else None
+    except Exception:
+        crs = None
+    transform = None
+    source = "none"
+    if not ds.transform.is_identity:
+        transform, source = ds.transform, "geotransform"
+    else:
+        gcps, gcp_crs = ds.gcps
+        if len(gcps) >= 3 and gcp_crs:
+            transform = rasterio.transform.from_gcps(gcps)
+            crs, source = parse_crs(gcp_crs.to_wkt()), "gcps"
+    return RasterSource(path=path, crs=crs, transform=transform, transform_source=source, **header)
 
 
 def open_dataset(path: Path, name: str | None = None) -> VectorSource | RasterSource:
@@ -305,11 +313,15 @@ def open_dataset(path: Path, name: str | None = None) -> VectorSource | RasterSo
         with path.open("rb") as f:
             if f.read(4) == _PARQUET_MAGIC:
                 return _geoparquet(path)
-    vector = _ogr_layers(path)
+    reasons: list[str] = []
+    vector = _ogr_layers(path, reasons)
     if vector is not None:
         driver, layers, meta = vector
         return OgrVectorSource(path, driver, layers, meta)
-    raster = _raster(path)
+    raster = _raster(path, reasons)
     if raster is not None:
         return raster
-    raise UnsupportedFormat(f"{display}: not a raster or vector format that GDAL recognises")
+    detail = "; ".join(dict.fromkeys(r.replace(str(path), display).strip() for r in reasons if r))
+    raise UnsupportedFormat(
+        f"{display}: not a raster or vector dataset GDAL can read" + (f" ({detail})" if detail else "")
+    )

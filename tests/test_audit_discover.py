@@ -1,0 +1,108 @@
+"""Discovery: map datasets are found by content, shapefile sets are one dataset, junk is not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from audit_fixtures import DELHI, SEOUL, make_archive, write_raster, write_shapefile, write_vector
+
+from compliance.discover import discover, read_manifest, sniff
+
+
+def _rel(root: Path, paths: list[Path]) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in paths)
+
+
+def test_archive_datasets_sidecars_and_ignored_files(tmp_path: Path) -> None:
+    archive = make_archive(tmp_path / "a")
+    found = discover([archive.root])
+    paths = [d.path for d in found.datasets]
+    assert _rel(archive.root, paths) == _rel(archive.root, archive.datasets)
+    assert _rel(archive.root, found.ignored) == _rel(archive.root, archive.ignored)
+    listed = {m for d in found.datasets for m in d.members}
+    assert set(archive.sidecars) <= listed  # absorbed into the shapefile's dataset
+    shp = next(d for d in found.datasets if d.path.suffix == ".shp")
+    assert [m.suffix for m in shp.members] == [".cpg", ".dbf", ".prj", ".shp", ".shx"]
+
+
+def test_orphan_shapefile_parts_are_one_problem_dataset(tmp_path: Path) -> None:
+    archive = make_archive(tmp_path / "a")
+    found = discover([archive.root / "broken"])
+    problems = {d.path.name: d.problem for d in found.datasets if d.problem}
+    assert problems == {"lost.dbf": "shapefile parts without their .shp: lost.dbf, lost.shx"}
+
+
+def test_not_recursive_sees_only_the_top_folder(tmp_path: Path) -> None:
+    write_vector(tmp_path / "top.geojson", *SEOUL)
+    write_vector(tmp_path / "sub" / "deep.geojson", *SEOUL)
+    assert [d.path.name for d in discover([tmp_path], recursive=False).datasets] == ["top.geojson"]
+    assert len(discover([tmp_path], recursive=True).datasets) == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("raster_no_ext", True), ("vector.dat", True), ("notes.txt", False), ("photo.png", False),
+     ("empty.bin", False)],
+)  # fmt: skip
+def test_sniff_by_content(tmp_path: Path, name: str, expected: bool) -> None:
+    path = tmp_path / name
+    if name == "raster_no_ext":
+        write_raster(tmp_path / "r.tif", *DELHI).rename(path)
+    elif name == "vector.dat":
+        write_vector(tmp_path / "v.gpkg", *SEOUL).rename(path)
+    elif name == "photo.png":  # a picture GDAL can open, but not placed on the Earth
+        import numpy as np
+        import rasterio
+
+        with rasterio.open(path, "w", driver="PNG", width=8, height=8, count=1, dtype="uint8") as d:
+            d.write(np.zeros((1, 8, 8), dtype="uint8"))
+    elif name == "empty.bin":
+        path.write_bytes(b"")
+    else:
+        path.write_text("just some notes\n")
+    assert sniff(path) is expected
+
+
+def test_json_is_geodata_only_when_it_looks_like_geojson(tmp_path: Path) -> None:
+    write_vector(tmp_path / "layer.json", *SEOUL, driver="GeoJSON")
+    (tmp_path / "package.json").write_text('{"name": "x", "version": "1"}')
+    found = discover([tmp_path])
+    assert [d.path.name for d in found.datasets] == ["layer.json"]
+    assert [p.name for p in found.ignored] == ["package.json"]
+
+
+def test_explicit_sidecar_maps_to_its_shapefile_and_missing_file_is_a_problem(
+    tmp_path: Path,
+) -> None:
+    write_shapefile(tmp_path, "roads", *SEOUL)
+    found = discover([tmp_path / "roads.dbf", tmp_path / "gone.tif"])
+    assert [d.path.name for d in found.datasets] == ["roads.shp", "gone.tif"]
+    assert found.datasets[0].problem is None
+    assert found.datasets[1].problem is not None and "no such file" in found.datasets[1].problem
+
+
+def test_duplicates_and_excluded_output_folder(tmp_path: Path) -> None:
+    write_vector(tmp_path / "a.geojson", *SEOUL)
+    write_vector(tmp_path / "out" / "b.geojson", *SEOUL)
+    found = discover([tmp_path, tmp_path / "a.geojson"], exclude=[tmp_path / "out"])
+    assert [d.path.name for d in found.datasets] == ["a.geojson"]
+
+
+def test_manifest_paths_are_relative_to_the_manifest(tmp_path: Path) -> None:
+    write_vector(tmp_path / "data" / "a.geojson", *SEOUL)
+    write_raster(tmp_path / "data" / "sub" / "b.tif", *DELHI)
+    manifest = tmp_path / "list.csv"
+    manifest.write_text("path,owner\ndata/a.geojson,x\ndata/sub,y\n#comment,z\n")
+    assert read_manifest(manifest) == [tmp_path / "data/a.geojson", tmp_path / "data/sub"]
+    names = [d.path.name for d in discover([], manifest=manifest).datasets]
+    assert names == ["a.geojson", "b.tif"]
+
+
+def test_gdb_folder_is_one_dataset(tmp_path: Path) -> None:
+    gdb = tmp_path / "city.gdb"
+    gdb.mkdir()
+    (gdb / "a00000001.gdbtable").write_bytes(b"\x00" * 40)
+    (gdb / "a00000001.gdbtablx").write_bytes(b"\x00" * 40)
+    found = discover([tmp_path])
+    assert [(d.path.name, len(d.members)) for d in found.datasets] == [("city.gdb", 2)]
