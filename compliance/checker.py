@@ -35,7 +35,9 @@ def _frame_identity(frame: Any, name: str) -> InputInfo:
     for item in wkb:
         digest.update(item or b"")
     digest.update(str(frame.crs).encode())
-    return InputInfo(name=name, sha256=digest.hexdigest(), size=int(sum(len(w or b"") for w in wkb)))
+    return InputInfo(
+        name=name, sha256=digest.hexdigest(), size=int(sum(len(w or b"") for w in wkb))
+    )
 
 
 class Checker:
@@ -51,15 +53,20 @@ class Checker:
         Size and archive limits applied to every input.
     """
 
-    def __init__(self, packs: list[str | Path] | None = None, zones: str | Path | ZoneSet | None = None,
-                 limits: InputLimits | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        packs: list[str | Path] | None = None,
+        zones: str | Path | ZoneSet | None = None,
+        limits: InputLimits | None = None,
+    ) -> None:
         self.packs: list[RulePack] = load_packs(list(packs) if packs else None)
         self.zones = zones if isinstance(zones, ZoneSet) else ZoneSet.load(zones)
         self.limits = limits or InputLimits()
         self.territories: dict[str, Territory] = {
             p.name: load_territory(p.name, p.territory_path, p.doc.territory_buffer_m)
-            for p in self.packs if p.territory_path is not None
-        }  # fmt: skip
+            for p in self.packs
+            if p.territory_path is not None
+        }
 
     @property
     def fingerprint(self) -> str:
@@ -77,12 +84,18 @@ class Checker:
             raise UnknownRulePack(f"pack(s) not loaded: {unknown}; loaded: {sorted(by_name)}")
         return [by_name[n] for n in names]
 
-    def inspect(self, source: Source, name: str | None = None, packs: list[RulePack] | None = None) -> tuple[Inspection, InputInfo]:
+    def inspect(
+        self, source: Source, name: str | None = None, packs: list[RulePack] | None = None
+    ) -> tuple[Inspection, InputInfo]:
         """Read and measure a dataset without deciding anything."""
-        territories = [self.territories[p.name] for p in (packs or self.packs) if p.name in self.territories]
+        territories = [
+            self.territories[p.name] for p in (packs or self.packs) if p.name in self.territories
+        ]
         if _is_frame(source):
             label = name or "GeoDataFrame"
-            return inspect_vector(FrameSource(source, label), self.zones, territories), _frame_identity(source, label)
+            return inspect_vector(
+                FrameSource(source, label), self.zones, territories
+            ), _frame_identity(source, label)
         with materialize(source, name=name, limits=self.limits) as local:
             dataset = open_dataset(local.path, local.name)
             if dataset.kind == "raster":
@@ -91,9 +104,16 @@ class Checker:
                 inspection = inspect_vector(dataset, self.zones, territories)  # type: ignore[arg-type]
             return inspection, InputInfo(name=local.name, sha256=local.sha256, size=local.size)
 
-    def check(self, source: Source, *, name: str | None = None, destination: str | None = None,
-              purpose: str | None = None, reveal_zones: bool = False,
-              packs: list[str] | None = None) -> Verdict:  # fmt: skip
+    def check(
+        self,
+        source: Source,
+        *,
+        name: str | None = None,
+        destination: str | None = None,
+        purpose: str | None = None,
+        reveal_zones: bool = False,
+        packs: list[str] | None = None,
+    ) -> Verdict:
         """Check one dataset and return its verdict.
 
         Raises
@@ -106,7 +126,9 @@ class Checker:
         started = time.perf_counter()
         selected = self._select(packs)
         inspection, identity = self.inspect(source, name=name, packs=selected)
-        summary = inspection.zones.summary(self.zones.source, self.zones.sha256, self.zones.classes, reveal_zones)
+        summary = inspection.zones.summary(
+            self.zones.source, self.zones.sha256, self.zones.classes, reveal_zones
+        )
         if not inspection.located:
             summary.count = None
         request = {"destination": destination.upper() if destination else None, "purpose": purpose}
@@ -129,14 +151,27 @@ class Checker:
             results.append(evaluate_pack(pack, context, applies, fraction))
         verdict, findings, conditions = decide(results, engine_findings(inspection))
         return Verdict(
-            id=str(uuid.uuid4()), verdict=verdict, input=identity, profile=inspection.profile,
-            zones=summary, findings=findings, conditions=conditions, packs=[r.info for r in results],
-            request=request, engine=ENGINE_VERSION, checked_at=datetime.now(UTC),
+            id=str(uuid.uuid4()),
+            verdict=verdict,
+            input=identity,
+            profile=inspection.profile,
+            zones=summary,
+            findings=findings,
+            conditions=conditions,
+            packs=[r.info for r in results],
+            request=request,
+            engine=ENGINE_VERSION,
+            checked_at=datetime.now(UTC),
             duration_ms=round((time.perf_counter() - started) * 1000, 3),
-        )  # fmt: skip
+        )
 
 
-def check(source: Source, *, packs: list[str | Path] | None = None, zones: str | Path | None = None,
-          **options: Any) -> Verdict:  # fmt: skip
+def check(
+    source: Source,
+    *,
+    packs: list[str | Path] | None = None,
+    zones: str | Path | None = None,
+    **options: Any,
+) -> Verdict:
     """Check one dataset with a throwaway ``Checker`` (see ``Checker.check`` for options)."""
     return Checker(packs=packs, zones=zones).check(source, **options)

@@ -24,16 +24,24 @@ EXIT_USAGE = 2
 EXIT_UNREADABLE = 3
 EXIT_INTERNAL = 1
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Check map data against export rules before it leaves the country.")  # fmt: skip
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Check map data against export rules before it leaves the country.",
+)
 packs_app = typer.Typer(no_args_is_help=True, help="List, validate and test rule packs.")
 app.add_typer(packs_app, name="packs")
 
 PackOption = Annotated[
     list[str] | None,
-    typer.Option("--pack", "-p", help="Built-in pack name or pack file; repeat for several (default: all)."),
+    typer.Option(
+        "--pack", "-p", help="Built-in pack name or pack file; repeat for several (default: all)."
+    ),
 ]
-ZonesOption = Annotated[str | None, typer.Option("--zones", help="Sensitive-zones source (any OGR source).")]
+ZonesOption = Annotated[
+    str | None, typer.Option("--zones", help="Sensitive-zones source (any OGR source).")
+]
 FormatOption = Annotated[str, typer.Option("--format", "-f", help="text or json")]
 
 
@@ -44,12 +52,18 @@ def _check_format(fmt: str) -> None:
 
 @app.command()
 def check(
-    path: Annotated[Path, typer.Argument(help="Dataset: any GDAL raster or vector file, or a zip.")],
+    path: Annotated[
+        Path, typer.Argument(help="Dataset: any GDAL raster or vector file, or a zip.")
+    ],
     pack: PackOption = None,
     zones: ZonesOption = None,
-    destination: Annotated[str | None, typer.Option(help="ISO country code of the destination.")] = None,
+    destination: Annotated[
+        str | None, typer.Option(help="ISO country code of the destination.")
+    ] = None,
     purpose: Annotated[str | None, typer.Option(help="Declared purpose of the export.")] = None,
-    reveal_zones: Annotated[bool, typer.Option("--reveal-zones", help="Show zone ids and geometry.")] = False,
+    reveal_zones: Annotated[
+        bool, typer.Option("--reveal-zones", help="Show zone ids and geometry.")
+    ] = False,
     fmt: FormatOption = "text",
 ) -> None:
     """Check one dataset and print its export verdict."""
@@ -57,7 +71,9 @@ def check(
     from compliance.checker import Checker
 
     checker = Checker(packs=list(pack) if pack else None, zones=zones)
-    verdict = checker.check(path, destination=destination, purpose=purpose, reveal_zones=reveal_zones)
+    verdict = checker.check(
+        path, destination=destination, purpose=purpose, reveal_zones=reveal_zones
+    )
     if fmt == "json":
         sys.stdout.write(verdict.model_dump_json(indent=2) + "\n")
     else:
@@ -76,7 +92,10 @@ def profile(
 
     inspection, identity = Checker(packs=[], zones=None).inspect(path)
     if fmt == "json":
-        doc = {"input": identity.model_dump(), "profile": inspection.profile.model_dump(mode="json")}
+        doc = {
+            "input": identity.model_dump(),
+            "profile": inspection.profile.model_dump(mode="json"),
+        }
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
     else:
         print_profile(identity, inspection.profile, Console())
@@ -89,13 +108,22 @@ def packs_list(pack: PackOption = None) -> None:
 
     table = Table("pack", "version", "jurisdiction", "rules", "tests", "sha256", "title")
     for p in load_packs(list(pack) if pack else None):
-        table.add_row(p.name, p.version, p.jurisdiction, str(len(p.rules)), str(len(p.doc.tests)),
-                      p.sha256[:12], p.title)  # fmt: skip
+        table.add_row(
+            p.name,
+            p.version,
+            p.jurisdiction,
+            str(len(p.rules)),
+            str(len(p.doc.tests)),
+            p.sha256[:12],
+            p.title,
+        )
     Console().print(table)
 
 
 @packs_app.command("validate")
-def packs_validate(files: Annotated[list[str] | None, typer.Argument(help="Pack names or files.")] = None) -> None:
+def packs_validate(
+    files: Annotated[list[str] | None, typer.Argument(help="Pack names or files.")] = None,
+) -> None:
     """Validate packs; exit 2 naming the file and rule of the first problem."""
     from compliance.packs import load_packs
 
@@ -104,7 +132,9 @@ def packs_validate(files: Annotated[list[str] | None, typer.Argument(help="Pack 
 
 
 @packs_app.command("test")
-def packs_test(files: Annotated[list[str] | None, typer.Argument(help="Pack names or files.")] = None) -> None:
+def packs_test(
+    files: Annotated[list[str] | None, typer.Argument(help="Pack names or files.")] = None,
+) -> None:
     """Run each pack's own test cases; exit 1 when any fails."""
     from compliance.pack_tests import run_pack_tests
     from compliance.packs import load_packs
@@ -113,7 +143,10 @@ def packs_test(files: Annotated[list[str] | None, typer.Argument(help="Pack name
     for p in load_packs(list(files) if files else None):
         for result in run_pack_tests(p):
             mark = "PASS" if result.passed else "FAIL"
-            typer.echo(f"{mark}  {p.name}: {result.name}" + (f" - {result.detail}" if result.detail else ""))
+            typer.echo(
+                f"{mark}  {p.name}: {result.name}"
+                + (f" - {result.detail}" if result.detail else "")
+            )
             passed += result.passed
             failed += not result.passed
     typer.echo(f"{passed} passed, {failed} failed")
@@ -126,7 +159,9 @@ def _register_optional_commands() -> None:
     if importlib.util.find_spec("compliance.audit_cli") is not None:
         from compliance.audit_cli import audit_command
 
-        app.command("audit", help="Check many files in parallel, resumably; write results and a report.")(audit_command)
+        app.command(
+            "audit", help="Check many files in parallel, resumably; write results and a report."
+        )(audit_command)
     if importlib.util.find_spec("api.cli") is not None:
         from api.cli import serve
 

@@ -20,7 +20,9 @@ def _lookup(context: dict[str, Any], dotted: str) -> Any:
     return value
 
 
-def evaluate_rule(compiled: CompiledRule, pack: RulePack, context: dict[str, Any]) -> Finding | None:
+def evaluate_rule(
+    compiled: CompiledRule, pack: RulePack, context: dict[str, Any]
+) -> Finding | None:
     """A finding when the rule fires; a ``review`` finding when it cannot be evaluated."""
     rule = compiled.rule
     used = {name: _lookup(context, name) for name in compiled.facts}
@@ -30,20 +32,33 @@ def evaluate_rule(compiled: CompiledRule, pack: RulePack, context: dict[str, Any
         missing = sorted(name for name, value in used.items() if value is None)
         why = f"facts not available: {', '.join(missing)}" if missing else str(exc).splitlines()[0]
         return Finding(
-            rule_id=rule.id, pack=pack.name, effect=Effect.review, reference=rule.reference,
-            message=f"{rule.title}: could not be evaluated ({why}); held for review", facts=used,
-        )  # fmt: skip
+            rule_id=rule.id,
+            pack=pack.name,
+            effect=Effect.review,
+            reference=rule.reference,
+            message=f"{rule.title}: could not be evaluated ({why}); held for review",
+            facts=used,
+        )
     if not isinstance(result, bool):
         return Finding(
-            rule_id=rule.id, pack=pack.name, effect=Effect.review, reference=rule.reference,
-            message=f"{rule.title}: `when` gave {result!r}, not a boolean; held for review", facts=used,
-        )  # fmt: skip
+            rule_id=rule.id,
+            pack=pack.name,
+            effect=Effect.review,
+            reference=rule.reference,
+            message=f"{rule.title}: `when` gave {result!r}, not a boolean; held for review",
+            facts=used,
+        )
     if not result:
         return None
     return Finding(
-        rule_id=rule.id, pack=pack.name, effect=rule.effect, reference=rule.reference,
-        message=rule.message or rule.title, conditions=list(rule.conditions), facts=used,
-    )  # fmt: skip
+        rule_id=rule.id,
+        pack=pack.name,
+        effect=rule.effect,
+        reference=rule.reference,
+        message=rule.message or rule.title,
+        conditions=list(rule.conditions),
+        facts=used,
+    )
 
 
 @dataclass
@@ -52,20 +67,35 @@ class PackResult:
     findings: list[Finding]
 
 
-def evaluate_pack(pack: RulePack, context: dict[str, Any], applies: bool, fraction: float | None) -> PackResult:
+def evaluate_pack(
+    pack: RulePack, context: dict[str, Any], applies: bool, fraction: float | None
+) -> PackResult:
     if not applies:
-        info = PackInfo(name=pack.name, version=pack.version, sha256=pack.sha256, applies=False,
-                        territory_fraction=fraction)  # fmt: skip
+        info = PackInfo(
+            name=pack.name,
+            version=pack.version,
+            sha256=pack.sha256,
+            applies=False,
+            territory_fraction=fraction,
+        )
         return PackResult(info, [])
     findings = [f for r in pack.rules if (f := evaluate_rule(r, pack, context)) is not None]
     # `default` is the pack's answer when no rule fires; a firing rule replaces it.
     outcome = Effect.most_severe([f.effect for f in findings], default=pack.doc.default)
-    info = PackInfo(name=pack.name, version=pack.version, sha256=pack.sha256, applies=True,
-                    territory_fraction=fraction, outcome=outcome)  # fmt: skip
+    info = PackInfo(
+        name=pack.name,
+        version=pack.version,
+        sha256=pack.sha256,
+        applies=True,
+        territory_fraction=fraction,
+        outcome=outcome,
+    )
     return PackResult(info, findings)
 
 
-def decide(results: list[PackResult], engine_findings: list[Finding]) -> tuple[Effect, list[Finding], list[str]]:
+def decide(
+    results: list[PackResult], engine_findings: list[Finding]
+) -> tuple[Effect, list[Finding], list[str]]:
     """Overall verdict, all findings (engine's first), and the union of conditions."""
     findings = list(engine_findings) + [f for r in results for f in r.findings]
     outcomes = [r.info.outcome for r in results if r.info.outcome is not None]

@@ -10,43 +10,87 @@ REFERENCE = "mapgate fail-closed policy: what cannot be verified is not allowed"
 
 
 def _finding(rule_id: str, effect: Effect, message: str, **facts: object) -> Finding:
-    return Finding(rule_id=rule_id, pack=ENGINE_PACK, effect=effect, message=message,
-                   reference=REFERENCE, facts=dict(facts))  # fmt: skip
+    return Finding(
+        rule_id=rule_id,
+        pack=ENGINE_PACK,
+        effect=effect,
+        message=message,
+        reference=REFERENCE,
+        facts=dict(facts),
+    )
 
 
 def engine_findings(inspection: Inspection) -> list[Finding]:
     """Review findings for what could not be verified; informational ones for what was adjusted."""
     p = inspection.profile
     out: list[Finding] = []
-    empty = p.kind == "vector" and (p.feature_count or 0) - p.empty_geometries <= 0 and not p.undecodable_geometries
+    empty = (
+        p.kind == "vector"
+        and (p.feature_count or 0) - p.empty_geometries <= 0
+        and not p.undecodable_geometries
+    )
     if empty:
-        out.append(_finding("MAPGATE-EMPTY", Effect.review,
-                            "the dataset holds no geometry, so nothing about it can be measured",
-                            **{"dataset.feature_count": p.feature_count}))  # fmt: skip
+        out.append(
+            _finding(
+                "MAPGATE-EMPTY",
+                Effect.review,
+                "the dataset holds no geometry, so nothing about it can be measured",
+                **{"dataset.feature_count": p.feature_count},
+            )
+        )
     elif not inspection.located:
         why = "; ".join(p.notes) or "no CRS or georeferencing"
-        out.append(_finding("MAPGATE-LOCATION-UNKNOWN", Effect.review,
-                            f"the data's location cannot be established ({why}); it cannot be cleared "
-                            "against any territory or sensitive zone",
-                            **{"dataset.has_crs": p.has_crs, "dataset.georeferenced": p.georeferenced}))  # fmt: skip
+        out.append(
+            _finding(
+                "MAPGATE-LOCATION-UNKNOWN",
+                Effect.review,
+                f"the data's location cannot be established ({why}); it cannot be cleared "
+                "against any territory or sensitive zone",
+                **{"dataset.has_crs": p.has_crs, "dataset.georeferenced": p.georeferenced},
+            )
+        )
     if inspection.crs_outside_area_of_use:
-        out.append(_finding("MAPGATE-CRS-MISMATCH", Effect.review,
-                            f"coordinates of {', '.join(inspection.crs_outside_area_of_use)} lie far outside "
-                            f"the area where {p.crs} is used: the declared CRS is probably wrong, so the "
-                            "location is not verified", **{"dataset.crs": p.crs}))  # fmt: skip
+        out.append(
+            _finding(
+                "MAPGATE-CRS-MISMATCH",
+                Effect.review,
+                f"coordinates of {', '.join(inspection.crs_outside_area_of_use)} lie far outside "
+                f"the area where {p.crs} is used: the declared CRS is probably wrong, so the "
+                "location is not verified",
+                **{"dataset.crs": p.crs},
+            )
+        )
     if p.undecodable_geometries:
-        out.append(_finding("MAPGATE-UNDECODABLE", Effect.review,
-                            f"{p.undecodable_geometries} geometries (curves, TINs or similar) could not be "
-                            "decoded; the layer extent stood in for them in the zone overlap",
-                            undecodable_geometries=p.undecodable_geometries))  # fmt: skip
+        out.append(
+            _finding(
+                "MAPGATE-UNDECODABLE",
+                Effect.review,
+                f"{p.undecodable_geometries} geometries (curves, TINs or similar) could not be "
+                "decoded; the layer extent stood in for them in the zone overlap",
+                undecodable_geometries=p.undecodable_geometries,
+            )
+        )
     if p.invalid_geometries:
-        out.append(_finding("MAPGATE-INVALID-GEOMETRY", Effect.allow,
-                            f"{p.invalid_geometries} geometries are invalid (self-intersections, unclosed "
-                            "rings...); they were still tested for overlap as given",
-                            invalid_geometries=p.invalid_geometries))  # fmt: skip
+        out.append(
+            _finding(
+                "MAPGATE-INVALID-GEOMETRY",
+                Effect.allow,
+                f"{p.invalid_geometries} geometries are invalid (self-intersections, unclosed "
+                "rings...); they were still tested for overlap as given",
+                invalid_geometries=p.invalid_geometries,
+            )
+        )
     for note in p.notes:
         if note.startswith("declared scale"):
-            out.append(_finding("MAPGATE-SCALE-DECLARED-COARSER", Effect.allow, note,
-                                **{"dataset.declared_scale_denominator": p.declared_scale_denominator,
-                                   "dataset.scale_denominator": p.scale_denominator}))  # fmt: skip
+            out.append(
+                _finding(
+                    "MAPGATE-SCALE-DECLARED-COARSER",
+                    Effect.allow,
+                    note,
+                    **{
+                        "dataset.declared_scale_denominator": p.declared_scale_denominator,
+                        "dataset.scale_denominator": p.scale_denominator,
+                    },
+                )
+            )
     return out

@@ -32,9 +32,15 @@ FACTS: dict[str, tuple[str, str]] = {
     "dataset.height": ("int|null", "raster height, pixels"),
     "dataset.overview_count": ("int", "raster overview levels"),
     "dataset.bounds_wgs84": ("list(double)|null", "[min lon, min lat, max lon, max lat]"),
-    "zones.count": ("int|null", "distinct sensitive zones overlapped; null when the location is unknown"),
+    "zones.count": (
+        "int|null",
+        "distinct sensitive zones overlapped; null when the location is unknown",
+    ),
     "zones.classes": ("list(string)|null", "classes of the zones overlapped"),
-    "zones.by_class": ("map(string, {zones, features, overlap_km2})|null", "overlap per zone class"),
+    "zones.by_class": (
+        "map(string, {zones, features, overlap_km2})|null",
+        "overlap per zone class",
+    ),
     "territory.fraction": ("double|null", "share of the footprint inside the pack's territory"),
     "territory.touches": ("bool|null", "the data touches the pack's territory"),
     "request.destination": ("string|null", "ISO country code the data is going to"),
@@ -45,7 +51,9 @@ ROOTS = frozenset(name.split(".")[0] for name in FACTS)
 
 def dataset_facts(profile: Profile, scale_factor: float = DEFAULT_SCALE_FACTOR) -> dict[str, Any]:
     """``dataset.*`` for one pack: the scale is re-estimated with the pack's own conversion."""
-    denominator, source, _ = settle_scale(profile.resolution_m, profile.declared_scale_denominator, scale_factor)
+    denominator, source, _ = settle_scale(
+        profile.resolution_m, profile.declared_scale_denominator, scale_factor
+    )
     return {
         "kind": profile.kind,
         "format": profile.format,
@@ -83,17 +91,31 @@ def sample_context() -> dict[str, Any]:
     """A fully populated context, used to type-check expressions when a pack is loaded."""
     return {
         "dataset": {
-            "kind": "vector", "format": "GPKG", "crs": "EPSG:5186", "has_crs": True,
-            "georeferenced": True, "area_km2": 12.5, "resolution_m": 2.5,
-            "scale_denominator": 5000.0, "scale_source": "estimated",
-            "declared_scale_denominator": 5000.0, "feature_count": 10, "layer_count": 1,
-            "band_count": 3, "has_z": False, "fields": ["name"], "width": 100, "height": 100,
-            "overview_count": 0, "bounds_wgs84": [126.9, 37.5, 127.0, 37.6],
+            "kind": "vector",
+            "format": "GPKG",
+            "crs": "EPSG:5186",
+            "has_crs": True,
+            "georeferenced": True,
+            "area_km2": 12.5,
+            "resolution_m": 2.5,
+            "scale_denominator": 5000.0,
+            "scale_source": "estimated",
+            "declared_scale_denominator": 5000.0,
+            "feature_count": 10,
+            "layer_count": 1,
+            "band_count": 3,
+            "has_z": False,
+            "fields": ["name"],
+            "width": 100,
+            "height": 100,
+            "overview_count": 0,
+            "bounds_wgs84": [126.9, 37.5, 127.0, 37.6],
         },
         "zones": {
-            "count": 1, "classes": ["military"],
+            "count": 1,
+            "classes": ["military"],
             "by_class": {"military": {"zones": 1, "features": 2, "overlap_km2": 0.5}},
         },
         "territory": {"fraction": 1.0, "touches": True},
         "request": {"destination": "US", "purpose": "navigation"},
-    }  # fmt: skip
+    }

@@ -51,7 +51,9 @@ def geometry_from_wgs84(geom: BaseGeometry, crs: CRS) -> BaseGeometry:
     return shapely.transform(geom, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
 
 
-def distances_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
+def distances_m(
+    lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
+) -> np.ndarray:
     """Geodesic distances in metres between paired lon/lat points."""
     _, _, dist = GEOD.inv(lon1, lat1, lon2, lat2)
     return np.abs(np.asarray(dist, dtype=float))
@@ -91,4 +93,6 @@ def on_the_earth(geom_wgs84: BaseGeometry) -> bool:
     coords = shapely.get_coordinates(geom_wgs84)
     if coords.size == 0 or not np.all(np.isfinite(coords)):
         return False
-    return bool(np.all(np.abs(coords[:, 1]) <= 90.0 + 1e-9) and np.all(np.abs(coords[:, 0]) <= 540.0))
+    return bool(
+        np.all(np.abs(coords[:, 1]) <= 90.0 + 1e-9) and np.all(np.abs(coords[:, 0]) <= 540.0)
+    )

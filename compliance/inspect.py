@@ -79,8 +79,14 @@ def _outside_area_of_use(crs: CRS, footprint: BaseGeometry) -> bool:
 class _Consumers:
     """Everything a batch of one layer's geometries feeds."""
 
-    def __init__(self, zones: ZoneSet, territories: list[Territory], acc: OverlapAccumulator,
-                 hits: dict[str, OverlapAccumulator], crs: CRS) -> None:  # fmt: skip
+    def __init__(
+        self,
+        zones: ZoneSet,
+        territories: list[Territory],
+        acc: OverlapAccumulator,
+        hits: dict[str, OverlapAccumulator],
+        crs: CRS,
+    ) -> None:
         self.acc = acc
         self.zone_index = AreaIndex.build(zones.areas, crs)
         self.territory = [(hits[t.pack], AreaIndex.build(t.areas, crs)) for t in territories]
@@ -122,53 +128,90 @@ def inspect_vector(src: VectorSource, zones: ZoneSet, territories: list[Territor
                 # Features GEOS cannot decode still lie somewhere in the layer's extent: stand the
                 # extent in for them, so they can only add overlaps.
                 consumers.feed(np.array([shapely.box(*layer.total_bounds)], dtype=object))
-        footprint = _box_to_wgs84(extent, layer.crs) if layer.crs and extent else None  # type: ignore[arg-type]
+        footprint = _box_to_wgs84(extent, layer.crs) if layer.crs and extent else None
         bounds = list(footprint.bounds) if footprint is not None else None
         detail = measure_detail(sampler.geometries(), layer.crs)
         features += sampler.features
         empty += sampler.empty - layer_undecodable
         invalid += sampler.invalid
         undecodable += layer_undecodable
-        has_z = has_z or sampler.has_z or " Z" in layer.geometry_type or layer.geometry_type.endswith("Z")
+        has_z = (
+            has_z
+            or sampler.has_z
+            or " Z" in layer.geometry_type
+            or layer.geometry_type.endswith("Z")
+        )
         if detail.resolution_m is not None:
             resolutions.append(detail.resolution_m)
         methods[f"resolution_m[{layer.name}]"] = detail.method
         if sampler.features - sampler.empty > 0 or layer_undecodable:
             if footprint is None:
                 located = False
-                why = "no CRS" if layer.crs is None else "its coordinates are not valid positions in its CRS"
+                why = (
+                    "no CRS"
+                    if layer.crs is None
+                    else "its coordinates are not valid positions in its CRS"
+                )
                 notes.append(f"layer {layer.name!r}: {why}, so it cannot be placed on the Earth")
             else:
                 footprints.append(footprint)
                 if _outside_area_of_use(layer.crs, footprint):  # type: ignore[arg-type]
                     off_aou.append(layer.name)
-        layers.append(LayerProfile(
-            name=layer.name, crs=crs_label(layer.crs), geometry_type=layer.geometry_type,
-            feature_count=sampler.features, resolution_m=detail.resolution_m, bounds_wgs84=bounds,
-        ))  # fmt: skip
+        layers.append(
+            LayerProfile(
+                name=layer.name,
+                crs=crs_label(layer.crs),
+                geometry_type=layer.geometry_type,
+                feature_count=sampler.features,
+                resolution_m=detail.resolution_m,
+                bounds_wgs84=bounds,
+            )
+        )
     if not footprints:
         located = False
     union = shapely.union_all(footprints) if footprints else None
     resolution = min(resolutions) if resolutions else None
-    declared = declared_scale([src.metadata] + [la.metadata for la in src.layers],
-                              gpkg=src.path if src.driver == "GPKG" and src.path else None)  # fmt: skip
+    declared = declared_scale(
+        [src.metadata] + [la.metadata for la in src.layers],
+        gpkg=src.path if src.driver == "GPKG" and src.path else None,
+    )
     crs_names = sorted({c for la in layers if (c := la.crs)})
     profile = _finish(
         Profile(
-            kind="vector", format=src.driver,
-            crs=crs_names[0] if len(crs_names) == 1 else ("mixed: " + ", ".join(crs_names) if crs_names else None),
+            kind="vector",
+            format=src.driver,
+            crs=crs_names[0]
+            if len(crs_names) == 1
+            else ("mixed: " + ", ".join(crs_names) if crs_names else None),
             has_crs=all(la.crs is not None for la in src.layers) and bool(src.layers),
-            georeferenced=located, bounds_wgs84=None, area_km2=None, resolution_m=resolution,
-            scale_denominator=None, scale_source=None, declared_scale_denominator=declared,
-            feature_count=features, layer_count=len(src.layers), has_z=has_z,
-            fields=sorted({f for la in src.layers for f in la.fields}), layers=layers,
-            empty_geometries=max(empty, 0), invalid_geometries=invalid, undecodable_geometries=undecodable,
-            methods=methods, notes=notes,
+            georeferenced=located,
+            bounds_wgs84=None,
+            area_km2=None,
+            resolution_m=resolution,
+            scale_denominator=None,
+            scale_source=None,
+            declared_scale_denominator=declared,
+            feature_count=features,
+            layer_count=len(src.layers),
+            has_z=has_z,
+            fields=sorted({f for la in src.layers for f in la.fields}),
+            layers=layers,
+            empty_geometries=max(empty, 0),
+            invalid_geometries=invalid,
+            undecodable_geometries=undecodable,
+            methods=methods,
+            notes=notes,
         ),
-        union, "extent of each layer (bounding box in its CRS, densified, projected to WGS84)",
-    )  # fmt: skip
-    profile.methods["resolution_m"] = "finest of the layers' detail measures" if len(layers) > 1 else methods.get(
-        f"resolution_m[{layers[0].name}]", "not measurable") if layers else "not measurable: no layers"
+        union,
+        "extent of each layer (bounding box in its CRS, densified, projected to WGS84)",
+    )
+    profile.methods["resolution_m"] = (
+        "finest of the layers' detail measures"
+        if len(layers) > 1
+        else methods.get(f"resolution_m[{layers[0].name}]", "not measurable")
+        if layers
+        else "not measurable: no layers"
+    )
     return Inspection(profile, located, acc, hits, union, off_aou)
 
 
@@ -182,7 +225,9 @@ def inspect_raster(src: RasterSource, zones: ZoneSet, territories: list[Territor
         footprint = geometry_to_wgs84(outline, src.crs)
         if not on_the_earth(footprint):
             footprint = None
-            notes.append("the raster's corners are not valid positions in its CRS; its footprint is unknown")
+            notes.append(
+                "the raster's corners are not valid positions in its CRS; its footprint is unknown"
+            )
     if src.crs is None:
         notes.append("no CRS: the raster cannot be placed on the Earth")
     if src.transform is None:
@@ -197,21 +242,36 @@ def inspect_raster(src: RasterSource, zones: ZoneSet, territories: list[Territor
     methods = {
         "resolution_m": (
             f"finest ground pixel side over a 9x9 sample grid of pixel corners, geodesic (coarsest {sizes[1]:.4g} m)"
-            if sizes else "not measurable: no CRS or geotransform"
+            if sizes
+            else "not measurable: no CRS or geotransform"
         ),
         "georeferencing": src.transform_source,
     }
     declared = declared_scale([src.tags])
     profile = _finish(
         Profile(
-            kind="raster", format=src.driver, crs=crs_label(src.crs), has_crs=src.crs is not None,
-            georeferenced=footprint is not None, bounds_wgs84=None, area_km2=None,
-            resolution_m=sizes[0] if sizes else None, scale_denominator=None, scale_source=None,
-            declared_scale_denominator=declared, band_count=src.count, has_z=looks_like_elevation(src),
-            width=src.width, height=src.height, overviews=src.overviews, methods=methods, notes=notes,
+            kind="raster",
+            format=src.driver,
+            crs=crs_label(src.crs),
+            has_crs=src.crs is not None,
+            georeferenced=footprint is not None,
+            bounds_wgs84=None,
+            area_km2=None,
+            resolution_m=sizes[0] if sizes else None,
+            scale_denominator=None,
+            scale_source=None,
+            declared_scale_denominator=declared,
+            band_count=src.count,
+            has_z=looks_like_elevation(src),
+            width=src.width,
+            height=src.height,
+            overviews=src.overviews,
+            methods=methods,
+            notes=notes,
         ),
-        footprint, "pixel-grid outline (densified edges) projected to WGS84",
-    )  # fmt: skip
+        footprint,
+        "pixel-grid outline (densified edges) projected to WGS84",
+    )
     return Inspection(profile, footprint is not None, acc, hits, footprint, off_aou)
 
 
@@ -219,16 +279,20 @@ def _finish(profile: Profile, footprint: BaseGeometry | None, how: str) -> Profi
     if footprint is not None and not footprint.is_empty:
         profile.bounds_wgs84 = [round(v, 9) for v in footprint.bounds]
         profile.area_km2 = area_km2(footprint)
-        profile.footprint_wgs84 = mapping(shapely.set_precision(footprint, 1e-7))  # type: ignore[assignment]
+        profile.footprint_wgs84 = mapping(shapely.set_precision(footprint, 1e-7))
         profile.methods["footprint"] = how
         profile.methods["area_km2"] = "geodesic area of the footprint on the WGS84 ellipsoid"
-    denominator, source, coarser = settle_scale(profile.resolution_m, profile.declared_scale_denominator)
+    denominator, source, coarser = settle_scale(
+        profile.resolution_m, profile.declared_scale_denominator
+    )
     profile.scale_denominator, profile.scale_source = denominator, source
     profile.methods["scale_denominator"] = (
-        "declared in the metadata" if source == "declared"
+        "declared in the metadata"
+        if source == "declared"
         else "estimated: 2000 x resolution_m (Tobler); each pack may set its own factor"
-        if source == "estimated" else "not measurable"
-    )  # fmt: skip
+        if source == "estimated"
+        else "not measurable"
+    )
     if coarser:
         profile.notes.append(
             f"declared scale 1:{profile.declared_scale_denominator:,.0f} is coarser than the data's "

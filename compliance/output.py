@@ -25,17 +25,27 @@ def _fmt(value: object) -> str:
 
 
 def print_profile(identity: InputInfo, p: Profile, console: Console) -> None:
-    table = Table("fact", "value", title=f"{identity.name}  ({identity.size:,} bytes, sha256 {identity.sha256[:12]})")
+    table = Table(
+        "fact",
+        "value",
+        title=f"{identity.name}  ({identity.size:,} bytes, sha256 {identity.sha256[:12]})",
+    )
     scale = f"1:{p.scale_denominator:,.0f} ({p.scale_source})" if p.scale_denominator else "-"
     rows = [
         ("kind / format", f"{p.kind} / {p.format}"),
         ("crs", _fmt(p.crs)),
         ("georeferenced", _fmt(p.georeferenced)),
-        ("bounds (WGS84)", ", ".join(f"{v:.5f}" for v in p.bounds_wgs84) if p.bounds_wgs84 else "-"),
+        (
+            "bounds (WGS84)",
+            ", ".join(f"{v:.5f}" for v in p.bounds_wgs84) if p.bounds_wgs84 else "-",
+        ),
         ("area km²", _fmt(p.area_km2)),
         ("resolution m", _fmt(p.resolution_m)),
         ("scale", scale),
-        ("features / layers", f"{_fmt(p.feature_count)} / {_fmt(p.layer_count)}" if p.kind == "vector" else "-"),
+        (
+            "features / layers",
+            f"{_fmt(p.feature_count)} / {_fmt(p.layer_count)}" if p.kind == "vector" else "-",
+        ),
         ("size / bands", f"{p.width}x{p.height} / {p.band_count}" if p.kind == "raster" else "-"),
         ("has z", _fmt(p.has_z)),
     ]
@@ -48,19 +58,26 @@ def print_profile(identity: InputInfo, p: Profile, console: Console) -> None:
 
 def print_verdict(v: Verdict, console: Console) -> None:
     print_profile(v.input, v.profile, console)
-    zones = "unknown (location not established)" if v.zones.count is None else (
-        f"{v.zones.count} zone(s): {', '.join(v.zones.classes)}" if v.zones.count else "none")
+    zones = (
+        "unknown (location not established)"
+        if v.zones.count is None
+        else (f"{v.zones.count} zone(s): {', '.join(v.zones.classes)}" if v.zones.count else "none")
+    )
     console.print(f"sensitive zones overlapped: {zones}")
     if v.zones.hits:
         for hit in v.zones.hits:
-            console.print(f"  {hit.zone_id} ({hit.zone_class}): {hit.features} feature(s), {hit.overlap_km2:.4g} km²")
+            console.print(
+                f"  {hit.zone_id} ({hit.zone_class}): {hit.features} feature(s), {hit.overlap_km2:.4g} km²"
+            )
     findings = Table(title="findings")
     findings.add_column("effect", no_wrap=True)
     findings.add_column("rule", no_wrap=True)
     findings.add_column("reason")
     for f in v.findings:
         reason = f.message + (f" [dim]({f.reference})[/]" if f.reference else "")
-        findings.add_row(f"[{_STYLE[f.effect]}]{f.effect.value}[/]", f"{f.pack}/{f.rule_id}", reason)
+        findings.add_row(
+            f"[{_STYLE[f.effect]}]{f.effect.value}[/]", f"{f.pack}/{f.rule_id}", reason
+        )
     if v.findings:
         console.print(findings)
     applied = ", ".join(f"{p.name} {p.version}" + ("" if p.applies else " (n/a)") for p in v.packs)

@@ -15,17 +15,30 @@ def baseline_context() -> dict[str, Any]:
     """A located, coarse vector dataset with no sensitive overlap: what each test case edits."""
     return {
         "dataset": {
-            "kind": "vector", "format": "GPKG", "crs": "EPSG:4326", "has_crs": True,
-            "georeferenced": True, "area_km2": 100.0, "resolution_m": 50.0,
-            "scale_denominator": 100000.0, "scale_source": "estimated",
-            "declared_scale_denominator": None, "feature_count": 100, "layer_count": 1,
-            "band_count": None, "has_z": False, "fields": ["name"], "width": None, "height": None,
-            "overview_count": 0, "bounds_wgs84": [0.0, 0.0, 1.0, 1.0],
+            "kind": "vector",
+            "format": "GPKG",
+            "crs": "EPSG:4326",
+            "has_crs": True,
+            "georeferenced": True,
+            "area_km2": 100.0,
+            "resolution_m": 50.0,
+            "scale_denominator": 100000.0,
+            "scale_source": "estimated",
+            "declared_scale_denominator": None,
+            "feature_count": 100,
+            "layer_count": 1,
+            "band_count": None,
+            "has_z": False,
+            "fields": ["name"],
+            "width": None,
+            "height": None,
+            "overview_count": 0,
+            "bounds_wgs84": [0.0, 0.0, 1.0, 1.0],
         },
         "zones": {"count": 0, "classes": [], "by_class": {}},
         "territory": {"fraction": 1.0, "touches": True},
         "request": {"destination": None, "purpose": None},
-    }  # fmt: skip
+    }
 
 
 @dataclass
@@ -52,7 +65,9 @@ def run_case(pack: RulePack, case: PackTest) -> CaseResult:
         detail = f"expected {case.expect.value}, got {got.value}"
     if case.expect_rules is not None and fired != sorted(case.expect_rules):
         ok = False
-        detail = (detail + "; " if detail else "") + f"expected rules {sorted(case.expect_rules)}, fired {fired}"
+        detail = (
+            detail + "; " if detail else ""
+        ) + f"expected rules {sorted(case.expect_rules)}, fired {fired}"
     return CaseResult(pack.name, case.name, ok, case.expect, got, fired, detail)
 
 

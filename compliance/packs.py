@@ -62,9 +62,10 @@ class PackDocument(BaseModel):
     territory: str | None = None
     territory_buffer_m: float = Field(default=0.0, ge=0)
     scale_factor: float = Field(
-        default=DEFAULT_SCALE_FACTOR, gt=0,
+        default=DEFAULT_SCALE_FACTOR,
+        gt=0,
         description="Scale denominator per metre of ground resolution (Tobler: 2000).",
-    )  # fmt: skip
+    )
     default: Effect = Effect.allow
     sources: list[str] = Field(default_factory=list)
     rules: list[Rule]
@@ -123,15 +124,21 @@ def _compile(rule: Rule, where: str) -> CompiledRule:
     facts = referenced_facts(rule.when)
     unknown = [f for f in facts if f not in FACTS]
     if unknown:
-        raise RulePackError(f"{where}: rule {rule.id}: unknown fact(s) {unknown}; known: {sorted(FACTS)}")
+        raise RulePackError(
+            f"{where}: rule {rule.id}: unknown fact(s) {unknown}; known: {sorted(FACTS)}"
+        )
     if not variables & ROOTS:
         raise RulePackError(f"{where}: rule {rule.id}: `when` reads no fact")
     try:
         result = program.execute(sample_context())
     except Exception as exc:  # the CEL runtime raises TypeError/KeyError/ValueError alike
-        raise RulePackError(f"{where}: rule {rule.id}: `when` fails on well-formed facts: {exc}") from exc
+        raise RulePackError(
+            f"{where}: rule {rule.id}: `when` fails on well-formed facts: {exc}"
+        ) from exc
     if not isinstance(result, bool):
-        raise RulePackError(f"{where}: rule {rule.id}: `when` must yield a boolean, got {type(result).__name__}")
+        raise RulePackError(
+            f"{where}: rule {rule.id}: `when` must yield a boolean, got {type(result).__name__}"
+        )
     return CompiledRule(rule, program, facts)
 
 
@@ -161,7 +168,11 @@ def load_pack(path: str | Path) -> RulePack:
             loc = list(err["loc"])
             if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
                 rules = data.get("rules") or []
-                rid = rules[loc[1]].get("id", f"#{loc[1]}") if loc[1] < len(rules) and isinstance(rules[loc[1]], dict) else f"#{loc[1]}"
+                rid = (
+                    rules[loc[1]].get("id", f"#{loc[1]}")
+                    if loc[1] < len(rules) and isinstance(rules[loc[1]], dict)
+                    else f"#{loc[1]}"
+                )
                 problems.append(f"rule {rid}: {'.'.join(map(str, loc[2:]))}: {err['msg']}")
             else:
                 problems.append(f"{'.'.join(map(str, loc))}: {err['msg']}")
@@ -172,7 +183,9 @@ def load_pack(path: str | Path) -> RulePack:
             raise RulePackError(f"{where}: rule {rule.id}: duplicate rule id")
         seen.add(rule.id)
     compiled = [_compile(rule, where) for rule in doc.rules]
-    pack = RulePack(doc=doc, path=path.resolve(), sha256=hashlib.sha256(raw).hexdigest(), rules=compiled)
+    pack = RulePack(
+        doc=doc, path=path.resolve(), sha256=hashlib.sha256(raw).hexdigest(), rules=compiled
+    )
     if pack.territory_path is not None and not pack.territory_path.exists():
         raise RulePackError(f"{where}: territory {doc.territory} does not exist")
     return pack

@@ -30,7 +30,9 @@ class Profile(BaseModel):
     format: str = Field(description="GDAL driver short name (or Parquet / GeoDataFrame).")
     crs: str | None = Field(description='"EPSG:n" when the CRS has a code, else WKT; null if none.')
     has_crs: bool
-    georeferenced: bool = Field(description="The data can be placed on the Earth (CRS and geotransform).")
+    georeferenced: bool = Field(
+        description="The data can be placed on the Earth (CRS and geotransform)."
+    )
     bounds_wgs84: list[float] | None = Field(description="[min lon, min lat, max lon, max lat].")
     footprint_wgs84: dict[str, Any] | None = Field(
         default=None, description="GeoJSON geometry of the data's extent on the ground."
@@ -58,7 +60,9 @@ class Profile(BaseModel):
     notes: list[str] = Field(default_factory=list)
 
 
-def scale_from_resolution(resolution_m: float | None, factor: float = DEFAULT_SCALE_FACTOR) -> float | None:
+def scale_from_resolution(
+    resolution_m: float | None, factor: float = DEFAULT_SCALE_FACTOR
+) -> float | None:
     """Estimate a scale denominator from ground resolution (default Tobler: 2000 x metres)."""
     if resolution_m is None:
         return None

@@ -24,7 +24,7 @@ def pixel_grid_outline(src: RasterSource) -> Polygon | None:
     a = src.transform
     xs = a.a * cols + a.b * rows + a.c
     ys = a.d * cols + a.e * rows + a.f
-    return shapely.make_valid(Polygon(np.column_stack([xs, ys])))  # type: ignore[return-value]
+    return shapely.make_valid(Polygon(np.column_stack([xs, ys])))
 
 
 def ground_pixel_size(src: RasterSource) -> tuple[float, float] | None:
@@ -47,7 +47,9 @@ def ground_pixel_size(src: RasterSource) -> tuple[float, float] | None:
     lon0, lat0 = lonlat(cc, rr)
     lon1, lat1 = lonlat(cc + 1, rr)
     lon2, lat2 = lonlat(cc, rr + 1)
-    sizes = np.concatenate([distances_m(lon0, lat0, lon1, lat1), distances_m(lon0, lat0, lon2, lat2)])
+    sizes = np.concatenate(
+        [distances_m(lon0, lat0, lon1, lat1), distances_m(lon0, lat0, lon2, lat2)]
+    )
     sizes = sizes[np.isfinite(sizes) & (sizes > 0)]
     if sizes.size == 0:
         return None
@@ -58,7 +60,10 @@ def looks_like_elevation(src: RasterSource) -> bool:
     """Heuristic for ``has_z``: a vertical CRS, height units, or one non-byte grey band."""
     if src.crs is not None and src.crs.is_vertical or (src.crs is not None and src.crs.is_compound):
         return True
-    if any(u.lower() in {"m", "metre", "meter", "metres", "meters", "ft", "foot", "us-ft"} for u in src.units):
+    if any(
+        u.lower() in {"m", "metre", "meter", "metres", "meters", "ft", "foot", "us-ft"}
+        for u in src.units
+    ):
         return True
     return (
         src.count == 1

@@ -39,8 +39,12 @@ class VectorSampler:
         if live.size:
             box = shapely.total_bounds(live)
             if np.all(np.isfinite(box)):
-                self.bounds = box if self.bounds is None else np.concatenate(
-                    [np.minimum(self.bounds[:2], box[:2]), np.maximum(self.bounds[2:], box[2:])]
+                self.bounds = (
+                    box
+                    if self.bounds is None
+                    else np.concatenate(
+                        [np.minimum(self.bounds[:2], box[:2]), np.maximum(self.bounds[2:], box[2:])]
+                    )
                 )
             self.invalid += int((~shapely.is_valid(live)).sum())
             if not self.has_z:
@@ -97,7 +101,7 @@ def coordinate_quantum(coords: np.ndarray) -> float | None:
     values = coords[np.isfinite(coords)].ravel()
     if values.size == 0:
         return None
-    values = values[: 50_000]
+    values = values[:50_000]
     for exponent in range(4, -10, -1):
         step = 10.0**exponent
         ratio = values / step
@@ -146,5 +150,8 @@ def measure_detail(geoms: np.ndarray, crs: CRS | None) -> Detail:
             method += f", raised to the coordinate quantisation ({quantum_m:.3g} m)"
         return Detail(value, method)
     if quantum_m is not None and quantum_m >= MIN_DELIBERATE_ROUNDING_M:
-        return Detail(quantum_m, f"coordinate quantisation {step:g} CRS units = {quantum_m:.3g} m on the ground (points only)")
+        return Detail(
+            quantum_m,
+            f"coordinate quantisation {step:g} CRS units = {quantum_m:.3g} m on the ground (points only)",
+        )
     return Detail(None, "not measurable: points stored at full precision carry no detail measure")

@@ -86,7 +86,9 @@ class ZoneSummary(BaseModel):
 
     source: str
     sha256: str | None = None
-    count: int | None = Field(description="Distinct zones the dataset overlaps; null when its location is unknown.")
+    count: int | None = Field(
+        description="Distinct zones the dataset overlaps; null when its location is unknown."
+    )
     classes: list[str] = Field(description="Zone classes the dataset overlaps, sorted.")
     by_class: dict[str, ClassOverlap]
     revealed: bool = False
@@ -103,7 +105,9 @@ class PackInfo(BaseModel):
     name: str
     version: str
     sha256: str
-    applies: bool = Field(description="False when the data lies wholly outside the pack's territory.")
+    applies: bool = Field(
+        description="False when the data lies wholly outside the pack's territory."
+    )
     territory_fraction: float | None = None
     outcome: Effect | None = Field(
         default=None, description="This pack's own result; null when the pack does not apply."

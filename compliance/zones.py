@@ -47,7 +47,11 @@ class Area:
 
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
-    files = sorted(p for p in path.parent.iterdir() if p.stem == path.stem) if path.suffix == ".shp" else [path]
+    files = (
+        sorted(p for p in path.parent.iterdir() if p.stem == path.stem)
+        if path.suffix == ".shp"
+        else [path]
+    )
     for f in files:
         digest.update(f.read_bytes())
     return digest.hexdigest()
@@ -74,8 +78,12 @@ class AreaIndex:
         aou = crs.area_of_use
         if aou is not None and not crs.is_geographic and aou.west <= aou.east:
             margin = 10.0
-            region = shapely.box(aou.west - margin, max(aou.south - margin, -90), aou.east + margin,
-                                 min(aou.north + margin, 90))  # fmt: skip
+            region = shapely.box(
+                aou.west - margin,
+                max(aou.south - margin, -90),
+                aou.east + margin,
+                min(aou.north + margin, 90),
+            )
             chosen = [i for i in chosen if areas[i].geometry.intersects(region)]
         kept: list[int] = []
         geoms = []
@@ -124,7 +132,9 @@ class OverlapAccumulator:
         area_idx = index.positions[local_idx]
         classes = np.array([self.areas[i].area_class for i in area_idx])
         for cls_name in np.unique(classes):
-            self.features_by_class[str(cls_name)] += int(np.unique(feat_idx[classes == cls_name]).size)
+            self.features_by_class[str(cls_name)] += int(
+                np.unique(feat_idx[classes == cls_name]).size
+            )
         for f, loc, a in zip(feat_idx.tolist(), local_idx.tolist(), area_idx.tolist(), strict=True):
             self.features_by_area[a] += 1
             geom = geoms[f]
@@ -135,30 +145,40 @@ class OverlapAccumulator:
     def touched(self) -> bool:
         return bool(self.features_by_area)
 
-    def summary(self, source: str, sha256: str | None, all_classes: list[str], reveal: bool) -> ZoneSummary:
+    def summary(
+        self, source: str, sha256: str | None, all_classes: list[str], reveal: bool
+    ) -> ZoneSummary:
         by_class = {c: ClassOverlap(zones=0, features=0, overlap_km2=0.0) for c in all_classes}
         hits: list[ZoneHit] = []
         for a, n in sorted(self.features_by_area.items()):
             area = self.areas[a]
-            entry = by_class.setdefault(area.area_class, ClassOverlap(zones=0, features=0, overlap_km2=0.0))
+            entry = by_class.setdefault(
+                area.area_class, ClassOverlap(zones=0, features=0, overlap_km2=0.0)
+            )
             entry.zones += 1
             entry.overlap_km2 += self.km2_by_area.get(a, 0.0)
             hits.append(
                 ZoneHit(
-                    zone_id=area.area_id, zone_class=area.area_class, features=n,
+                    zone_id=area.area_id,
+                    zone_class=area.area_class,
+                    features=n,
                     overlap_km2=round(self.km2_by_area.get(a, 0.0), 6),
                     geometry_wkt=area.geometry.wkt if reveal else None,
                 )
-            )  # fmt: skip
+            )
         for c, n in self.features_by_class.items():
             by_class[c].features = n
         for entry in by_class.values():
             entry.overlap_km2 = round(entry.overlap_km2, 6)
         return ZoneSummary(
-            source=source, sha256=sha256, count=len(hits),
+            source=source,
+            sha256=sha256,
+            count=len(hits),
             classes=sorted(c for c, e in by_class.items() if e.zones),
-            by_class=by_class, revealed=reveal, hits=hits if reveal else None,
-        )  # fmt: skip
+            by_class=by_class,
+            revealed=reveal,
+            hits=hits if reveal else None,
+        )
 
 
 @dataclass
@@ -200,7 +220,11 @@ class ZoneSet:
         buffers = frame["buffer_m"].fillna(0).astype(float) if "buffer_m" in frame.columns else None
         areas: list[Area] = []
         for i, row in enumerate(frame.itertuples(index=False)):
-            geom = shapely.make_valid(geometry_to_wgs84(row.geometry, crs) if not crs.equals(WGS84) else row.geometry)
+            geom = shapely.make_valid(
+                geometry_to_wgs84(row.geometry, crs) if not crs.equals(WGS84) else row.geometry
+            )
             metres = (float(buffers.iloc[i]) if buffers is not None else 0.0) + TOLERANCE_M
-            areas.append(Area(str(row.zone_id), str(row.zone_class), buffer_on_ground(geom, metres)))
+            areas.append(
+                Area(str(row.zone_id), str(row.zone_class), buffer_on_ground(geom, metres))
+            )
         return cls(source=label, sha256=_sha256(path) if path.is_file() else None, areas=areas)

@@ -149,8 +149,8 @@ def make_many(root: Path, n: int) -> list[Path]:
 
 
 __all__ = [
-    "ATLANTIC", "Archive", "BUSAN", "DELHI", "SEOUL", "crash_on_marker", "make_archive", "make_many",
-    "write_points", "write_raster", "write_shapefile", "write_vector",
+    "ATLANTIC", "Archive", "BUSAN", "DELHI", "SEOUL", "crash_on_marker", "make_archive",
+    "make_many", "write_points", "write_raster", "write_shapefile", "write_vector",
 ]  # fmt: skip
 
 

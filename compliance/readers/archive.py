@@ -76,7 +76,9 @@ def safe_extract(archive: Path, dest: Path, limits: ArchiveLimits | None = None)
             if _is_link(info):
                 raise UnsafeArchive(f"zip member {info.filename!r} is a link; links are refused")
             if info.filename.lower().endswith(_NESTED_SUFFIXES):
-                raise UnsafeArchive(f"zip member {info.filename!r} is an archive; nesting is refused")
+                raise UnsafeArchive(
+                    f"zip member {info.filename!r} is an archive; nesting is refused"
+                )
             if info.flag_bits & 0x1:
                 raise UnsafeArchive(f"zip member {info.filename!r} is encrypted")
             target = _safe_member_path(info.filename, dest)

@@ -55,7 +55,12 @@ class LayerInfo:
     metadata: dict[str, str] = field(default_factory=dict)
 
 
-_UNDECODABLE = (shapely.errors.GEOSException, shapely.errors.ShapelyError, ValueError, NotImplementedError)
+_UNDECODABLE = (
+    shapely.errors.GEOSException,
+    shapely.errors.ShapelyError,
+    ValueError,
+    NotImplementedError,
+)
 
 
 @dataclass
@@ -88,8 +93,13 @@ class VectorSource:
 
     kind = "vector"
 
-    def __init__(self, path: Path | None, driver: str, layers: list[LayerInfo],
-                 metadata: dict[str, str] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        path: Path | None,
+        driver: str,
+        layers: list[LayerInfo],
+        metadata: dict[str, str] | None = None,
+    ) -> None:
         self.path = path
         self.driver = driver
         self.layers = layers
@@ -105,18 +115,26 @@ class OgrVectorSource(VectorSource):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 with pyogrio.open_arrow(
-                    self.path, layer=layer.name, columns=[], batch_size=BATCH_SIZE,
+                    self.path,
+                    layer=layer.name,
+                    columns=[],
+                    batch_size=BATCH_SIZE,
                     use_pyarrow=True,
-                ) as (meta, reader):  # fmt: skip
+                ) as (meta, reader):
                     column = meta.get("geometry_name") or "wkb_geometry"
                     for record_batch in reader:
                         if column not in record_batch.schema.names:
                             column = record_batch.schema.names[-1]
                         wkb = record_batch.column(column).to_numpy(zero_copy_only=False)
                         yield decode_wkb(wkb)
-        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
-                pyogrio.errors.GeometryError, pyogrio.errors.FieldError, OSError,
-                pa.ArrowException) as exc:  # fmt: skip
+        except (
+            pyogrio.errors.DataSourceError,
+            pyogrio.errors.DataLayerError,
+            pyogrio.errors.GeometryError,
+            pyogrio.errors.FieldError,
+            OSError,
+            pa.ArrowException,
+        ) as exc:
             raise UnreadableDataset(f"layer {layer.name!r} cannot be read: {exc}") from exc
 
 
@@ -144,11 +162,15 @@ class FrameSource(VectorSource):
         if len(frame) and not frame.geometry.is_empty.all():
             bounds = tuple(float(v) for v in frame.geometry.total_bounds)
         fields = [str(c) for c in frame.columns if c != frame.geometry.name]
-        geom_types = sorted({t for t in frame.geometry.geom_type.dropna().unique()})
+        geom_types = sorted(set(frame.geometry.geom_type.dropna().unique()))
         layer = LayerInfo(
-            name=name, crs=crs, geometry_type=",".join(geom_types) or "Unknown",
-            feature_count=len(frame), fields=fields, total_bounds=bounds,  # type: ignore[arg-type]
-        )  # fmt: skip
+            name=name,
+            crs=crs,
+            geometry_type=",".join(geom_types) or "Unknown",
+            feature_count=len(frame),
+            fields=fields,
+            total_bounds=bounds,  # type: ignore[arg-type]
+        )
         super().__init__(None, "GeoDataFrame", [layer])
         self._geoms = geoms
 
@@ -180,7 +202,9 @@ class RasterSource:
     kind = "raster"
 
 
-def _ogr_layers(path: Path, reasons: list[str]) -> tuple[str, list[LayerInfo], dict[str, str]] | None:
+def _ogr_layers(
+    path: Path, reasons: list[str]
+) -> tuple[str, list[LayerInfo], dict[str, str]] | None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -211,8 +235,12 @@ def _ogr_layers(path: Path, reasons: list[str]) -> tuple[str, list[LayerInfo], d
                     geometry_type=str(info.get("geometry_type") or "Unknown"),
                     feature_count=int(count) if count is not None and count >= 0 else None,
                     fields=[str(f) for f in info.get("fields", [])],
-                    total_bounds=tuple(bounds) if bounds is not None and np.all(np.isfinite(bounds)) else None,  # type: ignore[arg-type]
-                    metadata={str(k): str(v) for k, v in (info.get("layer_metadata") or {}).items()},
+                    total_bounds=tuple(bounds)
+                    if bounds is not None and np.all(np.isfinite(bounds))
+                    else None,
+                    metadata={
+                        str(k): str(v) for k, v in (info.get("layer_metadata") or {}).items()
+                    },
                 )
             )
         return driver, layers, dataset_meta
@@ -226,7 +254,9 @@ def _geoparquet(path: Path) -> GeoParquetSource:
         raise UnreadableDataset(f"{path.name}: unreadable Parquet: {exc}") from exc
     raw = (schema.metadata or {}).get(b"geo")
     if raw is None:
-        raise UnsupportedFormat(f"{path.name}: Parquet without GeoParquet 'geo' metadata holds no geometry")
+        raise UnsupportedFormat(
+            f"{path.name}: Parquet without GeoParquet 'geo' metadata holds no geometry"
+        )
     try:
         geo = json.loads(raw)
         column = geo["primary_column"]
@@ -234,17 +264,20 @@ def _geoparquet(path: Path) -> GeoParquetSource:
     except (ValueError, KeyError, TypeError) as exc:
         raise UnsupportedFormat(f"{path.name}: malformed GeoParquet metadata: {exc}") from exc
     if col_meta.get("encoding", "WKB").upper() != "WKB":
-        raise UnsupportedFormat(f"{path.name}: GeoParquet encoding {col_meta.get('encoding')!r} is not supported; use WKB")
+        raise UnsupportedFormat(
+            f"{path.name}: GeoParquet encoding {col_meta.get('encoding')!r} is not supported; use WKB"
+        )
     # The GeoParquet spec says a missing "crs" means OGC:CRS84; an explicit null means unknown.
     crs = parse_crs("OGC:CRS84") if "crs" not in col_meta else parse_crs(col_meta["crs"])
     bbox = col_meta.get("bbox")
     layer = LayerInfo(
-        name=path.stem, crs=crs,
+        name=path.stem,
+        crs=crs,
         geometry_type=",".join(col_meta.get("geometry_types") or []) or "Unknown",
         feature_count=meta.num_rows,
         fields=[n for n in schema.names if n != column],
-        total_bounds=tuple(bbox[:4]) if bbox and len(bbox) == 4 else None,  # type: ignore[arg-type]
-    )  # fmt: skip
+        total_bounds=tuple(bbox[:4]) if bbox and len(bbox) == 4 else None,
+    )
     return GeoParquetSource(path, layer, column)
 
 
@@ -272,14 +305,22 @@ def _describe_raster(path: Path, ds: Any) -> RasterSource:
     except RasterioError:
         pass
     tags = {str(k): str(v) for k, v in (ds.tags() or {}).items()}
-    tags.update({f"IMAGE_STRUCTURE:{k}": str(v) for k, v in (ds.tags(ns="IMAGE_STRUCTURE") or {}).items()})
+    tags.update(
+        {f"IMAGE_STRUCTURE:{k}": str(v) for k, v in (ds.tags(ns="IMAGE_STRUCTURE") or {}).items()}
+    )
     header = {
-        "driver": ds.driver, "width": ds.width, "height": ds.height, "count": ds.count,
-        "dtypes": list(ds.dtypes), "overviews": overviews,
+        "driver": ds.driver,
+        "width": ds.width,
+        "height": ds.height,
+        "count": ds.count,
+        "dtypes": list(ds.dtypes),
+        "overviews": overviews,
         "mask_flags": sorted({f.name for flags in ds.mask_flag_enums for f in flags}),
-        "tags": tags, "units": [u or "" for u in ds.units],
-        "colorinterp": [c.name for c in ds.colorinterp], "has_rpc": ds.rpcs is not None,
-    }  # fmt: skip
+        "tags": tags,
+        "units": [u or "" for u in ds.units],
+        "colorinterp": [c.name for c in ds.colorinterp],
+        "has_rpc": ds.rpcs is not None,
+    }
     # The CRS last: PROJ rejects some (other planets, bad parameters), and GDAL then reports
     # the failure on whatever it is asked next.
     try:
@@ -323,5 +364,6 @@ def open_dataset(path: Path, name: str | None = None) -> VectorSource | RasterSo
         return raster
     detail = "; ".join(dict.fromkeys(r.replace(str(path), display).strip() for r in reasons if r))
     raise UnsupportedFormat(
-        f"{display}: not a raster or vector dataset GDAL can read" + (f" ({detail})" if detail else "")
+        f"{display}: not a raster or vector dataset GDAL can read"
+        + (f" ({detail})" if detail else "")
     )

@@ -17,9 +17,26 @@ from compliance.readers.archive import ArchiveLimits, is_zip, safe_extract
 _CHUNK = 1 << 20
 # Files GDAL opens as datasets in their own right; everything else inside an archive is a sidecar.
 _DATASET_SUFFIXES = {
-    ".shp", ".gpkg", ".geojson", ".json", ".fgb", ".kml", ".parquet", ".geoparquet", ".gml",
-    ".tif", ".tiff", ".vrt", ".img", ".jp2", ".hgt", ".asc", ".gdb", ".topojson", ".sqlite",
-}  # fmt: skip
+    ".shp",
+    ".gpkg",
+    ".geojson",
+    ".json",
+    ".fgb",
+    ".kml",
+    ".parquet",
+    ".geoparquet",
+    ".gml",
+    ".tif",
+    ".tiff",
+    ".vrt",
+    ".img",
+    ".jp2",
+    ".hgt",
+    ".asc",
+    ".gdb",
+    ".topojson",
+    ".sqlite",
+}
 
 
 @dataclass(frozen=True)
@@ -93,16 +110,22 @@ def _spool(data: bytes | BinaryIO, dest: Path, limits: InputLimits) -> tuple[str
 
 def _dataset_in_folder(folder: Path, archive_name: str) -> Path:
     candidates = sorted(
-        p for p in folder.rglob("*")
-        if p.suffix.lower() in _DATASET_SUFFIXES and not p.name.startswith("._")
+        p
+        for p in folder.rglob("*")
+        if p.suffix.lower() in _DATASET_SUFFIXES
+        and not p.name.startswith("._")
         and "__MACOSX" not in p.parts
-    )  # fmt: skip
+    )
     if not candidates:
         raise UnsupportedFormat(f"{archive_name}: the archive holds no map dataset")
     shapefiles = [p for p in candidates if p.suffix.lower() == ".shp"]
     if len(candidates) == 1:
         return candidates[0]
-    if shapefiles and len(shapefiles) == len(candidates) and len({p.parent for p in shapefiles}) == 1:
+    if (
+        shapefiles
+        and len(shapefiles) == len(candidates)
+        and len({p.parent for p in shapefiles}) == 1
+    ):
         # Several shapefiles in one folder open as one multi-layer source, so every layer is checked.
         return shapefiles[0].parent
     names = ", ".join(p.relative_to(folder).as_posix() for p in candidates[:5])
