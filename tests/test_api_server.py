@@ -1,0 +1,254 @@
+"""A real ``mapgate serve`` process on loopback: streaming, cut-off, kill -9, concurrency."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+from api_fixtures import *  # noqa: F403 - fixtures
+from api_helpers import (
+    ApiData,
+    Server,
+    auth,
+    point_geojson,
+    server_env,
+    sqlite_url,
+    start_server,
+    stop_server,
+)
+
+from api.store import AuditStore
+
+pytestmark = pytest.mark.slow
+
+BOUNDARY = "mapgate-test-boundary"
+MiB = 1024 * 1024
+
+
+def multipart_stream(filename: str, size: int, chunk: int = MiB) -> Iterator[bytes]:
+    """A multipart body whose ``file`` part is ``size`` bytes, made on the fly."""
+    yield (
+        f"--{BOUNDARY}\r\n"
+        f'Content-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    block = b"\x00mapgate" * (chunk // 8)
+    sent = 0
+    while sent < size:
+        piece = block[: min(chunk, size - sent)]
+        sent += len(piece)
+        yield piece
+    yield f"\r\n--{BOUNDARY}--\r\n".encode()
+
+
+@pytest.fixture
+def uploads(tmp_path: Path) -> Path:
+    d = tmp_path / "uploads"
+    d.mkdir()
+    return d
+
+
+@pytest.fixture
+def serve(tmp_path: Path, test_data: ApiData, uploads: Path) -> Iterator[object]:
+    servers: list[Server] = []
+
+    def start(store_url: str | None = None, **env: str) -> Server:
+        url = store_url or sqlite_url(tmp_path / "audit.sqlite")
+        s = start_server(server_env(test_data, url, uploads, **env), tmp_path / "server.log")
+        servers.append(s)
+        return s
+
+    yield start
+    for s in servers:
+        stop_server(s)
+
+
+def test_big_upload_streams_with_flat_memory(serve, uploads: Path) -> None:
+    server = serve(MAPGATE_MAX_UPLOAD_BYTES=str(2048 * MiB))
+    proc = psutil.Process(server.process.pid)
+    httpx.get(f"{server.base_url}/healthz")
+    baseline = proc.memory_info().rss
+    peak = baseline
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, proc.memory_info().rss)
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        r = httpx.post(
+            f"{server.base_url}/v1/checks",
+            content=multipart_stream("big.bin", 400 * MiB),
+            headers=auth("alice") | {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"},
+            timeout=120,
+        )
+    finally:
+        done.set()
+        sampler.join()
+    assert r.status_code == 422, r.text  # read in full, then found not to be geodata
+    assert r.headers["content-type"] == "application/problem+json"
+    growth = (peak - baseline) / MiB
+    assert growth < 64, f"server RSS grew by {growth:.0f} MiB for a 400 MiB upload"
+    assert list(uploads.iterdir()) == []
+
+
+def _raw_request(port: int, head: str, body_chunks: Iterator[bytes]) -> tuple[bytes, int]:
+    """Send a request chunk by chunk until the server answers; returns (answer, body bytes sent)."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    sock.sendall(head.encode())
+    sent = 0
+    answer = b""
+    sock.setblocking(False)
+    try:
+        for chunk in body_chunks:
+            try:
+                answer += sock.recv(65536)
+            except BlockingIOError:
+                pass
+            if answer:
+                break
+            frame = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
+            try:
+                sock.setblocking(True)
+                sock.sendall(frame)
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            finally:
+                sock.setblocking(False)
+            sent += len(chunk)
+            time.sleep(0.002)
+        sock.setblocking(True)
+        sock.settimeout(10)
+        while b"\r\n\r\n" not in answer:
+            more = sock.recv(65536)
+            if not more:
+                break
+            answer += more
+    finally:
+        sock.close()
+    return answer, sent
+
+
+def test_upload_is_cut_off_as_soon_as_it_passes_the_limit(serve, uploads: Path) -> None:
+    server = serve(MAPGATE_MAX_UPLOAD_BYTES=str(MiB))
+    key = auth("alice")["Authorization"]
+    head = (
+        "POST /v1/checks HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization: {key}\r\n"
+        f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
+    )
+    answer, sent = _raw_request(server.port, head, multipart_stream("x.tif", 200 * MiB, 64 * 1024))
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert b"application/problem+json" in answer
+    assert sent < 8 * MiB, f"the server read {sent / MiB:.0f} MiB before refusing"
+    time.sleep(0.2)
+    assert list(uploads.iterdir()) == []
+
+
+def test_content_length_over_the_limit_is_refused_before_the_body(serve) -> None:
+    server = serve(MAPGATE_MAX_UPLOAD_BYTES=str(MiB))
+    key = auth("alice")["Authorization"]
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(
+            (
+                "POST /v1/checks HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                f"Authorization: {key}\r\n"
+                f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
+                f"Content-Length: {100 * MiB}\r\n\r\n"
+            ).encode()
+        )
+        answer = sock.recv(65536)  # no body byte was sent
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_verdict_survives_kill_9_right_after_the_answer(
+    serve, request: pytest.FixtureRequest, tmp_path: Path, test_data: ApiData, backend: str
+) -> None:
+    store_url = (
+        sqlite_url(tmp_path / "kill.sqlite")
+        if backend == "sqlite"
+        else request.getfixturevalue("pg_url")
+    )
+    server = serve(store_url)
+    with test_data.in_zone.open("rb") as f:
+        r = httpx.post(
+            f"{server.base_url}/v1/checks",
+            files={"file": ("z.geojson", f)},
+            headers=auth("alice"),
+            timeout=30,
+        )
+    os.kill(server.process.pid, signal.SIGKILL)
+    assert r.status_code == 200, r.text
+    server.process.wait(timeout=10)
+    store = AuditStore(store_url)
+    row = store.get(r.json()["id"])
+    store.close()
+    assert row is not None
+    assert row.verdict == "deny" and row.caller == "alice"
+
+
+def test_other_requests_go_on_while_a_check_runs(serve, tmp_path: Path) -> None:
+    server = serve()
+    big = tmp_path / "many.geojson"
+    big.write_bytes(point_geojson(10.5, 10.5, 200_000))
+    result: dict[str, object] = {}
+
+    def slow_post() -> None:
+        t0 = time.monotonic()
+        with big.open("rb") as f:
+            result["r"] = httpx.post(
+                f"{server.base_url}/v1/checks",
+                files={"file": ("many.geojson", f)},
+                headers=auth("alice"),
+                timeout=120,
+            )
+        result["elapsed"] = time.monotonic() - t0
+
+    worker = threading.Thread(target=slow_post)
+    worker.start()
+    latencies = []
+    with httpx.Client(base_url=server.base_url) as c:
+        while worker.is_alive():
+            t0 = time.monotonic()
+            assert c.get("/healthz").status_code == 200
+            latencies.append(time.monotonic() - t0)
+            time.sleep(0.02)
+    worker.join()
+    r = result["r"]
+    assert isinstance(r, httpx.Response) and r.status_code == 200, r
+    assert float(result["elapsed"]) > 0.5  # the check really took a while
+    assert len(latencies) >= 10
+    assert max(latencies) < 0.5, f"health check waited {max(latencies):.2f} s behind the check"
+
+
+def test_several_workers(serve, test_data: ApiData) -> None:
+    server = serve(MAPGATE_WORKERS="2")
+    ids = set()
+    with httpx.Client(base_url=server.base_url, timeout=30) as c:
+        for _ in range(6):
+            r = c.post(
+                "/v1/checks",
+                files={"file": ("c.geojson", test_data.clear.read_bytes())},
+                headers=auth("bob"),
+            )
+            assert r.status_code == 200, r.text
+            ids.add(r.json()["id"])
+        listed = {i["id"] for i in c.get("/v1/checks", headers=auth("carol")).json()["items"]}
+    assert listed == ids
+    assert len(psutil.Process(server.process.pid).children()) >= 2
