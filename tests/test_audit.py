@@ -1,0 +1,162 @@
+"""Real audits over generated archives, with the real Checker, in a local process pool."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from audit_fixtures import SEOUL, Archive, crash_on_marker, make_archive, write_vector
+
+from compliance.audit import AuditRun, audit
+from compliance.audit_store import AuditResult
+from compliance.audit_workers import CheckerSpec, Task, run_pool
+from compliance.readers.inputs import InputLimits, _hash_dataset_files, sidecars
+
+EXPECTED = {  # verdicts the built-in packs give the archive's good files
+    "kr/seoul.geojson": "allow",
+    "kr/busan/parcels.gpkg": "allow",
+    "kr/busan/deep/ortho.tif": "deny",  # ~0.1 m pixels in Korea
+    "kr/busan/deep/aerial.tif": "review",  # ~1 m pixels: larger than 1:25,000
+    "in/delhi.tif": "allow",
+    "sea/buoys.gpkg": "allow",
+    "kr/roads/roads.shp": "allow_with_conditions",
+    "in/tile_0001": "allow",
+    "kr/layer.json": "allow",
+    "kr/bundle.zip": "allow",
+}
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Archive:
+    return make_archive(tmp_path / "archive")
+
+
+def _by_rel(root: Path, rows: list[AuditResult]) -> dict[str, AuditResult]:
+    base = root.resolve()
+    return {Path(r.path).relative_to(base).as_posix(): r for r in rows}
+
+
+def _lines(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_pool_audit_gives_one_row_per_dataset(archive: Archive, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    rows = _by_rel(archive.root, list(audit([archive.root], out=out, workers=2)))
+    expected = {p.relative_to(archive.root).as_posix() for p in archive.datasets}
+    assert set(rows) == expected
+    assert {k: r.verdict for k, r in rows.items() if r.status == "checked"} == EXPECTED
+    errors = {k: (r.error or "").split(":")[:2] for k, r in rows.items() if r.status == "error"}
+    assert errors == {  # the exception's class and the file, then the library's reason
+        "broken/junk.tif": ["UnsupportedFormat", " junk.tif"],
+        "broken/cut.gpkg": ["UnsupportedFormat", " cut.gpkg"],
+        "broken/lost.dbf": ["shapefile parts without their .shp", " lost.dbf, lost.shx"],
+    }
+    shp = rows["kr/roads/roads.shp"]
+    assert shp.members == ["roads.cpg", "roads.dbf", "roads.prj", "roads.shp", "roads.shx"]
+    files = sidecars(archive.root / "kr/roads/roads.shp")
+    assert shp.sha256 == _hash_dataset_files(files, InputLimits())[0]
+    assert len({r.worker for r in rows.values() if r.status == "checked"}) <= 2
+    # The files on disk hold the same rows.
+    assert len(_lines(out / "results.jsonl")) == len(expected)
+    with (out / "results.csv").open() as f:
+        table = list(csv.DictReader(f))
+    assert sorted(r["path"] for r in table) == sorted(r.path for r in rows.values())
+    deny = next(r for r in table if r["path"].endswith("ortho.tif"))
+    assert (deny["verdict"], "KR-IMAGERY-025M" in deny["rules"]) == ("deny", True)
+    assert "kr=deny" in deny["packs"]
+    assert (out / "report.html").stat().st_size > 0
+
+
+def test_rows_are_on_disk_before_they_are_yielded(archive: Archive, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    seen = []
+    for n, row in enumerate(audit([archive.root], out=out, workers=1), start=1):
+        lines = _lines(out / "results.jsonl")
+        seen.append((len(lines), lines[-1]["path"] == row.path))
+        assert not (out / "report.html").exists()
+    assert seen == [(n, True) for n in range(1, len(seen) + 1)]
+    assert (out / "report.html").exists()
+
+
+def test_in_process_audit_matches_the_pool(archive: Archive) -> None:
+    rows = _by_rel(archive.root, list(audit([archive.root], workers=0)))
+    assert {k: r.verdict for k, r in rows.items() if r.status == "checked"} == EXPECTED
+    assert sum(r.status == "error" for r in rows.values()) == 3
+
+
+def test_resume_skips_done_files_and_rechecks_changed_ones(archive: Archive, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = list(audit([archive.root], out=out, workers=0))
+    assert len(_lines(out / "results.jsonl")) == len(first) == 13
+
+    again = list(audit([archive.root], out=out, workers=0, resume=True))
+    assert {r.status for r in again} == {"skipped"}
+    assert len(_lines(out / "results.jsonl")) == 13  # nothing appended
+
+    changed = archive.root / "kr" / "seoul.geojson"
+    write_vector(changed, SEOUL[0] + 0.5, SEOUL[1], n=9)
+    third = list(audit([archive.root], out=out, workers=0, resume=True))
+    checked = [r.path for r in third if r.status != "skipped"]
+    assert checked == [str(changed.resolve())]
+    assert len(_lines(out / "results.jsonl")) == 14
+    report = (out / "report.html").read_text()
+    assert 'id="count-total"><span class="n">13</span>' in report  # latest row per file
+
+
+def test_resume_with_other_packs_checks_everything_again(archive: Archive, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    list(audit([archive.root], out=out, workers=0))
+    rows = list(audit([archive.root], out=out, workers=0, resume=True, packs=["kr"]))
+    assert {r.status for r in rows} == {"checked", "error"}
+    assert len({r.fingerprint for r in rows}) == 1
+    assert len(_lines(out / "results.jsonl")) == 26
+
+
+def test_resume_reuses_a_moved_file_by_content_hash(archive: Archive, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    list(audit([archive.root], out=out, workers=0))
+    old = archive.root / "kr" / "busan" / "deep" / "ortho.tif"
+    # The library's dataset hash covers file names, so a moved (not renamed) file matches.
+    (archive.root / "moved").mkdir()
+    new = old.rename(archive.root / "moved" / "ortho.tif")
+    rows = list(audit([archive.root], out=out, workers=1, resume=True))
+    moved = [r for r in rows if r.path == str(new.resolve())]
+    assert len(moved) == 1
+    assert (moved[0].status, moved[0].verdict, moved[0].reused_from) == (
+        "checked", "deny", str(old.resolve()),
+    )  # fmt: skip
+    assert moved[0].worker is not None and moved[0].duration_ms is not None
+    assert [r.status for r in rows].count("checked") == 1  # only the moved file was looked at
+
+
+def test_resume_cuts_a_torn_last_line(archive: Archive, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    list(audit([archive.root / "kr"], out=out, workers=0))
+    jsonl = out / "results.jsonl"
+    lines = jsonl.read_text().splitlines(keepends=True)
+    jsonl.write_text("".join(lines[:-1]) + lines[-1][:40])  # killed mid-write
+    rows = list(audit([archive.root / "kr"], out=out, workers=0, resume=True))
+    assert [r.status for r in rows].count("checked") == 1
+    assert [json.loads(line)["path"] for line in jsonl.read_text().splitlines()] == [
+        json.loads(line)["path"] for line in lines
+    ]
+
+
+def test_resume_needs_an_output_folder(archive: Archive) -> None:
+    with pytest.raises(ValueError, match="resume=True needs out="):
+        audit([archive.root], resume=True)
+
+
+def test_a_worker_dying_is_an_error_row_and_the_run_goes_on(tmp_path: Path) -> None:
+    paths = [write_vector(tmp_path / f"f{i}.geojson", *SEOUL) for i in range(6)]
+    crash = write_vector(tmp_path / "crash.geojson", *SEOUL)
+    run = AuditRun([tmp_path], workers=0).prepare()
+    tasks = [Task(str(p.resolve()), (str(p.resolve()),), None) for p in [*paths[:3], crash, *paths[3:]]]
+    rows = list(run_pool(tasks, CheckerSpec(), run.fingerprint, frozenset(), 2, crash_on_marker))
+    assert sorted(r.path for r in rows) == sorted(t.path for t in tasks)
+    errors = {Path(r.path).name: r.error for r in rows if r.status == "error"}
+    assert list(errors) == ["crash.geojson"]
+    assert "worker process died" in (errors["crash.geojson"] or "")
