@@ -88,6 +88,20 @@ class Archive:
     sidecars: list[Path] = field(default_factory=list)  # absorbed into another dataset's row
 
 
+EXPECTED = {  # verdicts the built-in packs give the good files of ``make_archive``
+    "kr/seoul.geojson": "allow",
+    "kr/busan/parcels.gpkg": "allow",
+    "kr/busan/deep/ortho.tif": "deny",  # ~0.1 m pixels in Korea
+    "kr/busan/deep/aerial.tif": "review",  # ~1 m pixels: larger than 1:25,000
+    "in/delhi.tif": "allow",
+    "sea/buoys.gpkg": "allow",
+    "kr/roads/roads.shp": "allow_with_conditions",
+    "in/tile_0001": "allow",
+    "kr/layer.json": "allow",
+    "kr/bundle.zip": "allow",
+}
+
+
 def make_archive(root: Path) -> Archive:
     """A small, nested archive: good files of each format, broken files, sidecars, junk."""
     a = Archive(root)
@@ -149,7 +163,7 @@ def make_many(root: Path, n: int) -> list[Path]:
 
 
 __all__ = [
-    "ATLANTIC", "Archive", "BUSAN", "DELHI", "SEOUL", "crash_on_marker", "make_archive",
+    "ATLANTIC", "EXPECTED", "Archive", "BUSAN", "DELHI", "SEOUL", "crash_on_marker", "make_archive",
     "make_many", "write_points", "write_raster", "write_shapefile", "write_vector",
 ]  # fmt: skip
 

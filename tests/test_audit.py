@@ -7,25 +7,19 @@ import json
 from pathlib import Path
 
 import pytest
-from audit_fixtures import SEOUL, Archive, crash_on_marker, make_archive, write_vector
 
 from compliance.audit import AuditRun, audit
 from compliance.audit_store import AuditResult
 from compliance.audit_workers import CheckerSpec, Task, run_pool
 from compliance.readers.inputs import InputLimits, _hash_dataset_files, sidecars
-
-EXPECTED = {  # verdicts the built-in packs give the archive's good files
-    "kr/seoul.geojson": "allow",
-    "kr/busan/parcels.gpkg": "allow",
-    "kr/busan/deep/ortho.tif": "deny",  # ~0.1 m pixels in Korea
-    "kr/busan/deep/aerial.tif": "review",  # ~1 m pixels: larger than 1:25,000
-    "in/delhi.tif": "allow",
-    "sea/buoys.gpkg": "allow",
-    "kr/roads/roads.shp": "allow_with_conditions",
-    "in/tile_0001": "allow",
-    "kr/layer.json": "allow",
-    "kr/bundle.zip": "allow",
-}
+from tests.audit_fixtures import (
+    EXPECTED,
+    SEOUL,
+    Archive,
+    crash_on_marker,
+    make_archive,
+    write_vector,
+)
 
 
 @pytest.fixture
@@ -73,7 +67,7 @@ def test_pool_audit_gives_one_row_per_dataset(archive: Archive, tmp_path: Path) 
 def test_rows_are_on_disk_before_they_are_yielded(archive: Archive, tmp_path: Path) -> None:
     out = tmp_path / "out"
     seen = []
-    for n, row in enumerate(audit([archive.root], out=out, workers=1), start=1):
+    for row in audit([archive.root], out=out, workers=1):
         lines = _lines(out / "results.jsonl")
         seen.append((len(lines), lines[-1]["path"] == row.path))
         assert not (out / "report.html").exists()

@@ -5,9 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from audit_fixtures import DELHI, SEOUL, make_archive, write_raster, write_shapefile, write_vector
 
 from compliance.discover import discover, read_manifest, sniff
+from tests.audit_fixtures import (
+    DELHI,
+    SEOUL,
+    make_archive,
+    write_raster,
+    write_shapefile,
+    write_vector,
+)
 
 
 def _rel(root: Path, paths: list[Path]) -> list[str]:
