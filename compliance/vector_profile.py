@@ -105,7 +105,8 @@ def coordinate_quantum(coords: np.ndarray) -> float | None:
     for exponent in range(4, -10, -1):
         step = 10.0**exponent
         ratio = values / step
-        if np.all(np.abs(ratio - np.round(ratio)) <= 1e-6 * np.maximum(1.0, np.abs(ratio))):
+        # A double on a k·step grid is within a few ulps of it; anything looser admits noise.
+        if np.all(np.abs(ratio - np.round(ratio)) <= 1e-11 * np.abs(ratio) + 1e-9):
             return step
     return None
 

@@ -1,0 +1,159 @@
+"""Inputs: paths, bytes, file objects, zips (safely), GeoDataFrames; no temp file survives."""
+
+from __future__ import annotations
+
+import io
+import stat
+import tempfile
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import Point, box
+
+from compliance import Checker, InputTooLarge, UnsafeArchive, UnsupportedFormat, UnreadableDataset
+from compliance.readers.archive import ArchiveLimits, safe_extract
+from compliance.readers.inputs import InputLimits
+from tests.conftest import write_vector
+
+
+def _mapgate_temp_dirs() -> set[str]:
+    return {p.name for p in Path(tempfile.gettempdir()).glob("mapgate-*")}
+
+
+@pytest.fixture
+def no_leftovers():
+    before = _mapgate_temp_dirs()
+    yield
+    assert _mapgate_temp_dirs() - before == set(), "a temporary folder was left behind"
+
+
+@pytest.fixture
+def seoul_gpkg(tmp_path) -> Path:
+    return write_vector(tmp_path / "seoul.gpkg", [box(126.97, 37.55, 126.98, 37.56)], 4326)
+
+
+def _zip(path: Path, members: dict[str, bytes], links: tuple[str, ...] = ()) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+        for name in links:
+            info = zipfile.ZipInfo(name)
+            info.external_attr = (stat.S_IFLNK | 0o777) << 16
+            zf.writestr(info, "/etc/passwd")
+    return path
+
+
+def test_bytes_and_file_objects_give_the_same_verdict_as_the_path(checker, seoul_gpkg, no_leftovers):
+    by_path = checker.check(seoul_gpkg)
+    by_bytes = checker.check(seoul_gpkg.read_bytes(), name="seoul.gpkg")
+    with seoul_gpkg.open("rb") as f:
+        by_file = checker.check(f, name="seoul.gpkg")
+    assert by_path.input.sha256 == by_bytes.input.sha256 == by_file.input.sha256
+    assert by_path.verdict == by_bytes.verdict == by_file.verdict
+    assert by_bytes.input.name == "seoul.gpkg"
+
+
+def test_zipped_shapefile_with_sidecars_is_checked(checker, tmp_path, no_leftovers):
+    shp = write_vector(tmp_path / "roads.shp", [box(127.0, 37.0, 127.1, 37.1)], 5186 and 4326)
+    members = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.stem == "roads"}
+    archive = _zip(tmp_path / "roads.zip", {f"data/{k}": v for k, v in members.items()})
+    verdict = checker.check(archive)
+    assert verdict.profile.format == "ESRI Shapefile"
+    assert verdict.profile.crs == "EPSG:4326"
+    assert shp.exists()
+
+
+def test_path_traversal_in_a_zip_is_refused(checker, tmp_path, no_leftovers):
+    archive = _zip(tmp_path / "evil.zip", {"../../escape.geojson": b"{}"})
+    with pytest.raises(UnsafeArchive, match="outside"):
+        checker.check(archive)
+    assert not (tmp_path.parent / "escape.geojson").exists()
+
+
+def test_absolute_member_names_are_refused(tmp_path):
+    archive = _zip(tmp_path / "abs.zip", {"/tmp/abs.geojson": b"{}"})
+    with pytest.raises(UnsafeArchive):
+        safe_extract(archive, tmp_path / "out")
+
+
+def test_symlinks_in_a_zip_are_refused(checker, tmp_path, no_leftovers):
+    archive = _zip(tmp_path / "link.zip", {"a.geojson": b"{}"}, links=("b.geojson",))
+    with pytest.raises(UnsafeArchive, match="link"):
+        checker.check(archive)
+
+
+def test_nested_archives_are_refused(checker, tmp_path, no_leftovers):
+    inner = _zip(tmp_path / "inner.zip", {"a.geojson": b"{}"}).read_bytes()
+    archive = _zip(tmp_path / "outer.zip", {"inner.zip": inner})
+    with pytest.raises(UnsafeArchive, match="nesting"):
+        checker.check(archive)
+
+
+def test_member_count_is_bounded(tmp_path):
+    archive = _zip(tmp_path / "many.zip", {f"f{i}.txt": b"x" for i in range(20)})
+    with pytest.raises(UnsafeArchive, match="20 members"):
+        safe_extract(archive, tmp_path / "out", ArchiveLimits(max_members=10))
+
+
+def test_zip_bomb_is_cut_off_by_bytes_written_not_by_declared_sizes(tmp_path, no_leftovers):
+    # 64 MB of zeros compresses to ~64 KB; the limit is checked on the bytes written.
+    archive = _zip(tmp_path / "bomb.zip", {"zeros.tif": bytes(64 * 1024 * 1024)})
+    assert archive.stat().st_size < 200_000
+    checker = Checker(packs=["kr"], limits=InputLimits(archive=ArchiveLimits(max_total_bytes=8 * 1024 * 1024)))
+    with pytest.raises(UnsafeArchive, match="expands past"):
+        checker.check(archive)
+
+
+def test_input_size_limit_cuts_a_stream_off(tmp_path, no_leftovers):
+    checker = Checker(packs=["kr"], limits=InputLimits(max_bytes=1000))
+    with pytest.raises(InputTooLarge):
+        checker.check(io.BytesIO(b"x" * 5000), name="big.geojson")
+
+
+def test_archive_with_several_datasets_says_so(checker, tmp_path, no_leftovers):
+    a = write_vector(tmp_path / "a.geojson", [Point(127, 37)], 4326).read_bytes()
+    archive = _zip(tmp_path / "two.zip", {"a.geojson": a, "b.gpkg": b"not really"})
+    with pytest.raises(UnsupportedFormat, match="several datasets"):
+        checker.check(archive)
+
+
+def test_every_layer_of_a_multilayer_geopackage_is_checked(checker, tmp_path):
+    path = tmp_path / "multi.gpkg"
+    gpd.GeoDataFrame({"n": [1]}, geometry=[box(50, 50, 51, 51)], crs=4326).to_file(path, layer="far")
+    # The second layer is the one crossing the demo military zone in Korea.
+    gpd.GeoDataFrame({"n": [1]}, geometry=[box(127.02, 37.46, 127.03, 37.47)], crs=4326).to_file(path, layer="near")
+    verdict = checker.check(path)
+    assert verdict.profile.layer_count == 2
+    assert {layer.name for layer in verdict.profile.layers} == {"far", "near"}
+    assert verdict.zones.classes == ["military"]
+
+
+def test_geodataframe_input_for_pipelines(checker):
+    frame = gpd.GeoDataFrame({"n": [1]}, geometry=[box(127.02, 37.46, 127.03, 37.47)], crs=4326)
+    verdict = checker.check(frame, name="pipeline-frame")
+    assert verdict.profile.format == "GeoDataFrame"
+    assert verdict.input.name == "pipeline-frame"
+    assert verdict.zones.count == 1
+
+
+def test_geoparquet_is_read_with_its_crs(checker, real_data):
+    verdict = checker.check(real_data / "vectors/geoparquet/example.parquet")
+    assert verdict.profile.format == "Parquet"
+    assert verdict.profile.crs == "OGC:CRS84"
+    assert verdict.profile.feature_count == 5
+
+
+def test_plain_parquet_without_geo_metadata_is_a_clear_error(checker, real_data, no_leftovers):
+    with pytest.raises(UnsupportedFormat, match="GeoParquet"):
+        checker.check(real_data / "broken/pyogrio/list_field_values_file.parquet")
+
+
+def test_missing_file_and_non_geodata_are_unreadable(checker, tmp_path, no_leftovers):
+    with pytest.raises(UnreadableDataset, match="no such file"):
+        checker.check(tmp_path / "nope.gpkg")
+    junk = tmp_path / "junk.tif"
+    junk.write_bytes(b"definitely not a tiff")
+    with pytest.raises(UnsupportedFormat, match="junk.tif"):
+        checker.check(junk)

@@ -1,0 +1,125 @@
+"""Overlap with sensitive zones: boundaries included, buffers on the ground, any CRS."""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import pytest
+from pyproj import Geod, Transformer
+from shapely.geometry import LineString, Point, box
+from shapely.ops import transform
+
+from compliance import Checker, ZonesError
+from tests.conftest import write_vector
+
+GEOD = Geod(ellps="WGS84")
+ZONE = (127.000, 37.500, 127.010, 37.510)  # a 0.01° square near Seoul
+CRSS = ["EPSG:4326", "EPSG:5186", "EPSG:3857", "EPSG:32652"]
+
+
+def _zones(tmp_path, buffer_m: float = 0.0, crs: str = "EPSG:4326"):
+    zone = box(*ZONE)
+    if crs != "EPSG:4326":
+        t = Transformer.from_crs(4326, crs, always_xy=True)
+        zone = transform(t.transform, zone.segmentize(0.0005))
+    path = tmp_path / "zones.gpkg"
+    gpd.GeoDataFrame(
+        {"zone_id": ["Z-SECRET-1"], "zone_class": ["military"], "buffer_m": [buffer_m]}, geometry=[zone], crs=crs
+    ).to_file(path)
+    return Checker(packs=["kr"], zones=path)
+
+
+def _in_crs(geom, crs):
+    if crs == "EPSG:4326":
+        return geom
+    t = Transformer.from_crs(4326, crs, always_xy=True)
+    return transform(t.transform, geom)
+
+
+def _east_of_zone(metres: float) -> Point:
+    """A point ``metres`` due east of the zone's east edge, at its middle latitude."""
+    lon, lat, _ = GEOD.fwd(ZONE[2], 37.505, 90.0, metres)
+    return Point(lon, lat)
+
+
+@pytest.mark.parametrize("crs", CRSS)
+def test_a_line_touching_the_zone_boundary_overlaps(tmp_path, crs):
+    checker = _zones(tmp_path)
+    # A line that ends exactly on the zone's east edge: boundary included.
+    line = LineString([(ZONE[2], 37.505), (ZONE[2] + 0.01, 37.505)]).segmentize(0.001)
+    path = write_vector(tmp_path / "touch.gpkg", [_in_crs(line, crs)], crs)
+    verdict = checker.check(path)
+    assert verdict.zones.count == 1
+    assert verdict.zones.by_class["military"].features == 1
+
+
+@pytest.mark.parametrize("crs", CRSS)
+@pytest.mark.parametrize(("distance_m", "hit"), [(480.0, True), (520.0, False)])
+def test_buffers_are_metres_on_the_ground(tmp_path, crs, distance_m, hit):
+    checker = _zones(tmp_path, buffer_m=500.0)
+    point = _east_of_zone(distance_m)
+    path = write_vector(tmp_path / "pt.gpkg", [_in_crs(point, crs)], crs)
+    assert (checker.check(path).zones.count == 1) is hit
+
+
+@pytest.mark.parametrize("zone_crs", ["EPSG:4326", "EPSG:5186"])
+def test_zones_and_data_may_be_in_different_crss(tmp_path, zone_crs):
+    checker = _zones(tmp_path, crs=zone_crs)
+    inside = box(127.004, 37.504, 127.006, 37.506)
+    path = write_vector(tmp_path / "in.gpkg", [_in_crs(inside, "EPSG:3857")], "EPSG:3857")
+    assert checker.check(path).zones.count == 1
+
+
+def test_overlap_area_is_geodesic_and_matches_hand_computation(tmp_path):
+    checker = _zones(tmp_path)
+    # A polygon covering the zone's western half exactly: 0.005° x 0.01° at 37.5°N.
+    half = box(126.990, 37.500, 127.005, 37.510)
+    path = write_vector(tmp_path / "half.gpkg", [_in_crs(half, "EPSG:5186").segmentize(10)], "EPSG:5186")
+    verdict = checker.check(path)
+    # Hand computation on the ellipsoid: width = N·cosφ·Δλ, height = M·Δφ at φ = 37.505°.
+    a, f = 6378137.0, 1 / 298.257223563
+    e2 = f * (2 - f)
+    phi = math.radians(37.505)
+    n = a / math.sqrt(1 - e2 * math.sin(phi) ** 2)
+    m = a * (1 - e2) / (1 - e2 * math.sin(phi) ** 2) ** 1.5
+    expected_km2 = (n * math.cos(phi) * math.radians(0.005)) * (m * math.radians(0.010)) / 1e6
+    assert verdict.zones.by_class["military"].overlap_km2 == pytest.approx(expected_km2, rel=2e-3)
+
+
+def test_zone_ids_and_geometry_are_shown_only_when_revealed(tmp_path):
+    checker = _zones(tmp_path)
+    path = write_vector(tmp_path / "in.gpkg", [box(127.004, 37.504, 127.006, 37.506)], 4326)
+    hidden = checker.check(path)
+    assert hidden.zones.hits is None
+    assert "Z-SECRET-1" not in hidden.model_dump_json()
+    shown = checker.check(path, reveal_zones=True)
+    assert shown.zones.hits is not None and shown.zones.hits[0].zone_id == "Z-SECRET-1"
+    assert shown.zones.hits[0].geometry_wkt.startswith("POLYGON")
+
+
+def test_a_raster_footprint_overlaps_a_zone(tmp_path):
+    from rasterio.transform import from_origin
+
+    from tests.conftest import write_raster
+
+    checker = _zones(tmp_path)
+    x, y = Transformer.from_crs(4326, 32652, always_xy=True).transform(127.005, 37.505)
+    path = write_raster(tmp_path / "r.tif", "EPSG:32652", from_origin(x, y, 1.0, 1.0), 50, 50)
+    verdict = checker.check(path)
+    assert verdict.zones.count == 1
+    # 50 x 50 one-metre pixels, ~180 km from the central meridian where k is ~1.0000.
+    assert verdict.zones.by_class["military"].overlap_km2 == pytest.approx(0.0025, rel=0.01)
+
+
+def test_zones_source_without_required_fields_is_refused(tmp_path):
+    path = write_vector(tmp_path / "bad.gpkg", [box(0, 0, 1, 1)], 4326)
+    with pytest.raises(ZonesError, match="zone_id"):
+        Checker(packs=["kr"], zones=path)
+
+
+def test_zones_source_without_crs_is_refused(tmp_path):
+    path = tmp_path / "nocrs.gpkg"
+    gpd.GeoDataFrame({"zone_id": ["a"], "zone_class": ["military"]}, geometry=[box(0, 0, 1, 1)]).to_file(path)
+    with pytest.raises(ZonesError, match="no CRS"):
+        Checker(packs=["kr"], zones=path)
