@@ -9,7 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api_helpers import (
+
+from api.main import create_app
+from compliance import Checker
+from tests.api_helpers import (
     PACK_YAML,
     ZONES,
     ApiData,
@@ -20,14 +23,11 @@ from api_helpers import (
     write_geotiff,
 )
 
-from api.main import create_app
-from compliance import Checker
-
-__all__ = ["checker", "client", "pg_server_url", "pg_url", "test_data"]
+__all__ = ["api_checker", "api_client", "api_data", "pg_server_url", "pg_url"]
 
 
 @pytest.fixture(scope="session")
-def test_data(tmp_path_factory: pytest.TempPathFactory) -> ApiData:
+def api_data(tmp_path_factory: pytest.TempPathFactory) -> ApiData:
     root = tmp_path_factory.mktemp("api-data")
     pack = root / "api-test.yaml"
     pack.write_text(PACK_YAML)
@@ -44,14 +44,14 @@ def test_data(tmp_path_factory: pytest.TempPathFactory) -> ApiData:
 
 
 @pytest.fixture(scope="session")
-def checker(test_data: ApiData) -> Checker:
-    return Checker(packs=[test_data.pack], zones=test_data.zones)
+def api_checker(api_data: ApiData) -> Checker:
+    return Checker(packs=[api_data.pack], zones=api_data.zones)
 
 
 @pytest.fixture
-def client(tmp_path: Path, checker: Checker) -> Iterator[TestClient]:
+def api_client(tmp_path: Path, api_checker: Checker) -> Iterator[TestClient]:
     """A TestClient on a fresh app with a SQLite store in ``tmp_path``."""
-    app = create_app(make_settings(sqlite_url(tmp_path / "audit.sqlite")), checker=checker)
+    app = create_app(make_settings(sqlite_url(tmp_path / "audit.sqlite")), checker=api_checker)
     with TestClient(app) as c:
         yield c
 

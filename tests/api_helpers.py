@@ -136,12 +136,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def server_env(test_data: ApiData, store_url: str, tmp_dir: Path, **extra: str) -> dict[str, str]:
+def server_env(api_data: ApiData, store_url: str, tmp_dir: Path, **extra: str) -> dict[str, str]:
     """Environment for a ``mapgate serve`` subprocess configured like the in-process apps."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAPGATE_")}
     env.update(
-        MAPGATE_PACKS=str(test_data.pack),
-        MAPGATE_ZONES=str(test_data.zones),
+        MAPGATE_PACKS=str(api_data.pack),
+        MAPGATE_ZONES=str(api_data.zones),
         MAPGATE_STORE_URL=store_url,
         MAPGATE_KEYS=json.dumps(key_config()),
         MAPGATE_TMP_DIR=str(tmp_dir),

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from api_fixtures import *  # noqa: F403 - fixtures
-from api_helpers import ApiData, TestClient, auth
 
 from compliance import Checker
+from tests.api_fixtures import *  # noqa: F403 - fixtures
+from tests.api_helpers import ApiData, TestClient, auth
 
 VOLATILE = {"id", "checked_at", "duration_ms"}
 
@@ -31,24 +31,24 @@ def post_file(
     [("clear", "allow"), ("in_zone", "deny"), ("raster", "allow_with_conditions")],
 )
 def test_post_returns_the_library_verdict(
-    client: TestClient, test_data: ApiData, checker: Checker, sample: str, expected: str
+    api_client: TestClient, api_data: ApiData, api_checker: Checker, sample: str, expected: str
 ) -> None:
-    path = getattr(test_data, sample)
-    r = post_file(client, path)
+    path = getattr(api_data, sample)
+    r = post_file(api_client, path)
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == "application/json"
     body = r.json()
     assert body["verdict"] == expected
-    direct = checker.check(path, name=path.name).model_dump(mode="json")
+    direct = api_checker.check(path, name=path.name).model_dump(mode="json")
     assert set(body) == set(direct)
     for key in set(direct) - VOLATILE:
         assert body[key] == direct[key], key
     assert body["input"]["name"] == path.name
 
 
-def test_form_fields_reach_the_check(client: TestClient, test_data: ApiData) -> None:
+def test_form_fields_reach_the_check(api_client: TestClient, api_data: ApiData) -> None:
     form = {"destination": "KR", "purpose": "research", "packs": "api-test"}
-    r = post_file(client, test_data.clear, data=form)
+    r = post_file(api_client, api_data.clear, data=form)
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["request"]["destination"] == "KR"
@@ -56,31 +56,31 @@ def test_form_fields_reach_the_check(client: TestClient, test_data: ApiData) -> 
     assert [p["name"] for p in body["packs"]] == ["api-test"]
 
 
-def test_stored_verdict_is_the_returned_one(client: TestClient, test_data: ApiData) -> None:
-    posted = post_file(client, test_data.in_zone).json()
-    r = client.get(f"/v1/checks/{posted['id']}", headers=auth("alice"))
+def test_stored_verdict_is_the_returned_one(api_client: TestClient, api_data: ApiData) -> None:
+    posted = post_file(api_client, api_data.in_zone).json()
+    r = api_client.get(f"/v1/checks/{posted['id']}", headers=auth("alice"))
     assert r.status_code == 200
     assert r.json() == posted
 
 
-def test_submitter_never_sees_zone_ids(client: TestClient, test_data: ApiData) -> None:
-    r = post_file(client, test_data.in_zone, who="alice")
+def test_submitter_never_sees_zone_ids(api_client: TestClient, api_data: ApiData) -> None:
+    r = post_file(api_client, api_data.in_zone, who="alice")
     assert r.status_code == 200
     assert "mil-001" not in r.text
     assert r.json()["zones"]["revealed"] is False
     assert r.json()["zones"]["hits"] is None
-    again = client.get(f"/v1/checks/{r.json()['id']}", headers=auth("alice"))
+    again = api_client.get(f"/v1/checks/{r.json()['id']}", headers=auth("alice"))
     assert "mil-001" not in again.text
 
 
 @pytest.mark.parametrize("how", ["query", "form"])
-def test_auditor_may_reveal_zones(client: TestClient, test_data: ApiData, how: str) -> None:
+def test_auditor_may_reveal_zones(api_client: TestClient, api_data: ApiData, how: str) -> None:
     kwargs = (
         {"params": {"reveal_zones": "true"}}
         if how == "query"
         else {"data": {"reveal_zones": "true"}}
     )
-    r = post_file(client, test_data.in_zone, who="carol", **kwargs)
+    r = post_file(api_client, api_data.in_zone, who="carol", **kwargs)
     assert r.status_code == 200, r.text
     zones = r.json()["zones"]
     assert zones["revealed"] is True
@@ -88,33 +88,35 @@ def test_auditor_may_reveal_zones(client: TestClient, test_data: ApiData, how: s
 
 
 @pytest.mark.parametrize("how", ["query", "form"])
-def test_submitter_may_not_reveal_zones(client: TestClient, test_data: ApiData, how: str) -> None:
+def test_submitter_may_not_reveal_zones(
+    api_client: TestClient, api_data: ApiData, how: str
+) -> None:
     kwargs = (
         {"params": {"reveal_zones": "true"}}
         if how == "query"
         else {"data": {"reveal_zones": "true"}}
     )
-    r = post_file(client, test_data.in_zone, who="alice", **kwargs)
+    r = post_file(api_client, api_data.in_zone, who="alice", **kwargs)
     assert r.status_code == 403
     assert r.headers["content-type"] == "application/problem+json"
     assert "mil-001" not in r.text
-    listing = client.get("/v1/checks", headers=auth("carol")).json()
+    listing = api_client.get("/v1/checks", headers=auth("carol")).json()
     assert listing["items"] == []  # refused before anything was checked or stored
 
 
-def test_submitter_reads_only_its_own(client: TestClient, test_data: ApiData) -> None:
-    mine = post_file(client, test_data.clear, who="alice").json()["id"]
-    theirs = post_file(client, test_data.clear, who="bob").json()["id"]
-    assert client.get(f"/v1/checks/{theirs}", headers=auth("alice")).status_code == 404
-    assert client.get(f"/v1/checks/{mine}", headers=auth("alice")).status_code == 200
-    ids = [i["id"] for i in client.get("/v1/checks", headers=auth("alice")).json()["items"]]
+def test_submitter_reads_only_its_own(api_client: TestClient, api_data: ApiData) -> None:
+    mine = post_file(api_client, api_data.clear, who="alice").json()["id"]
+    theirs = post_file(api_client, api_data.clear, who="bob").json()["id"]
+    assert api_client.get(f"/v1/checks/{theirs}", headers=auth("alice")).status_code == 404
+    assert api_client.get(f"/v1/checks/{mine}", headers=auth("alice")).status_code == 200
+    ids = [i["id"] for i in api_client.get("/v1/checks", headers=auth("alice")).json()["items"]]
     assert ids == [mine]
 
 
-def test_auditor_reads_everything(client: TestClient, test_data: ApiData) -> None:
-    a = post_file(client, test_data.clear, who="alice").json()["id"]
-    b = post_file(client, test_data.in_zone, who="bob").json()["id"]
-    items = client.get("/v1/checks", headers=auth("carol")).json()["items"]
+def test_auditor_reads_everything(api_client: TestClient, api_data: ApiData) -> None:
+    a = post_file(api_client, api_data.clear, who="alice").json()["id"]
+    b = post_file(api_client, api_data.in_zone, who="bob").json()["id"]
+    items = api_client.get("/v1/checks", headers=auth("carol")).json()["items"]
     assert {i["id"] for i in items} == {a, b}
     by_id = {i["id"]: i for i in items}
     assert by_id[a]["caller"] == "alice" and by_id[b]["caller"] == "bob"
@@ -123,49 +125,49 @@ def test_auditor_reads_everything(client: TestClient, test_data: ApiData) -> Non
         {"name": "api-test", "version": "1.2.3", "sha256": by_id[b]["packs"][0]["sha256"]}
     ]
     assert len(by_id[b]["input_sha256"]) == 64
-    assert client.get(f"/v1/checks/{a}", headers=auth("carol")).status_code == 200
+    assert api_client.get(f"/v1/checks/{a}", headers=auth("carol")).status_code == 200
 
 
-def test_listing_filters_and_pages(client: TestClient, test_data: ApiData) -> None:
-    posted = [post_file(client, test_data.clear).json() for _ in range(5)]
-    denied = post_file(client, test_data.in_zone).json()
+def test_listing_filters_and_pages(api_client: TestClient, api_data: ApiData) -> None:
+    posted = [post_file(api_client, api_data.clear).json() for _ in range(5)]
+    denied = post_file(api_client, api_data.in_zone).json()
     h = auth("carol")
-    only_deny = client.get("/v1/checks", params={"verdict": "deny"}, headers=h).json()
+    only_deny = api_client.get("/v1/checks", params={"verdict": "deny"}, headers=h).json()
     assert [i["id"] for i in only_deny["items"]] == [denied["id"]]
 
     seen: list[str] = []
     cursor = None
     while True:
         params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
-        page = client.get("/v1/checks", params=params, headers=h).json()
+        page = api_client.get("/v1/checks", params=params, headers=h).json()
         assert len(page["items"]) <= 2
         seen += [i["id"] for i in page["items"]]
         cursor = page["next_cursor"]
         if cursor is None:
             break
     assert len(seen) == 6 and set(seen) == {p["id"] for p in posted} | {denied["id"]}
-    items = client.get("/v1/checks", headers=h).json()["items"]
+    items = api_client.get("/v1/checks", headers=h).json()["items"]
     times = [datetime.fromisoformat(i["checked_at"]) for i in items]
     assert times == sorted(times, reverse=True)
 
     future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
-    assert client.get("/v1/checks", params={"since": future}, headers=h).json()["items"] == []
+    assert api_client.get("/v1/checks", params={"since": future}, headers=h).json()["items"] == []
     past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
-    assert len(client.get("/v1/checks", params={"since": past}, headers=h).json()["items"]) == 6
+    assert len(api_client.get("/v1/checks", params={"since": past}, headers=h).json()["items"]) == 6
 
 
-def test_packs_lists_loaded_packs(client: TestClient, checker: Checker) -> None:
-    r = client.get("/v1/packs", headers=auth("alice"))
+def test_packs_lists_loaded_packs(api_client: TestClient, api_checker: Checker) -> None:
+    r = api_client.get("/v1/packs", headers=auth("alice"))
     assert r.status_code == 200
     body = r.json()
     assert body["packs"] == [
         {
             "name": "api-test",
             "version": "1.2.3",
-            "sha256": checker.packs[0].sha256,
+            "sha256": api_checker.packs[0].sha256,
             "title": "API test pack",
             "jurisdiction": "nowhere",
         }
     ]
-    assert body["fingerprint"] == checker.fingerprint
-    assert body["zones"]["source"] == str(checker.zones.source)
+    assert body["fingerprint"] == api_checker.fingerprint
+    assert body["zones"]["source"] == str(api_checker.zones.source)

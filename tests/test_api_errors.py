@@ -7,16 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api_fixtures import *  # noqa: F403 - fixtures
-from api_helpers import (
-    ApiData,
-    TestClient,
-    auth,
-    make_settings,
-    mapgate_temp_entries,
-    point_geojson,
-    sqlite_url,
-)
 
 from api.errors import STATUS_CODES, status_for
 from api.main import create_app
@@ -31,6 +21,16 @@ from compliance import (
     UnsupportedFormat,
     ZonesError,
 )
+from tests.api_fixtures import *  # noqa: F403 - fixtures
+from tests.api_helpers import (
+    ApiData,
+    TestClient,
+    auth,
+    make_settings,
+    mapgate_temp_entries,
+    point_geojson,
+    sqlite_url,
+)
 
 LIMIT = 10_000
 MULTIPART_B = "multipart/form-data; boundary=b"
@@ -44,12 +44,12 @@ def uploads(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def small(tmp_path: Path, uploads: Path, checker: Checker) -> Iterator[TestClient]:
+def small(tmp_path: Path, uploads: Path, api_checker: Checker) -> Iterator[TestClient]:
     """An app whose upload limit is 10 kB and whose uploads go to ``uploads``."""
     settings = make_settings(
         sqlite_url(tmp_path / "a.sqlite"), max_upload_bytes=LIMIT, tmp_dir=uploads
     )
-    with TestClient(create_app(settings, checker=checker)) as c:
+    with TestClient(create_app(settings, checker=api_checker)) as c:
         yield c
     assert list(uploads.iterdir()) == []
 
@@ -66,10 +66,10 @@ def assert_problem(r, status: int, title: str | None = None) -> dict:
     return body
 
 
-def test_unreadable_file_is_422(small: TestClient, test_data: ApiData, uploads: Path) -> None:
+def test_unreadable_file_is_422(small: TestClient, api_data: ApiData, uploads: Path) -> None:
     r = small.post(
         "/v1/checks",
-        files={"file": ("garbage.geojson", test_data.garbage.read_bytes())},
+        files={"file": ("garbage.geojson", api_data.garbage.read_bytes())},
         headers=auth("alice"),
     )
     body = assert_problem(r, 422, "Unsupported format")
@@ -153,10 +153,10 @@ def test_truncated_body_is_400(small: TestClient, uploads: Path) -> None:
     assert list(uploads.iterdir()) == []
 
 
-def test_unknown_pack_in_the_form_is_422(small: TestClient, test_data: ApiData) -> None:
+def test_unknown_pack_in_the_form_is_422(small: TestClient, api_data: ApiData) -> None:
     r = small.post(
         "/v1/checks",
-        files={"file": ("c.geojson", test_data.clear.read_bytes())},
+        files={"file": ("c.geojson", api_data.clear.read_bytes())},
         data={"packs": "no-such-pack"},
         headers=auth("alice"),
     )
@@ -182,8 +182,8 @@ def test_missing_or_bad_key_is_401(
     assert r.headers["www-authenticate"].startswith("Bearer")
 
 
-def test_post_without_key_is_401_and_stores_nothing(small: TestClient, test_data: ApiData) -> None:
-    r = small.post("/v1/checks", files={"file": ("c.geojson", test_data.clear.read_bytes())})
+def test_post_without_key_is_401_and_stores_nothing(small: TestClient, api_data: ApiData) -> None:
+    r = small.post("/v1/checks", files={"file": ("c.geojson", api_data.clear.read_bytes())})
     assert_problem(r, 401)
     assert small.get("/v1/checks", headers=auth("carol")).json()["items"] == []
 
@@ -232,17 +232,17 @@ def test_status_table_covers_the_error_tree() -> None:
 
 
 def test_no_mapgate_temp_files_left_in_the_system_temp_dir(
-    tmp_path: Path, checker: Checker, test_data: ApiData
+    tmp_path: Path, api_checker: Checker, api_data: ApiData
 ) -> None:
     """With the default tmp_dir, good and bad uploads leave nothing in the temp directory."""
     tmp = Path(tempfile.gettempdir())
     before = mapgate_temp_entries(tmp)
     settings = make_settings(sqlite_url(tmp_path / "t.sqlite"), max_upload_bytes=LIMIT)
-    with TestClient(create_app(settings, checker=checker)) as c:
+    with TestClient(create_app(settings, checker=api_checker)) as c:
         h = auth("alice")
         for name, data in [
-            ("ok.geojson", test_data.clear.read_bytes()),
-            ("r.tif", test_data.raster.read_bytes()[:LIMIT]),
+            ("ok.geojson", api_data.clear.read_bytes()),
+            ("r.tif", api_data.raster.read_bytes()[:LIMIT]),
             ("bad.geojson", b"nope"),
             ("big.geojson", b"x" * (LIMIT + 1)),
         ]:

@@ -5,30 +5,30 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from api_fixtures import *  # noqa: F403 - fixtures
-from api_helpers import ApiData, TestClient, auth, make_settings, sqlite_url
 
 from api.main import create_app
 from api.settings import Settings
 from api.store import engine_for
 from compliance import Checker
+from tests.api_fixtures import *  # noqa: F403 - fixtures
+from tests.api_helpers import ApiData, TestClient, auth, make_settings, sqlite_url
 
 
-def test_healthz_and_readyz_are_open(client: TestClient, checker: Checker) -> None:
-    assert client.get("/healthz").json() == {"status": "ok"}
-    r = client.get("/readyz")
+def test_healthz_and_readyz_are_open(api_client: TestClient, api_checker: Checker) -> None:
+    assert api_client.get("/healthz").json() == {"status": "ok"}
+    r = api_client.get("/readyz")
     assert r.status_code == 200
     assert r.json() == {
         "status": "ready",
         "packs": ["api-test"],
-        "zones": str(checker.zones.source),
+        "zones": str(api_checker.zones.source),
         "store": "sqlite",
     }
 
 
-def test_readyz_is_503_when_the_store_is_gone(tmp_path: Path, checker: Checker) -> None:
+def test_readyz_is_503_when_the_store_is_gone(tmp_path: Path, api_checker: Checker) -> None:
     settings = make_settings(sqlite_url(tmp_path / "r.sqlite"))
-    with TestClient(create_app(settings, checker=checker)) as c:
+    with TestClient(create_app(settings, checker=api_checker)) as c:
         assert c.get("/readyz").status_code == 200
         store = c.app.state.store
         store.engine.dispose()
@@ -49,16 +49,16 @@ def test_readyz_is_503_before_packs_are_loaded(tmp_path: Path) -> None:
 
 
 def test_metrics_count_requests_verdicts_and_durations(
-    client: TestClient, test_data: ApiData
+    api_client: TestClient, api_data: ApiData
 ) -> None:
-    for path in (test_data.clear, test_data.in_zone, test_data.in_zone):
+    for path in (api_data.clear, api_data.in_zone, api_data.in_zone):
         with path.open("rb") as f:
             assert (
-                client.post("/v1/checks", files={"file": f}, headers=auth("alice")).status_code
+                api_client.post("/v1/checks", files={"file": f}, headers=auth("alice")).status_code
                 == 200
             )
-    client.post("/v1/checks", files={"file": ("x.geojson", b"nope")}, headers=auth("alice"))
-    r = client.get("/metrics", headers=auth("carol"))
+    api_client.post("/v1/checks", files={"file": ("x.geojson", b"nope")}, headers=auth("alice"))
+    r = api_client.get("/metrics", headers=auth("carol"))
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/plain")
     text = r.text
@@ -70,20 +70,20 @@ def test_metrics_count_requests_verdicts_and_durations(
 
 
 def test_dev_mode_needs_no_key_on_loopback(
-    tmp_path: Path, checker: Checker, test_data: ApiData
+    tmp_path: Path, api_checker: Checker, api_data: ApiData
 ) -> None:
     settings = Settings(store_url=sqlite_url(tmp_path / "d.sqlite"), dev=True)
-    with TestClient(create_app(settings, checker=checker)) as c:
-        with test_data.clear.open("rb") as f:
+    with TestClient(create_app(settings, checker=api_checker)) as c:
+        with api_data.clear.open("rb") as f:
             r = c.post("/v1/checks", files={"file": f})
         assert r.status_code == 200, r.text
         items = c.get("/v1/checks").json()["items"]
         assert [(i["caller"], i["role"]) for i in items] == [("dev", "auditor")]
 
 
-def test_dev_mode_refuses_other_hosts(tmp_path: Path, checker: Checker) -> None:
+def test_dev_mode_refuses_other_hosts(tmp_path: Path, api_checker: Checker) -> None:
     settings = Settings(store_url=sqlite_url(tmp_path / "d.sqlite"), dev=True)
-    app = create_app(settings, checker=checker)
+    app = create_app(settings, checker=api_checker)
     with TestClient(app, client=("203.0.113.7", 5000)) as c:
         r = c.get("/v1/packs")
     assert r.status_code == 403
@@ -95,8 +95,8 @@ def test_keys_are_required_outside_dev_mode(tmp_path: Path) -> None:
         Settings(store_url=sqlite_url(tmp_path / "k.sqlite"))
 
 
-def test_openapi_documents_the_endpoints(client: TestClient) -> None:
-    spec = client.get("/openapi.json").json()
+def test_openapi_documents_the_endpoints(api_client: TestClient) -> None:
+    spec = api_client.get("/openapi.json").json()
     assert {
         "/healthz",
         "/readyz",
@@ -115,4 +115,4 @@ def test_openapi_documents_the_endpoints(client: TestClient) -> None:
         "reveal_zones",
     }
     assert "413" in spec["paths"]["/v1/checks"]["post"]["responses"]
-    assert client.get("/docs").status_code == 200
+    assert api_client.get("/docs").status_code == 200

@@ -13,8 +13,10 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
-from api_fixtures import *  # noqa: F403 - fixtures
-from api_helpers import (
+
+from api.store import AuditStore
+from tests.api_fixtures import *  # noqa: F403 - fixtures
+from tests.api_helpers import (
     ApiData,
     Server,
     auth,
@@ -24,8 +26,6 @@ from api_helpers import (
     start_server,
     stop_server,
 )
-
-from api.store import AuditStore
 
 pytestmark = pytest.mark.slow
 
@@ -57,12 +57,12 @@ def uploads(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def serve(tmp_path: Path, test_data: ApiData, uploads: Path) -> Iterator[object]:
+def serve(tmp_path: Path, api_data: ApiData, uploads: Path) -> Iterator[object]:
     servers: list[Server] = []
 
     def start(store_url: str | None = None, **env: str) -> Server:
         url = store_url or sqlite_url(tmp_path / "audit.sqlite")
-        s = start_server(server_env(test_data, url, uploads, **env), tmp_path / "server.log")
+        s = start_server(server_env(api_data, url, uploads, **env), tmp_path / "server.log")
         servers.append(s)
         return s
 
@@ -178,7 +178,7 @@ def test_content_length_over_the_limit_is_refused_before_the_body(serve) -> None
     "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 )
 def test_verdict_survives_kill_9_right_after_the_answer(
-    serve, request: pytest.FixtureRequest, tmp_path: Path, test_data: ApiData, backend: str
+    serve, request: pytest.FixtureRequest, tmp_path: Path, api_data: ApiData, backend: str
 ) -> None:
     store_url = (
         sqlite_url(tmp_path / "kill.sqlite")
@@ -186,7 +186,7 @@ def test_verdict_survives_kill_9_right_after_the_answer(
         else request.getfixturevalue("pg_url")
     )
     server = serve(store_url)
-    with test_data.in_zone.open("rb") as f:
+    with api_data.in_zone.open("rb") as f:
         r = httpx.post(
             f"{server.base_url}/v1/checks",
             files={"file": ("z.geojson", f)},
@@ -237,14 +237,14 @@ def test_other_requests_go_on_while_a_check_runs(serve, tmp_path: Path) -> None:
     assert max(latencies) < 0.5, f"health check waited {max(latencies):.2f} s behind the check"
 
 
-def test_several_workers(serve, test_data: ApiData) -> None:
+def test_several_workers(serve, api_data: ApiData) -> None:
     server = serve(MAPGATE_WORKERS="2")
     ids = set()
     with httpx.Client(base_url=server.base_url, timeout=30) as c:
         for _ in range(6):
             r = c.post(
                 "/v1/checks",
-                files={"file": ("c.geojson", test_data.clear.read_bytes())},
+                files={"file": ("c.geojson", api_data.clear.read_bytes())},
                 headers=auth("bob"),
             )
             assert r.status_code == 200, r.text

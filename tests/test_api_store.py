@@ -11,12 +11,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from api_fixtures import *  # noqa: F403 - fixtures
-from api_helpers import ApiData, TestClient, auth, make_settings, sqlite_url
 
 from api.main import create_app
 from api.store import AuditStore, BadCursor, decode_cursor, encode_cursor
 from compliance import Checker, Verdict
+from tests.api_fixtures import *  # noqa: F403 - fixtures
+from tests.api_helpers import ApiData, TestClient, auth, make_settings, sqlite_url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -35,8 +35,8 @@ def store(store_url: str) -> Iterator[AuditStore]:
 
 
 @pytest.fixture(scope="module")
-def verdict(test_data: ApiData, checker: Checker) -> Verdict:
-    return checker.check(test_data.in_zone)
+def verdict(api_data: ApiData, api_checker: Checker) -> Verdict:
+    return api_checker.check(api_data.in_zone)
 
 
 def variant(v: Verdict, minutes: int) -> Verdict:
@@ -108,11 +108,11 @@ def test_sqlite_store_uses_wal(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_app_round_trip(store_url: str, test_data: ApiData, checker: Checker) -> None:
+def test_app_round_trip(store_url: str, api_data: ApiData, api_checker: Checker) -> None:
     """POST, GET and the listing through the app, on each backend; then read the rows directly."""
-    app = create_app(make_settings(store_url), checker=checker)
+    app = create_app(make_settings(store_url), checker=api_checker)
     with TestClient(app) as c:
-        with test_data.in_zone.open("rb") as f:
+        with api_data.in_zone.open("rb") as f:
             r = c.post("/v1/checks", files={"file": ("z.geojson", f)}, headers=auth("bob"))
         assert r.status_code == 200, r.text
         posted = r.json()
