@@ -1,0 +1,18 @@
+"""The public API is declared, sorted and importable."""
+
+import compliance
+
+
+def test_all_is_sorted_and_complete():
+    assert compliance.__all__ == sorted(compliance.__all__)
+    for name in compliance.__all__:
+        assert getattr(compliance, name) is not None
+
+
+def test_one_off_check(tmp_path):
+    from rasterio.transform import from_origin
+
+    from tests.conftest import write_raster
+
+    path = write_raster(tmp_path / "r.tif", None, from_origin(0, 0, 1, 1))
+    assert compliance.check(path, packs=["kr"]).verdict == compliance.Effect.review
