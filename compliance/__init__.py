@@ -17,9 +17,9 @@ from compliance.verdict import Effect, Finding, Verdict
 from compliance.version import ENGINE_VERSION
 
 __all__ = [
-    "ENGINE_VERSION",
     "Checker",
     "ComplianceError",
+    "ENGINE_VERSION",
     "Effect",
     "Finding",
     "InputTooLarge",
