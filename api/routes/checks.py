@@ -7,6 +7,7 @@ from datetime import datetime
 from functools import partial
 from typing import Annotated, Any
 
+import anyio
 import anyio.to_thread
 from fastapi import APIRouter, Path, Query, Request, Response
 
@@ -64,7 +65,8 @@ async def create_check(
         with metrics.check_duration.time():
             verdict = await anyio.to_thread.run_sync(run, limiter=request.app.state.check_limiter)
     finally:
-        upload.remove()
+        with anyio.CancelScope(shield=True):  # removal must finish even if the client left
+            await anyio.to_thread.run_sync(upload.remove)
     document = verdict.model_dump_json()
     await anyio.to_thread.run_sync(store.save, verdict, document, caller.name, caller.role)
     metrics.verdicts.labels(str(verdict.verdict)).inc()

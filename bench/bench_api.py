@@ -1,0 +1,341 @@
+"""Throughput and latency of POST /v1/checks beside a bare FastAPI upload endpoint, and RSS
+while a 2 GiB upload streams in.
+
+Run from the repository root::
+
+    .venv/bin/python bench/bench_api.py [--seconds 10] [--threads 8] [--big-gib 2]
+
+Both servers are real uvicorn processes on loopback; this script is the load generator (a
+second process), with one keep-alive httpx client per thread. The service runs with its
+default settings (every built-in pack, the demo zones, a SQLite audit store, one worker).
+The "floor" is a bare FastAPI endpoint that only receives the same multipart upload
+(``UploadFile``) and answers its size: what the framework costs before any checking.
+Inputs are generated here: a ~100 KB GeoJSON and a ~5 MB GeoTIFF.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import numpy as np
+import psutil
+import rasterio
+from affine import Affine
+
+REPO = Path(__file__).resolve().parent.parent
+KEY = "bench-submitter-key"
+MiB = 1024 * 1024
+
+FLOOR_APP = """
+from fastapi import FastAPI, UploadFile
+
+app = FastAPI()
+
+
+@app.post("/upload")
+async def upload(file: UploadFile) -> dict[str, int]:
+    size = 0
+    while chunk := await file.read(1 << 20):
+        size += len(chunk)
+    return {"size": size}
+"""
+
+
+def make_geojson(path: Path, target: int = 100_000) -> Path:
+    """Points around Seoul, until the file is about ``target`` bytes."""
+    features = []
+    rng = np.random.default_rng(1)
+    while True:
+        lon, lat = 126.9 + rng.random() * 0.2, 37.5 + rng.random() * 0.1
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"id": len(features), "name": f"poi {len(features)}"},
+                "geometry": {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]},
+            }
+        )
+        if len(features) % 50 == 0:
+            text = json.dumps({"type": "FeatureCollection", "features": features})
+            if len(text) >= target:
+                path.write_text(text)
+                return path
+
+
+def make_geotiff(path: Path, side: int = 1600) -> Path:
+    """An uncompressed uint16 GeoTIFF of ``side``² pixels (about 5 MB) at 1 m over Seoul."""
+    rng = np.random.default_rng(2)
+    data = rng.integers(0, 4000, size=(1, side, side), dtype=np.uint16)
+    transform = Affine(1.0, 0, 320000, 0, -1.0, 4160000)  # UTM 52N
+    profile = {
+        "driver": "GTiff",
+        "width": side,
+        "height": side,
+        "count": 1,
+        "dtype": "uint16",
+        "crs": "EPSG:32652",
+        "transform": transform,
+    }
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(data)
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Proc:
+    process: subprocess.Popen[bytes]
+    url: str
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def wait_ready(proc: subprocess.Popen[bytes], url: str, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server at {url} exited with {proc.returncode}")
+        try:
+            httpx.get(url, timeout=2)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise SystemExit(f"server at {url} did not start")
+
+
+def start_service(work: Path, **env_extra: str) -> Proc:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAPGATE_")}
+    env.update(
+        MAPGATE_KEYS=json.dumps([{"name": "bench", "role": "submitter", "sha256": _sha256(KEY)}]),
+        MAPGATE_STORE_URL=f"sqlite:///{work / 'audit.sqlite'}",
+        MAPGATE_TMP_DIR=str(work),
+        PYTHONPATH=str(REPO),
+    )
+    env.update(env_extra)
+    cmd = [sys.executable, "-m", "api.cli", "--host", "127.0.0.1", "--port", str(port)]
+    log = (work / f"service-{port}.log").open("wb")
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    wait_ready(proc, f"{url}/readyz")
+    return Proc(proc, url)
+
+
+def start_floor(work: Path) -> Proc:
+    port = free_port()
+    (work / "floor_app.py").write_text(FLOOR_APP)
+    cmd = [
+        sys.executable, "-m", "uvicorn", "floor_app:app",
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=work)
+    url = f"http://127.0.0.1:{port}"
+    wait_ready(proc, f"{url}/docs")
+    return Proc(proc, url)
+
+
+def _sha256(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass
+class Result:
+    requests: int
+    errors: int
+    seconds: float
+    latencies: list[float]
+    library_ms: list[float]
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def load(url: str, path: Path, seconds: float, threads: int, auth: bool) -> Result:
+    """``threads`` clients post ``path`` back to back for ``seconds`` (after a warm-up)."""
+    data = path.read_bytes()
+    headers = {"Authorization": f"Bearer {KEY}"} if auth else {}
+    latencies: list[list[float]] = [[] for _ in range(threads)]
+    library_ms: list[list[float]] = [[] for _ in range(threads)]
+    errors = [0] * threads
+    start = threading.Barrier(threads + 1)
+    stop_at = [0.0]
+
+    def client(i: int) -> None:
+        with httpx.Client(timeout=120) as c:
+            for _ in range(2):  # warm-up
+                c.post(url, files={"file": (path.name, data)}, headers=headers)
+            start.wait()
+            while time.perf_counter() < stop_at[0]:
+                t0 = time.perf_counter()
+                r = c.post(url, files={"file": (path.name, data)}, headers=headers)
+                latencies[i].append(time.perf_counter() - t0)
+                if r.status_code != 200:
+                    errors[i] += 1
+                elif auth:
+                    library_ms[i].append(float(r.json()["duration_ms"]))
+
+    workers = [threading.Thread(target=client, args=(i,)) for i in range(threads)]
+    for w in workers:
+        w.start()
+    stop_at[0] = time.perf_counter() + 1e9
+    start.wait()
+    t0 = time.perf_counter()
+    stop_at[0] = t0 + seconds
+    for w in workers:
+        w.join()
+    elapsed = time.perf_counter() - t0
+    flat = [x for lst in latencies for x in lst]
+    lib = [x for lst in library_ms for x in lst]
+    return Result(len(flat), sum(errors), elapsed, flat, lib)
+
+
+def big_body(size: int, boundary: str) -> Iterator[bytes]:
+    yield (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    block = os.urandom(MiB)
+    for _ in range(size // MiB):
+        yield block
+    yield f"\r\n--{boundary}--\r\n".encode()
+
+
+def tree_rss(proc: psutil.Process) -> int:
+    total = proc.memory_info().rss
+    for child in proc.children(recursive=True):
+        try:
+            total += child.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def big_upload(work: Path, gib: float) -> None:
+    size = int(gib * 1024) * MiB
+    service = start_service(work, MAPGATE_MAX_UPLOAD_BYTES=str(size + MiB))
+    try:
+        proc = psutil.Process(service.process.pid)
+        httpx.get(f"{service.url}/healthz")
+        baseline = tree_rss(proc)
+        samples: list[tuple[float, int]] = []
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.is_set():
+                samples.append((time.perf_counter(), tree_rss(proc)))
+                time.sleep(0.05)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        t0 = time.perf_counter()
+        boundary = "bench-boundary"
+        r = httpx.post(
+            f"{service.url}/v1/checks",
+            content=big_body(size, boundary),
+            headers={
+                "Authorization": f"Bearer {KEY}",
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+            },
+            timeout=600,
+        )
+        elapsed = time.perf_counter() - t0
+        done.set()
+        sampler.join()
+        peak = max(rss for _, rss in samples)
+        print(f"\n2 GiB upload: {size / MiB:.0f} MiB streamed in {elapsed:.1f} s "
+              f"({size / MiB / elapsed:.0f} MiB/s), answer {r.status_code} "
+              f"({r.json().get('title')})")  # fmt: skip
+        print(f"  server RSS: baseline {baseline / MiB:.0f} MiB, peak {peak / MiB:.0f} MiB, "
+              f"growth {(peak - baseline) / MiB:.0f} MiB over {len(samples)} samples")  # fmt: skip
+        leftovers = [p.name for p in work.iterdir() if p.name.startswith("mapgate-")]
+        print(f"  temporary upload files left: {len(leftovers)}")
+    finally:
+        service.stop()
+
+
+def line(label: str, r: Result) -> str:
+    text = (
+        f"  {label:<28} {r.rps:8.1f} req/s   p50 {r.pct(0.50):7.1f} ms   "
+        f"p99 {r.pct(0.99):7.1f} ms   ({r.requests} req, {r.errors} errors)"
+    )
+    if r.library_ms:
+        text += f"   library p50 {sorted(r.library_ms)[len(r.library_ms) // 2]:.1f} ms"
+    return text
+
+
+def run_file(path: Path, work: Path, seconds: float, threads: int) -> None:
+    print(f"\n{path.name} ({path.stat().st_size / 1e6:.2f} MB)")
+    floor = start_floor(work)
+    try:
+        f = load(f"{floor.url}/upload", path, seconds, threads, False)
+    finally:
+        floor.stop()
+    print(line(f"bare FastAPI floor, {threads} thr", f))
+    results = {}
+    for workers in (1, 2):
+        service = start_service(work, MAPGATE_WORKERS=str(workers))
+        try:
+            url = f"{service.url}/v1/checks"
+            results[workers] = load(url, path, seconds, threads, True)
+            print(line(f"service {workers} worker(s), {threads} thr", results[workers]))
+            if workers == 1:
+                one = load(url, path, seconds / 2, 1, True)
+                print(line("service 1 worker, 1 thread", one))
+                overhead = one.pct(0.5) - sorted(one.library_ms)[len(one.library_ms) // 2]
+                print(
+                    f"  HTTP+upload+store overhead per request (1 thread, p50): {overhead:.1f} ms"
+                )
+        finally:
+            service.stop()
+    for workers, r in results.items():
+        print(f"  throughput vs floor, {workers} worker(s): {r.rps / f.rps:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--big-gib", type=float, default=2.0, help="0 skips the big upload")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
+        work = Path(tmp)
+        small = make_geojson(work / "pois_100k.geojson")
+        raster = make_geotiff(work / "ortho_5m.tif")
+        print(f"{os.cpu_count()} CPUs; load: {args.threads} client threads in this process, "
+              f"{args.seconds:.0f} s per run, after a warm-up")  # fmt: skip
+        for path in (small, raster):
+            run_file(path, work, args.seconds, args.threads)
+        if args.big_gib > 0:
+            big_upload(work, args.big_gib)
+
+
+if __name__ == "__main__":
+    main()
