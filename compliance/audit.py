@@ -37,7 +37,7 @@ class AuditRun:
 
     def __init__(
         self,
-        paths: Iterable[str | Path],
+        paths: str | Path | Iterable[str | Path],
         *,
         packs: list[str | Path] | None = None,
         zones: str | Path | None = None,
@@ -50,7 +50,7 @@ class AuditRun:
     ) -> None:
         if resume and out is None:
             raise ValueError("resume=True needs out=, the folder holding results.jsonl")
-        self.paths = [Path(p) for p in paths]
+        self.paths = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
         self.spec = CheckerSpec(
             packs=tuple(str(p) for p in packs) if packs is not None else None,
             zones=str(zones) if zones is not None else None,
@@ -182,7 +182,7 @@ def _task(ds: Dataset) -> Task:
 
 
 def audit(
-    paths: Iterable[str | Path],
+    paths: str | Path | Iterable[str | Path],
     *,
     packs: list[str | Path] | None = None,
     zones: str | Path | None = None,

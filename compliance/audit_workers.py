@@ -26,9 +26,13 @@ from compliance.audit_store import AuditResult
 if TYPE_CHECKING:
     from compliance.checker import Checker
 
-__all__ = ["CheckerSpec", "Task", "check_task", "run_dask", "run_inline", "run_pool"]
+__all__ = [
+    "CheckerSpec", "Task", "WorkerStartError", "check_task", "run_dask", "run_inline", "run_pool",
+]  # fmt: skip
 
 IN_FLIGHT_PER_WORKER = 4
+# Never fork a process that may already hold GDAL state and threads: workers start clean.
+_START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,15 @@ def _crashed(task: Task, fingerprint: str) -> AuditResult:
     return _row(task, fingerprint, status="error", error=error)
 
 
+def _ready() -> bool:
+    return "checker" in _LOCAL
+
+
+class WorkerStartError(RuntimeError):
+    """The pool's worker processes cannot start (the Checker fails to build, or the calling
+    script cannot be re-imported: guard it with ``if __name__ == "__main__":``)."""
+
+
 class _Pool:
     """A process pool that survives a worker dying: the culprit becomes an error row."""
 
@@ -163,10 +176,17 @@ class _Pool:
         self.executor = self._new()
 
     def _new(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=multiprocessing.get_context("forkserver"),
+        """A fresh pool, proven able to start a worker before any dataset is sent to it."""
+        executor = ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=multiprocessing.get_context(_START_METHOD),
             initializer=_init_pool_worker, initargs=self.args,
         )  # fmt: skip
+        try:
+            executor.submit(_ready).result()
+        except BrokenProcessPool as exc:
+            executor.shutdown(wait=False, cancel_futures=True)
+            raise WorkerStartError(WorkerStartError.__doc__) from exc
+        return executor
 
     def restart(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
@@ -187,20 +207,23 @@ class _Pool:
         limit = self.workers * IN_FLIGHT_PER_WORKER
         try:
             while True:
-                while len(running) < limit and (task := next(todo, None)) is not None:
-                    running[self.executor.submit(self.fn, task)] = task
-                if not running:
-                    return
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                broken: list[Task] = []
-                for fut in finished:
-                    task = running.pop(fut)
+                suspects: list[Task] = []
+                while not suspects and len(running) < limit and (task := next(todo, None)):
                     try:
-                        yield fut.result()
+                        running[self.executor.submit(self.fn, task)] = task
                     except BrokenProcessPool:
-                        broken.append(task)
-                if broken:
-                    suspects = broken + list(running.values())
+                        suspects.append(task)
+                if not running and not suspects:
+                    return
+                done, _ = wait(running, return_when=FIRST_COMPLETED, timeout=0 if suspects else None)
+                for fut in done:
+                    task = running.pop(fut)
+                    if isinstance(fut.exception(), BrokenProcessPool):
+                        suspects.append(task)
+                    else:
+                        yield fut.result()
+                if suspects:
+                    suspects += running.values()
                     running.clear()
                     self.restart()
                     yield from self.isolated(suspects)

@@ -10,7 +10,7 @@ import pytest
 
 from compliance.audit import AuditRun, audit
 from compliance.audit_store import AuditResult
-from compliance.audit_workers import CheckerSpec, Task, run_pool
+from compliance.audit_workers import CheckerSpec, Task, WorkerStartError, run_pool
 from compliance.readers.inputs import InputLimits, _hash_dataset_files, sidecars
 from tests.audit_fixtures import (
     EXPECTED,
@@ -154,3 +154,11 @@ def test_a_worker_dying_is_an_error_row_and_the_run_goes_on(tmp_path: Path) -> N
     errors = {Path(r.path).name: r.error for r in rows if r.status == "error"}
     assert list(errors) == ["crash.geojson"]
     assert "worker process died" in (errors["crash.geojson"] or "")
+
+
+def test_workers_that_cannot_start_stop_the_run_with_a_clear_error(tmp_path: Path) -> None:
+    path = write_vector(tmp_path / "a.geojson", *SEOUL)
+    tasks = [Task(str(path), (str(path),), None)]
+    broken_spec = CheckerSpec(packs=("no-such-pack",))
+    with pytest.raises(WorkerStartError, match="cannot start"):
+        list(run_pool(tasks, broken_spec, "fingerprint", frozenset(), 1))

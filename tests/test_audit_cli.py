@@ -138,3 +138,30 @@ def test_killed_run_resumes_without_checking_a_file_twice(tmp_path: Path) -> Non
     assert paths[: len(done_before)] == done_before
     report = (out / "report.html").read_text()
     assert f'id="count-total"><span class="n">{len(files)}</span>' in report
+
+
+def test_progress_bar_with_counts_and_eta_in_a_terminal(archive: Archive, tmp_path: Path) -> None:
+    import pty
+    import re
+
+    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "160", "TERM": "xterm"}
+    cmd = [sys.executable, "-m", "compliance.audit_cli", str(archive.root), "--out",
+           str(tmp_path / "o"), "--workers", "1"]  # fmt: skip
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    assert proc.wait(timeout=120) == 0
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", b"".join(chunks).decode(errors="replace"))
+    assert "13/13" in text and "ETA" in text
+    assert "allow 7 · allow_with_conditions 1 · review 1 · deny 1 · error 3" in text
+    assert "[ 1/13]" not in text  # a bar, not log lines

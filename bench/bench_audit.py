@@ -1,0 +1,250 @@
+"""Batch-audit throughput: a plain in-process loop, the local pool (1, 2 workers), Dask.
+
+Generates two archives in a temporary folder (never in the repository):
+
+* ``small``: N small files (default 5,000), a third each GeoJSON, GeoPackage, GeoTIFF;
+* ``large``: M large files (default 50), half ~20 MB GeoTIFFs, half GeoPackages of
+  200,000 points each (every geometry is streamed through the checker).
+
+and prints files/s for each way of running, the ratios the issue sets targets for, and
+the peak RSS of each worker process (sampled every 50 ms), with the RSS after the first
+fifth of the files beside it to show whether memory grows with the number of files.
+
+Usage: ``python bench/bench_audit.py [--small 5000] [--large 50] [--keep DIR] [--no-dask]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import psutil
+import rasterio
+from affine import Affine
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from compliance.audit import audit  # noqa: E402
+from compliance.checker import Checker  # noqa: E402
+from compliance.discover import discover  # noqa: E402
+from tests.audit_fixtures import (  # noqa: E402
+    ATLANTIC,
+    BUSAN,
+    DELHI,
+    SEOUL,
+    write_points,
+    write_raster,
+    write_vector,
+)  # fmt: skip
+
+PLACES = [SEOUL, BUSAN, DELHI, ATLANTIC]
+SEEDS_PER_KIND = 24
+
+
+def make_small(root: Path, n: int) -> None:
+    """``n`` small files copied from 72 distinct originals (writing each would take minutes)."""
+    seeds = root / "_seeds"
+    kinds: list[list[Path]] = [[], [], []]
+    for i in range(SEEDS_PER_KIND):
+        lon, lat = PLACES[i % 4]
+        lon, lat = lon + (i % 5) * 0.02, lat + (i % 3) * 0.02
+        kinds[0].append(write_vector(seeds / f"s{i}.geojson", lon, lat, n=4 + i % 5))
+        kinds[1].append(write_vector(seeds / f"s{i}.gpkg", lon, lat, n=4 + i % 5))
+        kinds[2].append(write_raster(seeds / f"s{i}.tif", lon, lat, size=16 + i, res_deg=1e-4))
+    for i in range(n):
+        seed = kinds[i % 3][(i // 3) % SEEDS_PER_KIND]
+        dst = root / "small" / f"b{i // 250:03d}" / f"f{i:05d}{seed.suffix}"
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(seed, dst)
+
+
+def _big_raster(path: Path, lon: float, lat: float) -> Path:
+    side = 4500  # 4500 x 4500 x 1 byte, uncompressed: ~20 MB
+    rng = np.random.default_rng(0)
+    profile = {"driver": "GTiff", "width": side, "height": side, "count": 1, "dtype": "uint8",
+               "crs": "EPSG:4326", "transform": Affine(1e-5, 0, lon, 0, -1e-5, lat),
+               "tiled": True}  # fmt: skip
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(rng.integers(0, 255, (1, side, side), dtype=np.uint8))
+    return path
+
+
+def make_large(root: Path, n: int) -> None:
+    """``n`` large files: half ~20 MB rasters, half 200k-point GeoPackages (copies of two)."""
+    seeds = root / "_seeds"
+    seeds.mkdir(parents=True, exist_ok=True)
+    raster = _big_raster(seeds / "big.tif", *BUSAN)
+    points = write_points(seeds / "big.gpkg", *SEOUL, n=200_000)
+    for i in range(n):
+        seed = raster if i % 2 else points
+        dst = root / "large" / f"L{i:03d}{seed.suffix}"
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(seed, dst)
+
+
+@dataclass
+class RssSampler:
+    """Peak RSS per process of interest, and each one's RSS once a fifth of the work is done."""
+
+    pids: Callable[[], list[int]]
+    peak: dict[int, int] = field(default_factory=dict)
+    early: dict[int, int] = field(default_factory=dict)
+    done: threading.Event = field(default_factory=threading.Event)
+    fifth: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            for pid in self.pids():
+                try:
+                    rss = psutil.Process(pid).memory_info().rss
+                except psutil.Error:
+                    continue
+                self.peak[pid] = max(self.peak.get(pid, 0), rss)
+                if self.fifth.is_set() and pid not in self.early:
+                    self.early[pid] = rss
+            time.sleep(0.05)
+
+    def __enter__(self) -> RssSampler:
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.done.set()
+        self.thread.join()
+
+
+def _pool_pids() -> list[int]:
+    """The pool's workers: forked by the forkserver, so grandchildren of this process."""
+    me = psutil.Process()
+    direct = {p.pid for p in me.children()}
+    return [p.pid for p in me.children(recursive=True) if p.pid not in direct]
+
+
+@dataclass
+class Result:
+    name: str
+    files: int
+    seconds: float
+    rss_mb: list[tuple[float, float]]  # (after a fifth, peak) per worker
+
+    @property
+    def rate(self) -> float:
+        return self.files / self.seconds
+
+
+def _timed(name: str, rows: Iterator[object], total: int, sampler: RssSampler) -> Result:
+    start = time.perf_counter()
+    with sampler:
+        n = 0
+        for _ in rows:
+            n += 1
+            if n == max(1, total // 5):
+                sampler.fifth.set()
+    seconds = time.perf_counter() - start
+    mb = [(sampler.early.get(pid, 0) / 2**20, peak / 2**20) for pid, peak in sampler.peak.items()]
+    return Result(name, n, seconds, sorted(mb))
+
+
+def run_baseline(folder: Path) -> Result:
+    """A plain loop calling the library in this process: no discovery by content, no files."""
+    start = time.perf_counter()
+    paths = [d.path for d in discover([folder]).datasets]
+    checker = Checker()
+
+    def rows() -> Iterator[object]:
+        for p in paths:
+            try:
+                yield checker.check(p)
+            except OSError as exc:
+                yield exc
+
+    result = _timed("plain loop", rows(), len(paths), RssSampler(lambda: [os.getpid()]))
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def run_pool(folder: Path, out: Path, workers: int, total: int) -> Result:
+    rows = audit([folder], workers=workers, out=out / f"pool{workers}")
+    return _timed(f"pool, {workers} worker(s)", rows, total, RssSampler(_pool_pids))
+
+
+def run_dask(folder: Path, out: Path, total: int) -> Result:
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+        as cluster,
+        Client(cluster) as client,
+    ):  # fmt: skip
+        pids = list(client.run(os.getpid).values())
+        rows = audit([folder], scheduler=client, out=out / "dask")
+        return _timed("dask LocalCluster, 2 workers", rows, total, RssSampler(lambda: pids))
+
+
+def bench(name: str, folder: Path, out: Path, with_dask: bool) -> None:
+    total = len(discover([folder]).datasets)
+    print(f"\n== {name}: {total} files, {_size_mb(folder):.0f} MB ==", flush=True)
+    results = [run_baseline(folder)]
+    _print(results[-1])
+    for workers in (1, 2):
+        results.append(run_pool(folder, out, workers, total))
+        _print(results[-1])
+    if with_dask:
+        results.append(run_dask(folder, out, total))
+        _print(results[-1])
+    base, one, two = results[0], results[1], results[2]
+    print(f"  2 workers / 1 worker      : {two.rate / one.rate:.2f}x  (target >= 1.8x)")
+    print(f"  1 worker / plain loop     : {one.rate / base.rate:.2f}x")
+    if with_dask:
+        dask = results[3]
+        print(f"  pool(2) / dask(2) time    : {dask.seconds / two.seconds:.2f}x  (target <= 1.3x)")
+
+
+def _print(r: Result) -> None:
+    mem = ", ".join(f"{early:.0f}->{peak:.0f}" for early, peak in r.rss_mb)
+    print(f"  {r.name:<30} {r.files:>6} files {r.seconds:8.1f} s {r.rate:9.1f} files/s  "
+          f"RSS MB (at 1/5 -> peak) per process: {mem}", flush=True)  # fmt: skip
+
+
+def _size_mb(folder: Path) -> float:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", type=int, default=5000)
+    parser.add_argument("--large", type=int, default=50)
+    parser.add_argument("--keep", type=Path, help="generate into (and reuse) this folder")
+    parser.add_argument("--no-dask", action="store_true")
+    args = parser.parse_args()
+    root = args.keep or Path(tempfile.mkdtemp(prefix="mapgate-bench-"))
+    try:
+        print(f"cpus: {len(os.sched_getaffinity(0))}, data in {root}", flush=True)
+        t = time.perf_counter()
+        if args.small and not (root / "small").exists():
+            make_small(root, args.small)
+        if args.large and not (root / "large").exists():
+            make_large(root, args.large)
+        print(f"generated in {time.perf_counter() - t:.0f} s", flush=True)
+        out = root / "_out"
+        if args.small:
+            bench("small files", root / "small", out, not args.no_dask)
+        if args.large:
+            bench("large files", root / "large", out, not args.no_dask)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
