@@ -145,6 +145,7 @@ def server_env(api_data: ApiData, store_url: str, tmp_dir: Path, **extra: str) -
         MAPGATE_STORE_URL=store_url,
         MAPGATE_KEYS=json.dumps(key_config()),
         MAPGATE_TMP_DIR=str(tmp_dir),
+        TMPDIR=str(tmp_dir),  # the library's own temporary files land there too
         PYTHONPATH=str(REPO),
     )
     env.update(extra)

@@ -69,6 +69,7 @@ def serve(tmp_path: Path, api_data: ApiData, uploads: Path) -> Iterator[object]:
     yield start
     for s in servers:
         stop_server(s)
+    assert list(uploads.iterdir()) == [], "temporary files were left behind"
 
 
 def test_big_upload_streams_with_flat_memory(serve, uploads: Path) -> None:
