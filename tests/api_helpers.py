@@ -172,19 +172,25 @@ def start_server(env: dict[str, str], log: Path, timeout: float = 60.0) -> Serve
         stderr=subprocess.STDOUT,
     )
     out.close()
-    base = f"http://127.0.0.1:{port}"
+    server = Server(process, f"http://127.0.0.1:{port}", port, log)
+    wait_ready(server, timeout)
+    return server
+
+
+def wait_ready(server: Server, timeout: float = 60.0) -> None:
+    """Poll /readyz until it answers 200; kill the server and raise if it never does."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {log.read_text()[-3000:]}")
+        if server.process.poll() is not None:
+            raise RuntimeError(f"server exited: {server.log.read_text()[-3000:]}")
         try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                return Server(process, base, port, log)
+            if httpx.get(f"{server.base_url}/readyz", timeout=2).status_code == 200:
+                return
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"server did not become ready: {log.read_text()[-3000:]}")
+    server.process.kill()
+    raise RuntimeError(f"server did not become ready: {server.log.read_text()[-3000:]}")
 
 
 def stop_server(server: Server) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -17,14 +19,17 @@ import pytest
 from api.store import AuditStore
 from tests.api_fixtures import *  # noqa: F403 - fixtures
 from tests.api_helpers import (
+    REPO,
     ApiData,
     Server,
     auth,
+    free_port,
     point_geojson,
     server_env,
     sqlite_url,
     start_server,
     stop_server,
+    wait_ready,
 )
 
 pytestmark = pytest.mark.slow
@@ -253,3 +258,43 @@ def test_several_workers(serve, api_data: ApiData) -> None:
         listed = {i["id"] for i in c.get("/v1/checks", headers=auth("carol")).json()["items"]}
     assert listed == ids
     assert len(psutil.Process(server.process.pid).children()) >= 2
+
+
+def test_dev_server_checks_the_sample_maps(tmp_path: Path, uploads: Path) -> None:
+    """`mapgate serve --dev` with the built-in packs and zones, as the README shows it."""
+    from compliance import Checker
+
+    samples = sorted(
+        p for p in (REPO / "sample_maps").iterdir() if p.suffix in {".gpkg", ".tif", ".geojson"}
+    )
+    assert samples, "no sample maps"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAPGATE_")}
+    env.update(
+        MAPGATE_STORE_URL=sqlite_url(tmp_path / "dev.sqlite"),
+        TMPDIR=str(uploads),
+        PYTHONPATH=str(REPO),
+    )
+    port = free_port()
+    log = (tmp_path / "dev.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from compliance.cli import main; main()", "serve", "--dev",
+         "--port", str(port)],
+        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    log.close()
+    server = Server(process, f"http://127.0.0.1:{port}", port, tmp_path / "dev.log")
+    try:
+        wait_ready(server)
+        checker = Checker()
+        with httpx.Client(base_url=server.base_url, timeout=60) as c:
+            for path in samples:
+                r = c.post("/v1/checks", files={"file": (path.name, path.read_bytes())})
+                assert r.status_code == 200, (path.name, r.text)
+                assert r.json()["verdict"] == checker.check(path).verdict, path.name
+                assert r.json()["input"]["name"] == path.name
+            listed = c.get("/v1/checks").json()["items"]
+        assert len(listed) == len(samples)
+        assert {i["caller"] for i in listed} == {"dev"}
+    finally:
+        stop_server(server)
+    assert list(uploads.iterdir()) == []
