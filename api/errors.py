@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from api.problems import Problem, problem_response
 from compliance import (
@@ -90,6 +91,12 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return problem_response(422, "Invalid request", "; ".join(parts) or None)
 
 
+async def _disconnected(request: Request, exc: Exception) -> Response:
+    # The client went away mid-upload; the upload was already removed. Nobody reads this.
+    log.info("client disconnected during the upload")
+    return problem_response(400, "Client disconnected", "the upload ended before it was complete")
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error", exc_info=exc)
     return problem_response(500, "Internal Server Error", "an unexpected error occurred")
@@ -101,4 +108,5 @@ def add_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _problem)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(ClientDisconnect, _disconnected)
     app.add_exception_handler(Exception, _unexpected)

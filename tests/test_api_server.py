@@ -298,3 +298,29 @@ def test_dev_server_checks_the_sample_maps(tmp_path: Path, uploads: Path) -> Non
     finally:
         stop_server(server)
     assert list(uploads.iterdir()) == []
+
+
+def test_client_leaving_mid_upload_leaves_no_file(serve, uploads: Path) -> None:
+    server = serve()
+    key = auth("alice")["Authorization"]
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(
+            (
+                "POST /v1/checks HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                f"Authorization: {key}\r\n"
+                f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
+                f"Content-Length: {10 * MiB}\r\n\r\n"
+            ).encode()
+        )
+        body = multipart_stream("half.tif", 10 * MiB, 256 * 1024)
+        sock.sendall(next(body))  # the part's headers
+        sock.sendall(next(body))  # one chunk of data, then the client goes away
+        deadline = time.monotonic() + 5
+        while not any(uploads.iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert any(uploads.iterdir()), "the upload never reached the disk"
+    deadline = time.monotonic() + 5  # the socket is closed: the server must clean up
+    while any(uploads.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(uploads.iterdir()) == []
+    assert httpx.get(f"{server.base_url}/healthz").status_code == 200
