@@ -126,3 +126,23 @@ def test_app_round_trip(store_url: str, api_data: ApiData, api_checker: Checker)
     fresh.close()
     assert row is not None and json.loads(row.document) == posted
     assert row.caller == "bob"
+
+
+@pytest.mark.postgres
+def test_ci_postgres_script_reuses_a_running_server(pg_server_url: str) -> None:
+    """.ci/postgres.sh is idempotent: with the server up it only prints the URL."""
+    import subprocess
+
+    from sqlalchemy.engine import make_url
+
+    port = make_url(pg_server_url).port or 5432
+    out = subprocess.run(
+        ["bash", str(Path(__file__).resolve().parent.parent / ".ci" / "postgres.sh")],
+        env={"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "MAPGATE_PG_PORT": str(port)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert out.stdout.strip() == f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    assert "already answers" in out.stderr
