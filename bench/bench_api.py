@@ -168,6 +168,7 @@ class Result:
     seconds: float
     latencies: list[float]
     library_ms: list[float]
+    stages: dict[str, list[float]]
 
     @property
     def rps(self) -> float:
@@ -184,6 +185,7 @@ def load(url: str, path: Path, seconds: float, threads: int, auth: bool) -> Resu
     headers = {"Authorization": f"Bearer {KEY}"} if auth else {}
     latencies: list[list[float]] = [[] for _ in range(threads)]
     library_ms: list[list[float]] = [[] for _ in range(threads)]
+    stages: dict[str, list[float]] = {}
     errors = [0] * threads
     start = threading.Barrier(threads + 1)
     stop_at = [0.0]
@@ -201,6 +203,9 @@ def load(url: str, path: Path, seconds: float, threads: int, auth: bool) -> Resu
                     errors[i] += 1
                 elif auth:
                     library_ms[i].append(float(r.json()["duration_ms"]))
+                    for part in r.headers.get("server-timing", "").split(","):
+                        name, _, ms = part.strip().partition(";dur=")
+                        stages.setdefault(name, []).append(float(ms))
 
     workers = [threading.Thread(target=client, args=(i,)) for i in range(threads)]
     for w in workers:
@@ -214,7 +219,7 @@ def load(url: str, path: Path, seconds: float, threads: int, auth: bool) -> Resu
     elapsed = time.perf_counter() - t0
     flat = [x for lst in latencies for x in lst]
     lib = [x for lst in library_ms for x in lst]
-    return Result(len(flat), sum(errors), elapsed, flat, lib)
+    return Result(len(flat), sum(errors), elapsed, flat, lib, stages)
 
 
 def big_body(size: int, boundary: str) -> Iterator[bytes]:
@@ -281,13 +286,17 @@ def big_upload(work: Path, gib: float) -> None:
         service.stop()
 
 
+def median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
+
+
 def line(label: str, r: Result) -> str:
     text = (
         f"  {label:<28} {r.rps:8.1f} req/s   p50 {r.pct(0.50):7.1f} ms   "
         f"p99 {r.pct(0.99):7.1f} ms   ({r.requests} req, {r.errors} errors)"
     )
     if r.library_ms:
-        text += f"   library p50 {sorted(r.library_ms)[len(r.library_ms) // 2]:.1f} ms"
+        text += f"   library p50 {median(r.library_ms):.1f} ms"
     return text
 
 
@@ -309,10 +318,12 @@ def run_file(path: Path, work: Path, seconds: float, threads: int) -> None:
             if workers == 1:
                 one = load(url, path, seconds / 2, 1, True)
                 print(line("service 1 worker, 1 thread", one))
-                overhead = one.pct(0.5) - sorted(one.library_ms)[len(one.library_ms) // 2]
+                overhead = one.pct(0.5) - median(one.library_ms)
                 print(
                     f"  HTTP+upload+store overhead per request (1 thread, p50): {overhead:.1f} ms"
                 )
+                stages = ", ".join(f"{k} {median(v):.1f}" for k, v in one.stages.items())
+                print(f"  server stages, 1 thread, p50 ms: {stages}")
         finally:
             service.stop()
     for workers, r in results.items():

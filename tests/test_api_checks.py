@@ -46,6 +46,13 @@ def test_post_returns_the_library_verdict(
     assert body["input"]["name"] == path.name
 
 
+def test_server_timing_names_each_stage(api_client: TestClient, api_data: ApiData) -> None:
+    r = post_file(api_client, api_data.clear)
+    parts = dict(p.strip().split(";dur=") for p in r.headers["server-timing"].split(","))
+    assert list(parts) == ["upload", "check", "cleanup", "store"]
+    assert float(parts["check"]) >= r.json()["duration_ms"] * 0.9
+
+
 def test_form_fields_reach_the_check(api_client: TestClient, api_data: ApiData) -> None:
     form = {"destination": "KR", "purpose": "research", "packs": "api-test"}
     r = post_file(api_client, api_data.clear, data=form)

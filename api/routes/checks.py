@@ -16,6 +16,7 @@ from api.forms import CheckForm, check_request_body
 from api.models import CheckPage, CheckSummary
 from api.problems import Problem, problem_responses
 from api.store import BadCursor
+from api.timing import ServerTiming
 from api.upload import receive_upload
 from compliance import Effect, Verdict
 
@@ -43,12 +44,14 @@ async def create_check(
     """Stream the ``file`` part to disk, run the check off the event loop, store, answer."""
     if reveal_zones and not caller.is_auditor:
         raise Problem(403, "only auditors may reveal zones")
-    upload = await receive_upload(
-        request,
-        max_bytes=settings.max_upload_bytes,
-        max_field_bytes=settings.max_form_field_bytes,
-        tmp_dir=settings.tmp_dir,
-    )
+    timing = ServerTiming()
+    with timing.measure("upload"):
+        upload = await receive_upload(
+            request,
+            max_bytes=settings.max_upload_bytes,
+            max_field_bytes=settings.max_form_field_bytes,
+            tmp_dir=settings.tmp_dir,
+        )
     try:
         form = CheckForm.from_fields(upload.fields, reveal_zones=reveal_zones)
         if form.reveal_zones and not caller.is_auditor:
@@ -62,15 +65,18 @@ async def create_check(
             reveal_zones=form.reveal_zones,
             packs=form.packs,
         )
-        with metrics.check_duration.time():
+        with metrics.check_duration.time(), timing.measure("check"):
             verdict = await anyio.to_thread.run_sync(run, limiter=request.app.state.check_limiter)
     finally:
-        with anyio.CancelScope(shield=True):  # removal must finish even if the client left
+        # Removal must finish even if the client left (the request is then cancelled).
+        with anyio.CancelScope(shield=True), timing.measure("cleanup"):
             await anyio.to_thread.run_sync(upload.remove)
     document = verdict.model_dump_json()
-    await anyio.to_thread.run_sync(store.save, verdict, document, caller.name, caller.role)
+    with timing.measure("store"):
+        await anyio.to_thread.run_sync(store.save, verdict, document, caller.name, caller.role)
     metrics.verdicts.labels(str(verdict.verdict)).inc()
-    return Response(document, media_type="application/json")
+    headers = {"Server-Timing": timing.header()}
+    return Response(document, media_type="application/json", headers=headers)
 
 
 @router.get(
