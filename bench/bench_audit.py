@@ -10,7 +10,11 @@ and prints files/s for each way of running, the ratios the issue sets targets fo
 the peak RSS of each worker process (sampled every 50 ms), with the RSS after the first
 fifth of the files beside it to show whether memory grows with the number of files.
 
-Usage: ``python bench/bench_audit.py [--small 5000] [--large 50] [--keep DIR] [--no-dask]``
+Each mode runs ``--rounds`` times, interleaved, and medians are compared: this kind of
+machine is shared, and the CPU share the hypervisor steals is printed beside each run.
+
+Usage: ``python bench/bench_audit.py [--small 5000] [--large 50] [--rounds 3] [--keep DIR]
+[--no-dask]``
 """
 
 from __future__ import annotations
@@ -18,13 +22,16 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import psutil
@@ -136,14 +143,19 @@ class Result:
     files: int
     seconds: float
     rss_mb: list[tuple[float, float]]  # (after a fifth, peak) per worker
+    steal: float  # share of CPU time the hypervisor took during the run
 
     @property
     def rate(self) -> float:
         return self.files / self.seconds
 
 
+def _steal() -> float:
+    return float(getattr(psutil.cpu_times(), "steal", 0.0))
+
+
 def _timed(name: str, rows: Iterator[object], total: int, sampler: RssSampler) -> Result:
-    start = time.perf_counter()
+    start, steal, cpu = time.perf_counter(), _steal(), sum(psutil.cpu_times()[:3])
     with sampler:
         n = 0
         for _ in rows:
@@ -151,12 +163,14 @@ def _timed(name: str, rows: Iterator[object], total: int, sampler: RssSampler) -
             if n == max(1, total // 5):
                 sampler.fifth.set()
     seconds = time.perf_counter() - start
+    busy = sum(psutil.cpu_times()[:3]) - cpu
+    stolen = (_steal() - steal) / max(busy + _steal() - steal, 1e-9)
     mb = [(sampler.early.get(pid, 0) / 2**20, peak / 2**20) for pid, peak in sampler.peak.items()]
-    return Result(name, n, seconds, sorted(mb))
+    return Result(name, n, seconds, sorted(mb), stolen)
 
 
-def run_baseline(folder: Path) -> Result:
-    """A plain loop calling the library in this process: no discovery by content, no files."""
+def run_baseline(folder: Path, out: Path, client: object) -> Result:
+    """A plain loop calling the library in this process (listing files, building a Checker)."""
     start = time.perf_counter()
     paths = [d.path for d in discover([folder]).datasets]
     checker = Checker()
@@ -173,47 +187,55 @@ def run_baseline(folder: Path) -> Result:
     return result
 
 
-def run_pool(folder: Path, out: Path, workers: int, total: int) -> Result:
-    rows = audit([folder], workers=workers, out=out / f"pool{workers}")
-    return _timed(f"pool, {workers} worker(s)", rows, total, RssSampler(_pool_pids))
+def run_pool1(folder: Path, out: Path, client: object) -> Result:
+    rows = audit([folder], workers=1, out=out / "pool1")
+    return _timed("pool, 1 worker", rows, _count(folder), RssSampler(_pool_pids))
 
 
-def run_dask(folder: Path, out: Path, total: int) -> Result:
-    from distributed import Client, LocalCluster
-
-    with (
-        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
-        as cluster,
-        Client(cluster) as client,
-    ):  # fmt: skip
-        pids = list(client.run(os.getpid).values())
-        rows = audit([folder], scheduler=client, out=out / "dask")
-        return _timed("dask LocalCluster, 2 workers", rows, total, RssSampler(lambda: pids))
+def run_pool2(folder: Path, out: Path, client: object) -> Result:
+    rows = audit([folder], workers=2, out=out / "pool2")
+    return _timed("pool, 2 workers", rows, _count(folder), RssSampler(_pool_pids))
 
 
-def bench(name: str, folder: Path, out: Path, with_dask: bool) -> None:
-    total = len(discover([folder]).datasets)
-    print(f"\n== {name}: {total} files, {_size_mb(folder):.0f} MB ==", flush=True)
-    results = [run_baseline(folder)]
-    _print(results[-1])
-    for workers in (1, 2):
-        results.append(run_pool(folder, out, workers, total))
-        _print(results[-1])
-    if with_dask:
-        results.append(run_dask(folder, out, total))
-        _print(results[-1])
-    base, one, two = results[0], results[1], results[2]
-    print(f"  2 workers / 1 worker      : {two.rate / one.rate:.2f}x  (target >= 1.8x)")
-    print(f"  1 worker / plain loop     : {one.rate / base.rate:.2f}x")
-    if with_dask:
-        dask = results[3]
-        print(f"  pool(2) / dask(2) time    : {dask.seconds / two.seconds:.2f}x  (target <= 1.3x)")
+def run_dask(folder: Path, out: Path, client: Any) -> Result:
+    pids = list(client.run(os.getpid).values())
+    rows = audit([folder], scheduler=client, out=out / "dask")
+    return _timed("dask LocalCluster, 2 workers", rows, _count(folder), RssSampler(lambda: pids))
+
+
+def _count(folder: Path) -> int:
+    return len(discover([folder]).datasets)
+
+
+def bench(name: str, folder: Path, out: Path, client: Any, rounds: int) -> None:
+    """Run every mode ``rounds`` times, interleaved, and print medians (the machine is noisy)."""
+    print(f"\n== {name}: {_count(folder)} files, {_size_mb(folder):.0f} MB, {rounds} rounds ==",
+          flush=True)  # fmt: skip
+    modes = [run_baseline, run_pool1, run_pool2] + ([run_dask] if client is not None else [])
+    runs: dict[str, list[Result]] = {}
+    for _ in range(rounds):
+        for mode in modes:
+            r = mode(folder, out, client)
+            runs.setdefault(r.name, []).append(r)
+            _print(r)
+    med = {k: statistics.median(r.rate for r in v) for k, v in runs.items()}
+    print("  -- median files/s: " + ", ".join(f"{k} {v:.1f}" for k, v in med.items()))
+    for k, v in runs.items():
+        peaks = [max((p for _, p in r.rss_mb), default=0) for r in v]
+        print(f"  -- {k}: peak RSS per process {max(peaks):.0f} MB")
+    one, two = med["pool, 1 worker"], med["pool, 2 workers"]
+    print(f"  2 workers / 1 worker      : {two / one:.2f}x  (target >= 1.8x)")
+    print(f"  1 worker / plain loop     : {one / med['plain loop']:.2f}x")
+    print(f"  2 workers / plain loop    : {two / med['plain loop']:.2f}x")
+    if client is not None:
+        dask = med["dask LocalCluster, 2 workers"]
+        print(f"  dask time / pool(2) time  : {two / dask:.2f}x  (target <= 1.3x)")
 
 
 def _print(r: Result) -> None:
     mem = ", ".join(f"{early:.0f}->{peak:.0f}" for early, peak in r.rss_mb)
-    print(f"  {r.name:<30} {r.files:>6} files {r.seconds:8.1f} s {r.rate:9.1f} files/s  "
-          f"RSS MB (at 1/5 -> peak) per process: {mem}", flush=True)  # fmt: skip
+    print(f"  {r.name:<30} {r.files:>6} files {r.seconds:7.1f} s {r.rate:8.1f} files/s  "
+          f"steal {r.steal:4.0%}  RSS MB at 1/5 -> peak: {mem}", flush=True)  # fmt: skip
 
 
 def _size_mb(folder: Path) -> float:
@@ -224,26 +246,44 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", type=int, default=5000)
     parser.add_argument("--large", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="generate into (and reuse) this folder")
     parser.add_argument("--no-dask", action="store_true")
     args = parser.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix="mapgate-bench-"))
     try:
-        print(f"cpus: {len(os.sched_getaffinity(0))}, data in {root}", flush=True)
+        print(f"cpus: {len(os.sched_getaffinity(0))}, load {os.getloadavg()}, data in {root}",
+              flush=True)  # fmt: skip
         t = time.perf_counter()
         if args.small and not (root / "small").exists():
             make_small(root, args.small)
         if args.large and not (root / "large").exists():
             make_large(root, args.large)
         print(f"generated in {time.perf_counter() - t:.0f} s", flush=True)
-        out = root / "_out"
-        if args.small:
-            bench("small files", root / "small", out, not args.no_dask)
-        if args.large:
-            bench("large files", root / "large", out, not args.no_dask)
+        with _cluster(not args.no_dask) as client:
+            if args.small:
+                bench("small files", root / "small", root / "_out", client, args.rounds)
+            if args.large:
+                bench("large files", root / "large", root / "_out", client, args.rounds)
     finally:
         if args.keep is None:
             shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def _cluster(enabled: bool) -> Iterator[Any]:
+    """A 2-worker, 1-thread-each LocalCluster (started once, outside the timings), or None."""
+    if not enabled:
+        yield None
+        return
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+        as cluster,
+        Client(cluster) as client,
+    ):  # fmt: skip
+        yield client
 
 
 if __name__ == "__main__":
