@@ -176,8 +176,9 @@ def latest_rows(jsonl: Path) -> list[AuditResult]:
 
 
 def _task(ds: Dataset) -> Task:
-    path = str(ds.path.resolve())
-    members = tuple(str(m.resolve()) for m in ds.members)
+    # Absolute, not symlink-resolved: resolving costs syscalls per file and per member.
+    path = os.path.abspath(ds.path)
+    members = tuple(os.path.abspath(m) for m in ds.members)
     return Task(path=path, members=members, stat=stat_key(ds.members), problem=ds.problem)
 
 

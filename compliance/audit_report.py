@@ -213,7 +213,7 @@ def _shape(proj: _Projection, pieces: list[tuple[str, list[list[float]]]]) -> st
     if dot is not None:
         return dot
     d = "".join(
-        "M" + "L".join(proj.xy(c[0], c[1]) for c in _thin(ring)) + ("Z" * (kind == "area"))
+        "M" + "L".join(proj.xy(c[0], c[1]) for c in ring) + ("Z" * (kind == "area"))
         for kind, ring in pieces if kind != "point" and ring
     )  # fmt: skip
     dots = "".join(
@@ -243,10 +243,19 @@ def _graticule(proj: _Projection) -> str:
     return f'<g class="grid">{"".join(out)}</g>'
 
 
-def _map(rows: Sequence[AuditResult]) -> str:
-    shapes = [(row, _footprint(row)) for row in rows]
-    pts = [(float(c[0]), float(c[1])) for _, pieces in shapes for _, ring in pieces for c in ring
+def _extent(row: AuditResult, pieces: list[tuple[str, list[list[float]]]]) -> list[tuple[float, float]]:
+    """Two corners of a dataset's extent: its bounds when known, else its footprint's."""
+    b = (_doc(row).get("profile") or {}).get("bounds_wgs84")
+    if b and len(b) == 4 and all(isinstance(v, int | float) and math.isfinite(v) for v in b):
+        return [(b[0], b[1]), (b[2], b[3])]
+    pts = [(float(c[0]), float(c[1])) for _, ring in pieces for c in ring
            if len(c) >= 2 and math.isfinite(c[0]) and math.isfinite(c[1])]  # fmt: skip
+    return pts
+
+
+def _map(rows: Sequence[AuditResult]) -> str:
+    shapes = [(row, [(k, _thin(r)) for k, r in _footprint(row)]) for row in rows]
+    pts = [p for row, pieces in shapes if pieces for p in _extent(row, pieces)]
     if not pts:
         return '<p id="map-empty">No footprints to draw.</p>'
     proj = _Projection(pts)

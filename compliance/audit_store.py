@@ -33,6 +33,7 @@ CSV_COLUMNS = [
     "path", "status", "verdict", "error", "sha256", "size", "packs", "rules", "bounds_wgs84",
     "fingerprint", "duration_ms", "finished_at", "reused_from",
 ]  # fmt: skip
+_CSV_FIELDS = set(CSV_COLUMNS) - {"packs", "rules", "bounds_wgs84"}
 _FSYNC_EVERY_S = 1.0
 
 Status = Literal["checked", "error", "skipped"]
@@ -119,7 +120,7 @@ def _csv_row(row: AuditResult) -> list[str]:
     )
     rules = ";".join(sorted({str(f.get("rule_id")) for f in doc.get("findings") or []}))
     bounds = (doc.get("profile") or {}).get("bounds_wgs84")
-    values: dict[str, Any] = row.model_dump(mode="json")
+    values: dict[str, Any] = row.model_dump(mode="json", include=_CSV_FIELDS)
     values.update(packs=packs, rules=rules, bounds_wgs84=json.dumps(bounds) if bounds else "")
     return ["" if values.get(c) is None else str(values[c]) for c in CSV_COLUMNS]
 

@@ -287,9 +287,9 @@ def discover(
 
 
 def _unique(datasets: list[Dataset]) -> Iterator[Dataset]:
-    seen: set[Path] = set()
+    seen: set[str] = set()
     for ds in datasets:
-        key = ds.path.resolve()
+        key = os.path.abspath(ds.path)
         if key not in seen:
             seen.add(key)
             yield ds

@@ -7,10 +7,11 @@ grid units (degrees, feet, Web Mercator metres) are never taken as ground metres
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import shapely
-from pyproj import CRS, Geod, Transformer
+from pyproj import CRS, Geod, Proj, Transformer
 from shapely.geometry.base import BaseGeometry
 
 WGS84 = CRS.from_epsg(4326)
@@ -22,9 +23,22 @@ def _transformer(src_wkt: str, dst_wkt: str) -> Transformer:
     return Transformer.from_crs(CRS.from_wkt(src_wkt), CRS.from_wkt(dst_wkt), always_xy=True)
 
 
+_WKT_OF: dict[int, tuple[CRS, str]] = {}
+
+
+def _wkt(crs: CRS) -> str:
+    # CRS.to_wkt() costs ~20 µs; cache it per CRS object, keeping the object alive so its id stays unique.
+    hit = _WKT_OF.get(id(crs))
+    if hit is None or hit[0] is not crs:
+        if len(_WKT_OF) > 256:
+            _WKT_OF.clear()
+        hit = _WKT_OF[id(crs)] = (crs, crs.to_wkt())
+    return hit[1]
+
+
 def transformer(src: CRS, dst: CRS) -> Transformer:
     """A cached always-xy transformer between two CRSs."""
-    return _transformer(src.to_wkt(), dst.to_wkt())
+    return _transformer(_wkt(src), _wkt(dst))
 
 
 def to_lonlat(crs: CRS, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -72,6 +86,15 @@ def local_aeqd(lon: float, lat: float) -> CRS:
     return CRS.from_proj4(f"+proj=aeqd +lat_0={lat} +lon_0={lon} +datum=WGS84 +units=m +no_defs")
 
 
+QUAD_SEGS = 8
+
+
+def _circumscribed(radius: Any) -> Any:
+    """A buffer's arcs become chords that cut inside the true circle; grow the radius so the
+    chords touch it instead, and the polygon contains every point within ``radius``."""
+    return radius / np.cos(np.pi / (4 * QUAD_SEGS))
+
+
 def buffer_on_ground(geom_wgs84: BaseGeometry, metres: float) -> BaseGeometry:
     """Buffer a lon/lat geometry by a distance on the ground, returning lon/lat.
 
@@ -84,7 +107,7 @@ def buffer_on_ground(geom_wgs84: BaseGeometry, metres: float) -> BaseGeometry:
     centre = geom_wgs84.centroid
     aeqd = local_aeqd(centre.x, centre.y)
     local = geometry_from_wgs84(geom_wgs84, aeqd)
-    return geometry_to_wgs84(local.buffer(metres, quad_segs=16), aeqd)
+    return geometry_to_wgs84(local.buffer(_circumscribed(metres), quad_segs=QUAD_SEGS), aeqd)
 
 
 def on_the_earth(geom_wgs84: BaseGeometry) -> bool:
@@ -96,3 +119,103 @@ def on_the_earth(geom_wgs84: BaseGeometry) -> bool:
     return bool(
         np.all(np.abs(coords[:, 1]) <= 90.0 + 1e-9) and np.all(np.abs(coords[:, 0]) <= 540.0)
     )
+
+
+@lru_cache(maxsize=128)
+def _utm(epsg: int) -> tuple[CRS, Transformer, Transformer]:
+    crs = CRS.from_epsg(epsg)
+    return crs, transformer(WGS84, crs), transformer(crs, WGS84)
+
+
+def _apply(t: Transformer, geoms: np.ndarray) -> np.ndarray:
+    return shapely.transform(geoms, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
+
+
+def buffer_many_on_ground(geoms_wgs84: np.ndarray, metres: np.ndarray) -> np.ndarray:
+    """Buffer many small lon/lat geometries by ground distances, in bulk.
+
+    Each geometry is drawn in the UTM zone of its centre, with the distance scaled by the
+    projection's point scale factor there, so grid metres equal ground metres at the zone;
+    across a zone of a few km the factor changes by well under 1e-4. Geometries wider than
+    2° of longitude or beyond ±80° latitude are buffered one by one in a local equidistant
+    projection instead.
+    """
+    out = np.array(geoms_wgs84, dtype=object)
+    todo = np.flatnonzero(np.asarray(metres) > 0)
+    if todo.size == 0:
+        return out
+    bounds = shapely.bounds(out[todo])
+    centre = shapely.centroid(out[todo])
+    lon, lat = shapely.get_x(centre), shapely.get_y(centre)
+    local_ok = ((bounds[:, 2] - bounds[:, 0]) <= 2.0) & (np.abs(lat) <= 80.0)
+    zone = np.floor((lon + 180.0) / 6.0).astype(int) % 60 + 1
+    epsg = np.where(lat >= 0, 32600, 32700) + zone
+    for i in todo[~local_ok]:
+        out[i] = buffer_on_ground(out[i], float(metres[i]))
+    for code in np.unique(epsg[local_ok]):
+        sel = local_ok & (epsg == code)
+        rows = todo[sel]
+        crs, forward, back = _utm(int(code))
+        k = np.asarray(Proj(crs).get_factors(lon[sel], lat[sel]).meridional_scale, dtype=float)
+        local = _apply(forward, out[rows])
+        grown = shapely.buffer(
+            local, _circumscribed(np.asarray(metres, dtype=float)[rows] * k), quad_segs=QUAD_SEGS
+        )
+        out[rows] = _apply(back, grown)
+    return out
+
+
+def to_crs_many(geoms_wgs84: np.ndarray, crs: CRS) -> np.ndarray:
+    """Reproject an array of lon/lat geometries into ``crs`` in one call."""
+    if crs.equals(WGS84):
+        return np.array(geoms_wgs84, dtype=object)
+    return _apply(transformer(WGS84, crs), np.asarray(geoms_wgs84, dtype=object))
+
+
+_LOCAL_LIMIT_DEG = 0.2  # pieces larger than this (about 20 km) are measured exactly
+
+
+def ground_areas_km2(geoms: np.ndarray, crs: CRS) -> np.ndarray:
+    """Ground area of many small geometries given in ``crs``, in km², vectorised.
+
+    Grid area is corrected by the projection's areal scale factor at each piece's centre
+    (for lon/lat, by the ellipsoid's radii of curvature there); across a piece a few km wide
+    the factor varies by well under 1e-4. Large pieces, or CRSs whose factors PROJ cannot
+    give, are measured exactly on the ellipsoid one by one.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    out = np.zeros(geoms.size)
+    if geoms.size == 0:
+        return out
+    planar = shapely.area(geoms)
+    centre = shapely.centroid(geoms)
+    lon, lat = to_lonlat(crs, shapely.get_x(centre), shapely.get_y(centre))
+    box = shapely.bounds(geoms)
+    lo_lon, lo_lat = to_lonlat(crs, box[:, 0], box[:, 1])
+    hi_lon, hi_lat = to_lonlat(crs, box[:, 2], box[:, 3])
+    small = (np.abs(hi_lon - lo_lon) < _LOCAL_LIMIT_DEG) & (
+        np.abs(hi_lat - lo_lat) < _LOCAL_LIMIT_DEG
+    )
+    small &= np.isfinite(lon) & np.isfinite(lat) & (planar > 0)
+    factor = np.full(geoms.size, np.nan)
+    if crs.is_geographic:
+        phi = np.radians(lat)
+        a, e2 = GEOD.a, GEOD.es
+        w = 1 - e2 * np.sin(phi) ** 2
+        m, n = a * (1 - e2) / w**1.5, a / np.sqrt(w)
+        unit = crs.axis_info[0].unit_conversion_factor if crs.axis_info else np.pi / 180
+        factor = unit * unit * m * n * np.cos(phi)
+    elif crs.is_projected:
+        try:
+            areal = np.asarray(
+                Proj(crs).get_factors(lon, lat, errcheck=False).areal_scale, dtype=float
+            )
+            unit = crs.axis_info[0].unit_conversion_factor
+            factor = unit * unit / areal
+        except Exception:  # PROJ cannot give factors for some projections: measure exactly
+            factor = np.full(geoms.size, np.nan)
+    small &= np.isfinite(factor) & (factor > 0)
+    out[small] = planar[small] * factor[small] / 1e6
+    for i in np.flatnonzero(~small):
+        out[i] = area_km2(geometry_to_wgs84(geoms[i], crs))
+    return out

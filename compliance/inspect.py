@@ -20,7 +20,8 @@ from compliance.profile import LayerProfile, Profile, settle_scale
 from compliance.raster_profile import ground_pixel_size, looks_like_elevation, pixel_grid_outline
 from compliance.readers.dataset import RasterSource, VectorSource
 from compliance.territory import Territory
-from compliance.vector_profile import VectorSampler, measure_detail
+from compliance.vector_profile import measure_detail
+from compliance.vector_scan import Probe, scan_layer
 from compliance.zones import AreaIndex, OverlapAccumulator, ZoneSet
 
 _DENSIFY_EDGES = 32
@@ -76,28 +77,6 @@ def _outside_area_of_use(crs: CRS, footprint: BaseGeometry) -> bool:
     return not footprint.intersects(zone)
 
 
-class _Consumers:
-    """Everything a batch of one layer's geometries feeds."""
-
-    def __init__(
-        self,
-        zones: ZoneSet,
-        territories: list[Territory],
-        acc: OverlapAccumulator,
-        hits: dict[str, OverlapAccumulator],
-        crs: CRS,
-    ) -> None:
-        self.acc = acc
-        self.zone_index = AreaIndex.build(zones.areas, crs)
-        self.territory = [(hits[t.pack], AreaIndex.build(t.areas, crs)) for t in territories]
-
-    def feed(self, geoms: np.ndarray) -> None:
-        self.acc.add(geoms, self.zone_index)
-        for acc, index in self.territory:
-            if not acc.touched:  # one hit is all a territory test needs
-                acc.add(geoms, index, areas_too=False)
-
-
 def inspect_vector(src: VectorSource, zones: ZoneSet, territories: list[Territory]) -> Inspection:
     acc = OverlapAccumulator(zones.areas)
     hits = {t.pack: OverlapAccumulator(t.areas) for t in territories}
@@ -111,40 +90,39 @@ def inspect_vector(src: VectorSource, zones: ZoneSet, territories: list[Territor
     off_aou: list[str] = []
     resolutions: list[float] = []
     for layer in src.layers:
-        consumers = _Consumers(zones, territories, acc, hits, layer.crs) if layer.crs else None
-        sampler = VectorSampler(layer.feature_count)
-        layer_undecodable = 0
-        for batch in src.batches(layer):
-            present = sampler.add(batch.geometries)
-            layer_undecodable += batch.undecodable
-            if consumers is not None:
-                consumers.feed(batch.geometries[present])
+        probes = []
+        if layer.crs is not None:
+            probes.append(Probe.build(acc, zones.areas, layer.crs))
+            probes += [
+                Probe.build(hits[t.pack], t.areas, layer.crs, territory=True) for t in territories
+            ]
+        scan = scan_layer(src, layer, probes)
+        sample = np.concatenate(scan.sample) if scan.sample else np.empty(0, dtype=object)
+        sample = sample[~shapely.is_missing(sample)]
         # The extent comes from the coordinates read; the driver's declared extent is only a
         # fallback for layers whose geometries could not be decoded.
-        extent = tuple(sampler.bounds) if sampler.bounds is not None else None
-        if layer_undecodable and layer.total_bounds is not None:
+        extent = tuple(scan.bounds) if scan.bounds is not None else None
+        if scan.undecodable and layer.total_bounds is not None:
             extent = _union_bounds(extent, layer.total_bounds)
-            if consumers is not None:
-                # Features GEOS cannot decode still lie somewhere in the layer's extent: stand the
-                # extent in for them, so they can only add overlaps.
-                consumers.feed(np.array([shapely.box(*layer.total_bounds)], dtype=object))
+            stand_in = np.array([shapely.box(*layer.total_bounds)], dtype=object)
+            # Features GEOS cannot decode still lie somewhere in the layer's extent: stand the
+            # extent in for them, so they can only add overlaps.
+            for probe in probes:
+                probe.acc.add(stand_in, probe.index, areas_too=False)
+        detail = measure_detail(sample, layer.crs)
         footprint = _box_to_wgs84(extent, layer.crs) if layer.crs and extent else None
         bounds = list(footprint.bounds) if footprint is not None else None
-        detail = measure_detail(sampler.geometries(), layer.crs)
-        features += sampler.features
-        empty += sampler.empty - layer_undecodable
-        invalid += sampler.invalid
-        undecodable += layer_undecodable
+        features += scan.features
+        empty += scan.empty
+        invalid += int((~shapely.is_valid(sample)).sum()) if sample.size else 0
+        undecodable += scan.undecodable
         has_z = (
-            has_z
-            or sampler.has_z
-            or " Z" in layer.geometry_type
-            or layer.geometry_type.endswith("Z")
+            has_z or scan.has_z or " Z" in layer.geometry_type or layer.geometry_type.endswith("Z")
         )
         if detail.resolution_m is not None:
             resolutions.append(detail.resolution_m)
         methods[f"resolution_m[{layer.name}]"] = detail.method
-        if sampler.features - sampler.empty > 0 or layer_undecodable:
+        if scan.features - scan.empty > 0:
             if footprint is None:
                 located = False
                 why = (
@@ -162,7 +140,7 @@ def inspect_vector(src: VectorSource, zones: ZoneSet, territories: list[Territor
                 name=layer.name,
                 crs=crs_label(layer.crs),
                 geometry_type=layer.geometry_type,
-                feature_count=sampler.features,
+                feature_count=scan.features,
                 resolution_m=detail.resolution_m,
                 bounds_wgs84=bounds,
             )
@@ -203,7 +181,10 @@ def inspect_vector(src: VectorSource, zones: ZoneSet, territories: list[Territor
             notes=notes,
         ),
         union,
-        "extent of each layer (bounding box in its CRS, densified, projected to WGS84)",
+        "extent of each layer's coordinates (bounding box in its CRS, densified, projected to WGS84)",
+    )
+    profile.methods["invalid_geometries"] = (
+        "counted in the detail sample (every feature when the layer is small)"
     )
     profile.methods["resolution_m"] = (
         "finest of the layers' detail measures"
@@ -234,8 +215,10 @@ def inspect_raster(src: RasterSource, zones: ZoneSet, territories: list[Territor
         notes.append("no geotransform or usable GCPs" + (" (RPCs only)" if src.has_rpc else ""))
     off_aou: list[str] = []
     if footprint is not None:
-        consumers = _Consumers(zones, territories, acc, hits, src.crs)  # type: ignore[arg-type]
-        consumers.feed(np.array([outline], dtype=object))
+        geoms = np.array([outline], dtype=object)
+        acc.add(geoms, AreaIndex.build(zones.areas, src.crs))  # type: ignore[arg-type]
+        for t in territories:
+            hits[t.pack].add(geoms, AreaIndex.build(t.areas, src.crs), areas_too=False)  # type: ignore[arg-type]
         if _outside_area_of_use(src.crs, footprint):  # type: ignore[arg-type]
             off_aou.append("raster")
     sizes = ground_pixel_size(src)

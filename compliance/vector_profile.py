@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import shapely
@@ -14,53 +14,6 @@ SAMPLE_SIZE = 20_000  # geometries per layer used for the detail measures
 # Finer rounding than this is ordinary float output (7 decimals of a degree ~ 1 cm), not a
 # statement about the data's accuracy, so points stored that way have no measurable detail.
 MIN_DELIBERATE_ROUNDING_M = 0.1
-
-
-@dataclass
-class VectorSampler:
-    """Collects a spread-out sample of geometries and counts empty/invalid ones as batches pass."""
-
-    expected_count: int | None
-    sample: list[np.ndarray] = field(default_factory=list)
-    sampled: int = 0
-    features: int = 0
-    empty: int = 0
-    invalid: int = 0
-    has_z: bool = False
-    bounds: np.ndarray | None = None
-
-    def add(self, geoms: np.ndarray) -> np.ndarray:
-        """Account for a batch; return the non-empty geometries' mask."""
-        self.features += len(geoms)
-        present = ~shapely.is_missing(geoms)
-        present[present] = ~shapely.is_empty(geoms[present])
-        self.empty += int((~present).sum())
-        live = geoms[present]
-        if live.size:
-            box = shapely.total_bounds(live)
-            if np.all(np.isfinite(box)):
-                self.bounds = (
-                    box
-                    if self.bounds is None
-                    else np.concatenate(
-                        [np.minimum(self.bounds[:2], box[:2]), np.maximum(self.bounds[2:], box[2:])]
-                    )
-                )
-            self.invalid += int((~shapely.is_valid(live)).sum())
-            if not self.has_z:
-                self.has_z = bool(shapely.has_z(live[: min(live.size, 1000)]).any())
-            stride = 1
-            if self.expected_count:
-                stride = max(1, self.expected_count // SAMPLE_SIZE)
-            room = SAMPLE_SIZE - self.sampled
-            if room > 0:
-                picked = live[::stride][:room]
-                self.sample.append(picked)
-                self.sampled += len(picked)
-        return present
-
-    def geometries(self) -> np.ndarray:
-        return np.concatenate(self.sample) if self.sample else np.empty(0, dtype=object)
 
 
 def _linework(geoms: np.ndarray) -> np.ndarray:

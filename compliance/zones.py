@@ -20,19 +20,17 @@ from shapely.geometry.base import BaseGeometry
 
 from compliance.errors import ZonesError
 from compliance.geodesy import (
-    WGS84,
-    area_km2,
-    buffer_on_ground,
-    geometry_from_wgs84,
-    geometry_to_wgs84,
+    buffer_many_on_ground,
+    ground_areas_km2,
+    to_crs_many,
 )
 from compliance.verdict import ClassOverlap, ZoneHit, ZoneSummary
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 DEFAULT_ZONES = RULES_DIR / "zones" / "demo_zones.geojson"
-# Zones grow by this much beyond their buffer so that reprojection round-off can only add
-# overlaps, never lose one that touches a boundary.
-TOLERANCE_M = 0.05
+# Zones grow by this much beyond their buffer so that projection error and round-off can
+# only add overlaps, never lose one that touches a boundary.
+TOLERANCE_M = 0.5
 _DENSIFY_DEG = 0.01  # ~1 km: edges bend when reprojected, so add vertices first
 
 
@@ -85,28 +83,32 @@ class AreaIndex:
                 min(aou.north + margin, 90),
             )
             chosen = [i for i in chosen if areas[i].geometry.intersects(region)]
-        kept: list[int] = []
-        geoms = []
-        for i in chosen:
-            dense = shapely.segmentize(areas[i].geometry, _DENSIFY_DEG)
-            local = geometry_from_wgs84(dense, crs)
-            if not np.all(np.isfinite(shapely.get_coordinates(local))):
-                continue  # outside the projection's domain: no data in this CRS can lie there
-            if not local.is_valid:
-                local = shapely.make_valid(local)
-            kept.append(i)
-            geoms.append(local)
+        picked = np.array(chosen, dtype=np.int64)
+        source = np.array([areas[i].geometry for i in chosen], dtype=object)
+        local = (
+            to_crs_many(shapely.segmentize(source, _DENSIFY_DEG), crs) if source.size else source
+        )
+        finite = np.ones(local.size, dtype=bool)
+        if local.size:
+            coords, owner = shapely.get_coordinates(local, return_index=True)
+            # Outside the projection's domain: no data in this CRS can lie there.
+            np.logical_and.at(finite, owner, np.isfinite(coords).all(axis=1))
+        local, picked = local[finite], picked[finite]
+        invalid = ~shapely.is_valid(local)
+        if invalid.any():
+            local[invalid] = shapely.make_valid(local[invalid])
+        kept, geoms = picked.tolist(), local
         array = np.array(geoms, dtype=object)
         shapely.prepare(array)
         return cls(crs, np.array(kept, dtype=np.int64), array, shapely.STRtree(array))
 
 
-def _overlap_km2(geom: BaseGeometry, area: BaseGeometry, crs: CRS) -> float:
+def _intersections(features: np.ndarray, areas: np.ndarray) -> np.ndarray:
+    """Pairwise intersections; invalid features (self-intersections...) are repaired first."""
     try:
-        inter = shapely.intersection(geom, area)
+        return shapely.intersection(features, areas)
     except shapely.errors.GEOSException:
-        inter = shapely.intersection(shapely.make_valid(geom), area)
-    return area_km2(geometry_to_wgs84(inter, crs))
+        return shapely.intersection(shapely.make_valid(features), areas)
 
 
 @dataclass
@@ -119,8 +121,20 @@ class OverlapAccumulator:
 
     areas: list[Area]
     features_by_class: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    features_by_area: dict[int, int] = field(default_factory=lambda: defaultdict(int))
-    km2_by_area: dict[int, float] = field(default_factory=lambda: defaultdict(float))
+    _features: np.ndarray = field(init=False)
+    _km2: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._features = np.zeros(len(self.areas), dtype=np.int64)
+        self._km2 = np.zeros(len(self.areas))
+
+    @property
+    def features_by_area(self) -> dict[int, int]:
+        return {int(i): int(self._features[i]) for i in np.flatnonzero(self._features)}
+
+    @property
+    def km2_by_area(self) -> dict[int, float]:
+        return {int(i): float(self._km2[i]) for i in np.flatnonzero(self._features)}
 
     def add(self, geoms: np.ndarray, index: AreaIndex, areas_too: bool = True) -> None:
         """Record a batch; ``areas_too=False`` skips the overlap areas when only hits matter."""
@@ -135,34 +149,48 @@ class OverlapAccumulator:
             self.features_by_class[str(cls_name)] += int(
                 np.unique(feat_idx[classes == cls_name]).size
             )
-        for f, loc, a in zip(feat_idx.tolist(), local_idx.tolist(), area_idx.tolist(), strict=True):
-            self.features_by_area[a] += 1
-            geom = geoms[f]
-            if areas_too and shapely.get_dimensions(geom) == 2:
-                self.km2_by_area[a] += _overlap_km2(geom, index.geometries[loc], index.crs)
+        np.add.at(self._features, area_idx, 1)
+        if areas_too:
+            polygonal = shapely.get_dimensions(geoms[feat_idx]) == 2
+            if polygonal.any():
+                feats = geoms[feat_idx[polygonal]]
+                zones = index.geometries[local_idx[polygonal]]
+                # A feature wholly inside its zone overlaps by itself: skip the intersection.
+                inside = shapely.contains_properly(zones, feats)
+                pieces = feats.copy()
+                if (~inside).any():
+                    pieces[~inside] = _intersections(feats[~inside], zones[~inside])
+                np.add.at(self._km2, area_idx[polygonal], ground_areas_km2(pieces, index.crs))
+
+    forced_touch: bool = False
+
+    def mark_touched(self) -> None:
+        """Record a hit found without exact geometry (a feature box wholly inside an area)."""
+        self.forced_touch = True
 
     @property
     def touched(self) -> bool:
-        return bool(self.features_by_area)
+        return self.forced_touch or bool(self._features.any())
 
     def summary(
         self, source: str, sha256: str | None, all_classes: list[str], reveal: bool
     ) -> ZoneSummary:
         by_class = {c: ClassOverlap(zones=0, features=0, overlap_km2=0.0) for c in all_classes}
         hits: list[ZoneHit] = []
+        km2 = self.km2_by_area
         for a, n in sorted(self.features_by_area.items()):
             area = self.areas[a]
             entry = by_class.setdefault(
                 area.area_class, ClassOverlap(zones=0, features=0, overlap_km2=0.0)
             )
             entry.zones += 1
-            entry.overlap_km2 += self.km2_by_area.get(a, 0.0)
+            entry.overlap_km2 += km2.get(a, 0.0)
             hits.append(
                 ZoneHit(
                     zone_id=area.area_id,
                     zone_class=area.area_class,
                     features=n,
-                    overlap_km2=round(self.km2_by_area.get(a, 0.0), 6),
+                    overlap_km2=round(km2.get(a, 0.0), 6),
                     geometry_wkt=area.geometry.wkt if reveal else None,
                 )
             )
@@ -216,15 +244,24 @@ class ZoneSet:
         if frame.crs is None:
             raise ZonesError(f"zones source {label}: has no CRS, so zones cannot be placed")
         frame = frame[~(frame.geometry.isna() | frame.geometry.is_empty)]
-        crs = CRS.from_user_input(frame.crs)
-        buffers = frame["buffer_m"].fillna(0).astype(float) if "buffer_m" in frame.columns else None
-        areas: list[Area] = []
-        for i, row in enumerate(frame.itertuples(index=False)):
-            geom = shapely.make_valid(
-                geometry_to_wgs84(row.geometry, crs) if not crs.equals(WGS84) else row.geometry
-            )
-            metres = (float(buffers.iloc[i]) if buffers is not None else 0.0) + TOLERANCE_M
-            areas.append(
-                Area(str(row.zone_id), str(row.zone_class), buffer_on_ground(geom, metres))
-            )
+        try:
+            frame = frame.to_crs(4326)
+        except Exception as exc:  # pyproj raises several types for unusable CRSs
+            raise ZonesError(f"zones source {label}: cannot be reprojected: {exc}") from exc
+        geoms = np.asarray(frame.geometry.values, dtype=object)
+        invalid = ~shapely.is_valid(geoms)
+        if invalid.any():
+            geoms[invalid] = shapely.make_valid(geoms[invalid])
+        buffers = (
+            frame["buffer_m"].fillna(0).astype(float).to_numpy()
+            if "buffer_m" in frame.columns
+            else np.zeros(len(frame))
+        )
+        if (buffers < 0).any():
+            raise ZonesError(f"zones source {label}: buffer_m must not be negative")
+        grown = buffer_many_on_ground(geoms, buffers + TOLERANCE_M)
+        areas = [
+            Area(str(zid), str(zcls), geom)
+            for zid, zcls, geom in zip(frame["zone_id"], frame["zone_class"], grown, strict=True)
+        ]
         return cls(source=label, sha256=_sha256(path) if path.is_file() else None, areas=areas)

@@ -18,15 +18,14 @@ from compliance.readers.inputs import InputLimits
 from tests.conftest import write_vector
 
 
-def _mapgate_temp_dirs() -> set[str]:
-    return {p.name for p in Path(tempfile.gettempdir()).glob("mapgate-*")}
-
-
 @pytest.fixture
-def no_leftovers():
-    before = _mapgate_temp_dirs()
+def no_leftovers(tmp_path, monkeypatch):
+    """Run the test with a private temp folder and check it is empty afterwards."""
+    private = tmp_path / "tmp"
+    private.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private))
     yield
-    assert _mapgate_temp_dirs() - before == set(), "a temporary folder was left behind"
+    assert list(private.iterdir()) == [], "a temporary file or folder was left behind"
 
 
 @pytest.fixture

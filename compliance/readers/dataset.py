@@ -18,17 +18,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pyogrio
-import rasterio
 import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
-from rasterio.errors import RasterioError
 
 from compliance.errors import UnreadableDataset, UnsupportedFormat
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 65_536
+BATCH_SIZE = 16_384
 _PARQUET_MAGIC = b"PAR1"
 
 
@@ -105,12 +103,13 @@ class VectorSource:
         self.layers = layers
         self.metadata = metadata or {}
 
-    def batches(self, layer: LayerInfo) -> Iterator[Batch]:
+    def wkb_batches(self, layer: LayerInfo) -> Iterator[pa.Array]:
+        """The layer's geometries as Arrow arrays of WKB, batch by batch."""
         raise NotImplementedError
 
 
 class OgrVectorSource(VectorSource):
-    def batches(self, layer: LayerInfo) -> Iterator[Batch]:
+    def wkb_batches(self, layer: LayerInfo) -> Iterator[pa.Array]:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -125,8 +124,7 @@ class OgrVectorSource(VectorSource):
                     for record_batch in reader:
                         if column not in record_batch.schema.names:
                             column = record_batch.schema.names[-1]
-                        wkb = record_batch.column(column).to_numpy(zero_copy_only=False)
-                        yield decode_wkb(wkb)
+                        yield record_batch.column(column)
         except (
             pyogrio.errors.DataSourceError,
             pyogrio.errors.DataLayerError,
@@ -143,11 +141,16 @@ class GeoParquetSource(VectorSource):
         super().__init__(path, "Parquet", [layer])
         self.column = column
 
-    def batches(self, layer: LayerInfo) -> Iterator[Batch]:
+    def wkb_batches(self, layer: LayerInfo) -> Iterator[pa.Array]:
         try:
             parquet = pq.ParquetFile(self.path)
             for record_batch in parquet.iter_batches(batch_size=BATCH_SIZE, columns=[self.column]):
-                yield decode_wkb(record_batch.column(0).to_numpy(zero_copy_only=False))
+                column = record_batch.column(0)
+                if not (pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type)):
+                    raise UnsupportedFormat(
+                        f"GeoParquet geometry column has type {column.type}, not WKB"
+                    )
+                yield column
         except (OSError, pa.ArrowException) as exc:
             raise UnreadableDataset(f"GeoParquet cannot be read: {exc}") from exc
 
@@ -174,9 +177,10 @@ class FrameSource(VectorSource):
         super().__init__(None, "GeoDataFrame", [layer])
         self._geoms = geoms
 
-    def batches(self, layer: LayerInfo) -> Iterator[Batch]:
+    def wkb_batches(self, layer: LayerInfo) -> Iterator[pa.Array]:
         for start in range(0, len(self._geoms), BATCH_SIZE):
-            yield Batch(self._geoms[start : start + BATCH_SIZE], 0)
+            chunk = self._geoms[start : start + BATCH_SIZE]
+            yield pa.array(shapely.to_wkb(chunk, flavor="iso"), type=pa.binary())
 
 
 @dataclass
@@ -282,6 +286,10 @@ def _geoparquet(path: Path) -> GeoParquetSource:
 
 
 def _raster(path: Path, reasons: list[str]) -> RasterSource | None:
+    # rasterio loads a second GDAL: import it only when a file turns out not to be vector data.
+    import rasterio
+    from rasterio.errors import RasterioError
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -299,6 +307,9 @@ def _raster(path: Path, reasons: list[str]) -> RasterSource | None:
 
 
 def _describe_raster(path: Path, ds: Any) -> RasterSource:
+    import rasterio.transform
+    from rasterio.errors import RasterioError
+
     overviews: list[int] = []
     try:
         overviews = list(ds.overviews(1)) if ds.count else []

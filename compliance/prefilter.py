@@ -1,0 +1,100 @@
+"""A coarse grid over a set of polygons that clears most features by their box alone.
+
+Cells are *clear* (no polygon's box touches them), *maybe*, or *inside* (wholly within a
+polygon). A feature whose box covers only clear cells cannot touch any polygon; one whose
+box covers only inside cells certainly does. Everything else is tested exactly. Cell
+indices come from the same floor() of the same coordinates on both sides, so a shared
+boundary point always falls in a cell both sides mark: the filter never clears a touch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+CLEAR, MAYBE, INSIDE = 0, 1, 2
+
+
+@dataclass
+class CellGrid:
+    x0: float
+    y0: float
+    cell: float
+    nx: int
+    ny: int
+    maybe_sum: np.ndarray  # summed-area table of non-clear cells, (ny+1, nx+1)
+    inside_sum: np.ndarray  # summed-area table of inside cells
+
+    @classmethod
+    def build(
+        cls, polygons: np.ndarray, cells: int = 1024, find_inside: bool = False
+    ) -> CellGrid | None:
+        """Grid over the polygons' extent, ``cells`` along its longer side; None when empty."""
+        if polygons.size == 0:
+            return None
+        boxes = shapely.bounds(polygons)
+        boxes = boxes[np.isfinite(boxes).all(axis=1)]
+        if boxes.size == 0:
+            return None
+        x0, y0 = boxes[:, 0].min(), boxes[:, 1].min()
+        span = max(boxes[:, 2].max() - x0, boxes[:, 3].max() - y0) or 1.0
+        cell = span / cells
+        nx = int((boxes[:, 2].max() - x0) // cell) + 1
+        ny = int((boxes[:, 3].max() - y0) // cell) + 1
+        state = np.zeros((ny, nx), dtype=np.uint8)
+        ix0, iy0, ix1, iy1 = cls._cells(boxes, x0, y0, cell, nx, ny)
+        for a, b, c, d in zip(iy0, iy1, ix0, ix1, strict=True):
+            state[a : b + 1, c : d + 1] = MAYBE
+        if find_inside:
+            ys, xs = np.nonzero(state)
+            cell_boxes = shapely.box(
+                x0 + xs * cell, y0 + ys * cell, x0 + (xs + 1) * cell, y0 + (ys + 1) * cell
+            )
+            union = shapely.union_all(polygons)
+            shapely.prepare(union)
+            inside = shapely.contains(union, cell_boxes)
+            state[ys[inside], xs[inside]] = INSIDE
+        return cls(x0, y0, cell, nx, ny, _summed(state != CLEAR), _summed(state == INSIDE))
+
+    @staticmethod
+    def _cells(boxes: np.ndarray, x0: float, y0: float, cell: float, nx: int, ny: int):
+        ix0 = np.clip(np.floor((boxes[:, 0] - x0) / cell), 0, nx - 1).astype(np.int64)
+        iy0 = np.clip(np.floor((boxes[:, 1] - y0) / cell), 0, ny - 1).astype(np.int64)
+        ix1 = np.clip(np.floor((boxes[:, 2] - x0) / cell), 0, nx - 1).astype(np.int64)
+        iy1 = np.clip(np.floor((boxes[:, 3] - y0) / cell), 0, ny - 1).astype(np.int64)
+        return ix0, iy0, ix1, iy1
+
+    def classify(self, bounds: np.ndarray) -> np.ndarray:
+        """CLEAR / MAYBE / INSIDE per feature box; a box that is not finite is MAYBE."""
+        n = len(bounds)
+        out = np.full(n, MAYBE, dtype=np.uint8)
+        finite = np.isfinite(bounds).all(axis=1)
+        xmax = self.x0 + self.nx * self.cell
+        ymax = self.y0 + self.ny * self.cell
+        b = bounds[finite]
+        # Boxes wholly beyond the grid touch nothing; compare with the same arithmetic as the cells.
+        outside = (b[:, 2] < self.x0) | (b[:, 3] < self.y0) | (b[:, 0] > xmax) | (b[:, 1] > ymax)
+        ix0, iy0, ix1, iy1 = self._cells(b, self.x0, self.y0, self.cell, self.nx, self.ny)
+        cells = (ix1 - ix0 + 1) * (iy1 - iy0 + 1)
+        maybe = _rect(self.maybe_sum, ix0, iy0, ix1, iy1)
+        inside = _rect(self.inside_sum, ix0, iy0, ix1, iy1)
+        state = np.where(maybe == 0, CLEAR, np.where(inside == cells, INSIDE, MAYBE)).astype(
+            np.uint8
+        )
+        state[outside] = CLEAR
+        out[finite] = state
+        return out
+
+
+def _summed(mask: np.ndarray) -> np.ndarray:
+    table = np.zeros((mask.shape[0] + 1, mask.shape[1] + 1), dtype=np.int64)
+    table[1:, 1:] = mask.astype(np.int64).cumsum(axis=0).cumsum(axis=1)
+    return table
+
+
+def _rect(
+    table: np.ndarray, ix0: np.ndarray, iy0: np.ndarray, ix1: np.ndarray, iy1: np.ndarray
+) -> np.ndarray:
+    return table[iy1 + 1, ix1 + 1] - table[iy0, ix1 + 1] - table[iy1 + 1, ix0] + table[iy0, ix0]

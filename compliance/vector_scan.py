@@ -1,0 +1,130 @@
+"""One streaming pass over a vector layer: boxes for every feature, exact geometry only
+where it matters (a spread-out sample for the detail measures, and features whose box the
+grids cannot clear of a zone or territory)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import shapely
+from pyproj import CRS
+
+from compliance.prefilter import CLEAR, INSIDE, CellGrid
+from compliance.readers.dataset import LayerInfo, VectorSource, decode_wkb
+from compliance.vector_profile import SAMPLE_SIZE
+from compliance.wkb_bounds import wkb_boxes
+from compliance.zones import AreaIndex, OverlapAccumulator
+
+
+@dataclass
+class Probe:
+    """An index and its grid, for one set of areas in one layer's CRS."""
+
+    acc: OverlapAccumulator
+    index: AreaIndex
+    grid: CellGrid | None
+    stop_at_first_hit: bool = False
+
+    @classmethod
+    def build(
+        cls, acc: OverlapAccumulator, areas: list, crs: CRS, territory: bool = False
+    ) -> Probe:
+        index = AreaIndex.build(areas, crs)
+        grid = CellGrid.build(
+            index.geometries, cells=256 if territory else 1024, find_inside=territory
+        )
+        return cls(acc, index, grid, territory)
+
+
+@dataclass
+class LayerScan:
+    """What one pass over a layer found."""
+
+    features: int = 0
+    empty: int = 0
+    undecodable: int = 0
+    has_z: bool = False
+    bounds: np.ndarray | None = None
+    sample: list[np.ndarray] = field(default_factory=list)
+
+
+class _Rows:
+    """One batch's WKB, decoding each row at most once."""
+
+    def __init__(self, column: pa.Array) -> None:
+        self.wkb = column.to_numpy(zero_copy_only=False)
+        self.geoms = np.empty(len(self.wkb), dtype=object)
+        self.done = np.zeros(len(self.wkb), dtype=bool)
+        self.undecodable = 0
+
+    def get(self, rows: np.ndarray) -> np.ndarray:
+        todo = rows[~self.done[rows]]
+        if todo.size:
+            batch = decode_wkb(self.wkb[todo])
+            self.geoms[todo] = batch.geometries
+            self.done[todo] = True
+            self.undecodable += batch.undecodable
+        return self.geoms[rows]
+
+
+def _feed(probe: Probe, boxes: np.ndarray, present: np.ndarray, rows: _Rows) -> None:
+    if probe.stop_at_first_hit and probe.acc.touched:
+        return
+    if probe.grid is None:
+        return
+    state = probe.grid.classify(boxes)
+    state[~present] = CLEAR
+    if probe.stop_at_first_hit and np.any(state == INSIDE):
+        probe.acc.mark_touched()
+        return
+    candidates = np.flatnonzero(state != CLEAR)
+    if candidates.size:
+        geoms = rows.get(candidates)
+        live = geoms[~shapely.is_missing(geoms)]
+        probe.acc.add(live, probe.index, areas_too=not probe.stop_at_first_hit)
+
+
+def scan_layer(src: VectorSource, layer: LayerInfo, probes: list[Probe]) -> LayerScan:
+    """Stream a layer once, feeding every probe and keeping a sample for the detail measures."""
+    scan = LayerScan()
+    stride = max(1, (layer.feature_count or 0) // SAMPLE_SIZE)
+    sampled = 0
+    for column in src.wkb_batches(layer):
+        rows = _Rows(column)
+        found = wkb_boxes(column)
+        boxes = found.bounds
+        slow = np.flatnonzero(~found.fast & ~found.null)
+        if slow.size:
+            geoms = rows.get(slow)
+            ok = ~shapely.is_missing(geoms)
+            ok[ok] = ~shapely.is_empty(geoms[ok])
+            boxes[slow[ok]] = shapely.bounds(geoms[ok])
+            if not scan.has_z and ok.any():
+                scan.has_z = bool(shapely.has_z(geoms[ok]).any())
+        present = np.isfinite(boxes).all(axis=1)
+        scan.features += len(boxes)
+        scan.has_z = scan.has_z or found.has_z
+        if present.any():
+            live = boxes[present]
+            box = np.array([live[:, 0].min(), live[:, 1].min(), live[:, 2].max(), live[:, 3].max()])
+            scan.bounds = (
+                box
+                if scan.bounds is None
+                else np.concatenate(
+                    [np.minimum(scan.bounds[:2], box[:2]), np.maximum(scan.bounds[2:], box[2:])]
+                )
+            )
+        for probe in probes:
+            _feed(probe, boxes, present, rows)
+        room = SAMPLE_SIZE - sampled
+        if room > 0:
+            picked = np.flatnonzero(present)[::stride][:room]
+            scan.sample.append(rows.get(picked))
+            sampled += picked.size
+        scan.undecodable += rows.undecodable
+        scan.empty += int((~present).sum())
+    # Undecodable rows have no box either: they are counted there, not as empty.
+    scan.empty -= scan.undecodable
+    return scan

@@ -1,0 +1,133 @@
+"""Bounding boxes straight from WKB bytes, vectorised, for the simple shapes that dominate
+large layers (points, lines, single-ring polygons and their one-part multi forms).
+
+Decoding a million polygons into GEOS objects costs several times the read itself; a box
+per feature is enough to clear features far from every zone. Rows whose shape is not one of
+the fast forms come back as NaN and are decoded the ordinary way by the caller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+# WKB type -> byte offset of the first coordinate when every count before it is 1.
+_FIXED_HEADER = {
+    1: 5,  # Point: order(1) type(4)
+    2: 9,  # LineString: + npoints(4)
+    3: 13,  # Polygon: + nrings(4) + npoints(4)
+    5: 18,  # MultiLineString with one line: order type nparts(4) + LineString header(9)
+    6: 22,  # MultiPolygon with one polygon: order type nparts(4) + Polygon header(13)
+}
+# Offsets of the counts that must equal 1 for the fixed layout to hold.
+_ONE_COUNTS = {3: (5,), 5: (5,), 6: (5, 14)}
+# Offset of the point count (Points have one point and no count).
+_NPOINTS_AT = {2: 5, 3: 9, 5: 14, 6: 18}
+
+
+@dataclass
+class WkbBoxes:
+    bounds: np.ndarray  # (n, 4) minx, miny, maxx, maxy; NaN where not computed here
+    null: np.ndarray  # bool: missing value
+    fast: np.ndarray  # bool: bounds computed here
+    has_z: bool
+
+
+def _u32(data: np.ndarray, at: np.ndarray) -> np.ndarray:
+    idx = at[:, None] + np.arange(4)
+    return data[idx].copy().view("<u4").ravel()
+
+
+def wkb_boxes(column: pa.Array | pa.ChunkedArray) -> WkbBoxes:
+    """Per-row bounding boxes for a binary WKB column (little-endian fast path)."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    n = len(column)
+    bounds = np.full((n, 4), np.nan)
+    null = np.asarray(column.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    fast = np.zeros(n, dtype=bool)
+    if n == 0 or null.all():
+        return WkbBoxes(bounds, null, fast, False)
+    buffers = column.buffers()
+    large = pa.types.is_large_binary(column.type)
+    offsets: np.ndarray = np.frombuffer(
+        buffers[1],
+        dtype=np.int64 if large else np.int32,
+        count=n + 1,
+        offset=column.offset * (8 if large else 4),
+    ).astype(np.int64)
+    data = np.frombuffer(buffers[2], dtype=np.uint8)
+    start = offsets[:-1]
+    length = offsets[1:] - offsets[:-1]
+    usable = ~null & (length >= 5)
+    rows = np.flatnonzero(usable)
+    if rows.size == 0:
+        return WkbBoxes(bounds, null, fast, False)
+    little = data[start[rows]] == 1
+    rows = rows[little]
+    raw_type = _u32(data, start[rows] + 1)
+    has_z = bool(np.any((raw_type // 1000 == 1) | (raw_type // 1000 == 3)))
+    base = raw_type % 1000
+    dims = np.where((raw_type // 1000 == 1) | (raw_type // 1000 == 2), 3, 2)
+    dims = np.where(raw_type // 1000 == 3, 4, dims)
+    for code, header in _FIXED_HEADER.items():
+        sel = base == code
+        if not sel.any():
+            continue
+        r = rows[sel]
+        s = start[r]
+        ok = np.ones(r.size, dtype=bool)
+        for at in _ONE_COUNTS.get(code, ()):
+            ok &= length[r] >= at + 4
+            ok[ok] &= _u32(data, s[ok] + at) == 1
+        if code == 6:  # the inner polygon's own type must be a polygon of the same dimension
+            ok[ok] &= (_u32(data, s[ok] + 10) % 1000) == 3
+        if code == 5:
+            ok[ok] &= (_u32(data, s[ok] + 10) % 1000) == 2
+        r, s, d = r[ok], s[ok], dims[sel][ok]
+        if code == 1:
+            npts = np.ones(r.size, dtype=np.int64)
+        else:
+            npts = _u32(data, s + _NPOINTS_AT[code]).astype(np.int64)
+        need = header + npts * d * 8
+        ok = (length[r] >= need) & (npts > 0)
+        r, s, d, npts = r[ok], s[ok], d[ok], npts[ok]
+        for dim in np.unique(d):
+            m = d == dim
+            _fill(bounds, fast, data, r[m], s[m] + header, npts[m], int(dim))
+    return WkbBoxes(bounds, null, fast, has_z)
+
+
+def _fill(
+    bounds: np.ndarray,
+    fast: np.ndarray,
+    data: np.ndarray,
+    rows: np.ndarray,
+    coord_start: np.ndarray,
+    npts: np.ndarray,
+    dim: int,
+) -> None:
+    """Read each row's coordinates as doubles and reduce them to a box.
+
+    WKB coordinates are not 8-byte aligned; rows are grouped by their misalignment and read
+    through a float64 view of the buffer shifted by that many bytes.
+    """
+    for shift in range(8):
+        sel = (coord_start % 8) == shift
+        if not sel.any():
+            continue
+        view = np.frombuffer(data, dtype="<f8", offset=shift, count=(data.size - shift) // 8)
+        r, n = rows[sel], npts[sel]
+        base = (coord_start[sel] - shift) // 8
+        total = int(n.sum())
+        seg = np.cumsum(n) - n
+        x_at = np.repeat(base, n) + (np.arange(total) - np.repeat(seg, n)) * dim
+        xs, ys = view[x_at], view[x_at + 1]
+        mins = np.stack([np.minimum.reduceat(xs, seg), np.minimum.reduceat(ys, seg)], axis=1)
+        maxs = np.stack([np.maximum.reduceat(xs, seg), np.maximum.reduceat(ys, seg)], axis=1)
+        finite = np.isfinite(mins).all(axis=1) & np.isfinite(maxs).all(axis=1)
+        bounds[r[finite], 0:2] = mins[finite]
+        bounds[r[finite], 2:4] = maxs[finite]
+        fast[r[finite]] = True
