@@ -85,6 +85,12 @@ class AreaIndex:
             chosen = [i for i in chosen if areas[i].geometry.intersects(region)]
         picked = np.array(chosen, dtype=np.int64)
         source = np.array([areas[i].geometry for i in chosen], dtype=object)
+        if crs.is_geographic and source.size:
+            # Lon/lat data may run past ±180° (a polygon written 170..190 across the antimeridian):
+            # add each area a turn east and west, so such data still meets it.
+            shifted = [shapely.transform(source, lambda xy, d=d: xy + [d, 0.0]) for d in (-360.0, 360.0)]
+            source = np.concatenate([source, *shifted])
+            picked = np.concatenate([picked, picked, picked])
         local = (
             to_crs_many(shapely.segmentize(source, _DENSIFY_DEG), crs) if source.size else source
         )

@@ -123,3 +123,13 @@ def test_zones_source_without_crs_is_refused(tmp_path):
     gpd.GeoDataFrame({"zone_id": ["a"], "zone_class": ["military"]}, geometry=[box(0, 0, 1, 1)]).to_file(path)
     with pytest.raises(ZonesError, match="no CRS"):
         Checker(packs=["kr"], zones=path)
+
+
+def test_lon_lat_data_written_past_180_still_meets_a_zone_across_the_antimeridian(tmp_path):
+    zones = tmp_path / "fiji.gpkg"
+    gpd.GeoDataFrame({"zone_id": ["F"], "zone_class": ["military"]}, geometry=[box(-179.9, -17.0, -179.8, -16.9)],
+                     crs=4326).to_file(zones)
+    checker = Checker(packs=["kr"], zones=zones)
+    # The same place written with longitudes past 180, as antimeridian-crossing data often is.
+    path = write_vector(tmp_path / "east.geojson", [box(180.05, -16.99, 180.15, -16.95)], 4326)
+    assert checker.check(path).zones.count == 1
