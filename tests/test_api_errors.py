@@ -231,12 +231,26 @@ def test_status_table_covers_the_error_tree() -> None:
     assert set(STATUS_CODES) == set(expected)
 
 
-def test_no_mapgate_temp_files_left_in_the_system_temp_dir(
-    tmp_path: Path, api_checker: Checker, api_data: ApiData
+def test_no_mapgate_temp_files_left_in_the_temp_dir(
+    tmp_path: Path, api_checker: Checker, api_data: ApiData, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With the default tmp_dir, good and bad uploads leave nothing in the temp directory."""
-    tmp = Path(tempfile.gettempdir())
-    before = mapgate_temp_entries(tmp)
+    """With the default tmp_dir, good and bad uploads leave nothing in the process's temp dir.
+
+    The temp dir is pointed at a private folder (``tempfile.tempdir``, which the app and the
+    library both use), so other programs writing to the shared /tmp cannot blur the result.
+    """
+    private = tmp_path / "tmp"
+    private.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private))
+    assert Path(tempfile.gettempdir()) == private
+    made: list[str] = []
+    real_mkdtemp = tempfile.mkdtemp
+
+    def recording_mkdtemp(*args: object, **kwargs: object) -> str:
+        made.append(real_mkdtemp(*args, **kwargs))  # type: ignore[arg-type]
+        return made[-1]
+
+    monkeypatch.setattr(tempfile, "mkdtemp", recording_mkdtemp)
     settings = make_settings(sqlite_url(tmp_path / "t.sqlite"), max_upload_bytes=LIMIT)
     with TestClient(create_app(settings, checker=api_checker)) as c:
         h = auth("alice")
@@ -245,7 +259,12 @@ def test_no_mapgate_temp_files_left_in_the_system_temp_dir(
             ("r.tif", api_data.raster.read_bytes()[:LIMIT]),
             ("bad.geojson", b"nope"),
             ("big.geojson", b"x" * (LIMIT + 1)),
+            ("../../etc/passwd", b"nope"),
         ]:
             r = c.post("/v1/checks", files={"file": (name, data)}, headers=h)
             assert r.status_code in {200, 413, 422}
-    assert mapgate_temp_entries(tmp) == before
+    uploads = [d for d in made if Path(d).name.startswith("mapgate-upload-")]
+    assert len(uploads) == 5  # one private folder per upload, the over-limit one included
+    assert all(Path(d).parent == private for d in made)
+    assert mapgate_temp_entries(private) == set()
+    assert list(private.iterdir()) == []
