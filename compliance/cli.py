@@ -6,7 +6,6 @@ Exit codes: 0 allow, 10 allow_with_conditions, 20 review, 30 deny, 2 usage error
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import sys
@@ -17,6 +16,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from api.cli import serve
+from compliance.audit_cli import audit_command
 from compliance.errors import ComplianceError, RulePackError, UnreadableDataset, ZonesError
 from compliance.output import print_profile, print_verdict
 
@@ -154,21 +155,12 @@ def packs_test(
         raise typer.Exit(1)
 
 
-def _register_optional_commands() -> None:
-    # The audit and service commands live beside their own code; neither is needed to check one file.
-    if importlib.util.find_spec("compliance.audit_cli") is not None:
-        from compliance.audit_cli import audit_command
-
-        app.command(
-            "audit", help="Check many files in parallel, resumably; write results and a report."
-        )(audit_command)
-    if importlib.util.find_spec("api.cli") is not None:
-        from api.cli import serve
-
-        app.command("serve", help="Run the HTTP service (uvicorn).")(serve)
-
-
-_register_optional_commands()
+# The audit and service commands live beside their own code; the service's web stack is
+# imported only when `serve` runs.
+app.command("audit", help="Check many files in parallel, resumably; write results and a report.")(
+    audit_command
+)
+app.command("serve", help="Run the HTTP service (uvicorn).")(serve)
 
 
 def main() -> None:
