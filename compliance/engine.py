@@ -26,28 +26,25 @@ def evaluate_rule(
     """A finding when the rule fires; a ``review`` finding when it cannot be evaluated."""
     rule = compiled.rule
     used = {name: _lookup(context, name) for name in compiled.facts}
+
+    def held(why: str) -> Finding:
+        return Finding(
+            rule_id=rule.id,
+            pack=pack.name,
+            effect=Effect.review,
+            reference=rule.reference,
+            message=f"{rule.title}: {why}; held for review",
+            facts=used,
+        )
+
     try:
         result = compiled.program.execute(context)
     except Exception as exc:  # CEL raises TypeError/KeyError/ValueError for missing or null facts
         missing = sorted(name for name, value in used.items() if value is None)
         why = f"facts not available: {', '.join(missing)}" if missing else str(exc).splitlines()[0]
-        return Finding(
-            rule_id=rule.id,
-            pack=pack.name,
-            effect=Effect.review,
-            reference=rule.reference,
-            message=f"{rule.title}: could not be evaluated ({why}); held for review",
-            facts=used,
-        )
+        return held(f"could not be evaluated ({why})")
     if not isinstance(result, bool):
-        return Finding(
-            rule_id=rule.id,
-            pack=pack.name,
-            effect=Effect.review,
-            reference=rule.reference,
-            message=f"{rule.title}: `when` gave {result!r}, not a boolean; held for review",
-            facts=used,
-        )
+        return held(f"`when` gave {result!r}, not a boolean")
     if not result:
         return None
     return Finding(

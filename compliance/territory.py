@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import pyogrio
 import shapely
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
 from compliance.errors import RulePackError
 from compliance.geodesy import WGS84, area_km2, buffer_on_ground, geometry_to_wgs84
-from compliance.zones import Area
+from compliance.zones import Area, read_layer
 
 
 @dataclass(frozen=True)
@@ -35,12 +33,7 @@ class Territory:
 
 @lru_cache(maxsize=16)
 def _load_geometry(path: Path, buffer_m: float) -> BaseGeometry:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            frame = pyogrio.read_dataframe(path)
-    except Exception as exc:  # pyogrio raises several unrelated types for bad sources
-        raise RulePackError(f"territory {path.name}: cannot be read: {exc}") from exc
+    frame = read_layer(path, lambda why: RulePackError(f"territory {path.name}: {why}"))
     if frame.crs is None or frame.empty:
         raise RulePackError(f"territory {path.name}: needs polygons with a CRS")
     geom = shapely.make_valid(shapely.union_all(frame.geometry.values))

@@ -9,8 +9,10 @@ from __future__ import annotations
 import hashlib
 import warnings
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyogrio
@@ -32,6 +34,16 @@ DEFAULT_ZONES = RULES_DIR / "zones" / "demo_zones.geojson"
 # only add overlaps, never lose one that touches a boundary.
 TOLERANCE_M = 0.5
 _DENSIFY_DEG = 0.01  # ~1 km: edges bend when reprojected, so add vertices first
+
+
+def read_layer(path: Path, error: Callable[[str], Exception]) -> Any:
+    """Read a small polygon layer (zones, a territory) whole, as a GeoDataFrame."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return pyogrio.read_dataframe(path)
+    except Exception as exc:  # pyogrio raises several unrelated types for bad sources
+        raise error(f"cannot be read: {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -88,7 +100,9 @@ class AreaIndex:
         if crs.is_geographic and source.size:
             # Lon/lat data may run past ±180° (a polygon written 170..190 across the antimeridian):
             # add each area a turn east and west, so such data still meets it.
-            shifted = [shapely.transform(source, lambda xy, d=d: xy + [d, 0.0]) for d in (-360.0, 360.0)]
+            shifted = [
+                shapely.transform(source, lambda xy, d=d: xy + [d, 0.0]) for d in (-360.0, 360.0)
+            ]
             source = np.concatenate([source, *shifted])
             picked = np.concatenate([picked, picked, picked])
         local = (
@@ -238,12 +252,7 @@ class ZoneSet:
         """
         path = Path(source) if source is not None else DEFAULT_ZONES
         label = path.name if source is None else str(source)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                frame = pyogrio.read_dataframe(path)
-        except Exception as exc:  # pyogrio raises several unrelated types for bad sources
-            raise ZonesError(f"zones source {label}: cannot be read: {exc}") from exc
+        frame = read_layer(path, lambda why: ZonesError(f"zones source {label}: {why}"))
         missing = {"zone_id", "zone_class"} - set(frame.columns)
         if missing:
             raise ZonesError(f"zones source {label}: missing field(s) {sorted(missing)}")
