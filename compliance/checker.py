@@ -59,7 +59,7 @@ class Checker:
         zones: str | Path | ZoneSet | None = None,
         limits: InputLimits | None = None,
     ) -> None:
-        self.packs: list[RulePack] = load_packs(list(packs) if packs else None)
+        self.packs: list[RulePack] = load_packs(list(packs) if packs is not None else None)
         self.zones = zones if isinstance(zones, ZoneSet) else ZoneSet.load(zones)
         self.limits = limits or InputLimits()
         self.territories: dict[str, Territory] = {

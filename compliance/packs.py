@@ -211,7 +211,7 @@ def resolve_pack(name_or_file: str | Path) -> Path:
 
 def load_packs(names: list[str | Path] | None = None) -> list[RulePack]:
     """Load the named packs, or every built-in pack when ``names`` is None."""
-    paths = [resolve_pack(n) for n in names] if names else builtin_pack_paths()
+    paths = [resolve_pack(n) for n in names] if names is not None else builtin_pack_paths()
     packs = [load_pack(p) for p in paths]
     seen: set[str] = set()
     for pack in packs:

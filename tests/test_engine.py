@@ -93,3 +93,50 @@ def test_checker_restricts_to_selected_packs(tmp_path, packs):
     checker = Checker()
     path = write_vector(tmp_path / "a.gpkg", [box(127.3, 36.3, 127.31, 36.31)], 4326)
     assert [p.name for p in checker.check(path, packs=packs).packs] == packs
+
+
+def test_territory_fraction_and_applicability_are_measured_on_the_ground(tmp_path):
+    import geopandas as gpd
+
+    territory = tmp_path / "land.geojson"
+    gpd.GeoDataFrame({"name": ["land"]}, geometry=[box(10.0, 0.0, 11.0, 1.0)], crs=4326).to_file(territory)
+    pack = tmp_path / "land.yaml"
+    pack.write_text(
+        'pack: land\nversion: "1"\ntitle: t\njurisdiction: XX\nterritory: land.geojson\nrules:\n'
+        "  - id: L-1\n    title: mostly inside\n    when: territory.fraction > 0.4 && territory.fraction < 0.6\n"
+        "    effect: review\n    reference: Test Act\n"
+    )
+    checker = Checker(packs=[pack])
+    # Half of this box lies inside the territory (the western half, 10.5°E to 11°E of 10.5-11.5).
+    half = checker.check(write_vector(tmp_path / "half.gpkg", [box(10.5, 0.2, 11.5, 0.8)], 4326))
+    (info,) = half.packs
+    assert info.applies and info.territory_fraction == pytest.approx(0.5, rel=1e-3)
+    assert half.verdict == Effect.review
+    away = checker.check(write_vector(tmp_path / "away.gpkg", [box(20.0, 0.2, 20.5, 0.8)], 4326))
+    assert away.packs[0].applies is False and away.verdict == Effect.allow
+
+
+def test_declared_scale_from_iso_metadata_in_a_geopackage(tmp_path):
+    import sqlite3
+
+    path = write_vector(tmp_path / "iso.gpkg", [box(2.30, 48.85, 2.31, 48.86)], 4326)
+    iso = ("<gmd:MD_Metadata><gmd:equivalentScale><gmd:MD_RepresentativeFraction><gmd:denominator>"
+           "<gco:Integer>25000</gco:Integer></gmd:denominator></gmd:MD_RepresentativeFraction>"
+           "</gmd:equivalentScale></gmd:MD_Metadata>")
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS gpkg_metadata (id INTEGER PRIMARY KEY, md_scope TEXT, "
+                     "md_standard_uri TEXT, mime_type TEXT, metadata TEXT)")
+        conn.execute("INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, metadata) "
+                     "VALUES ('dataset', 'http://www.isotc211.org/2005/gmd', 'text/xml', ?)", (iso,))
+    profile = Checker(packs=[]).check(path).profile
+    assert profile.declared_scale_denominator == 25000
+
+
+def test_declared_scale_from_raster_tags(tmp_path):
+    import rasterio
+
+    path = write_raster(tmp_path / "sheet.tif", "EPSG:4326", from_origin(2.30, 48.86, 0.0001, 0.0001))
+    with rasterio.open(path, "r+") as dst:
+        dst.update_tags(MAP_SCALE="1 : 10 000")
+    profile = Checker(packs=[]).check(path).profile
+    assert profile.declared_scale_denominator == 10000
