@@ -39,8 +39,15 @@ def make_vector(path: Path, n: int) -> None:
     h = 3 + rng.random(n) * 12
     geoms = shapely.box(x, y, x + w, y + h)
     table = pa.table({"id": np.arange(n), "geometry": shapely.to_wkb(geoms)})
-    pyogrio.write_arrow(table, path, layer="buildings", driver="GPKG", geometry_name="geometry",
-                        geometry_type="Polygon", crs="EPSG:5186")
+    pyogrio.write_arrow(
+        table,
+        path,
+        layer="buildings",
+        driver="GPKG",
+        geometry_name="geometry",
+        geometry_type="Polygon",
+        crs="EPSG:5186",
+    )
 
 
 def make_zones(path: Path, n: int) -> None:
@@ -52,9 +59,13 @@ def make_zones(path: Path, n: int) -> None:
     lat = 33.0 + rng.random(n) * 5.5
     size = 0.002 + rng.random(n) * 0.01
     frame = gpd.GeoDataFrame(
-        {"zone_id": [f"Z{i}" for i in range(n)], "zone_class": rng.choice(["military", "energy", "government"], n),
-         "buffer_m": rng.choice([0.0, 100.0, 500.0], n)},
-        geometry=shapely.box(lon, lat, lon + size, lat + size), crs=4326,
+        {
+            "zone_id": [f"Z{i}" for i in range(n)],
+            "zone_class": rng.choice(["military", "energy", "government"], n),
+            "buffer_m": rng.choice([0.0, 100.0, 500.0], n),
+        },
+        geometry=shapely.box(lon, lat, lon + size, lat + size),
+        crs=4326,
     )
     frame.to_file(path, driver="GPKG")
 
@@ -63,9 +74,20 @@ def make_raster(path: Path, side: int) -> None:
     import rasterio
     from rasterio.transform import from_origin
 
-    profile = {"driver": "GTiff", "width": side, "height": side, "count": 1, "dtype": "uint8",
-               "crs": "EPSG:32652", "transform": from_origin(320_000, 4_030_000, 0.5, 0.5),
-               "tiled": True, "blockxsize": 512, "blockysize": 512, "compress": "deflate", "SPARSE_OK": True}
+    profile = {
+        "driver": "GTiff",
+        "width": side,
+        "height": side,
+        "count": 1,
+        "dtype": "uint8",
+        "crs": "EPSG:32652",
+        "transform": from_origin(320_000, 4_030_000, 0.5, 0.5),
+        "tiled": True,
+        "blockxsize": 512,
+        "blockysize": 512,
+        "compress": "deflate",
+        "SPARSE_OK": True,
+    }
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(np.full((1, 512, 512), 7, dtype="uint8"), window=((0, 512), (0, 512)))
 
@@ -78,7 +100,9 @@ def measure(cmd: list[str]) -> tuple[float, float]:
     elapsed = time.perf_counter() - start
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 10, 20, 30):
-        raise SystemExit(f"{cmd[:4]} failed with {code}: {proc.stderr.read().decode() if proc.stderr else ''}")
+        raise SystemExit(
+            f"{cmd[:4]} failed with {code}: {proc.stderr.read().decode() if proc.stderr else ''}"
+        )
     return elapsed, usage.ru_maxrss / 1024
 
 
@@ -93,7 +117,9 @@ def main() -> None:
     parser.add_argument("--zones", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--data", type=Path, default=HERE / "data")
-    parser.add_argument("--skip-naive", action="store_true", help="skip the geopandas read + sjoin reference")
+    parser.add_argument(
+        "--skip-naive", action="store_true", help="skip the geopandas read + sjoin reference"
+    )
     args = parser.parse_args()
     args.data.mkdir(parents=True, exist_ok=True)
     vector = args.data / f"buildings_{args.features}.gpkg"
@@ -105,14 +131,34 @@ def main() -> None:
         make_zones(zones, args.zones)
     py = sys.executable
     baseline = [py, "-c", f"import pyogrio; t = pyogrio.read_arrow({str(vector)!r})"]
-    check = [py, "-m", "compliance.cli", "check", str(vector), "--zones", str(zones), "--format", "json"]
-    naive = [py, "-c", (
-        "import geopandas as gpd; d = gpd.read_file(%r); z = gpd.read_file(%r).to_crs(d.crs); "
-        "j = gpd.sjoin(d, z, predicate='intersects')" % (str(vector), str(zones)))]
-    print(f"vector: {args.features:,} polygons in EPSG:5186 ({vector.stat().st_size / 1e6:.0f} MB), "
-          f"{args.zones:,} zones in EPSG:4326; median of {args.repeat} runs")
+    check = [
+        py,
+        "-m",
+        "compliance.cli",
+        "check",
+        str(vector),
+        "--zones",
+        str(zones),
+        "--format",
+        "json",
+    ]
+    naive = [
+        py,
+        "-c",
+        (
+            f"import geopandas as gpd; d = gpd.read_file({str(vector)!r}); z = gpd.read_file({str(zones)!r}).to_crs(d.crs); "
+            "j = gpd.sjoin(d, z, predicate='intersects')"
+        ),
+    ]
+    print(
+        f"vector: {args.features:,} polygons in EPSG:5186 ({vector.stat().st_size / 1e6:.0f} MB), "
+        f"{args.zones:,} zones in EPSG:4326; median of {args.repeat} runs"
+    )
     base_t, base_m = best_of(baseline, args.repeat)
-    rows = [("pyogrio.read_arrow (baseline)", base_t, base_m), ("mapgate check", *best_of(check, args.repeat))]
+    rows = [
+        ("pyogrio.read_arrow (baseline)", base_t, base_m),
+        ("mapgate check", *best_of(check, args.repeat)),
+    ]
     if not args.skip_naive:
         rows.append(("geopandas read_file + sjoin", *best_of(naive, max(1, args.repeat - 2))))
     print(f"{'':32s} {'time s':>8s} {'x base':>7s} {'peak MB':>8s} {'x base':>7s}")
@@ -125,11 +171,23 @@ def main() -> None:
         path = args.data / f"raster_{side}.tif"
         if not path.exists():
             make_raster(path, side)
-        cmd = [py, "-m", "compliance.cli", "check", str(path), "--zones", str(zones), "--format", "json"]
+        cmd = [
+            py,
+            "-m",
+            "compliance.cli",
+            "check",
+            str(path),
+            "--zones",
+            str(zones),
+            "--format",
+            "json",
+        ]
         rows.append((side, *best_of(cmd, args.repeat)))
     first = rows[0][1]
     for side, t, m in rows:
-        print(f"{side:6d} x {side:<6d} ({side * side / 1e6:8.0f} Mpx) {t:6.2f} s  x{t / first:5.2f}  {m:6.0f} MB")
+        print(
+            f"{side:6d} x {side:<6d} ({side * side / 1e6:8.0f} Mpx) {t:6.2f} s  x{t / first:5.2f}  {m:6.0f} MB"
+        )
 
 
 if __name__ == "__main__":

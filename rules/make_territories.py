@@ -26,9 +26,12 @@ def main(lowres: str, korea: str, provinces: str) -> None:
     islands = gpd.read_file(provinces).to_crs(4326).geometry.make_valid().union_all()
     kor = gpd.GeoDataFrame(
         {"name": ["South Korea"], "source": ["Natural Earth 110m + KOSTAT 2013 provinces"]},
-        geometry=[outline.union(islands)], crs=4326,
+        geometry=[outline.union(islands)],
+        crs=4326,
     )
-    ind = world[world["name"] == "India"][["name", "geometry"]].assign(source="Natural Earth 110m (naturalearth_lowres)")
+    ind = world[world["name"] == "India"][["name", "geometry"]].assign(
+        source="Natural Earth 110m (naturalearth_lowres)"
+    )
     isr = world[world["name"].isin(["Israel", "Palestine"])][["name", "geometry"]].assign(
         source="Natural Earth 110m (naturalearth_lowres)"
     )
@@ -36,7 +39,9 @@ def main(lowres: str, korea: str, provinces: str) -> None:
     for code, frame in {"kr": kor, "in": ind, "il": isr}.items():
         if frame.empty:
             raise SystemExit(f"no outline for {code}")
-        gpd.GeoDataFrame(pd.DataFrame(frame), crs=4326).to_file(OUT / f"{code}.geojson", driver="GeoJSON")
+        gpd.GeoDataFrame(pd.DataFrame(frame), crs=4326).to_file(
+            OUT / f"{code}.geojson", driver="GeoJSON"
+        )
         print(code, len(frame), frame.total_bounds)
 
 

@@ -40,8 +40,14 @@ def write_raster(
     dtype: str = "uint8",
     **extra: object,
 ) -> Path:
-    profile = {"driver": "GTiff", "width": width, "height": height, "count": count, "dtype": dtype,
-               "transform": transform}
+    profile = {
+        "driver": "GTiff",
+        "width": width,
+        "height": height,
+        "count": count,
+        "dtype": dtype,
+        "transform": transform,
+    }
     if crs is not None:
         profile["crs"] = crs
     profile.update(extra)
@@ -50,7 +56,9 @@ def write_raster(
     return path
 
 
-def write_vector(path: Path, geoms: list, crs: object, driver: str | None = None, **fields: list) -> Path:
+def write_vector(
+    path: Path, geoms: list, crs: object, driver: str | None = None, **fields: list
+) -> Path:
     frame = gpd.GeoDataFrame(fields or {"n": list(range(len(geoms)))}, geometry=geoms, crs=crs)
     frame.to_file(path, driver=driver)
     return path

@@ -21,7 +21,12 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize(
     ("sample", "code"),
-    [("kr_50k_roads.gpkg", 0), ("ortho_025m_israel.tif", 10), ("sat_10m_korea.tif", 20), ("kr_5k_buildings.gpkg", 30)],
+    [
+        ("kr_50k_roads.gpkg", 0),
+        ("ortho_025m_israel.tif", 10),
+        ("sat_10m_korea.tif", 20),
+        ("kr_5k_buildings.gpkg", 30),
+    ],
 )
 def test_exit_code_is_the_verdict(sample, code):
     result = run("check", str(SAMPLES / sample))
@@ -32,14 +37,27 @@ def test_exit_code_is_the_verdict(sample, code):
 def test_json_output_is_the_verdict_document():
     result = run("check", str(SAMPLES / "kr_5k_buildings.gpkg"), "--format", "json", "--pack", "kr")
     doc = json.loads(result.stdout)
-    assert set(doc) >= {"id", "verdict", "input", "profile", "zones", "findings", "conditions", "packs",
-                        "engine", "checked_at", "duration_ms"}
+    assert set(doc) >= {
+        "id",
+        "verdict",
+        "input",
+        "profile",
+        "zones",
+        "findings",
+        "conditions",
+        "packs",
+        "engine",
+        "checked_at",
+        "duration_ms",
+    }
     assert doc["verdict"] == "deny" and [p["name"] for p in doc["packs"]] == ["kr"]
     assert doc["zones"]["hits"] is None and "DEMO-KR-MIL-01" not in result.stdout
 
 
 def test_reveal_zones_shows_ids():
-    result = run("check", str(SAMPLES / "kr_5k_buildings.gpkg"), "--format", "json", "--reveal-zones")
+    result = run(
+        "check", str(SAMPLES / "kr_5k_buildings.gpkg"), "--format", "json", "--reveal-zones"
+    )
     assert json.loads(result.stdout)["zones"]["hits"][0]["zone_id"] == "DEMO-KR-MIL-01"
 
 
@@ -48,8 +66,12 @@ def test_zones_option_replaces_the_default_zones(tmp_path):
     from shapely.geometry import box
 
     zones = tmp_path / "none_here.geojson"
-    gpd.GeoDataFrame({"zone_id": ["x"], "zone_class": ["military"]}, geometry=[box(0, 0, 1, 1)], crs=4326).to_file(zones)
-    result = run("check", str(SAMPLES / "kr_5k_buildings.gpkg"), "--zones", str(zones), "--format", "json")
+    gpd.GeoDataFrame(
+        {"zone_id": ["x"], "zone_class": ["military"]}, geometry=[box(0, 0, 1, 1)], crs=4326
+    ).to_file(zones)
+    result = run(
+        "check", str(SAMPLES / "kr_5k_buildings.gpkg"), "--zones", str(zones), "--format", "json"
+    )
     doc = json.loads(result.stdout)
     assert doc["zones"]["count"] == 0 and doc["verdict"] == "review"
 
@@ -88,8 +110,10 @@ def test_packs_list_validate_and_test():
 
 def test_packs_validate_names_the_broken_rule(tmp_path):
     broken = tmp_path / "broken.yaml"
-    broken.write_text('pack: b\nversion: "1"\ntitle: t\njurisdiction: X\nrules:\n'
-                      "  - id: B-7\n    title: t\n    when: dataset.nope > 1\n    effect: deny\n    reference: r\n")
+    broken.write_text(
+        'pack: b\nversion: "1"\ntitle: t\njurisdiction: X\nrules:\n'
+        "  - id: B-7\n    title: t\n    when: dataset.nope > 1\n    effect: deny\n    reference: r\n"
+    )
     result = run("packs", "validate", str(broken))
     assert result.returncode == 2 and "broken.yaml: rule B-7: unknown fact" in result.stderr
 
@@ -97,5 +121,7 @@ def test_packs_validate_names_the_broken_rule(tmp_path):
 def test_console_script_runs_the_same_command():
     script = shutil.which("mapgate", path=str(Path(sys.executable).parent))
     assert script, "the mapgate console script is installed beside the interpreter"
-    result = subprocess.run([script, "check", str(SAMPLES / "kr_50k_roads.gpkg")], capture_output=True, text=True)
+    result = subprocess.run(
+        [script, "check", str(SAMPLES / "kr_50k_roads.gpkg")], capture_output=True, text=True
+    )
     assert result.returncode == 0

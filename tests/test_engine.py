@@ -16,7 +16,10 @@ from tests.conftest import write_raster, write_vector
 def test_effects_are_ordered_by_severity():
     ordered = [Effect.allow, Effect.allow_with_conditions, Effect.review, Effect.deny]
     assert [e.severity for e in ordered] == [0, 1, 2, 3]
-    assert Effect.most_severe([Effect.review, Effect.deny, Effect.allow], default=Effect.allow) == Effect.deny
+    assert (
+        Effect.most_severe([Effect.review, Effect.deny, Effect.allow], default=Effect.allow)
+        == Effect.deny
+    )
     assert [e.exit_code for e in ordered] == [0, 10, 20, 30]
 
 
@@ -27,7 +30,10 @@ def test_a_null_fact_gives_review_naming_the_rule(tmp_path):
     result = evaluate_pack(pack, context, applies=True, fraction=1.0)
     (finding,) = [f for f in result.findings if f.rule_id == "KR-SCALE-25K"]
     assert finding.effect == Effect.review
-    assert "could not be evaluated" in finding.message and "dataset.scale_denominator" in finding.message
+    assert (
+        "could not be evaluated" in finding.message
+        and "dataset.scale_denominator" in finding.message
+    )
     assert result.info.outcome == Effect.review
 
 
@@ -99,7 +105,9 @@ def test_territory_fraction_and_applicability_are_measured_on_the_ground(tmp_pat
     import geopandas as gpd
 
     territory = tmp_path / "land.geojson"
-    gpd.GeoDataFrame({"name": ["land"]}, geometry=[box(10.0, 0.0, 11.0, 1.0)], crs=4326).to_file(territory)
+    gpd.GeoDataFrame({"name": ["land"]}, geometry=[box(10.0, 0.0, 11.0, 1.0)], crs=4326).to_file(
+        territory
+    )
     pack = tmp_path / "land.yaml"
     pack.write_text(
         'pack: land\nversion: "1"\ntitle: t\njurisdiction: XX\nterritory: land.geojson\nrules:\n'
@@ -120,14 +128,21 @@ def test_declared_scale_from_iso_metadata_in_a_geopackage(tmp_path):
     import sqlite3
 
     path = write_vector(tmp_path / "iso.gpkg", [box(2.30, 48.85, 2.31, 48.86)], 4326)
-    iso = ("<gmd:MD_Metadata><gmd:equivalentScale><gmd:MD_RepresentativeFraction><gmd:denominator>"
-           "<gco:Integer>25000</gco:Integer></gmd:denominator></gmd:MD_RepresentativeFraction>"
-           "</gmd:equivalentScale></gmd:MD_Metadata>")
+    iso = (
+        "<gmd:MD_Metadata><gmd:equivalentScale><gmd:MD_RepresentativeFraction><gmd:denominator>"
+        "<gco:Integer>25000</gco:Integer></gmd:denominator></gmd:MD_RepresentativeFraction>"
+        "</gmd:equivalentScale></gmd:MD_Metadata>"
+    )
     with sqlite3.connect(path) as conn:
-        conn.execute("CREATE TABLE IF NOT EXISTS gpkg_metadata (id INTEGER PRIMARY KEY, md_scope TEXT, "
-                     "md_standard_uri TEXT, mime_type TEXT, metadata TEXT)")
-        conn.execute("INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, metadata) "
-                     "VALUES ('dataset', 'http://www.isotc211.org/2005/gmd', 'text/xml', ?)", (iso,))
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS gpkg_metadata (id INTEGER PRIMARY KEY, md_scope TEXT, "
+            "md_standard_uri TEXT, mime_type TEXT, metadata TEXT)"
+        )
+        conn.execute(
+            "INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, metadata) "
+            "VALUES ('dataset', 'http://www.isotc211.org/2005/gmd', 'text/xml', ?)",
+            (iso,),
+        )
     profile = Checker(packs=[]).check(path).profile
     assert profile.declared_scale_denominator == 25000
 
@@ -135,7 +150,9 @@ def test_declared_scale_from_iso_metadata_in_a_geopackage(tmp_path):
 def test_declared_scale_from_raster_tags(tmp_path):
     import rasterio
 
-    path = write_raster(tmp_path / "sheet.tif", "EPSG:4326", from_origin(2.30, 48.86, 0.0001, 0.0001))
+    path = write_raster(
+        tmp_path / "sheet.tif", "EPSG:4326", from_origin(2.30, 48.86, 0.0001, 0.0001)
+    )
     with rasterio.open(path, "r+") as dst:
         dst.update_tags(MAP_SCALE="1 : 10 000")
     profile = Checker(packs=[]).check(path).profile

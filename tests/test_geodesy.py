@@ -28,7 +28,9 @@ def _sizes(tmp_path, crs, transform):
 
 
 def test_one_arcsecond_pixel_at_the_equator_is_measured_on_the_ellipsoid(tmp_path):
-    finest, coarsest = _sizes(tmp_path, "EPSG:4326", from_origin(10.0, 8 / 3600, 1 / 3600, 1 / 3600))
+    finest, coarsest = _sizes(
+        tmp_path, "EPSG:4326", from_origin(10.0, 8 / 3600, 1 / 3600, 1 / 3600)
+    )
     assert finest == pytest.approx(MERIDIAN_ARCSEC_EQUATOR, rel=1e-4)
     assert coarsest == pytest.approx(PARALLEL_ARCSEC_EQUATOR, rel=1e-4)
 
@@ -60,7 +62,14 @@ def test_us_survey_feet_are_converted_to_metres(tmp_path):
 def test_rotated_and_sheared_transforms_measure_the_pixel_sides(tmp_path):
     x, y = Transformer.from_crs(4326, 32652, always_xy=True).transform(129.0, 36.0)
     theta = math.radians(30)
-    rotated = Affine(10 * math.cos(theta), -10 * math.sin(theta), x, 10 * math.sin(theta), 10 * math.cos(theta), y)
+    rotated = Affine(
+        10 * math.cos(theta),
+        -10 * math.sin(theta),
+        x,
+        10 * math.sin(theta),
+        10 * math.cos(theta),
+        y,
+    )
     finest, coarsest = _sizes(tmp_path, "EPSG:32652", rotated)
     assert finest == pytest.approx(10.0 / 0.9996, rel=1e-3)
     assert coarsest == pytest.approx(10.0 / 0.9996, rel=1e-3)

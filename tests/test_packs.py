@@ -43,13 +43,29 @@ def test_a_valid_pack_loads_with_its_hash(tmp_path):
 @pytest.mark.parametrize(
     ("rule", "message"),
     [
-        (GOOD_RULE.replace("dataset.scale_denominator", "dataset.scale_denom"), r"demo.yaml: rule R-1: unknown fact.*dataset.scale_denom"),
+        (
+            GOOD_RULE.replace("dataset.scale_denominator", "dataset.scale_denom"),
+            r"demo.yaml: rule R-1: unknown fact.*dataset.scale_denom",
+        ),
         (GOOD_RULE.replace("< 25000.0", "<"), r"demo.yaml: rule R-1: bad CEL"),
         (GOOD_RULE.replace("effect: review", "effect: maybe"), r"demo.yaml: rule R-1: effect"),
         (GOOD_RULE + GOOD_RULE, r"demo.yaml: rule R-1: duplicate rule id"),
-        (GOOD_RULE.replace("dataset.scale_denominator < 25000.0", "dataset.scale_denominator < 'x'"), r"rule R-1: `when` fails"),
-        (GOOD_RULE.replace("dataset.scale_denominator < 25000.0", "dataset.scale_denominator + 1.0"), r"rule R-1: `when` must yield a boolean"),
-        (GOOD_RULE.replace("  reference: Test Act s.1\n", ""), r"rule R-1: reference: Field required"),
+        (
+            GOOD_RULE.replace(
+                "dataset.scale_denominator < 25000.0", "dataset.scale_denominator < 'x'"
+            ),
+            r"rule R-1: `when` fails",
+        ),
+        (
+            GOOD_RULE.replace(
+                "dataset.scale_denominator < 25000.0", "dataset.scale_denominator + 1.0"
+            ),
+            r"rule R-1: `when` must yield a boolean",
+        ),
+        (
+            GOOD_RULE.replace("  reference: Test Act s.1\n", ""),
+            r"rule R-1: reference: Field required",
+        ),
         (GOOD_RULE + "  surprise: 1\n", r"rule R-1: surprise"),
     ],
 )
@@ -59,7 +75,10 @@ def test_invalid_packs_fail_naming_file_and_rule(tmp_path, rule, message):
 
 
 def test_facts_inside_string_literals_are_not_references():
-    assert referenced_facts('request.purpose == "dataset.bogus" && zones.count > 0') == ["request.purpose", "zones.count"]
+    assert referenced_facts('request.purpose == "dataset.bogus" && zones.count > 0') == [
+        "request.purpose",
+        "zones.count",
+    ]
 
 
 def test_unknown_pack_name_lists_the_built_in_ones():
@@ -85,7 +104,9 @@ def test_built_in_packs_pass_their_own_tests_and_cite_a_basis(path):
 
 def test_a_failing_pack_test_is_reported(tmp_path):
     path = _pack(tmp_path, GOOD_RULE)
-    path.write_text(path.read_text() + "tests:\n  - name: wrong on purpose\n"
-                    "    facts: {dataset: {scale_denominator: 5000.0}}\n    expect: allow\n")
+    path.write_text(
+        path.read_text() + "tests:\n  - name: wrong on purpose\n"
+        "    facts: {dataset: {scale_denominator: 5000.0}}\n    expect: allow\n"
+    )
     (result,) = run_pack_tests(load_pack(path))
     assert not result.passed and "expected allow, got review" in result.detail

@@ -52,7 +52,9 @@ def test_grid_never_clears_a_feature_that_touches_a_zone():
     centres = rng.random((300, 2)) * 1000
     zones = shapely.buffer(shapely.points(centres), rng.random(300) * 8 + 1)
     grid = CellGrid.build(zones, cells=128, find_inside=True)
-    feats = shapely.box(*(np.hstack([c := rng.random((20000, 2)) * 1000, c + rng.random((20000, 2)) * 6]).T))
+    feats = shapely.box(
+        *(np.hstack([c := rng.random((20000, 2)) * 1000, c + rng.random((20000, 2)) * 6]).T)
+    )
     # Features that only touch a zone at one point: a box whose corner sits on a zone's boundary.
     corner = shapely.get_coordinates(shapely.boundary(zones[:50]))[::7][:200]
     touching = shapely.box(corner[:, 0], corner[:, 1], corner[:, 0] + 3, corner[:, 1] + 3)

@@ -43,7 +43,11 @@ def test_vector_detail_is_the_shortest_segment_on_the_ground(tmp_path, profiler,
 def test_coordinate_quantisation_bounds_the_detail_from_below(tmp_path, profiler):
     # Segments of ~1 m, but coordinates rounded to 0.001° (~90 m east-west at 36°N): the rounding wins.
     lines = [LineString([(127.001 * (1 + 1e-9 * k), 36.0), (127.002, 36.001)]) for k in range(3)]
-    frame = gpd.GeoDataFrame({"n": [0]}, geometry=[LineString([(127.001, 36.001), (127.002, 36.001), (127.002, 36.002)])], crs=4326)
+    frame = gpd.GeoDataFrame(
+        {"n": [0]},
+        geometry=[LineString([(127.001, 36.001), (127.002, 36.001), (127.002, 36.002)])],
+        crs=4326,
+    )
     path = tmp_path / "q.geojson"
     frame.to_file(path)
     inspection, _ = profiler.inspect(path)
@@ -79,14 +83,20 @@ def test_declared_scale_counts_unless_the_data_is_finer(tmp_path, profiler):
     fine_claim = tmp_path / "fine.gpkg"
     pyogrio.write_dataframe(gdf, fine_claim, layer_metadata={"map_scale": "1:1000"})
     inspection, _ = profiler.inspect(fine_claim)
-    assert inspection.profile.scale_source == "declared" and inspection.profile.scale_denominator == 1000
+    assert (
+        inspection.profile.scale_source == "declared"
+        and inspection.profile.scale_denominator == 1000
+    )
 
 
 def test_declared_scale_coarser_than_data_raises_an_engine_finding(tmp_path):
     squares = _grid_of_squares(4.0, "EPSG:32652")
     path = tmp_path / "claim.gpkg"
-    pyogrio.write_dataframe(gpd.GeoDataFrame({"n": range(30)}, geometry=squares, crs=32652), path,
-                            layer_metadata={"SCALE": "1:50000"})
+    pyogrio.write_dataframe(
+        gpd.GeoDataFrame({"n": range(30)}, geometry=squares, crs=32652),
+        path,
+        layer_metadata={"SCALE": "1:50000"},
+    )
     verdict = Checker(packs=["kr"]).check(path)
     ids = [f.rule_id for f in verdict.findings]
     assert "MAPGATE-SCALE-DECLARED-COARSER" in ids and "KR-SCALE-25K" in ids
@@ -95,15 +105,31 @@ def test_declared_scale_coarser_than_data_raises_an_engine_finding(tmp_path):
 
 def test_raster_header_facts_without_reading_pixels(tmp_path, profiler):
     x, y = Transformer.from_crs(4326, 32652, always_xy=True).transform(127.38, 36.35)
-    path = write_raster(tmp_path / "r.tif", "EPSG:32652", from_origin(x, y, 0.5, 0.5), 512, 256, count=3,
-                        tiled=True, blockxsize=128, blockysize=128)
+    path = write_raster(
+        tmp_path / "r.tif",
+        "EPSG:32652",
+        from_origin(x, y, 0.5, 0.5),
+        512,
+        256,
+        count=3,
+        tiled=True,
+        blockxsize=128,
+        blockysize=128,
+    )
     import rasterio
 
     with rasterio.open(path, "r+") as dst:
         dst.build_overviews([2, 4, 8], Resampling.nearest)
     inspection, identity = profiler.inspect(path)
     p = inspection.profile
-    assert (p.kind, p.format, p.crs, p.width, p.height, p.band_count) == ("raster", "GTiff", "EPSG:32652", 512, 256, 3)
+    assert (p.kind, p.format, p.crs, p.width, p.height, p.band_count) == (
+        "raster",
+        "GTiff",
+        "EPSG:32652",
+        512,
+        256,
+        3,
+    )
     assert p.overviews == [2, 4, 8]
     assert p.resolution_m == pytest.approx(0.5, rel=1e-3)
     assert p.area_km2 == pytest.approx(512 * 0.5 * 256 * 0.5 / 1e6, rel=1e-3)
@@ -112,12 +138,16 @@ def test_raster_header_facts_without_reading_pixels(tmp_path, profiler):
 
 
 def test_elevation_raster_sets_has_z(tmp_path, profiler):
-    path = write_raster(tmp_path / "dem.tif", "EPSG:4326", from_origin(127, 37, 0.0001, 0.0001), dtype="float32")
+    path = write_raster(
+        tmp_path / "dem.tif", "EPSG:4326", from_origin(127, 37, 0.0001, 0.0001), dtype="float32"
+    )
     assert profiler.inspect(path)[0].profile.has_z is True
 
 
 def test_3d_vector_sets_has_z(tmp_path, profiler):
-    path = write_vector(tmp_path / "z.gpkg", [LineString([(127, 37, 10), (127.001, 37.001, 12)])], 4326)
+    path = write_vector(
+        tmp_path / "z.gpkg", [LineString([(127, 37, 10), (127.001, 37.001, 12)])], 4326
+    )
     assert profiler.inspect(path)[0].profile.has_z is True
 
 
@@ -126,8 +156,15 @@ def test_raster_check_time_does_not_grow_with_pixels_read(tmp_path, profiler, mo
     import rasterio.io
 
     x, y = Transformer.from_crs(4326, 32652, always_xy=True).transform(127.38, 36.35)
-    path = write_raster(tmp_path / "big.tif", "EPSG:32652", from_origin(x, y, 1, 1), 4000, 4000, tiled=True,
-                        compress="deflate")
+    path = write_raster(
+        tmp_path / "big.tif",
+        "EPSG:32652",
+        from_origin(x, y, 1, 1),
+        4000,
+        4000,
+        tiled=True,
+        compress="deflate",
+    )
 
     def no_pixels(*args, **kwargs):
         raise AssertionError("a pixel was read")

@@ -12,7 +12,7 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Point, box
 
-from compliance import Checker, InputTooLarge, UnsafeArchive, UnsupportedFormat, UnreadableDataset
+from compliance import Checker, InputTooLarge, UnreadableDataset, UnsafeArchive, UnsupportedFormat
 from compliance.readers.archive import ArchiveLimits, safe_extract
 from compliance.readers.inputs import InputLimits
 from tests.conftest import write_vector
@@ -44,7 +44,9 @@ def _zip(path: Path, members: dict[str, bytes], links: tuple[str, ...] = ()) -> 
     return path
 
 
-def test_bytes_and_file_objects_give_the_same_verdict_as_the_path(checker, seoul_gpkg, no_leftovers):
+def test_bytes_and_file_objects_give_the_same_verdict_as_the_path(
+    checker, seoul_gpkg, no_leftovers
+):
     by_path = checker.check(seoul_gpkg)
     by_bytes = checker.check(seoul_gpkg.read_bytes(), name="seoul.gpkg")
     with seoul_gpkg.open("rb") as f:
@@ -100,7 +102,9 @@ def test_zip_bomb_is_cut_off_by_bytes_written_not_by_declared_sizes(tmp_path, no
     # 64 MB of zeros compresses to ~64 KB; the limit is checked on the bytes written.
     archive = _zip(tmp_path / "bomb.zip", {"zeros.tif": bytes(64 * 1024 * 1024)})
     assert archive.stat().st_size < 200_000
-    checker = Checker(packs=["kr"], limits=InputLimits(archive=ArchiveLimits(max_total_bytes=8 * 1024 * 1024)))
+    checker = Checker(
+        packs=["kr"], limits=InputLimits(archive=ArchiveLimits(max_total_bytes=8 * 1024 * 1024))
+    )
     with pytest.raises(UnsafeArchive, match="expands past"):
         checker.check(archive)
 
@@ -120,9 +124,13 @@ def test_archive_with_several_datasets_says_so(checker, tmp_path, no_leftovers):
 
 def test_every_layer_of_a_multilayer_geopackage_is_checked(checker, tmp_path):
     path = tmp_path / "multi.gpkg"
-    gpd.GeoDataFrame({"n": [1]}, geometry=[box(50, 50, 51, 51)], crs=4326).to_file(path, layer="far")
+    gpd.GeoDataFrame({"n": [1]}, geometry=[box(50, 50, 51, 51)], crs=4326).to_file(
+        path, layer="far"
+    )
     # The second layer is the one crossing the demo military zone in Korea.
-    gpd.GeoDataFrame({"n": [1]}, geometry=[box(127.02, 37.46, 127.03, 37.47)], crs=4326).to_file(path, layer="near")
+    gpd.GeoDataFrame({"n": [1]}, geometry=[box(127.02, 37.46, 127.03, 37.47)], crs=4326).to_file(
+        path, layer="near"
+    )
     verdict = checker.check(path)
     assert verdict.profile.layer_count == 2
     assert {layer.name for layer in verdict.profile.layers} == {"far", "near"}

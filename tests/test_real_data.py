@@ -48,7 +48,14 @@ def _grid_pixel_and_north_lat(path: Path) -> tuple[float, float]:
             return abs(ds.transform.a), lat
 
 
-@pytest.mark.parametrize("name", ["rasters/rasterio/shade.tif", "rasters/rasterio/cogeo.tif", "rasters/rio-cogeo/image_webp.tif"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "rasters/rasterio/shade.tif",
+        "rasters/rasterio/cogeo.tif",
+        "rasters/rio-cogeo/image_webp.tif",
+    ],
+)
 def test_web_mercator_rasters_are_measured_in_ground_metres(checker, real_data, name):
     grid, north_lat = _grid_pixel_and_north_lat(real_data / name)
     verdict = checker.check(real_data / name)

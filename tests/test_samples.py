@@ -36,15 +36,21 @@ def test_sample_facts(checker):
     assert buildings.profile.crs == "EPSG:5186" and buildings.profile.layer_count == 2
     assert 3000 < buildings.profile.scale_denominator < 7000
     ortho = checker.check(SAMPLES / "ortho_025m_israel.tif")
-    assert ortho.profile.resolution_m == pytest.approx(0.25, rel=0.01) and ortho.profile.overviews == [2, 4]
+    assert ortho.profile.resolution_m == pytest.approx(
+        0.25, rel=0.01
+    ) and ortho.profile.overviews == [2, 4]
     roads = checker.check(SAMPLES / "kr_50k_roads.gpkg")
     assert roads.profile.scale_source == "declared" and roads.profile.scale_denominator == 50000
 
 
 def test_the_sample_script_regenerates_the_samples(tmp_path):
-    script = (SAMPLES / "make_samples.py").read_text().replace(
-        "HERE = Path(__file__).resolve().parent", f"HERE = Path({str(tmp_path)!r})"
+    script = (
+        (SAMPLES / "make_samples.py")
+        .read_text()
+        .replace("HERE = Path(__file__).resolve().parent", f"HERE = Path({str(tmp_path)!r})")
     )
     (tmp_path / "make.py").write_text(script)
-    subprocess.run([sys.executable, str(tmp_path / "make.py")], check=True, capture_output=True, cwd=REPO)
+    subprocess.run(
+        [sys.executable, str(tmp_path / "make.py")], check=True, capture_output=True, cwd=REPO
+    )
     assert {p.name for p in tmp_path.iterdir() if p.suffix in {".gpkg", ".tif"}} == set(EXPECTED)

@@ -25,7 +25,9 @@ def _zones(tmp_path, buffer_m: float = 0.0, crs: str = "EPSG:4326"):
         zone = transform(t.transform, zone.segmentize(0.0005))
     path = tmp_path / "zones.gpkg"
     gpd.GeoDataFrame(
-        {"zone_id": ["Z-SECRET-1"], "zone_class": ["military"], "buffer_m": [buffer_m]}, geometry=[zone], crs=crs
+        {"zone_id": ["Z-SECRET-1"], "zone_class": ["military"], "buffer_m": [buffer_m]},
+        geometry=[zone],
+        crs=crs,
     ).to_file(path)
     return Checker(packs=["kr"], zones=path)
 
@@ -75,7 +77,9 @@ def test_overlap_area_is_geodesic_and_matches_hand_computation(tmp_path):
     checker = _zones(tmp_path)
     # A polygon covering the zone's western half exactly: 0.005° x 0.01° at 37.5°N.
     half = box(126.990, 37.500, 127.005, 37.510)
-    path = write_vector(tmp_path / "half.gpkg", [_in_crs(half, "EPSG:5186").segmentize(10)], "EPSG:5186")
+    path = write_vector(
+        tmp_path / "half.gpkg", [_in_crs(half, "EPSG:5186").segmentize(10)], "EPSG:5186"
+    )
     verdict = checker.check(path)
     # Hand computation on the ellipsoid: width = N·cosφ·Δλ, height = M·Δφ at φ = 37.505°.
     a, f = 6378137.0, 1 / 298.257223563
@@ -120,15 +124,20 @@ def test_zones_source_without_required_fields_is_refused(tmp_path):
 
 def test_zones_source_without_crs_is_refused(tmp_path):
     path = tmp_path / "nocrs.gpkg"
-    gpd.GeoDataFrame({"zone_id": ["a"], "zone_class": ["military"]}, geometry=[box(0, 0, 1, 1)]).to_file(path)
+    gpd.GeoDataFrame(
+        {"zone_id": ["a"], "zone_class": ["military"]}, geometry=[box(0, 0, 1, 1)]
+    ).to_file(path)
     with pytest.raises(ZonesError, match="no CRS"):
         Checker(packs=["kr"], zones=path)
 
 
 def test_lon_lat_data_written_past_180_still_meets_a_zone_across_the_antimeridian(tmp_path):
     zones = tmp_path / "fiji.gpkg"
-    gpd.GeoDataFrame({"zone_id": ["F"], "zone_class": ["military"]}, geometry=[box(-179.9, -17.0, -179.8, -16.9)],
-                     crs=4326).to_file(zones)
+    gpd.GeoDataFrame(
+        {"zone_id": ["F"], "zone_class": ["military"]},
+        geometry=[box(-179.9, -17.0, -179.8, -16.9)],
+        crs=4326,
+    ).to_file(zones)
     checker = Checker(packs=["kr"], zones=zones)
     # The same place written with longitudes past 180, as antimeridian-crossing data often is.
     path = write_vector(tmp_path / "east.geojson", [box(180.05, -16.99, 180.15, -16.95)], 4326)
