@@ -28,14 +28,28 @@ class Probe:
     stop_at_first_hit: bool = False
 
     @classmethod
-    def build(
-        cls, acc: OverlapAccumulator, areas: list, crs: CRS, territory: bool = False
-    ) -> Probe:
-        index = AreaIndex.build(areas, crs)
-        grid = CellGrid.build(
-            index.geometries, cells=256 if territory else 1024, find_inside=territory
-        )
+    def build(cls, acc: OverlapAccumulator, areas: list, crs: CRS, territory: bool = False) -> Probe:
+        index, grid = indexed(areas, crs, territory)
         return cls(acc, index, grid, territory)
+
+
+_INDEXES: dict[tuple[int, str, bool], tuple[list, AreaIndex, CellGrid | None]] = {}
+
+
+def indexed(areas: list, crs: CRS, territory: bool = False) -> tuple[AreaIndex, CellGrid | None]:
+    """The areas reprojected into ``crs``, indexed and gridded; cached, since a checker's
+    zones and territories never change while many files in the same CRS pass through."""
+    key = (id(areas), crs.to_wkt(), territory)
+    hit = _INDEXES.get(key)
+    if hit is not None and hit[0] is areas:
+        return hit[1], hit[2]
+    index = AreaIndex.build(areas, crs)
+    grid = CellGrid.build(index.geometries, cells=256 if territory else 1024, find_inside=territory)
+    if len(_INDEXES) >= 32:
+        _INDEXES.pop(next(iter(_INDEXES)))
+    # The areas list is kept with the entry so that its id cannot be reused by another list.
+    _INDEXES[key] = (areas, index, grid)
+    return index, grid
 
 
 @dataclass
