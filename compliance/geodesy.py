@@ -188,9 +188,9 @@ def ground_areas_km2(geoms: np.ndarray, crs: CRS) -> np.ndarray:
     if geoms.size == 0:
         return out
     planar = shapely.area(geoms)
-    centre = shapely.centroid(geoms)
-    lon, lat = to_lonlat(crs, shapely.get_x(centre), shapely.get_y(centre))
     box = shapely.bounds(geoms)
+    # The middle of each piece's box: as good as its centroid for a scale factor, and cheaper.
+    lon, lat = to_lonlat(crs, (box[:, 0] + box[:, 2]) / 2, (box[:, 1] + box[:, 3]) / 2)
     lo_lon, lo_lat = to_lonlat(crs, box[:, 0], box[:, 1])
     hi_lon, hi_lat = to_lonlat(crs, box[:, 2], box[:, 3])
     small = (np.abs(hi_lon - lo_lon) < _LOCAL_LIMIT_DEG) & (

@@ -21,7 +21,7 @@ from compliance.raster_profile import ground_pixel_size, looks_like_elevation, p
 from compliance.readers.dataset import RasterSource, VectorSource
 from compliance.territory import Territory
 from compliance.vector_profile import measure_detail
-from compliance.vector_scan import Probe, indexed, scan_layer
+from compliance.vector_scan import Probe, area_index, scan_layer
 from compliance.zones import OverlapAccumulator, ZoneSet
 
 _DENSIFY_EDGES = 32
@@ -216,9 +216,9 @@ def inspect_raster(src: RasterSource, zones: ZoneSet, territories: list[Territor
     off_aou: list[str] = []
     if footprint is not None:
         geoms = np.array([outline], dtype=object)
-        acc.add(geoms, indexed(zones.areas, src.crs)[0])  # type: ignore[arg-type]
+        acc.add(geoms, area_index(zones.areas, src.crs))  # type: ignore[arg-type]
         for t in territories:
-            hits[t.pack].add(geoms, indexed(t.areas, src.crs, True)[0], areas_too=False)  # type: ignore[arg-type]
+            hits[t.pack].add(geoms, area_index(t.areas, src.crs), areas_too=False)  # type: ignore[arg-type]
         if _outside_area_of_use(src.crs, footprint):  # type: ignore[arg-type]
             off_aou.append("raster")
     sizes = ground_pixel_size(src)

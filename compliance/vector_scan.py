@@ -4,6 +4,9 @@ grids cannot clear of a zone or territory)."""
 
 from __future__ import annotations
 
+import queue
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,28 +31,43 @@ class Probe:
     stop_at_first_hit: bool = False
 
     @classmethod
-    def build(cls, acc: OverlapAccumulator, areas: list, crs: CRS, territory: bool = False) -> Probe:
+    def build(
+        cls, acc: OverlapAccumulator, areas: list, crs: CRS, territory: bool = False
+    ) -> Probe:
         index, grid = indexed(areas, crs, territory)
         return cls(acc, index, grid, territory)
 
 
-_INDEXES: dict[tuple[int, str, bool], tuple[list, AreaIndex, CellGrid | None]] = {}
+_INDEXES: dict[tuple[int, str], tuple[list, AreaIndex]] = {}
+_GRIDS: dict[tuple[int, str], CellGrid | None] = {}
+
+
+def area_index(areas: list, crs: CRS) -> AreaIndex:
+    """The areas reprojected into ``crs`` and indexed; cached, since a checker's zones and
+    territories never change while many files in the same CRS pass through."""
+    key = (id(areas), crs.to_wkt())
+    hit = _INDEXES.get(key)
+    if hit is not None and hit[0] is areas:
+        return hit[1]
+    index = AreaIndex.build(areas, crs)
+    if len(_INDEXES) >= 32:
+        _GRIDS.pop(next(iter(_INDEXES)), None)
+        _INDEXES.pop(next(iter(_INDEXES)))
+    # The areas list is kept with the entry so that its id cannot be reused by another list.
+    _INDEXES[key] = (areas, index)
+    return index
 
 
 def indexed(areas: list, crs: CRS, territory: bool = False) -> tuple[AreaIndex, CellGrid | None]:
-    """The areas reprojected into ``crs``, indexed and gridded; cached, since a checker's
-    zones and territories never change while many files in the same CRS pass through."""
-    key = (id(areas), crs.to_wkt(), territory)
-    hit = _INDEXES.get(key)
-    if hit is not None and hit[0] is areas:
-        return hit[1], hit[2]
-    index = AreaIndex.build(areas, crs)
-    grid = CellGrid.build(index.geometries, cells=256 if territory else 1024, find_inside=territory)
-    if len(_INDEXES) >= 32:
-        _INDEXES.pop(next(iter(_INDEXES)))
-    # The areas list is kept with the entry so that its id cannot be reused by another list.
-    _INDEXES[key] = (areas, index, grid)
-    return index, grid
+    """``area_index`` plus the cell grid that clears features by their boxes (vectors only)."""
+    index = area_index(areas, crs)
+    key = (id(areas), crs.to_wkt())
+    if key not in _GRIDS:
+        # Territories are few, large polygons: a coarse grid that also knows its inside cells.
+        _GRIDS[key] = CellGrid.build(
+            index.geometries, cells=128 if territory else 1024, find_inside=territory
+        )
+    return index, _GRIDS[key]
 
 
 @dataclass
@@ -65,18 +83,19 @@ class LayerScan:
 
 
 class _Rows:
-    """One batch's WKB, decoding each row at most once."""
+    """One batch's WKB, decoding each row at most once and only when asked."""
 
     def __init__(self, column: pa.Array) -> None:
-        self.wkb = column.to_numpy(zero_copy_only=False)
-        self.geoms = np.empty(len(self.wkb), dtype=object)
-        self.done = np.zeros(len(self.wkb), dtype=bool)
+        self.column = column
+        self.geoms = np.empty(len(column), dtype=object)
+        self.done = np.zeros(len(column), dtype=bool)
         self.undecodable = 0
 
     def get(self, rows: np.ndarray) -> np.ndarray:
         todo = rows[~self.done[rows]]
         if todo.size:
-            batch = decode_wkb(self.wkb[todo])
+            wkb = self.column.take(pa.array(todo)).to_numpy(zero_copy_only=False)
+            batch = decode_wkb(wkb)
             self.geoms[todo] = batch.geometries
             self.done[todo] = True
             self.undecodable += batch.undecodable
@@ -100,12 +119,59 @@ def _feed(probe: Probe, boxes: np.ndarray, present: np.ndarray, rows: _Rows) -> 
         probe.acc.add(live, probe.index, areas_too=not probe.stop_at_first_hit)
 
 
+_END = object()
+
+
+def _put(box: queue.Queue, item: object, stop: threading.Event) -> bool:
+    while not stop.is_set():
+        try:
+            box.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def prefetched(batches: Iterator[pa.Array], depth: int = 2) -> Iterator[pa.Array]:
+    """Read the next batches in a thread while this one is processed.
+
+    GDAL reads without holding the GIL, so on two cores reading and measuring overlap.
+    The reader's whole life (open, read, close) stays in its own thread.
+    """
+    box: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            for item in batches:
+                if not _put(box, item, stop):
+                    break
+        except BaseException as exc:  # handed to the consumer, raised there
+            _put(box, exc, stop)
+        finally:
+            close = getattr(batches, "close", None)
+            if close is not None:
+                close()
+            _put(box, _END, stop)
+
+    reader = threading.Thread(target=read, name="mapgate-read", daemon=True)
+    reader.start()
+    try:
+        while (item := box.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        reader.join()
+
+
 def scan_layer(src: VectorSource, layer: LayerInfo, probes: list[Probe]) -> LayerScan:
     """Stream a layer once, feeding every probe and keeping a sample for the detail measures."""
     scan = LayerScan()
     stride = max(1, (layer.feature_count or 0) // SAMPLE_SIZE)
     sampled = 0
-    for column in src.wkb_batches(layer):
+    for column in prefetched(src.wkb_batches(layer)):
         rows = _Rows(column)
         found = wkb_boxes(column)
         boxes = found.bounds

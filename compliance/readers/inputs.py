@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,12 +51,40 @@ class InputLimits:
 
 @dataclass(frozen=True)
 class LocalInput:
-    """An input as a local path GDAL can open, with the identity of the original bytes."""
+    """An input as a local path GDAL can open, with the identity of the original bytes.
+
+    For a local path the hash is computed in a background thread while the data is read,
+    since both are bound by the same disk and neither needs the other.
+    """
 
     path: Path
     name: str
-    sha256: str
-    size: int
+    _digest: Future[tuple[str, int]]
+
+    @property
+    def sha256(self) -> str:
+        return self._digest.result()[0]
+
+    @property
+    def size(self) -> int:
+        return self._digest.result()[1]
+
+
+_HASHER: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _hasher() -> ThreadPoolExecutor:
+    # One pool per process: a pool inherited through fork has no threads behind it.
+    global _HASHER
+    if _HASHER is None or _HASHER[0] != os.getpid():
+        _HASHER = (os.getpid(), ThreadPoolExecutor(max_workers=2, thread_name_prefix="mapgate-hash"))
+    return _HASHER[1]
+
+
+def _done(value: tuple[str, int]) -> Future[tuple[str, int]]:
+    future: Future[tuple[str, int]] = Future()
+    future.set_result(value)
+    return future
 
 
 def _hash_file(path: Path, limits: InputLimits) -> tuple[str, int]:
@@ -159,21 +189,24 @@ def materialize(
             if not path.exists():
                 raise UnreadableDataset(f"{path}: no such file")
             display = name or path.name
-            if path.is_dir():
-                files = [p for p in path.rglob("*") if p.is_file()]
-                sha, size = _hash_dataset_files(files, limits)
-            else:
-                sha, size = _hash_dataset_files(sidecars(path), limits)
+            files = [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else sidecars(path)
+            # The size limit is enforced before anything is read; the hash follows in the background.
+            _check_size(sum(f.stat().st_size for f in files), limits)
+            digest = _hasher().submit(_hash_dataset_files, files, limits)
         else:
             display = Path(name).name if name else "upload"
             path = tmp / ("input" + (Path(display).suffix.lower() or ".bin"))
-            sha, size = _spool(source, path, limits)
+            digest = _done(_spool(source, path, limits))
         if path.is_file() and is_zip(path) and path.suffix.lower() not in {".kmz", ".xlsx"}:
             unpacked = tmp / "unpacked"
             unpacked.mkdir()
             safe_extract(path, unpacked, limits.archive)
             path = _dataset_in_folder(unpacked, display)
-        yield LocalInput(path=path, name=display, sha256=sha, size=size)
+        local = LocalInput(path=path, name=display, _digest=digest)
+        try:
+            yield local
+        finally:
+            digest.exception()  # wait: never leave a thread reading a file about to be removed
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
