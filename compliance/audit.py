@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from compliance.audit_store import JSONL, AuditResult, ResultsWriter, ResumeIndex, stat_key
+from compliance.audit_store import JSONL, AuditResult, ResultsWriter, ResumeIndex, stat_info
 from compliance.audit_workers import CheckerSpec, Task, run_dask, run_inline, run_pool
 from compliance.discover import Dataset, Discovery, discover
 
@@ -179,7 +179,8 @@ def _task(ds: Dataset) -> Task:
     # Absolute, not symlink-resolved: resolving costs syscalls per file and per member.
     path = os.path.abspath(ds.path)
     members = tuple(os.path.abspath(m) for m in ds.members)
-    return Task(path=path, members=members, stat=stat_key(ds.members), problem=ds.problem)
+    stat, size = stat_info(ds.members)
+    return Task(path=path, members=members, stat=stat, problem=ds.problem, size=size)
 
 
 def audit(

@@ -24,7 +24,8 @@ from pydantic import BaseModel, Field
 from compliance.verdict import Effect
 
 __all__ = [
-    "AuditResult", "ResultsWriter", "ResumeIndex", "read_rows", "rewrite_csv", "stat_key",
+    "AuditResult", "ResultsWriter", "ResumeIndex", "read_rows", "rewrite_csv", "stat_info",
+    "stat_key",
 ]  # fmt: skip
 
 JSONL = "results.jsonl"
@@ -67,14 +68,21 @@ class AuditResult(BaseModel):
 
 def stat_key(members: Iterable[Path]) -> str | None:
     """A short key over the members' names, sizes and modification times (None if missing)."""
+    return stat_info(members)[0]
+
+
+def stat_info(members: Iterable[Path]) -> tuple[str | None, int]:
+    """``stat_key`` and the members' total size in bytes (0 when one is missing)."""
     digest = hashlib.sha1(usedforsecurity=False)
+    total = 0
     try:
         for m in sorted(members):
             st = m.stat()
+            total += st.st_size
             digest.update(f"{m.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     except OSError:
-        return None
-    return digest.hexdigest()[:20]
+        return None, 0
+    return digest.hexdigest()[:20], total
 
 
 def _cut_torn_tail(path: Path) -> None:

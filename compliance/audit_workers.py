@@ -9,6 +9,7 @@ files the audit holds.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import socket
@@ -30,7 +31,11 @@ __all__ = [
     "CheckerSpec", "Task", "WorkerStartError", "check_task", "run_dask", "run_inline", "run_pool",
 ]  # fmt: skip
 
-IN_FLIGHT_PER_WORKER = 4
+IN_FLIGHT_PER_WORKER = 3  # chunks queued per worker: enough to never leave one idle
+# Small files travel in chunks, so the per-task cost of the pool or of Dask (pickling,
+# queues, scheduler round trips) is paid once per chunk rather than once per file.
+CHUNK_FILES = 8
+CHUNK_BYTES = 4 * 1024**2
 # Never fork a process that may already hold GDAL state and threads: workers start clean.
 _START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
@@ -57,6 +62,22 @@ class Task:
     members: tuple[str, ...]
     stat: str | None
     problem: str | None = None
+    size: int = 0
+
+
+def chunks(tasks: Iterable[Task], files: int = CHUNK_FILES,
+           nbytes: int = CHUNK_BYTES) -> Iterator[list[Task]]:  # fmt: skip
+    """Group tasks into chunks of at most ``files`` files and about ``nbytes`` bytes."""
+    chunk: list[Task] = []
+    size = 0
+    for task in tasks:
+        if chunk and (len(chunk) >= files or size + task.size > nbytes):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(task)
+        size += task.size
+    if chunk:
+        yield chunk
 
 
 def _content_hash(path: Path) -> str:
@@ -148,6 +169,10 @@ def _pool_task(task: Task) -> AuditResult:
     return check_task(_LOCAL["checker"], task, _LOCAL["fingerprint"], _LOCAL["pending"])
 
 
+def _pool_chunk(fn: Callable[[Task], AuditResult], chunk: list[Task]) -> list[AuditResult]:
+    return [fn(task) for task in chunk]
+
+
 def _crashed(task: Task, fingerprint: str) -> AuditResult:
     error = "the worker process died while checking this dataset (a crash in a native library?)"
     return _row(task, fingerprint, status="error", error=error)
@@ -202,28 +227,28 @@ class _Pool:
                 self.restart()
 
     def run(self, tasks: Iterable[Task]) -> Iterator[AuditResult]:
-        todo = iter(tasks)
-        running: dict[Future[AuditResult], Task] = {}
+        todo = chunks(tasks)
+        running: dict[Future[list[AuditResult]], list[Task]] = {}
         limit = self.workers * IN_FLIGHT_PER_WORKER
         try:
             while True:
                 suspects: list[Task] = []
-                while not suspects and len(running) < limit and (task := next(todo, None)):
+                while not suspects and len(running) < limit and (chunk := next(todo, None)):
                     try:
-                        running[self.executor.submit(self.fn, task)] = task
+                        running[self.executor.submit(_pool_chunk, self.fn, chunk)] = chunk
                     except BrokenProcessPool:
-                        suspects.append(task)
+                        suspects += chunk
                 if not running and not suspects:
                     return
                 done, _ = wait(running, return_when=FIRST_COMPLETED, timeout=0 if suspects else None)
                 for fut in done:
-                    task = running.pop(fut)
+                    chunk = running.pop(fut)
                     if isinstance(fut.exception(), BrokenProcessPool):
-                        suspects.append(task)
+                        suspects += chunk
                     else:
-                        yield fut.result()
+                        yield from fut.result()
                 if suspects:
-                    suspects += running.values()
+                    suspects += [t for c in running.values() for t in c]
                     running.clear()
                     self.restart()
                     yield from self.isolated(suspects)
@@ -258,9 +283,10 @@ def _cached_checker(spec: CheckerSpec) -> Checker:
     return checker
 
 
-def _dask_task(task: Task, spec: CheckerSpec, fingerprint: str,
-               pending: frozenset[str]) -> AuditResult:  # fmt: skip
-    return check_task(_cached_checker(spec), task, fingerprint, pending)
+def _dask_chunk(chunk: list[Task], spec: CheckerSpec, fingerprint: str,
+                pending: frozenset[str]) -> list[AuditResult]:  # fmt: skip
+    checker = _cached_checker(spec)
+    return [check_task(checker, task, fingerprint, pending) for task in chunk]
 
 
 def run_dask(
@@ -276,36 +302,27 @@ def run_dask(
 
     threads = sum(client.nthreads().values()) or 1
     shared: Any = client.scatter(pending, broadcast=True, hash=False) if pending else pending
-    todo = iter(tasks)
-    running: dict[Any, Task] = {}
+    todo = chunks(tasks)
+    running: dict[Any, list[Task]] = {}
+    serial = iter(range(1 << 62))
 
-    def submit(task: Task) -> Any:
-        fut = client.submit(_dask_task, task, spec, fingerprint, shared, pure=False,
-                            key=f"mapgate-audit-{len(running)}-{time.monotonic_ns()}")  # fmt: skip
-        running[fut] = task
+    def submit(chunk: list[Task]) -> Any:
+        fut = client.submit(_dask_chunk, chunk, spec, fingerprint, shared, pure=False,
+                            key=f"mapgate-audit-{os.getpid()}-{next(serial)}")  # fmt: skip
+        running[fut] = chunk
         return fut
 
-    first = [submit(t) for t in _take(todo, threads * IN_FLIGHT_PER_WORKER)]
-    queue = as_completed(first)
+    queue = as_completed([submit(c) for c in itertools.islice(todo, threads * IN_FLIGHT_PER_WORKER)])
     try:
         for fut in queue:
-            task = running.pop(fut)
+            chunk = running.pop(fut)
             try:
-                yield fut.result()
+                yield from fut.result()
             except Exception as exc:  # noqa: BLE001 - a lost worker must not stop the run
-                yield _row(task, fingerprint, status="error",
-                           error=f"dask task failed {type(exc).__name__}: {exc}")  # fmt: skip
+                error = f"dask task failed {type(exc).__name__}: {exc}"
+                yield from (_row(task, fingerprint, status="error", error=error) for task in chunk)
             nxt = next(todo, None)
             if nxt is not None:
                 queue.add(submit(nxt))
     finally:
         client.cancel(list(running))
-
-
-def _take(it: Iterator[Task], n: int) -> list[Task]:
-    out: list[Task] = []
-    for task in it:
-        out.append(task)
-        if len(out) >= n:
-            break
-    return out

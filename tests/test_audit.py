@@ -10,7 +10,7 @@ import pytest
 
 from compliance.audit import AuditRun, audit
 from compliance.audit_store import AuditResult
-from compliance.audit_workers import CheckerSpec, Task, WorkerStartError, run_pool
+from compliance.audit_workers import CheckerSpec, Task, WorkerStartError, chunks, run_pool
 from compliance.readers.inputs import InputLimits, _hash_dataset_files, sidecars
 from tests.audit_fixtures import (
     EXPECTED,
@@ -162,3 +162,10 @@ def test_workers_that_cannot_start_stop_the_run_with_a_clear_error(tmp_path: Pat
     broken_spec = CheckerSpec(packs=("no-such-pack",))
     with pytest.raises(WorkerStartError, match="cannot start"):
         list(run_pool(tasks, broken_spec, "fingerprint", frozenset(), 1))
+
+
+def test_small_files_travel_in_chunks_large_ones_alone() -> None:
+    small = [Task(f"s{i}", (), None, size=10_000) for i in range(19)]
+    large = [Task(f"l{i}", (), None, size=20 * 1024**2) for i in range(2)]
+    sizes = [len(c) for c in chunks([*small[:3], *large, *small[3:]], files=8)]
+    assert sizes == [3, 1, 1, 8, 8]
