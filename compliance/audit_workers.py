@@ -202,8 +202,12 @@ class _Pool:
 
     def _new(self) -> ProcessPoolExecutor:
         """A fresh pool, proven able to start a worker before any dataset is sent to it."""
+        context = multiprocessing.get_context(_START_METHOD)
+        if _START_METHOD == "forkserver":
+            # The fork server imports the library once; workers fork from it ready to run.
+            context.set_forkserver_preload(["compliance.audit_workers", "compliance.checker"])
         executor = ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=multiprocessing.get_context(_START_METHOD),
+            max_workers=self.workers, mp_context=context,
             initializer=_init_pool_worker, initargs=self.args,
         )  # fmt: skip
         try:
