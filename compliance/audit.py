@@ -13,7 +13,14 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from compliance.audit_store import JSONL, AuditResult, ResultsWriter, ResumeIndex, stat_info
+from compliance.audit_store import (
+    JSONL,
+    AuditResult,
+    ResultsWriter,
+    ResumeIndex,
+    slim,
+    stat_info,
+)  # fmt: skip
 from compliance.audit_workers import CheckerSpec, Task, run_dask, run_inline, run_pool
 from compliance.discover import Dataset, Discovery, discover
 
@@ -67,6 +74,8 @@ class AuditRun:
         self.todo: list[Task] = []
         self.pending: dict[str, AuditResult] = {}
         self.counts: Counter[str] = Counter()
+        # Every dataset's latest row, slimmed (see ``slim``): what the CSV and report show.
+        self.summary: dict[str, AuditResult] = {}
         self._checker: Any = None
 
     @property
@@ -93,8 +102,9 @@ class AuditRun:
             else:
                 matched.add(task.path)
                 self.done.append(row.model_copy(update={"status": "skipped"}))
-        if index is not None:
-            self.pending = index.pending(matched)
+        if index is not None and self.out is not None:
+            shas = set(index.pending(matched))
+            self.pending = index.full_rows(self.out / JSONL, shas)
         return self
 
     def _execute(self, tasks: list[Task]) -> Iterator[AuditResult]:
@@ -147,14 +157,16 @@ class AuditRun:
 
     def _count(self, row: AuditResult) -> None:
         self.counts[row.verdict.value if row.verdict is not None else row.status] += 1
+        if self.out is not None:
+            self.summary[row.path] = slim(row)
 
     def finish(self) -> Path:
-        """Rewrite ``results.csv`` from the JSONL (one row per path) and write the report."""
+        """Rewrite ``results.csv`` (one row per dataset of this run) and write the report."""
         from compliance.audit_report import write_report
         from compliance.audit_store import rewrite_csv
 
         assert self.out is not None
-        rows = latest_rows(self.out / JSONL)
+        rows = list(self.summary.values())
         rewrite_csv(self.out, rows)
         meta = {
             "fingerprint": self.fingerprint,
@@ -166,7 +178,7 @@ class AuditRun:
 
 
 def latest_rows(jsonl: Path) -> list[AuditResult]:
-    """The last row written for each path, in first-seen order."""
+    """The last row written for each path of a ``results.jsonl``, in first-seen order."""
     from compliance.audit_store import read_rows
 
     rows: dict[str, AuditResult] = {}

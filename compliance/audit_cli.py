@@ -16,6 +16,7 @@ import typer
 
 from compliance.audit import REPORT, AuditResult, AuditRun
 from compliance.audit_store import CSV, JSONL
+from compliance.audit_workers import WorkerStartError
 from compliance.errors import ComplianceError
 from compliance.verdict import Effect
 
@@ -106,7 +107,8 @@ def audit_command(
     """Check every map dataset under PATHS in parallel; results are written as they arrive.
 
     Exit code 0 when the run completed, whatever the verdicts (see --fail-on); 2 when it
-    could not start (bad arguments, packs or zones).
+    could not start (bad arguments, packs or zones); 1 when it stopped midway (workers or
+    the Dask scheduler unusable); 130 when interrupted. Rows written so far are kept.
     """
     if fail_on is not None and fail_on not in FAIL_ON:
         raise typer.BadParameter(f"choose one of {', '.join(FAIL_ON)}", param_hint="--fail-on")
@@ -124,8 +126,16 @@ def audit_command(
         raise typer.Exit(2) from exc
     verdicts: Counter[str] = Counter()
     rows = _with_rich_progress(run) if sys.stderr.isatty() else _with_log_lines(run)
-    for row in rows:
-        verdicts[row.verdict.value if row.verdict is not None else "error"] += 1
+    try:
+        for row in rows:
+            verdicts[row.verdict.value if row.verdict is not None else "error"] += 1
+    except KeyboardInterrupt:
+        typer.echo(f"\nmapgate audit: interrupted; rerun with --resume to finish ({out})", err=True)
+        raise typer.Exit(130) from None
+    except (OSError, WorkerStartError) as exc:  # the scheduler or the workers are unusable
+        typer.echo(f"mapgate audit: stopped: {exc}; rows so far are in {out / JSONL}; "
+                   "rerun with --resume", err=True)  # fmt: skip
+        raise typer.Exit(1) from exc
     elapsed = time.monotonic() - started
     typer.echo(
         f"audited {run.total} datasets in {elapsed:.1f}s "

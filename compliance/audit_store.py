@@ -24,8 +24,8 @@ from pydantic import BaseModel, Field
 from compliance.verdict import Effect
 
 __all__ = [
-    "AuditResult", "ResultsWriter", "ResumeIndex", "read_rows", "rewrite_csv", "stat_info",
-    "stat_key",
+    "AuditResult", "ResultsWriter", "ResumeIndex", "read_rows", "rewrite_csv", "slim",
+    "stat_info", "stat_key",
 ]  # fmt: skip
 
 JSONL = "results.jsonl"
@@ -83,6 +83,42 @@ def stat_info(members: Iterable[Path]) -> tuple[str | None, int]:
     except OSError:
         return None, 0
     return digest.hexdigest()[:20], total
+
+
+_KEEP_POINTS = 64
+
+
+def _thin_coords(coords: Any) -> Any:
+    """GeoJSON coordinates with every ring or line cut to at most ``_KEEP_POINTS`` points."""
+    if not isinstance(coords, list) or not coords or not isinstance(coords[0], list):
+        return coords
+    if coords[0] and not isinstance(coords[0][0], list):  # a ring or a line: positions
+        step = -(-len(coords) // _KEEP_POINTS)
+        return coords if step == 1 else coords[::step] + [coords[-1]]
+    return [_thin_coords(c) for c in coords]
+
+
+def slim(row: AuditResult) -> AuditResult:
+    """The row with only the parts of its verdict that the CSV and the report read.
+
+    Kept in memory for every dataset of a run (and for every row a resumed run reads
+    back), so a whole verdict per file would not do for archives of 100,000 files.
+    """
+    doc = row.document
+    if not doc:
+        return row
+    profile = doc.get("profile") or {}
+    footprint = profile.get("footprint_wgs84")
+    if isinstance(footprint, dict):
+        footprint = {**footprint, "coordinates": _thin_coords(footprint.get("coordinates"))}
+    small = {
+        "packs": [{k: p.get(k) for k in ("name", "version", "outcome")}
+                  for p in doc.get("packs") or []],
+        "findings": [{k: f.get(k) for k in ("rule_id", "pack", "effect")}
+                     for f in doc.get("findings") or []],
+        "profile": {"bounds_wgs84": profile.get("bounds_wgs84"), "footprint_wgs84": footprint},
+    }  # fmt: skip
+    return row.model_copy(update={"document": small})
 
 
 def _cut_torn_tail(path: Path) -> None:
@@ -206,14 +242,25 @@ class ResumeIndex:
     """
 
     def __init__(self, rows: Iterable[AuditResult], fingerprint: str) -> None:
+        self.fingerprint = fingerprint
         self.by_path: dict[str, AuditResult] = {}
         for row in rows:
             if row.fingerprint == fingerprint and row.status != "skipped":
-                self.by_path[row.path] = row
+                self.by_path[row.path] = slim(row)
 
     @classmethod
     def load(cls, out: Path, fingerprint: str) -> ResumeIndex:
         return cls(read_rows(out / JSONL), fingerprint)
+
+    def full_rows(self, jsonl: Path, shas: set[str]) -> dict[str, AuditResult]:
+        """The stored rows (whole verdicts) with these content hashes, read back from disk."""
+        if not shas:
+            return {}
+        return {
+            row.sha256: row for row in read_rows(jsonl)
+            if row.sha256 in shas and row.fingerprint == self.fingerprint
+            and row.status == "checked"
+        }  # fmt: skip
 
     def done(self, path: str, stat: str | None) -> AuditResult | None:
         """The stored row for an unchanged file, or None."""

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from compliance.audit import AuditRun, audit
-from compliance.audit_store import AuditResult
+from compliance.audit_store import AuditResult, slim
 from compliance.audit_workers import CheckerSpec, Task, WorkerStartError, chunks, run_pool
 from compliance.readers.inputs import InputLimits, _hash_dataset_files, sidecars
 from tests.audit_fixtures import (
@@ -169,3 +169,22 @@ def test_small_files_travel_in_chunks_large_ones_alone() -> None:
     large = [Task(f"l{i}", (), None, size=20 * 1024**2) for i in range(2)]
     sizes = [len(c) for c in chunks([*small[:3], *large, *small[3:]], files=8)]
     assert sizes == [3, 1, 1, 8, 8]
+
+
+def test_slim_rows_keep_what_the_report_reads() -> None:
+    ring = [[float(i), float(i % 7)] for i in range(1000)] + [[0.0, 0.0]]
+    doc = {
+        "verdict": "deny", "conditions": ["x"], "zones": {"count": 3},
+        "packs": [{"name": "kr", "version": "1", "outcome": "deny", "sha256": "abc"}],
+        "findings": [{"rule_id": "R1", "pack": "kr", "effect": "deny", "message": "long"}],
+        "profile": {"bounds_wgs84": [0, 0, 999, 6], "crs": "EPSG:4326",
+                    "footprint_wgs84": {"type": "Polygon", "coordinates": [ring]}},
+    }  # fmt: skip
+    row = AuditResult(path="/a.gpkg", status="checked", fingerprint="f", document=doc)
+    small = slim(row).document or {}
+    assert small["packs"] == [{"name": "kr", "version": "1", "outcome": "deny"}]
+    assert small["findings"] == [{"rule_id": "R1", "pack": "kr", "effect": "deny"}]
+    kept = small["profile"]["footprint_wgs84"]["coordinates"][0]
+    assert len(kept) <= 65 and kept[0] == ring[0] and kept[-1] == ring[-1]
+    assert small["profile"]["bounds_wgs84"] == [0, 0, 999, 6]
+    assert row.document == doc  # the row itself is untouched

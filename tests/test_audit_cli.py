@@ -165,3 +165,13 @@ def test_progress_bar_with_counts_and_eta_in_a_terminal(archive: Archive, tmp_pa
     assert "13/13" in text and "ETA" in text
     assert "allow 7 · allow_with_conditions 1 · review 1 · deny 1 · error 3" in text
     assert "[ 1/13]" not in text  # a bar, not log lines
+
+
+def test_unreachable_scheduler_stops_with_exit_1(archive: Archive, tmp_path: Path) -> None:
+    import dask
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        code, output = _invoke(str(archive.root / "kr"), "--out", str(tmp_path / "o"),
+                               "--scheduler", "tcp://127.0.0.1:9")  # fmt: skip
+    assert code == 1, output
+    assert "mapgate audit: stopped:" in output and "rerun with --resume" in output
