@@ -251,7 +251,8 @@ class ZoneSet:
             The source cannot be read, lacks the required fields, or has no CRS.
         """
         path = Path(source) if source is not None else DEFAULT_ZONES
-        label = path.name if source is None else str(source)
+        # Only the file name leaves the checker: a server path says nothing the caller needs.
+        label = path.name
         frame = read_layer(path, lambda why: ZonesError(f"zones source {label}: {why}"))
         missing = {"zone_id", "zone_class"} - set(frame.columns)
         if missing:

@@ -96,6 +96,7 @@ def test_zone_ids_and_geometry_are_shown_only_when_revealed(tmp_path):
     path = write_vector(tmp_path / "in.gpkg", [box(127.004, 37.504, 127.006, 37.506)], 4326)
     hidden = checker.check(path)
     assert hidden.zones.hits is None
+    assert hidden.zones.source == "zones.gpkg", "no server path leaves the checker"
     assert "Z-SECRET-1" not in hidden.model_dump_json()
     shown = checker.check(path, reveal_zones=True)
     assert shown.zones.hits is not None and shown.zones.hits[0].zone_id == "Z-SECRET-1"
