@@ -82,10 +82,9 @@ def chunks(tasks: Iterable[Task], files: int = CHUNK_FILES,
 
 def _content_hash(path: Path) -> str:
     """The dataset hash the library puts in ``verdict.input.sha256``."""
-    from compliance.readers.inputs import InputLimits, _hash_dataset_files, sidecars
+    from compliance.readers.inputs import dataset_digest
 
-    files = [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else sidecars(path)
-    return _hash_dataset_files(files, InputLimits())[0]
+    return dataset_digest(path)[0]
 
 
 def _row(task: Task, fingerprint: str, **fields: Any) -> AuditResult:

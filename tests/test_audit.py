@@ -11,7 +11,7 @@ import pytest
 from compliance.audit import AuditRun, audit
 from compliance.audit_store import AuditResult, slim
 from compliance.audit_workers import CheckerSpec, Task, WorkerStartError, chunks, run_pool
-from compliance.readers.inputs import InputLimits, _hash_dataset_files, sidecars
+from compliance.readers.inputs import dataset_digest
 from tests.audit_fixtures import (
     EXPECTED,
     SEOUL,
@@ -50,8 +50,7 @@ def test_pool_audit_gives_one_row_per_dataset(archive: Archive, tmp_path: Path) 
     }
     shp = rows["kr/roads/roads.shp"]
     assert shp.members == ["roads.cpg", "roads.dbf", "roads.prj", "roads.shp", "roads.shx"]
-    files = sidecars(archive.root / "kr/roads/roads.shp")
-    assert shp.sha256 == _hash_dataset_files(files, InputLimits())[0]
+    assert shp.sha256 == dataset_digest(archive.root / "kr/roads/roads.shp")[0]
     assert len({r.worker for r in rows.values() if r.status == "checked"}) <= 2
     # The files on disk hold the same rows.
     assert len(_lines(out / "results.jsonl")) == len(expected)
