@@ -165,8 +165,11 @@ def _timed(name: str, rows: Iterator[object], total: int, sampler: RssSampler) -
     seconds = time.perf_counter() - start
     busy = sum(psutil.cpu_times()[:3]) - cpu
     stolen = (_steal() - steal) / max(busy + _steal() - steal, 1e-9)
-    mb = [(sampler.early.get(pid, 0) / 2**20, peak / 2**20) for pid, peak in sampler.peak.items()
-          if pid in sampler.early]  # processes that lived through the run, not stragglers
+    mb = [
+        (sampler.early.get(pid, 0) / 2**20, peak / 2**20)
+        for pid, peak in sampler.peak.items()
+        if pid in sampler.early
+    ]  # processes that lived through the run, not stragglers
     return Result(name, n, seconds, sorted(mb), stolen)
 
 

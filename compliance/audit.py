@@ -249,4 +249,3 @@ def audit(
         workers=workers, scheduler=scheduler, resume=resume, out=out,
     )  # fmt: skip
     return iter(run.prepare())
-

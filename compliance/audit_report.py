@@ -114,8 +114,10 @@ def _pack_table(rows: Sequence[AuditResult]) -> str:
         + "</tr>"
         for name, c in sorted(per.items())
     )
-    return (f'<table id="by-pack"><thead><tr><th>pack</th>{head}</tr></thead>'
-            f"<tbody>{body}</tbody></table>")
+    return (
+        f'<table id="by-pack"><thead><tr><th>pack</th>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table>"
+    )
 
 
 def _rule_table(rows: Sequence[AuditResult]) -> str:
@@ -243,7 +245,9 @@ def _graticule(proj: _Projection) -> str:
     return f'<g class="grid">{"".join(out)}</g>'
 
 
-def _extent(row: AuditResult, pieces: list[tuple[str, list[list[float]]]]) -> list[tuple[float, float]]:
+def _extent(
+    row: AuditResult, pieces: list[tuple[str, list[list[float]]]]
+) -> list[tuple[float, float]]:
     """Two corners of a dataset's extent: its bounds when known, else its footprint's."""
     b = (_doc(row).get("profile") or {}).get("bounds_wgs84")
     if b and len(b) == 4 and all(isinstance(v, int | float) and math.isfinite(v) for v in b):
@@ -288,7 +292,7 @@ def _file_rows(rows: Sequence[AuditResult], root: str) -> str:
         rules = sorted({str(f.get("rule_id")) for f in doc.get("findings") or []})
         shown = os.path.relpath(row.path, root) if root else row.path
         out.append(
-            f"<tr class=\"row-{k}\"><td data-sort=\"{escape(shown)}\">{escape(shown)}</td>"
+            f'<tr class="row-{k}"><td data-sort="{escape(shown)}">{escape(shown)}</td>'
             f'<td data-sort="{_SEVERITY[k]}"><span class="tag v-{k}">{escape(k)}</span></td>'
             f"<td>{escape(', '.join(rules))}</td>"
             f'<td class="num" data-sort="{row.size or 0}">{_size(row.size)}</td>'

@@ -159,9 +159,7 @@ def read_rows(path: Path) -> Iterator[AuditResult]:
 
 def _csv_row(row: AuditResult) -> list[str]:
     doc = row.document or {}
-    packs = ";".join(
-        f"{p.get('name')}={p.get('outcome') or 'n/a'}" for p in doc.get("packs") or []
-    )
+    packs = ";".join(f"{p.get('name')}={p.get('outcome') or 'n/a'}" for p in doc.get("packs") or [])
     rules = ";".join(sorted({str(f.get("rule_id")) for f in doc.get("findings") or []}))
     bounds = (doc.get("profile") or {}).get("bounds_wgs84")
     values: dict[str, Any] = row.model_dump(mode="json", include=_CSV_FIELDS)

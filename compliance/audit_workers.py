@@ -243,7 +243,9 @@ class _Pool:
                         suspects += chunk
                 if not running and not suspects:
                     return
-                done, _ = wait(running, return_when=FIRST_COMPLETED, timeout=0 if suspects else None)
+                done, _ = wait(
+                    running, return_when=FIRST_COMPLETED, timeout=0 if suspects else None
+                )
                 for fut in done:
                     chunk = running.pop(fut)
                     if isinstance(fut.exception(), BrokenProcessPool):
@@ -315,7 +317,9 @@ def run_dask(
         running[fut] = chunk
         return fut
 
-    queue = as_completed([submit(c) for c in itertools.islice(todo, threads * IN_FLIGHT_PER_WORKER)])
+    queue = as_completed(
+        [submit(c) for c in itertools.islice(todo, threads * IN_FLIGHT_PER_WORKER)]
+    )
     try:
         for fut in queue:
             chunk = running.pop(fut)

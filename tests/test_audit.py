@@ -80,7 +80,9 @@ def test_in_process_audit_matches_the_pool(archive: Archive) -> None:
     assert sum(r.status == "error" for r in rows.values()) == 3
 
 
-def test_resume_skips_done_files_and_rechecks_changed_ones(archive: Archive, tmp_path: Path) -> None:
+def test_resume_skips_done_files_and_rechecks_changed_ones(
+    archive: Archive, tmp_path: Path
+) -> None:
     out = tmp_path / "out"
     first = list(audit([archive.root], out=out, workers=0))
     assert len(_lines(out / "results.jsonl")) == len(first) == 13
@@ -147,7 +149,9 @@ def test_a_worker_dying_is_an_error_row_and_the_run_goes_on(tmp_path: Path) -> N
     paths = [write_vector(tmp_path / f"f{i}.geojson", *SEOUL) for i in range(6)]
     crash = write_vector(tmp_path / "crash.geojson", *SEOUL)
     run = AuditRun([tmp_path], workers=0).prepare()
-    tasks = [Task(str(p.resolve()), (str(p.resolve()),), None) for p in [*paths[:3], crash, *paths[3:]]]
+    tasks = [
+        Task(str(p.resolve()), (str(p.resolve()),), None) for p in [*paths[:3], crash, *paths[3:]]
+    ]
     rows = list(run_pool(tasks, CheckerSpec(), run.fingerprint, frozenset(), 2, crash_on_marker))
     assert sorted(r.path for r in rows) == sorted(t.path for t in tasks)
     errors = {Path(r.path).name: r.error for r in rows if r.status == "error"}

@@ -109,7 +109,10 @@ def _rows(out: Path) -> list[dict[str, object]]:
 def test_killed_run_resumes_without_checking_a_file_twice(tmp_path: Path) -> None:
     files = _many(tmp_path, 450)
     out = tmp_path / "out"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+    }
     cmd = [sys.executable, "-m", "compliance.audit_cli", str(tmp_path / "data"), "--out", str(out),
            "--workers", "2"]  # fmt: skip
     with (tmp_path / "first.log").open("w") as log:

@@ -55,7 +55,9 @@ def test_report_without_footprints_says_so() -> None:
 def browser() -> Iterator[object]:
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
-            pytest.fail("Chromium is not installed: CI must run the browser test (apt-get install -y chromium)")
+            pytest.fail(
+                "Chromium is not installed: CI must run the browser test (apt-get install -y chromium)"
+            )
         pytest.skip("Chromium is not installed (apt-get install -y chromium)")
     from playwright.sync_api import sync_playwright
 
@@ -70,7 +72,9 @@ def test_report_in_headless_chromium(browser: object, report: Path) -> None:
     page = browser.new_page()  # type: ignore[attr-defined]
     problems: list[str] = []
     requests: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+    page.on(
+        "console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None
+    )
     page.on("pageerror", lambda e: problems.append(str(e)))
     page.on("request", lambda r: requests.append(r.url))
     page.goto(report.as_uri())

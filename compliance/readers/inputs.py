@@ -77,7 +77,10 @@ def _hasher() -> ThreadPoolExecutor:
     # One pool per process: a pool inherited through fork has no threads behind it.
     global _HASHER
     if _HASHER is None or _HASHER[0] != os.getpid():
-        _HASHER = (os.getpid(), ThreadPoolExecutor(max_workers=2, thread_name_prefix="mapgate-hash"))
+        _HASHER = (
+            os.getpid(),
+            ThreadPoolExecutor(max_workers=2, thread_name_prefix="mapgate-hash"),
+        )
     return _HASHER[1]
 
 
