@@ -67,23 +67,17 @@ class PackResult:
 def evaluate_pack(
     pack: RulePack, context: dict[str, Any], applies: bool, fraction: float | None
 ) -> PackResult:
-    if not applies:
-        info = PackInfo(
-            name=pack.name,
-            version=pack.version,
-            sha256=pack.sha256,
-            applies=False,
-            territory_fraction=fraction,
-        )
-        return PackResult(info, [])
-    findings = [f for r in pack.rules if (f := evaluate_rule(r, pack, context)) is not None]
-    # `default` is the pack's answer when no rule fires; a firing rule replaces it.
-    outcome = Effect.most_severe([f.effect for f in findings], default=pack.doc.default)
+    findings: list[Finding] = []
+    outcome = None
+    if applies:
+        findings = [f for r in pack.rules if (f := evaluate_rule(r, pack, context)) is not None]
+        # `default` is the pack's answer when no rule fires; a firing rule replaces it.
+        outcome = Effect.most_severe([f.effect for f in findings], default=pack.doc.default)
     info = PackInfo(
         name=pack.name,
         version=pack.version,
         sha256=pack.sha256,
-        applies=True,
+        applies=applies,
         territory_fraction=fraction,
         outcome=outcome,
     )
