@@ -113,10 +113,14 @@ def _feed(probe: Probe, boxes: np.ndarray, present: np.ndarray, rows: _Rows) -> 
         probe.acc.mark_touched()
         return
     candidates = np.flatnonzero(state != CLEAR)
-    if candidates.size:
-        geoms = rows.get(candidates)
+    # A territory needs one hit: test candidates a slice at a time and stop at the first.
+    step = 256 if probe.stop_at_first_hit else max(candidates.size, 1)
+    for start in range(0, candidates.size, step):
+        geoms = rows.get(candidates[start : start + step])
         live = geoms[~shapely.is_missing(geoms)]
         probe.acc.add(live, probe.index, areas_too=not probe.stop_at_first_hit)
+        if probe.stop_at_first_hit and probe.acc.touched:
+            return
 
 
 _END = object()

@@ -160,7 +160,13 @@ class OverlapAccumulator:
         """Record a batch; ``areas_too=False`` skips the overlap areas when only hits matter."""
         if not index.positions.size or not geoms.size:
             return
-        feat_idx, local_idx = index.tree.query(geoms, predicate="intersects")
+        # Boxes from the tree, then the exact test with the area as the prepared side: areas
+        # are few and often detailed, features many and usually simple.
+        feat_idx, local_idx = index.tree.query(geoms)
+        if feat_idx.size == 0:
+            return
+        hit = shapely.intersects(index.geometries[local_idx], geoms[feat_idx])
+        feat_idx, local_idx = feat_idx[hit], local_idx[hit]
         if feat_idx.size == 0:
             return
         area_idx = index.positions[local_idx]
