@@ -15,7 +15,7 @@ from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from compliance.declared_scale import declared_scale
-from compliance.geodesy import WGS84, area_km2, geometry_to_wgs84, on_the_earth
+from compliance.geodesy import area_km2, geometry_to_wgs84, on_the_earth
 from compliance.profile import LayerProfile, Profile, settle_scale
 from compliance.raster_profile import ground_pixel_size, looks_like_elevation, pixel_grid_outline
 from compliance.readers.dataset import RasterSource, VectorSource
@@ -282,7 +282,3 @@ def _finish(profile: Profile, footprint: BaseGeometry | None, how: str) -> Profi
             f"detail (about 1:{denominator:,.0f}); the finer scale counts"
         )
     return profile
-
-
-def wgs84_equal(crs: CRS | None) -> bool:
-    return crs is not None and crs.equals(WGS84)
