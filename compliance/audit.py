@@ -26,6 +26,8 @@ from compliance.discover import Dataset, Discovery, discover
 
 __all__ = ["AuditResult", "AuditRun", "audit"]
 
+DEFAULT_TIMEOUT_S = 600.0  # one dataset's check in the local pool
+
 REPORT = "report.html"
 
 
@@ -54,6 +56,7 @@ class AuditRun:
         scheduler: Any = None,
         resume: bool = False,
         out: str | Path | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT_S,
     ) -> None:
         if resume and out is None:
             raise ValueError("resume=True needs out=, the folder holding results.jsonl")
@@ -68,6 +71,7 @@ class AuditRun:
         self.scheduler = scheduler
         self.resume = resume
         self.out = Path(out) if out is not None else None
+        self.timeout = timeout if timeout else None
         self.fingerprint = ""
         self.discovery = Discovery()
         self.done: list[AuditResult] = []
@@ -115,7 +119,9 @@ class AuditRun:
             yield from run_inline(tasks, self._checker, self.fingerprint, pending)
         else:
             workers = max(1, min(self.workers, len(tasks)))
-            yield from run_pool(tasks, self.spec, self.fingerprint, pending, workers)
+            yield from run_pool(
+                tasks, self.spec, self.fingerprint, pending, workers, timeout=self.timeout
+            )
 
     def _on_dask(self, tasks: list[Task], pending: frozenset[str]) -> Iterator[AuditResult]:
         if not isinstance(self.scheduler, str):
@@ -206,6 +212,7 @@ def audit(
     scheduler: Any = None,
     resume: bool = False,
     out: str | Path | None = None,
+    timeout: float | None = None,
 ) -> Iterator[AuditResult]:
     """Check every map dataset under ``paths``; yield one result per dataset as it finishes.
 
@@ -232,6 +239,10 @@ def audit(
         Folder for ``results.jsonl``, ``results.csv`` (written as results arrive) and
         ``report.html`` (written at the end). Without ``resume`` existing results there
         are replaced. ``None`` writes nothing.
+    timeout
+        Seconds one dataset's check may take in the local pool before its worker is
+        stopped and the dataset becomes an ``error`` row (default 600; ``0`` waits
+        forever). In-process (``workers=0``) and Dask runs are not bounded.
 
     Yields
     ------
@@ -247,5 +258,6 @@ def audit(
     run = AuditRun(
         paths, packs=packs, zones=zones, recursive=recursive, manifest=manifest,
         workers=workers, scheduler=scheduler, resume=resume, out=out,
+        timeout=DEFAULT_TIMEOUT_S if timeout is None else timeout,
     )  # fmt: skip
     return iter(run.prepare())

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from compliance.audit import REPORT, AuditResult, AuditRun
+from compliance.audit import DEFAULT_TIMEOUT_S, REPORT, AuditResult, AuditRun
 from compliance.audit_store import CSV, JSONL
 from compliance.audit_workers import WorkerStartError
 from compliance.errors import ComplianceError
@@ -34,6 +34,8 @@ _H = {
     "scheduler": "Dask scheduler address (tcp://host:8786): run the checks on that cluster.",
     "resume": "Skip datasets already in OUT/results.jsonl (same content, packs and zones).",
     "out": "Folder for results.jsonl, results.csv and report.html.",
+    "timeout": "Seconds one dataset may take in the local pool before it becomes an error row "
+    "(0: no limit).",
     "fail_on": "Exit 10/20/30 when any dataset reached this verdict or worse: "
     "allow_with_conditions, review or deny.",
 }
@@ -103,6 +105,7 @@ def audit_command(
     resume: Annotated[bool, typer.Option(help=_H["resume"])] = False,
     out: Annotated[Path, typer.Option(help=_H["out"])] = Path("mapgate-audit"),
     fail_on: Annotated[str | None, typer.Option(help=_H["fail_on"])] = None,
+    timeout: Annotated[float, typer.Option(min=0, help=_H["timeout"])] = DEFAULT_TIMEOUT_S,
 ) -> None:
     """Check every map dataset under PATHS in parallel; results are written as they arrive.
 
@@ -117,6 +120,7 @@ def audit_command(
     run = AuditRun(
         paths or [], packs=list(pack) if pack else None, zones=zones, recursive=recursive,
         manifest=manifest, workers=workers, scheduler=scheduler, resume=resume, out=out,
+        timeout=timeout,
     )  # fmt: skip
     started = time.monotonic()
     try:

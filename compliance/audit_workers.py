@@ -186,17 +186,27 @@ class WorkerStartError(RuntimeError):
     script cannot be re-imported: guard it with ``if __name__ == "__main__":``)."""
 
 
+def _timed_out(task: Task, fingerprint: str, seconds: float) -> AuditResult:
+    return _row(task, fingerprint, status="error",
+                error=f"timed out: the check took longer than {seconds:g} s; its worker was stopped")  # fmt: skip
+
+
 class _Pool:
-    """A process pool that survives a worker dying: the culprit becomes an error row."""
+    """A process pool that survives a worker dying or hanging: the culprit becomes an error row.
+
+    A watchdog notices when no work has finished for ``timeout`` seconds: the workers are
+    stopped, and the tasks they held are re-run one at a time, each with that timeout.
+    """
 
     def __init__(
         self, spec: CheckerSpec, fingerprint: str, pending: frozenset[str], workers: int,
-        fn: Callable[[Task], AuditResult] | None = None,
+        fn: Callable[[Task], AuditResult] | None = None, timeout: float | None = None,
     ) -> None:  # fmt: skip
         self.args = (spec, fingerprint, pending, os.getpid())
         self.fingerprint = fingerprint
         self.workers = workers
         self.fn = fn or _pool_task
+        self.timeout = timeout
         self.executor = self._new()
 
     def _new(self) -> ProcessPoolExecutor:
@@ -216,18 +226,25 @@ class _Pool:
             raise WorkerStartError(WorkerStartError.__doc__) from exc
         return executor
 
-    def restart(self) -> None:
+    def restart(self, kill: bool = False) -> None:
+        if kill:
+            # A hung check never returns: stop its process, or shutdown would wait for it.
+            for process in list(getattr(self.executor, "_processes", {}).values()):
+                process.kill()
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.executor = self._new()
 
     def isolated(self, suspects: list[Task]) -> Iterator[AuditResult]:
-        """Re-run the tasks that were in flight when a worker died, one at a time."""
+        """Re-run the tasks that were in flight when a worker died or hung, one at a time."""
         for task in suspects:
             try:
-                yield self.executor.submit(self.fn, task).result()
+                yield self.executor.submit(self.fn, task).result(timeout=self.timeout)
             except BrokenProcessPool:
                 yield _crashed(task, self.fingerprint)
                 self.restart()
+            except TimeoutError:
+                yield _timed_out(task, self.fingerprint, self.timeout or 0)
+                self.restart(kill=True)
 
     def run(self, tasks: Iterable[Task]) -> Iterator[AuditResult]:
         todo = chunks(tasks)
@@ -244,18 +261,19 @@ class _Pool:
                 if not running and not suspects:
                     return
                 done, _ = wait(
-                    running, return_when=FIRST_COMPLETED, timeout=0 if suspects else None
+                    running, return_when=FIRST_COMPLETED, timeout=0 if suspects else self.timeout
                 )
+                stalled = not done and not suspects
                 for fut in done:
                     chunk = running.pop(fut)
                     if isinstance(fut.exception(), BrokenProcessPool):
                         suspects += chunk
                     else:
                         yield from fut.result()
-                if suspects:
+                if suspects or stalled:
                     suspects += [t for c in running.values() for t in c]
                     running.clear()
-                    self.restart()
+                    self.restart(kill=stalled)
                     yield from self.isolated(suspects)
         finally:
             self.executor.shutdown(wait=True, cancel_futures=True)
@@ -263,14 +281,15 @@ class _Pool:
 
 def run_pool(
     tasks: Iterable[Task], spec: CheckerSpec, fingerprint: str, pending: frozenset[str],
-    workers: int, fn: Callable[[Task], AuditResult] | None = None,
+    workers: int, fn: Callable[[Task], AuditResult] | None = None, timeout: float | None = None,
 ) -> Iterator[AuditResult]:  # fmt: skip
     """Check in a local pool of ``workers`` processes (forkserver), yielding as they finish.
 
     ``fn`` replaces the per-task function run in the workers (it must be importable by
-    name); it defaults to checking with the worker's Checker.
+    name); it defaults to checking with the worker's Checker. ``timeout`` (seconds) bounds
+    one dataset's check; a dataset over it becomes an ``error`` row.
     """
-    yield from _Pool(spec, fingerprint, pending, workers, fn).run(tasks)
+    yield from _Pool(spec, fingerprint, pending, workers, fn, timeout).run(tasks)
 
 
 # --- Dask ---------------------------------------------------------------------------------

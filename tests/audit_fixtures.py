@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import warnings
 import zipfile
 import zlib
@@ -163,7 +164,7 @@ def make_many(root: Path, n: int) -> list[Path]:
 
 
 __all__ = [
-    "ATLANTIC", "EXPECTED", "Archive", "BUSAN", "DELHI", "SEOUL", "crash_on_marker", "make_archive",
+    "ATLANTIC", "EXPECTED", "Archive", "BUSAN", "DELHI", "SEOUL", "crash_on_marker", "hang_on_marker", "make_archive",
     "make_many", "write_points", "write_raster", "write_shapefile", "write_vector",
 ]  # fmt: skip
 
@@ -172,4 +173,13 @@ def crash_on_marker(task: Task) -> AuditResult:
     """Pool task for tests: the worker process dies outright on a file named ``*crash*``."""
     if "crash" in Path(task.path).name:
         os._exit(3)
+    return _pool_task(task)
+
+
+def hang_on_marker(task: Task) -> AuditResult:
+    """Pool task for tests: the check never returns on a file named ``*hang*``; the worker
+    leaves its pid beside the file, so a test can see that the process was stopped."""
+    if "hang" in Path(task.path).name:
+        Path(task.path).with_suffix(f".{os.getpid()}.pid").touch()
+        time.sleep(3600)
     return _pool_task(task)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from tests.audit_fixtures import (
     SEOUL,
     Archive,
     crash_on_marker,
+    hang_on_marker,
     make_archive,
     write_vector,
 )
@@ -157,6 +159,43 @@ def test_a_worker_dying_is_an_error_row_and_the_run_goes_on(tmp_path: Path) -> N
     errors = {Path(r.path).name: r.error for r in rows if r.status == "error"}
     assert list(errors) == ["crash.geojson"]
     assert "worker process died" in (errors["crash.geojson"] or "")
+
+
+def test_a_hanging_check_times_out_into_an_error_row_and_its_worker_is_stopped(
+    tmp_path: Path,
+) -> None:
+    paths = [write_vector(tmp_path / f"f{i}.geojson", *SEOUL) for i in range(5)]
+    hang = write_vector(tmp_path / "hang.geojson", *SEOUL)
+    run = AuditRun([tmp_path], workers=0).prepare()
+    tasks = [
+        Task(str(p.resolve()), (str(p.resolve()),), None) for p in [*paths[:2], hang, *paths[2:]]
+    ]
+    started = time.monotonic()
+    rows = list(
+        run_pool(tasks, CheckerSpec(), run.fingerprint, frozenset(), 2, hang_on_marker, timeout=3)
+    )
+    assert time.monotonic() - started < 120
+    assert sorted(r.path for r in rows) == sorted(t.path for t in tasks)
+    errors = {Path(r.path).name: r.error for r in rows if r.status == "error"}
+    assert list(errors) == ["hang.geojson"]
+    assert "timed out" in (errors["hang.geojson"] or "")
+    assert sum(r.status == "checked" for r in rows) == 5
+    # Every process that hung on the file (once in the pool, once alone) has been stopped.
+    pids = [int(p.name.split(".")[-2]) for p in tmp_path.glob("hang.*.pid")]
+    assert len(pids) == 2
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in pids)
+
+
+def _alive(pid: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def test_workers_that_cannot_start_stop_the_run_with_a_clear_error(tmp_path: Path) -> None:
