@@ -14,10 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from compliance.errors import RulePackError, UnknownRulePack
 from compliance.facts import FACTS, ROOTS, sample_context
+from compliance.locations import rules_dir
 from compliance.profile import DEFAULT_SCALE_FACTOR
 from compliance.verdict import Effect
 
-RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 _STRING = re.compile(r"'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"")
 _MEMBER = re.compile(r"(?<![\w.])(" + "|".join(sorted(ROOTS)) + r")\s*\.\s*([A-Za-z_]\w*)")
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -192,7 +192,7 @@ def load_pack(path: str | Path) -> RulePack:
 
 
 def builtin_pack_paths() -> list[Path]:
-    return sorted(RULES_DIR.glob("*.yaml"))
+    return sorted(rules_dir().glob("*.yaml"))
 
 
 def resolve_pack(name_or_file: str | Path) -> Path:
@@ -202,7 +202,7 @@ def resolve_pack(name_or_file: str | Path) -> Path:
         if not candidate.is_file():
             raise UnknownRulePack(f"{name_or_file}: no such pack file")
         return candidate
-    builtin = RULES_DIR / f"{name_or_file}.yaml"
+    builtin = rules_dir() / f"{name_or_file}.yaml"
     if not builtin.is_file():
         names = ", ".join(p.stem for p in builtin_pack_paths())
         raise UnknownRulePack(f"unknown rule pack {str(name_or_file)!r}; built-in packs: {names}")
@@ -211,7 +211,16 @@ def resolve_pack(name_or_file: str | Path) -> Path:
 
 def load_packs(names: list[str | Path] | None = None) -> list[RulePack]:
     """Load the named packs, or every built-in pack when ``names`` is None."""
-    paths = [resolve_pack(n) for n in names] if names is not None else builtin_pack_paths()
+    if names is None:
+        paths = builtin_pack_paths()
+        if not paths:
+            # Checking against no pack would allow everything: refuse instead.
+            raise RulePackError(
+                f"no built-in rule packs in {rules_dir()}; set MAPGATE_RULES_DIR to a copy of "
+                "the project's rules/ folder, or name pack files explicitly"
+            )
+    else:
+        paths = [resolve_pack(n) for n in names]
     packs = [load_pack(p) for p in paths]
     seen: set[str] = set()
     for pack in packs:

@@ -26,10 +26,9 @@ from compliance.geodesy import (
     ground_areas_km2,
     to_crs_many,
 )
+from compliance.locations import default_zones
 from compliance.verdict import ClassOverlap, ZoneHit, ZoneSummary
 
-RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
-DEFAULT_ZONES = RULES_DIR / "zones" / "demo_zones.geojson"
 # Zones grow by this much beyond their buffer so that projection error and round-off can
 # only add overlaps, never lose one that touches a boundary.
 TOLERANCE_M = 0.5
@@ -256,7 +255,7 @@ class ZoneSet:
         ZonesError
             The source cannot be read, lacks the required fields, or has no CRS.
         """
-        path = Path(source) if source is not None else DEFAULT_ZONES
+        path = Path(source) if source is not None else default_zones()
         # Only the file name leaves the checker: a server path says nothing the caller needs.
         label = path.name
         frame = read_layer(path, lambda why: ZonesError(f"zones source {label}: {why}"))

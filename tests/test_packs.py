@@ -110,3 +110,21 @@ def test_a_failing_pack_test_is_reported(tmp_path):
     )
     (result,) = run_pack_tests(load_pack(path))
     assert not result.passed and "expected allow, got review" in result.detail
+
+
+def test_no_built_in_packs_found_is_an_error_not_an_empty_check(tmp_path, monkeypatch):
+    from compliance import Checker
+
+    monkeypatch.setenv("MAPGATE_RULES_DIR", str(tmp_path))
+    with pytest.raises(RulePackError, match="no built-in rule packs"):
+        Checker()
+
+
+def test_rules_dir_can_point_elsewhere(tmp_path, monkeypatch):
+    import shutil
+
+    from tests.conftest import REPO
+
+    shutil.copytree(REPO / "rules", tmp_path / "rules")
+    monkeypatch.setenv("MAPGATE_RULES_DIR", str(tmp_path / "rules"))
+    assert [p.path.parent for p in load_packs()] == [(tmp_path / "rules").resolve()] * 3
