@@ -164,3 +164,18 @@ def test_missing_file_and_non_geodata_are_unreadable(checker, tmp_path, no_lefto
     junk.write_bytes(b"definitely not a tiff")
     with pytest.raises(UnsupportedFormat, match="junk.tif"):
         checker.check(junk)
+
+
+def test_an_uploaded_vrt_cannot_make_the_checker_read_server_files(
+    checker, real_data, tmp_path, no_leftovers
+):
+    vrt = (real_data / "rasters/rasterio/white-gemini-iv.vrt").read_bytes()
+    with pytest.raises(UnsupportedFormat, match="refused"):
+        checker.check(vrt, name="innocent.vrt")
+    with pytest.raises(UnsupportedFormat, match="refused"):
+        checker.check(b"<?xml version='1.0'?>\n" + vrt, name="renamed.xml")
+    zipped = _zip(tmp_path / "v.zip", {"map.vrt": vrt}).read_bytes()
+    with pytest.raises(UnsupportedFormat, match="refused"):
+        checker.check(zipped, name="bundle.zip")
+    # The same file named by a local path is the caller's own choice, and is checked.
+    assert checker.check(real_data / "rasters/rasterio/white-gemini-iv.vrt").profile.format == "VRT"

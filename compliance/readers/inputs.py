@@ -60,6 +60,7 @@ class LocalInput:
     path: Path
     name: str
     _digest: Future[tuple[str, int]]
+    uploaded: bool = False  # bytes or a file object, not a path the caller chose
 
     @property
     def sha256(self) -> str:
@@ -205,7 +206,9 @@ def materialize(
             unpacked.mkdir()
             safe_extract(path, unpacked, limits.archive)
             path = _dataset_in_folder(unpacked, display)
-        local = LocalInput(path=path, name=display, _digest=digest)
+        local = LocalInput(
+            path=path, name=display, _digest=digest, uploaded=not isinstance(source, str | Path)
+        )
         try:
             yield local
         finally:
