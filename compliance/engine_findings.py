@@ -80,17 +80,18 @@ def engine_findings(inspection: Inspection) -> list[Finding]:
                 invalid_geometries=p.invalid_geometries,
             )
         )
-    for note in p.notes:
-        if note.startswith("declared scale"):
-            out.append(
-                _finding(
-                    "MAPGATE-SCALE-DECLARED-COARSER",
-                    Effect.allow,
-                    note,
-                    **{
-                        "dataset.declared_scale_denominator": p.declared_scale_denominator,
-                        "dataset.scale_denominator": p.scale_denominator,
-                    },
-                )
+    # A declared scale lost to the estimate only when the data shows finer detail than it.
+    if p.declared_scale_denominator is not None and p.scale_source == "estimated":
+        out.append(
+            _finding(
+                "MAPGATE-SCALE-DECLARED-COARSER",
+                Effect.allow,
+                f"declared scale 1:{p.declared_scale_denominator:,.0f} is coarser than the data's "
+                f"detail (about 1:{p.scale_denominator or 0:,.0f}); the finer scale counts",
+                **{
+                    "dataset.declared_scale_denominator": p.declared_scale_denominator,
+                    "dataset.scale_denominator": p.scale_denominator,
+                },
             )
+        )
     return out

@@ -26,7 +26,8 @@ def _transformer(src_wkt: str, dst_wkt: str) -> Transformer:
 _WKT_OF: dict[int, tuple[CRS, str]] = {}
 
 
-def _wkt(crs: CRS) -> str:
+def crs_key(crs: CRS) -> str:
+    """The CRS as WKT, cached per CRS object: a cheap key for caches keyed by CRS."""
     # CRS.to_wkt() costs ~20 µs; cache it per CRS object, keeping the object alive so its id stays unique.
     hit = _WKT_OF.get(id(crs))
     if hit is None or hit[0] is not crs:
@@ -38,7 +39,7 @@ def _wkt(crs: CRS) -> str:
 
 def transformer(src: CRS, dst: CRS) -> Transformer:
     """A cached always-xy transformer between two CRSs."""
-    return _transformer(_wkt(src), _wkt(dst))
+    return _transformer(crs_key(src), crs_key(dst))
 
 
 def to_lonlat(crs: CRS, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

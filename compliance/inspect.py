@@ -102,9 +102,10 @@ def inspect_vector(src: VectorSource, zones: ZoneSet, territories: list[Territor
         # The extent comes from the coordinates read; the driver's declared extent is only a
         # fallback for layers whose geometries could not be decoded.
         extent = tuple(scan.bounds) if scan.bounds is not None else None
-        if scan.undecodable and layer.total_bounds is not None:
-            extent = _union_bounds(extent, layer.total_bounds)
-            stand_in = np.array([shapely.box(*layer.total_bounds)], dtype=object)
+        stand_in_box = src.driver_extent(layer) if scan.undecodable else None
+        if stand_in_box is not None:
+            extent = _union_bounds(extent, stand_in_box)
+            stand_in = np.array([shapely.box(*stand_in_box)], dtype=object)
             # Features GEOS cannot decode still lie somewhere in the layer's extent: stand the
             # extent in for them, so they can only add overlaps.
             for probe in probes:

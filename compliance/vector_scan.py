@@ -14,6 +14,7 @@ import pyarrow as pa
 import shapely
 from pyproj import CRS
 
+from compliance.geodesy import crs_key
 from compliance.prefilter import CLEAR, INSIDE, CellGrid
 from compliance.readers.dataset import LayerInfo, VectorSource, decode_wkb
 from compliance.vector_profile import SAMPLE_SIZE
@@ -45,7 +46,7 @@ _GRIDS: dict[tuple[int, str], CellGrid | None] = {}
 def area_index(areas: list, crs: CRS) -> AreaIndex:
     """The areas reprojected into ``crs`` and indexed; cached, since a checker's zones and
     territories never change while many files in the same CRS pass through."""
-    key = (id(areas), crs.to_wkt())
+    key = (id(areas), crs_key(crs))
     hit = _INDEXES.get(key)
     if hit is not None and hit[0] is areas:
         return hit[1]
@@ -61,7 +62,7 @@ def area_index(areas: list, crs: CRS) -> AreaIndex:
 def indexed(areas: list, crs: CRS, territory: bool = False) -> tuple[AreaIndex, CellGrid | None]:
     """``area_index`` plus the cell grid that clears features by their boxes (vectors only)."""
     index = area_index(areas, crs)
-    key = (id(areas), crs.to_wkt())
+    key = (id(areas), crs_key(crs))
     if key not in _GRIDS:
         # Territories are few, large polygons: a coarse grid that also knows its inside cells.
         _GRIDS[key] = CellGrid.build(

@@ -107,8 +107,26 @@ class VectorSource:
         """The layer's geometries as Arrow arrays of WKB, batch by batch."""
         raise NotImplementedError
 
+    def driver_extent(self, layer: LayerInfo) -> tuple[float, float, float, float] | None:
+        """The extent the driver reports, for features whose own coordinates cannot be read."""
+        return layer.total_bounds
+
 
 class OgrVectorSource(VectorSource):
+    def driver_extent(self, layer: LayerInfo) -> tuple[float, float, float, float] | None:
+        # Asked for only when a layer holds undecodable geometries: forcing it may cost a pass.
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                bounds = pyogrio.read_info(
+                    self.path, layer=layer.name, force_total_bounds=True
+                ).get("total_bounds")
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError):
+            return layer.total_bounds
+        if bounds is None or not np.all(np.isfinite(bounds)):
+            return layer.total_bounds
+        return (float(bounds[0]), float(bounds[1]), float(bounds[2]), float(bounds[3]))
+
     def wkb_batches(self, layer: LayerInfo) -> Iterator[pa.Array]:
         try:
             with warnings.catch_warnings():
@@ -225,7 +243,7 @@ def _ogr_layers(
         dataset_meta: dict[str, str] = {}
         for layer_name, _ in listed:
             try:
-                info = pyogrio.read_info(path, layer=layer_name, force_total_bounds=True)
+                info = pyogrio.read_info(path, layer=layer_name)
             except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
                 raise UnreadableDataset(f"layer {layer_name!r} cannot be read: {exc}") from exc
             driver = info.get("driver") or driver
