@@ -17,6 +17,8 @@ MIN_DELIBERATE_ROUNDING_M = 0.1
 
 
 def _linework(geoms: np.ndarray) -> np.ndarray:
+    if np.all(shapely.get_type_id(geoms) == 0):
+        return np.empty(0, dtype=object)  # points only
     parts = shapely.get_parts(geoms)
     types = shapely.get_type_id(parts)
     polygons = parts[types == 3]

@@ -16,7 +16,7 @@ from pyproj import CRS
 
 from compliance.geodesy import crs_key
 from compliance.prefilter import CLEAR, INSIDE, CellGrid
-from compliance.readers.dataset import LayerInfo, VectorSource, decode_wkb
+from compliance.readers.dataset import BATCH_SIZE, LayerInfo, VectorSource, decode_wkb
 from compliance.vector_profile import SAMPLE_SIZE
 from compliance.wkb_bounds import wkb_boxes
 from compliance.zones import AreaIndex, OverlapAccumulator
@@ -81,6 +81,7 @@ class LayerScan:
     has_z: bool = False
     bounds: np.ndarray | None = None
     sample: list[np.ndarray] = field(default_factory=list)
+    sampled: int = 0
 
 
 class _Rows:
@@ -175,41 +176,53 @@ def scan_layer(src: VectorSource, layer: LayerInfo, probes: list[Probe]) -> Laye
     """Stream a layer once, feeding every probe and keeping a sample for the detail measures."""
     scan = LayerScan()
     stride = max(1, (layer.feature_count or 0) // SAMPLE_SIZE)
-    sampled = 0
-    for column in prefetched(src.wkb_batches(layer)):
-        rows = _Rows(column)
-        found = wkb_boxes(column)
-        boxes = found.bounds
-        slow = np.flatnonzero(~found.fast & ~found.null)
-        if slow.size:
-            geoms = rows.get(slow)
-            ok = ~shapely.is_missing(geoms)
-            ok[ok] = ~shapely.is_empty(geoms[ok])
-            boxes[slow[ok]] = shapely.bounds(geoms[ok])
-            if not scan.has_z and ok.any():
-                scan.has_z = bool(shapely.has_z(geoms[ok]).any())
-        present = np.isfinite(boxes).all(axis=1)
-        scan.features += len(boxes)
-        scan.has_z = scan.has_z or found.has_z
-        if present.any():
-            live = boxes[present]
-            box = np.array([live[:, 0].min(), live[:, 1].min(), live[:, 2].max(), live[:, 3].max()])
-            scan.bounds = (
-                box
-                if scan.bounds is None
-                else np.concatenate(
-                    [np.minimum(scan.bounds[:2], box[:2]), np.maximum(scan.bounds[2:], box[2:])]
-                )
-            )
-        for probe in probes:
-            _feed(probe, boxes, present, rows)
-        room = SAMPLE_SIZE - sampled
-        if room > 0:
-            picked = np.flatnonzero(present)[::stride][:room]
-            scan.sample.append(rows.get(picked))
-            sampled += picked.size
-        scan.undecodable += rows.undecodable
-        scan.empty += int((~present).sum())
+    batches = src.wkb_batches(layer)
+    # With one batch there is nothing to overlap reading with: a thread would only cost.
+    if layer.feature_count is None or layer.feature_count > BATCH_SIZE:
+        batches = prefetched(batches)
+    try:
+        for column in batches:
+            _scan_batch(scan, column, probes, stride)
+    finally:
+        close = getattr(batches, "close", None)
+        if close is not None:
+            close()  # the reader's dataset is closed now, not when the generator is collected
     # Undecodable rows have no box either: they are counted there, not as empty.
     scan.empty -= scan.undecodable
     return scan
+
+
+def _scan_batch(scan: LayerScan, column: pa.Array, probes: list[Probe], stride: int) -> None:
+    rows = _Rows(column)
+    found = wkb_boxes(column)
+    boxes = found.bounds
+    slow = np.flatnonzero(~found.fast & ~found.null)
+    if slow.size:
+        geoms = rows.get(slow)
+        ok = ~shapely.is_missing(geoms)
+        ok[ok] = ~shapely.is_empty(geoms[ok])
+        boxes[slow[ok]] = shapely.bounds(geoms[ok])
+        if not scan.has_z and ok.any():
+            scan.has_z = bool(shapely.has_z(geoms[ok]).any())
+    present = np.isfinite(boxes).all(axis=1)
+    scan.features += len(boxes)
+    scan.has_z = scan.has_z or found.has_z
+    if present.any():
+        live = boxes[present]
+        box = np.array([live[:, 0].min(), live[:, 1].min(), live[:, 2].max(), live[:, 3].max()])
+        scan.bounds = (
+            box
+            if scan.bounds is None
+            else np.concatenate(
+                [np.minimum(scan.bounds[:2], box[:2]), np.maximum(scan.bounds[2:], box[2:])]
+            )
+        )
+    for probe in probes:
+        _feed(probe, boxes, present, rows)
+    room = SAMPLE_SIZE - scan.sampled
+    if room > 0:
+        picked = np.flatnonzero(present)[::stride][:room]
+        scan.sample.append(rows.get(picked))
+        scan.sampled += picked.size
+    scan.undecodable += rows.undecodable
+    scan.empty += int((~present).sum())

@@ -224,11 +224,46 @@ class RasterSource:
     kind = "raster"
 
 
+# Drivers whose single-file sources hold exactly one layer: the first layer's description is
+# the whole listing, which saves parsing a GeoJSON file a third time.
+_SINGLE_LAYER_DRIVERS = frozenset({"GeoJSON", "GeoJSONSeq", "FlatGeobuf", "ESRI Shapefile"})
+
+
+def _layer_info(info: dict[str, Any], layer_name: str) -> LayerInfo:
+    count = info.get("features")
+    bounds = info.get("total_bounds")
+    return LayerInfo(
+        name=layer_name,
+        crs=parse_crs(info.get("crs")),
+        geometry_type=str(info.get("geometry_type") or "Unknown"),
+        feature_count=int(count) if count is not None and count >= 0 else None,
+        fields=[str(f) for f in info.get("fields", [])],
+        total_bounds=tuple(bounds) if bounds is not None and np.all(np.isfinite(bounds)) else None,
+        metadata={str(k): str(v) for k, v in (info.get("layer_metadata") or {}).items()},
+    )
+
+
 def _ogr_layers(
     path: Path, reasons: list[str]
 ) -> tuple[str, list[LayerInfo], dict[str, str]] | None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        try:
+            first = pyogrio.read_info(path)
+        except (pyogrio.errors.DataSourceError, OSError) as exc:
+            reasons.append(str(exc).split(";")[0])
+            return None
+        except (pyogrio.errors.DataLayerError, IndexError, ValueError):
+            # No usable layer 0 (a raster-only GeoPackage, a fuzzed header): the listing decides.
+            first = None
+        if (
+            first is not None
+            and first.get("driver") in _SINGLE_LAYER_DRIVERS
+            and first.get("layer_name")
+            and path.is_file()
+        ):
+            layer = _layer_info(first, str(first["layer_name"]))
+            return str(first["driver"]), [layer], dict(first.get("dataset_metadata") or {})
         try:
             listed = pyogrio.list_layers(path)
         except (pyogrio.errors.DataSourceError, OSError) as exc:
@@ -242,29 +277,16 @@ def _ogr_layers(
         driver = ""
         dataset_meta: dict[str, str] = {}
         for layer_name, _ in listed:
-            try:
-                info = pyogrio.read_info(path, layer=layer_name)
-            except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-                raise UnreadableDataset(f"layer {layer_name!r} cannot be read: {exc}") from exc
+            if first is not None and first.get("layer_name") == layer_name:
+                info = first
+            else:
+                try:
+                    info = pyogrio.read_info(path, layer=layer_name)
+                except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+                    raise UnreadableDataset(f"layer {layer_name!r} cannot be read: {exc}") from exc
             driver = info.get("driver") or driver
             dataset_meta.update(info.get("dataset_metadata") or {})
-            count = info.get("features")
-            bounds = info.get("total_bounds")
-            layers.append(
-                LayerInfo(
-                    name=str(layer_name),
-                    crs=parse_crs(info.get("crs")),
-                    geometry_type=str(info.get("geometry_type") or "Unknown"),
-                    feature_count=int(count) if count is not None and count >= 0 else None,
-                    fields=[str(f) for f in info.get("fields", [])],
-                    total_bounds=tuple(bounds)
-                    if bounds is not None and np.all(np.isfinite(bounds))
-                    else None,
-                    metadata={
-                        str(k): str(v) for k, v in (info.get("layer_metadata") or {}).items()
-                    },
-                )
-            )
+            layers.append(_layer_info(info, str(layer_name)))
         return driver, layers, dataset_meta
 
 
