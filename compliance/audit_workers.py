@@ -168,8 +168,15 @@ def _pool_task(task: Task) -> AuditResult:
     return check_task(_LOCAL["checker"], task, _LOCAL["fingerprint"], _LOCAL["pending"])
 
 
-def _pool_chunk(fn: Callable[[Task], AuditResult], chunk: list[Task]) -> list[AuditResult]:
-    return [fn(task) for task in chunk]
+def _pool_chunk(fn: Callable[[Task], AuditResult], chunk: list[Task]) -> list[str]:
+    return [fn(task).model_dump_json() for task in chunk]
+
+
+def _rows(lines: list[str]) -> Iterator[AuditResult]:
+    """Rows travel back from workers as JSON text: unpickling a verdict's many small objects
+    costs the audit process several times more than parsing them, and it parses every
+    row of every worker while the workers wait for new tasks."""
+    return (AuditResult.model_validate_json(line) for line in lines)
 
 
 def _crashed(task: Task, fingerprint: str) -> AuditResult:
@@ -248,7 +255,7 @@ class _Pool:
 
     def run(self, tasks: Iterable[Task]) -> Iterator[AuditResult]:
         todo = chunks(tasks)
-        running: dict[Future[list[AuditResult]], list[Task]] = {}
+        running: dict[Future[list[str]], list[Task]] = {}
         limit = self.workers * IN_FLIGHT_PER_WORKER
         try:
             while True:
@@ -269,7 +276,7 @@ class _Pool:
                     if isinstance(fut.exception(), BrokenProcessPool):
                         suspects += chunk
                     else:
-                        yield from fut.result()
+                        yield from _rows(fut.result())
                 if suspects or stalled:
                     suspects += [t for c in running.values() for t in c]
                     running.clear()
@@ -308,9 +315,9 @@ def _cached_checker(spec: CheckerSpec) -> Checker:
 
 
 def _dask_chunk(chunk: list[Task], spec: CheckerSpec, fingerprint: str,
-                pending: frozenset[str]) -> list[AuditResult]:  # fmt: skip
+                pending: frozenset[str]) -> list[str]:  # fmt: skip
     checker = _cached_checker(spec)
-    return [check_task(checker, task, fingerprint, pending) for task in chunk]
+    return [check_task(checker, task, fingerprint, pending).model_dump_json() for task in chunk]
 
 
 def run_dask(
@@ -343,10 +350,11 @@ def run_dask(
         for fut in queue:
             chunk = running.pop(fut)
             try:
-                yield from fut.result()
+                rows = list(_rows(fut.result()))
             except Exception as exc:  # noqa: BLE001 - a lost worker must not stop the run
                 error = f"dask task failed {type(exc).__name__}: {exc}"
-                yield from (_row(task, fingerprint, status="error", error=error) for task in chunk)
+                rows = [_row(task, fingerprint, status="error", error=error) for task in chunk]
+            yield from rows
             nxt = next(todo, None)
             if nxt is not None:
                 queue.add(submit(nxt))
