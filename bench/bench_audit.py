@@ -229,6 +229,14 @@ def bench(name: str, folder: Path, out: Path, client: Any, rounds: int) -> None:
         print(f"  -- {k}: peak RSS per process {max(peaks):.0f} MB")
     one, two = med["pool, 1 worker"], med["pool, 2 workers"]
     print(f"  2 workers / 1 worker      : {two / one:.2f}x  (target >= 1.8x)")
+    # The same ratio within each round (its 1- and 2-worker runs are minutes apart, not a
+    # whole benchmark apart), which the machine's slow drifts in speed disturb less.
+    paired = [
+        b.rate / a.rate
+        for a, b in zip(runs["pool, 1 worker"], runs["pool, 2 workers"], strict=True)
+    ]
+    print(f"  ... per round             : {', '.join(f'{r:.2f}' for r in paired)}"
+          f" (median {statistics.median(paired):.2f}x)")  # fmt: skip
     print(f"  1 worker / plain loop     : {one / med['plain loop']:.2f}x")
     print(f"  2 workers / plain loop    : {two / med['plain loop']:.2f}x")
     if client is not None:
