@@ -186,7 +186,7 @@ def materialize(
         The path does not exist, or the input breaks a limit.
     """
     limits = limits or InputLimits()
-    tmp = Path(tempfile.mkdtemp(prefix="mapgate-"))
+    scratch = _Scratch()
     try:
         if isinstance(source, str | Path):
             path = Path(source)
@@ -199,10 +199,10 @@ def materialize(
             digest = _hasher().submit(_hash_dataset_files, files, limits)
         else:
             display = Path(name).name if name else "upload"
-            path = tmp / ("input" + (Path(display).suffix.lower() or ".bin"))
+            path = scratch.folder() / ("input" + (Path(display).suffix.lower() or ".bin"))
             digest = _done(_spool(source, path, limits))
         if path.is_file() and is_zip(path) and path.suffix.lower() not in {".kmz", ".xlsx"}:
-            unpacked = tmp / "unpacked"
+            unpacked = scratch.folder() / "unpacked"
             unpacked.mkdir()
             safe_extract(path, unpacked, limits.archive)
             path = _dataset_in_folder(unpacked, display)
@@ -214,7 +214,24 @@ def materialize(
         finally:
             digest.exception()  # wait: never leave a thread reading a file about to be removed
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        scratch.remove()
+
+
+class _Scratch:
+    """A private temporary folder, made only when an input needs one (an upload to spool,
+    an archive to unpack): a local file is read where it lies."""
+
+    def __init__(self) -> None:
+        self._path: Path | None = None
+
+    def folder(self) -> Path:
+        if self._path is None:
+            self._path = Path(tempfile.mkdtemp(prefix="mapgate-"))
+        return self._path
+
+    def remove(self) -> None:
+        if self._path is not None:
+            shutil.rmtree(self._path, ignore_errors=True)
 
 
 def dataset_digest(path: Path) -> tuple[str, int]:
