@@ -21,7 +21,14 @@ from compliance.audit_store import (
     slim,
     stat_info,
 )  # fmt: skip
-from compliance.audit_workers import CheckerSpec, Task, run_dask, run_inline, run_pool
+from compliance.audit_workers import (
+    CheckerSpec,
+    Task,
+    run_dask,
+    run_inline,
+    run_pool,
+    warm_up_pool,
+)
 from compliance.discover import Dataset, Discovery, discover
 
 __all__ = ["AuditResult", "AuditRun", "audit"]
@@ -91,6 +98,8 @@ class AuditRun:
         """Build the Checker, discover the datasets and split them into done and to-do."""
         if self._checker is not None:
             return self
+        if self.scheduler is None and self.workers > 0:
+            warm_up_pool()
         self._checker = self.spec.build()
         self.fingerprint = self._checker.fingerprint
         exclude = [self.out] if self.out is not None else []
