@@ -82,6 +82,22 @@ def test_in_process_audit_matches_the_pool(archive: Archive) -> None:
     assert sum(r.status == "error" for r in rows.values()) == 3
 
 
+def test_rows_from_pool_workers_carry_the_same_verdicts_as_in_process(archive: Archive) -> None:
+    """Rows cross the process boundary as JSON text: nothing of a verdict may be lost."""
+    volatile = {"id", "checked_at", "duration_ms"}
+
+    def stable(row: AuditResult) -> tuple[object, ...]:
+        doc = {k: v for k, v in (row.document or {}).items() if k not in volatile}
+        return row.status, row.verdict, row.sha256, row.size, row.error, doc
+
+    inline = _by_rel(archive.root, list(audit([archive.root], workers=0)))
+    pooled = _by_rel(archive.root, list(audit([archive.root], workers=2)))
+    assert inline.keys() == pooled.keys()
+    for rel, row in inline.items():
+        assert stable(pooled[rel]) == stable(row), rel
+    assert any(r.document and r.document["findings"] for r in pooled.values())
+
+
 def test_resume_skips_done_files_and_rechecks_changed_ones(
     archive: Archive, tmp_path: Path
 ) -> None:

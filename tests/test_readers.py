@@ -56,6 +56,24 @@ def test_bytes_and_file_objects_give_the_same_verdict_as_the_path(
     assert by_bytes.input.name == "seoul.gpkg"
 
 
+def test_a_local_file_is_read_in_place_and_an_upload_is_spooled(
+    checker, seoul_gpkg, tmp_path, monkeypatch
+):
+    """Only inputs that need it (bytes, streams, archives) get a temporary folder."""
+    from compliance.readers.inputs import materialize
+
+    private = tmp_path / "tmp"
+    private.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private))
+    with materialize(seoul_gpkg) as local:
+        assert local.path == seoul_gpkg
+        assert list(private.iterdir()) == []
+    with materialize(seoul_gpkg.read_bytes(), name="seoul.gpkg") as local:
+        assert local.path.parent.parent == private
+        assert local.path.read_bytes() == seoul_gpkg.read_bytes()
+    assert list(private.iterdir()) == []
+
+
 def test_zipped_shapefile_with_sidecars_is_checked(checker, tmp_path, no_leftovers):
     shp = write_vector(tmp_path / "roads.shp", [box(127.0, 37.0, 127.1, 37.1)], 5186 and 4326)
     members = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.stem == "roads"}
