@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -18,7 +19,7 @@ from compliance.geodesy import crs_key
 from compliance.prefilter import CLEAR, INSIDE, CellGrid
 from compliance.readers.dataset import BATCH_SIZE, LayerInfo, VectorSource, decode_wkb
 from compliance.vector_profile import SAMPLE_SIZE
-from compliance.wkb_bounds import wkb_boxes
+from compliance.wkb_bounds import WkbBoxes, wkb_boxes
 from compliance.zones import AreaIndex, OverlapAccumulator
 
 
@@ -126,6 +127,7 @@ def _feed(probe: Probe, boxes: np.ndarray, present: np.ndarray, rows: _Rows) -> 
 
 
 _END = object()
+T = TypeVar("T")
 
 
 def _put(box: queue.Queue, item: object, stop: threading.Event) -> bool:
@@ -138,7 +140,7 @@ def _put(box: queue.Queue, item: object, stop: threading.Event) -> bool:
     return False
 
 
-def prefetched(batches: Iterator[pa.Array], depth: int = 2) -> Iterator[pa.Array]:
+def prefetched(batches: Iterator[T], depth: int = 2) -> Generator[T, None, None]:
     """Read the next batches in a thread while this one is processed.
 
     GDAL reads without holding the GIL, so on two cores reading and measuring overlap.
@@ -176,25 +178,36 @@ def scan_layer(src: VectorSource, layer: LayerInfo, probes: list[Probe]) -> Laye
     """Stream a layer once, feeding every probe and keeping a sample for the detail measures."""
     scan = LayerScan()
     stride = max(1, (layer.feature_count or 0) // SAMPLE_SIZE)
-    batches = src.wkb_batches(layer)
+    batches = _boxed(src.wkb_batches(layer))
     # With one batch there is nothing to overlap reading with: a thread would only cost.
     if layer.feature_count is None or layer.feature_count > BATCH_SIZE:
         batches = prefetched(batches)
     try:
-        for column in batches:
-            _scan_batch(scan, column, probes, stride)
+        for column, found in batches:
+            _scan_batch(scan, column, found, probes, stride)
     finally:
-        close = getattr(batches, "close", None)
-        if close is not None:
-            close()  # the reader's dataset is closed now, not when the generator is collected
+        batches.close()  # the reader's dataset is closed now, not when the generator is collected
     # Undecodable rows have no box either: they are counted there, not as empty.
     scan.empty -= scan.undecodable
     return scan
 
 
-def _scan_batch(scan: LayerScan, column: pa.Array, probes: list[Probe], stride: int) -> None:
+def _boxed(batches: Iterator[pa.Array]) -> Generator[tuple[pa.Array, WkbBoxes], None, None]:
+    """Each batch with its WKB boxes, computed where the batch is read: in the reader
+    thread when there is one, whose core is otherwise idle while GDAL is not reading."""
+    try:
+        for column in batches:
+            yield column, wkb_boxes(column)
+    finally:
+        close = getattr(batches, "close", None)
+        if close is not None:
+            close()
+
+
+def _scan_batch(
+    scan: LayerScan, column: pa.Array, found: WkbBoxes, probes: list[Probe], stride: int
+) -> None:
     rows = _Rows(column)
-    found = wkb_boxes(column)
     boxes = found.bounds
     slow = np.flatnonzero(~found.fast & ~found.null)
     if slow.size:
