@@ -60,8 +60,10 @@ def create_app(settings: Settings, *, checker: Checker | None = None) -> FastAPI
     app.state.settings = settings
     app.state.checker = None
     app.state.metrics = Metrics()
+    # By default the worker processes share the CPUs: more checks at once than that only
+    # contend for the GIL and stretch every request's latency.
     app.state.check_limiter = anyio.CapacityLimiter(
-        settings.check_concurrency or os.cpu_count() or 1
+        settings.check_concurrency or max(1, (os.cpu_count() or 1) // settings.workers)
     )
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     add_exception_handlers(app)

@@ -88,7 +88,9 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
     max_form_field_bytes: int = Field(default=4096, gt=0)
     check_concurrency: int = Field(
-        default=0, ge=0, description="Checks run at once per process; 0 = number of CPUs."
+        default=0,
+        ge=0,
+        description="Checks run at once per process; 0 = CPUs divided among the workers.",
     )
     workers: int = Field(default=1, ge=1, description="uvicorn worker processes.")
     tmp_dir: Path | None = Field(default=None, description="Where uploads are spooled.")

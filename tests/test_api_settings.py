@@ -116,3 +116,18 @@ def test_serve_refuses_dev_mode_off_loopback() -> None:
 def test_serve_refuses_to_start_without_keys() -> None:
     with pytest.raises(typer.BadParameter, match="no API keys"):
         serve(host="127.0.0.1", port=1)
+
+
+@pytest.mark.parametrize(
+    ("workers", "setting", "expected"), [(1, 0, 4), (2, 0, 2), (8, 0, 1), (2, 3, 3)]
+)
+def test_worker_processes_share_the_cpus_for_checks(
+    monkeypatch: pytest.MonkeyPatch, workers: int, setting: int, expected: int
+) -> None:
+    import os
+
+    from api.main import create_app
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    app = create_app(Settings(keys=[ApiKey(**KEY)], workers=workers, check_concurrency=setting))
+    assert app.state.check_limiter.total_tokens == expected
