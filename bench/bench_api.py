@@ -55,7 +55,7 @@ async def upload(file: UploadFile) -> dict[str, int]:
 
 def make_geojson(path: Path, target: int = 100_000) -> Path:
     """Points around Seoul, until the file is about ``target`` bytes."""
-    features = []
+    features: list[dict[str, object]] = []
     rng = np.random.default_rng(1)
     while True:
         lon, lat = 126.9 + rng.random() * 0.2, 37.5 + rng.random() * 0.1
@@ -324,6 +324,12 @@ def run_file(path: Path, work: Path, seconds: float, threads: int) -> None:
                 )
                 stages = ", ".join(f"{k} {median(v):.1f}" for k, v in one.stages.items())
                 print(f"  server stages, 1 thread, p50 ms: {stages}")
+                # Unloaded, a check's wall time is its CPU time: the CPUs cannot run more
+                # checks a second than this, even if HTTP, the store and the client were free.
+                cpus = len(os.sched_getaffinity(0))
+                ceiling = cpus * 1000 / median(one.library_ms)
+                print(f"  ceiling from the check alone on {cpus} CPUs: {ceiling:.0f} req/s "
+                      f"= {ceiling / f.rps:.2f} of the floor")  # fmt: skip
         finally:
             service.stop()
     for workers, r in results.items():
