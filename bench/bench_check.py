@@ -166,7 +166,7 @@ def main() -> None:
         print(f"{name:32s} {t:8.2f} {t / base_t:7.2f} {m:8.0f} {m / base_m:7.2f}")
 
     print("\nraster check (no pixel read): time must not grow with the pixel count")
-    rows = []
+    raster_rows: list[tuple[int, float, float]] = []
     for side in (4_096, 16_384, 65_536):
         path = args.data / f"raster_{side}.tif"
         if not path.exists():
@@ -182,9 +182,9 @@ def main() -> None:
             "--format",
             "json",
         ]
-        rows.append((side, *best_of(cmd, args.repeat)))
-    first = rows[0][1]
-    for side, t, m in rows:
+        raster_rows.append((side, *best_of(cmd, args.repeat)))
+    first = raster_rows[0][1]
+    for side, t, m in raster_rows:
         print(
             f"{side:6d} x {side:<6d} ({side * side / 1e6:8.0f} Mpx) {t:6.2f} s  x{t / first:5.2f}  {m:6.0f} MB"
         )
