@@ -65,8 +65,9 @@ def engine_findings(inspection: Inspection) -> list[Finding]:
             _finding(
                 "MAPGATE-UNDECODABLE",
                 Effect.review,
-                f"{p.undecodable_geometries} geometries (curves, TINs or similar) could not be "
-                "decoded; the layer extent stood in for them in the zone overlap",
+                f"{p.undecodable_geometries} geometries could not be decoded (curves, TINs, or "
+                "malformed ones such as unclosed rings); the layer extent stood in for them in "
+                "the zone overlap",
                 undecodable_geometries=p.undecodable_geometries,
             )
         )

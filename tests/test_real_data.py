@@ -117,3 +117,10 @@ def test_curves_are_undecodable_and_fail_closed(checker, real_data):
     verdict = checker.check(real_data / "vectors/pyogrio/curvepolygon.gpkg")
     assert "MAPGATE-UNDECODABLE" in {f.rule_id for f in verdict.findings}
     assert verdict.verdict == Effect.review
+
+
+def test_an_unclosed_ring_is_undecodable_and_says_it_may_be_malformed(checker, real_data):
+    verdict = checker.check(real_data / "broken/geojson-invalid-geometry/invalid_unclosed.geojson")
+    finding = next(f for f in verdict.findings if f.rule_id == "MAPGATE-UNDECODABLE")
+    assert "unclosed rings" in finding.message
+    assert verdict.verdict == Effect.review
