@@ -192,16 +192,6 @@ class AuditRun:
         return write_report(self.out / REPORT, rows, meta)
 
 
-def latest_rows(jsonl: Path) -> list[AuditResult]:
-    """The last row written for each path of a ``results.jsonl``, in first-seen order."""
-    from compliance.audit_store import read_rows
-
-    rows: dict[str, AuditResult] = {}
-    for row in read_rows(jsonl):
-        rows[row.path] = row
-    return list(rows.values())
-
-
 def _task(ds: Dataset) -> Task:
     # Absolute, not symlink-resolved: resolving costs syscalls per file and per member.
     path = os.path.abspath(ds.path)

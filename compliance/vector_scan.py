@@ -82,7 +82,10 @@ class LayerScan:
     has_z: bool = False
     bounds: np.ndarray | None = None
     sample: list[np.ndarray] = field(default_factory=list)
-    sampled: int = 0
+
+    @property
+    def sampled(self) -> int:
+        return sum(part.size for part in self.sample)
 
 
 class _Rows:
@@ -236,6 +239,5 @@ def _scan_batch(
     if room > 0:
         picked = np.flatnonzero(present)[::stride][:room]
         scan.sample.append(rows.get(picked))
-        scan.sampled += picked.size
     scan.undecodable += rows.undecodable
     scan.empty += int((~present).sum())

@@ -49,6 +49,14 @@ def api_checker(api_data: ApiData) -> Checker:
 
 
 @pytest.fixture
+def uploads(tmp_path: Path) -> Path:
+    """A private folder for the service's upload spool, to prove it is left empty."""
+    d = tmp_path / "uploads"
+    d.mkdir()
+    return d
+
+
+@pytest.fixture
 def api_client(tmp_path: Path, api_checker: Checker) -> Iterator[TestClient]:
     """A TestClient on a fresh app with a SQLite store in ``tmp_path``."""
     app = create_app(make_settings(sqlite_url(tmp_path / "audit.sqlite")), checker=api_checker)

@@ -37,13 +37,6 @@ MULTIPART_B = "multipart/form-data; boundary=b"
 
 
 @pytest.fixture
-def uploads(tmp_path: Path) -> Path:
-    d = tmp_path / "uploads"
-    d.mkdir()
-    return d
-
-
-@pytest.fixture
 def small(tmp_path: Path, uploads: Path, api_checker: Checker) -> Iterator[TestClient]:
     """An app whose upload limit is 10 kB and whose uploads go to ``uploads``."""
     settings = make_settings(

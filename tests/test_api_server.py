@@ -55,13 +55,6 @@ def multipart_stream(filename: str, size: int, chunk: int = MiB) -> Iterator[byt
 
 
 @pytest.fixture
-def uploads(tmp_path: Path) -> Path:
-    d = tmp_path / "uploads"
-    d.mkdir()
-    return d
-
-
-@pytest.fixture
 def serve(tmp_path: Path, api_data: ApiData, uploads: Path) -> Iterator[object]:
     servers: list[Server] = []
 
@@ -147,15 +140,20 @@ def _raw_request(port: int, head: str, body_chunks: Iterator[bytes]) -> tuple[by
     return answer, sent
 
 
-def test_upload_is_cut_off_as_soon_as_it_passes_the_limit(serve, uploads: Path) -> None:
-    server = serve(MAPGATE_MAX_UPLOAD_BYTES=str(MiB))
-    key = auth("alice")["Authorization"]
-    head = (
+def _post_head(key: str, length_header: str) -> str:
+    """The head of a raw multipart POST /v1/checks, framed by ``length_header``."""
+    return (
         "POST /v1/checks HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         f"Authorization: {key}\r\n"
         f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
-        "Transfer-Encoding: chunked\r\n\r\n"
+        f"{length_header}\r\n\r\n"
     )
+
+
+def test_upload_is_cut_off_as_soon_as_it_passes_the_limit(serve, uploads: Path) -> None:
+    server = serve(MAPGATE_MAX_UPLOAD_BYTES=str(MiB))
+    key = auth("alice")["Authorization"]
+    head = _post_head(key, "Transfer-Encoding: chunked")
     answer, sent = _raw_request(server.port, head, multipart_stream("x.tif", 200 * MiB, 64 * 1024))
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
     assert b"application/problem+json" in answer
@@ -168,14 +166,7 @@ def test_content_length_over_the_limit_is_refused_before_the_body(serve) -> None
     server = serve(MAPGATE_MAX_UPLOAD_BYTES=str(MiB))
     key = auth("alice")["Authorization"]
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-        sock.sendall(
-            (
-                "POST /v1/checks HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                f"Authorization: {key}\r\n"
-                f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
-                f"Content-Length: {100 * MiB}\r\n\r\n"
-            ).encode()
-        )
+        sock.sendall(_post_head(key, f"Content-Length: {100 * MiB}").encode())
         answer = sock.recv(65536)  # no body byte was sent
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
 
@@ -304,14 +295,7 @@ def test_client_leaving_mid_upload_leaves_no_file(serve, uploads: Path) -> None:
     server = serve()
     key = auth("alice")["Authorization"]
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-        sock.sendall(
-            (
-                "POST /v1/checks HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                f"Authorization: {key}\r\n"
-                f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
-                f"Content-Length: {10 * MiB}\r\n\r\n"
-            ).encode()
-        )
+        sock.sendall(_post_head(key, f"Content-Length: {10 * MiB}").encode())
         body = multipart_stream("half.tif", 10 * MiB, 256 * 1024)
         sock.sendall(next(body))  # the part's headers
         sock.sendall(next(body))  # one chunk of data, then the client goes away
