@@ -23,7 +23,7 @@ from tests.api_helpers import (
     write_geotiff,
 )
 
-__all__ = ["api_checker", "api_client", "api_data", "pg_server_url", "pg_url"]
+__all__ = ["api_checker", "api_client", "api_data", "pg_server_url", "pg_url", "uploads"]
 
 
 @pytest.fixture(scope="session")
