@@ -15,27 +15,30 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from compliance.allocator import settle_allocator
 from compliance.audit_store import AuditResult
 
 if TYPE_CHECKING:
     from compliance.checker import Checker
 
 __all__ = [
-    "CheckerSpec", "Task", "WorkerStartError", "check_task", "run_dask", "run_inline", "run_pool",
-    "warm_up_pool",
+    "CheckerSpec", "Task", "WorkerStartError", "check_task", "chunk_files", "chunks", "run_dask",
+    "run_inline", "run_pool", "warm_up_pool",
 ]  # fmt: skip
 
 IN_FLIGHT_PER_WORKER = 3  # chunks queued per worker: enough to never leave one idle
 # Small files travel in chunks, so the per-task cost of the pool or of Dask (pickling,
-# queues, scheduler round trips) is paid once per chunk rather than once per file.
-CHUNK_FILES = 8
+# queues, scheduler round trips: about 2.5 ms of the audit process's CPU per Dask task)
+# is paid once per chunk rather than once per file. On 5,000 small files, chunks of 32
+# rather than 8 made the pool 8-17% faster and Dask 10-22%.
+CHUNK_FILES = 32
 CHUNK_BYTES = 4 * 1024**2
 # Never fork a process that may already hold GDAL state and threads: workers start clean.
 _START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
@@ -64,6 +67,12 @@ class Task:
     stat: str | None
     problem: str | None = None
     size: int = 0
+
+
+def chunk_files(tasks: int, slots: int) -> int:
+    """Files per chunk: ``CHUNK_FILES``, fewer when the audit is too small to keep every
+    slot (worker thread) busy with chunks that large."""
+    return max(1, min(CHUNK_FILES, -(-tasks // (2 * slots))))
 
 
 def chunks(tasks: Iterable[Task], files: int = CHUNK_FILES,
@@ -161,6 +170,7 @@ def _watch_parent(parent: int) -> None:
 
 def _init_pool_worker(spec: CheckerSpec, fingerprint: str, pending: frozenset[str],
                       parent: int) -> None:  # fmt: skip
+    settle_allocator()
     _LOCAL.update(checker=spec.build(), fingerprint=fingerprint, pending=pending)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
@@ -272,10 +282,10 @@ class _Pool:
                 yield _timed_out(task, self.fingerprint, self.timeout or 0)
                 self.restart(kill=True)
 
-    def run(self, tasks: Iterable[Task]) -> Iterator[AuditResult]:
-        todo = chunks(tasks)
-        running: dict[Future[list[str]], list[Task]] = {}
+    def run(self, tasks: Sequence[Task]) -> Iterator[AuditResult]:
         limit = self.workers * IN_FLIGHT_PER_WORKER
+        todo = chunks(tasks, files=chunk_files(len(tasks), limit))
+        running: dict[Future[list[str]], list[Task]] = {}
         try:
             while True:
                 suspects: list[Task] = []
@@ -306,7 +316,7 @@ class _Pool:
 
 
 def run_pool(
-    tasks: Iterable[Task], spec: CheckerSpec, fingerprint: str, pending: frozenset[str],
+    tasks: Sequence[Task], spec: CheckerSpec, fingerprint: str, pending: frozenset[str],
     workers: int, fn: Callable[[Task], AuditResult] | None = None, timeout: float | None = None,
 ) -> Iterator[AuditResult]:  # fmt: skip
     """Check in a local pool of ``workers`` processes (forkserver), yielding as they finish.
@@ -329,6 +339,8 @@ def _cached_checker(spec: CheckerSpec) -> Checker:
     key = (spec, threading.get_ident())
     checker = DASK_CHECKERS.get(key)
     if checker is None:
+        if not DASK_CHECKERS:
+            settle_allocator()  # Dask's nanny starts workers with a setting that slows checks
         checker = DASK_CHECKERS[key] = spec.build()
     return checker
 
@@ -340,7 +352,7 @@ def _dask_chunk(chunk: list[Task], spec: CheckerSpec, fingerprint: str,
 
 
 def run_dask(
-    tasks: Iterable[Task], client: Any, spec: CheckerSpec, fingerprint: str,
+    tasks: Sequence[Task], client: Any, spec: CheckerSpec, fingerprint: str,
     pending: frozenset[str],
 ) -> Iterator[AuditResult]:  # fmt: skip
     """Check on a ``dask.distributed`` cluster through ``client``, yielding as they finish.
@@ -352,7 +364,7 @@ def run_dask(
 
     threads = sum(client.nthreads().values()) or 1
     shared: Any = client.scatter(pending, broadcast=True, hash=False) if pending else pending
-    todo = chunks(tasks)
+    todo = chunks(tasks, files=chunk_files(len(tasks), threads * IN_FLIGHT_PER_WORKER))
     running: dict[Any, list[Task]] = {}
     serial = iter(range(1 << 62))
 

@@ -11,7 +11,14 @@ import pytest
 
 from compliance.audit import AuditRun, audit
 from compliance.audit_store import AuditResult, slim
-from compliance.audit_workers import CheckerSpec, Task, WorkerStartError, chunks, run_pool
+from compliance.audit_workers import (
+    CheckerSpec,
+    Task,
+    WorkerStartError,
+    chunk_files,
+    chunks,
+    run_pool,
+)
 from compliance.readers.inputs import dataset_digest
 from tests.audit_fixtures import (
     EXPECTED,
@@ -227,6 +234,14 @@ def test_small_files_travel_in_chunks_large_ones_alone() -> None:
     large = [Task(f"l{i}", (), None, size=20 * 1024**2) for i in range(2)]
     sizes = [len(c) for c in chunks([*small[:3], *large, *small[3:]], files=8)]
     assert sizes == [3, 1, 1, 8, 8]
+
+
+def test_chunks_shrink_when_the_audit_is_too_small_to_keep_every_worker_busy() -> None:
+    # 5,000 files on 6 slots (2 workers, 3 chunks each in flight): full chunks.
+    assert chunk_files(5000, 6) == 32
+    # 40 files on 6 slots: 4 per chunk, 10 chunks, so no worker is left with most of them.
+    assert chunk_files(40, 6) == 4
+    assert chunk_files(1, 6) == 1
 
 
 def test_slim_rows_keep_what_the_report_reads() -> None:
