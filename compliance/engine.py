@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import cel
+
 from compliance.packs import CompiledRule, RulePack
 from compliance.verdict import Effect, Finding, PackInfo
 
@@ -21,9 +23,15 @@ def _lookup(context: dict[str, Any], dotted: str) -> Any:
 
 
 def evaluate_rule(
-    compiled: CompiledRule, pack: RulePack, context: dict[str, Any]
+    compiled: CompiledRule,
+    pack: RulePack,
+    context: dict[str, Any],
+    variables: cel.Context | None = None,
 ) -> Finding | None:
-    """A finding when the rule fires; a ``review`` finding when it cannot be evaluated."""
+    """A finding when the rule fires; a ``review`` finding when it cannot be evaluated.
+
+    ``variables`` is ``context`` already converted for CEL, shared by a pack's rules.
+    """
     rule = compiled.rule
     used = {name: _lookup(context, name) for name in compiled.facts}
 
@@ -38,7 +46,7 @@ def evaluate_rule(
         )
 
     try:
-        result = compiled.program.execute(context)
+        result = compiled.program.execute(variables if variables is not None else context)
     except Exception as exc:  # CEL raises TypeError/KeyError/ValueError for missing or null facts
         missing = sorted(name for name, value in used.items() if value is None)
         why = f"facts not available: {', '.join(missing)}" if missing else str(exc).splitlines()[0]
@@ -70,7 +78,12 @@ def evaluate_pack(
     findings: list[Finding] = []
     outcome = None
     if applies:
-        findings = [f for r in pack.rules if (f := evaluate_rule(r, pack, context)) is not None]
+        # Converted once for all the pack's rules: converting the facts for each rule cost
+        # more than evaluating it (0.96 ms against 0.27 ms for the 13 built-in rules).
+        variables = cel.Context(variables=context)
+        findings = [
+            f for r in pack.rules if (f := evaluate_rule(r, pack, context, variables)) is not None
+        ]
         # `default` is the pack's answer when no rule fires; a firing rule replaces it.
         outcome = Effect.most_severe([f.effect for f in findings], default=pack.doc.default)
     info = PackInfo(
