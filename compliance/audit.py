@@ -13,6 +13,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from compliance.audit_dask import run_dask
+from compliance.audit_pool import run_pool, warm_up_pool
 from compliance.audit_store import (
     JSONL,
     AuditResult,
@@ -21,14 +23,7 @@ from compliance.audit_store import (
     slim,
     stat_info,
 )  # fmt: skip
-from compliance.audit_workers import (
-    CheckerSpec,
-    Task,
-    run_dask,
-    run_inline,
-    run_pool,
-    warm_up_pool,
-)
+from compliance.audit_workers import CheckerSpec, Task, run_inline
 from compliance.discover import Dataset, Discovery, discover
 
 __all__ = ["AuditResult", "AuditRun", "audit"]

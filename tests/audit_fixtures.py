@@ -18,8 +18,9 @@ import rasterio
 from affine import Affine
 from shapely.geometry import box
 
+from compliance.audit_pool import _pool_task
 from compliance.audit_store import AuditResult
-from compliance.audit_workers import Task, _pool_task
+from compliance.audit_workers import Task
 
 # Places inside the demo territories, and one far from every pack (the Atlantic).
 SEOUL = (126.98, 37.56)

@@ -10,15 +10,9 @@ from pathlib import Path
 import pytest
 
 from compliance.audit import AuditRun, audit
+from compliance.audit_pool import WorkerStartError, run_pool
 from compliance.audit_store import AuditResult, slim
-from compliance.audit_workers import (
-    CheckerSpec,
-    Task,
-    WorkerStartError,
-    chunk_files,
-    chunks,
-    run_pool,
-)
+from compliance.audit_workers import CheckerSpec, Task, chunk_files, chunks
 from compliance.readers.inputs import dataset_digest
 from tests.audit_fixtures import (
     EXPECTED,

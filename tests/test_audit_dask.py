@@ -9,7 +9,7 @@ import pytest
 from distributed import Client, LocalCluster
 
 from compliance.audit import audit
-from compliance.audit_workers import DASK_CHECKERS
+from compliance.audit_dask import DASK_CHECKERS
 from tests.audit_fixtures import EXPECTED, Archive, make_archive
 
 

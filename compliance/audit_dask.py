@@ -1,0 +1,94 @@
+"""Audits on a ``dask.distributed`` cluster: the same chunks, sent through a client.
+
+``_cached_checker`` keeps one ``Checker`` per (packs, zones) and thread in each worker.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from compliance.allocator import settle_allocator
+from compliance.audit_store import AuditResult
+from compliance.audit_workers import (
+    IN_FLIGHT_PER_WORKER,
+    CheckerSpec,
+    Task,
+    check_task,
+    chunk_files,
+    chunks,
+    result_row,
+    rows_from_json,
+)
+
+if TYPE_CHECKING:
+    from compliance.checker import Checker
+
+__all__ = ["DASK_CHECKERS", "run_dask"]
+
+# One Checker per (packs, zones) and executor thread of a Dask worker process: built on
+# first use, then kept for every later task (the Checker is not shared across threads).
+DASK_CHECKERS: dict[tuple[CheckerSpec, int], Checker] = {}
+
+
+def _cached_checker(spec: CheckerSpec) -> Checker:
+    key = (spec, threading.get_ident())
+    checker = DASK_CHECKERS.get(key)
+    if checker is None:
+        if not DASK_CHECKERS:
+            settle_allocator()  # Dask's nanny starts workers with a setting that slows checks
+        checker = DASK_CHECKERS[key] = spec.build()
+    return checker
+
+
+def _dask_chunk(chunk: list[Task], spec: CheckerSpec, fingerprint: str,
+                pending: frozenset[str]) -> list[str]:  # fmt: skip
+    checker = _cached_checker(spec)
+    return [check_task(checker, task, fingerprint, pending).model_dump_json() for task in chunk]
+
+
+def run_dask(
+    tasks: Sequence[Task], client: Any, spec: CheckerSpec, fingerprint: str,
+    pending: frozenset[str],
+) -> Iterator[AuditResult]:  # fmt: skip
+    """Check on a ``dask.distributed`` cluster through ``client``, yielding as they finish.
+
+    Dataset paths must be readable by the workers (a shared filesystem), and pack and
+    zone files too; a worker whose packs hash differently returns error rows.
+    """
+    from distributed import as_completed
+
+    threads = sum(client.nthreads().values()) or 1
+    shared: Any = client.scatter(pending, broadcast=True, hash=False) if pending else pending
+    todo = chunks(tasks, files=chunk_files(len(tasks), threads * IN_FLIGHT_PER_WORKER))
+    running: dict[Any, list[Task]] = {}
+    serial = iter(range(1 << 62))
+
+    def submit(chunk: list[Task]) -> Any:
+        fut = client.submit(_dask_chunk, chunk, spec, fingerprint, shared, pure=False,
+                            key=f"mapgate-audit-{os.getpid()}-{next(serial)}")  # fmt: skip
+        running[fut] = chunk
+        return fut
+
+    queue = as_completed(
+        [submit(c) for c in itertools.islice(todo, threads * IN_FLIGHT_PER_WORKER)]
+    )
+    try:
+        for fut in queue:
+            chunk = running.pop(fut)
+            try:
+                rows = list(rows_from_json(fut.result()))
+            except Exception as exc:  # noqa: BLE001 - a lost worker must not stop the run
+                error = f"dask task failed {type(exc).__name__}: {exc}"
+                rows = [
+                    result_row(task, fingerprint, status="error", error=error) for task in chunk
+                ]
+            yield from rows
+            nxt = next(todo, None)
+            if nxt is not None:
+                queue.add(submit(nxt))
+    finally:
+        client.cancel(list(running))
