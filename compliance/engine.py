@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import cel
-
+from compliance.cel_runtime import cel
 from compliance.packs import CompiledRule, RulePack
 from compliance.verdict import Effect, Finding, PackInfo
 

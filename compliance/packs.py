@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cel
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from compliance.cel_runtime import cel
 from compliance.errors import RulePackError, UnknownRulePack
 from compliance.facts import FACTS, ROOTS, sample_context
 from compliance.locations import rules_dir

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -128,3 +130,20 @@ def test_rules_dir_can_point_elsewhere(tmp_path, monkeypatch):
     shutil.copytree(REPO / "rules", tmp_path / "rules")
     monkeypatch.setenv("MAPGATE_RULES_DIR", str(tmp_path / "rules"))
     assert [p.path.parent for p in load_packs()] == [(tmp_path / "rules").resolve()] * 3
+
+
+def test_the_cel_package_is_imported_without_its_interactive_command_line() -> None:
+    # cel's __init__ imports prompt_toolkit for its own CLI (~100 ms of every mapgate run);
+    # the checker leaves it out, yet anyone importing cel.cli later still gets the real one.
+    probe = (
+        "import sys, compliance.checker\n"
+        "print('prompt_toolkit' in sys.modules)\n"
+        "import cel.cli\n"
+        "print(hasattr(cel.cli, 'app'))\n"
+        "import cel\n"
+        "print(cel.evaluate('1 + 2'))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == ["False", "True", "3"]
