@@ -22,6 +22,7 @@ from shapely.geometry.base import BaseGeometry
 
 from compliance.errors import ZonesError
 from compliance.geodesy import (
+    WGS84,
     buffer_many_on_ground,
     ground_areas_km2,
     to_crs_many,
@@ -104,9 +105,11 @@ class AreaIndex:
             ]
             source = np.concatenate([source, *shifted])
             picked = np.concatenate([picked, picked, picked])
-        local = (
-            to_crs_many(shapely.segmentize(source, _DENSIFY_DEG), crs) if source.size else source
-        )
+        if source.size and not crs.equals(WGS84):
+            local = to_crs_many(shapely.segmentize(source, _DENSIFY_DEG), crs)
+        else:
+            # Not reprojected, so no edge bends: densifying would only add vertices to test.
+            local = np.array(source, dtype=object)
         finite = np.ones(local.size, dtype=bool)
         if local.size:
             coords, owner = shapely.get_coordinates(local, return_index=True)

@@ -143,3 +143,38 @@ def test_lon_lat_data_written_past_180_still_meets_a_zone_across_the_antimeridia
     # The same place written with longitudes past 180, as antimeridian-crossing data often is.
     path = write_vector(tmp_path / "east.geojson", [box(180.05, -16.99, 180.15, -16.95)], 4326)
     assert checker.check(path).zones.count == 1
+
+
+def test_an_index_in_wgs84_finds_what_a_densified_one_finds(tmp_path) -> None:
+    # Zones are not reprojected into WGS84 data, so they are indexed as drawn, without the
+    # extra vertices that reprojection needs: the hits and areas must not change.
+    import numpy as np
+    import shapely
+    from pyproj import CRS
+
+    from compliance.zones import _DENSIFY_DEG, AreaIndex, OverlapAccumulator, ZoneSet
+
+    rng = np.random.default_rng(3)
+    x, y = 126.0 + rng.random(300) * 2, 36.0 + rng.random(300) * 2
+    frame = gpd.GeoDataFrame(
+        {"zone_id": [f"z{i}" for i in range(300)], "zone_class": ["military"] * 300,
+         "buffer_m": rng.random(300) * 500},
+        geometry=shapely.box(x, y, x + 0.02, y + 0.03), crs="EPSG:4326",
+    )  # fmt: skip
+    frame.to_file(tmp_path / "zones.gpkg")
+    zones = ZoneSet.load(tmp_path / "zones.gpkg")
+    plain = AreaIndex.build(zones.areas, CRS.from_epsg(4326))
+    dense = np.array([shapely.segmentize(g, _DENSIFY_DEG) for g in plain.geometries])
+    assert (
+        shapely.get_num_coordinates(dense).sum()
+        > shapely.get_num_coordinates(plain.geometries).sum()
+    )
+    densified = AreaIndex(plain.crs, plain.positions, dense, shapely.STRtree(dense))
+    fx, fy = 126.0 + rng.random(20_000) * 2, 36.0 + rng.random(20_000) * 2
+    feats = np.concatenate([shapely.box(fx, fy, fx + 0.004, fy + 0.003), shapely.points(fx, fy)])
+    a, b = OverlapAccumulator(zones.areas), OverlapAccumulator(zones.areas)
+    a.add(feats, plain)
+    b.add(feats, densified)
+    assert len(a.features_by_area) > 100
+    assert a.features_by_area == b.features_by_area
+    assert a.km2_by_area == pytest.approx(b.km2_by_area, rel=1e-7)
