@@ -25,7 +25,7 @@ from compliance.verdict import Effect
 
 __all__ = [
     "AuditResult", "ResultsWriter", "ResumeIndex", "read_rows", "rewrite_csv", "slim",
-    "stat_info", "stat_key",
+    "stat_info",
 ]  # fmt: skip
 
 JSONL = "results.jsonl"
@@ -66,13 +66,9 @@ class AuditResult(BaseModel):
     document: dict[str, Any] | None = Field(default=None, description="The verdict JSON.")
 
 
-def stat_key(members: Iterable[Path]) -> str | None:
-    """A short key over the members' names, sizes and modification times (None if missing)."""
-    return stat_info(members)[0]
-
-
 def stat_info(members: Iterable[Path]) -> tuple[str | None, int]:
-    """``stat_key`` and the members' total size in bytes (0 when one is missing)."""
+    """A short key over the members' names, sizes and modification times, and their total
+    size in bytes (None and 0 when one is missing)."""
     digest = hashlib.sha1(usedforsecurity=False)
     total = 0
     try:

@@ -40,36 +40,47 @@ class Probe:
         return cls(acc, index, grid, territory)
 
 
-_INDEXES: dict[tuple[int, str], tuple[list, AreaIndex]] = {}
-_GRIDS: dict[tuple[int, str], CellGrid | None] = {}
+@dataclass
+class _Indexed:
+    """One cache entry: the areas (kept so their id cannot be reused by another list while
+    the entry lives), their index in one CRS, and the vector grid once asked for."""
+
+    areas: list
+    index: AreaIndex
+    grid: CellGrid | None = None
+    has_grid: bool = False
+
+
+_INDEXES: dict[tuple[int, str], _Indexed] = {}
+
+
+def _entry(areas: list, crs: CRS) -> _Indexed:
+    key = (id(areas), crs_key(crs))
+    hit = _INDEXES.get(key)
+    if hit is not None and hit.areas is areas:
+        return hit
+    if len(_INDEXES) >= 32:
+        _INDEXES.pop(next(iter(_INDEXES)))
+    entry = _INDEXES[key] = _Indexed(areas, AreaIndex.build(areas, crs))
+    return entry
 
 
 def area_index(areas: list, crs: CRS) -> AreaIndex:
     """The areas reprojected into ``crs`` and indexed; cached, since a checker's zones and
     territories never change while many files in the same CRS pass through."""
-    key = (id(areas), crs_key(crs))
-    hit = _INDEXES.get(key)
-    if hit is not None and hit[0] is areas:
-        return hit[1]
-    index = AreaIndex.build(areas, crs)
-    if len(_INDEXES) >= 32:
-        _GRIDS.pop(next(iter(_INDEXES)), None)
-        _INDEXES.pop(next(iter(_INDEXES)))
-    # The areas list is kept with the entry so that its id cannot be reused by another list.
-    _INDEXES[key] = (areas, index)
-    return index
+    return _entry(areas, crs).index
 
 
 def indexed(areas: list, crs: CRS, territory: bool = False) -> tuple[AreaIndex, CellGrid | None]:
     """``area_index`` plus the cell grid that clears features by their boxes (vectors only)."""
-    index = area_index(areas, crs)
-    key = (id(areas), crs_key(crs))
-    if key not in _GRIDS:
+    entry = _entry(areas, crs)
+    if not entry.has_grid:
         # Territories are few, large polygons: a coarse grid that also knows its inside cells.
-        _GRIDS[key] = CellGrid.build(
-            index.geometries, cells=128 if territory else 1024, find_inside=territory
+        entry.grid = CellGrid.build(
+            entry.index.geometries, cells=128 if territory else 1024, find_inside=territory
         )
-    return index, _GRIDS[key]
+        entry.has_grid = True
+    return entry.index, entry.grid
 
 
 @dataclass
@@ -160,9 +171,7 @@ def prefetched(batches: Iterator[T], depth: int = 2) -> Generator[T, None, None]
         except BaseException as exc:  # handed to the consumer, raised there
             _put(box, exc, stop)
         finally:
-            close = getattr(batches, "close", None)
-            if close is not None:
-                close()
+            _close(batches)
             _put(box, _END, stop)
 
     reader = threading.Thread(target=read, name="mapgate-read", daemon=True)
@@ -202,9 +211,14 @@ def _boxed(batches: Iterator[pa.Array]) -> Generator[tuple[pa.Array, WkbBoxes], 
         for column in batches:
             yield column, wkb_boxes(column)
     finally:
-        close = getattr(batches, "close", None)
-        if close is not None:
-            close()
+        _close(batches)
+
+
+def _close(batches: Iterator[object]) -> None:
+    """Close a batch generator now (its reader's dataset), not when it is collected."""
+    close = getattr(batches, "close", None)
+    if close is not None:
+        close()
 
 
 def _scan_batch(

@@ -122,6 +122,11 @@ def _hash_dataset_files(files: list[Path], limits: InputLimits) -> tuple[str, in
     return digest.hexdigest(), size
 
 
+def dataset_files(path: Path) -> list[Path]:
+    """Every file a dataset path stands for: a folder's files, or a file with its sidecars."""
+    return [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else sidecars(path)
+
+
 def sidecars(path: Path) -> list[Path]:
     """The files that belong to a dataset: a shapefile's .shx/.dbf/.prj/... share its stem."""
     if path.suffix.lower() != ".shp":
@@ -193,7 +198,7 @@ def materialize(
             if not path.exists():
                 raise UnreadableDataset(f"{path}: no such file")
             display = name or path.name
-            files = [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else sidecars(path)
+            files = dataset_files(path)
             # The size limit is enforced before anything is read; the hash follows in the background.
             _check_size(sum(f.stat().st_size for f in files), limits)
             digest = _hasher().submit(_hash_dataset_files, files, limits)
@@ -239,5 +244,5 @@ def dataset_digest(path: Path) -> tuple[str, int]:
 
     Batch audits use it to recognise work already done without opening the data.
     """
-    files = [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else sidecars(path)
+    files = dataset_files(path)
     return _hash_dataset_files(files, InputLimits())
