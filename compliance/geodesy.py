@@ -101,14 +101,44 @@ def buffer_on_ground(geom_wgs84: BaseGeometry, metres: float) -> BaseGeometry:
 
     The buffer is drawn in an equidistant projection centred on the geometry, where
     distances from the centre are true; for zones of a few tens of km the error at the
-    edge stays well under the buffer tolerance.
+    edge stays well under the buffer tolerance. A buffer that takes in a pole cannot be
+    drawn in lon/lat as a ring: it becomes the whole cap beyond its nearest latitude.
     """
     if metres <= 0:
         return geom_wgs84
     centre = geom_wgs84.centroid
     aeqd = local_aeqd(centre.x, centre.y)
-    local = geometry_from_wgs84(geom_wgs84, aeqd)
-    return geometry_to_wgs84(local.buffer(_circumscribed(metres), quad_segs=QUAD_SEGS), aeqd)
+    local = geometry_from_wgs84(geom_wgs84, aeqd).buffer(
+        _circumscribed(metres), quad_segs=QUAD_SEGS
+    )
+    grown = geometry_to_wgs84(local, aeqd)
+    poles_x, poles_y = transformer(WGS84, aeqd).transform([0.0, 0.0], [90.0, -90.0])
+    lat = shapely.get_coordinates(grown)[:, 1]
+    if local.intersects(shapely.Point(poles_x[0], poles_y[0])):
+        return shapely.box(-180.0, lat.min(), 180.0, 90.0)
+    if local.intersects(shapely.Point(poles_x[1], poles_y[1])):
+        return shapely.box(-180.0, -90.0, 180.0, lat.max())
+    return unwrap_longitudes(np.array([grown], dtype=object), np.array([centre.x]))[0]
+
+
+def unwrap_longitudes(geoms: np.ndarray, centre_lon: np.ndarray) -> np.ndarray:
+    """Longitudes of each geometry within half a turn of its centre's.
+
+    PROJ returns longitudes in -180..180, so a zone grown across the antimeridian would come
+    back with vertices on both edges of the map: a band round the whole Earth instead of the
+    zone. Kept continuous (179.9 .. 180.4), it stays where it is; indexes add it a turn east
+    and west for data on the other side.
+    """
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    if coords.size == 0:
+        return geoms
+    centre = np.asarray(centre_lon, dtype=float)[owner]
+    # Only vertices more than half a turn away move, so every other vertex stays bit for bit.
+    far = np.abs(coords[:, 0] - centre) > 180.0
+    if not far.any():
+        return geoms
+    coords[far, 0] += np.where(coords[far, 0] < centre[far], 360.0, -360.0)
+    return shapely.set_coordinates(geoms.copy(), coords)
 
 
 def on_the_earth(geom_wgs84: BaseGeometry) -> bool:
@@ -162,7 +192,7 @@ def buffer_many_on_ground(geoms_wgs84: np.ndarray, metres: np.ndarray) -> np.nda
         grown = shapely.buffer(
             local, _circumscribed(np.asarray(metres, dtype=float)[rows] * k), quad_segs=QUAD_SEGS
         )
-        out[rows] = _apply(back, grown)
+        out[rows] = unwrap_longitudes(_apply(back, grown), lon[sel])
     return out
 
 

@@ -14,6 +14,7 @@ from pyproj import CRS
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
+from compliance.area_cover import growing_index
 from compliance.declared_scale import declared_scale
 from compliance.geodesy import area_km2, geometry_to_wgs84, on_the_earth
 from compliance.profile import LayerProfile, Profile, settle_scale
@@ -21,7 +22,7 @@ from compliance.raster_profile import ground_pixel_size, looks_like_elevation, p
 from compliance.readers.dataset import RasterSource, VectorSource
 from compliance.territory import Territory
 from compliance.vector_profile import measure_detail
-from compliance.vector_scan import Probe, area_index, scan_layer
+from compliance.vector_scan import Probe, scan_layer
 from compliance.zones import OverlapAccumulator, ZoneSet
 
 _DENSIFY_EDGES = 32
@@ -109,7 +110,8 @@ def inspect_vector(src: VectorSource, zones: ZoneSet, territories: list[Territor
             # Features GEOS cannot decode still lie somewhere in the layer's extent: stand the
             # extent in for them, so they can only add overlaps.
             for probe in probes:
-                probe.acc.add(stand_in, probe.index, areas_too=False)
+                index = probe.areas.covering(stand_in_box).index
+                probe.acc.add(stand_in, index, areas_too=False)
         detail = measure_detail(sample, layer.crs)
         footprint = _box_to_wgs84(extent, layer.crs) if layer.crs and extent else None
         bounds = list(footprint.bounds) if footprint is not None else None
@@ -215,12 +217,14 @@ def inspect_raster(src: RasterSource, zones: ZoneSet, territories: list[Territor
     if src.transform is None:
         notes.append("no geotransform or usable GCPs" + (" (RPCs only)" if src.has_rpc else ""))
     off_aou: list[str] = []
-    if footprint is not None:
+    if footprint is not None and outline is not None and src.crs is not None:
         geoms = np.array([outline], dtype=object)
-        acc.add(geoms, area_index(zones.areas, src.crs))  # type: ignore[arg-type]
+        box = outline.bounds
+        acc.add(geoms, growing_index(zones.areas, src.crs).covering(box).index)
         for t in territories:
-            hits[t.pack].add(geoms, area_index(t.areas, src.crs), areas_too=False)  # type: ignore[arg-type]
-        if _outside_area_of_use(src.crs, footprint):  # type: ignore[arg-type]
+            index = growing_index(t.areas, src.crs, whole=True).covering(box).index
+            hits[t.pack].add(geoms, index, areas_too=False)
+        if _outside_area_of_use(src.crs, footprint):
             off_aou.append("raster")
     sizes = ground_pixel_size(src)
     methods = {

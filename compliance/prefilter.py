@@ -24,8 +24,8 @@ class CellGrid:
     cell: float
     nx: int
     ny: int
-    maybe_sum: np.ndarray  # summed-area table of non-clear cells, (ny+1, nx+1)
-    inside_sum: np.ndarray  # summed-area table of inside cells
+    maybe_sum: np.ndarray  # summed-area table of non-clear cells, (ny+1) x (nx+1), flattened
+    inside_sum: np.ndarray | None  # the same for inside cells; None when there are none
 
     @classmethod
     def build(
@@ -56,7 +56,8 @@ class CellGrid:
             shapely.prepare(union)
             inside = shapely.contains(union, cell_boxes)
             state[ys[inside], xs[inside]] = INSIDE
-        return cls(x0, y0, cell, nx, ny, _summed(state != CLEAR), _summed(state == INSIDE))
+        inside_sum = _summed(state == INSIDE) if (state == INSIDE).any() else None
+        return cls(x0, y0, cell, nx, ny, _summed(state != CLEAR), inside_sum)
 
     @staticmethod
     def _cells(boxes: np.ndarray, x0: float, y0: float, cell: float, nx: int, ny: int):
@@ -77,24 +78,35 @@ class CellGrid:
         # Boxes wholly beyond the grid touch nothing; compare with the same arithmetic as the cells.
         outside = (b[:, 2] < self.x0) | (b[:, 3] < self.y0) | (b[:, 0] > xmax) | (b[:, 1] > ymax)
         ix0, iy0, ix1, iy1 = self._cells(b, self.x0, self.y0, self.cell, self.nx, self.ny)
-        cells = (ix1 - ix0 + 1) * (iy1 - iy0 + 1)
-        maybe = _rect(self.maybe_sum, ix0, iy0, ix1, iy1)
-        inside = _rect(self.inside_sum, ix0, iy0, ix1, iy1)
-        state = np.where(maybe == 0, CLEAR, np.where(inside == cells, INSIDE, MAYBE)).astype(
-            np.uint8
-        )
+        corners = _Corners(self.nx + 1, ix0, iy0, ix1, iy1)
+        maybe = corners.total(self.maybe_sum)
+        state = np.where(maybe == 0, CLEAR, MAYBE).astype(np.uint8)
+        if self.inside_sum is not None:
+            cells = (ix1 - ix0 + 1) * (iy1 - iy0 + 1)
+            state[(maybe > 0) & (corners.total(self.inside_sum) == cells)] = INSIDE
         state[outside] = CLEAR
         out[finite] = state
         return out
 
 
 def _summed(mask: np.ndarray) -> np.ndarray:
-    table = np.zeros((mask.shape[0] + 1, mask.shape[1] + 1), dtype=np.int64)
-    table[1:, 1:] = mask.astype(np.int64).cumsum(axis=0).cumsum(axis=1)
-    return table
+    # int32 and flat: a grid holds at most ~1M cells, and one gather from a flat table of
+    # half the size is several times faster than two-axis indexing.
+    table = np.zeros((mask.shape[0] + 1, mask.shape[1] + 1), dtype=np.int32)
+    table[1:, 1:] = mask.astype(np.int32).cumsum(axis=0).cumsum(axis=1)
+    return table.ravel()
 
 
-def _rect(
-    table: np.ndarray, ix0: np.ndarray, iy0: np.ndarray, ix1: np.ndarray, iy1: np.ndarray
-) -> np.ndarray:
-    return table[iy1 + 1, ix1 + 1] - table[iy0, ix1 + 1] - table[iy1 + 1, ix0] + table[iy0, ix0]
+class _Corners:
+    """Flat offsets of each box's four corners in a summed-area table ``width`` wide."""
+
+    def __init__(
+        self, width: int, ix0: np.ndarray, iy0: np.ndarray, ix1: np.ndarray, iy1: np.ndarray
+    ) -> None:
+        top, bottom = (iy1 + 1) * width, iy0 * width
+        self.a, self.b = top + ix1 + 1, bottom + ix1 + 1
+        self.c, self.d = top + ix0, bottom + ix0
+
+    def total(self, table: np.ndarray) -> np.ndarray:
+        """Cells counted by ``table`` within each box."""
+        return table.take(self.a) - table.take(self.b) - table.take(self.c) + table.take(self.d)

@@ -10,16 +10,17 @@ import shapely
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
+from compliance.areas import AreaSet
 from compliance.errors import RulePackError
 from compliance.geodesy import WGS84, area_km2, buffer_on_ground, geometry_to_wgs84
-from compliance.zones import Area, read_layer
+from compliance.zones import read_layer
 
 
 @dataclass(frozen=True)
 class Territory:
     pack: str
     geometry: BaseGeometry  # lon/lat, buffered
-    areas: list[Area]
+    areas: AreaSet
 
     def fraction_of(self, footprint: BaseGeometry | None) -> float | None:
         """Share of a footprint's ground area inside the territory (1.0 for points/lines inside)."""
@@ -45,5 +46,6 @@ def _load_geometry(path: Path, buffer_m: float) -> BaseGeometry:
 
 def load_territory(pack: str, path: Path, buffer_m: float) -> Territory:
     geom = _load_geometry(path, buffer_m)
-    parts = [Area(f"{pack}-{i}", "territory", g) for i, g in enumerate(shapely.get_parts(geom))]
-    return Territory(pack=pack, geometry=geom, areas=parts)
+    parts = shapely.get_parts(geom)
+    areas = AreaSet([f"{pack}-{i}" for i in range(len(parts))], ["territory"] * len(parts), parts)
+    return Territory(pack=pack, geometry=geom, areas=areas)

@@ -15,72 +15,29 @@ import pyarrow as pa
 import shapely
 from pyproj import CRS
 
-from compliance.geodesy import crs_key
-from compliance.prefilter import CLEAR, INSIDE, CellGrid
+from compliance.area_cover import GrowingIndex, growing_index
+from compliance.areas import AreaSet
+from compliance.prefilter import CLEAR, INSIDE
 from compliance.readers.dataset import BATCH_SIZE, LayerInfo, VectorSource, decode_wkb
 from compliance.vector_profile import SAMPLE_SIZE
 from compliance.wkb_bounds import WkbBoxes, wkb_boxes
-from compliance.zones import AreaIndex, OverlapAccumulator
+from compliance.zones import OverlapAccumulator
 
 
 @dataclass
 class Probe:
-    """An index and its grid, for one set of areas in one layer's CRS."""
+    """A set of areas to meet, indexed in one layer's CRS, and where hits are counted."""
 
     acc: OverlapAccumulator
-    index: AreaIndex
-    grid: CellGrid | None
+    areas: GrowingIndex
     stop_at_first_hit: bool = False
 
     @classmethod
     def build(
-        cls, acc: OverlapAccumulator, areas: list, crs: CRS, territory: bool = False
+        cls, acc: OverlapAccumulator, areas: AreaSet, crs: CRS, territory: bool = False
     ) -> Probe:
-        index, grid = indexed(areas, crs, territory)
-        return cls(acc, index, grid, territory)
-
-
-@dataclass
-class _Indexed:
-    """One cache entry: the areas (kept so their id cannot be reused by another list while
-    the entry lives), their index in one CRS, and the vector grid once asked for."""
-
-    areas: list
-    index: AreaIndex
-    grid: CellGrid | None = None
-    has_grid: bool = False
-
-
-_INDEXES: dict[tuple[int, str], _Indexed] = {}
-
-
-def _entry(areas: list, crs: CRS) -> _Indexed:
-    key = (id(areas), crs_key(crs))
-    hit = _INDEXES.get(key)
-    if hit is not None and hit.areas is areas:
-        return hit
-    if len(_INDEXES) >= 32:
-        _INDEXES.pop(next(iter(_INDEXES)))
-    entry = _INDEXES[key] = _Indexed(areas, AreaIndex.build(areas, crs))
-    return entry
-
-
-def area_index(areas: list, crs: CRS) -> AreaIndex:
-    """The areas reprojected into ``crs`` and indexed; cached, since a checker's zones and
-    territories never change while many files in the same CRS pass through."""
-    return _entry(areas, crs).index
-
-
-def indexed(areas: list, crs: CRS, territory: bool = False) -> tuple[AreaIndex, CellGrid | None]:
-    """``area_index`` plus the cell grid that clears features by their boxes (vectors only)."""
-    entry = _entry(areas, crs)
-    if not entry.has_grid:
-        # Territories are few, large polygons: a coarse grid that also knows its inside cells.
-        entry.grid = CellGrid.build(
-            entry.index.geometries, cells=128 if territory else 1024, find_inside=territory
-        )
-        entry.has_grid = True
-    return entry.index, entry.grid
+        # Territories are few, large polygons: indexed whole, with a grid that knows inside cells.
+        return cls(acc, growing_index(areas, crs, whole=territory), territory)
 
 
 @dataclass
@@ -119,12 +76,15 @@ class _Rows:
         return self.geoms[rows]
 
 
-def _feed(probe: Probe, boxes: np.ndarray, present: np.ndarray, rows: _Rows) -> None:
+def _feed(
+    probe: Probe, boxes: np.ndarray, present: np.ndarray, extent: np.ndarray, rows: _Rows
+) -> None:
     if probe.stop_at_first_hit and probe.acc.touched:
         return
-    if probe.grid is None:
+    cover = probe.areas.covering(tuple(extent))
+    if cover.grid is None:
         return
-    state = probe.grid.classify(boxes)
+    state = cover.grid.classify(boxes)
     state[~present] = CLEAR
     if probe.stop_at_first_hit and np.any(state == INSIDE):
         probe.acc.mark_touched()
@@ -135,7 +95,7 @@ def _feed(probe: Probe, boxes: np.ndarray, present: np.ndarray, rows: _Rows) -> 
     for start in range(0, candidates.size, step):
         geoms = rows.get(candidates[start : start + step])
         live = geoms[~shapely.is_missing(geoms)]
-        probe.acc.add(live, probe.index, areas_too=not probe.stop_at_first_hit)
+        probe.acc.add(live, cover.index, areas_too=not probe.stop_at_first_hit)
         if probe.stop_at_first_hit and probe.acc.touched:
             return
 
@@ -247,8 +207,8 @@ def _scan_batch(
                 [np.minimum(scan.bounds[:2], box[:2]), np.maximum(scan.bounds[2:], box[2:])]
             )
         )
-    for probe in probes:
-        _feed(probe, boxes, present, rows)
+        for probe in probes:
+            _feed(probe, boxes, present, box, rows)
     room = SAMPLE_SIZE - scan.sampled
     if room > 0:
         picked = np.flatnonzero(present)[::stride][:room]

@@ -18,15 +18,10 @@ import numpy as np
 import pyogrio
 import shapely
 from pyproj import CRS
-from shapely.geometry.base import BaseGeometry
 
+from compliance.areas import AreaSet
 from compliance.errors import ZonesError
-from compliance.geodesy import (
-    WGS84,
-    buffer_many_on_ground,
-    ground_areas_km2,
-    to_crs_many,
-)
+from compliance.geodesy import WGS84, ground_areas_km2, to_crs_many
 from compliance.locations import default_zones
 from compliance.verdict import ClassOverlap, ZoneHit, ZoneSummary
 
@@ -44,15 +39,6 @@ def read_layer(path: Path, error: Callable[[str], Exception]) -> Any:
             return pyogrio.read_dataframe(path)
     except Exception as exc:  # pyogrio raises several unrelated types for bad sources
         raise error(f"cannot be read: {exc}") from exc
-
-
-@dataclass(frozen=True)
-class Area:
-    """A polygon on the ground (lon/lat, already buffered) with its label."""
-
-    area_id: str
-    area_class: str
-    geometry: BaseGeometry
 
 
 def _sha256(path: Path) -> str:
@@ -77,26 +63,26 @@ class AreaIndex:
     tree: shapely.STRtree
 
     @classmethod
-    def build(cls, areas: list[Area], crs: CRS) -> AreaIndex:
-        """Reproject the areas that can matter into ``crs``.
+    def build(cls, areas: AreaSet, crs: CRS, positions: np.ndarray | None = None) -> AreaIndex:
+        """Reproject the areas at ``positions`` (default all) that can matter into ``crs``.
 
         Areas far outside the CRS's area of use are left out: data placed there in this CRS
-        is flagged as a CRS mismatch anyway. The data's own declared extent is never used
-        to pre-filter, because a stale or forged extent must not hide a zone.
+        is flagged as a CRS mismatch anyway. Which areas can meet the data is decided by the
+        caller from the coordinates read, never from the data's declared extent, because a
+        stale or forged extent must not hide a zone.
         """
-        chosen = list(range(len(areas)))
+        picked = np.arange(len(areas)) if positions is None else np.asarray(positions, np.int64)
         aou = crs.area_of_use
-        if aou is not None and not crs.is_geographic and aou.west <= aou.east:
+        if aou is not None and not crs.is_geographic and aou.west <= aou.east and picked.size:
             margin = 10.0
-            region = shapely.box(
+            region = (
                 aou.west - margin,
                 max(aou.south - margin, -90),
                 aou.east + margin,
                 min(aou.north + margin, 90),
             )
-            chosen = [i for i in chosen if areas[i].geometry.intersects(region)]
-        picked = np.array(chosen, dtype=np.int64)
-        source = np.array([areas[i].geometry for i in chosen], dtype=object)
+            picked = picked[np.isin(picked, areas.near(region))]
+        source = areas.grown(picked) if picked.size else np.empty(0, dtype=object)
         if crs.is_geographic and source.size:
             # Lon/lat data may run past ±180° (a polygon written 170..190 across the antimeridian):
             # add each area a turn east and west, so such data still meets it.
@@ -119,10 +105,8 @@ class AreaIndex:
         invalid = ~shapely.is_valid(local)
         if invalid.any():
             local[invalid] = shapely.make_valid(local[invalid])
-        kept, geoms = picked.tolist(), local
-        array = np.array(geoms, dtype=object)
-        shapely.prepare(array)
-        return cls(crs, np.array(kept, dtype=np.int64), array, shapely.STRtree(array))
+        shapely.prepare(local)
+        return cls(crs, picked.astype(np.int64), local, shapely.STRtree(local))
 
 
 def _intersections(features: np.ndarray, areas: np.ndarray) -> np.ndarray:
@@ -141,7 +125,7 @@ class OverlapAccumulator:
     built for its layer's CRS.
     """
 
-    areas: list[Area]
+    areas: AreaSet
     features_by_class: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     _features: np.ndarray = field(init=False)
     _km2: np.ndarray = field(init=False)
@@ -172,7 +156,7 @@ class OverlapAccumulator:
         if feat_idx.size == 0:
             return
         area_idx = index.positions[local_idx]
-        classes = np.array([self.areas[i].area_class for i in area_idx])
+        classes = self.areas.classes[area_idx]
         for cls_name in np.unique(classes):
             self.features_by_class[str(cls_name)] += int(
                 np.unique(feat_idx[classes == cls_name]).size
@@ -207,19 +191,19 @@ class OverlapAccumulator:
         hits: list[ZoneHit] = []
         km2 = self.km2_by_area
         for a, n in sorted(self.features_by_area.items()):
-            area = self.areas[a]
+            area_class = str(self.areas.classes[a])
             entry = by_class.setdefault(
-                area.area_class, ClassOverlap(zones=0, features=0, overlap_km2=0.0)
+                area_class, ClassOverlap(zones=0, features=0, overlap_km2=0.0)
             )
             entry.zones += 1
             entry.overlap_km2 += km2.get(a, 0.0)
             hits.append(
                 ZoneHit(
-                    zone_id=area.area_id,
-                    zone_class=area.area_class,
+                    zone_id=self.areas.ids[a],
+                    zone_class=area_class,
                     features=n,
                     overlap_km2=round(km2.get(a, 0.0), 6),
-                    geometry_wkt=area.geometry.wkt if reveal else None,
+                    geometry_wkt=self.areas.grown(np.array([a]))[0].wkt if reveal else None,
                 )
             )
         for c, n in self.features_by_class.items():
@@ -243,11 +227,11 @@ class ZoneSet:
 
     source: str
     sha256: str | None
-    areas: list[Area]
+    areas: AreaSet
 
     @property
     def classes(self) -> list[str]:
-        return sorted({a.area_class for a in self.areas})
+        return self.areas.class_names
 
     @classmethod
     def load(cls, source: str | Path | None = None) -> ZoneSet:
@@ -283,9 +267,11 @@ class ZoneSet:
         )
         if (buffers < 0).any():
             raise ZonesError(f"zones source {label}: buffer_m must not be negative")
-        grown = buffer_many_on_ground(geoms, buffers + TOLERANCE_M)
-        areas = [
-            Area(str(zid), str(zcls), geom)
-            for zid, zcls, geom in zip(frame["zone_id"], frame["zone_class"], grown, strict=True)
-        ]
+        # Buffered on the ground when a file first comes near them: most zones never are.
+        areas = AreaSet(
+            [str(z) for z in frame["zone_id"]],
+            [str(c) for c in frame["zone_class"]],
+            geoms,
+            buffers + TOLERANCE_M,
+        )
         return cls(source=label, sha256=_sha256(path) if path.is_file() else None, areas=areas)

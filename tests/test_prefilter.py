@@ -42,6 +42,30 @@ def test_wkb_boxes_match_shapely_or_defer(start):
     assert found.has_z is any(g is not None and g.has_z for g in geoms[start:])
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered")
+@pytest.mark.parametrize("start", range(3))
+def test_wkb_boxes_of_rows_with_many_and_uneven_point_counts(start):
+    # Rows of a common length are read as a table, the rest run by run: both must give
+    # shapely's boxes, and a non-finite coordinate anywhere must defer the row.
+    rng = np.random.default_rng(start)
+    counts = np.concatenate(
+        [rng.integers(2, 70, 400), np.full(600, 5), np.full(400, 17), rng.integers(60, 400, 40)]
+    )
+    counts = np.concatenate([rng.permutation(counts), [64, 65, 2]])
+    geoms = []
+    for i, n in enumerate(counts):
+        xy = rng.normal(size=(int(n), 2)) * 1000
+        if i % 50 == 7:
+            xy[rng.integers(n), rng.integers(2)] = np.inf if i % 100 == 7 else np.nan
+        geoms.append(LineString(xy) if i % 3 else MultiLineString([xy]))
+    geoms = np.array(geoms, dtype=object)
+    column = pa.array(shapely.to_wkb(geoms, flavor="iso")).slice(start)
+    found = wkb_boxes(column)
+    finite = np.array([np.isfinite(shapely.get_coordinates(g)).all() for g in geoms[start:]])
+    assert found.fast.tolist() == finite.tolist()
+    assert np.array_equal(found.bounds[found.fast], shapely.bounds(geoms[start:])[found.fast])
+
+
 def test_big_endian_wkb_is_deferred():
     column = pa.array([shapely.to_wkb(box(0, 0, 1, 1), byte_order=0)])
     assert not wkb_boxes(column).fast.any()

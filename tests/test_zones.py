@@ -178,3 +178,35 @@ def test_an_index_in_wgs84_finds_what_a_densified_one_finds(tmp_path) -> None:
     assert len(a.features_by_area) > 100
     assert a.features_by_area == b.features_by_area
     assert a.km2_by_area == pytest.approx(b.km2_by_area, rel=1e-7)
+
+
+def _one_zone(tmp_path, geom, buffer_m: float):
+    path = tmp_path / "zones.gpkg"
+    gpd.GeoDataFrame(
+        {"zone_id": ["Z-1"], "zone_class": ["military"], "buffer_m": [buffer_m]},
+        geometry=[geom],
+        crs="EPSG:4326",
+    ).to_file(path)
+    return Checker(packs=["kr"], zones=path)
+
+
+@pytest.mark.parametrize("crs", ["EPSG:4326", "EPSG:32760", "EPSG:32701", "EPSG:3832"])
+@pytest.mark.parametrize(
+    ("lon", "lat", "hit"),
+    [(-179.97, -16.98, True), (179.97, -16.98, True), (-179.5, -16.98, False), (0.0, 0.0, False)],
+)
+def test_a_zone_buffered_across_the_antimeridian_stays_where_it_is(tmp_path, crs, lon, lat, hit):
+    # The zone ends 0.01° west of 180°; 5 km of buffer reach about 0.047° past it. Grown in a
+    # projection and brought back, the buffer must not wrap into a band round the Earth.
+    checker = _one_zone(tmp_path, box(179.95, -17.0, 179.99, -16.96), 5_000.0)
+    path = write_vector(tmp_path / "p.gpkg", [_in_crs(Point(lon, lat), crs)], crs)
+    assert checker.check(path).zones.count == (1 if hit else 0)
+
+
+@pytest.mark.parametrize("crs", ["EPSG:4326", "EPSG:3413"])
+@pytest.mark.parametrize(("lon", "lat", "hit"), [(120.0, 89.9, True), (120.0, 88.0, False)])
+def test_a_zone_whose_buffer_takes_in_the_pole_covers_it(tmp_path, crs, lon, lat, hit):
+    # 100 km round a zone 44 km from the North Pole takes the pole in, and every longitude.
+    checker = _one_zone(tmp_path, box(0.0, 89.5, 10.0, 89.6), 100_000.0)
+    path = write_vector(tmp_path / "p.gpkg", [_in_crs(Point(lon, lat), crs)], crs)
+    assert checker.check(path).zones.count == (1 if hit else 0)

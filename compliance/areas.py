@@ -1,0 +1,99 @@
+"""Labelled areas on the ground (lon/lat), each grown by its buffer only when first needed.
+
+A zones source may hold thousands of zones of which a file meets a handful. Buffering
+every zone on the ground costs more than checking a large file, so each zone carries a
+*reach*: a lon/lat box that surely holds it once buffered, computed from its own bounds.
+Only the zones whose reach meets the data are buffered and indexed.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import shapely
+
+from compliance.geodesy import buffer_many_on_ground
+
+# Shortest ground length of a degree: of latitude (at the equator), and of longitude at
+# the equator (a parallel's radius is N cos(lat) with N >= a).
+_M_PER_DEG_LAT = 110_574.0
+_M_PER_DEG_LON_EQUATOR = 111_319.0
+# The reach is drawn this much wider than the buffer: ground buffers are drawn in local
+# projections whose scale is within 1e-3 of true, so half again is far more than enough.
+_SAFETY = 1.5
+_SLACK_DEG = 1e-6
+_POLAR_LAT = 89.0  # beyond this, a buffer may wrap around the pole: reach every longitude
+
+
+class AreaSet:
+    """Areas with ids and classes; geometry grown by ``buffer_m`` on the ground when asked for."""
+
+    def __init__(
+        self,
+        ids: list[str],
+        classes: list[str],
+        geometries: np.ndarray,
+        buffer_m: np.ndarray | None = None,
+    ) -> None:
+        self.ids = ids
+        self.classes = np.array(classes, dtype=object)
+        self._raw = np.asarray(geometries, dtype=object)
+        self._buffer_m = (
+            np.zeros(len(ids)) if buffer_m is None else np.asarray(buffer_m, dtype=float)
+        )
+        self._grown = self._raw.copy()
+        self._done = self._buffer_m <= 0
+        self._lock = threading.Lock()
+        self.reach = _reach(self._raw, self._buffer_m)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def buffered(self) -> int:
+        """How many areas have been grown by a buffer so far."""
+        return int((self._done & (self._buffer_m > 0)).sum())
+
+    @property
+    def class_names(self) -> list[str]:
+        return sorted({str(c) for c in self.classes})
+
+    def grown(self, positions: np.ndarray) -> np.ndarray:
+        """The buffered lon/lat geometries of the areas at ``positions`` (buffered once, kept)."""
+        positions = np.asarray(positions, dtype=np.int64)
+        with self._lock:
+            todo = np.unique(positions[~self._done[positions]])
+            if todo.size:
+                self._grown[todo] = buffer_many_on_ground(self._raw[todo], self._buffer_m[todo])
+                self._done[todo] = True
+            return self._grown[positions]
+
+    def near(self, region: tuple[float, float, float, float]) -> np.ndarray:
+        """Positions of the areas whose reach meets a lon/lat box (which may run past ±180°:
+        it is also tried a turn east and west)."""
+        west, south, east, north = region
+        r = self.reach
+        lat_ok = (r[:, 1] <= north) & (r[:, 3] >= south)
+        hit = np.zeros(len(self), dtype=bool)
+        for turn in (-360.0, 0.0, 360.0):
+            hit |= (r[:, 0] <= east + turn) & (r[:, 2] >= west + turn)
+        return np.flatnonzero(hit & lat_ok)
+
+
+def _reach(geoms: np.ndarray, buffer_m: np.ndarray) -> np.ndarray:
+    """A lon/lat box per area that holds the area grown by its buffer."""
+    if geoms.size == 0:
+        return np.empty((0, 4))
+    box = shapely.bounds(geoms)
+    grow = np.maximum(buffer_m, 0.0) * _SAFETY
+    dlat = grow / _M_PER_DEG_LAT + _SLACK_DEG
+    south, north = box[:, 1] - dlat, box[:, 3] + dlat
+    far = np.minimum(np.maximum(np.abs(south), np.abs(north)), 90.0)
+    polar = far >= _POLAR_LAT
+    cos = np.cos(np.radians(np.where(polar, 0.0, far)))
+    dlon = np.where(polar, np.inf, grow / (_M_PER_DEG_LON_EQUATOR * cos) + _SLACK_DEG)
+    reach = np.column_stack([box[:, 0] - dlon, south, box[:, 2] + dlon, north])
+    # An area whose bounds are not finite cannot be placed: let it reach everywhere.
+    reach[~np.isfinite(box).all(axis=1)] = [-np.inf, -np.inf, np.inf, np.inf]
+    return reach
