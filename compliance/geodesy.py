@@ -203,6 +203,11 @@ def to_crs_many(geoms_wgs84: np.ndarray, crs: CRS) -> np.ndarray:
     return _apply(transformer(WGS84, crs), np.asarray(geoms_wgs84, dtype=object))
 
 
+@lru_cache(maxsize=64)
+def _proj(wkt: str) -> Proj:
+    return Proj(CRS.from_wkt(wkt))
+
+
 _LOCAL_LIMIT_DEG = 0.2  # pieces larger than this (about 20 km) are measured exactly
 
 
@@ -221,9 +226,12 @@ def ground_areas_km2(geoms: np.ndarray, crs: CRS) -> np.ndarray:
     planar = shapely.area(geoms)
     box = shapely.bounds(geoms)
     # The middle of each piece's box: as good as its centroid for a scale factor, and cheaper.
-    lon, lat = to_lonlat(crs, (box[:, 0] + box[:, 2]) / 2, (box[:, 1] + box[:, 3]) / 2)
-    lo_lon, lo_lat = to_lonlat(crs, box[:, 0], box[:, 1])
-    hi_lon, hi_lat = to_lonlat(crs, box[:, 2], box[:, 3])
+    # Middles and corners go through PROJ in one call.
+    xs = np.concatenate([(box[:, 0] + box[:, 2]) / 2, box[:, 0], box[:, 2]])
+    ys = np.concatenate([(box[:, 1] + box[:, 3]) / 2, box[:, 1], box[:, 3]])
+    lons, lats = to_lonlat(crs, xs, ys)
+    lon, lo_lon, hi_lon = np.split(lons, 3)
+    lat, lo_lat, hi_lat = np.split(lats, 3)
     small = (np.abs(hi_lon - lo_lon) < _LOCAL_LIMIT_DEG) & (
         np.abs(hi_lat - lo_lat) < _LOCAL_LIMIT_DEG
     )
@@ -239,7 +247,8 @@ def ground_areas_km2(geoms: np.ndarray, crs: CRS) -> np.ndarray:
     elif crs.is_projected:
         try:
             areal = np.asarray(
-                Proj(crs).get_factors(lon, lat, errcheck=False).areal_scale, dtype=float
+                _proj(crs_key(crs)).get_factors(lon, lat, errcheck=False).areal_scale,
+                dtype=float,
             )
             unit = crs.axis_info[0].unit_conversion_factor
             factor = unit * unit / areal
