@@ -23,7 +23,7 @@ from compliance.audit_store import (
     slim,
     stat_info,
 )  # fmt: skip
-from compliance.audit_workers import CheckerSpec, Task, run_inline
+from compliance.audit_workers import CheckerSpec, Task, run_inline, usable_cpus
 from compliance.discover import Dataset, Discovery, discover
 
 __all__ = ["AuditResult", "AuditRun", "audit"]
@@ -35,7 +35,7 @@ REPORT = "report.html"
 
 def default_workers() -> int:
     """One worker per CPU this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return usable_cpus()
 
 
 class AuditRun:

@@ -8,7 +8,9 @@ from __future__ import annotations
 import itertools
 import os
 import threading
+from collections import Counter
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from compliance.allocator import settle_allocator
@@ -22,6 +24,7 @@ from compliance.audit_workers import (
     chunks,
     result_row,
     rows_from_json,
+    usable_cpus,
 )
 
 if TYPE_CHECKING:
@@ -50,6 +53,22 @@ def _dask_chunk(chunk: list[Task], spec: CheckerSpec, fingerprint: str,
     return [check_task(checker, task, fingerprint, pending).model_dump_json() for task in chunk]
 
 
+def _cores_to_spare(client: Any) -> bool:
+    """True when every host has more cores than Dask threads: only then may one check use
+    helper threads without taking a core from another check."""
+    try:
+        workers = client.scheduler_info()["workers"]
+        cpus = client.run(usable_cpus)
+    except Exception:  # noqa: BLE001 - an old or odd cluster: keep the default
+        return True
+    threads: Counter[str] = Counter()
+    cores: dict[str, int] = {}
+    for address, info in workers.items():
+        threads[info.get("host", address)] += int(info.get("nthreads", 1))
+        cores[info.get("host", address)] = int(cpus.get(address, 0))
+    return all(threads[host] < cores[host] for host in threads)
+
+
 def run_dask(
     tasks: Sequence[Task], client: Any, spec: CheckerSpec, fingerprint: str,
     pending: frozenset[str],
@@ -62,6 +81,7 @@ def run_dask(
     from distributed import as_completed
 
     threads = sum(client.nthreads().values()) or 1
+    spec = replace(spec, helper_threads=_cores_to_spare(client))
     shared: Any = client.scatter(pending, broadcast=True, hash=False) if pending else pending
     todo = chunks(tasks, files=chunk_files(len(tasks), threads * IN_FLIGHT_PER_WORKER))
     running: dict[Any, list[Task]] = {}

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 from typing import Any
 
 from compliance.allocator import settle_allocator
@@ -25,6 +26,7 @@ from compliance.audit_workers import (
     chunks,
     result_row,
     rows_from_json,
+    usable_cpus,
 )
 
 __all__ = ["WorkerStartError", "run_pool", "warm_up_pool"]
@@ -198,4 +200,7 @@ def run_pool(
     name); it defaults to checking with the worker's Checker. ``timeout`` (seconds) bounds
     one dataset's check; a dataset over it becomes an ``error`` row.
     """
+    # With a worker on every core, a check's helper threads only contend for the cores:
+    # 2 workers on 2 cores checked large files 10-15% faster without them.
+    spec = replace(spec, helper_threads=workers < usable_cpus())
     yield from _Pool(spec, fingerprint, pending, workers, fn, timeout).run(tasks)

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "IN_FLIGHT_PER_WORKER", "CheckerSpec", "Task", "check_task", "chunk_files", "chunks",
-    "result_row", "rows_from_json", "run_inline",
+    "result_row", "rows_from_json", "run_inline", "usable_cpus",
 ]  # fmt: skip
 
 IN_FLIGHT_PER_WORKER = 3  # chunks queued per worker: enough to never leave one idle
@@ -42,12 +42,13 @@ class CheckerSpec:
 
     packs: tuple[str, ...] | None = None
     zones: str | None = None
+    helper_threads: bool = True  # see Checker: off where every core runs a worker already
 
     def build(self) -> Checker:
         from compliance.checker import Checker
 
         packs: list[str | Path] | None = list(self.packs) if self.packs is not None else None
-        return Checker(packs=packs, zones=self.zones)
+        return Checker(packs=packs, zones=self.zones, helper_threads=self.helper_threads)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,11 @@ class Task:
     stat: str | None
     problem: str | None = None
     size: int = 0
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def chunk_files(tasks: int, slots: int) -> int:

@@ -66,6 +66,11 @@ class Checker:
         Any OGR source of sensitive zones; None uses the demo zones in ``rules/zones``.
     limits
         Size and archive limits applied to every input.
+    helper_threads
+        Let one check use helper threads: hashing a file while it is read, and reading a
+        large layer's next batches while this one is measured. Turn off when every core
+        already runs a check of its own (a pool with a worker per core), where the
+        threads only contend for the same cores.
     """
 
     def __init__(
@@ -73,10 +78,12 @@ class Checker:
         packs: list[str | Path] | None = None,
         zones: str | Path | ZoneSet | None = None,
         limits: InputLimits | None = None,
+        helper_threads: bool = True,
     ) -> None:
         self.packs: list[RulePack] = load_packs(list(packs) if packs is not None else None)
         self.zones = zones if isinstance(zones, ZoneSet) else ZoneSet.load(zones)
         self.limits = limits or InputLimits()
+        self.helper_threads = helper_threads
         self.territories: dict[str, Territory] = {
             p.name: load_territory(p.name, p.territory_path, p.doc.territory_buffer_m)
             for p in self.packs
@@ -109,9 +116,11 @@ class Checker:
         if _is_frame(source):
             label = name or "GeoDataFrame"
             return inspect_vector(
-                FrameSource(source, label), self.zones, territories
+                FrameSource(source, label), self.zones, territories, self.helper_threads
             ), _frame_identity(source, label)
-        with materialize(source, name=name, limits=self.limits) as local:
+        with materialize(
+            source, name=name, limits=self.limits, background_hash=self.helper_threads
+        ) as local:
             if local.uploaded and _points_elsewhere(local.path):
                 raise UnsupportedFormat(
                     f"{local.name}: a VRT names other files to read; uploads of VRTs are refused "
@@ -121,7 +130,12 @@ class Checker:
             if dataset.kind == "raster":
                 inspection = inspect_raster(dataset, self.zones, territories)  # type: ignore[arg-type]
             else:
-                inspection = inspect_vector(dataset, self.zones, territories)  # type: ignore[arg-type]
+                inspection = inspect_vector(
+                    dataset,  # type: ignore[arg-type]
+                    self.zones,
+                    territories,
+                    self.helper_threads,
+                )
             return inspection, InputInfo(name=local.name, sha256=local.sha256, size=local.size)
 
     def check(

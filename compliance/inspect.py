@@ -78,7 +78,9 @@ def _outside_area_of_use(crs: CRS, footprint: BaseGeometry) -> bool:
     return not footprint.intersects(zone)
 
 
-def inspect_vector(src: VectorSource, zones: ZoneSet, territories: list[Territory]) -> Inspection:
+def inspect_vector(
+    src: VectorSource, zones: ZoneSet, territories: list[Territory], read_ahead: bool = True
+) -> Inspection:
     acc = OverlapAccumulator(zones.areas)
     hits = {t.pack: OverlapAccumulator(t.areas) for t in territories}
     layers: list[LayerProfile] = []
@@ -97,7 +99,7 @@ def inspect_vector(src: VectorSource, zones: ZoneSet, territories: list[Territor
             probes += [
                 Probe.build(hits[t.pack], t.areas, layer.crs, territory=True) for t in territories
             ]
-        scan = scan_layer(src, layer, probes)
+        scan = scan_layer(src, layer, probes, read_ahead)
         sample = np.concatenate(scan.sample) if scan.sample else np.empty(0, dtype=object)
         sample = sample[~shapely.is_missing(sample)]
         # The extent comes from the coordinates read; the driver's declared extent is only a

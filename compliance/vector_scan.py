@@ -146,13 +146,17 @@ def prefetched(batches: Iterator[T], depth: int = 2) -> Generator[T, None, None]
         reader.join()
 
 
-def scan_layer(src: VectorSource, layer: LayerInfo, probes: list[Probe]) -> LayerScan:
-    """Stream a layer once, feeding every probe and keeping a sample for the detail measures."""
+def scan_layer(
+    src: VectorSource, layer: LayerInfo, probes: list[Probe], read_ahead: bool = True
+) -> LayerScan:
+    """Stream a layer once, feeding every probe and keeping a sample for the detail measures.
+
+    ``read_ahead`` reads the next batches in a thread while this one is measured."""
     scan = LayerScan()
     stride = max(1, (layer.feature_count or 0) // SAMPLE_SIZE)
     batches = _boxed(src.wkb_batches(layer))
     # With one batch there is nothing to overlap reading with: a thread would only cost.
-    if layer.feature_count is None or layer.feature_count > BATCH_SIZE:
+    if read_ahead and (layer.feature_count is None or layer.feature_count > BATCH_SIZE):
         batches = prefetched(batches)
     try:
         for column, found in batches:

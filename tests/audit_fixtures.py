@@ -18,9 +18,9 @@ import rasterio
 from affine import Affine
 from shapely.geometry import box
 
-from compliance.audit_pool import _pool_task
+from compliance.audit_pool import _LOCAL, _pool_task
 from compliance.audit_store import AuditResult
-from compliance.audit_workers import Task
+from compliance.audit_workers import Task, result_row
 
 # Places inside the demo territories, and one far from every pack (the Atlantic).
 SEOUL = (126.98, 37.56)
@@ -184,3 +184,10 @@ def hang_on_marker(task: Task) -> AuditResult:
         Path(task.path).with_suffix(f".{os.getpid()}.pid").touch()
         time.sleep(3600)
     return _pool_task(task)
+
+
+def report_helper_threads(task: Task) -> AuditResult:
+    """Pool task for tests: report whether the worker's Checker may use helper threads."""
+    checker = _LOCAL["checker"]
+    return result_row(task, _LOCAL["fingerprint"], status="error",
+                      error=f"helper_threads={checker.helper_threads}")  # fmt: skip

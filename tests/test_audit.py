@@ -12,7 +12,7 @@ import pytest
 from compliance.audit import AuditRun, audit
 from compliance.audit_pool import WorkerStartError, run_pool
 from compliance.audit_store import AuditResult, slim
-from compliance.audit_workers import CheckerSpec, Task, chunk_files, chunks
+from compliance.audit_workers import CheckerSpec, Task, chunk_files, chunks, usable_cpus
 from compliance.readers.inputs import dataset_digest
 from tests.audit_fixtures import (
     EXPECTED,
@@ -21,6 +21,7 @@ from tests.audit_fixtures import (
     crash_on_marker,
     hang_on_marker,
     make_archive,
+    report_helper_threads,
     write_vector,
 )
 
@@ -255,3 +256,12 @@ def test_slim_rows_keep_what_the_report_reads() -> None:
     assert len(kept) <= 65 and kept[0] == ring[0] and kept[-1] == ring[-1]
     assert small["profile"]["bounds_wgs84"] == [0, 0, 999, 6]
     assert row.document == doc  # the row itself is untouched
+
+
+@pytest.mark.parametrize("workers", [1, usable_cpus()])
+def test_pool_workers_use_helper_threads_only_with_cores_to_spare(tmp_path: Path, workers: int):
+    # A worker on every core: a check's read-ahead and hashing threads would only contend.
+    paths = [write_vector(tmp_path / f"f{i}.geojson", *SEOUL) for i in range(2 * workers)]
+    tasks = [Task(str(p), (str(p),), None) for p in paths]
+    rows = list(run_pool(tasks, CheckerSpec(), "fp", frozenset(), workers, report_helper_threads))
+    assert {r.error for r in rows} == {f"helper_threads={workers < usable_cpus()}"}

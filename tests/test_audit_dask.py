@@ -10,6 +10,7 @@ from distributed import Client, LocalCluster
 
 from compliance.audit import audit
 from compliance.audit_dask import DASK_CHECKERS
+from compliance.audit_workers import usable_cpus
 from tests.audit_fixtures import EXPECTED, Archive, make_archive
 
 
@@ -30,6 +31,10 @@ def archive(tmp_path: Path) -> Archive:
 
 def _checkers() -> int:
     return len(DASK_CHECKERS)
+
+
+def _helper_threads() -> str:
+    return ",".join(sorted({str(c.helper_threads) for c in DASK_CHECKERS.values()}))
 
 
 def _remap_faults() -> int:
@@ -58,6 +63,9 @@ def test_audit_on_a_local_cluster(client: Client, archive: Archive, tmp_path: Pa
     # Packs and zones were loaded once per worker process, not once per file.
     cached = client.run(_checkers)
     assert set(cached.values()) <= {0, 1} and sum(cached.values()) == len(used)
+    # Helper threads only where a host has more cores than Dask threads.
+    helpers = client.run(_helper_threads)
+    assert set(helpers.values()) <= {"", str(2 < usable_cpus())}, helpers
     # A worker that ran checks has its allocator settled (see compliance.allocator).
     faults = client.run(_remap_faults)
     assert all(faults[w] < 10_000 for w, n in cached.items() if n), faults

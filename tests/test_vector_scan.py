@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import threading
+import time
 
+import numpy as np
 import pyarrow as pa
 import pytest
+import shapely
 
-from compliance import UnreadableDataset
+from compliance import Checker, UnreadableDataset
+from compliance.readers.dataset import BATCH_SIZE
 from compliance.vector_scan import prefetched
+from tests.conftest import write_vector
 
 
 def _batches(n: int, fail_at: int | None = None):
@@ -49,3 +54,42 @@ def test_stopping_early_stops_the_reader():
     next(stream)
     stream.close()
     assert closed.wait(5) and _reader_threads() == 0
+
+
+def _threads_seen_during(fn) -> set[str]:
+    """Names of the threads alive at any moment while ``fn`` runs (sampled every ms)."""
+    seen: set[str] = set()
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            seen.update(t.name for t in threading.enumerate())
+            time.sleep(0.001)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        fn()
+    finally:
+        done.set()
+        watcher.join()
+    return seen
+
+
+def test_a_checker_without_helper_threads_reads_in_its_own_thread(tmp_path):
+    # Pool workers on every core turn helper threads off; the verdict must not change.
+    n = 4 * BATCH_SIZE
+    rng = np.random.default_rng(2)
+    x, y = 127.0 + rng.random(n) * 0.05, 37.5 + rng.random(n) * 0.05
+    path = write_vector(tmp_path / "many.gpkg", list(shapely.points(x, y)), "EPSG:4326")
+    verdicts = {}
+    for helpers in (True, False):
+        checker = Checker(packs=["kr"], helper_threads=helpers)
+        seen = _threads_seen_during(
+            lambda c=checker, h=helpers: verdicts.__setitem__(h, c.check(path))
+        )
+        assert ("mapgate-read" in seen) is helpers
+    on, off = verdicts[True], verdicts[False]
+    assert on.input == off.input and on.verdict == off.verdict
+    assert on.zones == off.zones and on.findings == off.findings
+    assert on.profile.feature_count == off.profile.feature_count == n

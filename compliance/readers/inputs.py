@@ -182,8 +182,12 @@ def materialize(
     source: str | Path | bytes | BinaryIO,
     name: str | None = None,
     limits: InputLimits | None = None,
+    background_hash: bool = True,
 ) -> Iterator[LocalInput]:
     """Yield ``source`` as a local, openable path; remove every temporary file on exit.
+
+    A local file is hashed in a background thread while it is read, unless
+    ``background_hash`` is off (then it is hashed first).
 
     Raises
     ------
@@ -201,7 +205,11 @@ def materialize(
             files = dataset_files(path)
             # The size limit is enforced before anything is read; the hash follows in the background.
             _check_size(sum(f.stat().st_size for f in files), limits)
-            digest = _hasher().submit(_hash_dataset_files, files, limits)
+            digest = (
+                _hasher().submit(_hash_dataset_files, files, limits)
+                if background_hash
+                else _done(_hash_dataset_files(files, limits))
+            )
         else:
             display = Path(name).name if name else "upload"
             path = scratch.folder() / ("input" + (Path(display).suffix.lower() or ".bin"))
