@@ -108,10 +108,9 @@ def _grown(box: Box) -> Box:
 
 
 @dataclass
-class Cover:
-    """An index that holds every area that can meet anything in ``box`` (data CRS)."""
+class _Indexed:
+    """Chosen areas, their index and (built when first asked for) their cell grid."""
 
-    box: Box
     index: AreaIndex
     chosen: np.ndarray  # positions asked for; the index may have dropped some (off the CRS)
     coarse: bool = False  # territories: few, large areas, a coarse grid that knows inside cells
@@ -122,6 +121,23 @@ class Cover:
         return CellGrid.build(
             self.index.geometries, cells=128 if self.coarse else 1024, find_inside=self.coarse
         )
+
+
+@dataclass(frozen=True)
+class Cover:
+    """An index that holds every area that can meet anything in ``box`` (data CRS). A cover
+    grown without new areas shares its predecessor's index and grid."""
+
+    box: Box
+    indexed: _Indexed
+
+    @property
+    def index(self) -> AreaIndex:
+        return self.indexed.index
+
+    @property
+    def grid(self) -> CellGrid | None:
+        return self.indexed.grid
 
 
 @dataclass
@@ -157,13 +173,13 @@ class GrowingIndex:
         if region is None:
             return self._cover_all()
         chosen = self.areas.near(region)
-        if cover is not None and np.array_equal(chosen, cover.chosen):
-            return Cover(padded, cover.index, cover.chosen, cover.coarse)
-        return Cover(padded, AreaIndex.build(self.areas, self.crs, chosen), chosen)
+        if cover is not None and np.array_equal(chosen, cover.indexed.chosen):
+            return Cover(padded, cover.indexed)
+        return Cover(padded, _Indexed(AreaIndex.build(self.areas, self.crs, chosen), chosen))
 
     def _cover_all(self) -> Cover:
-        chosen = np.arange(len(self.areas))
-        return Cover(EVERYWHERE, AreaIndex.build(self.areas, self.crs), chosen, coarse=self.whole)
+        index = AreaIndex.build(self.areas, self.crs)
+        return Cover(EVERYWHERE, _Indexed(index, np.arange(len(self.areas)), coarse=self.whole))
 
 
 _INDEXES: dict[tuple[int, str], GrowingIndex] = {}

@@ -38,6 +38,7 @@ class AreaSet:
     ) -> None:
         self.ids = ids
         self.classes = np.array(classes, dtype=object)
+        self.class_names = sorted({str(c) for c in classes})
         self._raw = np.asarray(geometries, dtype=object)
         self._buffer_m = (
             np.zeros(len(ids)) if buffer_m is None else np.asarray(buffer_m, dtype=float)
@@ -54,10 +55,6 @@ class AreaSet:
     def buffered(self) -> int:
         """How many areas have been grown by a buffer so far."""
         return int((self._done & (self._buffer_m > 0)).sum())
-
-    @property
-    def class_names(self) -> list[str]:
-        return sorted({str(c) for c in self.classes})
 
     def grown(self, positions: np.ndarray) -> np.ndarray:
         """The buffered lon/lat geometries of the areas at ``positions`` (buffered once, kept)."""

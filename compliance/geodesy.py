@@ -113,11 +113,10 @@ def buffer_on_ground(geom_wgs84: BaseGeometry, metres: float) -> BaseGeometry:
     )
     grown = geometry_to_wgs84(local, aeqd)
     poles_x, poles_y = transformer(WGS84, aeqd).transform([0.0, 0.0], [90.0, -90.0])
-    lat = shapely.get_coordinates(grown)[:, 1]
     if local.intersects(shapely.Point(poles_x[0], poles_y[0])):
-        return shapely.box(-180.0, lat.min(), 180.0, 90.0)
+        return shapely.box(-180.0, shapely.bounds(grown)[1], 180.0, 90.0)
     if local.intersects(shapely.Point(poles_x[1], poles_y[1])):
-        return shapely.box(-180.0, -90.0, 180.0, lat.max())
+        return shapely.box(-180.0, -90.0, 180.0, shapely.bounds(grown)[3])
     return unwrap_longitudes(np.array([grown], dtype=object), np.array([centre.x]))[0]
 
 

@@ -112,7 +112,7 @@ def inspect_vector(
             # Features GEOS cannot decode still lie somewhere in the layer's extent: stand the
             # extent in for them, so they can only add overlaps.
             for probe in probes:
-                index = probe.areas.covering(stand_in_box).index
+                index = probe.index.covering(stand_in_box).index
                 probe.acc.add(stand_in, index, areas_too=False)
         detail = measure_detail(sample, layer.crs)
         footprint = _box_to_wgs84(extent, layer.crs) if layer.crs and extent else None

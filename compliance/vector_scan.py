@@ -29,7 +29,7 @@ class Probe:
     """A set of areas to meet, indexed in one layer's CRS, and where hits are counted."""
 
     acc: OverlapAccumulator
-    areas: GrowingIndex
+    index: GrowingIndex
     stop_at_first_hit: bool = False
 
     @classmethod
@@ -81,7 +81,7 @@ def _feed(
 ) -> None:
     if probe.stop_at_first_hit and probe.acc.touched:
         return
-    cover = probe.areas.covering(tuple(extent))
+    cover = probe.index.covering(tuple(extent))
     if cover.grid is None:
         return
     state = cover.grid.classify(boxes)

@@ -25,6 +25,9 @@ _FIXED_HEADER = {
 _ONE_COUNTS = {3: (5,), 5: (5,), 6: (5, 14)}
 # Offset of the point count (Points have one point and no count).
 _NPOINTS_AT = {2: 5, 3: 9, 5: 14, 6: 18}
+# Rows of up to this many points, when at least _TABLE_ROWS share a length, are read as a table.
+_TABLE_POINTS = 64
+_TABLE_ROWS = 32
 
 
 @dataclass
@@ -139,10 +142,6 @@ def _fill(
             lows = np.minimum.reduceat(xs, seg), np.minimum.reduceat(ys, seg)
             highs = np.maximum.reduceat(xs, seg), np.maximum.reduceat(ys, seg)
             _put(bounds, fast, r, (*lows, *highs))
-
-
-_TABLE_POINTS = 64
-_TABLE_ROWS = 32
 
 
 def _put(

@@ -150,3 +150,18 @@ def test_data_spread_across_the_zones_meets_the_same_zones_as_before(tmp_path):
     expected = {zones.areas.ids[a]: n for a, n in acc.features_by_area.items()}
     assert len(expected) > 50
     assert {h.zone_id: h.features for h in verdict.zones.hits or []} == expected
+
+
+def test_a_cover_grown_without_new_zones_keeps_its_index_and_grid(tmp_path):
+    # Data moving along a coast with one zone on it: the box grows, nothing is rebuilt.
+    frame = _zone_frame(500)
+    frame.loc[0, "geometry"] = shapely.box(150.0, -30.0, 150.01, -29.99)
+    frame.to_file(tmp_path / "zones.gpkg")
+    zones = ZoneSet.load(tmp_path / "zones.gpkg")
+    growing = GrowingIndex(zones.areas, CRS(4326))
+    first = growing.covering((150.0, -30.0, 150.1, -29.9))
+    grid = first.grid
+    assert grid is not None
+    later = growing.covering((152.0, -30.0, 152.1, -29.9))
+    assert later.box != first.box and later.index is first.index and later.grid is grid
+    assert zones.areas.buffered == 1
