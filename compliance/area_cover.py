@@ -17,7 +17,7 @@ from functools import cached_property
 import numpy as np
 from pyproj import CRS
 
-from compliance.areas import AreaSet
+from compliance.areas import TURNS, AreaSet
 from compliance.geodesy import WGS84, crs_key, to_lonlat, transformer
 from compliance.prefilter import CellGrid
 from compliance.zones import AreaIndex
@@ -112,7 +112,9 @@ class _Indexed:
     """Chosen areas, their index and (built when first asked for) their cell grid."""
 
     index: AreaIndex
-    chosen: np.ndarray  # positions asked for; the index may have dropped some (off the CRS)
+    # Positions asked for (the index may drop some, off the CRS), then in lon/lat data those
+    # also copied a turn west and east: equal keys mean equal indexes.
+    chosen: np.ndarray
     coarse: bool = False  # territories: few, large areas, a coarse grid that knows inside cells
 
     @cached_property
@@ -147,7 +149,9 @@ class GrowingIndex:
 
     areas: AreaSet
     crs: CRS
-    whole: bool = False  # index every area at once (territories: few, and a grid to build)
+    # Index every area at once (territories: few, and a grid to build); in lon/lat data the
+    # copies a turn away still grow with the data.
+    whole: bool = False
     _cover: Cover | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -163,7 +167,8 @@ class GrowingIndex:
             return cover
 
     def _grow(self, cover: Cover | None, box: Box) -> Cover:
-        if self.whole:
+        # Projected data never needs an area copied a turn away: whole sets are indexed once.
+        if self.whole and not self.crs.is_geographic:
             return self._cover_all()
         wanted = box if cover is None else _union(cover.box, box)
         padded = _grown(wanted)
@@ -172,10 +177,22 @@ class GrowingIndex:
             padded, region = wanted, lonlat_region(wanted, self.crs)
         if region is None:
             return self._cover_all()
-        chosen = self.areas.near(region)
-        if cover is not None and np.array_equal(chosen, cover.indexed.chosen):
+        chosen = np.arange(len(self.areas)) if self.whole else self.areas.near(region)
+        # Which areas, and which of them also a turn west or east (lon/lat data only).
+        key = chosen
+        if self.crs.is_geographic:
+            n = len(self.areas)
+            key = np.concatenate(
+                [chosen]
+                + [
+                    chosen[self.areas.meets(region, s)[chosen]] + k * n
+                    for k, s in enumerate(TURNS[1:], 1)
+                ]
+            )
+        if cover is not None and np.array_equal(key, cover.indexed.chosen):
             return Cover(padded, cover.indexed)
-        return Cover(padded, _Indexed(AreaIndex.build(self.areas, self.crs, chosen), chosen))
+        index = AreaIndex.build(self.areas, self.crs, chosen, region)
+        return Cover(padded, _Indexed(index, key, coarse=self.whole))
 
     def _cover_all(self) -> Cover:
         index = AreaIndex.build(self.areas, self.crs)

@@ -24,6 +24,8 @@ _M_PER_DEG_LON_EQUATOR = 111_319.0
 _SAFETY = 1.5
 _SLACK_DEG = 1e-6
 _POLAR_LAT = 89.0  # beyond this, a buffer may wrap around the pole: reach every longitude
+# Lon/lat data may run past ±180°: an area can meet it as itself or a turn west or east.
+TURNS = (0.0, -360.0, 360.0)
 
 
 class AreaSet:
@@ -66,16 +68,24 @@ class AreaSet:
                 self._done[todo] = True
             return self._grown[positions]
 
-    def near(self, region: tuple[float, float, float, float]) -> np.ndarray:
-        """Positions of the areas whose reach meets a lon/lat box (which may run past ±180°:
-        it is also tried a turn east and west)."""
+    def meets(self, region: tuple[float, float, float, float], shift: float = 0.0) -> np.ndarray:
+        """Per area: its reach, moved ``shift`` degrees east, meets a lon/lat box."""
         west, south, east, north = region
         r = self.reach
-        lat_ok = (r[:, 1] <= north) & (r[:, 3] >= south)
+        return (
+            (r[:, 1] <= north)
+            & (r[:, 3] >= south)
+            & (r[:, 0] + shift <= east)
+            & (r[:, 2] + shift >= west)
+        )
+
+    def near(self, region: tuple[float, float, float, float]) -> np.ndarray:
+        """Positions of the areas whose reach meets a lon/lat box (which may run past ±180°:
+        each area is also tried a turn east and west)."""
         hit = np.zeros(len(self), dtype=bool)
-        for turn in (-360.0, 0.0, 360.0):
-            hit |= (r[:, 0] <= east + turn) & (r[:, 2] >= west + turn)
-        return np.flatnonzero(hit & lat_ok)
+        for shift in TURNS:
+            hit |= self.meets(region, shift)
+        return np.flatnonzero(hit)
 
 
 def _reach(geoms: np.ndarray, buffer_m: np.ndarray) -> np.ndarray:

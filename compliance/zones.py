@@ -19,7 +19,7 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
-from compliance.areas import AreaSet
+from compliance.areas import TURNS, AreaSet
 from compliance.errors import ZonesError
 from compliance.geodesy import WGS84, ground_areas_km2, to_crs_many
 from compliance.locations import default_zones
@@ -63,7 +63,13 @@ class AreaIndex:
     tree: shapely.STRtree
 
     @classmethod
-    def build(cls, areas: AreaSet, crs: CRS, positions: np.ndarray | None = None) -> AreaIndex:
+    def build(
+        cls,
+        areas: AreaSet,
+        crs: CRS,
+        positions: np.ndarray | None = None,
+        region: tuple[float, float, float, float] | None = None,
+    ) -> AreaIndex:
         """Reproject the areas at ``positions`` (default all) that can matter into ``crs``.
 
         Areas far outside the CRS's area of use are left out: data placed there in this CRS
@@ -85,12 +91,19 @@ class AreaIndex:
         source = areas.grown(picked) if picked.size else np.empty(0, dtype=object)
         if crs.is_geographic and source.size:
             # Lon/lat data may run past ±180° (a polygon written 170..190 across the antimeridian):
-            # add each area a turn east and west, so such data still meets it.
-            shifted = [
-                shapely.transform(source, lambda xy, d=d: xy + [d, 0.0]) for d in (-360.0, 360.0)
-            ]
-            source = np.concatenate([source, *shifted])
-            picked = np.concatenate([picked, picked, picked])
+            # add an area a turn east or west where it then reaches the data's lon/lat
+            # ``region`` (everywhere when none is known), so such data still meets it. Copies
+            # nowhere near the data would stretch the cell grid over two turns and clear nothing.
+            copies, owners = [source], [picked]
+            for shift in TURNS[1:]:
+                near = (
+                    np.ones(picked.size, bool)
+                    if region is None
+                    else areas.meets(region, shift)[picked]
+                )
+                copies.append(shapely.transform(source[near], lambda xy, d=shift: xy + [d, 0.0]))
+                owners.append(picked[near])
+            source, picked = np.concatenate(copies), np.concatenate(owners)
         if source.size and not crs.equals(WGS84):
             local = to_crs_many(shapely.segmentize(source, _DENSIFY_DEG), crs)
         else:

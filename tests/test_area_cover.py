@@ -165,3 +165,85 @@ def test_a_cover_grown_without_new_zones_keeps_its_index_and_grid(tmp_path):
     later = growing.covering((152.0, -30.0, 152.1, -29.9))
     assert later.box != first.box and later.index is first.index and later.grid is grid
     assert zones.areas.buffered == 1
+
+
+def test_lon_lat_data_away_from_the_antimeridian_gets_a_tight_grid(tmp_path):
+    # Copies of the zones a turn west and east belong in the index only where data runs past
+    # ±180°: elsewhere they stretch the cell grid over two turns and it clears nothing.
+    _zone_frame(2_000).to_file(tmp_path / "zones.gpkg")
+    zones = ZoneSet.load(tmp_path / "zones.gpkg")
+    cover = GrowingIndex(zones.areas, CRS(4326)).covering((126.9, 37.4, 127.1, 37.6))
+    grid = cover.grid
+    assert grid is not None
+    assert grid.nx * grid.cell < 2.0 and grid.ny * grid.cell < 2.0
+    assert shapely.bounds(cover.index.geometries)[:, 0].min() > 120.0
+    rng = np.random.default_rng(11)
+    lon, lat = 126.9 + rng.random(20_000) * 0.2, 37.4 + rng.random(20_000) * 0.2
+    points = shapely.points(lon, lat)
+    state = grid.classify(np.column_stack([lon, lat, lon, lat]))
+    cleared = state == 0
+    assert cleared.mean() > 0.5
+    # Every cleared point is truly clear of every zone.
+    assert not cover.index.tree.query(points[cleared], predicate="intersects").size
+
+
+@pytest.mark.parametrize("whole", [False, True])
+def test_lon_lat_data_crossing_the_antimeridian_meets_every_zone_it_should(tmp_path, whole):
+    # Zones on both sides of 180°, data written 178.5..181.5 (past 180) and read west to
+    # east: copies a turn east are added as the data reaches them, and the hits and areas
+    # equal those of an index holding every zone and every copy.
+    rng = np.random.default_rng(12)
+    n = 400
+    lon = np.where(rng.random(n) < 0.5, 178.0, -180.0) + rng.random(n) * 1.99
+    lat = -18.0 + rng.random(n) * 2.0
+    size = 0.002 + rng.random(n) * 0.01
+    frame = gpd.GeoDataFrame(
+        {
+            "zone_id": [f"F{i}" for i in range(n)],
+            "zone_class": ["military"] * n,
+            "buffer_m": rng.choice([0.0, 500.0], n),
+        },
+        geometry=shapely.box(lon, lat, lon + size, lat + size),
+        crs=4326,
+    )
+    frame.to_file(tmp_path / "zones.gpkg")
+    zones = ZoneSet.load(tmp_path / "zones.gpkg")
+    flon = np.sort(178.5 + rng.random(30_000) * 3.0)
+    flat = -18.0 + rng.random(30_000) * 2.0
+    feats = shapely.box(flon, flat, flon + 0.003, flat + 0.003)
+    growing = GrowingIndex(zones.areas, CRS(4326), whole=whole)
+    everything = AreaIndex.build(zones.areas, CRS(4326))
+    grown, full = OverlapAccumulator(zones.areas), OverlapAccumulator(zones.areas)
+    for part in np.array_split(feats, 20):
+        b = shapely.bounds(part)
+        cover = growing.covering((b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()))
+        state = cover.grid.classify(b)
+        assert not cover.index.tree.query(part[state == 0], predicate="intersects").size
+        grown.add(part, cover.index)
+        full.add(part, everything)
+    hit_ids = {zones.areas.ids[a] for a in full.features_by_area}
+    west_of_180 = {f"F{i}" for i in np.flatnonzero(lon < 0)}
+    assert len(hit_ids & west_of_180) > 20  # met only as copies a turn east
+    assert grown.features_by_area == full.features_by_area
+    assert grown.km2_by_area == pytest.approx(full.km2_by_area, rel=1e-9)
+
+
+def test_an_index_grown_past_180_adds_the_copy_of_a_zone_it_already_held(tmp_path):
+    # The same zone is chosen before and after the data runs past 180°; only its copy a turn
+    # east is new, and the grown index must hold it rather than keep the old one.
+    gpd.GeoDataFrame(
+        {"zone_id": ["F"], "zone_class": ["military"]},
+        geometry=[shapely.box(-179.95, -17.0, -179.9, -16.95)],
+        crs=4326,
+    ).to_file(tmp_path / "zones.gpkg")
+    zones = ZoneSet.load(tmp_path / "zones.gpkg")
+    growing = GrowingIndex(zones.areas, CRS(4326))
+    west = shapely.box(-179.94, -16.99, -179.93, -16.98)
+    east = shapely.box(180.06, -16.99, 180.07, -16.98)  # the same place, written past 180
+    first = growing.covering(tuple(west.bounds))
+    assert first.index.tree.query(east).size == 0
+    later = growing.covering(tuple(east.bounds))
+    assert later.index is not first.index
+    acc = OverlapAccumulator(zones.areas)
+    acc.add(np.array([west, east]), later.index)
+    assert acc.features_by_area == {0: 2}

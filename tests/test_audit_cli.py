@@ -41,7 +41,9 @@ def test_exit_code_is_zero_whatever_the_verdicts(archive: Archive, tmp_path: Pat
     # Not a terminal: one plain line per dataset, then a summary.
     lines = [line for line in output.splitlines() if line.startswith("[")]
     assert len(lines) == 13
-    assert any(line.split()[1] == "deny" and line.endswith("ortho.tif") for line in lines)
+    # "[ 9/13] deny  .../ortho.tif" or "[12/13] deny ...": the verdict follows the bracket.
+    verdict_of = {line.rsplit("/", 1)[-1]: line.split("]", 1)[1].split()[0] for line in lines}
+    assert verdict_of["ortho.tif"] == "deny"
     assert "audited 13 datasets" in output
     assert "allow 7 · allow_with_conditions 1 · review 1 · deny 1 · error 3" in output
 
