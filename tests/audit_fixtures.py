@@ -188,6 +188,9 @@ def hang_on_marker(task: Task) -> AuditResult:
 
 def report_helper_threads(task: Task) -> AuditResult:
     """Pool task for tests: report whether the worker's Checker may use helper threads."""
+    import pyogrio
+
     checker = _LOCAL["checker"]
+    gdal = pyogrio.get_gdal_config_option("OGR_GPKG_NUM_THREADS")
     return result_row(task, _LOCAL["fingerprint"], status="error",
-                      error=f"helper_threads={checker.helper_threads}")  # fmt: skip
+                      error=f"helper_threads={checker.helper_threads} gpkg_threads={gdal}")  # fmt: skip
