@@ -195,6 +195,13 @@ def buffer_many_on_ground(geoms_wgs84: np.ndarray, metres: np.ndarray) -> np.nda
     return out
 
 
+def geometries_to_wgs84(geoms: np.ndarray, crs: CRS) -> np.ndarray:
+    """Reproject an array of geometries in ``crs`` to lon/lat in one call."""
+    if crs.equals(WGS84):
+        return np.array(geoms, dtype=object)
+    return _apply(transformer(crs, WGS84), np.asarray(geoms, dtype=object))
+
+
 def to_crs_many(geoms_wgs84: np.ndarray, crs: CRS) -> np.ndarray:
     """Reproject an array of lon/lat geometries into ``crs`` in one call."""
     if crs.equals(WGS84):

@@ -7,7 +7,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import shapely
-from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
 from compliance.areas import AreaSet
@@ -34,13 +33,12 @@ class Territory:
 
 @lru_cache(maxsize=16)
 def _load_geometry(path: Path, buffer_m: float) -> BaseGeometry:
-    frame = read_layer(path, lambda why: RulePackError(f"territory {path.name}: {why}"))
-    if frame.crs is None or frame.empty:
+    layer = read_layer(path, lambda why: RulePackError(f"territory {path.name}: {why}"))
+    if layer.crs is None or layer.geometries.size == 0:
         raise RulePackError(f"territory {path.name}: needs polygons with a CRS")
-    geom = shapely.make_valid(shapely.union_all(frame.geometry.values))
-    crs = CRS.from_user_input(frame.crs)
-    if not crs.equals(WGS84):
-        geom = geometry_to_wgs84(geom, crs)
+    geom = shapely.make_valid(shapely.union_all(layer.geometries))
+    if not layer.crs.equals(WGS84):
+        geom = geometry_to_wgs84(geom, layer.crs)
     return shapely.make_valid(buffer_on_ground(geom, buffer_m))
 
 

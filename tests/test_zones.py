@@ -11,6 +11,7 @@ from shapely.geometry import LineString, Point, box
 from shapely.ops import transform
 
 from compliance import Checker, ZonesError
+from compliance.zones import ZoneSet
 from tests.conftest import write_vector
 
 GEOD = Geod(ellps="WGS84")
@@ -121,6 +122,35 @@ def test_zones_source_without_required_fields_is_refused(tmp_path):
     path = write_vector(tmp_path / "bad.gpkg", [box(0, 0, 1, 1)], 4326)
     with pytest.raises(ZonesError, match="zone_id"):
         Checker(packs=["kr"], zones=path)
+
+
+@pytest.mark.parametrize("bad", ["five hundred", "-5", "inf"])
+def test_a_zone_buffer_that_is_not_a_usable_distance_is_refused(tmp_path, bad):
+    path = tmp_path / "zones.geojson"
+    gpd.GeoDataFrame(
+        {"zone_id": ["Z-1", "Z-2"], "zone_class": ["military"] * 2, "buffer_m": ["100", bad]},
+        geometry=[box(*ZONE), box(127.1, 37.5, 127.11, 37.51)],
+        crs=4326,
+    ).to_file(path)
+    with pytest.raises(ZonesError, match="buffer_m"):
+        Checker(packs=["kr"], zones=path)
+
+
+def test_a_zone_without_a_buffer_value_gets_none_and_rows_without_geometry_are_dropped(tmp_path):
+    path = tmp_path / "zones.gpkg"
+    gpd.GeoDataFrame(
+        {"zone_id": [7, 8, 9], "zone_class": ["military"] * 3, "buffer_m": [None, 500.0, 100.0]},
+        geometry=[box(*ZONE), None, box(127.1, 37.5, 127.11, 37.51)],
+        crs=4326,
+    ).to_file(path)
+    zones = ZoneSet.load(path)
+    assert zones.areas.ids == ["7", "9"]
+    assert len(zones.areas) == 2
+    checker = Checker(packs=["kr"], zones=path)
+    # 0.5 m of tolerance only: 0.4 m east of the zone meets it, 1 m does not.
+    for metres, count in [(0.4, 1), (1.0, 0)]:
+        point = write_vector(tmp_path / f"p{metres}.gpkg", [_east_of_zone(metres)], 4326)
+        assert checker.check(point).zones.count == count
 
 
 def test_zones_source_without_crs_is_refused(tmp_path):
