@@ -115,7 +115,7 @@ class _Indexed:
     # Positions asked for (the index may drop some, off the CRS), then in lon/lat data those
     # also copied a turn west and east: equal keys mean equal indexes.
     chosen: np.ndarray
-    coarse: bool = False  # territories: few, large areas, a coarse grid that knows inside cells
+    coarse: bool = False  # territory tiles: large areas, a coarse grid that knows inside cells
 
     @cached_property
     def grid(self) -> CellGrid | None:
@@ -149,9 +149,7 @@ class GrowingIndex:
 
     areas: AreaSet
     crs: CRS
-    # Index every area at once (territories: few, and a grid to build); in lon/lat data the
-    # copies a turn away still grow with the data.
-    whole: bool = False
+    coarse: bool = False  # territory tiles: large areas, a coarse grid that knows inside cells
     _cover: Cover | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -167,9 +165,6 @@ class GrowingIndex:
             return cover
 
     def _grow(self, cover: Cover | None, box: Box) -> Cover:
-        # Projected data never needs an area copied a turn away: whole sets are indexed once.
-        if self.whole and not self.crs.is_geographic:
-            return self._cover_all()
         wanted = box if cover is None else _union(cover.box, box)
         padded = _grown(wanted)
         region = lonlat_region(padded, self.crs)
@@ -177,7 +172,7 @@ class GrowingIndex:
             padded, region = wanted, lonlat_region(wanted, self.crs)
         if region is None:
             return self._cover_all()
-        chosen = np.arange(len(self.areas)) if self.whole else self.areas.near(region)
+        chosen = self.areas.near(region)
         # Which areas, and which of them also a turn west or east (lon/lat data only).
         key = chosen
         if self.crs.is_geographic:
@@ -192,18 +187,18 @@ class GrowingIndex:
         if cover is not None and np.array_equal(key, cover.indexed.chosen):
             return Cover(padded, cover.indexed)
         index = AreaIndex.build(self.areas, self.crs, chosen, region)
-        return Cover(padded, _Indexed(index, key, coarse=self.whole))
+        return Cover(padded, _Indexed(index, key, coarse=self.coarse))
 
     def _cover_all(self) -> Cover:
         index = AreaIndex.build(self.areas, self.crs)
-        return Cover(EVERYWHERE, _Indexed(index, np.arange(len(self.areas)), coarse=self.whole))
+        return Cover(EVERYWHERE, _Indexed(index, np.arange(len(self.areas)), coarse=self.coarse))
 
 
 _INDEXES: dict[tuple[int, str], GrowingIndex] = {}
 _INDEXES_LOCK = threading.Lock()
 
 
-def growing_index(areas: AreaSet, crs: CRS, whole: bool = False) -> GrowingIndex:
+def growing_index(areas: AreaSet, crs: CRS, coarse: bool = False) -> GrowingIndex:
     """The growing index of these areas in ``crs``; cached, since a checker's zones and
     territories never change while many files in the same CRS pass through."""
     key = (id(areas), crs_key(crs))
@@ -213,5 +208,5 @@ def growing_index(areas: AreaSet, crs: CRS, whole: bool = False) -> GrowingIndex
             return hit
         if len(_INDEXES) >= 32:
             _INDEXES.pop(next(iter(_INDEXES)))
-        hit = _INDEXES[key] = GrowingIndex(areas, crs, whole)
+        hit = _INDEXES[key] = GrowingIndex(areas, crs, coarse)
         return hit

@@ -165,8 +165,10 @@ def buffer_many_on_ground(geoms_wgs84: np.ndarray, metres: np.ndarray) -> np.nda
     """Buffer many small lon/lat geometries by ground distances, in bulk.
 
     Each geometry is drawn in the UTM zone of its centre, with the distance scaled by the
-    projection's point scale factor there, so grid metres equal ground metres at the zone;
-    across a zone of a few km the factor changes by well under 1e-4. Geometries wider than
+    projection's largest point scale factor over the geometry's box grown by the distance:
+    the grid distance is then at least the ground distance everywhere the buffer reaches,
+    and the buffer never falls short (a 1° tile grown by 22 km would otherwise fall short
+    by up to about 16 m where the factor is largest). Geometries wider than
     2° of longitude or beyond ±80° latitude are buffered one by one in a local equidistant
     projection instead.
     """
@@ -186,13 +188,41 @@ def buffer_many_on_ground(geoms_wgs84: np.ndarray, metres: np.ndarray) -> np.nda
         sel = local_ok & (epsg == code)
         rows = todo[sel]
         crs, forward, back = _utm(int(code))
-        k = np.asarray(Proj(crs).get_factors(lon[sel], lat[sel]).meridional_scale, dtype=float)
+        distance = np.asarray(metres, dtype=float)[rows]
+        k = _largest_scale(_proj(crs_key(crs)), bounds[sel], lon[sel], lat[sel], distance)
         local = _apply(forward, out[rows])
-        grown = shapely.buffer(
-            local, _circumscribed(np.asarray(metres, dtype=float)[rows] * k), quad_segs=QUAD_SEGS
-        )
+        grown = shapely.buffer(local, _circumscribed(distance * k), quad_segs=QUAD_SEGS)
         out[rows] = unwrap_longitudes(_apply(back, grown), lon[sel])
+        # No factor (PROJ could not give one): drawn the slow way rather than not at all.
+        for i in rows[~(np.isfinite(k) & (k > 0))]:
+            out[i] = buffer_on_ground(geoms_wgs84[i], float(metres[i]))
     return out
+
+
+def _largest_scale(
+    proj: Proj,
+    bounds: np.ndarray,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    metres: np.ndarray,
+) -> np.ndarray:
+    """Per geometry, the largest point scale factor of a transverse Mercator ``proj`` over its
+    lon/lat box grown by ``metres`` (with the reach's generous degrees).
+
+    The factor grows with the distance from the central meridian, times the cosine of the
+    latitude: it is largest on the box's west or east edge, at the latitude nearest the
+    equator. The centre is measured too, as before.
+    """
+    dlat = metres / 110_574.0
+    far = np.minimum(np.maximum(np.abs(bounds[:, 1] - dlat), np.abs(bounds[:, 3] + dlat)), 89.0)
+    dlon = metres / (111_319.0 * np.cos(np.radians(far)))
+    west, east = bounds[:, 0] - dlon, bounds[:, 2] + dlon
+    nearest_equator = np.clip(0.0, bounds[:, 1] - dlat, bounds[:, 3] + dlat)
+    xs = np.concatenate([lon, west, east])
+    ys = np.concatenate([lat, nearest_equator, nearest_equator])
+    scale = np.asarray(proj.get_factors(xs, ys, errcheck=False).meridional_scale, dtype=float)
+    # A point without a factor makes the whole row unknown (NaN), never a smaller factor.
+    return scale.reshape(3, -1).max(axis=0)
 
 
 def geometries_to_wgs84(geoms: np.ndarray, crs: CRS) -> np.ndarray:

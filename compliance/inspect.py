@@ -224,7 +224,7 @@ def inspect_raster(src: RasterSource, zones: ZoneSet, territories: list[Territor
         box = outline.bounds
         acc.add(geoms, growing_index(zones.areas, src.crs).covering(box).index)
         for t in territories:
-            index = growing_index(t.areas, src.crs, whole=True).covering(box).index
+            index = growing_index(t.areas, src.crs, coarse=True).covering(box).index
             hits[t.pack].add(geoms, index, areas_too=False)
         if _outside_area_of_use(src.crs, footprint):
             off_aou.append("raster")

@@ -1,4 +1,10 @@
-"""A pack's territory: the area its rules apply to, buffered on the ground."""
+"""A pack's territory: the area its rules apply to, buffered on the ground.
+
+A territory is cut into 1° tiles, and each tile is grown by the buffer only when data comes
+near it (like zones, see ``compliance.areas``). Growing a polygon by a distance distributes
+over its parts, so the grown tiles together are exactly the grown territory; a file near
+Seoul grows the few tiles around it instead of the whole coastline of Korea.
+"""
 
 from __future__ import annotations
 
@@ -6,44 +12,73 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
 from compliance.areas import AreaSet
 from compliance.errors import RulePackError
-from compliance.geodesy import WGS84, area_km2, buffer_on_ground, geometry_to_wgs84
+from compliance.geodesy import WGS84, area_km2, geometry_to_wgs84
 from compliance.zones import read_layer
+
+TILE_DEG = 1.0
 
 
 @dataclass(frozen=True)
 class Territory:
     pack: str
-    geometry: BaseGeometry  # lon/lat, buffered
-    areas: AreaSet
+    areas: AreaSet  # the territory's tiles, each grown by the buffer when first needed
+
+    def near(self, footprint: BaseGeometry) -> BaseGeometry:
+        """The grown territory wherever it can meet ``footprint`` (lon/lat)."""
+        west, south, east, north = shapely.bounds(footprint)
+        tiles = self.areas.grown(self.areas.near((west, south, east, north)))
+        invalid = ~shapely.is_valid(tiles)
+        if invalid.any():
+            tiles[invalid] = shapely.make_valid(tiles[invalid])
+        return shapely.union_all(tiles) if tiles.size else shapely.Polygon()
 
     def fraction_of(self, footprint: BaseGeometry | None) -> float | None:
         """Share of a footprint's ground area inside the territory (1.0 for points/lines inside)."""
         if footprint is None or footprint.is_empty:
             return None
+        inside = self.near(footprint)
         total = area_km2(footprint)
         if total <= 0:
-            return 1.0 if footprint.intersects(self.geometry) else 0.0
-        return min(1.0, area_km2(shapely.intersection(footprint, self.geometry)) / total)
+            return 1.0 if footprint.intersects(inside) else 0.0
+        return min(1.0, area_km2(shapely.intersection(footprint, inside)) / total)
+
+
+def _tiles(geom: BaseGeometry) -> np.ndarray:
+    """``geom`` cut along whole degrees: pieces that are valid and together make it up."""
+    west, south, east, north = shapely.bounds(geom)
+    xs = np.arange(np.floor(west / TILE_DEG), np.ceil(east / TILE_DEG) + 1) * TILE_DEG
+    ys = np.arange(np.floor(south / TILE_DEG), np.ceil(north / TILE_DEG) + 1) * TILE_DEG
+    gx, gy = np.meshgrid(xs[:-1], ys[:-1])
+    cells = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + TILE_DEG, gy.ravel() + TILE_DEG)
+    shapely.prepare(geom)
+    pieces = shapely.intersection(geom, cells[shapely.intersects(geom, cells)])
+    pieces = pieces[~shapely.is_empty(pieces)]
+    invalid = ~shapely.is_valid(pieces)
+    if invalid.any():
+        pieces[invalid] = shapely.make_valid(pieces[invalid])
+    return pieces
 
 
 @lru_cache(maxsize=16)
-def _load_geometry(path: Path, buffer_m: float) -> BaseGeometry:
+def load_territory(pack: str, path: Path, buffer_m: float) -> Territory:
+    """A pack's territory, read once per process and shared by every checker in it."""
     layer = read_layer(path, lambda why: RulePackError(f"territory {path.name}: {why}"))
     if layer.crs is None or layer.geometries.size == 0:
         raise RulePackError(f"territory {path.name}: needs polygons with a CRS")
     geom = shapely.make_valid(shapely.union_all(layer.geometries))
     if not layer.crs.equals(WGS84):
         geom = geometry_to_wgs84(geom, layer.crs)
-    return shapely.make_valid(buffer_on_ground(geom, buffer_m))
-
-
-def load_territory(pack: str, path: Path, buffer_m: float) -> Territory:
-    geom = _load_geometry(path, buffer_m)
-    parts = shapely.get_parts(geom)
-    areas = AreaSet([f"{pack}-{i}" for i in range(len(parts))], ["territory"] * len(parts), parts)
-    return Territory(pack=pack, geometry=geom, areas=areas)
+    tiles = _tiles(geom) if not geom.is_empty else np.empty(0, dtype=object)
+    areas = AreaSet(
+        [f"{pack}-{i}" for i in range(len(tiles))],
+        ["territory"] * len(tiles),
+        tiles,
+        np.full(len(tiles), float(buffer_m)),
+    )
+    return Territory(pack=pack, areas=areas)

@@ -36,8 +36,8 @@ class Probe:
     def build(
         cls, acc: OverlapAccumulator, areas: AreaSet, crs: CRS, territory: bool = False
     ) -> Probe:
-        # Territories are few, large polygons: indexed whole, with a grid that knows inside cells.
-        return cls(acc, growing_index(areas, crs, whole=territory), territory)
+        # Territory tiles are large: a coarse grid that knows inside cells clears most data.
+        return cls(acc, growing_index(areas, crs, coarse=territory), territory)
 
 
 @dataclass

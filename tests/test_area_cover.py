@@ -187,8 +187,8 @@ def test_lon_lat_data_away_from_the_antimeridian_gets_a_tight_grid(tmp_path):
     assert not cover.index.tree.query(points[cleared], predicate="intersects").size
 
 
-@pytest.mark.parametrize("whole", [False, True])
-def test_lon_lat_data_crossing_the_antimeridian_meets_every_zone_it_should(tmp_path, whole):
+@pytest.mark.parametrize("coarse", [False, True])
+def test_lon_lat_data_crossing_the_antimeridian_meets_every_zone_it_should(tmp_path, coarse):
     # Zones on both sides of 180°, data written 178.5..181.5 (past 180) and read west to
     # east: copies a turn east are added as the data reaches them, and the hits and areas
     # equal those of an index holding every zone and every copy.
@@ -211,7 +211,7 @@ def test_lon_lat_data_crossing_the_antimeridian_meets_every_zone_it_should(tmp_p
     flon = np.sort(178.5 + rng.random(30_000) * 3.0)
     flat = -18.0 + rng.random(30_000) * 2.0
     feats = shapely.box(flon, flat, flon + 0.003, flat + 0.003)
-    growing = GrowingIndex(zones.areas, CRS(4326), whole=whole)
+    growing = GrowingIndex(zones.areas, CRS(4326), coarse=coarse)
     everything = AreaIndex.build(zones.areas, CRS(4326))
     grown, full = OverlapAccumulator(zones.areas), OverlapAccumulator(zones.areas)
     for part in np.array_split(feats, 20):

@@ -1,0 +1,96 @@
+"""Territories: cut into tiles grown only near the data, and never smaller than their buffer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+from pyproj import CRS, Geod, Transformer
+
+from compliance import Checker
+from compliance.locations import rules_dir
+from compliance.territory import load_territory
+from compliance.zones import read_layer
+from tests.conftest import write_vector
+
+GEOD = Geod(ellps="WGS84")
+BUFFER_M = 22_224.0  # the kr pack's 12 nautical miles
+KR_TERRITORY = rules_dir() / "territories" / "kr.geojson"
+
+
+def _kr_land() -> shapely.Geometry:
+    layer = read_layer(KR_TERRITORY, ValueError)
+    return shapely.make_valid(shapely.union_all(layer.geometries))
+
+
+def _ground_distance_m(lon: float, lat: float, land: shapely.Geometry) -> float:
+    """Geodesic distance from a point to the land: in an equidistant projection centred on
+    the point, distances from the centre are true, so the nearest boundary point's planar
+    distance is the ground distance (edges densified so that they stay straight enough)."""
+    near = shapely.clip_by_rect(land, lon - 1.0, lat - 1.0, lon + 1.0, lat + 1.0)
+    if near.is_empty:
+        return np.inf
+    aeqd = CRS.from_proj4(f"+proj=aeqd +lat_0={lat} +lon_0={lon} +datum=WGS84 +units=m")
+    to_local = Transformer.from_crs(4326, aeqd, always_xy=True)
+    local = shapely.transform(
+        shapely.segmentize(near, 0.002),
+        lambda xy: np.column_stack(to_local.transform(xy[:, 0], xy[:, 1])),
+    )
+    return float(shapely.distance(shapely.Point(0.0, 0.0), local))
+
+
+def _point_at_distance(start, azimuth, target_m, land):
+    """Bisect along a ray from the coast for a point ``target_m`` from the land."""
+    lo, hi = 0.0, 3.0 * BUFFER_M
+    if _ground_distance_m(*GEOD.fwd(*start, azimuth, hi)[:2], land) < target_m:
+        return None
+    while hi - lo > 0.5:
+        mid = (lo + hi) / 2
+        lon, lat, _ = GEOD.fwd(*start, azimuth, mid)
+        if _ground_distance_m(lon, lat, land) < target_m:
+            lo = mid
+        else:
+            hi = mid
+    lon, lat, _ = GEOD.fwd(*start, azimuth, hi)
+    return shapely.Point(lon, lat)
+
+
+def test_the_tiles_make_up_the_territory_exactly():
+    land = _kr_land()
+    territory = load_territory("kr", KR_TERRITORY, BUFFER_M)
+    tiles = territory.areas._raw
+    assert len(tiles) > 10
+    assert shapely.union_all(tiles).symmetric_difference(land).area < 1e-9 * land.area
+    assert shapely.is_valid(tiles).all()
+
+
+def test_the_grown_territory_holds_every_point_within_the_buffer_and_little_more():
+    # Hand-computed truth: points found on rays from the coast at a known geodesic distance
+    # from the land. 2 m inside the buffer they must be in the grown territory (a territory
+    # that falls short is a wrong allow); 0.5% beyond it they must not.
+    land = _kr_land()
+    territory = load_territory("kr", KR_TERRITORY, BUFFER_M)
+    rng = np.random.default_rng(21)
+    coast = shapely.get_coordinates(shapely.segmentize(land.boundary, 0.05))
+    tested = 0
+    for start in coast[rng.choice(len(coast), 40, replace=False)]:
+        azimuth = float(rng.uniform(0.0, 360.0))
+        within = _point_at_distance(tuple(start), azimuth, BUFFER_M - 2.0, land)
+        beyond = _point_at_distance(tuple(start), azimuth, BUFFER_M * 1.005, land)
+        if within is None or beyond is None:
+            continue
+        assert territory.near(within).covers(within), within
+        assert not territory.near(beyond).covers(beyond), beyond
+        tested += 1
+    assert tested >= 15
+
+
+def test_only_tiles_near_the_data_are_grown(tmp_path):
+    load_territory.cache_clear()  # a territory is shared in a process: start from a fresh one
+    checker = Checker(packs=["kr"])
+    areas = checker.territories["kr"].areas
+    before = areas.buffered
+    path = write_vector(tmp_path / "seoul.gpkg", [shapely.box(126.9, 37.5, 127.0, 37.6)], 4326)
+    verdict = checker.check(path)
+    assert verdict.packs[0].applies and verdict.packs[0].territory_fraction == pytest.approx(1.0)
+    assert 0 < areas.buffered - before <= 12 < len(areas)
