@@ -16,7 +16,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from compliance.areas import AreaSet
+from compliance.areas import TURNS, AreaSet
 from compliance.errors import RulePackError
 from compliance.geodesy import WGS84, area_km2, geometry_to_wgs84
 from compliance.zones import read_layer
@@ -30,13 +30,22 @@ class Territory:
     areas: AreaSet  # the territory's tiles, each grown by the buffer when first needed
 
     def near(self, footprint: BaseGeometry) -> BaseGeometry:
-        """The grown territory wherever it can meet ``footprint`` (lon/lat)."""
+        """The grown territory wherever it can meet ``footprint`` (lon/lat); where the
+        footprint runs past ±180°, with the tiles it meets there a turn east or west."""
         west, south, east, north = shapely.bounds(footprint)
-        tiles = self.areas.grown(self.areas.near((west, south, east, north)))
+        region = (west, south, east, north)
+        pieces = []
+        for shift in TURNS:
+            tiles = self.areas.grown(np.flatnonzero(self.areas.meets(region, shift)))
+            if tiles.size:
+                pieces.append(shapely.transform(tiles, lambda xy, d=shift: xy + [d, 0.0]))
+        if not pieces:
+            return shapely.Polygon()
+        tiles = np.concatenate(pieces)
         invalid = ~shapely.is_valid(tiles)
         if invalid.any():
             tiles[invalid] = shapely.make_valid(tiles[invalid])
-        return shapely.union_all(tiles) if tiles.size else shapely.Polygon()
+        return shapely.union_all(tiles)
 
     def fraction_of(self, footprint: BaseGeometry | None) -> float | None:
         """Share of a footprint's ground area inside the territory (1.0 for points/lines inside)."""

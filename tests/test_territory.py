@@ -94,3 +94,49 @@ def test_only_tiles_near_the_data_are_grown(tmp_path):
     verdict = checker.check(path)
     assert verdict.packs[0].applies and verdict.packs[0].territory_fraction == pytest.approx(1.0)
     assert 0 < areas.buffered - before <= 12 < len(areas)
+
+
+def test_a_territory_across_the_antimeridian_counts_data_written_past_180(tmp_path):
+    # A territory on both sides of 180° and a footprint written 179.5..180.5: both halves
+    # lie inside, so the whole footprint counts, not just the half west of 180°.
+    import geopandas as gpd
+
+    land = tmp_path / "fiji.geojson"
+    gpd.GeoDataFrame(
+        {"name": ["west", "east"]},
+        geometry=[
+            shapely.box(179.0, -17.5, 180.0, -16.5),
+            shapely.box(-180.0, -17.5, -179.0, -16.5),
+        ],
+        crs=4326,
+    ).to_file(land)
+    territory = load_territory("fj", land, 0.0)
+    footprint = shapely.box(179.5, -17.2, 180.5, -16.8)
+    assert territory.fraction_of(footprint) == pytest.approx(1.0, rel=1e-9)
+    assert territory.fraction_of(shapely.box(-180.5, -17.2, -179.5, -16.8)) == pytest.approx(1.0)
+    assert territory.fraction_of(shapely.box(177.5, -17.2, 178.5, -16.8)) == 0.0
+
+
+def test_a_pack_whose_territory_crosses_the_antimeridian_applies_in_full(tmp_path):
+    import geopandas as gpd
+
+    gpd.GeoDataFrame(
+        {"name": ["west", "east"]},
+        geometry=[
+            shapely.box(179.0, -17.5, 180.0, -16.5),
+            shapely.box(-180.0, -17.5, -179.0, -16.5),
+        ],
+        crs=4326,
+    ).to_file(tmp_path / "fiji.geojson")
+    pack = tmp_path / "fj.yaml"
+    pack.write_text(
+        'pack: fj\nversion: "1"\ntitle: t\njurisdiction: FJ\nterritory: fiji.geojson\n'
+        "territory_buffer_m: 22224\nrules:\n"
+        "  - id: FJ-1\n    title: wholly inside\n    when: territory.fraction > 0.99\n"
+        "    effect: deny\n    reference: Test Act\n"
+    )
+    data = write_vector(tmp_path / "east.geojson", [shapely.box(179.5, -17.2, 180.5, -16.8)], 4326)
+    verdict = Checker(packs=[pack]).check(data)
+    (info,) = verdict.packs
+    assert info.applies and info.territory_fraction == pytest.approx(1.0)
+    assert verdict.verdict == "deny"
