@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
@@ -96,12 +99,8 @@ def test_only_tiles_near_the_data_are_grown(tmp_path):
     assert 0 < areas.buffered - before <= 12 < len(areas)
 
 
-def test_a_territory_across_the_antimeridian_counts_data_written_past_180(tmp_path):
-    # A territory on both sides of 180° and a footprint written 179.5..180.5: both halves
-    # lie inside, so the whole footprint counts, not just the half west of 180°.
-    import geopandas as gpd
-
-    land = tmp_path / "fiji.geojson"
+def _across_the_antimeridian(path: Path) -> Path:
+    """A territory of two squares, 179..180°E and 180..179°W, written as most data has it."""
     gpd.GeoDataFrame(
         {"name": ["west", "east"]},
         geometry=[
@@ -109,8 +108,14 @@ def test_a_territory_across_the_antimeridian_counts_data_written_past_180(tmp_pa
             shapely.box(-180.0, -17.5, -179.0, -16.5),
         ],
         crs=4326,
-    ).to_file(land)
-    territory = load_territory("fj", land, 0.0)
+    ).to_file(path)
+    return path
+
+
+def test_a_territory_across_the_antimeridian_counts_data_written_past_180(tmp_path):
+    # A territory on both sides of 180° and a footprint written 179.5..180.5: both halves
+    # lie inside, so the whole footprint counts, not just the half west of 180°.
+    territory = load_territory("fj", _across_the_antimeridian(tmp_path / "fiji.geojson"), 0.0)
     footprint = shapely.box(179.5, -17.2, 180.5, -16.8)
     assert territory.fraction_of(footprint) == pytest.approx(1.0, rel=1e-9)
     assert territory.fraction_of(shapely.box(-180.5, -17.2, -179.5, -16.8)) == pytest.approx(1.0)
@@ -118,16 +123,7 @@ def test_a_territory_across_the_antimeridian_counts_data_written_past_180(tmp_pa
 
 
 def test_a_pack_whose_territory_crosses_the_antimeridian_applies_in_full(tmp_path):
-    import geopandas as gpd
-
-    gpd.GeoDataFrame(
-        {"name": ["west", "east"]},
-        geometry=[
-            shapely.box(179.0, -17.5, 180.0, -16.5),
-            shapely.box(-180.0, -17.5, -179.0, -16.5),
-        ],
-        crs=4326,
-    ).to_file(tmp_path / "fiji.geojson")
+    _across_the_antimeridian(tmp_path / "fiji.geojson")
     pack = tmp_path / "fj.yaml"
     pack.write_text(
         'pack: fj\nversion: "1"\ntitle: t\njurisdiction: FJ\nterritory: fiji.geojson\n'
