@@ -190,12 +190,13 @@ def buffer_many_on_ground(geoms_wgs84: np.ndarray, metres: np.ndarray) -> np.nda
         crs, forward, back = _utm(int(code))
         distance = np.asarray(metres, dtype=float)[rows]
         k = _largest_scale(_proj(crs_key(crs)), bounds[sel], lon[sel], lat[sel], distance)
-        local = _apply(forward, out[rows])
-        grown = shapely.buffer(local, _circumscribed(distance * k), quad_segs=QUAD_SEGS)
-        out[rows] = unwrap_longitudes(_apply(back, grown), lon[sel])
+        ok = np.isfinite(k) & (k > 0)
+        local = _apply(forward, out[rows[ok]])
+        grown = shapely.buffer(local, _circumscribed(distance[ok] * k[ok]), quad_segs=QUAD_SEGS)
+        out[rows[ok]] = unwrap_longitudes(_apply(back, grown), lon[sel][ok])
         # No factor (PROJ could not give one): drawn the slow way rather than not at all.
-        for i in rows[~(np.isfinite(k) & (k > 0))]:
-            out[i] = buffer_on_ground(geoms_wgs84[i], float(metres[i]))
+        for i in rows[~ok]:
+            out[i] = buffer_on_ground(out[i], float(metres[i]))
     return out
 
 

@@ -89,3 +89,74 @@ def test_geodesic_area_of_a_100km_utm_square_on_the_central_meridian():
     # The grid area is 10,000 km²; scale varies across the square (0.9996 at the centre line,
     # ~0.99966 at ±50 km), so the ground area is 10,000 / k² with k between them.
     assert 10000 / 0.99966**2 <= area_km2(ground) <= 10000 / 0.9996**2 + 0.1
+
+
+def test_buffers_reach_their_distance_on_the_ground_and_fall_back_without_a_scale_factor(
+    monkeypatch,
+):
+    import numpy as np
+    import shapely
+    from pyproj import Geod
+
+    from compliance import geodesy
+
+    # Squares 1° wide at 3 latitudes, one far from its UTM zone's central meridian: a point
+    # 2 m inside the buffer, due east of each square's east edge at its middle, is held.
+    squares = np.array([shapely.box(x, y, x + 1.0, y + 1.0) for x, y in
+                        [(128.5, 0.2), (131.0, 37.0), (-71.9, -60.5)]])  # fmt: skip
+    metres = np.full(3, 20_000.0)
+    grown = geodesy.buffer_many_on_ground(squares, metres)
+    geod = Geod(ellps="WGS84")
+    for square, ring in zip(squares, grown, strict=True):
+        west, south, east, north = square.bounds
+        lon, lat, _ = geod.fwd(east, (south + north) / 2, 90.0, 20_000.0 - 2.0)
+        assert ring.covers(shapely.Point(lon, lat))
+        lon, lat, _ = geod.fwd(east, (south + north) / 2, 90.0, 20_000.0 * 1.01)
+        assert not ring.covers(shapely.Point(lon, lat))
+
+    # Where PROJ gives no scale factor, the geometry is buffered the slow way, not dropped.
+    real = geodesy._largest_scale
+
+    def without_a_factor_for_the_first(*args):
+        k = real(*args)
+        k[0] = np.nan
+        return k
+
+    monkeypatch.setattr(geodesy, "_largest_scale", without_a_factor_for_the_first)
+    fallback = geodesy.buffer_many_on_ground(squares[:2], metres[:2])
+    assert fallback[0].equals(geodesy.buffer_on_ground(squares[0], 20_000.0))
+    assert fallback[1].equals(grown[1])
+
+
+@pytest.mark.parametrize("epsg", [32652, 32719, 32631])
+def test_the_buffer_scale_factor_is_the_largest_over_the_grown_box(epsg):
+    # Truth by brute force: the projection's factor on a dense grid over each box grown by
+    # the buffer never exceeds the factor the buffer is drawn with (to 1e-9: the series'
+    # higher terms can move the largest by ~1e-12 near the central meridian, 0.02 mm in 22 km).
+    import numpy as np
+    from pyproj import CRS, Proj
+
+    from compliance.geodesy import _largest_scale
+
+    crs = CRS.from_epsg(epsg)
+    centre = -183.0 + 6.0 * (epsg % 100)
+    south = epsg // 100 == 327
+    rng = np.random.default_rng(epsg)
+    west = centre - 3.5 + rng.random(40) * 6.0
+    lat0 = (-rng.random(40) * 70.0) if south else (rng.random(40) * 70.0 - 10.0)
+    size = 0.01 + rng.random(40) * 1.5
+    bounds = np.column_stack([west, lat0, west + size, lat0 + size])
+    metres = rng.choice([500.0, 22_224.0], 40)
+    k = _largest_scale(Proj(crs), bounds, west + size / 2, lat0 + size / 2, metres)
+    proj = Proj(crs)
+    u = np.linspace(0.0, 1.0, 21)
+    for i in range(40):
+        dlat = metres[i] / 110_574.0
+        dlon = metres[i] / (
+            111_319.0 * np.cos(np.radians(max(abs(lat0[i]), abs(lat0[i] + size[i])) + dlat))
+        )
+        xs = bounds[i, 0] - dlon + (size[i] + 2 * dlon) * u
+        ys = bounds[i, 1] - dlat + (size[i] + 2 * dlat) * u
+        gx, gy = np.meshgrid(xs, ys)
+        dense = proj.get_factors(gx.ravel(), gy.ravel()).meridional_scale
+        assert dense.max() <= k[i] * (1 + 1e-9), (i, dense.max(), k[i])
