@@ -10,13 +10,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
+import shapely.affinity
 from pyproj import CRS
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from compliance.area_cover import growing_index
 from compliance.declared_scale import declared_scale
-from compliance.geodesy import area_km2, geometry_to_wgs84, on_the_earth
+from compliance.footprint import footprint_to_wgs84
+from compliance.geodesy import area_km2
 from compliance.profile import LayerProfile, Profile, settle_scale
 from compliance.raster_profile import ground_pixel_size, looks_like_elevation, pixel_grid_outline
 from compliance.readers.dataset import RasterSource, VectorSource
@@ -56,8 +58,7 @@ def _box_to_wgs84(bounds: tuple[float, float, float, float], crs: CRS) -> BaseGe
     length = max(maxx - minx, maxy - miny)
     if length > 0:
         outline = shapely.segmentize(outline, length / _DENSIFY_EDGES)
-    footprint = geometry_to_wgs84(outline, crs)
-    return footprint if on_the_earth(footprint) else None
+    return footprint_to_wgs84(outline, crs)
 
 
 def _union_bounds(a: tuple[float, ...] | None, b: tuple[float, ...]) -> tuple[float, ...]:
@@ -75,7 +76,11 @@ def _outside_area_of_use(crs: CRS, footprint: BaseGeometry) -> bool:
     zone = shapely.box(aou.west - margin, aou.south - margin, aou.east + margin, aou.north + margin)
     if aou.west > aou.east:  # area of use across the antimeridian
         return False
-    return not footprint.intersects(zone)
+    # The footprint may run past ±180° where the data crosses it.
+    return not any(
+        footprint.intersects(shapely.affinity.translate(zone, xoff=turn))
+        for turn in (0.0, -360.0, 360.0)
+    )
 
 
 def inspect_vector(
@@ -208,9 +213,8 @@ def inspect_raster(src: RasterSource, zones: ZoneSet, territories: list[Territor
     outline = pixel_grid_outline(src)
     footprint = None
     if src.crs is not None and outline is not None:
-        footprint = geometry_to_wgs84(outline, src.crs)
-        if not on_the_earth(footprint):
-            footprint = None
+        footprint = footprint_to_wgs84(outline, src.crs)
+        if footprint is None:
             notes.append(
                 "the raster's corners are not valid positions in its CRS; its footprint is unknown"
             )

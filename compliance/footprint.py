@@ -1,0 +1,86 @@
+"""A dataset's outline carried to lon/lat so that it stays where it is on the Earth.
+
+PROJ returns longitudes in -180..180. An outline that crosses the antimeridian in its own
+CRS (a UTM zone 60 raster reaching past 180°, a Pacific-centred Mercator) would come back
+with vertices on both edges of the map: a band round the whole Earth instead of the data,
+with the wrong area, and a territory share of almost nothing. Each ring is therefore kept
+continuous (179.5 .. 180.5), and a ring that goes round a pole takes in the polar cap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import shapely
+from pyproj import CRS
+from shapely.geometry.base import BaseGeometry
+
+from compliance.geodesy import WGS84, geometry_to_wgs84, on_the_earth, transformer
+
+
+def footprint_to_wgs84(outline: BaseGeometry, crs: CRS) -> BaseGeometry | None:
+    """``outline`` (densified, in ``crs``) in lon/lat, or None when it cannot be placed."""
+    if crs.equals(WGS84):
+        return outline if on_the_earth(outline) else None
+    lonlat = geometry_to_wgs84(outline, crs)
+    if not on_the_earth(lonlat):
+        return None
+    parts = []
+    for part in shapely.get_parts(lonlat):
+        placed = _continuous(part, lambda: _poles_inside(outline, crs))
+        if placed is None:
+            return None
+        parts.append(placed)
+    footprint = shapely.union_all(shapely.make_valid(np.array(parts, dtype=object)))
+    return footprint if on_the_earth(footprint) else None
+
+
+def _continuous(part: BaseGeometry, poles: Callable[[], list[float]]) -> BaseGeometry | None:
+    if isinstance(part, shapely.Point):
+        return part
+    if isinstance(part, shapely.LineString):
+        return shapely.LineString(_recentred(_unwrapped(np.asarray(part.coords))))
+    if not isinstance(part, shapely.Polygon) or part.is_empty:
+        return part
+    shell = _unwrapped(np.asarray(part.exterior.coords))
+    if abs(shell[-1, 0] - shell[0, 0]) > 180.0:
+        # The ring went round a pole: close it over the pole it holds.
+        held = poles()
+        if len(held) != 1:
+            return None
+        lat = held[0]
+        shell = np.vstack([shell, [[shell[-1, 0], lat], [shell[0, 0], lat], shell[0]]])
+    shell = _recentred(shell)
+    middle = (shell[:, 0].min() + shell[:, 0].max()) / 2
+    holes = []
+    for ring in part.interiors:
+        hole = _unwrapped(np.asarray(ring.coords))
+        # A hole in the same turn as its shell.
+        hole[:, 0] += 360.0 * np.round((middle - hole[:, 0].mean()) / 360.0)
+        holes.append(hole)
+    return shapely.Polygon(shell, holes)
+
+
+def _unwrapped(coords: np.ndarray) -> np.ndarray:
+    """Longitudes made continuous along the ring: no step of more than half a turn."""
+    out = np.array(coords[:, :2], dtype=float)
+    out[:, 0] = np.unwrap(out[:, 0], period=360.0)
+    return out
+
+
+def _recentred(coords: np.ndarray) -> np.ndarray:
+    """Shifted by whole turns so that the middle of its longitudes lies within ±180°."""
+    middle = (coords[:, 0].min() + coords[:, 0].max()) / 2
+    coords[:, 0] -= 360.0 * np.round(middle / 360.0)
+    return coords
+
+
+def _poles_inside(outline: BaseGeometry, crs: CRS) -> list[float]:
+    """The latitudes (90, -90) of the poles that lie inside ``outline`` in its own CRS."""
+    x, y = transformer(WGS84, crs).transform([0.0, 0.0], [90.0, -90.0], errcheck=False)
+    held = []
+    for px, py, lat in zip(np.atleast_1d(x), np.atleast_1d(y), (90.0, -90.0), strict=True):
+        if np.isfinite(px) and np.isfinite(py) and outline.covers(shapely.Point(px, py)):
+            held.append(lat)
+    return held
