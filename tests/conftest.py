@@ -8,6 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import rasterio
+import shapely
 from rasterio.transform import Affine
 
 from compliance import Checker
@@ -62,3 +63,24 @@ def write_vector(
     frame = gpd.GeoDataFrame(fields or {"n": list(range(len(geoms)))}, geometry=geoms, crs=crs)
     frame.to_file(path, driver=driver)
     return path
+
+
+def write_pack_across_the_antimeridian(folder: Path, buffer_m: float = 0.0) -> Path:
+    """A pack whose territory lies on both sides of 180° (178..180°E and 180..178°W, 15 to
+    19°S, written as most data has it), with one rule: deny data wholly inside it."""
+    gpd.GeoDataFrame(
+        {"name": ["west", "east"]},
+        geometry=[
+            shapely.box(178.0, -19.0, 180.0, -15.0),
+            shapely.box(-180.0, -19.0, -178.0, -15.0),
+        ],
+        crs=4326,
+    ).to_file(folder / "fiji.geojson")
+    pack = folder / "fj.yaml"
+    pack.write_text(
+        'pack: fj\nversion: "1"\ntitle: t\njurisdiction: FJ\nterritory: fiji.geojson\n'
+        f"territory_buffer_m: {buffer_m}\nrules:\n"
+        "  - id: FJ-1\n    title: wholly inside\n    when: territory.fraction > 0.99\n"
+        "    effect: deny\n    reference: Test Act\n"
+    )
+    return pack

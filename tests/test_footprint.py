@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
@@ -12,7 +11,7 @@ from pyproj import CRS, Transformer
 from rasterio.transform import from_origin
 
 from compliance import Checker
-from tests.conftest import write_raster, write_vector
+from tests.conftest import write_pack_across_the_antimeridian, write_raster, write_vector
 
 
 def _equal_area_km2(outline: shapely.Geometry, crs: str, lon_0: float, lat_0: float) -> float:
@@ -38,30 +37,12 @@ def _raster_across_180(tmp_path: Path, crs: str) -> tuple[Path, shapely.Geometry
     return path, shapely.box(x0, y0 - rows * res, x0 + size * res, y0)
 
 
-def _fiji_pack(tmp_path: Path) -> Path:
-    gpd.GeoDataFrame(
-        {"name": ["west", "east"]},
-        geometry=[
-            shapely.box(178.0, -19.0, 180.0, -15.0),
-            shapely.box(-180.0, -19.0, -178.0, -15.0),
-        ],
-        crs=4326,
-    ).to_file(tmp_path / "fiji.geojson")
-    pack = tmp_path / "fj.yaml"
-    pack.write_text(
-        'pack: fj\nversion: "1"\ntitle: t\njurisdiction: FJ\nterritory: fiji.geojson\nrules:\n'
-        "  - id: FJ-1\n    title: wholly inside\n    when: territory.fraction > 0.99\n"
-        "    effect: deny\n    reference: Test Act\n"
-    )
-    return pack
-
-
 @pytest.mark.parametrize("crs", ["EPSG:32760", "EPSG:32701", "EPSG:3832"])
 def test_a_raster_across_the_antimeridian_keeps_its_footprint_in_one_piece(tmp_path, crs):
     # The footprint came back from PROJ as a band round the Earth: the check crashed in UTM
     # zone 60, and elsewhere measured an area and a territory share that were not the data's.
     path, outline = _raster_across_180(tmp_path, crs)
-    verdict = Checker(packs=[_fiji_pack(tmp_path)]).check(path)
+    verdict = Checker(packs=[write_pack_across_the_antimeridian(tmp_path)]).check(path)
     west, south, east, north = verdict.profile.bounds_wgs84
     assert east - west == pytest.approx(1.0, abs=0.02)
     assert west == pytest.approx(179.5, abs=0.02) or west == pytest.approx(-180.5, abs=0.02)
@@ -79,7 +60,7 @@ def test_vector_data_across_the_antimeridian_in_a_projected_crs_counts_in_full(t
     lonlat = shapely.segmentize(shapely.box(179.6, -17.4, 180.4, -16.6), 0.01)
     square = shapely.transform(lonlat, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
     path = write_vector(tmp_path / "pacific.gpkg", [square], "EPSG:3832")
-    verdict = Checker(packs=[_fiji_pack(tmp_path)]).check(path)
+    verdict = Checker(packs=[write_pack_across_the_antimeridian(tmp_path)]).check(path)
     west, _, east, _ = verdict.profile.bounds_wgs84
     assert east - west == pytest.approx(0.8, abs=0.01)
     box = shapely.box(*shapely.bounds(square))

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
@@ -14,7 +11,7 @@ from compliance import Checker
 from compliance.locations import rules_dir
 from compliance.territory import load_territory
 from compliance.zones import read_layer
-from tests.conftest import write_vector
+from tests.conftest import write_pack_across_the_antimeridian, write_vector
 
 GEOD = Geod(ellps="WGS84")
 BUFFER_M = 22_224.0  # the kr pack's 12 nautical miles
@@ -99,38 +96,22 @@ def test_only_tiles_near_the_data_are_grown(tmp_path):
     assert 0 < areas.buffered - before <= 12 < len(areas)
 
 
-def _across_the_antimeridian(path: Path) -> Path:
-    """A territory of two squares, 179..180°E and 180..179°W, written as most data has it."""
-    gpd.GeoDataFrame(
-        {"name": ["west", "east"]},
-        geometry=[
-            shapely.box(179.0, -17.5, 180.0, -16.5),
-            shapely.box(-180.0, -17.5, -179.0, -16.5),
-        ],
-        crs=4326,
-    ).to_file(path)
-    return path
-
-
 def test_a_territory_across_the_antimeridian_counts_data_written_past_180(tmp_path):
     # A territory on both sides of 180° and a footprint written 179.5..180.5: both halves
     # lie inside, so the whole footprint counts, not just the half west of 180°.
-    territory = load_territory("fj", _across_the_antimeridian(tmp_path / "fiji.geojson"), 0.0)
+    write_pack_across_the_antimeridian(tmp_path)
+    territory = load_territory("fj", tmp_path / "fiji.geojson", 0.0)
     footprint = shapely.box(179.5, -17.2, 180.5, -16.8)
     assert territory.fraction_of(footprint) == pytest.approx(1.0, rel=1e-9)
     assert territory.fraction_of(shapely.box(-180.5, -17.2, -179.5, -16.8)) == pytest.approx(1.0)
-    assert territory.fraction_of(shapely.box(177.5, -17.2, 178.5, -16.8)) == 0.0
+    assert territory.fraction_of(shapely.box(177.5, -17.2, 178.5, -16.8)) == pytest.approx(
+        0.5, rel=1e-3
+    )
+    assert territory.fraction_of(shapely.box(176.5, -17.2, 177.5, -16.8)) == 0.0
 
 
 def test_a_pack_whose_territory_crosses_the_antimeridian_applies_in_full(tmp_path):
-    _across_the_antimeridian(tmp_path / "fiji.geojson")
-    pack = tmp_path / "fj.yaml"
-    pack.write_text(
-        'pack: fj\nversion: "1"\ntitle: t\njurisdiction: FJ\nterritory: fiji.geojson\n'
-        "territory_buffer_m: 22224\nrules:\n"
-        "  - id: FJ-1\n    title: wholly inside\n    when: territory.fraction > 0.99\n"
-        "    effect: deny\n    reference: Test Act\n"
-    )
+    pack = write_pack_across_the_antimeridian(tmp_path, buffer_m=22_224.0)
     data = write_vector(tmp_path / "east.geojson", [shapely.box(179.5, -17.2, 180.5, -16.8)], 4326)
     verdict = Checker(packs=[pack]).check(data)
     (info,) = verdict.packs
