@@ -16,7 +16,20 @@ import shapely
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
-from compliance.geodesy import WGS84, geometry_to_wgs84, on_the_earth, transformer
+from compliance.geodesy import (
+    WGS84,
+    geometries_to_wgs84,
+    geometry_to_wgs84,
+    on_the_earth,
+    transformer,
+)
+
+# Edges are densified to this length (1 km on the ground in a projected CRS, 0.01° in a
+# geographic one) before they are carried to lon/lat: a straight 10 km edge in UTM or in
+# Korea's TM CRSs drifts about 3 m from the lon/lat straight line between its ends, a 1 km
+# one about 3 cm, well inside the zones' 0.5 m tolerance.
+_DENSIFY_M = 1_000.0
+_DENSIFY_DEG = 0.01
 
 
 def footprint_to_wgs84(outline: BaseGeometry, crs: CRS) -> BaseGeometry | None:
@@ -34,6 +47,25 @@ def footprint_to_wgs84(outline: BaseGeometry, crs: CRS) -> BaseGeometry | None:
         parts.append(placed)
     footprint = shapely.union_all(shapely.make_valid(np.array(parts, dtype=object)))
     return footprint if on_the_earth(footprint) else None
+
+
+def shapes_to_wgs84(geoms: np.ndarray, crs: CRS) -> np.ndarray:
+    """Zones or territory polygons in ``crs`` carried to lon/lat: edges densified first so
+    that a long straight edge stays where it was drawn, and each shape kept in one piece
+    across the antimeridian. None where a shape cannot be placed on the Earth."""
+    geoms = np.asarray(geoms, dtype=object)
+    if crs.equals(WGS84) or geoms.size == 0:
+        return geoms.copy()
+    unit = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
+    step = _DENSIFY_DEG if crs.is_geographic else _DENSIFY_M / unit
+    dense = shapely.segmentize(geoms, step)
+    out = geometries_to_wgs84(dense, crs)
+    bounds = shapely.bounds(out)
+    # Wrapped round the Earth by PROJ's -180..180 longitudes, or not placeable at all.
+    suspect = ~np.isfinite(bounds).all(axis=1) | (bounds[:, 2] - bounds[:, 0] > 180.0)
+    for i in np.flatnonzero(suspect):
+        out[i] = footprint_to_wgs84(dense[i], crs)
+    return out
 
 
 def _continuous(part: BaseGeometry, poles: Callable[[], list[float]]) -> BaseGeometry | None:

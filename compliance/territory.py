@@ -18,7 +18,8 @@ from shapely.geometry.base import BaseGeometry
 
 from compliance.areas import TURNS, AreaSet
 from compliance.errors import RulePackError
-from compliance.geodesy import WGS84, area_km2, geometry_to_wgs84
+from compliance.footprint import shapes_to_wgs84
+from compliance.geodesy import area_km2
 from compliance.zones import read_layer
 
 TILE_DEG = 1.0
@@ -80,9 +81,12 @@ def load_territory(pack: str, path: Path, buffer_m: float) -> Territory:
     layer = read_layer(path, lambda why: RulePackError(f"territory {path.name}: {why}"))
     if layer.crs is None or layer.geometries.size == 0:
         raise RulePackError(f"territory {path.name}: needs polygons with a CRS")
-    geom = shapely.make_valid(shapely.union_all(layer.geometries))
-    if not layer.crs.equals(WGS84):
-        geom = geometry_to_wgs84(geom, layer.crs)
+    geom = shapes_to_wgs84(
+        np.array([shapely.make_valid(shapely.union_all(layer.geometries))]), layer.crs
+    )[0]
+    if geom is None:
+        raise RulePackError(f"territory {path.name}: cannot be placed on the Earth in its CRS")
+    geom = shapely.make_valid(geom)
     tiles = _tiles(geom) if not geom.is_empty else np.empty(0, dtype=object)
     areas = AreaSet(
         [f"{pack}-{i}" for i in range(len(tiles))],

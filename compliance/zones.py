@@ -21,7 +21,8 @@ from pyproj import CRS
 
 from compliance.areas import TURNS, AreaSet
 from compliance.errors import ZonesError
-from compliance.geodesy import WGS84, geometries_to_wgs84, ground_areas_km2, to_crs_many
+from compliance.footprint import shapes_to_wgs84
+from compliance.geodesy import WGS84, ground_areas_km2, to_crs_many
 from compliance.locations import default_zones
 from compliance.verdict import ClassOverlap, ZoneHit, ZoneSummary
 
@@ -293,9 +294,16 @@ class ZoneSet:
         keep = ~(shapely.is_missing(layer.geometries) | shapely.is_empty(layer.geometries))
         geoms = layer.geometries[keep]
         try:
-            geoms = geometries_to_wgs84(geoms, layer.crs)
+            geoms = shapes_to_wgs84(geoms, layer.crs)
         except Exception as exc:  # pyproj raises several types for unusable CRSs
             raise ZonesError(f"zones source {label}: cannot be reprojected: {exc}") from exc
+        unplaced = [i for i, g in enumerate(geoms) if g is None]
+        if unplaced:
+            first = layer.columns["zone_id"][np.flatnonzero(keep)[unplaced[0]]]
+            raise ZonesError(
+                f"zones source {label}: {len(unplaced)} zone(s) cannot be placed on the Earth "
+                f"in the source's CRS (first: {first})"
+            )
         invalid = ~shapely.is_valid(geoms)
         if invalid.any():
             geoms[invalid] = shapely.make_valid(geoms[invalid])

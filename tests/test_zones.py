@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 
 import geopandas as gpd
+import numpy as np
 import pytest
+import shapely
 from pyproj import Geod, Transformer
-from shapely.geometry import LineString, Point, box
+from shapely.geometry import LineString, Point, Polygon, box
 from shapely.ops import transform
 
 from compliance import Checker, ZonesError
@@ -240,3 +242,50 @@ def test_a_zone_whose_buffer_takes_in_the_pole_covers_it(tmp_path, crs, lon, lat
     checker = _one_zone(tmp_path, box(0.0, 89.5, 10.0, 89.6), 100_000.0)
     path = write_vector(tmp_path / "p.gpkg", [_in_crs(Point(lon, lat), crs)], crs)
     assert checker.check(path).zones.count == (1 if hit else 0)
+
+
+@pytest.mark.parametrize("crs", ["EPSG:5186", "EPSG:32652"])
+def test_a_zone_drawn_in_a_projected_crs_keeps_its_long_straight_edges(tmp_path, crs):
+    # A 20 km square turned 45° in a Korean grid: carried to lon/lat vertex by vertex, its
+    # straight edges would bow by about 12 m (a 10 km edge by 3 m), and features just inside
+    # an edge would be missed. Points 1 m inside each edge's middle meet it; 3 m outside do not.
+    centre = Transformer.from_crs(4326, crs, always_xy=True).transform(127.3, 37.2)
+    half = 10_000.0 * np.sqrt(2)
+    cx, cy = centre
+    diamond = Polygon([(cx, cy - half), (cx + half, cy), (cx, cy + half), (cx - half, cy)])
+    path = tmp_path / "zones.gpkg"
+    gpd.GeoDataFrame(
+        {"zone_id": ["Z-DIAMOND"], "zone_class": ["military"]}, geometry=[diamond], crs=crs
+    ).to_file(path)
+    checker = Checker(packs=["kr"], zones=path)
+    corners = list(diamond.exterior.coords)[:4]
+    for (ax, ay), (bx, by) in zip(corners, corners[1:] + corners[:1], strict=True):
+        mx, my = (ax + bx) / 2, (ay + by) / 2
+        # Unit normal pointing into the diamond (towards its centre).
+        nx, ny = cx - mx, cy - my
+        norm = np.hypot(nx, ny)
+        nx, ny = nx / norm, ny / norm
+        for offset, count in [(1.0, 1), (-3.0, 0)]:
+            point = Point(mx + nx * offset, my + ny * offset)
+            data = write_vector(tmp_path / "p.gpkg", [point], crs)
+            assert checker.check(data).zones.count == count, (mx, my, offset)
+
+
+def test_a_zone_drawn_across_the_antimeridian_in_a_projected_crs_stays_in_one_piece(tmp_path):
+    t = Transformer.from_crs(4326, 3832, always_xy=True)
+    square = shapely.transform(
+        shapely.segmentize(box(179.8, -17.2, 180.2, -16.8), 0.01),
+        lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])),
+    )
+    path = tmp_path / "zones.gpkg"
+    gpd.GeoDataFrame(
+        {"zone_id": ["Z-FJ"], "zone_class": ["military"]}, geometry=[square], crs="EPSG:3832"
+    ).to_file(path)
+    zones = ZoneSet.load(path)
+    west, _, east, _ = zones.areas.grown(np.array([0]))[0].bounds
+    assert east - west < 1.0
+    checker = Checker(packs=["kr"], zones=path)
+    inside = write_vector(tmp_path / "in.gpkg", [Point(-179.9, -17.0)], 4326)
+    away = write_vector(tmp_path / "away.gpkg", [Point(0.0, -17.0)], 4326)
+    assert checker.check(inside).zones.count == 1
+    assert checker.check(away).zones.count == 0
