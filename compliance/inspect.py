@@ -136,7 +136,7 @@ def inspect_vector(
             if footprint is None:
                 located = False
                 why = (
-                    "no CRS"
+                    "no CRS that places it on the Earth"
                     if layer.crs is None
                     else "its coordinates are not valid positions in its CRS"
                 )
@@ -219,7 +219,7 @@ def inspect_raster(src: RasterSource, zones: ZoneSet, territories: list[Territor
                 "the raster's corners are not valid positions in its CRS; its footprint is unknown"
             )
     if src.crs is None:
-        notes.append("no CRS: the raster cannot be placed on the Earth")
+        notes.append("no CRS that places it on the Earth: the raster cannot be placed")
     if src.transform is None:
         notes.append("no geotransform or usable GCPs" + (" (RPCs only)" if src.has_rpc else ""))
     off_aou: list[str] = []

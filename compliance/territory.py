@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import shapely
+from pyproj.exceptions import ProjError
 from shapely.geometry.base import BaseGeometry
 
 from compliance.areas import TURNS, AreaSet
@@ -81,9 +82,12 @@ def load_territory(pack: str, path: Path, buffer_m: float) -> Territory:
     layer = read_layer(path, lambda why: RulePackError(f"territory {path.name}: {why}"))
     if layer.crs is None or layer.geometries.size == 0:
         raise RulePackError(f"territory {path.name}: needs polygons with a CRS")
-    geom = shapes_to_wgs84(
-        np.array([shapely.make_valid(shapely.union_all(layer.geometries))]), layer.crs
-    )[0]
+    try:
+        geom = shapes_to_wgs84(
+            np.array([shapely.make_valid(shapely.union_all(layer.geometries))]), layer.crs
+        )[0]
+    except ProjError as exc:
+        raise RulePackError(f"territory {path.name}: cannot be reprojected: {exc}") from exc
     if geom is None:
         raise RulePackError(f"territory {path.name}: cannot be placed on the Earth in its CRS")
     geom = shapely.make_valid(geom)

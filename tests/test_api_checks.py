@@ -178,3 +178,25 @@ def test_packs_lists_loaded_packs(api_client: TestClient, api_checker: Checker) 
     ]
     assert body["fingerprint"] == api_checker.fingerprint
     assert body["zones"]["source"] == str(api_checker.zones.source)
+
+
+@pytest.mark.parametrize("crs", ["IAU_2015:30100", "EPSG:32760"])
+def test_rasters_on_the_moon_or_across_the_antimeridian_get_a_verdict_not_a_500(
+    api_client: TestClient, tmp_path, crs: str
+) -> None:
+    # A lunar CRS (PROJ refuses to relate it to WGS84) raised inside the check; a UTM zone
+    # 60 raster reaching past 180° is answered with a footprint in one piece.
+    from rasterio.transform import from_origin
+
+    from tests.conftest import write_raster
+
+    origin = (10.0, 10.0, 0.001) if crs.startswith("IAU") else (766_875.0, 8_175_000.0, 500.0)
+    path = write_raster(tmp_path / "r.tif", crs, from_origin(*origin, origin[2]), 200, 200)
+    r = post_file(api_client, path)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    if crs.startswith("IAU"):
+        assert body["verdict"] == "review"  # cannot be placed on the Earth
+    else:
+        west, _, east, _ = body["profile"]["bounds_wgs84"]
+        assert east - west < 1.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
@@ -86,3 +87,32 @@ def test_a_raster_round_the_north_pole_covers_the_polar_cap(tmp_path):
     assert verdict.profile.area_km2 == pytest.approx(
         _equal_area_km2(outline, crs, 0.0, 90.0), rel=1e-3
     )
+
+
+@pytest.mark.parametrize("kind", ["raster", "vector"])
+def test_data_in_another_planets_crs_cannot_be_placed_and_is_not_allowed(tmp_path, kind):
+    # A lunar CRS parses, but PROJ refuses to relate it to WGS84: the check crashed with a
+    # ProjError (a traceback, a 500 in the service). It is data that cannot be placed.
+    moon = "IAU_2015:30100"
+    if kind == "raster":
+        path = write_raster(tmp_path / "moon.tif", moon, from_origin(10.0, 10.0, 0.001, 0.001))
+    else:
+        path = write_vector(tmp_path / "moon.gpkg", [shapely.box(10.0, 9.0, 11.0, 10.0)], moon)
+    verdict = Checker().check(path)
+    assert verdict.verdict == "review"
+    assert "MAPGATE-LOCATION-UNKNOWN" in {f.rule_id for f in verdict.findings}
+
+
+def test_a_territory_in_another_planets_crs_is_refused_with_the_packs_error(tmp_path):
+    from compliance.errors import RulePackError
+
+    gpd.GeoDataFrame(
+        {"name": ["crater"]}, geometry=[shapely.box(10.0, 9.0, 11.0, 10.0)], crs="IAU_2015:30100"
+    ).to_file(tmp_path / "crater.geojson")
+    pack = tmp_path / "moon.yaml"
+    pack.write_text(
+        'pack: moon\nversion: "1"\ntitle: t\njurisdiction: XX\nterritory: crater.geojson\nrules:\n'
+        "  - id: M-1\n    title: any\n    when: territory.touches\n    effect: review\n    reference: Test Act\n"
+    )
+    with pytest.raises(RulePackError, match="crater.geojson"):
+        Checker(packs=[pack])

@@ -20,9 +20,10 @@ import pyarrow.parquet as pq
 import pyogrio
 import shapely
 from pyproj import CRS
-from pyproj.exceptions import CRSError
+from pyproj.exceptions import CRSError, ProjError
 
 from compliance.errors import UnreadableDataset, UnsupportedFormat
+from compliance.geodesy import WGS84, transformer
 
 log = logging.getLogger(__name__)
 
@@ -31,15 +32,17 @@ _PARQUET_MAGIC = b"PAR1"
 
 
 def parse_crs(value: Any) -> CRS | None:
-    """A pyproj CRS from whatever a driver reports, or None when there is none."""
+    """A pyproj CRS from whatever a driver reports, or None when there is none, or when it
+    cannot be related to WGS84 (another planet's, an engineering CRS): data in such a CRS
+    cannot be placed on the Earth, exactly as data without one."""
     if value is None or value == "":
         return None
     try:
-        if isinstance(value, dict):
-            return CRS.from_json_dict(value)
-        return CRS.from_user_input(value)
-    except CRSError:
+        crs = CRS.from_json_dict(value) if isinstance(value, dict) else CRS.from_user_input(value)
+        transformer(crs, WGS84)
+    except (CRSError, ProjError):
         return None
+    return crs
 
 
 @dataclass
