@@ -41,6 +41,9 @@ class AreaSet:
         self.ids = ids
         self.classes = np.array(classes, dtype=object)
         self.class_names = sorted({str(c) for c in classes})
+        # Each area's class as an index into class_names, for counting in bulk.
+        code_of = {name: i for i, name in enumerate(self.class_names)}
+        self.class_codes = np.array([code_of[str(c)] for c in classes], dtype=np.int64)
         self._raw = np.asarray(geometries, dtype=object)
         self._buffer_m = (
             np.zeros(len(ids)) if buffer_m is None else np.asarray(buffer_m, dtype=float)

@@ -196,11 +196,12 @@ class OverlapAccumulator:
         if feat_idx.size == 0:
             return
         area_idx = index.positions[local_idx]
-        classes = self.areas.classes[area_idx]
-        for cls_name in np.unique(classes):
-            self.features_by_class[str(cls_name)] += int(
-                np.unique(feat_idx[classes == cls_name]).size
-            )
+        # Features per class, each counted once however many areas of the class it meets.
+        n_classes = len(self.areas.class_names)
+        pairs = np.unique(feat_idx * n_classes + self.areas.class_codes[area_idx])
+        per_class = np.bincount(pairs % n_classes, minlength=n_classes)
+        for code in np.flatnonzero(per_class):
+            self.features_by_class[self.areas.class_names[code]] += int(per_class[code])
         np.add.at(self._features, area_idx, 1)
         if areas_too:
             polygonal = shapely.get_dimensions(geoms[feat_idx]) == 2
