@@ -289,3 +289,30 @@ def test_a_zone_drawn_across_the_antimeridian_in_a_projected_crs_stays_in_one_pi
     away = write_vector(tmp_path / "away.gpkg", [Point(0.0, -17.0)], 4326)
     assert checker.check(inside).zones.count == 1
     assert checker.check(away).zones.count == 0
+
+
+def test_a_feature_in_overlapping_zones_counts_once_per_class_and_once_per_zone(tmp_path):
+    # A and B (military) overlap, C (energy) covers part of both. One feature lies in all
+    # three, one in A alone, one in C alone, one in none.
+    path = tmp_path / "zones.gpkg"
+    gpd.GeoDataFrame(
+        {"zone_id": ["A", "B", "C"], "zone_class": ["military", "military", "energy"]},
+        geometry=[
+            box(127.00, 37.00, 127.02, 37.02),
+            box(127.01, 37.00, 127.03, 37.02),
+            box(127.015, 37.00, 127.05, 37.02),
+        ],
+        crs=4326,
+    ).to_file(path)
+    points = [
+        Point(127.016, 37.01),
+        Point(127.005, 37.01),
+        Point(127.04, 37.01),
+        Point(127.2, 37.5),
+    ]
+    data = write_vector(tmp_path / "p.gpkg", points, 4326)
+    verdict = Checker(packs=["kr"], zones=path).check(data, reveal_zones=True)
+    assert verdict.zones.by_class["military"].features == 2
+    assert verdict.zones.by_class["energy"].features == 2
+    assert verdict.zones.by_class["military"].zones == 2
+    assert {h.zone_id: h.features for h in verdict.zones.hits or []} == {"A": 2, "B": 1, "C": 2}
