@@ -49,6 +49,22 @@ def engine_findings(inspection: Inspection) -> list[Finding]:
                 **{"dataset.has_crs": p.has_crs, "dataset.georeferenced": p.georeferenced},
             )
         )
+    tables = [
+        la
+        for la in p.layers or []
+        if la.coordinate_columns and (la.feature_count is None or la.feature_count > 0)
+    ]
+    if tables:
+        out.append(
+            _finding(
+                "MAPGATE-COORDINATES-IN-TABLE",
+                Effect.review,
+                "table(s) without geometry have columns that may hold coordinates ("
+                + "; ".join(f"{la.name}: {', '.join(la.coordinate_columns or [])}" for la in tables)
+                + "); positions kept as plain attributes are not read, so they are not verified",
+                tables=[la.name for la in tables],
+            )
+        )
     if inspection.crs_outside_area_of_use:
         out.append(
             _finding(

@@ -37,7 +37,7 @@ def footprint_to_wgs84(outline: BaseGeometry, crs: CRS) -> BaseGeometry | None:
     if crs.equals(WGS84):
         return outline if on_the_earth(outline) else None
     lonlat = geometry_to_wgs84(outline, crs)
-    if not on_the_earth(lonlat):
+    if not on_the_earth(lonlat) or not _round_trips(outline, lonlat, crs):
         return None
     parts = []
     for part in shapely.get_parts(lonlat):
@@ -63,9 +63,54 @@ def shapes_to_wgs84(geoms: np.ndarray, crs: CRS) -> np.ndarray:
     bounds = shapely.bounds(out)
     # Wrapped round the Earth by PROJ's -180..180 longitudes, or not placeable at all.
     suspect = ~np.isfinite(bounds).all(axis=1) | (bounds[:, 2] - bounds[:, 0] > 180.0)
+    suspect |= ~_each_round_trips(dense, out, crs)
     for i in np.flatnonzero(suspect):
         out[i] = footprint_to_wgs84(dense[i], crs)
     return out
+
+
+def _each_round_trips(given: np.ndarray, lonlat: np.ndarray, crs: CRS) -> np.ndarray:
+    """Per shape, ``_round_trips`` in one pass over every coordinate."""
+    ok = np.ones(given.size, dtype=bool)
+    if crs.is_geographic or given.size == 0:
+        return ok
+    xy, owner = shapely.get_coordinates(given, return_index=True)
+    lon, lat = shapely.get_coordinates(lonlat).T
+    back_x, back_y = transformer(WGS84, crs).transform(lon, lat, errcheck=False)
+    error = np.maximum(np.abs(back_x - xy[:, 0]), np.abs(back_y - xy[:, 1]))
+    error[~np.isfinite(error)] = np.inf
+    worst = np.zeros(given.size)
+    np.maximum.at(worst, owner, error)
+    box = shapely.bounds(given)
+    span = np.nan_to_num(np.maximum(box[:, 2] - box[:, 0], box[:, 3] - box[:, 1]))
+    size = np.zeros(given.size)
+    np.maximum.at(size, owner, np.abs(xy).max(axis=1))
+    return worst <= _tolerance(size, span)
+
+
+def _tolerance(magnitude: np.ndarray | float, span: np.ndarray | float) -> np.ndarray | float:
+    # Far looser than PROJ's round trip, even for approximate inverses far from a
+    # projection's centre (55 m on a Laborde grid 3,000 km off Madagascar), and far tighter
+    # than a wrap (a whole world's width): 1e-4 of the coordinates plus 1% of the extent.
+    return 1e-4 * magnitude + 1e-2 * span + 1e-3
+
+
+def _round_trips(outline: BaseGeometry, lonlat: BaseGeometry, crs: CRS) -> bool:
+    """True when the lon/lat positions project back onto the coordinates they came from.
+
+    Projections wrap: Web Mercator's inverse turns x = 1e15 into some longitude, which
+    projects forward to a quite different x. Such coordinates name no position on the Earth,
+    and placing them where the wrap happens to land would test the wrong territory.
+    """
+    if crs.is_geographic:
+        return True  # longitudes past ±180° are kept as they are, latitudes checked above
+    given = shapely.get_coordinates(outline)
+    lon, lat = shapely.get_coordinates(lonlat).T
+    back_x, back_y = transformer(WGS84, crs).transform(lon, lat, errcheck=False)
+    error = np.maximum(np.abs(back_x - given[:, 0]), np.abs(back_y - given[:, 1]))
+    span = float(np.ptp(given, axis=0).max()) if given.size else 0.0
+    tolerance = _tolerance(float(np.abs(given).max()) if given.size else 0.0, span)
+    return bool(np.all(np.isfinite(error)) and error.max() <= tolerance)
 
 
 def _continuous(part: BaseGeometry, poles: Callable[[], list[float]]) -> BaseGeometry | None:

@@ -6,6 +6,7 @@ once and never held whole; rasters are described from their headers.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,7 +22,7 @@ from compliance.footprint import footprint_to_wgs84
 from compliance.geodesy import area_km2
 from compliance.profile import LayerProfile, Profile, settle_scale
 from compliance.raster_profile import ground_pixel_size, looks_like_elevation, pixel_grid_outline
-from compliance.readers.dataset import RasterSource, VectorSource
+from compliance.readers.dataset import NO_GEOMETRY, LayerInfo, RasterSource, VectorSource
 from compliance.territory import Territory
 from compliance.vector_profile import measure_detail
 from compliance.vector_scan import Probe, scan_layer
@@ -57,7 +58,12 @@ def _box_to_wgs84(bounds: tuple[float, float, float, float], crs: CRS) -> BaseGe
         outline = shapely.box(minx, miny, maxx, maxy)
     length = max(maxx - minx, maxy - miny)
     if length > 0:
-        outline = shapely.segmentize(outline, length / _DENSIFY_EDGES)
+        try:
+            outline = shapely.segmentize(outline, length / _DENSIFY_EDGES)
+        except shapely.errors.GEOSException:
+            # Coordinates so large that a 256th of the extent is lost in round-off: they
+            # are not positions on the Earth in any CRS.
+            return None
     return footprint_to_wgs84(outline, crs)
 
 
@@ -83,6 +89,35 @@ def _outside_area_of_use(crs: CRS, footprint: BaseGeometry) -> bool:
     )
 
 
+# Column names that suggest positions kept as plain attributes (a CSV of points, a table of
+# addresses with their coordinates): whole names, or lat/lon/lng as a word in a name.
+_COORDINATE_NAME = re.compile(
+    r"^(x|y|lat|lon|lng|long|latitude|longitude|easting|northing|coords?|coordinates?"
+    r"|wkt|wkb|geom|geometry|the_geom|shape|location|position)$"
+    r"|latitude|longitude|(^|_)(lat|lon|lng)(_|$)",
+    re.IGNORECASE,
+)
+
+
+def _attribute_table(layer: LayerInfo, notes: list[str]) -> LayerProfile:
+    """A layer without geometry: nothing to place or overlap, but its columns may still hold
+    positions, which mapgate does not read; a rule of the engine holds such tables for review."""
+    columns = [f for f in layer.fields if _COORDINATE_NAME.search(f)]
+    note = f"layer {layer.name!r} is a table without geometry"
+    if columns:
+        note += f"; its columns {columns} may hold coordinates, which are not read"
+    notes.append(note)
+    return LayerProfile(
+        name=layer.name,
+        crs=crs_label(layer.crs),
+        geometry_type=NO_GEOMETRY,
+        feature_count=layer.feature_count,
+        resolution_m=None,
+        bounds_wgs84=None,
+        coordinate_columns=columns or None,
+    )
+
+
 def inspect_vector(
     src: VectorSource, zones: ZoneSet, territories: list[Territory], read_ahead: bool = True
 ) -> Inspection:
@@ -98,6 +133,9 @@ def inspect_vector(
     off_aou: list[str] = []
     resolutions: list[float] = []
     for layer in src.layers:
+        if layer.geometry_type == NO_GEOMETRY:
+            layers.append(_attribute_table(layer, notes))
+            continue
         probes = []
         if layer.crs is not None:
             probes.append(Probe.build(acc, zones.areas, layer.crs))
@@ -164,6 +202,7 @@ def inspect_vector(
         gpkg=src.path if src.driver == "GPKG" and src.path else None,
     )
     crs_names = sorted({c for la in layers if (c := la.crs)})
+    spatial = [la for la in src.layers if la.geometry_type != NO_GEOMETRY]
     profile = _finish(
         Profile(
             kind="vector",
@@ -171,7 +210,7 @@ def inspect_vector(
             crs=crs_names[0]
             if len(crs_names) == 1
             else ("mixed: " + ", ".join(crs_names) if crs_names else None),
-            has_crs=all(la.crs is not None for la in src.layers) and bool(src.layers),
+            has_crs=bool(spatial) and all(la.crs is not None for la in spatial),
             georeferenced=located,
             bounds_wgs84=None,
             area_km2=None,

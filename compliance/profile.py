@@ -17,10 +17,14 @@ DEFAULT_SCALE_FACTOR = 2000.0
 class LayerProfile(BaseModel):
     name: str
     crs: str | None
-    geometry_type: str
+    geometry_type: str = Field(description='GDAL geometry type; "None" for an attribute table.')
     feature_count: int | None
     resolution_m: float | None
     bounds_wgs84: list[float] | None
+    coordinate_columns: list[str] | None = Field(
+        default=None,
+        description="In an attribute table: columns whose names suggest coordinates.",
+    )
 
 
 class Profile(BaseModel):

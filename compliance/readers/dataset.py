@@ -45,6 +45,9 @@ def parse_crs(value: Any) -> CRS | None:
     return crs
 
 
+NO_GEOMETRY = "None"  # GDAL's name for a layer without geometry: an attribute table
+
+
 @dataclass
 class LayerInfo:
     name: str
@@ -144,6 +147,8 @@ class OgrVectorSource(VectorSource):
                     column = meta.get("geometry_name") or "wkb_geometry"
                     for record_batch in reader:
                         if column not in record_batch.schema.names:
+                            if not record_batch.schema.names:
+                                raise UnreadableDataset("it has no geometry column")
                             column = record_batch.schema.names[-1]
                         yield record_batch.column(column)
         except (
@@ -153,6 +158,7 @@ class OgrVectorSource(VectorSource):
             pyogrio.errors.FieldError,
             OSError,
             pa.ArrowException,
+            UnicodeDecodeError,  # names or metadata that are not text, in a damaged file
         ) as exc:
             raise UnreadableDataset(f"layer {layer.name!r} cannot be read: {exc}") from exc
 
@@ -238,7 +244,11 @@ def _layer_info(info: dict[str, Any], layer_name: str) -> LayerInfo:
     return LayerInfo(
         name=layer_name,
         crs=parse_crs(info.get("crs")),
-        geometry_type=str(info.get("geometry_type") or "Unknown"),
+        # pyogrio reports None for a table without geometry; "Unknown" is a geometry layer
+        # whose type GDAL does not know.
+        geometry_type=NO_GEOMETRY
+        if info.get("geometry_type") is None
+        else str(info["geometry_type"]),
         feature_count=int(count) if count is not None and count >= 0 else None,
         fields=[str(f) for f in info.get("fields", [])],
         total_bounds=tuple(bounds) if bounds is not None and np.all(np.isfinite(bounds)) else None,
@@ -272,7 +282,7 @@ def _ogr_layers(
         except (pyogrio.errors.DataSourceError, OSError) as exc:
             reasons.append(str(exc).split(";")[0])
             return None
-        except pyogrio.errors.DataLayerError as exc:
+        except (pyogrio.errors.DataLayerError, UnicodeDecodeError) as exc:
             raise UnreadableDataset(f"{path.name}: a layer cannot be read: {exc}") from exc
         if len(listed) == 0:
             return None
@@ -285,7 +295,11 @@ def _ogr_layers(
             else:
                 try:
                     info = pyogrio.read_info(path, layer=layer_name)
-                except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+                except (
+                    pyogrio.errors.DataSourceError,
+                    pyogrio.errors.DataLayerError,
+                    UnicodeDecodeError,  # field names or metadata that are not text
+                ) as exc:
                     raise UnreadableDataset(f"layer {layer_name!r} cannot be read: {exc}") from exc
             driver = info.get("driver") or driver
             dataset_meta.update(info.get("dataset_metadata") or {})

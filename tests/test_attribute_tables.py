@@ -1,0 +1,108 @@
+"""Layers without geometry, and damaged files that once raised instead of answering."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+from shapely.geometry import LineString, box
+
+from compliance import Checker, ComplianceError
+from tests.conftest import write_vector
+
+
+@pytest.fixture(scope="module")
+def checker() -> Checker:
+    return Checker()
+
+
+def _with_table(tmp_path, table: pd.DataFrame, name: str):
+    path = tmp_path / "mixed.gpkg"
+    gpd.GeoDataFrame({"a": [1]}, geometry=[box(127.0, 37.0, 127.001, 37.001)], crs=4326).to_file(
+        path, layer="buildings"
+    )
+    pyogrio.write_dataframe(table, path, layer=name, driver="GPKG")
+    return path
+
+
+def test_a_geopackage_with_a_style_table_is_judged_by_its_spatial_layer(checker, tmp_path):
+    # QGIS keeps layer styles in a table without geometry; the check raised IndexError on it.
+    styles = pd.DataFrame({"styleName": ["default"], "styleQML": ["<qgis/>"]})
+    verdict = checker.check(_with_table(tmp_path, styles, "layer_styles"))
+    tables = [la for la in verdict.profile.layers if la.geometry_type == "None"]
+    assert [t.name for t in tables] == ["layer_styles"] and tables[0].coordinate_columns is None
+    assert verdict.profile.has_crs and verdict.profile.georeferenced
+    assert (
+        verdict.verdict
+        == checker.check(
+            write_vector(tmp_path / "alone.gpkg", [box(127.0, 37.0, 127.001, 37.001)], 4326)
+        ).verdict
+    )
+
+
+def test_a_table_whose_columns_may_hold_coordinates_is_held_for_review(checker, tmp_path):
+    sites = pd.DataFrame({"site": ["a", "b"], "lat": [37.5, 37.6], "lon": [127.0, 127.1]})
+    verdict = checker.check(_with_table(tmp_path, sites, "sites"))
+    (finding,) = [f for f in verdict.findings if f.rule_id == "MAPGATE-COORDINATES-IN-TABLE"]
+    assert finding.effect == "review" and "lat, lon" in finding.message
+    assert verdict.verdict in {"review", "deny"}
+
+
+def test_a_csv_of_positions_is_not_allowed(checker, tmp_path):
+    path = tmp_path / "points.csv"
+    path.write_text("name,latitude,longitude\nbase,37.5,127.0\n")
+    verdict = checker.check(path)
+    ids = {f.rule_id for f in verdict.findings}
+    assert {"MAPGATE-EMPTY", "MAPGATE-COORDINATES-IN-TABLE"} <= ids
+    assert verdict.verdict != "allow"
+
+
+def test_field_names_that_are_not_text_give_a_clear_error(checker, tmp_path):
+    # Found by fuzzing: a damaged property name raised UnicodeDecodeError from pyogrio.
+    path = tmp_path / "bad.geojson"
+    path.write_bytes(
+        b'{"type":"FeatureCollection","features":[{"type":"Feature","properties":'
+        b'{"\xed\x95":1},"geometry":{"type":"Point","coordinates":[127.0,37.0]}}]}'
+    )
+    try:
+        verdict = checker.check(path)
+    except ComplianceError as exc:
+        assert "cannot be read" in str(exc)
+    else:
+        assert verdict.verdict != "allow"
+
+
+def test_coordinates_too_large_to_densify_are_not_placed(checker, tmp_path):
+    # Found by fuzzing: GEOS refused to densify an extent a 256th of which is lost in
+    # round-off, and the check raised GEOSException.
+    line = LineString([(1e15, 0.0), (1e15 + 1.0, 1.0)])
+    verdict = checker.check(write_vector(tmp_path / "far.gpkg", [line], "EPSG:3857"))
+    assert verdict.verdict == "review"
+    assert "MAPGATE-LOCATION-UNKNOWN" in {f.rule_id for f in verdict.findings}
+
+
+def test_coordinates_beyond_the_projections_world_are_not_placed(checker, tmp_path):
+    # Web Mercator's inverse wraps x past ±20,037,508 m round the Earth: 30,000 km east
+    # would land at about 90°W. Such coordinates name no position and must not be placed
+    # where the wrap happens to land.
+    square = box(30_000_000.0, 4_500_000.0, 30_001_000.0, 4_501_000.0)
+    verdict = checker.check(write_vector(tmp_path / "wrapped.gpkg", [square], "EPSG:3857"))
+    assert verdict.verdict == "review"
+    assert "MAPGATE-LOCATION-UNKNOWN" in {f.rule_id for f in verdict.findings}
+
+
+def test_a_zone_beyond_its_projections_world_is_refused(tmp_path):
+    from compliance import ZonesError
+
+    path = tmp_path / "zones.gpkg"
+    gpd.GeoDataFrame(
+        {"zone_id": ["Z-OK", "Z-WRAPPED"], "zone_class": ["military"] * 2},
+        geometry=[
+            box(14_100_000.0, 4_500_000.0, 14_101_000.0, 4_501_000.0),
+            box(30_000_000.0, 4_500_000.0, 30_001_000.0, 4_501_000.0),
+        ],
+        crs="EPSG:3857",
+    ).to_file(path)
+    with pytest.raises(ZonesError, match="cannot be placed"):
+        Checker(packs=["kr"], zones=path)
