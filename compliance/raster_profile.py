@@ -24,6 +24,8 @@ def pixel_grid_outline(src: RasterSource) -> Polygon | None:
     a = src.transform
     xs = a.a * cols + a.b * rows + a.c
     ys = a.d * cols + a.e * rows + a.f
+    if not (np.isfinite(xs).all() and np.isfinite(ys).all()):
+        return None  # a damaged geotransform (NaN or infinite terms) places nothing
     return shapely.make_valid(Polygon(np.column_stack([xs, ys])))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -100,7 +101,16 @@ def safe_extract(archive: Path, dest: Path, limits: ArchiveLimits | None = None)
                                 f"{limits.max_ratio:.0f}x; refused as a zip bomb"
                             )
                         out.write(chunk)
-            except (zipfile.BadZipFile, EOFError, NotImplementedError, ValueError) as exc:
-                raise UnsafeArchive(f"zip member {info.filename!r} is corrupt: {exc}") from exc
+            except (
+                zipfile.BadZipFile,
+                EOFError,
+                NotImplementedError,
+                ValueError,
+                zlib.error,  # a damaged deflate stream
+                OSError,  # a member offset past the file's end: seeking there fails
+            ) as exc:
+                raise UnsafeArchive(
+                    f"zip member {info.filename!r} cannot be extracted: {exc}"
+                ) from exc
             written.append(target)
     return written

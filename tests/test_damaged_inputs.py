@@ -106,3 +106,40 @@ def test_a_zone_beyond_its_projections_world_is_refused(tmp_path):
     ).to_file(path)
     with pytest.raises(ZonesError, match="cannot be placed"):
         Checker(packs=["kr"], zones=path)
+
+
+def test_a_zip_whose_directory_points_before_its_start_is_refused(checker, tmp_path):
+    # Found by fuzzing: the central directory's offset, raised by 1,000 bytes, makes zipfile
+    # seek to a negative position, and the OSError escaped the archive checks.
+    import io
+    import struct
+    import zipfile
+
+    from compliance import UnsafeArchive
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("a.geojson", '{"type": "FeatureCollection", "features": []}')
+    data = bytearray(buf.getvalue())
+    end = data.rfind(b"PK\x05\x06")
+    struct.pack_into("<I", data, end + 16, struct.unpack_from("<I", data, end + 16)[0] + 1000)
+    path = tmp_path / "bad.zip"
+    path.write_bytes(bytes(data))
+    with pytest.raises(UnsafeArchive, match="cannot be extracted"):
+        checker.check(path)
+
+
+def test_a_raster_with_a_nan_geotransform_is_not_placed(checker, tmp_path):
+    # Found by fuzzing: NaN terms in the geotransform reached GEOS, which raised.
+    import numpy as np
+    import rasterio
+    from affine import Affine
+
+    path = tmp_path / "nan.tif"
+    profile = {"driver": "GTiff", "width": 4, "height": 4, "count": 1, "dtype": "uint8",
+               "crs": "EPSG:4326", "transform": Affine(float("nan"), 0, 127.0, 0, -0.001, 37.0)}  # fmt: skip
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(np.ones((1, 4, 4), "uint8"))
+    verdict = checker.check(path)
+    assert verdict.verdict == "review"
+    assert "MAPGATE-LOCATION-UNKNOWN" in {f.rule_id for f in verdict.findings}
