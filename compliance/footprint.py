@@ -70,7 +70,8 @@ def shapes_to_wgs84(geoms: np.ndarray, crs: CRS) -> np.ndarray:
 
 
 def _each_round_trips(given: np.ndarray, lonlat: np.ndarray, crs: CRS) -> np.ndarray:
-    """Per shape, ``_round_trips`` in one pass over every coordinate."""
+    """Per shape, whether it round-trips (see ``_round_trips``), in one pass over every
+    coordinate; longitudes past ±180° in a geographic CRS are kept as they are."""
     ok = np.ones(given.size, dtype=bool)
     if crs.is_geographic or given.size == 0:
         return ok
@@ -88,7 +89,7 @@ def _each_round_trips(given: np.ndarray, lonlat: np.ndarray, crs: CRS) -> np.nda
     return worst <= _tolerance(size, span)
 
 
-def _tolerance(magnitude: np.ndarray | float, span: np.ndarray | float) -> np.ndarray | float:
+def _tolerance(magnitude: np.ndarray, span: np.ndarray) -> np.ndarray:
     # Far looser than PROJ's round trip, even for approximate inverses far from a
     # projection's centre (55 m on a Laborde grid 3,000 km off Madagascar), and far tighter
     # than a wrap (a whole world's width): 1e-4 of the coordinates plus 1% of the extent.
@@ -102,15 +103,8 @@ def _round_trips(outline: BaseGeometry, lonlat: BaseGeometry, crs: CRS) -> bool:
     projects forward to a quite different x. Such coordinates name no position on the Earth,
     and placing them where the wrap happens to land would test the wrong territory.
     """
-    if crs.is_geographic:
-        return True  # longitudes past ±180° are kept as they are, latitudes checked above
-    given = shapely.get_coordinates(outline)
-    lon, lat = shapely.get_coordinates(lonlat).T
-    back_x, back_y = transformer(WGS84, crs).transform(lon, lat, errcheck=False)
-    error = np.maximum(np.abs(back_x - given[:, 0]), np.abs(back_y - given[:, 1]))
-    span = float(np.ptp(given, axis=0).max()) if given.size else 0.0
-    tolerance = _tolerance(float(np.abs(given).max()) if given.size else 0.0, span)
-    return bool(np.all(np.isfinite(error)) and error.max() <= tolerance)
+    one = np.array([outline], dtype=object)
+    return bool(_each_round_trips(one, np.array([lonlat], dtype=object), crs)[0])
 
 
 def _continuous(part: BaseGeometry, poles: Callable[[], list[float]]) -> BaseGeometry | None:
