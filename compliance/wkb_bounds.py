@@ -1,15 +1,19 @@
-"""Bounding boxes straight from WKB bytes, vectorised, for the simple shapes that dominate
-large layers (points, lines, single-ring polygons and their one-part multi forms).
+"""Bounding boxes straight from WKB bytes, without decoding geometries.
 
 Decoding a million polygons into GEOS objects costs several times the read itself; a box
-per feature is enough to clear features far from every zone. Rows whose shape is not one of
-the fast forms come back as NaN and are decoded the ordinary way by the caller.
+per feature is enough to clear features far from every zone. GeoArrow's C ``box`` kernel
+reads every WKB form in one pass. A batch it refuses (curves, damaged bytes) goes through a
+vectorised NumPy reader of the simple forms (points, lines, single-ring polygons and their
+one-part multi forms); rows that reader leaves as NaN are decoded the ordinary way by the
+caller.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+import geoarrow.c
 import numpy as np
 import pyarrow as pa
 
@@ -44,9 +48,85 @@ def _u32(data: np.ndarray, at: np.ndarray) -> np.ndarray:
 
 
 def wkb_boxes(column: pa.Array | pa.ChunkedArray) -> WkbBoxes:
-    """Per-row bounding boxes for a binary WKB column (little-endian fast path)."""
+    """Per-row bounding boxes for a binary WKB column.
+
+    A box holds every coordinate of its row, NaN passed over; an empty geometry (or one
+    whose only coordinates are NaN) has no finite box. For valid shapes that is GEOS's
+    envelope; an invalid polygon whose hole pokes out of its shell gets the larger box,
+    which can only add candidates for the exact test.
+    """
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
+    if isinstance(column, pa.ExtensionArray):
+        column = column.storage
+    found = _geoarrow_boxes(column)
+    return found if found is not None else numpy_boxes(column)
+
+
+_WKB_FIELD = pa.field(
+    "geometry",
+    pa.binary(),
+    metadata={"ARROW:extension:name": "geoarrow.wkb", "ARROW:extension:metadata": "{}"},
+)
+_BOX = geoarrow.c.ScalarFunction("box")
+
+
+class _TaggedWkb:
+    """A binary column handed to GeoArrow as ``geoarrow.wkb``, without registering
+    GeoArrow's extension types in pyarrow (which would change what every reader returns)."""
+
+    def __init__(self, column: pa.Array) -> None:
+        self.column = column
+
+    def __arrow_c_array__(self, requested_schema: Any = None) -> tuple[Any, Any]:
+        _, array = self.column.__arrow_c_array__()
+        return _WKB_FIELD.with_type(self.column.type).__arrow_c_schema__(), array
+
+
+def _geoarrow_boxes(column: pa.Array) -> WkbBoxes | None:
+    """Every row's box from GeoArrow's kernel, or None when it refuses the batch."""
+    if not (pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type)):
+        return None
+    try:
+        out = pa.array(_BOX(_TaggedWkb(column)))
+    except RuntimeError:  # GeoArrowCException: a form it does not read, or damaged bytes
+        return None
+    null = np.asarray(column.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    bounds = np.column_stack(
+        [
+            np.asarray(out.field(name).to_numpy(zero_copy_only=False), dtype=float)
+            for name in ("xmin", "ymin", "xmax", "ymax")
+        ]
+    )
+    bounds[null] = np.nan
+    return WkbBoxes(bounds, null, ~null, _has_z(column, null))
+
+
+def _has_z(column: pa.Array, null: np.ndarray) -> bool:
+    """Whether any row's WKB type says it has Z (ISO 1000/3000 codes, or the EWKB flag)."""
+    buffers = column.buffers()
+    large = pa.types.is_large_binary(column.type)
+    offsets = np.frombuffer(
+        buffers[1],
+        dtype=np.int64 if large else np.int32,
+        count=len(column) + 1,
+        offset=column.offset * (8 if large else 4),
+    )
+    start = offsets[:-1].astype(np.int64)
+    start = start[~null & (np.diff(offsets) >= 5)]
+    if start.size == 0:
+        return False
+    data = np.frombuffer(buffers[2], dtype=np.uint8)
+    raw = data[start[:, None] + np.arange(1, 5)].copy()
+    big = data[start] == 0
+    raw[big] = raw[big, ::-1]  # every type code read little-endian
+    code = raw.view("<u4").ravel()
+    iso = (code & 0x0FFFFFFF) // 1000
+    return bool(np.any((iso == 1) | (iso == 3) | ((code & 0x80000000) != 0)))
+
+
+def numpy_boxes(column: pa.Array) -> WkbBoxes:
+    """Per-row boxes read with NumPy for the simple little-endian forms; NaN elsewhere."""
     n = len(column)
     bounds = np.full((n, 4), np.nan)
     null = np.asarray(column.is_null().to_numpy(zero_copy_only=False), dtype=bool)

@@ -9,7 +9,7 @@ import shapely
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, Polygon, box
 
 from compliance.prefilter import CLEAR, INSIDE, CellGrid
-from compliance.wkb_bounds import wkb_boxes
+from compliance.wkb_bounds import numpy_boxes, wkb_boxes
 
 SHAPES = [
     Point(1, 2),
@@ -32,7 +32,7 @@ def test_wkb_boxes_match_shapely_or_defer(start):
     # Slicing shifts the rows' byte offsets, so every alignment of the coordinate doubles is hit.
     geoms = np.array(SHAPES, dtype=object)
     column = pa.array(shapely.to_wkb(geoms, flavor="iso")).slice(start)
-    found = wkb_boxes(column)
+    found = numpy_boxes(column)
     expected = shapely.bounds(geoms[start:])
     assert np.array_equal(found.bounds[found.fast], expected[found.fast])
     assert found.null.tolist() == [g is None for g in geoms[start:]]
@@ -60,15 +60,92 @@ def test_wkb_boxes_of_rows_with_many_and_uneven_point_counts(start):
         geoms.append(LineString(xy) if i % 3 else MultiLineString([xy]))
     geoms = np.array(geoms, dtype=object)
     column = pa.array(shapely.to_wkb(geoms, flavor="iso")).slice(start)
-    found = wkb_boxes(column)
+    found = numpy_boxes(column)
     finite = np.array([np.isfinite(shapely.get_coordinates(g)).all() for g in geoms[start:]])
     assert found.fast.tolist() == finite.tolist()
     assert np.array_equal(found.bounds[found.fast], shapely.bounds(geoms[start:])[found.fast])
 
 
-def test_big_endian_wkb_is_deferred():
+def test_big_endian_wkb_is_deferred_by_the_numpy_reader():
     column = pa.array([shapely.to_wkb(box(0, 0, 1, 1), byte_order=0)])
-    assert not wkb_boxes(column).fast.any()
+    assert not numpy_boxes(column).fast.any()
+
+
+def _mixed_shapes(n: int, seed: int) -> np.ndarray:
+    """Every WKB form, 2-D and 3-D, with NaN and infinite coordinates and empties mixed in."""
+    rng = np.random.default_rng(seed)
+    empties = ["POINT EMPTY", "LINESTRING EMPTY", "POLYGON EMPTY", "MULTIPOLYGON EMPTY"]
+    geoms = []
+    for i in range(n):
+        xy = rng.normal(size=(int(rng.integers(4, 30)), 3)) * 1000
+        if i % 5 == 0:  # never the first point: a ring must stay closed
+            xy[rng.integers(1, len(xy)), rng.integers(2)] = [np.nan, np.inf, -np.inf][i % 3]
+        flat = xy[:, :2] if i % 2 else xy
+        kind = i % 7
+        if kind == 0:
+            geoms.append(shapely.points(flat[0]))
+        elif kind == 1:
+            geoms.append(shapely.linestrings(flat))
+        elif kind == 2:
+            geoms.append(shapely.polygons(np.vstack([flat, flat[:1]])))
+        elif kind == 3:
+            geoms.append(shapely.multipoints(flat))
+        elif kind == 4:
+            geoms.append(
+                MultiPolygon(
+                    [box(*xy[0, :2], *(xy[0, :2] + 5)), box(*xy[0, :2] + 9, *xy[0, :2] + 12)]
+                )
+            )
+        elif kind == 5:
+            geoms.append(
+                shapely.geometrycollections(
+                    [shapely.points(flat[0]), shapely.linestrings(flat[1:3])]
+                )
+            )
+        else:
+            geoms.append(shapely.from_wkt(empties[i % 4]))
+    return np.array([*geoms, None], dtype=object)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered")
+@pytest.mark.parametrize(("byte_order", "start"), [(1, 0), (1, 3), (0, 0), (0, 5)])
+def test_wkb_boxes_are_geos_envelopes_for_every_form(byte_order, start):
+    # GeoArrow's kernel reads every form in either byte order: its boxes must be GEOS's,
+    # NaN passed over, empties and infinite coordinates without a finite box.
+    geoms = _mixed_shapes(2100, seed=byte_order)
+    column = pa.array(shapely.to_wkb(geoms, flavor="iso", byte_order=byte_order)).slice(start)
+    found = wkb_boxes(column)
+    expected = shapely.bounds(geoms[start:])
+    assert found.null.tolist() == [g is None for g in geoms[start:]]
+    assert found.fast.tolist() == [g is not None for g in geoms[start:]]
+    finite = np.isfinite(expected).all(axis=1)
+    assert np.isfinite(found.bounds).all(axis=1).tolist() == finite.tolist()
+    assert np.array_equal(found.bounds[finite], expected[finite])
+    assert found.has_z
+
+
+def test_has_z_is_read_from_every_byte_order_and_ewkb():
+    flat = [Point(1, 2), LineString([(0, 0), (1, 1)])]
+    assert not wkb_boxes(pa.array(shapely.to_wkb(flat, byte_order=0))).has_z
+    for order in (0, 1):
+        for flavor in ("iso", "extended"):
+            wkb = shapely.to_wkb([*flat, Point(1, 2, 3)], byte_order=order, flavor=flavor)
+            assert wkb_boxes(pa.array(wkb)).has_z, (order, flavor)
+
+
+def test_a_batch_geoarrow_refuses_is_read_by_numpy_and_shapely():
+    # A circular string (WKB type 8) is a form GeoArrow does not read: the whole batch goes
+    # the other way, where the simple rows still get their boxes and the curve is deferred.
+    curve = (
+        bytes.fromhex("0108000000")
+        + (3).to_bytes(4, "little")
+        + np.array([0, 0, 1, 1, 2, 0], dtype="<f8").tobytes()
+    )
+    column = pa.array([shapely.to_wkb(box(0, 0, 1, 2)), curve, shapely.to_wkb(Point(5, 6))])
+    found = wkb_boxes(column)
+    assert found.fast.tolist() == [True, False, True]
+    assert found.bounds[0].tolist() == [0, 0, 1, 2]
+    assert found.bounds[2].tolist() == [5, 6, 5, 6]
 
 
 def test_grid_never_clears_a_feature_that_touches_a_zone():
@@ -96,3 +173,11 @@ def test_non_finite_boxes_are_never_cleared():
     grid = CellGrid.build(np.array([box(0, 0, 1, 1)], dtype=object))
     state = grid.classify(np.array([[np.nan, np.nan, np.nan, np.nan], [5.0, 5.0, 6.0, 6.0]]))
     assert state[0] != CLEAR and state[1] == CLEAR
+
+
+def test_a_hole_poking_out_of_its_shell_stays_inside_the_box():
+    # GEOS's envelope of a polygon is its shell's; the box must hold every coordinate read.
+    shell = [(0, 0), (4, 0), (4, 4), (0, 4), (0, 0)]
+    hole = [(1, 1), (1, 6), (2, 1), (1, 1)]
+    column = pa.array([shapely.to_wkb(Polygon(shell, [hole]))])
+    assert wkb_boxes(column).bounds[0].tolist() == [0, 0, 4, 6]
