@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -125,3 +127,30 @@ def test_console_script_runs_the_same_command():
         [script, "check", str(SAMPLES / "kr_50k_roads.gpkg")], capture_output=True, text=True
     )
     assert result.returncode == 0
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_a_check_leaves_whole_output_and_no_temporary_files(tmp_path, fmt):
+    # check and profile leave without the interpreter's teardown: their answer must still
+    # arrive whole through a pipe, and an extracted upload must already be gone.
+    archive = tmp_path / "buildings.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.write(SAMPLES / "kr_5k_buildings.gpkg", "kr_5k_buildings.gpkg")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    for command in (["check", "--reveal-zones"], ["profile"]):
+        result = subprocess.run(
+            [*MAPGATE, *command, str(archive), "--format", fmt],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+        assert result.returncode == (30 if command[0] == "check" else 0), result.stderr
+        if fmt == "json":
+            doc = json.loads(result.stdout)
+            assert doc["input"]["name"] == "buildings.zip"
+        else:
+            assert "buildings.zip" in result.stdout
+        assert list(scratch.iterdir()) == []
