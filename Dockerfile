@@ -14,7 +14,10 @@ COPY api ./api
 COPY rules ./rules
 COPY sample_maps ./sample_maps
 # Editable, so the library finds rules/ beside compliance/ in /app.
-RUN /opt/venv/bin/pip install --no-cache-dir -e /app
+# An editable install compiles none of the project's modules, and the service's user may not
+# write /app: compile them here, as pip does for a wheel.
+RUN /opt/venv/bin/pip install --no-cache-dir -e /app \
+    && /opt/venv/bin/python -m compileall -q /app/compliance /app/api
 
 FROM python:3.11-slim-bookworm
 RUN groupadd --system --gid 10001 mapgate \

@@ -12,6 +12,7 @@ $(BIN)/mapgate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/python -m compileall -q compliance api  # as pip does for a wheel; editable installs skip it
 	touch $(BIN)/mapgate
 
 setup: $(BIN)/mapgate
