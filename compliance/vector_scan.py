@@ -17,7 +17,7 @@ from pyproj import CRS
 
 from compliance.area_cover import GrowingIndex, growing_index
 from compliance.areas import AreaSet
-from compliance.prefilter import CLEAR, INSIDE
+from compliance.prefilter import CLEAR, INSIDE, finite_rows
 from compliance.readers.dataset import BATCH_SIZE, LayerInfo, VectorSource, decode_wkb
 from compliance.vector_profile import SAMPLE_SIZE
 from compliance.wkb_bounds import WkbBoxes, wkb_boxes
@@ -198,7 +198,7 @@ def _scan_batch(
         boxes[slow[ok]] = shapely.bounds(geoms[ok])
         if not scan.has_z and ok.any():
             scan.has_z = bool(shapely.has_z(geoms[ok]).any())
-    present = np.isfinite(boxes).all(axis=1)
+    present = finite_rows(boxes)
     scan.features += len(boxes)
     scan.has_z = scan.has_z or found.has_z
     if present.any():

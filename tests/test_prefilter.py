@@ -8,7 +8,7 @@ import pytest
 import shapely
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, Polygon, box
 
-from compliance.prefilter import CLEAR, INSIDE, CellGrid
+from compliance.prefilter import CLEAR, INSIDE, CellGrid, finite_rows
 from compliance.wkb_bounds import numpy_boxes, wkb_boxes
 
 SHAPES = [
@@ -181,3 +181,16 @@ def test_a_hole_poking_out_of_its_shell_stays_inside_the_box():
     hole = [(1, 1), (1, 6), (2, 1), (1, 1)]
     column = pa.array([shapely.to_wkb(Polygon(shell, [hole]))])
     assert wkb_boxes(column).bounds[0].tolist() == [0, 0, 4, 6]
+
+
+def test_finite_rows_flags_a_box_with_any_value_not_finite():
+    rng = np.random.default_rng(5)
+    boxes = rng.normal(size=(400, 4)) * 1e6
+    for i, bad in enumerate([np.nan, np.inf, -np.inf] * 40):
+        boxes[3 * i + 1, i % 4] = bad
+    expected = np.isfinite(boxes).all(axis=1)
+    assert finite_rows(boxes).tolist() == expected.tolist()
+    # Strided and empty inputs too: a column slice of a wider table, and no rows at all.
+    wide = np.hstack([boxes, boxes])
+    assert finite_rows(wide[:, 2:6]).tolist() == np.isfinite(wide[:, 2:6]).all(axis=1).tolist()
+    assert finite_rows(np.empty((0, 4))).size == 0
