@@ -28,6 +28,7 @@ def engine_findings(inspection: Inspection) -> list[Finding]:
         p.kind == "vector"
         and (p.feature_count or 0) - p.empty_geometries <= 0
         and not p.undecodable_geometries
+        and not p.unplaceable_geometries
     )
     if empty:
         out.append(
@@ -85,6 +86,17 @@ def engine_findings(inspection: Inspection) -> list[Finding]:
                 "malformed ones such as unclosed rings); the layer extent stood in for them in "
                 "the zone overlap",
                 undecodable_geometries=p.undecodable_geometries,
+            )
+        )
+    if p.unplaceable_geometries:
+        out.append(
+            _finding(
+                "MAPGATE-UNPLACEABLE",
+                Effect.review,
+                f"{p.unplaceable_geometries} geometries have coordinates that are not finite "
+                "numbers (infinite, or NaN on one axis); they cannot be placed, so their other "
+                "vertices were not cleared against the sensitive zones",
+                unplaceable_geometries=p.unplaceable_geometries,
             )
         )
     if p.invalid_geometries:

@@ -127,7 +127,7 @@ def inspect_vector(
     footprints: list[BaseGeometry] = []
     notes: list[str] = []
     methods: dict[str, str] = {}
-    empty = invalid = undecodable = features = 0
+    empty = invalid = undecodable = unplaceable = features = 0
     has_z = False
     located = True
     off_aou: list[str] = []
@@ -164,6 +164,7 @@ def inspect_vector(
         empty += scan.empty
         invalid += int((~shapely.is_valid(sample)).sum()) if sample.size else 0
         undecodable += scan.undecodable
+        unplaceable += scan.unplaceable
         has_z = (
             has_z or scan.has_z or " Z" in layer.geometry_type or layer.geometry_type.endswith("Z")
         )
@@ -226,6 +227,7 @@ def inspect_vector(
             empty_geometries=max(empty, 0),
             invalid_geometries=invalid,
             undecodable_geometries=undecodable,
+            unplaceable_geometries=unplaceable,
             methods=methods,
             notes=notes,
         ),

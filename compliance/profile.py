@@ -58,6 +58,7 @@ class Profile(BaseModel):
     empty_geometries: int = 0
     invalid_geometries: int = 0
     undecodable_geometries: int = 0
+    unplaceable_geometries: int = 0
     methods: dict[str, str] = Field(
         default_factory=dict, description="How each measured fact was obtained."
     )

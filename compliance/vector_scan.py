@@ -47,6 +47,7 @@ class LayerScan:
     features: int = 0
     empty: int = 0
     undecodable: int = 0
+    unplaceable: int = 0  # coordinates that are not finite numbers: no box, no place
     has_z: bool = False
     bounds: np.ndarray | None = None
     sample: list[np.ndarray] = field(default_factory=list)
@@ -163,8 +164,8 @@ def scan_layer(
             _scan_batch(scan, column, found, probes, stride)
     finally:
         batches.close()  # the reader's dataset is closed now, not when the generator is collected
-    # Undecodable rows have no box either: they are counted there, not as empty.
-    scan.empty -= scan.undecodable
+    # Undecodable and unplaceable rows have no box either: they are counted there, not as empty.
+    scan.empty -= scan.undecodable + scan.unplaceable
     return scan
 
 
@@ -199,6 +200,9 @@ def _scan_batch(
         if not scan.has_z and ok.any():
             scan.has_z = bool(shapely.has_z(geoms[ok]).any())
     present = finite_rows(boxes)
+    absent = np.flatnonzero(~present & ~found.null)
+    if absent.size:
+        scan.unplaceable += _unplaceable(boxes[absent])
     scan.features += len(boxes)
     scan.has_z = scan.has_z or found.has_z
     if present.any():
@@ -219,3 +223,13 @@ def _scan_batch(
         scan.sample.append(rows.get(picked))
     scan.undecodable += rows.undecodable
     scan.empty += int((~present).sum())
+
+
+def _unplaceable(boxes: np.ndarray) -> int:
+    """Of rows without a finite box, those that are not empty: a coordinate is infinite, or
+    NaN on one axis only. An empty geometry's box has nothing on either axis (all NaN, or
+    min above max), and neither has a row that could not be decoded."""
+    nothing = np.isnan(boxes).all(axis=1) | (
+        (boxes[:, 0] > boxes[:, 2]) & (boxes[:, 1] > boxes[:, 3])
+    )
+    return int((~nothing).sum())

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyogrio
 import pytest
-from shapely.geometry import LineString, box
+import shapely
+from shapely.geometry import LineString, Point, box
 
 from compliance import Checker, ComplianceError
 from tests.conftest import write_vector
@@ -143,3 +148,68 @@ def test_a_raster_with_a_nan_geotransform_is_not_placed(checker, tmp_path):
     verdict = checker.check(path)
     assert verdict.verdict == "review"
     assert "MAPGATE-LOCATION-UNKNOWN" in {f.rule_id for f in verdict.findings}
+
+
+def _zone_pack(folder) -> str:
+    pack = folder / "zones_only.yaml"
+    pack.write_text(
+        'pack: zz\nversion: "1"\ntitle: t\njurisdiction: KR\ndefault: allow\nrules:\n'
+        "  - id: ZZ-ZONES\n    title: any sensitive zone\n    when: zones.count > 0\n"
+        "    effect: deny\n    reference: Test Act\n"
+    )
+    return str(pack)
+
+
+@pytest.mark.parametrize("far", [math.inf, -math.inf])
+def test_a_line_with_an_infinite_vertex_is_not_cleared_of_zones(tmp_path, far):
+    # Its box is not finite, so it was counted as an empty geometry and never tested: a line
+    # from inside a military zone to infinity left the file allowed.
+    checker = Checker(packs=[_zone_pack(tmp_path)])
+    inside = (127.03, 37.4675)  # DEMO-KR-MIL-01
+    elsewhere = Point(126.5, 36.5)
+    path = write_vector(
+        tmp_path / "inf.gpkg", [elsewhere, LineString([inside, (far, 37.4675)])], "EPSG:4326"
+    )
+    verdict = checker.check(path)
+    assert verdict.verdict == "review"
+    assert "MAPGATE-UNPLACEABLE" in {f.rule_id for f in verdict.findings}
+    assert verdict.profile.unplaceable_geometries == 1
+    assert verdict.profile.empty_geometries == 0
+    finite = write_vector(
+        tmp_path / "finite.gpkg", [elsewhere, LineString([inside, (128.0, 37.4675)])], "EPSG:4326"
+    )
+    assert checker.check(finite).verdict == "deny"
+
+
+def test_empty_geometries_are_empty_not_unplaceable(tmp_path):
+    checker = Checker(packs=[_zone_pack(tmp_path)])
+    path = write_vector(tmp_path / "empty.gpkg", [Point(), LineString()], "EPSG:4326")
+    verdict = checker.check(path)
+    assert verdict.profile.empty_geometries == 2 and verdict.profile.unplaceable_geometries == 0
+    assert {f.rule_id for f in verdict.findings} >= {"MAPGATE-EMPTY"}
+    assert "MAPGATE-UNPLACEABLE" not in {f.rule_id for f in verdict.findings}
+
+
+def test_an_infinite_vertex_is_unplaceable_where_a_curve_sends_the_batch_to_geos(tmp_path):
+    # GeoArrow does not read curves: the whole batch takes the NumPy and GEOS way, which
+    # must count the same line as unplaceable, not empty.
+    curve = (
+        bytes.fromhex("0108000000")
+        + (3).to_bytes(4, "little")
+        + np.array([126.5, 36.5, 126.6, 36.6, 126.7, 36.5], dtype="<f8").tobytes()
+    )
+    line = shapely.to_wkb(LineString([(127.03, 37.4675), (math.inf, 37.4675)]))
+    path = tmp_path / "curve.gpkg"
+    pyogrio.write_arrow(
+        pa.table({"id": [1, 2], "geometry": [curve, line]}),
+        path,
+        driver="GPKG",
+        geometry_name="geometry",
+        geometry_type="Unknown",
+        crs="EPSG:4326",
+        layer="mixed",
+    )
+    verdict = Checker(packs=[_zone_pack(tmp_path)]).check(path)
+    assert verdict.profile.unplaceable_geometries == 1
+    assert verdict.profile.undecodable_geometries == 1 and verdict.profile.empty_geometries == 0
+    assert {"MAPGATE-UNPLACEABLE", "MAPGATE-UNDECODABLE"} <= {f.rule_id for f in verdict.findings}
