@@ -136,6 +136,7 @@ class Checker:
                     territories,
                     self.helper_threads,
                 )
+            inspection.unchecked_files = list(local.unchecked)
             return inspection, InputInfo(name=local.name, sha256=local.sha256, size=local.size)
 
     def check(

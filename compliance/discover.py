@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Dataset", "Discovery", "discover", "read_manifest", "sniff"]
+__all__ = ["Dataset", "Discovery", "discover", "is_raster_sidecar", "read_manifest", "sniff"]
 
 GEODATA_SUFFIXES = frozenset({
     ".shp", ".gpkg", ".geojson", ".geojsonl", ".geojsons", ".fgb", ".kml", ".kmz", ".gml",
@@ -94,7 +94,7 @@ def _is_hidden(name: str) -> bool:
     return name.startswith(".") or name == "__MACOSX"
 
 
-def _raster_sidecar(name: str) -> bool:
+def is_raster_sidecar(name: str) -> bool:
     lower = name.lower()
     return lower.endswith(".aux.xml") or Path(lower).suffix in RASTER_SIDECARS
 
@@ -178,7 +178,7 @@ def _group_folder(folder: Path, files: list[Path], found: Discovery) -> None:
             parts.setdefault(f.stem, []).append(f)
         elif suffix in SHAPEFILE_PARTS and stem in shp_stems:
             parts.setdefault(stem, []).append(f)
-        elif _raster_sidecar(f.name) or (suffix in SHAPEFILE_PARTS and stem in other_stems):
+        elif is_raster_sidecar(f.name) or (suffix in SHAPEFILE_PARTS and stem in other_stems):
             found.ignored.append(f)
         elif suffix in SHAPEFILE_PARTS:
             orphans.setdefault(stem, []).append(f)

@@ -88,6 +88,18 @@ def engine_findings(inspection: Inspection) -> list[Finding]:
                 undecodable_geometries=p.undecodable_geometries,
             )
         )
+    if inspection.unchecked_files:
+        names = inspection.unchecked_files
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        out.append(
+            _finding(
+                "MAPGATE-ARCHIVE-UNCHECKED",
+                Effect.review,
+                f"the archive holds {len(names)} file(s) besides the dataset checked ({shown}); "
+                "they would leave with it unverified: remove them, or check them on their own",
+                unchecked_files=names[:100],
+            )
+        )
     if p.unplaceable_geometries:
         out.append(
             _finding(

@@ -197,3 +197,69 @@ def test_an_uploaded_vrt_cannot_make_the_checker_read_server_files(
         checker.check(zipped, name="bundle.zip")
     # The same file named by a local path is the caller's own choice, and is checked.
     assert checker.check(real_data / "rasters/rasterio/white-gemini-iv.vrt").profile.format == "VRT"
+
+
+def _rule_ids(verdict) -> set[str]:
+    return {f.rule_id for f in verdict.findings}
+
+
+def test_files_an_archive_holds_besides_its_dataset_are_named_for_review(
+    checker, seoul_gpkg, tmp_path, no_leftovers
+):
+    # Only the GeoPackage is read; a GeoTIFF renamed .dat, a CSV of positions, a hidden
+    # GeoJSON would leave the country with the archive unverified.
+    raster = write_vector(tmp_path / "x.geojson", [Point(127.03, 37.4675)], 4326).read_bytes()
+    extras = {
+        "secret.dat": raster,
+        "docs/positions.csv": b"name,lat,lon\nbase,37.4675,127.03\n",
+        ".hidden/points.txt": raster,
+    }
+    archive = _zip(tmp_path / "bundle.zip", {"seoul.gpkg": seoul_gpkg.read_bytes(), **extras})
+    verdict = checker.check(archive)
+    assert verdict.verdict == "review"
+    finding = next(f for f in verdict.findings if f.rule_id == "MAPGATE-ARCHIVE-UNCHECKED")
+    assert finding.facts["unchecked_files"] == sorted(extras)
+    # The same GeoPackage alone in an archive is judged on its own.
+    alone = checker.check(_zip(tmp_path / "alone.zip", {"seoul.gpkg": seoul_gpkg.read_bytes()}))
+    assert "MAPGATE-ARCHIVE-UNCHECKED" not in _rule_ids(alone)
+    assert alone.verdict == checker.check(seoul_gpkg).verdict
+
+
+def test_a_datasets_own_files_and_macos_forks_are_not_unchecked(checker, tmp_path, no_leftovers):
+    # A shapefile's parts and its .shp.xml, and the resource forks macOS adds, belong to it.
+    write_vector(tmp_path / "roads.shp", [box(127.0, 37.0, 127.1, 37.1)], 4326)
+    members = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.stem == "roads"}
+    members["roads.shp.xml"] = b"<metadata/>"
+    members["__MACOSX/._roads.shp"] = b"\x00\x05\x16\x07"
+    members["._roads.dbf"] = b"\x00\x05\x16\x07"
+    verdict = checker.check(_zip(tmp_path / "roads.zip", members))
+    assert "MAPGATE-ARCHIVE-UNCHECKED" not in _rule_ids(verdict)
+    members["notes.txt"] = b"drawn from the 1:5,000 base map"
+    verdict = checker.check(_zip(tmp_path / "roads2.zip", members))
+    finding = next(f for f in verdict.findings if f.rule_id == "MAPGATE-ARCHIVE-UNCHECKED")
+    assert finding.facts["unchecked_files"] == ["notes.txt"]
+
+
+def test_a_rasters_world_file_and_overviews_are_its_own(checker, tmp_path, no_leftovers):
+    import numpy as np
+    import rasterio
+    from rasterio.transform import from_origin
+
+    tif = tmp_path / "ortho.tif"
+    profile = {"driver": "GTiff", "width": 8, "height": 8, "count": 1, "dtype": "uint8",
+               "crs": "EPSG:32652", "transform": from_origin(320_000, 4_150_000, 10, 10)}  # fmt: skip
+    with rasterio.open(tif, "w", **profile) as dst:
+        dst.write(np.zeros((1, 8, 8), dtype="uint8"))
+    members = {
+        "ortho.tif": tif.read_bytes(),
+        "ortho.tfw": b"10\n0\n0\n-10\n320005\n4149995\n",
+        "ortho.tif.aux.xml": b"<PAMDataset/>",
+        "ortho.tif.ovr": b"",
+    }
+    verdict = checker.check(_zip(tmp_path / "ortho.zip", members))
+    assert "MAPGATE-ARCHIVE-UNCHECKED" not in _rule_ids(verdict)
+    members["other.tfw"] = members["ortho.tfw"]
+    verdict = checker.check(_zip(tmp_path / "ortho2.zip", members))
+    assert next(f for f in verdict.findings if f.rule_id == "MAPGATE-ARCHIVE-UNCHECKED").facts[
+        "unchecked_files"
+    ] == ["other.tfw"]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from compliance.discover import is_raster_sidecar
 from compliance.errors import InputTooLarge, UnreadableDataset, UnsupportedFormat
 from compliance.readers.archive import ArchiveLimits, is_zip, safe_extract
 
@@ -61,6 +62,8 @@ class LocalInput:
     name: str
     _digest: Future[tuple[str, int]]
     uploaded: bool = False  # bytes or a file object, not a path the caller chose
+    # Files an archive holds besides the dataset checked (paths inside the archive).
+    unchecked: tuple[str, ...] = ()
 
     @property
     def sha256(self) -> str:
@@ -177,6 +180,40 @@ def _dataset_in_folder(folder: Path, archive_name: str) -> Path:
     )
 
 
+def _unchecked_members(folder: Path, dataset: Path) -> tuple[str, ...]:
+    """The files of an unpacked archive that the check of ``dataset`` does not read.
+
+    They leave the country with the archive, so a verdict on the archive must name them.
+    A dataset's own files (a shapefile's parts, a raster's world file, overviews and
+    .aux.xml) are read with it; macOS resource forks (``._*``, ``__MACOSX``) hold no data
+    a reader opens.
+    """
+    if dataset.is_dir():  # several shapefiles read as one multi-layer source
+        own = {
+            f for shp in dataset.iterdir() if shp.suffix.lower() == ".shp" for f in sidecars(shp)
+        }
+    else:
+        own = set(sidecars(dataset)) | {
+            f
+            for f in dataset.parent.iterdir()
+            if is_raster_sidecar(f.name)
+            and (
+                f.name.lower().startswith(dataset.name.lower() + ".")  # x.tif.aux.xml, .ovr
+                or f.stem.lower() == dataset.stem.lower()  # x.tfw, x.prj
+            )
+        }
+    return tuple(
+        sorted(
+            f.relative_to(folder).as_posix()
+            for f in folder.rglob("*")
+            if f.is_file()
+            and f not in own
+            and not f.name.startswith("._")
+            and "__MACOSX" not in f.relative_to(folder).parts
+        )
+    )
+
+
 @contextmanager
 def materialize(
     source: str | Path | bytes | BinaryIO,
@@ -196,6 +233,7 @@ def materialize(
     """
     limits = limits or InputLimits()
     scratch = _Scratch()
+    unchecked: tuple[str, ...] = ()
     try:
         if isinstance(source, str | Path):
             path = Path(source)
@@ -219,8 +257,13 @@ def materialize(
             unpacked.mkdir()
             safe_extract(path, unpacked, limits.archive)
             path = _dataset_in_folder(unpacked, display)
+            unchecked = _unchecked_members(unpacked, path)
         local = LocalInput(
-            path=path, name=display, _digest=digest, uploaded=not isinstance(source, str | Path)
+            path=path,
+            name=display,
+            _digest=digest,
+            uploaded=not isinstance(source, str | Path),
+            unchecked=unchecked,
         )
         try:
             yield local
