@@ -145,7 +145,7 @@ def inspect_vector(
                 Probe.build(hits[t.pack], t.areas, layer.crs, territory=True) for t in territories
             ]
         scan = scan_layer(src, layer, probes, read_ahead)
-        sample = np.concatenate(scan.sample) if scan.sample else np.empty(0, dtype=object)
+        sample = scan.sample.geometries()
         sample = sample[~shapely.is_missing(sample)]
         # The extent comes from the coordinates read; the driver's declared extent is only a
         # fallback for layers whose geometries could not be decoded.

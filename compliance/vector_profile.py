@@ -10,7 +10,6 @@ from pyproj import CRS
 
 from compliance.geodesy import distances_m, to_lonlat
 
-SAMPLE_SIZE = 20_000  # geometries per layer used for the detail measures
 # Finer rounding than this is ordinary float output (7 decimals of a degree ~ 1 cm), not a
 # statement about the data's accuracy, so points stored that way have no measurable detail.
 MIN_DELIBERATE_ROUNDING_M = 0.1

@@ -19,7 +19,7 @@ from compliance.area_cover import GrowingIndex, growing_index
 from compliance.areas import AreaSet
 from compliance.prefilter import CLEAR, INSIDE, finite_rows
 from compliance.readers.dataset import BATCH_SIZE, LayerInfo, VectorSource, decode_wkb
-from compliance.vector_profile import SAMPLE_SIZE
+from compliance.sampling import SpreadSample, even_stride
 from compliance.wkb_bounds import WkbBoxes, wkb_boxes
 from compliance.zones import OverlapAccumulator
 
@@ -50,11 +50,7 @@ class LayerScan:
     unplaceable: int = 0  # coordinates that are not finite numbers: no box, no place
     has_z: bool = False
     bounds: np.ndarray | None = None
-    sample: list[np.ndarray] = field(default_factory=list)
-
-    @property
-    def sampled(self) -> int:
-        return sum(part.size for part in self.sample)
+    sample: SpreadSample = field(default_factory=lambda: SpreadSample(1))
 
 
 class _Rows:
@@ -153,17 +149,18 @@ def scan_layer(
     """Stream a layer once, feeding every probe and keeping a sample for the detail measures.
 
     ``read_ahead`` reads the next batches in a thread while this one is measured."""
-    scan = LayerScan()
-    stride = max(1, (layer.feature_count or 0) // SAMPLE_SIZE)
+    scan = LayerScan(sample=SpreadSample.for_count(layer.feature_count))
     batches = _boxed(src.wkb_batches(layer))
     # With one batch there is nothing to overlap reading with: a thread would only cost.
     if read_ahead and (layer.feature_count is None or layer.feature_count > BATCH_SIZE):
         batches = prefetched(batches)
     try:
         for column, found in batches:
-            _scan_batch(scan, column, found, probes, stride)
+            _scan_batch(scan, column, found, probes)
     finally:
         batches.close()  # the reader's dataset is closed now, not when the generator is collected
+    if scan.sample.too_sparse(scan.features):
+        scan.sample = _resample(src, layer, scan.features)
     # Undecodable and unplaceable rows have no box either: they are counted there, not as empty.
     scan.empty -= scan.undecodable + scan.unplaceable
     return scan
@@ -186,9 +183,27 @@ def _close(batches: Iterator[object]) -> None:
         close()
 
 
-def _scan_batch(
-    scan: LayerScan, column: pa.Array, found: WkbBoxes, probes: list[Probe], stride: int
-) -> None:
+def _resample(src: VectorSource, layer: LayerInfo, rows_seen: int) -> SpreadSample:
+    """Read a layer again for its sample alone, with the stride its real row count asks
+    for: the count it declared was far too large, and the first pass took too few rows."""
+    sample = SpreadSample(even_stride(rows_seen))
+    first = 0
+    batches = src.wkb_batches(layer)
+    try:
+        for column in batches:
+            picks = sample.wanted(first, np.ones(len(column), dtype=bool))
+            geoms = _Rows(column).get(picks)
+            ok = ~shapely.is_missing(geoms)
+            ok[ok] = ~shapely.is_empty(geoms[ok])
+            sample.add(first, picks[ok], geoms[ok])
+            first += len(column)
+    finally:
+        _close(batches)
+    return sample
+
+
+def _scan_batch(scan: LayerScan, column: pa.Array, found: WkbBoxes, probes: list[Probe]) -> None:
+    first_row = scan.features
     rows = _Rows(column)
     boxes = found.bounds
     slow = np.flatnonzero(~found.fast & ~found.null)
@@ -217,10 +232,9 @@ def _scan_batch(
         )
         for probe in probes:
             _feed(probe, boxes, present, box, rows)
-    room = SAMPLE_SIZE - scan.sampled
-    if room > 0:
-        picked = np.flatnonzero(present)[::stride][:room]
-        scan.sample.append(rows.get(picked))
+    picked = scan.sample.wanted(first_row, present)
+    if picked.size:
+        scan.sample.add(first_row, picked, rows.get(picked))
     scan.undecodable += rows.undecodable
     scan.empty += int((~present).sum())
 
