@@ -1,20 +1,33 @@
 """mapgate's library: profile a map dataset, overlap sensitive zones, decide an export verdict."""
 
-from compliance.checker import Checker, check
-from compliance.errors import (
-    ComplianceError,
-    InputTooLarge,
-    RulePackError,
-    UnknownRulePack,
-    UnreadableDataset,
-    UnsafeArchive,
-    UnsupportedFormat,
-    ZonesError,
-)
-from compliance.packs import RulePack, load_pack
-from compliance.profile import Profile
-from compliance.verdict import Effect, Finding, Verdict
-from compliance.version import ENGINE_VERSION
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+# Each public name and the module that holds it, imported on first use: `import compliance`
+# stays cheap, audits' process pools and Dask load only when asked for, and the command
+# line chooses how the readers' libraries are loaded before any of them is (cli.py).
+_PUBLIC = {
+    "Checker": "compliance.checker",
+    "ComplianceError": "compliance.errors",
+    "ENGINE_VERSION": "compliance.version",
+    "Effect": "compliance.verdict",
+    "Finding": "compliance.verdict",
+    "InputTooLarge": "compliance.errors",
+    "Profile": "compliance.profile",
+    "RulePack": "compliance.packs",
+    "RulePackError": "compliance.errors",
+    "UnknownRulePack": "compliance.errors",
+    "UnreadableDataset": "compliance.errors",
+    "UnsafeArchive": "compliance.errors",
+    "UnsupportedFormat": "compliance.errors",
+    "Verdict": "compliance.verdict",
+    "ZonesError": "compliance.errors",
+    "audit": "compliance.audit",
+    "check": "compliance.checker",
+    "load_pack": "compliance.packs",
+}
 
 __all__ = [
     "Checker",
@@ -37,11 +50,33 @@ __all__ = [
     "load_pack",
 ]
 
+if TYPE_CHECKING:
+    from compliance.audit import audit
+    from compliance.checker import Checker, check
+    from compliance.errors import (
+        ComplianceError,
+        InputTooLarge,
+        RulePackError,
+        UnknownRulePack,
+        UnreadableDataset,
+        UnsafeArchive,
+        UnsupportedFormat,
+        ZonesError,
+    )
+    from compliance.packs import RulePack, load_pack
+    from compliance.profile import Profile
+    from compliance.verdict import Effect, Finding, Verdict
+    from compliance.version import ENGINE_VERSION
 
-def __getattr__(name: str) -> object:
-    # audit pulls in process pools and dask; import it only when asked for.
-    if name == "audit":
-        from compliance.audit import audit
 
-        return audit
-    raise AttributeError(name)
+def __getattr__(name: str) -> Any:
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'compliance' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_PUBLIC))

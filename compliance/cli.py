@@ -14,9 +14,20 @@ from typing import Annotated
 
 import typer
 
-from api.cli import serve
-from compliance.audit_cli import audit_command
-from compliance.errors import ComplianceError, RulePackError, UnreadableDataset, ZonesError
+from compliance.lean_import import without_data_frames
+
+# The command line is a process of its own: it never builds a data frame, so pandas and
+# geopandas stay out of it, decided before any module that reads data loads (see there).
+without_data_frames()
+
+from api.cli import serve  # noqa: E402
+from compliance.audit_cli import audit_command  # noqa: E402
+from compliance.errors import (  # noqa: E402
+    ComplianceError,
+    RulePackError,
+    UnreadableDataset,
+    ZonesError,
+)
 
 EXIT_USAGE = 2
 EXIT_UNREADABLE = 3
