@@ -263,3 +263,46 @@ def test_a_rasters_world_file_and_overviews_are_its_own(checker, tmp_path, no_le
     assert next(f for f in verdict.findings if f.rule_id == "MAPGATE-ARCHIVE-UNCHECKED").facts[
         "unchecked_files"
     ] == ["other.tfw"]
+
+
+def _geoparquet(path: Path, columns: dict[str, list], geo_columns: dict[str, dict]) -> Path:
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import shapely
+
+    table = pa.table(
+        {
+            name: shapely.to_wkb(geoms) if name in geo_columns else geoms
+            for name, geoms in columns.items()
+        }
+    )
+    geo = {"version": "1.1.0", "primary_column": next(iter(geo_columns)), "columns": geo_columns}
+    pq.write_table(table.replace_schema_metadata({"geo": json.dumps(geo)}), path)
+    return path
+
+
+def test_every_geometry_column_of_a_geoparquet_is_checked(checker, tmp_path, no_leftovers):
+    # Only the primary column was read: a second geometry column over a military zone left
+    # the file allowed.
+    wkb = {"encoding": "WKB"}
+    path = _geoparquet(
+        tmp_path / "two.parquet",
+        {"geometry": [Point(0, 0)], "footprint": [box(127.02, 37.46, 127.03, 37.47)], "n": [1]},
+        {"geometry": wkb, "footprint": wkb},
+    )
+    verdict = checker.check(path)
+    assert verdict.zones.count == 1 and verdict.verdict != "allow"
+    assert [la.name for la in verdict.profile.layers] == ["two", "two:footprint"]
+    assert verdict.profile.fields == ["n"]
+
+
+def test_a_geoparquet_geometry_column_not_in_wkb_is_refused(checker, tmp_path, no_leftovers):
+    path = _geoparquet(
+        tmp_path / "native.parquet",
+        {"geometry": [Point(0, 0)], "other": [Point(1, 1)]},
+        {"geometry": {"encoding": "WKB"}, "other": {"encoding": "point"}},
+    )
+    with pytest.raises(UnsupportedFormat, match="'other'"):
+        checker.check(path)

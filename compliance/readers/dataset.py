@@ -164,14 +164,17 @@ class OgrVectorSource(VectorSource):
 
 
 class GeoParquetSource(VectorSource):
-    def __init__(self, path: Path, layer: LayerInfo, column: str) -> None:
-        super().__init__(path, "Parquet", [layer])
-        self.column = column
+    """A GeoParquet file: each of its geometry columns is read as a layer of its own."""
+
+    def __init__(self, path: Path, layers: dict[str, LayerInfo]) -> None:
+        super().__init__(path, "Parquet", list(layers.values()))
+        self.columns = {layer.name: column for column, layer in layers.items()}
 
     def wkb_batches(self, layer: LayerInfo) -> Iterator[pa.Array]:
         try:
             parquet = pq.ParquetFile(self.path)
-            for record_batch in parquet.iter_batches(batch_size=BATCH_SIZE, columns=[self.column]):
+            columns = [self.columns[layer.name]]
+            for record_batch in parquet.iter_batches(batch_size=BATCH_SIZE, columns=columns):
                 column = record_batch.column(0)
                 if not (pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type)):
                     raise UnsupportedFormat(
@@ -320,26 +323,37 @@ def _geoparquet(path: Path) -> GeoParquetSource:
         )
     try:
         geo = json.loads(raw)
-        column = geo["primary_column"]
-        col_meta = geo["columns"][column]
+        primary = geo["primary_column"]
+        described = dict(geo["columns"])
     except (ValueError, KeyError, TypeError) as exc:
         raise UnsupportedFormat(f"{path.name}: malformed GeoParquet metadata: {exc}") from exc
-    if col_meta.get("encoding", "WKB").upper() != "WKB":
+    if primary not in described:
         raise UnsupportedFormat(
-            f"{path.name}: GeoParquet encoding {col_meta.get('encoding')!r} is not supported; use WKB"
+            f"{path.name}: malformed GeoParquet metadata: primary column {primary!r} is not described"
         )
-    # The GeoParquet spec says a missing "crs" means OGC:CRS84; an explicit null means unknown.
-    crs = parse_crs("OGC:CRS84") if "crs" not in col_meta else parse_crs(col_meta["crs"])
-    bbox = col_meta.get("bbox")
-    layer = LayerInfo(
-        name=path.stem,
-        crs=crs,
-        geometry_type=",".join(col_meta.get("geometry_types") or []) or "Unknown",
-        feature_count=meta.num_rows,
-        fields=[n for n in schema.names if n != column],
-        total_bounds=tuple(bbox[:4]) if bbox and len(bbox) == 4 else None,
-    )
-    return GeoParquetSource(path, layer, column)
+    # Every geometry column is data that leaves with the file, not only the primary one.
+    layers: dict[str, LayerInfo] = {}
+    for column in [primary, *sorted(c for c in described if c != primary)]:
+        col_meta = described[column]
+        if not isinstance(col_meta, dict) or column not in schema.names:
+            raise UnsupportedFormat(f"{path.name}: geometry column {column!r} is not in the file")
+        if str(col_meta.get("encoding", "WKB")).upper() != "WKB":
+            raise UnsupportedFormat(
+                f"{path.name}: GeoParquet encoding {col_meta.get('encoding')!r} of column "
+                f"{column!r} is not supported; use WKB"
+            )
+        # The GeoParquet spec says a missing "crs" means OGC:CRS84; an explicit null means unknown.
+        crs = parse_crs("OGC:CRS84") if "crs" not in col_meta else parse_crs(col_meta["crs"])
+        bbox = col_meta.get("bbox")
+        layers[column] = LayerInfo(
+            name=path.stem if column == primary else f"{path.stem}:{column}",
+            crs=crs,
+            geometry_type=",".join(col_meta.get("geometry_types") or []) or "Unknown",
+            feature_count=meta.num_rows,
+            fields=[n for n in schema.names if n not in described],
+            total_bounds=tuple(bbox[:4]) if bbox and len(bbox) == 4 else None,
+        )
+    return GeoParquetSource(path, layers)
 
 
 def _raster(path: Path, reasons: list[str]) -> RasterSource | None:
