@@ -16,7 +16,7 @@ from compliance.facts import dataset_facts, zone_facts
 from compliance.inspect import Inspection, inspect_raster, inspect_vector
 from compliance.packs import RulePack, load_packs
 from compliance.readers.dataset import FrameSource, open_dataset
-from compliance.readers.inputs import InputLimits, materialize
+from compliance.readers.inputs import InputLimits, materialize, unchecked_files
 from compliance.territory import Territory, load_territory
 from compliance.verdict import InputInfo, Verdict
 from compliance.version import ENGINE_VERSION
@@ -136,7 +136,11 @@ class Checker:
                     territories,
                     self.helper_threads,
                 )
-            inspection.unchecked_files = list(local.unchecked)
+            unchecked = local.unchecked
+            if not unchecked and local.path.is_dir() and dataset.driver == "ESRI Shapefile":
+                # OGR reads a folder as its shapefiles alone; whatever else it holds is not read.
+                unchecked = unchecked_files(local.path, local.path)
+            inspection.unchecked_files = list(unchecked)
             return inspection, InputInfo(name=local.name, sha256=local.sha256, size=local.size)
 
     def check(

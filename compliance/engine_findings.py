@@ -93,10 +93,11 @@ def engine_findings(inspection: Inspection) -> list[Finding]:
         shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
         out.append(
             _finding(
-                "MAPGATE-ARCHIVE-UNCHECKED",
+                "MAPGATE-UNCHECKED-FILES",
                 Effect.review,
-                f"the archive holds {len(names)} file(s) besides the dataset checked ({shown}); "
-                "they would leave with it unverified: remove them, or check them on their own",
+                f"the archive or folder holds {len(names)} file(s) besides the dataset checked "
+                f"({shown}); they would leave with it unverified: remove them, or check them "
+                "on their own",
                 unchecked_files=names[:100],
             )
         )

@@ -217,11 +217,11 @@ def test_files_an_archive_holds_besides_its_dataset_are_named_for_review(
     archive = _zip(tmp_path / "bundle.zip", {"seoul.gpkg": seoul_gpkg.read_bytes(), **extras})
     verdict = checker.check(archive)
     assert verdict.verdict == "review"
-    finding = next(f for f in verdict.findings if f.rule_id == "MAPGATE-ARCHIVE-UNCHECKED")
+    finding = next(f for f in verdict.findings if f.rule_id == "MAPGATE-UNCHECKED-FILES")
     assert finding.facts["unchecked_files"] == sorted(extras)
     # The same GeoPackage alone in an archive is judged on its own.
     alone = checker.check(_zip(tmp_path / "alone.zip", {"seoul.gpkg": seoul_gpkg.read_bytes()}))
-    assert "MAPGATE-ARCHIVE-UNCHECKED" not in _rule_ids(alone)
+    assert "MAPGATE-UNCHECKED-FILES" not in _rule_ids(alone)
     assert alone.verdict == checker.check(seoul_gpkg).verdict
 
 
@@ -233,10 +233,10 @@ def test_a_datasets_own_files_and_macos_forks_are_not_unchecked(checker, tmp_pat
     members["__MACOSX/._roads.shp"] = b"\x00\x05\x16\x07"
     members["._roads.dbf"] = b"\x00\x05\x16\x07"
     verdict = checker.check(_zip(tmp_path / "roads.zip", members))
-    assert "MAPGATE-ARCHIVE-UNCHECKED" not in _rule_ids(verdict)
+    assert "MAPGATE-UNCHECKED-FILES" not in _rule_ids(verdict)
     members["notes.txt"] = b"drawn from the 1:5,000 base map"
     verdict = checker.check(_zip(tmp_path / "roads2.zip", members))
-    finding = next(f for f in verdict.findings if f.rule_id == "MAPGATE-ARCHIVE-UNCHECKED")
+    finding = next(f for f in verdict.findings if f.rule_id == "MAPGATE-UNCHECKED-FILES")
     assert finding.facts["unchecked_files"] == ["notes.txt"]
 
 
@@ -257,10 +257,10 @@ def test_a_rasters_world_file_and_overviews_are_its_own(checker, tmp_path, no_le
         "ortho.tif.ovr": b"",
     }
     verdict = checker.check(_zip(tmp_path / "ortho.zip", members))
-    assert "MAPGATE-ARCHIVE-UNCHECKED" not in _rule_ids(verdict)
+    assert "MAPGATE-UNCHECKED-FILES" not in _rule_ids(verdict)
     members["other.tfw"] = members["ortho.tfw"]
     verdict = checker.check(_zip(tmp_path / "ortho2.zip", members))
-    assert next(f for f in verdict.findings if f.rule_id == "MAPGATE-ARCHIVE-UNCHECKED").facts[
+    assert next(f for f in verdict.findings if f.rule_id == "MAPGATE-UNCHECKED-FILES").facts[
         "unchecked_files"
     ] == ["other.tfw"]
 
@@ -306,3 +306,19 @@ def test_a_geoparquet_geometry_column_not_in_wkb_is_refused(checker, tmp_path, n
     )
     with pytest.raises(UnsupportedFormat, match="'other'"):
         checker.check(path)
+
+
+def test_a_folder_is_read_as_its_shapefiles_and_names_the_rest(checker, tmp_path):
+    # OGR opens a folder as the shapefiles in it: a GeoJSON beside them was never read.
+    folder = tmp_path / "delivery"
+    folder.mkdir()
+    write_vector(folder / "roads.shp", [box(126.5, 36.5, 126.51, 36.51)], 4326)
+    assert "MAPGATE-UNCHECKED-FILES" not in _rule_ids(checker.check(folder))
+    write_vector(folder / "secret.geojson", [Point(127.03, 37.4675)], 4326)
+    (folder / "old").mkdir()
+    write_vector(folder / "old" / "roads.shp", [box(126.5, 36.5, 126.51, 36.51)], 4326)
+    verdict = checker.check(folder)
+    assert verdict.verdict == "review"
+    finding = next(f for f in verdict.findings if f.rule_id == "MAPGATE-UNCHECKED-FILES")
+    assert finding.facts["unchecked_files"][-1] == "secret.geojson"
+    assert {"old/roads.shp", "old/roads.dbf"} <= set(finding.facts["unchecked_files"])

@@ -180,10 +180,11 @@ def _dataset_in_folder(folder: Path, archive_name: str) -> Path:
     )
 
 
-def _unchecked_members(folder: Path, dataset: Path) -> tuple[str, ...]:
-    """The files of an unpacked archive that the check of ``dataset`` does not read.
+def unchecked_files(folder: Path, dataset: Path) -> tuple[str, ...]:
+    """The files under ``folder`` (an unpacked archive, or a folder of shapefiles) that the
+    check of ``dataset`` does not read.
 
-    They leave the country with the archive, so a verdict on the archive must name them.
+    They leave the country with the rest, so a verdict on the whole must name them.
     A dataset's own files (a shapefile's parts, a raster's world file, overviews and
     .aux.xml) are read with it; macOS resource forks (``._*``, ``__MACOSX``) hold no data
     a reader opens.
@@ -257,7 +258,7 @@ def materialize(
             unpacked.mkdir()
             safe_extract(path, unpacked, limits.archive)
             path = _dataset_in_folder(unpacked, display)
-            unchecked = _unchecked_members(unpacked, path)
+            unchecked = unchecked_files(unpacked, path)
         local = LocalInput(
             path=path,
             name=display,
