@@ -194,6 +194,8 @@ def inspect_vector(
                 feature_count=scan.features,
                 resolution_m=detail.resolution_m,
                 bounds_wgs84=bounds,
+                finer_detail_share=detail.finer_share,
+                finer_detail_m=detail.finer_m,
             )
         )
     if not footprints:

@@ -21,6 +21,14 @@ class LayerProfile(BaseModel):
     feature_count: int | None
     resolution_m: float | None
     bounds_wgs84: list[float] | None
+    finer_detail_share: float | None = Field(
+        default=None,
+        description="Share of sampled lines and rings drawn far finer than the layer's "
+        "typical detail, when the layer mixes detail levels.",
+    )
+    finer_detail_m: float | None = Field(
+        default=None, description="Typical shortest segment of those finer lines and rings."
+    )
     coordinate_columns: list[str] | None = Field(
         default=None,
         description="In an attribute table: columns whose names suggest coordinates.",

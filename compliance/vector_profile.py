@@ -30,20 +30,30 @@ def _linework(geoms: np.ndarray) -> np.ndarray:
 
 def shortest_segments_m(geoms: np.ndarray, crs: CRS) -> np.ndarray:
     """Each line or ring's shortest non-zero segment, in ground metres."""
+    return ring_segments_m(geoms, crs)[0]
+
+
+def ring_segments_m(geoms: np.ndarray, crs: CRS) -> tuple[np.ndarray, np.ndarray]:
+    """Each line or ring's shortest and median non-zero segment, in ground metres."""
     lines = _linework(geoms)
     if lines.size == 0:
-        return np.empty(0)
+        return np.empty(0), np.empty(0)
     coords, index = shapely.get_coordinates(lines, return_index=True)
     if len(coords) < 2:
-        return np.empty(0)
+        return np.empty(0), np.empty(0)
     lon, lat = to_lonlat(crs, coords[:, 0], coords[:, 1])
     same = index[1:] == index[:-1]
     seg = distances_m(lon[:-1][same], lat[:-1][same], lon[1:][same], lat[1:][same])
     owner = index[1:][same]
     keep = np.isfinite(seg) & (seg > 1e-9)
-    shortest = np.full(lines.size, np.inf)
-    np.minimum.at(shortest, owner[keep], seg[keep])
-    return shortest[np.isfinite(shortest)]
+    seg, owner = seg[keep], owner[keep]
+    if seg.size == 0:
+        return np.empty(0), np.empty(0)
+    order = np.lexsort((seg, owner))  # by line, then by length
+    seg, owner = seg[order], owner[order]
+    first = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    counts = np.diff(np.r_[first, owner.size])
+    return seg[first], seg[first + counts // 2]
 
 
 def coordinate_quantum(coords: np.ndarray) -> float | None:
@@ -74,10 +84,22 @@ def quantum_on_ground_m(step: float, coords: np.ndarray, crs: CRS) -> float | No
     return float(d.min()) if d.size else None
 
 
+# A layer mixes detail levels when at least this share of its sampled lines and rings are
+# drawn wholly (by their median segment) this many times finer than its typical detail.
+# A layer's detail is a median, so a minority of fine features cannot move it: padding a
+# 1:5,000 layer with coarse shapes would otherwise pass it as a small-scale map.
+MIXED_SHARE = 0.05
+MIXED_FACTOR = 5.0
+
+
 @dataclass
 class Detail:
     resolution_m: float | None
     method: str
+    # When the layer mixes detail levels: the share of lines and rings drawn much finer than
+    # the rest, and their own typical shortest segment.
+    finer_share: float | None = None
+    finer_m: float | None = None
 
 
 def measure_detail(geoms: np.ndarray, crs: CRS | None) -> Detail:
@@ -89,7 +111,7 @@ def measure_detail(geoms: np.ndarray, crs: CRS | None) -> Detail:
     """
     if crs is None or geoms.size == 0:
         return Detail(None, "not measurable: no CRS or no geometry")
-    shortest = shortest_segments_m(geoms, crs)
+    shortest, middle = ring_segments_m(geoms, crs)
     coords = shapely.get_coordinates(geoms)
     step = coordinate_quantum(coords)
     quantum_m = quantum_on_ground_m(step, coords, crs) if step is not None else None
@@ -103,6 +125,11 @@ def measure_detail(geoms: np.ndarray, crs: CRS | None) -> Detail:
         )
         if quantum_m is not None and quantum_m > segment_m:
             method += f", raised to the coordinate quantisation ({quantum_m:.3g} m)"
+        finer = middle < segment_m / MIXED_FACTOR
+        share = float(finer.mean())
+        if share >= MIXED_SHARE:
+            finer_m = max(float(np.median(shortest[finer])), quantum_m or 0.0)
+            return Detail(value, method, round(share, 4), finer_m)
         return Detail(value, method)
     if quantum_m is not None and quantum_m >= MIN_DELIBERATE_ROUNDING_M:
         return Detail(

@@ -171,3 +171,39 @@ def test_a_raster_check_reads_no_pixel(tmp_path, profiler, monkeypatch):
     monkeypatch.setattr(rasterio.io.DatasetReader, "read", no_pixels)
     monkeypatch.setattr(rasterio.io.DatasetReader, "read_masks", no_pixels)
     assert profiler.inspect(path)[0].profile.width == 4000
+
+
+def _squares(sides_m: list[float], crs: str) -> list:
+    """Squares of the given sides (metres on the ground), 3 km apart near Daejeon, in ``crs``."""
+    to_utm = Transformer.from_crs(4326, 32652, always_xy=True)
+    x0, y0 = to_utm.transform(127.38, 36.35)
+    back = Transformer.from_crs(32652, crs, always_xy=True)
+    return [
+        transform(back.transform, box(x0 + i * 3000, y0, x0 + i * 3000 + side, y0 + side))
+        for i, side in enumerate(sides_m)
+    ]
+
+
+@pytest.mark.parametrize("crs", ["EPSG:32652", "EPSG:4326", "EPSG:5186"])
+def test_fine_shapes_padded_with_coarse_ones_are_named_not_hidden(tmp_path, crs):
+    # The layer's detail is the median of each ring's shortest segment: 12 squares of 2 m
+    # among 100 of 1 km measure 1 km, as if the layer were a 1:2,000,000 map. The 2 m
+    # squares, a tenth of the rings, are named with their own detail and held for review.
+    checker = Checker(packs=["kr"])
+    path = write_vector(tmp_path / "padded.gpkg", _squares([1000.0] * 100 + [2.0] * 12, crs), crs)
+    verdict = checker.check(path)
+    layer = verdict.profile.layers[0]
+    assert verdict.profile.resolution_m == pytest.approx(1000.0, rel=0.01)
+    assert layer.finer_detail_share == pytest.approx(12 / 112, abs=1e-3)
+    assert layer.finer_detail_m == pytest.approx(2.0, rel=0.01)
+    finding = next(f for f in verdict.findings if f.rule_id == "MAPGATE-MIXED-DETAIL")
+    assert finding.effect == "review" and verdict.verdict != "allow"
+    assert finding.facts["finer_detail_m"] == pytest.approx(2.0, rel=0.01)
+
+
+def test_a_few_fine_shapes_or_a_uniform_layer_are_not_mixed(tmp_path, profiler):
+    # Under a twentieth of the rings, or detail within a factor of five: one level of detail.
+    for sides in ([1000.0] * 100 + [2.0] * 4, [1000.0] * 50 + [300.0] * 50):
+        path = write_vector(tmp_path / "one.gpkg", _squares(sides, "EPSG:32652"), "EPSG:32652")
+        inspection, _ = profiler.inspect(path)
+        assert inspection.profile.layers[0].finer_detail_m is None, sides
