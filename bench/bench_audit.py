@@ -42,7 +42,7 @@ from affine import Affine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from compliance.audit import audit  # noqa: E402
+from compliance.audit_run import audit  # noqa: E402
 from compliance.checker import Checker  # noqa: E402
 from compliance.discover import discover  # noqa: E402
 from tests.audit_fixtures import (  # noqa: E402

@@ -24,7 +24,7 @@ _PUBLIC = {
     "UnsupportedFormat": "compliance.errors",
     "Verdict": "compliance.verdict",
     "ZonesError": "compliance.errors",
-    "audit": "compliance.audit",
+    "audit": "compliance.audit_run",
     "check": "compliance.checker",
     "load_pack": "compliance.packs",
 }
@@ -51,7 +51,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from compliance.audit import audit
+    from compliance.audit_run import audit
     from compliance.checker import Checker, check
     from compliance.errors import (
         ComplianceError,

@@ -14,8 +14,8 @@ from typing import Annotated
 
 import typer
 
-from compliance.audit import DEFAULT_TIMEOUT_S, REPORT, AuditResult, AuditRun
 from compliance.audit_pool import WorkerStartError
+from compliance.audit_run import DEFAULT_TIMEOUT_S, REPORT, AuditResult, AuditRun
 from compliance.audit_store import CSV, JSONL
 from compliance.errors import ComplianceError
 from compliance.verdict import Effect

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from compliance.audit import AuditRun, audit
 from compliance.audit_pool import WorkerStartError, run_pool
+from compliance.audit_run import AuditRun, audit
 from compliance.audit_store import AuditResult, slim
 from compliance.audit_workers import CheckerSpec, Task, chunk_files, chunks, usable_cpus
 from compliance.readers.inputs import dataset_digest

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from distributed import Client, LocalCluster
 
-from compliance.audit import audit
 from compliance.audit_dask import DASK_CHECKERS
+from compliance.audit_run import audit
 from compliance.audit_workers import usable_cpus
 from tests.audit_fixtures import EXPECTED, Archive, make_archive
 

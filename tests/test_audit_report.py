@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from compliance.audit import audit
 from compliance.audit_report import render_report
+from compliance.audit_run import audit
 from compliance.audit_store import AuditResult
 from tests.audit_fixtures import make_archive
 

@@ -16,3 +16,14 @@ def test_one_off_check(tmp_path):
 
     path = write_raster(tmp_path / "r.tif", None, from_origin(0, 0, 1, 1))
     assert compliance.check(path, packs=["kr"]).verdict == compliance.Effect.review
+
+
+def test_audit_stays_the_function_once_the_audit_modules_are_loaded():
+    # The function shared its name with the module that held it: once anything imported that
+    # module (the audit command does), `compliance.audit` was the module, not callable.
+    import subprocess
+    import sys
+
+    code = "import compliance.audit_cli, compliance; print(callable(compliance.audit))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "True", result.stderr
