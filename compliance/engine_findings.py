@@ -101,6 +101,16 @@ def engine_findings(inspection: Inspection) -> list[Finding]:
                 unchecked_files=names[:100],
             )
         )
+    if p.unread_tables:
+        out.append(
+            _finding(
+                "MAPGATE-UNREAD-TABLES",
+                Effect.review,
+                f"the file also holds raster data ({', '.join(p.unread_tables)}) that was not "
+                "read: only its vector layers were checked",
+                unread_tables=p.unread_tables,
+            )
+        )
     mixed = [la for la in p.layers or [] if la.finer_detail_m is not None]
     if mixed:
         out.append(

@@ -232,6 +232,7 @@ def inspect_vector(
             invalid_geometries=invalid,
             undecodable_geometries=undecodable,
             unplaceable_geometries=unplaceable,
+            unread_tables=list(src.unread_tables),
             methods=methods,
             notes=notes,
         ),

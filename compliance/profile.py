@@ -67,6 +67,10 @@ class Profile(BaseModel):
     invalid_geometries: int = 0
     undecodable_geometries: int = 0
     unplaceable_geometries: int = 0
+    unread_tables: list[str] = Field(
+        default_factory=list,
+        description="Tables holding data no layer reads (a GeoPackage's raster tiles).",
+    )
     methods: dict[str, str] = Field(
         default_factory=dict, description="How each measured fact was obtained."
     )

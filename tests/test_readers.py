@@ -322,3 +322,22 @@ def test_a_folder_is_read_as_its_shapefiles_and_names_the_rest(checker, tmp_path
     finding = next(f for f in verdict.findings if f.rule_id == "MAPGATE-UNCHECKED-FILES")
     assert finding.facts["unchecked_files"][-1] == "secret.geojson"
     assert {"old/roads.shp", "old/roads.dbf"} <= set(finding.facts["unchecked_files"])
+
+
+def test_raster_tiles_beside_vector_layers_in_a_geopackage_are_named(checker, tmp_path):
+    # GDAL opens a GeoPackage as vectors or as a raster, never both: a 0.1 m orthophoto
+    # pyramid stored beside a layer of outlines was never read, and the file was allowed.
+    import numpy as np
+    import rasterio
+    from rasterio.transform import from_origin
+
+    path = write_vector(tmp_path / "mixed.gpkg", [box(126.5, 36.5, 126.51, 36.51)], 4326)
+    assert "MAPGATE-UNREAD-TABLES" not in _rule_ids(checker.check(path))
+    profile = {"driver": "GPKG", "width": 256, "height": 256, "count": 3, "dtype": "uint8",
+               "crs": "EPSG:32652", "transform": from_origin(322_000, 4_148_000, 0.1, 0.1)}  # fmt: skip
+    with rasterio.open(path, "w", RASTER_TABLE="ortho", APPEND_SUBDATASET="YES", **profile) as dst:
+        dst.write(np.full((3, 256, 256), 100, dtype="uint8"))
+    verdict = checker.check(path)
+    assert verdict.profile.kind == "vector" and verdict.profile.unread_tables == ["ortho"]
+    assert verdict.verdict == "review"
+    assert "MAPGATE-UNREAD-TABLES" in _rule_ids(verdict)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import warnings
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,6 +110,8 @@ class VectorSource:
         self.driver = driver
         self.layers = layers
         self.metadata = metadata or {}
+        # Parts of the file that hold data no layer reads (a GeoPackage's raster tiles).
+        self.unread_tables: list[str] = []
 
     def wkb_batches(self, layer: LayerInfo) -> Iterator[pa.Array]:
         """The layer's geometries as Arrow arrays of WKB, batch by batch."""
@@ -310,6 +314,23 @@ def _ogr_layers(
         return driver, layers, dataset_meta
 
 
+def gpkg_raster_tables(path: Path) -> list[str]:
+    """The tables of a GeoPackage that hold tiles or gridded coverage rather than features.
+
+    GDAL opens a GeoPackage as vector layers or as a raster, never both: when it has
+    features, its rasters (an orthophoto pyramid beside a layer of outlines) are not read.
+    """
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            rows = db.execute("SELECT table_name, data_type FROM gpkg_contents").fetchall()
+    except sqlite3.Error:
+        return []  # GDAL read its layers from this table; without it there is nothing more
+    return sorted(str(name) for name, kind in rows if str(kind).lower() not in _FEATURE_TYPES)
+
+
+_FEATURE_TYPES = {"features", "attributes"}
+
+
 def _geoparquet(path: Path) -> GeoParquetSource:
     try:
         schema = pq.read_schema(path)
@@ -440,7 +461,10 @@ def open_dataset(path: Path, name: str | None = None) -> VectorSource | RasterSo
     vector = _ogr_layers(path, reasons)
     if vector is not None:
         driver, layers, meta = vector
-        return OgrVectorSource(path, driver, layers, meta)
+        source = OgrVectorSource(path, driver, layers, meta)
+        if driver == "GPKG" and path.is_file():
+            source.unread_tables = gpkg_raster_tables(path)
+        return source
     raster = _raster(path, reasons)
     if raster is not None:
         return raster
