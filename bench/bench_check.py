@@ -180,7 +180,7 @@ def main() -> None:
     )
     baseline = [py, "-c", f"import pyogrio; t = pyogrio.read_arrow({str(vector)!r})"]
     # The command line declines pandas and geopandas, which pyogrio imports and the baseline
-    # pays for (about 0.4 s); the same read without them shows what that alone is worth.
+    # pays for; the same read without them shows what that alone is worth.
     lean_baseline = [
         py,
         "-c",

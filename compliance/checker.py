@@ -136,11 +136,13 @@ class Checker:
                     territories,
                     self.helper_threads,
                 )
-            unchecked = local.unchecked
-            if not unchecked and local.path.is_dir() and dataset.driver == "ESRI Shapefile":
-                # OGR reads a folder as its shapefiles alone; whatever else it holds is not read.
-                unchecked = unchecked_files(local.path, local.path)
-            inspection.unchecked_files = list(unchecked)
+            # What else leaves with the dataset: the rest of an archive, or of a folder that
+            # OGR reads as its shapefiles alone.
+            root = local.archive_root
+            if root is None and local.path.is_dir() and dataset.driver == "ESRI Shapefile":
+                root = local.path
+            if root is not None:
+                inspection.unchecked_files = list(unchecked_files(root, local.path))
             return inspection, InputInfo(name=local.name, sha256=local.sha256, size=local.size)
 
     def check(

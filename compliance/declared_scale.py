@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+
+from compliance.readers.gpkg_sql import gpkg_rows
 
 _RATIO = re.compile(r"1\s*:\s*([0-9][0-9,.\s]*[0-9]|[0-9])")
 _NUMBER = re.compile(r"^\s*([0-9][0-9,]*(?:\.[0-9]+)?)\s*$")
@@ -47,11 +48,7 @@ def _from_mapping(meta: Mapping[str, str]) -> Iterable[float]:
 
 def _gpkg_metadata(path: Path) -> list[str]:
     """ISO metadata documents stored in a GeoPackage's gpkg_metadata table."""
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
-            rows = conn.execute("SELECT metadata FROM gpkg_metadata").fetchall()
-    except sqlite3.Error:
-        return []
+    rows = gpkg_rows(path, "SELECT metadata FROM gpkg_metadata")
     return [str(row[0]) for row in rows if row and row[0]]
 
 

@@ -39,7 +39,7 @@ class Inspection:
     territory_hits: dict[str, OverlapAccumulator] = field(default_factory=dict)
     footprint_wgs84: BaseGeometry | None = None
     crs_outside_area_of_use: list[str] = field(default_factory=list)
-    # Files an uploaded archive holds besides the dataset read (paths inside the archive).
+    # Files an archive or folder holds besides the dataset read (paths inside it).
     unchecked_files: list[str] = field(default_factory=list)
 
 

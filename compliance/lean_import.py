@@ -3,9 +3,9 @@
 mapgate reads data through Arrow and never builds a data frame, yet pyogrio imports
 geopandas and pandas when it is imported (only to learn whether its own data-frame
 functions can work), and pyarrow imports pandas the first time it builds an array. Together
-that is about 0.4 s and 60 MB: a fifth of a whole ``mapgate check`` of a large file, and
-most of a small one. Both libraries treat pandas as optional, so the command line, a
-process of its own, declines to load it.
+that is 0.3-0.6 s and about 45 MB of peak memory in a whole run (bench/bench_check.py
+measures it beside a plain read). Both libraries treat pandas as optional, so the command
+line, a process of its own, declines to load it.
 
 A library import never does this: a pipeline that imports ``compliance`` may well use
 pandas and ``geopandas.read_file``, which needs pyogrio's data-frame functions.

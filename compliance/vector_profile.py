@@ -28,11 +28,6 @@ def _linework(geoms: np.ndarray) -> np.ndarray:
     return np.concatenate([lines, rings, extra])
 
 
-def shortest_segments_m(geoms: np.ndarray, crs: CRS) -> np.ndarray:
-    """Each line or ring's shortest non-zero segment, in ground metres."""
-    return ring_segments_m(geoms, crs)[0]
-
-
 def ring_segments_m(geoms: np.ndarray, crs: CRS) -> tuple[np.ndarray, np.ndarray]:
     """Each line or ring's shortest and median non-zero segment, in ground metres."""
     lines = _linework(geoms)

@@ -102,8 +102,8 @@ def _geoarrow_boxes(column: pa.Array) -> WkbBoxes | None:
     return WkbBoxes(bounds, null, ~null, _has_z(column, null))
 
 
-def _has_z(column: pa.Array, null: np.ndarray) -> bool:
-    """Whether any row's WKB type says it has Z (ISO 1000/3000 codes, or the EWKB flag)."""
+def _layout(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """A binary column's row offsets (n + 1, int64) and its bytes, without copying the bytes."""
     buffers = column.buffers()
     large = pa.types.is_large_binary(column.type)
     offsets = np.frombuffer(
@@ -111,12 +111,16 @@ def _has_z(column: pa.Array, null: np.ndarray) -> bool:
         dtype=np.int64 if large else np.int32,
         count=len(column) + 1,
         offset=column.offset * (8 if large else 4),
-    )
-    start = offsets[:-1].astype(np.int64)
-    start = start[~null & (np.diff(offsets) >= 5)]
+    ).astype(np.int64)
+    return offsets, np.frombuffer(buffers[2], dtype=np.uint8)
+
+
+def _has_z(column: pa.Array, null: np.ndarray) -> bool:
+    """Whether any row's WKB type says it has Z (ISO 1000/3000 codes, or the EWKB flag)."""
+    offsets, data = _layout(column)
+    start = offsets[:-1][~null & (np.diff(offsets) >= 5)]
     if start.size == 0:
         return False
-    data = np.frombuffer(buffers[2], dtype=np.uint8)
     raw = data[start[:, None] + np.arange(1, 5)].copy()
     big = data[start] == 0
     raw[big] = raw[big, ::-1]  # every type code read little-endian
@@ -133,15 +137,7 @@ def numpy_boxes(column: pa.Array) -> WkbBoxes:
     fast = np.zeros(n, dtype=bool)
     if n == 0 or null.all():
         return WkbBoxes(bounds, null, fast, False)
-    buffers = column.buffers()
-    large = pa.types.is_large_binary(column.type)
-    offsets: np.ndarray = np.frombuffer(
-        buffers[1],
-        dtype=np.int64 if large else np.int32,
-        count=n + 1,
-        offset=column.offset * (8 if large else 4),
-    ).astype(np.int64)
-    data = np.frombuffer(buffers[2], dtype=np.uint8)
+    offsets, data = _layout(column)
     start = offsets[:-1]
     length = offsets[1:] - offsets[:-1]
     usable = ~null & (length >= 5)

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import warnings
 from collections.abc import Iterator
-from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ from pyproj.exceptions import CRSError, ProjError
 
 from compliance.errors import UnreadableDataset, UnsupportedFormat
 from compliance.geodesy import WGS84, transformer
+from compliance.readers.gpkg_sql import gpkg_rows
 
 log = logging.getLogger(__name__)
 
@@ -314,21 +313,18 @@ def _ogr_layers(
         return driver, layers, dataset_meta
 
 
+_FEATURE_TYPES = {"features", "attributes"}
+
+
 def gpkg_raster_tables(path: Path) -> list[str]:
     """The tables of a GeoPackage that hold tiles or gridded coverage rather than features.
 
     GDAL opens a GeoPackage as vector layers or as a raster, never both: when it has
     features, its rasters (an orthophoto pyramid beside a layer of outlines) are not read.
+    GDAL read its layers from gpkg_contents, so the table is there to ask.
     """
-    try:
-        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
-            rows = db.execute("SELECT table_name, data_type FROM gpkg_contents").fetchall()
-    except sqlite3.Error:
-        return []  # GDAL read its layers from this table; without it there is nothing more
+    rows = gpkg_rows(path, "SELECT table_name, data_type FROM gpkg_contents")
     return sorted(str(name) for name, kind in rows if str(kind).lower() not in _FEATURE_TYPES)
-
-
-_FEATURE_TYPES = {"features", "attributes"}
 
 
 def _geoparquet(path: Path) -> GeoParquetSource:

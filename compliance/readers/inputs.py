@@ -62,8 +62,8 @@ class LocalInput:
     name: str
     _digest: Future[tuple[str, int]]
     uploaded: bool = False  # bytes or a file object, not a path the caller chose
-    # Files an archive holds besides the dataset checked (paths inside the archive).
-    unchecked: tuple[str, ...] = ()
+    # The unpacked folder of an archive: every file in it leaves with the dataset.
+    archive_root: Path | None = None
 
     @property
     def sha256(self) -> str:
@@ -234,7 +234,7 @@ def materialize(
     """
     limits = limits or InputLimits()
     scratch = _Scratch()
-    unchecked: tuple[str, ...] = ()
+    archive_root: Path | None = None
     try:
         if isinstance(source, str | Path):
             path = Path(source)
@@ -258,13 +258,13 @@ def materialize(
             unpacked.mkdir()
             safe_extract(path, unpacked, limits.archive)
             path = _dataset_in_folder(unpacked, display)
-            unchecked = unchecked_files(unpacked, path)
+            archive_root = unpacked
         local = LocalInput(
             path=path,
             name=display,
             _digest=digest,
             uploaded=not isinstance(source, str | Path),
-            unchecked=unchecked,
+            archive_root=archive_root,
         )
         try:
             yield local
