@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 import warnings
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,30 @@ class AreaIndex:
     positions: np.ndarray  # index into the full area list
     geometries: np.ndarray
     tree: shapely.STRtree
+    # Prepared copies of ``geometries`` not in use; ``geometries`` itself is the first.
+    _idle: list[np.ndarray] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        self._idle.append(self.geometries)
+
+    @contextmanager
+    def prepared(self) -> Iterator[np.ndarray]:
+        """The geometries, prepared, for the caller alone until it is done with them.
+
+        GEOS prepared geometries are not thread-safe (libgeos/geos#825) and shapely tests
+        them without the GIL, so two checks sharing an index at once crashed the process.
+        Each concurrent user gets its own prepared copy; copies are kept for reuse, so
+        there are never more than checks ever ran at once on this index.
+        """
+        try:
+            geoms = self._idle.pop()  # list.pop and append are atomic under the GIL
+        except IndexError:
+            geoms = shapely.from_wkb(shapely.to_wkb(self.geometries))
+            shapely.prepare(geoms)
+        try:
+            yield geoms
+        finally:
+            self._idle.append(geoms)
 
     @classmethod
     def build(
@@ -191,7 +216,19 @@ class OverlapAccumulator:
         feat_idx, local_idx = index.tree.query(geoms)
         if feat_idx.size == 0:
             return
-        hit = shapely.intersects(index.geometries[local_idx], geoms[feat_idx])
+        with index.prepared() as areas:
+            self._add_hits(geoms, index, areas, feat_idx, local_idx, areas_too)
+
+    def _add_hits(
+        self,
+        geoms: np.ndarray,
+        index: AreaIndex,
+        areas: np.ndarray,
+        feat_idx: np.ndarray,
+        local_idx: np.ndarray,
+        areas_too: bool,
+    ) -> None:
+        hit = shapely.intersects(areas[local_idx], geoms[feat_idx])
         feat_idx, local_idx = feat_idx[hit], local_idx[hit]
         if feat_idx.size == 0:
             return
@@ -207,7 +244,7 @@ class OverlapAccumulator:
             polygonal = shapely.get_dimensions(geoms[feat_idx]) == 2
             if polygonal.any():
                 feats = geoms[feat_idx[polygonal]]
-                zones = index.geometries[local_idx[polygonal]]
+                zones = areas[local_idx[polygonal]]
                 # A feature wholly inside its zone overlaps by itself: skip the intersection.
                 inside = shapely.contains_properly(zones, feats)
                 pieces = feats.copy()
