@@ -111,6 +111,17 @@ def engine_findings(inspection: Inspection) -> list[Finding]:
                 unread_tables=p.unread_tables,
             )
         )
+    if p.unread_geometries:
+        out.append(
+            _finding(
+                "MAPGATE-UNREAD-GEOMETRIES",
+                Effect.review,
+                f"features also hold geometries that were not read "
+                f"({', '.join(p.unread_geometries)}): the format's driver keeps one geometry "
+                "per feature type unless a schema names the others",
+                unread_geometries=p.unread_geometries,
+            )
+        )
     mixed = [la for la in p.layers or [] if la.finer_detail_m is not None]
     if mixed:
         out.append(

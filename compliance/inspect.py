@@ -233,6 +233,7 @@ def inspect_vector(
             undecodable_geometries=undecodable,
             unplaceable_geometries=unplaceable,
             unread_tables=list(src.unread_tables),
+            unread_geometries=list(src.unread_geometries),
             methods=methods,
             notes=notes,
         ),

@@ -71,6 +71,10 @@ class Profile(BaseModel):
         default_factory=list,
         description="Tables holding data no layer reads (a GeoPackage's raster tiles).",
     )
+    unread_geometries: list[str] = Field(
+        default_factory=list,
+        description="Geometry properties the format's driver drops (feature type.property).",
+    )
     methods: dict[str, str] = Field(
         default_factory=dict, description="How each measured fact was obtained."
     )

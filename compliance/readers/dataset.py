@@ -24,6 +24,7 @@ from pyproj.exceptions import CRSError, ProjError
 
 from compliance.errors import UnreadableDataset, UnsupportedFormat
 from compliance.geodesy import WGS84, transformer
+from compliance.readers.gml_properties import geometry_properties
 from compliance.readers.gpkg_sql import gpkg_rows
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,12 @@ class LayerInfo:
     fields: list[str]
     total_bounds: tuple[float, float, float, float] | None
     metadata: dict[str, str] = field(default_factory=dict)
+    # A second (third...) geometry field of a source layer is checked as a layer of its own:
+    # the source layer's name, and the field to read. None: the layer's primary geometry.
+    source_layer: str | None = None
+    geometry_column: str | None = None
+    # Every geometry field the driver exposes for the source layer (when asked), first first.
+    geometry_fields: tuple[str, ...] = ()
 
 
 _UNDECODABLE = (
@@ -111,6 +118,8 @@ class VectorSource:
         self.metadata = metadata or {}
         # Parts of the file that hold data no layer reads (a GeoPackage's raster tiles).
         self.unread_tables: list[str] = []
+        # Geometry properties the driver drops (a GML feature's second geometry).
+        self.unread_geometries: list[str] = []
 
     def wkb_batches(self, layer: LayerInfo) -> Iterator[pa.Array]:
         """The layer's geometries as Arrow arrays of WKB, batch by batch."""
@@ -123,6 +132,8 @@ class VectorSource:
 
 class OgrVectorSource(VectorSource):
     def driver_extent(self, layer: LayerInfo) -> tuple[float, float, float, float] | None:
+        if layer.geometry_column is not None:
+            return None  # the driver's extent is that of the primary geometry only
         # Asked for only when a layer holds undecodable geometries: forcing it may cost a pass.
         try:
             with warnings.catch_warnings():
@@ -142,12 +153,12 @@ class OgrVectorSource(VectorSource):
                 warnings.simplefilter("ignore")
                 with pyogrio.open_arrow(
                     self.path,
-                    layer=layer.name,
+                    layer=layer.source_layer or layer.name,
                     columns=[],
                     batch_size=BATCH_SIZE,
                     use_pyarrow=True,
                 ) as (meta, reader):
-                    column = meta.get("geometry_name") or "wkb_geometry"
+                    column = layer.geometry_column or meta.get("geometry_name") or "wkb_geometry"
                     for record_batch in reader:
                         if column not in record_batch.schema.names:
                             if not record_batch.schema.names:
@@ -309,11 +320,102 @@ def _ogr_layers(
                     raise UnreadableDataset(f"layer {layer_name!r} cannot be read: {exc}") from exc
             driver = info.get("driver") or driver
             dataset_meta.update(info.get("dataset_metadata") or {})
-            layers.append(_layer_info(info, str(layer_name)))
+            layer = _layer_info(info, str(layer_name))
+            if driver not in _SINGLE_GEOMETRY_DRIVERS and layer.geometry_type != NO_GEOMETRY:
+                layers.extend(_with_other_geometry_fields(path, layer))
+            else:
+                layers.append(layer)
         return driver, layers, dataset_meta
 
 
+# Drivers whose layers hold one geometry field at most. Others (GML, NAS, SQLite, CSV, OGR
+# VRT, Arrow, Interlis...) may hold several, of which pyogrio names only the first.
+_SINGLE_GEOMETRY_DRIVERS = _SINGLE_LAYER_DRIVERS | {
+    "GPKG",
+    "OpenFileGDB",
+    "KML",
+    "LIBKML",
+    "GPX",
+    "MapInfo File",
+    "DXF",
+    "TopoJSON",
+    "ESRIJSON",
+}
+_WKB_EXTENSIONS = {b"geoarrow.wkb", b"ogc.wkb"}
+
+
+def _geometry_fields(path: Path, layer_name: str) -> list[tuple[str, CRS | None]]:
+    """Every geometry field of a layer with its CRS, the driver's primary one first."""
+    try:
+        with pyogrio.open_arrow(path, layer=layer_name, columns=[], use_pyarrow=True) as (
+            meta,
+            reader,
+        ):
+            schema = reader.schema
+            primary = meta.get("geometry_name") or "wkb_geometry"
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
+        raise UnreadableDataset(f"layer {layer_name!r} cannot be read: {exc}") from exc
+    fields: list[tuple[str, CRS | None]] = []
+    for f in schema:
+        meta_of = f.metadata or {}
+        if f.name != primary and meta_of.get(b"ARROW:extension:name") not in _WKB_EXTENSIONS:
+            continue
+        try:
+            crs_json = json.loads(meta_of.get(b"ARROW:extension:metadata") or b"{}").get("crs")
+        except (ValueError, AttributeError):
+            crs_json = None
+        entry = (f.name, parse_crs(crs_json) if crs_json else None)
+        if f.name == primary:
+            fields.insert(0, entry)
+        else:
+            fields.append(entry)
+    return fields
+
+
+def _with_other_geometry_fields(path: Path, layer: LayerInfo) -> list[LayerInfo]:
+    """The layer, then a layer per geometry field after its first: a GML feature with a
+    coarse outline and a precise position carries both out of the country, and the position
+    may be inside a zone."""
+    fields = _geometry_fields(path, layer.name)
+    layer.geometry_fields = tuple(name for name, _ in fields)
+    others = [
+        LayerInfo(
+            name=f"{layer.name}:{name}",
+            crs=crs,
+            geometry_type="Unknown",
+            feature_count=layer.feature_count,
+            fields=layer.fields,
+            total_bounds=None,
+            source_layer=layer.name,
+            geometry_column=name,
+            geometry_fields=layer.geometry_fields,
+        )
+        for name, crs in fields[1:]
+    ]
+    return [layer, *others]
+
+
 _FEATURE_TYPES = {"features", "attributes"}
+
+
+_GML_DRIVERS = frozenset({"GML", "NAS"})
+
+
+def unread_gml_geometries(path: Path, layers: list[LayerInfo]) -> list[str]:
+    """``feature type.property`` for each GML geometry property no layer reads; the whole
+    file, by name, when its XML cannot be read through to tell."""
+    found = geometry_properties(path)
+    if found is None:
+        return [f"{path.name} (its geometry properties could not be listed)"]
+    exposed: dict[str, set[str]] = {}
+    for layer in layers:
+        exposed.setdefault(layer.source_layer or layer.name, set()).update(layer.geometry_fields)
+    everywhere = set().union(*exposed.values()) if exposed else set()
+    unread = []
+    for feature_type, properties in sorted(found.items()):
+        read = exposed.get(feature_type, everywhere)
+        unread += [f"{feature_type}.{p}" for p in sorted(properties - read)]
+    return unread
 
 
 def gpkg_raster_tables(path: Path) -> list[str]:
@@ -460,6 +562,8 @@ def open_dataset(path: Path, name: str | None = None) -> VectorSource | RasterSo
         source = OgrVectorSource(path, driver, layers, meta)
         if driver == "GPKG" and path.is_file():
             source.unread_tables = gpkg_raster_tables(path)
+        if driver in _GML_DRIVERS and path.is_file():
+            source.unread_geometries = unread_gml_geometries(path, layers)
         return source
     raster = _raster(path, reasons)
     if raster is not None:

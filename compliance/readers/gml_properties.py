@@ -1,0 +1,106 @@
+"""Which properties of a GML file's features hold a geometry, found by reading the XML.
+
+GDAL's GML driver, given no application schema or .gfs that names them, keeps one geometry
+property per feature type and drops the others without a word. A feature drawn as a coarse
+outline with a precise position beside it would be checked by its outline alone, while
+both leave the country with the file. This pass lists every geometry property so that the
+ones GDAL does not expose can be named, and the verdict held.
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+from typing import BinaryIO, cast
+from xml.parsers import expat
+
+_GML_NAMESPACES = frozenset(
+    {
+        "http://www.opengis.net/gml",
+        "http://www.opengis.net/gml/3.2",
+        "http://www.opengis.net/gml/3.3",
+    }
+)
+# The GML geometry elements GDAL reads (GML 2 and 3, simple features and their curves).
+_GEOMETRIES = frozenset(
+    {
+        "Point",
+        "LineString",
+        "LinearRing",
+        "Polygon",
+        "Box",
+        "Envelope",
+        "MultiPoint",
+        "MultiLineString",
+        "MultiPolygon",
+        "MultiCurve",
+        "MultiSurface",
+        "MultiSolid",
+        "MultiGeometry",
+        "Curve",
+        "CompositeCurve",
+        "OrientableCurve",
+        "Surface",
+        "CompositeSurface",
+        "OrientableSurface",
+        "PolyhedralSurface",
+        "TriangulatedSurface",
+        "Tin",
+        "Solid",
+        "CompositeSolid",
+        "GeometricComplex",
+    }
+)
+_CHUNK = 1 << 20
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+class _Scan:
+    """Feature type -> names of its properties that directly hold a GML geometry."""
+
+    def __init__(self) -> None:
+        self.stack: list[tuple[str, str]] = []  # (namespace, local name) of open elements
+        self.found: dict[str, set[str]] = {}
+
+    def start(self, name: str, _attrs: object) -> None:
+        namespace, _, local = name.rpartition(" ")
+        stack = self.stack
+        # A geometry whose parent is not GML is a property's value: <site><location><Point>.
+        if (
+            namespace in _GML_NAMESPACES
+            and local in _GEOMETRIES
+            and len(stack) >= 2
+            and stack[-1][0] not in _GML_NAMESPACES
+        ):
+            self.found.setdefault(stack[-2][1], set()).add(stack[-1][1])
+        stack.append((namespace, local))
+
+    def end(self, _name: str) -> None:
+        self.stack.pop()
+
+
+def _refuse_entities(*_args: object) -> None:
+    # GML has no use for entities; declaring them is how XML bombs start.
+    raise ValueError("the file declares XML entities")
+
+
+def geometry_properties(path: Path) -> dict[str, set[str]] | None:
+    """Per feature type, the properties that hold a geometry; None when the file cannot be
+    read through as XML (GDAL's own reading decides whether it is readable at all)."""
+    scan = _Scan()
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.StartElementHandler = scan.start
+    parser.EndElementHandler = scan.end
+    parser.EntityDeclHandler = _refuse_entities
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    try:
+        with path.open("rb") as raw:
+            packed = raw.read(2) == _GZIP_MAGIC
+            stream = cast(BinaryIO, gzip.GzipFile(fileobj=raw) if packed else raw)
+            raw.seek(0)
+            while chunk := stream.read(_CHUNK):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+    except (expat.ExpatError, ValueError, OSError, EOFError, gzip.BadGzipFile):
+        return None
+    return scan.found
