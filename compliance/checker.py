@@ -142,7 +142,10 @@ class Checker:
             if root is None and local.path.is_dir() and dataset.driver == "ESRI Shapefile":
                 root = local.path
             if root is not None:
-                inspection.unchecked_files = list(unchecked_files(root, local.path))
+                read = {f.relative_to(root).as_posix() for f in inspection.files_read}
+                inspection.unchecked_files = [
+                    f for f in unchecked_files(root, local.path) if f not in read
+                ]
             return inspection, InputInfo(name=local.name, sha256=local.sha256, size=local.size)
 
     def check(

@@ -111,6 +111,18 @@ def engine_findings(inspection: Inspection) -> list[Finding]:
                 unread_tables=p.unread_tables,
             )
         )
+    unmeasured = [o for o in p.image_overlays if o.unmeasured]
+    if unmeasured:
+        out.append(
+            _finding(
+                "MAPGATE-UNMEASURED-OVERLAY",
+                Effect.review,
+                "images draped over the ground could not be measured ("
+                + "; ".join(f"{o.image}: {o.unmeasured}" for o in unmeasured[:10])
+                + "): their pixels may be finer than anything else in the file",
+                unmeasured_overlays=[o.image for o in unmeasured[:100]],
+            )
+        )
     if p.unread_geometries:
         out.append(
             _finding(

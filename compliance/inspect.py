@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import shapely
@@ -23,6 +24,7 @@ from compliance.geodesy import area_km2
 from compliance.profile import LayerProfile, Profile, settle_scale
 from compliance.raster_profile import ground_pixel_size, looks_like_elevation, pixel_grid_outline
 from compliance.readers.dataset import NO_GEOMETRY, LayerInfo, RasterSource, VectorSource
+from compliance.readers.kml_overlays import KML_DRIVERS, image_overlays, overlay_files
 from compliance.territory import Territory
 from compliance.vector_profile import measure_detail
 from compliance.vector_scan import Probe, scan_layer
@@ -41,6 +43,8 @@ class Inspection:
     crs_outside_area_of_use: list[str] = field(default_factory=list)
     # Files an archive or folder holds besides the dataset read (paths inside it).
     unchecked_files: list[str] = field(default_factory=list)
+    # Files besides the dataset that the check read too (a KML's overlay images).
+    files_read: list[Path] = field(default_factory=list)
 
 
 def crs_label(crs: CRS | None) -> str | None:
@@ -201,6 +205,11 @@ def inspect_vector(
     if not footprints:
         located = False
     union = shapely.union_all(footprints) if footprints else None
+    overlays = (
+        image_overlays(src.path, src.layers) if src.driver in KML_DRIVERS and src.path else []
+    )
+    # An image draped over the ground shows detail down to its pixels.
+    resolutions += [o.resolution_m for o in overlays if o.resolution_m is not None]
     resolution = min(resolutions) if resolutions else None
     declared = declared_scale(
         [src.metadata] + [la.metadata for la in src.layers],
@@ -234,6 +243,7 @@ def inspect_vector(
             unplaceable_geometries=unplaceable,
             unread_tables=list(src.unread_tables),
             unread_geometries=list(src.unread_geometries),
+            image_overlays=overlays,
             methods=methods,
             notes=notes,
         ),
@@ -250,7 +260,15 @@ def inspect_vector(
         if layers
         else "not measurable: no layers"
     )
-    return Inspection(profile, located, acc, hits, union, off_aou)
+    if any(o.resolution_m is not None for o in overlays):
+        profile.methods["resolution_m"] += (
+            " and the ground size of the pixels of the images draped over the ground "
+            "(each overlay's edges, geodesic, over its image's width and height)"
+        )
+    inspection = Inspection(profile, located, acc, hits, union, off_aou)
+    if src.path is not None:
+        inspection.files_read = overlay_files(src.path, overlays)
+    return inspection
 
 
 def inspect_raster(src: RasterSource, zones: ZoneSet, territories: list[Territory]) -> Inspection:

@@ -35,6 +35,21 @@ class LayerProfile(BaseModel):
     )
 
 
+class ImageOverlay(BaseModel):
+    """An image draped over the ground by a vector file (a KML GroundOverlay)."""
+
+    name: str | None
+    image: str = Field(description="The image as the file refers to it.")
+    width: int | None = Field(default=None, description="Image width, pixels.")
+    height: int | None = Field(default=None, description="Image height, pixels.")
+    resolution_m: float | None = Field(
+        default=None, description="Ground size of a pixel: the overlay's edges over its pixels."
+    )
+    unmeasured: str | None = Field(
+        default=None, description="Why the pixel size could not be measured, when it could not."
+    )
+
+
 class Profile(BaseModel):
     """Facts about one dataset. Unknown facts are null, never guessed."""
 
@@ -70,6 +85,10 @@ class Profile(BaseModel):
     unread_tables: list[str] = Field(
         default_factory=list,
         description="Tables holding data no layer reads (a GeoPackage's raster tiles).",
+    )
+    image_overlays: list[ImageOverlay] = Field(
+        default_factory=list,
+        description="Images the file drapes over the ground; their pixels count as detail.",
     )
     unread_geometries: list[str] = Field(
         default_factory=list,

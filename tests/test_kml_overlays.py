@@ -1,0 +1,146 @@
+"""Images a KML or KMZ drapes over the ground count as detail, down to their pixels.
+
+Before, a KMZ holding a 0.44 m orthophoto as a GroundOverlay measured as its 885 m outline
+and was allowed on conditions as a small-scale map.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+
+from compliance import Checker
+
+# The overlay covers 127.02-127.03 E, 37.46-37.47 N, inside the demo military zone
+# DEMO-KR-MIL-01. On the WGS84 ellipsoid at 37.465 N, 0.01 deg of longitude is 884.67 m
+# and 0.01 deg of latitude 1,110.3 m: 2,000 pixels across make 0.4423 x 0.5552 m pixels.
+WEST_EDGE_M = 884.667
+PIXELS = 2000
+
+
+def _kml(href: str, extra: str = "") -> str:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<kml xmlns="http://www.opengis.net/kml/2.2" xmlns:gx="http://www.google.com/kml/ext/2.2">
+<Document>
+  <Placemark><name>pin</name><Point><coordinates>127.025,37.465</coordinates></Point></Placemark>
+  <GroundOverlay><name>ortho</name><Icon><href>{href}</href></Icon>
+    <LatLonBox><north>37.47</north><south>37.46</south><east>127.03</east>
+    <west>127.02</west></LatLonBox></GroundOverlay>
+  {extra}
+</Document>
+</kml>
+"""
+
+
+def _image(path: Path, size: int = PIXELS) -> Path:
+    with rasterio.open(
+        path, "w", driver="PNG", width=size, height=size, count=1, dtype="uint8"
+    ) as dst:
+        dst.write(np.zeros((1, size, size), dtype=np.uint8))
+    return path
+
+
+@pytest.fixture(scope="module")
+def image(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _image(tmp_path_factory.mktemp("overlay") / "ortho.png")
+
+
+def test_a_kmz_orthophoto_is_measured_by_its_pixels(tmp_path, image, checker: Checker):
+    kmz = tmp_path / "overlay.kmz"
+    with zipfile.ZipFile(kmz, "w") as z:
+        z.writestr("doc.kml", _kml("files/ortho.png"))
+        z.write(image, "files/ortho.png")
+    v = checker.check(kmz)
+    (overlay,) = v.profile.image_overlays
+    assert (overlay.name, overlay.image, overlay.width, overlay.height) == (
+        "ortho",
+        "files/ortho.png",
+        PIXELS,
+        PIXELS,
+    )
+    assert overlay.resolution_m == pytest.approx(WEST_EDGE_M / PIXELS, rel=1e-3)
+    assert v.profile.resolution_m == pytest.approx(WEST_EDGE_M / PIXELS, rel=1e-3)
+    assert "images draped over the ground" in v.profile.methods["resolution_m"]
+    assert v.verdict == "deny"  # a 1:900-like image of a military zone
+
+
+def test_a_zipped_kml_with_its_image_beside_it_reads_the_image(tmp_path, image, checker):
+    bundle = tmp_path / "overlay.zip"
+    with zipfile.ZipFile(bundle, "w") as z:
+        z.writestr("overlay/doc.kml", _kml("ortho.png"))
+        z.write(image, "overlay/ortho.png")
+    v = checker.check(bundle)
+    assert v.profile.image_overlays[0].resolution_m == pytest.approx(0.4423, rel=1e-3)
+    # The image was read, so it is not among the files that left unchecked.
+    assert "MAPGATE-UNCHECKED-FILES" not in {f.rule_id for f in v.findings}
+
+
+@pytest.mark.parametrize(
+    "href",
+    [
+        "missing.png",
+        "../ortho.png",  # out of the file's own folder
+        "/etc/hostname",
+        "https://example.com/ortho.png",
+        "/vsicurl/https://example.com/ortho.png",
+    ],
+)
+def test_an_image_that_is_not_in_the_file_holds_the_verdict(tmp_path, image, href, checker):
+    # The image does sit one folder up, where "../ortho.png" would find it: it is not opened.
+    _image(tmp_path / "ortho.png", size=64)
+    folder = tmp_path / "kml"
+    folder.mkdir()
+    (folder / "overlay.kml").write_text(_kml(href))
+    v = checker.check(folder / "overlay.kml")
+    (overlay,) = v.profile.image_overlays
+    assert overlay.resolution_m is None and overlay.width is None
+    assert overlay.unmeasured == "the image is not inside the file, so it was not opened"
+    assert "MAPGATE-UNMEASURED-OVERLAY" in {f.rule_id for f in v.findings}
+    assert v.verdict in {"review", "deny"}
+
+
+def test_an_image_that_is_not_an_image_holds_the_verdict(tmp_path, checker: Checker):
+    (tmp_path / "ortho.png").write_bytes(b"not a picture" * 100)
+    (tmp_path / "overlay.kml").write_text(_kml("ortho.png"))
+    v = checker.check(tmp_path / "overlay.kml")
+    assert v.profile.image_overlays[0].unmeasured == "the image cannot be read"
+    assert "MAPGATE-UNMEASURED-OVERLAY" in {f.rule_id for f in v.findings}
+
+
+def test_an_image_that_names_other_files_is_not_opened(tmp_path, image, checker: Checker):
+    # A VRT renamed .png would read the picture it names, here one outside the archive.
+    vrt = f"""<VRTDataset rasterXSize="{PIXELS}" rasterYSize="{PIXELS}">
+      <VRTRasterBand dataType="Byte" band="1"><SimpleSource>
+        <SourceFilename relativeToVRT="0">{image}</SourceFilename><SourceBand>1</SourceBand>
+      </SimpleSource></VRTRasterBand></VRTDataset>"""
+    kmz = tmp_path / "overlay.kmz"
+    with zipfile.ZipFile(kmz, "w") as z:
+        z.writestr("doc.kml", _kml("ortho.png"))
+        z.writestr("ortho.png", vrt)
+    v = checker.check(kmz)
+    assert v.profile.image_overlays[0].unmeasured == "the image cannot be read"
+    assert "MAPGATE-UNMEASURED-OVERLAY" in {f.rule_id for f in v.findings}
+
+
+def test_a_lat_lon_quad_is_measured_like_its_box(tmp_path, image, checker: Checker):
+    quad = (
+        "<GroundOverlay><name>quad</name><Icon><href>ortho.png</href></Icon><gx:LatLonQuad>"
+        "<coordinates>127.02,37.46 127.03,37.46 127.03,37.47 127.02,37.47</coordinates>"
+        "</gx:LatLonQuad></GroundOverlay>"
+    )
+    (tmp_path / "ortho.png").write_bytes(image.read_bytes())
+    (tmp_path / "overlay.kml").write_text(_kml("ortho.png", extra=quad))
+    v = checker.check(tmp_path / "overlay.kml")
+    sizes = [o.resolution_m for o in v.profile.image_overlays]
+    assert sizes == pytest.approx([WEST_EDGE_M / PIXELS] * 2, rel=1e-3)
+
+
+def test_a_real_kml_without_overlays_is_unchanged(real_data: Path, checker: Checker):
+    v = checker.check(real_data / "korea" / "skorea_provinces_simple.kml")
+    assert v.profile.image_overlays == []
+    assert "MAPGATE-UNMEASURED-OVERLAY" not in {f.rule_id for f in v.findings}
+    assert v.profile.resolution_m is not None and v.profile.resolution_m > 100
