@@ -107,7 +107,11 @@ class Checker:
         return [by_name[n] for n in names]
 
     def inspect(
-        self, source: Source, name: str | None = None, packs: list[RulePack] | None = None
+        self,
+        source: Source,
+        name: str | None = None,
+        packs: list[RulePack] | None = None,
+        untrusted: bool = False,
     ) -> tuple[Inspection, InputInfo]:
         """Read and measure a dataset without deciding anything."""
         territories = [
@@ -119,14 +123,18 @@ class Checker:
                 FrameSource(source, label), self.zones, territories, self.helper_threads
             ), _frame_identity(source, label)
         with materialize(
-            source, name=name, limits=self.limits, background_hash=self.helper_threads
+            source,
+            name=name,
+            limits=self.limits,
+            background_hash=self.helper_threads,
+            untrusted=untrusted,
         ) as local:
             if local.uploaded and _points_elsewhere(local.path):
                 raise UnsupportedFormat(
                     f"{local.name}: a VRT names other files to read; uploads of VRTs are refused "
                     "so that an upload cannot make the checker read files on this machine"
                 )
-            dataset = open_dataset(local.path, local.name)
+            dataset = open_dataset(local.path, local.name, uploaded=local.uploaded)
             if dataset.kind == "raster":
                 inspection = inspect_raster(dataset, self.zones, territories)  # type: ignore[arg-type]
             else:
@@ -143,7 +151,7 @@ class Checker:
                 root = local.path
             if root is not None:
                 read = {f.relative_to(root).as_posix() for f in inspection.files_read}
-                inspection.unchecked_files = [
+                inspection.unchecked_files += [
                     f for f in unchecked_files(root, local.path) if f not in read
                 ]
             return inspection, InputInfo(name=local.name, sha256=local.sha256, size=local.size)
@@ -157,8 +165,13 @@ class Checker:
         purpose: str | None = None,
         reveal_zones: bool = False,
         packs: list[str] | None = None,
+        untrusted: bool = False,
     ) -> Verdict:
         """Check one dataset and return its verdict.
+
+        ``untrusted`` marks a path as someone else's upload (bytes and file objects always
+        are): formats whose text names other files to read (VRT, KML super-overlays) are
+        then refused, so that the upload cannot make the checker read files on this machine.
 
         Raises
         ------
@@ -169,7 +182,7 @@ class Checker:
         """
         started = time.perf_counter()
         selected = self._select(packs)
-        inspection, identity = self.inspect(source, name=name, packs=selected)
+        inspection, identity = self.inspect(source, name=name, packs=selected, untrusted=untrusted)
         summary = inspection.zones.summary(
             self.zones.source, self.zones.sha256, self.zones.classes, reveal_zones
         )

@@ -64,6 +64,7 @@ async def create_check(
             purpose=form.purpose,
             reveal_zones=form.reveal_zones,
             packs=form.packs,
+            untrusted=True,  # a spooled upload: it may not name files on this machine
         )
         with metrics.check_duration.time(), timing.measure("check"):
             verdict = await anyio.to_thread.run_sync(run, limiter=request.app.state.check_limiter)

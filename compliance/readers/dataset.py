@@ -475,6 +475,23 @@ def _geoparquet(path: Path) -> GeoParquetSource:
     return GeoParquetSource(path, layers)
 
 
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+
+
+def _is_xml(path: Path) -> bool:
+    """Whether a file (or any file in a folder) starts as XML does: after a byte-order mark
+    and blank space, a ``<`` (in UTF-8 or UTF-16)."""
+    files = [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else [path]
+    for file in files:
+        with file.open("rb") as f:
+            head = f.read(64)
+        for bom in _BOMS:
+            head = head.removeprefix(bom)
+        if head.replace(b"\x00", b"").lstrip(b" \t\r\n").startswith(b"<"):
+            return True
+    return False
+
+
 def _raster(path: Path, reasons: list[str]) -> RasterSource | None:
     # rasterio loads a second GDAL: import it only when a file turns out not to be vector data.
     import rasterio
@@ -540,8 +557,16 @@ def _describe_raster(path: Path, ds: Any) -> RasterSource:
     return RasterSource(path=path, crs=crs, transform=transform, transform_source=source, **header)
 
 
-def open_dataset(path: Path, name: str | None = None) -> VectorSource | RasterSource:
+def open_dataset(
+    path: Path, name: str | None = None, uploaded: bool = False
+) -> VectorSource | RasterSource:
     """Open ``path`` as vector layers or a raster, whichever GDAL recognises.
+
+    An ``uploaded`` XML file is read as vector data only: the XML raster formats (a KML
+    super-overlay, VRT, WMS and WMTS descriptions, SAFE and DIMAP manifests) open the
+    files their text names, and an upload must not make the checker read files on this
+    machine. A KML that GDAL's KML reader refuses used to reach the super-overlay driver,
+    which opened an image by any relative path, ``../../`` included.
 
     Raises
     ------
@@ -565,6 +590,13 @@ def open_dataset(path: Path, name: str | None = None) -> VectorSource | RasterSo
         if driver in _GML_DRIVERS and path.is_file():
             source.unread_geometries = unread_gml_geometries(path, layers)
         return source
+    if uploaded and _is_xml(path):
+        raise UnsupportedFormat(
+            f"{display}: not vector data GDAL can read"
+            + (f" ({reasons[0].replace(str(path), display)})" if reasons else "")
+            + "; an uploaded XML file is not read as a raster, since XML raster formats "
+            "name other files to read"
+        )
     raster = _raster(path, reasons)
     if raster is not None:
         return raster

@@ -221,11 +221,13 @@ def materialize(
     name: str | None = None,
     limits: InputLimits | None = None,
     background_hash: bool = True,
+    untrusted: bool = False,
 ) -> Iterator[LocalInput]:
     """Yield ``source`` as a local, openable path; remove every temporary file on exit.
 
     A local file is hashed in a background thread while it is read, unless
-    ``background_hash`` is off (then it is hashed first).
+    ``background_hash`` is off (then it is hashed first). Bytes and file objects are
+    uploads; so is a path when ``untrusted`` (a service's spooled upload).
 
     Raises
     ------
@@ -263,7 +265,7 @@ def materialize(
             path=path,
             name=display,
             _digest=digest,
-            uploaded=not isinstance(source, str | Path),
+            uploaded=untrusted or not isinstance(source, str | Path),
             archive_root=archive_root,
         )
         try:
