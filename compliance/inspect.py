@@ -7,6 +7,7 @@ once and never held whole; rasters are described from their headers.
 from __future__ import annotations
 
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,10 +21,12 @@ from shapely.geometry.base import BaseGeometry
 from compliance.area_cover import growing_index
 from compliance.declared_scale import declared_scale
 from compliance.footprint import footprint_to_wgs84
-from compliance.geodesy import area_km2
+from compliance.geodesy import WGS84, area_km2
 from compliance.profile import LayerProfile, Profile, settle_scale
 from compliance.raster_profile import ground_pixel_size, looks_like_elevation, pixel_grid_outline
+from compliance.readers.archive import is_zip
 from compliance.readers.dataset import NO_GEOMETRY, LayerInfo, RasterSource, VectorSource
+from compliance.readers.kml_document import KmlDocument, main_document, read_kml_document
 from compliance.readers.kml_overlays import KML_DRIVERS, image_overlays, overlay_files
 from compliance.territory import Territory
 from compliance.vector_profile import measure_detail
@@ -202,12 +205,25 @@ def inspect_vector(
                 finer_detail_m=detail.finer_m,
             )
         )
+    kml = src.driver in KML_DRIVERS and src.path is not None
+    document = read_kml_document(src.path) if kml and src.path else None
+    if document is not None and document.rotated_overlays:
+        # LIBKML gave each turned overlay as its unturned box: its corners reach further.
+        reach = np.array(document.rotated_overlays, dtype=object)
+        _meet_areas(reach, WGS84, acc, hits, zones, territories, areas_too=False)
+        footprints += list(reach)
+        notes.append(
+            f"{len(reach)} ground overlays are turned: each is also checked as a box that "
+            "holds it turned"
+        )
     if not footprints:
         located = False
     union = shapely.union_all(footprints) if footprints else None
-    overlays = (
-        image_overlays(src.path, src.layers) if src.driver in KML_DRIVERS and src.path else []
-    )
+    overlays = image_overlays(src.path, src.layers) if kml and src.path else []
+    if document is None:
+        for overlay in overlays:
+            # Its rotation could not be read: the ground it covers is not known.
+            overlay.unmeasured = overlay.unmeasured or "its document could not be read through"
     # An image draped over the ground shows detail down to its pixels.
     resolutions += [o.resolution_m for o in overlays if o.resolution_m is not None]
     resolution = min(resolutions) if resolutions else None
@@ -268,7 +284,44 @@ def inspect_vector(
     inspection = Inspection(profile, located, acc, hits, union, off_aou)
     if src.path is not None:
         inspection.files_read = overlay_files(src.path, overlays)
+        if kml and is_zip(src.path):
+            inspection.unchecked_files = _kmz_unchecked(src.path, document)
     return inspection
+
+
+def _meet_areas(
+    geoms: np.ndarray,
+    crs: CRS,
+    acc: OverlapAccumulator,
+    hits: dict[str, OverlapAccumulator],
+    zones: ZoneSet,
+    territories: list[Territory],
+    areas_too: bool = True,
+) -> None:
+    """Test a few whole shapes (a raster's outline, a turned overlay's reach) against the
+    zones and territories, outside any layer's stream."""
+    box = tuple(shapely.total_bounds(geoms))
+    acc.add(geoms, growing_index(zones.areas, crs).covering(box).index, areas_too=areas_too)
+    for t in territories:
+        index = growing_index(t.areas, crs, coarse=True).covering(box).index
+        hits[t.pack].add(geoms, index, areas_too=False)
+
+
+def _kmz_unchecked(path: Path, doc: KmlDocument | None) -> list[str]:
+    """Members of a KMZ that its document neither is nor refers to: they leave with it
+    unread. When the document cannot be read through, every other member."""
+    with zipfile.ZipFile(path) as archive:
+        members = [i.filename for i in archive.infolist() if not i.is_dir()]
+    main = main_document(path)
+    referred = {h.removeprefix("./") for h in doc.hrefs} if doc is not None else set()
+    return [
+        m
+        for m in members
+        if m != main
+        and m not in referred
+        and not m.rpartition("/")[2].startswith("._")
+        and not m.startswith("__MACOSX/")
+    ]
 
 
 def inspect_raster(src: RasterSource, zones: ZoneSet, territories: list[Territory]) -> Inspection:
@@ -289,12 +342,7 @@ def inspect_raster(src: RasterSource, zones: ZoneSet, territories: list[Territor
         notes.append("no geotransform or usable GCPs" + (" (RPCs only)" if src.has_rpc else ""))
     off_aou: list[str] = []
     if footprint is not None and outline is not None and src.crs is not None:
-        geoms = np.array([outline], dtype=object)
-        box = outline.bounds
-        acc.add(geoms, growing_index(zones.areas, src.crs).covering(box).index)
-        for t in territories:
-            index = growing_index(t.areas, src.crs, coarse=True).covering(box).index
-            hits[t.pack].add(geoms, index, areas_too=False)
+        _meet_areas(np.array([outline], dtype=object), src.crs, acc, hits, zones, territories)
         if _outside_area_of_use(src.crs, footprint):
             off_aou.append("raster")
     sizes = ground_pixel_size(src)

@@ -144,3 +144,76 @@ def test_a_real_kml_without_overlays_is_unchanged(real_data: Path, checker: Chec
     assert v.profile.image_overlays == []
     assert "MAPGATE-UNMEASURED-OVERLAY" not in {f.rule_id for f in v.findings}
     assert v.profile.resolution_m is not None and v.profile.resolution_m > 100
+
+
+def _zone_east_of_the_box(folder: Path) -> Path:
+    """A military zone 0.001-0.0015 deg east of the overlay's east edge (127.03), at its
+    middle: off the unturned box. The 0.01-deg square turned 45 degrees in the plane of
+    longitude and latitude reaches 0.005 * (cos 45 + sin 45) = 0.00707 deg east of its
+    centre, 127.03207; turned 30 degrees, 0.005 * (cos 30 + sin 30) = 0.00683, 127.03183."""
+    import geopandas as gpd
+    import shapely
+
+    path = folder / "zones.gpkg"
+    gpd.GeoDataFrame(
+        {"zone_id": ["Z-EAST"], "zone_class": ["military"]},
+        geometry=[shapely.box(127.031, 37.4648, 127.0315, 37.4652)],
+        crs="EPSG:4326",
+    ).to_file(path)
+    return path
+
+
+@pytest.mark.parametrize(("rotation", "met"), [("0", 0), ("45", 1), ("-30", 1)])
+def test_a_turned_overlay_is_checked_where_its_corners_reach(tmp_path, image, rotation, met):
+    checker = Checker(zones=_zone_east_of_the_box(tmp_path))
+    kml = _kml("ortho.png").replace(
+        "<west>127.02</west>", f"<west>127.02</west><rotation>{rotation}</rotation>"
+    )
+    (tmp_path / "ortho.png").write_bytes(image.read_bytes())
+    (tmp_path / "overlay.kml").write_text(kml)
+    v = checker.check(tmp_path / "overlay.kml")
+    assert v.zones.count == met
+    if met:
+        assert "checked as a box that holds it turned" in " ".join(v.profile.notes)
+        assert v.profile.bounds_wgs84[2] > 127.0315
+
+
+def test_files_in_a_kmz_that_its_document_does_not_refer_to_hold_the_verdict(
+    tmp_path, image, checker: Checker
+):
+    icon = "<Style id='s'><IconStyle><Icon><href>icons/pin.png</href></Icon></IconStyle></Style>"
+    kmz = tmp_path / "overlay.kmz"
+    with zipfile.ZipFile(kmz, "w") as z:
+        z.writestr("doc.kml", _kml("files/ortho.png", extra=icon))
+        z.write(image, "files/ortho.png")
+        z.write(image, "icons/pin.png")  # a symbol the document uses: not map data
+        z.writestr("survey/points.csv", "lon,lat\n127.0251234,37.4651234\n")
+        z.writestr("__MACOSX/._doc.kml", b"\x00")
+    v = checker.check(kmz)
+    unchecked = [f for f in v.findings if f.rule_id == "MAPGATE-UNCHECKED-FILES"]
+    assert len(unchecked) == 1
+    assert unchecked[0].facts["unchecked_files"] == ["survey/points.csv"]
+
+
+def test_a_kmz_whose_files_are_all_referred_to_has_nothing_unchecked(tmp_path, image, checker):
+    kmz = tmp_path / "overlay.kmz"
+    with zipfile.ZipFile(kmz, "w") as z:
+        z.writestr("doc.kml", _kml("./files/ortho.png"))
+        z.write(image, "files/ortho.png")
+    v = checker.check(kmz)
+    assert "MAPGATE-UNCHECKED-FILES" not in {f.rule_id for f in v.findings}
+    assert v.profile.image_overlays[0].resolution_m == pytest.approx(0.4423, rel=1e-3)
+
+
+def test_an_overlay_in_a_document_too_large_to_read_through_holds_the_verdict(
+    tmp_path, image, checker: Checker, monkeypatch: pytest.MonkeyPatch
+):
+    # The document pass stops at a size limit (1 GiB); here lowered to 100 bytes.
+    monkeypatch.setattr("compliance.readers.kml_document._MAX_BYTES", 100)
+    (tmp_path / "ortho.png").write_bytes(image.read_bytes())
+    (tmp_path / "overlay.kml").write_text(_kml("ortho.png"))
+    v = checker.check(tmp_path / "overlay.kml")
+    assert [o.unmeasured for o in v.profile.image_overlays] == [
+        "its document could not be read through"
+    ]
+    assert "MAPGATE-UNMEASURED-OVERLAY" in {f.rule_id for f in v.findings}
