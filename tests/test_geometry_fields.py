@@ -149,3 +149,28 @@ def test_gml_declaring_entities_is_not_expanded(tmp_path):
         "<gml:pos>&l8;</gml:pos></gml:Point></p></f></m></c>"
     )
     assert geometry_properties(bomb) is None
+
+
+def test_checking_a_gml_writes_nothing_beside_it(tmp_path, checker: Checker):
+    # GDAL's GML driver leaves a .gfs schema beside what it reads, and trusts it next time.
+    (tmp_path / "sites.gml").write_text(GML)
+    checker.check(tmp_path / "sites.gml")
+    checker.check(tmp_path / "sites.gml")
+    assert [p.name for p in tmp_path.iterdir()] == ["sites.gml"]
+
+
+def test_every_feature_type_of_a_gml_is_a_layer(tmp_path, checker: Checker):
+    road = """  <ogr:featureMember>
+    <ogr:road gml:id="road.0">
+      <ogr:centreline><gml:LineString srsName="urn:ogc:def:crs:EPSG::4326" gml:id="l0">
+        <gml:posList>37.465 127.025 37.466 127.026</gml:posList></gml:LineString>
+      </ogr:centreline>
+    </ogr:road>
+  </ogr:featureMember>
+</ogr:FeatureCollection>"""
+    (tmp_path / "two.gml").write_text(GML.replace("</ogr:FeatureCollection>", road))
+    v = checker.check(tmp_path / "two.gml")
+    assert sorted(layer.name for layer in v.profile.layers) == ["road", "site"]
+    assert v.profile.unread_geometries == ["site.location"]
+    assert v.zones.count == 1  # the road, inside the zone
+    assert [p.name for p in tmp_path.iterdir()] == ["two.gml"]

@@ -31,6 +31,12 @@ log = logging.getLogger(__name__)
 
 BATCH_SIZE = 16_384
 _PARQUET_MAGIC = b"PAR1"
+# Open options that keep GDAL from writing beside the input: the GML driver otherwise
+# leaves a .gfs schema next to the file it reads (in the caller's folder, a change to the
+# evidence) and later trusts that .gfs over the file. Drivers without the option ignore it,
+# with a warning that is silenced where the dataset is opened.
+READ_ONLY = {"WRITE_GFS": "NO"}
+_GML_DRIVERS = frozenset({"GML", "NAS"})
 
 
 def parse_crs(value: Any) -> CRS | None:
@@ -139,7 +145,7 @@ class OgrVectorSource(VectorSource):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 bounds = pyogrio.read_info(
-                    self.path, layer=layer.name, force_total_bounds=True
+                    self.path, layer=layer.name, force_total_bounds=True, **READ_ONLY
                 ).get("total_bounds")
         except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError):
             return layer.total_bounds
@@ -157,6 +163,7 @@ class OgrVectorSource(VectorSource):
                     columns=[],
                     batch_size=BATCH_SIZE,
                     use_pyarrow=True,
+                    **READ_ONLY,
                 ) as (meta, reader):
                     column = layer.geometry_column or meta.get("geometry_name") or "wkb_geometry"
                     for record_batch in reader:
@@ -279,7 +286,7 @@ def _ogr_layers(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            first = pyogrio.read_info(path)
+            first = pyogrio.read_info(path, **READ_ONLY)
         except (pyogrio.errors.DataSourceError, OSError) as exc:
             reasons.append(str(exc).split(";")[0])
             return None
@@ -295,7 +302,7 @@ def _ogr_layers(
             layer = _layer_info(first, str(first["layer_name"]))
             return str(first["driver"]), [layer], dict(first.get("dataset_metadata") or {})
         try:
-            listed = pyogrio.list_layers(path)
+            listed = _layer_names(path, first)
         except (pyogrio.errors.DataSourceError, OSError) as exc:
             reasons.append(str(exc).split(";")[0])
             return None
@@ -306,12 +313,12 @@ def _ogr_layers(
         layers: list[LayerInfo] = []
         driver = ""
         dataset_meta: dict[str, str] = {}
-        for layer_name, _ in listed:
+        for layer_name in listed:
             if first is not None and first.get("layer_name") == layer_name:
                 info = first
             else:
                 try:
-                    info = pyogrio.read_info(path, layer=layer_name)
+                    info = pyogrio.read_info(path, layer=layer_name, **READ_ONLY)
                 except (
                     pyogrio.errors.DataSourceError,
                     pyogrio.errors.DataLayerError,
@@ -326,6 +333,20 @@ def _ogr_layers(
             else:
                 layers.append(layer)
         return driver, layers, dataset_meta
+
+
+def _layer_names(path: Path, first: dict[str, Any] | None) -> list[str]:
+    """The names of a source's layers. pyogrio lists them without open options, so a GML
+    file's are read one by one (each read with ``READ_ONLY``) rather than listed."""
+    if first is None or first.get("driver") not in _GML_DRIVERS:
+        return [str(name) for name, _ in pyogrio.list_layers(path)]
+    names = [str(first["layer_name"])]
+    while True:
+        try:
+            info = pyogrio.read_info(path, layer=len(names), **READ_ONLY)
+        except pyogrio.errors.DataLayerError:
+            return names
+        names.append(str(info["layer_name"]))
 
 
 # Drivers whose layers hold one geometry field at most. Others (GML, NAS, SQLite, CSV, OGR
@@ -347,12 +368,13 @@ _WKB_EXTENSIONS = {b"geoarrow.wkb", b"ogc.wkb"}
 def _geometry_fields(path: Path, layer_name: str) -> list[tuple[str, CRS | None]]:
     """Every geometry field of a layer with its CRS, the driver's primary one first."""
     try:
-        with pyogrio.open_arrow(path, layer=layer_name, columns=[], use_pyarrow=True) as (
-            meta,
-            reader,
-        ):
-            schema = reader.schema
-            primary = meta.get("geometry_name") or "wkb_geometry"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with pyogrio.open_arrow(
+                path, layer=layer_name, columns=[], use_pyarrow=True, **READ_ONLY
+            ) as (meta, reader):
+                schema = reader.schema
+                primary = meta.get("geometry_name") or "wkb_geometry"
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
         raise UnreadableDataset(f"layer {layer_name!r} cannot be read: {exc}") from exc
     fields: list[tuple[str, CRS | None]] = []
@@ -396,9 +418,6 @@ def _with_other_geometry_fields(path: Path, layer: LayerInfo) -> list[LayerInfo]
 
 
 _FEATURE_TYPES = {"features", "attributes"}
-
-
-_GML_DRIVERS = frozenset({"GML", "NAS"})
 
 
 def unread_gml_geometries(path: Path, layers: list[LayerInfo]) -> list[str]:
