@@ -328,58 +328,86 @@ def inspect_raster(src: RasterSource, zones: ZoneSet, territories: list[Territor
     acc = OverlapAccumulator(zones.areas)
     hits = {t.pack: OverlapAccumulator(t.areas) for t in territories}
     notes: list[str] = []
-    outline = pixel_grid_outline(src)
-    footprint = None
-    if src.crs is not None and outline is not None:
-        footprint = footprint_to_wgs84(outline, src.crs)
-        if footprint is None:
-            notes.append(
-                "the raster's corners are not valid positions in its CRS; its footprint is unknown"
-            )
-    if src.crs is None:
-        notes.append("no CRS that places it on the Earth: the raster cannot be placed")
-    if src.transform is None:
-        notes.append("no geotransform or usable GCPs" + (" (RPCs only)" if src.has_rpc else ""))
     off_aou: list[str] = []
-    if footprint is not None and outline is not None and src.crs is not None:
-        _meet_areas(np.array([outline], dtype=object), src.crs, acc, hits, zones, territories)
-        if _outside_area_of_use(src.crs, footprint):
-            off_aou.append("raster")
-    sizes = ground_pixel_size(src)
+    # A container with no image of its own (a netCDF of several variables) is its images.
+    images = ([src] if src.count or not src.other_images else []) + src.other_images
+    footprints: list[BaseGeometry] = []
+    located = bool(images)
+    sizes: list[tuple[float, float]] = []
+    for image in images:
+        where = f"image {image.label}: " if image.label else ""
+        outline = pixel_grid_outline(image)
+        footprint = None
+        if image.crs is not None and outline is not None:
+            footprint = footprint_to_wgs84(outline, image.crs)
+            if footprint is None:
+                notes.append(
+                    f"{where}the raster's corners are not valid positions in its CRS; "
+                    "its footprint is unknown"
+                )
+        if image.crs is None:
+            notes.append(
+                f"{where}no CRS that places it on the Earth: "
+                + ("it cannot be placed" if where else "the raster cannot be placed")
+            )
+        if image.transform is None:
+            notes.append(
+                f"{where}no geotransform or usable GCPs" + (" (RPCs only)" if image.has_rpc else "")
+            )
+        if footprint is None or outline is None or image.crs is None:
+            located = False
+        else:
+            footprints.append(footprint)
+            _meet_areas(np.array([outline], dtype=object), image.crs, acc, hits, zones, territories)
+            if _outside_area_of_use(image.crs, footprint):
+                off_aou.append(image.label or "raster")
+        size = ground_pixel_size(image)
+        if size is not None:
+            sizes.append(size)
+    if len(images) > 1:
+        notes.append(
+            f"the file holds {len(images)} images ({', '.join(i.label or 'the first' for i in images)}); "
+            "each was measured and the finest counts"
+        )
+    finest = min((s[0] for s in sizes), default=None)
+    coarsest = max((s[1] for s in sizes), default=None)
     methods = {
         "resolution_m": (
-            f"finest ground pixel side over a 9x9 sample grid of pixel corners, geodesic (coarsest {sizes[1]:.4g} m)"
-            if sizes
+            f"finest ground pixel side over a 9x9 sample grid of pixel corners, geodesic (coarsest {coarsest:.4g} m)"
+            + (", over every image in the file" if len(images) > 1 else "")
+            if finest is not None
             else "not measurable: no CRS or geotransform"
         ),
         "georeferencing": src.transform_source,
     }
-    declared = declared_scale([src.tags])
+    union = shapely.union_all(footprints) if footprints else None
+    declared = declared_scale([src.tags] + [i.tags for i in src.other_images])
+    shown = images[0] if images else src
     profile = _finish(
         Profile(
             kind="raster",
             format=src.driver,
-            crs=crs_label(src.crs),
-            has_crs=src.crs is not None,
-            georeferenced=footprint is not None,
+            crs=crs_label(shown.crs),
+            has_crs=shown.crs is not None,
+            georeferenced=located,
             bounds_wgs84=None,
             area_km2=None,
-            resolution_m=sizes[0] if sizes else None,
+            resolution_m=finest,
             scale_denominator=None,
             scale_source=None,
             declared_scale_denominator=declared,
-            band_count=src.count,
-            has_z=looks_like_elevation(src),
-            width=src.width,
-            height=src.height,
-            overviews=src.overviews,
+            band_count=shown.count,
+            has_z=any(looks_like_elevation(i) for i in images),
+            width=shown.width,
+            height=shown.height,
+            overviews=shown.overviews,
             methods=methods,
             notes=notes,
         ),
-        footprint,
+        union,
         "pixel-grid outline (densified edges) projected to WGS84",
     )
-    return Inspection(profile, footprint is not None, acc, hits, footprint, off_aou)
+    return Inspection(profile, located, acc, hits, union, off_aou)
 
 
 def _finish(profile: Profile, footprint: BaseGeometry | None, how: str) -> Profile:

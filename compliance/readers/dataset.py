@@ -253,6 +253,10 @@ class RasterSource:
     units: list[str]
     colorinterp: list[str]
     has_rpc: bool
+    # The file's other images (a multi-page TIFF's pages, a netCDF's variables): each
+    # leaves with the file, so each is measured. ``label`` names an image among them.
+    other_images: list[RasterSource] = field(default_factory=list)
+    label: str | None = None
 
     kind = "raster"
 
@@ -525,11 +529,42 @@ def _raster(path: Path, reasons: list[str]) -> RasterSource | None:
             return None
         try:
             with ds:
-                return _describe_raster(path, ds)
+                raster = _describe_raster(path, ds)
+                subdatasets = list(ds.subdatasets or [])
         except UnreadableDataset:
             raise
         except Exception as exc:  # GDAL surfaces header errors lazily, from any property
             raise UnreadableDataset(f"{path.name}: raster header cannot be read: {exc}") from exc
+        if raster.driver == "GTiff":
+            subdatasets = subdatasets[1:]  # the first page is the raster just described
+        raster.other_images = _other_images(path, subdatasets)
+        return raster
+
+
+_MAX_IMAGES = 256
+
+
+def _other_images(path: Path, names: list[str]) -> list[RasterSource]:
+    """Every image a file holds besides the one GDAL opened first: a multi-page TIFF whose
+    second page is a 0.1 m orthophoto is that orthophoto too."""
+    import rasterio
+    from rasterio.errors import RasterioError
+
+    if len(names) > _MAX_IMAGES:
+        raise UnreadableDataset(
+            f"{path.name}: holds {len(names)} images; at most {_MAX_IMAGES} are checked"
+        )
+    images = []
+    for name in names:
+        label = name.replace(str(path), path.name)
+        try:
+            with rasterio.open(name) as ds:
+                image = _describe_raster(path, ds)
+        except (RasterioError, OSError, ValueError) as exc:
+            raise UnreadableDataset(f"{path.name}: image {label} cannot be read: {exc}") from exc
+        image.label = label
+        images.append(image)
+    return images
 
 
 def _describe_raster(path: Path, ds: Any) -> RasterSource:
