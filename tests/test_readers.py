@@ -127,6 +127,34 @@ def test_zip_bomb_is_cut_off_by_bytes_written_not_by_declared_sizes(tmp_path, no
         checker.check(archive)
 
 
+_PIN_KML = (
+    b'<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2">'
+    b"<Document><Placemark><name>p</name><Point><coordinates>127.025,37.465</coordinates>"
+    b"</Point></Placemark></Document></kml>"
+)
+
+
+@pytest.mark.parametrize("as_upload", [False, True])
+def test_a_kmz_answers_to_the_limits_of_a_zip(tmp_path, no_leftovers, as_upload):
+    # GDAL reads a KMZ in place, so it is not extracted; before, no limit applied to it.
+    archive = _zip(
+        tmp_path / "bomb.kmz", {"doc.kml": _PIN_KML, "zeros.tif": bytes(64 * 1024 * 1024)}
+    )
+    checker = Checker(
+        packs=["kr"], limits=InputLimits(archive=ArchiveLimits(max_total_bytes=8 * 1024 * 1024))
+    )
+    with pytest.raises(UnsafeArchive, match="expands past"):
+        checker.check(archive.read_bytes() if as_upload else archive, name="bomb.kmz")
+    nested = _zip(tmp_path / "nested.kmz", {"doc.kml": _PIN_KML, "more.zip": b"PK\x03\x04"})
+    with pytest.raises(UnsafeArchive, match="nesting"):
+        checker.check(nested)
+
+
+def test_a_kmz_within_the_limits_is_checked(tmp_path, checker, no_leftovers):
+    v = checker.check(_zip(tmp_path / "pin.kmz", {"doc.kml": _PIN_KML}))
+    assert v.profile.format == "LIBKML" and v.zones.count == 1
+
+
 def test_input_size_limit_cuts_a_stream_off(tmp_path, no_leftovers):
     checker = Checker(packs=["kr"], limits=InputLimits(max_bytes=1000))
     with pytest.raises(InputTooLarge):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import stat
 import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from compliance.errors import UnsafeArchive
 
@@ -58,7 +60,23 @@ def safe_extract(archive: Path, dest: Path, limits: ArchiveLimits | None = None)
     UnsafeArchive
         On traversal, links, nested archives, too many members or too many bytes.
     """
-    limits = limits or ArchiveLimits()
+    return _walk(archive, limits or ArchiveLimits(), dest)
+
+
+def check_archive(archive: Path, limits: ArchiveLimits | None = None) -> None:
+    """Hold an archive that GDAL reads in place (a KMZ) to the limits of an extracted one:
+    every member is inflated once, counted and dropped.
+
+    Raises
+    ------
+    UnsafeArchive
+        On links, nested archives, encryption, too many members or too many bytes.
+    """
+    _walk(archive, limits or ArchiveLimits(), None)
+
+
+def _walk(archive: Path, limits: ArchiveLimits, dest: Path | None) -> list[Path]:
+    """Inflate every member within the limits, into ``dest`` when given."""
     try:
         zf = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -82,12 +100,13 @@ def safe_extract(archive: Path, dest: Path, limits: ArchiveLimits | None = None)
                 )
             if info.flag_bits & 0x1:
                 raise UnsafeArchive(f"zip member {info.filename!r} is encrypted")
-            target = _safe_member_path(info.filename, dest)
-            target.parent.mkdir(parents=True, exist_ok=True)
+            target = _safe_member_path(info.filename, dest) if dest is not None else None
+            if target is not None:
+                target.parent.mkdir(parents=True, exist_ok=True)
             member_bytes = 0
             budget = max(limits.max_ratio * info.compress_size, limits.ratio_floor_bytes)
             try:
-                with zf.open(info) as src, target.open("wb") as out:
+                with zf.open(info) as src, _sink(target) as out:
                     while chunk := src.read(_CHUNK):
                         member_bytes += len(chunk)
                         total += len(chunk)
@@ -112,5 +131,10 @@ def safe_extract(archive: Path, dest: Path, limits: ArchiveLimits | None = None)
                 raise UnsafeArchive(
                     f"zip member {info.filename!r} cannot be extracted: {exc}"
                 ) from exc
-            written.append(target)
+            if target is not None:
+                written.append(target)
     return written
+
+
+def _sink(target: Path | None) -> IO[bytes]:
+    return target.open("wb") if target is not None else open(os.devnull, "wb")  # noqa: SIM115

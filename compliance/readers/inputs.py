@@ -15,7 +15,7 @@ from typing import BinaryIO
 
 from compliance.discover import is_raster_sidecar
 from compliance.errors import InputTooLarge, UnreadableDataset, UnsupportedFormat
-from compliance.readers.archive import ArchiveLimits, is_zip, safe_extract
+from compliance.readers.archive import ArchiveLimits, check_archive, is_zip, safe_extract
 
 _CHUNK = 1 << 20
 # Files GDAL opens as datasets in their own right; everything else inside an archive is a sidecar.
@@ -40,6 +40,9 @@ _DATASET_SUFFIXES = {
     ".topojson",
     ".sqlite",
 }
+
+
+_READ_IN_PLACE = frozenset({".kmz", ".xlsx"})  # zips that are formats of their own
 
 
 @dataclass(frozen=True)
@@ -255,7 +258,10 @@ def materialize(
             display = Path(name).name if name else "upload"
             path = scratch.folder() / ("input" + (Path(display).suffix.lower() or ".bin"))
             digest = _done(_spool(source, path, limits))
-        if path.is_file() and is_zip(path) and path.suffix.lower() not in {".kmz", ".xlsx"}:
+        if path.is_file() and is_zip(path) and path.suffix.lower() in _READ_IN_PLACE:
+            # GDAL reads these archives itself: they answer to the same limits all the same.
+            check_archive(path, limits.archive)
+        elif path.is_file() and is_zip(path):
             unpacked = scratch.folder() / "unpacked"
             unpacked.mkdir()
             safe_extract(path, unpacked, limits.archive)
