@@ -1,6 +1,7 @@
 """Benchmark `mapgate check` on a large vector and on rasters of growing size.
 
-Prints whole-process wall time and peak memory (max RSS) of:
+Prints whole-process wall time and peak memory (max RSS), as medians of interleaved rounds
+(one run of each command per round), and the median and range of the rounds' own ratios:
   * a plain ``pyogrio.read_arrow`` of the file (the baseline),
   * ``mapgate check`` of the same file against 10,000 zones,
   * the same read with pandas and geopandas kept out, as the command line keeps them out,
@@ -123,6 +124,27 @@ def best_of(cmd: list[str], repeat: int) -> tuple[float, float]:
     return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
 
 
+def interleaved(cmds: list[list[str]], repeat: int) -> list[list[tuple[float, float]]]:
+    """Each command's runs, taken in rounds of one run each (the order turning every
+    round): on a shared machine a slow spell then slows every command alike, rather than
+    whichever happened to be running, and each round gives its own ratio."""
+    runs: list[list[tuple[float, float]]] = [[] for _ in cmds]
+    for r in range(repeat):
+        for k in range(len(cmds)):
+            i = (k + r) % len(cmds)
+            runs[i].append(measure(cmds[i]))
+    return runs
+
+
+def _median(runs: list[tuple[float, float]]) -> tuple[float, float]:
+    return statistics.median(t for t, _ in runs), statistics.median(m for _, m in runs)
+
+
+def _round_ratios(runs: list[tuple[float, float]], base: list[tuple[float, float]]) -> str:
+    ratios = sorted(t / b for (t, _), (b, _) in zip(runs, base, strict=True))
+    return f"per round {statistics.median(ratios):.2f}x (range {ratios[0]:.2f}-{ratios[-1]:.2f})"
+
+
 RASTER_SIDES = (4_096, 16_384, 65_536)
 
 
@@ -208,13 +230,14 @@ def main() -> None:
     ]
     print(
         f"vector: {args.features:,} polygons in EPSG:5186 ({vector.stat().st_size / 1e6:.0f} MB), "
-        f"{args.zones:,} zones in EPSG:4326; median of {args.repeat} runs"
+        f"{args.zones:,} zones in EPSG:4326; median of {args.repeat} interleaved rounds"
     )
-    base_t, base_m = best_of(baseline, args.repeat)
+    base_runs, check_runs, lean_runs = interleaved([baseline, check, lean_baseline], args.repeat)
+    base_t, base_m = _median(base_runs)
     rows = [
         ("pyogrio.read_arrow (baseline)", base_t, base_m),
-        ("mapgate check", *best_of(check, args.repeat)),
-        ("read_arrow, no pandas/geopandas", *best_of(lean_baseline, args.repeat)),
+        ("mapgate check", *_median(check_runs)),
+        ("read_arrow, no pandas/geopandas", *_median(lean_runs)),
     ]
     if not args.skip_naive:
         rows.append(("geopandas read_file + sjoin", *best_of(naive, max(1, args.repeat - 2))))
@@ -225,16 +248,18 @@ def main() -> None:
     print(
         f"{'mapgate check / lean read':32s} {rows[1][1] / lean_t:16.2f} {rows[1][2] / lean_m:16.2f}"
     )
+    print(f"mapgate check / baseline, {_round_ratios(check_runs, base_runs)}")
 
     if not args.skip_lonlat:
         base = [py, "-c", f"import pyogrio; t = pyogrio.read_arrow({str(lonlat)!r})"]
-        lon_t, lon_m = best_of(base, args.repeat)
-        chk_t, chk_m = best_of([*check[:4], str(lonlat), *check[5:]], args.repeat)
+        lon_runs, chk_runs = interleaved([base, [*check[:4], str(lonlat), *check[5:]]], args.repeat)
+        (lon_t, lon_m), (chk_t, chk_m) = _median(lon_runs), _median(chk_runs)
         print("\nthe same polygons in EPSG:4326 (the lon/lat path of the zone index)")
         print(f"{'pyogrio.read_arrow (baseline)':32s} {lon_t:8.2f} {1:7.2f} {lon_m:8.0f} {1:7.2f}")
         print(
             f"{'mapgate check':32s} {chk_t:8.2f} {chk_t / lon_t:7.2f} {chk_m:8.0f} {chk_m / lon_m:7.2f}"
         )
+        print(f"mapgate check / baseline, {_round_ratios(chk_runs, lon_runs)}")
 
     print("\nraster check (no pixel read): time must not grow with the pixel count")
     raster_rows: list[tuple[int, float, float]] = []
