@@ -44,16 +44,26 @@ def _image(path: Path, size: int = PIXELS) -> Path:
     return path
 
 
+def _archive(path: Path, members: dict[str, str | bytes | Path]) -> Path:
+    """A zip (or KMZ) of text, bytes, or copies of files."""
+    with zipfile.ZipFile(path, "w") as z:
+        for name, content in members.items():
+            if isinstance(content, Path):
+                z.write(content, name)
+            else:
+                z.writestr(name, content)
+    return path
+
+
 @pytest.fixture(scope="module")
 def image(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _image(tmp_path_factory.mktemp("overlay") / "ortho.png")
 
 
 def test_a_kmz_orthophoto_is_measured_by_its_pixels(tmp_path, image, checker: Checker):
-    kmz = tmp_path / "overlay.kmz"
-    with zipfile.ZipFile(kmz, "w") as z:
-        z.writestr("doc.kml", _kml("files/ortho.png"))
-        z.write(image, "files/ortho.png")
+    kmz = _archive(
+        tmp_path / "overlay.kmz", {"doc.kml": _kml("files/ortho.png"), "files/ortho.png": image}
+    )
     v = checker.check(kmz)
     (overlay,) = v.profile.image_overlays
     assert (overlay.name, overlay.image, overlay.width, overlay.height) == (
@@ -69,10 +79,10 @@ def test_a_kmz_orthophoto_is_measured_by_its_pixels(tmp_path, image, checker: Ch
 
 
 def test_a_zipped_kml_with_its_image_beside_it_reads_the_image(tmp_path, image, checker):
-    bundle = tmp_path / "overlay.zip"
-    with zipfile.ZipFile(bundle, "w") as z:
-        z.writestr("overlay/doc.kml", _kml("ortho.png"))
-        z.write(image, "overlay/ortho.png")
+    bundle = _archive(
+        tmp_path / "overlay.zip",
+        {"overlay/doc.kml": _kml("ortho.png"), "overlay/ortho.png": image},
+    )
     v = checker.check(bundle)
     assert v.profile.image_overlays[0].resolution_m == pytest.approx(0.4423, rel=1e-3)
     # The image was read, so it is not among the files that left unchecked.
@@ -117,10 +127,7 @@ def test_an_image_that_names_other_files_is_not_opened(tmp_path, image, checker:
       <VRTRasterBand dataType="Byte" band="1"><SimpleSource>
         <SourceFilename relativeToVRT="0">{image}</SourceFilename><SourceBand>1</SourceBand>
       </SimpleSource></VRTRasterBand></VRTDataset>"""
-    kmz = tmp_path / "overlay.kmz"
-    with zipfile.ZipFile(kmz, "w") as z:
-        z.writestr("doc.kml", _kml("ortho.png"))
-        z.writestr("ortho.png", vrt)
+    kmz = _archive(tmp_path / "overlay.kmz", {"doc.kml": _kml("ortho.png"), "ortho.png": vrt})
     v = checker.check(kmz)
     assert v.profile.image_overlays[0].unmeasured == "the image cannot be read"
     assert "MAPGATE-UNMEASURED-OVERLAY" in {f.rule_id for f in v.findings}
@@ -182,13 +189,16 @@ def test_files_in_a_kmz_that_its_document_does_not_refer_to_hold_the_verdict(
     tmp_path, image, checker: Checker
 ):
     icon = "<Style id='s'><IconStyle><Icon><href>icons/pin.png</href></Icon></IconStyle></Style>"
-    kmz = tmp_path / "overlay.kmz"
-    with zipfile.ZipFile(kmz, "w") as z:
-        z.writestr("doc.kml", _kml("files/ortho.png", extra=icon))
-        z.write(image, "files/ortho.png")
-        z.write(image, "icons/pin.png")  # a symbol the document uses: not map data
-        z.writestr("survey/points.csv", "lon,lat\n127.0251234,37.4651234\n")
-        z.writestr("__MACOSX/._doc.kml", b"\x00")
+    kmz = _archive(
+        tmp_path / "overlay.kmz",
+        {
+            "doc.kml": _kml("files/ortho.png", extra=icon),
+            "files/ortho.png": image,
+            "icons/pin.png": image,  # a symbol the document uses: not map data
+            "survey/points.csv": "lon,lat\n127.0251234,37.4651234\n",
+            "__MACOSX/._doc.kml": b"\x00",
+        },
+    )
     v = checker.check(kmz)
     unchecked = [f for f in v.findings if f.rule_id == "MAPGATE-UNCHECKED-FILES"]
     assert len(unchecked) == 1
@@ -196,10 +206,9 @@ def test_files_in_a_kmz_that_its_document_does_not_refer_to_hold_the_verdict(
 
 
 def test_a_kmz_whose_files_are_all_referred_to_has_nothing_unchecked(tmp_path, image, checker):
-    kmz = tmp_path / "overlay.kmz"
-    with zipfile.ZipFile(kmz, "w") as z:
-        z.writestr("doc.kml", _kml("./files/ortho.png"))
-        z.write(image, "files/ortho.png")
+    kmz = _archive(
+        tmp_path / "overlay.kmz", {"doc.kml": _kml("./files/ortho.png"), "files/ortho.png": image}
+    )
     v = checker.check(kmz)
     assert "MAPGATE-UNCHECKED-FILES" not in {f.rule_id for f in v.findings}
     assert v.profile.image_overlays[0].resolution_m == pytest.approx(0.4423, rel=1e-3)
