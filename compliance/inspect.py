@@ -205,6 +205,34 @@ def inspect_vector(
                 finer_detail_m=detail.finer_m,
             )
         )
+    imagery: list[float] = []  # finest pixel of each raster table and draped image
+    for raster in src.rasters:
+        # A raster table beside the layers (an orthophoto under the outlines): its pixels
+        # are detail, its outline is ground the file covers.
+        placed = _place_image(raster, acc, hits, zones, territories, notes, off_aou)
+        if placed.footprint is None:
+            located = False
+        else:
+            footprints.append(placed.footprint)
+        if placed.sizes is not None:
+            resolutions.append(placed.sizes[0])
+            imagery.append(placed.sizes[0])
+        has_z = has_z or looks_like_elevation(raster)
+        layers.append(
+            LayerProfile(
+                name=raster.label or "raster",
+                crs=crs_label(raster.crs),
+                geometry_type="Raster",
+                feature_count=None,
+                resolution_m=placed.sizes[0] if placed.sizes else None,
+                bounds_wgs84=list(placed.footprint.bounds) if placed.footprint else None,
+            )
+        )
+        methods[f"resolution_m[{raster.label}]"] = (
+            "finest ground pixel side over a 9x9 sample grid of pixel corners, geodesic"
+            if placed.sizes
+            else "not measurable: no CRS or geotransform"
+        )
     kml = src.driver in KML_DRIVERS and src.path is not None
     document = read_kml_document(src.path) if kml and src.path else None
     if document is not None and document.rotated_overlays:
@@ -225,7 +253,9 @@ def inspect_vector(
             # Its rotation could not be read: the ground it covers is not known.
             overlay.unmeasured = overlay.unmeasured or "its document could not be read through"
     # An image draped over the ground shows detail down to its pixels.
-    resolutions += [o.resolution_m for o in overlays if o.resolution_m is not None]
+    draped = [o.resolution_m for o in overlays if o.resolution_m is not None]
+    resolutions += draped
+    imagery += draped
     resolution = min(resolutions) if resolutions else None
     declared = declared_scale(
         [src.metadata] + [la.metadata for la in src.layers],
@@ -260,6 +290,8 @@ def inspect_vector(
             unread_tables=list(src.unread_tables),
             unread_geometries=list(src.unread_geometries),
             image_overlays=overlays,
+            has_imagery=bool(src.rasters or overlays),
+            imagery_resolution_m=min(imagery, default=None),
             methods=methods,
             notes=notes,
         ),
@@ -324,6 +356,51 @@ def _kmz_unchecked(path: Path, doc: KmlDocument | None) -> list[str]:
     ]
 
 
+@dataclass
+class _PlacedImage:
+    footprint: BaseGeometry | None  # lon/lat; None when the image cannot be placed
+    sizes: tuple[float, float] | None  # finest and coarsest ground pixel side, metres
+
+
+def _place_image(
+    image: RasterSource,
+    acc: OverlapAccumulator,
+    hits: dict[str, OverlapAccumulator],
+    zones: ZoneSet,
+    territories: list[Territory],
+    notes: list[str],
+    off_aou: list[str],
+) -> _PlacedImage:
+    """Place one image on the ground, meet the zones and territories with its outline, and
+    measure its pixels; why it cannot be placed goes to ``notes``."""
+    where = f"image {image.label}: " if image.label else ""
+    outline = pixel_grid_outline(image)
+    footprint = None
+    if image.crs is not None and outline is not None:
+        footprint = footprint_to_wgs84(outline, image.crs)
+        if footprint is None:
+            notes.append(
+                f"{where}the raster's corners are not valid positions in its CRS; "
+                "its footprint is unknown"
+            )
+    if image.crs is None:
+        notes.append(
+            f"{where}no CRS that places it on the Earth: "
+            + ("it cannot be placed" if where else "the raster cannot be placed")
+        )
+    if image.transform is None:
+        notes.append(
+            f"{where}no geotransform or usable GCPs" + (" (RPCs only)" if image.has_rpc else "")
+        )
+    if footprint is not None and outline is not None and image.crs is not None:
+        _meet_areas(np.array([outline], dtype=object), image.crs, acc, hits, zones, territories)
+        if _outside_area_of_use(image.crs, footprint):
+            off_aou.append(image.label or "raster")
+    else:
+        footprint = None
+    return _PlacedImage(footprint, ground_pixel_size(image))
+
+
 def inspect_raster(src: RasterSource, zones: ZoneSet, territories: list[Territory]) -> Inspection:
     acc = OverlapAccumulator(zones.areas)
     hits = {t.pack: OverlapAccumulator(t.areas) for t in territories}
@@ -335,35 +412,13 @@ def inspect_raster(src: RasterSource, zones: ZoneSet, territories: list[Territor
     located = bool(images)
     sizes: list[tuple[float, float]] = []
     for image in images:
-        where = f"image {image.label}: " if image.label else ""
-        outline = pixel_grid_outline(image)
-        footprint = None
-        if image.crs is not None and outline is not None:
-            footprint = footprint_to_wgs84(outline, image.crs)
-            if footprint is None:
-                notes.append(
-                    f"{where}the raster's corners are not valid positions in its CRS; "
-                    "its footprint is unknown"
-                )
-        if image.crs is None:
-            notes.append(
-                f"{where}no CRS that places it on the Earth: "
-                + ("it cannot be placed" if where else "the raster cannot be placed")
-            )
-        if image.transform is None:
-            notes.append(
-                f"{where}no geotransform or usable GCPs" + (" (RPCs only)" if image.has_rpc else "")
-            )
-        if footprint is None or outline is None or image.crs is None:
+        placed = _place_image(image, acc, hits, zones, territories, notes, off_aou)
+        if placed.footprint is None:
             located = False
         else:
-            footprints.append(footprint)
-            _meet_areas(np.array([outline], dtype=object), image.crs, acc, hits, zones, territories)
-            if _outside_area_of_use(image.crs, footprint):
-                off_aou.append(image.label or "raster")
-        size = ground_pixel_size(image)
-        if size is not None:
-            sizes.append(size)
+            footprints.append(placed.footprint)
+        if placed.sizes is not None:
+            sizes.append(placed.sizes)
     if len(images) > 1:
         notes.append(
             f"the file holds {len(images)} images ({', '.join(i.label or 'the first' for i in images)}); "
@@ -393,6 +448,8 @@ def inspect_raster(src: RasterSource, zones: ZoneSet, territories: list[Territor
             bounds_wgs84=None,
             area_km2=None,
             resolution_m=finest,
+            has_imagery=True,
+            imagery_resolution_m=finest,
             scale_denominator=None,
             scale_source=None,
             declared_scale_denominator=declared,

@@ -22,6 +22,8 @@ def baseline_context() -> dict[str, Any]:
             "georeferenced": True,
             "area_km2": 100.0,
             "resolution_m": 50.0,
+            "has_imagery": False,
+            "imagery_resolution_m": None,
             "scale_denominator": 100000.0,
             "scale_source": "estimated",
             "declared_scale_denominator": None,

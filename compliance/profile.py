@@ -66,6 +66,15 @@ class Profile(BaseModel):
     )
     area_km2: float | None = Field(description="Geodesic area of the footprint, km².")
     resolution_m: float | None = Field(description="Ground size of the finest detail, metres.")
+    has_imagery: bool = Field(
+        default=False,
+        description="The dataset is or carries imagery: a raster, a raster table beside "
+        "vector layers, an image draped over the ground.",
+    )
+    imagery_resolution_m: float | None = Field(
+        default=None,
+        description="Ground size of the finest pixel of the imagery it carries, metres.",
+    )
     scale_denominator: float | None
     scale_source: Literal["declared", "estimated"] | None
     declared_scale_denominator: float | None = None
@@ -84,7 +93,7 @@ class Profile(BaseModel):
     unplaceable_geometries: int = 0
     unread_tables: list[str] = Field(
         default_factory=list,
-        description="Tables holding data no layer reads (a GeoPackage's raster tiles).",
+        description="Tables holding data no layer reads (a raster table GDAL cannot open).",
     )
     image_overlays: list[ImageOverlay] = Field(
         default_factory=list,

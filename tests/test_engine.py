@@ -40,7 +40,13 @@ def test_a_null_fact_gives_review_naming_the_rule(tmp_path):
 def test_conditions_are_collected_from_every_finding():
     pack = load_pack("rules/kr.yaml")
     context = baseline_context()
-    context["dataset"].update(kind="raster", resolution_m=10.0, scale_denominator=20000.0)
+    context["dataset"].update(
+        kind="raster",
+        resolution_m=10.0,
+        has_imagery=True,
+        imagery_resolution_m=10.0,
+        scale_denominator=20000.0,
+    )
     verdict, findings, conditions = decide([evaluate_pack(pack, context, True, 1.0)], [])
     assert verdict == Effect.review
     assert conditions == ["mask_zones", "strip_coordinates"]

@@ -226,3 +226,31 @@ def test_an_overlay_in_a_document_too_large_to_read_through_holds_the_verdict(
         "its document could not be read through"
     ]
     assert "MAPGATE-UNMEASURED-OVERLAY" in {f.rule_id for f in v.findings}
+
+
+def test_a_kmz_of_fine_imagery_of_israel_must_be_resampled(tmp_path, checker: Checker):
+    # Vector data by kind, imagery by what it carries: before, the Kyl-Bingaman rules asked
+    # for a raster, and 0.24 m imagery of Tel Aviv in a KMZ was allowed.
+    kml = (
+        _kml("ortho.png")
+        .replace(
+            "<north>37.47</north><south>37.46</south>", "<north>32.09</north><south>32.08</south>"
+        )
+        .replace("<east>127.03</east>", "<east>34.79</east>")
+        .replace("<west>127.02</west>", "<west>34.78</west>")
+        .replace("127.025,37.465", "34.785,32.085")
+    )
+    kmz = _archive(
+        tmp_path / "tel-aviv.kmz", {"doc.kml": kml, "ortho.png": _image(tmp_path / "o.png", 4000)}
+    )
+    v = checker.check(kmz, packs=["us-kba"])
+    assert v.profile.kind == "vector" and v.profile.has_imagery
+    # 0.01 deg of longitude at 32.085 N is 943.6 m: 4,000 pixels make 0.236 m.
+    assert v.profile.imagery_resolution_m == pytest.approx(0.236, rel=0.01)
+    assert {f.rule_id for f in v.findings} == {"KBA-ISRAEL-GSD-04M"}
+    assert v.verdict == "allow_with_conditions" and v.conditions == ["coarsen_resolution"]
+
+
+def test_a_kml_without_overlays_carries_no_imagery(real_data: Path, checker: Checker):
+    v = checker.check(real_data / "korea" / "skorea_provinces_simple.kml")
+    assert v.profile.has_imagery is False and v.profile.imagery_resolution_m is None

@@ -352,20 +352,43 @@ def test_a_folder_is_read_as_its_shapefiles_and_names_the_rest(checker, tmp_path
     assert {"old/roads.shp", "old/roads.dbf"} <= set(finding.facts["unchecked_files"])
 
 
-def test_raster_tiles_beside_vector_layers_in_a_geopackage_are_named(checker, tmp_path):
-    # GDAL opens a GeoPackage as vectors or as a raster, never both: a 0.1 m orthophoto
-    # pyramid stored beside a layer of outlines was never read, and the file was allowed.
+def _outlines_with_ortho(path: Path) -> Path:
+    """A GeoPackage of one outline far from Seoul, with a 0.1 m orthophoto table in Seoul."""
     import numpy as np
     import rasterio
     from rasterio.transform import from_origin
 
-    path = write_vector(tmp_path / "mixed.gpkg", [box(126.5, 36.5, 126.51, 36.51)], 4326)
-    assert "MAPGATE-UNREAD-TABLES" not in _rule_ids(checker.check(path))
+    write_vector(path, [box(126.5, 36.5, 126.51, 36.51)], 4326)
     profile = {"driver": "GPKG", "width": 256, "height": 256, "count": 3, "dtype": "uint8",
                "crs": "EPSG:32652", "transform": from_origin(322_000, 4_148_000, 0.1, 0.1)}  # fmt: skip
     with rasterio.open(path, "w", RASTER_TABLE="ortho", APPEND_SUBDATASET="YES", **profile) as dst:
         dst.write(np.full((3, 256, 256), 100, dtype="uint8"))
+    return path
+
+
+def test_raster_tiles_beside_vector_layers_in_a_geopackage_are_measured(checker, tmp_path):
+    # GDAL opens a GeoPackage as vectors or as a raster, never both: a 0.1 m orthophoto
+    # pyramid stored beside a layer of outlines was never read, and the file was allowed.
+    path = write_vector(tmp_path / "plain.gpkg", [box(126.5, 36.5, 126.51, 36.51)], 4326)
+    assert checker.check(path).verdict == "allow"
+    verdict = checker.check(_outlines_with_ortho(tmp_path / "mixed.gpkg"))
+    assert verdict.profile.kind == "vector" and verdict.profile.unread_tables == []
+    ortho = verdict.profile.layers[-1]
+    assert (ortho.name, ortho.geometry_type, ortho.crs) == ("ortho", "Raster", "EPSG:32652")
+    assert ortho.resolution_m == pytest.approx(0.1, rel=0.01)
+    assert verdict.profile.resolution_m == pytest.approx(0.1, rel=0.01)
+    # The footprint takes in the orthophoto, about 126.99 E 37.47 N, besides the outline.
+    assert verdict.profile.bounds_wgs84[2] > 126.98 and verdict.profile.bounds_wgs84[3] > 37.4
+    assert verdict.verdict == "deny"
+
+
+def test_a_raster_table_gdal_cannot_open_is_named_and_held(checker, tmp_path):
+    import sqlite3
+
+    path = _outlines_with_ortho(tmp_path / "mixed.gpkg")
+    with sqlite3.connect(path) as db:  # the tile matrix GDAL needs to open the table
+        db.execute("DELETE FROM gpkg_tile_matrix WHERE table_name = 'ortho'")
     verdict = checker.check(path)
-    assert verdict.profile.kind == "vector" and verdict.profile.unread_tables == ["ortho"]
+    assert verdict.profile.unread_tables == ["ortho"]
     assert verdict.verdict == "review"
     assert "MAPGATE-UNREAD-TABLES" in _rule_ids(verdict)

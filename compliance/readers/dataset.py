@@ -122,7 +122,9 @@ class VectorSource:
         self.driver = driver
         self.layers = layers
         self.metadata = metadata or {}
-        # Parts of the file that hold data no layer reads (a GeoPackage's raster tiles).
+        # Rasters stored beside the layers (a GeoPackage's tile tables), each measured.
+        self.rasters: list[RasterSource] = []
+        # Parts of the file that hold data no layer reads (a raster table GDAL cannot open).
         self.unread_tables: list[str] = []
         # Geometry properties the driver drops (a GML feature's second geometry).
         self.unread_geometries: list[str] = []
@@ -452,6 +454,28 @@ def gpkg_raster_tables(path: Path) -> list[str]:
     return sorted(str(name) for name, kind in rows if str(kind).lower() not in _FEATURE_TYPES)
 
 
+def _gpkg_rasters(path: Path, tables: list[str]) -> list[RasterSource]:
+    """The raster tables of a GeoPackage opened as vector layers, each described from its
+    header (``label`` is the table's name); a table GDAL cannot open is left out."""
+    if not tables:
+        return []
+    import rasterio
+    from rasterio.errors import RasterioError
+
+    rasters = []
+    for table in tables:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with rasterio.open(f"GPKG:{path}:{table}") as ds:
+                    raster = _describe_raster(path, ds)
+        except (RasterioError, OSError, ValueError, UnreadableDataset):
+            continue
+        raster.label = table
+        rasters.append(raster)
+    return rasters
+
+
 def _geoparquet(path: Path) -> GeoParquetSource:
     try:
         schema = pq.read_schema(path)
@@ -640,7 +664,10 @@ def open_dataset(
         driver, layers, meta = vector
         source = OgrVectorSource(path, driver, layers, meta)
         if driver == "GPKG" and path.is_file():
-            source.unread_tables = gpkg_raster_tables(path)
+            tables = gpkg_raster_tables(path)
+            source.rasters = _gpkg_rasters(path, tables)
+            read = {r.label for r in source.rasters}
+            source.unread_tables = [t for t in tables if t not in read]
         if driver in _GML_DRIVERS and path.is_file():
             source.unread_geometries = unread_gml_geometries(path, layers)
         return source
