@@ -26,6 +26,7 @@ def engine_findings(inspection: Inspection) -> list[Finding]:
     out: list[Finding] = []
     empty = (
         p.kind == "vector"
+        and not p.has_imagery  # its raster tables or draped images are data enough
         and (p.feature_count or 0) - p.empty_geometries <= 0
         and not p.undecodable_geometries
         and not p.unplaceable_geometries

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import sqlite3
 import stat
 import tempfile
 import zipfile
@@ -382,9 +383,25 @@ def test_raster_tiles_beside_vector_layers_in_a_geopackage_are_measured(checker,
     assert verdict.verdict == "deny"
 
 
-def test_a_raster_table_gdal_cannot_open_is_named_and_held(checker, tmp_path):
-    import sqlite3
+def test_an_empty_layer_beside_a_raster_table_is_not_an_empty_file(checker, tmp_path):
+    import numpy as np
+    import rasterio
+    from rasterio.transform import from_origin
 
+    path = write_vector(tmp_path / "empty.gpkg", [box(126.5, 36.5, 126.51, 36.51)], 4326)
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM empty")
+    profile = {"driver": "GPKG", "width": 64, "height": 64, "count": 1, "dtype": "uint8",
+               "crs": "EPSG:32652", "transform": from_origin(322_000, 4_148_000, 50.0, 50.0)}  # fmt: skip
+    with rasterio.open(path, "w", RASTER_TABLE="dem", APPEND_SUBDATASET="YES", **profile) as dst:
+        dst.write(np.zeros((1, 64, 64), dtype="uint8"))
+    verdict = checker.check(path)
+    assert verdict.profile.feature_count == 0 and verdict.profile.has_imagery
+    assert "MAPGATE-EMPTY" not in _rule_ids(verdict)
+    assert verdict.profile.resolution_m == pytest.approx(50.0, rel=0.01)
+
+
+def test_a_raster_table_gdal_cannot_open_is_named_and_held(checker, tmp_path):
     path = _outlines_with_ortho(tmp_path / "mixed.gpkg")
     with sqlite3.connect(path) as db:  # the tile matrix GDAL needs to open the table
         db.execute("DELETE FROM gpkg_tile_matrix WHERE table_name = 'ortho'")
