@@ -205,18 +205,14 @@ def inspect_vector(
                 finer_detail_m=detail.finer_m,
             )
         )
-    imagery: list[float] = []  # finest pixel of each raster table and draped image
-    for raster in src.rasters:
-        # A raster table beside the layers (an orthophoto under the outlines): its pixels
-        # are detail, its outline is ground the file covers.
-        placed = _place_image(raster, acc, hits, zones, territories, notes, off_aou)
-        if placed.footprint is None:
-            located = False
-        else:
-            footprints.append(placed.footprint)
-        if placed.sizes is not None:
-            resolutions.append(placed.sizes[0])
-            imagery.append(placed.sizes[0])
+    # Raster tables beside the layers (an orthophoto under the outlines): their pixels are
+    # detail, their outlines ground the file covers.
+    tables = [_place_image(r, acc, hits, zones, territories, notes, off_aou) for r in src.rasters]
+    footprints += [t.footprint for t in tables if t.footprint is not None]
+    located = located and all(t.footprint is not None for t in tables)
+    imagery = [t.sizes[0] for t in tables if t.sizes is not None]  # and draped images, below
+    resolutions += imagery
+    for raster, placed in zip(src.rasters, tables, strict=True):
         has_z = has_z or looks_like_elevation(raster)
         layers.append(
             LayerProfile(
@@ -411,14 +407,10 @@ def inspect_raster(src: RasterSource, zones: ZoneSet, territories: list[Territor
     footprints: list[BaseGeometry] = []
     located = bool(images)
     sizes: list[tuple[float, float]] = []
-    for image in images:
-        placed = _place_image(image, acc, hits, zones, territories, notes, off_aou)
-        if placed.footprint is None:
-            located = False
-        else:
-            footprints.append(placed.footprint)
-        if placed.sizes is not None:
-            sizes.append(placed.sizes)
+    placed = [_place_image(i, acc, hits, zones, territories, notes, off_aou) for i in images]
+    footprints += [p.footprint for p in placed if p.footprint is not None]
+    located = located and all(p.footprint is not None for p in placed)
+    sizes += [p.sizes for p in placed if p.sizes is not None]
     if len(images) > 1:
         notes.append(
             f"the file holds {len(images)} images ({', '.join(i.label or 'the first' for i in images)}); "
