@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +27,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 metadata = MetaData()
 verdicts = Table(
@@ -108,13 +110,27 @@ def engine_for(url: str) -> Engine:
     return engine
 
 
+def _create_schema(engine: Engine, attempts: int = 10) -> None:
+    """Create the tables unless they exist. Service workers start at once and each creates
+    the schema: one can find the table missing, lose the race to create it, and fail to
+    start ("table mapgate_verdicts already exists"). Asking again then finds it."""
+    for attempt in range(attempts):
+        try:
+            metadata.create_all(engine)
+            return
+        except (OperationalError, ProgrammingError, IntegrityError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
 class AuditStore:
     """Writes and reads verdicts; each ``save`` is committed before it returns."""
 
     def __init__(self, url: str) -> None:
         self.engine = engine_for(url)
         self.backend = self.engine.dialect.name
-        metadata.create_all(self.engine)
+        _create_schema(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()

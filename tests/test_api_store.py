@@ -17,6 +17,7 @@ from api.store import AuditStore, BadCursor, decode_cursor, encode_cursor
 from compliance import Checker, Verdict
 from tests.api_fixtures import *  # noqa: F403 - fixtures
 from tests.api_helpers import ApiData, TestClient, auth, make_settings, sqlite_url
+from tests.store_race import open_stores_at_once
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -99,6 +100,16 @@ def test_concurrent_saves_lose_nothing(store: AuditStore, verdict: Verdict) -> N
     rows, cursor = store.page(limit=500)
     assert cursor is None
     assert {r.id for r in rows} == {v.id for v in many}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("attempt", range(3))
+def test_workers_starting_at_once_all_open_the_store(store_url: str, attempt: int) -> None:
+    # Each service worker creates the schema when it starts. Before, one could find the
+    # table missing, lose the race to create it, and fail to start (6 of 10 rounds of six
+    # processes on SQLite): `mapgate serve --workers 2` then died on a fresh store.
+    outcome = open_stores_at_once(store_url, processes=6)
+    assert outcome == ["ok"] * 6
 
 
 def test_sqlite_store_uses_wal(tmp_path: Path) -> None:
