@@ -11,7 +11,7 @@ from typing import Any, BinaryIO
 
 from compliance.engine import PackResult, decide, evaluate_pack
 from compliance.engine_findings import engine_findings
-from compliance.errors import UnknownRulePack, UnsupportedFormat
+from compliance.errors import UnknownRulePack
 from compliance.facts import dataset_facts, zone_facts
 from compliance.inspect import Inspection, inspect_raster, inspect_vector
 from compliance.packs import RulePack, load_packs
@@ -23,21 +23,6 @@ from compliance.version import ENGINE_VERSION
 from compliance.zones import ZoneSet
 
 Source = str | Path | bytes | BinaryIO | Any  # Any: a GeoDataFrame
-# Formats that are pointers to other files (and, through /vsicurl/, to URLs): GDAL would
-# follow them as soon as the file is opened, so they are recognised by their first bytes.
-_POINTER_TAGS = (b"<VRTDataset", b"<OGRVRTDataSource", b"<GDALTileIndexDataset")
-
-
-def _points_elsewhere(path: Path) -> bool:
-    files = [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else [path]
-    for file in files:
-        with file.open("rb") as f:
-            head = f.read(512).lstrip(b"\xef\xbb\xbf \t\r\n")
-        if head.startswith(b"<?xml"):
-            head = head[head.find(b"?>") + 2 :].lstrip()
-        if head.startswith(_POINTER_TAGS):
-            return True
-    return False
 
 
 def _is_frame(source: object) -> bool:
@@ -129,11 +114,6 @@ class Checker:
             background_hash=self.helper_threads,
             untrusted=untrusted,
         ) as local:
-            if local.uploaded and _points_elsewhere(local.path):
-                raise UnsupportedFormat(
-                    f"{local.name}: a VRT names other files to read; uploads of VRTs are refused "
-                    "so that an upload cannot make the checker read files on this machine"
-                )
             dataset = open_dataset(local.path, local.name, uploaded=local.uploaded)
             if dataset.kind == "raster":
                 inspection = inspect_raster(dataset, self.zones, territories)  # type: ignore[arg-type]

@@ -7,7 +7,6 @@ once and never held whole; rasters are described from their headers.
 from __future__ import annotations
 
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from compliance.profile import LayerProfile, Profile, settle_scale
 from compliance.raster_profile import ground_pixel_size, looks_like_elevation, pixel_grid_outline
 from compliance.readers.archive import is_zip
 from compliance.readers.dataset import NO_GEOMETRY, LayerInfo, RasterSource, VectorSource
-from compliance.readers.kml_document import KmlDocument, main_document, read_kml_document
+from compliance.readers.kml_document import read_kml_document, unreferenced_members
 from compliance.readers.kml_overlays import KML_DRIVERS, image_overlays, overlay_files
 from compliance.territory import Territory
 from compliance.vector_profile import measure_detail
@@ -230,7 +229,11 @@ def inspect_vector(
             else "not measurable: no CRS or geotransform"
         )
     kml = src.driver in KML_DRIVERS and src.path is not None
-    document = read_kml_document(src.path) if kml and src.path else None
+    overlays = image_overlays(src.path, src.layers) if kml and src.path else []
+    kmz = kml and src.path is not None and is_zip(src.path)
+    # The document is read again only for what GDAL does not pass on: its overlays'
+    # rotation and, in a KMZ, which members it refers to.
+    document = read_kml_document(src.path) if src.path and (overlays or kmz) else None
     if document is not None and document.rotated_overlays:
         # LIBKML gave each turned overlay as its unturned box: its corners reach further.
         reach = np.array(document.rotated_overlays, dtype=object)
@@ -243,7 +246,6 @@ def inspect_vector(
     if not footprints:
         located = False
     union = shapely.union_all(footprints) if footprints else None
-    overlays = image_overlays(src.path, src.layers) if kml and src.path else []
     if document is None:
         for overlay in overlays:
             # Its rotation could not be read: the ground it covers is not known.
@@ -312,8 +314,8 @@ def inspect_vector(
     inspection = Inspection(profile, located, acc, hits, union, off_aou)
     if src.path is not None:
         inspection.files_read = overlay_files(src.path, overlays)
-        if kml and is_zip(src.path):
-            inspection.unchecked_files = _kmz_unchecked(src.path, document)
+        if kmz:
+            inspection.unchecked_files = unreferenced_members(src.path, document)
     return inspection
 
 
@@ -333,23 +335,6 @@ def _meet_areas(
     for t in territories:
         index = growing_index(t.areas, crs, coarse=True).covering(box).index
         hits[t.pack].add(geoms, index, areas_too=False)
-
-
-def _kmz_unchecked(path: Path, doc: KmlDocument | None) -> list[str]:
-    """Members of a KMZ that its document neither is nor refers to: they leave with it
-    unread. When the document cannot be read through, every other member."""
-    with zipfile.ZipFile(path) as archive:
-        members = [i.filename for i in archive.infolist() if not i.is_dir()]
-    main = main_document(path)
-    referred = {h.removeprefix("./") for h in doc.hrefs} if doc is not None else set()
-    return [
-        m
-        for m in members
-        if m != main
-        and m not in referred
-        and not m.rpartition("/")[2].startswith("._")
-        and not m.startswith("__MACOSX/")
-    ]
 
 
 @dataclass
@@ -404,13 +389,10 @@ def inspect_raster(src: RasterSource, zones: ZoneSet, territories: list[Territor
     off_aou: list[str] = []
     # A container with no image of its own (a netCDF of several variables) is its images.
     images = ([src] if src.count or not src.other_images else []) + src.other_images
-    footprints: list[BaseGeometry] = []
-    located = bool(images)
-    sizes: list[tuple[float, float]] = []
     placed = [_place_image(i, acc, hits, zones, territories, notes, off_aou) for i in images]
-    footprints += [p.footprint for p in placed if p.footprint is not None]
-    located = located and all(p.footprint is not None for p in placed)
-    sizes += [p.sizes for p in placed if p.sizes is not None]
+    footprints = [p.footprint for p in placed if p.footprint is not None]
+    located = bool(placed) and all(p.footprint is not None for p in placed)
+    sizes = [p.sizes for p in placed if p.sizes is not None]
     if len(images) > 1:
         notes.append(
             f"the file holds {len(images)} images ({', '.join(i.label or 'the first' for i in images)}); "

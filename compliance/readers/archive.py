@@ -34,6 +34,13 @@ def is_zip(path: Path) -> bool:
         return False
 
 
+def is_resource_fork(relative: str) -> bool:
+    """Whether a path inside an archive (``/``-separated) is macOS's resource-fork litter
+    (``._*``, ``__MACOSX/``): no reader opens it, and it holds no map data."""
+    parts = relative.split("/")
+    return parts[-1].startswith("._") or "__MACOSX" in parts
+
+
 def _safe_member_path(name: str, dest: Path) -> Path:
     posix = PurePosixPath(name.replace("\\", "/"))
     if posix.is_absolute() or ".." in posix.parts or (posix.parts and ":" in posix.parts[0]):

@@ -457,22 +457,14 @@ def gpkg_raster_tables(path: Path) -> list[str]:
 def _gpkg_rasters(path: Path, tables: list[str]) -> list[RasterSource]:
     """The raster tables of a GeoPackage opened as vector layers, each described from its
     header (``label`` is the table's name); a table GDAL cannot open is left out."""
-    if not tables:
-        return []
-    import rasterio
     from rasterio.errors import RasterioError
 
     rasters = []
     for table in tables:
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                with rasterio.open(f"GPKG:{path}:{table}") as ds:
-                    raster = _describe_raster(path, ds)
+            rasters.append(_describe_image(path, f"GPKG:{path}:{table}", table))
         except (RasterioError, OSError, ValueError, UnreadableDataset):
             continue
-        raster.label = table
-        rasters.append(raster)
     return rasters
 
 
@@ -523,20 +515,23 @@ def _geoparquet(path: Path) -> GeoParquetSource:
 
 
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+# Formats that are pointers to other files (and, through /vsicurl/, to URLs): GDAL would
+# follow them as soon as the file is opened, so they are recognised by their first bytes.
+_POINTER_TAGS = (b"<VRTDataset", b"<OGRVRTDataSource", b"<GDALTileIndexDataset")
 
 
-def _is_xml(path: Path) -> bool:
-    """Whether a file (or any file in a folder) starts as XML does: after a byte-order mark
-    and blank space, a ``<`` (in UTF-8 or UTF-16)."""
+def _heads(path: Path) -> Iterator[bytes]:
+    """The first bytes of a file (or of each file in a folder), as text would start:
+    without a byte-order mark, UTF-16's zero bytes, leading blank space or XML declaration."""
     files = [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else [path]
     for file in files:
         with file.open("rb") as f:
-            head = f.read(64)
+            head = f.read(512)
         for bom in _BOMS:
             head = head.removeprefix(bom)
-        if head.replace(b"\x00", b"").lstrip(b" \t\r\n").startswith(b"<"):
-            return True
-    return False
+        head = head.replace(b"\x00", b"").lstrip(b" \t\r\n")
+        end = head.find(b"?>") if head.startswith(b"<?xml") else -1
+        yield head[end + 2 :].lstrip() if end >= 0 else head
 
 
 def _raster(path: Path, reasons: list[str]) -> RasterSource | None:
@@ -571,7 +566,6 @@ _MAX_IMAGES = 256
 def _other_images(path: Path, names: list[str]) -> list[RasterSource]:
     """Every image a file holds besides the one GDAL opened first: a multi-page TIFF whose
     second page is a 0.1 m orthophoto is that orthophoto too."""
-    import rasterio
     from rasterio.errors import RasterioError
 
     if len(names) > _MAX_IMAGES:
@@ -582,13 +576,22 @@ def _other_images(path: Path, names: list[str]) -> list[RasterSource]:
     for name in names:
         label = name.replace(str(path), path.name)
         try:
-            with rasterio.open(name) as ds:
-                image = _describe_raster(path, ds)
+            images.append(_describe_image(path, name, label))
         except (RasterioError, OSError, ValueError) as exc:
             raise UnreadableDataset(f"{path.name}: image {label} cannot be read: {exc}") from exc
-        image.label = label
-        images.append(image)
     return images
+
+
+def _describe_image(path: Path, name: str, label: str) -> RasterSource:
+    """One image of the file at ``path``, opened by its GDAL name, described and labelled."""
+    import rasterio
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with rasterio.open(name) as ds:
+            image = _describe_raster(path, ds)
+    image.label = label
+    return image
 
 
 def _describe_raster(path: Path, ds: Any) -> RasterSource:
@@ -658,6 +661,11 @@ def open_dataset(
         with path.open("rb") as f:
             if f.read(4) == _PARQUET_MAGIC:
                 return _geoparquet(path)
+    if uploaded and any(head.startswith(_POINTER_TAGS) for head in _heads(path)):
+        raise UnsupportedFormat(
+            f"{display}: a VRT names other files to read; uploads of VRTs are refused "
+            "so that an upload cannot make the checker read files on this machine"
+        )
     reasons: list[str] = []
     vector = _ogr_layers(path, reasons)
     if vector is not None:
@@ -671,7 +679,8 @@ def open_dataset(
         if driver in _GML_DRIVERS and path.is_file():
             source.unread_geometries = unread_gml_geometries(path, layers)
         return source
-    if uploaded and _is_xml(path):
+    if uploaded and any(head.startswith(b"<") for head in _heads(path)):
+        # Not vector data, yet XML: what is left are XML raster formats, which name files.
         raise UnsupportedFormat(
             f"{display}: not vector data GDAL can read"
             + (f" ({reasons[0].replace(str(path), display)})" if reasons else "")

@@ -15,7 +15,13 @@ from typing import BinaryIO
 
 from compliance.discover import is_raster_sidecar
 from compliance.errors import InputTooLarge, UnreadableDataset, UnsupportedFormat
-from compliance.readers.archive import ArchiveLimits, check_archive, is_zip, safe_extract
+from compliance.readers.archive import (
+    ArchiveLimits,
+    check_archive,
+    is_resource_fork,
+    is_zip,
+    safe_extract,
+)
 
 _CHUNK = 1 << 20
 # Files GDAL opens as datasets in their own right; everything else inside an archive is a sidecar.
@@ -208,12 +214,11 @@ def unchecked_files(folder: Path, dataset: Path) -> tuple[str, ...]:
         }
     return tuple(
         sorted(
-            f.relative_to(folder).as_posix()
+            relative
             for f in folder.rglob("*")
             if f.is_file()
             and f not in own
-            and not f.name.startswith("._")
-            and "__MACOSX" not in f.relative_to(folder).parts
+            and not is_resource_fork(relative := f.relative_to(folder).as_posix())
         )
     )
 

@@ -20,7 +20,7 @@ from xml.parsers import expat
 import numpy as np
 import shapely
 
-from compliance.readers.archive import is_zip
+from compliance.readers.archive import is_resource_fork, is_zip
 
 _CHUNK = 1 << 20
 _MAX_BYTES = 1 << 30  # a document larger than this (inflated from a KMZ) is not read through
@@ -105,6 +105,16 @@ def main_document(path: Path) -> str | None:
     if "doc.kml" in names:
         return "doc.kml"
     return names[0] if names else None
+
+
+def unreferenced_members(path: Path, doc: KmlDocument | None) -> list[str]:
+    """Members of a KMZ that its document neither is nor refers to: they leave with it
+    unread. When the document could not be read through (``doc`` None), every other one."""
+    with zipfile.ZipFile(path) as archive:
+        members = [i.filename for i in archive.infolist() if not i.is_dir()]
+    main = main_document(path)
+    referred = {h.removeprefix("./") for h in doc.hrefs} if doc is not None else set()
+    return [m for m in members if m != main and m not in referred and not is_resource_fork(m)]
 
 
 @contextmanager
