@@ -457,6 +457,8 @@ def gpkg_raster_tables(path: Path) -> list[str]:
 def _gpkg_rasters(path: Path, tables: list[str]) -> list[RasterSource]:
     """The raster tables of a GeoPackage opened as vector layers, each described from its
     header (``label`` is the table's name); a table GDAL cannot open is left out."""
+    if not tables:
+        return []  # and rasterio, a tenth of a second to import, is not needed
     from rasterio.errors import RasterioError
 
     rasters = []
