@@ -35,11 +35,16 @@ def build_checker(settings: Settings) -> Checker:
     )
 
 
-def create_app(settings: Settings, *, checker: Checker | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, *, checker: Checker | None = None, owns_process: bool = False
+) -> FastAPI:
     """Build the service. ``checker`` may be passed in to share one between apps (tests).
 
     Packs, zones and the store are opened when the app starts (its lifespan), so a
-    misconfiguration stops the server before it accepts a request.
+    misconfiguration stops the server before it accepts a request. An app that
+    ``owns_process`` (a server process that reads nothing but uploads) then unregisters
+    every GDAL vector driver an upload may not be read with; the zones, already loaded,
+    may be in any format.
     """
 
     @asynccontextmanager
@@ -47,6 +52,10 @@ def create_app(settings: Settings, *, checker: Checker | None = None) -> FastAPI
         app.state.store = await anyio.to_thread.run_sync(AuditStore, settings.store_url)
         try:
             app.state.checker = checker or await anyio.to_thread.run_sync(build_checker, settings)
+            if owns_process:
+                from compliance.readers.upload_guard import restrict_process_to_upload_drivers
+
+                restrict_process_to_upload_drivers()
             yield
         finally:
             app.state.store.close()
@@ -75,4 +84,4 @@ def create_app(settings: Settings, *, checker: Checker | None = None) -> FastAPI
 
 def app_from_env() -> FastAPI:
     """Factory for ``uvicorn --factory``: settings from ``MAPGATE_*`` and ``MAPGATE_CONFIG``."""
-    return create_app(get_settings())
+    return create_app(get_settings(), owns_process=True)

@@ -308,3 +308,22 @@ def test_client_leaving_mid_upload_leaves_no_file(serve, uploads: Path) -> None:
         time.sleep(0.05)
     assert list(uploads.iterdir()) == []
     assert httpx.get(f"{server.base_url}/healthz").status_code == 200
+
+
+def test_the_server_keeps_only_the_drivers_uploads_may_be_read_with(serve, api_data) -> None:
+    # GMT text is harmless but off the upload list. Checked in a process of its own (the
+    # tests' in-process apps), GDAL opens it and the check refuses it by its driver's name;
+    # the server has unregistered that driver when it started, so GDAL never opens it.
+    gmt = b'# @VGMT1.0 @GPOINT\n# @Jp"+proj=longlat +datum=WGS84 +no_defs"\n# FEATURE_DATA\n>\n127 37\n'
+    server = serve()
+    with httpx.Client(base_url=server.base_url, timeout=30) as c:
+        r = c.post("/v1/checks", files={"file": ("pins.gmt", gmt)}, headers=auth("alice"))
+        assert r.status_code == 422, r.text
+        assert "accepted as an upload" in r.json()["detail"]
+        assert "OGR_GMT" not in r.json()["detail"]
+        ok = c.post(
+            "/v1/checks",
+            files={"file": ("c.geojson", api_data.clear.read_bytes())},
+            headers=auth("alice"),
+        )
+        assert ok.status_code == 200, ok.text

@@ -8,12 +8,19 @@ named by any relative path, ``../`` included, and reported that image's size.
 
 from __future__ import annotations
 
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
 import zipfile
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
 import pytest
 import rasterio
+import rasterio.transform
 
 from compliance import Checker
 from compliance.errors import UnsupportedFormat
@@ -119,3 +126,262 @@ def test_the_service_refuses_an_uploaded_vrt(tmp_path, api_client: TestClient, u
     assert r.status_code == 422, r.text
     assert "VRT" in r.json()["detail"] and '"width":640' not in r.text
     assert list(uploads.iterdir()) == []
+
+
+# Formats whose header names another file, by any path: GDAL opens it as the upload is
+# opened. Before, an uploaded PDS label or ERS header made the service open the file it
+# named, and whether that file existed showed in the answer (a verdict, or an error that
+# quoted the path).
+
+
+def _pds_label(target: str) -> bytes:
+    return f"""PDS_VERSION_ID = PDS3
+RECORD_TYPE = FIXED_LENGTH
+RECORD_BYTES = 200
+FILE_RECORDS = 200
+^IMAGE = "{target}"
+OBJECT = IMAGE
+  LINES = 200
+  LINE_SAMPLES = 200
+  SAMPLE_TYPE = UNSIGNED_INTEGER
+  SAMPLE_BITS = 8
+  BANDS = 1
+END_OBJECT = IMAGE
+END
+""".encode()
+
+
+def _ers_header(target: str) -> bytes:
+    return f"""DatasetHeader Begin
+    Version = "6.0"
+    DataFile = "{target}"
+    DataSetType = ERStorage
+    DataType = Raster
+    ByteOrder = LSBFirst
+    CoordinateSpace Begin
+        Datum = "WGS84"
+        Projection = "GEODETIC"
+        CoordinateType = LATLONG
+    CoordinateSpace End
+    RasterInfo Begin
+        CellType = Unsigned8BitInteger
+        NrOfLines = 200
+        NrOfCellsPerLine = 200
+        NrOfBands = 1
+    RasterInfo End
+DatasetHeader End
+""".encode()
+
+
+@pytest.mark.parametrize(
+    ("header", "name"), [(_pds_label, "scene.lbl"), (_ers_header, "scene.ers")]
+)
+def test_an_uploaded_label_cannot_open_the_file_it_names(tmp_path, checker: Checker, header, name):
+    present = tmp_path / "server-side.raw"
+    present.write_bytes(bytes(40_000))
+    climb = "../" * 40
+    # From the caller's own folder the label is read, and the file it names with it.
+    label = tmp_path / name
+    label.write_bytes(header(present.name))
+    assert checker.check(label).profile.width == 200
+    answers = []
+    for target in (present, tmp_path / "missing.raw"):
+        with pytest.raises(UnsupportedFormat) as refused:
+            checker.check(header(climb + str(target).lstrip("/")), name=name)
+        answers.append(str(refused.value))
+    # Refused the same way whether the named file exists or not: nothing about it shows.
+    assert answers[0] == answers[1]
+    assert "accepted as an upload" in answers[0] and "raw" not in answers[0]
+
+
+def _secret_table(folder: Path) -> Path:
+    path = folder / "server-side.csv"
+    path.write_text('code,WKT\n7,"POINT (127.02 37.46)"\n')
+    return path
+
+
+def test_an_uploaded_gdalg_pipeline_is_refused(tmp_path, checker: Checker):
+    table = _secret_table(tmp_path)
+    body = (
+        '{"type": "gdal_streamed_alg", "command_line": '
+        f'"gdal vector pipeline ! read {table} ! reproject --src-crs EPSG:4326 --dst-crs EPSG:4326"}}'
+    ).encode()
+    for name in ("pipeline.gdalg.json", "pipeline.json"):
+        with pytest.raises(UnsupportedFormat, match="GDALG") as refused:
+            checker.check(body, name=name)
+        assert "server-side" not in str(refused.value)
+
+
+def test_an_uploaded_vrt_behind_a_comment_is_refused(tmp_path, checker: Checker):
+    # GDAL finds the VRT tag anywhere in the first bytes; the screen used to look only at
+    # the start, so a leading comment let the upload read the table it named.
+    table = _secret_table(tmp_path)
+    body = (
+        "<!-- a map -->\n<OGRVRTDataSource><OGRVRTLayer name='t'>"
+        f"<SrcDataSource>{table}</SrcDataSource><SrcLayer>server-side</SrcLayer>"
+        "</OGRVRTLayer></OGRVRTDataSource>"
+    ).encode()
+    with pytest.raises(UnsupportedFormat, match="refused as an upload"):
+        checker.check(body, name="layers.xml")
+    path = tmp_path / "layers.vrt"
+    path.write_bytes(body)
+    assert checker.check(path).profile.fields == ["WKT", "code"]  # a path of the caller's
+
+
+def test_an_uploaded_wfs_description_calls_no_server(checker: Checker):
+    # Before, the check called the address and waited for its answer (here: never).
+    calls: list[bytes] = []
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(4)
+        port = listener.getsockname()[1]
+
+        def answer() -> None:
+            # Take each call, note it and hang up, so that a regression fails, not hangs.
+            while True:
+                try:
+                    conn, _ = listener.accept()
+                except OSError:
+                    return
+                with conn:
+                    calls.append(conn.recv(200))
+
+        threading.Thread(target=answer, daemon=True).start()
+        body = f"<OGRWFSDataSource><URL>http://127.0.0.1:{port}/wfs?</URL></OGRWFSDataSource>"
+        for text in (body, "<!-- a service -->\n" + body):
+            with pytest.raises(UnsupportedFormat, match="WFS"):
+                checker.check(text.encode(), name="service.xml")
+    assert calls == []
+
+
+def _sqlite_with_virtual_table(path: Path, table: Path) -> Path:
+    """An SQLite file one of whose tables is GDAL's VirtualOGR over ``table``, written into
+    the schema directly, as a hostile file would be."""
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("CREATE TABLE points (id INTEGER PRIMARY KEY, GEOMETRY BLOB)")
+        db.execute("PRAGMA writable_schema = ON")
+        db.execute(
+            "INSERT INTO sqlite_master (type, name, tbl_name, rootpage, sql) VALUES "
+            "('table', 'v', 'v', 0, ?)",
+            (f"CREATE VIRTUAL TABLE v USING VirtualOGR('{table}')",),
+        )
+        db.commit()
+    return path
+
+
+def test_an_uploaded_sqlite_virtual_table_cannot_read_server_files(tmp_path, checker: Checker):
+    path = _sqlite_with_virtual_table(tmp_path / "db.sqlite", _secret_table(tmp_path))
+    # Read from the caller's own folder, the virtual table reads the other file.
+    assert "WKT" in checker.check(path).profile.fields
+    with pytest.raises(UnsupportedFormat, match="virtual table") as refused:
+        checker.check(path.read_bytes(), name="db.sqlite")
+    assert "WKT" not in str(refused.value)
+
+
+def test_an_uploaded_geopackage_keeps_its_spatial_index(checker: Checker):
+    # A GeoPackage's R-tree indexes are virtual tables too: they are what may stay.
+    path = Path(__file__).parents[1] / "sample_maps" / "kr_5k_buildings.gpkg"
+    body = path.read_bytes()
+    with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
+        virtual = db.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND rootpage = 0"
+        ).fetchall()
+    assert virtual and all("rtree" in sql.lower() for (sql,) in virtual)
+    assert checker.check(body, name="buildings.gpkg").verdict == "deny"
+
+
+_GMT = b"""# @VGMT1.0 @GPOINT
+# @Jp"+proj=longlat +datum=WGS84 +no_defs"
+# FEATURE_DATA
+>
+127.025 37.465
+"""
+
+
+def test_an_upload_only_another_driver_reads_is_refused_by_name(checker: Checker):
+    # GMT text is harmless, but not on the list: refused after GDAL has opened it.
+    with pytest.raises(UnsupportedFormat, match="OGR_GMT is not among the formats"):
+        checker.check(_GMT, name="pins.gmt")
+
+
+def test_a_process_of_uploads_keeps_only_the_upload_drivers(tmp_path):
+    # In a child: the drivers of the process that runs it are changed for good.
+    table = _secret_table(tmp_path)
+    pipeline = tmp_path / "p.gdalg.json"
+    pipeline.write_text(
+        '{"type": "gdal_streamed_alg", "command_line": '
+        f'"gdal vector pipeline ! read {table} ! reproject --src-crs EPSG:4326 --dst-crs EPSG:4326"}}'
+    )
+    script = f"""
+import pyogrio
+from compliance.readers.upload_guard import UPLOAD_VECTOR_DRIVERS, restrict_process_to_upload_drivers
+before = set(pyogrio.list_drivers())
+assert {{"GDALG", "WFS", "OGR_VRT"}} <= before, before
+pyogrio.read_info({str(pipeline)!r})  # the pipeline runs
+restrict_process_to_upload_drivers()
+after = set(pyogrio.list_drivers())
+assert after <= UPLOAD_VECTOR_DRIVERS and "GPKG" in after, after
+try:
+    pyogrio.read_info({str(pipeline)!r})
+except pyogrio.errors.DataSourceError:
+    print("refused")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "refused"
+
+
+def _erdas_image_spilling_to(folder: Path, target: Path, spill_there: bool) -> bytes:
+    """An Erdas Imagine file whose header names its spill file ``target`` (put there when
+    ``spill_there``), reached from anywhere by climbing up: the name may be any path."""
+    long_name = "m" * 250  # room to write the other name over the one GDAL wrote
+    image = folder / f"{long_name}.img"
+    with rasterio.open(
+        image, "w", driver="HFA", width=64, height=64, count=1, dtype="uint8",
+        crs="EPSG:4326", transform=rasterio.transform.from_origin(127.0, 37.5, 1e-4, 1e-4),
+        USE_SPILL="YES",
+    ) as dst:  # fmt: skip
+        dst.write(np.full((1, 64, 64), 9, dtype=np.uint8))
+    spill = folder / f"{long_name}.ige"
+    if spill_there:
+        spill.replace(target)
+    else:
+        spill.unlink()
+    body = image.read_bytes()
+    image.unlink()
+    written = spill.name.encode()
+    named = ("../" * 40 + str(target).lstrip("/")).encode()
+    padding = len(written) - len(named)
+    named = b"./" * (padding // 2) + b"/" * (padding % 2) + named
+    assert body.count(written) == 1 and len(named) == len(written)
+    return body.replace(written, named)
+
+
+def test_an_uploaded_erdas_image_cannot_read_a_spill_file_elsewhere(tmp_path, checker: Checker):
+    outside = tmp_path / "server"
+    outside.mkdir()
+    answers = []
+    for target, there in ((outside / "pixels.ige", True), (outside / "missing.ige", False)):
+        body = _erdas_image_spilling_to(tmp_path, target, there)
+        with pytest.raises(UnsupportedFormat, match="outside the upload") as refused:
+            checker.check(body, name="map.img")
+        answers.append(str(refused.value))
+    assert answers[0] == answers[1]  # whether the named file exists does not show
+    assert (outside / "pixels.ige").exists()
+    # An Erdas image whose spill file lies beside it is read.
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    with rasterio.open(
+        folder / "map.img", "w", driver="HFA", width=64, height=64, count=1, dtype="uint8",
+        crs="EPSG:4326", transform=rasterio.transform.from_origin(127.0, 37.5, 1e-4, 1e-4),
+        USE_SPILL="YES",
+    ) as dst:  # fmt: skip
+        dst.write(np.full((1, 64, 64), 9, dtype=np.uint8))
+    assert (folder / "map.ige").exists()
+    bundle = tmp_path / "map.zip"
+    with zipfile.ZipFile(bundle, "w") as z:
+        for f in folder.iterdir():
+            z.write(f, f.name)
+    assert checker.check(bundle.read_bytes(), name="map.zip").profile.format == "HFA"

@@ -26,6 +26,14 @@ from compliance.errors import UnreadableDataset, UnsupportedFormat
 from compliance.geodesy import WGS84, transformer
 from compliance.readers.gml_properties import geometry_properties
 from compliance.readers.gpkg_sql import gpkg_rows
+from compliance.readers.upload_guard import (
+    UPLOAD_RASTER_DRIVERS,
+    UPLOAD_VECTOR_DRIVERS,
+    heads,
+    refuse_driver,
+    refuse_outside_files,
+    screen_upload,
+)
 
 log = logging.getLogger(__name__)
 
@@ -287,7 +295,7 @@ def _layer_info(info: dict[str, Any], layer_name: str) -> LayerInfo:
 
 
 def _ogr_layers(
-    path: Path, reasons: list[str]
+    path: Path, reasons: list[str], upload: _Upload | None
 ) -> tuple[str, list[LayerInfo], dict[str, str]] | None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -299,6 +307,8 @@ def _ogr_layers(
         except (pyogrio.errors.DataLayerError, IndexError, ValueError):
             # No usable layer 0 (a raster-only GeoPackage, a fuzzed header): the listing decides.
             first = None
+        if upload and first is not None:
+            refuse_driver(str(first.get("driver")), UPLOAD_VECTOR_DRIVERS, upload.display)
         if (
             first is not None
             and first.get("driver") in _SINGLE_LAYER_DRIVERS
@@ -332,6 +342,8 @@ def _ogr_layers(
                 ) as exc:
                     raise UnreadableDataset(f"layer {layer_name!r} cannot be read: {exc}") from exc
             driver = info.get("driver") or driver
+            if upload:
+                refuse_driver(driver, UPLOAD_VECTOR_DRIVERS, upload.display)
             dataset_meta.update(info.get("dataset_metadata") or {})
             layer = _layer_info(info, str(layer_name))
             if driver not in _SINGLE_GEOMETRY_DRIVERS and layer.geometry_type != NO_GEOMETRY:
@@ -454,7 +466,7 @@ def gpkg_raster_tables(path: Path) -> list[str]:
     return sorted(str(name) for name, kind in rows if str(kind).lower() not in _FEATURE_TYPES)
 
 
-def _gpkg_rasters(path: Path, tables: list[str]) -> list[RasterSource]:
+def _gpkg_rasters(path: Path, tables: list[str], upload: _Upload | None) -> list[RasterSource]:
     """The raster tables of a GeoPackage opened as vector layers, each described from its
     header (``label`` is the table's name); a table GDAL cannot open is left out."""
     if not tables:
@@ -464,7 +476,7 @@ def _gpkg_rasters(path: Path, tables: list[str]) -> list[RasterSource]:
     rasters = []
     for table in tables:
         try:
-            rasters.append(_describe_image(path, f"GPKG:{path}:{table}", table))
+            rasters.append(_describe_image(path, f"GPKG:{path}:{table}", table, upload))
         except (RasterioError, OSError, ValueError, UnreadableDataset):
             continue
     return rasters
@@ -516,40 +528,46 @@ def _geoparquet(path: Path) -> GeoParquetSource:
     return GeoParquetSource(path, layers)
 
 
-_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
-# Formats that are pointers to other files (and, through /vsicurl/, to URLs): GDAL would
-# follow them as soon as the file is opened, so they are recognised by their first bytes.
-_POINTER_TAGS = (b"<VRTDataset", b"<OGRVRTDataSource", b"<GDALTileIndexDataset")
+@dataclass(frozen=True)
+class _Upload:
+    """How an upload is opened: by the upload drivers only, and within its own folder."""
+
+    root: Path
+    display: str
+    raster_drivers: list[str] = field(default_factory=lambda: sorted(UPLOAD_RASTER_DRIVERS))
+
+    def check_files(self, files: list[str]) -> None:
+        refuse_outside_files(files, self.root, self.display)
 
 
-def _heads(path: Path) -> Iterator[bytes]:
-    """The first bytes of a file (or of each file in a folder), as text would start:
-    without a byte-order mark, UTF-16's zero bytes, leading blank space or XML declaration."""
-    files = [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else [path]
-    for file in files:
-        with file.open("rb") as f:
-            head = f.read(512)
-        for bom in _BOMS:
-            head = head.removeprefix(bom)
-        head = head.replace(b"\x00", b"").lstrip(b" \t\r\n")
-        end = head.find(b"?>") if head.startswith(b"<?xml") else -1
-        yield head[end + 2 :].lstrip() if end >= 0 else head
-
-
-def _raster(path: Path, reasons: list[str]) -> RasterSource | None:
-    # rasterio loads a second GDAL: import it only when a file turns out not to be vector data.
+def _open_raster(name: str, upload: _Upload | None) -> Any:
+    """A rasterio dataset; an upload's opened by the upload drivers alone."""
     import rasterio
+
+    if upload is None:
+        return rasterio.open(name)
+    # rasterio.open takes one driver name; the reader it builds takes GDAL's list.
+    from rasterio.io import DatasetReader
+
+    with rasterio.Env():
+        return DatasetReader(name, driver=upload.raster_drivers)
+
+
+def _raster(path: Path, reasons: list[str], upload: _Upload | None) -> RasterSource | None:
+    # rasterio loads a second GDAL: import it only when a file turns out not to be vector data.
     from rasterio.errors import RasterioError
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            ds = rasterio.open(path)
+            ds = _open_raster(str(path), upload)
         except (RasterioError, OSError, ValueError) as exc:
             reasons.append(str(exc))
             return None
         try:
             with ds:
+                if upload:
+                    upload.check_files(ds.files)
                 raster = _describe_raster(path, ds)
                 subdatasets = list(ds.subdatasets or [])
         except UnreadableDataset:
@@ -558,14 +576,14 @@ def _raster(path: Path, reasons: list[str]) -> RasterSource | None:
             raise UnreadableDataset(f"{path.name}: raster header cannot be read: {exc}") from exc
         if raster.driver == "GTiff":
             subdatasets = subdatasets[1:]  # the first page is the raster just described
-        raster.other_images = _other_images(path, subdatasets)
+        raster.other_images = _other_images(path, subdatasets, upload)
         return raster
 
 
 _MAX_IMAGES = 256
 
 
-def _other_images(path: Path, names: list[str]) -> list[RasterSource]:
+def _other_images(path: Path, names: list[str], upload: _Upload | None) -> list[RasterSource]:
     """Every image a file holds besides the one GDAL opened first: a multi-page TIFF whose
     second page is a 0.1 m orthophoto is that orthophoto too."""
     from rasterio.errors import RasterioError
@@ -578,19 +596,20 @@ def _other_images(path: Path, names: list[str]) -> list[RasterSource]:
     for name in names:
         label = name.replace(str(path), path.name)
         try:
-            images.append(_describe_image(path, name, label))
+            images.append(_describe_image(path, name, label, upload))
         except (RasterioError, OSError, ValueError) as exc:
             raise UnreadableDataset(f"{path.name}: image {label} cannot be read: {exc}") from exc
     return images
 
 
-def _describe_image(path: Path, name: str, label: str) -> RasterSource:
+def _describe_image(path: Path, name: str, label: str, upload: _Upload | None) -> RasterSource:
     """One image of the file at ``path``, opened by its GDAL name, described and labelled."""
-    import rasterio
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with rasterio.open(name) as ds:
+        with _open_raster(name, upload) as ds:
+            if upload:
+                upload.check_files(ds.files)
             image = _describe_raster(path, ds)
     image.label = label
     return image
@@ -663,25 +682,23 @@ def open_dataset(
         with path.open("rb") as f:
             if f.read(4) == _PARQUET_MAGIC:
                 return _geoparquet(path)
-    if uploaded and any(head.startswith(_POINTER_TAGS) for head in _heads(path)):
-        raise UnsupportedFormat(
-            f"{display}: a VRT names other files to read; uploads of VRTs are refused "
-            "so that an upload cannot make the checker read files on this machine"
-        )
+    upload = _Upload(path if path.is_dir() else path.parent, display) if uploaded else None
+    if upload:
+        screen_upload(path, display)
     reasons: list[str] = []
-    vector = _ogr_layers(path, reasons)
+    vector = _ogr_layers(path, reasons, upload)
     if vector is not None:
         driver, layers, meta = vector
         source = OgrVectorSource(path, driver, layers, meta)
         if driver == "GPKG" and path.is_file():
             tables = gpkg_raster_tables(path)
-            source.rasters = _gpkg_rasters(path, tables)
+            source.rasters = _gpkg_rasters(path, tables, upload)
             read = {r.label for r in source.rasters}
             source.unread_tables = [t for t in tables if t not in read]
         if driver in _GML_DRIVERS and path.is_file():
             source.unread_geometries = unread_gml_geometries(path, layers)
         return source
-    if uploaded and any(head.startswith(b"<") for head in _heads(path)):
+    if upload and any(head.startswith(b"<") for head in heads(path)):
         # Not vector data, yet XML: what is left are XML raster formats, which name files.
         raise UnsupportedFormat(
             f"{display}: not vector data GDAL can read"
@@ -689,11 +706,13 @@ def open_dataset(
             + "; an uploaded XML file is not read as a raster, since XML raster formats "
             "name other files to read"
         )
-    raster = _raster(path, reasons)
+    raster = _raster(path, reasons, upload)
     if raster is not None:
         return raster
     detail = "; ".join(dict.fromkeys(r.replace(str(path), display).strip() for r in reasons if r))
+    what = "a format accepted as an upload (one that reads nothing but the upload)"
     raise UnsupportedFormat(
-        f"{display}: not a raster or vector dataset GDAL can read"
+        f"{display}: not a raster or vector dataset "
+        + (f"in {what}" if upload else "GDAL can read")
         + (f" ({detail})" if detail else "")
     )

@@ -1,0 +1,235 @@
+"""What an upload may be read with: GDAL drivers that read the upload and nothing else.
+
+Some formats are pointers: their text names other files or addresses, and GDAL follows
+them as soon as the file is opened. A PDS or ERS label names its image file by any path,
+``../../`` included; a GDALG file runs a pipeline over whatever files it names; a WFS
+description calls its server; a table of an SQLite file can be a VirtualOGR table over any
+file GDAL reads. Read from an upload, they make the checker open files on its own machine
+or call addresses on its network, chosen by the uploader, and report what it found there
+(fields, counts, extents, or only whether the file exists).
+
+So an upload is read only by drivers on a list of formats that read the upload alone (its
+own sidecars included), and a format not on the list is refused: fail closed, since GDAL
+gains drivers with every release. Within those formats, the few ways to point elsewhere
+that remain are screened from the content before GDAL sees it. A process that reads
+nothing but uploads (the HTTP service) also unregisters every other vector driver, since
+pyogrio, unlike rasterio, cannot be given the list for each open.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import closing
+from pathlib import Path
+
+from compliance.errors import UnsupportedFormat
+
+# Vector formats that read one file, or a folder of one dataset's own files.
+UPLOAD_VECTOR_DRIVERS = frozenset(
+    {
+        "CSV",
+        "DGN",
+        "DXF",
+        "ESRI Shapefile",
+        "ESRIJSON",
+        "FlatGeobuf",
+        "GML",
+        "GPKG",
+        "GPX",
+        "GeoJSON",
+        "GeoJSONSeq",
+        "GeoRSS",
+        "JSONFG",
+        "KML",
+        "LIBKML",
+        "MBTiles",
+        "MVT",
+        "MapInfo File",  # its seamless tables, which name other tables, are screened below
+        "ODS",
+        "OSM",
+        "OpenFileGDB",
+        "PMTiles",
+        "S57",
+        "SQLite",  # its virtual tables are screened below
+        "TopoJSON",
+        "XLSX",
+    }
+)
+# Raster formats whose header names no other file but its own sidecars (same base name).
+UPLOAD_RASTER_DRIVERS = frozenset(
+    {
+        "AAIGrid",
+        "BMP",
+        "BT",
+        "BYN",
+        "BIGGIF",
+        "COG",
+        "CTable2",
+        "DTED",
+        "EHdr",
+        "ENVI",
+        "GIF",
+        "GPKG",
+        "GRASSASCIIGrid",
+        "GRIB",
+        "GS7BG",
+        "GSAG",
+        "GSBG",
+        "GTX",
+        "GTiff",
+        "HF2",
+        "HFA",  # may name a spill file: the files it opened are checked after opening
+        "ISG",
+        "JP2OpenJPEG",
+        "JPEG",
+        "KRO",
+        "LCP",
+        "Leveller",
+        "MBTiles",
+        "NGSGEOID",
+        "NITF",
+        "NTv2",
+        "PNG",
+        "PNM",
+        "RRASTER",
+        "RST",
+        "SAGA",
+        "SIGDEM",
+        "SRTMHGT",
+        "Terragen",
+        "USGSDEM",
+        "WEBP",
+        "XYZ",
+        "ZMap",
+        "netCDF",
+    }
+)
+
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+# Descriptions of other datasets.
+_POINTER_TAGS = (
+    b"<VRTDataset",
+    b"<OGRVRTDataSource",
+    b"<GDALTileIndexDataset",
+    b"<OGRWFSDataSource",
+)
+# A GDALG file is JSON whose "type" is this; GDAL runs its command line when it opens it.
+_GDALG_MARK = b'"gdal_streamed_alg"'
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+# The only virtual tables a spatial SQLite file needs: its R-tree spatial indexes.
+_RTREE = re.compile(r"\s*CREATE\s+VIRTUAL\s+TABLE\s+[^()]*?\bUSING\s+rtree(_i32)?\s*\(", re.I)
+_HEAD_BYTES = 512
+_SCAN_BYTES = 1 << 20
+
+
+def heads(path: Path) -> Iterator[bytes]:
+    """The first bytes of a file (or of each file in a folder), as text would start:
+    without a byte-order mark, UTF-16's zero bytes, leading blank space or XML declaration."""
+    for file in _files(path):
+        with file.open("rb") as f:
+            head = f.read(_HEAD_BYTES)
+        for bom in _BOMS:
+            head = head.removeprefix(bom)
+        head = head.replace(b"\x00", b"").lstrip(b" \t\r\n")
+        end = head.find(b"?>") if head.startswith(b"<?xml") else -1
+        yield head[end + 2 :].lstrip() if end >= 0 else head
+
+
+def screen_upload(path: Path, display: str) -> None:
+    """Refuse an upload whose content points at other files or addresses.
+
+    Raises
+    ------
+    UnsupportedFormat
+        The upload is, or holds, a description of other data.
+    """
+    for file in _files(path):
+        with file.open("rb") as f:
+            start = f.read(_SCAN_BYTES)
+        # GDAL finds these tags anywhere in a file's first bytes, after a comment too; the
+        # zero bytes go so that UTF-16 text reads as the tags do.
+        text = start.replace(b"\x00", b"")
+        if any(tag in text for tag in _POINTER_TAGS):
+            _refuse(
+                display, "it describes other files or a server to read (a VRT or WFS description)"
+            )
+        if _GDALG_MARK in text or file.name.lower().endswith(".gdalg.json"):
+            _refuse(display, "it is a GDALG pipeline, which reads the files it names")
+        if start.startswith(_SQLITE_MAGIC):
+            _screen_sqlite(file, display)
+        if file.suffix.lower() == ".tab" and b"isseamless" in text.lower():
+            _refuse(display, "it is a MapInfo seamless table, which names other tables to read")
+
+
+def refuse_driver(driver: str, allowed: Iterable[str], display: str) -> None:
+    """Refuse an upload that only a driver off the upload list would read."""
+    if driver not in allowed:
+        _refuse(
+            display,
+            f"{driver} is not among the formats accepted as uploads, which are those that "
+            "read nothing but the uploaded file",
+        )
+
+
+def refuse_outside_files(files: Iterable[str], root: Path, display: str) -> None:
+    """Refuse an upload that made GDAL open files outside its own folder."""
+    inside = root.resolve()
+    for name in files:
+        if not Path(name).resolve().is_relative_to(inside):
+            _refuse(display, "its header names a file outside the upload")
+
+
+def restrict_process_to_upload_drivers() -> None:
+    """Unregister, in this process, every vector driver not on the upload list.
+
+    For a process that reads only uploads: a driver that acts when a file is opened
+    (GDALG, WFS) then never runs, whatever an upload holds. GDAL skips the drivers named
+    in GDAL_SKIP when its drivers are registered, so they are registered again.
+
+    Raises
+    ------
+    RuntimeError
+        A driver off the list is still registered (its name has a space, which GDAL_SKIP
+        cannot name); the process must not go on reading uploads.
+    """
+    import pyogrio
+    from pyogrio import _ogr  # pyogrio has no public call that registers drivers again
+
+    others = sorted(set(pyogrio.list_drivers()) - UPLOAD_VECTOR_DRIVERS)
+    pyogrio.set_gdal_config_options({"GDAL_SKIP": " ".join(others)})
+    _ogr._register_drivers()
+    left = sorted(set(pyogrio.list_drivers()) - UPLOAD_VECTOR_DRIVERS)
+    if left:
+        raise RuntimeError(f"GDAL drivers that uploads must not reach are still registered: {left}")
+
+
+def _screen_sqlite(file: Path, display: str) -> None:
+    # A virtual table has no pages of its own (rootpage 0), however its SQL is written.
+    try:
+        uri = f"{file.resolve().as_uri()}?mode=ro&immutable=1"
+        with closing(sqlite3.connect(uri, uri=True)) as db:
+            virtual = db.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND rootpage = 0"
+            ).fetchall()
+    except sqlite3.Error as exc:
+        _refuse(display, f"its SQLite schema cannot be read to be screened ({exc})")
+    for name, sql in virtual:
+        if not _RTREE.match(str(sql or "")):
+            _refuse(
+                display,
+                f"its SQLite table {name!r} is a virtual table other than a spatial index, "
+                "which can read other files",
+            )
+
+
+def _files(path: Path) -> list[Path]:
+    return sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+
+
+def _refuse(display: str, why: str) -> None:
+    raise UnsupportedFormat(
+        f"{display}: refused as an upload: {why}; an upload may not make the "
+        "checker read other files or addresses"
+    )
