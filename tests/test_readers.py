@@ -327,11 +327,26 @@ def test_every_geometry_column_of_a_geoparquet_is_checked(checker, tmp_path, no_
     assert verdict.profile.fields == ["n"]
 
 
-def test_a_geoparquet_geometry_column_not_in_wkb_is_refused(checker, tmp_path, no_leftovers):
+def test_a_geoparquet_column_unlike_its_declared_encoding_is_a_clear_error(
+    checker, tmp_path, no_leftovers
+):
+    # Declared as native points, stored as WKB: neither reading is right.
     path = _geoparquet(
-        tmp_path / "native.parquet",
+        tmp_path / "mislabelled.parquet",
         {"geometry": [Point(0, 0)], "other": [Point(1, 1)]},
         {"geometry": {"encoding": "WKB"}, "other": {"encoding": "point"}},
+    )
+    with pytest.raises(UnreadableDataset, match="'other'"):
+        checker.check(path)
+
+
+def test_a_geoparquet_encoding_geoparquet_does_not_define_is_refused(
+    checker, tmp_path, no_leftovers
+):
+    path = _geoparquet(
+        tmp_path / "wkt.parquet",
+        {"geometry": [Point(0, 0)], "other": [Point(1, 1)]},
+        {"geometry": {"encoding": "WKB"}, "other": {"encoding": "WKT"}},
     )
     with pytest.raises(UnsupportedFormat, match="'other'"):
         checker.check(path)

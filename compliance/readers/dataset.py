@@ -24,6 +24,7 @@ from pyproj.exceptions import CRSError, ProjError
 
 from compliance.errors import UnreadableDataset, UnsupportedFormat
 from compliance.geodesy import WGS84, transformer
+from compliance.readers.geoarrow_native import NATIVE_ENCODINGS, native_to_wkb
 from compliance.readers.gml_properties import geometry_properties
 from compliance.readers.gpkg_sql import gpkg_rows
 from compliance.readers.upload_guard import (
@@ -197,23 +198,30 @@ class OgrVectorSource(VectorSource):
 class GeoParquetSource(VectorSource):
     """A GeoParquet file: each of its geometry columns is read as a layer of its own."""
 
-    def __init__(self, path: Path, layers: dict[str, LayerInfo]) -> None:
+    def __init__(self, path: Path, layers: dict[str, LayerInfo], encodings: dict[str, str]) -> None:
         super().__init__(path, "Parquet", list(layers.values()))
         self.columns = {layer.name: column for column, layer in layers.items()}
+        self.encodings = encodings  # per layer name: "WKB", or a native GeoArrow encoding
 
     def wkb_batches(self, layer: LayerInfo) -> Iterator[pa.Array]:
+        encoding = self.encodings.get(layer.name, "WKB").lower()
         try:
             parquet = pq.ParquetFile(self.path)
             columns = [self.columns[layer.name]]
             for record_batch in parquet.iter_batches(batch_size=BATCH_SIZE, columns=columns):
                 column = record_batch.column(0)
+                if encoding in NATIVE_ENCODINGS:
+                    column = native_to_wkb(column, encoding)
                 if not (pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type)):
                     raise UnsupportedFormat(
                         f"GeoParquet geometry column has type {column.type}, not WKB"
                     )
                 yield column
-        except (OSError, pa.ArrowException) as exc:
-            raise UnreadableDataset(f"GeoParquet cannot be read: {exc}") from exc
+        except (OSError, pa.ArrowException, ValueError) as exc:
+            column_name = self.columns[layer.name]
+            raise UnreadableDataset(
+                f"GeoParquet column {column_name!r} cannot be read: {exc}"
+            ) from exc
 
 
 class FrameSource(VectorSource):
@@ -509,10 +517,11 @@ def _geoparquet(path: Path) -> GeoParquetSource:
         col_meta = described[column]
         if not isinstance(col_meta, dict) or column not in schema.names:
             raise UnsupportedFormat(f"{path.name}: geometry column {column!r} is not in the file")
-        if str(col_meta.get("encoding", "WKB")).upper() != "WKB":
+        encoding = str(col_meta.get("encoding", "WKB"))
+        if encoding.upper() != "WKB" and encoding not in NATIVE_ENCODINGS:
             raise UnsupportedFormat(
-                f"{path.name}: GeoParquet encoding {col_meta.get('encoding')!r} of column "
-                f"{column!r} is not supported; use WKB"
+                f"{path.name}: GeoParquet encoding {encoding!r} of column {column!r} is "
+                f"not one GeoParquet defines (WKB, {', '.join(sorted(NATIVE_ENCODINGS))})"
             )
         # The GeoParquet spec says a missing "crs" means OGC:CRS84; an explicit null means unknown.
         crs = parse_crs("OGC:CRS84") if "crs" not in col_meta else parse_crs(col_meta["crs"])
@@ -525,7 +534,8 @@ def _geoparquet(path: Path) -> GeoParquetSource:
             fields=[n for n in schema.names if n not in described],
             total_bounds=tuple(bbox[:4]) if bbox and len(bbox) == 4 else None,
         )
-    return GeoParquetSource(path, layers)
+    encodings = {layers[c].name: str(described[c].get("encoding", "WKB")).upper() for c in layers}
+    return GeoParquetSource(path, layers, encodings)
 
 
 @dataclass(frozen=True)
