@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pyogrio
 import shapely
 from pyproj import CRS
@@ -205,6 +204,8 @@ class GeoParquetSource(VectorSource):
 
     def wkb_batches(self, layer: LayerInfo) -> Iterator[pa.Array]:
         encoding = self.encodings.get(layer.name, "WKB").lower()
+        import pyarrow.parquet as pq
+
         try:
             parquet = pq.ParquetFile(self.path)
             columns = [self.columns[layer.name]]
@@ -491,6 +492,9 @@ def _gpkg_rasters(path: Path, tables: list[str], upload: _Upload | None) -> list
 
 
 def _geoparquet(path: Path) -> GeoParquetSource:
+    # Imported only for Parquet files: every other check goes without it.
+    import pyarrow.parquet as pq
+
     try:
         schema = pq.read_schema(path)
         meta = pq.ParquetFile(path).metadata
