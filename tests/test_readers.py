@@ -327,28 +327,22 @@ def test_every_geometry_column_of_a_geoparquet_is_checked(checker, tmp_path, no_
     assert verdict.profile.fields == ["n"]
 
 
-def test_a_geoparquet_column_unlike_its_declared_encoding_is_a_clear_error(
-    checker, tmp_path, no_leftovers
-):
-    # Declared as native points, stored as WKB: neither reading is right.
-    path = _geoparquet(
-        tmp_path / "mislabelled.parquet",
-        {"geometry": [Point(0, 0)], "other": [Point(1, 1)]},
-        {"geometry": {"encoding": "WKB"}, "other": {"encoding": "point"}},
-    )
-    with pytest.raises(UnreadableDataset, match="'other'"):
-        checker.check(path)
-
-
-def test_a_geoparquet_encoding_geoparquet_does_not_define_is_refused(
-    checker, tmp_path, no_leftovers
+@pytest.mark.parametrize(
+    ("encoding", "error"),
+    [
+        ("point", UnreadableDataset),  # a native encoding, but the column holds WKB
+        ("WKT", UnsupportedFormat),  # not an encoding GeoParquet defines
+    ],
+)
+def test_a_geoparquet_column_it_cannot_read_as_declared_is_a_clear_error(
+    checker, tmp_path, no_leftovers, encoding, error
 ):
     path = _geoparquet(
-        tmp_path / "wkt.parquet",
+        tmp_path / "odd.parquet",
         {"geometry": [Point(0, 0)], "other": [Point(1, 1)]},
-        {"geometry": {"encoding": "WKB"}, "other": {"encoding": "WKT"}},
+        {"geometry": {"encoding": "WKB"}, "other": {"encoding": encoding}},
     )
-    with pytest.raises(UnsupportedFormat, match="'other'"):
+    with pytest.raises(error, match="'other'"):
         checker.check(path)
 
 
