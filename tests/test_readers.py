@@ -156,6 +156,39 @@ def test_a_kmz_within_the_limits_is_checked(tmp_path, checker, no_leftovers):
     assert v.profile.format == "LIBKML" and v.zones.count == 1
 
 
+def _spreadsheet(path: Path, driver: str) -> Path:
+    """A spreadsheet of site positions, written by GDAL: a table without geometry."""
+    frame = gpd.GeoDataFrame({"site": ["a", "b"], "lat": [37.465, 36.5], "lon": [127.025, 126.5]})
+    frame.to_file(path, driver=driver)
+    return path
+
+
+@pytest.mark.parametrize(("suffix", "driver"), [(".ods", "ODS"), (".xlsx", "XLSX")])
+@pytest.mark.parametrize("as_upload", [False, True])
+def test_a_spreadsheet_is_read_as_the_format_it_is(
+    tmp_path, checker, no_leftovers, suffix, driver, as_upload
+):
+    # Both are zips: an .ods was unpacked as an archive and found to hold no map dataset.
+    path = _spreadsheet(tmp_path / f"sites{suffix}", driver)
+    v = checker.check(path.read_bytes() if as_upload else path, name=path.name)
+    assert v.profile.format == driver and v.verdict == "review"
+    finding = next(f for f in v.findings if f.rule_id == "MAPGATE-COORDINATES-IN-TABLE")
+    assert "lat" in finding.message and "lon" in finding.message
+
+
+def test_a_spreadsheet_answers_to_the_limits_of_a_zip(tmp_path, no_leftovers):
+    sheet = _spreadsheet(tmp_path / "sites.ods", "ODS")
+    with zipfile.ZipFile(sheet) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    members["Pictures/zeros.png"] = bytes(64 * 1024 * 1024)
+    bomb = _zip(tmp_path / "bomb.ods", members)
+    checker = Checker(
+        packs=["kr"], limits=InputLimits(archive=ArchiveLimits(max_total_bytes=8 * 1024 * 1024))
+    )
+    with pytest.raises(UnsafeArchive, match="expands past"):
+        checker.check(bomb)
+
+
 def test_input_size_limit_cuts_a_stream_off(tmp_path, no_leftovers):
     checker = Checker(packs=["kr"], limits=InputLimits(max_bytes=1000))
     with pytest.raises(InputTooLarge):

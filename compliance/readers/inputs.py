@@ -48,7 +48,7 @@ _DATASET_SUFFIXES = {
 }
 
 
-_READ_IN_PLACE = frozenset({".kmz", ".xlsx"})  # zips that are formats of their own
+_READ_IN_PLACE = frozenset({".kmz", ".ods", ".xlsx"})  # zips that are formats of their own
 
 
 @dataclass(frozen=True)
