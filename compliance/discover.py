@@ -117,18 +117,15 @@ def _zip_holds_geodata(path: Path) -> bool:
 
 def _gdal_recognises(path: Path) -> bool:
     """A vector layer with geometry, or a georeferenced raster: anything else is not a map."""
-    import pyogrio
     import rasterio
     from rasterio.errors import RasterioError
 
+    from compliance.readers.dataset import has_vector_geometry
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        try:
-            layers = pyogrio.list_layers(path)
-            if any(geometry_type is not None for _, geometry_type in layers):
-                return True
-        except (pyogrio.errors.DataSourceError, OSError, ValueError):
-            pass
+        if has_vector_geometry(path):
+            return True
         try:
             with rasterio.open(path) as ds:
                 return bool(ds.crs) or not ds.transform.is_identity or bool(ds.gcps[0])

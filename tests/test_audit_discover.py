@@ -71,6 +71,22 @@ def test_sniff_by_content(tmp_path: Path, name: str, expected: bool) -> None:
     assert sniff(path) is expected
 
 
+def test_sniffing_a_gml_leaves_its_folder_as_it_was(tmp_path: Path) -> None:
+    # An audit reads an archive it must not change. A GML that names GML as its default
+    # namespace has no text marker, so GDAL is asked; its GML reader, asked to list the
+    # layers, used to leave a .gfs schema beside the file.
+    path = tmp_path / "sites_export"
+    path.write_text(
+        "<?xml version='1.0' encoding='utf-8'?><FeatureCollection "
+        "xmlns='http://www.opengis.net/gml' xmlns:ogr='http://ogr.maptools.org/'>"
+        "<featureMember><ogr:site><ogr:geometryProperty><Point srsName='EPSG:4326'>"
+        "<coordinates>127.025,37.465</coordinates></Point></ogr:geometryProperty>"
+        "</ogr:site></featureMember></FeatureCollection>"
+    )
+    assert sniff(path) is True
+    assert [p.name for p in tmp_path.iterdir()] == ["sites_export"]
+
+
 def test_json_is_geodata_only_when_it_looks_like_geojson(tmp_path: Path) -> None:
     write_vector(tmp_path / "layer.json", *SEOUL, driver="GeoJSON")
     (tmp_path / "package.json").write_text('{"name": "x", "version": "1"}')

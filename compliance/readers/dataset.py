@@ -376,6 +376,31 @@ def _layer_names(path: Path, first: dict[str, Any] | None) -> list[str]:
         names.append(str(info["layer_name"]))
 
 
+def has_vector_geometry(path: Path) -> bool:
+    """Whether GDAL reads ``path`` as vector layers of which one has geometry. The file is
+    opened read-only, as a check opens it: no ``.gfs`` is left beside a GML."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            first = pyogrio.read_info(path, **READ_ONLY)
+        except (pyogrio.errors.DataSourceError, OSError):
+            return False
+        except (pyogrio.errors.DataLayerError, IndexError, ValueError):
+            first = None
+        if first is not None and first.get("geometry_type") is not None:
+            return True
+        if first is not None and first.get("driver") in _GML_DRIVERS:
+            names = _layer_names(path, first)
+            return any(
+                pyogrio.read_info(path, layer=n, **READ_ONLY).get("geometry_type") is not None
+                for n in names[1:]
+            )
+        try:
+            return any(kind is not None for _, kind in pyogrio.list_layers(path))
+        except (pyogrio.errors.DataSourceError, OSError, ValueError):
+            return False
+
+
 # Drivers whose layers hold one geometry field at most. Others (GML, NAS, SQLite, CSV, OGR
 # VRT, Arrow, Interlis...) may hold several, of which pyogrio names only the first.
 _SINGLE_GEOMETRY_DRIVERS = _SINGLE_LAYER_DRIVERS | {
