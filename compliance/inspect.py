@@ -183,9 +183,9 @@ def inspect_vector(
             if footprint is None:
                 located = False
                 why = (
-                    "no CRS that places it on the Earth"
-                    if layer.crs is None
-                    else "its coordinates are not valid positions in its CRS"
+                    "its coordinates are not valid positions in its CRS"
+                    if layer.crs is not None
+                    else layer.crs_problem or "no CRS that places it on the Earth"
                 )
                 notes.append(f"layer {layer.name!r}: {why}, so it cannot be placed on the Earth")
             else:

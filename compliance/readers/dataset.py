@@ -24,6 +24,7 @@ from pyproj.exceptions import CRSError, ProjError
 from compliance.errors import UnreadableDataset, UnsupportedFormat
 from compliance.geodesy import WGS84, transformer
 from compliance.readers.geoarrow_native import NATIVE_ENCODINGS, native_to_wkb
+from compliance.readers.geojson_crs import declared_crs, unreadable_reason
 from compliance.readers.gml_properties import geometry_properties
 from compliance.readers.gpkg_sql import gpkg_rows
 from compliance.readers.upload_guard import (
@@ -79,6 +80,8 @@ class LayerInfo:
     geometry_column: str | None = None
     # Every geometry field the driver exposes for the source layer (when asked), first first.
     geometry_fields: tuple[str, ...] = ()
+    # Why the CRS the file declares was not taken (crs is then None).
+    crs_problem: str | None = None
 
 
 _UNDECODABLE = (
@@ -374,6 +377,18 @@ def _layer_names(path: Path, first: dict[str, Any] | None) -> list[str]:
         except pyogrio.errors.DataLayerError:
             return names
         names.append(str(info["layer_name"]))
+
+
+def _take_declared_crs(path: Path, layers: list[LayerInfo]) -> None:
+    """Where GDAL could not read the CRS a GeoJSON declares, it quietly took WGS84; the
+    layer's CRS is unknown instead."""
+    member = declared_crs(path)
+    if member is None:
+        return
+    for layer in layers:
+        problem = unreadable_reason(member, layer.crs)
+        if problem is not None:
+            layer.crs, layer.crs_problem = None, problem
 
 
 def has_vector_geometry(path: Path) -> bool:
@@ -736,6 +751,8 @@ def open_dataset(
             source.unread_tables = [t for t in tables if t not in read]
         if driver in _GML_DRIVERS and path.is_file():
             source.unread_geometries = unread_gml_geometries(path, layers)
+        if driver == "GeoJSON" and path.is_file():
+            _take_declared_crs(path, layers)
         return source
     if upload and any(head.startswith(b"<") for head in heads(path)):
         # Not vector data, yet XML: what is left are XML raster formats, which name files.

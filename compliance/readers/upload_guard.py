@@ -25,6 +25,7 @@ from contextlib import closing
 from pathlib import Path
 
 from compliance.errors import UnsupportedFormat
+from compliance.readers.geojson_crs import declared_crs, is_link
 
 # Vector formats that read one file, or a folder of one dataset's own files.
 UPLOAD_VECTOR_DRIVERS = frozenset(
@@ -159,6 +160,9 @@ def screen_upload(path: Path, display: str) -> None:
             _refuse(display, "it is a GDALG pipeline, which reads the files it names")
         if start.startswith(_SQLITE_MAGIC):
             _screen_sqlite(file, display)
+        member = declared_crs(file)
+        if member is not None and is_link(member):
+            _refuse(display, "its crs member is a link, an address GDAL would fetch")
         if file.suffix.lower() == ".tab" and b"isseamless" in text.lower():
             _refuse(display, "it is a MapInfo seamless table, which names other tables to read")
 
