@@ -11,7 +11,8 @@ or call addresses on its network, chosen by the uploader, and report what it fou
 So an upload is read only by drivers on a list of formats that read the upload alone (its
 own sidecars included), and a format not on the list is refused: fail closed, since GDAL
 gains drivers with every release. Within those formats, the few ways to point elsewhere
-that remain are screened from the content before GDAL sees it. A process that reads
+that remain are screened from the content before GDAL sees it (a GeoJSON's CRS given as
+a link, which GDAL fetches, among them). A process that reads
 nothing but uploads (the HTTP service) also unregisters every other vector driver, since
 pyogrio, unlike rasterio, cannot be given the list for each open.
 """
