@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -29,6 +32,41 @@ def real_data() -> Path:
 def checker() -> Checker:
     """One checker with every built-in pack and the demo zones, loaded once."""
     return Checker()
+
+
+class Listener:
+    """A local address that notes every call made to it and hangs up at once, so that a
+    check which calls it fails its test rather than waiting for an answer."""
+
+    def __init__(self) -> None:
+        self.calls: list[bytes] = []
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(8)
+        self.port = self._sock.getsockname()[1]
+        threading.Thread(target=self._answer, daemon=True).start()
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def _answer(self) -> None:
+        while True:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            with conn:
+                self.calls.append(conn.recv(300))
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+@pytest.fixture
+def listener() -> Iterator[Listener]:
+    served = Listener()
+    yield served
+    served.close()
 
 
 def write_raster(

@@ -8,8 +8,6 @@ lon/lat fall far from every territory, was then allowed. Its place is unknown in
 from __future__ import annotations
 
 import json
-import socket
-import threading
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ from pyproj import Transformer
 
 from compliance import Checker
 from compliance.errors import UnsupportedFormat
+from tests.conftest import Listener
 
 SEOUL_ZONE = (127.025, 37.465)  # inside the demo military zone
 
@@ -82,32 +81,12 @@ def test_a_geometry_s_own_crs_is_not_taken_for_the_file_s(real_data: Path, check
     assert v.profile.crs == "EPSG:26915"
 
 
-class _Listener:
-    """A local address that notes every call and hangs up at once."""
-
-    def __init__(self) -> None:
-        self.calls: list[bytes] = []
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(4)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/crs"
-        threading.Thread(target=self._answer, daemon=True).start()
-
-    def _answer(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            with conn:
-                self.calls.append(conn.recv(200))
-
-
-def test_an_uploaded_crs_link_is_refused_and_not_fetched(tmp_path: Path, checker: Checker):
+def test_an_uploaded_crs_link_is_refused_and_not_fetched(
+    tmp_path: Path, checker: Checker, listener: Listener
+):
     # GDAL fetches a linked CRS when it opens the file: from an upload, a request to any
     # address the uploader names. Before, the service made that request.
-    listener = _Listener()
-    link = {"type": "link", "properties": {"href": listener.url, "type": "proj4"}}
+    link = {"type": "link", "properties": {"href": listener.url("/crs"), "type": "proj4"}}
     path = _geojson(tmp_path / "linked.geojson", link, [10, 10])
     with pytest.raises(UnsupportedFormat, match="link"):
         checker.check(path.read_bytes(), name="linked.geojson")
@@ -117,4 +96,3 @@ def test_an_uploaded_crs_link_is_refused_and_not_fetched(tmp_path: Path, checker
     v = checker.check(path)
     assert v.verdict == "review" and v.profile.crs is None
     assert len(listener.calls) >= 1
-    listener.sock.close()

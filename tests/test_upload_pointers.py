@@ -8,11 +8,9 @@ named by any relative path, ``../`` included, and reported that image's size.
 
 from __future__ import annotations
 
-import socket
 import sqlite3
 import subprocess
 import sys
-import threading
 import zipfile
 from contextlib import closing
 from pathlib import Path
@@ -26,6 +24,7 @@ from compliance import Checker
 from compliance.errors import UnsupportedFormat
 from tests.api_fixtures import *  # noqa: F403 - fixtures
 from tests.api_helpers import TestClient, auth
+from tests.conftest import Listener
 
 
 def _outside_image(folder: Path) -> Path:
@@ -228,30 +227,33 @@ def test_an_uploaded_vrt_behind_a_comment_is_refused(tmp_path, checker: Checker)
     assert checker.check(path).profile.fields == ["WKT", "code"]  # a path of the caller's
 
 
-def test_an_uploaded_wfs_description_calls_no_server(checker: Checker):
+def test_an_uploaded_wfs_description_calls_no_server(checker: Checker, listener: Listener):
     # Before, the check called the address and waited for its answer (here: never).
-    calls: list[bytes] = []
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(4)
-        port = listener.getsockname()[1]
+    body = f"<OGRWFSDataSource><URL>{listener.url('/wfs?')}</URL></OGRWFSDataSource>"
+    for text in (body, "<!-- a service -->\n" + body):
+        with pytest.raises(UnsupportedFormat, match="WFS"):
+            checker.check(text.encode(), name="service.xml")
+    assert listener.calls == []
 
-        def answer() -> None:
-            # Take each call, note it and hang up, so that a regression fails, not hangs.
-            while True:
-                try:
-                    conn, _ = listener.accept()
-                except OSError:
-                    return
-                with conn:
-                    calls.append(conn.recv(200))
 
-        threading.Thread(target=answer, daemon=True).start()
-        body = f"<OGRWFSDataSource><URL>http://127.0.0.1:{port}/wfs?</URL></OGRWFSDataSource>"
-        for text in (body, "<!-- a service -->\n" + body):
-            with pytest.raises(UnsupportedFormat, match="WFS"):
-                checker.check(text.encode(), name="service.xml")
-    assert calls == []
+def test_a_gml_s_schema_address_is_not_fetched(tmp_path, checker: Checker, listener: Listener):
+    # GDAL's GML reader fetched the schema a GML names as a WFS DescribeFeatureType
+    # address, at every open (four per check), from any server the file named.
+    describe = listener.url("/wfs") + (
+        "?SERVICE=WFS&amp;VERSION=1.1.0&amp;REQUEST=DescribeFeatureType&amp;TYPENAME=ns:site"
+    )
+    body = f"""<?xml version='1.0'?><wfs:FeatureCollection xmlns:wfs='http://www.opengis.net/wfs'
+ xmlns:ns='http://example.com/ns' xmlns:gml='http://www.opengis.net/gml'
+ xmlns:xsi='http://www.w3.org/2001/XMLSchema-instance'
+ xsi:schemaLocation='http://example.com/ns {describe}'><gml:featureMember><ns:site><ns:geom>
+<gml:Point srsName='urn:ogc:def:crs:EPSG::4326'><gml:pos>37.465 127.025</gml:pos></gml:Point></ns:geom>
+</ns:site></gml:featureMember></wfs:FeatureCollection>""".encode()
+    path = tmp_path / "sites.gml"
+    path.write_bytes(body)
+    for source in (body, path):
+        v = checker.check(source, name="sites.gml")
+        assert v.profile.format == "GML" and v.zones.count == 1
+    assert listener.calls == []
 
 
 def _sqlite_with_virtual_table(path: Path, table: Path) -> Path:

@@ -40,11 +40,13 @@ log = logging.getLogger(__name__)
 
 BATCH_SIZE = 16_384
 _PARQUET_MAGIC = b"PAR1"
-# Open options that keep GDAL from writing beside the input: the GML driver otherwise
-# leaves a .gfs schema next to the file it reads (in the caller's folder, a change to the
-# evidence) and later trusts that .gfs over the file. Drivers without the option ignore it,
-# with a warning that is silenced where the dataset is opened.
-READ_ONLY = {"WRITE_GFS": "NO"}
+# Open options that keep GDAL to the input itself. The GML driver otherwise leaves a .gfs
+# schema next to the file it reads (in the caller's folder, a change to the evidence) and
+# later trusts that .gfs over the file; and it fetches the schema a GML names as a WFS
+# DescribeFeatureType address, from whatever server the file names, at every open.
+# Drivers without these options ignore them, with a warning silenced where the dataset
+# is opened.
+READ_ONLY = {"WRITE_GFS": "NO", "DOWNLOAD_SCHEMA": "NO"}
 _GML_DRIVERS = frozenset({"GML", "NAS"})
 
 
