@@ -327,9 +327,22 @@ try:
     pyogrio.read_info({str(pipeline)!r})
 except pyogrio.errors.DataSourceError:
     print("refused")
+# What a listed format can still ask for goes nowhere: a GeoJSON's linked CRS.
+from tests.conftest import Listener
+listener = Listener()
+linked = {str(tmp_path / "linked.geojson")!r}
+with open(linked, "w") as f:
+    f.write('{{"type": "FeatureCollection", "crs": {{"type": "link", "properties": '
+            '{{"href": "' + listener.url("/crs") + '", "type": "proj4"}}}}, "features": []}}')
+pyogrio.read_info(linked)
+assert listener.calls == [], listener.calls
 """
     done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).parents[1],
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "refused"

@@ -187,11 +187,16 @@ def refuse_outside_files(files: Iterable[str], root: Path, display: str) -> None
 
 
 def restrict_process_to_upload_drivers() -> None:
-    """Unregister, in this process, every vector driver not on the upload list.
+    """Unregister, in this process, every vector driver not on the upload list, and send
+    GDAL's web requests nowhere.
 
     For a process that reads only uploads: a driver that acts when a file is opened
     (GDALG, WFS) then never runs, whatever an upload holds. GDAL skips the drivers named
-    in GDAL_SKIP when its drivers are registered, so they are registered again.
+    in GDAL_SKIP when its drivers are registered, so they are registered again. Requests
+    that a listed format can still make (the screens above know of a GeoJSON's linked CRS
+    and a GML's WFS schema) go through a proxy that refuses every connection, in both of
+    the process's GDALs: no address an upload names is called (unless NO_PROXY, set in
+    the environment, exempts it).
 
     Raises
     ------
@@ -200,14 +205,21 @@ def restrict_process_to_upload_drivers() -> None:
         cannot name); the process must not go on reading uploads.
     """
     import pyogrio
+    import rasterio.env
     from pyogrio import _ogr  # pyogrio has no public call that registers drivers again
 
     others = sorted(set(pyogrio.list_drivers()) - UPLOAD_VECTOR_DRIVERS)
-    pyogrio.set_gdal_config_options({"GDAL_SKIP": " ".join(others)})
+    pyogrio.set_gdal_config_options({"GDAL_SKIP": " ".join(others), **_NO_WEB})
     _ogr._register_drivers()
+    for key, value in _NO_WEB.items():
+        rasterio.env.set_gdal_config(key, value)
     left = sorted(set(pyogrio.list_drivers()) - UPLOAD_VECTOR_DRIVERS)
     if left:
         raise RuntimeError(f"GDAL drivers that uploads must not reach are still registered: {left}")
+
+
+# A proxy on a port nothing listens on: every request GDAL makes fails at once.
+_NO_WEB = {"GDAL_HTTP_PROXY": "127.0.0.1:1", "GDAL_HTTP_MAX_RETRY": "0"}
 
 
 def _screen_sqlite(file: Path, display: str) -> None:
