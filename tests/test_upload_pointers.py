@@ -8,6 +8,7 @@ named by any relative path, ``../`` included, and reported that image's size.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -337,12 +338,15 @@ with open(linked, "w") as f:
 pyogrio.read_info(linked)
 assert listener.calls == [], listener.calls
 """
+    # A NO_PROXY naming the address would let the request through: it is cleared.
+    env = {**os.environ, "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1"}
     done = subprocess.run(
         [sys.executable, "-c", script],
         capture_output=True,
         text=True,
         timeout=120,
         cwd=Path(__file__).parents[1],
+        env=env,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "refused"

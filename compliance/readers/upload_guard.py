@@ -19,6 +19,7 @@ pyogrio, unlike rasterio, cannot be given the list for each open.
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -195,8 +196,8 @@ def restrict_process_to_upload_drivers() -> None:
     in GDAL_SKIP when its drivers are registered, so they are registered again. Requests
     that a listed format can still make (the screens above know of a GeoJSON's linked CRS
     and a GML's WFS schema) go through a proxy that refuses every connection, in both of
-    the process's GDALs: no address an upload names is called (unless NO_PROXY, set in
-    the environment, exempts it).
+    the process's GDALs: no address an upload names is called. NO_PROXY is cleared from
+    the environment, which would exempt the hosts it lists (curl reads it at each request).
 
     Raises
     ------
@@ -213,6 +214,8 @@ def restrict_process_to_upload_drivers() -> None:
     _ogr._register_drivers()
     for key, value in _NO_WEB.items():
         rasterio.env.set_gdal_config(key, value)
+    for name in ("NO_PROXY", "no_proxy"):
+        os.environ.pop(name, None)
     left = sorted(set(pyogrio.list_drivers()) - UPLOAD_VECTOR_DRIVERS)
     if left:
         raise RuntimeError(f"GDAL drivers that uploads must not reach are still registered: {left}")
