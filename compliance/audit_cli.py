@@ -36,6 +36,8 @@ _H = {
     "out": "Folder for results.jsonl, results.csv and report.html.",
     "timeout": "Seconds one dataset may take in the local pool before it becomes an error row "
     "(0: no limit).",
+    "untrusted": "The files are a third party's: read each as an upload, so that none can make "
+    "the audit read other files or call addresses (VRTs and other pointers become errors).",
     "fail_on": "Exit 10/20/30 when any dataset reached this verdict or worse: "
     "allow_with_conditions, review or deny.",
 }
@@ -106,6 +108,7 @@ def audit_command(
     out: Annotated[Path, typer.Option(help=_H["out"])] = Path("mapgate-audit"),
     fail_on: Annotated[str | None, typer.Option(help=_H["fail_on"])] = None,
     timeout: Annotated[float, typer.Option(min=0, help=_H["timeout"])] = DEFAULT_TIMEOUT_S,
+    untrusted: Annotated[bool, typer.Option("--untrusted", help=_H["untrusted"])] = False,
 ) -> None:
     """Check every map dataset under PATHS in parallel; results are written as they arrive.
 
@@ -120,7 +123,7 @@ def audit_command(
     run = AuditRun(
         paths or [], packs=list(pack) if pack else None, zones=zones, recursive=recursive,
         manifest=manifest, workers=workers, scheduler=scheduler, resume=resume, out=out,
-        timeout=timeout,
+        timeout=timeout, untrusted=untrusted,
     )  # fmt: skip
     started = time.monotonic()
     try:

@@ -54,6 +54,12 @@ def _init_pool_worker(spec: CheckerSpec, fingerprint: str, pending: frozenset[st
                       parent: int) -> None:  # fmt: skip
     settle_allocator()
     _LOCAL.update(checker=spec.build(), fingerprint=fingerprint, pending=pending)
+    if spec.untrusted:
+        # A worker of the pool reads nothing but the third party's files: it keeps only
+        # the drivers uploads may be read with, as the service does.
+        from compliance.readers.upload_guard import restrict_process_to_upload_drivers
+
+        restrict_process_to_upload_drivers()
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
 

@@ -59,6 +59,7 @@ class AuditRun:
         resume: bool = False,
         out: str | Path | None = None,
         timeout: float | None = DEFAULT_TIMEOUT_S,
+        untrusted: bool = False,
     ) -> None:
         if resume and out is None:
             raise ValueError("resume=True needs out=, the folder holding results.jsonl")
@@ -66,6 +67,7 @@ class AuditRun:
         self.spec = CheckerSpec(
             packs=tuple(str(p) for p in packs) if packs is not None else None,
             zones=str(zones) if zones is not None else None,
+            untrusted=untrusted,
         )
         self.recursive = recursive
         self.manifest = Path(manifest) if manifest is not None else None
@@ -99,7 +101,7 @@ class AuditRun:
         self.fingerprint = self._checker.fingerprint
         exclude = [self.out] if self.out is not None else []
         self.discovery = discover(self.paths, recursive=self.recursive, manifest=self.manifest,
-                                  exclude=exclude)  # fmt: skip
+                                  exclude=exclude, untrusted=self.spec.untrusted)  # fmt: skip
         index = ResumeIndex.load(self.out, self.fingerprint) if self.resume and self.out else None
         matched: set[str] = set()
         for ds in self.discovery.datasets:
@@ -207,6 +209,7 @@ def audit(
     resume: bool = False,
     out: str | Path | None = None,
     timeout: float | None = None,
+    untrusted: bool = False,
 ) -> Iterator[AuditResult]:
     """Check every map dataset under ``paths``; yield one result per dataset as it finishes.
 
@@ -237,6 +240,10 @@ def audit(
         Seconds one dataset's check may take in the local pool before its worker is
         stopped and the dataset becomes an ``error`` row (default 600; ``0`` waits
         forever). In-process (``workers=0``) and Dask runs are not bounded.
+    untrusted
+        The files are a third party's: read each as an upload is (``Checker.check``), so
+        that none can make the audit read other files or call addresses. Formats that
+        name other files (VRT, a GDALG pipeline, a PDS label...) become ``error`` rows.
 
     Yields
     ------
@@ -252,6 +259,6 @@ def audit(
     run = AuditRun(
         paths, packs=packs, zones=zones, recursive=recursive, manifest=manifest,
         workers=workers, scheduler=scheduler, resume=resume, out=out,
-        timeout=DEFAULT_TIMEOUT_S if timeout is None else timeout,
+        timeout=DEFAULT_TIMEOUT_S if timeout is None else timeout, untrusted=untrusted,
     )  # fmt: skip
     return iter(run.prepare())

@@ -43,6 +43,7 @@ class CheckerSpec:
     packs: tuple[str, ...] | None = None
     zones: str | None = None
     helper_threads: bool = True  # see Checker: off where every core runs a worker already
+    untrusted: bool = False  # see Checker: third-party data, read as uploads are
 
     def build(self) -> Checker:
         from compliance.checker import Checker
@@ -50,7 +51,12 @@ class CheckerSpec:
         if not self.helper_threads:
             _one_reader_thread()
         packs: list[str | Path] | None = list(self.packs) if self.packs is not None else None
-        return Checker(packs=packs, zones=self.zones, helper_threads=self.helper_threads)
+        return Checker(
+            packs=packs,
+            zones=self.zones,
+            helper_threads=self.helper_threads,
+            untrusted=self.untrusted,
+        )
 
 
 def _one_reader_thread() -> None:

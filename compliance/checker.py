@@ -56,6 +56,9 @@ class Checker:
         large layer's next batches while this one is measured. Turn off when every core
         already runs a check of its own (a pool with a worker per core), where the
         threads only contend for the same cores.
+    untrusted
+        Treat every path as someone else's upload (see ``check``): for data from a third
+        party, such as a delivery audited as a whole.
     """
 
     def __init__(
@@ -64,11 +67,13 @@ class Checker:
         zones: str | Path | ZoneSet | None = None,
         limits: InputLimits | None = None,
         helper_threads: bool = True,
+        untrusted: bool = False,
     ) -> None:
         self.packs: list[RulePack] = load_packs(list(packs) if packs is not None else None)
         self.zones = zones if isinstance(zones, ZoneSet) else ZoneSet.load(zones)
         self.limits = limits or InputLimits()
         self.helper_threads = helper_threads
+        self.untrusted = untrusted
         self.territories: dict[str, Territory] = {
             p.name: load_territory(p.name, p.territory_path, p.doc.territory_buffer_m)
             for p in self.packs
@@ -79,6 +84,7 @@ class Checker:
     def fingerprint(self) -> str:
         """Changes whenever the engine, a pack or the zones change: the key for resuming audits."""
         parts = [ENGINE_VERSION, self.zones.sha256 or self.zones.source]
+        parts += ["untrusted"] if self.untrusted else []
         parts += [f"{p.name}@{p.version}:{p.sha256}" for p in self.packs]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
@@ -112,7 +118,7 @@ class Checker:
             name=name,
             limits=self.limits,
             background_hash=self.helper_threads,
-            untrusted=untrusted,
+            untrusted=untrusted or self.untrusted,
         ) as local:
             dataset = open_dataset(local.path, local.name, uploaded=local.uploaded)
             if dataset.kind == "raster":

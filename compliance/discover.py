@@ -115,26 +115,31 @@ def _zip_holds_geodata(path: Path) -> bool:
     return any(Path(n).suffix.lower() in GEODATA_SUFFIXES - {".zip"} for n in names)
 
 
-def _gdal_recognises(path: Path) -> bool:
-    """A vector layer with geometry, or a georeferenced raster: anything else is not a map."""
-    import rasterio
+def _gdal_recognises(path: Path, untrusted: bool) -> bool:
+    """A vector layer with geometry, or a georeferenced raster: anything else is not a map.
+    A third party's file is opened as a raster only by the drivers uploads may use."""
     from rasterio.errors import RasterioError
 
-    from compliance.readers.dataset import has_vector_geometry
+    from compliance.readers.dataset import has_vector_geometry, open_raster
+    from compliance.readers.upload_guard import UPLOAD_RASTER_DRIVERS
 
+    drivers = sorted(UPLOAD_RASTER_DRIVERS) if untrusted else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if has_vector_geometry(path):
             return True
         try:
-            with rasterio.open(path) as ds:
+            with open_raster(str(path), drivers) as ds:
                 return bool(ds.crs) or not ds.transform.is_identity or bool(ds.gcps[0])
         except (RasterioError, OSError, ValueError):
             return False
 
 
-def sniff(path: Path) -> bool:
-    """Whether a file of no known geodata extension holds geodata, judged by its content."""
+def sniff(path: Path, untrusted: bool = False) -> bool:
+    """Whether a file of no known geodata extension holds geodata, judged by its content.
+
+    A third party's (``untrusted``) file that points at other files or addresses counts:
+    its check then refuses it, and the report names it."""
     try:
         with path.open("rb") as f:
             head = f.read(_HEAD)
@@ -150,7 +155,15 @@ def sniff(path: Path) -> bool:
         return True
     if _suffix(path) in _NOT_GEODATA:
         return False
-    return _gdal_recognises(path)
+    if untrusted:
+        from compliance.errors import UnsupportedFormat
+        from compliance.readers.upload_guard import screen_upload
+
+        try:
+            screen_upload(path, path.name)
+        except UnsupportedFormat:
+            return True
+    return _gdal_recognises(path, untrusted)
 
 
 def _is_geojson_named(path: Path) -> bool:
@@ -162,7 +175,7 @@ def _is_geojson_named(path: Path) -> bool:
         return False
 
 
-def _group_folder(folder: Path, files: list[Path], found: Discovery) -> None:
+def _group_folder(folder: Path, files: list[Path], found: Discovery, untrusted: bool) -> None:
     """Turn the files of one folder into datasets, grouping shapefile parts by stem."""
     shp_stems = {f.stem: f for f in files if _suffix(f) == ".shp"}
     other_stems = {f.stem for f in files if _suffix(f) in GEODATA_SUFFIXES - {".shp"}}
@@ -181,7 +194,7 @@ def _group_folder(folder: Path, files: list[Path], found: Discovery) -> None:
             orphans.setdefault(stem, []).append(f)
         elif suffix in GEODATA_SUFFIXES or (suffix == ".json" and _is_geojson_named(f)):
             found.datasets.append(Dataset(f, (f,)))
-        elif suffix != ".json" and sniff(f):
+        elif suffix != ".json" and sniff(f, untrusted):
             found.datasets.append(Dataset(f, (f,)))
         else:
             found.ignored.append(f)
@@ -197,7 +210,9 @@ def _group_folder(folder: Path, files: list[Path], found: Discovery) -> None:
             found.ignored.extend(members)
 
 
-def _walk(root: Path, recursive: bool, exclude: set[Path], found: Discovery) -> None:
+def _walk(
+    root: Path, recursive: bool, exclude: set[Path], found: Discovery, untrusted: bool
+) -> None:
     for folder, dirnames, filenames in os.walk(root):
         here = Path(folder)
         keep: list[str] = []
@@ -211,7 +226,7 @@ def _walk(root: Path, recursive: bool, exclude: set[Path], found: Discovery) -> 
                 keep.append(d)
         dirnames[:] = keep
         files = [here / n for n in filenames if not _is_hidden(n)]
-        _group_folder(here, [f for f in files if f.is_file()], found)
+        _group_folder(here, [f for f in files if f.is_file()], found, untrusted)
 
 
 def _explicit_file(path: Path) -> Dataset:
@@ -250,6 +265,7 @@ def discover(
     recursive: bool = True,
     manifest: str | Path | None = None,
     exclude: Iterable[str | Path] = (),
+    untrusted: bool = False,
 ) -> Discovery:
     """Find the datasets under ``paths`` (files or folders) and those a manifest lists.
 
@@ -263,6 +279,9 @@ def discover(
         A CSV file with a ``path`` column; entries may be files or folders.
     exclude
         Folders never walked into (the audit's own output folder).
+    untrusted
+        The files are a third party's: sniffing opens rasters only by the drivers uploads
+        may use, and counts a file that points elsewhere as a dataset (its check refuses it).
 
     Returns
     -------
@@ -276,7 +295,7 @@ def discover(
     found = Discovery()
     for root in roots:
         if root.is_dir() and not root.name.lower().endswith(".gdb"):
-            _walk(root, recursive, skip, found)
+            _walk(root, recursive, skip, found, untrusted)
         else:
             found.datasets.append(_explicit_file(root))
     found.datasets = list(_unique(found.datasets))

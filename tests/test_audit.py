@@ -269,3 +269,43 @@ def test_pool_workers_use_helper_threads_only_with_cores_to_spare(tmp_path: Path
     assert {r.error for r in rows} == {
         f"helper_threads={spare} gpkg_threads={None if spare else 1}"
     }
+
+
+def _delivery_with_pointers(folder: Path, outside: Path) -> Path:
+    """A third party's delivery: one map, and a VRT naming a table outside it (one of the
+    auditor's own)."""
+    folder.mkdir()
+    write_vector(folder / "roads.geojson", *SEOUL, driver="GeoJSON")
+    (folder / "layers.vrt").write_text(
+        f"<OGRVRTDataSource><OGRVRTLayer name='t'><SrcDataSource>{outside}</SrcDataSource>"
+        f"<SrcLayer>{outside.stem}</SrcLayer></OGRVRTLayer></OGRVRTDataSource>"
+    )
+    return folder
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_an_untrusted_audit_reads_a_delivery_as_uploads(tmp_path: Path, workers: int) -> None:
+    outside = tmp_path / "auditors_sites.csv"
+    outside.write_text('code,WKT\n7,"POINT (127.02 37.46)"\n')
+    delivery = _delivery_with_pointers(tmp_path / "delivery", outside)
+    trusted = _by_rel(delivery, list(audit([delivery], workers=workers)))
+    # Trusted, the pointer is followed: the auditor's own table is read and reported.
+    assert trusted["layers.vrt"].status == "checked"
+    assert "WKT" in trusted["layers.vrt"].document["profile"]["fields"]
+    rows = _by_rel(delivery, list(audit([delivery], workers=workers, untrusted=True)))
+    assert rows["roads.geojson"].status == "checked"
+    assert rows["roads.geojson"].verdict == trusted["roads.geojson"].verdict
+    assert set(rows) == {"roads.geojson", "layers.vrt"}
+    assert rows["layers.vrt"].status == "error"
+    assert "refused as an upload" in (rows["layers.vrt"].error or "")
+    assert "auditors_sites" not in (rows["layers.vrt"].error or "")
+
+
+def test_untrusted_and_trusted_audits_do_not_resume_each_other(tmp_path: Path) -> None:
+    delivery = tmp_path / "delivery"
+    delivery.mkdir()
+    write_vector(delivery / "roads.geojson", *SEOUL, driver="GeoJSON")
+    out = tmp_path / "out"
+    list(audit([delivery], workers=0, out=out))
+    again = list(audit([delivery], workers=0, out=out, resume=True, untrusted=True))
+    assert [r.status for r in again] == ["checked"]  # not "skipped": read another way

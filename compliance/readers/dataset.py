@@ -596,17 +596,17 @@ class _Upload:
         refuse_outside_files(files, self.root, self.display)
 
 
-def _open_raster(name: str, upload: _Upload | None) -> Any:
-    """A rasterio dataset; an upload's opened by the upload drivers alone."""
+def open_raster(name: str, drivers: list[str] | None = None) -> Any:
+    """A rasterio dataset, opened only by ``drivers`` when given (an upload's)."""
     import rasterio
 
-    if upload is None:
+    if drivers is None:
         return rasterio.open(name)
     # rasterio.open takes one driver name; the reader it builds takes GDAL's list.
     from rasterio.io import DatasetReader
 
     with rasterio.Env():
-        return DatasetReader(name, driver=upload.raster_drivers)
+        return DatasetReader(name, driver=drivers)
 
 
 def _raster(path: Path, reasons: list[str], upload: _Upload | None) -> RasterSource | None:
@@ -616,7 +616,7 @@ def _raster(path: Path, reasons: list[str], upload: _Upload | None) -> RasterSou
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            ds = _open_raster(str(path), upload)
+            ds = open_raster(str(path), upload.raster_drivers if upload else None)
         except (RasterioError, OSError, ValueError) as exc:
             reasons.append(str(exc))
             return None
@@ -663,7 +663,7 @@ def _describe_image(path: Path, name: str, label: str, upload: _Upload | None) -
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with _open_raster(name, upload) as ds:
+        with open_raster(name, upload.raster_drivers if upload else None) as ds:
             if upload:
                 upload.check_files(ds.files)
             image = _describe_raster(path, ds)
