@@ -34,6 +34,38 @@ def checker() -> Checker:
     return Checker()
 
 
+def ers_header(data: str) -> bytes:
+    """A georeferenced ERS header (200 x 200 pixels at 127.02 E, 37.47 N) whose pixels are
+    the file ``data``, a path the header may give any way it likes."""
+    return f"""DatasetHeader Begin
+    Version = "6.0"
+    DataFile = "{data}"
+    DataSetType = ERStorage
+    DataType = Raster
+    ByteOrder = LSBFirst
+    CoordinateSpace Begin
+        Datum = "WGS84"
+        Projection = "GEODETIC"
+        CoordinateType = LATLONG
+    CoordinateSpace End
+    RasterInfo Begin
+        CellType = Unsigned8BitInteger
+        CellInfo Begin
+            Xdimension = 0.0001
+            Ydimension = 0.0001
+        CellInfo End
+        NrOfLines = 200
+        NrOfCellsPerLine = 200
+        RegistrationCoord Begin
+            Longitude = 127:01:00.0
+            Latitude = 37:28:00.0
+        RegistrationCoord End
+        NrOfBands = 1
+    RasterInfo End
+DatasetHeader End
+""".encode()
+
+
 class Listener:
     """A local address that notes every call made to it and hangs up at once, so that a
     check which calls it fails its test rather than waiting for an answer."""

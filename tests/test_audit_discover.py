@@ -15,6 +15,7 @@ from tests.audit_fixtures import (
     write_shapefile,
     write_vector,
 )
+from tests.conftest import ers_header
 
 
 def _rel(root: Path, paths: list[Path]) -> list[str]:
@@ -87,44 +88,13 @@ def test_sniffing_a_gml_leaves_its_folder_as_it_was(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["sites_export"]
 
 
-def _ers_header_naming(data: Path) -> str:
-    """A georeferenced ERS header whose pixels are the file ``data``, named by any path."""
-    return f"""DatasetHeader Begin
-    Version = "6.0"
-    DataFile = "{"../" * 40}{str(data).lstrip("/")}"
-    DataSetType = ERStorage
-    DataType = Raster
-    ByteOrder = LSBFirst
-    CoordinateSpace Begin
-        Datum = "WGS84"
-        Projection = "GEODETIC"
-        CoordinateType = LATLONG
-    CoordinateSpace End
-    RasterInfo Begin
-        CellType = Unsigned8BitInteger
-        CellInfo Begin
-            Xdimension = 0.0001
-            Ydimension = 0.0001
-        CellInfo End
-        NrOfLines = 200
-        NrOfCellsPerLine = 200
-        RegistrationCoord Begin
-            Longitude = 127:01:00.0
-            Latitude = 37:28:00.0
-        RegistrationCoord End
-        NrOfBands = 1
-    RasterInfo End
-DatasetHeader End
-"""
-
-
 def test_sniffing_a_third_party_s_file_follows_no_pointer(tmp_path: Path, listener) -> None:
     # Trusted, GDAL opens what a header names (here another file's pixels) and calls the
     # address a WFS description names; a third party's files are sniffed without either.
     data = tmp_path / "elsewhere.raw"
     data.write_bytes(bytes(40_000))
     header = tmp_path / "delivery_scene"
-    header.write_text(_ers_header_naming(data))
+    header.write_bytes(ers_header("../" * 40 + str(data).lstrip("/")))
     assert sniff(header) is True
     assert sniff(header, untrusted=True) is False  # no upload format reads it
     service = tmp_path / "service_description"

@@ -25,7 +25,7 @@ from compliance import Checker
 from compliance.errors import UnsupportedFormat
 from tests.api_fixtures import *  # noqa: F403 - fixtures
 from tests.api_helpers import TestClient, auth
-from tests.conftest import Listener
+from tests.conftest import Listener, ers_header
 
 
 def _outside_image(folder: Path) -> Path:
@@ -151,31 +151,7 @@ END
 """.encode()
 
 
-def _ers_header(target: str) -> bytes:
-    return f"""DatasetHeader Begin
-    Version = "6.0"
-    DataFile = "{target}"
-    DataSetType = ERStorage
-    DataType = Raster
-    ByteOrder = LSBFirst
-    CoordinateSpace Begin
-        Datum = "WGS84"
-        Projection = "GEODETIC"
-        CoordinateType = LATLONG
-    CoordinateSpace End
-    RasterInfo Begin
-        CellType = Unsigned8BitInteger
-        NrOfLines = 200
-        NrOfCellsPerLine = 200
-        NrOfBands = 1
-    RasterInfo End
-DatasetHeader End
-""".encode()
-
-
-@pytest.mark.parametrize(
-    ("header", "name"), [(_pds_label, "scene.lbl"), (_ers_header, "scene.ers")]
-)
+@pytest.mark.parametrize(("header", "name"), [(_pds_label, "scene.lbl"), (ers_header, "scene.ers")])
 def test_an_uploaded_label_cannot_open_the_file_it_names(tmp_path, checker: Checker, header, name):
     present = tmp_path / "server-side.raw"
     present.write_bytes(bytes(40_000))
@@ -329,7 +305,7 @@ try:
 except pyogrio.errors.DataSourceError:
     print("refused")
 # What a listed format can still ask for goes nowhere: a GeoJSON's linked CRS.
-from tests.conftest import Listener
+from tests.conftest import Listener, ers_header
 listener = Listener()
 linked = {str(tmp_path / "linked.geojson")!r}
 with open(linked, "w") as f:
