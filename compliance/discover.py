@@ -121,15 +121,13 @@ def _gdal_recognises(path: Path, untrusted: bool) -> bool:
     from rasterio.errors import RasterioError
 
     from compliance.readers.dataset import has_vector_geometry, open_raster
-    from compliance.readers.upload_guard import UPLOAD_RASTER_DRIVERS
 
-    drivers = sorted(UPLOAD_RASTER_DRIVERS) if untrusted else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if has_vector_geometry(path):
             return True
         try:
-            with open_raster(str(path), drivers) as ds:
+            with open_raster(str(path), untrusted) as ds:
                 return bool(ds.crs) or not ds.transform.is_identity or bool(ds.gcps[0])
         except (RasterioError, OSError, ValueError):
             return False

@@ -29,7 +29,6 @@ from compliance.readers.gml_properties import geometry_properties
 from compliance.readers.gpkg_sql import gpkg_rows
 from compliance.readers.upload_guard import (
     UPLOAD_RASTER_DRIVERS,
-    UPLOAD_VECTOR_DRIVERS,
     heads,
     refuse_driver,
     refuse_outside_files,
@@ -205,10 +204,10 @@ class GeoParquetSource(VectorSource):
     def __init__(self, path: Path, layers: dict[str, LayerInfo], encodings: dict[str, str]) -> None:
         super().__init__(path, "Parquet", list(layers.values()))
         self.columns = {layer.name: column for column, layer in layers.items()}
-        self.encodings = encodings  # per layer name: "WKB", or a native GeoArrow encoding
+        self.encodings = encodings  # per layer name: WKB, or a native GeoArrow encoding
 
     def wkb_batches(self, layer: LayerInfo) -> Iterator[pa.Array]:
-        encoding = self.encodings.get(layer.name, "WKB").lower()
+        encoding = self.encodings.get(layer.name, "WKB")
         import pyarrow.parquet as pq
 
         try:
@@ -322,7 +321,7 @@ def _ogr_layers(
             # No usable layer 0 (a raster-only GeoPackage, a fuzzed header): the listing decides.
             first = None
         if upload and first is not None:
-            refuse_driver(str(first.get("driver")), UPLOAD_VECTOR_DRIVERS, upload.display)
+            refuse_driver(str(first.get("driver")), upload.display)
         if (
             first is not None
             and first.get("driver") in _SINGLE_LAYER_DRIVERS
@@ -357,7 +356,7 @@ def _ogr_layers(
                     raise UnreadableDataset(f"layer {layer_name!r} cannot be read: {exc}") from exc
             driver = info.get("driver") or driver
             if upload:
-                refuse_driver(driver, UPLOAD_VECTOR_DRIVERS, upload.display)
+                refuse_driver(driver, upload.display)
             dataset_meta.update(info.get("dataset_metadata") or {})
             layer = _layer_info(info, str(layer_name))
             if driver not in _SINGLE_GEOMETRY_DRIVERS and layer.geometry_type != NO_GEOMETRY:
@@ -559,6 +558,7 @@ def _geoparquet(path: Path) -> GeoParquetSource:
         )
     # Every geometry column is data that leaves with the file, not only the primary one.
     layers: dict[str, LayerInfo] = {}
+    encodings: dict[str, str] = {}
     for column in [primary, *sorted(c for c in described if c != primary)]:
         col_meta = described[column]
         if not isinstance(col_meta, dict) or column not in schema.names:
@@ -580,7 +580,7 @@ def _geoparquet(path: Path) -> GeoParquetSource:
             fields=[n for n in schema.names if n not in described],
             total_bounds=tuple(bbox[:4]) if bbox and len(bbox) == 4 else None,
         )
-    encodings = {layers[c].name: str(described[c].get("encoding", "WKB")).upper() for c in layers}
+        encodings[layers[column].name] = encoding
     return GeoParquetSource(path, layers, encodings)
 
 
@@ -590,23 +590,22 @@ class _Upload:
 
     root: Path
     display: str
-    raster_drivers: list[str] = field(default_factory=lambda: sorted(UPLOAD_RASTER_DRIVERS))
 
     def check_files(self, files: list[str]) -> None:
         refuse_outside_files(files, self.root, self.display)
 
 
-def open_raster(name: str, drivers: list[str] | None = None) -> Any:
-    """A rasterio dataset, opened only by ``drivers`` when given (an upload's)."""
+def open_raster(name: str, upload: bool = False) -> Any:
+    """A rasterio dataset; an upload's is opened only by the upload drivers."""
     import rasterio
 
-    if drivers is None:
+    if not upload:
         return rasterio.open(name)
     # rasterio.open takes one driver name; the reader it builds takes GDAL's list.
     from rasterio.io import DatasetReader
 
     with rasterio.Env():
-        return DatasetReader(name, driver=drivers)
+        return DatasetReader(name, driver=sorted(UPLOAD_RASTER_DRIVERS))
 
 
 def _raster(path: Path, reasons: list[str], upload: _Upload | None) -> RasterSource | None:
@@ -616,7 +615,7 @@ def _raster(path: Path, reasons: list[str], upload: _Upload | None) -> RasterSou
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            ds = open_raster(str(path), upload.raster_drivers if upload else None)
+            ds = open_raster(str(path), upload is not None)
         except (RasterioError, OSError, ValueError) as exc:
             reasons.append(str(exc))
             return None
@@ -663,7 +662,7 @@ def _describe_image(path: Path, name: str, label: str, upload: _Upload | None) -
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with open_raster(name, upload.raster_drivers if upload else None) as ds:
+        with open_raster(name, upload is not None) as ds:
             if upload:
                 upload.check_files(ds.files)
             image = _describe_raster(path, ds)

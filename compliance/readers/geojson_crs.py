@@ -31,13 +31,17 @@ _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]]')
 
 
 def declared_crs(path: Path) -> dict[str, Any] | None:
-    """The top-level ``crs`` member of a GeoJSON file, when it has one in its first MiB
-    (a geometry's own ``crs``, which GDAL does not read, is passed over)."""
+    """The top-level ``crs`` member of a GeoJSON file, when it has one in its first MiB."""
     try:
         with path.open("rb") as f:
-            start = f.read(_SCAN_BYTES)
+            return crs_member(f.read(_SCAN_BYTES))
     except OSError:
         return None
+
+
+def crs_member(start: bytes) -> dict[str, Any] | None:
+    """The top-level ``crs`` member in the first bytes of a GeoJSON document (a geometry's
+    own ``crs``, which GDAL does not read, is passed over)."""
     for bom in _BOMS:
         start = start.removeprefix(bom)
     if not start.lstrip().startswith(b"{") or b'"crs"' not in start:
@@ -46,9 +50,9 @@ def declared_crs(path: Path) -> dict[str, Any] | None:
     depth = 0
     for token in _TOKENS.finditer(text):
         mark = token.group()
-        if mark in "{[":
+        if mark in ("{", "["):
             depth += 1
-        elif mark in "}]":
+        elif mark in ("}", "]"):
             depth -= 1
         elif mark == '"crs"' and depth == 1:
             rest = text[token.end() :].lstrip()

@@ -1,4 +1,5 @@
-"""One query on a GeoPackage's own tables, read-only, for what GDAL's drivers do not report."""
+"""One query on an SQLite file's own tables (a GeoPackage's), read-only, for what GDAL's
+drivers do not report."""
 
 from __future__ import annotations
 
@@ -8,11 +9,21 @@ from pathlib import Path
 from typing import Any
 
 
+def sqlite_rows(path: Path, sql: str) -> list[tuple[Any, ...]]:
+    """The rows of ``sql`` on the SQLite file at ``path``, opened read-only and closed again.
+
+    Raises
+    ------
+    sqlite3.Error
+        The query cannot be run (no such table, not SQLite).
+    """
+    with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+        return db.execute(sql).fetchall()
+
+
 def gpkg_rows(path: Path, sql: str) -> list[tuple[Any, ...]]:
-    """The rows of ``sql`` on the GeoPackage at ``path``; none when it cannot be run (no
-    such table, not SQLite). The file is opened read-only and closed again."""
+    """The rows of ``sql`` on the GeoPackage at ``path``; none when it cannot be run."""
     try:
-        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
-            return db.execute(sql).fetchall()
+        return sqlite_rows(path, sql)
     except sqlite3.Error:
         return []

@@ -23,11 +23,11 @@ import os
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator
-from contextlib import closing
 from pathlib import Path
 
 from compliance.errors import UnsupportedFormat
-from compliance.readers.geojson_crs import declared_crs, is_link
+from compliance.readers.geojson_crs import crs_member, is_link
+from compliance.readers.gpkg_sql import sqlite_rows
 
 # Vector formats that read one file, or a folder of one dataset's own files.
 UPLOAD_VECTOR_DRIVERS = frozenset(
@@ -162,16 +162,16 @@ def screen_upload(path: Path, display: str) -> None:
             _refuse(display, "it is a GDALG pipeline, which reads the files it names")
         if start.startswith(_SQLITE_MAGIC):
             _screen_sqlite(file, display)
-        member = declared_crs(file)
+        member = crs_member(start)
         if member is not None and is_link(member):
             _refuse(display, "its crs member is a link, an address GDAL would fetch")
         if file.suffix.lower() == ".tab" and b"isseamless" in text.lower():
             _refuse(display, "it is a MapInfo seamless table, which names other tables to read")
 
 
-def refuse_driver(driver: str, allowed: Iterable[str], display: str) -> None:
-    """Refuse an upload that only a driver off the upload list would read."""
-    if driver not in allowed:
+def refuse_driver(driver: str, display: str) -> None:
+    """Refuse an upload that only a vector driver off the upload list would read."""
+    if driver not in UPLOAD_VECTOR_DRIVERS:
         _refuse(
             display,
             f"{driver} is not among the formats accepted as uploads, which are those that "
@@ -228,11 +228,9 @@ _NO_WEB = {"GDAL_HTTP_PROXY": "127.0.0.1:1", "GDAL_HTTP_MAX_RETRY": "0"}
 def _screen_sqlite(file: Path, display: str) -> None:
     # A virtual table has no pages of its own (rootpage 0), however its SQL is written.
     try:
-        uri = f"{file.resolve().as_uri()}?mode=ro&immutable=1"
-        with closing(sqlite3.connect(uri, uri=True)) as db:
-            virtual = db.execute(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND rootpage = 0"
-            ).fetchall()
+        virtual = sqlite_rows(
+            file, "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND rootpage = 0"
+        )
     except sqlite3.Error as exc:
         _refuse(display, f"its SQLite schema cannot be read to be screened ({exc})")
     for name, sql in virtual:
