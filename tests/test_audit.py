@@ -301,6 +301,24 @@ def test_an_untrusted_audit_reads_a_delivery_as_uploads(tmp_path: Path, workers:
     assert "auditors_sites" not in (rows["layers.vrt"].error or "")
 
 
+def test_an_untrusted_pool_s_workers_keep_only_the_upload_drivers(tmp_path: Path) -> None:
+    # GMT text is harmless but off the upload list. In this process GDAL still reads it,
+    # and the check refuses it by its driver's name; a worker of the untrusted pool has
+    # unregistered that driver, so GDAL does not know the file at all.
+    delivery = tmp_path / "delivery"
+    delivery.mkdir()
+    (delivery / "pins.gmt").write_text(
+        '# @VGMT1.0 @GPOINT\n# @Jp"+proj=longlat +datum=WGS84 +no_defs"\n# FEATURE_DATA\n'
+        ">\n127.02 37.46\n"
+    )
+    inline = list(audit([delivery], workers=0, untrusted=True))
+    pooled = list(audit([delivery], workers=1, untrusted=True))
+    assert [r.status for r in inline + pooled] == ["error", "error"]
+    assert "OGR_GMT is not among the formats" in (inline[0].error or "")
+    assert "OGR_GMT" not in (pooled[0].error or "")
+    assert "accepted as an upload" in (pooled[0].error or "")
+
+
 def test_untrusted_and_trusted_audits_do_not_resume_each_other(tmp_path: Path) -> None:
     delivery = tmp_path / "delivery"
     delivery.mkdir()
