@@ -73,7 +73,7 @@ def test_the_grown_territory_holds_every_point_within_the_buffer_and_little_more
     rng = np.random.default_rng(21)
     coast = shapely.get_coordinates(shapely.segmentize(land.boundary, 0.05))
     tested = 0
-    for start in coast[rng.choice(len(coast), 40, replace=False)]:
+    for start in coast[rng.choice(len(coast), 120, replace=False)]:
         azimuth = float(rng.uniform(0.0, 360.0))
         within = _point_at_distance(tuple(start), azimuth, BUFFER_M - 2.0, land)
         beyond = _point_at_distance(tuple(start), azimuth, BUFFER_M * 1.005, land)
