@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from api.main import build_checker, create_app
 from compliance import Checker
+from tests.api_fixtures import *  # noqa: F403 - fixtures
 from tests.api_helpers import TestClient, auth, make_settings, sqlite_url
 from tests.test_pack_policy import KOREA, buildings, custom_pack
 
@@ -122,7 +123,7 @@ def _every_route(routes: list, prefix: str = "") -> Iterator[tuple[str, set[str]
             raise AssertionError(f"a route of an unknown kind: {route!r}")
 
 
-def test_open_routes_are_exactly_the_documented_ones(tmp_path: Path, api_checker) -> None:
+def test_open_routes_are_exactly_the_documented_ones(tmp_path: Path, api_checker: Checker) -> None:
     documented = _documented_open_paths()
     assert documented == {"/healthz", "/readyz", "/docs", "/openapi.json"}
     app = create_app(make_settings(sqlite_url(tmp_path / "a.sqlite")), checker=api_checker)
@@ -141,6 +142,3 @@ def test_open_routes_are_exactly_the_documented_ones(tmp_path: Path, api_checker
         assert opened == documented
         for path in ("/redoc", "/docs/oauth2-redirect"):
             assert c.get(path).status_code == 404
-
-
-from tests.api_fixtures import api_checker, api_data  # noqa: E402, F401 - fixtures
