@@ -107,7 +107,7 @@ class Settings(BaseSettings):
     check_rate_per_minute: float = Field(
         default=30.0, ge=0, description="Checks per minute per submitter key; 0 = no limit."
     )
-    check_burst: int = Field(default=10, ge=1, description="Checks a submitter key may burst.")
+    check_burst: int = Field(default=20, ge=1, description="Checks a submitter key may burst.")
     read_rate_per_minute: float = Field(
         default=300.0, ge=0, description="Other requests per minute per submitter key; 0 = none."
     )
