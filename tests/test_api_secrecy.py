@@ -197,3 +197,16 @@ def test_circling_one_zone_is_counted_and_logged(
     assert len(warned) == 2 and all("'alice'" in w and "sec-nuc-3" in w for w in warned)
     # The submitter is told nothing of it.
     assert all("sec-nuc-3" not in r.text and "probing" not in r.text for r in answers)
+
+
+def test_the_probe_watch_forgets_uploads_older_than_its_window() -> None:
+    from api.probing import NearZone, ZoneProbeWatch
+
+    watch = ZoneProbeWatch(window_s=100.0, threshold=3)
+    zone, other = NearZone("z-1", "military"), NearZone("z-2", "energy")
+    assert watch.observe("k", [zone], now=0.0) == []
+    assert watch.observe("k", [zone, other], now=60.0) == []
+    assert watch.observe("k", [zone], now=150.0) == []  # the upload at 0 has expired
+    assert watch.observe("j", [zone], now=150.0) == []  # another key counts apart
+    assert watch.observe("k", [zone], now=160.0) == [zone]
+    assert watch.observe("k", [zone], now=161.0) == []  # the pair starts over
