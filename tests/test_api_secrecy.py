@@ -208,5 +208,5 @@ def test_the_probe_watch_forgets_uploads_older_than_its_window() -> None:
     assert watch.observe("k", [zone, other], now=60.0) == []
     assert watch.observe("k", [zone], now=150.0) == []  # the upload at 0 has expired
     assert watch.observe("j", [zone], now=150.0) == []  # another key counts apart
-    assert watch.observe("k", [zone], now=160.0) == [zone]
-    assert watch.observe("k", [zone], now=161.0) == []  # the pair starts over
+    assert watch.observe("k", [zone], now=155.0) == [zone]
+    assert watch.observe("k", [zone], now=156.0) == []  # the pair starts over
