@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from api.auth import DEV_CALLER_NAME, Caller, bearer_token, find_caller
 from api.metrics import Metrics
 from api.problems import Problem
+from api.rate_limit import TokenBuckets, retry_after
 from api.settings import Settings
 from api.store import AuditStore
 
@@ -86,3 +87,37 @@ def require_auditor(caller: CallerDep) -> Caller:
 
 
 AuditorDep = Annotated[Caller, Depends(require_auditor)]
+
+
+def _rate_limited(request: Request, caller: Caller, bucket: str) -> Caller:
+    """The caller, if its key's ``bucket`` has a token left; 429 with Retry-After if not.
+
+    Submitter keys only: an auditor may already see every zone.
+    """
+    if caller.is_auditor:
+        return caller
+    buckets: TokenBuckets = getattr(request.app.state, f"{bucket}_limit")
+    wait = buckets.take(caller.name)
+    if wait > 0:
+        request.app.state.metrics.rate_limited.labels(caller.name, bucket).inc()
+        raise Problem(
+            429,
+            f"this key has used its {bucket} allowance; retry later",
+            title="Too Many Requests",
+            headers={"Retry-After": retry_after(wait)},
+        )
+    return caller
+
+
+def checks_caller(request: Request, caller: CallerDep) -> Caller:
+    """The caller of an upload, held to its key's check rate."""
+    return _rate_limited(request, caller, "checks")
+
+
+def reads_caller(request: Request, caller: CallerDep) -> Caller:
+    """The caller of a read (listing, verdict, packs), held to its key's read rate."""
+    return _rate_limited(request, caller, "reads")
+
+
+CheckCallerDep = Annotated[Caller, Depends(checks_caller)]
+ReadCallerDep = Annotated[Caller, Depends(reads_caller)]

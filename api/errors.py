@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -38,6 +39,14 @@ STATUS_CODES: dict[type[ComplianceError], int] = {
     ZonesError: 500,
     ComplianceError: 500,
 }
+
+# SQLAlchemy's errors for a database that cannot be reached or used right now.
+STORE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.DisconnectionError,
+    sqlalchemy.exc.TimeoutError,
+)
 
 TITLES: dict[type[ComplianceError], str] = {
     UnsupportedFormat: "Unsupported format",
@@ -97,6 +106,18 @@ async def _disconnected(request: Request, exc: Exception) -> Response:
     return problem_response(400, "Client disconnected", "the upload ended before it was complete")
 
 
+async def _store_unavailable(request: Request, exc: Exception) -> Response:
+    # The audit store does not answer (down, unreachable, out of connections): no verdict
+    # may be answered that was not stored, and the client should try again later.
+    log.error("audit store unavailable", exc_info=exc)
+    return problem_response(
+        503,
+        "Service Unavailable",
+        "the audit store does not answer; try again later",
+        headers={"Retry-After": "30"},
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error", exc_info=exc)
     return problem_response(500, "Internal Server Error", "an unexpected error occurred")
@@ -109,4 +130,6 @@ def add_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(ClientDisconnect, _disconnected)
+    for store_error in STORE_UNAVAILABLE:
+        app.add_exception_handler(store_error, _store_unavailable)
     app.add_exception_handler(Exception, _unexpected)

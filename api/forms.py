@@ -36,6 +36,12 @@ class CheckForm:
         )
 
 
+def packs_to_run(policy: list[str], requested: list[str] | None) -> list[str]:
+    """The service's packs, then those the submitter added: a request can add packs the
+    service loaded as optional, never leave one of the service's own out."""
+    return [*policy, *(n for n in dict.fromkeys(requested or []) if n not in policy)]
+
+
 def check_request_body() -> dict[str, Any]:
     """``openapi_extra`` for the streamed multipart body (FastAPI does not parse it)."""
     text = {"type": "string", "maxLength": 4096}
@@ -44,7 +50,8 @@ def check_request_body() -> dict[str, Any]:
         "required": [FILE_FIELD],
         "properties": {
             FILE_FIELD: {"type": "string", "format": "binary", "description": "The map file."},
-            "packs": text | {"description": "Comma list of loaded pack names to apply."},
+            "packs": text
+            | {"description": "Comma list of optional packs to run besides the service's."},
             "destination": text | {"description": "Where the data is going (e.g. a country)."},
             "purpose": text | {"description": "What the export is for."},
             "reveal_zones": {"type": "boolean", "description": "Auditors only."},

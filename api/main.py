@@ -14,6 +14,8 @@ from fastapi import FastAPI
 
 from api.errors import add_exception_handlers
 from api.metrics import Metrics, MetricsMiddleware
+from api.probing import ZoneProbeWatch
+from api.rate_limit import TokenBuckets
 from api.routes import checks, health, packs
 from api.settings import Settings, get_settings
 from api.store import AuditStore
@@ -23,16 +25,37 @@ if TYPE_CHECKING:
 
 
 def build_checker(settings: Settings) -> Checker:
-    """Load packs and zones once, with the upload limit as the input limit."""
+    """Load packs and zones once, with the upload limits as the input limits.
+
+    The packs are the policy packs (every built-in pack by default) and then the optional
+    ones, which run only when a submitter asks for them.
+    """
     from compliance import Checker
+    from compliance.packs import builtin_pack_paths
     from compliance.readers import InputLimits
+    from compliance.readers.archive import ArchiveLimits
 
     pack_list: list[str | Path] | None = list(settings.packs) if settings.packs else None
+    if settings.optional_packs:
+        policy = pack_list or [p.stem for p in builtin_pack_paths()]
+        pack_list = [*policy, *settings.optional_packs]
     return Checker(
         packs=pack_list,
         zones=settings.zones,
-        limits=InputLimits(max_bytes=settings.max_upload_bytes),
+        limits=InputLimits(
+            max_bytes=settings.max_upload_bytes,
+            archive=ArchiveLimits(max_total_bytes=settings.unpacked_bytes_limit),
+            tmp_dir=settings.tmp_dir,
+        ),
     )
+
+
+def policy_packs(settings: Settings, checker: Checker) -> list[str]:
+    """Names of the packs every check runs: all loaded packs but the optional ones."""
+    from compliance.packs import load_packs
+
+    optional = {p.name for p in load_packs(list(settings.optional_packs))}
+    return [p.name for p in checker.packs if p.name not in optional]
 
 
 def create_app(
@@ -52,6 +75,7 @@ def create_app(
         app.state.store = await anyio.to_thread.run_sync(AuditStore, settings.store_url)
         try:
             app.state.checker = checker or await anyio.to_thread.run_sync(build_checker, settings)
+            app.state.policy_packs = policy_packs(settings, app.state.checker)
             if owns_process:
                 from compliance.readers.upload_guard import restrict_process_to_upload_drivers
 
@@ -65,6 +89,10 @@ def create_app(
         summary="Upload a map file, get an export verdict, keep an audit trail.",
         version="0.1.0",
         lifespan=lifespan,
+        # Open routes are exactly the documented ones: /docs and /openapi.json (no ReDoc,
+        # no OAuth2 redirect page, which nothing here uses).
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings
     app.state.checker = None
@@ -74,6 +102,14 @@ def create_app(
     app.state.check_limiter = anyio.CapacityLimiter(
         settings.check_concurrency or max(1, (os.cpu_count() or 1) // settings.workers)
     )
+    app.state.checks_limit = TokenBuckets.for_worker(
+        settings.check_rate_per_minute, settings.check_burst, settings.workers
+    )
+    app.state.reads_limit = TokenBuckets.for_worker(
+        settings.read_rate_per_minute, settings.read_burst, settings.workers
+    )
+    app.state.probe_watch = ZoneProbeWatch(settings.probe_window_s, settings.probe_threshold)
+    app.state.policy_packs = []
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     add_exception_handlers(app)
     app.include_router(health.router)

@@ -41,6 +41,20 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.rate_limited = Counter(
+            "mapgate_rate_limited",
+            "Requests refused with 429, by key name and bucket (checks or reads).",
+            ["caller", "bucket"],
+            registry=self.registry,
+        )
+        self.zone_probing = Counter(
+            "mapgate_zone_probing",
+            "Times one key's uploads came near one sensitive zone more often than the "
+            "probe threshold allows within the window, by key name and zone class.",
+            ["caller", "zone_class"],
+            registry=self.registry,
+        )
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
 

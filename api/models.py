@@ -1,12 +1,13 @@
-"""Response models of the audit listing and the packs endpoint."""
+"""Response models of the audit listing, the packs endpoint and a submitter's verdict."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.store import StoredVerdict
+from compliance.verdict import Verdict
 
 
 class PackVersion(BaseModel):
@@ -56,6 +57,9 @@ class PackOut(BaseModel):
     sha256: str
     title: str
     jurisdiction: str
+    optional: bool = Field(
+        default=False, description="Runs only when a check's `packs` field names it."
+    )
 
 
 class ZonesOut(BaseModel):
@@ -64,8 +68,24 @@ class ZonesOut(BaseModel):
 
 
 class PacksOut(BaseModel):
-    """What the service checks against."""
+    """What the service checks against; the zones and fingerprint for auditors only."""
 
     packs: list[PackOut]
-    zones: ZonesOut
-    fingerprint: str
+    zones: ZonesOut | None = None
+    fingerprint: str | None = None
+
+
+class SubmitterZones(BaseModel):
+    """All a submitter learns of the sensitive zones."""
+
+    touched: bool | None = Field(
+        description="Whether the data touches any zone; null when its location is unknown."
+    )
+    classes: list[str] | None = Field(description="Classes of the zones touched, sorted.")
+
+
+class SubmitterVerdict(Verdict):
+    """A verdict as a submitter sees it: zones reduced to ``SubmitterZones``, and findings
+    without the zone counts and areas their rules read."""
+
+    zones: SubmitterZones  # type: ignore[assignment]

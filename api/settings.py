@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -77,7 +77,12 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MAPGATE_", extra="forbid")
 
     packs: Annotated[list[str] | None, NoDecode] = Field(
-        default=None, description="Pack names or files to load; null = every built-in pack."
+        default=None,
+        description="Packs every check runs (names or files); null = every built-in pack.",
+    )
+    optional_packs: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Packs loaded too, run only when a submitter's `packs` field asks for them.",
     )
     zones: str | None = Field(default=None, description="Sensitive-zones source; null = built-in.")
     store_url: str = Field(
@@ -93,17 +98,42 @@ class Settings(BaseSettings):
         description="Checks run at once per process; 0 = CPUs divided among the workers.",
     )
     workers: int = Field(default=1, ge=1, description="uvicorn worker processes.")
-    tmp_dir: Path | None = Field(default=None, description="Where uploads are spooled.")
+    tmp_dir: Path | None = Field(
+        default=None, description="Where uploads are spooled and archives unpacked."
+    )
+    max_unpacked_bytes: int = Field(
+        default=0, ge=0, description="Bytes an archive may unpack to; 0 = 2 x max_upload_bytes."
+    )
+    check_rate_per_minute: float = Field(
+        default=30.0, ge=0, description="Checks per minute per submitter key; 0 = no limit."
+    )
+    check_burst: int = Field(default=20, ge=1, description="Checks a submitter key may burst.")
+    read_rate_per_minute: float = Field(
+        default=300.0, ge=0, description="Other requests per minute per submitter key; 0 = none."
+    )
+    read_burst: int = Field(default=60, ge=1, description="Other requests a key may burst.")
+    probe_window_s: float = Field(
+        default=3600.0, gt=0, description="Window in which uploads near one zone are counted."
+    )
+    probe_threshold: int = Field(
+        default=20, ge=2, description="Uploads by one key near one zone that raise the alarm."
+    )
     dev: bool = Field(default=False, description="No keys; loopback clients only.")
 
-    @field_validator("packs", mode="before")
+    @field_validator("packs", "optional_packs", mode="before")
     @classmethod
-    def _split_packs(cls, value: Any) -> Any:
+    def _split_packs(cls, value: Any, info: ValidationInfo) -> Any:
         if isinstance(value, str):
             if value.lstrip().startswith("["):
                 return json.loads(value)
-            return [p.strip() for p in value.split(",") if p.strip()] or None
+            names = [p.strip() for p in value.split(",") if p.strip()]
+            return names or (None if info.field_name == "packs" else [])
         return value
+
+    @property
+    def unpacked_bytes_limit(self) -> int:
+        """What an uploaded archive may unpack to: a small multiple of the upload limit."""
+        return self.max_unpacked_bytes or 2 * self.max_upload_bytes
 
     @model_validator(mode="after")
     def _require_keys(self) -> Settings:

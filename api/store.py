@@ -48,7 +48,11 @@ verdicts = Table(
 )
 
 
-class BadCursor(ValueError):
+class BadQuery(ValueError):
+    """A listing query the store cannot run, such as a time out of the calendar's range."""
+
+
+class BadCursor(BadQuery):
     """A listing cursor that this store did not hand out."""
 
 
@@ -86,8 +90,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         moment, id_ = json.loads(raw)
         return _utc_naive(datetime.fromisoformat(moment)), str(id_)
-    except (ValueError, TypeError, binascii.Error) as exc:
-        raise BadCursor(f"invalid cursor {cursor!r}") from exc
+    except (ValueError, TypeError, OverflowError, binascii.Error) as exc:
+        # OverflowError: a time whose zone pushes it past year 9999 or before year 1.
+        raise BadCursor(f"invalid cursor {cursor[:100]!r}") from exc
 
 
 def engine_for(url: str) -> Engine:
@@ -189,7 +194,11 @@ class AuditStore:
         if verdict is not None:
             query = query.where(verdicts.c.verdict == verdict)
         if since is not None:
-            query = query.where(verdicts.c.checked_at >= _utc_naive(since))
+            try:
+                since = _utc_naive(since)
+            except OverflowError:
+                raise BadQuery(f"since {since.isoformat()} is out of range in UTC") from None
+            query = query.where(verdicts.c.checked_at >= since)
         if cursor is not None:
             at, id_ = decode_cursor(cursor)
             query = query.where(

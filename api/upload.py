@@ -24,6 +24,9 @@ TEMP_PREFIX = "mapgate-upload-"
 # Room for multipart framing and the small form fields on top of the file's own limit.
 FRAMING_ALLOWANCE = 64 * 1024
 MAX_PARTS = 16
+# A kept file name's UTF-8 bytes: under the 255 most file systems allow, with room for the
+# sidecars a reader may write beside it (``.aux.xml``, ``.ovr``).
+MAX_NAME_BYTES = 200
 
 
 @dataclass
@@ -47,7 +50,19 @@ def safe_filename(raw: str | None) -> str:
     name = "".join(ch for ch in name if ch.isprintable()).strip()
     if name in {".", ".."}:
         name = ""
-    return name[-200:] or "upload"
+    return _last_utf8_bytes(name, MAX_NAME_BYTES) or "upload"
+
+
+def _last_utf8_bytes(name: str, limit: int) -> str:
+    """The end of ``name`` (where its suffix is) in at most ``limit`` UTF-8 bytes, cut
+    between characters: file systems count a name's bytes (255 on most), not its
+    characters, and a Hangul syllable or an emoji takes 3 or 4 of them."""
+    kept = 0
+    for start in range(len(name) - 1, -1, -1):
+        kept += len(name[start].encode("utf-8", "surrogatepass"))
+        if kept > limit:
+            return name[start + 1 :].strip()
+    return name
 
 
 class _FormReader:

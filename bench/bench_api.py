@@ -35,7 +35,7 @@ import rasterio
 from affine import Affine
 
 REPO = Path(__file__).resolve().parent.parent
-KEY = "bench-submitter-key"
+KEY = "bench-auditor-key"
 MiB = 1024 * 1024
 
 FLOOR_APP = """
@@ -128,7 +128,9 @@ def start_service(work: Path, **env_extra: str) -> Proc:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAPGATE_")}
     env.update(
-        MAPGATE_KEYS=json.dumps([{"name": "bench", "role": "submitter", "sha256": _sha256(KEY)}]),
+        # An auditor key: only auditors get Server-Timing (the stage split below), and
+        # rate limits hold submitter keys alone.
+        MAPGATE_KEYS=json.dumps([{"name": "bench", "role": "auditor", "sha256": _sha256(KEY)}]),
         MAPGATE_STORE_URL=f"sqlite:///{work / 'audit.sqlite'}",
         MAPGATE_TMP_DIR=str(work),
         PYTHONPATH=str(REPO),

@@ -6,14 +6,16 @@ import hashlib
 import time
 import uuid
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from compliance.engine import PackResult, decide, evaluate_pack
-from compliance.engine_findings import engine_findings
+from compliance.engine_findings import engine_findings, pack_not_applied
 from compliance.errors import UnknownRulePack
 from compliance.facts import dataset_facts, zone_facts
 from compliance.inspect import Inspection, inspect_raster, inspect_vector
+from compliance.pack_coverage import BuiltinPack, builtin_packs, packs_not_applied
 from compliance.packs import RulePack, load_packs
 from compliance.readers.dataset import FrameSource, open_dataset
 from compliance.readers.inputs import InputLimits, materialize, unchecked_files
@@ -46,7 +48,10 @@ class Checker:
     Parameters
     ----------
     packs
-        Built-in pack names (``"kr"``) or pack files; None loads every built-in pack.
+        Built-in pack names (``"kr"``) or pack files; None loads every built-in pack. A
+        check that runs packs of its own instead of the built-in ones is held for review
+        (``MAPGATE-PACK-NOT-APPLIED``) where its data lies in a built-in pack's territory
+        that no selected pack covers, or cannot be placed at all.
     zones
         Any OGR source of sensitive zones; None uses the demo zones in ``rules/zones``.
     limits
@@ -79,6 +84,13 @@ class Checker:
             for p in self.packs
             if p.territory_path is not None
         }
+        self._loaded_are_builtin = packs is None
+
+    @cached_property
+    def builtin_packs(self) -> list[BuiltinPack]:
+        """What a check that leaves a built-in pack out must still answer for (see
+        ``compliance.pack_coverage``); loaded when a check first needs them."""
+        return builtin_packs(self.packs, loaded_are_builtin=self._loaded_are_builtin)
 
     @property
     def fingerprint(self) -> str:
@@ -108,6 +120,14 @@ class Checker:
         territories = [
             self.territories[p.name] for p in (packs or self.packs) if p.name in self.territories
         ]
+        if packs is not None:
+            # The built-in territories the selected packs leave out: does the data meet them?
+            applied = {p.sha256 for p in packs}
+            territories += [
+                b.territory
+                for b in self.builtin_packs
+                if b.territory is not None and b.sha256 not in applied
+            ]
         if _is_frame(source):
             label = name or "GeoDataFrame"
             return inspect_vector(
@@ -192,7 +212,16 @@ class Checker:
                 "request": request,
             }
             results.append(evaluate_pack(pack, context, applies, fraction))
-        verdict, findings, conditions = decide(results, engine_findings(inspection))
+        missing = packs_not_applied(
+            self.builtin_packs,
+            selected,
+            self.territories,
+            {key: hit.touched for key, hit in inspection.territory_hits.items()},
+            inspection.footprint_wgs84,
+            inspection.located,
+        )
+        extra = [pack_not_applied(missing)] if missing else []
+        verdict, findings, conditions = decide(results, engine_findings(inspection) + extra)
         return Verdict(
             id=str(uuid.uuid4()),
             verdict=verdict,

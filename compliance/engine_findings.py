@@ -188,3 +188,14 @@ def engine_findings(inspection: Inspection) -> list[Finding]:
             )
         )
     return out
+
+
+def pack_not_applied(missing: list[str]) -> Finding:
+    """Review: the data lies where built-in packs apply, and no selected pack covers it."""
+    return _finding(
+        "MAPGATE-PACK-NOT-APPLIED",
+        Effect.review,
+        f"the data lies (or may lie) in the territory of built-in pack(s) {', '.join(missing)}, "
+        "and no selected pack covers that part: the rules that apply there were not run",
+        packs_not_applied=missing,
+    )

@@ -3,36 +3,49 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated
 
 import anyio
 import anyio.to_thread
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from api.deps import CallerDep, CheckerDep, MetricsDep, SettingsDep, StoreDep
-from api.forms import CheckForm, check_request_body
-from api.models import CheckPage, CheckSummary
+from api.auth import Caller
+from api.deps import (
+    CheckCallerDep,
+    CheckerDep,
+    MetricsDep,
+    ReadCallerDep,
+    SettingsDep,
+    StoreDep,
+)
+from api.forms import CheckForm, check_request_body, packs_to_run
+from api.metrics import Metrics
+from api.models import CheckPage, CheckSummary, SubmitterVerdict
+from api.probing import zones_near
 from api.problems import Problem, problem_responses
-from api.store import BadCursor
+from api.secrecy import submitter_verdict
+from api.store import BadCursor, BadQuery
 from api.timing import ServerTiming
 from api.upload import receive_upload
 from compliance import Effect, Verdict
 
 router = APIRouter(prefix="/v1/checks", tags=["checks"])
+log = logging.getLogger("mapgate.api")
 
 
 @router.post(
     "",
     summary="Check an uploaded map file",
-    response_model=Verdict,
-    responses=problem_responses(400, 401, 403, 413, 415, 422),
+    response_model=Verdict | SubmitterVerdict,
+    responses=problem_responses(400, 401, 403, 413, 415, 422, 429),
     openapi_extra=check_request_body(),
 )
 async def create_check(
     request: Request,
-    caller: CallerDep,
+    caller: CheckCallerDep,
     checker: CheckerDep,
     store: StoreDep,
     settings: SettingsDep,
@@ -41,7 +54,11 @@ async def create_check(
         bool, Query(description="Show zone ids and geometry (auditors only).")
     ] = False,
 ) -> Response:
-    """Stream the ``file`` part to disk, run the check off the event loop, store, answer."""
+    """Stream the ``file`` part to disk, run the check off the event loop, store, answer.
+
+    A submitter gets the verdict with the zones withheld (``api.secrecy``); the store keeps
+    it whole.
+    """
     if reveal_zones and not caller.is_auditor:
         raise Problem(403, "only auditors may reveal zones")
     timing = ServerTiming()
@@ -63,7 +80,7 @@ async def create_check(
             destination=form.destination,
             purpose=form.purpose,
             reveal_zones=form.reveal_zones,
-            packs=form.packs,
+            packs=packs_to_run(request.app.state.policy_packs, form.packs),
             untrusted=True,  # a spooled upload: it may not name files on this machine
         )
         with metrics.check_duration.time(), timing.measure("check"):
@@ -76,18 +93,38 @@ async def create_check(
     with timing.measure("store"):
         await anyio.to_thread.run_sync(store.save, verdict, document, caller.name, caller.role)
     metrics.verdicts.labels(str(verdict.verdict)).inc()
-    headers = {"Server-Timing": timing.header()}
-    return Response(document, media_type="application/json", headers=headers)
+    if caller.is_auditor:
+        # Stage times only for auditors: how long the zone overlap took says how near a zone
+        # the data came.
+        headers = {"Server-Timing": timing.header()}
+        return Response(document, media_type="application/json", headers=headers)
+    _watch_probes(request, caller, verdict, metrics)
+    shown = json.dumps(submitter_verdict(json.loads(document)))
+    return Response(shown, media_type="application/json")
+
+
+def _watch_probes(request: Request, caller: Caller, verdict: Verdict, metrics: Metrics) -> None:
+    """Count the upload against the zones it came near; warn when a key circles one."""
+    checker = request.app.state.checker
+    near = zones_near(checker.zones, verdict.profile.bounds_wgs84)
+    for zone in request.app.state.probe_watch.observe(caller.name, near):
+        metrics.zone_probing.labels(caller.name, zone.zone_class).inc()
+        log.warning(
+            "key %r keeps uploading data near sensitive zone %s (%s): possible probing",
+            caller.name,
+            zone.zone_id,
+            zone.zone_class,
+        )
 
 
 @router.get(
     "",
     summary="List stored verdicts, newest first",
     response_model=CheckPage,
-    responses=problem_responses(401, 422),
+    responses=problem_responses(401, 422, 429),
 )
 async def list_checks(
-    caller: CallerDep,
+    caller: ReadCallerDep,
     store: StoreDep,
     verdict: Annotated[Effect | None, Query(description="Only this outcome.")] = None,
     since: Annotated[datetime | None, Query(description="Checked at or after (ISO 8601).")] = None,
@@ -105,19 +142,20 @@ async def list_checks(
     )
     try:
         rows, next_cursor = await anyio.to_thread.run_sync(page)
-    except BadCursor as exc:
-        raise Problem(422, str(exc), title="Invalid cursor") from None
+    except BadQuery as exc:
+        title = "Invalid cursor" if isinstance(exc, BadCursor) else "Invalid request"
+        raise Problem(422, str(exc), title=title) from None
     return CheckPage(items=[CheckSummary.of(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.get(
     "/{check_id}",
     summary="One stored verdict",
-    response_model=Verdict,
-    responses=problem_responses(401, 404, 422),
+    response_model=Verdict | SubmitterVerdict,
+    responses=problem_responses(401, 404, 422, 429),
 )
 async def get_check(
-    caller: CallerDep,
+    caller: ReadCallerDep,
     store: StoreDep,
     check_id: Annotated[str, Path(max_length=64)],
 ) -> Response:
@@ -128,15 +166,5 @@ async def get_check(
         raise Problem(404, f"no verdict with id {check_id!r}")
     document = row.document
     if not caller.is_auditor:
-        document = _redacted(document)
+        document = json.dumps(submitter_verdict(json.loads(document)))
     return Response(document, media_type="application/json")
-
-
-def _redacted(document: str) -> str:
-    """Belt and braces: a submitter never sees zone ids or geometry, whatever was stored."""
-    data: dict[str, Any] = json.loads(document)
-    zones = data.get("zones") or {}
-    if zones.get("hits") is None and not zones.get("revealed"):
-        return document
-    zones["hits"], zones["revealed"] = None, False
-    return json.dumps(data)

@@ -57,6 +57,9 @@ class InputLimits:
 
     max_bytes: int | None = None
     archive: ArchiveLimits = field(default_factory=ArchiveLimits)
+    # Where uploads are spooled and archives unpacked (None: the system temp dir), so that
+    # a service can keep them on a disk of its choosing, sized for its limits.
+    tmp_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -243,7 +246,7 @@ def materialize(
         The path does not exist, or the input breaks a limit.
     """
     limits = limits or InputLimits()
-    scratch = _Scratch()
+    scratch = _Scratch(limits.tmp_dir)
     archive_root: Path | None = None
     try:
         if isinstance(source, str | Path):
@@ -291,12 +294,13 @@ class _Scratch:
     """A private temporary folder, made only when an input needs one (an upload to spool,
     an archive to unpack): a local file is read where it lies."""
 
-    def __init__(self) -> None:
+    def __init__(self, parent: Path | None = None) -> None:
+        self._parent = parent
         self._path: Path | None = None
 
     def folder(self) -> Path:
         if self._path is None:
-            self._path = Path(tempfile.mkdtemp(prefix="mapgate-"))
+            self._path = Path(tempfile.mkdtemp(prefix="mapgate-", dir=self._parent))
         return self._path
 
     def remove(self) -> None:
