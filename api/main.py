@@ -14,8 +14,9 @@ from fastapi import FastAPI
 
 from api.errors import add_exception_handlers
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import checks, health, packs
+from api.routes import attestations, checks, health, packs
 from api.settings import Settings, get_settings
+from api.signing import build_signer
 from api.store import AuditStore
 
 if TYPE_CHECKING:
@@ -49,7 +50,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.store = await anyio.to_thread.run_sync(AuditStore, settings.store_url)
+        app.state.signer = await anyio.to_thread.run_sync(build_signer, settings)
+        app.state.store = await anyio.to_thread.run_sync(
+            AuditStore, settings.store_url, app.state.signer.sign
+        )
         try:
             app.state.checker = checker or await anyio.to_thread.run_sync(build_checker, settings)
             if owns_process:
@@ -79,6 +83,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(packs.router)
     app.include_router(checks.router)
+    app.include_router(attestations.router)
     return app
 
 
