@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,14 @@ from compliance.attestation.keys import key_id
 from compliance.attestation.statement import PAYLOAD_TYPE, Statement, Subject, parse_statement
 from compliance.attestation.subjects import file_sha256
 
-__all__ = ["TrustedKey", "VerifiedAttestation", "verify", "verify_chain"]
+__all__ = ["TrustedKey", "VerifiedAttestation", "as_utc", "verify", "verify_chain"]
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """``moment`` as an aware UTC time; a naive time is taken to be UTC already."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -42,11 +49,12 @@ class TrustedKey:
     def valid_at(self, moment: datetime | None) -> bool:
         if self.not_before is None and self.not_after is None:
             return True
+        moment, start, end = as_utc(moment), as_utc(self.not_before), as_utc(self.not_after)
         if moment is None:
             return False
-        if self.not_before is not None and moment < self.not_before:
+        if start is not None and moment < start:
             return False
-        return self.not_after is None or moment <= self.not_after
+        return end is None or moment <= end
 
 
 @dataclass(frozen=True)
