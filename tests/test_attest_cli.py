@@ -287,3 +287,21 @@ def test_the_command_line_loads_cryptography_only_to_sign_or_verify():
     code = "import sys, compliance.cli; print('cryptography' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_the_receivers_script_in_the_docs_verifies_with_the_public_key_alone(signed, tmp_path):
+    root, cases = signed
+    doc = (Path(__file__).resolve().parent.parent / "docs/attestations.md").read_text()
+    script = tmp_path / "verify.py"
+    script.write_text(doc.split("```python\n")[1].split("```")[0])
+    assert len(script.read_text().splitlines()) <= 20
+    for path, out, verdict in cases:
+        ok = subprocess.run(
+            [sys.executable, "-I", script, out, path, public(root)], capture_output=True, text=True
+        )
+        assert ok.returncode == 0 and ok.stdout.strip() == verdict["verdict"], ok.stderr
+        other = _flip_a_byte(path, tmp_path / path.name)
+        wrong = subprocess.run(
+            [sys.executable, "-I", script, out, other, public(root)], capture_output=True, text=True
+        )
+        assert wrong.returncode != 0 and "wrong file" in wrong.stderr
