@@ -168,7 +168,9 @@ def verify_command(
         raise typer.Exit(EXIT_USAGE) from None
     envelope = _read(attestation, "attestation", fmt)
     if file is not None and not file.is_file():
-        _refuse(EXIT_UNREADABLE, "unreadable", f"{file}: no such file", fmt)
+        _refuse(
+            EXIT_UNREADABLE, "unreadable", f"{file}: not a file (give each file on its own)", fmt
+        )
     try:
         if original is not None:
             result, _ = verify_chain(envelope, _read(original, "original", fmt), keys, file)

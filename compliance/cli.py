@@ -98,6 +98,8 @@ def check(
     _check_format(fmt)
     if (sign is None) != (attestation is None):
         raise typer.BadParameter("--sign and --attestation go together", param_hint="--sign")
+    if attestation is not None and attestation.resolve() == path.resolve():
+        raise typer.BadParameter("would replace the dataset itself", param_hint="--attestation")
     _QUICK_EXIT.append("check")
     from compliance.checker import Checker
 

@@ -258,6 +258,11 @@ def test_check_sign_refuses_an_unusable_key_before_checking(signed, tmp_path):
     assert result.returncode == 2 and not out.exists() and "verdict" not in result.stdout
     alone = run("check", path, "--sign", root / "a/mapgate-signing.key")
     assert alone.returncode == 2
+    before = path.read_bytes()
+    onto_itself = run(
+        "check", path, "--sign", root / "a/mapgate-signing.key", "--attestation", path
+    )
+    assert onto_itself.returncode == 2 and path.read_bytes() == before
 
 
 def test_audit_signs_one_attestation_per_dataset(signed, tmp_path):
