@@ -29,6 +29,16 @@ demo: setup
 	@for f in sample_maps/*.gpkg sample_maps/*.tif; do \
 		$(BIN)/mapgate check $$f --format text; echo "exit code $$?"; echo; \
 	done
+	@echo "== signed verdicts: a throw-away key, every sample signed, one verified offline =="
+	@keys=$$(mktemp -d) && trap 'rm -rf "$$keys"' EXIT && \
+		$(BIN)/mapgate keys generate --out $$keys/key && \
+		for f in sample_maps/*.gpkg sample_maps/*.tif; do \
+			$(BIN)/mapgate check $$f --format json --sign $$keys/key/mapgate-signing.key \
+				--attestation $$keys/$$(basename $$f).intoto.json > /dev/null; \
+			echo "signed $$f (exit $$?)"; \
+		done && \
+		$(BIN)/mapgate verify $$keys/kr_5k_buildings.gpkg.intoto.json sample_maps/kr_5k_buildings.gpkg \
+			--key $$keys/key/mapgate-signing.pub && echo "verify exit code $$?"
 	@echo "== the service, on loopback, in development mode (no keys) =="
 	@$(BIN)/mapgate serve --dev --port $(PORT) > /tmp/mapgate-demo-serve.log 2>&1 & echo $$! > .demo-serve.pid
 	@for i in $$(seq 1 50); do curl -sf http://127.0.0.1:$(PORT)/readyz >/dev/null && break; sleep 0.2; done

@@ -16,8 +16,9 @@ from api.errors import add_exception_handlers
 from api.metrics import Metrics, MetricsMiddleware
 from api.probing import ZoneProbeWatch
 from api.rate_limit import TokenBuckets
-from api.routes import checks, health, packs
+from api.routes import attestations, checks, health, packs
 from api.settings import Settings, get_settings
+from api.signing import build_signer
 from api.store import AuditStore
 
 if TYPE_CHECKING:
@@ -72,7 +73,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.store = await anyio.to_thread.run_sync(AuditStore, settings.store_url)
+        app.state.signer = await anyio.to_thread.run_sync(build_signer, settings)
+        app.state.store = await anyio.to_thread.run_sync(
+            AuditStore, settings.store_url, app.state.signer.sign
+        )
         try:
             app.state.checker = checker or await anyio.to_thread.run_sync(build_checker, settings)
             app.state.policy_packs = policy_packs(settings, app.state.checker)
@@ -115,6 +119,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(packs.router)
     app.include_router(checks.router)
+    app.include_router(attestations.router)
     return app
 
 

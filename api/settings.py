@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tomllib
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -33,6 +34,14 @@ class ApiKey(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     role: Role
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="hex sha256 of the key")
+
+
+class RetiredKey(BaseModel):
+    """A signing key no longer in use: its public key, published with the period it signed."""
+
+    path: Path = Field(description="The retired key's public key PEM.")
+    not_before: datetime | None = Field(default=None, description="First use (UTC).")
+    not_after: datetime = Field(description="Last use (UTC): later signatures are refused.")
 
 
 class _ConfigFileSource(PydanticBaseSettingsSource):
@@ -119,6 +128,16 @@ class Settings(BaseSettings):
         default=20, ge=2, description="Uploads by one key near one zone that raise the alarm."
     )
     dev: bool = Field(default=False, description="No keys; loopback clients only.")
+    signing_key: Path | None = Field(
+        default=None,
+        description="Ed25519 private key PEM: every verdict is signed (docs/attestations.md).",
+    )
+    signing_key_not_before: datetime | None = Field(
+        default=None, description="Since when the signing key is in use, as GET /v1/keys says."
+    )
+    retired_keys: list[RetiredKey] = Field(
+        default_factory=list, description="Former signing keys, published by GET /v1/keys."
+    )
 
     @field_validator("packs", "optional_packs", mode="before")
     @classmethod

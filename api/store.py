@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -46,6 +47,20 @@ verdicts = Table(
     Column("engine", String(100), nullable=False),
     Column("document", Text, nullable=False),
 )
+
+# Signed verdicts live in a table of their own: stores made before signing existed keep
+# working unchanged, and a verdict stored unsigned simply has no row here.
+attestations = Table(
+    "mapgate_attestations",
+    metadata,
+    Column("id", String(64), primary_key=True),  # the verdict's id
+    Column("key_id", String(64), nullable=False, index=True),
+    Column("signed_at", DateTime(), nullable=False),
+    Column("envelope", Text, nullable=False),
+)
+
+# Signs a verdict: (envelope JSON, key id), or None when the service has no signing key.
+Signer = Callable[[Any], "tuple[str, str] | None"]
 
 
 class BadQuery(ValueError):
@@ -132,9 +147,12 @@ def _create_schema(engine: Engine, attempts: int = 10) -> None:
 class AuditStore:
     """Writes and reads verdicts; each ``save`` is committed before it returns."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, signer: Signer | None = None) -> None:
         self.engine = engine_for(url)
         self.backend = self.engine.dialect.name
+        # Called with each verdict before it is stored; its envelope is stored with it, in
+        # the same transaction, so no verdict of a signing service is ever kept unsigned.
+        self.signer = signer
         _create_schema(self.engine)
 
     def close(self) -> None:
@@ -166,8 +184,26 @@ class AuditStore:
             "engine": verdict.engine,
             "document": document,
         }
+        signed = self.signer(verdict) if self.signer is not None else None
         with self.engine.begin() as conn:
             conn.execute(verdicts.insert().values(**row))
+            if signed is not None:
+                envelope, key_id = signed
+                conn.execute(
+                    attestations.insert().values(
+                        id=verdict.id, key_id=key_id, signed_at=row["stored_at"], envelope=envelope
+                    )
+                )
+
+    def attestation(self, id_: str, *, caller: str | None = None) -> str | None:
+        """The envelope stored for verdict ``id_``; with ``caller``, only if that caller made it."""
+        query = select(attestations.c.envelope).join(verdicts, verdicts.c.id == attestations.c.id)
+        query = query.where(attestations.c.id == id_)
+        if caller is not None:
+            query = query.where(verdicts.c.caller == caller)
+        with self.engine.connect() as conn:
+            envelope = conn.execute(query).scalar_one_or_none()
+        return str(envelope) if envelope is not None else None
 
     def get(self, id_: str, *, caller: str | None = None) -> StoredVerdict | None:
         """The stored verdict ``id_``; with ``caller``, only if that caller made it."""

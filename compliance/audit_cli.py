@@ -38,6 +38,9 @@ _H = {
     "(0: no limit).",
     "untrusted": "The files are a third party's: read each as an upload, so that none can make "
     "the audit read other files or call addresses (VRTs and other pointers become errors).",
+    "sign": "Sign each verdict with this private key (PEM); needs --attestations.",
+    "attestations": "Folder for the signed verdicts: <sha256>.intoto.json, the sha256 column "
+    "of the results.",
     "fail_on": "Exit 10/20/30 when any dataset reached this verdict or worse: "
     "allow_with_conditions, review or deny.",
 }
@@ -109,17 +112,23 @@ def audit_command(
     fail_on: Annotated[str | None, typer.Option(help=_H["fail_on"])] = None,
     timeout: Annotated[float, typer.Option(min=0, help=_H["timeout"])] = DEFAULT_TIMEOUT_S,
     untrusted: Annotated[bool, typer.Option("--untrusted", help=_H["untrusted"])] = False,
+    sign: Annotated[Path | None, typer.Option("--sign", help=_H["sign"])] = None,
+    attestations: Annotated[Path | None, typer.Option(help=_H["attestations"])] = None,
 ) -> None:
     """Check every map dataset under PATHS in parallel; results are written as they arrive.
 
     Exit code 0 when the run completed, whatever the verdicts (see --fail-on); 2 when it
-    could not start (bad arguments, packs or zones); 1 when it stopped midway (workers or
-    the Dask scheduler unusable); 130 when interrupted. Rows written so far are kept.
+    could not start (bad arguments, packs, zones or signing key); 1 when it stopped midway
+    (workers or the Dask scheduler unusable) or, with --sign, a verdict could not be signed;
+    130 when interrupted. Rows written so far are kept.
     """
     if fail_on is not None and fail_on not in FAIL_ON:
         raise typer.BadParameter(f"choose one of {', '.join(FAIL_ON)}", param_hint="--fail-on")
     if not paths and manifest is None:
         raise typer.BadParameter("give at least one PATH or --manifest", param_hint="PATHS")
+    if (sign is None) != (attestations is None):
+        raise typer.BadParameter("--sign and --attestations go together", param_hint="--sign")
+    signer = AuditSigner(sign, attestations) if sign and attestations else None
     run = AuditRun(
         paths or [], packs=list(pack) if pack else None, zones=zones, recursive=recursive,
         manifest=manifest, workers=workers, scheduler=scheduler, resume=resume, out=out,
@@ -136,6 +145,8 @@ def audit_command(
     try:
         for row in rows:
             verdicts[row.verdict.value if row.verdict is not None else "error"] += 1
+            if signer is not None:
+                signer.sign(row)
     except KeyboardInterrupt:
         typer.echo(f"\nmapgate audit: interrupted; rerun with --resume to finish ({out})", err=True)
         raise typer.Exit(130) from None
@@ -151,7 +162,34 @@ def audit_command(
         f"results: {out / JSONL}, {out / CSV}, {out / REPORT}",
         err=True,
     )
+    if signer is not None and signer.failed:
+        typer.echo(f"mapgate audit: {signer.failed} verdict(s) could not be signed", err=True)
+        raise typer.Exit(1)
     raise typer.Exit(fail_on_exit_code(verdicts, fail_on))
+
+
+class AuditSigner:
+    """Writes one attestation per checked dataset, named by its sha256 (the results' column)."""
+
+    def __init__(self, key: Path, folder: Path) -> None:
+        from compliance.attest_cli import load_signing_key
+
+        self.key = load_signing_key(key)  # exits 2 before any check when it cannot sign
+        self.folder = folder
+        self.failed = 0
+
+    def sign(self, row: AuditResult) -> None:
+        if row.document is None or row.sha256 is None:
+            return  # an error row: no verdict to sign
+        from compliance.attest_cli import write_attestation
+        from compliance.verdict import Verdict
+
+        verdict = Verdict.model_validate(row.document)
+        out = self.folder / f"{row.sha256}.intoto.json"
+        problem = write_attestation(verdict, self.key, Path(row.path), out)
+        if problem is not None:
+            self.failed += 1
+            print(f"mapgate audit: {row.path}: not signed: {problem}", file=sys.stderr, flush=True)
 
 
 def main() -> None:

@@ -1,7 +1,8 @@
-"""The ``mapgate`` command: check, profile, packs, audit, serve.
+"""The ``mapgate`` command: check, profile, packs, audit, serve, keys, verify.
 
 Exit codes: 0 allow, 10 allow_with_conditions, 20 review, 30 deny, 2 usage error,
-3 unreadable input, 1 internal error.
+3 unreadable input (or, with --sign, no attestation could be made), 1 internal error;
+``verify`` has its own (see compliance.attest_cli).
 """
 
 from __future__ import annotations
@@ -21,6 +22,12 @@ from compliance.lean_import import without_data_frames
 without_data_frames()
 
 from api.cli import serve  # noqa: E402
+from compliance.attest_cli import (  # noqa: E402
+    keys_app,
+    load_signing_key,
+    verify_command,
+    write_attestation,
+)
 from compliance.audit_cli import audit_command  # noqa: E402
 from compliance.errors import (  # noqa: E402
     ComplianceError,
@@ -41,6 +48,7 @@ app = typer.Typer(
 )
 packs_app = typer.Typer(no_args_is_help=True, help="List, validate and test rule packs.")
 app.add_typer(packs_app, name="packs")
+app.add_typer(keys_app, name="keys")
 
 PackOption = Annotated[
     list[str] | None,
@@ -79,11 +87,24 @@ def check(
         bool, typer.Option("--reveal-zones", help="Show zone ids and geometry.")
     ] = False,
     fmt: FormatOption = "text",
+    sign: Annotated[
+        Path | None, typer.Option("--sign", help="Sign the verdict with this private key (PEM).")
+    ] = None,
+    attestation: Annotated[
+        Path | None, typer.Option("--attestation", help="Where --sign writes the attestation.")
+    ] = None,
 ) -> None:
     """Check one dataset and print its export verdict."""
     _check_format(fmt)
+    if (sign is None) != (attestation is None):
+        raise typer.BadParameter("--sign and --attestation go together", param_hint="--sign")
+    if attestation is not None and attestation.resolve() == path.resolve():
+        raise typer.BadParameter("would replace the dataset itself", param_hint="--attestation")
     _QUICK_EXIT.append("check")
     from compliance.checker import Checker
+
+    # The key is read first: a key that cannot sign stops the command before a long check.
+    key = load_signing_key(sign) if sign is not None else None
 
     checker = Checker(packs=list(pack) if pack else None, zones=zones)
     verdict = checker.check(
@@ -97,6 +118,11 @@ def check(
         from compliance.output import print_verdict
 
         print_verdict(verdict, Console())
+    if key is not None and attestation is not None:
+        problem = write_attestation(verdict, key, path, attestation)
+        if problem is not None:  # signing was asked for: without it the answer is incomplete
+            sys.stderr.write(f"mapgate: no attestation written: {problem}\n")
+            raise typer.Exit(EXIT_UNREADABLE)
     raise typer.Exit(verdict.verdict.exit_code)
 
 
@@ -187,6 +213,10 @@ app.command("audit", help="Check many files in parallel, resumably; write result
     audit_command
 )
 app.command("serve", help="Run the HTTP service (uvicorn).")(serve)
+app.command(
+    "verify",
+    help="Verify a signed verdict offline: exit 0 only when signature, file and chain hold.",
+)(verify_command)
 
 
 def main() -> None:

@@ -26,6 +26,8 @@ OPERATIONS = [
     ("POST", "/v1/checks"),
     ("GET", "/v1/checks"),
     ("GET", "/v1/checks/{check_id}"),
+    ("GET", "/v1/checks/{check_id}/attestation"),
+    ("GET", "/v1/keys"),
 ]
 
 
