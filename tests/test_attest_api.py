@@ -4,6 +4,7 @@ attestations."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,7 +66,12 @@ def test_every_verdict_is_signed_and_served_by_its_access_rules(tmp_path, api_ch
             assert r.status_code == 200, r.text
             assert r.headers["content-type"] == "application/vnd.dsse.envelope.v1+json"
             statement = verify_with_published(r.text, keys)
-            assert statement["predicate"]["verdict"] == verdict  # what the submitter received
+            signed = statement["predicate"]["verdict"]
+            commitment = signed["zones"].pop("commitment")
+            assert signed == verdict  # what the submitter received, and nothing more
+            full = c.get(f"/v1/checks/{verdict['id']}", headers=auth("carol")).json()
+            salted = f"{verdict['id']}:{full['zones']['sha256']}".encode()
+            assert commitment == hashlib.sha256(salted).hexdigest()
             assert statement["subject"] == [
                 {"name": sample.name, "digest": {"sha256": verdict["input"]["sha256"]}}
             ]
@@ -85,8 +91,11 @@ def test_revealed_zones_are_never_signed(tmp_path, api_checker, api_data):
         assert verdict["verdict"] == "deny" and verdict["zones"]["hits"]
         r = c.get(f"/v1/checks/{verdict['id']}/attestation", headers=auth("carol"))
         zones = verify_with_published(r.text, published(c))["predicate"]["verdict"]["zones"]
-        assert zones["hits"] is None and zones["revealed"] is False
-        assert "mil-001" not in r.text and "POLYGON" not in r.text.upper()
+        # What a submitter may see (touched, classes) and a salted commitment: no areas,
+        # counts, untouched classes or zones file, which would make attestations an oracle.
+        assert set(zones) == {"touched", "classes", "commitment"} and zones["touched"] is True
+        for secret in ("mil-001", "POLYGON", "overlap_km2", "by_class", "demo_zones"):
+            assert secret.lower() not in r.text.lower()
 
 
 def test_an_unsigned_service_has_no_attestations_and_no_keys(tmp_path, api_checker, api_data):

@@ -110,7 +110,8 @@ def test_a_spec_verifier_accepts_mapgates_envelopes(tmp_path, checker, key_pair)
         signed = statement["predicate"]["verdict"]
         assert signed["id"] == verdict.id and signed["verdict"] == verdict.verdict.value
         assert signed["packs"] == [p.model_dump(mode="json") for p in verdict.packs]
-        assert signed["zones"]["sha256"] == verdict.zones.sha256 and signed["engine"]
+        salted = f"{verdict.id}:{verdict.zones.sha256}".encode()
+        assert signed["zones"]["commitment"] == sha256(salted) and signed["engine"]
         assert statement["subject"][0]["digest"] == {"sha256": sha256(path.read_bytes())}
         assert statement["subject"][0]["name"] == path.name
 
@@ -144,7 +145,7 @@ def test_zone_ids_and_geometry_are_never_signed(tmp_path, checker, key_pair):
     assert verdict.zones.hits  # the caller saw them ...
     statement = spec_verify(compliance.attest(verdict, private, path).to_json(), public_pem)
     zones = statement["predicate"]["verdict"]["zones"]
-    assert zones["hits"] is None and zones["revealed"] is False  # ... the attestation has none
+    assert set(zones) == {"touched", "classes", "commitment"}  # ... the attestation has none
     assert (
         zones["classes"] == verdict.zones.classes
         and statement["predicate"]["verdict"]["verdict"] == "deny"

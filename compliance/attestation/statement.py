@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from compliance.attestation.errors import MalformedEnvelope
+from compliance.disclosure import undisclosed_verdict, zones_commitment
 from compliance.verdict import Verdict
 
 __all__ = [
@@ -82,11 +83,11 @@ class Statement(BaseModel):
 
 def shareable_verdict(verdict: Verdict) -> dict[str, Any]:
     """The verdict as signed: an attestation travels with the data to people who may not
-    see where the sensitive zones are, so zone ids and geometry are never in it (the
-    counts, classes and areas by class are)."""
-    data = verdict.model_dump(mode="json")
-    data["zones"]["hits"] = None
-    data["zones"]["revealed"] = False
+    see the sensitive zones, so it holds only what a submitter may see of them (touched or
+    not, and which classes; ``compliance.disclosure``), plus a commitment to the zones file
+    that whoever holds that file can check."""
+    data = undisclosed_verdict(verdict.model_dump(mode="json"))
+    data["zones"]["commitment"] = zones_commitment(verdict.id, verdict.zones.sha256)
     return data
 
 
