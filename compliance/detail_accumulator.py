@@ -67,13 +67,15 @@ class DetailAccumulator:
         self.finest = np.empty(0)
         self.ends = np.empty((0, 4))
         self.quantum = QuantumSearch()
+        self.point_quantum = QuantumSearch()  # the points' own: lines beside them do not count
 
     def add(self, batch: BatchCoordinates) -> None:
         """A batch's coordinates: all of them, its lines' and rings', and its points."""
         if self.crs is None:
             return
         self.quantum.add(batch.coords)
-        self.points += batch.points
+        self.points += len(batch.points)
+        self.point_quantum.add(batch.points)
         for coords, line in batch.lines:
             self._add_lines(shortest_segments(coords, line, self.crs))
 
@@ -95,25 +97,26 @@ class DetailAccumulator:
         """The layer's distribution; ``middle`` is where the quantisation step is measured."""
         if self.crs is None:
             return None
-        step = self.quantum.step
-        quantum_m = (
-            quantum_on_ground_m(step, middle, self.crs)
-            if step is not None and middle is not None
-            else None
-        )
+        quantum_m = self._on_ground(self.quantum.step, middle)
+        point_m = self._on_ground(self.point_quantum.step, middle) if self.points else None
         floor = quantum_m or 0.0
         exact = np.maximum(np.sort(exact_lengths_m(self.crs, self.ends)), floor)
-        deliberate = quantum_m is not None and quantum_m >= MIN_DELIBERATE_ROUNDING_M
+        deliberate = point_m is not None and point_m >= MIN_DELIBERATE_ROUNDING_M
         return DetailDistribution(
             lines_measured=self.lines,
             points=self.points,
             points_unmeasured=self.points > 0 and not deliberate,
             quantum_m=quantum_m,
-            points_quantum_m=quantum_m if self.points > 0 and deliberate else None,
+            points_quantum_m=point_m if deliberate else None,
             quantiles_m=_quantiles(self.counts, floor),
             histogram_m=_histogram(self.counts, floor),
             finest_m=[float(v) for v in exact[:MAX_DETAIL_COUNT]],
         )
+
+    def _on_ground(self, step: float | None, middle: tuple[float, float] | None) -> float | None:
+        if step is None or middle is None or self.crs is None:
+            return None
+        return quantum_on_ground_m(step, middle, self.crs)
 
 
 def _floored(counts: np.ndarray, floor: float) -> np.ndarray:

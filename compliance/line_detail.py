@@ -15,6 +15,7 @@ from pyproj import CRS
 from compliance.segment_metres import GroundMap, exact_lengths_m
 
 _POINT, _LINESTRING, _LINEARRING, _POLYGON, _MULTIPOINT, _COLLECTION = 0, 1, 2, 3, 4, 7
+_MULTI_LINEWORK = (5, 6, _COLLECTION)  # MultiLineString, MultiPolygon, GeometryCollection
 # Segments shorter than this are repeated vertices, not detail.
 ZERO_LENGTH_M = 1e-9
 
@@ -28,18 +29,19 @@ def _linework(geoms: np.ndarray) -> np.ndarray:
     lines = parts[(types == _LINESTRING) | (types == _LINEARRING)]
     polygons = parts[types == _POLYGON]
     rings = shapely.get_rings(polygons) if polygons.size else np.empty(0, dtype=object)
-    nested = parts[types == _COLLECTION]
+    # get_parts opens one level: multi-parts inside a collection, collections inside one.
+    nested = parts[np.isin(types, _MULTI_LINEWORK)]
     return np.concatenate([lines, rings, _linework(nested)])
 
 
 @dataclass
 class BatchCoordinates:
     """What the detail measure needs of a batch: every coordinate, the coordinates of each
-    run of lines and rings with the number of the line of each, and the number of points."""
+    run of lines and rings with the number of the line of each, and those of the points."""
 
     coords: np.ndarray
     lines: list[tuple[np.ndarray, np.ndarray]]
-    points: int
+    points: np.ndarray
 
 
 def linework_coordinates(
@@ -57,15 +59,19 @@ def linework_coordinates(
     return shapely.get_coordinates(_linework(geoms), return_index=True)
 
 
-def point_count(geoms: np.ndarray) -> int:
-    """How many points (of Point and MultiPoint parts, in collections too) the geometries hold."""
+def point_coordinates(geoms: np.ndarray) -> np.ndarray:
+    """The coordinates of the points (of Point and MultiPoint parts, in collections too)."""
     if geoms.size == 0:
-        return 0
+        return np.empty((0, 2))
     types = shapely.get_type_id(geoms)
     points = geoms[(types == _POINT) | (types == _MULTIPOINT)]
     nested = geoms[types == _COLLECTION]
-    found = int(shapely.get_num_coordinates(points).sum()) if points.size else 0
-    return found + (point_count(shapely.get_parts(nested)) if nested.size else 0)
+    found = shapely.get_coordinates(points)
+    return (
+        np.concatenate([found, point_coordinates(shapely.get_parts(nested))])
+        if nested.size
+        else found
+    )
 
 
 @dataclass

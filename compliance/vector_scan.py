@@ -18,7 +18,7 @@ from pyproj import CRS
 from compliance.area_cover import GrowingIndex, growing_index
 from compliance.areas import AreaSet
 from compliance.detail_accumulator import DetailAccumulator
-from compliance.line_detail import BatchCoordinates, linework_coordinates, point_count
+from compliance.line_detail import BatchCoordinates, linework_coordinates, point_coordinates
 from compliance.prefilter import CLEAR, INSIDE, finite_rows
 from compliance.readers.dataset import BATCH_SIZE, LayerInfo, VectorSource, decode_wkb
 from compliance.wkb_bounds import WkbBoxes, wkb_boxes
@@ -189,17 +189,16 @@ def _decode(column: pa.Array) -> _Decoded:
     live = ~shapely.is_missing(geoms)
     rest, geoms = rest[live], geoms[live]
     coords, index = shapely.get_coordinates(geoms, return_index=True)
-    lines = [(simple.coords, simple.owner)] if not simple.points.all() else []
+    lines = [(simple.coords, simple.owner)]
+    points = np.empty((0, 2))
     if simple.points.any():  # points and lines apart: a point is not a line's vertex
-        on_line = ~np.isin(simple.owner, simple.rows[simple.points])
-        lines = [(simple.coords[on_line], simple.owner[on_line])]
+        on_point = np.isin(simple.owner, simple.rows[simple.points])
+        lines = [(simple.coords[~on_point], simple.owner[~on_point])]
+        points = simple.coords[on_point]
     if geoms.size:
         lines.append(linework_coordinates(geoms, coords, index))
-    detail = BatchCoordinates(
-        np.concatenate([simple.coords, coords]),
-        lines,
-        int(simple.points.sum()) + point_count(geoms),
-    )
+        points = np.concatenate([points, point_coordinates(geoms)])
+    detail = BatchCoordinates(np.concatenate([simple.coords, coords]), lines, points)
     owner = np.concatenate([simple.owner, rest[index]])
     return _Decoded(found, rows, detail.coords, owner, detail)
 
