@@ -95,16 +95,22 @@ def shortest_segments(coords: np.ndarray, owner: np.ndarray, crs: CRS) -> Shorte
     x, y = coords[:, 0], coords[:, 1]
     dx, dy = np.diff(x), np.diff(y)
     finite = np.isfinite(x) & np.isfinite(y)
+    if not finite.any():
+        return ShortestSegments.none()
     box = (np.nanmin(x[finite]), np.nanmin(y[finite]), np.nanmax(x[finite]), np.nanmax(y[finite]))
     # One entry per coordinate: the segment it starts, and +inf where it starts none (the
     # last vertex of a line, a non-finite end), so that each line's minimum is a reduction.
     metres = np.full(owner.size, np.inf)
-    metres[:-1] = GroundMap(crs, box).lengths_m(x[:-1], y[:-1], dx, dy)
-    lost = np.flatnonzero(~np.isfinite(metres[:-1]) & finite[:-1] & finite[1:])
+    ok = finite[:-1] & finite[1:] & (owner[1:] == owner[:-1])
+    ground = GroundMap(crs, box)
+    if ok.all():
+        metres[:-1] = ground.lengths_m(x[:-1], y[:-1], dx, dy)
+    else:
+        metres[:-1][ok] = ground.lengths_m(x[:-1][ok], y[:-1][ok], dx[ok], dy[ok])
+    lost = np.flatnonzero(ok & ~np.isfinite(metres[:-1]))
     if lost.size:  # the CRS gives no position at a grid node nearby: measure these exactly
         ends = np.column_stack([x[lost], y[lost], x[lost + 1], y[lost + 1]])
         metres[lost] = exact_lengths_m(crs, ends)
-    metres[:-1][owner[1:] != owner[:-1]] = np.inf
     metres[~np.isfinite(metres) | (metres <= ZERO_LENGTH_M)] = np.inf
     first = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
     least = np.minimum.reduceat(metres, first)

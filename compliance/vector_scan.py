@@ -69,7 +69,8 @@ class _Rows:
         todo = rows[~self.done[rows]]
         if todo.size:
             wkb = self.column.take(pa.array(todo)).to_numpy(zero_copy_only=False)
-            batch = decode_wkb(wkb)
+            with np.errstate(invalid="ignore"):  # NaN coordinates: counted as unplaceable
+                batch = decode_wkb(wkb)
             self.geoms[todo] = batch.geometries
             self.done[todo] = True
             self.undecodable += batch.undecodable
@@ -286,7 +287,8 @@ def _stand_in_unplaceable(
     boxes[hit] = np.nan
     finite = np.isin(owner, hit) & ~bad
     seen, number = np.unique(owner[finite], return_inverse=True)
-    stand_in = shapely.envelope(shapely.multipoints(coords[finite], indices=number))
+    order = np.argsort(number, kind="stable")
+    stand_in = shapely.envelope(shapely.multipoints(coords[finite][order], indices=number[order]))
     if seen.size:
         rows.geoms[seen] = stand_in
         rows.done[seen] = True

@@ -152,9 +152,7 @@ def test_fine_features_at_the_rows_a_sample_skips(tmp_path, kr, stride, offset, 
         (1_000, 49, "EPSG:4326", "cheongju"),  # 4.9%: just under the old 5% share
     ],
 )
-def test_a_small_share_of_fine_features_under_coarse_padding(
-    tmp_path, kr, total, fine, crs, place
-):
+def test_a_small_share_of_fine_features_under_coarse_padding(tmp_path, kr, total, fine, crs, place):
     sides = np.full(total, 200.0)
     rng = np.random.default_rng(total)
     at = rng.choice(total, fine, replace=False)  # interleaved anywhere in the layer
