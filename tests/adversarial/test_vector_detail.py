@@ -130,9 +130,9 @@ def assert_caught(checker: Checker, path: str, control: str, want_m: float):
     ],
 )
 def test_fine_features_at_the_rows_a_sample_skips(tmp_path, kr, stride, offset, crs, place):
-    # 20,000 rows take stride 1 in a 20,000-row sample; past it, every stride-th row from
-    # row 0 was taken. Fine 1.5 m squares sit only at rows = offset (mod stride).
-    n = 20_000 * stride + 1
+    # A 20,000-row sample of 20,000 x stride rows took every stride-th row from row 0.
+    # Fine 1.5 m squares sit only at rows = offset (mod stride): the sample saw none.
+    n = 20_000 * stride
     sides = np.full(n, 100.0)
     sides[offset::stride] = 1.5
     geoms = squares(sides, place, crs, spacing=150.0, per_row=300)
