@@ -22,6 +22,7 @@ from compliance.declared_scale import declared_scale
 from compliance.footprint import footprint_to_wgs84
 from compliance.geodesy import WGS84, area_km2
 from compliance.profile import (
+    DetailDistribution,
     LayerProfile,
     Profile,
     detail_unknown,
@@ -35,7 +36,7 @@ from compliance.readers.driver_fields import own_fields
 from compliance.readers.kml_document import read_kml_document, unreferenced_members
 from compliance.readers.kml_overlays import KML_DRIVERS, image_overlays, overlay_files
 from compliance.territory import Territory
-from compliance.vector_profile import dataset_detail, layer_detail
+from compliance.vector_profile import dataset_detail, describe, layer_detail
 from compliance.vector_scan import Probe, scan_layer
 from compliance.zones import OverlapAccumulator, ZoneSet
 
@@ -146,7 +147,7 @@ def inspect_vector(
     has_z = False
     located = True
     off_aou: list[str] = []
-    details = []
+    details: list[DetailDistribution] = []
     for layer in src.layers:
         if layer.geometry_type == NO_GEOMETRY:
             layers.append(_attribute_table(layer, notes))
@@ -311,6 +312,8 @@ def inspect_vector(
         if layers
         else "not measurable: no layers"
     )
+    if vector_detail is not None and vector_detail.points_unmeasured:
+        profile.methods["resolution_m"] = describe(vector_detail, None)
     if any(o.resolution_m is not None for o in overlays):
         profile.methods["resolution_m"] += (
             " and the ground size of the pixels of the images draped over the ground "

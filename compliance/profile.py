@@ -165,17 +165,16 @@ class Profile(BaseModel):
 def resolution_for(
     profile: Profile, share: float = DEFAULT_DETAIL_SHARE, count: int = DEFAULT_DETAIL_COUNT
 ) -> float | None:
-    """The dataset's resolution with a pack's own detail share and count: its lines' and
-    rings' detail at that rank, or its imagery's pixels if finer. Unknown whenever
+    """A vector dataset's resolution with a pack's own detail share and count: its lines'
+    and rings' detail at that rank, or its imagery's pixels if finer. Unknown whenever
     full-precision points make the vector detail unknown, whatever else the file holds."""
     detail = profile.detail
-    if detail is None or (detail.lines_measured and not detail.finest_m):
-        return profile.resolution_m  # a raster, or a profile read back without its detail
-    if detail.points_unmeasured:
+    if detail is not None and detail.lines_measured and not detail.finest_m:
+        return profile.resolution_m  # a profile read back without its finest lines
+    if detail is not None and detail.points_unmeasured:
         return None
-    found = [
-        v for v in (detail.resolution(share, count), profile.imagery_resolution_m) if v is not None
-    ]
+    vector = detail.resolution(share, count) if detail is not None else None
+    found = [v for v in (vector, profile.imagery_resolution_m) if v is not None]
     return min(found) if found else None
 
 

@@ -341,3 +341,27 @@ def test_a_pack_may_set_its_own_detail_share_and_count(tmp_path):
         bad.write_text(text)
         with pytest.raises(RulePackError, match=key.split(":")[0]):
             load_pack(bad)
+
+
+@pytest.mark.parametrize(
+    ("crs", "step", "place"),
+    [("EPSG:4326", 0.001, "daejeon"), ("EPSG:5186", 100.0, "gwangju"),
+     ("EPSG:3857", 50.0, "cheongju")],
+)  # fmt: skip
+def test_coarse_rounding_first_and_fine_lines_after(tmp_path, kr, crs, step, place):
+    # 13,000 squares on a coarse grid give the first 65,000 coordinates: a quantisation
+    # read from the first 50,000 of them would floor the whole layer's detail to the grid.
+    # 200 squares of 2 m at full precision follow.
+    x0, y0 = Transformer.from_crs(4326, crs, always_xy=True).transform(*PLACES[place])
+    k = np.arange(13_000)
+    gx = (np.round(x0 / step) + (k % 130) * 2) * step
+    gy = (np.round(y0 / step) + (k // 130) * 2) * step
+    coarse = shapely.box(gx, gy, gx + step, gy + step)  # every coordinate on the grid
+    fine = squares(np.full(200, 2.0), place, crs, spacing=50.0)
+    geoms = np.concatenate([coarse, fine])
+    path = write(tmp_path / "rounded.gpkg", geoms, crs)
+    control = write(tmp_path / "fine.gpkg", fine, crs)
+    want = expected_resolution(geoms, crs)
+    assert want == pytest.approx(2.0, rel=0.01)
+    detail = assert_caught(kr, path, control, want).profile.detail
+    assert detail is not None and detail.lines_measured == 13_200
