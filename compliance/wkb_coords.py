@@ -100,8 +100,26 @@ def _gather(
             k = (at[m] - shift) // 8
             coords[m, 0], coords[m, 1] = view[k], view[k + 1]
     owner = np.repeat(rows, npts)
+    codes = np.concatenate([np.full(f[0].size, f[4]) for f in found])[order]
+    refused = _refused_by_geos(coords, first, npts, codes)
     # WKB writes an empty point as (NaN, NaN): no coordinate at all, as GEOS reads it.
-    empty_point = np.repeat(points, npts) & np.isnan(coords).all(axis=1)
-    if empty_point.any():
-        return SimpleRows(rows, points, coords[~empty_point], owner[~empty_point])
-    return SimpleRows(rows, points, coords, owner)
+    drop = np.repeat(refused, npts) | (np.repeat(points, npts) & np.isnan(coords).all(axis=1))
+    keep = ~refused
+    return SimpleRows(rows[keep], points[keep], coords[~drop], owner[~drop])
+
+
+def _refused_by_geos(
+    coords: np.ndarray, first: np.ndarray, npts: np.ndarray, codes: np.ndarray
+) -> np.ndarray:
+    """Rows GEOS would not decode (a ring not closed or of 1-3 points, a line of one
+    point): left to it, so that they are counted undecodable as GEOS finds them."""
+    ring = (codes == 3) | (codes == 6)
+    line = (codes == 2) | (codes == 5)
+    last = first + np.maximum(npts, 1) - 1
+    safe_first = np.minimum(first, max(len(coords) - 1, 0))
+    safe_last = np.minimum(last, max(len(coords) - 1, 0))
+    if len(coords):
+        open_ring = (coords[safe_first] != coords[safe_last]).any(axis=1)
+    else:
+        open_ring = np.zeros(npts.size, dtype=bool)
+    return (ring & (npts > 0) & ((npts < 4) | open_ring)) | (line & (npts == 1))
