@@ -206,7 +206,12 @@ class Checker:
             # Data that cannot be placed may lie in any territory: every pack applies to it.
             applies = territory is None or not inspection.located or bool(touches)
             context = {
-                "dataset": dataset_facts(inspection.profile, pack.doc.scale_factor),
+                "dataset": dataset_facts(
+                    inspection.profile,
+                    pack.doc.scale_factor,
+                    pack.doc.detail_share,
+                    pack.doc.detail_count,
+                ),
                 "zones": zone_facts(summary, inspection.located),
                 "territory": {"fraction": fraction, "touches": touches},
                 "request": request,

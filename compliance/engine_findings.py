@@ -135,31 +135,14 @@ def engine_findings(inspection: Inspection) -> list[Finding]:
                 unread_geometries=p.unread_geometries,
             )
         )
-    mixed = [la for la in p.layers or [] if la.finer_detail_m is not None]
-    if mixed:
-        out.append(
-            _finding(
-                "MAPGATE-MIXED-DETAIL",
-                Effect.review,
-                "; ".join(
-                    f"{(la.finer_detail_share or 0):.0%} of the lines and rings sampled in layer "
-                    f"{la.name!r} are drawn to about {la.finer_detail_m:.3g} m, far finer than "
-                    f"its typical {la.resolution_m:.3g} m"
-                    for la in mixed
-                )
-                + ": the layer's resolution does not speak for them",
-                layers=[la.name for la in mixed],
-                finer_detail_m=min(la.finer_detail_m or 0.0 for la in mixed),
-            )
-        )
     if p.unplaceable_geometries:
         out.append(
             _finding(
                 "MAPGATE-UNPLACEABLE",
                 Effect.review,
                 f"{p.unplaceable_geometries} geometries have coordinates that are not finite "
-                "numbers (infinite, or NaN on one axis); they cannot be placed, so their other "
-                "vertices were not cleared against the sensitive zones",
+                "numbers (NaN or infinite); they cannot be placed: only the extent of their "
+                "finite vertices was tested against the sensitive zones",
                 unplaceable_geometries=p.unplaceable_geometries,
             )
         )

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from compliance.profile import DEFAULT_SCALE_FACTOR, Profile, settle_scale
+from compliance.profile import (
+    DEFAULT_DETAIL_COUNT,
+    DEFAULT_DETAIL_SHARE,
+    DEFAULT_SCALE_FACTOR,
+    Profile,
+    detail_unknown,
+    resolution_for,
+    settle_scale,
+)
 from compliance.verdict import ZoneSummary
 
 # name -> (CEL type, description). Measured facts are null when they cannot be measured.
@@ -57,10 +65,24 @@ FACTS: dict[str, tuple[str, str]] = {
 ROOTS = frozenset(name.split(".")[0] for name in FACTS)
 
 
-def dataset_facts(profile: Profile, scale_factor: float = DEFAULT_SCALE_FACTOR) -> dict[str, Any]:
-    """``dataset.*`` for one pack: the scale is re-estimated with the pack's own conversion."""
+def dataset_facts(
+    profile: Profile,
+    scale_factor: float = DEFAULT_SCALE_FACTOR,
+    detail_share: float = DEFAULT_DETAIL_SHARE,
+    detail_count: int = DEFAULT_DETAIL_COUNT,
+) -> dict[str, Any]:
+    """``dataset.*`` for one pack: the resolution is re-measured at the pack's own detail
+    share and count, and the scale re-estimated with its own conversion."""
+    resolution = (
+        resolution_for(profile, detail_share, detail_count)
+        if profile.kind == "vector"
+        else profile.resolution_m
+    )
     denominator, source, _ = settle_scale(
-        profile.resolution_m, profile.declared_scale_denominator, scale_factor
+        resolution,
+        profile.declared_scale_denominator,
+        scale_factor,
+        detail_unknown=detail_unknown(profile),
     )
     return {
         "kind": profile.kind,
@@ -69,7 +91,7 @@ def dataset_facts(profile: Profile, scale_factor: float = DEFAULT_SCALE_FACTOR) 
         "has_crs": profile.has_crs,
         "georeferenced": profile.georeferenced,
         "area_km2": profile.area_km2,
-        "resolution_m": profile.resolution_m,
+        "resolution_m": resolution,
         "has_imagery": profile.has_imagery,
         "imagery_resolution_m": profile.imagery_resolution_m,
         "scale_denominator": denominator,

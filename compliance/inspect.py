@@ -21,14 +21,22 @@ from compliance.area_cover import growing_index
 from compliance.declared_scale import declared_scale
 from compliance.footprint import footprint_to_wgs84
 from compliance.geodesy import WGS84, area_km2
-from compliance.profile import LayerProfile, Profile, settle_scale
+from compliance.profile import (
+    DetailDistribution,
+    LayerProfile,
+    Profile,
+    detail_unknown,
+    resolution_for,
+    settle_scale,
+)
 from compliance.raster_profile import ground_pixel_size, looks_like_elevation, pixel_grid_outline
 from compliance.readers.archive import is_zip
 from compliance.readers.dataset import NO_GEOMETRY, LayerInfo, RasterSource, VectorSource
+from compliance.readers.driver_fields import own_fields
 from compliance.readers.kml_document import read_kml_document, unreferenced_members
 from compliance.readers.kml_overlays import KML_DRIVERS, image_overlays, overlay_files
 from compliance.territory import Territory
-from compliance.vector_profile import measure_detail
+from compliance.vector_profile import dataset_detail, describe, layer_detail
 from compliance.vector_scan import Probe, scan_layer
 from compliance.zones import OverlapAccumulator, ZoneSet
 
@@ -139,7 +147,7 @@ def inspect_vector(
     has_z = False
     located = True
     off_aou: list[str] = []
-    resolutions: list[float] = []
+    details: list[DetailDistribution] = []
     for layer in src.layers:
         if layer.geometry_type == NO_GEOMETRY:
             layers.append(_attribute_table(layer, notes))
@@ -151,8 +159,6 @@ def inspect_vector(
                 Probe.build(hits[t.pack], t.areas, layer.crs, territory=True) for t in territories
             ]
         scan = scan_layer(src, layer, probes, read_ahead)
-        sample = scan.sample.geometries()
-        sample = sample[~shapely.is_missing(sample)]
         # The extent comes from the coordinates read; the driver's declared extent is only a
         # fallback for layers whose geometries could not be decoded.
         extent = tuple(scan.bounds) if scan.bounds is not None else None
@@ -165,19 +171,19 @@ def inspect_vector(
             for probe in probes:
                 index = probe.index.covering(stand_in_box).index
                 probe.acc.add(stand_in, index, areas_too=False)
-        detail = measure_detail(sample, layer.crs)
+        detail = layer_detail(scan)
         footprint = _box_to_wgs84(extent, layer.crs) if layer.crs and extent else None
         bounds = list(footprint.bounds) if footprint is not None else None
         features += scan.features
         empty += scan.empty
-        invalid += int((~shapely.is_valid(sample)).sum()) if sample.size else 0
+        invalid += scan.invalid
         undecodable += scan.undecodable
         unplaceable += scan.unplaceable
         has_z = (
             has_z or scan.has_z or " Z" in layer.geometry_type or layer.geometry_type.endswith("Z")
         )
-        if detail.resolution_m is not None:
-            resolutions.append(detail.resolution_m)
+        if detail.distribution is not None:
+            details.append(detail.distribution)
         methods[f"resolution_m[{layer.name}]"] = detail.method
         if scan.features - scan.empty > 0:
             if footprint is None:
@@ -200,8 +206,7 @@ def inspect_vector(
                 feature_count=scan.features,
                 resolution_m=detail.resolution_m,
                 bounds_wgs84=bounds,
-                finer_detail_share=detail.finer_share,
-                finer_detail_m=detail.finer_m,
+                detail=detail.distribution,
             )
         )
     # Raster tables beside the layers (an orthophoto under the outlines): their pixels are
@@ -210,7 +215,6 @@ def inspect_vector(
     footprints += [t.footprint for t in tables if t.footprint is not None]
     located = located and all(t.footprint is not None for t in tables)
     imagery = [t.sizes[0] for t in tables if t.sizes is not None]  # and draped images, below
-    resolutions += imagery
     for raster, placed in zip(src.rasters, tables, strict=True):
         has_z = has_z or looks_like_elevation(raster)
         layers.append(
@@ -252,9 +256,8 @@ def inspect_vector(
             overlay.unmeasured = overlay.unmeasured or "its document could not be read through"
     # An image draped over the ground shows detail down to its pixels.
     draped = [o.resolution_m for o in overlays if o.resolution_m is not None]
-    resolutions += draped
     imagery += draped
-    resolution = min(resolutions) if resolutions else None
+    vector_detail = dataset_detail(details)
     declared = declared_scale(
         [src.metadata] + [la.metadata for la in src.layers],
         gpkg=src.path if src.driver == "GPKG" and src.path else None,
@@ -272,14 +275,15 @@ def inspect_vector(
             georeferenced=located,
             bounds_wgs84=None,
             area_km2=None,
-            resolution_m=resolution,
+            resolution_m=None,
+            detail=vector_detail,
             scale_denominator=None,
             scale_source=None,
             declared_scale_denominator=declared,
             feature_count=features,
             layer_count=len(src.layers),
             has_z=has_z,
-            fields=sorted({f for la in src.layers for f in la.fields}),
+            fields=sorted({f for la in src.layers for f in own_fields(src.driver, la.fields)}),
             layers=layers,
             empty_geometries=max(empty, 0),
             invalid_geometries=invalid,
@@ -297,15 +301,19 @@ def inspect_vector(
         "extent of each layer's coordinates (bounding box in its CRS, densified, projected to WGS84)",
     )
     profile.methods["invalid_geometries"] = (
-        "counted in the detail sample (every feature when the layer is small)"
+        "GEOS validity of the features decoded: those tested exactly against a zone or "
+        "territory, and those in forms other than points, lines and single-ring polygons"
     )
     profile.methods["resolution_m"] = (
-        "finest of the layers' detail measures"
+        "the layers' lines and rings pooled: the detail reached by 1% of them or 100, "
+        "whichever is fewer, and the finest imagery"
         if len(layers) > 1
         else methods.get(f"resolution_m[{layers[0].name}]", "not measurable")
         if layers
         else "not measurable: no layers"
     )
+    if vector_detail is not None and vector_detail.points_unmeasured:
+        profile.methods["resolution_m"] = describe(vector_detail, None)
     if any(o.resolution_m is not None for o in overlays):
         profile.methods["resolution_m"] += (
             " and the ground size of the pixels of the images draped over the ground "
@@ -442,6 +450,8 @@ def inspect_raster(src: RasterSource, zones: ZoneSet, territories: list[Territor
 
 
 def _finish(profile: Profile, footprint: BaseGeometry | None, how: str) -> Profile:
+    if profile.kind == "vector":
+        profile.resolution_m = resolution_for(profile)
     if footprint is not None and not footprint.is_empty:
         profile.bounds_wgs84 = [round(v, 9) for v in footprint.bounds]
         profile.area_km2 = area_km2(footprint)
@@ -449,7 +459,9 @@ def _finish(profile: Profile, footprint: BaseGeometry | None, how: str) -> Profi
         profile.methods["footprint"] = how
         profile.methods["area_km2"] = "geodesic area of the footprint on the WGS84 ellipsoid"
     denominator, source, coarser = settle_scale(
-        profile.resolution_m, profile.declared_scale_denominator
+        profile.resolution_m,
+        profile.declared_scale_denominator,
+        detail_unknown=detail_unknown(profile),
     )
     profile.scale_denominator, profile.scale_source = denominator, source
     profile.methods["scale_denominator"] = (

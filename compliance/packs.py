@@ -15,7 +15,12 @@ from compliance.cel_runtime import cel
 from compliance.errors import RulePackError, UnknownRulePack
 from compliance.facts import FACTS, ROOTS, sample_context
 from compliance.locations import rules_dir
-from compliance.profile import DEFAULT_SCALE_FACTOR
+from compliance.profile import (
+    DEFAULT_DETAIL_COUNT,
+    DEFAULT_DETAIL_SHARE,
+    DEFAULT_SCALE_FACTOR,
+    MAX_DETAIL_COUNT,
+)
 from compliance.verdict import Effect
 
 # libyaml's safe loader when PyYAML was built with it: the same documents, 5x faster to parse.
@@ -68,6 +73,18 @@ class PackDocument(BaseModel):
         default=DEFAULT_SCALE_FACTOR,
         gt=0,
         description="Scale denominator per metre of ground resolution (Tobler: 2000).",
+    )
+    detail_share: float = Field(
+        default=DEFAULT_DETAIL_SHARE,
+        gt=0,
+        le=1,
+        description="Vector detail: the share of lines and rings whose detail counts.",
+    )
+    detail_count: int = Field(
+        default=DEFAULT_DETAIL_COUNT,
+        ge=1,
+        le=MAX_DETAIL_COUNT,
+        description="Vector detail: or this many lines and rings, whichever is fewer.",
     )
     default: Effect = Effect.allow
     sources: list[str] = Field(default_factory=list)

@@ -6,12 +6,66 @@ and ``vector_profile``. No rule logic here.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 # Tobler (1987): the smallest detectable detail is denominator/1000 m, resolution half that.
 DEFAULT_SCALE_FACTOR = 2000.0
+# The detail that counts is the one reached by this share of the lines and rings, or by this
+# many of them, whichever is fewer: a meaningful part of the data, not its median, so that
+# padding with coarse shapes cannot hide a fine part. Packs may set their own.
+DEFAULT_DETAIL_SHARE = 0.01
+DEFAULT_DETAIL_COUNT = 100
+MAX_DETAIL_COUNT = 1000  # the finest this many lines are kept exactly, per layer and dataset
+
+
+class DetailDistribution(BaseModel):
+    """Each line's and ring's shortest segment on the ground, over every one measured."""
+
+    lines_measured: int = Field(description="Lines and rings with a non-zero segment.")
+    points: int = Field(default=0, description="Points (of points and multi-points).")
+    points_unmeasured: bool = Field(
+        default=False,
+        description="Points stored at full precision: their detail cannot be measured.",
+    )
+    quantum_m: float | None = Field(
+        default=None,
+        description="Ground size of the grid every coordinate sits on, if any (a floor).",
+    )
+    points_quantum_m: float | None = Field(
+        default=None, description="That grid's size where quantised points give the detail."
+    )
+    quantiles_m: dict[str, float] = Field(
+        default_factory=dict,
+        description="Quantiles of the per-line shortest segment, metres (to a tenth of a decade).",
+    )
+    histogram_m: list[list[float]] = Field(
+        default_factory=list,
+        description="[lower edge m, lines] per non-empty bin, ten bins per decade.",
+    )
+    finest_m: list[float] = Field(
+        default_factory=list,
+        exclude=True,
+        description="The smallest per-line shortest segments, exact and floored, ascending.",
+    )
+
+    def resolution(
+        self, share: float = DEFAULT_DETAIL_SHARE, count: int = DEFAULT_DETAIL_COUNT
+    ) -> float | None:
+        """The detail reached by ``share`` of the lines and rings or by ``count`` of them,
+        whichever is fewer; None when unmeasurable (full-precision points, nothing drawn)."""
+        if self.points_unmeasured:
+            return None
+        found: list[float] = []
+        if self.lines_measured and self.finest_m:
+            # The small allowance keeps 0.01 x 300 (3.0000000000000004) at rank 3.
+            rank = max(1, min(math.ceil(share * self.lines_measured - 1e-9), count))
+            found.append(self.finest_m[min(rank, len(self.finest_m)) - 1])
+        if self.points_quantum_m is not None:
+            found.append(self.points_quantum_m)
+        return min(found) if found else None
 
 
 class LayerProfile(BaseModel):
@@ -21,13 +75,8 @@ class LayerProfile(BaseModel):
     feature_count: int | None
     resolution_m: float | None
     bounds_wgs84: list[float] | None
-    finer_detail_share: float | None = Field(
-        default=None,
-        description="Share of sampled lines and rings drawn far finer than the layer's "
-        "typical detail, when the layer mixes detail levels.",
-    )
-    finer_detail_m: float | None = Field(
-        default=None, description="Typical shortest segment of those finer lines and rings."
+    detail: DetailDistribution | None = Field(
+        default=None, description="How fine every line and ring of the layer is drawn."
     )
     coordinate_columns: list[str] | None = Field(
         default=None,
@@ -66,6 +115,10 @@ class Profile(BaseModel):
     )
     area_km2: float | None = Field(description="Geodesic area of the footprint, km².")
     resolution_m: float | None = Field(description="Ground size of the finest detail, metres.")
+    detail: DetailDistribution | None = Field(
+        default=None,
+        description="Vector data: how fine every line and ring of every layer is drawn.",
+    )
     has_imagery: bool = Field(
         default=False,
         description="The dataset is or carries imagery: a raster, a raster table beside "
@@ -109,6 +162,27 @@ class Profile(BaseModel):
     notes: list[str] = Field(default_factory=list)
 
 
+def resolution_for(
+    profile: Profile, share: float = DEFAULT_DETAIL_SHARE, count: int = DEFAULT_DETAIL_COUNT
+) -> float | None:
+    """A vector dataset's resolution with a pack's own detail share and count: its lines'
+    and rings' detail at that rank, or its imagery's pixels if finer. Unknown whenever
+    full-precision points make the vector detail unknown, whatever else the file holds."""
+    detail = profile.detail
+    if detail is not None and detail.lines_measured and not detail.finest_m:
+        return profile.resolution_m  # a profile read back without its finest lines
+    if detail is not None and detail.points_unmeasured:
+        return None
+    vector = detail.resolution(share, count) if detail is not None else None
+    found = [v for v in (vector, profile.imagery_resolution_m) if v is not None]
+    return min(found) if found else None
+
+
+def detail_unknown(profile: Profile) -> bool:
+    """Whether the data holds detail that cannot be measured (full-precision points)."""
+    return profile.detail is not None and profile.detail.points_unmeasured
+
+
 def scale_from_resolution(
     resolution_m: float | None, factor: float = DEFAULT_SCALE_FACTOR
 ) -> float | None:
@@ -119,12 +193,20 @@ def scale_from_resolution(
 
 
 def settle_scale(
-    resolution_m: float | None, declared: float | None, factor: float = DEFAULT_SCALE_FACTOR
+    resolution_m: float | None,
+    declared: float | None,
+    factor: float = DEFAULT_SCALE_FACTOR,
+    detail_unknown: bool = False,
 ) -> tuple[float | None, Literal["declared", "estimated"] | None, bool]:
     """Pick the scale that counts: the finer of declared and estimated.
 
+    ``detail_unknown``: the data holds detail that cannot be measured (full-precision
+    points); a declared scale cannot vouch for it, so no scale is settled.
+
     Returns (denominator, source, declared_is_coarser).
     """
+    if detail_unknown:
+        return None, None, False
     estimated = scale_from_resolution(resolution_m, factor)
     if declared is None:
         return estimated, ("estimated" if estimated is not None else None), False

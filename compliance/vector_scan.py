@@ -1,6 +1,6 @@
-"""One streaming pass over a vector layer: boxes for every feature, exact geometry only
-where it matters (a spread-out sample for the detail measures, and features whose box the
-grids cannot clear of a zone or territory)."""
+"""One streaming pass over a vector layer: every feature decoded once, its lines and rings
+measured for detail, its box cleared against the zones and territories, and its exact
+geometry tested only where the grids cannot clear that box."""
 
 from __future__ import annotations
 
@@ -17,10 +17,12 @@ from pyproj import CRS
 
 from compliance.area_cover import GrowingIndex, growing_index
 from compliance.areas import AreaSet
+from compliance.detail_accumulator import DetailAccumulator
+from compliance.line_detail import BatchCoordinates, linework_coordinates, point_coordinates
 from compliance.prefilter import CLEAR, INSIDE, finite_rows
 from compliance.readers.dataset import BATCH_SIZE, LayerInfo, VectorSource, decode_wkb
-from compliance.sampling import SpreadSample, even_stride
 from compliance.wkb_bounds import WkbBoxes, wkb_boxes
+from compliance.wkb_coords import simple_rows
 from compliance.zones import OverlapAccumulator
 
 
@@ -48,9 +50,10 @@ class LayerScan:
     empty: int = 0
     undecodable: int = 0
     unplaceable: int = 0  # coordinates that are not finite numbers: no box, no place
+    invalid: int = 0
     has_z: bool = False
     bounds: np.ndarray | None = None
-    sample: SpreadSample = field(default_factory=lambda: SpreadSample(1))
+    detail: DetailAccumulator = field(default_factory=lambda: DetailAccumulator(None))
 
 
 class _Rows:
@@ -66,7 +69,8 @@ class _Rows:
         todo = rows[~self.done[rows]]
         if todo.size:
             wkb = self.column.take(pa.array(todo)).to_numpy(zero_copy_only=False)
-            batch = decode_wkb(wkb)
+            with np.errstate(invalid="ignore"):  # NaN coordinates: counted as unplaceable
+                batch = decode_wkb(wkb)
             self.geoms[todo] = batch.geometries
             self.done[todo] = True
             self.undecodable += batch.undecodable
@@ -146,32 +150,66 @@ def prefetched(batches: Iterator[T], depth: int = 2) -> Generator[T, None, None]
 def scan_layer(
     src: VectorSource, layer: LayerInfo, probes: list[Probe], read_ahead: bool = True
 ) -> LayerScan:
-    """Stream a layer once, feeding every probe and keeping a sample for the detail measures.
+    """Stream a layer once, feeding every probe and measuring the detail of every feature.
 
     ``read_ahead`` reads the next batches in a thread while this one is measured."""
-    scan = LayerScan(sample=SpreadSample.for_count(layer.feature_count))
+    scan = LayerScan(detail=DetailAccumulator(layer.crs))
     batches = _boxed(src.wkb_batches(layer))
     # With one batch there is nothing to overlap reading with: a thread would only cost.
     if read_ahead and (layer.feature_count is None or layer.feature_count > BATCH_SIZE):
         batches = prefetched(batches)
     try:
-        for column, found in batches:
-            _scan_batch(scan, column, found, probes)
+        for batch in batches:
+            _scan_batch(scan, batch, probes)
     finally:
         batches.close()  # the reader's dataset is closed now, not when the generator is collected
-    if scan.sample.too_sparse(scan.features):
-        scan.sample = _resample(src, layer, scan.features)
-    # Undecodable and unplaceable rows have no box either: they are counted there, not as empty.
-    scan.empty -= scan.undecodable + scan.unplaceable
+    # Undecodable rows have no box either: they are counted there, not as empty.
+    scan.empty -= scan.undecodable
     return scan
 
 
-def _boxed(batches: Iterator[pa.Array]) -> Generator[tuple[pa.Array, WkbBoxes], None, None]:
-    """Each batch with its WKB boxes, computed where the batch is read: in the reader
-    thread when there is one, whose core is otherwise idle while GDAL is not reading."""
+@dataclass
+class _Decoded:
+    """One batch as read: its WKB boxes, every coordinate with its row, and what the detail
+    measure needs. Rows in the simple WKB forms are read without GEOS; the others decoded."""
+
+    found: WkbBoxes
+    rows: _Rows
+    coords: np.ndarray
+    owner: np.ndarray  # batch position of each coordinate
+    detail: BatchCoordinates
+
+
+def _decode(column: pa.Array) -> _Decoded:
+    found = wkb_boxes(column)
+    rows = _Rows(column)
+    simple = simple_rows(column)
+    rest = np.flatnonzero(~found.null)
+    rest = rest[~np.isin(rest, simple.rows)]
+    geoms = rows.get(rest)
+    live = ~shapely.is_missing(geoms)
+    rest, geoms = rest[live], geoms[live]
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    lines = [(simple.coords, simple.owner)]
+    points = np.empty((0, 2))
+    if simple.points.any():  # points and lines apart: a point is not a line's vertex
+        on_point = np.isin(simple.owner, simple.rows[simple.points])
+        lines = [(simple.coords[~on_point], simple.owner[~on_point])]
+        points = simple.coords[on_point]
+    if geoms.size:
+        lines.append(linework_coordinates(geoms, coords, index))
+        points = np.concatenate([points, point_coordinates(geoms)])
+    detail = BatchCoordinates(np.concatenate([simple.coords, coords]), lines, points)
+    owner = np.concatenate([simple.owner, rest[index]])
+    return _Decoded(found, rows, detail.coords, owner, detail)
+
+
+def _boxed(batches: Iterator[pa.Array]) -> Generator[_Decoded, None, None]:
+    """Each batch decoded where it is read: in the reader thread when there is one, whose
+    core is otherwise idle while GDAL is not reading (GEOS works without the GIL)."""
     try:
         for column in batches:
-            yield column, wkb_boxes(column)
+            yield _decode(column)
     finally:
         _close(batches)
 
@@ -183,46 +221,34 @@ def _close(batches: Iterator[object]) -> None:
         close()
 
 
-def _resample(src: VectorSource, layer: LayerInfo, rows_seen: int) -> SpreadSample:
-    """Read a layer again for its sample alone, with the stride its real row count asks
-    for: the count it declared was far too large, and the first pass took too few rows."""
-    sample = SpreadSample(even_stride(rows_seen))
-    first = 0
-    batches = src.wkb_batches(layer)
-    try:
-        for column in batches:
-            picks = sample.wanted(first, np.ones(len(column), dtype=bool))
-            geoms = _Rows(column).get(picks)
-            ok = ~shapely.is_missing(geoms)
-            ok[ok] = ~shapely.is_empty(geoms[ok])
-            sample.add(first, picks[ok], geoms[ok])
-            first += len(column)
-    finally:
-        _close(batches)
-    return sample
-
-
-def _scan_batch(scan: LayerScan, column: pa.Array, found: WkbBoxes, probes: list[Probe]) -> None:
-    first_row = scan.features
-    rows = _Rows(column)
+def _scan_batch(scan: LayerScan, batch: _Decoded, probes: list[Probe]) -> None:
+    found, rows = batch.found, batch.rows
     boxes = found.bounds
-    slow = np.flatnonzero(~found.fast & ~found.null)
+    unplaceable = _stand_in_unplaceable(rows, boxes, batch.coords, batch.owner)
+    slow = np.flatnonzero(~found.fast & ~found.null & ~unplaceable)
     if slow.size:
-        geoms = rows.get(slow)
-        ok = ~shapely.is_missing(geoms)
-        ok[ok] = ~shapely.is_empty(geoms[ok])
-        boxes[slow[ok]] = shapely.bounds(geoms[ok])
+        some = rows.get(slow)
+        ok = ~shapely.is_missing(some)
+        ok[ok] = ~shapely.is_empty(some[ok])
+        boxes[slow[ok]] = shapely.bounds(some[ok])
         if not scan.has_z and ok.any():
-            scan.has_z = bool(shapely.has_z(geoms[ok]).any())
+            scan.has_z = bool(shapely.has_z(some[ok]).any())
     present = finite_rows(boxes)
-    absent = np.flatnonzero(~present & ~found.null)
-    if absent.size:
-        scan.unplaceable += _unplaceable(boxes[absent])
+    scan.unplaceable += int(unplaceable.sum())
     scan.features += len(boxes)
     scan.has_z = scan.has_z or found.has_z
+    scan.detail.add(batch.detail)
+    scan.invalid += _invalid(rows)
     if present.any():
-        live = boxes[present]
-        box = np.array([live[:, 0].min(), live[:, 1].min(), live[:, 2].max(), live[:, 3].max()])
+        live_boxes = boxes[present]
+        box = np.array(
+            [
+                live_boxes[:, 0].min(),
+                live_boxes[:, 1].min(),
+                live_boxes[:, 2].max(),
+                live_boxes[:, 3].max(),
+            ]
+        )
         scan.bounds = (
             box
             if scan.bounds is None
@@ -232,18 +258,42 @@ def _scan_batch(scan: LayerScan, column: pa.Array, found: WkbBoxes, probes: list
         )
         for probe in probes:
             _feed(probe, boxes, present, box, rows)
-    picked = scan.sample.wanted(first_row, present)
-    if picked.size:
-        scan.sample.add(first_row, picked, rows.get(picked))
     scan.undecodable += rows.undecodable
-    scan.empty += int((~present).sum())
+    scan.empty += int((~present & ~unplaceable).sum())
 
 
-def _unplaceable(boxes: np.ndarray) -> int:
-    """Of rows without a finite box, those that are not empty: a coordinate is infinite, or
-    NaN on one axis only. An empty geometry's box has nothing on either axis (all NaN, or
-    min above max), and neither has a row that could not be decoded."""
-    nothing = np.isnan(boxes).all(axis=1) | (
-        (boxes[:, 0] > boxes[:, 2]) & (boxes[:, 1] > boxes[:, 3])
-    )
-    return int((~nothing).sum())
+def _invalid(rows: _Rows) -> int:
+    """Invalid geometries among those decoded: the ones tested exactly against a zone or
+    territory, and those in forms only GEOS reads (the simple forms are read as numbers)."""
+    decoded = rows.geoms[rows.done]
+    decoded = decoded[~shapely.is_missing(decoded)]
+    return int((~shapely.is_valid(decoded)).sum()) if decoded.size else 0
+
+
+def _stand_in_unplaceable(
+    rows: _Rows, boxes: np.ndarray, coords: np.ndarray, owner: np.ndarray
+) -> np.ndarray:
+    """Rows with a coordinate that is not a finite number (NaN or infinite, on any axis).
+
+    Such a geometry cannot be placed, and GEOS fails on it. The extent of its finite
+    vertices stands in for it against the zones and territories (it can only add
+    overlaps); a row with no finite vertex keeps no box. Returns the rows' mask."""
+    mask = np.zeros(len(boxes), dtype=bool)
+    bad = ~np.isfinite(coords).all(axis=1)
+    if not bad.any():
+        return mask
+    hit = np.unique(owner[bad])
+    mask[hit] = True
+    boxes[hit] = np.nan
+    finite = np.isin(owner, hit) & ~bad
+    seen, number = np.unique(owner[finite], return_inverse=True)
+    order = np.argsort(number, kind="stable")
+    stand_in = shapely.envelope(shapely.multipoints(coords[finite][order], indices=number[order]))
+    if seen.size:
+        rows.geoms[seen] = stand_in
+        rows.done[seen] = True
+        boxes[seen] = shapely.bounds(stand_in)
+    dropped = np.setdiff1d(hit, seen)
+    rows.geoms[dropped] = None
+    rows.done[dropped] = True
+    return mask

@@ -163,7 +163,8 @@ def _zone_pack(folder) -> str:
 @pytest.mark.parametrize("far", [math.inf, -math.inf])
 def test_a_line_with_an_infinite_vertex_is_not_cleared_of_zones(tmp_path, far):
     # Its box is not finite, so it was counted as an empty geometry and never tested: a line
-    # from inside a military zone to infinity left the file allowed.
+    # from inside a military zone to infinity left the file allowed. It is unplaceable, and
+    # the extent of its finite vertices (the one inside the zone) still meets the zone.
     checker = Checker(packs=[_zone_pack(tmp_path)])
     inside = (127.03, 37.4675)  # DEMO-KR-MIL-01
     elsewhere = Point(126.5, 36.5)
@@ -171,7 +172,7 @@ def test_a_line_with_an_infinite_vertex_is_not_cleared_of_zones(tmp_path, far):
         tmp_path / "inf.gpkg", [elsewhere, LineString([inside, (far, 37.4675)])], "EPSG:4326"
     )
     verdict = checker.check(path)
-    assert verdict.verdict == "review"
+    assert verdict.verdict == "deny"
     assert "MAPGATE-UNPLACEABLE" in {f.rule_id for f in verdict.findings}
     assert verdict.profile.unplaceable_geometries == 1
     assert verdict.profile.empty_geometries == 0

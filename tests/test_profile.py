@@ -185,25 +185,23 @@ def _squares(sides_m: list[float], crs: str) -> list:
 
 
 @pytest.mark.parametrize("crs", ["EPSG:32652", "EPSG:4326", "EPSG:5186"])
-def test_fine_shapes_padded_with_coarse_ones_are_named_not_hidden(tmp_path, crs):
-    # The layer's detail is the median of each ring's shortest segment: 12 squares of 2 m
-    # among 100 of 1 km measure 1 km, as if the layer were a 1:2,000,000 map. The 2 m
-    # squares, a tenth of the rings, are named with their own detail and held for review.
+def test_fine_shapes_padded_with_coarse_ones_decide_the_detail(tmp_path, crs):
+    # 12 squares of 2 m among 100 of 1 km: a median would say 1 km (1:2,000,000). The detail
+    # reached by 1% of the rings (here 2 of 112) is 2 m, and that is what the rules see.
     checker = Checker(packs=["kr"])
     path = write_vector(tmp_path / "padded.gpkg", _squares([1000.0] * 100 + [2.0] * 12, crs), crs)
     verdict = checker.check(path)
-    layer = verdict.profile.layers[0]
-    assert verdict.profile.resolution_m == pytest.approx(1000.0, rel=0.01)
-    assert layer.finer_detail_share == pytest.approx(12 / 112, abs=1e-3)
-    assert layer.finer_detail_m == pytest.approx(2.0, rel=0.01)
-    finding = next(f for f in verdict.findings if f.rule_id == "MAPGATE-MIXED-DETAIL")
-    assert finding.effect == "review" and verdict.verdict != "allow"
-    assert finding.facts["finer_detail_m"] == pytest.approx(2.0, rel=0.01)
+    detail = verdict.profile.layers[0].detail
+    assert detail is not None and detail.lines_measured == 112
+    assert verdict.profile.resolution_m == pytest.approx(2.0, rel=0.01)
+    assert verdict.profile.scale_denominator == pytest.approx(4000.0, rel=0.01)
+    assert detail.quantiles_m["p50"] == pytest.approx(1000.0, rel=0.26)  # a tenth of a decade
+    assert verdict.verdict != "allow"
 
 
-def test_a_few_fine_shapes_or_a_uniform_layer_are_not_mixed(tmp_path, profiler):
-    # Under a twentieth of the rings, or detail within a factor of five: one level of detail.
-    for sides in ([1000.0] * 100 + [2.0] * 4, [1000.0] * 50 + [300.0] * 50):
+def test_a_uniform_layer_measures_its_own_detail(tmp_path, profiler):
+    # Fewer fine shapes than 1% of the rings do not decide: 1 of 150 squares is 2 m.
+    for sides, want in (([1000.0] * 149 + [2.0], 1000.0), ([1000.0] * 50 + [300.0] * 50, 300.0)):
         path = write_vector(tmp_path / "one.gpkg", _squares(sides, "EPSG:32652"), "EPSG:32652")
         inspection, _ = profiler.inspect(path)
-        assert inspection.profile.layers[0].finer_detail_m is None, sides
+        assert inspection.profile.resolution_m == pytest.approx(want, rel=0.01), sides
