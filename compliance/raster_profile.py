@@ -1,61 +1,114 @@
-"""Raster facts from the header alone: footprint, ground pixel size, bands, overviews."""
+"""Raster facts from the header alone: footprint, ground pixel spacing, bands, overviews."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 import shapely
 from shapely.geometry import Polygon
+from shapely.geometry.base import BaseGeometry
 
-from compliance.geodesy import distances_m, to_lonlat
+from compliance.pixel_lattice import PixelToCrs, lattice_spacing
 from compliance.readers.dataset import RasterSource
 
 _EDGE_POINTS = 33  # per side: enough that a projected edge's curvature is followed
-_SAMPLES = 9  # per axis, for the ground pixel size
+_WARPED_EDGE_POINTS = 257  # per side of a GCP-warped grid, whose edges bend at any GCP
+# A thin-plate spline is solved as one dense system over every GCP (cubic time): past
+# this many, the raster is not measured rather than the check stalled.
+MAX_GCPS = 2000
 
 
-def pixel_grid_outline(src: RasterSource) -> Polygon | None:
-    """The raster's outline in its own CRS, densified along the pixel-grid edges."""
-    if src.transform is None:
+def is_georeferenced(src: RasterSource) -> bool:
+    """A geotransform, or enough GCPs to map pixels to the CRS."""
+    return src.transform is not None or len(src.gcps) >= 3
+
+
+@contextmanager
+def pixel_to_crs(src: RasterSource) -> Iterator[PixelToCrs | None]:
+    """The mapping from pixel positions to the raster's CRS, or None when there is none.
+
+    A geotransform is an affine map. GCPs are never reduced to one best-fit affine: GDAL's
+    GCP transformer interpolates them with a thin-plate spline, so a warp's local spacing
+    and its real outline are followed (a polynomial fit only when GDAL cannot solve the
+    spline, such as for collinear points).
+    """
+    if src.transform is not None:
+        a = src.transform
+        yield lambda c, r: (a.a * c + a.b * r + a.c, a.d * c + a.e * r + a.f)
+        return
+    gcp_transformer = _gcp_transformer(src)
+    if gcp_transformer is None:
+        yield None
+        return
+    with gcp_transformer:
+        yield lambda c, r: _gcp_xy(gcp_transformer, c, r)
+
+
+def _gcp_transformer(src: RasterSource) -> Any:
+    if not 3 <= len(src.gcps) <= MAX_GCPS:
         return None
-    t = np.linspace(0.0, 1.0, _EDGE_POINTS)
+    from rasterio.control import GroundControlPoint
+    from rasterio.errors import RasterioError
+    from rasterio.transform import GCPTransformer
+
+    points = [GroundControlPoint(row=r, col=c, x=x, y=y) for c, r, x, y in src.gcps]
+    for tps in (True, False):
+        try:
+            return GCPTransformer(points, tps=tps)
+        except (RasterioError, ValueError):
+            continue
+    return None
+
+
+def _gcp_xy(gcp_transformer: Any, cols: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    from rasterio.errors import RasterioError
+
+    cols, rows = np.atleast_1d(cols).astype(float), np.atleast_1d(rows).astype(float)
+    try:
+        xs, ys = gcp_transformer.xy(rows, cols, offset="ul")
+    except (RasterioError, ValueError):
+        return np.full(cols.shape, np.nan), np.full(cols.shape, np.nan)
+    return np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+
+
+def pixel_grid_outline(src: RasterSource) -> BaseGeometry | None:
+    """The raster's outline in its own CRS: the pixel grid's edges, densified, carried
+    through the pixel-to-CRS mapping; for a GCP-placed raster, also every GCP, so the
+    outline never stops short of a point the file itself places."""
+    warped = src.transform is None
+    t = np.linspace(0.0, 1.0, _WARPED_EDGE_POINTS if warped else _EDGE_POINTS)
     w, h = float(src.width), float(src.height)
     cols = np.concatenate([t * w, np.full_like(t, w), (1 - t) * w, np.zeros_like(t)])
     rows = np.concatenate([np.zeros_like(t), t * h, np.full_like(t, h), (1 - t) * h])
-    a = src.transform
-    xs = a.a * cols + a.b * rows + a.c
-    ys = a.d * cols + a.e * rows + a.f
+    with pixel_to_crs(src) as to_crs:
+        if to_crs is None:
+            return None
+        xs, ys = to_crs(cols, rows)
     if not (np.isfinite(xs).all() and np.isfinite(ys).all()):
         return None  # a damaged geotransform (NaN or infinite terms) places nothing
-    return shapely.make_valid(Polygon(np.column_stack([xs, ys])))
+    outline: BaseGeometry = shapely.make_valid(Polygon(np.column_stack([xs, ys])))
+    if warped:
+        gcps = shapely.multipoints(np.asarray(src.gcps, dtype=float)[:, 2:4])
+        outline = shapely.union(outline, shapely.convex_hull(gcps))
+    return outline
 
 
 def ground_pixel_size(src: RasterSource) -> tuple[float, float] | None:
-    """Finest (min) and coarsest (max) ground pixel size in metres over the raster's extent.
+    """Finest and coarsest ground spacing of neighbouring pixel centres, in metres.
 
-    A pixel's two sides are measured as geodesic distances between neighbouring pixel
-    corners at a grid of sample positions, so degrees, feet, Web Mercator stretch,
-    rotation and shear all come out as true ground metres.
+    The pixel lattice's shortest vectors are measured geodesically over the whole extent,
+    far edges included (see ``compliance.pixel_lattice``), so degrees, feet, Web Mercator
+    stretch, rotation, shear and GCP warps all come out as true ground metres.
     """
-    if src.transform is None or src.crs is None:
+    if src.crs is None or src.width < 1 or src.height < 1:
         return None
-    a = src.transform
-    cols = np.linspace(0.0, max(src.width - 1, 0), _SAMPLES)
-    rows = np.linspace(0.0, max(src.height - 1, 0), _SAMPLES)
-    cc, rr = (m.ravel() for m in np.meshgrid(cols, rows))
-
-    def lonlat(c: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return to_lonlat(src.crs, a.a * c + a.b * r + a.c, a.d * c + a.e * r + a.f)  # type: ignore[arg-type]
-
-    lon0, lat0 = lonlat(cc, rr)
-    lon1, lat1 = lonlat(cc + 1, rr)
-    lon2, lat2 = lonlat(cc, rr + 1)
-    sizes = np.concatenate(
-        [distances_m(lon0, lat0, lon1, lat1), distances_m(lon0, lat0, lon2, lat2)]
-    )
-    sizes = sizes[np.isfinite(sizes) & (sizes > 0)]
-    if sizes.size == 0:
-        return None
-    return float(sizes.min()), float(sizes.max())
+    with pixel_to_crs(src) as to_crs:
+        if to_crs is None:
+            return None
+        return lattice_spacing(to_crs, src.crs, src.width, src.height)
 
 
 def looks_like_elevation(src: RasterSource) -> bool:

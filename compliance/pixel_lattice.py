@@ -1,0 +1,163 @@
+"""Ground spacing of a pixel lattice: the shortest distance between neighbouring pixel centres.
+
+A pixel's side is not its spacing. Pixel vectors (0.5, 0) and (0.45, -0.3) m span a
+lattice whose neighbouring centres are 0.30 m apart (along their difference), although
+both sides measure 0.45 m or more. The lattice is reduced (Lagrange/Gauss) in the local
+ground plane wherever it is sampled, and its shortest vectors are then measured again as
+geodesics between the two pixel positions they join, so projection stretch (Web
+Mercator, degrees near the poles, UTM far from its central meridian) and a warped GCP
+grid are all measured where they are finest.
+
+The lattice is sampled on a grid that spans the raster's whole extent, its far edges
+(the last row and column, the far corner) included, and then refined around its finest
+samples, so a finer spot between grid nodes is found too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from pyproj import CRS, Geod
+
+from compliance.geodesy import to_lonlat
+
+# Maps pixel positions (column, row; (0, 0) is the outer corner of the first pixel) to
+# coordinates in the raster's CRS.
+PixelToCrs = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+_GEOD = Geod(ellps="WGS84")
+_GRID = 33  # nodes per axis of the first sampling grid
+_REFINE_ROUNDS = 3  # each shrinks the searched cell around the finest samples fourfold
+_REFINE_GRID = 9
+_REFINE_SEEDS = 4  # the finest samples refined in each round
+_MAX_REDUCTION_STEPS = 64  # Gauss reduction converges in O(log) steps; a cap guards NaN
+
+
+def lattice_spacing(
+    to_crs: PixelToCrs, crs: CRS, width: int, height: int
+) -> tuple[float, float] | None:
+    """Finest and coarsest ground spacing in metres between neighbouring pixel centres.
+
+    The finest is the shortest lattice vector at the finest place in the raster; the
+    coarsest is the longer of the two reduced lattice vectors at the coarsest place.
+    None when no sample can be measured (positions outside the CRS, a degenerate grid).
+    """
+    cols = np.linspace(0.0, float(width), min(width + 1, _GRID))
+    rows = np.linspace(0.0, float(height), min(height + 1, _GRID))
+    cc, rr = (m.ravel() for m in np.meshgrid(cols, rows))
+    shortest, longest = _measure(to_crs, crs, width, height, cc, rr)
+    if not np.isfinite(shortest).any():
+        return None
+    finest = float(np.nanmin(shortest))
+    coarsest = float(np.nanmax(longest))
+    step_c = cols[1] - cols[0] if cols.size > 1 else 0.0
+    step_r = rows[1] - rows[0] if rows.size > 1 else 0.0
+    for _ in range(_REFINE_ROUNDS):
+        if step_c == 0.0 and step_r == 0.0:
+            break
+        seeds = np.argsort(np.where(np.isfinite(shortest), shortest, np.inf))[:_REFINE_SEEDS]
+        cc, rr = _around(cc[seeds], rr[seeds], step_c, step_r, width, height)
+        shortest, _ = _measure(to_crs, crs, width, height, cc, rr)
+        if np.isfinite(shortest).any():
+            finest = min(finest, float(np.nanmin(shortest)))
+        step_c, step_r = step_c / 4, step_r / 4
+    return finest, max(coarsest, finest)
+
+
+def _around(
+    cc: np.ndarray, rr: np.ndarray, step_c: float, step_r: float, width: int, height: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """A finer grid over the cell of +-one step around each seed, kept inside the raster."""
+    t = np.linspace(-1.0, 1.0, _REFINE_GRID)
+    dc, dr = (m.ravel() for m in np.meshgrid(t * step_c, t * step_r))
+    cols = np.clip((cc[:, None] + dc[None, :]).ravel(), 0.0, width)
+    rows = np.clip((rr[:, None] + dr[None, :]).ravel(), 0.0, height)
+    return cols, rows
+
+
+def _measure(
+    to_crs: PixelToCrs, crs: CRS, width: int, height: int, cc: np.ndarray, rr: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """At each sample position: the shortest and the longer reduced lattice vector's
+    ground length (NaN where unmeasurable)."""
+    u = _ground_vector(to_crs, crs, cc, rr, 1.0, 0.0)
+    v = _ground_vector(to_crs, crs, cc, rr, 0.0, 1.0)
+    (m1, n1), (m2, n2) = _reduce(u, v)
+    # The reduced pair, and its sum and difference: in the tangent plane the first is
+    # shortest, but the geodesic between two pixel positions decides.
+    candidates = [(m1, n1), (m2, n2), (m1 + m2, n1 + n2), (m1 - m2, n1 - n2)]
+    lengths = [_ground_length(to_crs, crs, width, height, cc, rr, m, n) for m, n in candidates]
+    shortest = np.fmin.reduce(lengths)
+    return shortest, lengths[1]
+
+
+def _lonlat(
+    to_crs: PixelToCrs, crs: CRS, cols: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    xs, ys = to_crs(cols, rows)
+    return to_lonlat(crs, np.asarray(xs, dtype=float), np.asarray(ys, dtype=float))
+
+
+def _ground_vector(
+    to_crs: PixelToCrs, crs: CRS, cc: np.ndarray, rr: np.ndarray, dc: float, dr: float
+) -> np.ndarray:
+    """The ground vector (east, north metres) of one pixel step, centred on each sample."""
+    lon0, lat0 = _lonlat(to_crs, crs, cc - dc / 2, rr - dr / 2)
+    lon1, lat1 = _lonlat(to_crs, crs, cc + dc / 2, rr + dr / 2)
+    with np.errstate(invalid="ignore"):
+        az, _, dist = _GEOD.inv(lon0, lat0, lon1, lat1)
+    az = np.radians(np.asarray(az, dtype=float))
+    dist = np.asarray(dist, dtype=float)
+    return np.column_stack([dist * np.sin(az), dist * np.cos(az)])
+
+
+def _reduce(u: np.ndarray, v: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """Lagrange/Gauss reduction of each 2-D basis (u, v); returns the integer pixel steps
+    (column, row) of the reduced vectors, the shorter first."""
+    n = u.shape[0]
+    cu = np.tile([1.0, 0.0], (n, 1))
+    cv = np.tile([0.0, 1.0], (n, 1))
+    u, v = u.copy(), v.copy()
+    active = np.isfinite(u).all(axis=1) & np.isfinite(v).all(axis=1)
+    for _ in range(_MAX_REDUCTION_STEPS):
+        swap = active & ((v * v).sum(axis=1) < (u * u).sum(axis=1))
+        u[swap], v[swap], cu[swap], cv[swap] = v[swap], u[swap].copy(), cv[swap], cu[swap].copy()
+        uu = (u * u).sum(axis=1)
+        active &= uu > 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mu = np.where(active, np.round((u * v).sum(axis=1) / np.where(active, uu, 1.0)), 0.0)
+        active &= mu != 0
+        if not active.any():
+            break
+        v -= mu[:, None] * u
+        cv -= mu[:, None] * cu
+    return (cu[:, 0], cu[:, 1]), (cv[:, 0], cv[:, 1])
+
+
+def _ground_length(
+    to_crs: PixelToCrs,
+    crs: CRS,
+    width: int,
+    height: int,
+    cc: np.ndarray,
+    rr: np.ndarray,
+    m: np.ndarray,
+    n: np.ndarray,
+) -> np.ndarray:
+    """Geodesic length of the pixel step (m, n) centred on each sample, moved inwards
+    where the raster is wide enough, so that a step at an edge runs along the edge."""
+    mid_c = _inside(cc, np.abs(m) / 2, width)
+    mid_r = _inside(rr, np.abs(n) / 2, height)
+    lon0, lat0 = _lonlat(to_crs, crs, mid_c - m / 2, mid_r - n / 2)
+    lon1, lat1 = _lonlat(to_crs, crs, mid_c + m / 2, mid_r + n / 2)
+    with np.errstate(invalid="ignore"):
+        _, _, dist = _GEOD.inv(lon0, lat0, lon1, lat1)
+    dist = np.abs(np.asarray(dist, dtype=float))
+    return np.where(np.isfinite(dist) & (dist > 0), dist, np.nan)
+
+
+def _inside(pos: np.ndarray, half: np.ndarray, size: int) -> np.ndarray:
+    """Each position, moved so that +-half stays within 0..size (the middle if it cannot)."""
+    low, high = half, size - half
+    return np.where(low <= high, np.clip(pos, low, np.maximum(low, high)), size / 2)
