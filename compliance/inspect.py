@@ -416,8 +416,7 @@ def inspect_raster(src: RasterSource, zones: ZoneSet, territories: list[Territor
     notes += _sidecar_notes(src)
     placements = [p for i in images for p in i.placements]
     placed = [
-        _place_image(i, acc, hits, zones, territories, notes, off_aou)
-        for i in images + placements
+        _place_image(i, acc, hits, zones, territories, notes, off_aou) for i in images + placements
     ]
     footprints = [p.footprint for p in placed if p.footprint is not None]
     located = bool(placed) and all(p.footprint is not None for p in placed)

@@ -63,7 +63,9 @@ def _gcp_transformer(src: RasterSource) -> Any:
     return None
 
 
-def _gcp_xy(gcp_transformer: Any, cols: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _gcp_xy(
+    gcp_transformer: Any, cols: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     from rasterio.errors import RasterioError
 
     cols, rows = np.atleast_1d(cols).astype(float), np.atleast_1d(rows).astype(float)

@@ -16,6 +16,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from pyproj import CRS
 
 if TYPE_CHECKING:
@@ -80,10 +81,30 @@ def _same_transform(a: Any, b: Any) -> bool:
     )
 
 
-def _same_crs(a: CRS | None, b: CRS | None) -> bool:
+def _same_crs(a: CRS | None, b: CRS | None, raster: RasterSource) -> bool:
+    """Whether two CRSs place the raster's corners (or GCPs) at the same lon/lat, to
+    about 0.1 mm: an ESRI ``.prj`` and the EPSG definition it was written from often
+    differ in names and parameters' spelling, not on the ground."""
     if a is None or b is None:
         return a is b
-    return a == b or a.equals(b, ignore_axis_order=True)
+    if a == b:
+        return True
+    if raster.transform is not None:
+        t = raster.transform
+        corners = [(0, 0), (raster.width, 0), (raster.width, raster.height), (0, raster.height)]
+        xs, ys = zip(*(t * c for c in corners), strict=True)
+    else:
+        xs, ys = (
+            zip(*((x, y) for _, _, x, y in raster.gcps), strict=True) if raster.gcps else ((), ())
+        )
+    if not xs:
+        return a.equals(b, ignore_axis_order=True)
+    from compliance.geodesy import to_lonlat
+
+    lon_a, lat_a = to_lonlat(a, np.array(xs, dtype=float), np.array(ys, dtype=float))
+    lon_b, lat_b = to_lonlat(b, np.array(xs, dtype=float), np.array(ys, dtype=float))
+    apart = np.hypot(lon_a - lon_b, lat_a - lat_b)
+    return bool(np.isfinite(apart).all() and (apart < 1e-9).all())
 
 
 def apply_sidecars(raster: RasterSource) -> None:
@@ -103,7 +124,7 @@ def apply_sidecars(raster: RasterSource) -> None:
         raster.transform is not None and _same_transform(side_transform, raster.transform)
     ):
         transforms.append(side_transform)
-    crss = [raster.crs] + ([side_crs] if not _same_crs(side_crs, raster.crs) else [])
+    crss = [raster.crs] + ([side_crs] if not _same_crs(side_crs, raster.crs, raster) else [])
     for i, transform in enumerate(transforms):
         for j, crs in enumerate(crss):
             if i == j == 0 or crs is None:

@@ -46,9 +46,7 @@ def _degree_affine(place: str, col_m: tuple, row_m: tuple) -> Affine:
     lon, lat = PLACES[place]
     east = GEOD.line_length([lon, lon + 1e-3], [lat, lat]) / 1e-3  # metres per degree
     north = GEOD.line_length([lon, lon], [lat, lat + 1e-3]) / 1e-3
-    return Affine(
-        col_m[0] / east, row_m[0] / east, lon, col_m[1] / north, row_m[1] / north, lat
-    )
+    return Affine(col_m[0] / east, row_m[0] / east, lon, col_m[1] / north, row_m[1] / north, lat)
 
 
 def true_spacing(crs: str, a: Affine) -> float:
@@ -102,7 +100,9 @@ SHEARED = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("name", "place", "crs", "affine", "limit"), SHEARED, ids=[s[0] for s in SHEARED])
+@pytest.mark.parametrize(
+    ("name", "place", "crs", "affine", "limit"), SHEARED, ids=[s[0] for s in SHEARED]
+)
 def test_sheared_grid_is_measured_by_its_nearest_pixel_centres(
     tmp_path, checker: Checker, name, place, crs, affine, limit
 ):
