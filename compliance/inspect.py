@@ -24,10 +24,9 @@ from compliance.geodesy import WGS84, area_km2
 from compliance.profile import LayerProfile, Profile, settle_scale
 from compliance.raster_profile import (
     MAX_GCPS,
-    ground_pixel_size,
     is_georeferenced,
     looks_like_elevation,
-    pixel_grid_outline,
+    measure_pixels,
 )
 from compliance.readers.archive import is_zip
 from compliance.readers.dataset import NO_GEOMETRY, LayerInfo, RasterSource, VectorSource
@@ -361,12 +360,17 @@ def _place_image(
     """Place one image on the ground, meet the zones and territories with its outline, and
     measure its pixels; why it cannot be placed goes to ``notes``."""
     where = f"image {image.label}: " if image.label else ""
-    outline = pixel_grid_outline(image)
+    measured = measure_pixels(image)
+    outline = measured.outline
     footprint = None
     if image.crs is not None and outline is None and is_georeferenced(image):
         notes.append(
             f"{where}its pixels cannot be mapped to its CRS"
-            + (f" (GCPs that GDAL cannot fit, or more than {MAX_GCPS:,})" if image.gcps else "")
+            + (
+                f" (GCPs a thin-plate spline cannot pass through, or more than {MAX_GCPS:,})"
+                if image.gcps
+                else ""
+            )
             + "; its footprint is unknown"
         )
     if image.crs is not None and outline is not None:
@@ -391,7 +395,7 @@ def _place_image(
             off_aou.append(image.label or "raster")
     else:
         footprint = None
-    return _PlacedImage(footprint, ground_pixel_size(image))
+    return _PlacedImage(footprint, measured.sizes)
 
 
 def _sidecar_notes(src: RasterSource) -> list[str]:

@@ -16,6 +16,7 @@ samples, so a finer spot between grid nodes is found too.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from pyproj import CRS, Geod
@@ -27,15 +28,31 @@ from compliance.geodesy import to_lonlat
 PixelToCrs = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 _GEOD = Geod(ellps="WGS84")
-_GRID = 33  # nodes per axis of the first sampling grid
-_REFINE_ROUNDS = 3  # each shrinks the searched cell around the finest samples fourfold
-_REFINE_GRID = 9
 _REFINE_SEEDS = 4  # the finest samples refined in each round
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """How densely the lattice is sampled: a first grid of ``grid`` x ``grid`` nodes over
+    the whole extent, then ``rounds`` finer ``refine`` x ``refine`` grids around the
+    finest samples, each over a cell a quarter the size of the last."""
+
+    grid: int = 33
+    refine: int = 9
+    rounds: int = 3
+
+
+# A geotransform costs next to nothing per position. A GCP spline costs about 0.4 us
+# per position and GCP (GDAL's evaluator), so a warped grid is sampled more sparsely:
+# the spline varies on the scale of its GCPs' spacing, which a 17 x 17 grid and two
+# refinements follow.
+AFFINE = Sampling()
+WARPED = Sampling(grid=17, refine=7, rounds=2)
 _MAX_REDUCTION_STEPS = 64  # Gauss reduction converges in O(log) steps; a cap guards NaN
 
 
 def lattice_spacing(
-    to_crs: PixelToCrs, crs: CRS, width: int, height: int
+    to_crs: PixelToCrs, crs: CRS, width: int, height: int, sampling: Sampling = AFFINE
 ) -> tuple[float, float] | None:
     """Finest and coarsest ground spacing in metres between neighbouring pixel centres.
 
@@ -43,8 +60,8 @@ def lattice_spacing(
     coarsest is the longer of the two reduced lattice vectors at the coarsest place.
     None when no sample can be measured (positions outside the CRS, a degenerate grid).
     """
-    cols = np.linspace(0.0, float(width), min(width + 1, _GRID))
-    rows = np.linspace(0.0, float(height), min(height + 1, _GRID))
+    cols = np.linspace(0.0, float(width), min(width + 1, sampling.grid))
+    rows = np.linspace(0.0, float(height), min(height + 1, sampling.grid))
     cc, rr = (m.ravel() for m in np.meshgrid(cols, rows))
     shortest, longest = _measure(to_crs, crs, width, height, cc, rr)
     if not np.isfinite(shortest).any():
@@ -53,11 +70,11 @@ def lattice_spacing(
     coarsest = float(np.nanmax(longest))
     step_c = cols[1] - cols[0] if cols.size > 1 else 0.0
     step_r = rows[1] - rows[0] if rows.size > 1 else 0.0
-    for _ in range(_REFINE_ROUNDS):
+    for _ in range(sampling.rounds):
         if step_c == 0.0 and step_r == 0.0:
             break
         seeds = np.argsort(np.where(np.isfinite(shortest), shortest, np.inf))[:_REFINE_SEEDS]
-        cc, rr = _around(cc[seeds], rr[seeds], step_c, step_r, width, height)
+        cc, rr = _around(cc[seeds], rr[seeds], step_c, step_r, width, height, sampling.refine)
         shortest, _ = _measure(to_crs, crs, width, height, cc, rr)
         if np.isfinite(shortest).any():
             finest = min(finest, float(np.nanmin(shortest)))
@@ -66,10 +83,16 @@ def lattice_spacing(
 
 
 def _around(
-    cc: np.ndarray, rr: np.ndarray, step_c: float, step_r: float, width: int, height: int
+    cc: np.ndarray,
+    rr: np.ndarray,
+    step_c: float,
+    step_r: float,
+    width: int,
+    height: int,
+    nodes: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """A finer grid over the cell of +-one step around each seed, kept inside the raster."""
-    t = np.linspace(-1.0, 1.0, _REFINE_GRID)
+    t = np.linspace(-1.0, 1.0, nodes)
     dc, dr = (m.ravel() for m in np.meshgrid(t * step_c, t * step_r))
     cols = np.clip((cc[:, None] + dc[None, :]).ravel(), 0.0, width)
     rows = np.clip((rr[:, None] + dr[None, :]).ravel(), 0.0, height)
@@ -83,13 +106,13 @@ def _measure(
     ground length (NaN where unmeasurable)."""
     u = _ground_vector(to_crs, crs, cc, rr, 1.0, 0.0)
     v = _ground_vector(to_crs, crs, cc, rr, 0.0, 1.0)
+    # A reduced basis holds a shortest lattice vector and the shortest one independent of
+    # it (|b1| <= |b2| <= |b1 +- b2|); each is measured again as a geodesic between the
+    # two pixel positions it joins, and the shorter of the two counts.
     (m1, n1), (m2, n2) = _reduce(u, v)
-    # The reduced pair, and its sum and difference: in the tangent plane the first is
-    # shortest, but the geodesic between two pixel positions decides.
-    candidates = [(m1, n1), (m2, n2), (m1 + m2, n1 + n2), (m1 - m2, n1 - n2)]
-    lengths = [_ground_length(to_crs, crs, width, height, cc, rr, m, n) for m, n in candidates]
-    shortest = np.fmin.reduce(lengths)
-    return shortest, lengths[1]
+    first = _ground_length(to_crs, crs, width, height, cc, rr, m1, n1)
+    second = _ground_length(to_crs, crs, width, height, cc, rr, m2, n2)
+    return np.fmin(first, second), np.fmax(first, second)
 
 
 def _lonlat(

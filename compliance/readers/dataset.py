@@ -636,11 +636,29 @@ def _raster(path: Path, reasons: list[str], upload: _Upload | None) -> RasterSou
             raise
         except Exception as exc:  # GDAL surfaces header errors lazily, from any property
             raise UnreadableDataset(f"{path.name}: raster header cannot be read: {exc}") from exc
-        apply_sidecars(raster)
+        apply_sidecars(raster, _header_alone(path, upload))
         if raster.driver == "GTiff":
             subdatasets = subdatasets[1:]  # the first page is the raster just described
         raster.other_images = _other_images(path, subdatasets, upload)
         return raster
+
+
+def _header_alone(path: Path, upload: _Upload | None) -> RasterSource | None:
+    """The raster as its own header places it, when a PAM ``.aux.xml`` beside it may
+    override that: GDAL prefers the ``.aux.xml``, which can give a coarser grid or
+    another CRS than the header other software reads."""
+    import rasterio
+    from rasterio.errors import RasterioError
+
+    if not path.with_name(path.name + ".aux.xml").is_file():
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            with rasterio.Env(GDAL_PAM_ENABLED="NO"), open_raster(str(path), bool(upload)) as ds:
+                return _describe_raster(path, ds)
+        except (RasterioError, OSError, ValueError):
+            return None
 
 
 _MAX_IMAGES = 256

@@ -107,39 +107,70 @@ def _same_crs(a: CRS | None, b: CRS | None, raster: RasterSource) -> bool:
     return bool(np.isfinite(apart).all() and (apart < 1e-9).all())
 
 
-def apply_sidecars(raster: RasterSource) -> None:
+@dataclasses.dataclass
+class _Georef:
+    transform: Any  # affine.Affine, or None when GCPs (or nothing) place the pixels
+    gcps: list[tuple[float, float, float, float]]
+    source: str
+    by: str | None  # the file that gives it; None for GDAL's own reading
+
+    def same(self, other: _Georef) -> bool:
+        if self.transform is None or other.transform is None:
+            return self.transform is other.transform and self.gcps == other.gcps
+        return _same_transform(self.transform, other.transform)
+
+
+def apply_sidecars(raster: RasterSource, header_alone: RasterSource | None = None) -> None:
     """Take the ``.prj`` as the CRS of an image that has none, and list every other
-    placement the header and the sidecars give in ``raster.placements``."""
+    placement in ``raster.placements``: each pairing of a geotransform (GDAL's reading,
+    the header alone without its ``.aux.xml``, the world file) with a CRS (GDAL's, the
+    header's alone, the ``.prj``) that is not GDAL's own reading."""
     image = raster.path
     if not image.is_file():
         return
+    georefs = [_Georef(raster.transform, raster.gcps, raster.transform_source, None)]
+    crss: list[tuple[CRS | None, str | None]] = [(raster.crs, None)]
+    if header_alone is not None:
+        alone = f"its header alone (not {image.name}.aux.xml)"
+        georefs.append(
+            _Georef(header_alone.transform, header_alone.gcps, header_alone.transform_source, alone)
+        )
+        crss.append((header_alone.crs, alone))
     wld, prj = world_file(image), prj_file(image)
-    side_transform = read_world_file(wld) if wld else None
+    world = read_world_file(wld) if wld else None
+    if world is not None and wld is not None:
+        georefs.append(_Georef(world, [], "world file", wld.name))
     side_crs = read_prj(prj) if prj else None
-    if side_crs is not None and raster.crs is None:
-        raster.crs, side_crs = side_crs, None
-        raster.sidecars_read.append(prj.name)  # type: ignore[union-attr]
-    transforms = [raster.transform]
-    if side_transform is not None and not (
-        raster.transform is not None and _same_transform(side_transform, raster.transform)
-    ):
-        transforms.append(side_transform)
-    crss = [raster.crs] + ([side_crs] if not _same_crs(side_crs, raster.crs, raster) else [])
-    for i, transform in enumerate(transforms):
-        for j, crs in enumerate(crss):
-            if i == j == 0 or crs is None:
+    if side_crs is not None and prj is not None:
+        if raster.crs is None:
+            raster.crs = side_crs
+            crss[0] = (side_crs, None)
+            raster.sidecars_read.append(prj.name)
+        else:
+            crss.append((side_crs, prj.name))
+    georefs = [g for i, g in enumerate(georefs) if not any(g.same(h) for h in georefs[:i])]
+    crss = [
+        (c, by)
+        for i, (c, by) in enumerate(crss)
+        if c is not None and not any(_same_crs(c, d, raster) for d, _ in crss[:i])
+    ]
+    for i, georef in enumerate(georefs):
+        for j, (crs, crs_by) in enumerate(crss):
+            if (i == 0 and j == 0 and crs is raster.crs) or (
+                georef.transform is None and not georef.gcps
+            ):
                 continue
-            by = [p.name for p, used in ((wld, i), (prj, j)) if used and p is not None]
+            grid, place = georef.by or "GDAL's reading", crs_by or "GDAL's reading"
             raster.placements.append(
                 dataclasses.replace(
                     raster,
                     crs=crs,
-                    transform=transform,
-                    transform_source="world file" if i else raster.transform_source,
-                    gcps=[] if i else raster.gcps,
+                    transform=georef.transform,
+                    transform_source=georef.source,
+                    gcps=georef.gcps,
                     other_images=[],
                     placements=[],
                     sidecars_read=[],
-                    label=f"{image.name} as placed by {' and '.join(by)}",
+                    label=f"{image.name} with the grid of {grid} and the CRS of {place}",
                 )
             )

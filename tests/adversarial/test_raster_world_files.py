@@ -151,3 +151,36 @@ def test_sidecars_that_disagree_with_the_header_count_too(tmp_path, checker: Che
         _ground_pixel(side_crs, x, y, side_pixel), rel=1e-4
     )
     assert agreed.verdict != "allow"
+
+
+# name: (CRS, header pixel, the .aux.xml's coarser pixel, place); both in CRS units.
+AUX_XML = {
+    "tel_aviv_itm": ("EPSG:2039", 0.3, 0.5, (34.78, 32.08)),
+    "seoul_central_belt": ("EPSG:5186", 0.2, 0.3, (126.98, 37.57)),
+    "delhi_web_mercator": ("EPSG:3857", 0.9, 1.5, (77.21, 28.61)),
+}
+
+
+@pytest.mark.parametrize("name", AUX_XML)
+def test_an_aux_xml_does_not_hide_the_header(tmp_path, checker: Checker, name):
+    # GDAL prefers a PAM .aux.xml's geotransform to the GeoTIFF's own: shipping one with a
+    # coarser grid made GDAL, and the check, read the coarser grid.
+    crs, fine, coarse, (lon, lat) = AUX_XML[name]
+    x, y = _at(crs, lon, lat)
+    image = write_raster(tmp_path / f"{name}.tif", crs, from_origin(x, y, fine, fine), SIZE, SIZE)
+    image.with_name(image.name + ".aux.xml").write_text(
+        f"<PAMDataset><GeoTransform>{x}, {coarse}, 0, {y}, 0, {-coarse}</GeoTransform></PAMDataset>"
+    )
+    with rasterio.open(image) as ds:
+        assert ds.transform.a == coarse  # what GDAL reads
+
+    v = checker.check(image)
+    assert v.profile.resolution_m == pytest.approx(_ground_pixel(crs, x, y, fine), rel=1e-4)
+    assert any("its header alone" in n for n in v.profile.notes)
+    assert v.verdict != "allow"
+
+    # Control: the header alone, without the .aux.xml.
+    image.with_name(image.name + ".aux.xml").unlink()
+    control = checker.check(image)
+    assert control.profile.resolution_m == pytest.approx(v.profile.resolution_m, rel=1e-9)
+    assert control.verdict == v.verdict
