@@ -112,7 +112,14 @@ def _measure(
     (m1, n1), (m2, n2) = _reduce(u, v)
     first = _ground_length(to_crs, crs, width, height, cc, rr, m1, n1)
     second = _ground_length(to_crs, crs, width, height, cc, rr, m2, n2)
-    return np.fmin(first, second), np.fmax(first, second)
+    # Pixel steps along one line (a singular geotransform or spline) span no lattice:
+    # centres coincide, and no spacing describes the grid.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sine = np.abs(u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0]) / (np.hypot(*u.T) * np.hypot(*v.T))
+    flat = ~(sine > 1e-9)
+    shortest, longest = np.fmin(first, second), np.fmax(first, second)
+    shortest[flat], longest[flat] = np.nan, np.nan
+    return shortest, longest
 
 
 def _lonlat(

@@ -42,7 +42,7 @@ def pixel_to_crs(src: RasterSource) -> Iterator[PixelToCrs | None]:
         a = src.transform
         yield lambda c, r: (a.a * c + a.b * r + a.c, a.d * c + a.e * r + a.f)
         return
-    if not 3 <= len(src.gcps) <= MAX_GCPS:
+    if not 3 <= len(src.gcps) <= MAX_GCPS or not _spans_a_plane(src.gcps):
         yield None
         return
     import rasterio
@@ -58,6 +58,21 @@ def pixel_to_crs(src: RasterSource) -> Iterator[PixelToCrs | None]:
             return
         with spline:
             yield lambda c, r: _gcp_xy(spline, c, r)
+
+
+def _spans_a_plane(gcps: list[tuple[float, float, float, float]]) -> bool:
+    """Whether the GCPs' pixel positions and their map positions each span a plane: ties
+    all on one line leave the other direction to the solver's whim (GDAL then returns a
+    spline that squeezes it to nothing)."""
+    ties = np.asarray(gcps, dtype=float)
+    if not np.isfinite(ties).all():
+        return False
+    for pair in (ties[:, :2], ties[:, 2:]):
+        centred = pair - pair.mean(axis=0)
+        singular = np.linalg.svd(centred, compute_uv=False)
+        if singular[-1] <= 1e-9 * singular[0]:
+            return False
+    return True
 
 
 def _gcp_xy(spline: Any, cols: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
