@@ -52,17 +52,26 @@ _MAX_REDUCTION_STEPS = 64  # Gauss reduction converges in O(log) steps; a cap gu
 
 
 def lattice_spacing(
-    to_crs: PixelToCrs, crs: CRS, width: int, height: int, sampling: Sampling = AFFINE
+    to_crs: PixelToCrs,
+    crs: CRS,
+    width: int,
+    height: int,
+    sampling: Sampling = AFFINE,
+    also_at: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[float, float] | None:
     """Finest and coarsest ground spacing in metres between neighbouring pixel centres.
 
     The finest is the shortest lattice vector at the finest place in the raster; the
     coarsest is the longer of the two reduced lattice vectors at the coarsest place.
     None when no sample can be measured (positions outside the CRS, a degenerate grid).
+    ``also_at`` adds pixel positions to the first grid (a warp's GCPs, where it bends).
     """
     cols = np.linspace(0.0, float(width), min(width + 1, sampling.grid))
     rows = np.linspace(0.0, float(height), min(height + 1, sampling.grid))
     cc, rr = (m.ravel() for m in np.meshgrid(cols, rows))
+    if also_at is not None:
+        cc = np.concatenate([cc, np.clip(also_at[0], 0.0, width)])
+        rr = np.concatenate([rr, np.clip(also_at[1], 0.0, height)])
     shortest, longest = _measure(to_crs, crs, width, height, cc, rr)
     if not np.isfinite(shortest).any():
         return None

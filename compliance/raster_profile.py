@@ -21,6 +21,7 @@ _WARPED_EDGE_POINTS = 257  # per side of a GCP-warped grid, whose edges bend at 
 # (GDAL takes about 1.4 s for 1,000 GCPs, 8 s for 1,500): past this many, the raster is
 # held as unmeasurable rather than the check stalled.
 MAX_GCPS = 1000
+_GCP_SAMPLES = 256  # GCP positions sampled besides the grid
 
 
 def is_georeferenced(src: RasterSource) -> bool:
@@ -136,8 +137,13 @@ def _outline(src: RasterSource, to_crs: PixelToCrs) -> BaseGeometry | None:
 def _spacing(src: RasterSource, to_crs: PixelToCrs) -> tuple[float, float] | None:
     if src.crs is None or src.width < 1 or src.height < 1:
         return None
-    sampling = AFFINE if src.transform is not None else WARPED
-    return lattice_spacing(to_crs, src.crs, src.width, src.height, sampling)
+    if src.transform is not None:
+        return lattice_spacing(to_crs, src.crs, src.width, src.height, AFFINE)
+    # A warp bends at its GCPs: they are samples too, besides the grid (every k-th of
+    # many, which keeps a check on a 1,000-GCP raster to a few seconds).
+    ties = np.asarray(src.gcps, dtype=float)[:: -(-len(src.gcps) // _GCP_SAMPLES)]
+    at = (ties[:, 0], ties[:, 1])
+    return lattice_spacing(to_crs, src.crs, src.width, src.height, WARPED, also_at=at)
 
 
 def looks_like_elevation(src: RasterSource) -> bool:
