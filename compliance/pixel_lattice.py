@@ -37,17 +37,18 @@ class Sampling:
     the whole extent, then ``rounds`` finer ``refine`` x ``refine`` grids around the
     finest samples, each over a cell a quarter the size of the last."""
 
-    grid: int = 33
-    refine: int = 9
+    grid: int = 17
+    refine: int = 7
     rounds: int = 3
 
 
-# A geotransform costs next to nothing per position. A GCP spline costs about 0.4 us
-# per position and GCP (GDAL's evaluator), so a warped grid is sampled more sparsely:
-# the spline varies on the scale of its GCPs' spacing, which a 17 x 17 grid and two
-# refinements follow.
+# Through a geotransform, the spacing varies only with the projection's scale, smoothly:
+# its extremes lie on the edges, at corners or on a line (a central meridian), which
+# the grid's edge nodes and three refinements (to 1/64 of a grid step) reach. A GCP
+# spline costs about 0.4 us per position and GCP (GDAL's evaluator): two refinements,
+# plus samples at the GCPs themselves (see raster_profile).
 AFFINE = Sampling()
-WARPED = Sampling(grid=17, refine=7, rounds=2)
+WARPED = Sampling(rounds=2)
 _MAX_REDUCTION_STEPS = 64  # Gauss reduction converges in O(log) steps; a cap guards NaN
 
 
