@@ -59,11 +59,11 @@ def test_gcps_no_spline_passes_through_leave_the_raster_unplaced(
 
 
 def test_more_gcps_than_can_be_solved_leave_the_raster_unplaced(tmp_path, checker: Checker):
-    at = np.linspace(0, 100, 32)
-    ties = [(c, r, c * 0.5, r * 0.5) for c in at for r in at]  # 1,024 ties of a 0.5 m grid
+    at = np.linspace(0, 100, 25)
+    ties = [(c, r, c * 0.5, r * 0.5) for c in at for r in at]  # 625 ties of a 0.5 m grid
     v = checker.check(_gcp_raster(tmp_path / "many.tif", ties))
     assert v.profile.resolution_m is None
-    assert "more than 1,000" in " ".join(v.profile.notes)
+    assert "more than 600" in " ".join(v.profile.notes)
     assert v.verdict == "review"
 
 

@@ -161,3 +161,70 @@ def test_gcp_warp_is_measured_where_it_is_finest_and_placed_where_it_reaches(tmp
     assert control.zones.count == 1
     assert control.profile.resolution_m == pytest.approx(0.3, rel=0.01)
     assert control.verdict == v.verdict
+
+
+# name: (CRS, lon, lat, grid spacing in CRS units, the displaced GCP (column, row), its
+# shift (east, north) in CRS units, the limit the dip must trip and the grid must not)
+DIPS = {
+    "tel_aviv_itm_east": ("EPSG:2039", 34.78, 32.08, 0.5, (1100.0, 700.0), (15.0, 0.0), 0.4),
+    "delhi_mercator_north": ("EPSG:3857", 77.21, 28.61, 1.2, (700.0, 1300.0), (0.0, -40.0), 1.0),
+    "seoul_central_belt_diagonal": (
+        "EPSG:5186", 126.98, 37.57, 0.3, (1300.0, 1100.0), (-8.0, 8.0), 0.25
+    ),
+}  # fmt: skip
+DIP_SIZE = 2000
+DIP_STEP = 100  # pixels between GCPs: a 21 x 21 grid of GCPs
+
+
+def _dip_gcps(name: str, displaced: bool) -> list[GroundControlPoint]:
+    crs, lon, lat, pixel, at, (dx, dy), _ = DIPS[name]
+    x0, y0 = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lon, lat)
+    gcps = []
+    for c in range(0, DIP_SIZE + 1, DIP_STEP):
+        for r in range(0, DIP_SIZE + 1, DIP_STEP):
+            shift = (dx, dy) if displaced and (c, r) == at else (0.0, 0.0)
+            x, y = x0 + pixel * c + shift[0], y0 - pixel * r + shift[1]
+            gcps.append(GroundControlPoint(row=float(r), col=float(c), x=x, y=y))
+    return gcps
+
+
+def _finest_near(gcps, crs: str, at: tuple[float, float]) -> float:  # type: ignore[no-untyped-def]
+    """The spline's finest step within two GCP spacings of ``at``, every 2 pixels."""
+    to_lonlat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    span = np.arange(-2 * DIP_STEP, 2 * DIP_STEP + 1, 2.0)
+    cc, rr = (m.ravel() for m in np.meshgrid(at[0] + span, at[1] + span))
+    with GCPTransformer(gcps, tps=True) as t:
+        lon0, lat0 = to_lonlat.transform(*t.xy(rr, cc, offset="ul"))
+        steps = []
+        for dc, dr in ((1, 0), (0, 1)):
+            lon1, lat1 = to_lonlat.transform(*t.xy(rr + dr, cc + dc, offset="ul"))
+            steps.append(GEOD.inv(lon0, lat0, lon1, lat1)[2])
+    return float(np.min(steps))
+
+
+@pytest.mark.parametrize("name", DIPS)
+def test_a_dip_around_one_gcp_between_sample_nodes_is_found(tmp_path, checker: Checker, name):
+    # The move: one GCP of 441, off any regular sampling grid, pulled a few metres, so the
+    # pixels beside it are finer than the limit while the rest of the grid is not.
+    crs, _, _, _, at, _, limit = DIPS[name]
+    gcps = _dip_gcps(name, displaced=True)
+    truth = _finest_near(gcps, crs, at)
+    assert truth < limit
+    path = tmp_path / f"{name}.tif"
+    with rasterio.open(
+        path, "w", driver="GTiff", width=DIP_SIZE, height=DIP_SIZE, count=1, dtype="uint8",
+        tiled=True, sparse_ok=True,
+    ) as dst:  # fmt: skip
+        dst.gcps = (gcps, rasterio.crs.CRS.from_string(crs))
+    v = checker.check(path)
+    # Within 1%: the checker refines around its finest samples to about 8 pixels; the
+    # truth is sampled every 2 pixels.
+    assert v.profile.resolution_m == pytest.approx(truth, rel=0.01)
+    assert v.verdict != "allow"
+
+    # Control: the same grid without the pulled GCP is as coarse as its pixels.
+    plain = _dip_gcps(name, displaced=False)
+    with rasterio.open(path, "r+") as dst:
+        dst.gcps = (plain, rasterio.crs.CRS.from_string(crs))
+    control = checker.check(path)
+    assert control.profile.resolution_m > limit
