@@ -67,8 +67,11 @@ def lattice_spacing(
     None when no sample can be measured (positions outside the CRS, a degenerate grid).
     ``also_at`` adds pixel positions to the first grid (a warp's GCPs, where it bends).
     """
-    cols = np.linspace(0.0, float(width), min(width + 1, sampling.grid))
-    rows = np.linspace(0.0, float(height), min(height + 1, sampling.grid))
+    # Positions between pixel corners count too: a small raster's lattice is sampled as
+    # densely as a large one's (a one-pixel raster from pole to pole has no spacing at
+    # its corners, which are the poles, but has one at every latitude between).
+    cols = np.linspace(0.0, float(width), sampling.grid)
+    rows = np.linspace(0.0, float(height), sampling.grid)
     cc, rr = (m.ravel() for m in np.meshgrid(cols, rows))
     if also_at is not None:
         cc = np.concatenate([cc, np.clip(also_at[0], 0.0, width)])
@@ -78,11 +81,8 @@ def lattice_spacing(
         return None
     finest = float(np.nanmin(shortest))
     coarsest = float(np.nanmax(longest))
-    step_c = cols[1] - cols[0] if cols.size > 1 else 0.0
-    step_r = rows[1] - rows[0] if rows.size > 1 else 0.0
+    step_c, step_r = cols[1] - cols[0], rows[1] - rows[0]
     for _ in range(sampling.rounds):
-        if step_c == 0.0 and step_r == 0.0:
-            break
         seeds = np.argsort(np.where(np.isfinite(shortest), shortest, np.inf))[:_REFINE_SEEDS]
         cc, rr = _around(cc[seeds], rr[seeds], step_c, step_r, width, height, sampling.refine)
         shortest, _ = _measure(to_crs, crs, width, height, cc, rr)
@@ -114,8 +114,8 @@ def _measure(
 ) -> tuple[np.ndarray, np.ndarray]:
     """At each sample position: the shortest and the longer reduced lattice vector's
     ground length (NaN where unmeasurable)."""
-    u = _ground_vector(to_crs, crs, cc, rr, 1.0, 0.0)
-    v = _ground_vector(to_crs, crs, cc, rr, 0.0, 1.0)
+    u = _ground_vector(to_crs, crs, width, height, cc, rr, 1.0, 0.0)
+    v = _ground_vector(to_crs, crs, width, height, cc, rr, 0.0, 1.0)
     # A reduced basis holds a shortest lattice vector and the shortest one independent of
     # it (|b1| <= |b2| <= |b1 +- b2|); each is measured again as a geodesic between the
     # two pixel positions it joins, and the shorter of the two counts.
@@ -126,7 +126,7 @@ def _measure(
     # centres coincide, and no spacing describes the grid.
     with np.errstate(invalid="ignore", divide="ignore"):
         sine = np.abs(u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0]) / (np.hypot(*u.T) * np.hypot(*v.T))
-    flat = ~(sine > 1e-9)
+    flat = ~(sine > 1e-6)  # past a million columns per row: no grid either
     shortest, longest = np.fmin(first, second), np.fmax(first, second)
     shortest[flat], longest[flat] = np.nan, np.nan
     return shortest, longest
@@ -140,11 +140,22 @@ def _lonlat(
 
 
 def _ground_vector(
-    to_crs: PixelToCrs, crs: CRS, cc: np.ndarray, rr: np.ndarray, dc: float, dr: float
+    to_crs: PixelToCrs,
+    crs: CRS,
+    width: int,
+    height: int,
+    cc: np.ndarray,
+    rr: np.ndarray,
+    dc: float,
+    dr: float,
 ) -> np.ndarray:
-    """The ground vector (east, north metres) of one pixel step, centred on each sample."""
-    lon0, lat0 = _lonlat(to_crs, crs, cc - dc / 2, rr - dr / 2)
-    lon1, lat1 = _lonlat(to_crs, crs, cc + dc / 2, rr + dr / 2)
+    """The ground vector (east, north metres) of one pixel step at each sample, kept
+    inside the raster like ``_ground_length``'s steps (a step past a raster that ends at
+    a pole or its CRS's edge would have no ground)."""
+    mid_c = _inside(cc, np.full_like(cc, abs(dc) / 2), width)
+    mid_r = _inside(rr, np.full_like(rr, abs(dr) / 2), height)
+    lon0, lat0 = _lonlat(to_crs, crs, mid_c - dc / 2, mid_r - dr / 2)
+    lon1, lat1 = _lonlat(to_crs, crs, mid_c + dc / 2, mid_r + dr / 2)
     with np.errstate(invalid="ignore"):
         az, _, dist = _GEOD.inv(lon0, lat0, lon1, lat1)
     az = np.radians(np.asarray(az, dtype=float))

@@ -42,6 +42,9 @@ def pixel_to_crs(src: RasterSource) -> Iterator[PixelToCrs | None]:
     """
     if src.transform is not None:
         a = src.transform
+        if not _spans_a_plane_affine(a):
+            yield None
+            return
         yield lambda c, r: (a.a * c + a.b * r + a.c, a.d * c + a.e * r + a.f)
         return
     if not 3 <= len(src.gcps) <= MAX_GCPS or not _spans_a_plane(src.gcps):
@@ -60,6 +63,13 @@ def pixel_to_crs(src: RasterSource) -> Iterator[PixelToCrs | None]:
             return
         with spline:
             yield lambda c, r: _gcp_xy(spline, c, r)
+
+
+def _spans_a_plane_affine(a: Any) -> bool:
+    """Whether a geotransform's column and row steps span a plane: parallel steps put
+    every pixel centre on one line, where no spacing describes the grid."""
+    area = abs(a.a * a.e - a.b * a.d)
+    return bool(area > 1e-9 * np.hypot(a.a, a.d) * np.hypot(a.b, a.e))
 
 
 def _spans_a_plane(gcps: list[tuple[float, float, float, float]]) -> bool:
