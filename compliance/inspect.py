@@ -29,7 +29,12 @@ from compliance.profile import (
     resolution_for,
     settle_scale,
 )
-from compliance.raster_profile import ground_pixel_size, looks_like_elevation, pixel_grid_outline
+from compliance.raster_profile import (
+    MAX_GCPS,
+    is_georeferenced,
+    looks_like_elevation,
+    measure_pixels,
+)
 from compliance.readers.archive import is_zip
 from compliance.readers.dataset import NO_GEOMETRY, LayerInfo, RasterSource, VectorSource
 from compliance.readers.driver_fields import own_fields
@@ -363,8 +368,19 @@ def _place_image(
     """Place one image on the ground, meet the zones and territories with its outline, and
     measure its pixels; why it cannot be placed goes to ``notes``."""
     where = f"image {image.label}: " if image.label else ""
-    outline = pixel_grid_outline(image)
+    measured = measure_pixels(image)
+    outline = measured.outline
     footprint = None
+    if image.crs is not None and outline is None and is_georeferenced(image):
+        notes.append(
+            f"{where}its pixels cannot be mapped to its CRS"
+            + (
+                f" (GCPs a thin-plate spline cannot pass through, or more than {MAX_GCPS:,})"
+                if image.gcps
+                else ""
+            )
+            + "; its footprint is unknown"
+        )
     if image.crs is not None and outline is not None:
         footprint = footprint_to_wgs84(outline, image.crs)
         if footprint is None:
@@ -377,7 +393,7 @@ def _place_image(
             f"{where}no CRS that places it on the Earth: "
             + ("it cannot be placed" if where else "the raster cannot be placed")
         )
-    if image.transform is None:
+    if not is_georeferenced(image):
         notes.append(
             f"{where}no geotransform or usable GCPs" + (" (RPCs only)" if image.has_rpc else "")
         )
@@ -387,7 +403,19 @@ def _place_image(
             off_aou.append(image.label or "raster")
     else:
         footprint = None
-    return _PlacedImage(footprint, ground_pixel_size(image))
+    return _PlacedImage(footprint, measured.sizes)
+
+
+def _sidecar_notes(src: RasterSource) -> list[str]:
+    notes = [f"the CRS is read from {name} beside the image" for name in src.sidecars_read]
+    if src.placements:
+        notes.append(
+            "its header and its sidecar files place it differently ("
+            + "; ".join(p.label or "" for p in src.placements)
+            + "): each placement was measured, and the finest pixel spacing, every "
+            "footprint and every zone met count"
+        )
+    return notes
 
 
 def inspect_raster(src: RasterSource, zones: ZoneSet, territories: list[Territory]) -> Inspection:
@@ -397,7 +425,11 @@ def inspect_raster(src: RasterSource, zones: ZoneSet, territories: list[Territor
     off_aou: list[str] = []
     # A container with no image of its own (a netCDF of several variables) is its images.
     images = ([src] if src.count or not src.other_images else []) + src.other_images
-    placed = [_place_image(i, acc, hits, zones, territories, notes, off_aou) for i in images]
+    notes += _sidecar_notes(src)
+    placements = [p for i in images for p in i.placements]
+    placed = [
+        _place_image(i, acc, hits, zones, territories, notes, off_aou) for i in images + placements
+    ]
     footprints = [p.footprint for p in placed if p.footprint is not None]
     located = bool(placed) and all(p.footprint is not None for p in placed)
     sizes = [p.sizes for p in placed if p.sizes is not None]
@@ -410,8 +442,12 @@ def inspect_raster(src: RasterSource, zones: ZoneSet, territories: list[Territor
     coarsest = max((s[1] for s in sizes), default=None)
     methods = {
         "resolution_m": (
-            f"finest ground pixel side over a 9x9 sample grid of pixel corners, geodesic (coarsest {coarsest:.4g} m)"
+            "shortest geodesic distance between neighbouring pixel centres (the reduced "
+            "pixel lattice), sampled over the whole extent, far edges included, and refined "
+            f"where finest (coarsest {coarsest:.4g} m)"
             + (", over every image in the file" if len(images) > 1 else "")
+            + (", over every placement its header and sidecars give" if placements else "")
+            + (", through the GCPs (thin-plate spline)" if src.gcps else "")
             if finest is not None
             else "not measurable: no CRS or geotransform"
         ),

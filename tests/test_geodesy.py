@@ -59,7 +59,7 @@ def test_us_survey_feet_are_converted_to_metres(tmp_path):
     assert finest == pytest.approx(1200 / 3937, rel=2e-3)
 
 
-def test_rotated_and_sheared_transforms_measure_the_pixel_sides(tmp_path):
+def test_rotated_and_sheared_transforms_measure_the_pixel_lattice(tmp_path):
     x, y = Transformer.from_crs(4326, 32652, always_xy=True).transform(129.0, 36.0)
     theta = math.radians(30)
     rotated = Affine(
@@ -73,9 +73,12 @@ def test_rotated_and_sheared_transforms_measure_the_pixel_sides(tmp_path):
     finest, coarsest = _sizes(tmp_path, "EPSG:32652", rotated)
     assert finest == pytest.approx(10.0 / 0.9996, rel=1e-3)
     assert coarsest == pytest.approx(10.0 / 0.9996, rel=1e-3)
-    sheared = Affine(5.0, 3.0, x, 0.0, -4.0, y)  # column step 5 m, row step sqrt(3²+4²) = 5 m
+    # Column step (5, 0) m and row step (3, -4) m: both sides are 5 m, but the centres one
+    # row down and one column back are (3 - 5, -4) = (-2, -4) m away, sqrt(20) = 4.47 m.
+    sheared = Affine(5.0, 3.0, x, 0.0, -4.0, y)
     finest, coarsest = _sizes(tmp_path, "EPSG:32652", sheared)
-    assert finest == pytest.approx(5.0 / 0.9996, rel=1e-3)
+    assert finest == pytest.approx(math.sqrt(20) / 0.9996, rel=1e-3)
+    assert coarsest == pytest.approx(5.0 / 0.9996, rel=1e-3)
 
 
 def test_geodesic_area_of_a_100km_utm_square_on_the_central_meridian():

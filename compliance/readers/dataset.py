@@ -27,6 +27,7 @@ from compliance.readers.geoarrow_native import NATIVE_ENCODINGS, native_to_wkb
 from compliance.readers.geojson_crs import declared_crs, unreadable_reason
 from compliance.readers.gml_properties import geometry_properties
 from compliance.readers.gpkg_sql import gpkg_rows
+from compliance.readers.raster_sidecars import apply_sidecars
 from compliance.readers.upload_guard import (
     UPLOAD_RASTER_DRIVERS,
     heads,
@@ -276,6 +277,12 @@ class RasterSource:
     units: list[str]
     colorinterp: list[str]
     has_rpc: bool
+    # GCPs as (column, row, x, y) when they, not a geotransform, place the raster.
+    gcps: list[tuple[float, float, float, float]] = field(default_factory=list)
+    # Other placements the image's sidecars give (a world file, a .prj that disagree with
+    # the header): each is the same pixels, placed another way, and each is measured.
+    placements: list[RasterSource] = field(default_factory=list)
+    sidecars_read: list[str] = field(default_factory=list)  # a .prj that gave the CRS
     # The file's other images (a multi-page TIFF's pages, a netCDF's variables): each
     # leaves with the file, so each is measured. ``label`` names an image among them.
     other_images: list[RasterSource] = field(default_factory=list)
@@ -629,10 +636,29 @@ def _raster(path: Path, reasons: list[str], upload: _Upload | None) -> RasterSou
             raise
         except Exception as exc:  # GDAL surfaces header errors lazily, from any property
             raise UnreadableDataset(f"{path.name}: raster header cannot be read: {exc}") from exc
+        apply_sidecars(raster, _header_alone(path, upload))
         if raster.driver == "GTiff":
             subdatasets = subdatasets[1:]  # the first page is the raster just described
         raster.other_images = _other_images(path, subdatasets, upload)
         return raster
+
+
+def _header_alone(path: Path, upload: _Upload | None) -> RasterSource | None:
+    """The raster as its own header places it, when a PAM ``.aux.xml`` beside it may
+    override that: GDAL prefers the ``.aux.xml``, which can give a coarser grid or
+    another CRS than the header other software reads."""
+    import rasterio
+    from rasterio.errors import RasterioError
+
+    if not path.with_name(path.name + ".aux.xml").is_file():
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            with rasterio.Env(GDAL_PAM_ENABLED="NO"), open_raster(str(path), bool(upload)) as ds:
+                return _describe_raster(path, ds)
+        except (RasterioError, OSError, ValueError):
+            return None
 
 
 _MAX_IMAGES = 256
@@ -671,7 +697,6 @@ def _describe_image(path: Path, name: str, label: str, upload: _Upload | None) -
 
 
 def _describe_raster(path: Path, ds: Any) -> RasterSource:
-    import rasterio.transform
     from rasterio.errors import RasterioError
 
     overviews: list[int] = []
@@ -704,14 +729,19 @@ def _describe_raster(path: Path, ds: Any) -> RasterSource:
         crs = None
     transform = None
     source = "none"
+    gcps: list[tuple[float, float, float, float]] = []
     if not ds.transform.is_identity:
         transform, source = ds.transform, "geotransform"
     else:
-        gcps, gcp_crs = ds.gcps
-        if len(gcps) >= 3 and gcp_crs:
-            transform = rasterio.transform.from_gcps(gcps)
+        # Never one best-fit affine through the GCPs: it misplaces a warp's outline and
+        # averages its spacing. The GCPs themselves go on (see raster_profile).
+        points, gcp_crs = ds.gcps
+        if len(points) >= 3 and gcp_crs:
+            gcps = [(g.col, g.row, g.x, g.y) for g in points]
             crs, source = parse_crs(gcp_crs.to_wkt()), "gcps"
-    return RasterSource(path=path, crs=crs, transform=transform, transform_source=source, **header)
+    return RasterSource(
+        path=path, crs=crs, transform=transform, transform_source=source, gcps=gcps, **header
+    )
 
 
 def open_dataset(
