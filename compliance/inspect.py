@@ -193,7 +193,8 @@ def inspect_vector(
                 notes.append(f"layer {layer.name!r}: {why}, so it cannot be placed on the Earth")
             else:
                 footprints.append(footprint)
-                _check_crs(layer.name, layer.crs, extent, footprint, hits, off_aou)  # type: ignore[arg-type]
+                crs = layer.crs
+                _check_crs(layer.name, crs, extent, footprint, hits, off_aou)  # type: ignore[arg-type]
         layers.append(
             LayerProfile(
                 name=layer.name,

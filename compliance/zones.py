@@ -20,10 +20,11 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
+from compliance.area_drawing import drawn_faithfully, lonlat_copies
 from compliance.areas import TURNS, AreaSet
 from compliance.errors import ZonesError
 from compliance.footprint import shapes_to_wgs84
-from compliance.geodesy import WGS84, ground_areas_km2, to_crs_many, to_lonlat
+from compliance.geodesy import WGS84, ground_areas_km2, to_crs_many
 from compliance.locations import default_zones
 from compliance.verdict import ClassOverlap, ZoneHit, ZoneSummary
 
@@ -31,7 +32,6 @@ from compliance.verdict import ClassOverlap, ZoneHit, ZoneSummary
 # only add overlaps, never lose one that touches a boundary.
 TOLERANCE_M = 0.5
 _DENSIFY_DEG = 0.005  # ~500 m: edges bend when reprojected (under 1 cm), so add vertices first
-_FAITHFUL_DEG = 1e-7  # about a centimetre: PROJ's round trips are far closer where it is exact
 
 
 @dataclass
@@ -157,7 +157,7 @@ class AreaIndex:
         if source.size and not crs.equals(WGS84):
             dense = shapely.segmentize(source, _DENSIFY_DEG)
             local = to_crs_many(dense, crs)
-            placed = _drawn_faithfully(dense, local, crs)
+            placed = drawn_faithfully(dense, local, crs)
         else:
             # Not reprojected, so no edge bends: densifying would only add vertices to test.
             local = np.array(source, dtype=object)
@@ -170,36 +170,9 @@ class AreaIndex:
         shapely.prepare(local)
         index = cls(crs, picked.astype(np.int64), local, shapely.STRtree(local))
         if far.size:
-            index.far_positions, index.far_geometries = _lonlat_copies(areas, far)
+            index.far_positions, index.far_geometries = lonlat_copies(areas, far)
             index.far_tree = shapely.STRtree(index.far_geometries)
         return index
-
-
-def _drawn_faithfully(lonlat: np.ndarray, local: np.ndarray, crs: CRS) -> np.ndarray:
-    """Per area, whether every vertex drawn in ``crs`` is finite and projects back to
-    within about a centimetre of where it was in lon/lat."""
-    coords, owner = shapely.get_coordinates(local, return_index=True)
-    source = shapely.get_coordinates(lonlat)
-    lon, lat = to_lonlat(crs, coords[:, 0], coords[:, 1])
-    dlon = np.abs((lon - source[:, 0] + 180.0) % 360.0 - 180.0) * np.cos(np.radians(lat))
-    good = np.isfinite(coords).all(axis=1) & (dlon <= _FAITHFUL_DEG)
-    good &= np.abs(lat - source[:, 1]) <= _FAITHFUL_DEG
-    ok = np.ones(local.size, dtype=bool)
-    np.logical_and.at(ok, owner, good)
-    return ok
-
-
-def _lonlat_copies(areas: AreaSet, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The grown areas in lon/lat, each also a turn west and east (features carried to
-    lon/lat keep longitudes within ±180° of their middle, areas of their centre)."""
-    grown = areas.grown(positions)
-    copies = [shapely.transform(grown, lambda xy, d=shift: xy + [d, 0.0]) for shift in TURNS]
-    geoms = np.concatenate(copies)
-    invalid = ~shapely.is_valid(geoms)
-    if invalid.any():
-        geoms[invalid] = shapely.make_valid(geoms[invalid])
-    shapely.prepare(geoms)
-    return np.tile(positions, len(TURNS)), geoms
 
 
 def _intersections(features: np.ndarray, areas: np.ndarray) -> np.ndarray:
