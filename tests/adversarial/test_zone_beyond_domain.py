@@ -97,3 +97,65 @@ def test_control_data_beside_the_zone_is_clear(tmp_path):
     verdict = Checker(packs=[_pack(tmp_path)], zones=zones).check(data)
     assert verdict.zones.count == 0
     assert verdict.verdict == Effect.allow
+
+
+def _territory_pack(tmp_path, territory: Polygon) -> object:
+    """A pack whose territory is ``territory`` (no buffer); it denies whatever it applies to."""
+    gpd.GeoDataFrame({"name": ["band"]}, geometry=[territory], crs=4326).to_file(
+        tmp_path / "band.geojson"
+    )
+    path = tmp_path / "band.yaml"
+    path.write_text(
+        'pack: band\nversion: "1"\ntitle: t\njurisdiction: XX\nterritory: band.geojson\n'
+        "territory_buffer_m: 0\nrules:\n"
+        "  - id: B-1\n    title: anything here\n    when: territory.touches == true\n"
+        "    effect: deny\n    reference: Test Act\n"
+    )
+    return path
+
+
+def _drawable(geom, to_ortho: Transformer) -> np.ndarray:
+    x, _ = to_ortho.transform(*np.array(geom.exterior.coords).T, errcheck=False)
+    return np.isfinite(x)
+
+
+def _square_in_a_degree_cell_across_the_horizon(lon, lat, azimuth, territory, to_ortho):
+    """A 100 m square on the visible side of the horizon, in a 1° cell of longitude and
+    latitude whose share of ``territory`` runs past the horizon: a territory is cut into
+    such cells, and a cell partly beyond it cannot be drawn in the data's CRS."""
+    back = Transformer.from_crs(to_ortho.target_crs, 4326, always_xy=True)
+    for d in np.arange(9.50e6, 10.01e6, 1e3):
+        clon, clat, _ = GEOD.fwd(lon, lat, azimuth, d)
+        square = box(clon - 5e-4, clat - 5e-4, clon + 5e-4, clat + 5e-4)
+        cell = box(np.floor(clon), np.floor(clat), np.floor(clon) + 1, np.floor(clat) + 1)
+        piece = territory.intersection(cell).segmentize(0.01)
+        if not _drawable(square, to_ortho).all() or _drawable(piece, to_ortho).all():
+            continue
+        # The square's box in the data's CRS must lie on the Earth too: that box is where
+        # the data is placed.
+        x, y = to_ortho.transform(*np.array(square.exterior.coords).T)
+        corners = back.transform([x.min(), x.max()], [y.min(), y.max()], errcheck=False)
+        corners2 = back.transform([x.min(), x.max()], [y.max(), y.min()], errcheck=False)
+        if np.isfinite(corners).all() and np.isfinite(corners2).all():
+            return square
+    raise AssertionError("no such square")
+
+
+@pytest.mark.parametrize(
+    ("place", "azimuth"), [("seoul", 120.0), ("delhi", 270.0), ("tel_aviv", 90.0)]
+)
+def test_a_territory_across_the_horizon_still_applies_its_pack(tmp_path, place, azimuth):
+    lon, lat = PLACES[place]
+    crs = _ortho(lon, lat)
+    territory = _zone_across_the_horizon(lon, lat, azimuth)
+    to_ortho = Transformer.from_crs(4326, crs, always_xy=True)
+    square = _square_in_a_degree_cell_across_the_horizon(lon, lat, azimuth, territory, to_ortho)
+    assert square.within(territory)
+    data = tmp_path / "data.gpkg"
+    drawn = transform(to_ortho.transform, square.segmentize(0.001))
+    gpd.GeoDataFrame(geometry=[drawn], crs=crs).to_file(data)
+    verdict = Checker(packs=[_territory_pack(tmp_path, territory)], zones=None).check(data)
+    assert verdict.profile.georeferenced
+    (info,) = verdict.packs
+    assert info.applies
+    assert verdict.verdict == Effect.deny
