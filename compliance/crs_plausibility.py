@@ -10,6 +10,7 @@ their own CRS and their outline carried to lon/lat.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -19,8 +20,6 @@ from pyproj.exceptions import CRSError
 from shapely.geometry.base import BaseGeometry
 
 from compliance.geodesy import crs_key
-
-Box = tuple[float, float, float, float]
 
 # Degrees past a CRS's area of use that data may still reach. Projected CRSs are used well
 # past their official zones: a Landsat scene in UTM 18N reaches 0.96° past its zone,
@@ -64,7 +63,7 @@ def area_of_use(crs: CRS) -> AreaOfUse | None:
     return _area_of_use(crs_key(crs))
 
 
-def _lonlat_sized(bounds: Box) -> bool:
+def _lonlat_sized(bounds: Sequence[float]) -> bool:
     minx, miny, maxx, maxy = bounds
     return -180.0 <= minx and maxx <= 180.0 and -90.0 <= miny and maxy <= 90.0
 
@@ -83,7 +82,7 @@ def _outside(footprint: BaseGeometry, aou: AreaOfUse) -> float:
     return worst
 
 
-def crs_mismatch(crs: CRS, native_bounds: Box, footprint: BaseGeometry) -> str | None:
+def crs_mismatch(crs: CRS, native_bounds: Sequence[float], footprint: BaseGeometry) -> str | None:
     """Why coordinates do not fit their CRS, or None when nothing says they do not.
 
     Parameters
@@ -91,7 +90,7 @@ def crs_mismatch(crs: CRS, native_bounds: Box, footprint: BaseGeometry) -> str |
     crs
         The CRS the data is tagged with.
     native_bounds
-        The extent of the coordinates read, in ``crs``.
+        The extent of the coordinates read, in ``crs`` (minx, miny, maxx, maxy).
     footprint
         The data's outline carried to lon/lat.
     """

@@ -92,7 +92,7 @@ def _check_crs(
 ) -> None:
     """Note a CRS tag that does not fit the coordinates. The data may then lie anywhere,
     so every pack's territory counts as touched: the packs apply as to unplaced data."""
-    why = crs_mismatch(crs, tuple(native_bounds), footprint)  # type: ignore[arg-type]
+    why = crs_mismatch(crs, native_bounds, footprint)
     if why is None:
         return
     mismatches.append(f"{name}: {why}")
