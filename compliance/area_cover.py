@@ -114,8 +114,8 @@ class _Indexed:
     """Chosen areas, their index and (built when first asked for) their cell grid."""
 
     index: AreaIndex
-    # Positions asked for (the index may drop some, off the CRS), then in lon/lat data those
-    # also copied a turn west and east: equal keys mean equal indexes.
+    # Positions asked for (those the CRS cannot draw kept in lon/lat by the index), then in
+    # lon/lat data those also copied a turn west and east: equal keys mean equal indexes.
     chosen: np.ndarray
     coarse: bool = False  # territory tiles: large areas, a coarse grid that knows inside cells
     box: Box = EVERYWHERE  # what the index covers, in the data's CRS

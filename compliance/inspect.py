@@ -193,8 +193,8 @@ def inspect_vector(
                 notes.append(f"layer {layer.name!r}: {why}, so it cannot be placed on the Earth")
             else:
                 footprints.append(footprint)
-                crs = layer.crs
-                _check_crs(layer.name, crs, extent, footprint, hits, off_aou)  # type: ignore[arg-type]
+                if layer.crs is not None and extent is not None:  # both, as it was placed
+                    _check_crs(layer.name, layer.crs, extent, footprint, hits, off_aou)
         layers.append(
             LayerProfile(
                 name=layer.name,
