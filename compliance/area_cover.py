@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
+import shapely
 from pyproj import CRS
 
 from compliance.areas import TURNS, AreaSet
@@ -34,6 +35,7 @@ _MARGIN_DEG = 0.001
 # A growing index takes in more than asked, so data read in spatial order grows it a few
 # times rather than at every batch.
 _GROWTH_SHARE = 0.25
+_FAR = 1e300  # "everywhere" as a finite box, for the cell grid
 
 
 def lonlat_region(box: Box, crs: CRS) -> Box | None:
@@ -112,17 +114,22 @@ class _Indexed:
     """Chosen areas, their index and (built when first asked for) their cell grid."""
 
     index: AreaIndex
-    # Positions asked for (the index may drop some, off the CRS), then in lon/lat data those
-    # also copied a turn west and east: equal keys mean equal indexes.
+    # Positions asked for (those the CRS cannot draw kept in lon/lat by the index), then in
+    # lon/lat data those also copied a turn west and east: equal keys mean equal indexes.
     chosen: np.ndarray
     coarse: bool = False  # territory tiles: large areas, a coarse grid that knows inside cells
+    box: Box = EVERYWHERE  # what the index covers, in the data's CRS
 
     @cached_property
     def grid(self) -> CellGrid | None:
         """The cell grid that clears vector features by their boxes alone."""
-        return CellGrid.build(
-            self.index.geometries, cells=128 if self.coarse else 1024, find_inside=self.coarse
-        )
+        polygons, inside = self.index.geometries, self.coarse
+        if self.index.far_positions.size:
+            # Areas tested in lon/lat have no shape in this CRS: no feature in the covered
+            # box may be cleared by the grid, nor taken as inside one by it.
+            reach = np.clip(np.array(self.box, dtype=float), -_FAR, _FAR)
+            polygons, inside = np.concatenate([polygons, [shapely.box(*reach)]]), False
+        return CellGrid.build(polygons, cells=128 if self.coarse else 1024, find_inside=inside)
 
 
 @dataclass(frozen=True)
@@ -187,11 +194,12 @@ class GrowingIndex:
         if cover is not None and np.array_equal(key, cover.indexed.chosen):
             return Cover(padded, cover.indexed)
         index = AreaIndex.build(self.areas, self.crs, chosen, region)
-        return Cover(padded, _Indexed(index, key, coarse=self.coarse))
+        return Cover(padded, _Indexed(index, key, coarse=self.coarse, box=padded))
 
     def _cover_all(self) -> Cover:
         index = AreaIndex.build(self.areas, self.crs)
-        return Cover(EVERYWHERE, _Indexed(index, np.arange(len(self.areas)), coarse=self.coarse))
+        everything = _Indexed(index, np.arange(len(self.areas)), coarse=self.coarse)
+        return Cover(EVERYWHERE, everything)
 
 
 _INDEXES: dict[tuple[int, str], GrowingIndex] = {}

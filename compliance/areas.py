@@ -13,7 +13,7 @@ import threading
 import numpy as np
 import shapely
 
-from compliance.geodesy import buffer_many_on_ground
+from compliance.geodesy import ARC_TOLERANCE_M, buffer_many_on_ground
 
 # Shortest ground length of a degree: of latitude (at the equator), and of longitude at
 # the equator (a parallel's radius is N cos(lat) with N >= a).
@@ -37,6 +37,7 @@ class AreaSet:
         classes: list[str],
         geometries: np.ndarray,
         buffer_m: np.ndarray | None = None,
+        tolerance_m: float = ARC_TOLERANCE_M,
     ) -> None:
         self.ids = ids
         self.classes = np.array(classes, dtype=object)
@@ -48,6 +49,8 @@ class AreaSet:
         self._buffer_m = (
             np.zeros(len(ids)) if buffer_m is None else np.asarray(buffer_m, dtype=float)
         )
+        # How far outside the true buffer a grown area may reach (never inside it).
+        self.tolerance_m = tolerance_m
         self._grown = self._raw.copy()
         self._done = self._buffer_m <= 0
         self._lock = threading.Lock()
@@ -67,7 +70,9 @@ class AreaSet:
         with self._lock:
             todo = np.unique(positions[~self._done[positions]])
             if todo.size:
-                self._grown[todo] = buffer_many_on_ground(self._raw[todo], self._buffer_m[todo])
+                self._grown[todo] = buffer_many_on_ground(
+                    self._raw[todo], self._buffer_m[todo], self.tolerance_m
+                )
                 self._done[todo] = True
             return self._grown[positions]
 

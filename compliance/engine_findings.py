@@ -67,15 +67,17 @@ def engine_findings(inspection: Inspection) -> list[Finding]:
                 tables=[la.name for la in tables],
             )
         )
-    if inspection.crs_outside_area_of_use:
+    if inspection.crs_mismatches:
         out.append(
             _finding(
                 "MAPGATE-CRS-MISMATCH",
                 Effect.review,
-                f"coordinates of {', '.join(inspection.crs_outside_area_of_use)} lie far outside "
-                f"the area where {p.crs} is used: the declared CRS is probably wrong, so the "
-                "location is not verified",
+                f"the coordinates do not fit the declared CRS {p.crs} ("
+                + "; ".join(inspection.crs_mismatches)
+                + "): the declared CRS is probably wrong, so the data's place is not "
+                "verified and every pack applies",
                 **{"dataset.crs": p.crs},
+                mismatches=inspection.crs_mismatches[:100],
             )
         )
     if p.undecodable_geometries:

@@ -87,16 +87,46 @@ def local_aeqd(lon: float, lat: float) -> CRS:
     return CRS.from_proj4(f"+proj=aeqd +lat_0={lat} +lon_0={lon} +datum=WGS84 +units=m +no_defs")
 
 
-QUAD_SEGS = 8
+# A buffer's arcs are drawn as chords, each vertex pushed out so that the chords never cut
+# inside the true circle (see ``_circumscribed``). The push also moves straight edges out,
+# so arcs get enough segments that it stays under a tolerance: this many metres unless the
+# caller allows more (a territory's 22 km buffer needs no centimetres).
+ARC_TOLERANCE_M = 0.1
+_MAX_QUAD_SEGS = 512
+# Edges are densified on both sides of a projection so that they bend by no more than the
+# tolerance: an edge of L metres bends by about 3e-8 L² between UTM and lon/lat (3 m for
+# 10 km); this constant is four times that, and steps stay between 500 m and 5 km.
+_BEND_PER_M2 = 1.2e-7
+_STEP_M = (500.0, 5_000.0)
+_M_PER_DEG = 111_000.0
 
 
-def _circumscribed(radius: Any) -> Any:
+def quad_segs_for(radius: Any, tolerance_m: Any = ARC_TOLERANCE_M) -> Any:
+    """Segments per quarter circle that keep ``_circumscribed``'s push within the tolerance.
+
+    A polygon whose vertices lie at r / cos(t) (t = pi / (4 q)) goes round the circle of
+    radius r; straight edges then move out by r (1 / cos(t) - 1), kept <= the tolerance.
+    """
+    r = np.maximum(np.asarray(radius, dtype=float), 1e-3)
+    half_angle = np.arccos(r / (r + np.asarray(tolerance_m, dtype=float)))
+    return np.clip(np.ceil(np.pi / (4 * half_angle)), 8, _MAX_QUAD_SEGS).astype(int)
+
+
+def densify_step_m(tolerance_m: Any) -> Any:
+    """The longest edge, in metres, that bends by no more than ``tolerance_m`` when carried
+    between lon/lat and a transverse Mercator grid."""
+    return np.clip(np.sqrt(np.asarray(tolerance_m, dtype=float) / _BEND_PER_M2), *_STEP_M)
+
+
+def _circumscribed(radius: Any, quad_segs: Any) -> Any:
     """A buffer's arcs become chords that cut inside the true circle; grow the radius so the
     chords touch it instead, and the polygon contains every point within ``radius``."""
-    return radius / np.cos(np.pi / (4 * QUAD_SEGS))
+    return radius / np.cos(np.pi / (4 * np.asarray(quad_segs)))
 
 
-def buffer_on_ground(geom_wgs84: BaseGeometry, metres: float) -> BaseGeometry:
+def buffer_on_ground(
+    geom_wgs84: BaseGeometry, metres: float, tolerance_m: float = ARC_TOLERANCE_M
+) -> BaseGeometry:
     """Buffer a lon/lat geometry by a distance on the ground, returning lon/lat.
 
     The buffer is drawn in an equidistant projection centred on the geometry, where
@@ -108,10 +138,12 @@ def buffer_on_ground(geom_wgs84: BaseGeometry, metres: float) -> BaseGeometry:
         return geom_wgs84
     centre = geom_wgs84.centroid
     aeqd = local_aeqd(centre.x, centre.y)
-    local = geometry_from_wgs84(geom_wgs84, aeqd).buffer(
-        _circumscribed(metres), quad_segs=QUAD_SEGS
+    segs = int(quad_segs_for(metres, tolerance_m))
+    step = float(densify_step_m(tolerance_m))
+    local = geometry_from_wgs84(shapely.segmentize(geom_wgs84, step / _M_PER_DEG), aeqd).buffer(
+        _circumscribed(metres, segs), quad_segs=segs
     )
-    grown = geometry_to_wgs84(local, aeqd)
+    grown = geometry_to_wgs84(shapely.segmentize(local, step), aeqd)
     poles_x, poles_y = transformer(WGS84, aeqd).transform([0.0, 0.0], [90.0, -90.0])
     if local.intersects(shapely.Point(poles_x[0], poles_y[0])):
         return shapely.box(-180.0, shapely.bounds(grown)[1], 180.0, 90.0)
@@ -161,7 +193,9 @@ def _apply(t: Transformer, geoms: np.ndarray) -> np.ndarray:
     return shapely.transform(geoms, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
 
 
-def buffer_many_on_ground(geoms_wgs84: np.ndarray, metres: np.ndarray) -> np.ndarray:
+def buffer_many_on_ground(
+    geoms_wgs84: np.ndarray, metres: np.ndarray, tolerance_m: Any = ARC_TOLERANCE_M
+) -> np.ndarray:
     """Buffer many small lon/lat geometries by ground distances, in bulk.
 
     Each geometry is drawn in the UTM zone of its centre, with the distance scaled by the
@@ -170,9 +204,11 @@ def buffer_many_on_ground(geoms_wgs84: np.ndarray, metres: np.ndarray) -> np.nda
     and the buffer never falls short (a 1° tile grown by 22 km would otherwise fall short
     by up to about 16 m where the factor is largest). Geometries wider than
     2° of longitude or beyond ±80° latitude are buffered one by one in a local equidistant
-    projection instead.
+    projection instead. Arcs and edges follow the true buffer to within ``tolerance_m``
+    (per geometry or one for all), always on the outside.
     """
     out = np.array(geoms_wgs84, dtype=object)
+    tolerance = np.broadcast_to(np.asarray(tolerance_m, dtype=float), out.shape)
     todo = np.flatnonzero(np.asarray(metres) > 0)
     if todo.size == 0:
         return out
@@ -183,7 +219,7 @@ def buffer_many_on_ground(geoms_wgs84: np.ndarray, metres: np.ndarray) -> np.nda
     zone = np.floor((lon + 180.0) / 6.0).astype(int) % 60 + 1
     epsg = np.where(lat >= 0, 32600, 32700) + zone
     for i in todo[~local_ok]:
-        out[i] = buffer_on_ground(out[i], float(metres[i]))
+        out[i] = buffer_on_ground(out[i], float(metres[i]), float(tolerance[i]))
     for code in np.unique(epsg[local_ok]):
         sel = local_ok & (epsg == code)
         rows = todo[sel]
@@ -191,13 +227,37 @@ def buffer_many_on_ground(geoms_wgs84: np.ndarray, metres: np.ndarray) -> np.nda
         distance = np.asarray(metres, dtype=float)[rows]
         k = _largest_scale(_proj(crs_key(crs)), bounds[sel], lon[sel], lat[sel], distance)
         ok = np.isfinite(k) & (k > 0)
-        local = _apply(forward, out[rows[ok]])
-        grown = shapely.buffer(local, _circumscribed(distance[ok] * k[ok]), quad_segs=QUAD_SEGS)
-        out[rows[ok]] = unwrap_longitudes(_apply(back, grown), lon[sel][ok])
+        grid_m, tol = distance[ok] * k[ok], tolerance[rows[ok]]
+        out[rows[ok]] = _grown_in_utm(out[rows[ok]], grid_m, tol, lon[sel][ok], (forward, back))
         # No factor (PROJ could not give one): drawn the slow way rather than not at all.
         for i in rows[~ok]:
-            out[i] = buffer_on_ground(out[i], float(metres[i]))
+            out[i] = buffer_on_ground(out[i], float(metres[i]), float(tolerance[i]))
     return out
+
+
+def _grown_in_utm(
+    geoms: np.ndarray,
+    grid_m: np.ndarray,
+    tolerance_m: np.ndarray,
+    centre_lon: np.ndarray,
+    there_and_back: tuple[Transformer, Transformer],
+) -> np.ndarray:
+    """Lon/lat geometries grown by grid distances in one UTM zone, back in lon/lat.
+
+    Edges are densified on both sides of the projection, so that an edge straight in
+    lon/lat stays where it was in UTM, and an offset edge straight in UTM stays where it
+    was in lon/lat.
+    """
+    forward, back = there_and_back
+    step = densify_step_m(tolerance_m)
+    local = _apply(forward, shapely.segmentize(geoms, step / _M_PER_DEG))
+    segs = quad_segs_for(grid_m, tolerance_m)
+    grown = np.empty(local.size, dtype=object)
+    for q in np.unique(segs):
+        at = segs == q
+        grown[at] = shapely.buffer(local[at], _circumscribed(grid_m[at], q), quad_segs=int(q))
+    lonlat = _apply(back, shapely.segmentize(grown, step))
+    return unwrap_longitudes(lonlat, centre_lon)
 
 
 def _largest_scale(

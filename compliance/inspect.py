@@ -12,12 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import shapely
-import shapely.affinity
 from pyproj import CRS
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from compliance.area_cover import growing_index
+from compliance.crs_plausibility import crs_mismatch
 from compliance.declared_scale import declared_scale
 from compliance.footprint import footprint_to_wgs84
 from compliance.geodesy import WGS84, area_km2
@@ -55,7 +55,8 @@ class Inspection:
     zones: OverlapAccumulator
     territory_hits: dict[str, OverlapAccumulator] = field(default_factory=dict)
     footprint_wgs84: BaseGeometry | None = None
-    crs_outside_area_of_use: list[str] = field(default_factory=list)
+    # Layers and images whose coordinates do not fit their CRS, each with why.
+    crs_mismatches: list[str] = field(default_factory=list)
     # Files an archive or folder holds besides the dataset read (paths inside it).
     unchecked_files: list[str] = field(default_factory=list)
     # Files besides the dataset that the check read too (a KML's overlay images).
@@ -94,20 +95,22 @@ def _union_bounds(a: tuple[float, ...] | None, b: tuple[float, ...]) -> tuple[fl
     return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
 
 
-def _outside_area_of_use(crs: CRS, footprint: BaseGeometry) -> bool:
-    """True when the data sits far outside where its CRS is meant to be used: a sign of a wrong CRS."""
-    aou = crs.area_of_use
-    if aou is None or crs.is_geographic:
-        return False
-    margin = 5.0  # degrees: projected CRSs are routinely used a little past their official zone
-    zone = shapely.box(aou.west - margin, aou.south - margin, aou.east + margin, aou.north + margin)
-    if aou.west > aou.east:  # area of use across the antimeridian
-        return False
-    # The footprint may run past ±180° where the data crosses it.
-    return not any(
-        footprint.intersects(shapely.affinity.translate(zone, xoff=turn))
-        for turn in (0.0, -360.0, 360.0)
-    )
+def _check_crs(
+    name: str,
+    crs: CRS,
+    native_bounds: tuple[float, ...],
+    footprint: BaseGeometry,
+    hits: dict[str, OverlapAccumulator],
+    mismatches: list[str],
+) -> None:
+    """Note a CRS tag that does not fit the coordinates. The data may then lie anywhere,
+    so every pack's territory counts as touched: the packs apply as to unplaced data."""
+    why = crs_mismatch(crs, native_bounds, footprint)
+    if why is None:
+        return
+    mismatches.append(f"{name}: {why}")
+    for acc in hits.values():
+        acc.mark_touched()
 
 
 # Column names that suggest positions kept as plain attributes (a CSV of points, a table of
@@ -201,8 +204,8 @@ def inspect_vector(
                 notes.append(f"layer {layer.name!r}: {why}, so it cannot be placed on the Earth")
             else:
                 footprints.append(footprint)
-                if _outside_area_of_use(layer.crs, footprint):  # type: ignore[arg-type]
-                    off_aou.append(layer.name)
+                if layer.crs is not None and extent is not None:  # both, as it was placed
+                    _check_crs(layer.name, layer.crs, extent, footprint, hits, off_aou)
         layers.append(
             LayerProfile(
                 name=layer.name,
@@ -399,8 +402,7 @@ def _place_image(
         )
     if footprint is not None and outline is not None and image.crs is not None:
         _meet_areas(np.array([outline], dtype=object), image.crs, acc, hits, zones, territories)
-        if _outside_area_of_use(image.crs, footprint):
-            off_aou.append(image.label or "raster")
+        _check_crs(image.label or "raster", image.crs, outline.bounds, footprint, hits, off_aou)
     else:
         footprint = None
     return _PlacedImage(footprint, measured.sizes)

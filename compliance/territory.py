@@ -20,10 +20,13 @@ from shapely.geometry.base import BaseGeometry
 from compliance.areas import TURNS, AreaSet
 from compliance.errors import RulePackError
 from compliance.footprint import shapes_to_wgs84
-from compliance.geodesy import area_km2
+from compliance.geodesy import ARC_TOLERANCE_M, area_km2
 from compliance.zones import read_layer
 
 TILE_DEG = 1.0
+# A territory's buffer (12 nautical miles) is drawn to within this share of it, outside:
+# 2 m of 22 km, where a zone's is drawn to 0.1 m.
+_TOLERANCE_SHARE = 1e-4
 
 
 @dataclass(frozen=True)
@@ -97,5 +100,6 @@ def load_territory(pack: str, path: Path, buffer_m: float) -> Territory:
         ["territory"] * len(tiles),
         tiles,
         np.full(len(tiles), float(buffer_m)),
+        tolerance_m=max(ARC_TOLERANCE_M, float(buffer_m) * _TOLERANCE_SHARE),
     )
     return Territory(pack=pack, areas=areas)

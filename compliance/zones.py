@@ -20,6 +20,7 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
+from compliance.area_drawing import drawn_faithfully, lonlat_copies
 from compliance.areas import TURNS, AreaSet
 from compliance.errors import ZonesError
 from compliance.footprint import shapes_to_wgs84
@@ -30,7 +31,7 @@ from compliance.verdict import ClassOverlap, ZoneHit, ZoneSummary
 # Zones grow by this much beyond their buffer so that projection error and round-off can
 # only add overlaps, never lose one that touches a boundary.
 TOLERANCE_M = 0.5
-_DENSIFY_DEG = 0.01  # ~1 km: edges bend when reprojected, so add vertices first
+_DENSIFY_DEG = 0.005  # ~500 m: edges bend when reprojected (under 1 cm), so add vertices first
 
 
 @dataclass
@@ -114,6 +115,13 @@ class AreaIndex:
         finally:
             self._idle.append(geoms)
 
+    # Areas that cannot be drawn faithfully in ``crs`` (outside the projection's domain, or
+    # not coming back to where they were): the features are carried to lon/lat and tested
+    # against these there instead, so that no area near the data is ever left out.
+    far_positions: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    far_geometries: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
+    far_tree: shapely.STRtree | None = None
+
     @classmethod
     def build(
         cls,
@@ -122,24 +130,14 @@ class AreaIndex:
         positions: np.ndarray | None = None,
         region: tuple[float, float, float, float] | None = None,
     ) -> AreaIndex:
-        """Reproject the areas at ``positions`` (default all) that can matter into ``crs``.
+        """Reproject the areas at ``positions`` (default all) into ``crs``.
 
-        Areas far outside the CRS's area of use are left out: data placed there in this CRS
-        is flagged as a CRS mismatch anyway. Which areas can meet the data is decided by the
-        caller from the coordinates read, never from the data's declared extent, because a
-        stale or forged extent must not hide a zone.
+        Which areas can meet the data is decided by the caller from the coordinates read,
+        never from the data's declared extent (a stale or forged extent must not hide a
+        zone) nor from the CRS's area of use (data may lie far past it). An area that
+        cannot be drawn in ``crs`` is kept in lon/lat (``far_positions``).
         """
         picked = np.arange(len(areas)) if positions is None else np.asarray(positions, np.int64)
-        aou = crs.area_of_use
-        if aou is not None and not crs.is_geographic and aou.west <= aou.east and picked.size:
-            margin = 10.0
-            region = (
-                aou.west - margin,
-                max(aou.south - margin, -90),
-                aou.east + margin,
-                min(aou.north + margin, 90),
-            )
-            picked = picked[np.isin(picked, areas.near(region))]
         source = areas.grown(picked) if picked.size else np.empty(0, dtype=object)
         if crs.is_geographic and source.size:
             # Lon/lat data may run past ±180° (a polygon written 170..190 across the antimeridian):
@@ -157,21 +155,24 @@ class AreaIndex:
                 owners.append(picked[near])
             source, picked = np.concatenate(copies), np.concatenate(owners)
         if source.size and not crs.equals(WGS84):
-            local = to_crs_many(shapely.segmentize(source, _DENSIFY_DEG), crs)
+            dense = shapely.segmentize(source, _DENSIFY_DEG)
+            local = to_crs_many(dense, crs)
+            placed = drawn_faithfully(dense, local, crs)
         else:
             # Not reprojected, so no edge bends: densifying would only add vertices to test.
             local = np.array(source, dtype=object)
-        finite = np.ones(local.size, dtype=bool)
-        if local.size:
-            coords, owner = shapely.get_coordinates(local, return_index=True)
-            # Outside the projection's domain: no data in this CRS can lie there.
-            np.logical_and.at(finite, owner, np.isfinite(coords).all(axis=1))
-        local, picked = local[finite], picked[finite]
+            placed = np.ones(local.size, dtype=bool)
+        far = np.unique(picked[~placed])
+        local, picked = local[placed], picked[placed]
         invalid = ~shapely.is_valid(local)
         if invalid.any():
             local[invalid] = shapely.make_valid(local[invalid])
         shapely.prepare(local)
-        return cls(crs, picked.astype(np.int64), local, shapely.STRtree(local))
+        index = cls(crs, picked.astype(np.int64), local, shapely.STRtree(local))
+        if far.size:
+            index.far_positions, index.far_geometries = lonlat_copies(areas, far)
+            index.far_tree = shapely.STRtree(index.far_geometries)
+        return index
 
 
 def _intersections(features: np.ndarray, areas: np.ndarray) -> np.ndarray:
@@ -209,7 +210,11 @@ class OverlapAccumulator:
 
     def add(self, geoms: np.ndarray, index: AreaIndex, areas_too: bool = True) -> None:
         """Record a batch; ``areas_too=False`` skips the overlap areas when only hits matter."""
-        if not index.positions.size or not geoms.size:
+        if not geoms.size:
+            return
+        if index.far_positions.size:
+            self._add_far(geoms, index, areas_too)
+        if not index.positions.size:
             return
         # Boxes from the tree, then the exact test with the area as the prepared side: areas
         # are few and often detailed, features many and usually simple.
@@ -217,40 +222,60 @@ class OverlapAccumulator:
         if feat_idx.size == 0:
             return
         with index.prepared() as areas:
-            self._add_hits(geoms, index, areas, feat_idx, local_idx, areas_too)
+            hit = shapely.intersects(areas[local_idx], geoms[feat_idx])
+            feat_idx, local_idx = feat_idx[hit], local_idx[hit]
+            if feat_idx.size == 0:
+                return
+            area_idx = index.positions[local_idx]
+            km2 = None
+            if areas_too:
+                km2 = self._overlap_km2(geoms[feat_idx], areas[local_idx], index.crs)
+            self._record(feat_idx, area_idx, km2)
 
-    def _add_hits(
-        self,
-        geoms: np.ndarray,
-        index: AreaIndex,
-        areas: np.ndarray,
-        feat_idx: np.ndarray,
-        local_idx: np.ndarray,
-        areas_too: bool,
-    ) -> None:
-        hit = shapely.intersects(areas[local_idx], geoms[feat_idx])
-        feat_idx, local_idx = feat_idx[hit], local_idx[hit]
-        if feat_idx.size == 0:
+    def _add_far(self, geoms: np.ndarray, index: AreaIndex, areas_too: bool) -> None:
+        """Test features against the areas that could not be drawn in their CRS, in lon/lat."""
+        lonlat = shapes_to_wgs84(geoms, index.crs)
+        # A feature that cannot be carried to lon/lat is nowhere these areas are.
+        placed = np.flatnonzero([g is not None for g in lonlat])
+        if not placed.size or index.far_tree is None:
             return
-        area_idx = index.positions[local_idx]
-        # Features per class, each counted once however many areas of the class it meets.
+        lonlat = np.array(list(lonlat[placed]), dtype=object)
+        feat, local = index.far_tree.query(lonlat)
+        hit = shapely.intersects(index.far_geometries[local], lonlat[feat])
+        feat, local = feat[hit], local[hit]
+        if not feat.size:
+            return
+        km2 = None
+        if areas_too:
+            km2 = self._overlap_km2(lonlat[feat], index.far_geometries[local], WGS84)
+        self._record(placed[feat], index.far_positions[local], km2)
+
+    @staticmethod
+    def _overlap_km2(feats: np.ndarray, zones: np.ndarray, crs: CRS) -> np.ndarray:
+        """Ground area each polygonal feature shares with its zone (0 for points, lines)."""
+        km2 = np.zeros(feats.size)
+        polygonal = shapely.get_dimensions(feats) == 2
+        if polygonal.any():
+            feats, zones = feats[polygonal], zones[polygonal]
+            # A feature wholly inside its zone overlaps by itself: skip the intersection.
+            inside = shapely.contains_properly(zones, feats)
+            pieces = feats.copy()
+            if (~inside).any():
+                pieces[~inside] = _intersections(feats[~inside], zones[~inside])
+            km2[polygonal] = ground_areas_km2(pieces, crs)
+        return km2
+
+    def _record(self, feat_idx: np.ndarray, area_idx: np.ndarray, km2: np.ndarray | None) -> None:
+        # Features per class, each counted once however many areas of the class it meets
+        # (once among the areas drawn in its CRS, once among those tested in lon/lat).
         n_classes = len(self.areas.class_names)
         pairs = np.unique(feat_idx * n_classes + self.areas.class_codes[area_idx])
         per_class = np.bincount(pairs % n_classes, minlength=n_classes)
         for code in np.flatnonzero(per_class):
             self.features_by_class[self.areas.class_names[code]] += int(per_class[code])
         np.add.at(self._features, area_idx, 1)
-        if areas_too:
-            polygonal = shapely.get_dimensions(geoms[feat_idx]) == 2
-            if polygonal.any():
-                feats = geoms[feat_idx[polygonal]]
-                zones = areas[local_idx[polygonal]]
-                # A feature wholly inside its zone overlaps by itself: skip the intersection.
-                inside = shapely.contains_properly(zones, feats)
-                pieces = feats.copy()
-                if (~inside).any():
-                    pieces[~inside] = _intersections(feats[~inside], zones[~inside])
-                np.add.at(self._km2, area_idx[polygonal], ground_areas_km2(pieces, index.crs))
+        if km2 is not None:
+            np.add.at(self._km2, area_idx, km2)
 
     forced_touch: bool = False
 

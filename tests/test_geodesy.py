@@ -163,3 +163,34 @@ def test_the_buffer_scale_factor_is_the_largest_over_the_grown_box(epsg):
         gx, gy = np.meshgrid(xs, ys)
         dense = proj.get_factors(gx.ravel(), gy.ravel()).meridional_scale
         assert dense.max() <= k[i] * (1 + 1e-9), (i, dense.max(), k[i])
+
+
+@pytest.mark.parametrize(
+    ("metres", "tolerance"),
+    [(0.5, 0.1), (200.0, 0.1), (500.5, 0.1), (5_000.0, 0.1), (22_224.0, 2.2)],
+)
+@pytest.mark.parametrize("corner", [(127.0, 37.5), (34.78, 32.08), (77.21, 28.61), (10.0, 59.9)])
+def test_a_buffer_reaches_its_distance_and_at_most_its_tolerance_more(metres, tolerance, corner):
+    # Straight edges used to move out by 0.48% (the arcs' correction on the whole distance):
+    # 2.4 m on a 500 m zone. Truth: the geodesic distance due east of the east edge and
+    # diagonally out of the north-east corner, found by bisection on the grown shape.
+    import numpy as np
+    import shapely
+    from pyproj import Geod
+
+    from compliance import geodesy
+
+    geod = Geod(ellps="WGS84")
+    lon, lat = corner
+    square = shapely.box(lon, lat, lon + 0.01, lat + 0.008)
+    (grown,) = geodesy.buffer_many_on_ground(np.array([square]), np.array([metres]), tolerance)
+    starts = [(lon + 0.01, lat + 0.004, 90.0), (lon + 0.01, lat + 0.008, 45.0)]
+    for start_lon, start_lat, azimuth in starts:
+        inside, outside = 0.0, metres + 10 * tolerance + 1.0
+        for _ in range(40):
+            middle = (inside + outside) / 2
+            point = shapely.Point(geod.fwd(start_lon, start_lat, azimuth, middle)[:2])
+            inside, outside = (middle, outside) if grown.covers(point) else (inside, middle)
+        # Beyond the arcs' tolerance, only the UTM scale factor taken at its largest over
+        # the grown box (so that no buffer falls short) adds a few 1e-4 of the distance.
+        assert metres - 1e-3 <= inside <= metres + tolerance + 3e-4 * metres + 1e-3
