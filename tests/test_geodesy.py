@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
+import shapely
 from pyproj import Transformer
 from rasterio.transform import Affine, from_origin
 
@@ -194,3 +196,25 @@ def test_a_buffer_reaches_its_distance_and_at_most_its_tolerance_more(metres, to
         # Beyond the arcs' tolerance, only the UTM scale factor taken at its largest over
         # the grown box (so that no buffer falls short) adds a few 1e-4 of the distance.
         assert metres - 1e-3 <= inside <= metres + tolerance + 3e-4 * metres + 1e-3
+
+
+@pytest.mark.parametrize(
+    ("radius", "tolerance"), [(100.0, 0.1), (500.0, 0.1), (5_000.0, 0.1), (22_224.0, 2.0)]
+)
+def test_a_buffer_never_falls_short_where_geos_draws_one_chord_for_a_join(radius, tolerance):
+    # GEOS rounds a join's turn to whole quanta, so one chord may span 1.5 of them: an
+    # outline that turns by 1.45 quanta at every vertex is the worst case for the chords.
+    from compliance.geodesy import _circumscribed, quad_segs_for
+
+    segs = int(quad_segs_for(radius, tolerance))
+    turn = 1.45 * np.pi / 2 / segs
+    n = int(2 * np.pi / turn)
+    t = np.arange(n) * 2 * np.pi / n
+    outline = shapely.Polygon(np.column_stack([3e4 * np.cos(t), 3e4 * np.sin(t)]))
+    grown = shapely.buffer(outline, _circumscribed(radius, segs), quad_segs=segs)
+    edge = shapely.points(
+        shapely.get_coordinates(shapely.segmentize(grown.exterior, radius / 2000))
+    )
+    gap = shapely.distance(outline, edge) - radius
+    assert gap.min() >= 0.0
+    assert gap.max() <= tolerance * 1.01
