@@ -93,6 +93,17 @@ class Settings(BaseSettings):
         description="Checks run at once per process; 0 = CPUs divided among the workers.",
     )
     workers: int = Field(default=1, ge=1, description="uvicorn worker processes.")
+    check_timeout_s: float = Field(
+        default=120.0, gt=0, description="Seconds one check may run before it is stopped (422)."
+    )
+    check_memory_mb: int = Field(
+        default=4096,
+        ge=64,
+        description="MB of memory one check may add to its warm worker process before it fails.",
+    )
+    shutdown_grace_s: float = Field(
+        default=10.0, ge=0, description="On SIGTERM, seconds running checks get to finish."
+    )
     tmp_dir: Path | None = Field(default=None, description="Where uploads are spooled.")
     dev: bool = Field(default=False, description="No keys; loopback clients only.")
 
