@@ -33,6 +33,12 @@ class Metrics:
             buckets=DURATION_BUCKETS,
             registry=self.registry,
         )
+        self.checks_stopped = Counter(
+            "mapgate_checks_stopped",
+            "Checks stopped before they finished, by reason (timeout, memory, crashed, shutdown).",
+            ["reason"],
+            registry=self.registry,
+        )
         self.request_duration = Histogram(
             "mapgate_http_request_duration_seconds",
             "Time from request start to the response's first byte, by route template.",

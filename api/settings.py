@@ -127,6 +127,17 @@ class Settings(BaseSettings):
     probe_threshold: int = Field(
         default=20, ge=2, description="Uploads by one key near one zone that raise the alarm."
     )
+    check_timeout_s: float = Field(
+        default=120.0, gt=0, description="Seconds one check may run before it is stopped (422)."
+    )
+    check_memory_mb: int = Field(
+        default=4096,
+        ge=64,
+        description="MB of memory one check may add to its warm worker process before it fails.",
+    )
+    shutdown_grace_s: float = Field(
+        default=10.0, ge=0, description="On SIGTERM, seconds running checks get to finish."
+    )
     dev: bool = Field(default=False, description="No keys; loopback clients only.")
     signing_key: Path | None = Field(
         default=None,

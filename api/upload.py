@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -18,6 +17,7 @@ from python_multipart.multipart import (
 from starlette.requests import Request
 
 from api.problems import Problem
+from compliance.check_pool import mark_temp_dir
 
 FILE_FIELD = "file"
 TEMP_PREFIX = "mapgate-upload-"
@@ -138,7 +138,8 @@ class _FormReader:
     def _open_file(self) -> None:
         # A private directory keeps the client's file name, which the library reads (layer
         # names, format detection), without any chance of clashing with another upload.
-        self.directory = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=self.tmp_dir))
+        # Its name carries this process's id: after a kill -9 the next start removes it.
+        self.directory = mark_temp_dir(TEMP_PREFIX, self.tmp_dir)
         self.path = self.directory / self.filename
         self._file = self.path.open("xb")
         self._to_file = True

@@ -15,7 +15,13 @@ from typing import Annotated
 import typer
 
 from compliance.audit_pool import WorkerStartError
-from compliance.audit_run import DEFAULT_TIMEOUT_S, REPORT, AuditResult, AuditRun
+from compliance.audit_run import (
+    DEFAULT_MEMORY_MB,
+    DEFAULT_TIMEOUT_S,
+    REPORT,
+    AuditResult,
+    AuditRun,
+)
 from compliance.audit_store import CSV, JSONL
 from compliance.errors import ComplianceError
 from compliance.verdict import Effect
@@ -30,12 +36,15 @@ _H = {
     "manifest": "CSV file whose 'path' column lists files or folders to audit.",
     "pack": "Rule pack name or YAML file; repeat for several (default: every built-in pack).",
     "zones": "Sensitive-zones file (default: the built-in zones).",
-    "workers": "Local worker processes (default: one per CPU; 0 = in this process).",
+    "workers": "Local worker processes (default: one per CPU; 0 = one file at a time in one "
+    "worker process, or in this process when --timeout 0 --memory-mb 0).",
     "scheduler": "Dask scheduler address (tcp://host:8786): run the checks on that cluster.",
     "resume": "Skip datasets already in OUT/results.jsonl (same content, packs and zones).",
     "out": "Folder for results.jsonl, results.csv and report.html.",
-    "timeout": "Seconds one dataset may take in the local pool before it becomes an error row "
-    "(0: no limit).",
+    "timeout": "Seconds one dataset's check may take before its process is killed and it "
+    "becomes an error row (0: no limit).",
+    "memory_mb": "MB of memory one dataset's check may add to its worker process before it "
+    "fails as an error row (0: no limit).",
     "untrusted": "The files are a third party's: read each as an upload, so that none can make "
     "the audit read other files or call addresses (VRTs and other pointers become errors).",
     "sign": "Sign each verdict with this private key (PEM); needs --attestations.",
@@ -111,6 +120,7 @@ def audit_command(
     out: Annotated[Path, typer.Option(help=_H["out"])] = Path("mapgate-audit"),
     fail_on: Annotated[str | None, typer.Option(help=_H["fail_on"])] = None,
     timeout: Annotated[float, typer.Option(min=0, help=_H["timeout"])] = DEFAULT_TIMEOUT_S,
+    memory_mb: Annotated[int, typer.Option(min=0, help=_H["memory_mb"])] = DEFAULT_MEMORY_MB,
     untrusted: Annotated[bool, typer.Option("--untrusted", help=_H["untrusted"])] = False,
     sign: Annotated[Path | None, typer.Option("--sign", help=_H["sign"])] = None,
     attestations: Annotated[Path | None, typer.Option(help=_H["attestations"])] = None,
@@ -132,7 +142,7 @@ def audit_command(
     run = AuditRun(
         paths or [], packs=list(pack) if pack else None, zones=zones, recursive=recursive,
         manifest=manifest, workers=workers, scheduler=scheduler, resume=resume, out=out,
-        timeout=timeout, untrusted=untrusted,
+        timeout=timeout, untrusted=untrusted, memory_mb=memory_mb,
     )  # fmt: skip
     started = time.monotonic()
     try:

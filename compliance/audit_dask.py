@@ -20,6 +20,7 @@ from compliance.audit_workers import (
     CheckerSpec,
     Task,
     check_task,
+    check_task_bounded,
     chunk_files,
     chunks,
     result_row,
@@ -28,6 +29,7 @@ from compliance.audit_workers import (
 )
 
 if TYPE_CHECKING:
+    from compliance.check_pool import CheckLimits, CheckPool
     from compliance.checker import Checker
 
 __all__ = ["DASK_CHECKERS", "run_dask"]
@@ -35,6 +37,9 @@ __all__ = ["DASK_CHECKERS", "run_dask"]
 # One Checker per (packs, zones) and executor thread of a Dask worker process: built on
 # first use, then kept for every later task (the Checker is not shared across threads).
 DASK_CHECKERS: dict[tuple[CheckerSpec, int], Checker] = {}
+# With limits, each executor thread checks in a killable worker process of its own instead
+# (a Dask worker cannot stop a task that hangs in native code).
+DASK_POOLS: dict[tuple[CheckerSpec, CheckLimits, int], CheckPool] = {}
 
 
 def _cached_checker(spec: CheckerSpec) -> Checker:
@@ -47,8 +52,23 @@ def _cached_checker(spec: CheckerSpec) -> Checker:
     return checker
 
 
+def _cached_pool(spec: CheckerSpec, limits: CheckLimits) -> CheckPool:
+    from compliance.check_pool import CheckPool
+
+    key = (spec, limits, threading.get_ident())
+    pool = DASK_POOLS.get(key)
+    if pool is None:
+        pool = DASK_POOLS[key] = CheckPool(spec.build, 1, limits,
+                                           upload_only=spec.untrusted).start()  # fmt: skip
+    return pool
+
+
 def _dask_chunk(chunk: list[Task], spec: CheckerSpec, fingerprint: str,
-                pending: frozenset[str]) -> list[str]:  # fmt: skip
+                pending: frozenset[str], limits: CheckLimits | None = None) -> list[str]:  # fmt: skip
+    if limits is not None and (limits.timeout_s or limits.memory_mb):
+        pool = _cached_pool(spec, limits)
+        rows = [check_task_bounded(pool, task, fingerprint, pending) for task in chunk]
+        return [row.model_dump_json() for row in rows]
     checker = _cached_checker(spec)
     return [check_task(checker, task, fingerprint, pending).model_dump_json() for task in chunk]
 
@@ -71,12 +91,13 @@ def _cores_to_spare(client: Any) -> bool:
 
 def run_dask(
     tasks: Sequence[Task], client: Any, spec: CheckerSpec, fingerprint: str,
-    pending: frozenset[str],
+    pending: frozenset[str], limits: CheckLimits | None = None,
 ) -> Iterator[AuditResult]:  # fmt: skip
     """Check on a ``dask.distributed`` cluster through ``client``, yielding as they finish.
 
     Dataset paths must be readable by the workers (a shared filesystem), and pack and
-    zone files too; a worker whose packs hash differently returns error rows.
+    zone files too; a worker whose packs hash differently returns error rows. With
+    ``limits``, each Dask thread checks in a killable worker process (``CheckPool``).
     """
     from distributed import as_completed
 
@@ -88,7 +109,7 @@ def run_dask(
     serial = iter(range(1 << 62))
 
     def submit(chunk: list[Task]) -> Any:
-        fut = client.submit(_dask_chunk, chunk, spec, fingerprint, shared, pure=False,
+        fut = client.submit(_dask_chunk, chunk, spec, fingerprint, shared, limits, pure=False,
                             key=f"mapgate-audit-{os.getpid()}-{next(serial)}")  # fmt: skip
         running[fut] = chunk
         return fut

@@ -51,7 +51,7 @@ def _watch_parent(parent: int) -> None:
 
 
 def _init_pool_worker(spec: CheckerSpec, fingerprint: str, pending: frozenset[str],
-                      parent: int) -> None:  # fmt: skip
+                      parent: int, memory_mb: int | None) -> None:  # fmt: skip
     settle_allocator()
     _LOCAL.update(checker=spec.build(), fingerprint=fingerprint, pending=pending)
     if spec.untrusted:
@@ -61,6 +61,11 @@ def _init_pool_worker(spec: CheckerSpec, fingerprint: str, pending: frozenset[st
 
         restrict_process_to_upload_drivers()
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if memory_mb:
+        # As the service's check workers: a fixed budget above the warm worker's size.
+        from compliance.check_worker import limit_memory
+
+        limit_memory(memory_mb)
 
 
 def _pool_task(task: Task) -> AuditResult:
@@ -86,8 +91,10 @@ class WorkerStartError(RuntimeError):
 
 
 def _timed_out(task: Task, fingerprint: str, seconds: float) -> AuditResult:
+    from compliance.check_pool import timeout_message
+
     return result_row(task, fingerprint, status="error",
-                error=f"timed out: the check took longer than {seconds:g} s; its worker was stopped")  # fmt: skip
+                      error=timeout_message(seconds))  # fmt: skip
 
 
 def _context() -> Any:
@@ -121,8 +128,9 @@ class _Pool:
     def __init__(
         self, spec: CheckerSpec, fingerprint: str, pending: frozenset[str], workers: int,
         fn: Callable[[Task], AuditResult] | None = None, timeout: float | None = None,
+        memory_mb: int | None = None,
     ) -> None:  # fmt: skip
-        self.args = (spec, fingerprint, pending, os.getpid())
+        self.args = (spec, fingerprint, pending, os.getpid(), memory_mb)
         self.fingerprint = fingerprint
         self.workers = workers
         self.fn = fn or _pool_task
@@ -199,14 +207,16 @@ class _Pool:
 def run_pool(
     tasks: Sequence[Task], spec: CheckerSpec, fingerprint: str, pending: frozenset[str],
     workers: int, fn: Callable[[Task], AuditResult] | None = None, timeout: float | None = None,
+    memory_mb: int | None = None,
 ) -> Iterator[AuditResult]:  # fmt: skip
     """Check in a local pool of ``workers`` processes (forkserver), yielding as they finish.
 
     ``fn`` replaces the per-task function run in the workers (it must be importable by
     name); it defaults to checking with the worker's Checker. ``timeout`` (seconds) bounds
-    one dataset's check; a dataset over it becomes an ``error`` row.
+    one dataset's check; a dataset over it becomes an ``error`` row. ``memory_mb`` caps
+    what a check may add to its warm worker (``compliance.check_pool.limit_memory``).
     """
     # With a worker on every core, a check's helper threads only contend for the cores:
     # 2 workers on 2 cores checked large files 10-15% faster without them.
     spec = replace(spec, helper_threads=workers < usable_cpus())
-    yield from _Pool(spec, fingerprint, pending, workers, fn, timeout).run(tasks)
+    yield from _Pool(spec, fingerprint, pending, workers, fn, timeout, memory_mb).run(tasks)

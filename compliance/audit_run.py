@@ -23,12 +23,14 @@ from compliance.audit_store import (
     slim,
     stat_info,
 )  # fmt: skip
-from compliance.audit_workers import CheckerSpec, Task, run_inline, usable_cpus
+from compliance.audit_workers import CheckerSpec, Task, run_bounded, run_inline, usable_cpus
+from compliance.check_pool import CheckLimits
 from compliance.discover import Dataset, Discovery, discover
 
 __all__ = ["AuditResult", "AuditRun", "audit"]
 
-DEFAULT_TIMEOUT_S = 600.0  # one dataset's check in the local pool
+DEFAULT_TIMEOUT_S = 600.0  # one dataset's check
+DEFAULT_MEMORY_MB = 4096  # what one dataset's check may add to its warm worker
 
 REPORT = "report.html"
 
@@ -60,6 +62,7 @@ class AuditRun:
         out: str | Path | None = None,
         timeout: float | None = DEFAULT_TIMEOUT_S,
         untrusted: bool = False,
+        memory_mb: int | None = DEFAULT_MEMORY_MB,
     ) -> None:
         if resume and out is None:
             raise ValueError("resume=True needs out=, the folder holding results.jsonl")
@@ -76,6 +79,7 @@ class AuditRun:
         self.resume = resume
         self.out = Path(out) if out is not None else None
         self.timeout = timeout if timeout else None
+        self.limits = CheckLimits(timeout_s=self.timeout, memory_mb=memory_mb or None)
         self.fingerprint = ""
         self.discovery = Discovery()
         self.done: list[AuditResult] = []
@@ -121,22 +125,24 @@ class AuditRun:
         pending = frozenset(self.pending)
         if self.scheduler is not None:
             yield from self._on_dask(tasks, pending)
-        elif self.workers <= 0:
+        elif self.workers <= 0 and not (self.limits.timeout_s or self.limits.memory_mb):
             yield from run_inline(tasks, self._checker, self.fingerprint, pending)
+        elif self.workers <= 0:
+            yield from run_bounded(tasks, self.spec, self.limits, self.fingerprint, pending)
         else:
             workers = max(1, min(self.workers, len(tasks)))
-            yield from run_pool(
-                tasks, self.spec, self.fingerprint, pending, workers, timeout=self.timeout
-            )
+            yield from run_pool(tasks, self.spec, self.fingerprint, pending, workers,
+                                timeout=self.timeout, memory_mb=self.limits.memory_mb)  # fmt: skip
 
     def _on_dask(self, tasks: list[Task], pending: frozenset[str]) -> Iterator[AuditResult]:
         if not isinstance(self.scheduler, str):
-            yield from run_dask(tasks, self.scheduler, self.spec, self.fingerprint, pending)
+            yield from run_dask(tasks, self.scheduler, self.spec, self.fingerprint, pending,
+                                self.limits)  # fmt: skip
             return
         from distributed import Client
 
         with Client(self.scheduler) as client:
-            yield from run_dask(tasks, client, self.spec, self.fingerprint, pending)
+            yield from run_dask(tasks, client, self.spec, self.fingerprint, pending, self.limits)
 
     def _reuse(self, row: AuditResult) -> AuditResult:
         """A worker found this content already checked under another path: reuse that row."""
@@ -210,6 +216,7 @@ def audit(
     out: str | Path | None = None,
     timeout: float | None = None,
     untrusted: bool = False,
+    memory_mb: int | None = DEFAULT_MEMORY_MB,
 ) -> Iterator[AuditResult]:
     """Check every map dataset under ``paths``; yield one result per dataset as it finishes.
 
@@ -237,9 +244,15 @@ def audit(
         ``report.html`` (written at the end). Without ``resume`` existing results there
         are replaced. ``None`` writes nothing.
     timeout
-        Seconds one dataset's check may take in the local pool before its worker is
-        stopped and the dataset becomes an ``error`` row (default 600; ``0`` waits
-        forever). In-process (``workers=0``) and Dask runs are not bounded.
+        Seconds one dataset's check may take before its worker process is killed and
+        the dataset becomes an ``error`` row (default 600; ``0`` waits forever). Bounds
+        every mode: the local pool, ``workers=0`` (one worker process, one file at a
+        time) and Dask (each Dask worker thread checks in a worker process of its own).
+    memory_mb
+        Memory (MB) one dataset's check may add to its warm worker process (default
+        4096; ``0`` or ``None``: no limit). A check over it fails and becomes an
+        ``error`` row. With ``timeout=0`` and no memory limit, ``workers=0`` checks in
+        this process and Dask in its worker threads, unbounded.
     untrusted
         The files are a third party's: read each as an upload is (``Checker.check``), so
         that none can make the audit read other files or call addresses. Formats that
@@ -260,5 +273,6 @@ def audit(
         paths, packs=packs, zones=zones, recursive=recursive, manifest=manifest,
         workers=workers, scheduler=scheduler, resume=resume, out=out,
         timeout=DEFAULT_TIMEOUT_S if timeout is None else timeout, untrusted=untrusted,
+        memory_mb=memory_mb,
     )  # fmt: skip
     return iter(run.prepare())

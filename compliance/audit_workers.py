@@ -20,11 +20,13 @@ from typing import TYPE_CHECKING, Any
 from compliance.audit_store import AuditResult
 
 if TYPE_CHECKING:
+    from compliance.check_pool import CheckLimits, CheckPool
     from compliance.checker import Checker
 
 __all__ = [
-    "IN_FLIGHT_PER_WORKER", "CheckerSpec", "Task", "check_task", "chunk_files", "chunks",
-    "result_row", "rows_from_json", "run_inline", "usable_cpus",
+    "IN_FLIGHT_PER_WORKER", "CheckerSpec", "Task", "check_task", "check_task_bounded",
+    "chunk_files", "chunks", "result_row", "rows_from_json", "run_bounded", "run_inline",
+    "usable_cpus",
 ]  # fmt: skip
 
 IN_FLIGHT_PER_WORKER = 3  # chunks queued per worker: enough to never leave one idle
@@ -127,6 +129,8 @@ def check_task(
     When ``pending`` holds content hashes a previous run already checked under another
     path, the dataset is hashed first and, on a match, returned as ``skipped``.
     """
+    from compliance.check_pool import memory_message
+    from compliance.check_worker import out_of_memory
     from compliance.errors import ComplianceError
 
     start = time.perf_counter()
@@ -141,11 +145,14 @@ def check_task(
             if sha in pending:
                 return result_row(task, fingerprint, status="skipped", sha256=sha)
         verdict = checker.check(Path(task.path))
-    except (ComplianceError, OSError) as exc:
-        error = f"{type(exc).__name__}: {exc}"
-        return result_row(task, fingerprint, status="error", error=error, duration_ms=_ms(start))
     except Exception as exc:  # noqa: BLE001 - a library bug on one file must not stop the run
-        error = f"internal error {type(exc).__name__}: {exc}"
+        limit = out_of_memory(exc)
+        if limit is not None:
+            error = memory_message(limit)
+        elif isinstance(exc, ComplianceError | OSError):
+            error = f"{type(exc).__name__}: {exc}"
+        else:
+            error = f"internal error {type(exc).__name__}: {exc}"
         return result_row(task, fingerprint, status="error", error=error, duration_ms=_ms(start))
     return result_row(
         task, fingerprint, status="checked", verdict=verdict.verdict,
@@ -164,6 +171,39 @@ def run_inline(
     """Check in this process, one after the other (``workers=0``)."""
     for task in tasks:
         yield check_task(checker, task, fingerprint, pending)
+
+
+def check_task_bounded(
+    pool: CheckPool, task: Task, fingerprint: str, pending: frozenset[str]
+) -> AuditResult:
+    """``check_task`` in a worker of ``pool``: one that overruns its limits is an error row."""
+    from compliance.check_pool import CheckStopped
+
+    if task.problem:
+        return result_row(task, fingerprint, status="error", error=task.problem)
+    start = time.perf_counter()
+    try:
+        row: AuditResult = pool.run(check_task, task, fingerprint, pending)
+    except CheckStopped as exc:
+        return result_row(task, fingerprint, status="error", error=str(exc),
+                          duration_ms=_ms(start))  # fmt: skip
+    return row
+
+
+def run_bounded(
+    tasks: Iterable[Task], spec: CheckerSpec, limits: CheckLimits, fingerprint: str,
+    pending: frozenset[str],
+) -> Iterator[AuditResult]:  # fmt: skip
+    """Check one after the other in a single worker process that is killed (and replaced)
+    when a check passes ``limits`` (``workers=0`` with limits)."""
+    from compliance.check_pool import CheckPool
+
+    pool = CheckPool(spec.build, 1, limits, upload_only=spec.untrusted).start()
+    try:
+        for task in tasks:
+            yield check_task_bounded(pool, task, fingerprint, pending)
+    finally:
+        pool.close()
 
 
 def rows_from_json(lines: list[str]) -> Iterator[AuditResult]:

@@ -311,7 +311,8 @@ def test_an_untrusted_pool_s_workers_keep_only_the_upload_drivers(tmp_path: Path
         '# @VGMT1.0 @GPOINT\n# @Jp"+proj=longlat +datum=WGS84 +no_defs"\n# FEATURE_DATA\n'
         ">\n127.02 37.46\n"
     )
-    inline = list(audit([delivery], workers=0, untrusted=True))
+    # Without limits, workers=0 checks in this process.
+    inline = list(audit([delivery], workers=0, untrusted=True, timeout=0, memory_mb=0))
     pooled = list(audit([delivery], workers=1, untrusted=True))
     assert [r.status for r in inline + pooled] == ["error", "error"]
     assert "OGR_GMT is not among the formats" in (inline[0].error or "")

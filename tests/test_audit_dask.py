@@ -54,7 +54,9 @@ def _remap_faults() -> int:
 
 def test_audit_on_a_local_cluster(client: Client, archive: Archive, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    rows = list(audit([archive.root], scheduler=client, out=out))
+    # Without limits the checks run in the Dask workers themselves (see test_killable_audit
+    # for the bounded default, where each Dask thread checks in a worker process of its own).
+    rows = list(audit([archive.root], scheduler=client, out=out, timeout=0, memory_mb=0))
     base = archive.root.resolve()
     verdicts = {Path(r.path).relative_to(base).as_posix(): r.verdict for r in rows
                 if r.status == "checked"}  # fmt: skip

@@ -6,7 +6,7 @@ import json
 import logging
 from datetime import datetime
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
 import anyio.to_thread
@@ -31,6 +31,8 @@ from api.store import BadCursor, BadQuery
 from api.timing import ServerTiming
 from api.upload import receive_upload
 from compliance import Effect, Verdict
+from compliance.check_pool import CheckPool, CheckStopped
+from compliance.check_worker import check_path
 
 router = APIRouter(prefix="/v1/checks", tags=["checks"])
 log = logging.getLogger("mapgate.api")
@@ -40,7 +42,7 @@ log = logging.getLogger("mapgate.api")
     "",
     summary="Check an uploaded map file",
     response_model=Verdict | SubmitterVerdict,
-    responses=problem_responses(400, 401, 403, 413, 415, 422, 429),
+    responses=problem_responses(400, 401, 403, 413, 415, 422, 429, 503),
     openapi_extra=check_request_body(),
 )
 async def create_check(
@@ -73,18 +75,27 @@ async def create_check(
         form = CheckForm.from_fields(upload.fields, reveal_zones=reveal_zones)
         if form.reveal_zones and not caller.is_auditor:
             raise Problem(403, "only auditors may reveal zones")
-        run = partial(
-            checker.check,
-            upload.path,
-            name=upload.filename,
-            destination=form.destination,
-            purpose=form.purpose,
-            reveal_zones=form.reveal_zones,
-            packs=packs_to_run(request.app.state.policy_packs, form.packs),
-            untrusted=True,  # a spooled upload: it may not name files on this machine
+        options: dict[str, Any] = {
+            "name": upload.filename,
+            "destination": form.destination,
+            "purpose": form.purpose,
+            "reveal_zones": form.reveal_zones,
+            "packs": packs_to_run(request.app.state.policy_packs, form.packs),
+            "untrusted": True,  # a spooled upload: it may not name files on this machine
+        }
+        pool: CheckPool | None = request.app.state.check_pool
+        run = (
+            partial(checker.check, upload.path, **options)
+            if pool is None
+            else partial(pool.run, check_path, upload.path, options)
         )
         with metrics.check_duration.time(), timing.measure("check"):
-            verdict = await anyio.to_thread.run_sync(run, limiter=request.app.state.check_limiter)
+            try:
+                verdict = await anyio.to_thread.run_sync(
+                    run, limiter=request.app.state.check_limiter
+                )
+            except CheckStopped as exc:
+                raise _stopped(exc, upload.filename, caller.name, metrics) from None
     finally:
         # Removal must finish even if the client left (the request is then cancelled).
         with anyio.CancelScope(shield=True), timing.measure("cleanup"):
@@ -115,6 +126,15 @@ def _watch_probes(request: Request, caller: Caller, verdict: Verdict, metrics: M
             zone.zone_id,
             zone.zone_class,
         )
+
+
+def _stopped(exc: CheckStopped, name: str, caller: str, metrics: MetricsDep) -> Problem:
+    """Record a check that was stopped, and the answer its submitter gets."""
+    log.warning("check of %r for %s stopped (%s): %s", name, caller, exc.reason, exc)
+    metrics.checks_stopped.labels(exc.reason).inc()
+    if exc.reason == "shutdown":
+        return Problem(503, str(exc), title="Service shutting down")
+    return Problem(422, str(exc), title="Check stopped", type_="urn:mapgate:problem:check-stopped")
 
 
 @router.get(

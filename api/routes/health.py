@@ -31,10 +31,13 @@ async def healthz() -> Alive:
 
 @router.get("/readyz", response_model=Ready, responses=problem_responses(503))
 async def readyz(request: Request, store: StoreDep) -> Ready:
-    """Packs and zones are loaded and the audit store answers."""
+    """Packs and zones are loaded, a check slot can be had, and the audit store answers."""
     checker = getattr(request.app.state, "checker", None)
     if checker is None:
         raise Problem(503, "packs and zones are not loaded yet")
+    pool = getattr(request.app.state, "check_pool", None)
+    if pool is not None and pool.stuck():
+        raise Problem(503, "every check slot is busy past the time limit or restarting")
     if not await anyio.to_thread.run_sync(store.ping):
         raise Problem(503, "the audit store does not answer")
     return Ready(
