@@ -125,7 +125,7 @@ def _every_route(routes: list, prefix: str = "") -> Iterator[tuple[str, set[str]
 
 def test_open_routes_are_exactly_the_documented_ones(tmp_path: Path, api_checker: Checker) -> None:
     documented = _documented_open_paths()
-    assert documented == {"/healthz", "/readyz", "/docs", "/openapi.json"}
+    assert documented == {"/healthz", "/readyz", "/docs", "/openapi.json", "/v1/keys"}
     app = create_app(make_settings(sqlite_url(tmp_path / "a.sqlite")), checker=api_checker)
     opened = set()
     with TestClient(app) as c:
