@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -57,6 +58,22 @@ attestations = Table(
     Column("key_id", String(64), nullable=False, index=True),
     Column("signed_at", DateTime(), nullable=False),
     Column("envelope", Text, nullable=False),
+)
+
+# Checks stopped before a verdict (time or memory limit, a crash, shutdown): what was
+# uploaded, by whom, and why it got no verdict. A table of its own, so stores made before
+# it keep working (``create_all`` adds it) and every verdict row stays a verdict.
+stopped_checks = Table(
+    "mapgate_stopped_checks",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("stopped_at", DateTime(), nullable=False, index=True),
+    Column("caller", String(100), nullable=False, index=True),
+    Column("role", String(20), nullable=False),
+    Column("input_name", Text, nullable=False),
+    Column("input_size", Integer, nullable=False),
+    Column("reason", String(20), nullable=False),
+    Column("message", Text, nullable=False),
 )
 
 # Signs a verdict: (envelope JSON, key id), or None when the service has no signing key.
@@ -194,6 +211,31 @@ class AuditStore:
                         id=verdict.id, key_id=key_id, signed_at=row["stored_at"], envelope=envelope
                     )
                 )
+
+    def save_stopped(
+        self, caller: str, role: str, name: str, size: int, reason: str, message: str
+    ) -> str:
+        """Record a check that was stopped before it reached a verdict; returns its id."""
+        id_ = str(uuid.uuid4())
+        row = {
+            "id": id_,
+            "stopped_at": _utc_naive(datetime.now(UTC)),
+            "caller": caller,
+            "role": role,
+            "input_name": name,
+            "input_size": size,
+            "reason": reason,
+            "message": message,
+        }
+        with self.engine.begin() as conn:
+            conn.execute(stopped_checks.insert().values(**row))
+        return id_
+
+    def stopped(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The most recently stopped checks, newest first."""
+        query = select(stopped_checks).order_by(stopped_checks.c.stopped_at.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
 
     def attestation(self, id_: str, *, caller: str | None = None) -> str | None:
         """The envelope stored for verdict ``id_``; with ``caller``, only if that caller made it."""

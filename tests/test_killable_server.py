@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import threading
 import time
@@ -119,6 +120,20 @@ def test_two_hanging_uploads_are_stopped_and_the_slots_freed(
     assert 'mapgate_checks_stopped_total{reason="timeout"} 2.0' in metrics
     assert _uploads_in(uploads) == []
     assert "stopped (timeout)" in server.log.read_text()
+    assert _stopped_rows(tmp_path) == [
+        ("alice", name, size, "timeout")
+        for name, size in sorted((f.name, f.stat().st_size) for f in files)
+    ]
+
+
+def _stopped_rows(tmp_path: Path) -> list[tuple]:
+    """The audit store's record of stopped checks, read with SQLite directly."""
+    with sqlite3.connect(tmp_path / "audit.sqlite") as db:
+        rows = db.execute(
+            "SELECT caller, input_name, input_size, reason FROM mapgate_stopped_checks"
+            " ORDER BY input_name"
+        ).fetchall()
+    return [tuple(r) for r in rows]
 
 
 def test_one_hanging_upload_leaves_the_other_slot_ready(
@@ -152,6 +167,7 @@ def test_a_memory_blow_up_is_stopped(
     server = serve(MAPGATE_CHECK_MEMORY_MB="256", MAPGATE_CHECK_TIMEOUT_S="60")
     r = _post(server, path)
     _stopped(r, "memory limit of 256 MB")
+    assert _stopped_rows(tmp_path) == [("alice", path.name, path.stat().st_size, "memory")]
     again = _post(server, api_data.in_zone)  # a fresh worker took the slot
     assert again.status_code == 200 and again.json()["verdict"] == "deny", again.text
     control = _post(server, plain_gpkg(tmp_path / "plain.gpkg", place))

@@ -27,9 +27,9 @@ from api.models import CheckPage, CheckSummary, SubmitterVerdict
 from api.probing import zones_near
 from api.problems import Problem, problem_responses
 from api.secrecy import submitter_verdict
-from api.store import BadCursor, BadQuery
+from api.store import AuditStore, BadCursor, BadQuery
 from api.timing import ServerTiming
-from api.upload import receive_upload
+from api.upload import Upload, receive_upload
 from compliance import Effect, Verdict
 from compliance.check_pool import CheckPool, CheckStopped
 from compliance.check_worker import check_path
@@ -95,7 +95,10 @@ async def create_check(
                     run, limiter=request.app.state.check_limiter
                 )
             except CheckStopped as exc:
-                raise _stopped(exc, upload.filename, caller.name, metrics) from None
+                problem = await anyio.to_thread.run_sync(
+                    _stopped, exc, upload, caller, store, metrics
+                )
+                raise problem from None
     finally:
         # Removal must finish even if the client left (the request is then cancelled).
         with anyio.CancelScope(shield=True), timing.measure("cleanup"):
@@ -128,10 +131,16 @@ def _watch_probes(request: Request, caller: Caller, verdict: Verdict, metrics: M
         )
 
 
-def _stopped(exc: CheckStopped, name: str, caller: str, metrics: MetricsDep) -> Problem:
-    """Record a check that was stopped, and the answer its submitter gets."""
-    log.warning("check of %r for %s stopped (%s): %s", name, caller, exc.reason, exc)
+def _stopped(
+    exc: CheckStopped, upload: Upload, caller: Caller, store: AuditStore, metrics: MetricsDep
+) -> Problem:
+    """Record a check that was stopped (log, metric, audit store), and the answer its
+    submitter gets."""
+    log.warning(
+        "check of %r for %s stopped (%s): %s", upload.filename, caller.name, exc.reason, exc
+    )
     metrics.checks_stopped.labels(exc.reason).inc()
+    store.save_stopped(caller.name, caller.role, upload.filename, upload.size, exc.reason, str(exc))
     if exc.reason == "shutdown":
         return Problem(503, str(exc), title="Service shutting down")
     return Problem(422, str(exc), title="Check stopped", type_="urn:mapgate:problem:check-stopped")
