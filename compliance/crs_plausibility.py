@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import NamedTuple
 
+import numpy as np
 import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
@@ -68,6 +69,19 @@ def _lonlat_sized(bounds: Sequence[float]) -> bool:
     return -180.0 <= minx and maxx <= 180.0 and -90.0 <= miny and maxy <= 90.0
 
 
+def lonlat_sized_boxes(boxes: np.ndarray) -> np.ndarray:
+    """Per feature box (minx, miny, maxx, maxy): whether all of it is the size of a
+    longitude and latitude. Counted feature by feature, so that one real position in a
+    layer cannot vouch for lon/lat numbers beside it under a projected CRS."""
+    with np.errstate(invalid="ignore"):
+        return (
+            (boxes[:, 0] >= -180.0)
+            & (boxes[:, 2] <= 180.0)
+            & (boxes[:, 1] >= -90.0)
+            & (boxes[:, 3] <= 90.0)
+        )
+
+
 def _outside(footprint: BaseGeometry, aou: AreaOfUse) -> float:
     """Degrees by which the farthest part of ``footprint`` lies outside ``aou`` (0 inside).
     Each part is measured a turn east and west too: footprints that cross the antimeridian
@@ -82,7 +96,12 @@ def _outside(footprint: BaseGeometry, aou: AreaOfUse) -> float:
     return worst
 
 
-def crs_mismatch(crs: CRS, native_bounds: Sequence[float], footprint: BaseGeometry) -> str | None:
+def crs_mismatch(
+    crs: CRS,
+    native_bounds: Sequence[float],
+    footprint: BaseGeometry,
+    lonlat_features: int = 0,
+) -> str | None:
     """Why coordinates do not fit their CRS, or None when nothing says they do not.
 
     Parameters
@@ -93,7 +112,15 @@ def crs_mismatch(crs: CRS, native_bounds: Sequence[float], footprint: BaseGeomet
         The extent of the coordinates read, in ``crs`` (minx, miny, maxx, maxy).
     footprint
         The data's outline carried to lon/lat.
+    lonlat_features
+        How many of a layer's features lie wholly within lon/lat-sized numbers
+        (``lonlat_sized_boxes``): any is a mismatch in a projected CRS, whatever the others.
     """
+    if not crs.is_geographic and lonlat_features and not _lonlat_sized(native_bounds):
+        return (
+            f"{lonlat_features} of its features have coordinates the size of longitudes and "
+            "latitudes, not of positions in a projected CRS"
+        )
     if not crs.is_geographic and _lonlat_sized(native_bounds):
         minx, miny, maxx, maxy = native_bounds
         # Real positions in a projected CRS are almost never within 180 x 90 units of its

@@ -102,10 +102,11 @@ def _check_crs(
     footprint: BaseGeometry,
     hits: dict[str, OverlapAccumulator],
     mismatches: list[str],
+    lonlat_features: int = 0,
 ) -> None:
     """Note a CRS tag that does not fit the coordinates. The data may then lie anywhere,
     so every pack's territory counts as touched: the packs apply as to unplaced data."""
-    why = crs_mismatch(crs, native_bounds, footprint)
+    why = crs_mismatch(crs, native_bounds, footprint, lonlat_features)
     if why is None:
         return
     mismatches.append(f"{name}: {why}")
@@ -205,7 +206,9 @@ def inspect_vector(
             else:
                 footprints.append(footprint)
                 if layer.crs is not None and extent is not None:  # both, as it was placed
-                    _check_crs(layer.name, layer.crs, extent, footprint, hits, off_aou)
+                    _check_crs(
+                        layer.name, layer.crs, extent, footprint, hits, off_aou, scan.lonlat_sized
+                    )
         layers.append(
             LayerProfile(
                 name=layer.name,

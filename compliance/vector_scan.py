@@ -17,6 +17,7 @@ from pyproj import CRS
 
 from compliance.area_cover import GrowingIndex, growing_index
 from compliance.areas import AreaSet
+from compliance.crs_plausibility import lonlat_sized_boxes
 from compliance.detail_accumulator import DetailAccumulator
 from compliance.line_detail import BatchCoordinates, linework_coordinates, point_coordinates
 from compliance.prefilter import CLEAR, INSIDE, finite_rows
@@ -50,6 +51,7 @@ class LayerScan:
     empty: int = 0
     undecodable: int = 0
     unplaceable: int = 0  # coordinates that are not finite numbers: no box, no place
+    lonlat_sized: int = 0  # features whose numbers are all the size of lon/lat
     invalid: int = 0
     has_z: bool = False
     bounds: np.ndarray | None = None
@@ -241,6 +243,7 @@ def _scan_batch(scan: LayerScan, batch: _Decoded, probes: list[Probe]) -> None:
     scan.invalid += _invalid(rows)
     if present.any():
         live_boxes = boxes[present]
+        scan.lonlat_sized += int(np.count_nonzero(lonlat_sized_boxes(live_boxes)))
         box = np.array(
             [
                 live_boxes[:, 0].min(),
