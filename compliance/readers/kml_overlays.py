@@ -2,8 +2,9 @@
 
 GDAL's LIBKML driver reads a GroundOverlay as a feature: its LatLonBox (or gx:LatLonQuad)
 as a polygon, and the image it drapes as the ``icon`` field. The polygon alone measures as
-a coarse square, while the image may be an orthophoto of 0.1 m pixels: the pixel's ground
-size is the overlay's edges over the image's width and height, read from the image's header.
+a coarse square, while the image may be an orthophoto of 0.1 m pixels: the image (its
+width and height read from its header) is spread over the polygon's corners and measured
+as a pixel lattice, so a trapezoid, a sheared quad or oblong pixels count where finest.
 
 Only images inside the file (the KMZ archive, or beside the KML in its own folder) are
 opened; an image elsewhere (a web address, an absolute path, a path climbing out of the
@@ -22,7 +23,8 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from compliance.errors import UnreadableDataset
-from compliance.geodesy import distances_m
+from compliance.geodesy import WGS84
+from compliance.pixel_lattice import lattice_spacing
 from compliance.profile import ImageOverlay
 from compliance.readers.archive import is_zip
 from compliance.readers.dataset import LayerInfo
@@ -88,11 +90,12 @@ def _measure(path: Path, name: str | None, href: str, shape: BaseGeometry | None
         overlay.unmeasured = "the image cannot be read"
         return overlay
     overlay.width, overlay.height = size
-    edges = _edges_m(shape)
-    if edges is None:
+    corners = _corners(shape)
+    finest = _finest_spacing_m(corners, size) if corners is not None else None
+    if finest is None:
         overlay.unmeasured = "the overlay's corners are not a usable quadrilateral"
         return overlay
-    overlay.resolution_m = _pixel_m(edges, size)
+    overlay.resolution_m = finest
     return overlay
 
 
@@ -131,26 +134,48 @@ def _pixels(image: str) -> tuple[int, int] | None:
     return None
 
 
-def _edges_m(shape: BaseGeometry | None) -> tuple[float, float] | None:
-    """Ground lengths of two adjacent edges of the overlay's quadrilateral, each the mean of
-    it and its opposite edge."""
+def _corners(shape: BaseGeometry | None) -> np.ndarray | None:
+    """The overlay quadrilateral's four corners (lon, lat), or None when it is not one."""
     if shape is None or shape.is_empty or shape.geom_type != "Polygon":
         return None
     ring = np.asarray(shape.exterior.coords)[:, :2]
     if len(ring) != 5 or not np.isfinite(ring).all():
         return None
-    start, end = ring[:-1], np.roll(ring[:-1], -1, axis=0)
-    lengths = distances_m(start[:, 0], start[:, 1], end[:, 0], end[:, 1])
-    first, second = (lengths[0] + lengths[2]) / 2, (lengths[1] + lengths[3]) / 2
-    if not (first > 0 and second > 0):
-        return None
-    return float(first), float(second)
+    return ring[:4]
 
 
-def _pixel_m(edges: tuple[float, float], size: tuple[int, int]) -> float:
-    """The finer ground size of a pixel. Which edge runs along the image's width depends on
-    the corner order and rotation; the pairing that gives the squarer pixels is taken."""
-    (a, b), (width, height) = edges, size
-    pairings = [(a / width, b / height), (a / height, b / width)]
-    squarest = min(pairings, key=lambda p: max(p) / min(p))
-    return min(squarest)
+# Which image corner lies on which corner of the quadrilateral: GDAL's ring may start at
+# any corner and run either way, so every one of the eight pairings is measured.
+_PAIRINGS = [(k, flip) for k in range(4) for flip in (False, True)]
+
+
+def _finest_spacing_m(corners: np.ndarray, size: tuple[int, int]) -> float | None:
+    """The finest ground spacing of the image's pixel centres over the quadrilateral.
+
+    The image is taken as spread bilinearly over the four corners (as a gx:LatLonQuad is
+    drawn; a LatLonBox is its rectangular case) and measured as a pixel lattice
+    (``pixel_lattice``): a trapezoid's short side, a sheared quad's short diagonal and an
+    image of oblong pixels are measured where they are finest, not by mean edge lengths.
+    The pairing of image and quad corners is not known, so the finest over all counts.
+    """
+    width, height = size
+    finest: float | None = None
+    for k, flip in _PAIRINGS:
+        order = np.roll(corners, -k, axis=0)
+        if flip:
+            order = order[[0, 3, 2, 1]]
+        top_left, top_right, bottom_right, bottom_left = order
+
+        def to_lonlat(
+            col: np.ndarray,
+            row: np.ndarray,
+            q: tuple = (top_left, top_right, bottom_right, bottom_left),
+        ) -> tuple[np.ndarray, np.ndarray]:
+            s, t = (col / width)[:, None], (row / height)[:, None]
+            xy = (1 - s) * (1 - t) * q[0] + s * (1 - t) * q[1] + s * t * q[2] + (1 - s) * t * q[3]
+            return xy[:, 0], xy[:, 1]
+
+        spacing = lattice_spacing(to_lonlat, WGS84, width, height)
+        if spacing is not None and (finest is None or spacing[0] < finest):
+            finest = spacing[0]
+    return finest
