@@ -24,9 +24,11 @@ def drawn_faithfully(lonlat: np.ndarray, local: np.ndarray, crs: CRS) -> np.ndar
     coords, owner = shapely.get_coordinates(local, return_index=True)
     source = shapely.get_coordinates(lonlat)
     lon, lat = to_lonlat(crs, coords[:, 0], coords[:, 1])
-    dlon = np.abs((lon - source[:, 0] + 180.0) % 360.0 - 180.0) * np.cos(np.radians(lat))
-    good = np.isfinite(coords).all(axis=1) & (dlon <= _FAITHFUL_DEG)
-    good &= np.abs(lat - source[:, 1]) <= _FAITHFUL_DEG
+    # Vertices outside the projection's domain are infinite: not faithful, and no warning.
+    with np.errstate(invalid="ignore"):
+        dlon = np.abs((lon - source[:, 0] + 180.0) % 360.0 - 180.0) * np.cos(np.radians(lat))
+        good = np.isfinite(coords).all(axis=1) & (dlon <= _FAITHFUL_DEG)
+        good &= np.abs(lat - source[:, 1]) <= _FAITHFUL_DEG
     ok = np.ones(local.size, dtype=bool)
     np.logical_and.at(ok, owner, good)
     return ok
