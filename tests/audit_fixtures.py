@@ -8,8 +8,11 @@ import time
 import warnings
 import zipfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -194,3 +197,16 @@ def report_helper_threads(task: Task) -> AuditResult:
     gdal = pyogrio.get_gdal_config_option("OGR_GPKG_NUM_THREADS")
     return result_row(task, _LOCAL["fingerprint"], status="error",
                       error=f"helper_threads={checker.helper_threads} gpkg_threads={gdal}")  # fmt: skip
+
+
+@contextmanager
+def local_dask_client() -> Iterator[Any]:
+    """A real local Dask cluster of two single-threaded worker processes, and its client."""
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+        as cluster,
+        Client(cluster) as c,
+    ):  # fmt: skip
+        yield c

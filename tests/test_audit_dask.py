@@ -6,21 +6,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from distributed import Client, LocalCluster
+from distributed import Client
 
 from compliance.audit_dask import DASK_CHECKERS
 from compliance.audit_run import audit
 from compliance.audit_workers import usable_cpus
-from tests.audit_fixtures import EXPECTED, Archive, make_archive
+from tests.audit_fixtures import EXPECTED, Archive, local_dask_client, make_archive
 
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Client]:
-    with (
-        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
-        as cluster,
-        Client(cluster) as c,
-    ):  # fmt: skip
+    with local_dask_client() as c:
         yield c
 
 

@@ -17,7 +17,7 @@ import psutil
 import pytest
 
 from compliance.audit_run import audit
-from tests.audit_fixtures import EXPECTED, Archive, make_archive
+from tests.audit_fixtures import EXPECTED, Archive, local_dask_client, make_archive
 from tests.killable_files import PLACES, hanging_gpkg, memory_gpkg, sleep_then_answer
 
 pytestmark = pytest.mark.slow
@@ -81,13 +81,7 @@ def test_mapgate_audit_stops_the_hostile_files(
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[object]:
-    from distributed import Client, LocalCluster
-
-    with (
-        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
-        as cluster,
-        Client(cluster) as c,
-    ):  # fmt: skip
+    with local_dask_client() as c:
         yield c
 
 
