@@ -34,4 +34,10 @@ cp "$work/redoc/bundles/redoc.standalone.js" "$work/redoc/bundles/redoc.standalo
 sed -i '/^\/\/# sourceMappingURL=/d' "$out/leaflet/leaflet.js" "$out/swagger-ui/swagger-ui-bundle.js" \
     "$out/redoc/redoc.standalone.js"
 sed -i 's|/\*# sourceMappingURL=.*\*/||' "$out/swagger-ui/swagger-ui.css"
+# ReDoc's sidebar credit loads its logo from the vendor's CDN, unconditionally: on a
+# machine without internet that is a failed request, and on one with it a call out. An
+# empty inline image stands in for it.
+sed -i 's|https://cdn.redoc.ly/redoc/logo-mini.svg|data:image/svg+xml,%3Csvg xmlns=%22http://www.w3.org/2000/svg%22/%3E|' \
+    "$out/redoc/redoc.standalone.js"
+grep -q 'cdn.redoc.ly' "$out/redoc/redoc.standalone.js" && { echo "redoc still names its CDN" >&2; exit 1; }
 du -sh "$out"

@@ -76,7 +76,9 @@ export function renderFindings(container, findings) {
       card.classList.add(`finding-${group.cause.effect}`);
       card.append(ruleLine(group.cause));
       card.append(el("p", "message", group.cause.message));
-      card.append(el("p", "citation")).lastChild.append("Basis: ", el("cite", "", group.cause.reference));
+      const basis = el("p", "citation", "Basis: ");
+      basis.append(el("cite", "", group.cause.reference || "no citation"));
+      card.append(basis);
     } else {
       card.classList.add("finding-review");
       card.append(el("p", "rule", "Facts that could not be measured"));

@@ -7,15 +7,37 @@ let basemap = null;
 let map = null;
 let overlay = null;
 
+// Natural Earth draws Russia and Fiji across the antimeridian: -180 and 180 in one ring.
+// Leaflet would join them with a line across the world, so each ring is made continuous
+// (its far side continues past 180 instead of jumping back to -180).
+function unwrapLine(line) {
+  let shift = 0;
+  return line.map(([lon, lat], i) => {
+    if (i > 0) {
+      const previous = line[i - 1][0];
+      if (lon - previous > 180) shift -= 360;
+      else if (previous - lon > 180) shift += 360;
+    }
+    return [lon + shift, lat];
+  });
+}
+
+function unwrap(geometry) {
+  const { type, coordinates } = geometry;
+  if (type === "Polygon" || type === "MultiLineString") return { type, coordinates: coordinates.map(unwrapLine) };
+  if (type === "MultiPolygon") return { type, coordinates: coordinates.map((p) => p.map(unwrapLine)) };
+  if (type === "LineString") return { type, coordinates: unwrapLine(coordinates) };
+  return geometry;
+}
+
 async function loadBasemap(staticUrl) {
   if (!basemap) {
     const response = await fetch(`${staticUrl}/vendor/world-atlas/countries-50m.json`);
     const topo = await response.json();
     const countries = topo.objects.countries;
-    basemap = {
-      land: window.topojson.feature(topo, countries),
-      borders: window.topojson.mesh(topo, countries, (a, b) => a !== b),
-    };
+    const land = window.topojson.feature(topo, countries);
+    for (const feature of land.features) if (feature.geometry) feature.geometry = unwrap(feature.geometry);
+    basemap = { land, borders: unwrap(window.topojson.mesh(topo, countries, (a, b) => a !== b)) };
   }
   return basemap;
 }

@@ -43,7 +43,7 @@ function factRows(verdict) {
     ["CRS", p.crs || "none", methods.georeferencing],
     ["Ground resolution", metres(p.resolution_m), methods.resolution_m],
     ["Imagery resolution", metres(p.imagery_resolution_m)],
-    ["Scale", scale, [p.scale_source, declared, methods.scale_denominator].filter(Boolean).join("; ")],
+    ["Scale", scale, [declared, methods.scale_denominator || p.scale_source].filter(Boolean).join("; ")],
     ["Area", p.area_km2 === null || p.area_km2 === undefined ? null : `${p.area_km2.toPrecision(4)} km²`, methods.area_km2],
     ["Bounds (WGS84 W, S, E, N)", bounds, methods.footprint],
     ["Features", p.feature_count === null || p.feature_count === undefined ? null : String(p.feature_count)],
