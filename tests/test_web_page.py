@@ -135,7 +135,9 @@ def test_the_key_stays_in_session_storage_and_out_of_urls(browser, keyed_server:
     assert web.page.evaluate("sessionStorage.getItem('mapgate.key')") is None
 
 
-def test_a_hostile_file_name_is_shown_as_text(browser, keyed_server: Server, tmp_path: Path) -> None:
+def test_a_hostile_file_name_is_shown_as_text(
+    browser, keyed_server: Server, tmp_path: Path
+) -> None:
     name = "<img src=x onerror=window.pwned=1>.geojson"  # browsers escape quotes in names
     path = tmp_path / "hostile.geojson"
     path.write_text(

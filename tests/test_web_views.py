@@ -35,7 +35,9 @@ def listing(server: Server, key: str, **params: str) -> list[dict[str, Any]]:
 
 
 def table_ids(web: WebPage) -> list[str]:
-    return list(web.page.eval_on_selector_all("#history tbody tr", "rows => rows.map(r => r.dataset.id)"))
+    return list(
+        web.page.eval_on_selector_all("#history tbody tr", "rows => rows.map(r => r.dataset.id)")
+    )
 
 
 def rows_are(web: WebPage, n: int) -> None:
@@ -98,9 +100,12 @@ def test_the_page_reads_zone_wkt_as_shapely_does(browser, keyed_server: Server, 
     expected = json.loads(json.dumps(mapping(shapely.force_2d(shapely.from_wkt(wkt)))))
     assert parsed == expected
     for bad in ["POINT (1 2)", "GEOMETRYCOLLECTION EMPTY", "not wkt", None]:
-        assert web.page.evaluate(
-            "async (w) => (await import('/static/js/wkt.js')).wktToGeoJson(w)", bad
-        ) is None
+        assert (
+            web.page.evaluate(
+                "async (w) => (await import('/static/js/wkt.js')).wktToGeoJson(w)", bad
+            )
+            is None
+        )
 
 
 def test_history_filters_and_pages_like_the_api(browser, keyed_server: Server) -> None:
@@ -108,7 +113,10 @@ def test_history_filters_and_pages_like_the_api(browser, keyed_server: Server) -
         for i in range(27):
             files = {"file": (f"points-{i}.geojson", point_geojson(2.0 + i / 100, 48.0))}
             assert c.post("/v1/checks", files=files).status_code == 200
-        c.post("/v1/checks", files={"file": ("kr.gpkg", (SAMPLES / "kr_5k_buildings.gpkg").read_bytes())})
+        c.post(
+            "/v1/checks",
+            files={"file": ("kr.gpkg", (SAMPLES / "kr_5k_buildings.gpkg").read_bytes())},
+        )
     web = open_page(browser, keyed_server)
     web.goto("/#/checks")
     web.use_key("carol")
@@ -137,15 +145,22 @@ def test_history_filters_and_pages_like_the_api(browser, keyed_server: Server) -
     assert web.outside == [] and web.errors == []
 
 
-def test_a_submitter_history_is_its_own_and_links_to_each_verdict(browser, keyed_server: Server) -> None:
+def test_a_submitter_history_is_its_own_and_links_to_each_verdict(
+    browser, keyed_server: Server
+) -> None:
     with httpx.Client(base_url=keyed_server.base_url, headers=auth("bob"), timeout=60) as c:
-        c.post("/v1/checks", files={"file": ("roads.gpkg", (SAMPLES / "kr_50k_roads.gpkg").read_bytes())})
+        c.post(
+            "/v1/checks",
+            files={"file": ("roads.gpkg", (SAMPLES / "kr_50k_roads.gpkg").read_bytes())},
+        )
     web = open_page(browser, keyed_server)
     web.goto("/#/checks")
     web.use_key("bob")
     web.page.wait_for_selector("#history tbody tr")
     assert not web.page.is_visible("#filter-caller")
-    callers = web.page.eval_on_selector_all("#history tbody tr td:nth-child(4)", "c => c.map(x => x.textContent)")
+    callers = web.page.eval_on_selector_all(
+        "#history tbody tr td:nth-child(4)", "c => c.map(x => x.textContent)"
+    )
     assert set(callers) == {"bob"}
     first = table_ids(web)[0]
     web.page.click(f"#history tbody tr[data-id='{first}'] a")
@@ -158,8 +173,13 @@ def test_a_submitter_history_is_its_own_and_links_to_each_verdict(browser, keyed
     assert web.page.get_attribute("#permalink", "href") == f"#/checks/{first}"
 
 
-@pytest.mark.parametrize("path, ready", [("/docs", ".opblock"), ("/redoc", "h2:has-text('List stored verdicts, newest first')")])
-def test_api_docs_render_with_the_network_blocked(browser, keyed_server: Server, path: str, ready: str) -> None:
+@pytest.mark.parametrize(
+    "path, ready",
+    [("/docs", ".opblock"), ("/redoc", "h2:has-text('List stored verdicts, newest first')")],
+)
+def test_api_docs_render_with_the_network_blocked(
+    browser, keyed_server: Server, path: str, ready: str
+) -> None:
     web = open_page(browser, keyed_server)
     web.goto(path)
     web.page.wait_for_selector(ready, timeout=30_000)

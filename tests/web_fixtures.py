@@ -139,11 +139,7 @@ class WebPage:
         self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
     def overflows(self) -> bool:
-        return bool(
-            self.page.evaluate(
-                "document.scrollingElement.scrollWidth > window.innerWidth"
-            )
-        )
+        return bool(self.page.evaluate("document.scrollingElement.scrollWidth > window.innerWidth"))
 
 
 def _is_error(kind: str, text: str) -> bool:
