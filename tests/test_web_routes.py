@@ -6,11 +6,11 @@ import re
 import tomllib
 from pathlib import Path
 
-from api.web.pages import HERE as WEB
 from tests.api_fixtures import *  # noqa: F403 - fixtures
 from tests.api_helpers import REPO, ApiData, TestClient, auth
 
 MB = 1024 * 1024
+WEB = REPO / "api" / "web"
 
 
 def test_the_page_is_open_and_runs_only_its_own_files(api_client: TestClient) -> None:

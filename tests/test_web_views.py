@@ -63,6 +63,22 @@ def test_a_submitter_never_sees_zone_geometry(browser, keyed_server: Server) -> 
     assert "military" in (web.page.text_content("#facts") or "")  # the classes it may know
 
 
+def test_a_submitter_who_forces_the_reveal_box_gets_no_zones(browser, keyed_server: Server) -> None:
+    web = open_page(browser, keyed_server)
+    web.goto()
+    web.use_key("alice")
+    # The exporter edits the page: shows the auditors' box and ticks it.
+    web.page.evaluate("document.getElementById('reveal-row').hidden = false")
+    web.page.check("#reveal")
+    web.page.set_input_files("[data-testid=upload]", str(SAMPLES / "kr_5k_buildings.gpkg"))
+    web.page.click("#upload-button")
+    web.page.wait_for_selector("#status:has-text('The check failed')", timeout=120_000)
+    assert "only auditors may reveal zones" in (web.page.text_content("#status") or "")
+    assert web.page.is_hidden("#result")
+    for marker in SECRET_MARKERS:
+        assert not [b for b in web.bodies if marker in b], marker
+
+
 def test_an_auditor_who_reveals_sees_the_zones_drawn(browser, keyed_server: Server) -> None:
     web = open_page(browser, keyed_server)
     web.goto()

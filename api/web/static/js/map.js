@@ -63,7 +63,9 @@ function ensureMap(container, staticUrl) {
   return map;
 }
 
-function boundsBox([west, south, east, north]) {
+function boundsBox([west, south, rawEast, north]) {
+  // A box across the antimeridian has its east edge west of its west edge.
+  const east = rawEast < west ? rawEast + 360 : rawEast;
   return {
     type: "Polygon",
     coordinates: [[[west, south], [east, south], [east, north], [west, north], [west, south]]],

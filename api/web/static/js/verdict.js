@@ -40,15 +40,15 @@ function factRows(verdict) {
   const bounds = p.bounds_wgs84 ? p.bounds_wgs84.map((v) => v.toFixed(5)).join(", ") : null;
   return [
     ["Kind", [p.kind, p.format].filter(Boolean).join(", ")],
-    ["CRS", p.crs || "none", methods.georeferencing],
+    ["CRS", p.crs || "none", methods.georeferencing && `placed by: ${methods.georeferencing}`],
     ["Ground resolution", metres(p.resolution_m), methods.resolution_m],
     ["Imagery resolution", metres(p.imagery_resolution_m)],
     ["Scale", scale, [declared, methods.scale_denominator || p.scale_source].filter(Boolean).join("; ")],
     ["Area", p.area_km2 === null || p.area_km2 === undefined ? null : `${p.area_km2.toPrecision(4)} km²`, methods.area_km2],
     ["Bounds (WGS84 W, S, E, N)", bounds, methods.footprint],
-    ["Features", p.feature_count === null || p.feature_count === undefined ? null : String(p.feature_count)],
+    ["Features", p.kind === "vector" ? String(p.feature_count ?? "not counted") : undefined],
     ["Sensitive zones touched", touched(zones)],
-    ["Zone classes", (zones.classes || []).join(", ") || null],
+    ["Zone classes", Array.isArray(zones.classes) ? zones.classes.join(", ") || "none" : null],
     ["Notes", (p.notes || []).join("; ") || null],
   ];
 }
