@@ -87,6 +87,10 @@ export function showVerdictOnMap(container, staticUrl, verdict) {
     })
       .bindTooltip("data footprint")
       .addTo(overlay);
+    // A dot of fixed size at its centre: a city block is invisible once zoomed out to
+    // the borders that say where it is.
+    const centre = L.geoJSON(footprint).getBounds().getCenter();
+    L.circleMarker(centre, { radius: 5, color: "#0b4f9c", weight: 2, fillOpacity: 0.9, interactive: false }).addTo(overlay);
     note = profile.footprint_wgs84
       ? "Blue: the data's footprint."
       : "Blue: the data's bounding box (no footprint outline was measured).";
