@@ -42,6 +42,7 @@ demo: setup
 	@echo "== the service, on loopback, in development mode (no keys) =="
 	@$(BIN)/mapgate serve --dev --port $(PORT) > /tmp/mapgate-demo-serve.log 2>&1 & echo $$! > .demo-serve.pid
 	@for i in $$(seq 1 50); do curl -sf http://127.0.0.1:$(PORT)/readyz >/dev/null && break; sleep 0.2; done
+	@echo "== the page: http://127.0.0.1:$(PORT)/ (run 'mapgate serve --dev --port $(PORT)' to keep it up) =="
 	curl -s -F file=@sample_maps/kr_5k_buildings.gpkg -F destination=US http://127.0.0.1:$(PORT)/v1/checks \
 		| $(BIN)/python -c 'import json,sys; v=json.load(sys.stdin); print(json.dumps({k: v[k] for k in ("id","verdict","conditions")} | {"findings": [(f["rule_id"], f["effect"], f["reference"]) for f in v["findings"]]}, indent=2))' 
 	@kill $$(cat .demo-serve.pid) && rm -f .demo-serve.pid

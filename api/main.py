@@ -20,10 +20,11 @@ from api.errors import add_exception_handlers
 from api.metrics import Metrics, MetricsMiddleware
 from api.probing import ZoneProbeWatch
 from api.rate_limit import TokenBuckets
-from api.routes import attestations, checks, health, packs
+from api.routes import attestations, checks, health, packs, session
 from api.settings import Settings, get_settings
 from api.signing import build_signer
 from api.store import AuditStore
+from api.web.pages import add_web
 from compliance.check_pool import CheckLimits, CheckPool, remove_stale_temp_dirs
 
 if TYPE_CHECKING:
@@ -143,8 +144,9 @@ def create_app(
         summary="Upload a map file, get an export verdict, keep an audit trail.",
         version="0.1.0",
         lifespan=lifespan,
-        # Open routes are exactly the documented ones: /docs and /openapi.json (no ReDoc,
-        # no OAuth2 redirect page, which nothing here uses).
+        # /docs and /redoc come from api.web, with files that ship with the package; no
+        # OAuth2 redirect page, which nothing here uses.
+        docs_url=None,
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
     )
@@ -171,6 +173,8 @@ def create_app(
     app.include_router(packs.router)
     app.include_router(checks.router)
     app.include_router(attestations.router)
+    app.include_router(session.router)
+    add_web(app)
     return app
 
 

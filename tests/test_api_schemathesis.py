@@ -28,6 +28,7 @@ OPERATIONS = [
     ("GET", "/v1/checks/{check_id}"),
     ("GET", "/v1/checks/{check_id}/attestation"),
     ("GET", "/v1/keys"),
+    ("GET", "/v1/me"),
 ]
 
 

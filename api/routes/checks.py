@@ -150,7 +150,7 @@ def _stopped(
     "",
     summary="List stored verdicts, newest first",
     response_model=CheckPage,
-    responses=problem_responses(401, 422, 429),
+    responses=problem_responses(401, 403, 422, 429),
 )
 async def list_checks(
     caller: ReadCallerDep,
@@ -159,11 +159,16 @@ async def list_checks(
     since: Annotated[datetime | None, Query(description="Checked at or after (ISO 8601).")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=512, description="From next_cursor.")] = None,
+    by: Annotated[
+        str | None, Query(alias="caller", max_length=200, description="Only this key's (auditors).")
+    ] = None,
 ) -> CheckPage:
-    """Auditors see every verdict; submitters see their own."""
+    """Auditors see every verdict, or one key's; submitters see their own."""
+    if by is not None and not caller.is_auditor and by != caller.name:
+        raise Problem(403, "only auditors may list other keys' verdicts")
     page = partial(
         store.page,
-        caller=None if caller.is_auditor else caller.name,
+        caller=by if caller.is_auditor else caller.name,
         verdict=str(verdict) if verdict is not None else None,
         since=since,
         limit=limit,
