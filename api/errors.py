@@ -69,13 +69,24 @@ def _type_uri(cls: type) -> str:
     return "urn:mapgate:problem:" + re.sub(r"(?<!^)(?=[A-Z])", "-", cls.__name__).lower()
 
 
+# A directory part of an absolute path: GDAL quotes the file it failed on with its folder
+# (the upload's spool folder on this server), which a caller has no business seeing.
+_FOLDERS = re.compile(r"(?<![\w.~])/(?:[^\s/:;'\"()]+/)+")
+
+
+def without_folders(message: str) -> str:
+    """``message`` with the folders of absolute paths removed (file names stay)."""
+    return _FOLDERS.sub("", message)
+
+
 async def _compliance_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ComplianceError)
     status, cls = status_for(exc)
     if status >= 500:
         log.error("check failed on the server side", exc_info=exc)
         return problem_response(status, "Server misconfigured", "the check could not run")
-    return problem_response(status, TITLES.get(cls, cls.__name__), str(exc), type_=_type_uri(cls))
+    detail = without_folders(str(exc))
+    return problem_response(status, TITLES.get(cls, cls.__name__), detail, type_=_type_uri(cls))
 
 
 async def _problem(request: Request, exc: Exception) -> Response:

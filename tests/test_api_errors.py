@@ -71,6 +71,17 @@ def test_unreadable_file_is_422(small: TestClient, api_data: ApiData, uploads: P
     assert list(uploads.iterdir()) == []
 
 
+@pytest.mark.parametrize("name", ["a&amp;.geojson", "semi;colon.geojson", "notes.dat", "x&y.gpkg"])
+def test_a_problem_never_shows_a_server_folder(small: TestClient, uploads: Path, name: str) -> None:
+    # GDAL quotes the file it failed on with its folder: here the upload's spool folder.
+    r = small.post(
+        "/v1/checks", files={"file": (name, b'{"type": "Feature"')}, headers=auth("alice")
+    )
+    body = assert_problem(r, 422)
+    assert str(uploads) not in body["detail"] and "mapgate-upload-" not in body["detail"]
+    assert "/" not in body["detail"].replace(" / ", "")
+
+
 def test_over_the_limit_is_413_while_streaming(small: TestClient, uploads: Path) -> None:
     def body() -> Iterator[bytes]:  # no Content-Length: the limit must bite while streaming
         yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="x.geojson"\r\n'
