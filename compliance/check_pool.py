@@ -160,7 +160,12 @@ class CheckPool:
         self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mapgate-spawn")
 
     def start(self) -> CheckPool:
-        """Start every worker and wait until each has built its Checker."""
+        """Start every worker and wait until each has built its Checker.
+
+        Folders that workers of killed processes left in the same place (a service or an
+        audit stopped with SIGKILL) are removed first, whoever starts a pool: an audit
+        as much as the service."""
+        remove_stale_temp_dirs(self.tmp_dir)
         starting = [self._spawner.submit(self._spawn) for _ in range(self.size)]
         for future in starting:
             self._idle.put(self._await_ready(future.result()))

@@ -111,3 +111,29 @@ def test_the_pool_kills_and_replaces_a_worker_past_its_deadline(tmp_path: Path) 
     finally:
         pool.close()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_audit_removes_folders_its_killed_predecessor_left(tmp_path: Path) -> None:
+    # A process killed with SIGKILL never removes its workers' folders: an audit's next run
+    # does, whichever ran before, and keeps those of processes still running.
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    dead_pid = int(gone.stdout)
+    assert not psutil.pid_exists(dead_pid)
+    stale = tmp_path / f"mapgate-worker-{dead_pid}-abc123"
+    (stale / "spill").mkdir(parents=True)
+    (stale / "spill" / "part.tmp").write_bytes(b"x" * 1000)
+    alive = tmp_path / f"mapgate-worker-{os.getpid()}-def456"
+    alive.mkdir()
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "roads.gpkg").write_bytes((REPO / "sample_maps" / "kr_50k_roads.gpkg").read_bytes())
+    env = dict(os.environ, PYTHONPATH=str(REPO), TMPDIR=str(tmp_path))
+    done = subprocess.run(
+        [sys.executable, "-m", "compliance.audit_cli", str(data), "--out", str(tmp_path / "out"),
+         "--workers", "0", "--timeout", str(LIMIT_S)],
+        env=env, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert not stale.exists()
+    assert alive.is_dir()
