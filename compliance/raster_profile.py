@@ -111,11 +111,6 @@ def measure_pixels(src: RasterSource) -> PixelMeasures:
         return PixelMeasures(_outline(src, to_crs), _spacing(src, to_crs))
 
 
-def pixel_grid_outline(src: RasterSource) -> BaseGeometry | None:
-    """The raster's outline in its own CRS (see ``_outline``)."""
-    return measure_pixels(src).outline
-
-
 def ground_pixel_size(src: RasterSource) -> tuple[float, float] | None:
     """Finest and coarsest ground spacing of neighbouring pixel centres, in metres.
 

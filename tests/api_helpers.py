@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -193,14 +195,36 @@ def wait_ready(server: Server, timeout: float = 60.0) -> None:
     raise RuntimeError(f"server did not become ready: {server.log.read_text()[-3000:]}")
 
 
-def stop_server(server: Server) -> None:
+def stop_server(server: Server, timeout: float = 15) -> None:
     if server.process.poll() is None:
         server.process.terminate()
         try:
-            server.process.wait(timeout=15)
+            server.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             server.process.kill()
             server.process.wait()
+
+
+@contextmanager
+def servers(
+    folder: Path, api_data: ApiData, uploads: Path, stop_timeout: float = 15, **defaults: str
+) -> Iterator[Callable[..., Server]]:
+    """Start real ``mapgate serve`` processes on demand (``start(store_url=None, **env)``,
+    ``defaults`` under ``env``), each stopped when the block ends."""
+    started: list[Server] = []
+
+    def start(store_url: str | None = None, **env: str) -> Server:
+        url = store_url or sqlite_url(folder / "audit.sqlite")
+        env = defaults | env
+        s = start_server(server_env(api_data, url, uploads, **env), folder / "server.log")
+        started.append(s)
+        return s
+
+    try:
+        yield start
+    finally:
+        for s in started:
+            stop_server(s, stop_timeout)
 
 
 def mapgate_temp_entries(directory: Path) -> set[str]:

@@ -28,10 +28,8 @@ from tests.api_helpers import (
     auth,
     key_config,
     make_settings,
-    server_env,
+    servers,
     sqlite_url,
-    start_server,
-    stop_server,
 )
 
 KiB = 1024
@@ -273,17 +271,8 @@ def test_archives_unpack_under_the_configured_folder(
 
 @pytest.fixture
 def serve(tmp_path: Path, api_data: ApiData, uploads: Path) -> Iterator[object]:
-    servers = []
-
-    def start(**env: str):
-        url = sqlite_url(tmp_path / "audit.sqlite")
-        s = start_server(server_env(api_data, url, uploads, **env), tmp_path / "server.log")
-        servers.append(s)
-        return s
-
-    yield start
-    for s in servers:
-        stop_server(s)
+    with servers(tmp_path, api_data, uploads) as start:
+        yield start
 
 
 def _post(base: str, api_data: ApiData, who: str) -> httpx.Response:

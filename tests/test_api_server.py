@@ -25,9 +25,8 @@ from tests.api_helpers import (
     auth,
     free_port,
     point_geojson,
-    server_env,
+    servers,
     sqlite_url,
-    start_server,
     stop_server,
     wait_ready,
 )
@@ -61,17 +60,8 @@ def _spooled(uploads: Path) -> list[Path]:
 
 @pytest.fixture
 def serve(tmp_path: Path, api_data: ApiData, uploads: Path) -> Iterator[object]:
-    servers: list[Server] = []
-
-    def start(store_url: str | None = None, **env: str) -> Server:
-        url = store_url or sqlite_url(tmp_path / "audit.sqlite")
-        s = start_server(server_env(api_data, url, uploads, **env), tmp_path / "server.log")
-        servers.append(s)
-        return s
-
-    yield start
-    for s in servers:
-        stop_server(s)
+    with servers(tmp_path, api_data, uploads) as start:
+        yield start
     assert list(uploads.iterdir()) == [], "temporary files were left behind"
 
 

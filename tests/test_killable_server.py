@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ import psutil
 import pytest
 
 from tests.api_fixtures import *  # noqa: F403 - fixtures
-from tests.api_helpers import ApiData, Server, auth, server_env, sqlite_url, start_server
+from tests.api_helpers import ApiData, Server, auth, servers
 from tests.killable_files import HANGS, PLACES, hanging_gpkg, memory_gpkg, plain_gpkg
 
 pytestmark = pytest.mark.slow
@@ -31,24 +30,9 @@ LIMIT_S = 4  # the time limit these servers run with
 
 @pytest.fixture
 def serve(tmp_path: Path, api_data: ApiData, uploads: Path) -> Iterator[object]:
-    servers: list[Server] = []
-
-    def start(**env: str) -> Server:
-        env = {"MAPGATE_CHECK_CONCURRENCY": "2", "MAPGATE_CHECK_TIMEOUT_S": str(LIMIT_S)} | env
-        url = sqlite_url(tmp_path / "audit.sqlite")
-        s = start_server(server_env(api_data, url, uploads, **env), tmp_path / "server.log")
-        servers.append(s)
-        return s
-
-    yield start
-    for s in servers:
-        if s.process.poll() is None:
-            s.process.terminate()
-            try:
-                s.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                s.process.kill()
-                s.process.wait()
+    limits = {"MAPGATE_CHECK_CONCURRENCY": "2", "MAPGATE_CHECK_TIMEOUT_S": str(LIMIT_S)}
+    with servers(tmp_path, api_data, uploads, stop_timeout=30, **limits) as start:
+        yield start
     assert list(uploads.iterdir()) == [], "temporary folders were left behind"
 
 
