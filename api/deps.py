@@ -12,7 +12,7 @@ from api.metrics import Metrics
 from api.problems import Problem
 from api.rate_limit import TokenBuckets, retry_after
 from api.settings import Settings
-from api.store import AuditStore
+from api.verdict_store import VerdictStore
 
 if TYPE_CHECKING:
     from compliance import Checker
@@ -30,8 +30,8 @@ def get_checker(request: Request) -> Checker:
     return checker
 
 
-def get_store(request: Request) -> AuditStore:
-    store: AuditStore = request.app.state.store
+def get_store(request: Request) -> VerdictStore:
+    store: VerdictStore = request.app.state.store
     return store
 
 
@@ -42,7 +42,7 @@ def get_metrics(request: Request) -> Metrics:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 CheckerDep = Annotated["Checker", Depends(get_checker)]
-StoreDep = Annotated[AuditStore, Depends(get_store)]
+StoreDep = Annotated[VerdictStore, Depends(get_store)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 
 

@@ -23,9 +23,9 @@ from api.rate_limit import TokenBuckets
 from api.routes import attestations, checks, health, packs, session
 from api.settings import Settings, get_settings
 from api.signing import build_signer
-from api.store import AuditStore
+from api.verdict_store import VerdictStore
 from api.web.pages import add_web
-from compliance.check_pool import CheckLimits, CheckPool, remove_stale_temp_dirs
+from compliance.isolation.pool import CheckLimits, CheckPool, remove_stale_temp_dirs
 
 if TYPE_CHECKING:
     from compliance import Checker
@@ -41,9 +41,9 @@ def checker_factory(settings: Settings) -> partial[Checker]:
     that worker processes can build their own.
     """
     from compliance import Checker
-    from compliance.packs import builtin_pack_paths
     from compliance.readers import InputLimits
     from compliance.readers.archive import ArchiveLimits
+    from compliance.rules.packs import builtin_pack_paths
 
     pack_list: list[str | Path] | None = list(settings.packs) if settings.packs else None
     if settings.optional_packs:
@@ -90,7 +90,7 @@ def stop_checks_on_sigterm(pool: CheckPool, grace_s: float) -> None:
 
 def policy_packs(settings: Settings, checker: Checker) -> list[str]:
     """Names of the packs every check runs: all loaded packs but the optional ones."""
-    from compliance.packs import load_packs
+    from compliance.rules.packs import load_packs
 
     optional = {p.name for p in load_packs(list(settings.optional_packs))}
     return [p.name for p in checker.packs if p.name not in optional]
@@ -115,7 +115,7 @@ def create_app(
             log.warning("removed %s, left behind by a process that is gone", stale)
         app.state.signer = await anyio.to_thread.run_sync(build_signer, settings)
         app.state.store = await anyio.to_thread.run_sync(
-            AuditStore, settings.store_url, app.state.signer.sign
+            VerdictStore, settings.store_url, app.state.signer.sign
         )
         try:
             app.state.checker = checker or await anyio.to_thread.run_sync(build_checker, settings)

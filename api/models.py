@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
 
-from api.store import StoredVerdict
+from api.verdict_store import StoredVerdict
 from compliance.verdict import Verdict
 
 

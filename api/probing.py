@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from compliance.zones import ZoneSet
+    from compliance.zones.zone_set import ZoneSet
 
 MARGIN_M = 1000.0
 MAX_ZONES_PER_UPLOAD = 3

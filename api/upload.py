@@ -17,7 +17,7 @@ from python_multipart.multipart import (
 from starlette.requests import Request
 
 from api.problems import Problem
-from compliance.check_pool import mark_temp_dir
+from compliance.isolation.pool import mark_temp_dir
 
 FILE_FIELD = "file"
 TEMP_PREFIX = "mapgate-upload-"

@@ -136,7 +136,7 @@ def start_service(work: Path, **env_extra: str) -> Proc:
         PYTHONPATH=str(REPO),
     )
     env.update(env_extra)
-    cmd = [sys.executable, "-m", "api.cli", "--host", "127.0.0.1", "--port", str(port)]
+    cmd = [sys.executable, "-m", "compliance.cli.serve", "--host", "127.0.0.1", "--port", str(port)]
     log = (work / f"service-{port}.log").open("wb")
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

@@ -206,13 +206,13 @@ def main() -> None:
     lean_baseline = [
         py,
         "-c",
-        "from compliance.lean_import import without_data_frames; without_data_frames(); "
+        "from compliance.cli.lean_import import without_data_frames; without_data_frames(); "
         f"import pyogrio; t = pyogrio.read_arrow({str(vector)!r})",
     ]
     check = [
         py,
         "-m",
-        "compliance.cli",
+        "compliance.cli.main",
         "check",
         str(vector),
         "--zones",
@@ -267,7 +267,7 @@ def main() -> None:
         cmd = [
             py,
             "-m",
-            "compliance.cli",
+            "compliance.cli.main",
             "check",
             str(path),
             "--zones",

@@ -22,8 +22,8 @@ _PUBLIC = {
     "Finding": "compliance.verdict",
     "InputTooLarge": "compliance.errors",
     "MalformedEnvelope": "compliance.attestation",
-    "Profile": "compliance.profile",
-    "RulePack": "compliance.packs",
+    "Profile": "compliance.dataset_profile",
+    "RulePack": "compliance.rules.packs",
     "RulePackError": "compliance.errors",
     "TrustedKey": "compliance.attestation",
     "UnknownKey": "compliance.attestation",
@@ -36,9 +36,9 @@ _PUBLIC = {
     "WrongFile": "compliance.attestation",
     "ZonesError": "compliance.errors",
     "attest": "compliance.attestation",
-    "audit": "compliance.audit_run",
+    "audit": "compliance.audit.run",
     "check": "compliance.checker",
-    "load_pack": "compliance.packs",
+    "load_pack": "compliance.rules.packs",
     "verify": "compliance.attestation",
     "verify_chain": "compliance.attestation",
 }
@@ -95,8 +95,9 @@ if TYPE_CHECKING:
         verify,
         verify_chain,
     )
-    from compliance.audit_run import audit
+    from compliance.audit.run import audit
     from compliance.checker import Checker, check
+    from compliance.dataset_profile import Profile
     from compliance.errors import (
         ComplianceError,
         InputTooLarge,
@@ -107,8 +108,7 @@ if TYPE_CHECKING:
         UnsupportedFormat,
         ZonesError,
     )
-    from compliance.packs import RulePack, load_pack
-    from compliance.profile import Profile
+    from compliance.rules.packs import RulePack, load_pack
     from compliance.verdict import Effect, Finding, Verdict
     from compliance.version import ENGINE_VERSION
 

@@ -10,19 +10,19 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from compliance.engine import PackResult, decide, evaluate_pack
-from compliance.engine_findings import engine_findings, pack_not_applied
 from compliance.errors import UnknownRulePack
 from compliance.facts import dataset_facts, zone_facts
-from compliance.inspect import Inspection, inspect_raster, inspect_vector
-from compliance.pack_coverage import BuiltinPack, builtin_packs, packs_not_applied
-from compliance.packs import RulePack, load_packs
+from compliance.measure.inspection import Inspection, inspect_raster, inspect_vector
 from compliance.readers.dataset import FrameSource, open_dataset
 from compliance.readers.inputs import InputLimits, materialize, unchecked_files
-from compliance.territory import Territory, load_territory
+from compliance.rules.evaluate import PackResult, decide, evaluate_pack
+from compliance.rules.fail_closed import engine_findings, pack_not_applied
+from compliance.rules.pack_coverage import BuiltinPack, builtin_packs, packs_not_applied
+from compliance.rules.packs import RulePack, load_packs
 from compliance.verdict import InputInfo, Verdict
 from compliance.version import ENGINE_VERSION
-from compliance.zones import ZoneSet
+from compliance.zones.territory import Territory, load_territory
+from compliance.zones.zone_set import ZoneSet
 
 Source = str | Path | bytes | BinaryIO | Any  # Any: a GeoDataFrame
 
@@ -89,7 +89,7 @@ class Checker:
     @cached_property
     def builtin_packs(self) -> list[BuiltinPack]:
         """What a check that leaves a built-in pack out must still answer for (see
-        ``compliance.pack_coverage``); loaded when a check first needs them."""
+        ``compliance.rules.pack_coverage``); loaded when a check first needs them."""
         return builtin_packs(self.packs, loaded_are_builtin=self._loaded_are_builtin)
 
     @property

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from compliance.profile import (
+from compliance.dataset_profile import (
     DEFAULT_DETAIL_COUNT,
     DEFAULT_DETAIL_SHARE,
     DEFAULT_SCALE_FACTOR,

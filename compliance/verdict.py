@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from compliance.profile import Profile
+from compliance.dataset_profile import Profile
 
 
 class Effect(StrEnum):

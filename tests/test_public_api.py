@@ -24,6 +24,6 @@ def test_audit_stays_the_function_once_the_audit_modules_are_loaded():
     import subprocess
     import sys
 
-    code = "import compliance.audit_cli, compliance; print(callable(compliance.audit))"
+    code = "import compliance.cli.audit, compliance; print(callable(compliance.audit))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "True", result.stderr

@@ -27,12 +27,12 @@ from api.models import CheckPage, CheckSummary, SubmitterVerdict
 from api.probing import zones_near
 from api.problems import Problem, problem_responses
 from api.secrecy import submitter_verdict
-from api.store import AuditStore, BadCursor, BadQuery
 from api.timing import ServerTiming
 from api.upload import Upload, receive_upload
+from api.verdict_store import BadCursor, BadQuery, VerdictStore
 from compliance import Effect, Verdict
-from compliance.check_pool import CheckPool, CheckStopped
-from compliance.check_worker import check_path
+from compliance.isolation.pool import CheckPool, CheckStopped
+from compliance.isolation.worker import check_path
 
 router = APIRouter(prefix="/v1/checks", tags=["checks"])
 log = logging.getLogger("mapgate.api")
@@ -132,7 +132,7 @@ def _watch_probes(request: Request, caller: Caller, verdict: Verdict, metrics: M
 
 
 def _stopped(
-    exc: CheckStopped, upload: Upload, caller: Caller, store: AuditStore, metrics: MetricsDep
+    exc: CheckStopped, upload: Upload, caller: Caller, store: VerdictStore, metrics: MetricsDep
 ) -> Problem:
     """Record a check that was stopped (log, metric, audit store), and the answer its
     submitter gets."""

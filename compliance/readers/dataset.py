@@ -22,7 +22,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError, ProjError
 
 from compliance.errors import UnreadableDataset, UnsupportedFormat
-from compliance.geodesy import WGS84, transformer
+from compliance.geo.geodesy import WGS84, transformer
 from compliance.readers.geoarrow_native import NATIVE_ENCODINGS, native_to_wkb
 from compliance.readers.geojson_crs import declared_crs, unreadable_reason
 from compliance.readers.gml_properties import geometry_properties

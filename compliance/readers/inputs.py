@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from compliance.discover import is_raster_sidecar
 from compliance.errors import InputTooLarge, UnreadableDataset, UnsupportedFormat
 from compliance.readers.archive import (
     ArchiveLimits,
@@ -22,6 +21,7 @@ from compliance.readers.archive import (
     is_zip,
     safe_extract,
 )
+from compliance.readers.discover import is_raster_sidecar
 
 _CHUNK = 1 << 20
 # Files GDAL opens as datasets in their own right; everything else inside an archive is a sidecar.

@@ -99,7 +99,7 @@ def _same_crs(a: CRS | None, b: CRS | None, raster: RasterSource) -> bool:
         )
     if not xs:
         return a.equals(b, ignore_axis_order=True)
-    from compliance.geodesy import to_lonlat
+    from compliance.geo.geodesy import to_lonlat
 
     lon_a, lat_a = to_lonlat(a, np.array(xs, dtype=float), np.array(ys, dtype=float))
     lon_b, lat_b = to_lonlat(b, np.array(xs, dtype=float), np.array(ys, dtype=float))

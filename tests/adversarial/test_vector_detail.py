@@ -27,7 +27,7 @@ from pyproj import Geod, Transformer
 
 from compliance import Checker
 from compliance.errors import RulePackError
-from compliance.packs import load_pack
+from compliance.rules.packs import load_pack
 from tests.conftest import REPO
 
 GEOD = Geod(ellps="WGS84")

@@ -1,0 +1,1 @@
+"""Batch audits: discovery, local and Dask pools, results on disk, the report."""

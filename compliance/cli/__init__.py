@@ -1,0 +1,1 @@
+"""The ``mapgate`` command line: one module per subcommand."""

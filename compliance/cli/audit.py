@@ -1,0 +1,211 @@
+"""``mapgate audit``: batch-check folders of map files, with progress and a report.
+
+Registered by ``compliance.cli.main``; also runnable alone as ``python -m compliance.cli.audit``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from compliance.audit.local_pool import WorkerStartError
+from compliance.audit.results import CSV, JSONL
+from compliance.audit.run import (
+    DEFAULT_MEMORY_MB,
+    DEFAULT_TIMEOUT_S,
+    REPORT,
+    AuditResult,
+    AuditRun,
+)
+from compliance.errors import ComplianceError
+from compliance.verdict import Effect
+
+__all__ = ["audit_command", "fail_on_exit_code"]
+
+FAIL_ON = {e.value: e for e in Effect if e is not Effect.allow}
+_ORDER = ("allow", "allow_with_conditions", "review", "deny", "error")
+_H = {
+    "paths": "Files and folders to audit.",
+    "recursive": "Walk sub-folders.",
+    "manifest": "CSV file whose 'path' column lists files or folders to audit.",
+    "pack": "Rule pack name or YAML file; repeat for several (default: every built-in pack).",
+    "zones": "Sensitive-zones file (default: the built-in zones).",
+    "workers": "Local worker processes (default: one per CPU; 0 = one file at a time in one "
+    "worker process, or in this process when --timeout 0 --memory-mb 0).",
+    "scheduler": "Dask scheduler address (tcp://host:8786): run the checks on that cluster.",
+    "resume": "Skip datasets already in OUT/results.jsonl (same content, packs and zones).",
+    "out": "Folder for results.jsonl, results.csv and report.html.",
+    "timeout": "Seconds one dataset's check may take before its process is killed and it "
+    "becomes an error row (0: no limit).",
+    "memory_mb": "MB of memory one dataset's check may add to its worker process before it "
+    "fails as an error row (0: no limit).",
+    "untrusted": "The files are a third party's: read each as an upload, so that none can make "
+    "the audit read other files or call addresses (VRTs and other pointers become errors).",
+    "sign": "Sign each verdict with this private key (PEM); needs --attestations.",
+    "attestations": "Folder for the signed verdicts: <sha256>.intoto.json, the sha256 column "
+    "of the results.",
+    "fail_on": "Exit 10/20/30 when any dataset reached this verdict or worse: "
+    "allow_with_conditions, review or deny.",
+}
+
+
+def fail_on_exit_code(verdicts: Counter[str], fail_on: str | None) -> int:
+    """``fail_on``'s exit code (10/20/30) when any dataset reached it or worse, else 0.
+
+    Error rows are not verdicts and never trigger it.
+    """
+    if fail_on is None:
+        return 0
+    threshold = FAIL_ON[fail_on]
+    reached = any(n > 0 and Effect(v).severity >= threshold.severity
+                  for v, n in verdicts.items() if v in Effect.__members__)  # fmt: skip
+    return threshold.exit_code if reached else 0
+
+
+def _summary(counts: Counter[str]) -> str:
+    return " · ".join(f"{k} {counts[k]}" for k in _ORDER if counts.get(k))
+
+
+def _with_rich_progress(run: AuditRun) -> Iterator[AuditResult]:
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,  # fmt: skip
+        TimeRemainingColumn,
+    )
+
+    console = Console(stderr=True)
+    columns = (TextColumn("[bold]audit"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[counts]}"), TimeElapsedColumn(), TextColumn("ETA"),
+               TimeRemainingColumn())  # fmt: skip
+    with Progress(*columns, console=console) as progress:
+        bar = progress.add_task("audit", total=run.total, counts="")
+        for row in run:
+            progress.update(bar, advance=1, counts=_summary(run.counts))
+            yield row
+
+
+def _with_log_lines(run: AuditRun) -> Iterator[AuditResult]:
+    width = len(str(run.total))
+    for n, row in enumerate(run, start=1):
+        label = row.verdict.value if row.verdict is not None else "error"
+        extra = f" ({row.error})" if row.error else ""
+        if row.status == "skipped":
+            extra = " (done earlier)"
+        print(f"[{n:>{width}}/{run.total}] {label:<21} {row.path}{extra}", file=sys.stderr,
+              flush=True)  # fmt: skip
+        yield row
+
+
+def audit_command(
+    paths: Annotated[list[Path] | None, typer.Argument(help=_H["paths"])] = None,
+    recursive: Annotated[bool, typer.Option("--recursive/--no-recursive", help=_H["recursive"])] = (
+        True
+    ),
+    manifest: Annotated[Path | None, typer.Option(help=_H["manifest"])] = None,
+    pack: Annotated[list[str] | None, typer.Option(help=_H["pack"])] = None,
+    zones: Annotated[str | None, typer.Option(help=_H["zones"])] = None,
+    workers: Annotated[int | None, typer.Option(min=0, help=_H["workers"])] = None,
+    scheduler: Annotated[str | None, typer.Option(help=_H["scheduler"])] = None,
+    resume: Annotated[bool, typer.Option(help=_H["resume"])] = False,
+    out: Annotated[Path, typer.Option(help=_H["out"])] = Path("mapgate-audit"),
+    fail_on: Annotated[str | None, typer.Option(help=_H["fail_on"])] = None,
+    timeout: Annotated[float, typer.Option(min=0, help=_H["timeout"])] = DEFAULT_TIMEOUT_S,
+    memory_mb: Annotated[int, typer.Option(min=0, help=_H["memory_mb"])] = DEFAULT_MEMORY_MB,
+    untrusted: Annotated[bool, typer.Option("--untrusted", help=_H["untrusted"])] = False,
+    sign: Annotated[Path | None, typer.Option("--sign", help=_H["sign"])] = None,
+    attestations: Annotated[Path | None, typer.Option(help=_H["attestations"])] = None,
+) -> None:
+    """Check every map dataset under PATHS in parallel; results are written as they arrive.
+
+    Exit code 0 when the run completed, whatever the verdicts (see --fail-on); 2 when it
+    could not start (bad arguments, packs, zones or signing key); 1 when it stopped midway
+    (workers or the Dask scheduler unusable) or, with --sign, a verdict could not be signed;
+    130 when interrupted. Rows written so far are kept.
+    """
+    if fail_on is not None and fail_on not in FAIL_ON:
+        raise typer.BadParameter(f"choose one of {', '.join(FAIL_ON)}", param_hint="--fail-on")
+    if not paths and manifest is None:
+        raise typer.BadParameter("give at least one PATH or --manifest", param_hint="PATHS")
+    if (sign is None) != (attestations is None):
+        raise typer.BadParameter("--sign and --attestations go together", param_hint="--sign")
+    signer = AuditSigner(sign, attestations) if sign and attestations else None
+    run = AuditRun(
+        paths or [], packs=list(pack) if pack else None, zones=zones, recursive=recursive,
+        manifest=manifest, workers=workers, scheduler=scheduler, resume=resume, out=out,
+        timeout=timeout, untrusted=untrusted, memory_mb=memory_mb,
+    )  # fmt: skip
+    started = time.monotonic()
+    try:
+        run.prepare()
+    except (ComplianceError, OSError) as exc:
+        typer.echo(f"mapgate audit: cannot start: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    verdicts: Counter[str] = Counter()
+    rows = _with_rich_progress(run) if sys.stderr.isatty() else _with_log_lines(run)
+    try:
+        for row in rows:
+            verdicts[row.verdict.value if row.verdict is not None else "error"] += 1
+            if signer is not None:
+                signer.sign(row)
+    except KeyboardInterrupt:
+        typer.echo(f"\nmapgate audit: interrupted; rerun with --resume to finish ({out})", err=True)
+        raise typer.Exit(130) from None
+    except (OSError, WorkerStartError) as exc:  # the scheduler or the workers are unusable
+        typer.echo(f"mapgate audit: stopped: {exc}; rows so far are in {out / JSONL}; "
+                   "rerun with --resume", err=True)  # fmt: skip
+        raise typer.Exit(1) from exc
+    elapsed = time.monotonic() - started
+    typer.echo(
+        f"audited {run.total} datasets in {elapsed:.1f}s "
+        f"({_summary(verdicts) or 'nothing found'}); "
+        f"{len(run.discovery.ignored)} files ignored as not geodata\n"
+        f"results: {out / JSONL}, {out / CSV}, {out / REPORT}",
+        err=True,
+    )
+    if signer is not None and signer.failed:
+        typer.echo(f"mapgate audit: {signer.failed} verdict(s) could not be signed", err=True)
+        raise typer.Exit(1)
+    raise typer.Exit(fail_on_exit_code(verdicts, fail_on))
+
+
+class AuditSigner:
+    """Writes one attestation per checked dataset, named by its sha256 (the results' column)."""
+
+    def __init__(self, key: Path, folder: Path) -> None:
+        from compliance.cli.attest import load_signing_key
+
+        self.key = load_signing_key(key)  # exits 2 before any check when it cannot sign
+        self.folder = folder
+        self.failed = 0
+
+    def sign(self, row: AuditResult) -> None:
+        if row.document is None or row.sha256 is None:
+            return  # an error row: no verdict to sign
+        from compliance.cli.attest import write_attestation
+        from compliance.verdict import Verdict
+
+        verdict = Verdict.model_validate(row.document)
+        out = self.folder / f"{row.sha256}.intoto.json"
+        problem = write_attestation(verdict, self.key, Path(row.path), out)
+        if problem is not None:
+            self.failed += 1
+            print(f"mapgate audit: {row.path}: not signed: {problem}", file=sys.stderr, flush=True)
+
+
+def main() -> None:
+    """Run ``audit_command`` as a standalone command."""
+    typer.run(audit_command)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Ground geometry on the WGS84 ellipsoid: geodesic measures, footprints, segment lengths."""

@@ -1,0 +1,1 @@
+"""Facts about the data (vector detail, raster lattices, CRS plausibility, declared scale); no rules."""

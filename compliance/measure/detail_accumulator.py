@@ -1,0 +1,187 @@
+"""Running detail of a layer as it streams: bounded state, whatever the layer's size.
+
+Every batch adds its lines' and rings' shortest segments to a log-binned histogram and to
+the finest ``MAX_DETAIL_COUNT`` kept so far (with their ends, measured again exactly at the
+end), its points to a count, and all its coordinates to the search for the grid they sit on.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pyproj import CRS
+
+from compliance.dataset_profile import MAX_DETAIL_COUNT, DetailDistribution
+from compliance.geo.geodesy import distances_m, to_lonlat
+from compliance.geo.segment_metres import exact_lengths_m
+from compliance.measure.line_detail import BatchCoordinates, ShortestSegments, shortest_segments
+
+# Finer rounding than this is ordinary float output (7 decimals of a degree ~ 1 cm), not a
+# statement about the data's accuracy, so points stored that way have no measurable detail.
+MIN_DELIBERATE_ROUNDING_M = 0.1
+# Kept beyond the largest rank a pack may ask for: the batch lengths that rank them are
+# interpolated, and a line they place just outside the finest may be inside it exactly.
+_KEEP = 2 * MAX_DETAIL_COUNT
+_BINS_PER_DECADE = 10
+_LOW_EXP, _HIGH_EXP = -4, 8  # histogram from 0.1 mm to 100,000 km
+_EDGES = 10.0 ** np.arange(_LOW_EXP, _HIGH_EXP + 1e-9, 1 / _BINS_PER_DECADE)
+_QUANTILES = {"p1": 0.01, "p10": 0.1, "p50": 0.5}
+
+
+class QuantumSearch:
+    """The coarsest power-of-ten grid (in CRS units) every coordinate seen so far sits on."""
+
+    def __init__(self) -> None:
+        self.exponent: int | None = 4  # None: on no grid coarser than 1e-9
+
+    def add(self, coords: np.ndarray) -> None:
+        values = coords[np.isfinite(coords)]
+        while self.exponent is not None and values.size:
+            ratio = values / 10.0**self.exponent
+            # A double on a k·step grid is within a few ulps of it; anything looser admits noise.
+            if np.all(np.abs(ratio - np.round(ratio)) <= 1e-11 * np.abs(ratio) + 1e-9):
+                return
+            self.exponent = self.exponent - 1 if self.exponent > -9 else None
+
+    @property
+    def step(self) -> float | None:
+        return None if self.exponent is None else 10.0**self.exponent
+
+
+def quantum_on_ground_m(step: float, at: tuple[float, float], crs: CRS) -> float | None:
+    """Ground size in metres of one quantisation step at a position (the data's middle)."""
+    x, y = at
+    lon, lat = to_lonlat(crs, np.array([x, x + step, x]), np.array([y, y, y + step]))
+    d = distances_m(lon[[0, 0]], lat[[0, 0]], lon[[1, 2]], lat[[1, 2]])
+    d = d[np.isfinite(d) & (d > 0)]
+    return float(d.min()) if d.size else None
+
+
+class DetailAccumulator:
+    """One layer's detail, batch by batch."""
+
+    def __init__(self, crs: CRS | None) -> None:
+        self.crs = crs
+        self.lines = 0
+        self.points = 0
+        self.counts = np.zeros(_EDGES.size + 1, dtype=np.int64)
+        self.finest = np.empty(0)
+        self.ends = np.empty((0, 4))
+        self.quantum = QuantumSearch()
+        self.point_quantum = QuantumSearch()  # the points' own: lines beside them do not count
+
+    def add(self, batch: BatchCoordinates) -> None:
+        """A batch's coordinates: all of them, its lines' and rings', and its points."""
+        if self.crs is None:
+            return
+        self.quantum.add(batch.coords)
+        self.points += len(batch.points)
+        self.point_quantum.add(batch.points)
+        for coords, line in batch.lines:
+            self._add_lines(shortest_segments(coords, line, self.crs))
+
+    def _add_lines(self, found: ShortestSegments) -> None:
+        if found.metres.size == 0:
+            return
+        self.lines += found.metres.size
+        self.counts += np.bincount(
+            np.searchsorted(_EDGES, found.metres, side="right"), minlength=self.counts.size
+        )
+        metres = np.concatenate([self.finest, found.metres])
+        ends = np.concatenate([self.ends, found.ends])
+        if metres.size > _KEEP:
+            keep = np.argpartition(metres, _KEEP - 1)[:_KEEP]
+            metres, ends = metres[keep], ends[keep]
+        self.finest, self.ends = metres, ends
+
+    def finish(self, middle: tuple[float, float] | None) -> DetailDistribution | None:
+        """The layer's distribution; ``middle`` is where the quantisation step is measured."""
+        if self.crs is None:
+            return None
+        quantum_m = self._on_ground(self.quantum.step, middle)
+        point_m = self._on_ground(self.point_quantum.step, middle) if self.points else None
+        floor = quantum_m or 0.0
+        exact = np.maximum(np.sort(exact_lengths_m(self.crs, self.ends)), floor)
+        deliberate = point_m is not None and point_m >= MIN_DELIBERATE_ROUNDING_M
+        return DetailDistribution(
+            lines_measured=self.lines,
+            points=self.points,
+            points_unmeasured=self.points > 0 and not deliberate,
+            quantum_m=quantum_m,
+            points_quantum_m=point_m if deliberate else None,
+            quantiles_m=_quantiles(self.counts, floor),
+            histogram_m=_histogram(self.counts, floor),
+            finest_m=[float(v) for v in exact[:MAX_DETAIL_COUNT]],
+        )
+
+    def _on_ground(self, step: float | None, middle: tuple[float, float] | None) -> float | None:
+        if step is None or middle is None or self.crs is None:
+            return None
+        return quantum_on_ground_m(step, middle, self.crs)
+
+
+def _floored(counts: np.ndarray, floor: float) -> np.ndarray:
+    """Counts with the bins below the quantisation step moved into its bin."""
+    if floor <= 0:
+        return counts
+    at = int(np.searchsorted(_EDGES, floor, side="right"))
+    out = counts.copy()
+    out[at] += out[:at].sum()
+    out[:at] = 0
+    return out
+
+
+def _lower_edges() -> np.ndarray:
+    return np.r_[0.0, _EDGES]
+
+
+def _histogram(counts: np.ndarray, floor: float) -> list[list[float]]:
+    counts = _floored(counts, floor)
+    edges = _lower_edges()
+    return [[float(f"{edges[i]:.4g}"), int(counts[i])] for i in np.flatnonzero(counts)]
+
+
+def _quantiles(counts: np.ndarray, floor: float) -> dict[str, float]:
+    counts = _floored(counts, floor)
+    total = counts.sum()
+    if total == 0:
+        return {}
+    cumulative = np.cumsum(counts)
+    edges = _lower_edges()
+    out = {}
+    for name, q in _QUANTILES.items():
+        i = int(np.searchsorted(cumulative, max(1, np.ceil(q * total - 1e-9))))
+        out[name] = float(f"{max(edges[i], floor):.4g}")
+    return out
+
+
+def merge(parts: list[DetailDistribution]) -> DetailDistribution | None:
+    """The dataset's distribution from its layers'."""
+    if not parts:
+        return None
+    bins: dict[float, int] = {}
+    for part in parts:
+        for edge, n in part.histogram_m:
+            bins[edge] = bins.get(edge, 0) + int(n)
+    finest = sorted(v for part in parts for v in part.finest_m)[:MAX_DETAIL_COUNT]
+    point_quanta = [p.points_quantum_m for p in parts if p.points_quantum_m is not None]
+    return DetailDistribution(
+        lines_measured=sum(p.lines_measured for p in parts),
+        points=sum(p.points for p in parts),
+        points_unmeasured=any(p.points_unmeasured for p in parts),
+        points_quantum_m=min(point_quanta, default=None),
+        quantiles_m=_merged_quantiles(bins),
+        histogram_m=[[edge, bins[edge]] for edge in sorted(bins)],
+        finest_m=finest,
+    )
+
+
+def _merged_quantiles(bins: dict[float, int]) -> dict[str, float]:
+    edges = sorted(bins)
+    total = sum(bins.values())
+    if total == 0:
+        return {}
+    cumulative = np.cumsum([bins[e] for e in edges])
+    return {
+        name: edges[int(np.searchsorted(cumulative, max(1, np.ceil(q * total - 1e-9))))]
+        for name, q in _QUANTILES.items()
+    }

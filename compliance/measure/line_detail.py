@@ -1,0 +1,124 @@
+"""Every line and ring of a batch of geometries, and each one's shortest segment on the ground.
+
+Lines, polygon rings and the parts of multi-geometries and (nested) geometry collections
+are all measured: a part left out is a place for fine detail to hide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from pyproj import CRS
+
+from compliance.geo.segment_metres import GroundMap, exact_lengths_m
+
+_POINT, _LINESTRING, _LINEARRING, _POLYGON, _MULTIPOINT, _COLLECTION = 0, 1, 2, 3, 4, 7
+_MULTI_LINEWORK = (5, 6, _COLLECTION)  # MultiLineString, MultiPolygon, GeometryCollection
+# Segments shorter than this are repeated vertices, not detail.
+ZERO_LENGTH_M = 1e-9
+
+
+def _linework(geoms: np.ndarray) -> np.ndarray:
+    """The lines and rings of every geometry, collections and multi-parts opened."""
+    if geoms.size == 0:
+        return np.empty(0, dtype=object)
+    parts = shapely.get_parts(geoms)
+    types = shapely.get_type_id(parts)
+    lines = parts[(types == _LINESTRING) | (types == _LINEARRING)]
+    polygons = parts[types == _POLYGON]
+    rings = shapely.get_rings(polygons) if polygons.size else np.empty(0, dtype=object)
+    # get_parts opens one level: multi-parts inside a collection, collections inside one.
+    nested = parts[np.isin(types, _MULTI_LINEWORK)]
+    return np.concatenate([lines, rings, _linework(nested)])
+
+
+@dataclass
+class BatchCoordinates:
+    """What the detail measure needs of a batch: every coordinate, the coordinates of each
+    run of lines and rings with the number of the line of each, and those of the points."""
+
+    coords: np.ndarray
+    lines: list[tuple[np.ndarray, np.ndarray]]
+    points: np.ndarray
+
+
+def linework_coordinates(
+    geoms: np.ndarray, coords: np.ndarray, owner: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinates of every line and ring, with the number of the line each belongs to.
+
+    ``coords`` and ``owner`` are the geometries' own coordinates, already read."""
+    types = shapely.get_type_id(geoms)
+    simple_lines = np.isin(types, (_LINESTRING, _LINEARRING)).all()
+    # A polygon without holes is one ring: its coordinates are already that ring's.
+    simple_polygons = (types == _POLYGON).all() and not shapely.get_num_interior_rings(geoms).any()
+    if simple_lines or simple_polygons:
+        return coords, owner
+    return shapely.get_coordinates(_linework(geoms), return_index=True)
+
+
+def point_coordinates(geoms: np.ndarray) -> np.ndarray:
+    """The coordinates of the points (of Point and MultiPoint parts, in collections too)."""
+    if geoms.size == 0:
+        return np.empty((0, 2))
+    types = shapely.get_type_id(geoms)
+    points = geoms[(types == _POINT) | (types == _MULTIPOINT)]
+    nested = geoms[types == _COLLECTION]
+    found = shapely.get_coordinates(points)
+    return (
+        np.concatenate([found, point_coordinates(shapely.get_parts(nested))])
+        if nested.size
+        else found
+    )
+
+
+@dataclass
+class ShortestSegments:
+    """Each measured line's shortest non-zero segment: its approximate ground length and
+    its two ends in the CRS, so that the finest can be measured again exactly."""
+
+    metres: np.ndarray
+    ends: np.ndarray  # (n, 4): x1, y1, x2, y2
+
+    @classmethod
+    def none(cls) -> ShortestSegments:
+        return cls(np.empty(0), np.empty((0, 4)))
+
+
+def shortest_segments(coords: np.ndarray, owner: np.ndarray, crs: CRS) -> ShortestSegments:
+    """The shortest non-zero segment of each line (``owner`` numbers the line of each
+    coordinate, in order). Segments with a non-finite end are not measured."""
+    if owner.size < 2:
+        return ShortestSegments.none()
+    x, y = coords[:, 0], coords[:, 1]
+    dx, dy = np.diff(x), np.diff(y)
+    finite = np.isfinite(x) & np.isfinite(y)
+    if not finite.any():
+        return ShortestSegments.none()
+    box = (np.nanmin(x[finite]), np.nanmin(y[finite]), np.nanmax(x[finite]), np.nanmax(y[finite]))
+    # One entry per coordinate: the segment it starts, and +inf where it starts none (the
+    # last vertex of a line, a non-finite end), so that each line's minimum is a reduction.
+    metres = np.full(owner.size, np.inf)
+    ok = finite[:-1] & finite[1:] & (owner[1:] == owner[:-1])
+    ground = GroundMap(crs, box)
+    if ok.all():
+        metres[:-1] = ground.lengths_m(x[:-1], y[:-1], dx, dy)
+    else:
+        metres[:-1][ok] = ground.lengths_m(x[:-1][ok], y[:-1][ok], dx[ok], dy[ok])
+    lost = np.flatnonzero(ok & ~np.isfinite(metres[:-1]))
+    if lost.size:  # the CRS gives no position at a grid node nearby: measure these exactly
+        ends = np.column_stack([x[lost], y[lost], x[lost + 1], y[lost + 1]])
+        metres[lost] = exact_lengths_m(crs, ends)
+    metres[~np.isfinite(metres) | (metres <= ZERO_LENGTH_M)] = np.inf
+    first = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    least = np.minimum.reduceat(metres, first)
+    counts = np.diff(np.r_[first, owner.size])
+    at_least = np.flatnonzero(metres == np.repeat(least, counts))
+    # The first segment of each line that reaches its least length, for lines that have one.
+    line = owner[at_least]
+    pick = at_least[np.r_[True, line[1:] != line[:-1]]]
+    pick = pick[np.isfinite(metres[pick])]
+    ends = np.column_stack([x[pick], y[pick], x[pick + 1], y[pick + 1]])
+    return ShortestSegments(metres[pick], ends)

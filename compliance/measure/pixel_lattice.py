@@ -1,0 +1,214 @@
+"""Ground spacing of a pixel lattice: the shortest distance between neighbouring pixel centres.
+
+A pixel's side is not its spacing. Pixel vectors (0.5, 0) and (0.45, -0.3) m span a
+lattice whose neighbouring centres are 0.30 m apart (along their difference), although
+both sides measure 0.45 m or more. The lattice is reduced (Lagrange/Gauss) in the local
+ground plane wherever it is sampled, and its shortest vectors are then measured again as
+geodesics between the two pixel positions they join, so projection stretch (Web
+Mercator, degrees near the poles, UTM far from its central meridian) and a warped GCP
+grid are all measured where they are finest.
+
+The lattice is sampled on a grid that spans the raster's whole extent, its far edges
+(the last row and column, the far corner) included, and then refined around its finest
+samples, so a finer spot between grid nodes is found too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from pyproj import CRS, Geod
+
+from compliance.geo.geodesy import to_lonlat
+
+# Maps pixel positions (column, row; (0, 0) is the outer corner of the first pixel) to
+# coordinates in the raster's CRS.
+PixelToCrs = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+_GEOD = Geod(ellps="WGS84")
+_REFINE_SEEDS = 4  # the finest samples refined in each round
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """How densely the lattice is sampled: a first grid of ``grid`` x ``grid`` nodes over
+    the whole extent, then ``rounds`` finer ``refine`` x ``refine`` grids around the
+    finest samples, each over a cell a quarter the size of the last."""
+
+    grid: int = 17
+    refine: int = 7
+    rounds: int = 3
+
+
+# Through a geotransform, the spacing varies only with the projection's scale, smoothly:
+# its extremes lie on the edges, at corners or on a line (a central meridian), which
+# the grid's edge nodes and three refinements (to 1/64 of a grid step) reach. A GCP
+# spline costs about 0.4 us per position and GCP (GDAL's evaluator): two refinements,
+# plus samples at the GCPs themselves (see raster_profile).
+AFFINE = Sampling()
+WARPED = Sampling(rounds=2)
+_MAX_REDUCTION_STEPS = 64  # Gauss reduction converges in O(log) steps; a cap guards NaN
+
+
+def lattice_spacing(
+    to_crs: PixelToCrs,
+    crs: CRS,
+    width: int,
+    height: int,
+    sampling: Sampling = AFFINE,
+    also_at: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[float, float] | None:
+    """Finest and coarsest ground spacing in metres between neighbouring pixel centres.
+
+    The finest is the shortest lattice vector at the finest place in the raster; the
+    coarsest is the longer of the two reduced lattice vectors at the coarsest place.
+    None when no sample can be measured (positions outside the CRS, a degenerate grid).
+    ``also_at`` adds pixel positions to the first grid (a warp's GCPs, where it bends).
+    """
+    # Positions between pixel corners count too: a small raster's lattice is sampled as
+    # densely as a large one's (a one-pixel raster from pole to pole has no spacing at
+    # its corners, which are the poles, but has one at every latitude between).
+    cols = np.linspace(0.0, float(width), sampling.grid)
+    rows = np.linspace(0.0, float(height), sampling.grid)
+    cc, rr = (m.ravel() for m in np.meshgrid(cols, rows))
+    if also_at is not None:
+        cc = np.concatenate([cc, np.clip(also_at[0], 0.0, width)])
+        rr = np.concatenate([rr, np.clip(also_at[1], 0.0, height)])
+    shortest, longest = _measure(to_crs, crs, width, height, cc, rr)
+    if not np.isfinite(shortest).any():
+        return None
+    finest = float(np.nanmin(shortest))
+    coarsest = float(np.nanmax(longest))
+    step_c, step_r = cols[1] - cols[0], rows[1] - rows[0]
+    for _ in range(sampling.rounds):
+        seeds = np.argsort(np.where(np.isfinite(shortest), shortest, np.inf))[:_REFINE_SEEDS]
+        cc, rr = _around(cc[seeds], rr[seeds], step_c, step_r, width, height, sampling.refine)
+        shortest, _ = _measure(to_crs, crs, width, height, cc, rr)
+        if np.isfinite(shortest).any():
+            finest = min(finest, float(np.nanmin(shortest)))
+        step_c, step_r = step_c / 4, step_r / 4
+    return finest, max(coarsest, finest)
+
+
+def _around(
+    cc: np.ndarray,
+    rr: np.ndarray,
+    step_c: float,
+    step_r: float,
+    width: int,
+    height: int,
+    nodes: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A finer grid over the cell of +-one step around each seed, kept inside the raster."""
+    t = np.linspace(-1.0, 1.0, nodes)
+    dc, dr = (m.ravel() for m in np.meshgrid(t * step_c, t * step_r))
+    cols = np.clip((cc[:, None] + dc[None, :]).ravel(), 0.0, width)
+    rows = np.clip((rr[:, None] + dr[None, :]).ravel(), 0.0, height)
+    return cols, rows
+
+
+def _measure(
+    to_crs: PixelToCrs, crs: CRS, width: int, height: int, cc: np.ndarray, rr: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """At each sample position: the shortest and the longer reduced lattice vector's
+    ground length (NaN where unmeasurable)."""
+    u = _ground_vector(to_crs, crs, width, height, cc, rr, 1.0, 0.0)
+    v = _ground_vector(to_crs, crs, width, height, cc, rr, 0.0, 1.0)
+    # A reduced basis holds a shortest lattice vector and the shortest one independent of
+    # it (|b1| <= |b2| <= |b1 +- b2|); each is measured again as a geodesic between the
+    # two pixel positions it joins, and the shorter of the two counts.
+    (m1, n1), (m2, n2) = _reduce(u, v)
+    first = _ground_length(to_crs, crs, width, height, cc, rr, m1, n1)
+    second = _ground_length(to_crs, crs, width, height, cc, rr, m2, n2)
+    # Pixel steps along one line (a singular geotransform or spline) span no lattice:
+    # centres coincide, and no spacing describes the grid.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sine = np.abs(u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0]) / (np.hypot(*u.T) * np.hypot(*v.T))
+    flat = ~(sine > 1e-6)  # past a million columns per row: no grid either
+    shortest, longest = np.fmin(first, second), np.fmax(first, second)
+    shortest[flat], longest[flat] = np.nan, np.nan
+    return shortest, longest
+
+
+def _lonlat(
+    to_crs: PixelToCrs, crs: CRS, cols: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    xs, ys = to_crs(cols, rows)
+    return to_lonlat(crs, np.asarray(xs, dtype=float), np.asarray(ys, dtype=float))
+
+
+def _ground_vector(
+    to_crs: PixelToCrs,
+    crs: CRS,
+    width: int,
+    height: int,
+    cc: np.ndarray,
+    rr: np.ndarray,
+    dc: float,
+    dr: float,
+) -> np.ndarray:
+    """The ground vector (east, north metres) of one pixel step at each sample, kept
+    inside the raster like ``_ground_length``'s steps (a step past a raster that ends at
+    a pole or its CRS's edge would have no ground)."""
+    mid_c = _inside(cc, np.full_like(cc, abs(dc) / 2), width)
+    mid_r = _inside(rr, np.full_like(rr, abs(dr) / 2), height)
+    lon0, lat0 = _lonlat(to_crs, crs, mid_c - dc / 2, mid_r - dr / 2)
+    lon1, lat1 = _lonlat(to_crs, crs, mid_c + dc / 2, mid_r + dr / 2)
+    with np.errstate(invalid="ignore"):
+        az, _, dist = _GEOD.inv(lon0, lat0, lon1, lat1)
+    az = np.radians(np.asarray(az, dtype=float))
+    dist = np.asarray(dist, dtype=float)
+    return np.column_stack([dist * np.sin(az), dist * np.cos(az)])
+
+
+def _reduce(u: np.ndarray, v: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """Lagrange/Gauss reduction of each 2-D basis (u, v); returns the integer pixel steps
+    (column, row) of the reduced vectors, the shorter first."""
+    n = u.shape[0]
+    cu = np.tile([1.0, 0.0], (n, 1))
+    cv = np.tile([0.0, 1.0], (n, 1))
+    u, v = u.copy(), v.copy()
+    active = np.isfinite(u).all(axis=1) & np.isfinite(v).all(axis=1)
+    for _ in range(_MAX_REDUCTION_STEPS):
+        swap = active & ((v * v).sum(axis=1) < (u * u).sum(axis=1))
+        u[swap], v[swap], cu[swap], cv[swap] = v[swap], u[swap].copy(), cv[swap], cu[swap].copy()
+        uu = (u * u).sum(axis=1)
+        active &= uu > 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mu = np.where(active, np.round((u * v).sum(axis=1) / np.where(active, uu, 1.0)), 0.0)
+        active &= mu != 0
+        if not active.any():
+            break
+        v -= mu[:, None] * u
+        cv -= mu[:, None] * cu
+    return (cu[:, 0], cu[:, 1]), (cv[:, 0], cv[:, 1])
+
+
+def _ground_length(
+    to_crs: PixelToCrs,
+    crs: CRS,
+    width: int,
+    height: int,
+    cc: np.ndarray,
+    rr: np.ndarray,
+    m: np.ndarray,
+    n: np.ndarray,
+) -> np.ndarray:
+    """Geodesic length of the pixel step (m, n) centred on each sample, moved inwards
+    where the raster is wide enough, so that a step at an edge runs along the edge."""
+    mid_c = _inside(cc, np.abs(m) / 2, width)
+    mid_r = _inside(rr, np.abs(n) / 2, height)
+    lon0, lat0 = _lonlat(to_crs, crs, mid_c - m / 2, mid_r - n / 2)
+    lon1, lat1 = _lonlat(to_crs, crs, mid_c + m / 2, mid_r + n / 2)
+    with np.errstate(invalid="ignore"):
+        _, _, dist = _GEOD.inv(lon0, lat0, lon1, lat1)
+    dist = np.abs(np.asarray(dist, dtype=float))
+    return np.where(np.isfinite(dist) & (dist > 0), dist, np.nan)
+
+
+def _inside(pos: np.ndarray, half: np.ndarray, size: int) -> np.ndarray:
+    """Each position, moved so that +-half stays within 0..size (the middle if it cannot)."""
+    low, high = half, size - half
+    return np.where(low <= high, np.clip(pos, low, np.maximum(low, high)), size / 2)

@@ -1,0 +1,302 @@
+"""One streaming pass over a vector layer: every feature decoded once, its lines and rings
+measured for detail, its box cleared against the zones and territories, and its exact
+geometry tested only where the grids cannot clear that box."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import numpy as np
+import pyarrow as pa
+import shapely
+from pyproj import CRS
+
+from compliance.measure.crs_plausibility import lonlat_sized_boxes
+from compliance.measure.detail_accumulator import DetailAccumulator
+from compliance.measure.line_detail import BatchCoordinates, linework_coordinates, point_coordinates
+from compliance.measure.wkb_bounds import WkbBoxes, wkb_boxes
+from compliance.measure.wkb_coords import simple_rows
+from compliance.readers.dataset import BATCH_SIZE, LayerInfo, VectorSource, decode_wkb
+from compliance.zones.area_cover import GrowingIndex, growing_index
+from compliance.zones.areas import AreaSet
+from compliance.zones.prefilter import CLEAR, INSIDE, finite_rows
+from compliance.zones.zone_set import OverlapAccumulator
+
+
+@dataclass
+class Probe:
+    """A set of areas to meet, indexed in one layer's CRS, and where hits are counted."""
+
+    acc: OverlapAccumulator
+    index: GrowingIndex
+    stop_at_first_hit: bool = False
+
+    @classmethod
+    def build(
+        cls, acc: OverlapAccumulator, areas: AreaSet, crs: CRS, territory: bool = False
+    ) -> Probe:
+        # Territory tiles are large: a coarse grid that knows inside cells clears most data.
+        return cls(acc, growing_index(areas, crs, coarse=territory), territory)
+
+
+@dataclass
+class LayerScan:
+    """What one pass over a layer found."""
+
+    features: int = 0
+    empty: int = 0
+    undecodable: int = 0
+    unplaceable: int = 0  # coordinates that are not finite numbers: no box, no place
+    lonlat_sized: int = 0  # features whose numbers are all the size of lon/lat
+    invalid: int = 0
+    has_z: bool = False
+    bounds: np.ndarray | None = None
+    detail: DetailAccumulator = field(default_factory=lambda: DetailAccumulator(None))
+
+
+class _Rows:
+    """One batch's WKB, decoding each row at most once and only when asked."""
+
+    def __init__(self, column: pa.Array) -> None:
+        self.column = column
+        self.geoms = np.empty(len(column), dtype=object)
+        self.done = np.zeros(len(column), dtype=bool)
+        self.undecodable = 0
+
+    def get(self, rows: np.ndarray) -> np.ndarray:
+        todo = rows[~self.done[rows]]
+        if todo.size:
+            wkb = self.column.take(pa.array(todo)).to_numpy(zero_copy_only=False)
+            with np.errstate(invalid="ignore"):  # NaN coordinates: counted as unplaceable
+                batch = decode_wkb(wkb)
+            self.geoms[todo] = batch.geometries
+            self.done[todo] = True
+            self.undecodable += batch.undecodable
+        return self.geoms[rows]
+
+
+def _feed(
+    probe: Probe, boxes: np.ndarray, present: np.ndarray, extent: np.ndarray, rows: _Rows
+) -> None:
+    if probe.stop_at_first_hit and probe.acc.touched:
+        return
+    cover = probe.index.covering(tuple(extent))
+    if cover.grid is None:
+        return
+    state = cover.grid.classify(boxes)
+    state[~present] = CLEAR
+    if probe.stop_at_first_hit and np.any(state == INSIDE):
+        probe.acc.mark_touched()
+        return
+    candidates = np.flatnonzero(state != CLEAR)
+    # A territory needs one hit: test candidates a slice at a time and stop at the first.
+    step = 256 if probe.stop_at_first_hit else max(candidates.size, 1)
+    for start in range(0, candidates.size, step):
+        geoms = rows.get(candidates[start : start + step])
+        live = geoms[~shapely.is_missing(geoms)]
+        probe.acc.add(live, cover.index, areas_too=not probe.stop_at_first_hit)
+        if probe.stop_at_first_hit and probe.acc.touched:
+            return
+
+
+_END = object()
+T = TypeVar("T")
+
+
+def _put(box: queue.Queue, item: object, stop: threading.Event) -> bool:
+    while not stop.is_set():
+        try:
+            box.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def prefetched(batches: Iterator[T], depth: int = 2) -> Generator[T, None, None]:
+    """Read the next batches in a thread while this one is processed.
+
+    GDAL reads without holding the GIL, so on two cores reading and measuring overlap.
+    The reader's whole life (open, read, close) stays in its own thread.
+    """
+    box: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            for item in batches:
+                if not _put(box, item, stop):
+                    break
+        except BaseException as exc:  # handed to the consumer, raised there
+            _put(box, exc, stop)
+        finally:
+            _close(batches)
+            _put(box, _END, stop)
+
+    reader = threading.Thread(target=read, name="mapgate-read", daemon=True)
+    reader.start()
+    try:
+        while (item := box.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        reader.join()
+
+
+def scan_layer(
+    src: VectorSource, layer: LayerInfo, probes: list[Probe], read_ahead: bool = True
+) -> LayerScan:
+    """Stream a layer once, feeding every probe and measuring the detail of every feature.
+
+    ``read_ahead`` reads the next batches in a thread while this one is measured."""
+    scan = LayerScan(detail=DetailAccumulator(layer.crs))
+    batches = _boxed(src.wkb_batches(layer))
+    # With one batch there is nothing to overlap reading with: a thread would only cost.
+    if read_ahead and (layer.feature_count is None or layer.feature_count > BATCH_SIZE):
+        batches = prefetched(batches)
+    try:
+        for batch in batches:
+            _scan_batch(scan, batch, probes)
+    finally:
+        batches.close()  # the reader's dataset is closed now, not when the generator is collected
+    # Undecodable rows have no box either: they are counted there, not as empty.
+    scan.empty -= scan.undecodable
+    return scan
+
+
+@dataclass
+class _Decoded:
+    """One batch as read: its WKB boxes, every coordinate with its row, and what the detail
+    measure needs. Rows in the simple WKB forms are read without GEOS; the others decoded."""
+
+    found: WkbBoxes
+    rows: _Rows
+    coords: np.ndarray
+    owner: np.ndarray  # batch position of each coordinate
+    detail: BatchCoordinates
+
+
+def _decode(column: pa.Array) -> _Decoded:
+    found = wkb_boxes(column)
+    rows = _Rows(column)
+    simple = simple_rows(column)
+    rest = np.flatnonzero(~found.null)
+    rest = rest[~np.isin(rest, simple.rows)]
+    geoms = rows.get(rest)
+    live = ~shapely.is_missing(geoms)
+    rest, geoms = rest[live], geoms[live]
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    lines = [(simple.coords, simple.owner)]
+    points = np.empty((0, 2))
+    if simple.points.any():  # points and lines apart: a point is not a line's vertex
+        on_point = np.isin(simple.owner, simple.rows[simple.points])
+        lines = [(simple.coords[~on_point], simple.owner[~on_point])]
+        points = simple.coords[on_point]
+    if geoms.size:
+        lines.append(linework_coordinates(geoms, coords, index))
+        points = np.concatenate([points, point_coordinates(geoms)])
+    detail = BatchCoordinates(np.concatenate([simple.coords, coords]), lines, points)
+    owner = np.concatenate([simple.owner, rest[index]])
+    return _Decoded(found, rows, detail.coords, owner, detail)
+
+
+def _boxed(batches: Iterator[pa.Array]) -> Generator[_Decoded, None, None]:
+    """Each batch decoded where it is read: in the reader thread when there is one, whose
+    core is otherwise idle while GDAL is not reading (GEOS works without the GIL)."""
+    try:
+        for column in batches:
+            yield _decode(column)
+    finally:
+        _close(batches)
+
+
+def _close(batches: Iterator[object]) -> None:
+    """Close a batch generator now (its reader's dataset), not when it is collected."""
+    close = getattr(batches, "close", None)
+    if close is not None:
+        close()
+
+
+def _scan_batch(scan: LayerScan, batch: _Decoded, probes: list[Probe]) -> None:
+    found, rows = batch.found, batch.rows
+    boxes = found.bounds
+    unplaceable = _stand_in_unplaceable(rows, boxes, batch.coords, batch.owner)
+    slow = np.flatnonzero(~found.fast & ~found.null & ~unplaceable)
+    if slow.size:
+        some = rows.get(slow)
+        ok = ~shapely.is_missing(some)
+        ok[ok] = ~shapely.is_empty(some[ok])
+        boxes[slow[ok]] = shapely.bounds(some[ok])
+        if not scan.has_z and ok.any():
+            scan.has_z = bool(shapely.has_z(some[ok]).any())
+    present = finite_rows(boxes)
+    scan.unplaceable += int(unplaceable.sum())
+    scan.features += len(boxes)
+    scan.has_z = scan.has_z or found.has_z
+    scan.detail.add(batch.detail)
+    scan.invalid += _invalid(rows)
+    if present.any():
+        live_boxes = boxes[present]
+        scan.lonlat_sized += int(np.count_nonzero(lonlat_sized_boxes(live_boxes)))
+        box = np.array(
+            [
+                live_boxes[:, 0].min(),
+                live_boxes[:, 1].min(),
+                live_boxes[:, 2].max(),
+                live_boxes[:, 3].max(),
+            ]
+        )
+        scan.bounds = (
+            box
+            if scan.bounds is None
+            else np.concatenate(
+                [np.minimum(scan.bounds[:2], box[:2]), np.maximum(scan.bounds[2:], box[2:])]
+            )
+        )
+        for probe in probes:
+            _feed(probe, boxes, present, box, rows)
+    scan.undecodable += rows.undecodable
+    scan.empty += int((~present & ~unplaceable).sum())
+
+
+def _invalid(rows: _Rows) -> int:
+    """Invalid geometries among those decoded: the ones tested exactly against a zone or
+    territory, and those in forms only GEOS reads (the simple forms are read as numbers)."""
+    decoded = rows.geoms[rows.done]
+    decoded = decoded[~shapely.is_missing(decoded)]
+    return int((~shapely.is_valid(decoded)).sum()) if decoded.size else 0
+
+
+def _stand_in_unplaceable(
+    rows: _Rows, boxes: np.ndarray, coords: np.ndarray, owner: np.ndarray
+) -> np.ndarray:
+    """Rows with a coordinate that is not a finite number (NaN or infinite, on any axis).
+
+    Such a geometry cannot be placed, and GEOS fails on it. The extent of its finite
+    vertices stands in for it against the zones and territories (it can only add
+    overlaps); a row with no finite vertex keeps no box. Returns the rows' mask."""
+    mask = np.zeros(len(boxes), dtype=bool)
+    bad = ~np.isfinite(coords).all(axis=1)
+    if not bad.any():
+        return mask
+    hit = np.unique(owner[bad])
+    mask[hit] = True
+    boxes[hit] = np.nan
+    finite = np.isin(owner, hit) & ~bad
+    seen, number = np.unique(owner[finite], return_inverse=True)
+    order = np.argsort(number, kind="stable")
+    stand_in = shapely.envelope(shapely.multipoints(coords[finite][order], indices=number[order]))
+    if seen.size:
+        rows.geoms[seen] = stand_in
+        rows.done[seen] = True
+        boxes[seen] = shapely.bounds(stand_in)
+    dropped = np.setdiff1d(hit, seen)
+    rows.geoms[dropped] = None
+    rows.done[dropped] = True
+    return mask

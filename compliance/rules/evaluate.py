@@ -1,0 +1,107 @@
+"""Evaluate rule packs over a check's facts; the most severe effect wins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from compliance.rules.cel_runtime import cel
+from compliance.rules.packs import CompiledRule, RulePack
+from compliance.verdict import Effect, Finding, PackInfo
+
+ENGINE_PACK = "mapgate"
+
+
+def _lookup(context: dict[str, Any], dotted: str) -> Any:
+    value: Any = context
+    for part in dotted.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def evaluate_rule(
+    compiled: CompiledRule,
+    pack: RulePack,
+    context: dict[str, Any],
+    variables: cel.Context | None = None,
+) -> Finding | None:
+    """A finding when the rule fires; a ``review`` finding when it cannot be evaluated.
+
+    ``variables`` is ``context`` already converted for CEL, shared by a pack's rules.
+    """
+    rule = compiled.rule
+    used = {name: _lookup(context, name) for name in compiled.facts}
+
+    def held(why: str) -> Finding:
+        return Finding(
+            rule_id=rule.id,
+            pack=pack.name,
+            effect=Effect.review,
+            reference=rule.reference,
+            message=f"{rule.title}: {why}; held for review",
+            facts=used,
+        )
+
+    try:
+        result = compiled.program.execute(variables if variables is not None else context)
+    except Exception as exc:  # CEL raises TypeError/KeyError/ValueError for missing or null facts
+        missing = sorted(name for name, value in used.items() if value is None)
+        why = f"facts not available: {', '.join(missing)}" if missing else str(exc).splitlines()[0]
+        return held(f"could not be evaluated ({why})")
+    if not isinstance(result, bool):
+        return held(f"`when` gave {result!r}, not a boolean")
+    if not result:
+        return None
+    return Finding(
+        rule_id=rule.id,
+        pack=pack.name,
+        effect=rule.effect,
+        reference=rule.reference,
+        message=rule.message or rule.title,
+        conditions=list(rule.conditions),
+        facts=used,
+    )
+
+
+@dataclass
+class PackResult:
+    info: PackInfo
+    findings: list[Finding]
+
+
+def evaluate_pack(
+    pack: RulePack, context: dict[str, Any], applies: bool, fraction: float | None
+) -> PackResult:
+    findings: list[Finding] = []
+    outcome = None
+    if applies:
+        # Converted once for all the pack's rules: converting the facts for each rule cost
+        # more than evaluating it (0.96 ms against 0.27 ms for the 13 built-in rules).
+        variables = cel.Context(variables=context)
+        findings = [
+            f for r in pack.rules if (f := evaluate_rule(r, pack, context, variables)) is not None
+        ]
+        # `default` is the pack's answer when no rule fires; a firing rule replaces it.
+        outcome = Effect.most_severe([f.effect for f in findings], default=pack.doc.default)
+    info = PackInfo(
+        name=pack.name,
+        version=pack.version,
+        sha256=pack.sha256,
+        applies=applies,
+        territory_fraction=fraction,
+        outcome=outcome,
+    )
+    return PackResult(info, findings)
+
+
+def decide(
+    results: list[PackResult], engine_findings: list[Finding]
+) -> tuple[Effect, list[Finding], list[str]]:
+    """Overall verdict, all findings (engine's first), and the union of conditions."""
+    findings = list(engine_findings) + [f for r in results for f in r.findings]
+    outcomes = [r.info.outcome for r in results if r.info.outcome is not None]
+    verdict = Effect.most_severe(outcomes + [f.effect for f in findings], default=Effect.allow)
+    conditions = sorted({c for f in findings for c in f.conditions})
+    return verdict, findings, conditions

@@ -1,0 +1,1 @@
+"""Sensitive zones and territories: loading, buffering on the ground, indexes, overlap."""
