@@ -118,6 +118,11 @@ class LeakFacts(BaseModel):
     deleted_geometries_unplaced: int = Field(
         default=0, description="Of those, the ones that cannot be placed (no CRS, no shape)."
     )
+    free_pages_with_data: int = Field(
+        default=0,
+        description="SQLite free pages that still hold bytes: parts of deleted rows, such as "
+        "the overflow pages of a large geometry, which are not rebuilt.",
+    )
     deleted_geometries_in_zones: int = Field(
         default=0,
         exclude=True,  # a zone fact: shown only in findings, where clearance decides

@@ -57,6 +57,10 @@ FACTS: dict[str, tuple[str, str]] = {
         "deleted geometries still in the file (SQLite free space, shapes of deleted .dbf records)",
     ),
     "dataset.deleted_geometries_unplaced": ("int", "of those, the ones that cannot be placed"),
+    "dataset.free_pages_with_data": (
+        "int",
+        "SQLite free pages still holding bytes of deleted rows (not rebuilt into geometries)",
+    ),
     "dataset.metadata_coordinates": (
         "list(string)",
         "positions carried by imagery that cannot be placed (sidecars, EXIF, XMP, metadata)",
@@ -122,6 +126,7 @@ def dataset_facts(
         "overview_leak_pixels": profile.leaks.overview_pixels,
         "deleted_geometries": profile.leaks.deleted_geometries,
         "deleted_geometries_unplaced": profile.leaks.deleted_geometries_unplaced,
+        "free_pages_with_data": profile.leaks.free_pages_with_data,
         "metadata_coordinates": list(profile.leaks.metadata_coordinates),
     }
 
@@ -164,6 +169,7 @@ def sample_context() -> dict[str, Any]:
             "overview_leak_pixels": 0,
             "deleted_geometries": 0,
             "deleted_geometries_unplaced": 0,
+            "free_pages_with_data": 0,
             "metadata_coordinates": ["EXIF GPS position 37.5N 127.0E"],
         },
         "zones": {

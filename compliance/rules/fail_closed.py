@@ -198,22 +198,30 @@ def _leak_overview(leaks: LeakFacts) -> Finding | None:
 
 
 def _leak_deleted(leaks: LeakFacts) -> Finding | None:
-    if not leaks.deleted_geometries:
+    if not leaks.deleted_geometries and not leaks.free_pages_with_data:
         return None
-    unplaced = leaks.deleted_geometries_unplaced
+    unplaced, pages = leaks.deleted_geometries_unplaced, leaks.free_pages_with_data
+    parts = []
+    if leaks.deleted_geometries:
+        parts.append(
+            f"{leaks.deleted_geometries} deleted geometries are still in the file"
+            + (f" ({unplaced} of them cannot be placed)" if unplaced else "")
+        )
+    if pages:
+        parts.append(f"{pages} free pages still hold bytes of deleted rows")
     # The message says nothing of the zones: a submitter reads it, and the count that met
     # a zone is a zone fact (withheld from whoever has no clearance, as zones.* are).
     return _finding(
         "MAPGATE-LEAK-DELETED-FEATURES",
         Effect.review,
-        f"{leaks.deleted_geometries} deleted geometries are still in the file"
-        + (f" ({unplaced} of them cannot be placed)" if unplaced else "")
-        + ": free pages and free space of an SQLite file, or shapes of records deleted from "
-        "a shapefile's .dbf; anyone who reads the raw file recovers them, and their detail "
-        "was not measured. VACUUM the GeoPackage or repack the shapefile",
+        "; ".join(parts) + " (free pages and free space of an SQLite file, or shapes of "
+        "records deleted from a shapefile's .dbf): anyone who reads the raw file recovers "
+        "them, and their detail was not measured. VACUUM the GeoPackage or repack the "
+        "shapefile",
         **{
             "dataset.deleted_geometries": leaks.deleted_geometries,
             "dataset.deleted_geometries_unplaced": unplaced,
+            "dataset.free_pages_with_data": pages,
             "zones.deleted_geometries": leaks.deleted_geometries_in_zones,
         },
     )

@@ -89,6 +89,7 @@ def _deleted(
     facts.deleted_geometries = recovered.count
     facts.deleted_geometries_in_zones = recovered.in_zones
     facts.deleted_geometries_unplaced = recovered.unplaced
+    facts.free_pages_with_data = recovered.stale_pages
 
 
 def _overviews(raster: RasterSource, facts: LeakFacts, gdal_name: str | None = None) -> None:

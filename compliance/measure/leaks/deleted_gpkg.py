@@ -25,13 +25,18 @@ __all__ = ["deleted_gpkg_geometries"]
 _UNDEFINED_SRS = {0, -1}  # GeoPackage's own "undefined" cartesian and geographic SRSs
 
 
-def _candidates(path: Path) -> dict[bytes, Blob]:
+def _candidates(path: Path) -> tuple[dict[bytes, Blob], int]:
+    """The blobs in the file's free space, and how many free pages still hold bytes."""
     found: dict[bytes, Blob] = {}
+    stale_pages = 0
     for region in unallocated_regions(path):
-        if b"GP" in region:
-            for blob in find_blobs(region):
+        data = region.data
+        if region.free_page and data.count(0) != len(data):
+            stale_pages += 1
+        if b"GP" in data:
+            for blob in find_blobs(data):
                 found.setdefault(blob.key, blob)
-    return found
+    return found, stale_pages
 
 
 def _digest(blob: bytes, whole: bool) -> bytes:
@@ -89,10 +94,12 @@ def deleted_gpkg_geometries(
     path: Path, zones: ZoneSet, overlap: OverlapAccumulator | None
 ) -> Recovered:
     """The geometries deleted from the SQLite file at ``path`` but still in its free pages
-    or in the free space of its pages, each counted once."""
-    found = _candidates(path)
+    or in the free space of its pages, each counted once, and the free pages that still
+    hold bytes. A large geometry's cell may be gone while the overflow pages holding the
+    bulk of its coordinates sit on the freelist: those pages are counted, not rebuilt."""
+    found, stale_pages = _candidates(path)
     if not found:
-        return Recovered()
+        return Recovered(stale_pages=stale_pages)
     srs = _srs(path)
     # An SRS id the file does not define is not a blob of this file: stray bytes.
     blobs = [b for b in found.values() if b.srs_id in srs]
@@ -100,7 +107,7 @@ def deleted_gpkg_geometries(
     by_crs: dict[int, list[shapely.Geometry | None]] = defaultdict(list)
     for blob in blobs:
         by_crs[blob.srs_id].append(_shape(blob))
-    result = Recovered()
+    result = Recovered(stale_pages=stale_pages)
     for srs_id, shapes in by_crs.items():
         result += place(np.array(shapes, dtype=object), srs[srs_id], zones, overlap)
     return result

@@ -21,12 +21,14 @@ class Recovered:
     count: int = 0
     in_zones: int = 0
     unplaced: int = 0  # no CRS, coordinates that are not numbers, or no shape at all
+    stale_pages: int = 0  # free pages still holding bytes (parts of deleted rows)
 
     def __add__(self, other: Recovered) -> Recovered:
         return Recovered(
             self.count + other.count,
             self.in_zones + other.in_zones,
             self.unplaced + other.unplaced,
+            self.stale_pages + other.stale_pages,
         )
 
 

@@ -15,11 +15,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["SQLITE_MAGIC", "unallocated_regions"]
+__all__ = ["SQLITE_MAGIC", "Region", "unallocated_regions"]
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _BTREE_TYPES = {2: 12, 5: 12, 10: 8, 13: 8}  # page type -> header size
 _MAX_TRUNKS = 1 << 20  # a cycle in a damaged freelist must not loop for ever
+
+
+@dataclass(frozen=True)
+class Region:
+    """A stretch of the file no live row uses."""
+
+    data: bytes
+    # A leaf page of the freelist, whole (else a trunk page past its pointers, which keeps
+    # stale pointers of its own, or free space inside a b-tree page).
+    free_page: bool
 
 
 @dataclass(frozen=True)
@@ -85,7 +95,7 @@ def _btree_gaps(data: mmap.mmap | bytes, page: int, layout: _Layout) -> Iterator
         offset = following
 
 
-def unallocated_regions(path: Path) -> Iterator[bytes]:
+def unallocated_regions(path: Path) -> Iterator[Region]:
     """Every stretch of ``path`` that an SQLite reader does not see as a live row: free
     pages past their freelist pointers, and each b-tree page's gap and freeblocks.
     Nothing for a file that is not SQLite."""
@@ -101,9 +111,9 @@ def unallocated_regions(path: Path) -> Iterator[bytes]:
             for page in range(1, layout.pages + 1):
                 base = (page - 1) * layout.page_size
                 if page in leaves:
-                    yield data[base : base + layout.usable]
+                    yield Region(data[base : base + layout.usable], True)
                 elif page in trunks:
-                    yield data[base + trunks[page] : base + layout.usable]
+                    yield Region(data[base + trunks[page] : base + layout.usable], False)
                 else:
                     for start, end in _btree_gaps(data, page, layout):
-                        yield data[start:end]
+                        yield Region(data[start:end], False)
