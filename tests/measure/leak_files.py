@@ -12,6 +12,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import rasterio
+import rasterio.shutil
 import shapely
 from pyproj import Transformer
 from rasterio.enums import ColorInterp, Resampling
@@ -233,3 +234,79 @@ def still_in_file(
         if head in data:
             found.append(i)
     return found
+
+
+# ---- images that cannot be placed ----------------------------------------------------
+
+
+def plain_image(path: Path, driver: str, size: int = 32, **tags: str) -> Path:
+    """An image without georeferencing (no CRS, no geotransform, no sidecar), with
+    ``tags`` as GDAL metadata items."""
+    source = path.with_name(path.stem + "-source.tif")
+    with rasterio.open(
+        source, "w", driver="GTiff", width=size, height=size, count=1, dtype="uint8"
+    ) as dst:
+        dst.write(np.full((1, size, size), 90, dtype="uint8"))
+        if tags:
+            dst.update_tags(**tags)
+    if driver == "GTiff":
+        source.rename(path)
+    else:
+        rasterio.shutil.copy(source, path, driver=driver)
+        source.unlink()
+    for aux in path.parent.glob("*.aux.xml"):
+        aux.unlink()
+    return path
+
+
+def dms(value: float) -> tuple[int, int, float]:
+    degrees = int(value)
+    minutes = int((value - degrees) * 60)
+    return degrees, minutes, round((value - degrees - minutes / 60) * 3600, 2)
+
+
+def exif_gps_block(lat: float, lon: float) -> bytes:
+    """A little-endian EXIF (TIFF) structure whose IFD0 points to a GPS IFD holding the
+    position in degrees, minutes and hundredths of seconds (CIPA DC-008)."""
+    gps_ifd = 26
+    data = gps_ifd + 2 + 4 * 12 + 4
+
+    def rationals(v: float) -> bytes:
+        d, m, s = dms(abs(v))
+        return struct.pack("<6I", d, 1, m, 1, round(s * 100), 100)
+
+    entries = [
+        struct.pack("<HHI4s", 1, 2, 2, (b"N" if lat >= 0 else b"S") + b"\x00\x00\x00"),
+        struct.pack("<HHII", 2, 5, 3, data),
+        struct.pack("<HHI4s", 3, 2, 2, (b"E" if lon >= 0 else b"W") + b"\x00\x00\x00"),
+        struct.pack("<HHII", 4, 5, 3, data + 24),
+    ]
+    return (
+        b"II*\x00"
+        + struct.pack("<I", 8)
+        + struct.pack("<H", 1)
+        + struct.pack("<HHII", 34853, 4, 1, gps_ifd)
+        + struct.pack("<I", 0)
+        + struct.pack("<H", len(entries))
+        + b"".join(entries)
+        + struct.pack("<I", 0)
+        + rationals(lat)
+        + rationals(lon)
+    )
+
+
+def with_exif(path: Path, exif: bytes) -> Path:
+    """Put an EXIF block into a JPEG (an APP1 segment after SOI) or a PNG (an eXIf chunk
+    after IHDR)."""
+    data = path.read_bytes()
+    if data[:2] == b"\xff\xd8":
+        body = b"Exif\x00\x00" + exif
+        data = data[:2] + b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body + data[2:]
+    else:
+        import zlib
+
+        chunk = b"eXIf" + exif
+        inserted = struct.pack(">I", len(exif)) + chunk + struct.pack(">I", zlib.crc32(chunk))
+        data = data[:33] + inserted + data[33:]
+    path.write_bytes(data)
+    return path
