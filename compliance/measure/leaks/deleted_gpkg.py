@@ -3,7 +3,6 @@ whose bytes are still in the file: recovered, placed and met with the zones."""
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from collections import defaultdict
 from contextlib import closing
@@ -39,30 +38,35 @@ def _candidates(path: Path) -> tuple[dict[bytes, Blob], int]:
     return found, stale_pages
 
 
-def _digest(blob: bytes, whole: bool) -> bytes:
-    return hashlib.sha1(blob if whole else blob[:PREFIX]).digest()
+def _quoted(name: object) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
 
 
 def _drop_live_copies(path: Path, found: dict[bytes, Blob]) -> list[Blob]:
     """The candidates no live row holds: an UPDATE leaves the row's old cell behind, and
-    a copy of a geometry the file shows is no hidden geometry. The live rows stream past
-    the candidates, so memory stays with the candidates."""
-    wanted = {_digest(b.key, b.wkb is not None): b for b in found.values()}
+    a copy of a geometry the file shows is no hidden geometry. Only the live blobs' first
+    bytes stream past the candidates; a whole blob is read where those match."""
+    by_prefix: dict[bytes, list[Blob]] = defaultdict(list)
+    for blob in found.values():
+        by_prefix[blob.key[:PREFIX]].append(blob)
     columns = gpkg_rows(path, "SELECT table_name, column_name FROM gpkg_geometry_columns")
-    for table, column in columns:
-        quoted_table = '"' + str(table).replace('"', '""') + '"'
-        quoted_column = '"' + str(column).replace('"', '""') + '"'
-        try:
-            with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
-                for (value,) in db.execute(f"SELECT {quoted_column} FROM {quoted_table}"):
-                    if isinstance(value, bytes):
-                        wanted.pop(_digest(value, True), None)
-                        wanted.pop(_digest(value, False), None)
-        except sqlite3.Error:
-            continue  # a table listed but not there: nothing live to compare with
-        if not wanted:
-            break
-    return list(wanted.values())
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    with closing(sqlite3.connect(uri, uri=True)) as db:
+        for table, column in columns:
+            sql = f"SELECT rowid, substr({_quoted(column)}, 1, {PREFIX}) FROM {_quoted(table)}"
+            whole = f"SELECT {_quoted(column)} FROM {_quoted(table)} WHERE rowid = ?"
+            try:
+                hits = [
+                    (r, p) for r, p in db.execute(sql) if isinstance(p, bytes) and p in by_prefix
+                ]
+                for rowid, prefix in hits:
+                    (value,) = db.execute(whole, (rowid,)).fetchone()
+                    by_prefix[prefix] = [
+                        b for b in by_prefix[prefix] if b.wkb is not None and b.key != value
+                    ]
+            except sqlite3.Error:
+                continue  # a table listed but not there: nothing live to compare with
+    return [b for blobs in by_prefix.values() for b in blobs]
 
 
 def _srs(path: Path) -> dict[int, CRS | None]:
@@ -80,14 +84,15 @@ def _srs(path: Path) -> dict[int, CRS | None]:
     return out
 
 
-def _shape(blob: Blob) -> shapely.Geometry | None:
-    """The geometry, or its envelope where its WKB is cut short or not one GEOS reads."""
-    if blob.wkb is not None:
-        try:
-            return shapely.from_wkb(blob.wkb, on_invalid="raise")
-        except (shapely.errors.GEOSException, shapely.errors.ShapelyError, ValueError):
-            pass
-    return shapely.box(*blob.envelope) if blob.envelope is not None else None
+def _shapes(blobs: list[Blob]) -> np.ndarray:
+    """The geometries, or their envelopes where the WKB is cut short or not one GEOS
+    reads; None where neither is there."""
+    wkb = np.array([b.wkb for b in blobs], dtype=object)
+    shapes = shapely.from_wkb(wkb, on_invalid="ignore")
+    for i in np.flatnonzero(shapes == None):  # noqa: E711 (element-wise on an object array)
+        envelope = blobs[i].envelope
+        shapes[i] = shapely.box(*envelope) if envelope is not None else None
+    return shapes
 
 
 def deleted_gpkg_geometries(
@@ -104,10 +109,10 @@ def deleted_gpkg_geometries(
     # An SRS id the file does not define is not a blob of this file: stray bytes.
     blobs = [b for b in found.values() if b.srs_id in srs]
     blobs = _drop_live_copies(path, {b.key: b for b in blobs}) if blobs else []
-    by_crs: dict[int, list[shapely.Geometry | None]] = defaultdict(list)
+    by_crs: dict[int, list[Blob]] = defaultdict(list)
     for blob in blobs:
-        by_crs[blob.srs_id].append(_shape(blob))
+        by_crs[blob.srs_id].append(blob)
     result = Recovered(stale_pages=stale_pages)
-    for srs_id, shapes in by_crs.items():
-        result += place(np.array(shapes, dtype=object), srs[srs_id], zones, overlap)
+    for srs_id, group in by_crs.items():
+        result += place(_shapes(group), srs[srs_id], zones, overlap)
     return result
