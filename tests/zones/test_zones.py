@@ -184,7 +184,9 @@ def test_an_index_in_wgs84_finds_what_a_densified_one_finds(tmp_path) -> None:
     import shapely
     from pyproj import CRS
 
-    from compliance.zones.zone_set import _DENSIFY_DEG, AreaIndex, OverlapAccumulator, ZoneSet
+    from compliance.zones.area_index import _DENSIFY_DEG, AreaIndex
+    from compliance.zones.overlap import OverlapAccumulator
+    from compliance.zones.zone_set import ZoneSet
 
     rng = np.random.default_rng(3)
     x, y = 126.0 + rng.random(300) * 2, 36.0 + rng.random(300) * 2
