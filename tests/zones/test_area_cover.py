@@ -15,7 +15,7 @@ from compliance.zones.area_index import AreaIndex
 from compliance.zones.areas import AreaSet
 from compliance.zones.overlap import OverlapAccumulator
 from compliance.zones.zone_set import ZoneSet
-from tests.conftest import write_vector
+from tests.builders import write_vector
 
 
 def _inside(lon, lat, region) -> bool:
