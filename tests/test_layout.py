@@ -179,9 +179,20 @@ def _declared_all(module: Module) -> list[str] | None:
     return None
 
 
+def _top_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The module's statements, with those under a top-level ``if`` or ``try`` opened."""
+    for node in body:
+        if isinstance(node, ast.If):
+            yield from _top_level(node.body + node.orelse)
+        elif isinstance(node, ast.Try):
+            yield from _top_level(node.body + node.orelse + node.finalbody)
+        else:
+            yield node
+
+
 def _defined_names(module: Module) -> set[str]:
     names: set[str] = set()
-    for node in module.tree.body:
+    for node in _top_level(module.tree.body):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             names.add(node.name)
         elif isinstance(node, ast.Assign | ast.AnnAssign):
