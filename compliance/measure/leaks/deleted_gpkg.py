@@ -17,7 +17,8 @@ from compliance.measure.leaks.recovered import Recovered, place
 from compliance.measure.leaks.sqlite_pages import unallocated_regions
 from compliance.readers.dataset import parse_crs
 from compliance.readers.gpkg_sql import gpkg_rows
-from compliance.zones.zone_set import OverlapAccumulator, ZoneSet
+from compliance.zones.overlap import OverlapAccumulator
+from compliance.zones.zone_set import ZoneSet
 
 __all__ = ["deleted_gpkg_geometries"]
 

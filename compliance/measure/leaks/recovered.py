@@ -9,7 +9,8 @@ import shapely
 from pyproj import CRS
 
 from compliance.measure.leaks.zones_met import count_meeting
-from compliance.zones.zone_set import OverlapAccumulator, ZoneSet
+from compliance.zones.overlap import OverlapAccumulator
+from compliance.zones.zone_set import ZoneSet
 
 __all__ = ["Recovered", "place"]
 
