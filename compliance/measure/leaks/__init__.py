@@ -10,6 +10,7 @@ facts; the findings that hold a verdict are in ``compliance.rules.fail_closed``.
 
 from __future__ import annotations
 
+import sqlite3
 import struct
 from pathlib import Path
 
@@ -35,7 +36,7 @@ __all__ = ["find_leaks"]
 _SHAPEFILE_SUFFIXES = {".shp", ".shx", ".dbf"}
 # What a damaged file can raise from the readers of raw formats here: the check then
 # says it could not look, and the verdict is held.
-_DAMAGED = (OSError, ValueError, struct.error, IndexError)
+_DAMAGED = (OSError, ValueError, struct.error, IndexError, sqlite3.Error)
 
 
 def _is_sqlite(path: Path) -> bool:

@@ -108,7 +108,6 @@ def metadata_coordinates(raster: RasterSource, gdal_name: str | None = None) -> 
     if not unplaced(raster):
         return []
     import rasterio
-    from rasterio.errors import RasterioError
 
     path = raster.path
     sidecars = _sidecars(path) if gdal_name is None and path.is_file() else []
@@ -122,8 +121,10 @@ def metadata_coordinates(raster: RasterSource, gdal_name: str | None = None) -> 
             warnings.simplefilter("ignore")
             with rasterio.open(gdal_name or str(path), driver=raster.driver) as ds:
                 found += _from_dataset(ds, raster)
-    except (RasterioError, OSError, ValueError):
-        pass  # the header was read before; what else GDAL shows is then unknown
+    except Exception:  # GDAL's CPLE_* errors are not RasterioError
+        # The header was read before; what else GDAL shows is then unknown, and the
+        # image is held for review anyway, as one that cannot be placed.
+        pass
     if gdal_name is None and path.is_file():
         gps = exif_gps(path)
         found += ([gps] if gps else []) + xmp_geodata(path)

@@ -145,8 +145,6 @@ def overview_leaks(raster: RasterSource, gdal_name: str | None = None) -> list[L
     """Every overview level, and every other image of the file that renders the same
     ground, whose valid pixels lie where the level above it masks them all.
     ``gdal_name`` opens an image GDAL names apart from its file (a GeoPackage table)."""
-    from rasterio.errors import RasterioError
-
     name, driver = gdal_name or str(raster.path), raster.driver
     label = raster.label or raster.path.name
     try:
@@ -157,15 +155,16 @@ def overview_leaks(raster: RasterSource, gdal_name: str | None = None) -> list[L
         names = other_image_names(raster)
         with _open(name, driver) as base:
             for other in others:
-                gdal_name = names.get(other.label or "")
-                if gdal_name is None:
+                other_name = names.get(other.label or "")
+                if other_name is None:
                     continue
                 compare = base if raster.count and _same_ground(raster, other) else None
                 if compare is not None and _masks_nothing(raster):
                     compare = None
                 if compare is not None or not _masks_nothing(other):
-                    leaks += _chain(gdal_name, other.driver, other.label or gdal_name, compare)
+                    leaks += _chain(other_name, other.driver, other.label or other_name, compare)
         return leaks
-    except (RasterioError, OSError, ValueError) as exc:
-        # The pixels cannot be read where the header could: what they hold is unknown.
+    except Exception as exc:
+        # The pixels cannot be read where the header could (GDAL raises its own CPLE_*
+        # errors from a damaged block, not RasterioError): what they hold is unknown.
         return [LevelLeak(f"{label} (its masks cannot be read: {exc})", None)]
