@@ -159,3 +159,23 @@ def test_a_zipped_shapefile_with_deleted_records_is_held(tmp_path):
             if part.suffix != ".zip":
                 z.write(part, part.name)
     _assert_held(checker.check(archive), deleted, in_zone)
+
+
+@pytest.mark.parametrize("stride", [2, 5, 9])
+def test_rules_read_the_deleted_geometry_facts(tmp_path, stride):
+    """A pack may decide on its own what deleted geometries mean: here, deny."""
+    pack = tmp_path / "no-deleted.yaml"
+    pack.write_text(
+        'pack: no-deleted\nversion: "1"\ntitle: t\njurisdiction: XX\nrules:\n'
+        "  - id: ND-1\n    title: deleted data\n    when: dataset.deleted_geometries > 0 "
+        "|| dataset.free_pages_with_data > 0\n    effect: deny\n    reference: Test Act\n"
+    )
+    geoms = squares("oslo_utm32", 90, 20.0, 50.0)
+    deleted = list(range(0, 90, stride))
+    path = gpkg_with_deletions(tmp_path / "d.gpkg", "oslo_utm32", geoms, deleted, "keep")
+    recovered = still_in_file(path, geoms, deleted, 25832)
+    verdict = Checker(packs=[str(pack)]).check(path)
+    assert verdict.profile.leaks.deleted_geometries == len(recovered) > 0
+    assert verdict.verdict == Effect.deny
+    fired = next(f for f in verdict.findings if f.rule_id == "ND-1")
+    assert fired.effect == Effect.deny

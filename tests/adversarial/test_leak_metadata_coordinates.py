@@ -164,3 +164,17 @@ def test_a_placed_image_with_gps_tags_is_placed_not_leaking(tmp_path, checker):
     verdict = checker.check(path)
     assert verdict.profile.leaks.metadata_coordinates == []
     assert not _leak(verdict)
+
+
+@pytest.mark.parametrize(
+    "name, trace",
+    [
+        ("rasters/gdal_autotest2/byte_rpc.tif", "RPC metadata centred at latitude"),
+        ("broken/gdal_autotest2/corrupted_gtiff_tags.tif", "a geotransform without a CRS"),
+        ("rasters/rasterio/rotated.tif", "a geotransform without a CRS"),
+    ],
+)
+def test_real_files_that_keep_their_place(checker, real_data, name, trace):
+    verdict = checker.check(real_data / name)
+    assert any(t.startswith(trace) for t in verdict.profile.leaks.metadata_coordinates)
+    assert verdict.verdict == Effect.review and _leak(verdict)
