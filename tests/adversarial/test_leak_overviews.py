@@ -137,3 +137,23 @@ def test_a_second_page_of_the_same_ground_leaks(tmp_path, checker, pages):
     assert verdict.profile.leaks.overview_pixels == expected
     assert verdict.verdict != Effect.allow
     assert "MAPGATE-LEAK-OVERVIEW" in {f.rule_id for f in verdict.findings}
+
+
+@pytest.mark.parametrize("name", ["oslo_nodata_internal", "nairobi_nodata_ovr_odd_factors"])
+def test_a_stale_ovr_beside_honest_internal_overviews(tmp_path, checker, name):
+    """GDAL reads internal overviews and ignores an .ovr beside them; the .ovr still
+    leaves with the image, and shows what the mask hides."""
+    place, kind, factors, _, block = VARIANTS[name]
+    honest = masked_raster(tmp_path / "a.tif", place, SIZE, block, kind, factors, False, True)
+    stale = masked_raster(tmp_path / "b.tif", place, SIZE, block, kind, factors, True, False)
+    ovr = tmp_path / "a.tif.ovr"
+    ovr.write_bytes((tmp_path / "b.tif.ovr").read_bytes())
+    with rasterio.open(honest) as ds:
+        assert len(ds.overviews(1)) == len(factors)
+    # Truth: the stale overviews as GDAL reads them beside b.tif, against the same mask.
+    expected = leaked_pixels(stale)
+    assert expected > 0
+    verdict = checker.check(honest)
+    assert verdict.profile.leaks.overview_pixels == expected
+    assert verdict.profile.leaks.overview_levels == [f"a.tif.ovr: {expected} pixels"]
+    assert verdict.verdict != Effect.allow

@@ -64,7 +64,15 @@ def _spans(start: int, size: int, ratio: float, limit: int) -> tuple[np.ndarray,
     return first, past
 
 
-def _leaked(finer: Any, coarser: Any) -> int:
+def _shown(ds: Any, window: Any, nodata: float | None) -> np.ndarray:
+    """Which pixels of the window a reader shows. ``nodata`` stands in for the nodata
+    value an image read apart from its base lacks (an ``.ovr`` opened on its own)."""
+    if nodata is not None and all(f.name == "all_valid" for b in ds.mask_flag_enums for f in b):
+        return np.asarray((ds.read(window=window) != nodata).any(axis=0))
+    return np.asarray(ds.dataset_mask(window=window) > 0)
+
+
+def _leaked(finer: Any, coarser: Any, nodata: float | None = None) -> int:
     """Pixels of ``coarser`` valid where all of ``finer`` under them is masked."""
     from rasterio.windows import Window
 
@@ -74,14 +82,14 @@ def _leaked(finer: Any, coarser: Any) -> int:
     for row in range(0, coarser.height, step):
         for col in range(0, coarser.width, step):
             h, w = min(step, coarser.height - row), min(step, coarser.width - col)
-            shown = coarser.dataset_mask(window=Window(col, row, w, h)) > 0
+            shown = _shown(coarser, Window(col, row, w, h), nodata)
             if not shown.any():
                 continue
             rows = _spans(row, h, ry, finer.height)
             cols = _spans(col, w, rx, finer.width)
             top, left = int(rows[0][0]), int(cols[0][0])
             window = Window(left, top, int(cols[1][-1]) - left, int(rows[1][-1]) - top)
-            under = finer.dataset_mask(window=window) > 0
+            under = _shown(finer, window, nodata)
             valid = _valid_cells(
                 under, (rows[0] - top, rows[1] - top), (cols[0] - left, cols[1] - left)
             )
@@ -89,14 +97,16 @@ def _leaked(finer: Any, coarser: Any) -> int:
     return leaked
 
 
-def _chain(name: str, driver: str, label: str, base: Any | None = None) -> list[LevelLeak]:
+def _chain(
+    name: str, driver: str, label: str, base: Any | None = None, nodata: float | None = None
+) -> list[LevelLeak]:
     """Each overview of the image ``name`` against the level above it; ``base`` stands
     for the full resolution (another image of the file, compared as one of its levels)."""
     leaks = []
     with _open(name, driver) as image:
         levels = len(image.overviews(1)) if image.count else 0
         if base is not None:
-            pixels = _leaked(base, image)
+            pixels = _leaked(base, image, nodata)
             if pixels:
                 leaks.append(LevelLeak(label, pixels))
         finer = image
@@ -105,7 +115,7 @@ def _chain(name: str, driver: str, label: str, base: Any | None = None) -> list[
             for level in range(levels):
                 coarser = _open(name, driver, overview_level=level)
                 opened.append(coarser)
-                pixels = _leaked(finer, coarser)
+                pixels = _leaked(finer, coarser, nodata)
                 if pixels:
                     leaks.append(LevelLeak(f"{label}, overview {level + 1}", pixels))
                 finer = coarser
@@ -141,6 +151,29 @@ def _same_ground(a: RasterSource, b: RasterSource) -> bool:
     return all(math.dist(p, q) <= pixel for p, q in zip(pa, pb, strict=True))
 
 
+def _unread_ovr(raster: RasterSource) -> list[LevelLeak]:
+    """An ``.ovr`` beside an image whose internal overviews GDAL reads instead: it leaves
+    with the image (other software, or GDAL once the internal ones go, reads it), so its
+    levels are compared with the full resolution too, its nodata taken from the image."""
+    path = raster.path
+    candidates = [path.with_name(path.name + s) for s in (".ovr", ".OVR")]
+    ovr = next((c for c in candidates if c.is_file()), None)
+    if ovr is None:
+        return []
+    import rasterio
+
+    # Opened blind to its folder, the image shows only its internal overviews; without
+    # any, GDAL reads the .ovr as its overviews, and they were compared above.
+    with (
+        rasterio.Env(GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR"),
+        _open(str(path), raster.driver) as alone,
+    ):
+        if not alone.count or not alone.overviews(1):
+            return []
+    with _open(str(path), raster.driver) as base:
+        return _chain(str(ovr), "GTiff", ovr.name, base, base.nodata)
+
+
 def overview_leaks(raster: RasterSource, gdal_name: str | None = None) -> list[LevelLeak]:
     """Every overview level, and every other image of the file that renders the same
     ground, whose valid pixels lie where the level above it masks them all.
@@ -149,6 +182,8 @@ def overview_leaks(raster: RasterSource, gdal_name: str | None = None) -> list[L
     label = raster.label or raster.path.name
     try:
         leaks = [] if _masks_nothing(raster) or not raster.count else _chain(name, driver, label)
+        if gdal_name is None and raster.count and not _masks_nothing(raster):
+            leaks += _unread_ovr(raster)
         others = [o for o in raster.other_images if o.count]
         if not others or gdal_name is not None:
             return leaks
