@@ -168,6 +168,15 @@ def _run() -> int:
         return EXIT_UNREADABLE
     except typer.Abort:
         return 130
+    except ModuleNotFoundError as exc:
+        extra = _EXTRAS.get((exc.name or "").partition(".")[0])
+        if extra is None:
+            return _internal_error(exc)
+        sys.stderr.write(
+            f"mapgate: this command needs {exc.name}, which a plain install leaves out: "
+            f"pip install 'mapgate[{extra}]'\n"
+        )
+        return EXIT_USAGE
     except typer.TyperException as exc:  # usage errors: bad option, missing argument
         show = getattr(exc, "show", None)
         if callable(show):
@@ -176,11 +185,23 @@ def _run() -> int:
             sys.stderr.write(f"mapgate: {exc}\n")
         return EXIT_USAGE
     except Exception as exc:  # anything unexpected: one line, no traceback
-        if os.environ.get("MAPGATE_DEBUG"):
-            raise
-        sys.stderr.write(f"mapgate: internal error: {type(exc).__name__}: {exc}\n")
-        return EXIT_INTERNAL
+        return _internal_error(exc)
     return code if isinstance(code, int) else 0
+
+
+# The optional dependencies' modules and the extra that installs each (pyproject.toml).
+_EXTRAS = {
+    "fastapi": "service", "uvicorn": "service", "starlette": "service", "sqlalchemy": "service",
+    "psycopg": "service", "prometheus_client": "service", "pydantic_settings": "service",
+    "jinja2": "service", "python_multipart": "service", "dask": "dask", "distributed": "dask",
+}  # fmt: skip
+
+
+def _internal_error(exc: Exception) -> int:
+    if os.environ.get("MAPGATE_DEBUG"):
+        raise exc
+    sys.stderr.write(f"mapgate: internal error: {type(exc).__name__}: {exc}\n")
+    return EXIT_INTERNAL
 
 
 if __name__ == "__main__":
