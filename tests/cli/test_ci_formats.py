@@ -59,7 +59,7 @@ def test_sarif_from_check_is_valid_and_has_one_result_per_finding(folder, verdic
             r["level"]) for r in sarif_run["results"]]  # fmt: skip
     assert got == [*expected, ("broken.tif", "mapgate/MAPGATE-UNREADABLE", "error")]
     rules = {r["id"]: r for r in sarif_run["tool"]["driver"]["rules"]}
-    for name, doc in verdicts.items():
+    for doc in verdicts.values():
         for f in doc["findings"]:
             rule = rules[f"{f['pack']}/{f['rule_id']}"]
             assert rule["properties"]["legalReference"] == (f["reference"] or "")
