@@ -20,7 +20,7 @@ from api.errors import add_exception_handlers
 from api.metrics import Metrics, MetricsMiddleware
 from api.probing import ZoneProbeWatch
 from api.rate_limit import TokenBuckets
-from api.routes import attestations, checks, health, packs, session
+from api.routes import attestations, checks, health, packs, schema, session
 from api.settings import Settings, get_settings
 from api.signing import build_signer
 from api.verdict_store import VerdictStore
@@ -174,6 +174,7 @@ def create_app(
     app.include_router(checks.router)
     app.include_router(attestations.router)
     app.include_router(session.router)
+    app.include_router(schema.router)
     add_web(app)
     return app
 
