@@ -51,11 +51,6 @@ class Upload:
     size: int
     fields: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def parts(self) -> list[str]:
-        """The names of every file sent, the dataset's main file among them."""
-        return sorted(p.name for p in self.directory.iterdir())
-
     def remove(self) -> None:
         """Delete the file, its directory and anything the check left beside it."""
         shutil.rmtree(self.directory, ignore_errors=True)
@@ -145,11 +140,11 @@ class _FormReader:
         self._field = name.decode("utf-8", "replace")
         if self._field == FILE_FIELD:
             raw = options.get(b"filename")
-            name = safe_filename(raw.decode("utf-8", "replace") if raw else None)
-            if name.lower() in {n.lower() for n in self.names}:
-                self.fail(422, f"two '{FILE_FIELD}' parts are both named {name!r}")
+            filename = safe_filename(raw.decode("utf-8", "replace") if raw else None)
+            if filename.lower() in {n.lower() for n in self.names}:
+                self.fail(422, f"two '{FILE_FIELD}' parts are both named {filename!r}")
                 return
-            self._open_file(name)
+            self._open_file(filename)
 
     def _open_file(self, name: str) -> None:
         # A private directory keeps the client's file names, which the library reads (layer
