@@ -9,6 +9,8 @@ from api.problems import Problem
 from api.upload import FILE_FIELD
 from compliance.countries import country_code
 
+__all__ = ["CheckForm", "check_request_body", "packs_to_run"]
+
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off", ""}
 

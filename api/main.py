@@ -169,12 +169,8 @@ def create_app(
     app.state.policy_packs = []
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     add_exception_handlers(app)
-    app.include_router(health.router)
-    app.include_router(packs.router)
-    app.include_router(checks.router)
-    app.include_router(attestations.router)
-    app.include_router(session.router)
-    app.include_router(schema.router)
+    for routes in (health, packs, checks, attestations, session, schema):
+        app.include_router(routes.router)
     add_web(app)
     return app
 

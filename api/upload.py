@@ -24,6 +24,11 @@ from starlette.requests import Request
 from api.problems import Problem
 from compliance.isolation.pool import mark_temp_dir
 
+__all__ = [
+    "FILE_FIELD", "FRAMING_ALLOWANCE", "MAX_NAME_BYTES", "MAX_PARTS", "SHAPEFILE_NEEDS",
+    "TEMP_PREFIX", "Upload", "dataset_part", "receive_upload", "safe_filename",
+]  # fmt: skip
+
 FILE_FIELD = "file"
 TEMP_PREFIX = "mapgate-upload-"
 # Room for multipart framing and the small form fields on top of the file's own limit.

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from compliance.checker import Checker
     from compliance.outputs import Checked
 
-__all__ = ["CHECK_FORMATS", "STDIN", "check", "exit_code", "profile"]
+__all__ = ["CHECK_FORMATS", "STDIN", "check", "exit_code", "load_cli_config", "profile"]
 
 STDIN = "-"
 CHECK_FORMATS = ("text", "json", "sarif", "junit", "github")
