@@ -85,3 +85,28 @@ def test_the_hook_matches_map_files_only():
     pattern = re.compile(_hook()["files"])
     assert all(pattern.search(n) for n in ("a.tif", "b/C.GPKG", "roads.shp", "x.geojson"))
     assert not any(pattern.search(n) for n in ("roads.dbf", "package.json", "README.md"))
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(2400)
+def test_the_published_hook_installs_and_blocks_a_deny(repo: tuple[Path, dict[str, str]]):
+    """pre-commit builds the hook's own environment from this repository (``language:
+    python``: a plain install with its dependencies from the package index) and runs it."""
+    if not (REPO / ".git").exists():
+        pytest.skip("needs this repository as a git checkout")
+    root, env = repo
+    env = {k: v for k, v in env.items() if k != "PYTHONPATH"}
+    for name in ("kr_5k_buildings.gpkg", "kr_50k_roads.gpkg"):
+        shutil.copyfile(SAMPLES / name, root / name)
+    _git(root, "add", ".", env=env)
+
+    def try_repo(name: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(REPO),
+                               "mapgate-check", "--files", name], cwd=root, env=env,
+                              capture_output=True, text=True, timeout=2000)  # fmt: skip
+
+    denied = try_repo("kr_5k_buildings.gpkg")
+    assert denied.returncode == 1, denied.stdout + denied.stderr
+    assert "DENY" in denied.stdout
+    allowed = try_repo("kr_50k_roads.gpkg")
+    assert allowed.returncode == 0, allowed.stdout + allowed.stderr
