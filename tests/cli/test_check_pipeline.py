@@ -97,6 +97,7 @@ def test_stdin_that_is_not_a_map_is_an_error_not_a_verdict():
     result = run("check", "-", stdin=b"not a map at all\n" * 100)
     assert result.returncode == 3
     assert b"Traceback" not in result.stderr and result.stdout == b""
+    assert result.stderr.startswith(b"mapgate: cannot read input: stdin: not a raster or vector")
 
 
 def test_stdin_may_be_given_once():

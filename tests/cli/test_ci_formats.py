@@ -139,5 +139,9 @@ def test_audit_writes_one_sarif_run_and_one_junit_suite(folder, verdicts, tmp_pa
 
 
 def test_unknown_format_is_a_usage_error(folder):
-    assert run("check", FILES[0], "--format", "xml", cwd=folder).returncode == 2
-    assert run("audit", ".", "--format", "json", cwd=folder).returncode == 2
+    check = run("check", FILES[0], "--format", "xml", cwd=folder)
+    assert check.returncode == 2
+    assert "text, json, sarif, junit, github" in " ".join(check.stderr.split())
+    audit = run("audit", ".", "--format", "json", cwd=folder)
+    assert audit.returncode == 2
+    assert "text, sarif, junit, github" in " ".join(audit.stderr.split())
