@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -147,7 +147,7 @@ def _destination(value: str | None) -> str | None:
         raise typer.BadParameter(str(exc), param_hint="--destination") from None
 
 
-def _check_one(checker: Checker, path: str, stdin_name: str, options: dict) -> Checked:
+def _check_one(checker: Checker, path: str, stdin_name: str, options: dict[str, Any]) -> Checked:
     """One file's verdict, or the reason it has none (also written to stderr)."""
     from compliance.outputs import Checked
 

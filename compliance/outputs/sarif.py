@@ -88,7 +88,8 @@ def _result(
     if finding.conditions:
         properties["conditions"] = finding.conditions
     if finding.facts:
-        properties["facts"] = finding.facts
+        # As the verdict's JSON has them: a NaN or infinity becomes null, never bare NaN.
+        properties["facts"] = json.loads(finding.model_dump_json(include={"facts"}))["facts"]
     return {
         "ruleId": rule_id,
         "ruleIndex": list(catalog).index(rule_id),
