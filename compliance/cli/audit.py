@@ -181,7 +181,7 @@ def audit_command(
             f"audited {run.total} datasets in {elapsed:.1f}s "
             f"({_summary(verdicts) or 'nothing found'}); "
             f"{len(run.discovery.ignored)} files ignored as not geodata\n"
-            f"results: {out / JSONL}, {out / CSV}, {out / REPORT}",
+            f"results: {out / JSONL}, {out / CSV}, {out / REPORT}\n{settings.describe()}",
             err=True,
         )
     if signer is not None and signer.failed:

@@ -98,6 +98,9 @@ def check(
         raise typer.BadParameter("--sign takes one PATH, not stdin", param_hint="--sign")
     if attestation is not None and attestation.resolve() == Path(paths[0]).resolve():
         raise typer.BadParameter("would replace the dataset itself", param_hint="--attestation")
+    if settings.path is not None and fmt != "text" and not quiet:
+        # Defaults that change the packs or zones must never go unseen (text says so too).
+        sys.stderr.write(f"mapgate: defaults from {settings.path}\n")
     QUICK_EXIT.append("check")
     from compliance.checker import Checker
 

@@ -33,6 +33,7 @@ def test_mapgate_toml_sets_check_defaults_and_flags_win(tmp_path: Path):
     assert result.returncode == 0, result.stderr  # review is below the file's fail-on
     doc = json.loads(result.stdout)
     assert [p["name"] for p in doc["packs"]] == ["kr"] and doc["verdict"] == "review"
+    assert result.stderr == f"mapgate: defaults from {tmp_path / 'mapgate.toml'}\n"
     flagged = run("check", REVIEW, "--fail-on", "review", "--format", "text", cwd=work)
     assert flagged.returncode == 20
     assert f"config: {tmp_path / 'mapgate.toml'}" in " ".join(flagged.stdout.split())
