@@ -12,9 +12,12 @@ from typing import Any, BinaryIO
 
 from compliance.errors import UnknownRulePack
 from compliance.facts import dataset_facts, zone_facts
-from compliance.measure.inspection import Inspection, inspect_raster, inspect_vector
-from compliance.readers.dataset import FrameSource, open_dataset
+from compliance.measure.inspection import Inspection
+from compliance.measure.raster_inspection import inspect_raster
+from compliance.measure.vector_inspection import inspect_vector
+from compliance.readers.dataset import open_dataset
 from compliance.readers.inputs import InputLimits, materialize, unchecked_files
+from compliance.readers.sources import FrameSource
 from compliance.rules.evaluate import PackResult, decide, evaluate_pack
 from compliance.rules.fail_closed import engine_findings, pack_not_applied
 from compliance.rules.pack_coverage import BuiltinPack, builtin_packs, packs_not_applied
