@@ -10,7 +10,7 @@ from pathlib import Path
 from shapely.geometry.base import BaseGeometry
 
 from compliance.dataset_profile import Profile
-from compliance.zones.zone_set import OverlapAccumulator
+from compliance.zones.overlap import OverlapAccumulator
 
 __all__ = ["Inspection"]
 

@@ -15,8 +15,9 @@ from compliance.measure.crs_plausibility import crs_mismatch
 from compliance.measure.raster_profile import MAX_GCPS, is_georeferenced, measure_pixels
 from compliance.readers.sources import RasterSource
 from compliance.zones.area_cover import growing_index
+from compliance.zones.overlap import OverlapAccumulator
 from compliance.zones.territory import Territory
-from compliance.zones.zone_set import OverlapAccumulator, ZoneSet
+from compliance.zones.zone_set import ZoneSet
 
 __all__ = [
     "PlacedImage",

@@ -13,8 +13,9 @@ from compliance.measure.placement import crs_label, place_image
 from compliance.measure.profile_finish import finish_profile
 from compliance.measure.raster_profile import looks_like_elevation
 from compliance.readers.sources import RasterSource
+from compliance.zones.overlap import OverlapAccumulator
 from compliance.zones.territory import Territory
-from compliance.zones.zone_set import OverlapAccumulator, ZoneSet
+from compliance.zones.zone_set import ZoneSet
 
 __all__ = ["inspect_raster"]
 

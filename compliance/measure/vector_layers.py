@@ -23,8 +23,9 @@ from compliance.measure.raster_profile import looks_like_elevation
 from compliance.measure.vector_profile import layer_detail
 from compliance.measure.vector_scan import LayerScan, Probe, scan_layer
 from compliance.readers.sources import NO_GEOMETRY, LayerInfo, VectorSource
+from compliance.zones.overlap import OverlapAccumulator
 from compliance.zones.territory import Territory
-from compliance.zones.zone_set import OverlapAccumulator, ZoneSet
+from compliance.zones.zone_set import ZoneSet
 
 __all__ = ["VectorTally", "scan_layers"]
 

@@ -29,7 +29,7 @@ from compliance.readers.formats import PICTURE_DRIVERS
 from compliance.readers.kml_document import read_kml_document, unreferenced_members
 from compliance.readers.sources import DrapedImage, LayerInfo, VectorSource
 
-__all__ = ["DrapedImage", "draped_images", "read_kml_extras"]
+__all__ = ["draped_images", "read_kml_extras"]
 
 _ICON = "icon"
 

@@ -21,7 +21,7 @@ from shapely.geometry import box
 
 import compliance
 from compliance import Checker
-from tests.conftest import write_vector
+from tests.builders import write_vector
 
 _PACKAGE = Path(compliance.__file__).resolve().parent
 _MEASURE = str(_PACKAGE / "measure") + "/"
