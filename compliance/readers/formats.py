@@ -189,9 +189,12 @@ def looks_like_text_geodata(head: bytes) -> bool:
 
 
 def _has_world_file(path: Path) -> bool:
-    names = {n.name.lower() for n in path.parent.iterdir()} if path.parent.is_dir() else set()
-    stem = path.stem.lower()
-    return any(stem + w in names for w in world_file_names(path.suffix.lower()))
+    # The names GDAL tries, in lower and upper case, as ``raster_sidecars`` reads them.
+    return any(
+        path.with_suffix(variant).is_file()
+        for w in world_file_names(path.suffix)
+        for variant in (w.lower(), w.upper())
+    )
 
 
 def is_dataset_name(path: Path) -> bool:
