@@ -12,9 +12,12 @@ from typing import Any, BinaryIO
 
 from compliance.errors import UnknownRulePack
 from compliance.facts import dataset_facts, zone_facts
-from compliance.measure.inspection import Inspection, inspect_raster, inspect_vector
-from compliance.readers.dataset import FrameSource, open_dataset
+from compliance.measure.inspection import Inspection
+from compliance.measure.raster_inspection import inspect_raster
+from compliance.measure.vector_inspection import inspect_vector
+from compliance.readers.dataset import open_dataset
 from compliance.readers.inputs import InputLimits, materialize, unchecked_files
+from compliance.readers.sources import FrameSource, RasterSource
 from compliance.rules.evaluate import PackResult, decide, evaluate_pack
 from compliance.rules.fail_closed import engine_findings, pack_not_applied
 from compliance.rules.pack_coverage import BuiltinPack, builtin_packs, packs_not_applied
@@ -141,15 +144,10 @@ class Checker:
             untrusted=untrusted or self.untrusted,
         ) as local:
             dataset = open_dataset(local.path, local.name, uploaded=local.uploaded)
-            if dataset.kind == "raster":
-                inspection = inspect_raster(dataset, self.zones, territories)  # type: ignore[arg-type]
+            if isinstance(dataset, RasterSource):
+                inspection = inspect_raster(dataset, self.zones, territories)
             else:
-                inspection = inspect_vector(
-                    dataset,  # type: ignore[arg-type]
-                    self.zones,
-                    territories,
-                    self.helper_threads,
-                )
+                inspection = inspect_vector(dataset, self.zones, territories, self.helper_threads)
             # What else leaves with the dataset: the rest of an archive, or of a folder that
             # OGR reads as its shapefiles alone.
             root = local.archive_root

@@ -22,6 +22,14 @@ from shapely.geometry.base import BaseGeometry
 
 from compliance.geo.geodesy import crs_key
 
+__all__ = [
+    "AOU_MARGIN_DEG",
+    "AreaOfUse",
+    "area_of_use",
+    "crs_mismatch",
+    "lonlat_sized_boxes",
+]
+
 # Degrees past a CRS's area of use that data may still reach. Projected CRSs are used well
 # past their official zones: a Landsat scene in UTM 18N reaches 0.96° past its zone,
 # Berlin is drawn in UTM 32N 1.4° past it, Tokyo in Japan's plane VI 3.6° past it. Tags

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 
-from compliance.readers.gpkg_sql import gpkg_rows
+__all__ = ["declared_scale", "parse_scale"]
 
 _RATIO = re.compile(r"1\s*:\s*([0-9][0-9,.\s]*[0-9]|[0-9])")
 _NUMBER = re.compile(r"^\s*([0-9][0-9,]*(?:\.[0-9]+)?)\s*$")
@@ -46,18 +45,14 @@ def _from_mapping(meta: Mapping[str, str]) -> Iterable[float]:
             yield float(match.group(1))
 
 
-def _gpkg_metadata(path: Path) -> list[str]:
-    """ISO metadata documents stored in a GeoPackage's gpkg_metadata table."""
-    rows = gpkg_rows(path, "SELECT metadata FROM gpkg_metadata")
-    return [str(row[0]) for row in rows if row and row[0]]
-
-
-def declared_scale(metadata: Iterable[Mapping[str, str]], gpkg: Path | None = None) -> float | None:
-    """The finest scale declared anywhere in the metadata, or None when none is declared."""
+def declared_scale(
+    metadata: Iterable[Mapping[str, str]], documents: Iterable[str] = ()
+) -> float | None:
+    """The finest scale declared anywhere in the metadata (key/value tags, and whole
+    metadata documents such as a GeoPackage's ISO 19115 XML), or None when none is."""
     found: list[float] = []
     for meta in metadata:
         found.extend(_from_mapping(meta))
-    if gpkg is not None:
-        for doc in _gpkg_metadata(gpkg):
-            found.extend(float(m.group(1)) for m in _ISO_DENOMINATOR.finditer(doc))
+    for doc in documents:
+        found.extend(float(m.group(1)) for m in _ISO_DENOMINATOR.finditer(doc))
     return min(found) if found else None

@@ -15,9 +15,14 @@ from compliance.geo.geodesy import distances_m, to_lonlat
 from compliance.geo.segment_metres import exact_lengths_m
 from compliance.measure.line_detail import BatchCoordinates, ShortestSegments, shortest_segments
 
+__all__ = [
+    "DetailAccumulator",
+    "merge",
+]
+
 # Finer rounding than this is ordinary float output (7 decimals of a degree ~ 1 cm), not a
 # statement about the data's accuracy, so points stored that way have no measurable detail.
-MIN_DELIBERATE_ROUNDING_M = 0.1
+_MIN_DELIBERATE_ROUNDING_M = 0.1
 # Kept beyond the largest rank a pack may ask for: the batch lengths that rank them are
 # interpolated, and a line they place just outside the finest may be inside it exactly.
 _KEEP = 2 * MAX_DETAIL_COUNT
@@ -27,7 +32,7 @@ _EDGES = 10.0 ** np.arange(_LOW_EXP, _HIGH_EXP + 1e-9, 1 / _BINS_PER_DECADE)
 _QUANTILES = {"p1": 0.01, "p10": 0.1, "p50": 0.5}
 
 
-class QuantumSearch:
+class _QuantumSearch:
     """The coarsest power-of-ten grid (in CRS units) every coordinate seen so far sits on."""
 
     def __init__(self) -> None:
@@ -47,7 +52,7 @@ class QuantumSearch:
         return None if self.exponent is None else 10.0**self.exponent
 
 
-def quantum_on_ground_m(step: float, at: tuple[float, float], crs: CRS) -> float | None:
+def _quantum_on_ground_m(step: float, at: tuple[float, float], crs: CRS) -> float | None:
     """Ground size in metres of one quantisation step at a position (the data's middle)."""
     x, y = at
     lon, lat = to_lonlat(crs, np.array([x, x + step, x]), np.array([y, y, y + step]))
@@ -66,8 +71,8 @@ class DetailAccumulator:
         self.counts = np.zeros(_EDGES.size + 1, dtype=np.int64)
         self.finest = np.empty(0)
         self.ends = np.empty((0, 4))
-        self.quantum = QuantumSearch()
-        self.point_quantum = QuantumSearch()  # the points' own: lines beside them do not count
+        self.quantum = _QuantumSearch()
+        self.point_quantum = _QuantumSearch()  # the points' own: lines beside them do not count
 
     def add(self, batch: BatchCoordinates) -> None:
         """A batch's coordinates: all of them, its lines' and rings', and its points."""
@@ -101,7 +106,7 @@ class DetailAccumulator:
         point_m = self._on_ground(self.point_quantum.step, middle) if self.points else None
         floor = quantum_m or 0.0
         exact = np.maximum(np.sort(exact_lengths_m(self.crs, self.ends)), floor)
-        deliberate = point_m is not None and point_m >= MIN_DELIBERATE_ROUNDING_M
+        deliberate = point_m is not None and point_m >= _MIN_DELIBERATE_ROUNDING_M
         return DetailDistribution(
             lines_measured=self.lines,
             points=self.points,
@@ -116,7 +121,7 @@ class DetailAccumulator:
     def _on_ground(self, step: float | None, middle: tuple[float, float] | None) -> float | None:
         if step is None or middle is None or self.crs is None:
             return None
-        return quantum_on_ground_m(step, middle, self.crs)
+        return _quantum_on_ground_m(step, middle, self.crs)
 
 
 def _floored(counts: np.ndarray, floor: float) -> np.ndarray:

@@ -14,10 +14,18 @@ from pyproj import CRS
 
 from compliance.geo.segment_metres import GroundMap, exact_lengths_m
 
+__all__ = [
+    "BatchCoordinates",
+    "ShortestSegments",
+    "linework_coordinates",
+    "point_coordinates",
+    "shortest_segments",
+]
+
 _POINT, _LINESTRING, _LINEARRING, _POLYGON, _MULTIPOINT, _COLLECTION = 0, 1, 2, 3, 4, 7
 _MULTI_LINEWORK = (5, 6, _COLLECTION)  # MultiLineString, MultiPolygon, GeometryCollection
 # Segments shorter than this are repeated vertices, not detail.
-ZERO_LENGTH_M = 1e-9
+_ZERO_LENGTH_M = 1e-9
 
 
 def _linework(geoms: np.ndarray) -> np.ndarray:
@@ -111,7 +119,7 @@ def shortest_segments(coords: np.ndarray, owner: np.ndarray, crs: CRS) -> Shorte
     if lost.size:  # the CRS gives no position at a grid node nearby: measure these exactly
         ends = np.column_stack([x[lost], y[lost], x[lost + 1], y[lost + 1]])
         metres[lost] = exact_lengths_m(crs, ends)
-    metres[~np.isfinite(metres) | (metres <= ZERO_LENGTH_M)] = np.inf
+    metres[~np.isfinite(metres) | (metres <= _ZERO_LENGTH_M)] = np.inf
     first = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
     least = np.minimum.reduceat(metres, first)
     counts = np.diff(np.r_[first, owner.size])

@@ -23,6 +23,14 @@ from pyproj import CRS, Geod
 
 from compliance.geo.geodesy import to_lonlat
 
+__all__ = [
+    "AFFINE",
+    "PixelToCrs",
+    "Sampling",
+    "WARPED",
+    "lattice_spacing",
+]
+
 # Maps pixel positions (column, row; (0, 0) is the outer corner of the first pixel) to
 # coordinates in the raster's CRS.
 PixelToCrs = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]

@@ -13,7 +13,16 @@ from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
 from compliance.measure.pixel_lattice import AFFINE, WARPED, PixelToCrs, lattice_spacing
-from compliance.readers.dataset import RasterSource
+from compliance.readers.sources import RasterSource
+
+__all__ = [
+    "MAX_GCPS",
+    "PixelMeasures",
+    "ground_pixel_size",
+    "is_georeferenced",
+    "looks_like_elevation",
+    "measure_pixels",
+]
 
 _EDGE_POINTS = 33  # per side: enough that a projected edge's curvature is followed
 _WARPED_EDGE_POINTS = 257  # per side of a GCP-warped grid, whose edges bend at any GCP
@@ -31,7 +40,7 @@ def is_georeferenced(src: RasterSource) -> bool:
 
 
 @contextmanager
-def pixel_to_crs(src: RasterSource) -> Iterator[PixelToCrs | None]:
+def _pixel_to_crs(src: RasterSource) -> Iterator[PixelToCrs | None]:
     """The mapping from pixel positions to the raster's CRS, or None when there is none.
 
     A geotransform is an affine map. GCPs are never reduced to one best-fit affine: GDAL's
@@ -105,7 +114,7 @@ class PixelMeasures:
 def measure_pixels(src: RasterSource) -> PixelMeasures:
     """The outline and the ground pixel spacing, through one pixel-to-CRS mapping (a GCP
     spline is solved once)."""
-    with pixel_to_crs(src) as to_crs:
+    with _pixel_to_crs(src) as to_crs:
         if to_crs is None:
             return PixelMeasures(None, None)
         return PixelMeasures(_outline(src, to_crs), _spacing(src, to_crs))

@@ -12,6 +12,13 @@ from compliance.dataset_profile import (
 )
 from compliance.measure.detail_accumulator import merge
 
+__all__ = [
+    "LayerDetail",
+    "dataset_detail",
+    "describe",
+    "layer_detail",
+]
+
 if TYPE_CHECKING:
     from compliance.measure.vector_scan import LayerScan
 

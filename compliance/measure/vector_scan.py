@@ -20,11 +20,18 @@ from compliance.measure.detail_accumulator import DetailAccumulator
 from compliance.measure.line_detail import BatchCoordinates, linework_coordinates, point_coordinates
 from compliance.measure.wkb_bounds import WkbBoxes, wkb_boxes
 from compliance.measure.wkb_coords import simple_rows
-from compliance.readers.dataset import BATCH_SIZE, LayerInfo, VectorSource, decode_wkb
+from compliance.readers.sources import BATCH_SIZE, LayerInfo, VectorSource, decode_wkb
 from compliance.zones.area_cover import GrowingIndex, growing_index
 from compliance.zones.areas import AreaSet
 from compliance.zones.overlap import OverlapAccumulator
 from compliance.zones.prefilter import CLEAR, INSIDE, finite_rows
+
+__all__ = [
+    "LayerScan",
+    "Probe",
+    "prefetched",
+    "scan_layer",
+]
 
 
 @dataclass
@@ -104,7 +111,7 @@ def _feed(
 
 
 _END = object()
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 
 def _put(box: queue.Queue, item: object, stop: threading.Event) -> bool:
@@ -117,7 +124,7 @@ def _put(box: queue.Queue, item: object, stop: threading.Event) -> bool:
     return False
 
 
-def prefetched(batches: Iterator[T], depth: int = 2) -> Generator[T, None, None]:
+def prefetched(batches: Iterator[_T], depth: int = 2) -> Generator[_T, None, None]:
     """Read the next batches in a thread while this one is processed.
 
     GDAL reads without holding the GIL, so on two cores reading and measuring overlap.

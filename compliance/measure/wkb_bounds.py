@@ -17,6 +17,12 @@ import geoarrow.c
 import numpy as np
 import pyarrow as pa
 
+__all__ = [
+    "WkbBoxes",
+    "numpy_boxes",
+    "wkb_boxes",
+]
+
 # WKB type -> byte offset of the first coordinate when every count before it is 1.
 _FIXED_HEADER = {
     1: 5,  # Point: order(1) type(4)

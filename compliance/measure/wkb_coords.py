@@ -15,6 +15,11 @@ import pyarrow as pa
 
 from compliance.measure.wkb_bounds import _FIXED_HEADER, _NPOINTS_AT, _ONE_COUNTS, _layout, _u32
 
+__all__ = [
+    "SimpleRows",
+    "simple_rows",
+]
+
 _POINT = 1
 
 

@@ -12,7 +12,15 @@ from typing import IO
 
 from compliance.errors import UnsafeArchive
 
-ZIP_MAGIC = b"PK\x03\x04"
+__all__ = [
+    "ArchiveLimits",
+    "check_archive",
+    "is_resource_fork",
+    "is_zip",
+    "safe_extract",
+]
+
+_ZIP_MAGIC = b"PK\x03\x04"
 _NESTED_SUFFIXES = (".zip", ".gz", ".tgz", ".tar", ".7z", ".rar", ".bz2", ".xz", ".kmz")
 _CHUNK = 1 << 20
 
@@ -29,7 +37,7 @@ class ArchiveLimits:
 def is_zip(path: Path) -> bool:
     try:
         with path.open("rb") as f:
-            return f.read(4) == ZIP_MAGIC
+            return f.read(4) == _ZIP_MAGIC
     except OSError:
         return False
 

@@ -8,8 +8,10 @@ Rules, in order, for each file met while walking:
   parts left without their ``.shp`` (a ``.shx`` or ``.dbf``) become one dataset with a
   ``problem``, which the audit reports as an ``error`` row;
 * raster sidecars (``.aux.xml``, ``.ovr``, world files, ...) are never datasets;
-* a file with a geodata extension (``.tif``, ``.gpkg``, ``.geojson``, ``.zip``, ...) is a
-  dataset whatever its bytes: if it is junk, the check fails and the row says why;
+* a file with a dataset suffix of the table in ``formats`` (``.tif``, ``.gpkg``,
+  ``.geojson``, ``.zip``, ...; ``.json`` when its content is GeoJSON; a picture with a
+  world file beside it) is a dataset whatever its bytes: if it is junk, the check fails
+  and the row says why. ``materialize`` picks the dataset of an archive by the same table;
 * any other file is sniffed: known magic bytes (TIFF, SQLite, FlatGeobuf, Parquet, JPEG
   2000, HFA), GeoJSON or KML/GML text, a zip holding geodata, and finally a GDAL probe
   that accepts only vector layers with geometry or georeferenced rasters. Files that
@@ -27,22 +29,17 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Dataset", "Discovery", "discover", "is_raster_sidecar", "read_manifest", "sniff"]
+from compliance.readers.formats import (
+    ARCHIVE_SUFFIXES,
+    DATASET_SUFFIXES,
+    SHAPEFILE_PARTS,
+    is_dataset_name,
+    is_raster_sidecar,
+    looks_like_text_geodata,
+)
 
-GEODATA_SUFFIXES = frozenset({
-    ".shp", ".gpkg", ".geojson", ".geojsonl", ".geojsons", ".fgb", ".kml", ".kmz", ".gml",
-    ".gpx", ".tif", ".tiff", ".gtiff", ".vrt", ".img", ".jp2", ".hgt", ".asc", ".parquet",
-    ".geoparquet", ".topojson", ".zip", ".sqlite", ".ntf", ".dem", ".ecw", ".sid", ".mbtiles",
-    ".pmtiles", ".gdbtable",
-})  # fmt: skip
-SHAPEFILE_PARTS = frozenset({
-    ".shx", ".dbf", ".prj", ".cpg", ".sbn", ".sbx", ".qix", ".fbn", ".fbx", ".ain", ".aih",
-    ".atx", ".ixs", ".mxs", ".qmd", ".xml",
-})  # fmt: skip
-RASTER_SIDECARS = frozenset({
-    ".ovr", ".aux", ".rrd", ".tfw", ".tifw", ".tfwx", ".tiffw", ".wld", ".jgw", ".pgw",
-    ".gfw", ".j2w", ".msk", ".xml", ".prj", ".hdr", ".rpb", ".imd",
-})  # fmt: skip
+__all__ = ["Dataset", "Discovery", "discover", "read_manifest", "sniff"]
+
 # Never probed with GDAL: common files that are certainly not geodata.
 _NOT_GEODATA = frozenset({
     ".md", ".rst", ".html", ".htm", ".css", ".js", ".py", ".pyc", ".pdf", ".doc", ".docx",
@@ -57,10 +54,6 @@ _MAGIC: tuple[bytes, ...] = (
     b"\x00\x00\x00\x0cjP  \r\n\x87\n", b"\xffO\xffQ",  # JPEG 2000
     b"EHFA_HEADER_TAG",  # Erdas Imagine
     b"\x89HDF\r\n\x1a\n", b"CDF\x01", b"CDF\x02",  # HDF5, netCDF
-)  # fmt: skip
-_TEXT_MARKERS = (
-    '"FeatureCollection"', '"Feature"', '"coordinates"', '"Topology"', "<kml", "<gml:",
-    "<VRTDataset", "<gpx", "ncols",
 )  # fmt: skip
 _HEAD = 4096
 
@@ -94,25 +87,14 @@ def _is_hidden(name: str) -> bool:
     return name.startswith(".") or name == "__MACOSX"
 
 
-def is_raster_sidecar(name: str) -> bool:
-    lower = name.lower()
-    return lower.endswith(".aux.xml") or Path(lower).suffix in RASTER_SIDECARS
-
-
-def _looks_like_text_geodata(head: bytes) -> bool:
-    text = head.decode("utf-8", errors="ignore").lstrip("\ufeff \t\r\n")
-    if not text or text[0] not in "{<n[":
-        return False
-    return any(marker in text for marker in _TEXT_MARKERS)
-
-
 def _zip_holds_geodata(path: Path) -> bool:
     try:
         with zipfile.ZipFile(path) as zf:
             names = zf.namelist()
     except (zipfile.BadZipFile, OSError):
         return False
-    return any(Path(n).suffix.lower() in GEODATA_SUFFIXES - {".zip"} for n in names)
+    # .json only by content, which a listing does not give.
+    return any(Path(n).suffix.lower() in DATASET_SUFFIXES - {".json"} for n in names)
 
 
 def _gdal_recognises(path: Path, untrusted: bool) -> bool:
@@ -120,7 +102,8 @@ def _gdal_recognises(path: Path, untrusted: bool) -> bool:
     A third party's file is opened as a raster only by the drivers uploads may use."""
     from rasterio.errors import RasterioError
 
-    from compliance.readers.dataset import has_vector_geometry, open_raster
+    from compliance.readers.ogr_layers import has_vector_geometry
+    from compliance.readers.rasters import open_raster
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -149,7 +132,7 @@ def sniff(path: Path, untrusted: bool = False) -> bool:
         return True
     if head.startswith(b"PK\x03\x04"):
         return _zip_holds_geodata(path)
-    if _looks_like_text_geodata(head):
+    if looks_like_text_geodata(head):
         return True
     if _suffix(path) in _NOT_GEODATA:
         return False
@@ -164,19 +147,10 @@ def sniff(path: Path, untrusted: bool = False) -> bool:
     return _gdal_recognises(path, untrusted)
 
 
-def _is_geojson_named(path: Path) -> bool:
-    """``.json`` is too common to trust: only GeoJSON/TopoJSON-looking content counts."""
-    try:
-        with path.open("rb") as f:
-            return _looks_like_text_geodata(f.read(_HEAD))
-    except OSError:
-        return False
-
-
 def _group_folder(folder: Path, files: list[Path], found: Discovery, untrusted: bool) -> None:
     """Turn the files of one folder into datasets, grouping shapefile parts by stem."""
     shp_stems = {f.stem: f for f in files if _suffix(f) == ".shp"}
-    other_stems = {f.stem for f in files if _suffix(f) in GEODATA_SUFFIXES - {".shp"}}
+    other_stems = {f.stem for f in files if _suffix(f) in DATASET_SUFFIXES - {".shp", ".json"}}
     parts: dict[str, list[Path]] = {}
     orphans: dict[str, list[Path]] = {}
     for f in sorted(files):
@@ -190,7 +164,7 @@ def _group_folder(folder: Path, files: list[Path], found: Discovery, untrusted: 
             found.ignored.append(f)
         elif suffix in SHAPEFILE_PARTS:
             orphans.setdefault(stem, []).append(f)
-        elif suffix in GEODATA_SUFFIXES or (suffix == ".json" and _is_geojson_named(f)):
+        elif suffix in ARCHIVE_SUFFIXES or is_dataset_name(f):
             found.datasets.append(Dataset(f, (f,)))
         elif suffix != ".json" and sniff(f, untrusted):
             found.datasets.append(Dataset(f, (f,)))

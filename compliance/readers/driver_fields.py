@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from compliance.readers.formats import KML_DRIVERS
+
+__all__ = ["DRIVER_ADDED_FIELDS", "own_fields"]
+
 _KML = frozenset(
     {
         "timestamp",
@@ -85,8 +89,7 @@ _GPX = _GPX_LINKS | {
 
 # driver -> fields its reader adds to every layer
 DRIVER_ADDED_FIELDS: dict[str, frozenset[str]] = {
-    "KML": _KML,
-    "LIBKML": _KML,
+    **dict.fromkeys(sorted(KML_DRIVERS), _KML),
     "GPX": frozenset(_GPX),
 }
 

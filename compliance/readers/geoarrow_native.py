@@ -12,6 +12,11 @@ from typing import Any
 import geoarrow.c
 import pyarrow as pa
 
+__all__ = [
+    "NATIVE_ENCODINGS",
+    "native_to_wkb",
+]
+
 NATIVE_ENCODINGS = frozenset(
     {"point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon"}
 )

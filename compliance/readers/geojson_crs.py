@@ -19,6 +19,13 @@ from typing import Any
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+__all__ = [
+    "crs_member",
+    "declared_crs",
+    "is_link",
+    "unreadable_reason",
+]
+
 _SCAN_BYTES = 1 << 20
 # The forms of a CRS name GeoJSON 2008 files use (OGC URNs and URLs, AUTHORITY:CODE).
 # Anything else is not handed to PROJ, which reads files for some forms (+init=).

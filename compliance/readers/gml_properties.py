@@ -14,6 +14,10 @@ from pathlib import Path
 from typing import BinaryIO, cast
 from xml.parsers import expat
 
+__all__ = [
+    "geometry_properties",
+]
+
 _GML_NAMESPACES = frozenset(
     {
         "http://www.opengis.net/gml",

@@ -8,6 +8,8 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+__all__ = ["gpkg_metadata_documents", "gpkg_rows", "sqlite_rows"]
+
 
 def sqlite_rows(path: Path, sql: str) -> list[tuple[Any, ...]]:
     """The rows of ``sql`` on the SQLite file at ``path``, opened read-only and closed again.
@@ -27,3 +29,9 @@ def gpkg_rows(path: Path, sql: str) -> list[tuple[Any, ...]]:
         return sqlite_rows(path, sql)
     except sqlite3.Error:
         return []
+
+
+def gpkg_metadata_documents(path: Path) -> list[str]:
+    """The metadata documents (ISO 19115 XML, often) in a GeoPackage's gpkg_metadata table."""
+    rows = gpkg_rows(path, "SELECT metadata FROM gpkg_metadata")
+    return [str(row[0]) for row in rows if row and row[0]]

@@ -21,34 +21,19 @@ from compliance.readers.archive import (
     is_zip,
     safe_extract,
 )
-from compliance.readers.discover import is_raster_sidecar
+from compliance.readers.formats import READ_IN_PLACE, is_dataset_name, is_raster_sidecar
+
+__all__ = [
+    "InputLimits",
+    "LocalInput",
+    "dataset_digest",
+    "dataset_files",
+    "materialize",
+    "sidecars",
+    "unchecked_files",
+]
 
 _CHUNK = 1 << 20
-# Files GDAL opens as datasets in their own right; everything else inside an archive is a sidecar.
-_DATASET_SUFFIXES = {
-    ".shp",
-    ".gpkg",
-    ".geojson",
-    ".json",
-    ".fgb",
-    ".kml",
-    ".parquet",
-    ".geoparquet",
-    ".gml",
-    ".tif",
-    ".tiff",
-    ".vrt",
-    ".img",
-    ".jp2",
-    ".hgt",
-    ".asc",
-    ".gdb",
-    ".topojson",
-    ".sqlite",
-}
-
-
-_READ_IN_PLACE = frozenset({".kmz", ".ods", ".xlsx"})  # zips that are formats of their own
 
 
 @dataclass(frozen=True)
@@ -166,12 +151,15 @@ def _spool(data: bytes | BinaryIO, dest: Path, limits: InputLimits) -> tuple[str
 
 
 def _dataset_in_folder(folder: Path, archive_name: str) -> Path:
+    # The dataset by the same table as ``discover``'s; a File Geodatabase's own tables are
+    # the folder's, not datasets beside it.
     candidates = sorted(
         p
         for p in folder.rglob("*")
-        if p.suffix.lower() in _DATASET_SUFFIXES
+        if is_dataset_name(p)
         and not p.name.startswith("._")
         and "__MACOSX" not in p.parts
+        and not any(part.lower().endswith(".gdb") for part in p.relative_to(folder).parts[:-1])
     )
     if not candidates:
         raise UnsupportedFormat(f"{archive_name}: the archive holds no map dataset")
@@ -266,7 +254,7 @@ def materialize(
             display = Path(name).name if name else "upload"
             path = scratch.folder() / ("input" + (Path(display).suffix.lower() or ".bin"))
             digest = _done(_spool(source, path, limits))
-        if path.is_file() and is_zip(path) and path.suffix.lower() in _READ_IN_PLACE:
+        if path.is_file() and is_zip(path) and path.suffix.lower() in READ_IN_PLACE:
             # GDAL reads these archives itself: they answer to the same limits all the same.
             check_archive(path, limits.archive)
         elif path.is_file() and is_zip(path):

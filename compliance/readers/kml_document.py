@@ -22,6 +22,12 @@ import shapely
 
 from compliance.readers.archive import is_resource_fork, is_zip
 
+__all__ = [
+    "KmlDocument",
+    "read_kml_document",
+    "unreferenced_members",
+]
+
 _CHUNK = 1 << 20
 _MAX_BYTES = 1 << 30  # a document larger than this (inflated from a KMZ) is not read through
 _BOX_EDGES = ("north", "south", "east", "west", "rotation")
@@ -98,7 +104,7 @@ def _turned_reach(box: dict[str, float]) -> shapely.Polygon | None:
     )
 
 
-def main_document(path: Path) -> str | None:
+def _main_document(path: Path) -> str | None:
     """The KMZ member LIBKML reads as the document: doc.kml, else the first .kml."""
     with zipfile.ZipFile(path) as archive:
         names = [n for n in archive.namelist() if n.lower().endswith(".kml")]
@@ -112,7 +118,7 @@ def unreferenced_members(path: Path, doc: KmlDocument | None) -> list[str]:
     unread. When the document could not be read through (``doc`` None), every other one."""
     with zipfile.ZipFile(path) as archive:
         members = [i.filename for i in archive.infolist() if not i.is_dir()]
-    main = main_document(path)
+    main = _main_document(path)
     referred = {h.removeprefix("./") for h in doc.hrefs} if doc is not None else set()
     return [m for m in members if m != main and m not in referred and not is_resource_fork(m)]
 
@@ -123,7 +129,7 @@ def _open_document(path: Path) -> Iterator[IO[bytes] | None]:
         with path.open("rb") as f:
             yield f
         return
-    member = main_document(path)
+    member = _main_document(path)
     if member is None:
         yield None
         return

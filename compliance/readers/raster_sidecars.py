@@ -14,13 +14,15 @@ from __future__ import annotations
 import dataclasses
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from pyproj import CRS
 
-if TYPE_CHECKING:
-    from compliance.readers.dataset import RasterSource
+from compliance.readers.formats import world_file_names
+from compliance.readers.sources import RasterSource, parse_crs
+
+__all__ = ["apply_sidecars", "prj_file", "read_prj", "read_world_file", "world_file"]
 
 _MAX_SIDECAR_BYTES = 1 << 20  # a .prj or world file is a few hundred bytes
 
@@ -28,11 +30,8 @@ _MAX_SIDECAR_BYTES = 1 << 20  # a .prj or world file is a few hundred bytes
 def world_file(image: Path) -> Path | None:
     """The world file beside ``image``, by GDAL's names: first and last letters of the
     extension plus ``w`` (``.tfw``), the extension plus ``w`` (``.tifw``), then ``.wld``."""
-    ext = image.suffix[1:]
-    if not ext:
-        return None
-    names = [ext[0] + ext[-1] + "w", ext + "w", "wld"]
-    return _beside(image, names)
+    names = [n.lstrip(".") for n in world_file_names(image.suffix)]
+    return _beside(image, names) if names else None
 
 
 def prj_file(image: Path) -> Path | None:
@@ -65,8 +64,6 @@ def read_world_file(path: Path) -> Any:
 
 def read_prj(path: Path) -> CRS | None:
     """The CRS an ESRI ``.prj`` (or any WKT or code PROJ reads) names, or None."""
-    from compliance.readers.dataset import parse_crs
-
     try:
         return parse_crs(path.read_text(errors="replace").strip())
     except OSError:

@@ -8,7 +8,7 @@ file GDAL reads. Read from an upload, they make the checker open files on its ow
 or call addresses on its network, chosen by the uploader, and report what it found there
 (fields, counts, extents, or only whether the file exists).
 
-So an upload is read only by drivers on a list of formats that read the upload alone (its
+So an upload is read only by drivers on a list of formats (``formats.UPLOAD_*_DRIVERS``) that read the upload alone (its
 own sidecars included), and a format not on the list is refused: fail closed, since GDAL
 gains drivers with every release. Within those formats, the few ways to point elsewhere
 that remain are screened from the content before GDAL sees it (a GeoJSON's CRS given as
@@ -23,92 +23,22 @@ import os
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from compliance.errors import UnsupportedFormat
+from compliance.readers.formats import UPLOAD_VECTOR_DRIVERS
 from compliance.readers.geojson_crs import crs_member, is_link
 from compliance.readers.gpkg_sql import sqlite_rows
 
-# Vector formats that read one file, or a folder of one dataset's own files.
-UPLOAD_VECTOR_DRIVERS = frozenset(
-    {
-        "CSV",
-        "DGN",
-        "DXF",
-        "ESRI Shapefile",
-        "ESRIJSON",
-        "FlatGeobuf",
-        "GML",
-        "GPKG",
-        "GPX",
-        "GeoJSON",
-        "GeoJSONSeq",
-        "GeoRSS",
-        "JSONFG",
-        "KML",
-        "LIBKML",
-        "MBTiles",
-        "MVT",
-        "MapInfo File",  # its seamless tables, which name other tables, are screened below
-        "ODS",
-        "OSM",
-        "OpenFileGDB",
-        "PMTiles",
-        "S57",
-        "SQLite",  # its virtual tables are screened below
-        "TopoJSON",
-        "XLSX",
-    }
-)
-# Raster formats whose header names no other file but its own sidecars (same base name).
-UPLOAD_RASTER_DRIVERS = frozenset(
-    {
-        "AAIGrid",
-        "BMP",
-        "BT",
-        "BYN",
-        "BIGGIF",
-        "COG",
-        "CTable2",
-        "DTED",
-        "EHdr",
-        "ENVI",
-        "GIF",
-        "GPKG",
-        "GRASSASCIIGrid",
-        "GRIB",
-        "GS7BG",
-        "GSAG",
-        "GSBG",
-        "GTX",
-        "GTiff",
-        "HF2",
-        "HFA",  # may name a spill file: the files it opened are checked after opening
-        "ISG",
-        "JP2OpenJPEG",
-        "JPEG",
-        "KRO",
-        "LCP",
-        "Leveller",
-        "MBTiles",
-        "NGSGEOID",
-        "NITF",
-        "NTv2",
-        "PNG",
-        "PNM",
-        "RRASTER",
-        "RST",
-        "SAGA",
-        "SIGDEM",
-        "SRTMHGT",
-        "Terragen",
-        "USGSDEM",
-        "WEBP",
-        "XYZ",
-        "ZMap",
-        "netCDF",
-    }
-)
+__all__ = [
+    "UploadScope",
+    "heads",
+    "refuse_driver",
+    "refuse_outside_files",
+    "restrict_process_to_upload_drivers",
+    "screen_upload",
+]
 
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 # Descriptions of other datasets.
@@ -185,6 +115,17 @@ def refuse_outside_files(files: Iterable[str], root: Path, display: str) -> None
     for name in files:
         if not Path(name).resolve().is_relative_to(inside):
             _refuse(display, "its header names a file outside the upload")
+
+
+@dataclass(frozen=True)
+class UploadScope:
+    """How an upload is opened: by the upload drivers only, and within its own folder."""
+
+    root: Path
+    display: str
+
+    def check_files(self, files: list[str]) -> None:
+        refuse_outside_files(files, self.root, self.display)
 
 
 def restrict_process_to_upload_drivers() -> None:

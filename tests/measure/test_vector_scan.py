@@ -12,7 +12,7 @@ import shapely
 
 from compliance import Checker, UnreadableDataset
 from compliance.measure.vector_scan import prefetched
-from compliance.readers.dataset import BATCH_SIZE
+from compliance.readers.sources import BATCH_SIZE
 from tests.builders import write_vector
 
 

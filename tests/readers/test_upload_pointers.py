@@ -293,7 +293,8 @@ def test_a_process_of_uploads_keeps_only_the_upload_drivers(tmp_path):
     )
     script = f"""
 import pyogrio
-from compliance.readers.upload_guard import UPLOAD_VECTOR_DRIVERS, restrict_process_to_upload_drivers
+from compliance.readers.formats import UPLOAD_VECTOR_DRIVERS
+from compliance.readers.upload_guard import restrict_process_to_upload_drivers
 before = set(pyogrio.list_drivers())
 assert {{"GDALG", "WFS", "OGR_VRT"}} <= before, before
 pyogrio.read_info({str(pipeline)!r})  # the pipeline runs

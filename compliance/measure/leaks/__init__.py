@@ -27,7 +27,7 @@ from compliance.measure.leaks.metadata_coordinates import metadata_coordinates
 from compliance.measure.leaks.overviews import other_image_names, overview_leaks
 from compliance.measure.leaks.recovered import Recovered, place
 from compliance.measure.leaks.sqlite_pages import SQLITE_MAGIC
-from compliance.readers.dataset import LayerInfo, RasterSource, VectorSource
+from compliance.readers.sources import LayerInfo, RasterSource, VectorSource
 from compliance.zones.overlap import OverlapAccumulator
 from compliance.zones.zone_set import ZoneSet
 

@@ -15,8 +15,8 @@ from pyproj import CRS
 from compliance.measure.leaks.gpkg_blobs import PREFIX, Blob, find_blobs
 from compliance.measure.leaks.recovered import Recovered, place
 from compliance.measure.leaks.sqlite_pages import unallocated_regions
-from compliance.readers.dataset import parse_crs
 from compliance.readers.gpkg_sql import gpkg_rows
+from compliance.readers.sources import parse_crs
 from compliance.zones.overlap import OverlapAccumulator
 from compliance.zones.zone_set import ZoneSet
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from compliance.measure.leaks.exif_gps import exif_gps, xmp_geodata
 from compliance.measure.raster_profile import is_georeferenced
-from compliance.readers.dataset import RasterSource
 from compliance.readers.raster_sidecars import read_world_file, world_file
+from compliance.readers.sources import RasterSource
 
 __all__ = ["metadata_coordinates", "unplaced"]
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from compliance.readers.dataset import RasterSource
+from compliance.readers.sources import RasterSource
 
 __all__ = ["LevelLeak", "other_image_names", "overview_leaks"]
 

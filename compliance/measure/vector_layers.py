@@ -1,0 +1,215 @@
+"""The layers of a vector source, each scanned once: its geometries streamed past the zone
+and territory probes, its detail measured, its extent placed on the ground. Raster tables
+beside the layers (a GeoPackage's orthophoto) are placed and measured as images."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from compliance.dataset_profile import DetailDistribution, LayerProfile
+from compliance.measure.placement import (
+    box_to_wgs84,
+    check_crs,
+    crs_label,
+    place_image,
+    union_bounds,
+)
+from compliance.measure.raster_profile import looks_like_elevation
+from compliance.measure.vector_profile import layer_detail
+from compliance.measure.vector_scan import LayerScan, Probe, scan_layer
+from compliance.readers.sources import NO_GEOMETRY, LayerInfo, VectorSource
+from compliance.zones.overlap import OverlapAccumulator
+from compliance.zones.territory import Territory
+from compliance.zones.zone_set import ZoneSet
+
+__all__ = ["VectorTally", "scan_layers"]
+
+
+@dataclass
+class VectorTally:
+    """What the layers of a vector source add up to, gathered as each is scanned."""
+
+    acc: OverlapAccumulator
+    hits: dict[str, OverlapAccumulator]
+    layers: list[LayerProfile] = field(default_factory=list)
+    footprints: list[BaseGeometry] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    methods: dict[str, str] = field(default_factory=dict)
+    details: list[DetailDistribution] = field(default_factory=list)
+    # Layers and images whose coordinates do not fit their CRS, each with why.
+    off_aou: list[str] = field(default_factory=list)
+    imagery: list[float] = field(default_factory=list)  # finest pixel side of each image
+    features: int = 0
+    empty: int = 0
+    invalid: int = 0
+    undecodable: int = 0
+    unplaceable: int = 0
+    has_z: bool = False
+    located: bool = True
+
+
+def scan_layers(
+    src: VectorSource, zones: ZoneSet, territories: list[Territory], read_ahead: bool = True
+) -> VectorTally:
+    """Scan every layer and place every raster table of ``src``."""
+    tally = VectorTally(
+        OverlapAccumulator(zones.areas), {t.pack: OverlapAccumulator(t.areas) for t in territories}
+    )
+    for layer in src.layers:
+        if layer.geometry_type == NO_GEOMETRY:
+            tally.layers.append(_attribute_table(layer, tally.notes))
+        else:
+            _scan_spatial_layer(src, layer, zones, territories, read_ahead, tally)
+    _place_raster_tables(src, zones, territories, tally)
+    return tally
+
+
+def _scan_spatial_layer(
+    src: VectorSource,
+    layer: LayerInfo,
+    zones: ZoneSet,
+    territories: list[Territory],
+    read_ahead: bool,
+    tally: VectorTally,
+) -> None:
+    probes = []
+    if layer.crs is not None:
+        probes.append(Probe.build(tally.acc, zones.areas, layer.crs))
+        probes += [
+            Probe.build(tally.hits[t.pack], t.areas, layer.crs, territory=True) for t in territories
+        ]
+    scan = scan_layer(src, layer, probes, read_ahead)
+    # The extent comes from the coordinates read; the driver's declared extent is only a
+    # fallback for layers whose geometries could not be decoded.
+    extent = tuple(scan.bounds) if scan.bounds is not None else None
+    stand_in_box = src.driver_extent(layer) if scan.undecodable else None
+    if stand_in_box is not None:
+        extent = union_bounds(extent, stand_in_box)
+        stand_in = np.array([shapely.box(*stand_in_box)], dtype=object)
+        # Features GEOS cannot decode still lie somewhere in the layer's extent: stand the
+        # extent in for them, so they can only add overlaps.
+        for probe in probes:
+            index = probe.index.covering(stand_in_box).index
+            probe.acc.add(stand_in, index, areas_too=False)
+    detail = layer_detail(scan)
+    footprint = box_to_wgs84(extent, layer.crs) if layer.crs and extent else None
+    _count(scan, layer, tally)
+    if detail.distribution is not None:
+        tally.details.append(detail.distribution)
+    tally.methods[f"resolution_m[{layer.name}]"] = detail.method
+    if scan.features - scan.empty > 0:
+        _place_layer(layer, scan, extent, footprint, tally)
+    tally.layers.append(
+        LayerProfile(
+            name=layer.name,
+            crs=crs_label(layer.crs),
+            geometry_type=layer.geometry_type,
+            feature_count=scan.features,
+            resolution_m=detail.resolution_m,
+            bounds_wgs84=list(footprint.bounds) if footprint is not None else None,
+            detail=detail.distribution,
+        )
+    )
+
+
+def _count(scan: LayerScan, layer: LayerInfo, tally: VectorTally) -> None:
+    tally.features += scan.features
+    tally.empty += scan.empty
+    tally.invalid += scan.invalid
+    tally.undecodable += scan.undecodable
+    tally.unplaceable += scan.unplaceable
+    tally.has_z = (
+        tally.has_z
+        or scan.has_z
+        or " Z" in layer.geometry_type
+        or layer.geometry_type.endswith("Z")
+    )
+
+
+def _place_layer(
+    layer: LayerInfo,
+    scan: LayerScan,
+    extent: tuple[float, ...] | None,
+    footprint: BaseGeometry | None,
+    tally: VectorTally,
+) -> None:
+    """Count a layer with features as placed (its footprint) or not (and why)."""
+    if footprint is None:
+        tally.located = False
+        why = (
+            "its coordinates are not valid positions in its CRS"
+            if layer.crs is not None
+            else layer.crs_problem or "no CRS that places it on the Earth"
+        )
+        tally.notes.append(f"layer {layer.name!r}: {why}, so it cannot be placed on the Earth")
+        return
+    tally.footprints.append(footprint)
+    if layer.crs is not None and extent is not None:  # both, as it was placed
+        check_crs(
+            layer.name, layer.crs, extent, footprint, tally.hits, tally.off_aou, scan.lonlat_sized
+        )
+
+
+def _place_raster_tables(
+    src: VectorSource, zones: ZoneSet, territories: list[Territory], tally: VectorTally
+) -> None:
+    """Raster tables beside the layers (an orthophoto under the outlines): their pixels are
+    detail, their outlines ground the file covers."""
+    tables = [
+        place_image(r, tally.acc, tally.hits, zones, territories, tally.notes, tally.off_aou)
+        for r in src.rasters
+    ]
+    tally.footprints += [t.footprint for t in tables if t.footprint is not None]
+    tally.located = tally.located and all(t.footprint is not None for t in tables)
+    tally.imagery += [t.sizes[0] for t in tables if t.sizes is not None]
+    for raster, placed in zip(src.rasters, tables, strict=True):
+        tally.has_z = tally.has_z or looks_like_elevation(raster)
+        tally.layers.append(
+            LayerProfile(
+                name=raster.label or "raster",
+                crs=crs_label(raster.crs),
+                geometry_type="Raster",
+                feature_count=None,
+                resolution_m=placed.sizes[0] if placed.sizes else None,
+                bounds_wgs84=list(placed.footprint.bounds) if placed.footprint else None,
+            )
+        )
+        tally.methods[f"resolution_m[{raster.label}]"] = (
+            "finest ground pixel side over a 9x9 sample grid of pixel corners, geodesic"
+            if placed.sizes
+            else "not measurable: no CRS or geotransform"
+        )
+
+
+# Column names that suggest positions kept as plain attributes (a CSV of points, a table of
+# addresses with their coordinates): whole names, or lat/lon/lng as a word in a name.
+_COORDINATE_NAME = re.compile(
+    r"^(x|y|lat|lon|lng|long|latitude|longitude|easting|northing|coords?|coordinates?"
+    r"|wkt|wkb|geom|geometry|the_geom|shape|location|position)$"
+    r"|latitude|longitude|(^|_)(lat|lon|lng)(_|$)",
+    re.IGNORECASE,
+)
+
+
+def _attribute_table(layer: LayerInfo, notes: list[str]) -> LayerProfile:
+    """A layer without geometry: nothing to place or overlap, but its columns may still hold
+    positions, which mapgate does not read; a rule of the engine holds such tables for review."""
+    columns = [f for f in layer.fields if _COORDINATE_NAME.search(f)]
+    note = f"layer {layer.name!r} is a table without geometry"
+    if columns:
+        note += f"; its columns {columns} may hold coordinates, which are not read"
+    notes.append(note)
+    return LayerProfile(
+        name=layer.name,
+        crs=crs_label(layer.crs),
+        geometry_type=NO_GEOMETRY,
+        feature_count=layer.feature_count,
+        resolution_m=None,
+        bounds_wgs84=None,
+        coordinate_columns=columns or None,
+    )

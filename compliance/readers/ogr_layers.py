@@ -1,0 +1,254 @@
+"""OGR vector sources: their layers, each layer's geometry fields, and what the driver
+does not report (a GML's geometry properties no layer reads, a GeoPackage's raster
+tables, a GeoJSON's declared CRS GDAL could not read)."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyogrio
+from pyproj import CRS
+
+from compliance.errors import UnreadableDataset
+from compliance.readers.formats import GML_DRIVERS, SINGLE_GEOMETRY_DRIVERS, SINGLE_LAYER_DRIVERS
+from compliance.readers.geojson_crs import declared_crs, unreadable_reason
+from compliance.readers.gml_properties import geometry_properties
+from compliance.readers.gpkg_sql import gpkg_rows
+from compliance.readers.sources import NO_GEOMETRY, READ_ONLY, LayerInfo, parse_crs
+from compliance.readers.upload_guard import UploadScope, refuse_driver
+
+__all__ = [
+    "gpkg_raster_tables",
+    "has_vector_geometry",
+    "ogr_layers",
+    "take_declared_crs",
+    "unread_gml_geometries",
+]
+
+
+def _layer_info(info: dict[str, Any], layer_name: str) -> LayerInfo:
+    count = info.get("features")
+    bounds = info.get("total_bounds")
+    return LayerInfo(
+        name=layer_name,
+        crs=parse_crs(info.get("crs")),
+        # pyogrio reports None for a table without geometry; "Unknown" is a geometry layer
+        # whose type GDAL does not know.
+        geometry_type=NO_GEOMETRY
+        if info.get("geometry_type") is None
+        else str(info["geometry_type"]),
+        feature_count=int(count) if count is not None and count >= 0 else None,
+        fields=[str(f) for f in info.get("fields", [])],
+        total_bounds=tuple(bounds) if bounds is not None and np.all(np.isfinite(bounds)) else None,
+        metadata={str(k): str(v) for k, v in (info.get("layer_metadata") or {}).items()},
+    )
+
+
+def ogr_layers(
+    path: Path, reasons: list[str], upload: UploadScope | None
+) -> tuple[str, list[LayerInfo], dict[str, str]] | None:
+    """The driver, layers and dataset metadata of ``path`` as vector data; None, with why
+    in ``reasons``, when GDAL does not read it as vector layers."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            first = pyogrio.read_info(path, **READ_ONLY)
+        except (pyogrio.errors.DataSourceError, OSError) as exc:
+            reasons.append(str(exc).split(";")[0])
+            return None
+        except (pyogrio.errors.DataLayerError, IndexError, ValueError):
+            # No usable layer 0 (a raster-only GeoPackage, a fuzzed header): the listing decides.
+            first = None
+        if upload and first is not None:
+            refuse_driver(str(first.get("driver")), upload.display)
+        if (
+            first is not None
+            and first.get("driver") in SINGLE_LAYER_DRIVERS
+            and first.get("layer_name")
+            and path.is_file()
+        ):
+            layer = _layer_info(first, str(first["layer_name"]))
+            return str(first["driver"]), [layer], dict(first.get("dataset_metadata") or {})
+        try:
+            listed = _layer_names(path, first)
+        except (pyogrio.errors.DataSourceError, OSError) as exc:
+            reasons.append(str(exc).split(";")[0])
+            return None
+        except (pyogrio.errors.DataLayerError, UnicodeDecodeError) as exc:
+            raise UnreadableDataset(f"{path.name}: a layer cannot be read: {exc}") from exc
+        if len(listed) == 0:
+            return None
+        return _listed_layers(path, listed, first, upload)
+
+
+def _listed_layers(
+    path: Path, listed: list[str], first: dict[str, Any] | None, upload: UploadScope | None
+) -> tuple[str, list[LayerInfo], dict[str, str]]:
+    """Each listed layer described (and, where the driver may hold several, one more layer
+    per geometry field after the first)."""
+    layers: list[LayerInfo] = []
+    driver = ""
+    dataset_meta: dict[str, str] = {}
+    for layer_name in listed:
+        if first is not None and first.get("layer_name") == layer_name:
+            info = first
+        else:
+            try:
+                info = pyogrio.read_info(path, layer=layer_name, **READ_ONLY)
+            except (
+                pyogrio.errors.DataSourceError,
+                pyogrio.errors.DataLayerError,
+                UnicodeDecodeError,  # field names or metadata that are not text
+            ) as exc:
+                raise UnreadableDataset(f"layer {layer_name!r} cannot be read: {exc}") from exc
+        driver = info.get("driver") or driver
+        if upload:
+            refuse_driver(driver, upload.display)
+        dataset_meta.update(info.get("dataset_metadata") or {})
+        layer = _layer_info(info, str(layer_name))
+        if driver not in SINGLE_GEOMETRY_DRIVERS and layer.geometry_type != NO_GEOMETRY:
+            layers.extend(_with_other_geometry_fields(path, layer))
+        else:
+            layers.append(layer)
+    return driver, layers, dataset_meta
+
+
+def _layer_names(path: Path, first: dict[str, Any] | None) -> list[str]:
+    """The names of a source's layers. pyogrio lists them without open options, so a GML
+    file's are read one by one (each read with ``READ_ONLY``) rather than listed."""
+    if first is None or first.get("driver") not in GML_DRIVERS:
+        return [str(name) for name, _ in pyogrio.list_layers(path)]
+    names = [str(first["layer_name"])]
+    while True:
+        try:
+            info = pyogrio.read_info(path, layer=len(names), **READ_ONLY)
+        except pyogrio.errors.DataLayerError:
+            return names
+        names.append(str(info["layer_name"]))
+
+
+def take_declared_crs(path: Path, layers: list[LayerInfo]) -> None:
+    """Where GDAL could not read the CRS a GeoJSON declares, it quietly took WGS84; the
+    layer's CRS is unknown instead."""
+    member = declared_crs(path)
+    if member is None:
+        return
+    for layer in layers:
+        problem = unreadable_reason(member, layer.crs)
+        if problem is not None:
+            layer.crs, layer.crs_problem = None, problem
+
+
+def has_vector_geometry(path: Path) -> bool:
+    """Whether GDAL reads ``path`` as vector layers of which one has geometry. The file is
+    opened read-only, as a check opens it: no ``.gfs`` is left beside a GML."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            first = pyogrio.read_info(path, **READ_ONLY)
+        except (pyogrio.errors.DataSourceError, OSError):
+            return False
+        except (pyogrio.errors.DataLayerError, IndexError, ValueError):
+            first = None
+        if first is not None and first.get("geometry_type") is not None:
+            return True
+        if first is not None and first.get("driver") in GML_DRIVERS:
+            names = _layer_names(path, first)
+            return any(
+                pyogrio.read_info(path, layer=n, **READ_ONLY).get("geometry_type") is not None
+                for n in names[1:]
+            )
+        try:
+            return any(kind is not None for _, kind in pyogrio.list_layers(path))
+        except (pyogrio.errors.DataSourceError, OSError, ValueError):
+            return False
+
+
+_WKB_EXTENSIONS = {b"geoarrow.wkb", b"ogc.wkb"}
+
+
+def _geometry_fields(path: Path, layer_name: str) -> list[tuple[str, CRS | None]]:
+    """Every geometry field of a layer with its CRS, the driver's primary one first."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with pyogrio.open_arrow(
+                path, layer=layer_name, columns=[], use_pyarrow=True, **READ_ONLY
+            ) as (meta, reader):
+                schema = reader.schema
+                primary = meta.get("geometry_name") or "wkb_geometry"
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
+        raise UnreadableDataset(f"layer {layer_name!r} cannot be read: {exc}") from exc
+    fields: list[tuple[str, CRS | None]] = []
+    for f in schema:
+        meta_of = f.metadata or {}
+        if f.name != primary and meta_of.get(b"ARROW:extension:name") not in _WKB_EXTENSIONS:
+            continue
+        try:
+            crs_json = json.loads(meta_of.get(b"ARROW:extension:metadata") or b"{}").get("crs")
+        except (ValueError, AttributeError):
+            crs_json = None
+        entry = (f.name, parse_crs(crs_json) if crs_json else None)
+        if f.name == primary:
+            fields.insert(0, entry)
+        else:
+            fields.append(entry)
+    return fields
+
+
+def _with_other_geometry_fields(path: Path, layer: LayerInfo) -> list[LayerInfo]:
+    """The layer, then a layer per geometry field after its first: a GML feature with a
+    coarse outline and a precise position carries both out of the country, and the position
+    may be inside a zone."""
+    fields = _geometry_fields(path, layer.name)
+    layer.geometry_fields = tuple(name for name, _ in fields)
+    others = [
+        LayerInfo(
+            name=f"{layer.name}:{name}",
+            crs=crs,
+            geometry_type="Unknown",
+            feature_count=layer.feature_count,
+            fields=layer.fields,
+            total_bounds=None,
+            source_layer=layer.name,
+            geometry_column=name,
+            geometry_fields=layer.geometry_fields,
+        )
+        for name, crs in fields[1:]
+    ]
+    return [layer, *others]
+
+
+_FEATURE_TYPES = {"features", "attributes"}
+
+
+def unread_gml_geometries(path: Path, layers: list[LayerInfo]) -> list[str]:
+    """``feature type.property`` for each GML geometry property no layer reads; the whole
+    file, by name, when its XML cannot be read through to tell."""
+    found = geometry_properties(path)
+    if found is None:
+        return [f"{path.name} (its geometry properties could not be listed)"]
+    exposed: dict[str, set[str]] = {}
+    for layer in layers:
+        exposed.setdefault(layer.source_layer or layer.name, set()).update(layer.geometry_fields)
+    everywhere = set().union(*exposed.values()) if exposed else set()
+    unread = []
+    for feature_type, properties in sorted(found.items()):
+        read = exposed.get(feature_type, everywhere)
+        unread += [f"{feature_type}.{p}" for p in sorted(properties - read)]
+    return unread
+
+
+def gpkg_raster_tables(path: Path) -> list[str]:
+    """The tables of a GeoPackage that hold tiles or gridded coverage rather than features.
+
+    GDAL opens a GeoPackage as vector layers or as a raster, never both: when it has
+    features, its rasters (an orthophoto pyramid beside a layer of outlines) are not read.
+    GDAL read its layers from gpkg_contents, so the table is there to ask.
+    """
+    rows = gpkg_rows(path, "SELECT table_name, data_type FROM gpkg_contents")
+    return sorted(str(name) for name, kind in rows if str(kind).lower() not in _FEATURE_TYPES)

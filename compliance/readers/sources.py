@@ -1,0 +1,285 @@
+"""The sources the readers hand on: vector layers read as a stream of WKB batches, and
+rasters described from their headers (no pixel is read).
+
+A source carries everything the readers found in the file, so that the measuring stage
+computes from it and never opens the file again; only a vector layer's geometries are
+streamed, through the source's own ``wkb_batches``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyogrio
+import shapely
+from pyproj import CRS
+from pyproj.exceptions import CRSError, ProjError
+from shapely.geometry.base import BaseGeometry
+
+from compliance.errors import UnreadableDataset
+from compliance.geo.geodesy import WGS84, transformer
+from compliance.readers.kml_document import KmlDocument
+
+__all__ = [
+    "BATCH_SIZE",
+    "NO_GEOMETRY",
+    "READ_ONLY",
+    "Batch",
+    "DrapedImage",
+    "FrameSource",
+    "LayerInfo",
+    "OgrVectorSource",
+    "RasterSource",
+    "VectorSource",
+    "decode_wkb",
+    "parse_crs",
+]
+
+BATCH_SIZE = 16_384
+
+# Open options that keep GDAL to the input itself. The GML driver otherwise leaves a .gfs
+# schema next to the file it reads (in the caller's folder, a change to the evidence) and
+# later trusts that .gfs over the file; and it fetches the schema a GML names as a WFS
+# DescribeFeatureType address, from whatever server the file names, at every open.
+# Drivers without these options ignore them, with a warning silenced where the dataset
+# is opened.
+READ_ONLY = {"WRITE_GFS": "NO", "DOWNLOAD_SCHEMA": "NO"}
+
+
+def parse_crs(value: Any) -> CRS | None:
+    """A pyproj CRS from whatever a driver reports, or None when there is none, or when it
+    cannot be related to WGS84 (another planet's, an engineering CRS): data in such a CRS
+    cannot be placed on the Earth, exactly as data without one."""
+    if value is None or value == "":
+        return None
+    try:
+        crs = CRS.from_json_dict(value) if isinstance(value, dict) else CRS.from_user_input(value)
+        transformer(crs, WGS84)
+    except (CRSError, ProjError):
+        return None
+    return crs
+
+
+NO_GEOMETRY = "None"  # GDAL's name for a layer without geometry: an attribute table
+
+
+@dataclass
+class LayerInfo:
+    name: str
+    crs: CRS | None
+    geometry_type: str
+    feature_count: int | None
+    fields: list[str]
+    total_bounds: tuple[float, float, float, float] | None
+    metadata: dict[str, str] = field(default_factory=dict)
+    # A second (third...) geometry field of a source layer is checked as a layer of its own:
+    # the source layer's name, and the field to read. None: the layer's primary geometry.
+    source_layer: str | None = None
+    geometry_column: str | None = None
+    # Every geometry field the driver exposes for the source layer (when asked), first first.
+    geometry_fields: tuple[str, ...] = ()
+    # Why the CRS the file declares was not taken (crs is then None).
+    crs_problem: str | None = None
+
+
+_UNDECODABLE = (
+    shapely.errors.GEOSException,
+    shapely.errors.ShapelyError,
+    ValueError,
+    NotImplementedError,
+)
+
+
+@dataclass
+class Batch:
+    """One slice of a layer: decoded geometries and how many could not be decoded."""
+
+    geometries: np.ndarray  # shapely geometries, None for null/undecodable
+    undecodable: int
+
+
+def decode_wkb(wkb: np.ndarray) -> Batch:
+    """Decode WKB, falling back to one geometry at a time for types shapely cannot parse."""
+    try:
+        return Batch(shapely.from_wkb(wkb, on_invalid="raise"), 0)
+    except _UNDECODABLE:
+        out = np.empty(len(wkb), dtype=object)
+        bad = 0
+        for i, item in enumerate(wkb):
+            if item is None:
+                continue
+            try:
+                out[i] = shapely.from_wkb(item, on_invalid="raise")
+            except _UNDECODABLE:
+                bad += 1  # curves, TINs, triangles, truncated WKB: GDAL reads them, GEOS does not
+        return Batch(out, bad)
+
+
+@dataclass(frozen=True)
+class DrapedImage:
+    """One GroundOverlay as read: its polygon (lon/lat, as the driver gives it) and its
+    image's size in pixels, or why the image was not opened or read."""
+
+    name: str | None
+    href: str
+    shape: BaseGeometry | None
+    size: tuple[int, int] | None = None  # width, height
+    # The file opened beside a KML; None inside a KMZ, or when nothing was opened.
+    file: Path | None = None
+    unopened: str | None = None
+
+
+class VectorSource:
+    """A vector dataset: its driver, its layers, and a batch reader per layer."""
+
+    kind = "vector"
+
+    def __init__(
+        self,
+        path: Path | None,
+        driver: str,
+        layers: list[LayerInfo],
+        metadata: dict[str, str] | None = None,
+    ) -> None:
+        self.path = path
+        self.driver = driver
+        self.layers = layers
+        self.metadata = metadata or {}
+        # Rasters stored beside the layers (a GeoPackage's tile tables), each measured.
+        self.rasters: list[RasterSource] = []
+        # Parts of the file that hold data no layer reads (a raster table GDAL cannot open).
+        self.unread_tables: list[str] = []
+        # Geometry properties the driver drops (a GML feature's second geometry).
+        self.unread_geometries: list[str] = []
+        # Metadata documents the file stores beside its layers (a GeoPackage's
+        # gpkg_metadata: ISO 19115 XML, which may declare a scale).
+        self.metadata_documents: list[str] = []
+        # The images a KML or KMZ drapes over the ground, opened by the readers.
+        self.draped_images: list[DrapedImage] = []
+        # A KML document's own reading (None: not read, or not readable through) and,
+        # for a KMZ, the members its document neither is nor refers to.
+        self.kml_document: KmlDocument | None = None
+        self.unreferenced_members: list[str] = []
+
+    def wkb_batches(self, layer: LayerInfo) -> Iterator[pa.Array]:
+        """The layer's geometries as Arrow arrays of WKB, batch by batch."""
+        raise NotImplementedError
+
+    def driver_extent(self, layer: LayerInfo) -> tuple[float, float, float, float] | None:
+        """The extent the driver reports, for features whose own coordinates cannot be read."""
+        return layer.total_bounds
+
+
+class OgrVectorSource(VectorSource):
+    def driver_extent(self, layer: LayerInfo) -> tuple[float, float, float, float] | None:
+        if layer.geometry_column is not None:
+            return None  # the driver's extent is that of the primary geometry only
+        # Asked for only when a layer holds undecodable geometries: forcing it may cost a pass.
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                bounds = pyogrio.read_info(
+                    self.path, layer=layer.name, force_total_bounds=True, **READ_ONLY
+                ).get("total_bounds")
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError):
+            return layer.total_bounds
+        if bounds is None or not np.all(np.isfinite(bounds)):
+            return layer.total_bounds
+        return (float(bounds[0]), float(bounds[1]), float(bounds[2]), float(bounds[3]))
+
+    def wkb_batches(self, layer: LayerInfo) -> Iterator[pa.Array]:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with pyogrio.open_arrow(
+                    self.path,
+                    layer=layer.source_layer or layer.name,
+                    columns=[],
+                    batch_size=BATCH_SIZE,
+                    use_pyarrow=True,
+                    **READ_ONLY,
+                ) as (meta, reader):
+                    column = layer.geometry_column or meta.get("geometry_name") or "wkb_geometry"
+                    for record_batch in reader:
+                        if column not in record_batch.schema.names:
+                            if not record_batch.schema.names:
+                                raise UnreadableDataset("it has no geometry column")
+                            column = record_batch.schema.names[-1]
+                        yield record_batch.column(column)
+        except (
+            pyogrio.errors.DataSourceError,
+            pyogrio.errors.DataLayerError,
+            pyogrio.errors.GeometryError,
+            pyogrio.errors.FieldError,
+            OSError,
+            pa.ArrowException,
+            UnicodeDecodeError,  # names or metadata that are not text, in a damaged file
+        ) as exc:
+            raise UnreadableDataset(f"layer {layer.name!r} cannot be read: {exc}") from exc
+
+
+class FrameSource(VectorSource):
+    """An in-memory GeoDataFrame, for pipelines that already hold their data."""
+
+    def __init__(self, frame: Any, name: str) -> None:
+        crs = parse_crs(frame.crs.to_wkt()) if frame.crs is not None else None
+        geoms = np.asarray(frame.geometry.values, dtype=object)
+        bounds = None
+        if len(frame) and not frame.geometry.is_empty.all():
+            bounds = tuple(float(v) for v in frame.geometry.total_bounds)
+        fields = [str(c) for c in frame.columns if c != frame.geometry.name]
+        geom_types = sorted(set(frame.geometry.geom_type.dropna().unique()))
+        layer = LayerInfo(
+            name=name,
+            crs=crs,
+            geometry_type=",".join(geom_types) or "Unknown",
+            feature_count=len(frame),
+            fields=fields,
+            total_bounds=bounds,  # type: ignore[arg-type]
+        )
+        super().__init__(None, "GeoDataFrame", [layer])
+        self._geoms = geoms
+
+    def wkb_batches(self, layer: LayerInfo) -> Iterator[pa.Array]:
+        for start in range(0, len(self._geoms), BATCH_SIZE):
+            chunk = self._geoms[start : start + BATCH_SIZE]
+            yield pa.array(shapely.to_wkb(chunk, flavor="iso"), type=pa.binary())
+
+
+@dataclass
+class RasterSource:
+    """A raster's header facts; pixels are never read."""
+
+    path: Path
+    driver: str
+    crs: CRS | None
+    transform: Any  # affine.Affine, or None when not georeferenced
+    transform_source: str  # geotransform | gcps | none
+    width: int
+    height: int
+    count: int
+    dtypes: list[str]
+    overviews: list[int]
+    mask_flags: list[str]
+    tags: dict[str, str]
+    units: list[str]
+    colorinterp: list[str]
+    has_rpc: bool
+    # GCPs as (column, row, x, y) when they, not a geotransform, place the raster.
+    gcps: list[tuple[float, float, float, float]] = field(default_factory=list)
+    # Other placements the image's sidecars give (a world file, a .prj that disagree with
+    # the header): each is the same pixels, placed another way, and each is measured.
+    placements: list[RasterSource] = field(default_factory=list)
+    sidecars_read: list[str] = field(default_factory=list)  # a .prj that gave the CRS
+    # The file's other images (a multi-page TIFF's pages, a netCDF's variables): each
+    # leaves with the file, so each is measured. ``label`` names an image among them.
+    other_images: list[RasterSource] = field(default_factory=list)
+    label: str | None = None
+
+    kind = "raster"
