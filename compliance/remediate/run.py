@@ -24,7 +24,7 @@ from compliance.rules.conditions import CONDITIONS, DataKind
 from compliance.verdict import InputInfo, Verdict
 from compliance.zones.zone_set import ZoneSet
 
-__all__ = ["RemediationChecker", "remediate"]
+__all__ = ["RemediationChecker", "derivative_name", "remediate"]
 
 _SUFFIXES: dict[str, tuple[str, ...]] = {"vector": (".gpkg",), "raster": (".tif", ".tiff")}
 
@@ -42,6 +42,7 @@ class RemediationChecker(Protocol):
         *,
         name: str | None = None,
         packs: list[str] | None = None,
+        untrusted: bool = False,
         placed_copy_of: InputInfo | None = None,
     ) -> Verdict: ...
 
@@ -52,6 +53,11 @@ def _sha256(path: Path) -> tuple[str, int]:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest(), path.stat().st_size
+
+
+def derivative_name(name: str, kind: DataKind) -> str:
+    """The file name a derivative of ``name`` gets in an output folder."""
+    return f"{Path(name).stem or 'dataset'}.remediated{_SUFFIXES[kind][0]}"
 
 
 def _refuse_output(out: Path, local: LocalInput, source: object, force: bool) -> None:
@@ -161,6 +167,7 @@ def remediate(
     force: bool = False,
     name: str | None = None,
     packs: list[str] | None = None,
+    untrusted: bool = False,
 ) -> RemediationReport:
     """See ``Checker.remediate``."""
     if mask_mode not in get_args(MaskMode):
@@ -170,12 +177,13 @@ def remediate(
         raise RemediationError(f"{out.name}: its folder does not exist")
     if not isinstance(source, str | Path | bytes):
         source = source.read()  # read once: the check and the actions both need it
-    original = checker.check(source, name=name, packs=packs)
-    with materialize(
-        source, name=name, limits=checker.limits, untrusted=checker.untrusted
-    ) as local:
-        _refuse_output(out, local, source, force)
+    untrusted = untrusted or checker.untrusted
+    original = checker.check(source, name=name, packs=packs, untrusted=untrusted)
+    with materialize(source, name=name, limits=checker.limits, untrusted=untrusted) as local:
         kind: DataKind = open_dataset(local.path, local.name, uploaded=local.uploaded).kind  # type: ignore[assignment]
+        if out.is_dir():
+            out = out / derivative_name(local.name, kind)
+        _refuse_output(out, local, source, force)
         if out.suffix.lower() not in _SUFFIXES[kind]:
             raise RemediationError(
                 f"{out.name}: a {kind} derivative is written as {' or '.join(_SUFFIXES[kind])}"

@@ -106,3 +106,13 @@ def test_bytes_are_remediated_like_a_file(
     report = mask_checker.remediate(dataset.read_bytes(), tmp_path / "out.gpkg", name="in.gpkg")
     assert report.original.input.sha256 == digest(dataset)
     assert report.verdict.zones.count == 0
+
+
+def test_a_folder_output_names_the_derivative_after_the_input(
+    tmp_path: Path, dataset: Path, mask_checker: Checker
+) -> None:
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    report = mask_checker.remediate(dataset, out_dir)
+    assert report.output.path == str(out_dir / "in.remediated.gpkg")
+    assert [p.name for p in out_dir.iterdir()] == ["in.remediated.gpkg"]
