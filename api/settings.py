@@ -24,6 +24,16 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+__all__ = [
+    "CONFIG_ENV",
+    "ApiKey",
+    "RetiredKey",
+    "Role",
+    "Settings",
+    "get_settings",
+    "read_config_file",
+]
+
 Role = Literal["submitter", "auditor"]
 CONFIG_ENV = "MAPGATE_CONFIG"
 

@@ -31,6 +31,22 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
+__all__ = [
+    "BadCursor",
+    "BadQuery",
+    "Signer",
+    "StoredVerdict",
+    "VerdictStore",
+    "attestations",
+    "decode_cursor",
+    "encode_cursor",
+    "engine_for",
+    "metadata",
+    "remediations",
+    "stopped_checks",
+    "verdicts",
+]
+
 metadata = MetaData()
 verdicts = Table(
     "mapgate_verdicts",

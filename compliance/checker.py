@@ -28,6 +28,8 @@ from compliance.version import ENGINE_VERSION
 from compliance.zones.territory import Territory, load_territory
 from compliance.zones.zone_set import ZoneSet
 
+__all__ = ["Checker", "Source", "check"]
+
 Source = str | Path | bytes | BinaryIO | Any  # Any: a GeoDataFrame
 
 
