@@ -52,7 +52,7 @@ def _masks(ctx: ActionContext, grid_m: float) -> _Masks:
             shapely.prepare(mask)
             # Layers of one dataset lie together: the largest mask stands for them all.
             area = float(ground_areas_km2(np.array([mask], dtype=object), layer.crs)[0])
-            masks.area_km2 = max(masks.area_km2, area)
+            masks.area_km2 = round(max(masks.area_km2, area), 3)
     return masks
 
 
