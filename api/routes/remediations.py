@@ -4,6 +4,7 @@ re-checked; GET /v1/remediations/{id}/file downloads it, for a while, to the sam
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import time
 import uuid
@@ -19,6 +20,7 @@ from fastapi.responses import FileResponse
 
 from api.deps import CheckCallerDep, CheckerDep, MetricsDep, ReadCallerDep, SettingsDep, StoreDep
 from api.forms import CheckForm, check_request_body, packs_to_run
+from api.probing import zones_near
 from api.problems import Problem, problem_responses
 from api.settings import Settings
 from api.upload import receive_upload
@@ -28,6 +30,7 @@ from compliance.remediate.errors import RemediationError
 __all__ = ["remediations_folder", "router", "sweep_expired"]
 
 router = APIRouter(prefix="/v1/remediations", tags=["remediations"])
+log = logging.getLogger("mapgate.api")
 _MASK_MODES = {"cut", "drop"}
 
 
@@ -124,8 +127,27 @@ async def create_remediation(
     )
     await anyio.to_thread.run_sync(save)
     metrics.verdicts.labels(str(report.verdict.verdict)).inc()
+    if not caller.is_auditor:
+        _watch_probes(request, caller, checker, report.original.profile.bounds_wgs84, metrics)
     shown = document if caller.is_auditor else undisclosed_report(document)
     return Response(json.dumps(shown), media_type="application/json")
+
+
+def _watch_probes(
+    request: Request, caller: Any, checker: Any, bounds: list[float] | None, metrics: Any
+) -> None:
+    """Count a remediation against the zones it came near, as a check is: a derivative shows
+    the coarse mask, so uploads circling a zone are watched the same way."""
+    for zone in request.app.state.probe_watch.observe(
+        caller.name, zones_near(checker.zones, bounds)
+    ):
+        metrics.zone_probing.labels(caller.name, zone.zone_class).inc()
+        log.warning(
+            "key %r keeps remediating data near sensitive zone %s (%s): possible probing",
+            caller.name,
+            zone.zone_id,
+            zone.zone_class,
+        )
 
 
 @router.get(

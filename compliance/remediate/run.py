@@ -144,18 +144,18 @@ def _actions(
     return reports, current, placement
 
 
-def _write(current: Path, local: LocalInput, kind: DataKind, out: Path, scratch: Path) -> None:
+def _write(current: Path, local: LocalInput, kind: DataKind, out: Path, scratch: Path) -> list[str]:
     """Put the derivative at ``out`` whole or not at all; an unchanged input is copied (its
-    features through the vector writer, a raster's main file alone: no sidecar rides along)."""
+    features through the vector writer, a raster's main file alone: no sidecar rides along).
+    The geometry columns the copy leaves out (see ``vector_io.Rewritten``)."""
     staged = scratch / f"derivative{_SUFFIXES[kind][0]}"
-    if current == local.path:
-        if kind == "vector":
-            rewrite(current, staged, lambda _layer, table: table)
-        else:
-            shutil.copyfile(current, staged)
+    left_out: list[str] = []
+    if current == local.path and kind == "vector":
+        left_out = rewrite(current, staged, lambda _layer, table: table).geometry_fields_dropped
     else:
         shutil.copyfile(current, staged)
     os.replace(staged, out)
+    return left_out
 
 
 def remediate(
@@ -192,7 +192,7 @@ def remediate(
             reports, current, placement = _actions(
                 original, local, kind, checker.zones, mask_mode, scratch
             )
-            _write(current, local, kind, out, scratch)
+            left_out = _write(current, local, kind, out, scratch)
             sha256, size = _sha256(out)
             identity = InputInfo(name=out.name, sha256=sha256, size=size)
             note = None
@@ -212,4 +212,5 @@ def remediate(
         actions=reports,
         output=OutputInfo(path=str(out), sha256=sha256, size=size),
         placement=note,
+        left_out=left_out,
     )

@@ -87,7 +87,8 @@ def strip_vector_coordinates(ctx: ActionContext) -> ActionResult:
         changes.features_changed = (changes.features_changed or 0) + int(present.sum())
         return with_geometries(layer, table, moved, present)
 
-    rewrite(ctx.source, ctx.target, edit, crs_of=lambda _: None)
+    done = rewrite(ctx.source, ctx.target, edit, crs_of=lambda _: None)
+    changes.fields_dropped += done.geometry_fields_dropped
     return ActionResult(
         "applied",
         "moved to a local frame with an undisclosed origin; CRS and position fields removed",
