@@ -19,7 +19,6 @@ from compliance.remediate.plan import PlannedCondition, plan
 from compliance.remediate.registry import action_for
 from compliance.remediate.report import ActionReport, OutputInfo, RemediationReport
 from compliance.remediate.vector_io import rewrite
-from compliance.remediate.vector_strip import place
 from compliance.rules.conditions import CONDITIONS, DataKind
 from compliance.verdict import InputInfo, Verdict
 from compliance.zones.zone_set import ZoneSet
@@ -199,8 +198,8 @@ def remediate(
             if placement is None:
                 verdict = checker.check(out, packs=packs)
             else:
-                placed = scratch / "placed.gpkg"
-                place(out, placed, placement)
+                placed = scratch / f"placed{_SUFFIXES[kind][0]}"
+                placement.restore(out, placed)
                 verdict = checker.check(placed, packs=packs, placed_copy_of=identity)
                 note = (
                     "the derivative carries no coordinates; it was re-checked where the original "
