@@ -153,7 +153,7 @@ def _watch_probes(
 @router.get(
     "/{remediation_id}/file",
     summary="Download a remediation's derivative (its caller only, until it expires)",
-    responses=problem_responses(401, 404, 410, 429),
+    responses=problem_responses(401, 404, 410, 422, 429),
 )
 async def get_remediation_file(
     caller: ReadCallerDep,
