@@ -10,6 +10,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from compliance.dataset_profile import Profile
 
+__all__ = [
+    "ClassOverlap",
+    "Effect",
+    "Finding",
+    "InputInfo",
+    "PackInfo",
+    "Verdict",
+    "ZoneHit",
+    "ZoneSummary",
+]
+
 # The verdict document's contract (docs/schemas/verdict.schema.json): the minor number grows
 # when fields are added, the major one when a field changes meaning or goes away.
 SCHEMA_VERSION = "1.0"
@@ -62,6 +73,10 @@ class Finding(BaseModel):
     message: str
     reference: str | None = None
     conditions: list[str] = Field(default_factory=list)
+    condition_parameters: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="The parameters of each condition in `conditions` (see `mapgate conditions`).",
+    )
     facts: dict[str, Any] = Field(
         default_factory=dict, description="The facts the rule's expression read, with their values."
     )

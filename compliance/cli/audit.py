@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from compliance.batch.local_pool import WorkerStartError
+from compliance.batch.remediate_to import BatchRemediator
 from compliance.batch.results import CSV, JSONL, AuditResult, read_rows
 from compliance.batch.run import (
     DEFAULT_MEMORY_MB,
@@ -51,6 +52,9 @@ _H = {
     "sign": "Sign each verdict with this private key (PEM); needs --attestations.",
     "attestations": "Folder for the signed verdicts: <sha256>.intoto.json, the sha256 column "
     "of the results.",
+    "remediate_to": "Folder for a derivative of every dataset whose verdict names a condition "
+    "mapgate can apply: <sha256>.remediated.gpkg/.tif, the sha256 column of the results, and "
+    "remediations.jsonl (one line each).",
     "fail_on": "Exit 10/20/30 when any dataset reached this verdict or worse: "
     "allow_with_conditions, review or deny.",
     "format": "Also write the results to stdout as sarif, junit or github annotations "
@@ -132,6 +136,7 @@ def audit_command(
     fmt: Annotated[str | None, typer.Option("--format", "-f", help=_H["format"])] = None,
     quiet: Annotated[bool | None, typer.Option("--quiet", "-q", help=_H["quiet"])] = None,
     config: ConfigOption = None,
+    remediate_to: Annotated[Path | None, typer.Option(help=_H["remediate_to"])] = None,
 ) -> None:
     """Check every map dataset under PATHS in parallel; results are written as they arrive.
 
@@ -165,13 +170,14 @@ def audit_command(
     started = time.monotonic()
     try:
         run.prepare()
+        remediator = _remediator(remediate_to, packs, zones, run.spec.untrusted)
     except (ComplianceError, OSError) as exc:
         typer.echo(f"mapgate audit: cannot start: {exc}", err=True)
         raise typer.Exit(2) from exc
     rows: Iterator[AuditResult] = iter(run)
     if not quiet:
         rows = _with_rich_progress(run) if sys.stderr.isatty() else _with_log_lines(run)
-    verdicts, paths_done = _consume(rows, signer, out)
+    verdicts, paths_done = _consume(rows, signer, remediator, out)
     elapsed = time.monotonic() - started
     if fmt != "text":
         sys.stdout.write(audit_document(fmt, out, paths_done, packs))
@@ -183,14 +189,29 @@ def audit_command(
             f"results: {out / JSONL}, {out / CSV}, {out / REPORT}\n{settings.describe()}",
             err=True,
         )
+    if remediator is not None and not quiet:
+        typer.echo(f"remediated {remediator.made} datasets into {remediate_to} "
+                   f"({remediator.failed} failed)", err=True)  # fmt: skip
     if signer is not None and signer.failed:
         typer.echo(f"mapgate audit: {signer.failed} verdict(s) could not be signed", err=True)
         raise typer.Exit(1)
     raise typer.Exit(fail_on_exit_code(verdicts, fail_on))
 
 
+def _remediator(
+    folder: Path | None, packs: list[str | Path] | None, zones: str | None, untrusted: bool
+) -> BatchRemediator | None:
+    """What ``--remediate-to`` asks for: a remediator with the audit's packs and zones."""
+    if folder is None:
+        return None
+    return BatchRemediator(folder, list(packs) if packs else None, zones, untrusted)
+
+
 def _consume(
-    rows: Iterator[AuditResult], signer: AuditSigner | None, out: Path
+    rows: Iterator[AuditResult],
+    signer: AuditSigner | None,
+    remediator: BatchRemediator | None,
+    out: Path,
 ) -> tuple[Counter[str], list[str]]:
     """Run the audit to its end: the count of each verdict, and the paths in order."""
     verdicts: Counter[str] = Counter()
@@ -201,6 +222,8 @@ def _consume(
             paths_done.append(row.path)
             if signer is not None:
                 signer.sign(row)
+            if remediator is not None:
+                remediator.run(row)
     except KeyboardInterrupt:
         typer.echo(f"\nmapgate audit: interrupted; rerun with --resume to finish ({out})", err=True)
         raise typer.Exit(130) from None

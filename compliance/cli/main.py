@@ -1,4 +1,5 @@
-"""The ``mapgate`` command: check, profile, packs, audit, serve, keys, verify.
+"""The ``mapgate`` command: check, profile, packs, audit, remediate, conditions, serve, keys,
+verify.
 
 Exit codes: 0 allow, 10 allow_with_conditions, 20 review, 30 deny (``check``: the worst
 file's, see compliance.cli.check), 2 usage error, 3 unreadable input (or, with --sign, no
@@ -29,6 +30,7 @@ from compliance.cli.common import (  # noqa: E402
     QUICK_EXIT,
     PackOption,
 )
+from compliance.cli.remediate import conditions_command, remediate_command  # noqa: E402
 from compliance.cli.serve import serve  # noqa: E402
 from compliance.errors import (  # noqa: E402
     ComplianceError,
@@ -134,6 +136,10 @@ app.command("audit", help="Check many files in parallel, resumably; write result
     audit_command
 )
 app.command("serve", help="Run the HTTP service (uvicorn).")(serve)
+app.command(
+    "remediate", help="Apply a verdict's conditions to make a derivative, and re-check it."
+)(remediate_command)
+app.command("conditions", help="List the conditions rules may attach.")(conditions_command)
 app.command(
     "verify",
     help="Verify a signed verdict offline: exit 0 only when signature, file and chain hold.",

@@ -26,6 +26,8 @@ OPERATIONS = [
     ("GET", "/v1/checks"),
     ("GET", "/v1/checks/{check_id}"),
     ("GET", "/v1/checks/{check_id}/attestation"),
+    ("POST", "/v1/remediations"),
+    ("GET", "/v1/remediations/{remediation_id}/file"),
     ("GET", "/v1/keys"),
     ("GET", "/v1/me"),
 ]
