@@ -99,18 +99,22 @@ def render_report(rows: Sequence[AuditResult], meta: dict[str, Any] | None = Non
     assets = _assets()
     data = report_data(rows)
     scripts = [assets["leaflet_js"], assets["topojson_js"], assets["report_js"]]
-    return _environment().get_template("report.html.j2").render(
-        policy=_policy(scripts),
-        assets=assets,
-        data=data,
-        data_json=_json_for_script(data),
-        classes=CLASSES,
-        outline_km2=OUTLINE_KM2,
-        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
-        packs=", ".join(meta.get("packs") or []) or "default packs",
-        zones=str(meta.get("zones") or "default"),
-        fingerprint=str(meta.get("fingerprint", "")),
-        ignored=int(meta.get("ignored", 0)),
+    return (
+        _environment()
+        .get_template("report.html.j2")
+        .render(
+            policy=_policy(scripts),
+            assets=assets,
+            data=data,
+            data_json=_json_for_script(data),
+            classes=CLASSES,
+            outline_km2=OUTLINE_KM2,
+            generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+            packs=", ".join(meta.get("packs") or []) or "default packs",
+            zones=str(meta.get("zones") or "default"),
+            fingerprint=str(meta.get("fingerprint", "")),
+            ignored=int(meta.get("ignored", 0)),
+        )
     )
 
 

@@ -101,17 +101,24 @@ def _shapes(rows: Sequence[AuditResult]) -> list[dict[str, Any]]:
     found = [(i, g) for i, row in enumerate(rows) if (g := _geometry(row)) is not None]
     rings = sum(_ring_count(g.get("coordinates")) for _, g in found) or 1
     keep = max(_MIN_RING_POINTS, min(_RING_POINTS, _MAX_POINTS // rings))
-    shapes = []
+    shapes: list[dict[str, Any]] = []
     for i, geom in found:
-        area = (_doc(rows[i]).get("profile") or {}).get("area_km2")
-        b = _bounds(rows[i])
-        size = float(area) if _finite(area) and area > 0 else (_box_km2(b) if b else 0.0)
-        if b and (b[2] - b[0]) % 360 >= 180:
-            size = max(size, OUTLINE_KM2)  # half the world's longitudes: world-sized
+        size = _size_km2(rows[i])
         geometry = {"type": geom["type"], "coordinates": _thin(geom["coordinates"], keep)}
         shapes.append({"row": i, "km2": size, "outline": size >= OUTLINE_KM2, "geometry": geometry})
-    shapes.sort(key=lambda s: -s["km2"])
+    shapes.sort(key=lambda s: -float(s["km2"]))
     return shapes
+
+
+def _size_km2(row: AuditResult) -> float:
+    """The dataset's measured area, else its box's; at least ``OUTLINE_KM2`` when it spans
+    half the world's longitudes."""
+    area: Any = (_doc(row).get("profile") or {}).get("area_km2")
+    b = _bounds(row)
+    size = float(area) if _finite(area) and area > 0 else (_box_km2(b) if b else 0.0)
+    if b and (b[2] - b[0]) % 360 >= 180:
+        size = max(size, OUTLINE_KM2)
+    return size
 
 
 class _Texts:
@@ -148,9 +155,12 @@ def _row(row: AuditResult, shown: str, texts: _Texts) -> dict[str, Any]:
         "path": shown,
         "verdict": _klass(row),
         "conditions": [str(c) for c in doc.get("conditions") or []],
-        "resolution_m": profile.get("resolution_m") if _finite(profile.get("resolution_m")) else None,
+        "resolution_m": profile.get("resolution_m")
+        if _finite(profile.get("resolution_m"))
+        else None,
         "scale": profile.get("scale_denominator")
-        if _finite(profile.get("scale_denominator")) else None,
+        if _finite(profile.get("scale_denominator"))
+        else None,
         "reason": reason(row) if deciding is not None else (row.error or ""),
         "rules": sorted({str(f.get("rule_id")) for f in findings}),
         "size": row.size,

@@ -82,12 +82,20 @@ def make_placed(folder: Path) -> dict[str, Placed]:
         # 2 m pixels in UTM 52N over Busan: an orthophoto finer than Korea allows.
         _raster(folder / "utm52_busan.tif", "EPSG:32652", 496_000.0, 3_895_000.0, 2.0, 600),
         # Parcels in Web Mercator in the Atlantic, far from every pack's territory.
-        _vector(folder / "merc_atlantic.gpkg", "EPSG:3857",
-                [(-3_300_000.0 + i * 900.0, 3_500_000.0, -3_299_500.0 + i * 900.0, 3_500_600.0)
-                 for i in range(6)]),  # fmt: skip
+        _vector(
+            folder / "merc_atlantic.gpkg",
+            "EPSG:3857",
+            [
+                (-3_300_000.0 + i * 900.0, 3_500_000.0, -3_299_500.0 + i * 900.0, 3_500_600.0)
+                for i in range(6)
+            ],
+        ),  # fmt: skip
         # One 20 m square in UTM 43N in Delhi: a dot at any zoom that shows the others.
-        _vector(folder / "tiny_delhi.gpkg", "EPSG:32643", [(712_000.0, 3_166_000.0, 712_020.0,
-                                                           3_166_020.0)]),  # fmt: skip
+        _vector(
+            folder / "tiny_delhi.gpkg",
+            "EPSG:32643",
+            [(712_000.0, 3_166_000.0, 712_020.0, 3_166_020.0)],
+        ),  # fmt: skip
         # Most of the world in lon/lat: drawn as an outline, under everything else.
         _vector(folder / "world.gpkg", "EPSG:4326", [(-170.0, -60.0, 170.0, 75.0)]),
     ]
@@ -147,6 +155,11 @@ class BlockedPage:
     problems: list[str]
 
 
+def _refuse_dialog(out: BlockedPage, dialog: Any) -> None:
+    out.problems.append(f"dialog: {dialog.message}")  # e.g. an injected alert()
+    dialog.dismiss()
+
+
 def blocked_page(browser: Any, report: Path, width: int = 1280, height: int = 900) -> BlockedPage:
     """Open ``report`` with the network cut off; waits until its script has drawn it."""
     context = browser.new_context(viewport={"width": width, "height": height}, offline=True)
@@ -154,9 +167,11 @@ def blocked_page(browser: Any, report: Path, width: int = 1280, height: int = 90
     page.set_default_timeout(120_000)  # a 20,000-row page takes a while on a busy machine
     out = BlockedPage(page, [], [])
     page.on("request", lambda r: out.requests.append(r.url))
-    page.on("console", lambda m: out.problems.append(m.text) if m.type in ("error", "warning") else None)
+    page.on(
+        "console", lambda m: out.problems.append(m.text) if m.type in ("error", "warning") else None
+    )
     page.on("pageerror", lambda e: out.problems.append(str(e)))
-    page.on("dialog", lambda d: (out.problems.append(f"dialog: {d.message}"), d.dismiss()))
+    page.on("dialog", lambda d: _refuse_dialog(out, d))
     page.route("**/*", lambda route: route.continue_() if route.request.url == report.as_uri()
                else route.abort())  # fmt: skip
     page.goto(report.as_uri())

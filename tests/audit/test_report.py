@@ -15,6 +15,7 @@ import pytest
 from compliance.audit.report import render_report
 from compliance.audit.results import AuditResult, slim
 from compliance.audit.run import audit
+from compliance.verdict import Effect
 from tests.audit.fixtures import make_archive
 
 COUNTS = {"total": 13, "allow": 7, "allow_with_conditions": 1, "review": 1, "deny": 1, "error": 3}
@@ -119,7 +120,7 @@ def _verdict_touching_a_zone() -> dict:
 
 @pytest.mark.parametrize("slimmed", [False, True])
 def test_the_report_shows_no_more_of_the_zones_than_it_did(slimmed: bool) -> None:
-    row = AuditResult(path="/data/a.gpkg", status="checked", verdict="deny", fingerprint="f",
+    row = AuditResult(path="/data/a.gpkg", status="checked", verdict=Effect.deny, fingerprint="f",
                       document=_verdict_touching_a_zone())  # fmt: skip
     html = render_report([slim(row) if slimmed else row], {"zones": "secret_sites.geojson"})
     for secret in ("BASE-7731", "127.01 37.41", "0.0213", "zones.count", "zones.classes",

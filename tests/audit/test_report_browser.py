@@ -113,7 +113,9 @@ def test_verdict_cards_filter_the_table(report_page: Any) -> None:
         expected = [n for n, v in VERDICTS.items() if v == verdict]
         assert shown == [verdict] * len(expected)
         assert page.get_by_test_id(f"card-{verdict}").get_attribute("aria-pressed") == "true"
-        assert int(page.get_by_test_id(f"card-{verdict}").get_attribute("data-count") or 0) == len(shown)
+        assert int(page.get_by_test_id(f"card-{verdict}").get_attribute("data-count") or 0) == len(
+            shown
+        )
     page.get_by_test_id("card-allow").click()  # again: every file
     assert len(_visible_paths(page)) == 9
     screenshot(page, "filtered")
@@ -128,7 +130,7 @@ def test_text_filter_and_sorting(report_page: Any) -> None:
     scales = page.locator("#files tbody tr td:nth-child(5)").all_inner_texts()
     numbers = [int(s.split(":")[1].replace(",", "")) for s in scales if s]
     assert numbers == sorted(numbers) and len(numbers) >= 7
-    assert scales[len(numbers):] == [""] * (len(scales) - len(numbers))  # unknown last
+    assert scales[len(numbers) :] == [""] * (len(scales) - len(numbers))  # unknown last
     assert page.locator("#files th[data-key=scale]").get_attribute("aria-sort") == "ascending"
     page.locator("#files th button", has_text="scale").click()
     again = page.locator("#files tbody tr td:nth-child(5)").all_inner_texts()
@@ -159,11 +161,15 @@ def test_the_detail_view_shows_findings_facts_and_the_footprint(report_page: Any
 
 
 @pytest.mark.parametrize(("width", "height", "name"), [(1280, 900, "desktop"), (390, 844, "phone")])
-def test_no_sideways_overflow(browser: Any, audited: Audited, width: int, height: int, name: str) -> None:
+def test_no_sideways_overflow(
+    browser: Any, audited: Audited, width: int, height: int, name: str
+) -> None:
     opened = blocked_page(browser, audited.report, width, height)
     page = opened.page
     page.get_by_role("button", name="details of samples/ortho_025m_israel.tif").click()
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
     assert overflow <= 0
     screenshot(page, name)
     assert opened.problems == []

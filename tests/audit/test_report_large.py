@@ -13,13 +13,14 @@ import pytest
 
 from compliance.audit.report import write_report
 from compliance.audit.results import AuditResult, ResultsWriter, read_rows, slim
+from compliance.verdict import Effect
 from tests.audit.report_fixtures import blocked_page, browser, screenshot
 
 __all__ = ["browser"]  # a fixture, used by name
 
 N = 20_000
 RING = 200  # points per footprint ring before the report thins them
-VERDICTS = ["allow", "allow_with_conditions", "review", "deny"]
+VERDICTS = [Effect.allow, Effect.allow_with_conditions, Effect.review, Effect.deny]
 
 
 def _document(i: int, rng: np.random.Generator) -> dict[str, Any]:
@@ -28,7 +29,7 @@ def _document(i: int, rng: np.random.Generator) -> dict[str, Any]:
     angles = np.linspace(0, 2 * np.pi, RING)
     ring = [[lon + r * float(np.cos(a)), lat + r * float(np.sin(a))] for a in angles]
     ring[-1] = ring[0]
-    verdict = VERDICTS[i % 4]
+    verdict = VERDICTS[i % 4].value
     findings = [] if verdict == "allow" else [{
         "rule_id": f"RULE-{i % 7}", "pack": "p", "effect": verdict,
         "message": f"message of rule {i % 7}", "reference": "Act 1", "conditions": [],
@@ -69,7 +70,9 @@ def test_large_report_stays_bounded(large_report: Path) -> None:
     html = large_report.read_text()
     assert len(html) < 25 * 1024**2  # about 1 kB a file: the table is data, not markup
     assert html.count("<tr") < 100  # only the summary tables are markup
-    data = json.loads(re.search(r'id="report-data">(.*?)</script>', html, re.S).group(1))
+    found = re.search(r'id="report-data">(.*?)</script>', html, re.S)
+    assert found
+    data = json.loads(found.group(1))
     assert len(data["rows"]) == N
     points = sum(len(ring) for s in data["shapes"] for ring in s["geometry"]["coordinates"])
     assert points <= 450_000  # footprints thinned to a budget for the whole audit

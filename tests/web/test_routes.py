@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-from pathlib import Path
 
 from tests.api.fixtures import *  # noqa: F403 - fixtures
 from tests.api.helpers import REPO, ApiData, TestClient, auth
