@@ -16,6 +16,8 @@ from fastapi.templating import Jinja2Templates
 
 from compliance.web_assets import VENDOR_DIR
 
+__all__ = ["PAGE_POLICY", "STATIC_URL", "VENDOR", "add_web", "router"]
+
 HERE = Path(__file__).resolve().parent
 STATIC_URL = "/static"
 VENDOR = f"{STATIC_URL}/vendor"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.audit.report_fixtures import (
+from tests.batch.report_fixtures import (
     Audited,
     audited,
     blocked_page,

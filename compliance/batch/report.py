@@ -22,8 +22,8 @@ from typing import Any
 
 import jinja2
 
-from compliance.audit.report_data import CLASSES, OUTLINE_KM2, report_data
-from compliance.audit.results import AuditResult
+from compliance.batch.report_data import CLASSES, OUTLINE_KM2, report_data
+from compliance.batch.results import AuditResult
 from compliance.web_assets import VENDOR_DIR, vendor_text
 
 __all__ = ["render_report", "write_report"]

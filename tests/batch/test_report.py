@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from compliance.audit.report import render_report
-from compliance.audit.results import AuditResult, slim
-from compliance.audit.run import audit
+from compliance.batch.report import render_report
+from compliance.batch.results import AuditResult, slim
+from compliance.batch.run import audit
 from compliance.verdict import Effect
-from tests.audit.fixtures import make_archive
+from tests.batch.fixtures import make_archive
 
 COUNTS = {"total": 13, "allow": 7, "allow_with_conditions": 1, "review": 1, "deny": 1, "error": 3}
 

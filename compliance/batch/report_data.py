@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from compliance.audit.results import AuditResult, deciding_finding, reason
+from compliance.batch.results import AuditResult, deciding_finding, reason
 
 __all__ = ["CLASSES", "OUTLINE_KM2", "report_data"]
 

@@ -11,10 +11,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from compliance.audit.report import write_report
-from compliance.audit.results import AuditResult, ResultsWriter, read_rows, slim
+from compliance.batch.report import write_report
+from compliance.batch.results import AuditResult, ResultsWriter, read_rows, slim
 from compliance.verdict import Effect
-from tests.audit.report_fixtures import blocked_page, browser, screenshot
+from tests.batch.report_fixtures import blocked_page, browser, screenshot
 
 __all__ = ["browser"]  # a fixture, used by name
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from pyproj import Geod, Transformer
 
-from compliance.audit.results import CSV_COLUMNS, ResultsWriter, read_rows
-from compliance.audit.run import audit
-from tests.audit.report_fixtures import Audited, audited, csv_rows, jsonl
+from compliance.batch.results import CSV_COLUMNS, ResultsWriter, read_rows
+from compliance.batch.run import audit
+from tests.batch.report_fixtures import Audited, audited, csv_rows, jsonl
 
 __all__ = ["audited"]  # a fixture, used by name
 
@@ -69,7 +69,7 @@ def test_the_columns_hold_the_verdicts_facts(audited: Audited) -> None:
 
 
 def test_a_resumed_audit_rewrites_an_old_csv_with_every_column(tmp_path: Path) -> None:
-    from tests.audit.report_fixtures import make_placed
+    from tests.batch.report_fixtures import make_placed
 
     data = tmp_path / "data"
     make_placed(data)
