@@ -28,6 +28,7 @@ _EARTH_RADIUS_KM = 6371.0088
 _MAX_POINTS = 400_000  # over all footprints: keeps a 100,000-file report in tens of MB
 _RING_POINTS = 64  # as the results writer keeps them
 _MIN_RING_POINTS = 5  # a box
+_DRAWABLE = {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"}
 _SHOWN_FACTS = (
     "kind", "format", "crs", "area_km2", "resolution_m", "scale_denominator", "scale_source",
     "feature_count",
@@ -82,9 +83,21 @@ def _thin(coords: Any, keep: int) -> Any:
     return [_thin(c, keep) for c in coords]
 
 
+def _all_finite(coords: Any) -> bool:
+    if isinstance(coords, list):
+        return bool(coords) and all(_all_finite(c) for c in coords)
+    return _finite(coords)
+
+
 def _geometry(row: AuditResult) -> dict[str, Any] | None:
+    """The footprint to draw: the measured one, else the bounds as a box. A footprint with
+    a coordinate that is not a finite number would stop the page's map, so it is not used."""
     geom = (_doc(row).get("profile") or {}).get("footprint_wgs84")
-    if isinstance(geom, dict) and geom.get("type") and geom.get("coordinates"):
+    if (
+        isinstance(geom, dict)
+        and geom.get("type") in _DRAWABLE
+        and _all_finite(geom.get("coordinates"))
+    ):
         return geom
     b = _bounds(row)
     if b is None:
@@ -167,8 +180,8 @@ def _row(row: AuditResult, shown: str, texts: _Texts) -> dict[str, Any]:
         "ms": round(row.duration_ms) if row.duration_ms is not None else None,
         "error": row.error,
         "findings": [texts.ref(f) for f in findings],
-        "finding_facts": [_without_zone_facts(f.get("facts") or {}) for f in findings],
-        "facts": {k: profile[k] for k in _SHOWN_FACTS if profile.get(k) is not None},
+        "finding_facts": [_json_safe(_without_zone_facts(f.get("facts") or {})) for f in findings],
+        "facts": {k: v for k in _SHOWN_FACTS if (v := _json_safe(profile.get(k))) is not None},
     }
 
 
@@ -201,6 +214,18 @@ def _root(rows: Sequence[AuditResult]) -> str:
     except ValueError:  # relative and absolute paths mixed: show them whole
         return ""
     return os.path.dirname(root) if len(paths) == 1 else root
+
+
+def _json_safe(value: Any) -> Any:
+    """``value`` with every float that is not finite replaced by None: JSON has no NaN, and
+    the page's parser would refuse the whole report for one."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 def report_data(rows: Sequence[AuditResult]) -> dict[str, Any]:

@@ -131,3 +131,34 @@ def test_the_report_shows_no_more_of_the_zones_than_it_did(slimmed: bool) -> Non
     finding = _data(html)["findings"][0]
     assert finding["rule"] == "KR-SECURITY-ZONES-LARGE-SCALE" and finding["message"] == "mask first"
     assert _data(html)["rows"][0]["finding_facts"] == [{"dataset.scale_denominator": 3000.0}]
+
+
+def _strict(text: str) -> dict:
+    def refuse(name: str) -> None:
+        raise AssertionError(f"{name} in the report's JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_numbers_that_are_not_finite_never_break_the_page() -> None:
+    nan, inf = float("nan"), float("inf")
+    document = {
+        "profile": {"bounds_wgs84": [10.0, 20.0, 10.5, 20.5], "area_km2": nan,
+                    "resolution_m": inf, "scale_denominator": nan,
+                    "footprint_wgs84": {"type": "Polygon",
+                                        "coordinates": [[[10, 20], [nan, 20], [10, 21], [10, 20]]]}},
+        "findings": [{"rule_id": "R", "pack": "p", "effect": "review", "message": "m",
+                      "facts": {"dataset.resolution_m": inf}}],
+    }  # fmt: skip
+    row = AuditResult(path="/d/a.tif", status="checked", verdict=Effect.review, fingerprint="f",
+                      document=document)  # fmt: skip
+    html = render_report([row])
+    m = re.search(r'id="report-data">(.*?)</script>', html, re.S)
+    assert m
+    data = _strict(m.group(1))
+    # The footprint with a NaN is replaced by the dataset's bounds, drawn as a box.
+    assert data["shapes"][0]["geometry"]["coordinates"] == [
+        [[10.0, 20.0], [10.5, 20.0], [10.5, 20.5], [10.0, 20.5], [10.0, 20.0]]
+    ]
+    assert data["rows"][0]["finding_facts"] == [{"dataset.resolution_m": None}]
+    assert data["rows"][0]["resolution_m"] is None and "area_km2" not in data["rows"][0]["facts"]

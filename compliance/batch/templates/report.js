@@ -237,10 +237,10 @@ function factRows(r) {
   const out = [];
   if (f.kind || f.format) out.push(["data", [f.kind, f.format].filter(Boolean).join(", ")]);
   if (f.crs) out.push(["CRS", f.crs]);
-  if (f.resolution_m !== undefined) out.push(["ground resolution", metres(f.resolution_m)]);
-  if (f.scale_denominator !== undefined) out.push(["scale", `${scale(f.scale_denominator)}${f.scale_source ? ` (${f.scale_source})` : ""}`]);
-  if (f.area_km2 !== undefined) out.push(["area", `${f.area_km2.toLocaleString("en-US", { maximumFractionDigits: 3 })} km²`]);
-  if (f.feature_count !== undefined) out.push(["features", f.feature_count.toLocaleString("en-US")]);
+  if (f.resolution_m != null) out.push(["ground resolution", metres(f.resolution_m)]);
+  if (f.scale_denominator != null) out.push(["scale", `${scale(f.scale_denominator)}${f.scale_source ? ` (${f.scale_source})` : ""}`]);
+  if (f.area_km2 != null) out.push(["area", `${f.area_km2.toLocaleString("en-US", { maximumFractionDigits: 3 })} km²`]);
+  if (f.feature_count != null) out.push(["features", f.feature_count.toLocaleString("en-US")]);
   if (r.conditions.length) out.push(["conditions", r.conditions.join(", ")]);
   if (r.size !== null) out.push(["size", bytes(r.size)]);
   return out;
