@@ -162,3 +162,15 @@ def test_numbers_that_are_not_finite_never_break_the_page() -> None:
     ]
     assert data["rows"][0]["finding_facts"] == [{"dataset.resolution_m": None}]
     assert data["rows"][0]["resolution_m"] is None and "area_km2" not in data["rows"][0]["facts"]
+
+
+def test_the_reports_own_files_ship_in_the_package() -> None:
+    import tomllib
+
+    repo = Path(__file__).resolve().parents[2]
+    config = tomllib.loads((repo / "pyproject.toml").read_text())
+    patterns = config["tool"]["setuptools"]["package-data"]["compliance.batch"]
+    package = repo / "compliance" / "batch"
+    shipped = {p for pattern in patterns for p in package.glob(pattern) if p.is_file()}
+    assert shipped == set((package / "templates").iterdir())
+    assert {p.name for p in shipped} == {"report.html.j2", "report.js", "report.css"}
