@@ -8,15 +8,16 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py MANIFEST.in README.md ./
 COPY compliance ./compliance
 COPY api ./api
 COPY rules ./rules
 COPY sample_maps ./sample_maps
-# Editable, so the library finds rules/ beside compliance/ in /app.
+# Editable, so the library finds rules/ beside compliance/ in /app; the service extra
+# brings the web stack a plain install leaves out.
 # An editable install compiles none of the project's modules, and the service's user may not
 # write /app: compile them here, as pip does for a wheel.
-RUN /opt/venv/bin/pip install --no-cache-dir -e /app \
+RUN /opt/venv/bin/pip install --no-cache-dir -e '/app[service]' \
     && /opt/venv/bin/python -m compileall -q /app/compliance /app/api
 
 FROM python:3.11-slim-bookworm

@@ -47,8 +47,10 @@ demo: setup
 		| $(BIN)/python -c 'import json,sys; v=json.load(sys.stdin); print(json.dumps({k: v[k] for k in ("id","verdict","conditions")} | {"findings": [(f["rule_id"], f["effect"], f["reference"]) for f in v["findings"]]}, indent=2))' 
 	@kill $$(cat .demo-serve.pid) && rm -f .demo-serve.pid
 
+# The PostgreSQL server the suite needs is stopped afterwards when this run started it,
+# also when tests fail or the run is interrupted (.ci/with-postgres.sh).
 test: system-deps setup
-	MAPGATE_TEST_PG_URL="$$(bash .ci/postgres.sh)" $(BIN)/python -m pytest -q
+	bash .ci/with-postgres.sh $(BIN)/python -m pytest -q
 
 lint: setup
 	$(BIN)/ruff check compliance api tests bench

@@ -2,6 +2,10 @@
 # Make a PostgreSQL server reachable for the API tests and print its URL on stdout.
 #
 #   export MAPGATE_TEST_PG_URL="$(bash .ci/postgres.sh)"
+#   bash .ci/postgres.sh status    # exit 0 when a server answers on the port
+#   bash .ci/postgres.sh stop      # stop the cluster in the cluster folder, if it runs
+#
+# .ci/with-postgres.sh runs a command with a server and stops the one it started.
 #
 # Idempotent: a server already answering on the port is reused; otherwise PostgreSQL is
 # installed from Debian when missing, and a private throw-away cluster (trust auth,
@@ -35,6 +39,26 @@ answers() {
 }
 
 bin="$(pg_bin || true)"
+case "${1:-start}" in
+    start) ;;
+    status)
+        answers "$bin"
+        exit $?
+        ;;
+    stop)
+        if [ -n "$bin" ] && [ -s "$pgdir/data/PG_VERSION" ] \
+            && as_postgres "$bin/pg_ctl" -D "$pgdir/data" status >/dev/null 2>&1; then
+            say "stopping the server of $pgdir/data"
+            as_postgres "$bin/pg_ctl" -D "$pgdir/data" -m fast -w -t 60 stop >&2
+        fi
+        exit 0
+        ;;
+    *)
+        say "usage: postgres.sh [start|status|stop]"
+        exit 2
+        ;;
+esac
+
 if answers "$bin"; then
     say "a server already answers on 127.0.0.1:$port"
     echo "$url"

@@ -7,6 +7,9 @@ from typing import Any
 
 from api.problems import Problem
 from api.upload import FILE_FIELD
+from compliance.countries import country_code
+
+__all__ = ["CheckForm", "check_request_body", "packs_to_run"]
 
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off", ""}
@@ -23,14 +26,19 @@ class CheckForm:
 
     @classmethod
     def from_fields(cls, fields: dict[str, str], *, reveal_zones: bool = False) -> CheckForm:
-        """Parse the text fields; 422 for a ``reveal_zones`` that is not a boolean."""
+        """Parse the text fields; 422 for a ``reveal_zones`` that is not a boolean or a
+        ``destination`` that is not an ISO 3166-1 alpha-2 country code."""
         packs = [p.strip() for p in fields.get("packs", "").split(",") if p.strip()]
         raw = fields.get("reveal_zones", "").strip().lower()
         if raw not in _TRUE | _FALSE:
             raise Problem(422, f"reveal_zones must be true or false, not {raw[:20]!r}")
+        try:
+            destination = country_code(fields.get("destination"))
+        except ValueError as exc:
+            raise Problem(422, str(exc), title="Invalid destination") from None
         return cls(
             packs=packs or None,
-            destination=fields.get("destination", "").strip() or None,
+            destination=destination,
             purpose=fields.get("purpose", "").strip() or None,
             reveal_zones=reveal_zones or raw in _TRUE,
         )
@@ -49,10 +57,20 @@ def check_request_body() -> dict[str, Any]:
         "type": "object",
         "required": [FILE_FIELD],
         "properties": {
-            FILE_FIELD: {"type": "string", "format": "binary", "description": "The map file."},
+            FILE_FIELD: {
+                "type": "array",
+                "items": {"type": "string", "format": "binary"},
+                "description": "The map file; or one dataset's parts as several 'file' "
+                "parts (a shapefile's .shp, .shx, .dbf, .prj).",
+            },
             "packs": text
             | {"description": "Comma list of optional packs to run besides the service's."},
-            "destination": text | {"description": "Where the data is going (e.g. a country)."},
+            "destination": {
+                "type": "string",
+                "pattern": "^[A-Za-z]{2}$",
+                "description": "ISO 3166-1 alpha-2 code of the country the data is going to "
+                "(US, KR...).",
+            },
             "purpose": text | {"description": "What the export is for."},
             "reveal_zones": {"type": "boolean", "description": "Auditors only."},
         },

@@ -1,4 +1,9 @@
-"""Stream a multipart upload to a temporary file, cutting it off as soon as it passes the limit."""
+"""Stream a multipart upload to temporary files, cutting it off as soon as it passes the limit.
+
+Several ``file`` parts are one dataset sent in pieces: a shapefile's .shp, .shx, .dbf and
+.prj, or a raster with its world file. They land in one private folder under their own
+names, and the check opens the dataset's main file with the rest beside it.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,11 @@ from starlette.requests import Request
 from api.problems import Problem
 from compliance.isolation.pool import mark_temp_dir
 
+__all__ = [
+    "FILE_FIELD", "FRAMING_ALLOWANCE", "MAX_NAME_BYTES", "MAX_PARTS", "SHAPEFILE_NEEDS",
+    "TEMP_PREFIX", "Upload", "dataset_part", "receive_upload", "safe_filename",
+]  # fmt: skip
+
 FILE_FIELD = "file"
 TEMP_PREFIX = "mapgate-upload-"
 # Room for multipart framing and the small form fields on top of the file's own limit.
@@ -27,6 +37,13 @@ MAX_PARTS = 16
 # A kept file name's UTF-8 bytes: under the 255 most file systems allow, with room for the
 # sidecars a reader may write beside it (``.aux.xml``, ``.ovr``).
 MAX_NAME_BYTES = 200
+# A shapefile without these cannot be read whole: its geometry index and its attributes.
+SHAPEFILE_NEEDS = (".shx", ".dbf")
+# Parts that only describe another part: never a dataset of their own.
+_SIDECAR_SUFFIXES = {
+    ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".xml", ".tfw", ".tifw", ".wld",
+    ".ovr", ".jgw", ".pgw", ".aux", ".qmd", ".sld", ".fix",
+}  # fmt: skip
 
 
 @dataclass
@@ -73,9 +90,8 @@ class _FormReader:
         self.max_field_bytes = max_field_bytes
         self.tmp_dir = tmp_dir
         self.fields: dict[str, str] = {}
-        self.path: Path | None = None
+        self.names: list[str] = []
         self.directory: Path | None = None
-        self.filename = ""
         self.size = 0
         self.error: Problem | None = None
         self.parts = 0
@@ -128,20 +144,22 @@ class _FormReader:
             return
         self._field = name.decode("utf-8", "replace")
         if self._field == FILE_FIELD:
-            if self.path is not None:
-                self.fail(422, f"only one '{FILE_FIELD}' part is accepted")
-                return
             raw = options.get(b"filename")
-            self.filename = safe_filename(raw.decode("utf-8", "replace") if raw else None)
-            self._open_file()
+            filename = safe_filename(raw.decode("utf-8", "replace") if raw else None)
+            if filename.lower() in {n.lower() for n in self.names}:
+                self.fail(422, f"two '{FILE_FIELD}' parts are both named {filename!r}")
+                return
+            self._open_file(filename)
 
-    def _open_file(self) -> None:
-        # A private directory keeps the client's file name, which the library reads (layer
-        # names, format detection), without any chance of clashing with another upload.
-        # Its name carries this process's id: after a kill -9 the next start removes it.
-        self.directory = mark_temp_dir(TEMP_PREFIX, self.tmp_dir)
-        self.path = self.directory / self.filename
-        self._file = self.path.open("xb")
+    def _open_file(self, name: str) -> None:
+        # A private directory keeps the client's file names, which the library reads (layer
+        # names, format detection, a shapefile's parts), without any chance of clashing
+        # with another upload. Its name carries this process's id: after a kill -9 the
+        # next start removes it.
+        if self.directory is None:
+            self.directory = mark_temp_dir(TEMP_PREFIX, self.tmp_dir)
+        self.names.append(name)
+        self._file = (self.directory / name).open("xb")
         self._to_file = True
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
@@ -149,7 +167,7 @@ class _FormReader:
             return
         n = end - start
         if self._to_file:
-            self.size += n
+            self.size += n  # every part together: one dataset, one limit
             if self.size > self.max_bytes:
                 self.fail(413, f"the upload is larger than the limit of {self.max_bytes} bytes")
                 return
@@ -228,10 +246,11 @@ async def receive_upload(
         parser.finalize()
         if reader.error is not None:
             raise reader.error
-        if reader.path is None:
+        if not reader.names:
             raise Problem(422, f"the form has no '{FILE_FIELD}' part")
         if parser.state != MultipartState.END:
             raise Problem(400, "the multipart body ended before its closing boundary")
+        main = dataset_part(reader.names)
     except MultipartParseError as exc:
         reader.discard()
         raise Problem(400, f"malformed multipart body: {exc}") from None
@@ -239,4 +258,46 @@ async def receive_upload(
         reader.discard()
         raise
     assert reader.directory is not None
-    return Upload(reader.path, reader.directory, reader.filename, reader.size, reader.fields)
+    return Upload(reader.directory / main, reader.directory, main, reader.size, reader.fields)
+
+
+def dataset_part(names: list[str]) -> str:
+    """The part the check opens: the one that is not another's sidecar.
+
+    Raises
+    ------
+    Problem
+        422 when the parts are not one dataset (two main files, a part that belongs to
+        neither), or a shapefile lacks the parts it cannot be read without.
+    """
+    shapefiles = [n for n in names if n.lower().endswith(".shp")]
+    mains = shapefiles or [n for n in names if not _is_sidecar(n)]
+    if len(mains) != 1:
+        listed = ", ".join(sorted(mains or names)[:5])
+        raise Problem(422, f"the '{FILE_FIELD}' parts hold {len(mains) or 'no'} datasets "
+                           f"({listed}); send one dataset per request, or one zip")  # fmt: skip
+    main = mains[0]
+    stray = [n for n in names if n != main and not _belongs(n, main)]
+    if stray:
+        raise Problem(422, f"part {stray[0]!r} is not part of {main!r}: a dataset's parts share "
+                           "its name (roads.shp, roads.shx, roads.dbf)")  # fmt: skip
+    if main.lower().endswith(".shp"):
+        stem = Path(main).stem.lower()
+        missing = [s for s in SHAPEFILE_NEEDS if f"{stem}{s}" not in {n.lower() for n in names}]
+        if missing:
+            raise Problem(422, f"{main} is one part of a shapefile: send its "
+                               f"{', '.join(stem + s for s in missing)} (and .prj) as more "
+                               f"'{FILE_FIELD}' parts of the same form, or all of them in one zip",
+                          title="Incomplete shapefile")  # fmt: skip
+    return main
+
+
+def _is_sidecar(name: str) -> bool:
+    lower = name.lower()
+    return lower.endswith(".aux.xml") or Path(lower).suffix in _SIDECAR_SUFFIXES
+
+
+def _belongs(part: str, main: str) -> bool:
+    """A sidecar of ``main``: the same name with another suffix, or ``main`` + a suffix."""
+    a, b = part.lower(), main.lower()
+    return Path(a).stem == Path(b).stem or a.startswith(b + ".")

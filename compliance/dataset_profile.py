@@ -99,6 +99,45 @@ class ImageOverlay(BaseModel):
     )
 
 
+class LeakFacts(BaseModel):
+    """What the file carries where its readers do not look (``compliance.measure.leaks``)."""
+
+    overview_pixels: int = Field(
+        default=0,
+        description="Pixels of overviews and other images of the same ground that are valid "
+        "where every pixel of the level above them is masked.",
+    )
+    overview_levels: list[str] = Field(
+        default_factory=list, description="Each level with such pixels, and how many."
+    )
+    deleted_geometries: int = Field(
+        default=0,
+        description="Deleted geometries still in the file: GeoPackage/SQLite free pages and "
+        "free space, shapes of records deleted from a shapefile's .dbf.",
+    )
+    deleted_geometries_unplaced: int = Field(
+        default=0, description="Of those, the ones that cannot be placed (no CRS, no shape)."
+    )
+    free_pages_with_data: int = Field(
+        default=0,
+        description="SQLite free pages that still hold bytes: parts of deleted rows, such as "
+        "the overflow pages of a large geometry, which are not rebuilt.",
+    )
+    deleted_geometries_in_zones: int = Field(
+        default=0,
+        exclude=True,  # a zone fact: shown only in findings, where clearance decides
+        description="Of those, the ones that meet a sensitive zone.",
+    )
+    metadata_coordinates: list[str] = Field(
+        default_factory=list,
+        description="Positions an image that cannot be placed still carries (sidecars, EXIF "
+        "GPS, XMP, metadata, GCPs, RPCs), each with where it was found.",
+    )
+    unchecked: list[str] = Field(
+        default_factory=list, description="Leak checks that could not read what they look at."
+    )
+
+
 class Profile(BaseModel):
     """Facts about one dataset. Unknown facts are null, never guessed."""
 
@@ -160,6 +199,10 @@ class Profile(BaseModel):
         default_factory=dict, description="How each measured fact was obtained."
     )
     notes: list[str] = Field(default_factory=list)
+    leaks: LeakFacts = Field(
+        default_factory=LeakFacts,
+        description="Data the file carries where its readers do not look.",
+    )
 
 
 def resolution_for(

@@ -48,6 +48,23 @@ FACTS: dict[str, tuple[str, str]] = {
     "dataset.height": ("int|null", "raster height, pixels"),
     "dataset.overview_count": ("int", "raster overview levels"),
     "dataset.bounds_wgs84": ("list(double)|null", "[min lon, min lat, max lon, max lat]"),
+    "dataset.overview_leak_pixels": (
+        "int",
+        "pixels of overviews and other images valid where the level above them is all masked",
+    ),
+    "dataset.deleted_geometries": (
+        "int",
+        "deleted geometries still in the file (SQLite free space, shapes of deleted .dbf records)",
+    ),
+    "dataset.deleted_geometries_unplaced": ("int", "of those, the ones that cannot be placed"),
+    "dataset.free_pages_with_data": (
+        "int",
+        "SQLite free pages still holding bytes of deleted rows (not rebuilt into geometries)",
+    ),
+    "dataset.metadata_coordinates": (
+        "list(string)",
+        "positions carried by imagery that cannot be placed (sidecars, EXIF, XMP, metadata)",
+    ),
     "zones.count": (
         "int|null",
         "distinct sensitive zones overlapped; null when the location is unknown",
@@ -106,6 +123,11 @@ def dataset_facts(
         "height": profile.height,
         "overview_count": len(profile.overviews),
         "bounds_wgs84": profile.bounds_wgs84,
+        "overview_leak_pixels": profile.leaks.overview_pixels,
+        "deleted_geometries": profile.leaks.deleted_geometries,
+        "deleted_geometries_unplaced": profile.leaks.deleted_geometries_unplaced,
+        "free_pages_with_data": profile.leaks.free_pages_with_data,
+        "metadata_coordinates": list(profile.leaks.metadata_coordinates),
     }
 
 
@@ -144,6 +166,11 @@ def sample_context() -> dict[str, Any]:
             "height": 100,
             "overview_count": 0,
             "bounds_wgs84": [126.9, 37.5, 127.0, 37.6],
+            "overview_leak_pixels": 0,
+            "deleted_geometries": 0,
+            "deleted_geometries_unplaced": 0,
+            "free_pages_with_data": 0,
+            "metadata_coordinates": ["EXIF GPS position 37.5N 127.0E"],
         },
         "zones": {
             "count": 1,

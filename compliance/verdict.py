@@ -10,6 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from compliance.dataset_profile import Profile
 
+# The verdict document's contract (docs/schemas/verdict.schema.json): the minor number grows
+# when fields are added, the major one when a field changes meaning or goes away.
+SCHEMA_VERSION = "1.0"
+
 
 class Effect(StrEnum):
     """What a rule (or a whole check) decides; ordered by severity."""
@@ -117,6 +121,10 @@ class PackInfo(BaseModel):
 class Verdict(BaseModel):
     """The export verdict for one dataset: the JSON document every interface returns."""
 
+    schema_version: str = Field(
+        default=SCHEMA_VERSION,
+        description="Version of this document's schema (docs/schemas/verdict.schema.json).",
+    )
     id: str
     verdict: Effect
     input: InputInfo

@@ -15,19 +15,21 @@ from typing import Annotated
 import typer
 
 from compliance.batch.local_pool import WorkerStartError
-from compliance.batch.results import CSV, JSONL, AuditResult
+from compliance.batch.results import CSV, JSONL, AuditResult, read_rows
 from compliance.batch.run import (
     DEFAULT_MEMORY_MB,
     DEFAULT_TIMEOUT_S,
     REPORT,
     AuditRun,
 )
+from compliance.cli.check import load_cli_config
+from compliance.cli.common import FAIL_ON, ConfigOption, fail_on_choice
 from compliance.errors import ComplianceError
 from compliance.verdict import Effect
 
-__all__ = ["audit_command", "fail_on_exit_code"]
+__all__ = ["AUDIT_FORMATS", "audit_command", "audit_document", "fail_on_exit_code"]
 
-FAIL_ON = {e.value: e for e in Effect if e is not Effect.allow}
+DEFAULT_OUT = "mapgate-audit"
 _ORDER = ("allow", "allow_with_conditions", "review", "deny", "error")
 _H = {
     "paths": "Files and folders to audit.",
@@ -51,7 +53,11 @@ _H = {
     "of the results.",
     "fail_on": "Exit 10/20/30 when any dataset reached this verdict or worse: "
     "allow_with_conditions, review or deny.",
+    "format": "Also write the results to stdout as sarif, junit or github annotations "
+    "(default text: the summary on stderr only).",
+    "quiet": "No progress lines or summary on stderr (errors still go there).",
 }
+AUDIT_FORMATS = ("text", "sarif", "junit", "github")
 
 
 def fail_on_exit_code(verdicts: Counter[str], fail_on: str | None) -> int:
@@ -107,22 +113,25 @@ def _with_log_lines(run: AuditRun) -> Iterator[AuditResult]:
 
 def audit_command(
     paths: Annotated[list[Path] | None, typer.Argument(help=_H["paths"])] = None,
-    recursive: Annotated[bool, typer.Option("--recursive/--no-recursive", help=_H["recursive"])] = (
-        True
-    ),
+    recursive: Annotated[
+        bool | None, typer.Option("--recursive/--no-recursive", help=_H["recursive"])
+    ] = None,
     manifest: Annotated[Path | None, typer.Option(help=_H["manifest"])] = None,
     pack: Annotated[list[str] | None, typer.Option(help=_H["pack"])] = None,
     zones: Annotated[str | None, typer.Option(help=_H["zones"])] = None,
     workers: Annotated[int | None, typer.Option(min=0, help=_H["workers"])] = None,
     scheduler: Annotated[str | None, typer.Option(help=_H["scheduler"])] = None,
     resume: Annotated[bool, typer.Option(help=_H["resume"])] = False,
-    out: Annotated[Path, typer.Option(help=_H["out"])] = Path("mapgate-audit"),
+    out: Annotated[Path | None, typer.Option(help=_H["out"])] = None,
     fail_on: Annotated[str | None, typer.Option(help=_H["fail_on"])] = None,
-    timeout: Annotated[float, typer.Option(min=0, help=_H["timeout"])] = DEFAULT_TIMEOUT_S,
-    memory_mb: Annotated[int, typer.Option(min=0, help=_H["memory_mb"])] = DEFAULT_MEMORY_MB,
-    untrusted: Annotated[bool, typer.Option("--untrusted", help=_H["untrusted"])] = False,
+    timeout: Annotated[float | None, typer.Option(min=0, help=_H["timeout"])] = None,
+    memory_mb: Annotated[int | None, typer.Option(min=0, help=_H["memory_mb"])] = None,
+    untrusted: Annotated[bool | None, typer.Option("--untrusted", help=_H["untrusted"])] = None,
     sign: Annotated[Path | None, typer.Option("--sign", help=_H["sign"])] = None,
     attestations: Annotated[Path | None, typer.Option(help=_H["attestations"])] = None,
+    fmt: Annotated[str | None, typer.Option("--format", "-f", help=_H["format"])] = None,
+    quiet: Annotated[bool | None, typer.Option("--quiet", "-q", help=_H["quiet"])] = None,
+    config: ConfigOption = None,
 ) -> None:
     """Check every map dataset under PATHS in parallel; results are written as they arrive.
 
@@ -131,17 +140,27 @@ def audit_command(
     (workers or the Dask scheduler unusable) or, with --sign, a verdict could not be signed;
     130 when interrupted. Rows written so far are kept.
     """
-    if fail_on is not None and fail_on not in FAIL_ON:
-        raise typer.BadParameter(f"choose one of {', '.join(FAIL_ON)}", param_hint="--fail-on")
+    settings = load_cli_config("audit", config)
+    fmt = settings.get("format", fmt, "text")
+    if fmt not in AUDIT_FORMATS:
+        raise typer.BadParameter(f"choose one of {', '.join(AUDIT_FORMATS)}", param_hint="--format")
+    fail_on = settings.get("fail-on", fail_on)
+    fail_on_choice(fail_on)
+    quiet = bool(settings.get("quiet", quiet, False))
+    packs = settings.packs(pack)
+    zones = settings.path_value("zones", zones)
+    out = Path(settings.path_value("out", str(out) if out is not None else None) or DEFAULT_OUT)
     if not paths and manifest is None:
         raise typer.BadParameter("give at least one PATH or --manifest", param_hint="PATHS")
     if (sign is None) != (attestations is None):
         raise typer.BadParameter("--sign and --attestations go together", param_hint="--sign")
     signer = AuditSigner(sign, attestations) if sign and attestations else None
     run = AuditRun(
-        paths or [], packs=list(pack) if pack else None, zones=zones, recursive=recursive,
-        manifest=manifest, workers=workers, scheduler=scheduler, resume=resume, out=out,
-        timeout=timeout, untrusted=untrusted, memory_mb=memory_mb,
+        paths or [], packs=packs, zones=zones, recursive=settings.get("recursive", recursive, True),
+        manifest=manifest, workers=settings.get("workers", workers), scheduler=scheduler,
+        resume=resume, out=out, timeout=settings.get("timeout", timeout, DEFAULT_TIMEOUT_S),
+        untrusted=settings.get("untrusted", untrusted, False),
+        memory_mb=settings.get("memory-mb", memory_mb, DEFAULT_MEMORY_MB),
     )  # fmt: skip
     started = time.monotonic()
     try:
@@ -149,11 +168,37 @@ def audit_command(
     except (ComplianceError, OSError) as exc:
         typer.echo(f"mapgate audit: cannot start: {exc}", err=True)
         raise typer.Exit(2) from exc
+    rows: Iterator[AuditResult] = iter(run)
+    if not quiet:
+        rows = _with_rich_progress(run) if sys.stderr.isatty() else _with_log_lines(run)
+    verdicts, paths_done = _consume(rows, signer, out)
+    elapsed = time.monotonic() - started
+    if fmt != "text":
+        sys.stdout.write(audit_document(fmt, out, paths_done, packs))
+    if not quiet:
+        typer.echo(
+            f"audited {run.total} datasets in {elapsed:.1f}s "
+            f"({_summary(verdicts) or 'nothing found'}); "
+            f"{len(run.discovery.ignored)} files ignored as not geodata\n"
+            f"results: {out / JSONL}, {out / CSV}, {out / REPORT}\n{settings.describe()}",
+            err=True,
+        )
+    if signer is not None and signer.failed:
+        typer.echo(f"mapgate audit: {signer.failed} verdict(s) could not be signed", err=True)
+        raise typer.Exit(1)
+    raise typer.Exit(fail_on_exit_code(verdicts, fail_on))
+
+
+def _consume(
+    rows: Iterator[AuditResult], signer: AuditSigner | None, out: Path
+) -> tuple[Counter[str], list[str]]:
+    """Run the audit to its end: the count of each verdict, and the paths in order."""
     verdicts: Counter[str] = Counter()
-    rows = _with_rich_progress(run) if sys.stderr.isatty() else _with_log_lines(run)
+    paths_done: list[str] = []
     try:
         for row in rows:
             verdicts[row.verdict.value if row.verdict is not None else "error"] += 1
+            paths_done.append(row.path)
             if signer is not None:
                 signer.sign(row)
     except KeyboardInterrupt:
@@ -163,18 +208,26 @@ def audit_command(
         typer.echo(f"mapgate audit: stopped: {exc}; rows so far are in {out / JSONL}; "
                    "rerun with --resume", err=True)  # fmt: skip
         raise typer.Exit(1) from exc
-    elapsed = time.monotonic() - started
-    typer.echo(
-        f"audited {run.total} datasets in {elapsed:.1f}s "
-        f"({_summary(verdicts) or 'nothing found'}); "
-        f"{len(run.discovery.ignored)} files ignored as not geodata\n"
-        f"results: {out / JSONL}, {out / CSV}, {out / REPORT}",
-        err=True,
-    )
-    if signer is not None and signer.failed:
-        typer.echo(f"mapgate audit: {signer.failed} verdict(s) could not be signed", err=True)
-        raise typer.Exit(1)
-    raise typer.Exit(fail_on_exit_code(verdicts, fail_on))
+    return verdicts, paths_done
+
+
+def audit_document(fmt: str, out: Path, paths: list[str], packs: list[str | Path] | None) -> str:
+    """The run's SARIF, JUnit or annotations, from the full rows in ``results.jsonl``
+    (the rows in memory carry only part of each verdict): the latest row of each path."""
+    from compliance.outputs import Checked, render, rule_catalog
+    from compliance.rules.packs import load_packs
+    from compliance.verdict import Verdict
+
+    latest = {row.path: row for row in read_rows(out / JSONL)}
+    checked = []
+    for path in dict.fromkeys(paths):
+        row = latest.get(path)
+        if row is None or row.document is None:
+            reason = (row.error if row is not None else None) or "no verdict was recorded"
+            checked.append(Checked(path, error=reason))
+        else:
+            checked.append(Checked(path, Verdict.model_validate(row.document)))
+    return render(fmt, checked, rule_catalog(load_packs(packs)))
 
 
 class AuditSigner:

@@ -1,16 +1,14 @@
 """The ``mapgate`` command: check, profile, packs, audit, serve, keys, verify.
 
-Exit codes: 0 allow, 10 allow_with_conditions, 20 review, 30 deny, 2 usage error,
-3 unreadable input (or, with --sign, no attestation could be made), 1 internal error;
-``verify`` has its own (see compliance.cli.attest).
+Exit codes: 0 allow, 10 allow_with_conditions, 20 review, 30 deny (``check``: the worst
+file's, see compliance.cli.check), 2 usage error, 3 unreadable input (or, with --sign, no
+attestation could be made), 1 internal error; ``verify`` has its own (compliance.cli.attest).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,13 +19,16 @@ from compliance.cli.lean_import import without_data_frames
 # geopandas stay out of it, decided before any module that reads data loads (see there).
 without_data_frames()
 
-from compliance.cli.attest import (  # noqa: E402
-    keys_app,
-    load_signing_key,
-    verify_command,
-    write_attestation,
-)
+from compliance.cli.attest import keys_app, verify_command  # noqa: E402
 from compliance.cli.audit import audit_command  # noqa: E402
+from compliance.cli.check import check, profile  # noqa: E402
+from compliance.cli.common import (  # noqa: E402
+    EXIT_INTERNAL,
+    EXIT_UNREADABLE,
+    EXIT_USAGE,
+    QUICK_EXIT,
+    PackOption,
+)
 from compliance.cli.serve import serve  # noqa: E402
 from compliance.errors import (  # noqa: E402
     ComplianceError,
@@ -35,13 +36,11 @@ from compliance.errors import (  # noqa: E402
     UnreadableDataset,
     ZonesError,
 )
+from compliance.version import ENGINE_VERSION  # noqa: E402
 
-EXIT_USAGE = 2
-EXIT_UNREADABLE = 3
-EXIT_INTERNAL = 1
+__all__ = ["app", "main"]
 
 app = typer.Typer(
-    add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     help="Check map data against export rules before it leaves the country.",
@@ -50,105 +49,27 @@ packs_app = typer.Typer(no_args_is_help=True, help="List, validate and test rule
 app.add_typer(packs_app, name="packs")
 app.add_typer(keys_app, name="keys")
 
-PackOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--pack", "-p", help="Built-in pack name or pack file; repeat for several (default: all)."
-    ),
-]
-ZonesOption = Annotated[
-    str | None, typer.Option("--zones", help="Sensitive-zones source (any OGR source).")
-]
-FormatOption = Annotated[str, typer.Option("--format", "-f", help="text or json")]
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(ENGINE_VERSION)
+        raise typer.Exit(0)
 
 
-def _check_format(fmt: str) -> None:
-    if fmt not in {"text", "json"}:
-        raise typer.BadParameter("must be text or json", param_hint="--format")
-
-
-# Commands that leave nothing behind them (no pool, server or open store) once their output
-# is written; see main().
-_QUICK_EXIT: list[str] = []
-
-
-@app.command()
-def check(
-    path: Annotated[
-        Path, typer.Argument(help="Dataset: any GDAL raster or vector file, or a zip.")
-    ],
-    pack: PackOption = None,
-    zones: ZonesOption = None,
-    destination: Annotated[
-        str | None, typer.Option(help="ISO country code of the destination.")
-    ] = None,
-    purpose: Annotated[str | None, typer.Option(help="Declared purpose of the export.")] = None,
-    reveal_zones: Annotated[
-        bool, typer.Option("--reveal-zones", help="Show zone ids and geometry.")
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
     ] = False,
-    fmt: FormatOption = "text",
-    sign: Annotated[
-        Path | None, typer.Option("--sign", help="Sign the verdict with this private key (PEM).")
-    ] = None,
-    attestation: Annotated[
-        Path | None, typer.Option("--attestation", help="Where --sign writes the attestation.")
-    ] = None,
 ) -> None:
-    """Check one dataset and print its export verdict."""
-    _check_format(fmt)
-    if (sign is None) != (attestation is None):
-        raise typer.BadParameter("--sign and --attestation go together", param_hint="--sign")
-    if attestation is not None and attestation.resolve() == path.resolve():
-        raise typer.BadParameter("would replace the dataset itself", param_hint="--attestation")
-    _QUICK_EXIT.append("check")
-    from compliance.checker import Checker
-
-    # The key is read first: a key that cannot sign stops the command before a long check.
-    key = load_signing_key(sign) if sign is not None else None
-
-    checker = Checker(packs=list(pack) if pack else None, zones=zones)
-    verdict = checker.check(
-        path, destination=destination, purpose=purpose, reveal_zones=reveal_zones
-    )
-    if fmt == "json":
-        sys.stdout.write(verdict.model_dump_json(indent=2) + "\n")
-    else:
-        from rich.console import Console
-
-        from compliance.cli.output import print_verdict
-
-        print_verdict(verdict, Console())
-    if key is not None and attestation is not None:
-        problem = write_attestation(verdict, key, path, attestation)
-        if problem is not None:  # signing was asked for: without it the answer is incomplete
-            sys.stderr.write(f"mapgate: no attestation written: {problem}\n")
-            raise typer.Exit(EXIT_UNREADABLE)
-    raise typer.Exit(verdict.verdict.exit_code)
+    """Check map data against export rules before it leaves the country."""
 
 
-@app.command()
-def profile(
-    path: Annotated[Path, typer.Argument(help="Dataset to profile.")],
-    fmt: FormatOption = "text",
-) -> None:
-    """Print the facts measured about a dataset, without deciding anything."""
-    _check_format(fmt)
-    _QUICK_EXIT.append("profile")
-    from compliance.checker import Checker
-
-    inspection, identity = Checker(packs=[], zones=None).inspect(path)
-    if fmt == "json":
-        doc = {
-            "input": identity.model_dump(),
-            "profile": inspection.profile.model_dump(mode="json"),
-        }
-        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
-    else:
-        from rich.console import Console
-
-        from compliance.cli.output import print_profile
-
-        print_profile(identity, inspection.profile, Console())
+app.command("check")(check)
+app.command("profile")(profile)
 
 
 @packs_app.command("list")
@@ -222,7 +143,7 @@ app.command(
 def main() -> None:
     """Console entry point: map every failure to its exit code and one line on stderr."""
     code = _run()
-    if _QUICK_EXIT:
+    if QUICK_EXIT:
         # A check has written its answer and removed its temporary files; what is left is
         # the interpreter freeing every module and array one by one (0.1-0.2 s after a large
         # file). Nothing in these commands waits on atexit, so leave without it.
@@ -247,6 +168,15 @@ def _run() -> int:
         return EXIT_UNREADABLE
     except typer.Abort:
         return 130
+    except ModuleNotFoundError as exc:
+        extra = _EXTRAS.get((exc.name or "").partition(".")[0])
+        if extra is None:
+            return _internal_error(exc)
+        sys.stderr.write(
+            f"mapgate: this command needs {exc.name}, which a plain install leaves out: "
+            f"pip install 'mapgate[{extra}]'\n"
+        )
+        return EXIT_USAGE
     except typer.TyperException as exc:  # usage errors: bad option, missing argument
         show = getattr(exc, "show", None)
         if callable(show):
@@ -255,11 +185,23 @@ def _run() -> int:
             sys.stderr.write(f"mapgate: {exc}\n")
         return EXIT_USAGE
     except Exception as exc:  # anything unexpected: one line, no traceback
-        if os.environ.get("MAPGATE_DEBUG"):
-            raise
-        sys.stderr.write(f"mapgate: internal error: {type(exc).__name__}: {exc}\n")
-        return EXIT_INTERNAL
+        return _internal_error(exc)
     return code if isinstance(code, int) else 0
+
+
+# The optional dependencies' modules and the extra that installs each (pyproject.toml).
+_EXTRAS = {
+    "fastapi": "service", "uvicorn": "service", "starlette": "service", "sqlalchemy": "service",
+    "psycopg": "service", "prometheus_client": "service", "pydantic_settings": "service",
+    "jinja2": "service", "python_multipart": "service", "dask": "dask", "distributed": "dask",
+}  # fmt: skip
+
+
+def _internal_error(exc: Exception) -> int:
+    if os.environ.get("MAPGATE_DEBUG"):
+        raise exc
+    sys.stderr.write(f"mapgate: internal error: {type(exc).__name__}: {exc}\n")
+    return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from compliance.geo.geodesy import WGS84, area_km2
 from compliance.measure.crs_plausibility import crs_mismatch
 from compliance.measure.declared_scale import declared_scale
 from compliance.measure.kml_overlays import KML_DRIVERS, image_overlays, overlay_files
+from compliance.measure.leaks import find_leaks
 from compliance.measure.raster_profile import (
     MAX_GCPS,
     is_georeferenced,
@@ -331,6 +332,7 @@ def inspect_vector(
             " and the ground size of the pixels of the images draped over the ground "
             "(each overlay's edges, geodesic, over its image's width and height)"
         )
+    profile.leaks = find_leaks(src, zones, acc)
     inspection = Inspection(profile, located, acc, hits, union, off_aou)
     if src.path is not None:
         inspection.files_read = overlay_files(src.path, overlays)
@@ -488,6 +490,7 @@ def inspect_raster(src: RasterSource, zones: ZoneSet, territories: list[Territor
         union,
         "pixel-grid outline (densified edges) projected to WGS84",
     )
+    profile.leaks = find_leaks(src, zones, acc)
     return Inspection(profile, located, acc, hits, union, off_aou)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from compliance.dataset_profile import LeakFacts, Profile
 from compliance.measure.inspection import Inspection
 from compliance.rules.evaluate import ENGINE_PACK
 from compliance.verdict import Effect, Finding
@@ -158,6 +159,7 @@ def engine_findings(inspection: Inspection) -> list[Finding]:
                 invalid_geometries=p.invalid_geometries,
             )
         )
+    out += leak_findings(p)
     # A declared scale lost to the estimate only when the data shows finer detail than it.
     if p.declared_scale_denominator is not None and p.scale_source == "estimated":
         out.append(
@@ -173,6 +175,95 @@ def engine_findings(inspection: Inspection) -> list[Finding]:
             )
         )
     return out
+
+
+# ---- MAPGATE-LEAK-*: data the file carries where its readers do not look -------------
+# Facts from compliance.measure.leaks; documented in docs/findings.md ("Leak checks").
+
+
+def _leak_overview(leaks: LeakFacts) -> Finding | None:
+    if not leaks.overview_pixels:
+        return None
+    return _finding(
+        "MAPGATE-LEAK-OVERVIEW",
+        Effect.review,
+        f"{leaks.overview_pixels} pixels of overviews or other images of the same ground are "
+        "valid where every pixel of the level above them is masked ("
+        + "; ".join(leaks.overview_levels[:10])
+        + "): what the full resolution masks is still shown zoomed out; rebuild the "
+        "overviews from the masked image",
+        **{"dataset.overview_leak_pixels": leaks.overview_pixels},
+        overview_levels=leaks.overview_levels[:100],
+    )
+
+
+def _leak_deleted(leaks: LeakFacts) -> Finding | None:
+    if not leaks.deleted_geometries and not leaks.free_pages_with_data:
+        return None
+    unplaced, pages = leaks.deleted_geometries_unplaced, leaks.free_pages_with_data
+    parts = []
+    if leaks.deleted_geometries:
+        parts.append(
+            f"{leaks.deleted_geometries} deleted geometries are still in the file"
+            + (f" ({unplaced} of them cannot be placed)" if unplaced else "")
+        )
+    if pages:
+        parts.append(f"{pages} free pages still hold bytes of deleted rows")
+    # The message says nothing of the zones: a submitter reads it, and the count that met
+    # a zone is a zone fact (withheld from whoever has no clearance, as zones.* are).
+    return _finding(
+        "MAPGATE-LEAK-DELETED-FEATURES",
+        Effect.review,
+        "; ".join(parts) + " (free pages and free space of an SQLite file, or shapes of "
+        "records deleted from a shapefile's .dbf): anyone who reads the raw file recovers "
+        "them, and their detail was not measured. VACUUM the GeoPackage or repack the "
+        "shapefile",
+        **{
+            "dataset.deleted_geometries": leaks.deleted_geometries,
+            "dataset.deleted_geometries_unplaced": unplaced,
+            "dataset.free_pages_with_data": pages,
+            "zones.deleted_geometries": leaks.deleted_geometries_in_zones,
+        },
+    )
+
+
+def _leak_metadata(leaks: LeakFacts) -> Finding | None:
+    if not leaks.metadata_coordinates:
+        return None
+    shown = leaks.metadata_coordinates
+    return _finding(
+        "MAPGATE-LEAK-METADATA-COORDINATES",
+        Effect.review,
+        "imagery that cannot be placed still carries coordinates ("
+        + "; ".join(shown[:5])
+        + (f" and {len(shown) - 5} more" if len(shown) > 5 else "")
+        + "): its location leaves with it; strip them, or georeference it and check it again",
+        **{"dataset.metadata_coordinates": shown[:100]},
+    )
+
+
+def _leak_unchecked(leaks: LeakFacts) -> Finding | None:
+    if not leaks.unchecked:
+        return None
+    return _finding(
+        "MAPGATE-LEAK-UNCHECKED",
+        Effect.review,
+        "a leak check could not read what it looks at ("
+        + "; ".join(leaks.unchecked[:5])
+        + "): what the file hides there is unknown",
+        unchecked=leaks.unchecked[:100],
+    )
+
+
+def leak_findings(profile: Profile) -> list[Finding]:
+    """Review findings for data the file carries where its readers do not look."""
+    leaks = profile.leaks
+    found = [_leak_overview(leaks), _leak_deleted(leaks), _leak_metadata(leaks)]
+    found.append(_leak_unchecked(leaks))
+    return [f for f in found if f is not None]
+
+
+# ---- end of MAPGATE-LEAK-* ------------------------------------------------------------
 
 
 def pack_not_applied(missing: list[str]) -> Finding:

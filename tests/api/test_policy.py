@@ -134,6 +134,7 @@ def test_open_routes_are_exactly_the_documented_ones(tmp_path: Path, api_checker
         "/docs",
         "/redoc",
         "/openapi.json",
+        "/v1/schema",
         "/v1/keys",
     }
     app = create_app(make_settings(sqlite_url(tmp_path / "a.sqlite")), checker=api_checker)

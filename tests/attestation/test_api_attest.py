@@ -166,7 +166,9 @@ def test_the_attestation_table_works_on_postgresql(pg_url, api_checker, api_data
     key = generate_key(tmp_path / "key")
     from compliance.attestation import attest
 
-    store = VerdictStore(pg_url, signer=lambda v: (attest(v, key.private_path).to_json(), key.key_id))
+    store = VerdictStore(
+        pg_url, signer=lambda v: (attest(v, key.private_path).to_json(), key.key_id)
+    )
     try:
         verdict = api_checker.check(api_data.clear)
         store.save(verdict, verdict.model_dump_json(), "alice", "submitter")

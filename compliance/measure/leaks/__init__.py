@@ -1,0 +1,135 @@
+"""Leak checks: what a file carries where its readers do not look, run in every check.
+
+Each kind has a module: ``overviews`` (overview levels and other images showing pixels
+the full resolution masks), ``deleted_gpkg`` (geometries deleted from a GeoPackage or
+SQLite file still in its free space), ``deleted_shapes`` (shapes of records deleted from
+a shapefile's ``.dbf``), ``metadata_coordinates`` (positions kept by an image that
+cannot be placed). ``find_leaks`` runs those that apply to a dataset and returns the
+facts; the findings that hold a verdict are in ``compliance.rules.fail_closed``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import struct
+from pathlib import Path
+
+import numpy as np
+
+from compliance.dataset_profile import LeakFacts
+from compliance.measure.leaks.deleted_gpkg import deleted_gpkg_geometries
+from compliance.measure.leaks.deleted_shapes import (
+    deleted_records,
+    deleted_shapes,
+    shapefile_parts,
+)
+from compliance.measure.leaks.metadata_coordinates import metadata_coordinates
+from compliance.measure.leaks.overviews import other_image_names, overview_leaks
+from compliance.measure.leaks.recovered import Recovered, place
+from compliance.measure.leaks.sqlite_pages import SQLITE_MAGIC
+from compliance.readers.dataset import LayerInfo, RasterSource, VectorSource
+from compliance.zones.overlap import OverlapAccumulator
+from compliance.zones.zone_set import ZoneSet
+
+__all__ = ["find_leaks"]
+
+_SHAPEFILE_SUFFIXES = {".shp", ".shx", ".dbf"}
+# What a damaged file can raise from the readers of raw formats here: the check then
+# says it could not look, and the verdict is held.
+_DAMAGED = (OSError, ValueError, struct.error, IndexError, sqlite3.Error)
+
+
+def _is_sqlite(path: Path) -> bool:
+    with path.open("rb") as f:
+        return f.read(16) == SQLITE_MAGIC
+
+
+def _shapefile_bases(src: VectorSource) -> list[tuple[Path, LayerInfo]]:
+    path = src.path
+    if path is None:
+        return []
+    if path.is_dir():
+        return [(path / layer.name, layer) for layer in src.layers]
+    if path.suffix.lower() in _SHAPEFILE_SUFFIXES and src.layers:
+        return [(path.with_name(path.stem), src.layers[0])]
+    return []
+
+
+def _deleted_shapefile_records(
+    src: VectorSource, zones: ZoneSet, overlap: OverlapAccumulator | None
+) -> Recovered:
+    found = Recovered()
+    for base, layer in _shapefile_bases(src):
+        parts = shapefile_parts(base)
+        if parts is None:
+            continue
+        shp, shx, dbf = parts
+        records = deleted_records(dbf)
+        if records:
+            shapes = deleted_shapes(shp, shx, records)
+            kept = [s for s in shapes if s is None or not s.is_empty]
+            if kept:
+                found += place(np.array(kept, dtype=object), layer.crs, zones, overlap)
+    return found
+
+
+def _deleted(
+    src: VectorSource | RasterSource,
+    zones: ZoneSet,
+    overlap: OverlapAccumulator | None,
+    facts: LeakFacts,
+) -> None:
+    recovered = Recovered()
+    path = src.path
+    try:
+        if path is not None and path.is_file() and _is_sqlite(path):
+            recovered += deleted_gpkg_geometries(path, zones, overlap)
+        if isinstance(src, VectorSource) and src.driver == "ESRI Shapefile":
+            recovered += _deleted_shapefile_records(src, zones, overlap)
+    except _DAMAGED as exc:
+        facts.unchecked.append(f"deleted records could not be looked for: {exc}")
+    facts.deleted_geometries = recovered.count
+    facts.deleted_geometries_in_zones = recovered.in_zones
+    facts.deleted_geometries_unplaced = recovered.unplaced
+    facts.free_pages_with_data = recovered.stale_pages
+
+
+def _overviews(raster: RasterSource, facts: LeakFacts, gdal_name: str | None = None) -> None:
+    for leak in overview_leaks(raster, gdal_name):
+        if leak.pixels is None:
+            facts.unchecked.append(leak.where)
+            continue
+        facts.overview_pixels += leak.pixels
+        facts.overview_levels.append(f"{leak.where}: {leak.pixels} pixels")
+
+
+def _raster_leaks(src: RasterSource, facts: LeakFacts) -> None:
+    from rasterio.errors import RasterioError
+
+    _overviews(src, facts)
+    facts.metadata_coordinates += metadata_coordinates(src)
+    if src.other_images:
+        try:
+            names = other_image_names(src)
+        except (RasterioError, *_DAMAGED) as exc:
+            facts.unchecked.append(f"its other images could not be opened: {exc}")
+            return
+        for image in src.other_images:
+            name = names.get(image.label or "")
+            found = metadata_coordinates(image, name) if name else []
+            facts.metadata_coordinates += [f"{image.label}: {f}" for f in found]
+
+
+def find_leaks(
+    src: VectorSource | RasterSource, zones: ZoneSet, overlap: OverlapAccumulator | None = None
+) -> LeakFacts:
+    """The leak facts of one dataset. Deleted geometries that meet a zone are also added
+    to ``overlap``, the dataset's zone overlap."""
+    facts = LeakFacts()
+    _deleted(src, zones, overlap, facts)
+    if isinstance(src, RasterSource):
+        _raster_leaks(src, facts)
+    else:
+        for raster in src.rasters:  # a GeoPackage's tile tables beside its features
+            _overviews(raster, facts, f"GPKG:{raster.path}:{raster.label}")
+    return facts

@@ -1,0 +1,119 @@
+"""Geometries deleted from a GeoPackage (or any SQLite file holding GeoPackage blobs)
+whose bytes are still in the file: recovered, placed and met with the zones."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from contextlib import closing
+from pathlib import Path
+
+import numpy as np
+import shapely
+from pyproj import CRS
+
+from compliance.measure.leaks.gpkg_blobs import PREFIX, Blob, find_blobs
+from compliance.measure.leaks.recovered import Recovered, place
+from compliance.measure.leaks.sqlite_pages import unallocated_regions
+from compliance.readers.dataset import parse_crs
+from compliance.readers.gpkg_sql import gpkg_rows
+from compliance.zones.overlap import OverlapAccumulator
+from compliance.zones.zone_set import ZoneSet
+
+__all__ = ["deleted_gpkg_geometries"]
+
+_UNDEFINED_SRS = {0, -1}  # GeoPackage's own "undefined" cartesian and geographic SRSs
+
+
+def _candidates(path: Path) -> tuple[dict[bytes, Blob], int]:
+    """The blobs in the file's free space, and how many free pages still hold bytes."""
+    found: dict[bytes, Blob] = {}
+    stale_pages = 0
+    for region in unallocated_regions(path):
+        data = region.data
+        if region.free_page and data.count(0) != len(data):
+            stale_pages += 1
+        if b"GP" in data:
+            for blob in find_blobs(data):
+                found.setdefault(blob.key, blob)
+    return found, stale_pages
+
+
+def _quoted(name: object) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def _drop_live_copies(path: Path, found: dict[bytes, Blob]) -> list[Blob]:
+    """The candidates no live row holds: an UPDATE leaves the row's old cell behind, and
+    a copy of a geometry the file shows is no hidden geometry. Only the live blobs' first
+    bytes stream past the candidates; a whole blob is read where those match."""
+    by_prefix: dict[bytes, list[Blob]] = defaultdict(list)
+    for blob in found.values():
+        by_prefix[blob.key[:PREFIX]].append(blob)
+    columns = gpkg_rows(path, "SELECT table_name, column_name FROM gpkg_geometry_columns")
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    with closing(sqlite3.connect(uri, uri=True)) as db:
+        for table, column in columns:
+            sql = f"SELECT rowid, substr({_quoted(column)}, 1, {PREFIX}) FROM {_quoted(table)}"
+            whole = f"SELECT {_quoted(column)} FROM {_quoted(table)} WHERE rowid = ?"
+            try:
+                hits = [
+                    (r, p) for r, p in db.execute(sql) if isinstance(p, bytes) and p in by_prefix
+                ]
+                for rowid, prefix in hits:
+                    (value,) = db.execute(whole, (rowid,)).fetchone()
+                    by_prefix[prefix] = [
+                        b for b in by_prefix[prefix] if b.wkb is not None and b.key != value
+                    ]
+            except sqlite3.Error:
+                continue  # a table listed but not there: nothing live to compare with
+    return [b for blobs in by_prefix.values() for b in blobs]
+
+
+def _srs(path: Path) -> dict[int, CRS | None]:
+    rows = gpkg_rows(
+        path,
+        "SELECT srs_id, organization, organization_coordsys_id, definition "
+        "FROM gpkg_spatial_ref_sys",
+    )
+    out: dict[int, CRS | None] = {}
+    for srs_id, org, code, definition in rows:
+        crs = parse_crs(str(definition)) if definition and definition != "undefined" else None
+        if crs is None and org and code and str(org).upper() == "EPSG":
+            crs = parse_crs(f"EPSG:{code}")
+        out[int(srs_id)] = None if int(srs_id) in _UNDEFINED_SRS else crs
+    return out
+
+
+def _shapes(blobs: list[Blob]) -> np.ndarray:
+    """The geometries, or their envelopes where the WKB is cut short or not one GEOS
+    reads; None where neither is there."""
+    wkb = np.array([b.wkb for b in blobs], dtype=object)
+    shapes = shapely.from_wkb(wkb, on_invalid="ignore")
+    for i in np.flatnonzero(shapes == None):  # noqa: E711 (element-wise on an object array)
+        envelope = blobs[i].envelope
+        shapes[i] = shapely.box(*envelope) if envelope is not None else None
+    return shapes
+
+
+def deleted_gpkg_geometries(
+    path: Path, zones: ZoneSet, overlap: OverlapAccumulator | None
+) -> Recovered:
+    """The geometries deleted from the SQLite file at ``path`` but still in its free pages
+    or in the free space of its pages, each counted once, and the free pages that still
+    hold bytes. A large geometry's cell may be gone while the overflow pages holding the
+    bulk of its coordinates sit on the freelist: those pages are counted, not rebuilt."""
+    found, stale_pages = _candidates(path)
+    if not found:
+        return Recovered(stale_pages=stale_pages)
+    srs = _srs(path)
+    # An SRS id the file does not define is not a blob of this file: stray bytes.
+    blobs = [b for b in found.values() if b.srs_id in srs]
+    blobs = _drop_live_copies(path, {b.key: b for b in blobs}) if blobs else []
+    by_crs: dict[int, list[Blob]] = defaultdict(list)
+    for blob in blobs:
+        by_crs[blob.srs_id].append(blob)
+    result = Recovered(stale_pages=stale_pages)
+    for srs_id, group in by_crs.items():
+        result += place(_shapes(group), srs[srs_id], zones, overlap)
+    return result

@@ -1,0 +1,131 @@
+"""Coordinates an image carries that nothing places it by: the traces a stripped image
+keeps of where it was.
+
+An image without a CRS or a geotransform cannot be placed, so it is not met with the
+zones; yet a world file or ``.aux.xml`` beside it, a geotransform without a CRS, GCPs
+or RPCs without a usable CRS, EXIF GPS tags, an XMP packet or GDAL metadata items may
+still say where it lies. Each such trace is listed: the image leaves with its location.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+from typing import Any
+
+from compliance.measure.leaks.exif_gps import exif_gps, xmp_geodata
+from compliance.measure.raster_profile import is_georeferenced
+from compliance.readers.dataset import RasterSource
+from compliance.readers.raster_sidecars import read_world_file, world_file
+
+__all__ = ["metadata_coordinates", "unplaced"]
+
+# Metadata names that hold positions (GPS tags, corner and centre coordinates, extents).
+_COORDINATE_KEY = re.compile(
+    r"gps_?(lat|lon|long|alt|dest)|latitude|longitude|(^|[_\W])(lat|lon|lng|long)($|[_\W\d])"
+    r"|easting|northing|geotransform|bbox|bounding|bounds|extent|corner|centre|center"
+    r"|ul_?x|ul_?y|lr_?x|lr_?y|(^|_)(min|max)_?(x|y)($|_)",
+    re.IGNORECASE,
+)
+_WKT_GEOMETRY = re.compile(
+    r"\b(POINT|LINESTRING|POLYGON|MULTIPOLYGON|MULTIPOINT|BOX)\s*Z?\s*\(+\s*[-\d]", re.I
+)
+_NUMBER = re.compile(r"\d")
+_AUX_GEO = re.compile(r"<(GeoTransform|GCPList|SRS)\b", re.IGNORECASE)
+_MAX_AUX = 1 << 20
+_MAX_SHOWN = 80  # characters of a value shown in a trace
+
+
+def unplaced(image: RasterSource) -> bool:
+    """The image cannot be placed on the Earth by what it carries."""
+    return image.crs is None or not is_georeferenced(image)
+
+
+def _shown(value: str) -> str:
+    value = " ".join(value.split())
+    return value if len(value) <= _MAX_SHOWN else value[: _MAX_SHOWN - 3] + "..."
+
+
+def _from_tags(domain: str, tags: dict[str, str]) -> list[str]:
+    found = []
+    for key, value in tags.items():
+        text = str(value)
+        if domain.startswith("xml:"):
+            continue  # XMP and other XML packets are read from the file's bytes
+        if (_COORDINATE_KEY.search(key) and _NUMBER.search(text)) or _WKT_GEOMETRY.search(text):
+            where = "metadata" if not domain else f"metadata ({domain})"
+            found.append(f"{where} {key}={_shown(text)}")
+    return found
+
+
+def _from_dataset(ds: Any, image: RasterSource) -> list[str]:
+    """Traces GDAL reads from the image itself: unused GCPs, RPCs, metadata items."""
+    found = []
+    points, gcp_crs = ds.gcps
+    if points and not image.gcps:
+        first = points[0]
+        found.append(
+            f"{len(points)} GCPs"
+            + ("" if gcp_crs else " without a CRS")
+            + f" (the first at {first.x:.6g}, {first.y:.6g})"
+        )
+    if ds.rpcs is not None:
+        rpc = ds.rpcs
+        found.append(
+            f"RPC metadata centred at latitude {rpc.lat_off:.6g}, longitude {rpc.long_off:.6g}"
+        )
+    found += _from_tags("", ds.tags() or {})
+    for domain in ds.tag_namespaces() or []:
+        if domain not in ("IMAGE_STRUCTURE", "DERIVED_SUBDATASETS", "SUBDATASETS", "RPC"):
+            found += _from_tags(domain, ds.tags(ns=domain) or {})
+    return found
+
+
+def _sidecars(path: Path) -> list[str]:
+    found = []
+    wld = world_file(path)
+    t = read_world_file(wld) if wld is not None else None
+    if wld is not None and t is not None:
+        found.append(f"the world file {wld.name} (first pixel at {t.c:.6g}, {t.f:.6g})")
+    aux = path.with_name(path.name + ".aux.xml")
+    if aux.is_file():
+        text = aux.read_text(errors="replace")[:_MAX_AUX]
+        kinds = sorted({m.group(1) for m in _AUX_GEO.finditer(text)})
+        items = [
+            key
+            for key, value in re.findall(r'<MDI key="([^"]*)">([^<]*)</MDI>', text)
+            if _COORDINATE_KEY.search(key) and _NUMBER.search(value)
+        ]
+        if kinds or items:
+            found.append(f"{aux.name} ({', '.join(kinds + items)})")
+    return found
+
+
+def metadata_coordinates(raster: RasterSource, gdal_name: str | None = None) -> list[str]:
+    """Every trace of a position an image that cannot be placed still carries; nothing
+    for an image that can be placed (its position is checked as such)."""
+    if not unplaced(raster):
+        return []
+    import rasterio
+
+    path = raster.path
+    sidecars = _sidecars(path) if gdal_name is None and path.is_file() else []
+    found: list[str] = list(sidecars)
+    t = raster.transform
+    # A grid whose first pixel sits at the origin numbers pixels; it holds no position.
+    if t is not None and not sidecars and (t.c, t.f) != (0.0, 0.0):
+        found.append(f"a geotransform without a CRS (first pixel at {t.c:.6g}, {t.f:.6g})")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with rasterio.open(gdal_name or str(path), driver=raster.driver) as ds:
+                found += _from_dataset(ds, raster)
+    except Exception:  # GDAL's CPLE_* errors are not RasterioError
+        # The header was read before; what else GDAL shows is then unknown, and the
+        # image is held for review anyway, as one that cannot be placed.
+        pass
+    if gdal_name is None and path.is_file():
+        gps = exif_gps(path)
+        found += ([gps] if gps else []) + xmp_geodata(path)
+    return list(dict.fromkeys(found))
