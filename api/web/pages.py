@@ -14,6 +14,10 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from compliance.web_assets import VENDOR_DIR
+
+__all__ = ["PAGE_POLICY", "STATIC_URL", "VENDOR", "add_web", "router"]
+
 HERE = Path(__file__).resolve().parent
 STATIC_URL = "/static"
 VENDOR = f"{STATIC_URL}/vendor"
@@ -70,4 +74,7 @@ async def redoc_docs() -> HTMLResponse:
 def add_web(app: FastAPI) -> None:
     """Serve the page, its static files and the API docs (the app's own docs are off)."""
     app.include_router(router)
+    # The third-party files live in the library (the audit report inlines them too); the
+    # more specific mount comes first, so they keep their place under the static URL.
+    app.mount(VENDOR, StaticFiles(directory=VENDOR_DIR), name="vendor")
     app.mount(STATIC_URL, StaticFiles(directory=HERE / "static"), name="static")

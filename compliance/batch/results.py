@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import os
+import sys
 import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -24,8 +25,8 @@ from pydantic import BaseModel, Field
 from compliance.verdict import Effect
 
 __all__ = [
-    "AuditResult", "ResultsWriter", "ResumeIndex", "read_rows", "rewrite_csv", "slim",
-    "stat_info",
+    "CSV_COLUMNS", "AuditResult", "ResultsWriter", "ResumeIndex", "deciding_finding",
+    "read_rows", "reason", "rewrite_csv", "slim", "stat_info",
 ]  # fmt: skip
 
 JSONL = "results.jsonl"
@@ -33,8 +34,13 @@ CSV = "results.csv"
 CSV_COLUMNS = [
     "path", "status", "verdict", "error", "sha256", "size", "packs", "rules", "bounds_wgs84",
     "fingerprint", "duration_ms", "finished_at", "reused_from",
+    # Appended later: readers that go by position keep working.
+    "conditions", "resolution_m", "scale_denominator", "reason",
 ]  # fmt: skip
-_CSV_FIELDS = set(CSV_COLUMNS) - {"packs", "rules", "bounds_wgs84"}
+_FROM_DOCUMENT = {
+    "packs", "rules", "bounds_wgs84", "conditions", "resolution_m", "scale_denominator", "reason",
+}  # fmt: skip
+_CSV_FIELDS = set(CSV_COLUMNS) - _FROM_DOCUMENT
 _FSYNC_EVERY_S = 1.0
 
 Status = Literal["checked", "error", "skipped"]
@@ -110,11 +116,53 @@ def slim(row: AuditResult) -> AuditResult:
     small = {
         "packs": [{k: p.get(k) for k in ("name", "version", "outcome")}
                   for p in doc.get("packs") or []],
-        "findings": [{k: f.get(k) for k in ("rule_id", "pack", "effect")}
-                     for f in doc.get("findings") or []],
-        "profile": {"bounds_wgs84": profile.get("bounds_wgs84"), "footprint_wgs84": footprint},
+        "findings": [_slim_finding(f) for f in doc.get("findings") or []],
+        "conditions": [sys.intern(str(c)) for c in doc.get("conditions") or []],
+        "profile": {
+            **{k: profile.get(k) for k in _PROFILE_FACTS},
+            "bounds_wgs84": profile.get("bounds_wgs84"), "footprint_wgs84": footprint,
+        },
     }  # fmt: skip
     return row.model_copy(update={"document": small})
+
+
+# The measured facts the report's detail view shows beside the findings.
+_PROFILE_FACTS = (
+    "kind", "format", "crs", "area_km2", "resolution_m", "scale_denominator", "scale_source",
+    "feature_count",
+)  # fmt: skip
+
+
+def _slim_finding(finding: dict[str, Any]) -> dict[str, Any]:
+    """A finding as the report shows it. The texts come from a few rules and repeat on
+    every file, so they are interned (one copy each in memory however many rows). The
+    zone facts a rule read (counts, classes) are dropped: the report never showed them."""
+    text = {k: sys.intern(v) if isinstance(v := finding.get(k), str) else v
+            for k in ("rule_id", "pack", "effect", "message", "reference")}  # fmt: skip
+    facts = {
+        name: value for name, value in (finding.get("facts") or {}).items()
+        if not (name == "zones" or name.startswith("zones."))
+    }  # fmt: skip
+    return {**text, "conditions": list(finding.get("conditions") or []), "facts": facts}
+
+
+def deciding_finding(row: AuditResult) -> dict[str, Any] | None:
+    """The finding that set the verdict: the first whose effect is the verdict's."""
+    if row.verdict is None or not row.document:
+        return None
+    return next(
+        (f for f in row.document.get("findings") or [] if f.get("effect") == row.verdict.value),
+        None,
+    )
+
+
+def reason(row: AuditResult) -> str:
+    """The main reason for a row's verdict, ``RULE-ID: message``; empty without one."""
+    finding = deciding_finding(row)
+    if finding is None:
+        return ""
+    message = finding.get("message")
+    return f"{finding.get('rule_id')}: {message}" if message else str(finding.get("rule_id"))
 
 
 def _cut_torn_tail(path: Path) -> None:
@@ -157,10 +205,25 @@ def _csv_row(row: AuditResult) -> list[str]:
     doc = row.document or {}
     packs = ";".join(f"{p.get('name')}={p.get('outcome') or 'n/a'}" for p in doc.get("packs") or [])
     rules = ";".join(sorted({str(f.get("rule_id")) for f in doc.get("findings") or []}))
-    bounds = (doc.get("profile") or {}).get("bounds_wgs84")
+    profile = doc.get("profile") or {}
+    bounds = profile.get("bounds_wgs84")
     values: dict[str, Any] = row.model_dump(mode="json", include=_CSV_FIELDS)
-    values.update(packs=packs, rules=rules, bounds_wgs84=json.dumps(bounds) if bounds else "")
+    values.update(
+        packs=packs, rules=rules, bounds_wgs84=json.dumps(bounds) if bounds else "",
+        conditions=";".join(str(c) for c in doc.get("conditions") or []),
+        resolution_m=profile.get("resolution_m"),
+        scale_denominator=profile.get("scale_denominator"),
+        reason=reason(row),
+    )  # fmt: skip
     return ["" if values.get(c) is None else str(values[c]) for c in CSV_COLUMNS]
+
+
+def _csv_header(path: Path) -> list[str] | None:
+    """The first row of a CSV file; None when there is no file or it is empty."""
+    if not path.exists():
+        return None
+    with path.open(encoding="utf-8", newline="") as f:
+        return next(csv.reader(f), None)
 
 
 def rewrite_csv(out: Path, rows: Iterable[AuditResult]) -> None:
@@ -185,6 +248,10 @@ class ResultsWriter:
         if append:
             _cut_torn_tail(self.jsonl_path)
             _cut_torn_tail(self.csv_path)
+            if _csv_header(self.csv_path) not in (None, CSV_COLUMNS):
+                # Written by an older version with fewer columns: appending would put rows
+                # of another shape under its header, so it is rebuilt from the record.
+                rewrite_csv(out, read_rows(self.jsonl_path))
         mode = "a" if append else "w"
         self._jsonl = self.jsonl_path.open(mode, encoding="utf-8")
         self._csv = self.csv_path.open(mode, encoding="utf-8", newline="")

@@ -244,14 +244,21 @@ def test_slim_rows_keep_what_the_report_reads() -> None:
     doc = {
         "verdict": "deny", "conditions": ["x"], "zones": {"count": 3},
         "packs": [{"name": "kr", "version": "1", "outcome": "deny", "sha256": "abc"}],
-        "findings": [{"rule_id": "R1", "pack": "kr", "effect": "deny", "message": "long"}],
+        "findings": [{"rule_id": "R1", "pack": "kr", "effect": "deny", "message": "long",
+                      "facts": {"zones.count": 3, "dataset.scale_denominator": 5000}}],
         "profile": {"bounds_wgs84": [0, 0, 999, 6], "crs": "EPSG:4326",
                     "footprint_wgs84": {"type": "Polygon", "coordinates": [ring]}},
     }  # fmt: skip
     row = AuditResult(path="/a.gpkg", status="checked", fingerprint="f", document=doc)
     small = slim(row).document or {}
     assert small["packs"] == [{"name": "kr", "version": "1", "outcome": "deny"}]
-    assert small["findings"] == [{"rule_id": "R1", "pack": "kr", "effect": "deny"}]
+    # The report's detail view shows a finding's texts and the facts it read, but never the
+    # zone facts (the report never showed them).
+    assert small["findings"] == [{"rule_id": "R1", "pack": "kr", "effect": "deny",
+                                  "message": "long", "reference": None, "conditions": [],
+                                  "facts": {"dataset.scale_denominator": 5000}}]  # fmt: skip
+    assert small["conditions"] == ["x"] and "zones" not in small
+    assert small["profile"]["crs"] == "EPSG:4326"
     kept = small["profile"]["footprint_wgs84"]["coordinates"][0]
     assert len(kept) <= 65 and kept[0] == ring[0] and kept[-1] == ring[-1]
     assert small["profile"]["bounds_wgs84"] == [0, 0, 999, 6]

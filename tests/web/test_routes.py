@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import tomllib
-from pathlib import Path
 
 from tests.api.fixtures import *  # noqa: F403 - fixtures
 from tests.api.helpers import REPO, ApiData, TestClient, auth
 
 MB = 1024 * 1024
 WEB = REPO / "api" / "web"
+ASSETS_PKG = "compliance.web_assets"
+ASSETS = REPO / "compliance" / "web_assets"
 
 
 def test_the_page_is_open_and_runs_only_its_own_files(api_client: TestClient) -> None:
@@ -64,20 +65,18 @@ def test_only_auditors_list_by_caller(api_client: TestClient, api_data: ApiData)
     assert {i["caller"] for i in own["items"]} == {"alice"}
 
 
-def _shipped(patterns: list[str]) -> set[Path]:
-    return {p for pattern in patterns for p in WEB.glob(pattern) if p.is_file()}
-
-
 def test_every_web_file_ships_in_the_package_and_the_vendored_ones_are_recorded() -> None:
-    config = tomllib.loads((REPO / "pyproject.toml").read_text())
-    patterns = config["tool"]["setuptools"]["package-data"]["api.web"]
-    files = {p for p in WEB.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
-    code = {p for p in files if p.suffix in {".py", ".sh"}}
-    assert _shipped(patterns) == files - code
-    vendor = [p for p in files if "vendor" in p.relative_to(WEB).parts]
+    package_data = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]
+    for root, patterns in ((WEB, package_data["api.web"]), (ASSETS, package_data[ASSETS_PKG])):
+        files = {p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+        code = {p for p in files if p.suffix in {".py", ".sh"}}
+        assert {p for pat in patterns for p in root.glob(pat) if p.is_file()} == files - code
+    vendor = [p for p in (ASSETS / "vendor").rglob("*") if p.is_file()]
     assert all(p.stat().st_size < 5 * MB for p in vendor)
     assert sum(p.stat().st_size for p in vendor) < 4 * MB
-    readme = (WEB / "static" / "README.md").read_text()
-    for folder in {p.relative_to(WEB / "static" / "vendor").parts[0] for p in vendor}:
+    readme = (ASSETS / "README.md").read_text()
+    for folder in {p.relative_to(ASSETS / "vendor").parts[0] for p in vendor}:
         assert f"`{folder}/" in readme, folder
-        assert (WEB / "static" / "vendor" / folder / "LICENSE").exists(), folder
+        assert (ASSETS / "vendor" / folder / "LICENSE").exists(), folder

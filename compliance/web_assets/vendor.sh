@@ -1,9 +1,9 @@
 #!/bin/sh
-# Refetch the third-party browser files the page and the API docs load, from the npm
-# registry, into static/vendor/. Change a version here and in static/README.md together.
+# Refetch the third-party browser files the page, the API docs and the audit report use,
+# from the npm registry, into vendor/. Change a version here and in README.md together.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-out="$here/static/vendor"
+out="$here/vendor"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
