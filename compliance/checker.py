@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from compliance.errors import UnknownRulePack
-from compliance.facts import dataset_facts, zone_facts
+from compliance.facts import Evidence, dataset_facts, zone_facts
 from compliance.measure.inspection import Inspection, inspect_raster, inspect_vector
 from compliance.readers.dataset import FrameSource, open_dataset
 from compliance.readers.inputs import InputLimits, materialize, unchecked_files
 from compliance.rules.evaluate import PackResult, decide, evaluate_pack
-from compliance.rules.fail_closed import engine_findings, pack_not_applied
+from compliance.rules.fail_closed import engine_findings
 from compliance.rules.pack_coverage import BuiltinPack, builtin_packs, packs_not_applied
 from compliance.rules.packs import RulePack, load_packs
 from compliance.verdict import InputInfo, Verdict
@@ -225,8 +225,14 @@ class Checker:
             inspection.footprint_wgs84,
             inspection.located,
         )
-        extra = [pack_not_applied(missing)] if missing else []
-        verdict, findings, conditions = decide(results, engine_findings(inspection) + extra)
+        evidence = Evidence(
+            profile=inspection.profile,
+            located=inspection.located,
+            crs_mismatches=tuple(inspection.crs_mismatches),
+            unchecked_files=tuple(inspection.unchecked_files),
+            packs_not_applied=tuple(missing),
+        )
+        verdict, findings, conditions = decide(results, engine_findings(evidence))
         return Verdict(
             id=str(uuid.uuid4()),
             verdict=verdict,

@@ -9,6 +9,8 @@ from compliance.rules.cel_runtime import cel
 from compliance.rules.packs import CompiledRule, RulePack
 from compliance.verdict import Effect, Finding, PackInfo
 
+__all__ = ["ENGINE_PACK", "PackResult", "decide", "evaluate_pack", "evaluate_rule"]
+
 ENGINE_PACK = "mapgate"
 
 
