@@ -15,12 +15,13 @@ from compliance.facts import Evidence, dataset_facts, zone_facts
 from compliance.measure.inspection import Inspection, inspect_raster, inspect_vector
 from compliance.readers.dataset import FrameSource, open_dataset
 from compliance.readers.inputs import InputLimits, materialize, unchecked_files
-from compliance.rules.evaluate import PackResult, decide, evaluate_pack
-from compliance.rules.fail_closed import engine_findings
+from compliance.rules.evaluate import HoldCause, PackResult, decide, evaluate_pack
+from compliance.rules.fail_closed import engine_findings, held_by
 from compliance.rules.pack_coverage import BuiltinPack, builtin_packs, packs_not_applied
 from compliance.rules.packs import RulePack, load_packs
-from compliance.verdict import InputInfo, Verdict
+from compliance.verdict import Finding, InputInfo, Verdict, ZoneSummary
 from compliance.version import ENGINE_VERSION
+from compliance.zones.demo import is_demo_zones
 from compliance.zones.territory import Territory, load_territory
 from compliance.zones.zone_set import ZoneSet
 
@@ -162,6 +163,63 @@ class Checker:
                 ]
             return inspection, InputInfo(name=local.name, sha256=local.sha256, size=local.size)
 
+    @cached_property
+    def zones_fictional(self) -> bool:
+        """Whether the zones are the built-in demo zones, which every output calls fictional."""
+        return is_demo_zones(self.zones.sha256)
+
+    def _engine_findings(self, inspection: Inspection, selected: list[RulePack]) -> list[Finding]:
+        """mapgate's own findings, from a stage object built of the measurement."""
+        missing = packs_not_applied(
+            self.builtin_packs,
+            selected,
+            self.territories,
+            {key: hit.touched for key, hit in inspection.territory_hits.items()},
+            inspection.footprint_wgs84,
+            inspection.located,
+        )
+        evidence = Evidence(
+            profile=inspection.profile,
+            located=inspection.located,
+            crs_mismatches=tuple(inspection.crs_mismatches),
+            unchecked_files=tuple(inspection.unchecked_files),
+            packs_not_applied=tuple(missing),
+        )
+        return engine_findings(evidence)
+
+    def _evaluate_packs(
+        self,
+        inspection: Inspection,
+        selected: list[RulePack],
+        summary: ZoneSummary,
+        request: dict[str, str | None],
+        cause: HoldCause,
+    ) -> list[PackResult]:
+        """Each selected pack's rules over the facts; ``cause`` names what held a rule."""
+        results: list[PackResult] = []
+        for pack in selected:
+            territory = self.territories.get(pack.name)
+            touches: bool | None = None
+            fraction: float | None = None
+            if territory is not None and inspection.located:
+                touches = inspection.territory_hits[pack.name].touched
+                fraction = territory.fraction_of(inspection.footprint_wgs84) if touches else 0.0
+            # Data that cannot be placed may lie in any territory: every pack applies to it.
+            applies = territory is None or not inspection.located or bool(touches)
+            context = {
+                "dataset": dataset_facts(
+                    inspection.profile,
+                    pack.doc.scale_factor,
+                    pack.doc.detail_share,
+                    pack.doc.detail_count,
+                ),
+                "zones": zone_facts(summary, inspection.located),
+                "territory": {"fraction": fraction, "touches": touches},
+                "request": request,
+            }
+            results.append(evaluate_pack(pack, context, applies, fraction, cause))
+        return results
+
     def check(
         self,
         source: Source,
@@ -194,45 +252,11 @@ class Checker:
         )
         if not inspection.located:
             summary.count = None
+        summary.fictional = self.zones_fictional
         request = {"destination": destination.upper() if destination else None, "purpose": purpose}
-        results: list[PackResult] = []
-        for pack in selected:
-            territory = self.territories.get(pack.name)
-            touches: bool | None = None
-            fraction: float | None = None
-            if territory is not None and inspection.located:
-                touches = inspection.territory_hits[pack.name].touched
-                fraction = territory.fraction_of(inspection.footprint_wgs84) if touches else 0.0
-            # Data that cannot be placed may lie in any territory: every pack applies to it.
-            applies = territory is None or not inspection.located or bool(touches)
-            context = {
-                "dataset": dataset_facts(
-                    inspection.profile,
-                    pack.doc.scale_factor,
-                    pack.doc.detail_share,
-                    pack.doc.detail_count,
-                ),
-                "zones": zone_facts(summary, inspection.located),
-                "territory": {"fraction": fraction, "touches": touches},
-                "request": request,
-            }
-            results.append(evaluate_pack(pack, context, applies, fraction))
-        missing = packs_not_applied(
-            self.builtin_packs,
-            selected,
-            self.territories,
-            {key: hit.touched for key, hit in inspection.territory_hits.items()},
-            inspection.footprint_wgs84,
-            inspection.located,
-        )
-        evidence = Evidence(
-            profile=inspection.profile,
-            located=inspection.located,
-            crs_mismatches=tuple(inspection.crs_mismatches),
-            unchecked_files=tuple(inspection.unchecked_files),
-            packs_not_applied=tuple(missing),
-        )
-        verdict, findings, conditions = decide(results, engine_findings(evidence))
+        engine = self._engine_findings(inspection, selected)
+        results = self._evaluate_packs(inspection, selected, summary, request, held_by(engine))
+        verdict, findings, conditions = decide(results, engine)
         return Verdict(
             id=str(uuid.uuid4()),
             verdict=verdict,

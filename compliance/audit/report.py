@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from compliance.audit.results import AuditResult
+from compliance.zones.demo import describe_zones
 
 __all__ = ["render_report", "write_report"]
 
@@ -121,11 +122,14 @@ def _pack_table(rows: Sequence[AuditResult]) -> str:
 
 
 def _rule_table(rows: Sequence[AuditResult]) -> str:
+    # Rules that fired: a rule held because a MAPGATE-* finding left its facts unknown is
+    # counted under that finding, not as a hit of its own.
     files: Counter[tuple[str, str, str]] = Counter()
     for row in rows:
         seen = {
             (str(f.get("pack")), str(f.get("rule_id")), str(f.get("effect")))
             for f in _doc(row).get("findings") or []
+            if not f.get("held_by")
         }
         files.update(seen)
     body = "".join(
@@ -137,6 +141,17 @@ def _rule_table(rows: Sequence[AuditResult]) -> str:
             '<th class="sortable">rule</th><th class="sortable">effect</th>'
             '<th class="sortable">files</th></tr></thead>'
             f"<tbody>{body}</tbody></table>")  # fmt: skip
+
+
+def _zones_label(rows: Sequence[AuditResult], meta: dict[str, Any]) -> str:
+    """The zones source the verdicts name (fictional when they are the demo zones)."""
+    for row in rows:
+        zones = _doc(row).get("zones")
+        if isinstance(zones, dict) and zones.get("source"):
+            return describe_zones(str(zones["source"]), bool(zones.get("fictional")))
+    if meta.get("zones"):
+        return str(meta["zones"])
+    return describe_zones(None, fictional=True)  # no --zones: the built-in demo zones
 
 
 def _rings(geom: dict[str, Any]) -> list[tuple[str, list[list[float]]]]:
@@ -289,7 +304,8 @@ def _file_rows(rows: Sequence[AuditResult], root: str) -> str:
     for row in rows:
         k = _klass(row)
         doc = _doc(row)
-        rules = sorted({str(f.get("rule_id")) for f in doc.get("findings") or []})
+        fired = [f for f in doc.get("findings") or [] if not f.get("held_by")]
+        rules = sorted({str(f.get("rule_id")) for f in fired})
         shown = os.path.relpath(row.path, root) if root else row.path
         out.append(
             f'<tr class="row-{k}"><td data-sort="{escape(shown)}">{escape(shown)}</td>'
@@ -314,6 +330,7 @@ def render_report(rows: Sequence[AuditResult], meta: dict[str, Any] | None = Non
     th = "".join(f'<th class="sortable">{h}</th>' for h in heads)
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     packs = ", ".join(meta.get("packs") or []) or "default packs"
+    zones = _zones_label(rows, meta)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{_CSP}">
@@ -322,7 +339,7 @@ def render_report(rows: Sequence[AuditResult], meta: dict[str, Any] | None = Non
 <body>
 <h1>mapgate audit report</h1>
 <p class="meta">{len(rows)} datasets under <code>{escape(root)}</code> · generated {generated} ·
-packs: {escape(packs)} · zones: {escape(str(meta.get("zones") or "default"))} ·
+packs: {escape(packs)} · zones: <span id="zones-source">{escape(zones)}</span> ·
 checker fingerprint <code>{escape(str(meta.get("fingerprint", "")))}</code> ·
 {int(meta.get("ignored", 0))} files ignored as not geodata</p>
 <h2>Verdicts</h2>{_cards(rows)}

@@ -110,8 +110,11 @@ def slim(row: AuditResult) -> AuditResult:
     small = {
         "packs": [{k: p.get(k) for k in ("name", "version", "outcome")}
                   for p in doc.get("packs") or []],
+        # held_by only where set: the report counts rules that fired, not rules held.
         "findings": [{k: f.get(k) for k in ("rule_id", "pack", "effect")}
+                     | ({"held_by": f["held_by"]} if f.get("held_by") else {})
                      for f in doc.get("findings") or []],
+        "zones": {k: (doc.get("zones") or {}).get(k) for k in ("source", "fictional")},
         "profile": {"bounds_wgs84": profile.get("bounds_wgs84"), "footprint_wgs84": footprint},
     }  # fmt: skip
     return row.model_copy(update={"document": small})
@@ -156,7 +159,9 @@ def read_rows(path: Path) -> Iterator[AuditResult]:
 def _csv_row(row: AuditResult) -> list[str]:
     doc = row.document or {}
     packs = ";".join(f"{p.get('name')}={p.get('outcome') or 'n/a'}" for p in doc.get("packs") or [])
-    rules = ";".join(sorted({str(f.get("rule_id")) for f in doc.get("findings") or []}))
+    rules = ";".join(
+        sorted({str(f.get("rule_id")) for f in doc.get("findings") or [] if not f.get("held_by")})
+    )
     bounds = (doc.get("profile") or {}).get("bounds_wgs84")
     values: dict[str, Any] = row.model_dump(mode="json", include=_CSV_FIELDS)
     values.update(packs=packs, rules=rules, bounds_wgs84=json.dumps(bounds) if bounds else "")

@@ -25,6 +25,7 @@ from compliance.audit.run import (
 )
 from compliance.errors import ComplianceError
 from compliance.verdict import Effect
+from compliance.zones.demo import describe_zones
 
 __all__ = ["audit_command", "fail_on_exit_code"]
 
@@ -151,10 +152,12 @@ def audit_command(
         typer.echo(f"mapgate audit: cannot start: {exc}", err=True)
         raise typer.Exit(2) from exc
     verdicts: Counter[str] = Counter()
+    zones = describe_zones(zones, fictional=True) if zones is None else zones
     rows = _with_rich_progress(run) if sys.stderr.isatty() else _with_log_lines(run)
     try:
         for row in rows:
             verdicts[row.verdict.value if row.verdict is not None else "error"] += 1
+            zones = _zones_named(row) or zones
             if signer is not None:
                 signer.sign(row)
     except KeyboardInterrupt:
@@ -169,6 +172,7 @@ def audit_command(
         f"audited {run.total} datasets in {elapsed:.1f}s "
         f"({_summary(verdicts) or 'nothing found'}); "
         f"{len(run.discovery.ignored)} files ignored as not geodata\n"
+        f"zones: {zones}\n"
         f"results: {out / JSONL}, {out / CSV}, {out / REPORT}",
         err=True,
     )
@@ -176,6 +180,14 @@ def audit_command(
         typer.echo(f"mapgate audit: {signer.failed} verdict(s) could not be signed", err=True)
         raise typer.Exit(1)
     raise typer.Exit(fail_on_exit_code(verdicts, fail_on))
+
+
+def _zones_named(row: AuditResult) -> str | None:
+    """The zones source a verdict names, fictional when they are the demo zones."""
+    zones = (row.document or {}).get("zones")
+    if not isinstance(zones, dict) or not zones.get("source"):
+        return None
+    return describe_zones(str(zones["source"]), bool(zones.get("fictional")))
 
 
 class AuditSigner:

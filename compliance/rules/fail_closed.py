@@ -23,6 +23,7 @@ __all__ = [
     "EngineFinding",
     "by_code",
     "engine_findings",
+    "held_by",
 ]
 
 DOC = "docs/findings.md"
@@ -289,3 +290,14 @@ def engine_findings(evidence: Evidence) -> list[Finding]:
     """mapgate's own findings for a check, in the table's order: review findings for what
     could not be verified, informational ones for what was adjusted."""
     return [entry.finding(evidence) for entry in FINDINGS if entry.applies(evidence)]
+
+
+def held_by(engine: list[Finding]) -> Callable[[list[str]], str | None]:
+    """For the raised ``engine`` findings: which one holds a rule that lacks the facts
+    ``missing`` (the first whose unknown facts include them all), or None."""
+    raised = [entry for f in engine if (entry := by_code(f.rule_id)) is not None and entry.holds]
+
+    def cause(missing: list[str]) -> str | None:
+        return next((e.code for e in raised if missing and e.holds.issuperset(missing)), None)
+
+    return cause
