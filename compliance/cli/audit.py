@@ -14,13 +14,12 @@ from typing import Annotated
 
 import typer
 
-from compliance.audit.local_pool import WorkerStartError
-from compliance.audit.results import CSV, JSONL
-from compliance.audit.run import (
+from compliance.batch.local_pool import WorkerStartError
+from compliance.batch.results import CSV, JSONL, AuditResult
+from compliance.batch.run import (
     DEFAULT_MEMORY_MB,
     DEFAULT_TIMEOUT_S,
     REPORT,
-    AuditResult,
     AuditRun,
 )
 from compliance.errors import ComplianceError

@@ -13,7 +13,6 @@ from schemathesis.checks import not_a_server_error
 
 from api.main import create_app
 from compliance import Checker
-from tests.api.fixtures import *  # noqa: F403 - fixtures
 from tests.api.helpers import TestClient, auth, make_settings, sqlite_url
 
 pytestmark = pytest.mark.slow

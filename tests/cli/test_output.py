@@ -14,7 +14,7 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from tests.conftest import SAMPLES, write_vector
+from tests.builders import SAMPLES, write_vector
 
 MAPGATE = [sys.executable, "-m", "compliance.cli.main"]
 

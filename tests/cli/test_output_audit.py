@@ -13,7 +13,7 @@ import sys
 import geopandas as gpd
 import shapely
 
-from tests.conftest import SAMPLES
+from tests.builders import SAMPLES
 
 MAPGATE = [sys.executable, "-m", "compliance.cli.main"]
 

@@ -12,7 +12,7 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from tests.conftest import REPO, SAMPLES, write_vector
+from tests.builders import REPO, SAMPLES, write_vector
 
 DOC = (REPO / "docs" / "findings.md").read_text(encoding="utf-8")
 

@@ -10,7 +10,7 @@ import pytest
 
 from compliance.rules.fail_closed import FINDINGS, by_code
 from compliance.verdict import Effect
-from tests.conftest import REPO
+from tests.builders import REPO
 
 DOC = REPO / "docs" / "findings.md"
 _CODE = re.compile(r"MAPGATE-[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*")

@@ -12,7 +12,7 @@ import shapely
 from rasterio.transform import Affine
 
 from compliance import Checker
-from tests.conftest import SAMPLES, write_vector
+from tests.builders import SAMPLES, write_vector
 
 
 def _raster_without_crs(tmp_path, pixel: float, origin: tuple[float, float]):
