@@ -25,6 +25,8 @@ from compliance.zones.demo import is_demo_zones
 from compliance.zones.territory import Territory, load_territory
 from compliance.zones.zone_set import ZoneSet
 
+__all__ = ["Checker", "Source", "check"]
+
 Source = str | Path | bytes | BinaryIO | Any  # Any: a GeoDataFrame
 
 
