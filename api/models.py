@@ -82,6 +82,10 @@ class SubmitterZones(BaseModel):
         description="Whether the data touches any zone; null when its location is unknown."
     )
     classes: list[str] | None = Field(description="Classes of the zones touched, sorted.")
+    fictional: bool = Field(
+        default=False,
+        description="The check ran against mapgate's fictional demo zones, not real ones.",
+    )
 
 
 class SubmitterVerdict(Verdict):

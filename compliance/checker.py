@@ -12,7 +12,7 @@ from typing import Any, BinaryIO
 
 from compliance.dataset_profile import Profile
 from compliance.errors import UnknownRulePack
-from compliance.facts import dataset_facts, zone_facts
+from compliance.facts import Evidence, dataset_facts, zone_facts
 from compliance.measure.inspection import Inspection
 from compliance.measure.raster_inspection import inspect_raster
 from compliance.measure.vector_inspection import inspect_vector
@@ -22,12 +22,13 @@ from compliance.readers.sources import FrameSource, RasterSource
 from compliance.remediate.actions import MaskMode
 from compliance.remediate.report import RemediationReport
 from compliance.remediate.run import remediate
-from compliance.rules.evaluate import PackResult, decide, evaluate_pack
-from compliance.rules.fail_closed import engine_findings, pack_not_applied
+from compliance.rules.evaluate import HoldCause, PackResult, decide, evaluate_pack
+from compliance.rules.fail_closed import engine_findings, held_by
 from compliance.rules.pack_coverage import BuiltinPack, builtin_packs, packs_not_applied
 from compliance.rules.packs import RulePack, load_packs
-from compliance.verdict import InputInfo, Verdict, ZoneSummary
+from compliance.verdict import Finding, InputInfo, Verdict, ZoneSummary
 from compliance.version import ENGINE_VERSION
+from compliance.zones.demo import is_demo_zones
 from compliance.zones.territory import Territory, load_territory
 from compliance.zones.zone_set import ZoneSet
 
@@ -170,14 +171,39 @@ class Checker:
                 ]
             return inspection, InputInfo(name=local.name, sha256=local.sha256, size=local.size)
 
-    def _evaluate(
+    @cached_property
+    def zones_fictional(self) -> bool:
+        """Whether the zones are the built-in demo zones, which every output calls fictional."""
+        return is_demo_zones(self.zones.sha256)
+
+    def _engine_findings(self, inspection: Inspection, selected: list[RulePack]) -> list[Finding]:
+        """mapgate's own findings, from a stage object built of the measurement."""
+        missing = packs_not_applied(
+            self.builtin_packs,
+            selected,
+            self.territories,
+            {key: hit.touched for key, hit in inspection.territory_hits.items()},
+            inspection.footprint_wgs84,
+            inspection.located,
+        )
+        evidence = Evidence(
+            profile=inspection.profile,
+            located=inspection.located,
+            crs_mismatches=tuple(inspection.crs_mismatches),
+            unchecked_files=tuple(inspection.unchecked_files),
+            packs_not_applied=tuple(missing),
+        )
+        return engine_findings(evidence)
+
+    def _evaluate_packs(
         self,
-        selected: list[RulePack],
         inspection: Inspection,
+        selected: list[RulePack],
         summary: ZoneSummary,
         request: dict[str, str | None],
+        cause: HoldCause,
     ) -> list[PackResult]:
-        """Each selected pack's result over the inspection's facts."""
+        """Each selected pack's rules over the facts; ``cause`` names what held a rule."""
         results: list[PackResult] = []
         for pack in selected:
             territory = self.territories.get(pack.name)
@@ -199,7 +225,7 @@ class Checker:
                 "territory": {"fraction": fraction, "touches": touches},
                 "request": request,
             }
-            results.append(evaluate_pack(pack, context, applies, fraction))
+            results.append(evaluate_pack(pack, context, applies, fraction, cause))
         return results
 
     def check(
@@ -242,18 +268,11 @@ class Checker:
         )
         if not inspection.located:
             summary.count = None
+        summary.fictional = self.zones_fictional
         request = {"destination": destination.upper() if destination else None, "purpose": purpose}
-        results = self._evaluate(selected, inspection, summary, request)
-        missing = packs_not_applied(
-            self.builtin_packs,
-            selected,
-            self.territories,
-            {key: hit.touched for key, hit in inspection.territory_hits.items()},
-            inspection.footprint_wgs84,
-            inspection.located,
-        )
-        extra = [pack_not_applied(missing)] if missing else []
-        verdict, findings, conditions = decide(results, engine_findings(inspection) + extra)
+        engine = self._engine_findings(inspection, selected)
+        results = self._evaluate_packs(inspection, selected, summary, request, held_by(engine))
+        verdict, findings, conditions = decide(results, engine)
         return Verdict(
             id=str(uuid.uuid4()),
             verdict=verdict,

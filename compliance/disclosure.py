@@ -45,6 +45,9 @@ def undisclosed_verdict(document: dict[str, Any]) -> dict[str, Any]:
     out["zones"] = {
         "touched": zones_touched(zones),
         "classes": sorted(zones.get("classes") or []) if located else None,
+        # Says only that the zones are made up, which the submitter must know to read
+        # the verdict; real zones stay unnamed.
+        "fictional": bool(zones.get("fictional")),
     }
     out["findings"] = [_undisclosed_finding(f) for f in document.get("findings") or []]
     return out

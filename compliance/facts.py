@@ -6,6 +6,7 @@ that reads a fact not listed here fails validation when it is loaded.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from compliance.dataset_profile import (
@@ -18,6 +19,8 @@ from compliance.dataset_profile import (
     settle_scale,
 )
 from compliance.verdict import ZoneSummary
+
+__all__ = ["FACTS", "ROOTS", "Evidence", "dataset_facts", "sample_context", "zone_facts"]
 
 # name -> (CEL type, description). Measured facts are null when they cannot be measured.
 FACTS: dict[str, tuple[str, str]] = {
@@ -180,3 +183,23 @@ def sample_context() -> dict[str, Any]:
         "territory": {"fraction": 1.0, "touches": True},
         "request": {"destination": "US", "purpose": "navigation"},
     }
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What mapgate's own ``MAPGATE-*`` findings read: the Profile, plus what the measuring
+    and pack-coverage stages established about it that the Profile does not carry.
+
+    ``checker`` builds it from the measurement; the rules stage never sees the measuring
+    stage's working objects.
+    """
+
+    profile: Profile
+    # Whether the data could be placed on the Earth (a CRS, georeferencing, finite coordinates).
+    located: bool
+    # Layers and images whose coordinates do not fit their CRS tag, each with why.
+    crs_mismatches: tuple[str, ...] = ()
+    # Files an archive or folder holds besides the dataset checked (paths inside it).
+    unchecked_files: tuple[str, ...] = ()
+    # Built-in packs whose territory holds data that no selected pack covers.
+    packs_not_applied: tuple[str, ...] = ()

@@ -80,6 +80,14 @@ class Finding(BaseModel):
     facts: dict[str, Any] = Field(
         default_factory=dict, description="The facts the rule's expression read, with their values."
     )
+    held_by: str | None = Field(
+        default=None,
+        description=(
+            "For a rule that could not be evaluated: the MAPGATE-* finding whose unknown facts "
+            "held it (its root cause); null for a rule that fired, or a hold no such finding "
+            "explains."
+        ),
+    )
 
 
 class ZoneHit(BaseModel):
@@ -105,6 +113,10 @@ class ZoneSummary(BaseModel):
 
     source: str
     sha256: str | None = None
+    fictional: bool = Field(
+        default=False,
+        description="The zones are mapgate's built-in demo zones: fictional, not real sensitive areas.",
+    )
     count: int | None = Field(
         description="Distinct zones the dataset overlaps; null when its location is unknown."
     )

@@ -22,7 +22,7 @@ from typing import Any
 
 import jinja2
 
-from compliance.batch.report_data import CLASSES, OUTLINE_KM2, report_data
+from compliance.batch.report_data import CLASSES, OUTLINE_KM2, report_data, zones_label
 from compliance.batch.results import AuditResult
 from compliance.web_assets import VENDOR_DIR, vendor_text
 
@@ -111,7 +111,7 @@ def render_report(rows: Sequence[AuditResult], meta: dict[str, Any] | None = Non
             outline_km2=OUTLINE_KM2,
             generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
             packs=", ".join(meta.get("packs") or []) or "default packs",
-            zones=str(meta.get("zones") or "default"),
+            zones=zones_label(rows, str(meta["zones"]) if meta.get("zones") else None),
             fingerprint=str(meta.get("fingerprint", "")),
             ignored=int(meta.get("ignored", 0)),
         )

@@ -117,6 +117,7 @@ def slim(row: AuditResult) -> AuditResult:
         "packs": [{k: p.get(k) for k in ("name", "version", "outcome")}
                   for p in doc.get("packs") or []],
         "findings": [_slim_finding(f) for f in doc.get("findings") or []],
+        "zones": {k: (doc.get("zones") or {}).get(k) for k in ("source", "fictional")},
         "conditions": [sys.intern(str(c)) for c in doc.get("conditions") or []],
         "profile": {
             **{k: profile.get(k) for k in _PROFILE_FACTS},
@@ -143,7 +144,9 @@ def _slim_finding(finding: dict[str, Any]) -> dict[str, Any]:
         name: value for name, value in (finding.get("facts") or {}).items()
         if not (name == "zones" or name.startswith("zones."))
     }  # fmt: skip
-    return {**text, "conditions": list(finding.get("conditions") or []), "facts": facts}
+    # held_by only where set: the report counts rules that fired, not rules held.
+    held = {"held_by": finding["held_by"]} if finding.get("held_by") else {}
+    return {**text, **held, "conditions": list(finding.get("conditions") or []), "facts": facts}
 
 
 def deciding_finding(row: AuditResult) -> dict[str, Any] | None:
@@ -204,7 +207,9 @@ def read_rows(path: Path) -> Iterator[AuditResult]:
 def _csv_row(row: AuditResult) -> list[str]:
     doc = row.document or {}
     packs = ";".join(f"{p.get('name')}={p.get('outcome') or 'n/a'}" for p in doc.get("packs") or [])
-    rules = ";".join(sorted({str(f.get("rule_id")) for f in doc.get("findings") or []}))
+    rules = ";".join(
+        sorted({str(f.get("rule_id")) for f in doc.get("findings") or [] if not f.get("held_by")})
+    )
     profile = doc.get("profile") or {}
     bounds = profile.get("bounds_wgs84")
     values: dict[str, Any] = row.model_dump(mode="json", include=_CSV_FIELDS)

@@ -27,6 +27,7 @@ from compliance.cli.check import load_cli_config
 from compliance.cli.common import FAIL_ON, ConfigOption, fail_on_choice
 from compliance.errors import ComplianceError
 from compliance.verdict import Effect
+from compliance.zones.demo import describe_zones
 
 __all__ = ["AUDIT_FORMATS", "audit_command", "audit_document", "fail_on_exit_code"]
 
@@ -177,7 +178,8 @@ def audit_command(
     rows: Iterator[AuditResult] = iter(run)
     if not quiet:
         rows = _with_rich_progress(run) if sys.stderr.isatty() else _with_log_lines(run)
-    verdicts, paths_done = _consume(rows, signer, remediator, out)
+    named = describe_zones(zones, fictional=True) if zones is None else zones
+    verdicts, paths_done, named = _consume(rows, signer, remediator, out, named)
     elapsed = time.monotonic() - started
     if fmt != "text":
         sys.stdout.write(audit_document(fmt, out, paths_done, packs))
@@ -186,6 +188,7 @@ def audit_command(
             f"audited {run.total} datasets in {elapsed:.1f}s "
             f"({_summary(verdicts) or 'nothing found'}); "
             f"{len(run.discovery.ignored)} files ignored as not geodata\n"
+            f"zones: {named}\n"
             f"results: {out / JSONL}, {out / CSV}, {out / REPORT}\n{settings.describe()}",
             err=True,
         )
@@ -212,14 +215,17 @@ def _consume(
     signer: AuditSigner | None,
     remediator: BatchRemediator | None,
     out: Path,
-) -> tuple[Counter[str], list[str]]:
-    """Run the audit to its end: the count of each verdict, and the paths in order."""
+    zones_named: str,
+) -> tuple[Counter[str], list[str], str]:
+    """Run the audit to its end: the count of each verdict, the paths in order, and the
+    zones source as the verdicts name it (fictional when they are the demo zones)."""
     verdicts: Counter[str] = Counter()
     paths_done: list[str] = []
     try:
         for row in rows:
             verdicts[row.verdict.value if row.verdict is not None else "error"] += 1
             paths_done.append(row.path)
+            zones_named = _zones_named(row) or zones_named
             if signer is not None:
                 signer.sign(row)
             if remediator is not None:
@@ -231,7 +237,7 @@ def _consume(
         typer.echo(f"mapgate audit: stopped: {exc}; rows so far are in {out / JSONL}; "
                    "rerun with --resume", err=True)  # fmt: skip
         raise typer.Exit(1) from exc
-    return verdicts, paths_done
+    return verdicts, paths_done, zones_named
 
 
 def audit_document(fmt: str, out: Path, paths: list[str], packs: list[str | Path] | None) -> str:
@@ -251,6 +257,14 @@ def audit_document(fmt: str, out: Path, paths: list[str], packs: list[str | Path
         else:
             checked.append(Checked(path, Verdict.model_validate(row.document)))
     return render(fmt, checked, rule_catalog(load_packs(packs)))
+
+
+def _zones_named(row: AuditResult) -> str | None:
+    """The zones source a verdict names, fictional when they are the demo zones."""
+    zones = (row.document or {}).get("zones")
+    if not isinstance(zones, dict) or not zones.get("source"):
+        return None
+    return describe_zones(str(zones["source"]), bool(zones.get("fictional")))
 
 
 class AuditSigner:

@@ -1,12 +1,24 @@
-"""Readable text output for the CLI (rich tables)."""
+"""Readable text output for the CLI: the profile as a table, the verdict as wrapped text.
+
+Findings are grouped by root cause: a rule held for want of facts that a ``MAPGATE-*``
+finding left unknown is listed under that finding, not repeated as a finding of its own.
+Every line wraps at the console's width (80 columns when not a terminal): nothing is cut.
+"""
 
 from __future__ import annotations
 
+import textwrap
+
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from compliance.dataset_profile import Profile
-from compliance.verdict import Effect, InputInfo, Verdict
+from compliance.rules.fail_closed import by_code
+from compliance.verdict import Effect, Finding, InputInfo, Verdict
+from compliance.zones.demo import describe_zones
+
+__all__ = ["CONDITIONS", "print_profile", "print_verdict"]
 
 _STYLE = {
     Effect.allow: "bold green",
@@ -14,6 +26,41 @@ _STYLE = {
     Effect.review: "bold magenta",
     Effect.deny: "bold red",
 }
+
+# What each condition of the built-in packs means, and what the exporter does about it.
+# A stand-in until conditions have a registry of their own; the CLI reads only this.
+CONDITIONS: dict[str, tuple[str, str]] = {
+    "mask_zones": (
+        "sensitive facilities the data shows (military, government, energy, nuclear sites) "
+        "must be masked",
+        "blank or cut those places out of the data, then check the result again",
+    ),
+    "coarsen_resolution": (
+        "the data is more detailed than the rule allows",
+        "resample imagery (or generalise vectors) to the resolution the rule names, then "
+        "check the result again",
+    ),
+    "strip_coordinates": (
+        "the data may leave only without its real-world coordinates",
+        "remove the georeferencing (CRS, geotransform, coordinates) from the exported copy",
+    ),
+    "strip_sensitive_attributes": (
+        "sensitive installations may not be labelled or carry attributes",
+        "delete names and attributes of the installations in the data before export",
+    ),
+    "drop_contours": (
+        "contours and elevation are sensitive layers",
+        "leave contour and elevation layers and fields out of the export",
+    ),
+    "store_in_india": (
+        "the data must be stored on servers in India",
+        "keep the master copy in India; export only what the other rules allow",
+    ),
+}
+_UNKNOWN_CONDITION = (
+    "a condition of the pack that mapgate has no description for",
+    "read the rule's reference for what it asks",
+)
 
 
 def _fmt(value: object) -> str:
@@ -50,38 +97,110 @@ def print_profile(identity: InputInfo, p: Profile, console: Console) -> None:
         ("has z", _fmt(p.has_z)),
     ]
     for name, value in rows:
-        table.add_row(name, value)
+        table.add_row(Text(name), Text(value))
     console.print(table)
     for note in p.notes:
-        console.print(f"note: {note}")
+        _line(console, f"note: {note}")
+
+
+def _line(console: Console, text: str | Text, indent: int = 0) -> None:
+    """One paragraph, wrapped at the console's width with no trailing blanks. Never markup:
+    messages and citations carry brackets."""
+    if isinstance(text, Text):
+        console.print(Text(" " * indent) + text, soft_wrap=True)
+        return
+    width = max(20, console.width - indent)
+    for line in textwrap.wrap(text, width, break_on_hyphens=False) or [""]:
+        console.print(Text(" " * indent + line), soft_wrap=True)
+
+
+def _effect(effect: Effect) -> Text:
+    return Text(effect.value.upper(), style=_STYLE[effect])
+
+
+def _missing(finding: Finding) -> list[str]:
+    # A null request fact was not given, which the rule may test; it is not missing.
+    return sorted(
+        name
+        for name, value in finding.facts.items()
+        if value is None and not name.startswith("request.")
+    )
+
+
+def _print_zones(v: Verdict, console: Console) -> None:
+    _line(console, f"zones checked: {describe_zones(v.zones.source, v.zones.fictional)}")
+    if v.zones.count is None:
+        overlapped = "unknown (location not established)"
+    elif v.zones.count:
+        overlapped = f"{v.zones.count} zone(s): {', '.join(v.zones.classes)}"
+    else:
+        overlapped = "none"
+    _line(console, f"sensitive zones overlapped: {overlapped}")
+    for hit in v.zones.hits or []:
+        _line(
+            console,
+            f"{hit.zone_id} ({hit.zone_class}): {hit.features} feature(s), "
+            f"{hit.overlap_km2:.4g} km²",
+            indent=2,
+        )
+
+
+def _print_finding(f: Finding, held: list[Finding], console: Console) -> None:
+    head = Text.assemble(_effect(f.effect), "  ", f"{f.pack}/{f.rule_id}")
+    _line(console, head, indent=2)
+    _line(console, f.message, indent=6)
+    if f.reference:
+        _line(console, f"basis: {f.reference}", indent=6)
+    entry = by_code(f.rule_id) if f.pack == "mapgate" else None
+    if entry is not None:
+        _line(console, f"what it means and what to do: {entry.anchor}", indent=6)
+    if held:
+        _line(
+            console,
+            f"held {len(held)} rule(s) for review that need what it leaves unknown:",
+            indent=6,
+        )
+        for h in held:
+            _line(console, f"{h.pack}/{h.rule_id} (needs {', '.join(_missing(h))})", indent=8)
+
+
+def _print_findings(v: Verdict, console: Console) -> None:
+    causes = {f.rule_id for f in v.findings if f.pack == "mapgate"}
+    shown = [f for f in v.findings if f.held_by is None or f.held_by not in causes]
+    shown.sort(key=lambda f: -f.effect.severity)  # the most severe first; stable otherwise
+    if not shown:
+        return
+    _line(console, f"findings ({len(shown)}):")
+    for f in shown:
+        held = [h for h in v.findings if f.pack == "mapgate" and h.held_by == f.rule_id]
+        _print_finding(f, held, console)
+
+
+def _print_conditions(v: Verdict, console: Console) -> None:
+    if not v.conditions:
+        return
+    _line(console, "conditions:")
+    for name in v.conditions:
+        rules = [f"{f.pack}/{f.rule_id}" for f in v.findings if name in f.conditions]
+        _line(console, f"{name} (required by {', '.join(rules)})", indent=2)
+        meaning, action = CONDITIONS.get(name, _UNKNOWN_CONDITION)
+        _line(console, f"what it means: {meaning}", indent=6)
+        _line(console, f"what to do: {action}", indent=6)
+        if name == "mask_zones" and v.zones.count == 0:
+            _line(
+                console,
+                "why, with no zone overlapped: the rule asks for it whatever the zones "
+                "checked show; the zones checked list only some places, so any sensitive "
+                "facility the data shows must still be masked",
+                indent=6,
+            )
 
 
 def print_verdict(v: Verdict, console: Console) -> None:
     print_profile(v.input, v.profile, console)
-    zones = (
-        "unknown (location not established)"
-        if v.zones.count is None
-        else (f"{v.zones.count} zone(s): {', '.join(v.zones.classes)}" if v.zones.count else "none")
-    )
-    console.print(f"sensitive zones overlapped: {zones}")
-    if v.zones.hits:
-        for hit in v.zones.hits:
-            console.print(
-                f"  {hit.zone_id} ({hit.zone_class}): {hit.features} feature(s), {hit.overlap_km2:.4g} km²"
-            )
-    findings = Table(title="findings")
-    findings.add_column("effect", no_wrap=True)
-    findings.add_column("rule", no_wrap=True)
-    findings.add_column("reason")
-    for f in v.findings:
-        reason = f.message + (f" [dim]({f.reference})[/]" if f.reference else "")
-        findings.add_row(
-            f"[{_STYLE[f.effect]}]{f.effect.value}[/]", f"{f.pack}/{f.rule_id}", reason
-        )
-    if v.findings:
-        console.print(findings)
+    _print_zones(v, console)
+    _print_findings(v, console)
     applied = ", ".join(f"{p.name} {p.version}" + ("" if p.applies else " (n/a)") for p in v.packs)
-    console.print(f"packs: {applied}")
-    if v.conditions:
-        console.print(f"conditions: {', '.join(v.conditions)}")
-    console.print(f"verdict: [{_STYLE[v.verdict]}]{v.verdict.value.upper()}[/]")
+    _line(console, f"packs: {applied}")
+    _print_conditions(v, console)
+    _line(console, Text.assemble("verdict: ", _effect(v.verdict)))

@@ -2,7 +2,7 @@
 
 Levels follow the effects: ``deny`` is an ``error``, ``review`` a ``warning``,
 ``allow_with_conditions`` a ``note`` and an ``allow`` finding ``none``. A file that could
-not be checked is an ``error`` result of the rule ``MAPGATE-UNREADABLE`` as well as a
+not be checked is an ``error`` result of the rule ``mapgate/unreadable`` (not a finding code: no verdict exists) as well as a
 failed tool notification, so that dashboards which only count results still see it.
 """
 
@@ -19,7 +19,7 @@ from compliance.version import ENGINE_VERSION
 __all__ = ["LEVELS", "SARIF_SCHEMA_URI", "UNREADABLE_RULE", "to_sarif"]
 
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
-UNREADABLE_RULE = "mapgate/MAPGATE-UNREADABLE"
+UNREADABLE_RULE = "mapgate/unreadable"
 LEVELS = {
     Effect.deny: "error",
     Effect.review: "warning",

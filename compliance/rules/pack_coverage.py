@@ -17,6 +17,8 @@ from compliance.geo.geodesy import area_km2
 from compliance.rules.packs import RulePack, builtin_pack_paths, load_packs
 from compliance.zones.territory import Territory, load_territory
 
+__all__ = ["BuiltinPack", "builtin_packs", "packs_not_applied"]
+
 # Slivers left where two copies of one border were drawn apart; a square metre of ground
 # is far below any territory's accuracy, and anything larger fails closed.
 _SLIVER_KM2 = 1e-6

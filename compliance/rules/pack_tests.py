@@ -10,6 +10,8 @@ from compliance.rules.evaluate import evaluate_pack
 from compliance.rules.packs import PackTest, RulePack
 from compliance.verdict import Effect
 
+__all__ = ["CaseResult", "baseline_context", "run_case", "run_pack_tests"]
+
 
 def baseline_context() -> dict[str, Any]:
     """A located, coarse vector dataset with no sensitive overlap: what each test case edits."""

@@ -73,7 +73,7 @@ def test_submitter_never_sees_zone_ids(api_client: TestClient, api_data: ApiData
     r = post_file(api_client, api_data.in_zone, who="alice")
     assert r.status_code == 200
     assert "mil-001" not in r.text
-    assert r.json()["zones"] == {"touched": True, "classes": ["military"]}
+    assert r.json()["zones"] == {"touched": True, "classes": ["military"], "fictional": False}
     again = api_client.get(f"/v1/checks/{r.json()['id']}", headers=auth("alice"))
     assert "mil-001" not in again.text
 

@@ -117,7 +117,7 @@ def test_a_submitter_sees_only_that_its_data_touches_a_class(
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["verdict"] == "deny"
-    assert body["zones"] == {"touched": True, "classes": [zone_class]}
+    assert body["zones"] == {"touched": True, "classes": [zone_class], "fictional": False}
     (finding,) = body["findings"]
     assert finding["rule_id"] == "deny-touched"
     assert finding["facts"] == {"zones.classes": [zone_class]}
@@ -153,14 +153,14 @@ def test_a_binary_search_learns_nothing_but_touched(
     path, _ = probe(tmp_path, zone, -0.01, crs)  # 0.01° east of the zone: clear of it
     body = post(client, path, "bob").json()
     assert (body["verdict"], body["zones"], body["findings"]) == (
-        "allow", {"touched": False, "classes": []}, []
+        "allow", {"touched": False, "classes": [], "fictional": False}, []
     )  # fmt: skip
 
 
 def test_data_that_cannot_be_placed_shows_touched_unknown(client: TestClient, tmp_path) -> None:
     path = write_vector(tmp_path / "nowhere.gpkg", [box(0, 0, 10, 10)], None)
     body = post(client, path, "alice").json()
-    assert body["zones"] == {"touched": None, "classes": None}
+    assert body["zones"] == {"touched": None, "classes": None, "fictional": False}
 
 
 def test_packs_endpoint_hides_the_zones_from_submitters(client: TestClient, secret) -> None:

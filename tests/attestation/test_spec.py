@@ -145,7 +145,7 @@ def test_zone_ids_and_geometry_are_never_signed(tmp_path, checker, key_pair):
     assert verdict.zones.hits  # the caller saw them ...
     statement = spec_verify(compliance.attest(verdict, private, path).to_json(), public_pem)
     zones = statement["predicate"]["verdict"]["zones"]
-    assert set(zones) == {"touched", "classes", "commitment"}  # ... the attestation has none
+    assert set(zones) == {"touched", "classes", "fictional", "commitment"}  # ... and no ids
     assert (
         zones["classes"] == verdict.zones.classes
         and statement["predicate"]["verdict"]["verdict"] == "deny"

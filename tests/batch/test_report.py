@@ -127,7 +127,7 @@ def test_the_report_shows_no_more_of_the_zones_than_it_did(slimmed: bool) -> Non
                    "by_class", "overlap_km2", "geometry_wkt", '"military"'):  # fmt: skip
         assert secret not in html, secret
     # What it always showed: the zones source the audit was given, and the rule that fired.
-    assert "zones: secret_sites.geojson" in html
+    assert 'zones: <span id="zones-source">secret_sites.geojson</span>' in html
     finding = _data(html)["findings"][0]
     assert finding["rule"] == "KR-SECURITY-ZONES-LARGE-SCALE" and finding["message"] == "mask first"
     assert _data(html)["rows"][0]["finding_facts"] == [{"dataset.scale_denominator": 3000.0}]

@@ -257,7 +257,8 @@ def test_slim_rows_keep_what_the_report_reads() -> None:
     assert small["findings"] == [{"rule_id": "R1", "pack": "kr", "effect": "deny",
                                   "message": "long", "reference": None, "conditions": [],
                                   "facts": {"dataset.scale_denominator": 5000}}]  # fmt: skip
-    assert small["conditions"] == ["x"] and "zones" not in small
+    # Of the zones, a slim row keeps only what the report's header names: their source.
+    assert small["conditions"] == ["x"] and small["zones"] == {"source": None, "fictional": None}
     assert small["profile"]["crs"] == "EPSG:4326"
     kept = small["profile"]["footprint_wgs84"]["coordinates"][0]
     assert len(kept) <= 65 and kept[0] == ring[0] and kept[-1] == ring[-1]

@@ -57,7 +57,7 @@ def test_sarif_from_check_is_valid_and_has_one_result_per_finding(folder, verdic
                 for name, doc in verdicts.items() for f in doc["findings"]]  # fmt: skip
     got = [(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], r["ruleId"],
             r["level"]) for r in sarif_run["results"]]  # fmt: skip
-    assert got == [*expected, ("broken.tif", "mapgate/MAPGATE-UNREADABLE", "error")]
+    assert got == [*expected, ("broken.tif", "mapgate/unreadable", "error")]
     rules = {r["id"]: r for r in sarif_run["tool"]["driver"]["rules"]}
     for doc in verdicts.values():
         for f in doc["findings"]:
