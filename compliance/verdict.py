@@ -58,6 +58,10 @@ class Finding(BaseModel):
     message: str
     reference: str | None = None
     conditions: list[str] = Field(default_factory=list)
+    condition_parameters: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="The parameters of each condition in `conditions` (see `mapgate conditions`).",
+    )
     facts: dict[str, Any] = Field(
         default_factory=dict, description="The facts the rule's expression read, with their values."
     )

@@ -61,6 +61,7 @@ def evaluate_rule(
         reference=rule.reference,
         message=rule.message or rule.title,
         conditions=list(rule.conditions),
+        condition_parameters={c: dict(p) for c, p in rule.condition_parameters.items()},
         facts=used,
     )
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from compliance.dataset_profile import (
     DEFAULT_DETAIL_COUNT,
@@ -21,6 +21,7 @@ from compliance.errors import RulePackError, UnknownRulePack
 from compliance.facts import FACTS, ROOTS, sample_context
 from compliance.locations import rules_dir
 from compliance.rules.cel_runtime import cel
+from compliance.rules.conditions import parse_condition
 from compliance.verdict import Effect
 
 # libyaml's safe loader when PyYAML was built with it: the same documents, 5x faster to parse.
@@ -28,7 +29,6 @@ _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _STRING = re.compile(r"'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"")
 _MEMBER = re.compile(r"(?<![\w.])(" + "|".join(sorted(ROOTS)) + r")\s*\.\s*([A-Za-z_]\w*)")
-_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 class Rule(BaseModel):
@@ -39,16 +39,33 @@ class Rule(BaseModel):
     when: str
     effect: Effect
     conditions: list[str] = Field(default_factory=list)
+    condition_parameters: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Each condition's parameters, defaults filled in (from the YAML entries).",
+    )
     reference: str = Field(min_length=1, description="The legal basis the rule encodes.")
     message: str | None = None
 
-    @field_validator("conditions")
+    @model_validator(mode="before")
     @classmethod
-    def _codes(cls, value: list[str]) -> list[str]:
-        bad = [c for c in value if not _CODE.match(c)]
-        if bad:
-            raise ValueError(f"condition codes must be snake_case identifiers: {bad}")
-        return value
+    def _conditions(cls, data: Any) -> Any:
+        # YAML lists a condition as a name or as {name: {parameter: value}}; the rule keeps
+        # the names (what verdicts list) and the parameters apart.
+        if not isinstance(data, dict):
+            return data
+        if "condition_parameters" in data:
+            raise ValueError(
+                "condition_parameters is not a pack key: give parameters in conditions"
+            )
+        raw = data.get("conditions") or []
+        if not isinstance(raw, list):
+            raise ValueError("conditions must be a list")
+        parsed = [parse_condition(entry) for entry in raw]
+        names = [name for name, _ in parsed]
+        doubled = sorted({n for n in names if names.count(n) > 1})
+        if doubled:
+            raise ValueError(f"condition(s) listed twice: {doubled}")
+        return {**data, "conditions": names, "condition_parameters": dict(parsed)}
 
 
 class PackTest(BaseModel):
@@ -193,7 +210,8 @@ def load_pack(path: str | Path) -> RulePack:
                     if loc[1] < len(rules) and isinstance(rules[loc[1]], dict)
                     else f"#{loc[1]}"
                 )
-                problems.append(f"rule {rid}: {'.'.join(map(str, loc[2:]))}: {err['msg']}")
+                field = "".join(f"{part}: " for part in loc[2:])
+                problems.append(f"rule {rid}: {field}{err['msg']}")
             else:
                 problems.append(f"{'.'.join(map(str, loc))}: {err['msg']}")
         raise RulePackError(f"{where}: " + "; ".join(problems)) from exc
