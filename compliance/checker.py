@@ -10,16 +10,20 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from compliance.dataset_profile import Profile
 from compliance.errors import UnknownRulePack
 from compliance.facts import dataset_facts, zone_facts
 from compliance.measure.inspection import Inspection, inspect_raster, inspect_vector
 from compliance.readers.dataset import FrameSource, open_dataset
 from compliance.readers.inputs import InputLimits, materialize, unchecked_files
+from compliance.remediate.actions import MaskMode
+from compliance.remediate.report import RemediationReport
+from compliance.remediate.run import remediate
 from compliance.rules.evaluate import PackResult, decide, evaluate_pack
 from compliance.rules.fail_closed import engine_findings, pack_not_applied
 from compliance.rules.pack_coverage import BuiltinPack, builtin_packs, packs_not_applied
 from compliance.rules.packs import RulePack, load_packs
-from compliance.verdict import InputInfo, Verdict
+from compliance.verdict import InputInfo, Verdict, ZoneSummary
 from compliance.version import ENGINE_VERSION
 from compliance.zones.territory import Territory, load_territory
 from compliance.zones.zone_set import ZoneSet
@@ -40,6 +44,10 @@ def _frame_identity(frame: Any, name: str) -> InputInfo:
     return InputInfo(
         name=name, sha256=digest.hexdigest(), size=int(sum(len(w or b"") for w in wkb))
     )
+
+
+def _without_coordinates(profile: Profile) -> Profile:
+    return profile.model_copy(update={"crs": None, "has_crs": False, "georeferenced": False})
 
 
 class Checker:
@@ -162,39 +170,14 @@ class Checker:
                 ]
             return inspection, InputInfo(name=local.name, sha256=local.sha256, size=local.size)
 
-    def check(
+    def _evaluate(
         self,
-        source: Source,
-        *,
-        name: str | None = None,
-        destination: str | None = None,
-        purpose: str | None = None,
-        reveal_zones: bool = False,
-        packs: list[str] | None = None,
-        untrusted: bool = False,
-    ) -> Verdict:
-        """Check one dataset and return its verdict.
-
-        ``untrusted`` marks a path as someone else's upload (bytes and file objects always
-        are): formats whose text names other files to read (VRT, KML super-overlays) are
-        then refused, so that the upload cannot make the checker read files on this machine.
-
-        Raises
-        ------
-        UnreadableDataset
-            The input cannot be read at all (also UnsupportedFormat, UnsafeArchive, InputTooLarge).
-        UnknownRulePack
-            ``packs`` names a pack this checker did not load.
-        """
-        started = time.perf_counter()
-        selected = self._select(packs)
-        inspection, identity = self.inspect(source, name=name, packs=selected, untrusted=untrusted)
-        summary = inspection.zones.summary(
-            self.zones.source, self.zones.sha256, self.zones.classes, reveal_zones
-        )
-        if not inspection.located:
-            summary.count = None
-        request = {"destination": destination.upper() if destination else None, "purpose": purpose}
+        selected: list[RulePack],
+        inspection: Inspection,
+        summary: ZoneSummary,
+        request: dict[str, str | None],
+    ) -> list[PackResult]:
+        """Each selected pack's result over the inspection's facts."""
         results: list[PackResult] = []
         for pack in selected:
             territory = self.territories.get(pack.name)
@@ -217,6 +200,50 @@ class Checker:
                 "request": request,
             }
             results.append(evaluate_pack(pack, context, applies, fraction))
+        return results
+
+    def check(
+        self,
+        source: Source,
+        *,
+        name: str | None = None,
+        destination: str | None = None,
+        purpose: str | None = None,
+        reveal_zones: bool = False,
+        packs: list[str] | None = None,
+        untrusted: bool = False,
+        placed_copy_of: InputInfo | None = None,
+    ) -> Verdict:
+        """Check one dataset and return its verdict.
+
+        ``untrusted`` marks a path as someone else's upload (bytes and file objects always
+        are): formats whose text names other files to read (VRT, KML super-overlays) are
+        then refused, so that the upload cannot make the checker read files on this machine.
+
+        ``placed_copy_of`` checks ``source`` as a copy, placed where it lies, of a derivative
+        without coordinates (see ``remediate``): the verdict names the derivative and says it
+        has no CRS and no georeferencing, while zones and territories are met where it lies.
+
+        Raises
+        ------
+        UnreadableDataset
+            The input cannot be read at all (also UnsupportedFormat, UnsafeArchive, InputTooLarge).
+        UnknownRulePack
+            ``packs`` names a pack this checker did not load.
+        """
+        started = time.perf_counter()
+        selected = self._select(packs)
+        inspection, identity = self.inspect(source, name=name, packs=selected, untrusted=untrusted)
+        if placed_copy_of is not None:
+            identity = placed_copy_of
+            inspection.profile = _without_coordinates(inspection.profile)
+        summary = inspection.zones.summary(
+            self.zones.source, self.zones.sha256, self.zones.classes, reveal_zones
+        )
+        if not inspection.located:
+            summary.count = None
+        request = {"destination": destination.upper() if destination else None, "purpose": purpose}
+        results = self._evaluate(selected, inspection, summary, request)
         missing = packs_not_applied(
             self.builtin_packs,
             selected,
@@ -240,6 +267,38 @@ class Checker:
             engine=ENGINE_VERSION,
             checked_at=datetime.now(UTC),
             duration_ms=round((time.perf_counter() - started) * 1000, 3),
+        )
+
+    def remediate(
+        self,
+        source: str | Path | bytes | BinaryIO,
+        out: str | Path,
+        *,
+        mask_mode: MaskMode = "cut",
+        force: bool = False,
+        name: str | None = None,
+        packs: list[str] | None = None,
+    ) -> RemediationReport:
+        """Check a dataset, apply the conditions of its verdict, write the derivative to
+        ``out`` and re-check it with this checker.
+
+        Every condition the findings name is planned (with the coarsest parameters any
+        fired rule requires) and reported ``applied``, ``not_needed`` or ``cannot_apply``;
+        what no data change can meet stays in the derivative's verdict. Vector derivatives
+        are GeoPackages (every layer carried), raster ones GeoTIFFs. The input is never
+        changed.
+
+        Raises
+        ------
+        OutputExists
+            ``out`` exists and ``force`` is not set, or ``out`` is the input.
+        RemediationError
+            ``out`` is of the wrong kind or in no folder, or ``mask_mode`` is unknown.
+        UnreadableDataset
+            As ``check``.
+        """
+        return remediate(
+            self, source, out, mask_mode=mask_mode, force=force, name=name, packs=packs
         )
 
 

@@ -24,7 +24,7 @@ import typer
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from compliance.attestation import VerifiedAttestation
+    from compliance.attestation import Derivation, VerifiedAttestation
     from compliance.verdict import Verdict
 
 __all__ = [
@@ -78,14 +78,19 @@ def load_signing_key(path: Path) -> Ed25519PrivateKey:
 
 
 def write_attestation(
-    verdict: Verdict, key: Ed25519PrivateKey, source: Path, out: Path
+    verdict: Verdict,
+    key: Ed25519PrivateKey,
+    source: Path,
+    out: Path,
+    derived_from: Derivation | None = None,
 ) -> str | None:
     """Sign ``verdict`` for ``source`` and write the envelope to ``out`` (replaced whole, or
-    left untouched); the reason when it could not be made, else None."""
+    left untouched); the reason when it could not be made, else None. ``derived_from`` links
+    a derivative to its original."""
     from compliance.attestation import AttestationError, attest
 
     try:
-        text = attest(verdict, key, source).to_json()
+        text = attest(verdict, key, source, derived_from=derived_from).to_json()
         out.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
         try:

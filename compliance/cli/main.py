@@ -1,4 +1,5 @@
-"""The ``mapgate`` command: check, profile, packs, audit, serve, keys, verify.
+"""The ``mapgate`` command: check, profile, packs, audit, remediate, conditions, serve, keys,
+verify.
 
 Exit codes: 0 allow, 10 allow_with_conditions, 20 review, 30 deny, 2 usage error,
 3 unreadable input (or, with --sign, no attestation could be made), 1 internal error;
@@ -28,6 +29,7 @@ from compliance.cli.attest import (  # noqa: E402
     write_attestation,
 )
 from compliance.cli.audit import audit_command  # noqa: E402
+from compliance.cli.remediate import conditions_command, remediate_command  # noqa: E402
 from compliance.cli.serve import serve  # noqa: E402
 from compliance.errors import (  # noqa: E402
     ComplianceError,
@@ -213,6 +215,10 @@ app.command("audit", help="Check many files in parallel, resumably; write result
     audit_command
 )
 app.command("serve", help="Run the HTTP service (uvicorn).")(serve)
+app.command(
+    "remediate", help="Apply a verdict's conditions to make a derivative, and re-check it."
+)(remediate_command)
+app.command("conditions", help="List the conditions rules may attach.")(conditions_command)
 app.command(
     "verify",
     help="Verify a signed verdict offline: exit 0 only when signature, file and chain hold.",

@@ -41,7 +41,7 @@ class Parameter:
             value = float(value)
         if not isinstance(value, self.type) or isinstance(value, bool) != (self.type is bool):
             raise ValueError(f"{self.name} must be a {self.type.__name__}, got {value!r}")
-        if self.minimum is not None and float(value) <= self.minimum:
+        if self.minimum is not None and value <= self.minimum:  # type: ignore[operator]
             raise ValueError(f"{self.name} must be greater than {self.minimum}, got {value!r}")
         return value
 
