@@ -63,6 +63,8 @@ class Placement:
 
     crs: CRS
     offset: tuple[float, float]
+    # A raster's geotransform (a, b, c, d, e, f): its pixel grid is its local frame.
+    transform: tuple[float, float, float, float, float, float] | None = None
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from compliance.readers.inputs import InputLimits, LocalInput, dataset_files, ma
 from compliance.remediate.actions import ActionContext, ActionResult, MaskMode, Placement
 from compliance.remediate.errors import OutputExists, RemediationError
 from compliance.remediate.plan import PlannedCondition, plan
+from compliance.remediate.raster_strip import place_raster
 from compliance.remediate.registry import action_for
 from compliance.remediate.report import ActionReport, OutputInfo, RemediationReport
 from compliance.remediate.vector_io import rewrite
@@ -191,8 +192,8 @@ def remediate(
             if placement is None:
                 verdict = checker.check(out, packs=packs)
             else:
-                placed = scratch / "placed.gpkg"
-                place(out, placed, placement)
+                placed = scratch / f"placed{_SUFFIXES[kind][0]}"
+                (place_raster if kind == "raster" else place)(out, placed, placement)
                 verdict = checker.check(placed, packs=packs, placed_copy_of=identity)
                 note = (
                     "the derivative carries no coordinates; it was re-checked where the original "
