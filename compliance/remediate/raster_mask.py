@@ -9,6 +9,7 @@ built afresh from the masked image (``raster_stream``).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from compliance.geo.geodesy import ground_areas_km2
 from compliance.remediate.raster_stream import (
     Validity,
     blocks,
+    coarsest_overview,
     open_source,
     staging_profile,
     validity_of,
@@ -58,9 +60,13 @@ def mask_raster(source: Path, target: Path, mask: BaseGeometry, staging: Path) -
     with open_source(source) as src:
         validity = validity_of(src)
         to_pixels = ~src.transform
-        reach = shapely.transform(
+        in_pixels = shapely.transform(
             mask, lambda xy: np.column_stack(to_pixels * (xy[:, 0], xy[:, 1]))
         )
+        # An overview pixel holds data when any pixel under it does: one straddling the
+        # mask's edge reaches up to its diagonal into the mask. Grown by that (square
+        # corners: the gap stays a grid), no overview pixel with data meets a zone.
+        reach = in_pixels.buffer(_overview_reach(src.width, src.height), join_style="mitre")
         shapely.prepare(reach)
 
         env = rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True)
@@ -75,6 +81,12 @@ def mask_raster(source: Path, target: Path, mask: BaseGeometry, staging: Path) -
     write_cog(staging, target, nearest=_categorical(source))
     staging.unlink(missing_ok=True)
     return MaskOutcome(masked, area)
+
+
+def _overview_reach(width: int, height: int) -> float:
+    """How far, in pixels, an overview pixel can reach past the last pixel it averages:
+    its diagonal, plus a pixel for GDAL's rounding of odd sizes."""
+    return (coarsest_overview(width, height) + 1) * math.sqrt(2.0)
 
 
 def _hidden(window: Any, reach: BaseGeometry) -> np.ndarray | None:

@@ -21,6 +21,7 @@ __all__ = [
     "BLOCK",
     "Validity",
     "blocks",
+    "coarsest_overview",
     "open_source",
     "staging_profile",
     "validity_of",
@@ -112,11 +113,29 @@ def _remove_sidecars(path: Path) -> None:
         path.with_suffix(suffix).unlink(missing_ok=True)
 
 
+def _overview_count(width: int, height: int) -> int:
+    """Overviews halving the image until it fits in one COG tile (GDAL's own default)."""
+    count, side = 0, max(width, height)
+    while side > BLOCK:
+        side = -(-side // 2)
+        count += 1
+    return count
+
+
+def coarsest_overview(width: int, height: int) -> int:
+    """The side, in full-resolution pixels, of the coarsest overview pixel ``write_cog``
+    builds for an image of this size (1 when it builds none)."""
+    return int(2 ** _overview_count(width, height))
+
+
 def write_cog(staging: Path, target: Path, nearest: bool = False) -> None:
     """Copy the staging GeoTIFF to ``target`` as a COG whose overviews are built from
     the staging image (average, or nearest for paletted and classified data)."""
     import rasterio
     import rasterio.shutil
+
+    with rasterio.open(staging) as ds:
+        overviews = _overview_count(ds.width, ds.height)
 
     _remove_sidecars(target)
     with rasterio.Env(GDAL_PAM_ENABLED="NO"), warnings.catch_warnings():
@@ -127,7 +146,8 @@ def write_cog(staging: Path, target: Path, nearest: bool = False) -> None:
             driver="COG",
             COMPRESS="DEFLATE",
             BLOCKSIZE=BLOCK,
-            OVERVIEWS="IGNORE_EXISTING",
+            OVERVIEWS="IGNORE_EXISTING" if overviews else "NONE",
+            OVERVIEW_COUNT=max(overviews, 1),
             OVERVIEW_RESAMPLING="NEAREST" if nearest else "AVERAGE",
             BIGTIFF="IF_SAFER",
         )
