@@ -77,6 +77,8 @@ def data_over_zones(image: RasterSource, outline: BaseGeometry, areas: AreaSet) 
 def _gdal_name(image: RasterSource) -> str:
     """The name GDAL opened the image by: its label carries the file's name in place of
     its path (``GTIFF_DIR:2:scene.tif``), or is a GeoPackage's raster table."""
+    if image.label and image.label.startswith(image.path.name + " "):
+        return str(image.path)  # the file's image placed by its sidecars: the same pixels
     if image.label and image.driver == "GPKG" and image.path.name not in image.label:
         return f"GPKG:{image.path}:{image.label}"
     if image.label:
