@@ -1,5 +1,5 @@
 # mapgate: two entry points on a fresh machine with Python 3.11.
-#   make demo   set up, check every sample map, then start the service and upload one with curl
+#   make demo   set up, check every sample map, remediate one, then start the service and upload one
 #   make test   set up (system packages too, when run as root) and run the whole test suite
 PYTHON ?= python3
 VENV   ?= .venv
@@ -39,6 +39,15 @@ demo: setup
 		done && \
 		$(BIN)/mapgate verify $$keys/kr_5k_buildings.gpkg.intoto.json sample_maps/kr_5k_buildings.gpkg \
 			--key $$keys/key/mapgate-signing.pub && echo "verify exit code $$?"
+	@echo "== remediation: the deny sample, its conditions applied, re-checked; the chain signed =="
+	@out=$$(mktemp -d) && trap 'rm -rf "$$out"' EXIT && \
+		$(BIN)/mapgate keys generate --out $$out/key > /dev/null && \
+		$(BIN)/mapgate remediate sample_maps/kr_5k_buildings.gpkg --out $$out/kr_5k_buildings.remediated.gpkg \
+			--sign $$out/key/mapgate-signing.key --attestation $$out/derivative.intoto.json; \
+		echo "remediate exit code $$? (the derivative's verdict)"; \
+		$(BIN)/mapgate verify $$out/derivative.intoto.json $$out/kr_5k_buildings.remediated.gpkg \
+			--key $$out/key/mapgate-signing.pub --original $$out/derivative.intoto.original.json \
+			| tail -3 && echo "verify --original exit code $$?"
 	@echo "== the service, on loopback, in development mode (no keys) =="
 	@$(BIN)/mapgate serve --dev --port $(PORT) > /tmp/mapgate-demo-serve.log 2>&1 & echo $$! > .demo-serve.pid
 	@for i in $$(seq 1 50); do curl -sf http://127.0.0.1:$(PORT)/readyz >/dev/null && break; sleep 0.2; done

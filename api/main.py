@@ -20,7 +20,7 @@ from api.errors import add_exception_handlers
 from api.metrics import Metrics, MetricsMiddleware
 from api.probing import ZoneProbeWatch
 from api.rate_limit import TokenBuckets
-from api.routes import attestations, checks, health, packs, session
+from api.routes import attestations, checks, health, packs, remediations, session
 from api.settings import Settings, get_settings
 from api.signing import build_signer
 from api.verdict_store import VerdictStore
@@ -169,11 +169,8 @@ def create_app(
     app.state.policy_packs = []
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     add_exception_handlers(app)
-    app.include_router(health.router)
-    app.include_router(packs.router)
-    app.include_router(checks.router)
-    app.include_router(attestations.router)
-    app.include_router(session.router)
+    for routes in (health, packs, checks, remediations, attestations, session):
+        app.include_router(routes.router)
     add_web(app)
     return app
 

@@ -24,6 +24,16 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+__all__ = [
+    "CONFIG_ENV",
+    "ApiKey",
+    "RetiredKey",
+    "Role",
+    "Settings",
+    "get_settings",
+    "read_config_file",
+]
+
 Role = Literal["submitter", "auditor"]
 CONFIG_ENV = "MAPGATE_CONFIG"
 
@@ -137,6 +147,14 @@ class Settings(BaseSettings):
     )
     shutdown_grace_s: float = Field(
         default=10.0, ge=0, description="On SIGTERM, seconds running checks get to finish."
+    )
+    remediation_dir: Path | None = Field(
+        default=None,
+        description="Where derivatives wait to be downloaded; null = mapgate-remediations "
+        "in tmp_dir (or the system's temporary folder).",
+    )
+    remediation_ttl_s: float = Field(
+        default=3600.0, gt=0, description="Seconds a derivative may be downloaded, then removed."
     )
     dev: bool = Field(default=False, description="No keys; loopback clients only.")
     signing_key: Path | None = Field(

@@ -31,6 +31,22 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
+__all__ = [
+    "BadCursor",
+    "BadQuery",
+    "Signer",
+    "StoredVerdict",
+    "VerdictStore",
+    "attestations",
+    "decode_cursor",
+    "encode_cursor",
+    "engine_for",
+    "metadata",
+    "remediations",
+    "stopped_checks",
+    "verdicts",
+]
+
 metadata = MetaData()
 verdicts = Table(
     "mapgate_verdicts",
@@ -74,6 +90,22 @@ stopped_checks = Table(
     Column("input_size", Integer, nullable=False),
     Column("reason", String(20), nullable=False),
     Column("message", Text, nullable=False),
+)
+
+# A remediation links the verdict of an upload to the verdict of the derivative made from it
+# (both rows in mapgate_verdicts); a table of its own, so older stores gain it unchanged.
+remediations = Table(
+    "mapgate_remediations",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("created_at", DateTime(), nullable=False, index=True),
+    Column("expires_at", DateTime(), nullable=False),
+    Column("caller", String(100), nullable=False, index=True),
+    Column("original_id", String(64), nullable=False, index=True),
+    Column("derivative_id", String(64), nullable=False, index=True),
+    Column("output_name", Text, nullable=False),
+    Column("output_sha256", String(64), nullable=False),
+    Column("document", Text, nullable=False),
 )
 
 # Signs a verdict: (envelope JSON, key id), or None when the service has no signing key.
@@ -211,6 +243,36 @@ class VerdictStore:
                         id=verdict.id, key_id=key_id, signed_at=row["stored_at"], envelope=envelope
                     )
                 )
+
+    def save_remediation(
+        self, id_: str, report: Any, document: str, caller: str, role: str, expires_at: datetime
+    ) -> None:
+        """Store a remediation: the original's verdict, the derivative's, and their link
+        (``report`` a ``RemediationReport``, ``document`` its whole JSON)."""
+        for verdict in (report.original, report.verdict):
+            self.save(verdict, verdict.model_dump_json(), caller, role)
+        row = {
+            "id": id_,
+            "created_at": _utc_naive(datetime.now(UTC)),
+            "expires_at": _utc_naive(expires_at),
+            "caller": caller,
+            "original_id": report.original.id,
+            "derivative_id": report.verdict.id,
+            "output_name": report.output.path.rsplit("/", 1)[-1],
+            "output_sha256": report.output.sha256,
+            "document": document,
+        }
+        with self.engine.begin() as conn:
+            conn.execute(remediations.insert().values(**row))
+
+    def remediation(self, id_: str, *, caller: str | None = None) -> dict[str, Any] | None:
+        """The stored remediation ``id_``; with ``caller``, only if that caller made it."""
+        query = select(remediations).where(remediations.c.id == id_)
+        if caller is not None:
+            query = query.where(remediations.c.caller == caller)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return dict(row) if row else None
 
     def save_stopped(
         self, caller: str, role: str, name: str, size: int, reason: str, message: str

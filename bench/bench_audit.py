@@ -42,10 +42,10 @@ from affine import Affine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from compliance.audit.run import audit  # noqa: E402
+from compliance.batch.run import audit  # noqa: E402
 from compliance.checker import Checker  # noqa: E402
 from compliance.readers.discover import discover  # noqa: E402
-from tests.audit.fixtures import (  # noqa: E402
+from tests.batch.fixtures import (  # noqa: E402
     ATLANTIC,
     BUSAN,
     DELHI,

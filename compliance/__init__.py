@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 # line chooses how the readers' libraries are loaded before any of them is (cli.py).
 _PUBLIC = {
     "AttestationError": "compliance.attestation",
+    "AuditRun": "compliance.batch.run",
     "BadSignature": "compliance.attestation",
     "BrokenChain": "compliance.attestation",
     "CannotAttest": "compliance.attestation",
@@ -36,15 +37,17 @@ _PUBLIC = {
     "WrongFile": "compliance.attestation",
     "ZonesError": "compliance.errors",
     "attest": "compliance.attestation",
-    "audit": "compliance.audit.run",
+    "audit": "compliance.batch.run",
     "check": "compliance.checker",
     "load_pack": "compliance.rules.packs",
+    "restrict_process_to_upload_drivers": "compliance.readers.upload_guard",
     "verify": "compliance.attestation",
     "verify_chain": "compliance.attestation",
 }
 
 __all__ = [
     "AttestationError",
+    "AuditRun",
     "BadSignature",
     "BrokenChain",
     "CannotAttest",
@@ -74,6 +77,7 @@ __all__ = [
     "audit",
     "check",
     "load_pack",
+    "restrict_process_to_upload_drivers",
     "verify",
     "verify_chain",
 ]
@@ -95,7 +99,7 @@ if TYPE_CHECKING:
         verify,
         verify_chain,
     )
-    from compliance.audit.run import audit
+    from compliance.batch.run import AuditRun, audit
     from compliance.checker import Checker, check
     from compliance.dataset_profile import Profile
     from compliance.errors import (
@@ -108,6 +112,7 @@ if TYPE_CHECKING:
         UnsupportedFormat,
         ZonesError,
     )
+    from compliance.readers.upload_guard import restrict_process_to_upload_drivers
     from compliance.rules.packs import RulePack, load_pack
     from compliance.verdict import Effect, Finding, Verdict
     from compliance.version import ENGINE_VERSION

@@ -28,6 +28,8 @@ from compliance.version import ENGINE_VERSION
 from compliance.zones.territory import Territory, load_territory
 from compliance.zones.zone_set import ZoneSet
 
+__all__ = ["Checker", "Source", "check"]
+
 Source = str | Path | bytes | BinaryIO | Any  # Any: a GeoDataFrame
 
 
@@ -278,9 +280,12 @@ class Checker:
         force: bool = False,
         name: str | None = None,
         packs: list[str] | None = None,
+        untrusted: bool = False,
     ) -> RemediationReport:
         """Check a dataset, apply the conditions of its verdict, write the derivative to
-        ``out`` and re-check it with this checker.
+        ``out`` and re-check it with this checker. ``out`` may be an existing folder: the
+        derivative is then named after the input (``NAME.remediated.gpkg`` or ``.tif``).
+        ``untrusted`` as for ``check``.
 
         Every condition the findings name is planned (with the coarsest parameters any
         fired rule requires) and reported ``applied``, ``not_needed`` or ``cannot_apply``;
@@ -298,7 +303,14 @@ class Checker:
             As ``check``.
         """
         return remediate(
-            self, source, out, mask_mode=mask_mode, force=force, name=name, packs=packs
+            self,
+            source,
+            out,
+            mask_mode=mask_mode,
+            force=force,
+            name=name,
+            packs=packs,
+            untrusted=untrusted,
         )
 
 

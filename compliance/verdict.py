@@ -10,6 +10,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from compliance.dataset_profile import Profile
 
+__all__ = [
+    "ClassOverlap",
+    "Effect",
+    "Finding",
+    "InputInfo",
+    "PackInfo",
+    "Verdict",
+    "ZoneHit",
+    "ZoneSummary",
+]
+
 
 class Effect(StrEnum):
     """What a rule (or a whole check) decides; ordered by severity."""

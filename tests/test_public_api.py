@@ -12,7 +12,7 @@ def test_all_is_sorted_and_complete():
 def test_one_off_check(tmp_path):
     from rasterio.transform import from_origin
 
-    from tests.conftest import write_raster
+    from tests.builders import write_raster
 
     path = write_raster(tmp_path / "r.tif", None, from_origin(0, 0, 1, 1))
     assert compliance.check(path, packs=["kr"]).verdict == compliance.Effect.review

@@ -11,7 +11,7 @@ import rasterio
 from pyproj import Transformer
 
 from compliance import ComplianceError, Effect, Verdict
-from tests.conftest import REAL_DATA
+from tests.builders import REAL_DATA
 
 SIDECARS = {".shx", ".dbf", ".prj", ".cpg", ".sbn", ".sbx", ".md", ".jpg"}
 

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from compliance import Effect
-from tests.conftest import REPO, SAMPLES
+from tests.builders import REPO, SAMPLES
 
 EXPECTED = {
     "kr_5k_buildings.gpkg": (Effect.deny, {"KR-SCALE-25K", "KR-SECURITY-ZONES-LARGE-SCALE"}),

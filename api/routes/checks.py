@@ -26,11 +26,11 @@ from api.metrics import Metrics
 from api.models import CheckPage, CheckSummary, SubmitterVerdict
 from api.probing import zones_near
 from api.problems import Problem, problem_responses
-from api.secrecy import submitter_verdict
 from api.timing import ServerTiming
 from api.upload import Upload, receive_upload
 from api.verdict_store import BadCursor, BadQuery, VerdictStore
 from compliance import Effect, Verdict
+from compliance.disclosure import undisclosed_verdict
 from compliance.isolation.pool import CheckPool, CheckStopped
 from compliance.isolation.worker import check_path
 
@@ -58,7 +58,7 @@ async def create_check(
 ) -> Response:
     """Stream the ``file`` part to disk, run the check off the event loop, store, answer.
 
-    A submitter gets the verdict with the zones withheld (``api.secrecy``); the store keeps
+    A submitter gets the verdict with the zones withheld (``compliance.disclosure``); the store keeps
     it whole.
     """
     if reveal_zones and not caller.is_auditor:
@@ -113,7 +113,7 @@ async def create_check(
         headers = {"Server-Timing": timing.header()}
         return Response(document, media_type="application/json", headers=headers)
     _watch_probes(request, caller, verdict, metrics)
-    shown = json.dumps(submitter_verdict(json.loads(document)))
+    shown = json.dumps(undisclosed_verdict(json.loads(document)))
     return Response(shown, media_type="application/json")
 
 
@@ -200,5 +200,5 @@ async def get_check(
         raise Problem(404, f"no verdict with id {check_id!r}")
     document = row.document
     if not caller.is_auditor:
-        document = json.dumps(submitter_verdict(json.loads(document)))
+        document = json.dumps(undisclosed_verdict(json.loads(document)))
     return Response(document, media_type="application/json")

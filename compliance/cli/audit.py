@@ -14,13 +14,13 @@ from typing import Annotated
 
 import typer
 
-from compliance.audit.local_pool import WorkerStartError
-from compliance.audit.results import CSV, JSONL
-from compliance.audit.run import (
+from compliance.batch.local_pool import WorkerStartError
+from compliance.batch.remediate_to import BatchRemediator
+from compliance.batch.results import CSV, JSONL, AuditResult
+from compliance.batch.run import (
     DEFAULT_MEMORY_MB,
     DEFAULT_TIMEOUT_S,
     REPORT,
-    AuditResult,
     AuditRun,
 )
 from compliance.errors import ComplianceError
@@ -50,6 +50,9 @@ _H = {
     "sign": "Sign each verdict with this private key (PEM); needs --attestations.",
     "attestations": "Folder for the signed verdicts: <sha256>.intoto.json, the sha256 column "
     "of the results.",
+    "remediate_to": "Folder for a derivative of every dataset whose verdict names a condition "
+    "mapgate can apply: <sha256>.remediated.gpkg/.tif, the sha256 column of the results, and "
+    "remediations.jsonl (one line each).",
     "fail_on": "Exit 10/20/30 when any dataset reached this verdict or worse: "
     "allow_with_conditions, review or deny.",
 }
@@ -124,6 +127,7 @@ def audit_command(
     untrusted: Annotated[bool, typer.Option("--untrusted", help=_H["untrusted"])] = False,
     sign: Annotated[Path | None, typer.Option("--sign", help=_H["sign"])] = None,
     attestations: Annotated[Path | None, typer.Option(help=_H["attestations"])] = None,
+    remediate_to: Annotated[Path | None, typer.Option(help=_H["remediate_to"])] = None,
 ) -> None:
     """Check every map dataset under PATHS in parallel; results are written as they arrive.
 
@@ -147,6 +151,7 @@ def audit_command(
     started = time.monotonic()
     try:
         run.prepare()
+        remediator = _remediator(remediate_to, pack, zones, untrusted)
     except (ComplianceError, OSError) as exc:
         typer.echo(f"mapgate audit: cannot start: {exc}", err=True)
         raise typer.Exit(2) from exc
@@ -157,6 +162,8 @@ def audit_command(
             verdicts[row.verdict.value if row.verdict is not None else "error"] += 1
             if signer is not None:
                 signer.sign(row)
+            if remediator is not None:
+                remediator.run(row)
     except KeyboardInterrupt:
         typer.echo(f"\nmapgate audit: interrupted; rerun with --resume to finish ({out})", err=True)
         raise typer.Exit(130) from None
@@ -172,10 +179,22 @@ def audit_command(
         f"results: {out / JSONL}, {out / CSV}, {out / REPORT}",
         err=True,
     )
+    if remediator is not None:
+        typer.echo(f"remediated {remediator.made} datasets into {remediate_to} "
+                   f"({remediator.failed} failed)", err=True)  # fmt: skip
     if signer is not None and signer.failed:
         typer.echo(f"mapgate audit: {signer.failed} verdict(s) could not be signed", err=True)
         raise typer.Exit(1)
     raise typer.Exit(fail_on_exit_code(verdicts, fail_on))
+
+
+def _remediator(
+    folder: Path | None, pack: list[str] | None, zones: str | None, untrusted: bool
+) -> BatchRemediator | None:
+    """What ``--remediate-to`` asks for: a remediator with the audit's packs and zones."""
+    if folder is None:
+        return None
+    return BatchRemediator(folder, list(pack) if pack else None, zones, untrusted)
 
 
 class AuditSigner:

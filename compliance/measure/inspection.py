@@ -43,8 +43,9 @@ from compliance.readers.dataset import NO_GEOMETRY, LayerInfo, RasterSource, Vec
 from compliance.readers.driver_fields import own_fields
 from compliance.readers.kml_document import read_kml_document, unreferenced_members
 from compliance.zones.area_cover import growing_index
+from compliance.zones.overlap import OverlapAccumulator
 from compliance.zones.territory import Territory
-from compliance.zones.zone_set import OverlapAccumulator, ZoneSet
+from compliance.zones.zone_set import ZoneSet
 
 _DENSIFY_EDGES = 32
 

@@ -23,8 +23,8 @@ from compliance.measure.wkb_coords import simple_rows
 from compliance.readers.dataset import BATCH_SIZE, LayerInfo, VectorSource, decode_wkb
 from compliance.zones.area_cover import GrowingIndex, growing_index
 from compliance.zones.areas import AreaSet
+from compliance.zones.overlap import OverlapAccumulator
 from compliance.zones.prefilter import CLEAR, INSIDE, finite_rows
-from compliance.zones.zone_set import OverlapAccumulator
 
 
 @dataclass

@@ -55,16 +55,19 @@ class ActionChanges(BaseModel):
 
 @dataclass(frozen=True)
 class Placement:
-    """Where a derivative without coordinates really lies: what ``strip_coordinates`` knows.
+    """Where a derivative without coordinates really lies: what ``strip_coordinates`` knows,
+    and nothing the output carries.
 
-    The local frame's coordinates plus ``offset`` are the original's coordinates in ``crs``;
-    the re-check uses it to place the derivative (and says so). Never written to the output.
+    ``restore(derivative, target)`` writes a copy of the derivative placed back where the
+    original lies (same format as the derivative); the re-check reads that copy, judges it
+    as the derivative (no CRS, not georeferenced) and says so. ``crs`` and ``offset`` say
+    how for a vector frame (the local coordinates plus ``offset`` are the original's, in
+    ``crs``); a raster action may leave them unset.
     """
 
-    crs: CRS
-    offset: tuple[float, float]
-    # A raster's geotransform (a, b, c, d, e, f): its pixel grid is its local frame.
-    transform: tuple[float, float, float, float, float, float] | None = None
+    restore: Callable[[Path, Path], None]
+    crs: CRS | None = None
+    offset: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ dataset or band metadata (GDAL and TIFF tags, XMP, EXIF GPS, descriptions: any o
 may hold coordinates), no sidecar. What is kept describes the pixels only: size, bands,
 data type, colour interpretation and table, nodata, and the alpha band or mask.
 
-The remediation keeps the original's placement (``Placement``, with the geotransform);
-``place_raster`` writes a copy placed there for the re-check, which says so.
+The remediation keeps the original's CRS and geotransform (``Placement``); its
+``restore`` (``place_raster``) writes a copy placed there for the re-check, which says so.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from affine import Affine
 from pyproj import CRS
 
 from compliance.remediate.actions import Placement
@@ -36,7 +37,8 @@ def strip_raster(source: Path, target: Path, staging: Path) -> Placement | None:
     Returns
     -------
     Placement | None
-        Where the original lies (its CRS and geotransform), or None when it had neither.
+        How to place a copy where the original lies, or None when it had no CRS and
+        geotransform (GCPs alone, or nothing).
     """
     import rasterio
 
@@ -44,10 +46,9 @@ def strip_raster(source: Path, target: Path, staging: Path) -> Placement | None:
         validity = validity_of(src)
         placement = None
         if src.crs is not None and not src.transform.is_identity:
-            crs = CRS.from_user_input(src.crs.to_wkt())
-            a = src.transform
+            crs, transform = CRS.from_user_input(src.crs.to_wkt()), src.transform
             placement = Placement(
-                crs=crs, offset=(a.c, a.f), transform=(a.a, a.b, a.c, a.d, a.e, a.f)
+                restore=lambda derivative, target: place_raster(derivative, target, crs, transform)
             )
         profile = staging_profile(src, validity, crs=None, transform=None)
         env = rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True, GDAL_PAM_ENABLED="NO")
@@ -73,20 +74,17 @@ def _copy_colormap(src: Any, dst: Any) -> None:
             pass  # no colour table on this band
 
 
-def place_raster(derivative: Path, target: Path, placement: Placement) -> None:
+def place_raster(derivative: Path, target: Path, crs: CRS, transform: Affine) -> None:
     """Write a copy of a stripped raster placed where the original lies (for the re-check)."""
     import rasterio
-    from affine import Affine
 
-    if placement.transform is None:
-        raise ValueError("a raster's placement needs its geotransform")
     shutil.copyfile(derivative, target)
     _unmark_cog(target)
     with rasterio.Env(GDAL_PAM_ENABLED="NO"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with rasterio.open(target, "r+") as dst:
-            dst.crs = placement.crs.to_wkt()
-            dst.transform = Affine(*placement.transform)
+            dst.crs = crs.to_wkt()
+            dst.transform = transform
 
 
 _COG_MARK = b"GDAL_STRUCTURAL_METADATA_SIZE="

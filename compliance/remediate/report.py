@@ -44,5 +44,11 @@ class RemediationReport(BaseModel):
         description="Set when the derivative carries no coordinates: how its re-check placed it.",
     )
 
+    left_out: list[str] = Field(
+        default_factory=list,
+        description="Geometry columns beyond a layer's first (layer.column), left out of a "
+        "derivative no action rewrote: a GeoPackage would keep them as blobs no check reads.",
+    )
+
     def to_json(self, **kwargs: Any) -> str:
         return self.model_dump_json(**kwargs)

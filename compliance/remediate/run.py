@@ -16,16 +16,14 @@ from compliance.readers.inputs import InputLimits, LocalInput, dataset_files, ma
 from compliance.remediate.actions import ActionContext, ActionResult, MaskMode, Placement
 from compliance.remediate.errors import OutputExists, RemediationError
 from compliance.remediate.plan import PlannedCondition, plan
-from compliance.remediate.raster_strip import place_raster
 from compliance.remediate.registry import action_for
 from compliance.remediate.report import ActionReport, OutputInfo, RemediationReport
 from compliance.remediate.vector_io import rewrite
-from compliance.remediate.vector_strip import place
 from compliance.rules.conditions import CONDITIONS, DataKind
 from compliance.verdict import InputInfo, Verdict
 from compliance.zones.zone_set import ZoneSet
 
-__all__ = ["RemediationChecker", "remediate"]
+__all__ = ["RemediationChecker", "derivative_name", "remediate"]
 
 _SUFFIXES: dict[str, tuple[str, ...]] = {"vector": (".gpkg",), "raster": (".tif", ".tiff")}
 
@@ -43,6 +41,7 @@ class RemediationChecker(Protocol):
         *,
         name: str | None = None,
         packs: list[str] | None = None,
+        untrusted: bool = False,
         placed_copy_of: InputInfo | None = None,
     ) -> Verdict: ...
 
@@ -53,6 +52,11 @@ def _sha256(path: Path) -> tuple[str, int]:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest(), path.stat().st_size
+
+
+def derivative_name(name: str, kind: DataKind) -> str:
+    """The file name a derivative of ``name`` gets in an output folder."""
+    return f"{Path(name).stem or 'dataset'}.remediated{_SUFFIXES[kind][0]}"
 
 
 def _refuse_output(out: Path, local: LocalInput, source: object, force: bool) -> None:
@@ -139,18 +143,18 @@ def _actions(
     return reports, current, placement
 
 
-def _write(current: Path, local: LocalInput, kind: DataKind, out: Path, scratch: Path) -> None:
+def _write(current: Path, local: LocalInput, kind: DataKind, out: Path, scratch: Path) -> list[str]:
     """Put the derivative at ``out`` whole or not at all; an unchanged input is copied (its
-    features through the vector writer, a raster's main file alone: no sidecar rides along)."""
+    features through the vector writer, a raster's main file alone: no sidecar rides along).
+    The geometry columns the copy leaves out (see ``vector_io.Rewritten``)."""
     staged = scratch / f"derivative{_SUFFIXES[kind][0]}"
-    if current == local.path:
-        if kind == "vector":
-            rewrite(current, staged, lambda _layer, table: table)
-        else:
-            shutil.copyfile(current, staged)
+    left_out: list[str] = []
+    if current == local.path and kind == "vector":
+        left_out = rewrite(current, staged, lambda _layer, table: table).geometry_fields_dropped
     else:
         shutil.copyfile(current, staged)
     os.replace(staged, out)
+    return left_out
 
 
 def remediate(
@@ -162,6 +166,7 @@ def remediate(
     force: bool = False,
     name: str | None = None,
     packs: list[str] | None = None,
+    untrusted: bool = False,
 ) -> RemediationReport:
     """See ``Checker.remediate``."""
     if mask_mode not in get_args(MaskMode):
@@ -171,12 +176,13 @@ def remediate(
         raise RemediationError(f"{out.name}: its folder does not exist")
     if not isinstance(source, str | Path | bytes):
         source = source.read()  # read once: the check and the actions both need it
-    original = checker.check(source, name=name, packs=packs)
-    with materialize(
-        source, name=name, limits=checker.limits, untrusted=checker.untrusted
-    ) as local:
-        _refuse_output(out, local, source, force)
+    untrusted = untrusted or checker.untrusted
+    original = checker.check(source, name=name, packs=packs, untrusted=untrusted)
+    with materialize(source, name=name, limits=checker.limits, untrusted=untrusted) as local:
         kind: DataKind = open_dataset(local.path, local.name, uploaded=local.uploaded).kind  # type: ignore[assignment]
+        if out.is_dir():
+            out = out / derivative_name(local.name, kind)
+        _refuse_output(out, local, source, force)
         if out.suffix.lower() not in _SUFFIXES[kind]:
             raise RemediationError(
                 f"{out.name}: a {kind} derivative is written as {' or '.join(_SUFFIXES[kind])}"
@@ -185,7 +191,7 @@ def remediate(
             reports, current, placement = _actions(
                 original, local, kind, checker.zones, mask_mode, scratch
             )
-            _write(current, local, kind, out, scratch)
+            left_out = _write(current, local, kind, out, scratch)
             sha256, size = _sha256(out)
             identity = InputInfo(name=out.name, sha256=sha256, size=size)
             note = None
@@ -193,7 +199,7 @@ def remediate(
                 verdict = checker.check(out, packs=packs)
             else:
                 placed = scratch / f"placed{_SUFFIXES[kind][0]}"
-                (place_raster if kind == "raster" else place)(out, placed, placement)
+                placement.restore(out, placed)
                 verdict = checker.check(placed, packs=packs, placed_copy_of=identity)
                 note = (
                     "the derivative carries no coordinates; it was re-checked where the original "
@@ -205,4 +211,5 @@ def remediate(
         actions=reports,
         output=OutputInfo(path=str(out), sha256=sha256, size=size),
         placement=note,
+        left_out=left_out,
     )

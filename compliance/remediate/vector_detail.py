@@ -79,7 +79,7 @@ def coarsen_vectors(ctx: ActionContext) -> ActionResult:
         changes.features_dropped = (changes.features_dropped or 0) + int(gone.sum())
         return with_geometries(layer, table, snapped, changed).filter(pa.array(~gone))
 
-    rewrite(ctx.source, ctx.target, edit)
+    changes.fields_dropped += rewrite(ctx.source, ctx.target, edit).geometry_fields_dropped
     return ActionResult(
         "applied",
         f"coordinates snapped to a {resolution:g} m ground grid and simplified",
@@ -115,7 +115,10 @@ def drop_vector_contours(ctx: ActionContext) -> ActionResult:
         flat[with_z] = shapely.force_2d(geoms[with_z])
         return with_geometries(layer, table, flat, with_z)
 
-    rewrite(ctx.source, ctx.target, edit, keep_layer=lambda m: m.name not in changes.layers_dropped)
+    done = rewrite(
+        ctx.source, ctx.target, edit, keep_layer=lambda m: m.name not in changes.layers_dropped
+    )
+    changes.fields_dropped += done.geometry_fields_dropped
     if not (changes.layers_dropped or changes.fields_dropped or changes.features_changed):
         return ActionResult(
             "not_needed", "no contour layer or field, and no Z", changes, wrote=True

@@ -23,6 +23,7 @@ from pyproj import CRS
 __all__ = [
     "BATCH_SIZE",
     "LayerMeta",
+    "Rewritten",
     "TableEdit",
     "geometries",
     "layer_metas",
@@ -111,37 +112,60 @@ def with_geometries(
     return table.set_column(index, field_, pa.array(list(wkb), type=field_.type))
 
 
+@dataclass
+class Rewritten:
+    """What a rewrite left out: whole layers, and geometry columns besides each layer's
+    first (``layer.column``), which a GeoPackage would keep only as opaque blobs that no
+    check reads: they are dropped, never carried unexamined."""
+
+    layers_dropped: list[str] = field(default_factory=list)
+    geometry_fields_dropped: list[str] = field(default_factory=list)
+
+
+_WKB_EXTENSIONS = {b"geoarrow.wkb", b"ogc.wkb"}
+
+
+def _other_geometries(schema: pa.Schema, primary: str | None) -> list[str]:
+    return [
+        f.name
+        for f in schema
+        if f.name != primary and (f.metadata or {}).get(b"ARROW:extension:name") in _WKB_EXTENSIONS
+    ]
+
+
 def rewrite(
     source: Path,
     target: Path,
     edit: TableEdit,
     keep_layer: Callable[[LayerMeta], bool] = lambda _: True,
     crs_of: Callable[[LayerMeta], CRS | None] = lambda layer: layer.crs,
-) -> list[str]:
-    """Write ``source`` into the GeoPackage ``target`` through ``edit``; the layers dropped.
+) -> Rewritten:
+    """Write ``source`` into the GeoPackage ``target`` through ``edit``.
 
     Every layer ``keep_layer`` keeps is written, even when no batch is left of it, so that a
     multi-layer dataset keeps its shape. ``crs_of`` gives the CRS each layer is written with.
     """
-    dropped = []
+    done = Rewritten()
     for layer in layer_metas(source):
         if not keep_layer(layer):
-            dropped.append(layer.name)
+            done.layers_dropped.append(layer.name)
             continue
         with _batches(source, layer.name) as (meta, reader):
             if layer.geometry_column is not None:
                 layer = replace(layer, geometry_column=meta.get("geometry_name") or "wkb_geometry")
             out = replace(layer, crs=crs_of(layer))
+            others = _other_geometries(reader.schema, layer.geometry_column)
+            done.geometry_fields_dropped += [f"{layer.name}.{name}" for name in others]
             written = False
             for batch in reader:
-                table = edit(layer, pa.Table.from_batches([batch]))
+                table = edit(layer, pa.Table.from_batches([batch]).drop_columns(others))
                 if table is None or table.num_rows == 0:
                     continue
                 _write(table, target, out, written)
                 written = True
             if not written:
-                _write(reader.schema.empty_table(), target, out, False)
-    return dropped
+                _write(reader.schema.empty_table().drop_columns(others), target, out, False)
+    return done
 
 
 def _write(table: pa.Table, target: Path, layer: LayerMeta, append: bool) -> None:

@@ -52,7 +52,7 @@ def _masks(ctx: ActionContext, grid_m: float) -> _Masks:
             shapely.prepare(mask)
             # Layers of one dataset lie together: the largest mask stands for them all.
             area = float(ground_areas_km2(np.array([mask], dtype=object), layer.crs)[0])
-            masks.area_km2 = max(masks.area_km2, area)
+            masks.area_km2 = round(max(masks.area_km2, area), 3)
     return masks
 
 
@@ -85,7 +85,7 @@ def mask_vector_zones(ctx: ActionContext) -> ActionResult:
         changes.features_cut = (changes.features_cut or 0) + int((hit & ~gone).sum())
         return with_geometries(layer, table, cut, hit).filter(pa.array(~gone))
 
-    rewrite(ctx.source, ctx.target, edit)
+    changes.fields_dropped += rewrite(ctx.source, ctx.target, edit).geometry_fields_dropped
     if not (changes.features_dropped or changes.features_cut):
         return ActionResult("not_needed", "no feature meets a zone", changes, wrote=True)
     return ActionResult(
@@ -127,7 +127,7 @@ def strip_vector_attributes(ctx: ActionContext) -> ActionResult:
             table = table.set_column(i, table.schema.field(i), pc.if_else(keep, column, nulls))
         return table
 
-    rewrite(ctx.source, ctx.target, edit)
+    changes.fields_dropped += rewrite(ctx.source, ctx.target, edit).geometry_fields_dropped
     if not changes.features_changed:
         return ActionResult("not_needed", "no feature meets a zone", changes, wrote=True)
     return ActionResult(

@@ -87,25 +87,30 @@ def strip_vector_coordinates(ctx: ActionContext) -> ActionResult:
         changes.features_changed = (changes.features_changed or 0) + int(present.sum())
         return with_geometries(layer, table, moved, present)
 
-    rewrite(ctx.source, ctx.target, edit, crs_of=lambda _: None)
+    done = rewrite(ctx.source, ctx.target, edit, crs_of=lambda _: None)
+    changes.fields_dropped += done.geometry_fields_dropped
     return ActionResult(
         "applied",
         "moved to a local frame with an undisclosed origin; CRS and position fields removed",
         changes,
         wrote=True,
-        placement=Placement(crs=crs, offset=(dx, dy)),
+        placement=Placement(
+            restore=lambda derivative, target: place(derivative, target, crs, (dx, dy)),
+            crs=crs,
+            offset=(dx, dy),
+        ),
     )
 
 
-def place(derivative: Path, target: Path, placement: Placement) -> None:
+def place(derivative: Path, target: Path, crs: CRS, offset: tuple[float, float]) -> None:
     """Write a copy of a stripped derivative back where the original lies (for the re-check)."""
 
     def edit(layer: LayerMeta, table: pa.Table) -> pa.Table:
         geoms = geometries(layer, table)
         present = ~shapely.is_missing(geoms)
         back = geoms.copy()
-        dx, dy = placement.offset
+        dx, dy = offset
         back[present] = shapely.transform(geoms[present], lambda xy: xy + np.array([dx, dy]))
         return with_geometries(layer, table, back, present)
 
-    rewrite(derivative, target, edit, crs_of=lambda _: placement.crs)
+    rewrite(derivative, target, edit, crs_of=lambda _: crs)

@@ -16,7 +16,7 @@ from shapely.geometry.base import BaseGeometry
 from compliance.geo.geodesy import WGS84, transformer
 from compliance.zones.zone_set import ZoneSet
 
-__all__ = ["coarse_mask", "zones_near"]
+__all__ = ["coarse_mask", "buffered_zones_near"]
 
 # Grown this much before gridding, so that round-off in the reprojections can only widen
 # the mask; far below any grid cell.
@@ -25,7 +25,9 @@ _DENSIFY_DEG = 0.002  # about 200 m: lon/lat edges bend when projected
 _MAX_CELLS = 4_000_000
 
 
-def zones_near(zones: ZoneSet, crs: CRS, bounds: tuple[float, float, float, float]) -> np.ndarray:
+def buffered_zones_near(
+    zones: ZoneSet, crs: CRS, bounds: tuple[float, float, float, float]
+) -> np.ndarray:
     """The zones (lon/lat, grown by their buffers) whose reach meets ``bounds`` in ``crs``."""
     west, south, east, north = transformer(crs, WGS84).transform_bounds(*bounds, densify_pts=21)
     if east < west:  # across the antimeridian
@@ -64,7 +66,7 @@ def coarse_mask(
     Each zone near the data, buffered on the ground, is laid on a ``grid_m`` grid in its UTM
     zone and every cell it meets is masked. The result covers the buffered zone wholly.
     """
-    near = zones_near(zones, crs, bounds)
+    near = buffered_zones_near(zones, crs, bounds)
     if near.size == 0:
         return None
     to_data_parts = []

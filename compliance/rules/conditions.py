@@ -139,6 +139,11 @@ CONDITIONS: dict[str, Condition] = {
             "Only where the data is kept and served can meet it; no change to the data does.",
         ),
         Condition(
+            "export_permit",
+            "The export needs a permit from the authority (in Korea, MOLIT's council).",
+            "Only the permit meets it; no change to the data does.",
+        ),
+        Condition(
             "attribution",
             "The exported data must credit its source.",
             "The receiver displays the required credit; no change to the data meets it.",

@@ -24,6 +24,19 @@ from compliance.rules.cel_runtime import cel
 from compliance.rules.conditions import parse_condition
 from compliance.verdict import Effect
 
+__all__ = [
+    "CompiledRule",
+    "PackDocument",
+    "PackTest",
+    "Rule",
+    "RulePack",
+    "builtin_pack_paths",
+    "load_pack",
+    "load_packs",
+    "referenced_facts",
+    "resolve_pack",
+]
+
 # libyaml's safe loader when PyYAML was built with it: the same documents, 5x faster to parse.
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

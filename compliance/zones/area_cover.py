@@ -19,9 +19,9 @@ import shapely
 from pyproj import CRS
 
 from compliance.geo.geodesy import WGS84, crs_key, to_lonlat, transformer
+from compliance.zones.area_index import AreaIndex
 from compliance.zones.areas import TURNS, AreaSet
 from compliance.zones.prefilter import CellGrid
-from compliance.zones.zone_set import AreaIndex
 
 Box = tuple[float, float, float, float]
 EVERYWHERE: Box = (-np.inf, -np.inf, np.inf, np.inf)

@@ -21,7 +21,7 @@ from compliance.errors import RulePackError
 from compliance.geo.footprint import shapes_to_wgs84
 from compliance.geo.geodesy import ARC_TOLERANCE_M, area_km2
 from compliance.zones.areas import TURNS, AreaSet
-from compliance.zones.zone_set import read_layer
+from compliance.zones.layer_file import read_layer
 
 TILE_DEG = 1.0
 # A territory's buffer (12 nautical miles) is drawn to within this share of it, outside:

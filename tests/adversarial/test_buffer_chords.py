@@ -22,7 +22,7 @@ from pyproj import Geod, Transformer
 
 from compliance import Checker
 from compliance.verdict import Effect
-from tests.conftest import write_vector
+from tests.builders import write_vector
 
 GEOD = Geod(ellps="WGS84")
 BUFFER_M = 22_224.0

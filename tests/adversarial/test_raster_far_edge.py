@@ -19,7 +19,7 @@ from pyproj import Geod, Transformer
 from rasterio.transform import Affine
 
 from compliance import Checker
-from tests.conftest import write_raster
+from tests.builders import write_raster
 
 GEOD = Geod(ellps="WGS84")
 

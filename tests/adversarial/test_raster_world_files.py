@@ -21,7 +21,7 @@ from pyproj import CRS, Geod, Transformer
 from rasterio.transform import from_origin
 
 from compliance import Checker
-from tests.conftest import write_raster
+from tests.builders import write_raster
 
 GEOD = Geod(ellps="WGS84")
 SIZE = 40

@@ -28,7 +28,7 @@ from pyproj import Geod, Transformer
 from compliance import Checker
 from compliance.errors import RulePackError
 from compliance.rules.packs import load_pack
-from tests.conftest import REPO
+from tests.builders import REPO
 
 GEOD = Geod(ellps="WGS84")
 # Places well away from the demo zones: Daejeon, Gwangju, Cheongju (all inside Korea).

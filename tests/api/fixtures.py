@@ -1,4 +1,5 @@
-"""Fixtures of the API tests; a test module takes them with ``from api_fixtures import *``."""
+"""Fixtures of the API tests (every test under tests/api gets them through its conftest;
+tests elsewhere take them with ``from tests.api.fixtures import *``)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from compliance import Checker
-from tests.api.fixtures import *  # noqa: F403 - fixtures
 from tests.api.helpers import ApiData, TestClient, auth
 
 VOLATILE = {"id", "checked_at", "duration_ms"}
@@ -190,7 +189,7 @@ def test_rasters_on_the_moon_or_across_the_antimeridian_get_a_verdict_not_a_500(
     # 60 raster reaching past 180° is answered with a footprint in one piece.
     from rasterio.transform import from_origin
 
-    from tests.conftest import write_raster
+    from tests.builders import write_raster
 
     origin = (10.0, 10.0, 0.001) if crs.startswith("IAU") else (766_875.0, 8_175_000.0, 500.0)
     path = write_raster(tmp_path / "r.tif", crs, from_origin(*origin, origin[2]), 200, 200)

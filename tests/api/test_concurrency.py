@@ -21,8 +21,7 @@ import shapely
 
 from compliance import Checker
 from compliance.geo.geodesy import WGS84
-from compliance.zones.zone_set import AreaIndex
-from tests.api.fixtures import *  # noqa: F403 - fixtures
+from compliance.zones.area_index import AreaIndex
 from tests.api.helpers import REPO, ApiData, auth, server_env, sqlite_url, start_server, stop_server
 
 # A round zone of 4,096 vertices near Seoul and 50,000 small squares around it, half inside.

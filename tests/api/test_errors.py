@@ -21,7 +21,6 @@ from compliance import (
     UnsupportedFormat,
     ZonesError,
 )
-from tests.api.fixtures import *  # noqa: F403 - fixtures
 from tests.api.helpers import (
     ApiData,
     TestClient,

@@ -10,7 +10,6 @@ from api.main import create_app
 from api.settings import Settings
 from api.verdict_store import engine_for
 from compliance import Checker
-from tests.api.fixtures import *  # noqa: F403 - fixtures
 from tests.api.helpers import ApiData, TestClient, auth, make_settings, sqlite_url
 
 

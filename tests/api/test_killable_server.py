@@ -19,7 +19,6 @@ import httpx
 import psutil
 import pytest
 
-from tests.api.fixtures import *  # noqa: F403 - fixtures
 from tests.api.helpers import ApiData, Server, auth, servers
 from tests.api.killable_files import HANGS, PLACES, hanging_gpkg, memory_gpkg, plain_gpkg
 

@@ -21,7 +21,6 @@ from api.settings import Settings
 from compliance import Checker
 from compliance.readers import InputLimits, materialize
 from compliance.readers.archive import ArchiveLimits
-from tests.api.fixtures import *  # noqa: F403 - fixtures
 from tests.api.helpers import (
     ApiData,
     TestClient,

@@ -12,7 +12,6 @@ from starlette.routing import Mount, Route
 
 from api.main import build_checker, create_app
 from compliance import Checker
-from tests.api.fixtures import *  # noqa: F403 - fixtures
 from tests.api.helpers import TestClient, auth, make_settings, sqlite_url
 from tests.rules.test_pack_policy import KOREA, buildings, custom_pack
 

@@ -13,7 +13,6 @@ from schemathesis.checks import not_a_server_error
 
 from api.main import create_app
 from compliance import Checker
-from tests.api.fixtures import *  # noqa: F403 - fixtures
 from tests.api.helpers import TestClient, auth, make_settings, sqlite_url
 
 pytestmark = pytest.mark.slow
@@ -27,6 +26,8 @@ OPERATIONS = [
     ("GET", "/v1/checks"),
     ("GET", "/v1/checks/{check_id}"),
     ("GET", "/v1/checks/{check_id}/attestation"),
+    ("POST", "/v1/remediations"),
+    ("GET", "/v1/remediations/{remediation_id}/file"),
     ("GET", "/v1/keys"),
     ("GET", "/v1/me"),
 ]

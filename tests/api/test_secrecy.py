@@ -22,7 +22,7 @@ from shapely.geometry import box, mapping
 from api.main import create_app
 from compliance import Checker
 from tests.api.helpers import TestClient, auth, make_settings, sqlite_url
-from tests.conftest import write_vector
+from tests.builders import write_vector
 
 # One zone per class, 0.1° squares a degree apart near the equator (UTM 34N covers them).
 ZONES = {

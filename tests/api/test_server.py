@@ -17,7 +17,6 @@ import psutil
 import pytest
 
 from api.verdict_store import VerdictStore
-from tests.api.fixtures import *  # noqa: F403 - fixtures
 from tests.api.helpers import (
     REPO,
     ApiData,

@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 
 from api.main import create_app
-from api.secrecy import submitter_verdict
 from api.verdict_store import BadCursor, VerdictStore, decode_cursor, encode_cursor
 from compliance import Checker, Verdict
-from tests.api.fixtures import *  # noqa: F403 - fixtures
+from compliance.disclosure import undisclosed_verdict
 from tests.api.helpers import ApiData, TestClient, auth, make_settings, sqlite_url
 from tests.api.store_race import open_stores_at_once
 
@@ -137,7 +136,7 @@ def test_app_round_trip(store_url: str, api_data: ApiData, api_checker: Checker)
     row = fresh.get(posted["id"])
     fresh.close()
     # Stored whole; the submitter was answered with the zones withheld.
-    assert row is not None and submitter_verdict(json.loads(row.document)) == posted
+    assert row is not None and undisclosed_verdict(json.loads(row.document)) == posted
     assert row.caller == "bob"
 
 

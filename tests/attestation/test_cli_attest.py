@@ -20,7 +20,7 @@ from shapely.geometry import LineString, Point
 import compliance
 from compliance.attestation import Derivation
 from tests.attestation.test_spec import spec_key_id, spec_pae, spec_verify
-from tests.conftest import SAMPLES, write_vector
+from tests.builders import SAMPLES, write_vector
 
 MAPGATE = [sys.executable, "-m", "compliance.cli.main"]
 OK, BAD_SIGNATURE, WRONG_FILE, UNKNOWN_KEY, MALFORMED, BROKEN_CHAIN = 0, 40, 41, 42, 43, 44

@@ -21,7 +21,7 @@ from shapely.geometry import Point
 
 import compliance
 from compliance.attestation import generate_key
-from tests.conftest import write_raster, write_vector
+from tests.builders import write_raster, write_vector
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_maps"
 STATEMENT_V1 = "https://in-toto.io/Statement/v1"

@@ -18,7 +18,7 @@ import typer
 from typer.testing import CliRunner
 
 from compliance.cli.audit import audit_command, fail_on_exit_code
-from tests.audit.fixtures import BUSAN, SEOUL, Archive, make_archive, write_raster, write_vector
+from tests.batch.fixtures import BUSAN, SEOUL, Archive, make_archive, write_raster, write_vector
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SAMPLES
+from tests.builders import SAMPLES
 
 MAPGATE = [sys.executable, "-m", "compliance.cli.main"]
 

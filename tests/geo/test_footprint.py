@@ -12,7 +12,7 @@ from pyproj import CRS, Transformer
 from rasterio.transform import from_origin
 
 from compliance import Checker
-from tests.conftest import write_pack_across_the_antimeridian, write_raster, write_vector
+from tests.builders import write_pack_across_the_antimeridian, write_raster, write_vector
 
 
 def _equal_area_km2(outline: shapely.Geometry, crs: str, lon_0: float, lat_0: float) -> float:

@@ -13,7 +13,7 @@ from rasterio.transform import Affine, from_origin
 from compliance.geo.geodesy import area_km2, geometry_to_wgs84
 from compliance.measure.raster_profile import ground_pixel_size
 from compliance.readers.dataset import open_dataset
-from tests.conftest import write_raster
+from tests.builders import write_raster
 
 A = 6378137.0
 F = 1 / 298.257223563

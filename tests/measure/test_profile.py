@@ -13,7 +13,7 @@ from shapely.geometry import LineString, Point, box
 from shapely.ops import transform
 
 from compliance import Checker
-from tests.conftest import write_raster, write_vector
+from tests.builders import write_raster, write_vector
 
 
 @pytest.fixture(scope="module")

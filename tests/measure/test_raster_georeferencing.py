@@ -92,7 +92,7 @@ def test_a_singular_geotransform_is_not_measured(tmp_path, checker: Checker):
     # centres coincide; the sides' 0.71 m describe no grid.
     from rasterio.transform import Affine
 
-    from tests.conftest import write_raster
+    from tests.builders import write_raster
 
     x0, y0 = TEL_AVIV
     flat = Affine(0.5, 0.5, x0, 0.5, 0.5, y0)

@@ -13,7 +13,7 @@ import shapely
 from compliance import Checker, UnreadableDataset
 from compliance.measure.vector_scan import prefetched
 from compliance.readers.dataset import BATCH_SIZE
-from tests.conftest import write_vector
+from tests.builders import write_vector
 
 
 def _batches(n: int, fail_at: int | None = None):

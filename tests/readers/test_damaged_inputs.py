@@ -14,7 +14,7 @@ import shapely
 from shapely.geometry import LineString, Point, box
 
 from compliance import Checker, ComplianceError
-from tests.conftest import write_vector
+from tests.builders import write_vector
 
 
 @pytest.fixture(scope="module")

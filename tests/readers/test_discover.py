@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from compliance.readers.discover import discover, read_manifest, sniff
-from tests.audit.fixtures import (
+from tests.batch.fixtures import (
     DELHI,
     SEOUL,
     make_archive,
@@ -15,7 +15,7 @@ from tests.audit.fixtures import (
     write_shapefile,
     write_vector,
 )
-from tests.conftest import ers_header
+from tests.builders import ers_header
 
 
 def _rel(root: Path, paths: list[Path]) -> list[str]:

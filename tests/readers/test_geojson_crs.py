@@ -15,7 +15,7 @@ from pyproj import Transformer
 
 from compliance import Checker
 from compliance.errors import UnsupportedFormat
-from tests.conftest import Listener
+from tests.builders import Listener
 
 SEOUL_ZONE = (127.025, 37.465)  # inside the demo military zone
 

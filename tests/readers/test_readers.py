@@ -16,7 +16,7 @@ from shapely.geometry import Point, box
 from compliance import Checker, InputTooLarge, UnreadableDataset, UnsafeArchive, UnsupportedFormat
 from compliance.readers.archive import ArchiveLimits, safe_extract
 from compliance.readers.inputs import InputLimits
-from tests.conftest import write_vector
+from tests.builders import write_vector
 
 
 @pytest.fixture

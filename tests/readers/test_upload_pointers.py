@@ -25,7 +25,7 @@ from compliance import Checker
 from compliance.errors import UnsupportedFormat
 from tests.api.fixtures import *  # noqa: F403 - fixtures
 from tests.api.helpers import TestClient, auth
-from tests.conftest import Listener, ers_header
+from tests.builders import Listener, ers_header
 
 
 def _outside_image(folder: Path) -> Path:
@@ -305,7 +305,7 @@ try:
 except pyogrio.errors.DataSourceError:
     print("refused")
 # What a listed format can still ask for goes nowhere: a GeoJSON's linked CRS.
-from tests.conftest import Listener, ers_header
+from tests.builders import Listener, ers_header
 listener = Listener()
 linked = {str(tmp_path / "linked.geojson")!r}
 with open(linked, "w") as f:

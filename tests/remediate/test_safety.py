@@ -4,13 +4,18 @@ temporary file behind, whether it succeeds or is refused."""
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from pathlib import Path
 
+import pyogrio
 import pytest
+import shapely
+from pyproj import CRS
 
 from compliance import Checker
 from compliance.errors import UnreadableDataset
 from compliance.remediate.errors import OutputExists, RemediationError
+from compliance.verdict import Effect
 from tests.remediate.conftest import shapes_lonlat, write_gpkg, write_zipped_shapefile
 
 
@@ -106,3 +111,64 @@ def test_bytes_are_remediated_like_a_file(
     report = mask_checker.remediate(dataset.read_bytes(), tmp_path / "out.gpkg", name="in.gpkg")
     assert report.original.input.sha256 == digest(dataset)
     assert report.verdict.zones.count == 0
+
+
+def test_a_folder_output_names_the_derivative_after_the_input(
+    tmp_path: Path, dataset: Path, mask_checker: Checker
+) -> None:
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    report = mask_checker.remediate(dataset, out_dir)
+    assert report.output.path == str(out_dir / "in.remediated.gpkg")
+    assert [p.name for p in out_dir.iterdir()] == ["in.remediated.gpkg"]
+
+
+def _two_geometry_columns(
+    path: Path, outline: shapely.Geometry, position: shapely.Geometry
+) -> Path:
+    """An OGR SQLite table (FDO layout) whose features have an outline and a position."""
+    db = sqlite3.connect(path)
+    db.executescript(
+        """
+        CREATE TABLE geometry_columns (f_table_name VARCHAR, f_geometry_column VARCHAR,
+            geometry_type INTEGER, coord_dimension INTEGER, srid INTEGER,
+            geometry_format VARCHAR);
+        CREATE TABLE spatial_ref_sys (srid INTEGER UNIQUE, auth_name TEXT, auth_srid TEXT,
+            srtext TEXT);
+        CREATE TABLE site (ogc_fid INTEGER PRIMARY KEY, name TEXT, footprint BLOB,
+            location BLOB);
+        INSERT INTO geometry_columns VALUES ('site', 'footprint', 3, 2, 4326, 'WKB');
+        INSERT INTO geometry_columns VALUES ('site', 'location', 1, 2, 4326, 'WKB');
+        """
+    )
+    wkt = CRS.from_epsg(4326).to_wkt("WKT1_GDAL")
+    db.execute("INSERT INTO spatial_ref_sys VALUES (4326, 'EPSG', '4326', ?)", (wkt,))
+    db.execute(
+        "INSERT INTO site VALUES (1, 'a', ?, ?)",
+        (shapely.to_wkb(outline), shapely.to_wkb(position)),
+    )
+    db.commit()
+    db.close()
+    return path
+
+
+@pytest.mark.parametrize("outline_at_zone", [False, True])
+def test_a_second_geometry_column_never_rides_along_unexamined(
+    tmp_path: Path, mask_checker: Checker, outline_at_zone: bool
+) -> None:
+    """The position is at the zone: a derivative that kept it as a blob would pass a
+    re-check that cannot read it. It is left out, and the report says so."""
+    outline = (
+        shapely.box(127.004, 37.503, 127.006, 37.505)
+        if outline_at_zone
+        else shapely.box(1, 1, 2, 2)
+    )
+    source = _two_geometry_columns(
+        tmp_path / "sites.sqlite", outline, shapely.Point(127.005, 37.504)
+    )
+    report = mask_checker.remediate(source, tmp_path / "out.gpkg")
+    assert report.original.verdict == Effect.deny
+    info = pyogrio.read_info(tmp_path / "out.gpkg")
+    assert "location" not in list(info["fields"])
+    dropped = report.left_out + [f for a in report.actions for f in a.changes.fields_dropped]
+    assert dropped == ["site.location"]

@@ -10,7 +10,7 @@ from compliance import Checker, Effect
 from compliance.rules.evaluate import decide, evaluate_pack
 from compliance.rules.pack_tests import baseline_context
 from compliance.rules.packs import load_pack
-from tests.conftest import write_raster, write_vector
+from tests.builders import write_raster, write_vector
 
 
 def test_effects_are_ordered_by_severity():

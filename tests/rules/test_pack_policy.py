@@ -19,7 +19,7 @@ from pyproj import Transformer
 from shapely.geometry import Polygon, shape
 
 from compliance import Checker
-from tests.conftest import write_vector
+from tests.builders import write_vector
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
 NOT_APPLIED = "MAPGATE-PACK-NOT-APPLIED"

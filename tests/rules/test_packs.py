@@ -125,7 +125,7 @@ def test_no_built_in_packs_found_is_an_error_not_an_empty_check(tmp_path, monkey
 def test_rules_dir_can_point_elsewhere(tmp_path, monkeypatch):
     import shutil
 
-    from tests.conftest import REPO
+    from tests.builders import REPO
 
     shutil.copytree(REPO / "rules", tmp_path / "rules")
     monkeypatch.setenv("MAPGATE_RULES_DIR", str(tmp_path / "rules"))

@@ -1,7 +1,7 @@
 """Fixtures of the browser tests: real ``mapgate serve`` processes and headless Chromium.
 
-A test module takes them with ``from tests.web.fixtures import *``; each module gets its
-own, since a second module importing them would otherwise start a second Playwright.
+Every test module under tests/web gets them through its conftest; the fixtures are
+module-scoped, so each module starts its own servers and Playwright.
 """
 
 from __future__ import annotations

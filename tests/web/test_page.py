@@ -12,7 +12,6 @@ from pyproj import CRS, Transformer
 from rasterio.warp import transform_bounds
 
 from tests.api.helpers import Server
-from tests.web.fixtures import *  # noqa: F403 - fixtures
 from tests.web.fixtures import SAMPLE_VERDICTS, SAMPLES, WebPage, open_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -15,7 +15,6 @@ from affine import Affine
 from pyproj import Transformer
 
 from tests.api.helpers import Server
-from tests.web.fixtures import *  # noqa: F403 - fixtures
 from tests.web.fixtures import open_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

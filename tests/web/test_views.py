@@ -12,7 +12,6 @@ import shapely
 from shapely.geometry import mapping
 
 from tests.api.helpers import Server, auth, point_geojson
-from tests.web.fixtures import *  # noqa: F403 - fixtures
 from tests.web.fixtures import SAMPLES, WebPage, open_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -11,9 +11,11 @@ from pyproj import CRS, Transformer
 from compliance import Checker
 from compliance.geo.geodesy import buffer_many_on_ground
 from compliance.zones.area_cover import GrowingIndex, lonlat_region
+from compliance.zones.area_index import AreaIndex
 from compliance.zones.areas import AreaSet
-from compliance.zones.zone_set import AreaIndex, OverlapAccumulator, ZoneSet
-from tests.conftest import write_vector
+from compliance.zones.overlap import OverlapAccumulator
+from compliance.zones.zone_set import ZoneSet
+from tests.builders import write_vector
 
 
 def _inside(lon, lat, region) -> bool:

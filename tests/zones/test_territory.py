@@ -9,9 +9,9 @@ from pyproj import CRS, Geod, Transformer
 
 from compliance import Checker
 from compliance.locations import rules_dir
+from compliance.zones.layer_file import read_layer
 from compliance.zones.territory import load_territory
-from compliance.zones.zone_set import read_layer
-from tests.conftest import write_pack_across_the_antimeridian, write_vector
+from tests.builders import write_pack_across_the_antimeridian, write_vector
 
 GEOD = Geod(ellps="WGS84")
 BUFFER_M = 22_224.0  # the kr pack's 12 nautical miles

@@ -14,7 +14,7 @@ from shapely.ops import transform
 
 from compliance import Checker, ZonesError
 from compliance.zones.zone_set import ZoneSet
-from tests.conftest import write_vector
+from tests.builders import write_vector
 
 GEOD = Geod(ellps="WGS84")
 ZONE = (127.000, 37.500, 127.010, 37.510)  # a 0.01° square near Seoul
@@ -109,7 +109,7 @@ def test_zone_ids_and_geometry_are_shown_only_when_revealed(tmp_path):
 def test_a_raster_footprint_overlaps_a_zone(tmp_path):
     from rasterio.transform import from_origin
 
-    from tests.conftest import write_raster
+    from tests.builders import write_raster
 
     checker = _zones(tmp_path)
     x, y = Transformer.from_crs(4326, 32652, always_xy=True).transform(127.005, 37.505)
@@ -184,7 +184,9 @@ def test_an_index_in_wgs84_finds_what_a_densified_one_finds(tmp_path) -> None:
     import shapely
     from pyproj import CRS
 
-    from compliance.zones.zone_set import _DENSIFY_DEG, AreaIndex, OverlapAccumulator, ZoneSet
+    from compliance.zones.area_index import _DENSIFY_DEG, AreaIndex
+    from compliance.zones.overlap import OverlapAccumulator
+    from compliance.zones.zone_set import ZoneSet
 
     rng = np.random.default_rng(3)
     x, y = 126.0 + rng.random(300) * 2, 36.0 + rng.random(300) * 2

@@ -10,15 +10,14 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
 
-from compliance.audit.run import audit
+from compliance.batch.run import audit
 from tests.api.killable_files import PLACES, hanging_gpkg, memory_gpkg, sleep_then_answer
-from tests.audit.fixtures import EXPECTED, Archive, local_dask_client, make_archive
+from tests.batch.fixtures import EXPECTED, Archive, make_archive
 
 pytestmark = pytest.mark.slow
 
@@ -77,12 +76,6 @@ def test_mapgate_audit_stops_the_hostile_files(
     rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     _assert_rows(archive.root, rows)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("mapgate-worker-")]
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[object]:
-    with local_dask_client() as c:
-        yield c
 
 
 def test_dask_audit_stops_the_hostile_files(client: object, archive: Archive) -> None:

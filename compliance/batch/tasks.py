@@ -1,7 +1,7 @@
 """What every way of running an audit shares: tasks, their chunks, and checking one.
 
 The checks run in this process (``run_inline``), in a local process pool
-(``compliance.audit.local_pool``) or on a Dask cluster (``compliance.audit.dask_cluster``). Each worker
+(``compliance.batch.local_pool``) or on a Dask cluster (``compliance.batch.dask_cluster``). Each worker
 process builds its ``Checker`` once (packs and zones are loaded once per worker, never
 per file) and keeps it. At most a few chunks per worker are in flight, so memory stays
 flat however many files the audit holds.
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from compliance.audit.results import AuditResult
+from compliance.batch.results import AuditResult
 
 if TYPE_CHECKING:
     from compliance.checker import Checker

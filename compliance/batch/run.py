@@ -13,9 +13,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from compliance.audit.dask_cluster import run_dask
-from compliance.audit.local_pool import run_pool, warm_up_pool
-from compliance.audit.results import (
+from compliance.batch.dask_cluster import run_dask
+from compliance.batch.local_pool import run_pool, warm_up_pool
+from compliance.batch.results import (
     JSONL,
     AuditResult,
     ResultsWriter,
@@ -23,11 +23,11 @@ from compliance.audit.results import (
     slim,
     stat_info,
 )  # fmt: skip
-from compliance.audit.tasks import CheckerSpec, Task, run_bounded, run_inline, usable_cpus
+from compliance.batch.tasks import CheckerSpec, Task, run_bounded, run_inline, usable_cpus
 from compliance.isolation.pool import CheckLimits
 from compliance.readers.discover import Dataset, Discovery, discover
 
-__all__ = ["AuditResult", "AuditRun", "audit"]
+__all__ = ["DEFAULT_MEMORY_MB", "DEFAULT_TIMEOUT_S", "REPORT", "AuditRun", "audit"]
 
 DEFAULT_TIMEOUT_S = 600.0  # one dataset's check
 DEFAULT_MEMORY_MB = 4096  # what one dataset's check may add to its warm worker
@@ -180,8 +180,8 @@ class AuditRun:
 
     def finish(self) -> Path:
         """Rewrite ``results.csv`` (one row per dataset of this run) and write the report."""
-        from compliance.audit.report import write_report
-        from compliance.audit.results import rewrite_csv
+        from compliance.batch.report import write_report
+        from compliance.batch.results import rewrite_csv
 
         assert self.out is not None
         rows = list(self.summary.values())

@@ -15,7 +15,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from compliance.audit.results import AuditResult
+from compliance.batch.results import AuditResult
 
 __all__ = ["render_report", "write_report"]
 

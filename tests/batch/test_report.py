@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from compliance.audit.report import render_report
-from compliance.audit.results import AuditResult
-from compliance.audit.run import audit
-from tests.audit.fixtures import make_archive
+from compliance.batch.report import render_report
+from compliance.batch.results import AuditResult
+from compliance.batch.run import audit
+from tests.batch.fixtures import make_archive
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -13,8 +13,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from compliance.audit.results import AuditResult
-from compliance.audit.tasks import (
+from compliance.batch.results import AuditResult
+from compliance.batch.tasks import (
     IN_FLIGHT_PER_WORKER,
     CheckerSpec,
     Task,

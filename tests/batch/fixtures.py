@@ -21,9 +21,9 @@ import rasterio
 from affine import Affine
 from shapely.geometry import box
 
-from compliance.audit.local_pool import _LOCAL, _pool_task
-from compliance.audit.results import AuditResult
-from compliance.audit.tasks import Task, result_row
+from compliance.batch.local_pool import _LOCAL, _pool_task
+from compliance.batch.results import AuditResult
+from compliance.batch.tasks import Task, result_row
 
 # Places inside the demo territories, and one far from every pack (the Atlantic).
 SEOUL = (126.98, 37.56)

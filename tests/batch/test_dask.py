@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from distributed import Client
 
-from compliance.audit.dask_cluster import DASK_CHECKERS
-from compliance.audit.run import audit
-from compliance.audit.tasks import usable_cpus
-from tests.audit.fixtures import EXPECTED, Archive, local_dask_client, make_archive
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[Client]:
-    with local_dask_client() as c:
-        yield c
+from compliance.batch.dask_cluster import DASK_CHECKERS
+from compliance.batch.run import audit
+from compliance.batch.tasks import usable_cpus
+from tests.batch.fixtures import EXPECTED, Archive, make_archive
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from typing import Any
 
-from compliance.audit.results import AuditResult
-from compliance.audit.tasks import (
+from compliance.batch.results import AuditResult
+from compliance.batch.tasks import (
     IN_FLIGHT_PER_WORKER,
     CheckerSpec,
     Task,
@@ -101,7 +101,7 @@ def _context() -> Any:
     context = multiprocessing.get_context(_START_METHOD)
     if _START_METHOD == "forkserver":
         # The fork server imports the library once; workers fork from it ready to run.
-        context.set_forkserver_preload(["compliance.audit.local_pool", "compliance.checker"])
+        context.set_forkserver_preload(["compliance.batch.local_pool", "compliance.checker"])
     return context
 
 

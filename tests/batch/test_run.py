@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from compliance.audit.local_pool import WorkerStartError, run_pool
-from compliance.audit.results import AuditResult, slim
-from compliance.audit.run import AuditRun, audit
-from compliance.audit.tasks import CheckerSpec, Task, chunk_files, chunks, usable_cpus
+from compliance.batch.local_pool import WorkerStartError, run_pool
+from compliance.batch.results import AuditResult, slim
+from compliance.batch.run import AuditRun, audit
+from compliance.batch.tasks import CheckerSpec, Task, chunk_files, chunks, usable_cpus
 from compliance.readers.inputs import dataset_digest
-from tests.audit.fixtures import (
+from tests.batch.fixtures import (
     EXPECTED,
     SEOUL,
     Archive,

@@ -1,1 +1,0 @@
-"""Batch audits: discovery, local and Dask pools, results on disk, the report."""

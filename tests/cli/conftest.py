@@ -1,0 +1,1 @@
+"""The ``mapgate`` command, run as a real process."""

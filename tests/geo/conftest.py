@@ -1,0 +1,1 @@
+"""Ground geometry: geodesic measures checked against pyproj's Geod computed in the tests."""

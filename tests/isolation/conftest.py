@@ -1,0 +1,1 @@
+"""Checks in worker processes that can be stopped."""

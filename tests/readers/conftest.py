@@ -1,0 +1,2 @@
+"""Readers: every input (path, bytes, zip, upload) becomes an open source, and nothing else is
+read."""

@@ -1,0 +1,1 @@
+"""Zones and territories: loading, ground buffers, indexes in many CRSs, overlap counts."""
