@@ -34,7 +34,7 @@ __all__ = ["data_over_zones"]
 _CHUNK = 1024  # pixels per side of a window read at once: 1 MB of mask per band
 # Pixel cell shapes kept per image before the rest are replaced by the boxes of the
 # windows they lie in: a speckled mask could otherwise yield millions of polygons.
-_MAX_SHAPES = 20_000
+_MAX_SHAPES = 2_000
 
 
 def data_over_zones(image: RasterSource, outline: BaseGeometry, areas: AreaSet) -> BaseGeometry:
@@ -148,13 +148,16 @@ def _level_cells(ds: Any, zones: np.ndarray, to_crs: Affine, budget: int) -> lis
             hit = (ds.dataset_mask(window=Window(col, row, width, height)) != 0) & touched
             if not hit.any():
                 continue
-            if len(found) >= budget:
-                rows, cols = np.nonzero(hit)
-                box = shapely.box(cols.min(), rows.min(), cols.max() + 1, rows.max() + 1)
-                found.append(_carry(box, to_crs * at))
-                continue
+            window_cells: list[BaseGeometry] = []
             for shape, _ in shapes(hit.astype("uint8"), mask=hit, transform=to_crs * at):
-                found.append(shapely.geometry.shape(shape))
+                if len(found) + len(window_cells) >= budget:
+                    # Speckled data: the box of the window's valid cells stands in for them.
+                    rows, cols = np.nonzero(hit)
+                    box = shapely.box(cols.min(), rows.min(), cols.max() + 1, rows.max() + 1)
+                    window_cells = [_carry(box, to_crs * at)]
+                    break
+                window_cells.append(shapely.geometry.shape(shape))
+            found += window_cells
     return found
 
 

@@ -139,9 +139,10 @@ def _truth_meets(path: Path, zone_lonlat: shapely.Polygon) -> bool:
         crs, a, w, h, levels = ds.crs, ds.transform, ds.width, ds.height, len(ds.overviews(1))
     to_crs = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     zone = shapely.transform(
-        shapely.segmentize(zone_lonlat, 1e-6),
+        shapely.segmentize(zone_lonlat, 1e-5),
         lambda xy: np.column_stack(to_crs.transform(xy[:, 0], xy[:, 1])),
     )
+    shapely.prepare(zone)
     for level in [None, *range(levels)]:
         opts = {} if level is None else {"overview_level": level}
         with rasterio.open(path, **opts) as ds:
@@ -257,3 +258,20 @@ def test_a_mask_that_cannot_be_read_counts_the_outline(tmp_path: Path, place: st
     _corrupt_first_tile(compressed)
     count, verdict = _zone_count(tmp_path, compressed, zone)
     assert (count, verdict.verdict) == (1, "deny")
+
+
+@pytest.mark.parametrize("place", PLACES)
+def test_speckled_data_over_a_zone_counts(tmp_path: Path, place: str):
+    # Every other pixel valid (a checkerboard): tens of thousands of separate cells meet
+    # the zone, far more than are kept as shapes; the rest stand in as their windows' boxes.
+    zone = _zone_lonlat(place, (60.0, 340.0))
+    rows, cols = np.mgrid[0:SIZE, 0:SIZE]
+    speckled = _write(tmp_path / "speckled.tif", place, "nodata")
+    _mask(speckled, "nodata", (rows + cols) % 2 == 0)
+    assert _truth_meets(speckled, zone)
+    count, verdict = _zone_count(tmp_path, speckled, zone)
+    assert (count, verdict.verdict) == (1, "deny")
+    # Control: the same raster with every pixel nodata meets nothing.
+    _mask(speckled, "nodata", np.zeros((SIZE, SIZE), dtype=bool))
+    count, _ = _zone_count(tmp_path, speckled, zone)
+    assert count == 0
