@@ -6,7 +6,7 @@ geodesic) scales with the pixel grid: a grid ``f`` times coarser in both directi
 the image is warped to the same CRS and origin with its geotransform scaled by ``f =
 resolution_m / pixel_m`` (a hair more, so that round-off cannot leave it finer), through
 GDAL's warper in blocks, from the full-resolution image alone: invalid pixels (nodata,
-alpha, mask) do not enter the averages.
+alpha, mask) do not enter the averages. Paletted data (classes) is resampled by nearest.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from affine import Affine
 from compliance.remediate.raster_stream import (
     Validity,
     blocks,
+    is_paletted,
     open_source,
     staging_profile,
     validity_of,
@@ -69,7 +70,7 @@ def coarsen_raster(
     from rasterio.vrt import WarpedVRT
 
     with open_source(source) as src:
-        validity = validity_of(src)
+        validity, paletted = validity_of(src), is_paletted(src)
         width = max(1, math.ceil(src.width / factor))
         height = max(1, math.ceil(src.height / factor))
         transform = src.transform * Affine.scale(factor)
@@ -78,7 +79,7 @@ def coarsen_raster(
             "transform": transform,
             "width": width,
             "height": height,
-            "resampling": Resampling.average,
+            "resampling": Resampling.nearest if paletted else Resampling.average,
         }
         if validity.kind == "alpha":
             options.update(src_alpha=validity.alpha_band, dst_alpha=validity.alpha_band)
@@ -89,9 +90,11 @@ def coarsen_raster(
         with env, WarpedVRT(src, **options) as vrt, rasterio.open(staging, "w", **profile) as dst:
             dst.colorinterp = src.colorinterp
             dst.update_tags(**src.tags())
+            if paletted:
+                dst.write_colormap(1, src.colormap(1))
             for window in blocks(width, height):
                 _copy_block(vrt, dst, window, validity, src.count)
-    write_cog(staging, target)
+    write_cog(staging, target, nearest=paletted)
     staging.unlink(missing_ok=True)
     return CoarsenOutcome(factor, width, height)
 

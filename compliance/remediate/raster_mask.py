@@ -25,6 +25,7 @@ from compliance.remediate.raster_stream import (
     Validity,
     blocks,
     coarsest_overview,
+    is_paletted,
     open_source,
     staging_profile,
     validity_of,
@@ -58,7 +59,7 @@ def mask_raster(source: Path, target: Path, mask: BaseGeometry, staging: Path) -
     import rasterio
 
     with open_source(source) as src:
-        validity = validity_of(src)
+        validity, paletted = validity_of(src), is_paletted(src)
         to_pixels = ~src.transform
         in_pixels = shapely.transform(
             mask, lambda xy: np.column_stack(to_pixels * (xy[:, 0], xy[:, 1]))
@@ -78,7 +79,7 @@ def mask_raster(source: Path, target: Path, mask: BaseGeometry, staging: Path) -
                 if hidden is not None:
                     masked += int(hidden.sum())
                     area += _area_km2(hidden, window, src.transform, src.crs)
-    write_cog(staging, target, nearest=_categorical(source))
+    write_cog(staging, target, nearest=paletted)
     staging.unlink(missing_ok=True)
     return MaskOutcome(masked, area)
 
@@ -143,13 +144,3 @@ def _copy_style(src: Any, dst: Any) -> None:
             dst.write_colormap(band, src.colormap(band))
         except ValueError:
             pass  # no colour table on this band
-
-
-def _categorical(path: Path) -> bool:
-    """Paletted data: overviews pick values (nearest) rather than average class codes."""
-    with open_source(path) as ds:
-        try:
-            ds.colormap(1)
-        except ValueError:
-            return False
-        return True

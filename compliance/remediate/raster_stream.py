@@ -22,6 +22,7 @@ __all__ = [
     "Validity",
     "blocks",
     "coarsest_overview",
+    "is_paletted",
     "open_source",
     "staging_profile",
     "validity_of",
@@ -71,6 +72,16 @@ def open_source(path: Path) -> Iterator[Any]:
         warnings.simplefilter("ignore")  # NotGeoreferencedWarning for a stripped input
         with rasterio.open(path, overview_level="NONE") as ds:
             yield ds
+
+
+def is_paletted(ds: Any) -> bool:
+    """A colour table on the first band: values are classes, resampled by picking one
+    (nearest), never averaged."""
+    try:
+        ds.colormap(1)
+    except ValueError:
+        return False
+    return True
 
 
 def staging_profile(ds: Any, validity: Validity, **changes: Any) -> dict[str, Any]:

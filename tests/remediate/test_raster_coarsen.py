@@ -117,3 +117,27 @@ def test_already_coarse_enough_is_not_needed(tmp_path: Path, zones_file: Path) -
     with rasterio.open(tmp_path / "out.tif") as ds, rasterio.open(source) as original:
         assert ds.transform == original.transform
         np.testing.assert_array_equal(ds.read(), original.read())
+
+
+@pytest.mark.parametrize("epsg", [5186, 4326, 3857])
+def test_paletted_classes_are_picked_not_averaged(
+    tmp_path: Path, zones_file: Path, epsg: int
+) -> None:
+    source = write_raster(tmp_path / "classes.tif", epsg, "nodata", 0.2, 600, None)
+    colours = {3: (255, 0, 0, 255), 7: (0, 0, 255, 255)}
+    with rasterio.open(source, "r+") as ds:
+        rows, cols = np.mgrid[0:600, 0:600]
+        ds.write(np.where((rows // 3 + cols // 5) % 2 == 0, 3, 7).astype("uint8"), 1)
+        ds.write_colormap(1, colours)
+    checker = Checker(packs=[write_pack(tmp_path, coarsen_pack(0.5))], zones=zones_file)
+    report = checker.remediate(source, tmp_path / "coarse.tif")
+    assert report.actions[0].status == "applied"
+    with rasterio.open(tmp_path / "coarse.tif") as ds:
+        # 0 is nodata: the last row and column of the coarser grid reach past the image.
+        assert set(np.unique(ds.read(1))) <= {0, 3, 7}
+        assert set(np.unique(ds.read(1, masked=True).compressed())) == {3, 7}
+        assert {k: ds.colormap(1)[k] for k in colours} == colours
+        for level in range(len(ds.overviews(1))):
+            with rasterio.open(tmp_path / "coarse.tif", overview_level=level) as ov:
+                assert set(np.unique(ov.read(1))) <= {0, 3, 7}
+    assert report.verdict.conditions == []
