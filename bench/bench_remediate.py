@@ -9,16 +9,17 @@ process, measured with /usr/bin/time (wall time and peak RSS):
   * ``mapgate remediate`` with a pack asking for ``mask_zones``;
   * ``mapgate remediate`` with a pack asking for ``mask_zones`` and ``coarsen_resolution``
     (1 m): check, coarsen, mask, write, re-check.
-Both sides write DEFLATE COGs of 512-pixel tiles. Prints each figure and its ratio to the
-baseline. The data is generated into --data (default bench/data, git-ignored) and kept.
+Both sides write DEFLATE COGs of 512-pixel tiles, with GDAL's block cache capped alike
+(--cache-mb, default 256). Prints each figure and its ratio to the baseline. The data is generated into --data (default bench/data, git-ignored) and kept.
 
-Usage: python bench/bench_remediate.py [--pixels 18000] [--repeat 1] [--data DIR]
+Usage: python bench/bench_remediate.py [--pixels 18000] [--repeat 1] [--data DIR] [--cache-mb 256]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -107,10 +108,17 @@ def make_zones(path: Path, pixels: int) -> None:
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
 
 
-def timed(command: list[str]) -> tuple[float, float, str]:
-    """Wall seconds and peak RSS (MB) of a command, and its standard output."""
+def timed(command: list[str], cache_mb: int) -> tuple[float, float, str]:
+    """Wall seconds and peak RSS (MB) of a command, and its standard output. GDAL's block
+    cache is capped alike for every run (its default is 5% of the machine's memory), so
+    peak RSS shows the working set rather than how much of the cache a run filled."""
+    env = {**os.environ, "GDAL_CACHEMAX": str(cache_mb)}
     result = subprocess.run(
-        ["/usr/bin/time", "-f", "%e %M", *command], capture_output=True, text=True, check=False
+        ["/usr/bin/time", "-f", "%e %M", *command],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
     )
     if result.returncode not in (0, 10, 20, 30):
         raise SystemExit(f"{command[0]} failed ({result.returncode}):\n{result.stderr[-2000:]}")
@@ -155,6 +163,7 @@ def main() -> None:
     parser.add_argument("--pixels", type=int, default=18_000)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--data", type=Path, default=HERE / "data")
+    parser.add_argument("--cache-mb", type=int, default=256, help="GDAL_CACHEMAX of every run")
     args = parser.parse_args()
     args.data.mkdir(parents=True, exist_ok=True)
     source = args.data / f"remediate_{args.pixels}.tif"
@@ -167,7 +176,11 @@ def main() -> None:
     mask_pack.write_text(MASK_PACK)
     both_pack = args.data / "bench_mask_coarsen.yaml"
     both_pack.write_text(MASK_PACK + COARSEN_RULE)
-    print(f"input: {source.stat().st_size / 1e9:.2f} GB, {args.pixels:,}^2 x 3 bands", flush=True)
+    print(
+        f"input: {source.stat().st_size / 1e9:.2f} GB, {args.pixels:,}^2 x 3 bands; "
+        f"GDAL_CACHEMAX={args.cache_mb} MB for every run",
+        flush=True,
+    )
 
     label, base_cmd = baseline_command(source, args.data / "out_baseline.tif")
     runs = {
@@ -182,7 +195,7 @@ def main() -> None:
     results: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
     for _ in range(args.repeat):
         for name, command in runs.items():
-            wall, rss, out = timed(command)
+            wall, rss, out = timed(command, args.cache_mb)
             results[name].append((wall, rss))
             if out.startswith("{"):
                 report = json.loads(out)
