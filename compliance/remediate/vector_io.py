@@ -56,7 +56,9 @@ def layer_metas(path: Path) -> list[LayerMeta]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name, _ in pyogrio.list_layers(path):
-            info = pyogrio.read_info(path, layer=name)
+            # Counted and bounded by reading, where the driver cannot say: a layer without
+            # bounds would be taken for one with nothing to place.
+            info = pyogrio.read_info(path, layer=name, force_total_bounds=True)
             crs = CRS.from_user_input(info["crs"]) if info.get("crs") else None
             bounds = info.get("total_bounds")
             usable = bounds is not None and np.isfinite(np.asarray(bounds, dtype=float)).all()
@@ -66,7 +68,7 @@ def layer_metas(path: Path) -> list[LayerMeta]:
                     crs=crs,
                     geometry_column=None if info.get("geometry_type") is None else "",
                     fields=tuple(str(f) for f in info["fields"]),
-                    bounds=_box(bounds) if usable else None,
+                    bounds=_box(bounds) if usable else _finite_bounds(path, str(name)),
                     info=info,
                 )
             )
@@ -76,6 +78,25 @@ def layer_metas(path: Path) -> list[LayerMeta]:
 def _box(bounds: Any) -> tuple[float, float, float, float]:
     west, south, east, north = (float(b) for b in bounds)
     return west, south, east, north
+
+
+def _finite_bounds(path: Path, layer: str) -> tuple[float, float, float, float] | None:
+    """The extent of a layer's finite coordinates, read batch by batch: a driver's extent is
+    not finite when one coordinate is NaN, and the other features must still be placed."""
+    box = np.array([np.inf, np.inf, -np.inf, -np.inf])
+    with _batches(path, layer) as (meta, reader):
+        column = meta.get("geometry_name") or "wkb_geometry"
+        for batch in reader:
+            if column not in batch.schema.names:
+                return None
+            wkb = np.asarray(batch.column(column).to_numpy(zero_copy_only=False), dtype=object)
+            xy = shapely.get_coordinates(_from_wkb(wkb))
+            xy = xy[np.isfinite(xy).all(axis=1)]
+            if xy.size:
+                box = np.concatenate(
+                    [np.minimum(box[:2], xy.min(axis=0)), np.maximum(box[2:], xy.max(axis=0))]
+                )
+    return _box(box) if np.isfinite(box).all() else None
 
 
 @contextmanager
@@ -95,7 +116,14 @@ def geometries(layer: LayerMeta, table: pa.Table) -> np.ndarray:
     if column is None or column not in table.column_names:
         return np.full(table.num_rows, None, dtype=object)
     wkb = np.asarray(table.column(column).to_numpy(zero_copy_only=False), dtype=object)
-    return shapely.from_wkb(wkb, on_invalid="ignore")
+    return _from_wkb(wkb)
+
+
+def _from_wkb(wkb: np.ndarray) -> np.ndarray:
+    # A NaN coordinate is data to keep (the re-check holds it for review), not a warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return shapely.from_wkb(wkb, on_invalid="ignore")
 
 
 def with_geometries(

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import warnings
 from pathlib import Path
 
+import geopandas as gpd
+import numpy as np
 import pyogrio
 import pytest
 import shapely
@@ -16,7 +19,14 @@ from compliance import Checker
 from compliance.errors import UnreadableDataset
 from compliance.remediate.errors import OutputExists, RemediationError
 from compliance.verdict import Effect
-from tests.remediate.conftest import shapes_lonlat, write_gpkg, write_zipped_shapefile
+from tests.remediate.conftest import (
+    buffered_zone_local,
+    read_layer,
+    shapes_lonlat,
+    to_local,
+    write_gpkg,
+    write_zipped_shapefile,
+)
 
 
 def digest(path: Path) -> str:
@@ -172,3 +182,29 @@ def test_a_second_geometry_column_never_rides_along_unexamined(
     assert "location" not in list(info["fields"])
     dropped = report.left_out + [f for a in report.actions for f in a.changes.fields_dropped]
     assert dropped == ["site.location"]
+
+
+def test_a_feature_that_cannot_be_placed_does_not_stop_the_mask(
+    tmp_path: Path, mask_checker: Checker
+) -> None:
+    """One NaN coordinate makes the layer's extent unknown to the driver; the features at the
+    zone are masked all the same, and the unplaceable one keeps the derivative in review."""
+    path = tmp_path / "in.gpkg"
+    written = write_gpkg(path, {"roads": (shapes_lonlat("LineString", 0.003), 5186)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # shapely warns of the NaN this test wants
+        broken = shapely.LineString([(200000.0, 550000.0), (float("nan"), 550100.0)])
+    geoms = list(written.layers["roads"][0]) + [broken]
+    frame = gpd.GeoDataFrame(
+        {"name": [str(i) for i in range(len(geoms))]}, geometry=geoms, crs=5186
+    )
+    pyogrio.write_dataframe(frame, path, layer="roads", driver="GPKG")
+    report = mask_checker.remediate(path, tmp_path / "out.gpkg")
+    (mask,) = [a for a in report.actions if a.condition == "mask_zones"]
+    assert mask.status == "applied"
+    derived, _, _ = read_layer(tmp_path / "out.gpkg", "roads")
+    placed = derived[
+        np.isfinite(shapely.get_coordinates(derived)).all() & ~shapely.is_missing(derived)
+    ]
+    assert not shapely.intersects(buffered_zone_local(), to_local(placed, 5186)).any()
+    assert report.verdict.verdict != Effect.allow
