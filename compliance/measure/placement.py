@@ -13,6 +13,7 @@ from shapely.geometry.base import BaseGeometry
 from compliance.geo.footprint import footprint_to_wgs84
 from compliance.measure.crs_plausibility import crs_mismatch
 from compliance.measure.raster_profile import MAX_GCPS, is_georeferenced, measure_pixels
+from compliance.measure.valid_pixels import data_over_zones
 from compliance.readers.sources import RasterSource
 from compliance.zones.area_cover import growing_index
 from compliance.zones.overlap import OverlapAccumulator
@@ -94,11 +95,14 @@ def meet_areas(
     zones: ZoneSet,
     territories: list[Territory],
     areas_too: bool = True,
+    zone_geoms: np.ndarray | None = None,
 ) -> None:
     """Test a few whole shapes (a raster's outline, a turned overlay's reach) against the
-    zones and territories, outside any layer's stream."""
+    zones and territories, outside any layer's stream; ``zone_geoms`` (within ``geoms``)
+    stand for them against the zones when given."""
     box = tuple(shapely.total_bounds(geoms))
-    acc.add(geoms, growing_index(zones.areas, crs).covering(box).index, areas_too=areas_too)
+    index = growing_index(zones.areas, crs).covering(box).index
+    acc.add(geoms if zone_geoms is None else zone_geoms, index, areas_too=areas_too)
     for t in territories:
         index = growing_index(t.areas, crs, coarse=True).covering(box).index
         hits[t.pack].add(geoms, index, areas_too=False)
@@ -154,7 +158,10 @@ def place_image(
             f"{where}no geotransform or usable GCPs" + (" (RPCs only)" if image.has_rpc else "")
         )
     if footprint is not None and outline is not None and image.crs is not None:
-        meet_areas(np.array([outline], dtype=object), image.crs, acc, hits, zones, territories)
+        # Against the zones, only where the image holds valid pixels (any overview too).
+        data = np.array([data_over_zones(image, outline, zones.areas)], dtype=object)
+        outlines = np.array([outline], dtype=object)
+        meet_areas(outlines, image.crs, acc, hits, zones, territories, zone_geoms=data)
         check_crs(image.label or "raster", image.crs, outline.bounds, footprint, hits, off_aou)
     else:
         footprint = None

@@ -6,25 +6,16 @@ never pretends to meet it. Raster entries are filled in by the raster actions' m
 
 from __future__ import annotations
 
-from compliance.remediate.actions import ActionContext, ActionFunction, ActionResult
+from compliance.remediate.actions import ActionFunction
+from compliance.remediate.raster_actions import RASTER_ACTIONS
 from compliance.remediate.vector_actions import VECTOR_ACTIONS
 from compliance.rules.conditions import CONDITIONS, DataKind
 
 __all__ = ["ACTIONS", "ORDER", "action_for"]
 
 
-def _raster_not_implemented(ctx: ActionContext) -> ActionResult:
-    return ActionResult("cannot_apply", f"{ctx.condition} for rasters is not implemented")
-
-
-_RASTER_ACTIONS: dict[str, ActionFunction] = {
-    "mask_zones": _raster_not_implemented,
-    "coarsen_resolution": _raster_not_implemented,
-    "strip_coordinates": _raster_not_implemented,
-}
-
 ACTIONS: dict[tuple[str, DataKind], ActionFunction] = {
-    **{(name, "raster"): fn for name, fn in _RASTER_ACTIONS.items()},
+    **{(name, "raster"): fn for name, fn in RASTER_ACTIONS.items()},
     **{(name, "vector"): fn for name, fn in VECTOR_ACTIONS.items()},
 }
 

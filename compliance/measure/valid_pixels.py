@@ -1,0 +1,165 @@
+"""Where a raster holds data near the zones: its valid pixels, read in windows around them.
+
+A raster's outline is not its data: a masked derivative keeps its outline but holds no
+pixel over the zone it was masked for. The ground a raster shows over a zone is the union
+of its valid pixel cells (nodata, alpha band and internal masks honoured, a pixel valid
+when any band is) that meet the zone, at the full-resolution image AND at every overview:
+an overview that still holds data over the zone shows it, whatever the full image says.
+
+Only windows around the zones the outline meets are read, block by block, never the
+whole image. Whatever cannot be established (GCP-placed pixels, a zone not drawable in
+the raster's CRS, a mask or overview that cannot be read) leaves the outline standing in,
+as before: the overlap can only grow, never be lost.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterator
+from contextlib import ExitStack
+from typing import Any
+
+import numpy as np
+import shapely
+from affine import Affine
+from shapely.geometry.base import BaseGeometry
+
+from compliance.readers.sources import RasterSource
+from compliance.zones.area_cover import growing_index
+from compliance.zones.areas import AreaSet
+
+__all__ = ["data_over_zones"]
+
+_CHUNK = 1024  # pixels per side of a window read at once: 1 MB of mask per band
+# Pixel cell shapes kept per image before the rest are replaced by the boxes of the
+# windows they lie in: a speckled mask could otherwise yield millions of polygons.
+_MAX_SHAPES = 2_000
+
+
+def data_over_zones(image: RasterSource, outline: BaseGeometry, areas: AreaSet) -> BaseGeometry:
+    """The part of a raster that shows ground in a zone, in the raster's CRS.
+
+    Parameters
+    ----------
+    image
+        The raster (one image, or one placement of it) whose pixels are read.
+    outline
+        Its pixel-grid outline in its CRS: what stands in when the pixels cannot tell.
+    areas
+        The zones (buffered on the ground when first used).
+
+    Returns
+    -------
+    BaseGeometry
+        The valid pixel cells, at the full image and every overview, that meet a zone
+        the outline meets (empty when none does), or ``outline`` itself when this cannot
+        be established.
+    """
+    if image.crs is None or image.transform is None or image.count < 1:
+        return outline  # placed by GCPs (a spline, not an affine) or not at all
+    cover = growing_index(areas, image.crs).covering(outline.bounds)
+    index = cover.index
+    if index.far_positions.size:
+        return outline  # zones tested in lon/lat have no shape to rasterize here
+    near = index.tree.query(outline, predicate="intersects")
+    if not near.size:
+        return shapely.GeometryCollection()
+    with index.prepared() as prepared:
+        zones = shapely.from_wkb(shapely.to_wkb(prepared[near]))
+    try:
+        cells = _valid_cells(image, zones)
+    except Exception:  # GDAL raises CPLE_* classes for corrupt blocks, bad overviews...
+        return outline
+    return shapely.union_all(cells) if cells else shapely.GeometryCollection()
+
+
+def _gdal_name(image: RasterSource) -> str:
+    """The name GDAL opened the image by: its label carries the file's name in place of
+    its path (``GTIFF_DIR:2:scene.tif``), or is a GeoPackage's raster table."""
+    if image.label and image.label.startswith(image.path.name + " "):
+        return str(image.path)  # the file's image placed by its sidecars: the same pixels
+    if image.label and image.driver == "GPKG" and image.path.name not in image.label:
+        return f"GPKG:{image.path}:{image.label}"
+    if image.label:
+        return image.label.replace(image.path.name, str(image.path), 1)
+    return str(image.path)
+
+
+def _open(name: str, driver: str, level: int | None) -> Any:
+    from rasterio.io import DatasetReader
+
+    options = {} if level is None else {"overview_level": level}
+    return DatasetReader(name, driver=[driver], **options)
+
+
+def _valid_cells(image: RasterSource, zones: np.ndarray) -> list[BaseGeometry]:
+    """Valid pixel cells meeting ``zones`` (in the raster's CRS), at every level."""
+    to_pixels = ~image.transform
+    in_pixels = shapely.transform(
+        zones, lambda xy: np.column_stack(to_pixels * (xy[:, 0], xy[:, 1]))
+    )
+    cells: list[BaseGeometry] = []
+    name = _gdal_name(image)
+    with warnings.catch_warnings(), ExitStack() as stack:
+        warnings.simplefilter("ignore")
+        full = stack.enter_context(_open(name, image.driver, None))
+        levels = len(full.overviews(1))
+        datasets = [full] + [
+            stack.enter_context(_open(name, image.driver, i)) for i in range(levels)
+        ]
+        for ds in datasets:
+            # An overview covers the image's ground with fewer, larger pixels.
+            scale = Affine.scale(image.width / ds.width, image.height / ds.height)
+            zones_here = shapely.transform(
+                in_pixels, lambda xy, s=scale: np.column_stack(~s * (xy[:, 0], xy[:, 1]))
+            )
+            cells += _level_cells(ds, zones_here, image.transform * scale, _MAX_SHAPES)
+    return cells
+
+
+def _windows(ds: Any, zone: BaseGeometry) -> Iterator[tuple[int, int, int, int]]:
+    """Windows (col, row, width, height) of at most ``_CHUNK`` pixels per side covering
+    the zone's box (in this level's pixels) within the image."""
+    minx, miny, maxx, maxy = zone.bounds
+    col0, row0 = max(0, math.floor(minx) - 1), max(0, math.floor(miny) - 1)
+    col1, row1 = min(ds.width, math.ceil(maxx) + 1), min(ds.height, math.ceil(maxy) + 1)
+    for row in range(row0, row1, _CHUNK):
+        for col in range(col0, col1, _CHUNK):
+            yield col, row, min(_CHUNK, col1 - col), min(_CHUNK, row1 - row)
+
+
+def _level_cells(ds: Any, zones: np.ndarray, to_crs: Affine, budget: int) -> list[BaseGeometry]:
+    """At one level: the valid cells that meet a zone, as shapes in the raster's CRS."""
+    from rasterio.features import rasterize, shapes
+    from rasterio.windows import Window
+
+    found: list[BaseGeometry] = []
+    for zone in zones:
+        for col, row, width, height in _windows(ds, zone):
+            at = Affine.translation(col, row)
+            # Every cell the zone touches, however little: it shows ground in the zone.
+            touched = rasterize(
+                [zone], out_shape=(height, width), transform=at, all_touched=True, dtype="uint8"
+            ).astype(bool)
+            if not touched.any():
+                continue
+            # GDAL's dataset mask: the alpha band or internal mask, else any band valid.
+            hit = (ds.dataset_mask(window=Window(col, row, width, height)) != 0) & touched
+            if not hit.any():
+                continue
+            window_cells: list[BaseGeometry] = []
+            for shape, _ in shapes(hit.astype("uint8"), mask=hit, transform=to_crs * at):
+                if len(found) + len(window_cells) >= budget:
+                    # Speckled data: the box of the window's valid cells stands in for them.
+                    rows, cols = np.nonzero(hit)
+                    box = shapely.box(cols.min(), rows.min(), cols.max() + 1, rows.max() + 1)
+                    window_cells = [_carry(box, to_crs * at)]
+                    break
+                window_cells.append(shapely.geometry.shape(shape))
+            found += window_cells
+    return found
+
+
+def _carry(geom: BaseGeometry, affine: Affine) -> BaseGeometry:
+    return shapely.transform(geom, lambda xy: np.column_stack(affine * (xy[:, 0], xy[:, 1])))
