@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from api.settings import ApiKey, Role
 
+__all__ = ["Caller", "DEV_CALLER_NAME", "bearer_token", "find_caller", "hash_key"]
+
 DEV_CALLER_NAME = "dev"
 
 

@@ -14,6 +14,17 @@ from api.rate_limit import TokenBuckets, retry_after
 from api.settings import Settings
 from api.verdict_store import VerdictStore
 
+__all__ = [
+    "AuditorDep",
+    "CallerDep",
+    "CheckCallerDep",
+    "CheckerDep",
+    "MetricsDep",
+    "ReadCallerDep",
+    "SettingsDep",
+    "StoreDep",
+]
+
 if TYPE_CHECKING:
     from compliance import Checker
 

@@ -24,6 +24,8 @@ from compliance import (
     ZonesError,
 )
 
+__all__ = ["STATUS_CODES", "add_exception_handlers", "status_for"]
+
 log = logging.getLogger("mapgate.api")
 
 # The most specific class in an exception's MRO decides. UnknownRulePack can only come from a

@@ -27,6 +27,8 @@ from api.verdict_store import VerdictStore
 from api.web.pages import add_web
 from compliance.isolation.pool import CheckLimits, CheckPool, remove_stale_temp_dirs
 
+__all__ = ["build_checker", "create_app"]
+
 if TYPE_CHECKING:
     from compliance import Checker
 

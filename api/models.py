@@ -9,6 +9,8 @@ from pydantic import BaseModel, Field
 from api.verdict_store import StoredVerdict
 from compliance.verdict import Verdict
 
+__all__ = ["CheckPage", "CheckSummary", "PackOut", "PacksOut", "SubmitterVerdict", "ZonesOut"]
+
 
 class PackVersion(BaseModel):
     name: str

@@ -18,6 +18,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+__all__ = ["NearZone", "ZoneProbeWatch", "zones_near"]
+
 if TYPE_CHECKING:
     from compliance.zones.zone_set import ZoneSet
 

@@ -8,6 +8,8 @@ from typing import Any
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+__all__ = ["Problem", "problem_response", "problem_responses"]
+
 PROBLEM_JSON = "application/problem+json"
 
 

@@ -13,6 +13,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+__all__ = ["TokenBuckets", "retry_after"]
+
 
 @dataclass
 class _Bucket:

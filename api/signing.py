@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 from api.settings import Settings
 
+__all__ = ["ServiceSigner", "build_signer"]
+
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 

@@ -6,6 +6,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+__all__ = ["ServerTiming"]
+
 
 class ServerTiming:
     """Collects ``name;dur=ms`` entries (W3C Server-Timing) for one request."""

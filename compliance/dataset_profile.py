@@ -11,6 +11,21 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+__all__ = [
+    "DEFAULT_DETAIL_COUNT",
+    "DEFAULT_DETAIL_SHARE",
+    "DEFAULT_SCALE_FACTOR",
+    "DetailDistribution",
+    "ImageOverlay",
+    "LayerProfile",
+    "LeakFacts",
+    "MAX_DETAIL_COUNT",
+    "Profile",
+    "detail_unknown",
+    "resolution_for",
+    "settle_scale",
+]
+
 # Tobler (1987): the smallest detectable detail is denominator/1000 m, resolution half that.
 DEFAULT_SCALE_FACTOR = 2000.0
 # The detail that counts is the one reached by this share of the lines and rings, or by this

@@ -15,6 +15,17 @@ These exceptions mean "could not check"::
 
 from __future__ import annotations
 
+__all__ = [
+    "ComplianceError",
+    "InputTooLarge",
+    "RulePackError",
+    "UnknownRulePack",
+    "UnreadableDataset",
+    "UnsafeArchive",
+    "UnsupportedFormat",
+    "ZonesError",
+]
+
 
 class ComplianceError(Exception):
     """Base of every error the library raises on purpose."""

@@ -14,6 +14,8 @@ from api.deps import CallerDep, StoreDep
 from api.problems import Problem, problem_responses
 from api.signing import ServiceSigner
 
+__all__ = []
+
 router = APIRouter(prefix="/v1", tags=["attestations"])
 
 DSSE_MEDIA_TYPE = "application/vnd.dsse.envelope.v1+json"

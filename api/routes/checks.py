@@ -34,6 +34,8 @@ from compliance.disclosure import undisclosed_verdict
 from compliance.isolation.pool import CheckPool, CheckStopped
 from compliance.isolation.worker import check_path
 
+__all__ = []
+
 router = APIRouter(prefix="/v1/checks", tags=["checks"])
 log = logging.getLogger("mapgate.api")
 

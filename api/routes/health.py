@@ -9,6 +9,8 @@ from pydantic import BaseModel
 from api.deps import AuditorDep, MetricsDep, StoreDep
 from api.problems import Problem, problem_responses
 
+__all__ = []
+
 router = APIRouter(tags=["health"])
 
 

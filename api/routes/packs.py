@@ -8,6 +8,8 @@ from api.deps import CheckerDep, ReadCallerDep
 from api.models import PackOut, PacksOut, ZonesOut
 from api.problems import problem_responses
 
+__all__ = []
+
 router = APIRouter(prefix="/v1", tags=["packs"])
 
 

@@ -8,6 +8,8 @@ from pydantic import BaseModel
 from api.deps import ReadCallerDep
 from api.problems import problem_responses
 
+__all__ = []
+
 router = APIRouter(prefix="/v1", tags=["session"])
 
 

@@ -1,1 +1,3 @@
 """The ``mapgate`` command line: one module per subcommand."""
+
+__all__: list[str] = []

@@ -25,6 +25,7 @@ from compliance.batch.run import (
 )
 from compliance.cli.check import load_cli_config
 from compliance.cli.common import FAIL_ON, ConfigOption, fail_on_choice
+from compliance.cli.config import Config
 from compliance.errors import ComplianceError
 from compliance.verdict import Effect
 from compliance.zones.demo import describe_zones
@@ -184,17 +185,7 @@ def audit_command(
     if fmt != "text":
         sys.stdout.write(audit_document(fmt, out, paths_done, packs))
     if not quiet:
-        typer.echo(
-            f"audited {run.total} datasets in {elapsed:.1f}s "
-            f"({_summary(verdicts) or 'nothing found'}); "
-            f"{len(run.discovery.ignored)} files ignored as not geodata\n"
-            f"zones: {named}\n"
-            f"results: {out / JSONL}, {out / CSV}, {out / REPORT}\n{settings.describe()}",
-            err=True,
-        )
-    if remediator is not None and not quiet:
-        typer.echo(f"remediated {remediator.made} datasets into {remediate_to} "
-                   f"({remediator.failed} failed)", err=True)  # fmt: skip
+        typer.echo(_run_summary(run, verdicts, elapsed, named, out, settings, remediator), err=True)
     if signer is not None and signer.failed:
         typer.echo(f"mapgate audit: {signer.failed} verdict(s) could not be signed", err=True)
         raise typer.Exit(1)
@@ -208,6 +199,29 @@ def _remediator(
     if folder is None:
         return None
     return BatchRemediator(folder, list(packs) if packs else None, zones, untrusted)
+
+
+def _run_summary(
+    run: AuditRun,
+    verdicts: Counter[str],
+    elapsed: float,
+    zones_named: str,
+    out: Path,
+    settings: Config,
+    remediator: BatchRemediator | None,
+) -> str:
+    """What the run did, for stderr: counts, zones, where the results are, the config."""
+    summary = (
+        f"audited {run.total} datasets in {elapsed:.1f}s "
+        f"({_summary(verdicts) or 'nothing found'}); "
+        f"{len(run.discovery.ignored)} files ignored as not geodata\n"
+        f"zones: {zones_named}\n"
+        f"results: {out / JSONL}, {out / CSV}, {out / REPORT}\n{settings.describe()}"
+    )
+    if remediator is not None:
+        summary += (f"\nremediated {remediator.made} datasets into {remediator.folder} "
+                    f"({remediator.failed} failed)")  # fmt: skip
+    return summary
 
 
 def _consume(

@@ -32,7 +32,14 @@ if TYPE_CHECKING:
     from compliance.checker import Checker
     from compliance.outputs import Checked
 
-__all__ = ["CHECK_FORMATS", "STDIN", "check", "exit_code", "load_cli_config", "profile"]
+__all__ = [
+    "CHECK_FORMATS",
+    "STDIN",
+    "check_command",
+    "exit_code",
+    "load_cli_config",
+    "profile_command",
+]
 
 STDIN = "-"
 CHECK_FORMATS = ("text", "json", "sarif", "junit", "github")
@@ -60,7 +67,7 @@ def load_cli_config(command: str, option: str | None) -> Config:
         raise typer.BadParameter(str(exc), param_hint="--config") from None
 
 
-def check(
+def check_command(
     paths: Annotated[list[str], typer.Argument(help=_H["paths"], show_default=False)],
     pack: PackOption = None,
     zones: ZonesOption = None,
@@ -189,7 +196,7 @@ def _print_one(item: Checked, fmt: str, settings: Config, *, several: bool) -> N
     console.print(settings.describe())
 
 
-def profile(
+def profile_command(
     path: Annotated[Path, typer.Argument(help="Dataset to profile.")],
     fmt: Annotated[str, typer.Option("--format", "-f", help="text or json")] = "text",
 ) -> None:

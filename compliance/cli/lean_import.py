@@ -19,6 +19,8 @@ from importlib.abc import MetaPathFinder
 from importlib.machinery import ModuleSpec
 from types import ModuleType
 
+__all__ = ["without_data_frames"]
+
 _FRAME_LIBRARIES = frozenset({"geopandas", "pandas"})
 
 

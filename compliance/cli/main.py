@@ -22,7 +22,7 @@ without_data_frames()
 
 from compliance.cli.attest import keys_app, verify_command  # noqa: E402
 from compliance.cli.audit import audit_command  # noqa: E402
-from compliance.cli.check import check, profile  # noqa: E402
+from compliance.cli.check import check_command, profile_command  # noqa: E402
 from compliance.cli.common import (  # noqa: E402
     EXIT_INTERNAL,
     EXIT_UNREADABLE,
@@ -70,8 +70,8 @@ def _root(
     """Check map data against export rules before it leaves the country."""
 
 
-app.command("check")(check)
-app.command("profile")(profile)
+app.command("check")(check_command)
+app.command("profile")(profile_command)
 
 
 @packs_app.command("list")

@@ -14,11 +14,12 @@ from rich.table import Table
 from rich.text import Text
 
 from compliance.dataset_profile import Profile
+from compliance.rules.conditions import CONDITIONS
 from compliance.rules.fail_closed import by_code
 from compliance.verdict import Effect, Finding, InputInfo, Verdict
 from compliance.zones.demo import describe_zones
 
-__all__ = ["CONDITIONS", "print_profile", "print_verdict"]
+__all__ = ["print_profile", "print_verdict"]
 
 _STYLE = {
     Effect.allow: "bold green",
@@ -26,42 +27,6 @@ _STYLE = {
     Effect.review: "bold magenta",
     Effect.deny: "bold red",
 }
-
-# What each condition of the built-in packs means, and what the exporter does about it.
-# A stand-in until conditions have a registry of their own; the CLI reads only this.
-CONDITIONS: dict[str, tuple[str, str]] = {
-    "mask_zones": (
-        "sensitive facilities the data shows (military, government, energy, nuclear sites) "
-        "must be masked",
-        "blank or cut those places out of the data, then check the result again",
-    ),
-    "coarsen_resolution": (
-        "the data is more detailed than the rule allows",
-        "resample imagery (or generalise vectors) to the resolution the rule names, then "
-        "check the result again",
-    ),
-    "strip_coordinates": (
-        "the data may leave only without its real-world coordinates",
-        "remove the georeferencing (CRS, geotransform, coordinates) from the exported copy",
-    ),
-    "strip_sensitive_attributes": (
-        "sensitive installations may not be labelled or carry attributes",
-        "delete names and attributes of the installations in the data before export",
-    ),
-    "drop_contours": (
-        "contours and elevation are sensitive layers",
-        "leave contour and elevation layers and fields out of the export",
-    ),
-    "store_in_india": (
-        "the data must be stored on servers in India",
-        "keep the master copy in India; export only what the other rules allow",
-    ),
-}
-_UNKNOWN_CONDITION = (
-    "a condition of the pack that mapgate has no description for",
-    "read the rule's reference for what it asks",
-)
-
 
 def _fmt(value: object) -> str:
     if value is None:
@@ -176,6 +141,22 @@ def _print_findings(v: Verdict, console: Console) -> None:
         _print_finding(f, held, console)
 
 
+def _what_to_do(name: str) -> tuple[str, str]:
+    """A condition's meaning and the next step, from the conditions registry."""
+    known = CONDITIONS.get(name)
+    if known is None:
+        return ("a condition of the pack that mapgate has no description for",
+                "read the rule's reference for what it asks")  # fmt: skip
+    meaning = known.meaning[0].lower() + known.meaning[1:].rstrip(".")
+    if known.applicable:
+        kinds = " and ".join(sorted(known.applies_to))
+        action = (f"`mapgate remediate` applies it to {kinds} data and checks the result "
+                  f"again; what meets it: {known.satisfied_by}")  # fmt: skip
+    else:
+        action = f"no change to the data meets it: {known.satisfied_by}"
+    return meaning, action
+
+
 def _print_conditions(v: Verdict, console: Console) -> None:
     if not v.conditions:
         return
@@ -183,9 +164,13 @@ def _print_conditions(v: Verdict, console: Console) -> None:
     for name in v.conditions:
         rules = [f"{f.pack}/{f.rule_id}" for f in v.findings if name in f.conditions]
         _line(console, f"{name} (required by {', '.join(rules)})", indent=2)
-        meaning, action = CONDITIONS.get(name, _UNKNOWN_CONDITION)
+        meaning, action = _what_to_do(name)
         _line(console, f"what it means: {meaning}", indent=6)
         _line(console, f"what to do: {action}", indent=6)
+        asked = {k: v for f in v.findings for k, v in f.condition_parameters.get(name, {}).items()}
+        if asked:
+            shown = ", ".join(f"{k}={_fmt(value)}" for k, value in sorted(asked.items()))
+            _line(console, f"parameters: {shown}", indent=6)
         if name == "mask_zones" and v.zones.count == 0:
             _line(
                 console,

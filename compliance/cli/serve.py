@@ -8,6 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
+__all__ = ["serve"]
+
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 

@@ -24,6 +24,8 @@ from compliance.geo.geodesy import (
     transformer,
 )
 
+__all__ = ["footprint_to_wgs84", "shapes_to_wgs84"]
+
 # Edges are densified to this length (1 km on the ground in a projected CRS, 0.01° in a
 # geographic one) before they are carried to lon/lat: a straight 10 km edge in UTM or in
 # Korea's TM CRSs drifts about 3 m from the lon/lat straight line between its ends, a 1 km

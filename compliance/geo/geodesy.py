@@ -14,6 +14,23 @@ import shapely
 from pyproj import CRS, Geod, Proj, Transformer
 from shapely.geometry.base import BaseGeometry
 
+__all__ = [
+    "ARC_TOLERANCE_M",
+    "WGS84",
+    "area_km2",
+    "buffer_many_on_ground",
+    "crs_key",
+    "distances_m",
+    "geometries_to_wgs84",
+    "geometry_to_wgs84",
+    "ground_areas_km2",
+    "on_the_earth",
+    "quad_segs_for",
+    "to_crs_many",
+    "to_lonlat",
+    "transformer",
+]
+
 WGS84 = CRS.from_epsg(4326)
 GEOD = Geod(ellps="WGS84")
 

@@ -17,6 +17,8 @@ from pyproj import CRS
 
 from compliance.geo.geodesy import distances_m, to_lonlat
 
+__all__ = ["GroundMap", "exact_lengths_m"]
+
 _NODES = 33  # grid nodes per side over a batch's extent
 _A = 6_378_137.0  # WGS84 semi-major axis, m
 _E2 = 6.694379990141317e-3  # WGS84 first eccentricity squared

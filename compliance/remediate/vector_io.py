@@ -20,8 +20,9 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
+from compliance.readers.sources import BATCH_SIZE
+
 __all__ = [
-    "BATCH_SIZE",
     "LayerMeta",
     "Rewritten",
     "TableEdit",
@@ -31,7 +32,6 @@ __all__ = [
     "with_geometries",
 ]
 
-BATCH_SIZE = 16_384
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ import shapely
 
 from compliance.geo.geodesy import ARC_TOLERANCE_M, buffer_many_on_ground
 
+__all__ = ["AreaSet", "TURNS"]
+
 # Shortest ground length of a degree: of latitude (at the equator), and of longitude at
 # the equator (a parallel's radius is N cos(lat) with N >= a).
 _M_PER_DEG_LAT = 110_574.0

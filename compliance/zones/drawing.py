@@ -15,6 +15,8 @@ from pyproj import CRS
 from compliance.geo.geodesy import to_lonlat
 from compliance.zones.areas import TURNS, AreaSet
 
+__all__ = ["drawn_faithfully", "lonlat_copies"]
+
 _FAITHFUL_DEG = 1e-7  # about a centimetre: PROJ's round trips are far closer where it is exact
 
 

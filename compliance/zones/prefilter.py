@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+__all__ = ["CellGrid", "finite_rows"]
+
 CLEAR, MAYBE, INSIDE = 0, 1, 2
 
 

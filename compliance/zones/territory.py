@@ -23,6 +23,8 @@ from compliance.geo.geodesy import ARC_TOLERANCE_M, area_km2
 from compliance.zones.areas import TURNS, AreaSet
 from compliance.zones.layer_file import read_layer
 
+__all__ = ["Territory", "load_territory"]
+
 TILE_DEG = 1.0
 # A territory's buffer (12 nautical miles) is drawn to within this share of it, outside:
 # 2 m of 22 km, where a zone's is drawn to 0.1 m.

@@ -118,8 +118,10 @@ def test_each_condition_says_what_it_means_and_what_to_do():
     out = text_of(str(SAMPLES / "ortho_025m_israel.tif"))
     assert "coarsen_resolution (required by us-kba/KBA-ISRAEL-GSD-04M)" in out
     tail = flat(out.split("conditions:", 1)[1])
-    assert "what it means: the data is more detailed than the rule allows" in tail
-    assert "what to do: resample imagery" in tail
+    # The texts come from the conditions registry (docs/conditions.md).
+    assert "what it means: the data may not be more detailed than a ground resolution" in tail
+    assert "what to do: `mapgate remediate` applies it to raster and vector data" in tail
+    assert "parameters: resolution_m=0.4" in tail
 
 
 def test_mask_zones_with_no_zone_overlapped_is_explained():

@@ -25,7 +25,7 @@ from compliance.measure.leaks.deleted_shapes import (
 )
 from compliance.measure.leaks.metadata_coordinates import metadata_coordinates
 from compliance.measure.leaks.overviews import other_image_names, overview_leaks
-from compliance.measure.leaks.recovered import Recovered, place
+from compliance.measure.leaks.recovered import Recovered, place_recovered
 from compliance.measure.leaks.sqlite_pages import SQLITE_MAGIC
 from compliance.readers.sources import LayerInfo, RasterSource, VectorSource
 from compliance.zones.overlap import OverlapAccumulator
@@ -69,7 +69,7 @@ def _deleted_shapefile_records(
             shapes = deleted_shapes(shp, shx, records)
             kept = [s for s in shapes if s is None or not s.is_empty]
             if kept:
-                found += place(np.array(kept, dtype=object), layer.crs, zones, overlap)
+                found += place_recovered(np.array(kept, dtype=object), layer.crs, zones, overlap)
     return found
 
 

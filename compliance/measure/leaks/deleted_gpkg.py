@@ -13,7 +13,7 @@ import shapely
 from pyproj import CRS
 
 from compliance.measure.leaks.gpkg_blobs import PREFIX, Blob, find_blobs
-from compliance.measure.leaks.recovered import Recovered, place
+from compliance.measure.leaks.recovered import Recovered, place_recovered
 from compliance.measure.leaks.sqlite_pages import unallocated_regions
 from compliance.readers.gpkg_sql import gpkg_rows
 from compliance.readers.sources import parse_crs
@@ -115,5 +115,5 @@ def deleted_gpkg_geometries(
         by_crs[blob.srs_id].append(blob)
     result = Recovered(stale_pages=stale_pages)
     for srs_id, group in by_crs.items():
-        result += place(_shapes(group), srs[srs_id], zones, overlap)
+        result += place_recovered(_shapes(group), srs[srs_id], zones, overlap)
     return result

@@ -12,7 +12,7 @@ from compliance.measure.leaks.zones_met import count_meeting
 from compliance.zones.overlap import OverlapAccumulator
 from compliance.zones.zone_set import ZoneSet
 
-__all__ = ["Recovered", "place"]
+__all__ = ["Recovered", "place_recovered"]
 
 
 @dataclass
@@ -33,7 +33,7 @@ class Recovered:
         )
 
 
-def place(
+def place_recovered(
     shapes: np.ndarray, crs: CRS | None, zones: ZoneSet, overlap: OverlapAccumulator | None
 ) -> Recovered:
     """Count ``shapes`` (None where a shape could not be rebuilt) and meet the zones with
