@@ -14,6 +14,7 @@ from typing import IO
 from compliance.attestation.errors import CannotAttest
 from compliance.attestation.statement import Subject
 from compliance.readers.archive import is_resource_fork, is_zip
+from compliance.readers.formats import READ_IN_PLACE
 from compliance.readers.inputs import dataset_digest, dataset_files
 from compliance.verdict import Verdict
 
@@ -22,7 +23,6 @@ __all__ = ["file_sha256", "subjects_for"]
 _CHUNK = 1 << 20
 _UNCHECKED = "MAPGATE-UNCHECKED-FILES"
 _UNCHECKED_SHOWN = 100  # the finding names at most this many files
-_FORMAT_ZIPS = frozenset({".kmz", ".ods", ".xlsx"})  # zips a reader opens as one file
 
 
 def _stream_sha256(f: IO[bytes]) -> str:
@@ -67,7 +67,8 @@ def subjects_for(verdict: Verdict, path: Path | None = None) -> list[Subject]:
         return [_subject(verdict.input.name, verdict.input.sha256)]
     if not path.exists():
         raise CannotAttest(f"{path}: no such file")
-    if path.is_file() and is_zip(path) and path.suffix.lower() not in _FORMAT_ZIPS:
+    # A KMZ, ODS or XLSX is a zip that a reader opens as one file: one subject.
+    if path.is_file() and is_zip(path) and path.suffix.lower() not in READ_IN_PLACE:
         return _zip_subjects(verdict, path)
     if dataset_digest(path)[0] != verdict.input.sha256:
         raise CannotAttest(f"{path} changed since it was checked; check it again")
