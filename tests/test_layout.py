@@ -224,3 +224,29 @@ def test_a_public_name_is_declared_by_one_module() -> None:
                 continue  # FastAPI's convention: the app includes each module's router
             owners.setdefault(public, []).append(module.name)
     assert {n: m for n, m in owners.items() if len(m) > 1} == {}
+
+
+# What opens a file: the measuring stage gets what the readers found and opens nothing.
+_OPENERS = {"open", "connect", "DatasetReader", "ZipFile", "read_arrow", "open_arrow",
+            "read_dataframe", "read_info", "read_bounds"}  # fmt: skip
+
+
+def _opens(module: Module) -> list[str]:
+    found = []
+    for node in ast.walk(module.tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            if name in _OPENERS:
+                found.append(f"{module.path.relative_to(REPO)}:{node.lineno} {ast.unparse(func)}")
+    return found
+
+
+def test_the_measuring_stage_opens_no_file() -> None:
+    measuring = [m for n, m in MODULES.items() if n.startswith("compliance.measure")]
+    assert [o for m in measuring for o in _opens(m)] == []
+
+
+def test_the_file_opener_finder_sees_a_reader_open() -> None:
+    # The rule above must be able to fail: the readers do open files.
+    assert _opens(MODULES["compliance.readers.pixels"])

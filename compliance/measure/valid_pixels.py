@@ -25,6 +25,7 @@ import shapely
 from affine import Affine
 from shapely.geometry.base import BaseGeometry
 
+from compliance.readers.pixels import open_level
 from compliance.readers.sources import RasterSource
 from compliance.zones.area_cover import growing_index
 from compliance.zones.areas import AreaSet
@@ -86,13 +87,6 @@ def _gdal_name(image: RasterSource) -> str:
     return str(image.path)
 
 
-def _open(name: str, driver: str, level: int | None) -> Any:
-    from rasterio.io import DatasetReader
-
-    options = {} if level is None else {"overview_level": level}
-    return DatasetReader(name, driver=[driver], **options)
-
-
 def _valid_cells(image: RasterSource, zones: np.ndarray) -> list[BaseGeometry]:
     """Valid pixel cells meeting ``zones`` (in the raster's CRS), at every level."""
     to_pixels = ~image.transform
@@ -103,10 +97,10 @@ def _valid_cells(image: RasterSource, zones: np.ndarray) -> list[BaseGeometry]:
     name = _gdal_name(image)
     with warnings.catch_warnings(), ExitStack() as stack:
         warnings.simplefilter("ignore")
-        full = stack.enter_context(_open(name, image.driver, None))
+        full = stack.enter_context(open_level(name, image.driver, None))
         levels = len(full.overviews(1))
         datasets = [full] + [
-            stack.enter_context(_open(name, image.driver, i)) for i in range(levels)
+            stack.enter_context(open_level(name, image.driver, i)) for i in range(levels)
         ]
         for ds in datasets:
             # An overview covers the image's ground with fewer, larger pixels.

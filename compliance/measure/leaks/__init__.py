@@ -18,15 +18,15 @@ import numpy as np
 
 from compliance.dataset_profile import LeakFacts
 from compliance.measure.leaks.deleted_gpkg import deleted_gpkg_geometries
-from compliance.measure.leaks.deleted_shapes import (
+from compliance.measure.leaks.metadata_coordinates import metadata_coordinates
+from compliance.measure.leaks.overviews import other_image_names, overview_leaks
+from compliance.measure.leaks.recovered import Recovered, place_recovered
+from compliance.readers.raw.deleted_shapes import (
     deleted_records,
     deleted_shapes,
     shapefile_parts,
 )
-from compliance.measure.leaks.metadata_coordinates import metadata_coordinates
-from compliance.measure.leaks.overviews import other_image_names, overview_leaks
-from compliance.measure.leaks.recovered import Recovered, place_recovered
-from compliance.measure.leaks.sqlite_pages import SQLITE_MAGIC
+from compliance.readers.raw.sqlite_pages import is_sqlite
 from compliance.readers.sources import LayerInfo, RasterSource, VectorSource
 from compliance.zones.overlap import OverlapAccumulator
 from compliance.zones.zone_set import ZoneSet
@@ -37,11 +37,6 @@ _SHAPEFILE_SUFFIXES = {".shp", ".shx", ".dbf"}
 # What a damaged file can raise from the readers of raw formats here: the check then
 # says it could not look, and the verdict is held.
 _DAMAGED = (OSError, ValueError, struct.error, IndexError, sqlite3.Error)
-
-
-def _is_sqlite(path: Path) -> bool:
-    with path.open("rb") as f:
-        return f.read(16) == SQLITE_MAGIC
 
 
 def _shapefile_bases(src: VectorSource) -> list[tuple[Path, LayerInfo]]:
@@ -82,7 +77,7 @@ def _deleted(
     recovered = Recovered()
     path = src.path
     try:
-        if path is not None and path.is_file() and _is_sqlite(path):
+        if path is not None and path.is_file() and is_sqlite(path):
             recovered += deleted_gpkg_geometries(path, zones, overlap)
         if isinstance(src, VectorSource) and src.driver == "ESRI Shapefile":
             recovered += _deleted_shapefile_records(src, zones, overlap)

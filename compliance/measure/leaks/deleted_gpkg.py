@@ -3,19 +3,18 @@ whose bytes are still in the file: recovered, placed and met with the zones."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections import defaultdict
-from contextlib import closing
 from pathlib import Path
 
 import numpy as np
 import shapely
 from pyproj import CRS
 
-from compliance.measure.leaks.gpkg_blobs import PREFIX, Blob, find_blobs
 from compliance.measure.leaks.recovered import Recovered, place_recovered
-from compliance.measure.leaks.sqlite_pages import unallocated_regions
 from compliance.readers.gpkg_sql import gpkg_rows
+from compliance.readers.raw.gpkg_blobs import Blob, find_blobs
+from compliance.readers.raw.gpkg_live import drop_live_copies
+from compliance.readers.raw.sqlite_pages import unallocated_regions
 from compliance.readers.sources import parse_crs
 from compliance.zones.overlap import OverlapAccumulator
 from compliance.zones.zone_set import ZoneSet
@@ -37,37 +36,6 @@ def _candidates(path: Path) -> tuple[dict[bytes, Blob], int]:
             for blob in find_blobs(data):
                 found.setdefault(blob.key, blob)
     return found, stale_pages
-
-
-def _quoted(name: object) -> str:
-    return '"' + str(name).replace('"', '""') + '"'
-
-
-def _drop_live_copies(path: Path, found: dict[bytes, Blob]) -> list[Blob]:
-    """The candidates no live row holds: an UPDATE leaves the row's old cell behind, and
-    a copy of a geometry the file shows is no hidden geometry. Only the live blobs' first
-    bytes stream past the candidates; a whole blob is read where those match."""
-    by_prefix: dict[bytes, list[Blob]] = defaultdict(list)
-    for blob in found.values():
-        by_prefix[blob.key[:PREFIX]].append(blob)
-    columns = gpkg_rows(path, "SELECT table_name, column_name FROM gpkg_geometry_columns")
-    uri = f"{path.resolve().as_uri()}?mode=ro"
-    with closing(sqlite3.connect(uri, uri=True)) as db:
-        for table, column in columns:
-            sql = f"SELECT rowid, substr({_quoted(column)}, 1, {PREFIX}) FROM {_quoted(table)}"
-            whole = f"SELECT {_quoted(column)} FROM {_quoted(table)} WHERE rowid = ?"
-            try:
-                hits = [
-                    (r, p) for r, p in db.execute(sql) if isinstance(p, bytes) and p in by_prefix
-                ]
-                for rowid, prefix in hits:
-                    (value,) = db.execute(whole, (rowid,)).fetchone()
-                    by_prefix[prefix] = [
-                        b for b in by_prefix[prefix] if b.wkb is not None and b.key != value
-                    ]
-            except sqlite3.Error:
-                continue  # a table listed but not there: nothing live to compare with
-    return [b for blobs in by_prefix.values() for b in blobs]
 
 
 def _srs(path: Path) -> dict[int, CRS | None]:
@@ -109,7 +77,7 @@ def deleted_gpkg_geometries(
     srs = _srs(path)
     # An SRS id the file does not define is not a blob of this file: stray bytes.
     blobs = [b for b in found.values() if b.srs_id in srs]
-    blobs = _drop_live_copies(path, {b.key: b for b in blobs}) if blobs else []
+    blobs = drop_live_copies(path, {b.key: b for b in blobs}) if blobs else []
     by_crs: dict[int, list[Blob]] = defaultdict(list)
     for blob in blobs:
         by_crs[blob.srs_id].append(blob)

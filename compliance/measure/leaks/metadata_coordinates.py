@@ -14,9 +14,10 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from compliance.measure.leaks.exif_gps import exif_gps, xmp_geodata
 from compliance.measure.raster_profile import is_georeferenced
+from compliance.readers.pixels import open_image
 from compliance.readers.raster_sidecars import read_world_file, world_file
+from compliance.readers.raw.exif_gps import exif_gps, xmp_geodata
 from compliance.readers.sources import RasterSource
 
 __all__ = ["metadata_coordinates", "unplaced"]
@@ -107,8 +108,6 @@ def metadata_coordinates(raster: RasterSource, gdal_name: str | None = None) -> 
     for an image that can be placed (its position is checked as such)."""
     if not unplaced(raster):
         return []
-    import rasterio
-
     path = raster.path
     sidecars = _sidecars(path) if gdal_name is None and path.is_file() else []
     found: list[str] = list(sidecars)
@@ -119,7 +118,7 @@ def metadata_coordinates(raster: RasterSource, gdal_name: str | None = None) -> 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            with rasterio.open(gdal_name or str(path), driver=raster.driver) as ds:
+            with open_image(gdal_name or str(path), raster.driver) as ds:
                 found += _from_dataset(ds, raster)
     except Exception:  # GDAL's CPLE_* errors are not RasterioError
         # The header was read before; what else GDAL shows is then unknown, and the

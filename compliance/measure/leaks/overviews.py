@@ -13,12 +13,12 @@ read once, in windows, and each overview once, at its own resolution.
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from compliance.readers.pixels import open_image
 from compliance.readers.sources import RasterSource
 
 __all__ = ["LevelLeak", "other_image_names", "overview_leaks"]
@@ -33,14 +33,6 @@ class LevelLeak:
 
     where: str  # the image and level, as a reader would name them
     pixels: int | None  # None: the masks could not be read, so a leak cannot be ruled out
-
-
-def _open(name: str, driver: str, **options: Any) -> Any:
-    import rasterio
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return rasterio.open(name, driver=driver, **options)
 
 
 def _valid_cells(
@@ -103,7 +95,7 @@ def _chain(
     """Each overview of the image ``name`` against the level above it; ``base`` stands
     for the full resolution (another image of the file, compared as one of its levels)."""
     leaks = []
-    with _open(name, driver) as image:
+    with open_image(name, driver) as image:
         levels = len(image.overviews(1)) if image.count else 0
         if base is not None:
             pixels = _leaked(base, image, nodata)
@@ -113,7 +105,7 @@ def _chain(
         opened = []
         try:
             for level in range(levels):
-                coarser = _open(name, driver, overview_level=level)
+                coarser = open_image(name, driver, overview_level=level)
                 opened.append(coarser)
                 pixels = _leaked(finer, coarser, nodata)
                 if pixels:
@@ -133,7 +125,7 @@ def _masks_nothing(image: RasterSource) -> bool:
 def other_image_names(raster: RasterSource) -> dict[str, str]:
     """GDAL's names of the file's other images, by the labels the reader gave them."""
     path = raster.path
-    with _open(str(path), raster.driver) as ds:
+    with open_image(str(path), raster.driver) as ds:
         return {n.replace(str(path), path.name): n for n in ds.subdatasets or []}
 
 
@@ -166,11 +158,11 @@ def _unread_ovr(raster: RasterSource) -> list[LevelLeak]:
     # any, GDAL reads the .ovr as its overviews, and they were compared above.
     with (
         rasterio.Env(GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR"),
-        _open(str(path), raster.driver) as alone,
+        open_image(str(path), raster.driver) as alone,
     ):
         if not alone.count or not alone.overviews(1):
             return []
-    with _open(str(path), raster.driver) as base:
+    with open_image(str(path), raster.driver) as base:
         return _chain(str(ovr), "GTiff", ovr.name, base, base.nodata)
 
 
@@ -188,7 +180,7 @@ def overview_leaks(raster: RasterSource, gdal_name: str | None = None) -> list[L
         if not others or gdal_name is not None:
             return leaks
         names = other_image_names(raster)
-        with _open(name, driver) as base:
+        with open_image(name, driver) as base:
             for other in others:
                 other_name = names.get(other.label or "")
                 if other_name is None:

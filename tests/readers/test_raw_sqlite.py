@@ -13,8 +13,8 @@ import shapely
 
 from compliance import Checker
 from compliance.measure.leaks.deleted_gpkg import deleted_gpkg_geometries
-from compliance.measure.leaks.gpkg_blobs import find_blobs, wkb_end
-from compliance.measure.leaks.sqlite_pages import unallocated_regions
+from compliance.readers.raw.gpkg_blobs import find_blobs, wkb_end
+from compliance.readers.raw.sqlite_pages import unallocated_regions
 from compliance.zones.zone_set import ZoneSet
 from tests.measure.leak_files import (
     PLACES,

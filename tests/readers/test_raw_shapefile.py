@@ -7,7 +7,7 @@ import struct
 import pytest
 import shapely
 
-from compliance.measure.leaks.deleted_shapes import deleted_records, deleted_shapes, shapefile_parts
+from compliance.readers.raw.deleted_shapes import deleted_records, deleted_shapes, shapefile_parts
 from tests.measure.leak_files import shapefile_with_deletions
 
 SHAPES = {

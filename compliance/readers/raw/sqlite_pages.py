@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["SQLITE_MAGIC", "Region", "unallocated_regions"]
+__all__ = ["SQLITE_MAGIC", "Region", "unallocated_regions", "is_sqlite"]
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _BTREE_TYPES = {2: 12, 5: 12, 10: 8, 13: 8}  # page type -> header size
@@ -119,3 +119,9 @@ def unallocated_regions(path: Path) -> Iterator[Region]:
                         # Most free space holds no blob: look before copying it out.
                         if data.find(b"GP", start, end) >= 0:
                             yield Region(data[start:end], False)
+
+
+def is_sqlite(path: Path) -> bool:
+    """Whether the file starts as every SQLite database does."""
+    with path.open("rb") as f:
+        return f.read(16) == SQLITE_MAGIC
