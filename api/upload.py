@@ -23,6 +23,7 @@ from starlette.requests import Request
 
 from api.problems import Problem
 from compliance.isolation.pool import mark_temp_dir
+from compliance.readers.formats import RASTER_SIDECARS, SHAPEFILE_PARTS
 
 __all__ = [
     "FILE_FIELD", "FRAMING_ALLOWANCE", "MAX_NAME_BYTES", "MAX_PARTS", "SHAPEFILE_NEEDS",
@@ -39,11 +40,8 @@ MAX_PARTS = 16
 MAX_NAME_BYTES = 200
 # A shapefile without these cannot be read whole: its geometry index and its attributes.
 SHAPEFILE_NEEDS = (".shx", ".dbf")
-# Parts that only describe another part: never a dataset of their own.
-_SIDECAR_SUFFIXES = {
-    ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".xml", ".tfw", ".tifw", ".wld",
-    ".ovr", ".jgw", ".pgw", ".aux", ".qmd", ".sld", ".fix",
-}  # fmt: skip
+# Parts that only describe another part: never a dataset of their own (readers.formats).
+_SIDECAR_SUFFIXES = SHAPEFILE_PARTS | RASTER_SIDECARS
 
 
 @dataclass

@@ -10,6 +10,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from compliance.countries import country_code
 from compliance.dataset_profile import Profile
 from compliance.errors import UnknownRulePack
 from compliance.facts import Evidence, dataset_facts, zone_facts
@@ -256,8 +257,11 @@ class Checker:
             The input cannot be read at all (also UnsupportedFormat, UnsafeArchive, InputTooLarge).
         UnknownRulePack
             ``packs`` names a pack this checker did not load.
+        ValueError
+            ``destination`` is not an ISO 3166-1 alpha-2 code (checked before any reading).
         """
         started = time.perf_counter()
+        destination = country_code(destination)
         selected = self._select(packs)
         inspection, identity = self.inspect(source, name=name, packs=selected, untrusted=untrusted)
         if placed_copy_of is not None:
@@ -269,7 +273,7 @@ class Checker:
         if not inspection.located:
             summary.count = None
         summary.fictional = self.zones_fictional
-        request = {"destination": destination.upper() if destination else None, "purpose": purpose}
+        request = {"destination": destination, "purpose": purpose}
         engine = self._engine_findings(inspection, selected)
         results = self._evaluate_packs(inspection, selected, summary, request, held_by(engine))
         verdict, findings, conditions = decide(results, engine)

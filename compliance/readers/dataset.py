@@ -4,9 +4,10 @@ and handed on with the source."""
 
 from __future__ import annotations
 
+import glob
 from pathlib import Path
 
-from compliance.errors import UnsupportedFormat
+from compliance.errors import UnreadableDataset, UnsupportedFormat
 from compliance.readers.formats import GML_DRIVERS, KML_DRIVERS
 from compliance.readers.geoparquet import PARQUET_MAGIC, open_geoparquet
 from compliance.readers.gpkg_sql import gpkg_metadata_documents
@@ -22,6 +23,18 @@ from compliance.readers.sources import LayerInfo, OgrVectorSource, RasterSource,
 from compliance.readers.upload_guard import UploadScope, heads, screen_upload
 
 __all__ = ["open_dataset"]
+
+
+def _require_shapefile_index(path: Path) -> None:
+    """A .shp without its .shx: GDAL would answer with advice about its own settings; the
+    sender needs to know which parts to send."""
+    if path.suffix.lower() == ".shp" and not any(
+        p.suffix.lower() == ".shx" for p in path.parent.glob(f"{glob.escape(path.stem)}.*")
+    ):
+        raise UnreadableDataset(
+            f"{path.name} is one part of a shapefile and its {path.stem}.shx is missing: "
+            "send all its parts (.shp, .shx, .dbf, .prj) together, or in one zip"
+        )
 
 
 def open_dataset(
@@ -42,6 +55,7 @@ def open_dataset(
     UnreadableDataset
         A driver recognises it but it cannot be read.
     """
+    _require_shapefile_index(path)
     display = name or path.name
     if path.is_file():
         with path.open("rb") as f:

@@ -112,6 +112,8 @@ FORMATS: tuple[Format, ...] = (
             ".ixs",
             ".mxs",
             ".qmd",
+            ".sld",
+            ".fix",
             ".xml",
         ),
         "shapefile part",

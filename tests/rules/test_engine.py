@@ -84,12 +84,12 @@ def test_request_facts_reach_the_rules(tmp_path):
     rules = tmp_path / "dest.yaml"
     rules.write_text(
         'pack: dest\nversion: "1"\ntitle: t\njurisdiction: XX\nrules:\n'
-        '  - id: D-1\n    title: no export to ZZ\n    when: request.destination == "ZZ"\n'
+        '  - id: D-1\n    title: no export to CN\n    when: request.destination == "CN"\n'
         "    effect: deny\n    reference: Test Act\n"
     )
     path = write_vector(tmp_path / "a.gpkg", [box(2.30, 48.85, 2.31, 48.86)], 4326)
     checker = Checker(packs=[rules])
-    assert checker.check(path, destination="zz").verdict == Effect.deny
+    assert checker.check(path, destination="cn").verdict == Effect.deny
     assert checker.check(path, destination="FR").verdict == Effect.allow
     assert checker.check(path).verdict == Effect.allow
 
