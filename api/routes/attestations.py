@@ -14,7 +14,7 @@ from api.deps import CallerDep, StoreDep
 from api.problems import Problem, problem_responses
 from api.signing import ServiceSigner
 
-__all__ = []
+__all__ = ["router"]
 
 router = APIRouter(prefix="/v1", tags=["attestations"])
 

@@ -34,7 +34,7 @@ from compliance.disclosure import undisclosed_verdict
 from compliance.isolation.pool import CheckPool, CheckStopped
 from compliance.isolation.worker import check_path
 
-__all__ = []
+__all__ = ["router", "stopped_problem"]
 
 router = APIRouter(prefix="/v1/checks", tags=["checks"])
 log = logging.getLogger("mapgate.api")
@@ -98,7 +98,7 @@ async def create_check(
                 )
             except CheckStopped as exc:
                 problem = await anyio.to_thread.run_sync(
-                    _stopped, exc, upload, caller, store, metrics
+                    stopped_problem, exc, upload, caller, store, metrics
                 )
                 raise problem from None
     finally:
@@ -133,7 +133,7 @@ def _watch_probes(request: Request, caller: Caller, verdict: Verdict, metrics: M
         )
 
 
-def _stopped(
+def stopped_problem(
     exc: CheckStopped, upload: Upload, caller: Caller, store: VerdictStore, metrics: MetricsDep
 ) -> Problem:
     """Record a check that was stopped (log, metric, audit store), and the answer its

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from api.deps import AuditorDep, MetricsDep, StoreDep
 from api.problems import Problem, problem_responses
 
-__all__ = []
+__all__ = ["router"]
 
 router = APIRouter(tags=["health"])
 

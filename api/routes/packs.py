@@ -8,7 +8,7 @@ from api.deps import CheckerDep, ReadCallerDep
 from api.models import PackOut, PacksOut, ZonesOut
 from api.problems import problem_responses
 
-__all__ = []
+__all__ = ["router"]
 
 router = APIRouter(prefix="/v1", tags=["packs"])
 

@@ -22,8 +22,11 @@ from api.deps import CheckCallerDep, CheckerDep, MetricsDep, ReadCallerDep, Sett
 from api.forms import CheckForm, check_request_body, packs_to_run
 from api.probing import zones_near
 from api.problems import Problem, problem_responses
+from api.routes.checks import stopped_problem
 from api.settings import Settings
 from api.upload import receive_upload
+from compliance.isolation.pool import CheckPool, CheckStopped
+from compliance.isolation.worker import remediate_path
 from compliance.remediate.disclosure import named_output, undisclosed_report
 from compliance.remediate.errors import RemediationError
 
@@ -108,7 +111,14 @@ async def create_remediation(
             "mask_mode": mask_mode,
             "untrusted": True,
         }
-        run = partial(_remediate, checker, upload.path, folder / id_, options)
+        # In a worker that can be killed, under the checks' limits: a hostile file must not
+        # hold a thread here any more than it can in a check.
+        pool: CheckPool | None = request.app.state.check_pool
+        run = (
+            partial(_remediate, checker, upload.path, folder / id_, options)
+            if pool is None
+            else partial(pool.run, remediate_path, upload.path, folder / id_, options)
+        )
         with metrics.check_duration.time():
             try:
                 report = await anyio.to_thread.run_sync(
@@ -116,6 +126,12 @@ async def create_remediation(
                 )
             except RemediationError as exc:
                 raise Problem(422, str(exc), title="Cannot remediate") from None
+            except CheckStopped as exc:
+                shutil.rmtree(folder / id_, ignore_errors=True)
+                problem = await anyio.to_thread.run_sync(
+                    stopped_problem, exc, upload, caller, store, metrics
+                )
+                raise problem from None
     finally:
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(upload.remove)

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from api.deps import ReadCallerDep
 from api.problems import problem_responses
 
-__all__ = []
+__all__ = ["router"]
 
 router = APIRouter(prefix="/v1", tags=["session"])
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import os
 import pickle
+import shutil
 import signal
 import sys
 import tempfile
@@ -17,7 +18,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-__all__ = ["check_path", "limit_memory", "out_of_memory", "serve_worker"]
+__all__ = ["check_path", "limit_memory", "out_of_memory", "remediate_path", "serve_worker"]
 
 _PR_SET_PDEATHSIG = 1
 _MEMORY_LIMIT_MB: list[int] = []  # set once this process's address space is capped
@@ -85,6 +86,18 @@ def limit_memory(budget_mb: int) -> None:
 def check_path(checker: Any, path: Path, options: dict[str, Any]) -> Any:
     """The service's task: ``checker.check(path, **options)``, the Verdict sent back whole."""
     return checker.check(path, **options)
+
+
+def remediate_path(checker: Any, path: Path, folder: Path, options: dict[str, Any]) -> Any:
+    """The service's remediation: ``checker.remediate(path, folder, **options)`` into a new
+    ``folder``, removed again when the remediation fails (a killed worker's folder is
+    removed by the caller), the report sent back whole."""
+    folder.mkdir()
+    try:
+        return checker.remediate(path, folder, **options)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
 
 
 def out_of_memory(exc: BaseException | None) -> int | None:

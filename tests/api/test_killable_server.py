@@ -205,3 +205,27 @@ def test_kill_9_then_restart_removes_stale_folders(serve, tmp_path: Path, upload
     assert sorted(p.name for p in uploads.iterdir() if not p.name.startswith(
         "mapgate-worker-")) == [live.name]  # fmt: skip
     live.rmdir()
+
+
+def _remediate(server: Server, path: Path, timeout: float = 120) -> httpx.Response:
+    with path.open("rb") as f:
+        return httpx.post(f"{server.base_url}/v1/remediations", files={"file": (path.name, f)},
+                          headers=auth("alice"), timeout=timeout)  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["recursive-cte", "cross-join"])
+def test_a_hanging_remediation_is_stopped_like_a_check(
+    serve, tmp_path: Path, api_data: ApiData, kind: str
+) -> None:
+    # A remediation reads the upload as a check does: the same hostile file must be stopped
+    # at the same limit, its slot freed and nothing of it left on disk.
+    derivatives = tmp_path / "derivatives"
+    server = serve(MAPGATE_REMEDIATION_DIR=str(derivatives))
+    started = time.monotonic()
+    r = _remediate(server, hanging_gpkg(tmp_path / "h.gpkg", kind, PLACES[0]))
+    _stopped(r, "longer than the limit")
+    assert time.monotonic() - started < 60  # the limit is 4 s; never the hang itself
+    assert list(derivatives.iterdir()) == []
+    ok = _remediate(server, api_data.clear)
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["verdict"]["verdict"] == "allow"
