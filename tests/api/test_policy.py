@@ -129,6 +129,7 @@ def test_open_routes_are_exactly_the_documented_ones(tmp_path: Path, api_checker
     assert documented == {
         "/",
         "/static/{path}",
+        "/static/vendor/{path}",
         "/healthz",
         "/readyz",
         "/docs",
