@@ -51,6 +51,9 @@ def _serve(root: Path, *, dev: bool) -> Server:
     env.update(
         MAPGATE_STORE_URL=sqlite_url(root / "store.sqlite"),
         MAPGATE_TMP_DIR=str(uploads),
+        # Derivatives wait here for their download, apart from the upload spool that must
+        # end empty.
+        MAPGATE_REMEDIATION_DIR=str(root / "remediations"),
         MAPGATE_CHECK_BURST="200",  # the tests upload more than a person would in a minute
         MAPGATE_READ_BURST="2000",
         TMPDIR=str(uploads),

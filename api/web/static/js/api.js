@@ -41,11 +41,10 @@ export async function getJson(path, params) {
 }
 
 // XHR rather than fetch: fetch reports no upload progress.
-export function uploadCheck(form, { onProgress }) {
+function uploadForm(url, form, onProgress) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    const reveal = form.get("reveal_zones") === "true";
-    xhr.open("POST", reveal ? "/v1/checks?reveal_zones=true" : "/v1/checks");
+    xhr.open("POST", url);
     for (const [name, value] of Object.entries(headers())) xhr.setRequestHeader(name, value);
     xhr.responseType = "text";
     xhr.upload.onprogress = (event) => {
@@ -63,7 +62,24 @@ export function uploadCheck(form, { onProgress }) {
       else reject(new ApiError(xhr.status, body && (body.detail || body.title)));
     };
     xhr.onerror = () => reject(new ApiError(0, "the service could not be reached"));
-    form.delete("reveal_zones");
     xhr.send(form);
   });
+}
+
+export function uploadCheck(form, { onProgress }) {
+  const reveal = form.get("reveal_zones") === "true";
+  form.delete("reveal_zones");
+  return uploadForm(reveal ? "/v1/checks?reveal_zones=true" : "/v1/checks", form, onProgress);
+}
+
+export function uploadRemediation(form, { onProgress }) {
+  return uploadForm("/v1/remediations", form, onProgress);
+}
+
+// A file behind the key: fetched with the Authorization header, handed back as a Blob so
+// that the page can offer it without ever putting the key in a link.
+export async function getBlob(path) {
+  const response = await fetch(path, { headers: headers(), cache: "no-store" });
+  if (!response.ok) throw new ApiError(response.status, await problemDetail(response));
+  return response.blob();
 }

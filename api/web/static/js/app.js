@@ -2,6 +2,7 @@
 
 import { ApiError, getJson, storeKey, storedKey, uploadCheck } from "./api.js";
 import { setupHistory, showHistory } from "./history.js";
+import { offerRemediation, setupRemediation } from "./remediate.js";
 import { hideVerdict, renderVerdict } from "./verdict.js";
 
 const STATIC = document.body.dataset.static;
@@ -70,10 +71,12 @@ async function submitUpload(event) {
     $("destination").focus();
     return;
   }
+  // Kept for "Make a compliant copy", which re-sends exactly this upload.
+  const sent = { file, destination: $("destination").value, purpose: $("purpose").value.trim() };
   const form = new FormData();
   form.append("file", file, file.name);
-  if ($("destination").value) form.append("destination", $("destination").value);
-  if ($("purpose").value.trim()) form.append("purpose", $("purpose").value.trim());
+  if (sent.destination) form.append("destination", sent.destination);
+  if (sent.purpose) form.append("purpose", sent.purpose);
   if ($("reveal").checked) form.append("reveal_zones", "true");
   $("upload-button").disabled = true;
   hideVerdict();
@@ -84,6 +87,7 @@ async function submitUpload(event) {
     status.textContent = `Checked ${file.name}: ${verdict.verdict.replaceAll("_", " ")}.`;
     history.replaceState(null, "", `#/checks/${encodeURIComponent(verdict.id)}`);
     renderVerdict(verdict, STATIC);
+    offerRemediation(verdict, sent);
     $("verdict").focus();
   } catch (error) {
     status.textContent = `The check failed: ${error.message}`;
@@ -116,6 +120,7 @@ async function showCheck(id) {
   $("status").textContent = "";
   try {
     renderVerdict(await getJson(`/v1/checks/${encodeURIComponent(id)}`), STATIC);
+    offerRemediation(null, null);
   } catch (error) {
     hideVerdict();
     $("status").textContent = `Could not load that verdict: ${error.message}`;
@@ -150,5 +155,6 @@ function route() {
 setupKey();
 setupUpload();
 setupHistory();
+setupRemediation();
 window.addEventListener("hashchange", route);
 identify().then(route);
