@@ -30,6 +30,7 @@ OPERATIONS = [
     ("GET", "/v1/remediations/{remediation_id}/file"),
     ("GET", "/v1/keys"),
     ("GET", "/v1/me"),
+    ("GET", "/v1/schema"),
 ]
 
 
