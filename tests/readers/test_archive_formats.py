@@ -5,7 +5,6 @@ each is found in a folder, picked out of a zip and checked, its own files not un
 from __future__ import annotations
 
 import json
-import zipfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -16,43 +15,9 @@ import rasterio
 from shapely.geometry import Point, box
 
 from compliance import Checker
-from compliance.errors import UnsupportedFormat
 from compliance.readers.discover import discover
 from compliance.readers.inputs import materialize
-
-SEOUL = (126.98, 37.56)
-_GEOJSON = json.dumps(
-    {
-        "type": "FeatureCollection",
-        "features": [
-            {
-                "type": "Feature",
-                "properties": {},
-                "geometry": {"type": "Point", "coordinates": SEOUL},
-            }
-        ],
-    }
-)
-
-
-def _found(folder: Path) -> set[str]:
-    return {d.path.name for d in discover([folder]).datasets if d.problem is None}
-
-
-def _picked(archive: Path) -> str | None:
-    try:
-        with materialize(archive) as local:
-            return local.path.name
-    except UnsupportedFormat:
-        return None
-
-
-def _zip(path: Path, folder: Path) -> Path:
-    with zipfile.ZipFile(path, "w") as zf:
-        for f in sorted(folder.rglob("*")):
-            if f.is_file():
-                zf.write(f, f.relative_to(folder).as_posix())
-    return path
+from tests.readers.format_helpers import GEOJSON, SEOUL, found, picked, zip_folder
 
 
 def _points(path: Path, driver: str, **options: str) -> Path:
@@ -88,7 +53,7 @@ def _make(kind: str, folder: Path) -> tuple[Path, str]:
     if kind == "json":
         (folder / "meta.json").write_text(json.dumps({"source": "survey"}))
         path = folder / "layer.json"
-        path.write_text(_GEOJSON)
+        path.write_text(GEOJSON)
         return path, "GeoJSON"
     return _bmp_with_world_file(folder), "BMP"
 
@@ -98,10 +63,10 @@ def test_each_format_is_found_and_checked_from_an_archive(tmp_path: Path, kind: 
     folder = tmp_path / "set"
     folder.mkdir()
     dataset, driver = _make(kind, folder)
-    assert _found(folder) == {dataset.name}
+    assert found(folder) == {dataset.name}
     ignored = {p.name for p in discover([folder]).ignored}
-    archive = _zip(tmp_path / "set.zip", folder)
-    assert _picked(archive) == dataset.name
+    archive = zip_folder(tmp_path / "set.zip", folder)
+    assert picked(archive) == dataset.name
     inspection, _ = Checker(packs=[]).inspect(archive)
     assert inspection.profile.format == driver
     assert inspection.located
@@ -123,7 +88,7 @@ def test_a_kmz_is_found_and_read_in_place(tmp_path: Path) -> None:
     folder = tmp_path / "set"
     folder.mkdir()
     kmz = _points(folder / "pins.kmz", "LIBKML")
-    assert _found(folder) == {"pins.kmz"}
+    assert found(folder) == {"pins.kmz"}
     with materialize(kmz) as local:
         assert local.path == kmz and local.archive_root is None
     inspection, _ = Checker(packs=[]).inspect(kmz)
@@ -137,6 +102,6 @@ def test_a_zip_is_found_and_unpacked(tmp_path: Path) -> None:
     write.to_file(inner / "area.gpkg")
     folder = tmp_path / "set"
     folder.mkdir()
-    _zip(folder / "area.zip", inner)
-    assert _found(folder) == {"area.zip"}
-    assert _picked(folder / "area.zip") == "area.gpkg"
+    zip_folder(folder / "area.zip", inner)
+    assert found(folder) == {"area.zip"}
+    assert picked(folder / "area.zip") == "area.gpkg"

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import json
 import re
-import zipfile
 from pathlib import Path
 
 import pytest
 
-from compliance.errors import UnsupportedFormat
-from compliance.readers.discover import discover
 from compliance.readers.formats import (
     ARCHIVE_SUFFIXES,
     DATASET_SUFFIXES,
@@ -20,44 +17,9 @@ from compliance.readers.formats import (
     READ_IN_PLACE,
     all_suffixes,
 )
-from compliance.readers.inputs import materialize
+from tests.readers.format_helpers import GEOJSON, found, picked, zip_folder
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "formats.md"
-SEOUL = (126.98, 37.56)
-_GEOJSON = json.dumps(
-    {
-        "type": "FeatureCollection",
-        "features": [
-            {
-                "type": "Feature",
-                "properties": {},
-                "geometry": {"type": "Point", "coordinates": SEOUL},
-            }
-        ],
-    }
-)
-
-
-def _found(folder: Path) -> set[str]:
-    """Names of the datasets discovery finds in ``folder`` (with no problem)."""
-    return {d.path.name for d in discover([folder]).datasets if d.problem is None}
-
-
-def _picked(archive: Path) -> str | None:
-    """The name of the dataset materialize picks out of ``archive``; None when none."""
-    try:
-        with materialize(archive) as local:
-            return local.path.name
-    except UnsupportedFormat:
-        return None
-
-
-def _zip(path: Path, folder: Path) -> Path:
-    with zipfile.ZipFile(path, "w") as zf:
-        for f in sorted(folder.rglob("*")):
-            if f.is_file():
-                zf.write(f, f.relative_to(folder).as_posix())
-    return path
 
 
 # Archives inside an archive are refused as nesting (``archive``), whatever the table says.
@@ -74,12 +36,12 @@ def test_discovery_and_materialize_agree_on_each_suffix(tmp_path: Path, suffix: 
     (folder / name).write_bytes(b"\x00junk that no reader recognises\n" * 4)
     (folder / "notes.txt").write_text("a note\n")
     expected = suffix in DATASET_SUFFIXES - {".json"}
-    assert (name in _found(folder)) is expected
-    assert (_picked(_zip(tmp_path / "set.zip", folder)) == name) is expected
+    assert (name in found(folder)) is expected
+    assert (picked(zip_folder(tmp_path / "set.zip", folder)) == name) is expected
 
 
 @pytest.mark.parametrize(
-    ("content", "is_dataset"), [(_GEOJSON, True), (json.dumps({"title": "notes"}), False)]
+    ("content", "is_dataset"), [(GEOJSON, True), (json.dumps({"title": "notes"}), False)]
 )
 def test_json_is_a_dataset_by_its_content_for_both(
     tmp_path: Path, content: str, is_dataset: bool
@@ -88,8 +50,8 @@ def test_json_is_a_dataset_by_its_content_for_both(
     folder.mkdir()
     (folder / "layer.json").write_text(content)
     (folder / "meta.json").write_text(json.dumps({"source": "survey"}))
-    assert _found(folder) == ({"layer.json"} if is_dataset else set())
-    assert _picked(_zip(tmp_path / "set.zip", folder)) == ("layer.json" if is_dataset else None)
+    assert found(folder) == ({"layer.json"} if is_dataset else set())
+    assert picked(zip_folder(tmp_path / "set.zip", folder)) == ("layer.json" if is_dataset else None)
 
 
 @pytest.mark.parametrize("suffix", sorted(PICTURE_SUFFIXES))
@@ -97,12 +59,12 @@ def test_a_picture_is_a_dataset_with_its_world_file_for_both(tmp_path: Path, suf
     folder = tmp_path / "set"
     folder.mkdir()
     (folder / f"x{suffix}").write_bytes(b"not really a picture")
-    assert _found(folder) == set()
-    assert _picked(_zip(tmp_path / "bare.zip", folder)) is None
+    assert found(folder) == set()
+    assert picked(zip_folder(tmp_path / "bare.zip", folder)) is None
     world = "." + suffix[1] + suffix[-1] + "w"
     (folder / f"x{world}").write_text("1\n0\n0\n-1\n127\n37\n")
-    assert _found(folder) == {f"x{suffix}"}
-    assert _picked(_zip(tmp_path / "placed.zip", folder)) == f"x{suffix}"
+    assert found(folder) == {f"x{suffix}"}
+    assert picked(zip_folder(tmp_path / "placed.zip", folder)) == f"x{suffix}"
 
 
 def test_the_table_is_consistent() -> None:
