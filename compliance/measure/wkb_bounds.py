@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 __all__ = [
+    "TaggedWkb",
     "WkbBoxes",
     "numpy_boxes",
     "wkb_boxes",
@@ -77,7 +78,7 @@ _WKB_FIELD = pa.field(
 _BOX = geoarrow.c.ScalarFunction("box")
 
 
-class _TaggedWkb:
+class TaggedWkb:
     """A binary column handed to GeoArrow as ``geoarrow.wkb``, without registering
     GeoArrow's extension types in pyarrow (which would change what every reader returns)."""
 
@@ -94,7 +95,7 @@ def _geoarrow_boxes(column: pa.Array) -> WkbBoxes | None:
     if not (pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type)):
         return None
     try:
-        out = pa.array(_BOX(_TaggedWkb(column)))
+        out = pa.array(_BOX(TaggedWkb(column)))
     except RuntimeError:  # GeoArrowCException: a form it does not read, or damaged bytes
         return None
     null = np.asarray(column.is_null().to_numpy(zero_copy_only=False), dtype=bool)

@@ -12,8 +12,16 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+from geoarrow.c import ScalarFunction
 
-from compliance.measure.wkb_bounds import _FIXED_HEADER, _NPOINTS_AT, _ONE_COUNTS, _layout, _u32
+from compliance.measure.wkb_bounds import (
+    _FIXED_HEADER,
+    _NPOINTS_AT,
+    _ONE_COUNTS,
+    TaggedWkb,
+    _layout,
+    _u32,
+)
 
 __all__ = [
     "SimpleRows",
@@ -21,6 +29,14 @@ __all__ = [
 ]
 
 _POINT = 1
+# Rows of one WKB form: their batch positions, first coordinate's byte, point counts,
+# dimension and type code.
+_Group = tuple[np.ndarray, np.ndarray, np.ndarray, int, int]
+# GeoArrow's type id for a 2-D form with interleaved x, y is the WKB code plus this.
+_INTERLEAVED = 10_000
+_AS_GEOARROW = {
+    code: ScalarFunction("as_geoarrow", type=code + _INTERLEAVED) for code in (1, 2, 3, 5, 6)
+}
 
 
 @dataclass
@@ -54,7 +70,7 @@ def simple_rows(column: pa.Array) -> SimpleRows:
     family = raw // 1000
     dims = np.select([family == 0, (family == 1) | (family == 2), family == 3], [2, 3, 4], 0)
     base = raw % 1000
-    found: list[tuple[np.ndarray, np.ndarray, np.ndarray, int, int]] = []
+    found: list[_Group] = []
     for code, header in _FIXED_HEADER.items():
         sel = (base == code) & (dims > 0)
         r, s, d = rows[sel], start[rows[sel]], dims[sel]
@@ -79,12 +95,10 @@ def simple_rows(column: pa.Array) -> SimpleRows:
                 found.append((r[m], s[m] + header, npts[m], dim, code))
     if not found:
         return empty
-    return _gather(data, found)
+    return _gather(column, data, found)
 
 
-def _gather(
-    data: np.ndarray, found: list[tuple[np.ndarray, np.ndarray, np.ndarray, int, int]]
-) -> SimpleRows:
+def _gather(column: pa.Array, data: np.ndarray, found: list[_Group]) -> SimpleRows:
     rows = np.concatenate([f[0] for f in found])
     order = np.argsort(rows, kind="stable")
     starts = np.concatenate([f[1] for f in found])[order]
@@ -94,8 +108,46 @@ def _gather(
     rows = rows[order]
     total = int(npts.sum())
     first = np.cumsum(npts) - npts
-    within = np.arange(total) - np.repeat(first, npts)
-    at = np.repeat(starts, npts) + within * np.repeat(dims, npts) * 8  # byte offset of each x
+    coords = _uniform_coordinates(column, found, total)
+    if coords is None:
+        coords = _byte_coordinates(data, starts, npts, dims, total)
+    owner = np.repeat(rows, npts)
+    codes = np.concatenate([np.full(f[0].size, f[4]) for f in found])[order]
+    refused = _refused_by_geos(coords, first, npts, codes)
+    # WKB writes an empty point as (NaN, NaN): no coordinate at all, as GEOS reads it.
+    drop = np.repeat(refused, npts)
+    if points.any():
+        drop |= np.repeat(points, npts) & np.isnan(coords).all(axis=1)
+    if not drop.any():
+        return SimpleRows(rows, points, coords, owner)
+    keep = ~refused
+    return SimpleRows(rows[keep], points[keep], coords[~drop], owner[~drop])
+
+
+def _uniform_coordinates(column: pa.Array, found: list[_Group], total: int) -> np.ndarray | None:
+    """Every coordinate through GeoArrow's C conversion, when every row that has a value
+    is of one simple 2-D form (a layer of polygons, of lines, of points): the rows are then
+    converted as they stand and their coordinates come out in row order. None otherwise."""
+    if len(found) != 1 or found[0][3] != 2 or found[0][0].size != len(column) - column.null_count:
+        return None
+    try:
+        converted = pa.array(_AS_GEOARROW[found[0][4]](TaggedWkb(column)))
+    except RuntimeError:  # GeoArrowCException: bytes it does not read
+        return None
+    while not pa.types.is_fixed_size_list(converted.type):
+        converted = converted.flatten()
+    xy = np.asarray(converted.flatten().to_numpy(zero_copy_only=False), dtype=float)
+    return xy.reshape(-1, 2) if xy.size == 2 * total else None
+
+
+def _byte_coordinates(
+    data: np.ndarray, starts: np.ndarray, npts: np.ndarray, dims: np.ndarray, total: int
+) -> np.ndarray:
+    """The x, y of every coordinate read from the WKB bytes, row after row."""
+    at = (
+        np.repeat(starts, npts)
+        + (np.arange(total) - np.repeat(np.cumsum(npts) - npts, npts)) * np.repeat(dims, npts) * 8
+    )
     coords = np.empty((total, 2))
     # WKB doubles are not 8-byte aligned: read them through a view shifted by their offset.
     for shift in range(8):
@@ -104,13 +156,7 @@ def _gather(
             view = np.frombuffer(data, dtype="<f8", offset=shift, count=(data.size - shift) // 8)
             k = (at[m] - shift) // 8
             coords[m, 0], coords[m, 1] = view[k], view[k + 1]
-    owner = np.repeat(rows, npts)
-    codes = np.concatenate([np.full(f[0].size, f[4]) for f in found])[order]
-    refused = _refused_by_geos(coords, first, npts, codes)
-    # WKB writes an empty point as (NaN, NaN): no coordinate at all, as GEOS reads it.
-    drop = np.repeat(refused, npts) | (np.repeat(points, npts) & np.isnan(coords).all(axis=1))
-    keep = ~refused
-    return SimpleRows(rows[keep], points[keep], coords[~drop], owner[~drop])
+    return coords
 
 
 def _refused_by_geos(
