@@ -32,6 +32,15 @@ _EDGES = 10.0 ** np.arange(_LOW_EXP, _HIGH_EXP + 1e-9, 1 / _BINS_PER_DECADE)
 _QUANTILES = {"p1": 0.01, "p10": 0.1, "p50": 0.5}
 
 
+_PREFIX = 4096
+
+
+def _on_grid(values: np.ndarray, exponent: int) -> bool:
+    ratio = values / 10.0**exponent
+    # A double on a k·step grid is within a few ulps of it; anything looser admits noise.
+    return bool(np.all(np.abs(ratio - np.round(ratio)) <= 1e-11 * np.abs(ratio) + 1e-9))
+
+
 class _QuantumSearch:
     """The coarsest power-of-ten grid (in CRS units) every coordinate seen so far sits on."""
 
@@ -39,11 +48,13 @@ class _QuantumSearch:
         self.exponent: int | None = 4  # None: on no grid coarser than 1e-9
 
     def add(self, coords: np.ndarray) -> None:
-        values = coords[np.isfinite(coords)]
+        if self.exponent is None:
+            return
+        finite = np.isfinite(coords)
+        values = coords.ravel() if finite.all() else coords[finite]
         while self.exponent is not None and values.size:
-            ratio = values / 10.0**self.exponent
-            # A double on a k·step grid is within a few ulps of it; anything looser admits noise.
-            if np.all(np.abs(ratio - np.round(ratio)) <= 1e-11 * np.abs(ratio) + 1e-9):
+            # A grid the first values miss is missed by all: the rest need not be read.
+            if _on_grid(values[:_PREFIX], self.exponent) and _on_grid(values, self.exponent):
                 return
             self.exponent = self.exponent - 1 if self.exponent > -9 else None
 
@@ -82,7 +93,10 @@ class DetailAccumulator:
         self.points += len(batch.points)
         self.point_quantum.add(batch.points)
         for coords, line in batch.lines:
-            self._add_lines(shortest_segments(coords, line, self.crs))
+            # Once the finest are full, a line longer than all of them cannot join them:
+            # only the others need their ends found.
+            cutoff = float(self.finest.max()) if self.finest.size >= _KEEP else np.inf
+            self._add_lines(shortest_segments(coords, line, self.crs, cutoff))
 
     def _add_lines(self, found: ShortestSegments) -> None:
         if found.metres.size == 0:
@@ -91,7 +105,7 @@ class DetailAccumulator:
         self.counts += np.bincount(
             np.searchsorted(_EDGES, found.metres, side="right"), minlength=self.counts.size
         )
-        metres = np.concatenate([self.finest, found.metres])
+        metres = np.concatenate([self.finest, found.candidates])
         ends = np.concatenate([self.ends, found.ends])
         if metres.size > _KEEP:
             keep = np.argpartition(metres, _KEEP - 1)[:_KEEP]

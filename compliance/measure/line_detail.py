@@ -84,49 +84,72 @@ def point_coordinates(geoms: np.ndarray) -> np.ndarray:
 
 @dataclass
 class ShortestSegments:
-    """Each measured line's shortest non-zero segment: its approximate ground length and
-    its two ends in the CRS, so that the finest can be measured again exactly."""
+    """Each measured line's shortest non-zero segment, its approximate ground length; and
+    for those of them no longer than the caller's cutoff, the two ends in the CRS, so that
+    the finest can be measured again exactly."""
 
-    metres: np.ndarray
-    ends: np.ndarray  # (n, 4): x1, y1, x2, y2
+    metres: np.ndarray  # every measured line's
+    candidates: np.ndarray  # the lengths no longer than the cutoff
+    ends: np.ndarray  # (n, 4) of the candidates: x1, y1, x2, y2
 
     @classmethod
     def none(cls) -> ShortestSegments:
-        return cls(np.empty(0), np.empty((0, 4)))
+        return cls(np.empty(0), np.empty(0), np.empty((0, 4)))
 
 
-def shortest_segments(coords: np.ndarray, owner: np.ndarray, crs: CRS) -> ShortestSegments:
+def shortest_segments(
+    coords: np.ndarray, owner: np.ndarray, crs: CRS, cutoff: float = np.inf
+) -> ShortestSegments:
     """The shortest non-zero segment of each line (``owner`` numbers the line of each
-    coordinate, in order). Segments with a non-finite end are not measured."""
+    coordinate, in order), with the ends of those no longer than ``cutoff``. Segments with
+    a non-finite end are not measured."""
     if owner.size < 2:
         return ShortestSegments.none()
-    x, y = coords[:, 0], coords[:, 1]
-    dx, dy = np.diff(x), np.diff(y)
-    finite = np.isfinite(x) & np.isfinite(y)
-    if not finite.any():
+    metres = _segment_metres(coords, owner, crs)
+    if metres is None:
         return ShortestSegments.none()
-    box = (np.nanmin(x[finite]), np.nanmin(y[finite]), np.nanmax(x[finite]), np.nanmax(y[finite]))
-    # One entry per coordinate: the segment it starts, and +inf where it starts none (the
-    # last vertex of a line, a non-finite end), so that each line's minimum is a reduction.
-    metres = np.full(owner.size, np.inf)
-    ok = finite[:-1] & finite[1:] & (owner[1:] == owner[:-1])
-    ground = GroundMap(crs, box)
-    if ok.all():
-        metres[:-1] = ground.lengths_m(x[:-1], y[:-1], dx, dy)
-    else:
-        metres[:-1][ok] = ground.lengths_m(x[:-1][ok], y[:-1][ok], dx[ok], dy[ok])
-    lost = np.flatnonzero(ok & ~np.isfinite(metres[:-1]))
-    if lost.size:  # the CRS gives no position at a grid node nearby: measure these exactly
-        ends = np.column_stack([x[lost], y[lost], x[lost + 1], y[lost + 1]])
-        metres[lost] = exact_lengths_m(crs, ends)
-    metres[~np.isfinite(metres) | (metres <= _ZERO_LENGTH_M)] = np.inf
     first = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
     least = np.minimum.reduceat(metres, first)
     counts = np.diff(np.r_[first, owner.size])
-    at_least = np.flatnonzero(metres == np.repeat(least, counts))
-    # The first segment of each line that reaches its least length, for lines that have one.
+    measured = np.isfinite(least)
+    wanted = np.flatnonzero(measured & (least <= cutoff))
+    # Each wanted line's coordinates, and the first that starts its least segment.
+    taken = counts[wanted]
+    at = np.repeat(first[wanted], taken) + (
+        np.arange(int(taken.sum())) - np.repeat(np.cumsum(taken) - taken, taken)
+    )
+    at_least = at[metres[at] == np.repeat(least[wanted], taken)]
     line = owner[at_least]
-    pick = at_least[np.r_[True, line[1:] != line[:-1]]]
-    pick = pick[np.isfinite(metres[pick])]
+    pick = at_least[np.r_[True, line[1:] != line[:-1]]] if at_least.size else at_least
+    x, y = coords[:, 0], coords[:, 1]
     ends = np.column_stack([x[pick], y[pick], x[pick + 1], y[pick + 1]])
-    return ShortestSegments(metres[pick], ends)
+    return ShortestSegments(least[measured], metres[pick], ends)
+
+
+def _segment_metres(coords: np.ndarray, owner: np.ndarray, crs: CRS) -> np.ndarray | None:
+    """One entry per coordinate: the ground length of the segment it starts, +inf where it
+    starts none (the last vertex of a line, a non-finite end, a zero length), so that each
+    line's minimum is a reduction. None when no coordinate is finite."""
+    x, y = coords[:, 0], coords[:, 1]
+    dx, dy = np.diff(x), np.diff(y)
+    finite = np.isfinite(x) & np.isfinite(y)
+    everywhere = bool(finite.all())
+    if not everywhere and not finite.any():
+        return None
+    fx, fy = (x, y) if everywhere else (x[finite], y[finite])
+    ground = GroundMap(crs, (fx.min(), fy.min(), fx.max(), fy.max()))
+    metres = np.full(owner.size, np.inf)
+    joined = owner[1:] == owner[:-1]
+    if everywhere:
+        metres[:-1] = ground.lengths_m(x[:-1], y[:-1], dx, dy)
+        metres[:-1][~joined] = np.inf
+        ok = joined
+    else:
+        ok = finite[:-1] & finite[1:] & joined
+        metres[:-1][ok] = ground.lengths_m(x[:-1][ok], y[:-1][ok], dx[ok], dy[ok])
+    lost = np.flatnonzero(ok & np.isnan(metres[:-1]))
+    if lost.size:  # the CRS gives no position at a grid node nearby: measure these exactly
+        ends = np.column_stack([x[lost], y[lost], x[lost + 1], y[lost + 1]])
+        metres[lost] = exact_lengths_m(crs, ends)
+    metres[~(metres > _ZERO_LENGTH_M)] = np.inf  # NaN too
+    return metres

@@ -117,7 +117,7 @@ def _gather(column: pa.Array, data: np.ndarray, found: list[_Group]) -> SimpleRo
     # WKB writes an empty point as (NaN, NaN): no coordinate at all, as GEOS reads it.
     drop = np.repeat(refused, npts)
     if points.any():
-        drop |= np.repeat(points, npts) & np.isnan(coords).all(axis=1)
+        drop |= np.repeat(points, npts) & np.isnan(coords[:, 0]) & np.isnan(coords[:, 1])
     if not drop.any():
         return SimpleRows(rows, points, coords, owner)
     keep = ~refused
