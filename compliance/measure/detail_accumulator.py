@@ -33,30 +33,47 @@ _QUANTILES = {"p1": 0.01, "p10": 0.1, "p50": 0.5}
 
 
 _PREFIX = 4096
+_FINEST_EXPONENT = -9
 
 
 def _on_grid(values: np.ndarray, exponent: int) -> bool:
-    ratio = values / 10.0**exponent
+    return bool(_grid_misses(values, np.array([exponent]))[0] == 0)
+
+
+def _grid_misses(values: np.ndarray, exponents: np.ndarray) -> np.ndarray:
+    """How many of ``values`` are off the 10**e grid, for each exponent e."""
+    ratio = values[None, :] / 10.0 ** exponents[:, None].astype(float)
     # A double on a k·step grid is within a few ulps of it; anything looser admits noise.
-    return bool(np.all(np.abs(ratio - np.round(ratio)) <= 1e-11 * np.abs(ratio) + 1e-9))
+    off = np.abs(ratio - np.round(ratio)) > 1e-11 * np.abs(ratio) + 1e-9
+    return np.count_nonzero(off, axis=1)
+
+
+def _coarsest_grid(values: np.ndarray, start: int) -> int | None:
+    """The largest exponent, from ``start`` down, whose grid every value sits on."""
+    exponents = np.arange(start, _FINEST_EXPONENT - 1, -1)
+    on = np.flatnonzero(_grid_misses(values, exponents) == 0)
+    return int(exponents[on[0]]) if on.size else None
 
 
 class _QuantumSearch:
     """The coarsest power-of-ten grid (in CRS units) every coordinate seen so far sits on."""
 
     def __init__(self) -> None:
-        self.exponent: int | None = 4  # None: on no grid coarser than 1e-9
+        self.exponent: int | None = 4  # None: on no grid coarser than 10**_FINEST_EXPONENT
 
     def add(self, coords: np.ndarray) -> None:
         if self.exponent is None:
             return
         finite = np.isfinite(coords)
         values = coords.ravel() if finite.all() else coords[finite]
-        while self.exponent is not None and values.size:
-            # A grid the first values miss is missed by all: the rest need not be read.
-            if _on_grid(values[:_PREFIX], self.exponent) and _on_grid(values, self.exponent):
-                return
-            self.exponent = self.exponent - 1 if self.exponent > -9 else None
+        if values.size == 0:
+            return
+        # The grids the first values sit on, all tried at once; the rest are then tested on
+        # the coarsest of them only (a grid the first values miss is missed by all).
+        exponent: int | None = _coarsest_grid(values[:_PREFIX], self.exponent)
+        while exponent is not None and not _on_grid(values, exponent):
+            exponent = exponent - 1 if exponent > _FINEST_EXPONENT else None
+        self.exponent = exponent
 
     @property
     def step(self) -> float | None:

@@ -131,7 +131,11 @@ def sidecars(path: Path) -> list[Path]:
     """The files that belong to a dataset: a shapefile's .shx/.dbf/.prj/... share its stem."""
     if path.suffix.lower() != ".shp":
         return [path]
-    return sorted(p for p in path.parent.iterdir() if p.is_file() and p.stem == path.stem)
+    # scandir knows each entry's type from the listing: no stat per file of a large folder.
+    with os.scandir(path.parent) as entries:
+        return sorted(
+            path.parent / e.name for e in entries if Path(e.name).stem == path.stem and e.is_file()
+        )
 
 
 def _spool(data: bytes | BinaryIO, dest: Path, limits: InputLimits) -> tuple[str, int]:

@@ -59,6 +59,8 @@ class Territory:
         if footprint is None or footprint.is_empty:
             return None
         inside = self.near(footprint)
+        if inside.contains(footprint):  # the usual case, and no areas to measure
+            return 1.0
         total = area_km2(footprint)
         if total <= 0:
             return 1.0 if footprint.intersects(inside) else 0.0
