@@ -7,6 +7,8 @@ end), its points to a count, and all its coordinates to the search for the grid 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from pyproj import CRS
 
@@ -17,6 +19,7 @@ from compliance.measure.line_detail import BatchCoordinates, ShortestSegments, s
 
 __all__ = [
     "DetailAccumulator",
+    "MeasuredBatch",
     "merge",
 ]
 
@@ -61,19 +64,30 @@ class _QuantumSearch:
     def __init__(self) -> None:
         self.exponent: int | None = 4  # None: on no grid coarser than 10**_FINEST_EXPONENT
 
-    def add(self, coords: np.ndarray) -> None:
-        if self.exponent is None:
-            return
+    def search(self, coords: np.ndarray) -> int | None:
+        """The coarsest grid, no coarser than the one found so far, that ``coords`` sit on.
+        Changes nothing: a batch is searched where it is read, then ``merge``d."""
+        start = self.exponent
+        if start is None:
+            return None
         finite = np.isfinite(coords)
         values = coords.ravel() if finite.all() else coords[finite]
         if values.size == 0:
-            return
+            return start
         # The grids the first values sit on, all tried at once; the rest are then tested on
         # the coarsest of them only (a grid the first values miss is missed by all).
-        exponent: int | None = _coarsest_grid(values[:_PREFIX], self.exponent)
+        exponent = _coarsest_grid(values[:_PREFIX], start)
         while exponent is not None and not _on_grid(values, exponent):
             exponent = exponent - 1 if exponent > _FINEST_EXPONENT else None
-        self.exponent = exponent
+        return exponent
+
+    def merge(self, exponent: int | None) -> None:
+        # A grid every value sits on holds each batch's values: the finest of theirs.
+        if self.exponent is not None:
+            self.exponent = None if exponent is None else min(self.exponent, exponent)
+
+    def add(self, coords: np.ndarray) -> None:
+        self.merge(self.search(coords))
 
     @property
     def step(self) -> float | None:
@@ -89,6 +103,17 @@ def _quantum_on_ground_m(step: float, at: tuple[float, float], crs: CRS) -> floa
     return float(d.min()) if d.size else None
 
 
+@dataclass
+class MeasuredBatch:
+    """One batch's detail, ready to merge: its lines' shortest segments, its points, and
+    the coarsest grids its coordinates and its points sit on."""
+
+    lines: list[ShortestSegments]
+    points: int
+    grid: int | None
+    point_grid: int | None
+
+
 class DetailAccumulator:
     """One layer's detail, batch by batch."""
 
@@ -102,18 +127,37 @@ class DetailAccumulator:
         self.quantum = _QuantumSearch()
         self.point_quantum = _QuantumSearch()  # the points' own: lines beside them do not count
 
+    def measure(self, batch: BatchCoordinates) -> MeasuredBatch | None:
+        """A batch's share of the detail, measured without changing this accumulator: the
+        reading thread measures a batch while the one before it is merged. The state it
+        reads (the finest kept, the grid found) is replaced whole, never changed in place,
+        and only ever narrows: read early, it asks for more work, never for less."""
+        if self.crs is None:
+            return None
+        finest = self.finest
+        # Once the finest are full, a line longer than all of them cannot join them: only
+        # the others need their ends found.
+        cutoff = float(finest.max()) if finest.size >= _KEEP else np.inf
+        return MeasuredBatch(
+            lines=[shortest_segments(c, line, self.crs, cutoff) for c, line in batch.lines],
+            points=len(batch.points),
+            grid=self.quantum.search(batch.coords),
+            point_grid=self.point_quantum.search(batch.points),
+        )
+
+    def merge(self, measured: MeasuredBatch | None) -> None:
+        """A measured batch into the running state (one thread at a time)."""
+        if measured is None:
+            return
+        self.quantum.merge(measured.grid)
+        self.points += measured.points
+        self.point_quantum.merge(measured.point_grid)
+        for found in measured.lines:
+            self._add_lines(found)
+
     def add(self, batch: BatchCoordinates) -> None:
         """A batch's coordinates: all of them, its lines' and rings', and its points."""
-        if self.crs is None:
-            return
-        self.quantum.add(batch.coords)
-        self.points += len(batch.points)
-        self.point_quantum.add(batch.points)
-        for coords, line in batch.lines:
-            # Once the finest are full, a line longer than all of them cannot join them:
-            # only the others need their ends found.
-            cutoff = float(self.finest.max()) if self.finest.size >= _KEEP else np.inf
-            self._add_lines(shortest_segments(coords, line, self.crs, cutoff))
+        self.merge(self.measure(batch))
 
     def _add_lines(self, found: ShortestSegments) -> None:
         if found.metres.size == 0:

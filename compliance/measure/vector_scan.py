@@ -16,7 +16,7 @@ import shapely
 from pyproj import CRS
 
 from compliance.measure.crs_plausibility import lonlat_sized_boxes
-from compliance.measure.detail_accumulator import DetailAccumulator
+from compliance.measure.detail_accumulator import DetailAccumulator, MeasuredBatch
 from compliance.measure.line_detail import BatchCoordinates, linework_coordinates, point_coordinates
 from compliance.measure.wkb_bounds import WkbBoxes, wkb_boxes
 from compliance.measure.wkb_coords import simple_rows
@@ -163,7 +163,7 @@ def scan_layer(
 
     ``read_ahead`` reads the next batches in a thread while this one is measured."""
     scan = LayerScan(detail=DetailAccumulator(layer.crs))
-    batches = _boxed(src.wkb_batches(layer))
+    batches = _boxed(src.wkb_batches(layer), scan.detail)
     # With one batch there is nothing to overlap reading with: a thread would only cost.
     if read_ahead and (layer.feature_count is None or layer.feature_count > BATCH_SIZE):
         batches = prefetched(batches)
@@ -187,9 +187,10 @@ class _Decoded:
     coords: np.ndarray
     owner: np.ndarray  # batch position of each coordinate
     detail: BatchCoordinates
+    measured: MeasuredBatch | None
 
 
-def _decode(column: pa.Array) -> _Decoded:
+def _decode(column: pa.Array, detail_of: DetailAccumulator) -> _Decoded:
     found = wkb_boxes(column)
     rows = _Rows(column)
     simple = simple_rows(column)
@@ -210,15 +211,17 @@ def _decode(column: pa.Array) -> _Decoded:
         points = np.concatenate([points, point_coordinates(geoms)])
     detail = BatchCoordinates(np.concatenate([simple.coords, coords]), lines, points)
     owner = np.concatenate([simple.owner, rest[index]])
-    return _Decoded(found, rows, detail.coords, owner, detail)
+    return _Decoded(found, rows, detail.coords, owner, detail, detail_of.measure(detail))
 
 
-def _boxed(batches: Iterator[pa.Array]) -> Generator[_Decoded, None, None]:
+def _boxed(
+    batches: Iterator[pa.Array], detail_of: DetailAccumulator
+) -> Generator[_Decoded, None, None]:
     """Each batch decoded where it is read: in the reader thread when there is one, whose
     core is otherwise idle while GDAL is not reading (GEOS works without the GIL)."""
     try:
         for column in batches:
-            yield _decode(column)
+            yield _decode(column, detail_of)
     finally:
         _close(batches)
 
@@ -246,7 +249,7 @@ def _scan_batch(scan: LayerScan, batch: _Decoded, probes: list[Probe]) -> None:
     scan.unplaceable += int(unplaceable.sum())
     scan.features += len(boxes)
     scan.has_z = scan.has_z or found.has_z
-    scan.detail.add(batch.detail)
+    scan.detail.merge(batch.measured)
     scan.invalid += _invalid(rows)
     if present.any():
         live_boxes = boxes[present]
