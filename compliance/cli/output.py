@@ -28,6 +28,7 @@ _STYLE = {
     Effect.deny: "bold red",
 }
 
+
 def _fmt(value: object) -> str:
     if value is None:
         return "-"

@@ -50,8 +50,12 @@ class WkbBoxes:
 
 
 def _u32(data: np.ndarray, at: np.ndarray) -> np.ndarray:
-    idx = at[:, None] + np.arange(4)
-    return data[idx].copy().view("<u4").ravel()
+    """The little-endian 32-bit word at each byte offset (offsets need not be aligned)."""
+    word = data[at].astype(np.uint32)
+    word |= data[at + 1].astype(np.uint32) << 8
+    word |= data[at + 2].astype(np.uint32) << 16
+    word |= data[at + 3].astype(np.uint32) << 24
+    return word
 
 
 def wkb_boxes(column: pa.Array | pa.ChunkedArray) -> WkbBoxes:

@@ -170,7 +170,8 @@ def _refused_by_geos(
     safe_first = np.minimum(first, max(len(coords) - 1, 0))
     safe_last = np.minimum(last, max(len(coords) - 1, 0))
     if len(coords):
-        open_ring = (coords[safe_first] != coords[safe_last]).any(axis=1)
+        start, end = coords[safe_first], coords[safe_last]
+        open_ring = (start[:, 0] != end[:, 0]) | (start[:, 1] != end[:, 1])
     else:
         open_ring = np.zeros(npts.size, dtype=bool)
     return (ring & (npts > 0) & ((npts < 4) | open_ring)) | (line & (npts == 1))

@@ -33,7 +33,6 @@ __all__ = [
 ]
 
 
-
 @dataclass(frozen=True)
 class LayerMeta:
     """One layer of the dataset being rewritten."""

@@ -60,7 +60,9 @@ def evaluate_rule(
         # A request fact is what the caller gave: null there means "not given", a value the
         # rule may test, not a measurement that failed.
         missing = sorted(
-            name for name, value in used.items() if value is None and not name.startswith("request.")
+            name
+            for name, value in used.items()
+            if value is None and not name.startswith("request.")
         )
         why = f"facts not available: {', '.join(missing)}" if missing else str(exc).splitlines()[0]
         by = cause(missing) if cause is not None and missing else None
