@@ -14,6 +14,8 @@ import shapely
 from pyproj import CRS, Geod, Proj, Transformer
 from shapely.geometry.base import BaseGeometry
 
+from compliance.geo.areal_scale import areal_scale
+
 __all__ = [
     "ARC_TOLERANCE_M",
     "WGS84",
@@ -369,10 +371,7 @@ def ground_areas_km2(geoms: np.ndarray, crs: CRS) -> np.ndarray:
         factor = unit * unit * m * n * np.cos(phi)
     elif crs.is_projected:
         try:
-            areal = np.asarray(
-                _proj(crs_key(crs)).get_factors(lon, lat, errcheck=False).areal_scale,
-                dtype=float,
-            )
+            areal = areal_scale(crs_key(crs), lon, lat)
             unit = crs.axis_info[0].unit_conversion_factor
             factor = unit * unit / areal
         except Exception:  # PROJ cannot give factors for some projections: measure exactly
