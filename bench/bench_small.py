@@ -199,7 +199,7 @@ def whole_process(path: Path, rounds: int) -> None:
     py = sys.executable
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
     }
     # An installed mapgate has its modules compiled (pip does it for a wheel).
     subprocess.run([py, "-m", "compileall", "-q", str(REPO / "compliance")], check=True,
