@@ -1,5 +1,4 @@
-"""Throughput and latency of POST /v1/checks beside two floors, and RSS while a 2 GiB
-upload streams in.
+"""Throughput and latency of POST /v1/checks beside two floors; RSS during a 2 GiB upload.
 
     .venv/bin/python bench/bench_api.py [--seconds 10] [--rounds 3] [--threads 8] [--big-gib 2]
 
@@ -266,13 +265,15 @@ def big_upload(work: Path, gib: float) -> None:
         done.set()
         sampler.join()
         peak = max(rss for _, rss in samples)
-        print(f"\n2 GiB upload: {size / MiB:.0f} MiB streamed in {elapsed:.1f} s "
+        print(f"\n{gib:g} GiB upload: {size / MiB:.0f} MiB streamed in {elapsed:.1f} s "
               f"({size / MiB / elapsed:.0f} MiB/s), answer {r.status_code} "
               f"({r.json().get('title')})")  # fmt: skip
         print(f"  server RSS: baseline {baseline / MiB:.0f} MiB, peak {peak / MiB:.0f} MiB, "
               f"growth {(peak - baseline) / MiB:.0f} MiB over {len(samples)} samples")  # fmt: skip
-        leftovers = [p.name for p in work.iterdir() if p.name.startswith("mapgate-")]
-        print(f"  temporary upload files left: {len(leftovers)}")
+        # Each live worker keeps a scratch folder ("mapgate-worker-..."): only a file or a
+        # folder with something in it is left over.
+        left = [p.name for p in work.glob("mapgate-*") if p.is_file() or any(p.iterdir())]
+        print(f"  temporary upload files left: {len(left)} {left}")
     finally:
         service.stop()
 
