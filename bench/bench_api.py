@@ -1,15 +1,14 @@
-"""Throughput and latency of POST /v1/checks beside a bare FastAPI upload endpoint, and RSS
-while a 2 GiB upload streams in.
+"""Throughput and latency of POST /v1/checks beside two floors; RSS during a 2 GiB upload.
 
-Run from the repository root::
+    .venv/bin/python bench/bench_api.py [--seconds 10] [--rounds 3] [--threads 8] [--big-gib 2]
 
-    .venv/bin/python bench/bench_api.py [--seconds 10] [--threads 8] [--big-gib 2]
-
-Both servers are real uvicorn processes on loopback; this script is the load generator (a
-second process), with one keep-alive httpx client per thread. The service runs with its
-default settings (every built-in pack, the demo zones, a SQLite audit store, one worker).
-The "floor" is a bare FastAPI endpoint that only receives the same multipart upload
-(``UploadFile``) and answers its size: what the framework costs before any checking.
+Every server is a real uvicorn process on loopback; this script is the load generator,
+with one keep-alive httpx client per thread. The service runs with its default settings
+(every built-in pack, the demo zones, a SQLite audit store). The floors (``floors.py``):
+the "fair floor" receives the same upload to a temporary file, reads it and commits one
+row to SQLite (WAL, synchronous=FULL), the yardstick of the issue's target (service with
+1 worker >= 0.5 of it); the "bare floor" only receives it (for reference). The three
+run in interleaved rounds; then the service with 2 workers and with 1 client thread.
 Inputs are generated here: a ~100 KB GeoJSON and a ~5 MB GeoTIFF.
 """
 
@@ -34,23 +33,10 @@ import psutil
 import rasterio
 from affine import Affine
 
-REPO = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
 KEY = "bench-auditor-key"
 MiB = 1024 * 1024
-
-FLOOR_APP = """
-from fastapi import FastAPI, UploadFile
-
-app = FastAPI()
-
-
-@app.post("/upload")
-async def upload(file: UploadFile) -> dict[str, int]:
-    size = 0
-    while chunk := await file.read(1 << 20):
-        size += len(chunk)
-    return {"size": size}
-"""
 
 
 def make_geojson(path: Path, target: int = 100_000) -> Path:
@@ -144,14 +130,16 @@ def start_service(work: Path, **env_extra: str) -> Proc:
     return Proc(proc, url)
 
 
-def start_floor(work: Path) -> Proc:
+def start_floor(work: Path, app: str) -> Proc:
+    """One of the floors in ``floors.py`` ("bare" or "fair") as a uvicorn process."""
     port = free_port()
-    (work / "floor_app.py").write_text(FLOOR_APP)
+    env = {**os.environ, "FAIR_FLOOR_DB": str(work / "fair_floor.sqlite"),
+           "FAIR_FLOOR_TMP": str(work)}  # fmt: skip
     cmd = [
-        sys.executable, "-m", "uvicorn", "floor_app:app",
+        sys.executable, "-m", "uvicorn", f"floors:{app}", "--app-dir", str(HERE),
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
     ]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=work)
+    proc = subprocess.Popen(cmd, cwd=work, env=env)
     url = f"http://127.0.0.1:{port}"
     wait_ready(proc, f"{url}/docs")
     return Proc(proc, url)
@@ -277,13 +265,15 @@ def big_upload(work: Path, gib: float) -> None:
         done.set()
         sampler.join()
         peak = max(rss for _, rss in samples)
-        print(f"\n2 GiB upload: {size / MiB:.0f} MiB streamed in {elapsed:.1f} s "
+        print(f"\n{gib:g} GiB upload: {size / MiB:.0f} MiB streamed in {elapsed:.1f} s "
               f"({size / MiB / elapsed:.0f} MiB/s), answer {r.status_code} "
               f"({r.json().get('title')})")  # fmt: skip
         print(f"  server RSS: baseline {baseline / MiB:.0f} MiB, peak {peak / MiB:.0f} MiB, "
               f"growth {(peak - baseline) / MiB:.0f} MiB over {len(samples)} samples")  # fmt: skip
-        leftovers = [p.name for p in work.iterdir() if p.name.startswith("mapgate-")]
-        print(f"  temporary upload files left: {len(leftovers)}")
+        # Each live worker keeps a scratch folder ("mapgate-worker-..."): only a file or a
+        # folder with something in it is left over.
+        left = [p.name for p in work.glob("mapgate-*") if p.is_file() or any(p.iterdir())]
+        print(f"  temporary upload files left: {len(left)} {left}")
     finally:
         service.stop()
 
@@ -294,7 +284,7 @@ def median(values: list[float]) -> float:
 
 def line(label: str, r: Result) -> str:
     text = (
-        f"  {label:<28} {r.rps:8.1f} req/s   p50 {r.pct(0.50):7.1f} ms   "
+        f"  {label:<32} {r.rps:8.1f} req/s   p50 {r.pct(0.50):7.1f} ms   "
         f"p99 {r.pct(0.99):7.1f} ms   ({r.requests} req, {r.errors} errors)"
     )
     if r.library_ms:
@@ -302,48 +292,98 @@ def line(label: str, r: Result) -> str:
     return text
 
 
-def run_file(path: Path, work: Path, seconds: float, threads: int) -> None:
-    print(f"\n{path.name} ({path.stat().st_size / 1e6:.2f} MB)")
-    floor = start_floor(work)
+def interleaved(
+    targets: dict[str, tuple[str, bool]], path: Path, args: argparse.Namespace
+) -> dict[str, list[Result]]:
+    """``args.rounds`` loads of each (url, auth) target, one each per round in a turning
+    order, so that a slow spell on a shared machine slows every target alike."""
+    names = list(targets)
+    runs: dict[str, list[Result]] = {n: [] for n in names}
+    for r in range(args.rounds):
+        for k in range(len(names)):
+            name = names[(k + r) % len(names)]
+            url, auth = targets[name]
+            runs[name].append(load(url, path, args.seconds, args.threads, auth))
+    return runs
+
+
+def fair_floor_rows(path: Path, work: Path, args: argparse.Namespace) -> Result:
+    """The service with 1 worker beside the fair floor (and the bare floor, for reference),
+    interleaved; returns the bare floor's median run."""
+    procs = [start_floor(work, "bare"), start_floor(work, "fair")]
+    procs.append(start_service(work, MAPGATE_WORKERS="1"))
     try:
-        f = load(f"{floor.url}/upload", path, seconds, threads, False)
+        bare, fair, service = procs
+        runs = interleaved(
+            {
+                "bare FastAPI floor": (f"{bare.url}/upload", False),
+                "fair floor (read+SQLite)": (f"{fair.url}/upload", False),
+                "service, 1 worker": (f"{service.url}/v1/checks", True),
+            },
+            path,
+            args,
+        )
     finally:
-        floor.stop()
-    print(line(f"bare FastAPI floor, {threads} thr", f))
-    results = {}
-    for workers in (1, 2):
-        service = start_service(work, MAPGATE_WORKERS=str(workers))
-        try:
-            url = f"{service.url}/v1/checks"
-            results[workers] = load(url, path, seconds, threads, True)
-            print(line(f"service {workers} worker(s), {threads} thr", results[workers]))
-            if workers == 1:
-                one = load(url, path, seconds / 2, 1, True)
-                print(line("service 1 worker, 1 thread", one))
-                overhead = one.pct(0.5) - median(one.library_ms)
-                print(
-                    f"  HTTP+upload+store overhead per request (1 thread, p50): {overhead:.1f} ms"
-                )
-                stages = ", ".join(f"{k} {median(v):.1f}" for k, v in one.stages.items())
-                print(f"  server stages, 1 thread, p50 ms: {stages}")
-                # Unloaded, a check's wall time is its CPU time: the CPUs cannot run more
-                # checks a second than this, even if HTTP, the store and the client were free.
-                cpus = len(os.sched_getaffinity(0))
-                ceiling = cpus * 1000 / median(one.library_ms)
-                print(f"  ceiling from the check alone on {cpus} CPUs: {ceiling:.0f} req/s "
-                      f"= {ceiling / f.rps:.2f} of the floor")  # fmt: skip
-        finally:
-            service.stop()
-    for workers, r in results.items():
-        print(f"  throughput vs floor, {workers} worker(s): {r.rps / f.rps:.2f}")
+        for proc in procs:
+            proc.stop()
+    med = {name: sorted(rs, key=lambda r: r.rps)[len(rs) // 2] for name, rs in runs.items()}
+    for name, r in med.items():
+        print(line(f"{name}, {args.threads} thr", r) + "  (median round)")
+    ratios = sorted(
+        s.rps / f.rps
+        for s, f in zip(runs["service, 1 worker"], runs["fair floor (read+SQLite)"], strict=True)
+    )
+    ratio = med["service, 1 worker"].rps / med["fair floor (read+SQLite)"].rps
+    verdict = "met" if ratio >= 0.5 else "NOT met"
+    if path.suffix != ".geojson":  # the issue sets the target on the ~100 KB GeoJSON
+        verdict += ", for reference"
+    print(f"  service / fair floor, 1 worker: {ratio:.2f} (target >= 0.5: {verdict}); "
+          f"per round {', '.join(f'{x:.2f}' for x in ratios)}")  # fmt: skip
+    bare_ratio = med["service, 1 worker"].rps / med["bare FastAPI floor"].rps
+    print(f"  service / bare floor, 1 worker: {bare_ratio:.2f} (reference, no target)")
+    return med["bare FastAPI floor"]
+
+
+def run_file(path: Path, work: Path, args: argparse.Namespace) -> None:
+    print(f"\n{path.name} ({path.stat().st_size / 1e6:.2f} MB), {args.rounds} interleaved rounds")
+    f = fair_floor_rows(path, work, args)
+    service = start_service(work, MAPGATE_WORKERS="2")
+    try:
+        two = load(f"{service.url}/v1/checks", path, args.seconds, args.threads, True)
+        print(line(f"service 2 workers, {args.threads} thr", two))
+        print(f"  throughput vs bare floor, 2 workers: {two.rps / f.rps:.2f}")
+    finally:
+        service.stop()
+    service = start_service(work, MAPGATE_WORKERS="1")
+    try:
+        one = load(f"{service.url}/v1/checks", path, args.seconds / 2, 1, True)
+    finally:
+        service.stop()
+    print(line("service 1 worker, 1 thread", one))
+    overhead = one.pct(0.5) - median(one.library_ms)
+    print(f"  HTTP+upload+store overhead per request (1 thread, p50): {overhead:.1f} ms")
+    stages = ", ".join(f"{k} {median(v):.1f}" for k, v in one.stages.items())
+    print(f"  server stages, 1 thread, p50 ms: {stages}")
+    # Unloaded, a check's wall time is its CPU time: the CPUs cannot run more checks a
+    # second than this, even if HTTP, the store and the client were free.
+    cpus = len(os.sched_getaffinity(0))
+    ceiling = cpus * 1000 / median(one.library_ms)
+    print(f"  ceiling from the check alone on {cpus} CPUs: {ceiling:.0f} req/s "
+          f"= {ceiling / f.rps:.2f} of the bare floor")  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--seconds", type=float, default=10.0, help="per load run")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per floor")
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--big-gib", type=float, default=2.0, help="0 skips the big upload")
+    parser.add_argument(
+        "--quick", action="store_true", help="3 s runs, 2 rounds, no big upload (~2 minutes)"
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.seconds, args.rounds, args.big_gib = 3.0, 2, 0.0
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
         work = Path(tmp)
         small = make_geojson(work / "pois_100k.geojson")
@@ -351,7 +391,7 @@ def main() -> None:
         print(f"{os.cpu_count()} CPUs; load: {args.threads} client threads in this process, "
               f"{args.seconds:.0f} s per run, after a warm-up")  # fmt: skip
         for path in (small, raster):
-            run_file(path, work, args.seconds, args.threads)
+            run_file(path, work, args)
         if args.big_gib > 0:
             big_upload(work, args.big_gib)
 
