@@ -8,9 +8,11 @@ streamed, through the source's own ``wkb_batches``.
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -58,8 +60,24 @@ def parse_crs(value: Any) -> CRS | None:
     cannot be placed on the Earth, exactly as data without one."""
     if value is None or value == "":
         return None
+    if isinstance(value, dict):
+        return _parsed(json.dumps(value, sort_keys=True), True)
+    if isinstance(value, str):
+        return _parsed(value, False)
+    return _parse(value, False)
+
+
+@lru_cache(maxsize=256)
+def _parsed(text: str, is_json: bool) -> CRS | None:
+    """Parsed once per text: PROJ takes milliseconds to read a WKT (an ESRI .prj's about
+    9 ms), and the same few CRSs come with every file of an archive. CRSs are immutable
+    and, since pyproj 3.1, safe to share between threads."""
+    return _parse(json.loads(text) if is_json else text, is_json)
+
+
+def _parse(value: Any, is_json: bool) -> CRS | None:
     try:
-        crs = CRS.from_json_dict(value) if isinstance(value, dict) else CRS.from_user_input(value)
+        crs = CRS.from_json_dict(value) if is_json else CRS.from_user_input(value)
         transformer(crs, WGS84)
     except (CRSError, ProjError):
         return None
