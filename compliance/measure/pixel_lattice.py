@@ -122,14 +122,22 @@ def _measure(
 ) -> tuple[np.ndarray, np.ndarray]:
     """At each sample position: the shortest and the longer reduced lattice vector's
     ground length (NaN where unmeasurable)."""
-    u = _ground_vector(to_crs, crs, width, height, cc, rr, 1.0, 0.0)
-    v = _ground_vector(to_crs, crs, width, height, cc, rr, 0.0, 1.0)
+    n = cc.size
+    one, zero = np.ones(n), np.zeros(n)
+    # The column step and the row step, carried through PROJ and measured in one call each.
+    (az, dist) = _geodesics(to_crs, crs, width, height, cc, rr, [(one, zero), (zero, one)])
+    az = np.radians(az)
+    east, north = dist * np.sin(az), dist * np.cos(az)
+    u = np.column_stack([east[:n], north[:n]])
+    v = np.column_stack([east[n:], north[n:]])
     # A reduced basis holds a shortest lattice vector and the shortest one independent of
     # it (|b1| <= |b2| <= |b1 +- b2|); each is measured again as a geodesic between the
     # two pixel positions it joins, and the shorter of the two counts.
     (m1, n1), (m2, n2) = _reduce(u, v)
-    first = _ground_length(to_crs, crs, width, height, cc, rr, m1, n1)
-    second = _ground_length(to_crs, crs, width, height, cc, rr, m2, n2)
+    _, lengths = _geodesics(to_crs, crs, width, height, cc, rr, [(m1, n1), (m2, n2)])
+    lengths = np.abs(lengths)
+    lengths = np.where(np.isfinite(lengths) & (lengths > 0), lengths, np.nan)
+    first, second = lengths[:n], lengths[n:]
     # Pixel steps along one line (a singular geotransform or spline) span no lattice:
     # centres coincide, and no spacing describes the grid.
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -147,28 +155,34 @@ def _lonlat(
     return to_lonlat(crs, np.asarray(xs, dtype=float), np.asarray(ys, dtype=float))
 
 
-def _ground_vector(
+def _geodesics(
     to_crs: PixelToCrs,
     crs: CRS,
     width: int,
     height: int,
     cc: np.ndarray,
     rr: np.ndarray,
-    dc: float,
-    dr: float,
-) -> np.ndarray:
-    """The ground vector (east, north metres) of one pixel step at each sample, kept
-    inside the raster like ``_ground_length``'s steps (a step past a raster that ends at
-    a pole or its CRS's edge would have no ground)."""
-    mid_c = _inside(cc, np.full_like(cc, abs(dc) / 2), width)
-    mid_r = _inside(rr, np.full_like(rr, abs(dr) / 2), height)
-    lon0, lat0 = _lonlat(to_crs, crs, mid_c - dc / 2, mid_r - dr / 2)
-    lon1, lat1 = _lonlat(to_crs, crs, mid_c + dc / 2, mid_r + dr / 2)
+    steps: list[tuple[np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Azimuth (degrees) and geodesic length of each pixel step (m, n) centred on each
+    sample, one list of samples after another. A step is moved inwards where the raster is
+    wide enough, so that a step at an edge runs along the edge (a step past a raster that
+    ends at a pole or its CRS's edge would have no ground)."""
+    starts_c, starts_r, ends_c, ends_r = [], [], [], []
+    for m, n in steps:
+        mid_c = _inside(cc, np.abs(m) / 2, width)
+        mid_r = _inside(rr, np.abs(n) / 2, height)
+        starts_c.append(mid_c - m / 2)
+        starts_r.append(mid_r - n / 2)
+        ends_c.append(mid_c + m / 2)
+        ends_r.append(mid_r + n / 2)
+    lon, lat = _lonlat(
+        to_crs, crs, np.concatenate(starts_c + ends_c), np.concatenate(starts_r + ends_r)
+    )
+    half = lon.size // 2
     with np.errstate(invalid="ignore"):
-        az, _, dist = _GEOD.inv(lon0, lat0, lon1, lat1)
-    az = np.radians(np.asarray(az, dtype=float))
-    dist = np.asarray(dist, dtype=float)
-    return np.column_stack([dist * np.sin(az), dist * np.cos(az)])
+        az, _, dist = _GEOD.inv(lon[:half], lat[:half], lon[half:], lat[half:])
+    return np.asarray(az, dtype=float), np.asarray(dist, dtype=float)
 
 
 def _reduce(u: np.ndarray, v: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
@@ -192,28 +206,6 @@ def _reduce(u: np.ndarray, v: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray]
         v -= mu[:, None] * u
         cv -= mu[:, None] * cu
     return (cu[:, 0], cu[:, 1]), (cv[:, 0], cv[:, 1])
-
-
-def _ground_length(
-    to_crs: PixelToCrs,
-    crs: CRS,
-    width: int,
-    height: int,
-    cc: np.ndarray,
-    rr: np.ndarray,
-    m: np.ndarray,
-    n: np.ndarray,
-) -> np.ndarray:
-    """Geodesic length of the pixel step (m, n) centred on each sample, moved inwards
-    where the raster is wide enough, so that a step at an edge runs along the edge."""
-    mid_c = _inside(cc, np.abs(m) / 2, width)
-    mid_r = _inside(rr, np.abs(n) / 2, height)
-    lon0, lat0 = _lonlat(to_crs, crs, mid_c - m / 2, mid_r - n / 2)
-    lon1, lat1 = _lonlat(to_crs, crs, mid_c + m / 2, mid_r + n / 2)
-    with np.errstate(invalid="ignore"):
-        _, _, dist = _GEOD.inv(lon0, lat0, lon1, lat1)
-    dist = np.abs(np.asarray(dist, dtype=float))
-    return np.where(np.isfinite(dist) & (dist > 0), dist, np.nan)
 
 
 def _inside(pos: np.ndarray, half: np.ndarray, size: int) -> np.ndarray:
