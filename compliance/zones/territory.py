@@ -9,6 +9,7 @@ Seoul grows the few tiles around it instead of the whole coastline of Korea.
 from __future__ import annotations
 
 import hashlib
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -113,11 +114,21 @@ def _content_hash(path: Path) -> str | None:
         return None  # read_layer names the problem
 
 
+@lru_cache(maxsize=1)
+def _code_hash() -> str:
+    """The modules that read, carry and cut a territory, by content: tiles cut by other code
+    (an edited checkout with the same version number) are never read back."""
+    digest = hashlib.sha256()
+    for function in (_tiles, shapes_to_wgs84, area_km2, read_layer):
+        digest.update(Path(str(sys.modules[function.__module__].__file__)).read_bytes())
+    return digest.hexdigest()
+
+
 @lru_cache(maxsize=16)
 def _tiles_of(path: Path, content: str | None) -> np.ndarray:
     # Whatever changes how the tiles come out is in the key: the file's content, how it is
-    # cut, and the engine and libraries that cut it.
-    versions = (ENGINE_VERSION, shapely.geos_version_string, pyproj.proj_version_str)
+    # cut, and the code and libraries that cut it.
+    versions = (ENGINE_VERSION, _code_hash(), shapely.geos_version_string, pyproj.proj_version_str)
     key = "|".join([str(content), str(TILE_DEG), *versions])
     if content is not None:
         cached = load_geometries("territory-tiles", key)
