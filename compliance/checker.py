@@ -8,21 +8,17 @@ import uuid
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from compliance.countries import country_code
 from compliance.dataset_profile import Profile
 from compliance.errors import UnknownRulePack
 from compliance.facts import Evidence, dataset_facts, zone_facts
 from compliance.measure.inspection import Inspection
-from compliance.measure.raster_inspection import inspect_raster
 from compliance.measure.vector_inspection import inspect_vector
 from compliance.readers.dataset import open_dataset
 from compliance.readers.inputs import InputLimits, materialize, unchecked_files
 from compliance.readers.sources import FrameSource, RasterSource
-from compliance.remediate.actions import MaskMode
-from compliance.remediate.report import RemediationReport
-from compliance.remediate.run import remediate
 from compliance.rules.evaluate import HoldCause, PackResult, decide, evaluate_pack
 from compliance.rules.fail_closed import engine_findings, held_by
 from compliance.rules.pack_coverage import BuiltinPack, builtin_packs, packs_not_applied
@@ -32,6 +28,10 @@ from compliance.version import ENGINE_VERSION
 from compliance.zones.demo import is_demo_zones
 from compliance.zones.territory import Territory, load_territory
 from compliance.zones.zone_set import ZoneSet
+
+if TYPE_CHECKING:
+    from compliance.remediate.actions import MaskMode
+    from compliance.remediate.report import RemediationReport
 
 __all__ = ["Checker", "Source", "check"]
 
@@ -157,6 +157,9 @@ class Checker:
         ) as local:
             dataset = open_dataset(local.path, local.name, uploaded=local.uploaded)
             if isinstance(dataset, RasterSource):
+                # Rasters' measures load only when a raster comes (a vector never needs them).
+                from compliance.measure.raster_inspection import inspect_raster
+
                 inspection = inspect_raster(dataset, self.zones, territories)
             else:
                 inspection = inspect_vector(dataset, self.zones, territories, self.helper_threads)
@@ -323,6 +326,9 @@ class Checker:
         UnreadableDataset
             As ``check``.
         """
+        # Remediation loads only when asked for: a check never needs it.
+        from compliance.remediate.run import remediate
+
         return remediate(
             self,
             source,

@@ -32,3 +32,13 @@ def listener() -> Iterator[Listener]:
     served = Listener()
     yield served
     served.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cache_of_the_tests(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Prepared territory tiles the tests cache stay in the tests' own folder, not in the
+    user's cache; the command-line processes the tests start inherit it."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("MAPGATE_CACHE_DIR", str(tmp_path_factory.mktemp("mapgate-cache")))
+    yield
+    patch.undo()

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from compliance.cli.attest import load_signing_key, write_attestation
 from compliance.cli.common import (
     EXIT_UNREADABLE,
     QUICK_EXIT,
@@ -30,7 +29,7 @@ from compliance.verdict import Effect
 
 if TYPE_CHECKING:
     from compliance.checker import Checker
-    from compliance.outputs import Checked
+    from compliance.outputs.checked import Checked
 
 __all__ = [
     "CHECK_FORMATS",
@@ -112,7 +111,7 @@ def check_command(
     from compliance.checker import Checker
 
     # The key is read first: a key that cannot sign stops the command before a long check.
-    key = load_signing_key(sign) if sign is not None else None
+    key = _signing_key(sign) if sign is not None else None
     checker = Checker(packs=settings.packs(pack), zones=settings.path_value("zones", zones))
     options = {"destination": destination, "purpose": settings.get("purpose", purpose),
                "reveal_zones": reveal_zones}  # fmt: skip
@@ -128,11 +127,20 @@ def check_command(
         sys.stdout.write(render(fmt, results, rule_catalog(checker.packs)))
     verdict = results[0].verdict
     if key is not None and attestation is not None and verdict is not None:
+        from compliance.cli.attest import write_attestation
+
         problem = write_attestation(verdict, key, Path(paths[0]), attestation)
         if problem is not None:  # signing was asked for: without it the answer is incomplete
             sys.stderr.write(f"mapgate: no attestation written: {problem}\n")
             raise typer.Exit(EXIT_UNREADABLE)
     raise typer.Exit(exit_code(results, threshold))
+
+
+def _signing_key(path: Path) -> Any:
+    """The private key --sign names; signing loads only when asked for."""
+    from compliance.cli.attest import load_signing_key
+
+    return load_signing_key(path)
 
 
 def exit_code(results: list[Checked], threshold: Effect | None) -> int:
@@ -159,7 +167,7 @@ def _destination(value: str | None) -> str | None:
 
 def _check_one(checker: Checker, path: str, stdin_name: str, options: dict[str, Any]) -> Checked:
     """One file's verdict, or the reason it has none (also written to stderr)."""
-    from compliance.outputs import Checked
+    from compliance.outputs.checked import Checked
 
     shown = stdin_name if path == STDIN else path
     try:

@@ -20,9 +20,6 @@ from compliance.cli.lean_import import without_data_frames
 # geopandas stay out of it, decided before any module that reads data loads (see there).
 without_data_frames()
 
-from compliance.cli.attest import keys_app, verify_command  # noqa: E402
-from compliance.cli.audit import audit_command  # noqa: E402
-from compliance.cli.check import check_command, profile_command  # noqa: E402
 from compliance.cli.common import (  # noqa: E402
     EXIT_INTERNAL,
     EXIT_UNREADABLE,
@@ -30,8 +27,7 @@ from compliance.cli.common import (  # noqa: E402
     QUICK_EXIT,
     PackOption,
 )
-from compliance.cli.remediate import conditions_command, remediate_command  # noqa: E402
-from compliance.cli.serve import serve  # noqa: E402
+from compliance.cli.lazy_commands import LazyCommand, lazy_group_class  # noqa: E402
 from compliance.errors import (  # noqa: E402
     ComplianceError,
     RulePackError,
@@ -42,14 +38,46 @@ from compliance.version import ENGINE_VERSION  # noqa: E402
 
 __all__ = ["app", "main"]
 
+# Each subcommand's module loads only when that command runs (or help lists them all):
+# `check` does not import the audit's pools, the service or signing. The audit and service
+# commands live beside their own code; the service's web stack loads only when `serve` runs.
+_COMMANDS = {
+    "check": LazyCommand("compliance.cli.check", "check_command"),
+    "profile": LazyCommand("compliance.cli.check", "profile_command"),
+    "audit": LazyCommand(
+        "compliance.cli.audit",
+        "audit_command",
+        "Check many files in parallel, resumably; write results and a report.",
+    ),
+    "serve": LazyCommand("compliance.cli.serve", "serve", "Run the HTTP service (uvicorn)."),
+    "remediate": LazyCommand(
+        "compliance.cli.remediate",
+        "remediate_command",
+        "Apply a verdict's conditions to make a derivative, and re-check it.",
+    ),
+    "conditions": LazyCommand(
+        "compliance.cli.remediate",
+        "conditions_command",
+        "List the conditions rules may attach.",
+    ),
+    "verify": LazyCommand(
+        "compliance.cli.attest",
+        "verify_command",
+        "Verify a signed verdict offline: exit 0 only when signature, file and chain hold.",
+    ),
+    "keys": LazyCommand("compliance.cli.attest", "keys_app"),
+}
+# The order help lists them in: the commands first, then the groups (as typer lists them).
+_ORDER = [*(n for n in _COMMANDS if n != "keys"), "packs", "keys"]
+
 app = typer.Typer(
+    cls=lazy_group_class(_COMMANDS, _ORDER),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     help="Check map data against export rules before it leaves the country.",
 )
 packs_app = typer.Typer(no_args_is_help=True, help="List, validate and test rule packs.")
 app.add_typer(packs_app, name="packs")
-app.add_typer(keys_app, name="keys")
 
 
 def _print_version(value: bool) -> None:
@@ -68,10 +96,6 @@ def _root(
     ] = False,
 ) -> None:
     """Check map data against export rules before it leaves the country."""
-
-
-app.command("check")(check_command)
-app.command("profile")(profile_command)
 
 
 @packs_app.command("list")
@@ -128,22 +152,6 @@ def packs_test(
     typer.echo(f"{passed} passed, {failed} failed")
     if failed:
         raise typer.Exit(1)
-
-
-# The audit and service commands live beside their own code; the service's web stack is
-# imported only when `serve` runs.
-app.command("audit", help="Check many files in parallel, resumably; write results and a report.")(
-    audit_command
-)
-app.command("serve", help="Run the HTTP service (uvicorn).")(serve)
-app.command(
-    "remediate", help="Apply a verdict's conditions to make a derivative, and re-check it."
-)(remediate_command)
-app.command("conditions", help="List the conditions rules may attach.")(conditions_command)
-app.command(
-    "verify",
-    help="Verify a signed verdict offline: exit 0 only when signature, file and chain hold.",
-)(verify_command)
 
 
 def main() -> None:

@@ -12,8 +12,6 @@ from shapely.geometry.base import BaseGeometry
 
 from compliance.geo.footprint import footprint_to_wgs84
 from compliance.measure.crs_plausibility import crs_mismatch
-from compliance.measure.raster_profile import MAX_GCPS, is_georeferenced, measure_pixels
-from compliance.measure.valid_pixels import data_over_zones
 from compliance.readers.sources import RasterSource
 from compliance.zones.area_cover import growing_index
 from compliance.zones.overlap import OverlapAccumulator
@@ -127,6 +125,10 @@ def place_image(
 ) -> PlacedImage:
     """Place one image on the ground, meet the zones and territories with its outline, and
     measure its pixels; why it cannot be placed goes to ``notes``."""
+    # Pixel measures load with the first image: a vector check never needs them.
+    from compliance.measure.raster_profile import MAX_GCPS, is_georeferenced, measure_pixels
+    from compliance.measure.valid_pixels import data_over_zones
+
     where = f"image {image.label}: " if image.label else ""
     measured = measure_pixels(image)
     outline = measured.outline

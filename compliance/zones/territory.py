@@ -8,11 +8,14 @@ Seoul grows the few tiles around it instead of the whole coastline of Korea.
 
 from __future__ import annotations
 
+import hashlib
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import pyproj
 import shapely
 from pyproj.exceptions import ProjError
 from shapely.geometry.base import BaseGeometry
@@ -20,8 +23,10 @@ from shapely.geometry.base import BaseGeometry
 from compliance.errors import RulePackError
 from compliance.geo.footprint import shapes_to_wgs84
 from compliance.geo.geodesy import ARC_TOLERANCE_M, area_km2
+from compliance.version import ENGINE_VERSION
 from compliance.zones.areas import TURNS, AreaSet
 from compliance.zones.layer_file import read_layer
+from compliance.zones.prepared_cache import load_geometries, store_geometries
 
 __all__ = ["Territory", "load_territory"]
 
@@ -86,6 +91,51 @@ def _tiles(geom: BaseGeometry) -> np.ndarray:
 @lru_cache(maxsize=16)
 def load_territory(pack: str, path: Path, buffer_m: float) -> Territory:
     """A pack's territory, read once per process and shared by every checker in it."""
+    tiles = _territory_tiles(path)
+    areas = AreaSet(
+        [f"{pack}-{i}" for i in range(len(tiles))],
+        ["territory"] * len(tiles),
+        tiles,
+        np.full(len(tiles), float(buffer_m)),
+        tolerance_m=max(ARC_TOLERANCE_M, float(buffer_m) * _TOLERANCE_SHARE),
+    )
+    return Territory(pack=pack, areas=areas)
+
+
+def _territory_tiles(path: Path) -> np.ndarray:
+    """The territory in ``path`` cut into tiles (lon/lat), cut once per content: a built-in
+    pack's territory serves under its own name and as ``builtin:<name>``, and later
+    processes read the tiles back from the verified cache (``prepared_cache``)."""
+    return _tiles_of(path, _content_hash(path))
+
+
+def _content_hash(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None  # read_layer names the problem
+
+
+@lru_cache(maxsize=1)
+def _code_hash() -> str:
+    """The modules that read, carry and cut a territory, by content: tiles cut by other code
+    (an edited checkout with the same version number) are never read back."""
+    digest = hashlib.sha256()
+    for function in (_tiles, shapes_to_wgs84, area_km2, read_layer):
+        digest.update(Path(str(sys.modules[function.__module__].__file__)).read_bytes())
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=16)
+def _tiles_of(path: Path, content: str | None) -> np.ndarray:
+    # Whatever changes how the tiles come out is in the key: the file's content, how it is
+    # cut, and the code and libraries that cut it.
+    versions = (ENGINE_VERSION, _code_hash(), shapely.geos_version_string, pyproj.proj_version_str)
+    key = "|".join([str(content), str(TILE_DEG), *versions])
+    if content is not None:
+        cached = load_geometries("territory-tiles", key)
+        if cached is not None:
+            return cached
     layer = read_layer(path, lambda why: RulePackError(f"territory {path.name}: {why}"))
     if layer.crs is None or layer.geometries.size == 0:
         raise RulePackError(f"territory {path.name}: needs polygons with a CRS")
@@ -99,11 +149,6 @@ def load_territory(pack: str, path: Path, buffer_m: float) -> Territory:
         raise RulePackError(f"territory {path.name}: cannot be placed on the Earth in its CRS")
     geom = shapely.make_valid(geom)
     tiles = _tiles(geom) if not geom.is_empty else np.empty(0, dtype=object)
-    areas = AreaSet(
-        [f"{pack}-{i}" for i in range(len(tiles))],
-        ["territory"] * len(tiles),
-        tiles,
-        np.full(len(tiles), float(buffer_m)),
-        tolerance_m=max(ARC_TOLERANCE_M, float(buffer_m) * _TOLERANCE_SHARE),
-    )
-    return Territory(pack=pack, areas=areas)
+    if content is not None and _content_hash(path) == content:  # not changed while cut
+        store_geometries("territory-tiles", key, tiles)
+    return tiles

@@ -18,8 +18,6 @@ import numpy as np
 
 from compliance.dataset_profile import LeakFacts
 from compliance.measure.leaks.deleted_gpkg import deleted_gpkg_geometries
-from compliance.measure.leaks.metadata_coordinates import metadata_coordinates
-from compliance.measure.leaks.overviews import other_image_names, overview_leaks
 from compliance.measure.leaks.recovered import Recovered, place_recovered
 from compliance.readers.raw.deleted_shapes import (
     deleted_records,
@@ -90,6 +88,9 @@ def _deleted(
 
 
 def _overviews(raster: RasterSource, facts: LeakFacts, gdal_name: str | None = None) -> None:
+    # The images' leak checks load with the first image: most vector checks have none.
+    from compliance.measure.leaks.overviews import overview_leaks
+
     for leak in overview_leaks(raster, gdal_name):
         if leak.pixels is None:
             facts.unchecked.append(leak.where)
@@ -100,6 +101,9 @@ def _overviews(raster: RasterSource, facts: LeakFacts, gdal_name: str | None = N
 
 def _raster_leaks(src: RasterSource, facts: LeakFacts) -> None:
     from rasterio.errors import RasterioError
+
+    from compliance.measure.leaks.metadata_coordinates import metadata_coordinates
+    from compliance.measure.leaks.overviews import other_image_names
 
     _overviews(src, facts)
     facts.metadata_coordinates += metadata_coordinates(src)

@@ -1,0 +1,130 @@
+"""A ``mapgate check`` process imports what that check needs and nothing else.
+
+Each check runs as the console command does, in a fresh interpreter, which then lists the
+modules it loaded. A vector check must not load rasterio, the audit's pools, remediation,
+signing, the service's web stack or the other subcommands; a raster check loads rasterio
+and the raster measures, and still none of the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyogrio
+import pytest
+import rasterio
+import shapely
+from pyproj import Transformer
+from rasterio.transform import from_origin
+
+# Run as the `mapgate` console script does: compliance.cli.main.main() with sys.argv.
+_RUN = (
+    "import json, sys\n"
+    "out, sys.argv = sys.argv[1], ['mapgate', *sys.argv[2:]]\n"
+    "from compliance.cli.main import _run\n"
+    "code = _run()\n"
+    "with open(out, 'w') as f:\n"
+    "    json.dump({'code': code, 'modules': sorted(sys.modules)}, f)\n"
+)
+
+# Loaded by no check: other subcommands and what only they need.
+_NEVER_FOR_CHECK = (
+    "compliance.batch",
+    "compliance.remediate",
+    "compliance.attestation",
+    "compliance.isolation",
+    "compliance.cli.audit",
+    "compliance.cli.serve",
+    "compliance.cli.remediate",
+    "compliance.cli.attest",
+    "compliance.outputs.sarif",
+    "api",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "dask",
+    "distributed",
+    "jinja2",
+    "cryptography",
+    "pandas",
+    "geopandas",
+)
+# Loaded only when the file turns out to be a raster.
+_RASTER_ONLY = (
+    "rasterio",
+    "compliance.measure.raster_inspection",
+    "compliance.measure.valid_pixels",
+)
+
+
+def _check_modules(tmp_path: Path, path: Path) -> tuple[int, set[str], str]:
+    out = tmp_path / "modules.json"
+    result = subprocess.run(
+        [sys.executable, "-c", _RUN, str(out), "check", str(path), "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(out.read_text())
+    return report["code"], set(report["modules"]), result.stdout
+
+
+def _loaded(modules: set[str], name: str) -> bool:
+    return name in modules or any(m.startswith(name + ".") for m in modules)
+
+
+def _buildings(lon: float, lat: float, crs: str, n: int = 40) -> np.ndarray:
+    """``n`` 10 m squares around (lon, lat), in ``crs``'s own units."""
+    x0, y0 = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lon, lat)
+    step = 10.0 if not crs.endswith("4326") else 1e-4
+    xs = x0 + np.arange(n) * 3 * step
+    return shapely.box(xs, y0, xs + step, y0 + step)
+
+
+@pytest.mark.parametrize(
+    ("name", "driver", "crs", "place"),
+    [
+        ("buildings.geojson", "GeoJSON", "EPSG:4326", (126.98, 37.57)),  # Seoul
+        ("buildings.gpkg", "GPKG", "EPSG:5186", (129.07, 35.18)),  # Busan, Korea 2000
+        ("buildings.shp", "ESRI Shapefile", "EPSG:32618", (-74.0, 40.7)),  # New York, UTM
+    ],
+)
+def test_a_vector_check_loads_no_raster_audit_service_or_remediation_code(
+    tmp_path, name, driver, crs, place
+):
+    geoms = _buildings(*place, crs)
+    path = tmp_path / name
+    table = pa.table({"n": np.arange(len(geoms)), "geometry": shapely.to_wkb(geoms)})
+    pyogrio.write_arrow(
+        table, path, driver=driver, geometry_name="geometry", geometry_type="Polygon", crs=crs
+    )
+
+    code, modules, stdout = _check_modules(tmp_path, path)
+
+    verdict = json.loads(stdout)
+    assert verdict["profile"]["kind"] == "vector"
+    assert code in {0, 10, 20, 30}
+    assert "compliance.checker" in modules and "compliance.cli.check" in modules
+    assert [m for m in (*_NEVER_FOR_CHECK, *_RASTER_ONLY) if _loaded(modules, m)] == []
+
+
+def test_a_raster_check_loads_rasterio_and_still_no_audit_or_remediation_code(tmp_path):
+    path = tmp_path / "ortho.tif"
+    with rasterio.open(
+        path, "w", driver="GTiff", width=16, height=16, count=1, dtype="uint8",
+        crs="EPSG:5186", transform=from_origin(200_000, 550_000, 0.5, 0.5),
+    ) as dst:  # fmt: skip
+        dst.write(np.full((1, 16, 16), 7, dtype="uint8"))
+
+    code, modules, stdout = _check_modules(tmp_path, path)
+
+    assert json.loads(stdout)["profile"]["kind"] == "raster"
+    assert code in {0, 10, 20, 30}
+    assert [m for m in _RASTER_ONLY if not _loaded(modules, m)] == []
+    assert [m for m in _NEVER_FOR_CHECK if _loaded(modules, m)] == []
