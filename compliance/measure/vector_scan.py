@@ -18,7 +18,7 @@ from pyproj import CRS
 from compliance.measure.crs_plausibility import lonlat_sized_boxes
 from compliance.measure.detail_accumulator import DetailAccumulator, MeasuredBatch
 from compliance.measure.line_detail import BatchCoordinates, linework_coordinates, point_coordinates
-from compliance.measure.wkb_bounds import WkbBoxes, wkb_boxes
+from compliance.measure.wkb_bounds import WkbBoxes, row_bytes, wkb_boxes
 from compliance.measure.wkb_coords import simple_rows
 from compliance.readers.sources import BATCH_SIZE, LayerInfo, VectorSource, decode_wkb
 from compliance.zones.area_cover import GrowingIndex, growing_index
@@ -69,7 +69,9 @@ class _Rows:
     """One batch's WKB, decoding each row at most once and only when asked."""
 
     def __init__(self, column: pa.Array) -> None:
-        self.column = column
+        if isinstance(column, pa.ChunkedArray):
+            column = column.combine_chunks()
+        self.column = column.storage if isinstance(column, pa.ExtensionArray) else column
         self.geoms = np.empty(len(column), dtype=object)
         self.done = np.zeros(len(column), dtype=bool)
         self.undecodable = 0
@@ -77,7 +79,7 @@ class _Rows:
     def get(self, rows: np.ndarray) -> np.ndarray:
         todo = rows[~self.done[rows]]
         if todo.size:
-            wkb = self.column.take(pa.array(todo)).to_numpy(zero_copy_only=False)
+            wkb = row_bytes(self.column, todo)
             with np.errstate(invalid="ignore"):  # NaN coordinates: counted as unplaceable
                 batch = decode_wkb(wkb)
             self.geoms[todo] = batch.geometries

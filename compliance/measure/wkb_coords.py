@@ -21,6 +21,7 @@ from compliance.measure.wkb_bounds import (
     TaggedWkb,
     _layout,
     _u32,
+    null_mask,
 )
 
 __all__ = [
@@ -59,7 +60,7 @@ def simple_rows(column: pa.Array) -> SimpleRows:
         column = column.combine_chunks()
     if isinstance(column, pa.ExtensionArray):
         column = column.storage
-    null = np.asarray(column.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    null = null_mask(column)
     offsets, data = _layout(column)
     start, length = offsets[:-1], np.diff(offsets)
     rows = np.flatnonzero(~null & (length >= 5))
@@ -134,9 +135,14 @@ def _uniform_coordinates(column: pa.Array, found: list[_Group], total: int) -> n
         converted = pa.array(_AS_GEOARROW[found[0][4]](TaggedWkb(column)))
     except RuntimeError:  # GeoArrowCException: bytes it does not read
         return None
+    # Each level's children between its first and last offset (``flatten`` would load
+    # pyarrow's compute module); a count other than the rows' own falls back to the bytes.
     while not pa.types.is_fixed_size_list(converted.type):
-        converted = converted.flatten()
-    xy = np.asarray(converted.flatten().to_numpy(zero_copy_only=False), dtype=float)
+        offsets = converted.offsets
+        first, last = offsets[0].as_py(), offsets[-1].as_py()
+        converted = converted.values.slice(first, last - first)
+    values = converted.values.slice(converted.offset * 2, len(converted) * 2)
+    xy = np.asarray(values.to_numpy(zero_copy_only=False), dtype=float)
     return xy.reshape(-1, 2) if xy.size == 2 * total else None
 
 

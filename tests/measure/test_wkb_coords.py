@@ -116,3 +116,16 @@ def test_a_batch_of_one_form_reads_as_geos_reads_it(kind):
         want, owner = shapely.get_coordinates(decoded[kept], return_index=True)
         np.testing.assert_array_equal(found.coords, want)
         np.testing.assert_array_equal(found.owner, np.array(kept)[owner])
+
+
+@pytest.mark.parametrize("kind", [pa.binary(), pa.large_binary()])
+def test_nulls_and_rows_read_without_pyarrow_compute(kind):
+    from compliance.measure.wkb_bounds import null_mask, row_bytes
+
+    column = pa.array([b"a", None, b"ccc", b"", None, b"dd"] * 40, type=kind)
+    for part in (column, column.slice(7, 150), column.slice(3, 20)):
+        want_null = np.asarray(part.is_null().to_numpy(zero_copy_only=False))
+        np.testing.assert_array_equal(null_mask(part), want_null)
+        for rows in (np.arange(len(part)), np.arange(len(part))[::7]):
+            want = part.take(pa.array(rows)).to_pylist()
+            assert list(row_bytes(part, rows)) == want
