@@ -53,6 +53,7 @@ _NEVER_FOR_CHECK = (
     "cryptography",
     "pandas",
     "geopandas",
+    "pyarrow.compute",  # 50 ms, loaded by pyarrow on the first is_null, take or flatten
 )
 # Loaded only when the file turns out to be a raster.
 _RASTER_ONLY = (
