@@ -85,7 +85,8 @@ def _uniform(kind: str, rng: np.random.Generator, n: int = 400) -> list:
         return list(shapely.points(x, y))
     if kind == "line":
         return [
-            shapely.LineString([(a, b), (a + d, b), (a + d, b + d)]) for a, b, d in zip(x, y, w)
+            shapely.LineString([(a, b), (a + d, b), (a + d, b + d)])
+            for a, b, d in zip(x, y, w, strict=True)
         ]
     boxes = shapely.box(x, y, x + w, y + w)
     return list(boxes) if kind == "polygon" else [shapely.MultiPolygon([g]) for g in boxes]
