@@ -69,10 +69,25 @@ def data_over_zones(image: RasterSource, outline: BaseGeometry, areas: AreaSet) 
     with index.prepared() as prepared:
         zones = shapely.from_wkb(shapely.to_wkb(prepared[near]))
     try:
+        if _every_pixel_valid(image):
+            # No nodata, alpha or mask: every cell of the full image holds data, so the
+            # cells that meet a zone meet it exactly where the outline does. Reading and
+            # tracing them (seconds for a large sheet) would find the same ground.
+            return outline
         cells = _valid_cells(image, zones)
     except Exception:  # GDAL raises CPLE_* classes for corrupt blocks, bad overviews...
         return outline
     return shapely.union_all(cells) if cells else shapely.GeometryCollection()
+
+
+def _every_pixel_valid(image: RasterSource) -> bool:
+    """Whether GDAL reports every band of the full image as having no invalid pixel."""
+    from rasterio.enums import MaskFlags
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with open_level(_gdal_name(image), image.driver, None) as ds:
+            return all(flags == [MaskFlags.all_valid] for flags in ds.mask_flag_enums)
 
 
 def _gdal_name(image: RasterSource) -> str:

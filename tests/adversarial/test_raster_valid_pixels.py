@@ -19,7 +19,7 @@ import pyogrio
 import pytest
 import rasterio
 import shapely
-from pyproj import Transformer
+from pyproj import Geod, Transformer
 from rasterio.enums import Resampling
 from rasterio.transform import Affine
 
@@ -275,3 +275,31 @@ def test_speckled_data_over_a_zone_counts(tmp_path: Path, place: str):
     _mask(speckled, "nodata", np.zeros((SIZE, SIZE), dtype=bool))
     count, _ = _zone_count(tmp_path, speckled, zone)
     assert count == 0
+
+
+@pytest.mark.parametrize("place", PLACES)
+def test_an_image_without_a_mask_meets_the_zone_where_its_outline_does(tmp_path: Path, place: str):
+    # No nodata, alpha or mask: every pixel holds data, and the ground shared with a zone
+    # partly inside the image is the zone's part inside the outline, measured here with
+    # pyproj's geodesic area.
+    crs, a = _transform(place)
+    zone = _zone_lonlat(place, (-100.0, 100.0))  # its south-west quarter lies outside
+    path = tmp_path / "plain.tif"
+    with rasterio.open(
+        path, "w", driver="GTiff", width=SIZE, height=SIZE, count=1, dtype="uint8",
+        crs=crs, transform=a, tiled=True, blockxsize=128, blockysize=128,
+    ) as dst:  # fmt: skip
+        dst.write(np.full((1, SIZE, SIZE), 100, dtype="uint8"))
+    to_lonlat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    ring = shapely.get_coordinates(shapely.segmentize(shapely.box(0, 0, SIZE, SIZE), 1.0))
+    xy = np.array([a * p for p in ring])
+    outline = shapely.Polygon(np.column_stack(to_lonlat.transform(xy[:, 0], xy[:, 1])))
+    shared = shapely.intersection(zone, outline)
+    want_km2 = abs(Geod(ellps="WGS84").geometry_area_perimeter(shared)[0]) / 1e6
+    verdict = Checker(packs=[_pack(tmp_path)], zones=_zones(tmp_path, zone)).check(
+        path, reveal_zones=True
+    )
+    assert verdict.verdict == "deny" and verdict.zones.count == 1
+    got_km2 = verdict.zones.by_class["military"].overlap_km2
+    # Never less; a little more: zones are drawn 0.5 m wide of their edges (README).
+    assert want_km2 <= got_km2 <= want_km2 * 1.01
