@@ -86,9 +86,6 @@ class _QuantumSearch:
         if self.exponent is not None:
             self.exponent = None if exponent is None else min(self.exponent, exponent)
 
-    def add(self, coords: np.ndarray) -> None:
-        self.merge(self.search(coords))
-
     @property
     def step(self) -> float | None:
         return None if self.exponent is None else 10.0**self.exponent
@@ -154,10 +151,6 @@ class DetailAccumulator:
         self.point_quantum.merge(measured.point_grid)
         for found in measured.lines:
             self._add_lines(found)
-
-    def add(self, batch: BatchCoordinates) -> None:
-        """A batch's coordinates: all of them, its lines' and rings', and its points."""
-        self.merge(self.measure(batch))
 
     def _add_lines(self, found: ShortestSegments) -> None:
         if found.metres.size == 0:

@@ -181,15 +181,14 @@ def scan_layer(
 
 @dataclass
 class _Decoded:
-    """One batch as read: its WKB boxes, every coordinate with its row, and what the detail
-    measure needs. Rows in the simple WKB forms are read without GEOS; the others decoded."""
+    """One batch as read: its WKB boxes, every coordinate with its row, and its detail.
+    Rows in the simple WKB forms are read without GEOS; the others decoded."""
 
     found: WkbBoxes
     rows: _Rows
     coords: np.ndarray
     owner: np.ndarray  # batch position of each coordinate
-    detail: BatchCoordinates
-    measured: MeasuredBatch | None
+    measured: MeasuredBatch | None  # its detail, measured where it was read
 
 
 def _decode(column: pa.Array, detail_of: DetailAccumulator) -> _Decoded:
@@ -213,7 +212,7 @@ def _decode(column: pa.Array, detail_of: DetailAccumulator) -> _Decoded:
         points = np.concatenate([points, point_coordinates(geoms)])
     detail = BatchCoordinates(np.concatenate([simple.coords, coords]), lines, points)
     owner = np.concatenate([simple.owner, rest[index]])
-    return _Decoded(found, rows, detail.coords, owner, detail, detail_of.measure(detail))
+    return _Decoded(found, rows, detail.coords, owner, detail_of.measure(detail))
 
 
 def _boxed(
