@@ -16,7 +16,7 @@ from functools import lru_cache
 import numpy as np
 from pyproj import CRS, Proj
 
-__all__ = ["areal_scale"]
+__all__ = ["areal_scale", "projection"]
 
 _GRID_FROM = 256  # fewer points are computed one by one
 _NODES = 33  # per side of a one-degree tile
@@ -29,7 +29,7 @@ _TILES: dict[tuple[str, int, int], np.ndarray] = {}
 
 def areal_scale(crs_wkt: str, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """Areal scale factor at each lon/lat point, as PROJ's ``get_factors`` gives it."""
-    proj = _proj(crs_wkt)
+    proj = projection(crs_wkt)
     finite = np.isfinite(lon) & np.isfinite(lat) & (np.abs(lat) < 89.0)
     if lon.size < _GRID_FROM or not finite.any():
         return _exact(proj, lon, lat)
@@ -73,7 +73,7 @@ def _tile(crs_wkt: str, x0: int, y0: int) -> np.ndarray:
     """Factors at the nodes of the one-degree tile whose south-west corner is (x0, y0)."""
     steps = np.linspace(0.0, 1.0, _NODES)
     nx, ny = np.meshgrid(x0 + steps, y0 + steps, indexing="ij")
-    nodes = _exact(_proj(crs_wkt), nx.ravel(), ny.ravel()).reshape(_NODES, _NODES)
+    nodes = _exact(projection(crs_wkt), nx.ravel(), ny.ravel()).reshape(_NODES, _NODES)
     if len(_TILES) >= _MAX_TILES:
         _TILES.pop(next(iter(_TILES)), None)
     _TILES[(crs_wkt, x0, y0)] = nodes
@@ -81,7 +81,8 @@ def _tile(crs_wkt: str, x0: int, y0: int) -> np.ndarray:
 
 
 @lru_cache(maxsize=64)
-def _proj(crs_wkt: str) -> Proj:
+def projection(crs_wkt: str) -> Proj:
+    """The PROJ object of a CRS, built once per WKT (its scale factors are asked often)."""
     return Proj(CRS.from_wkt(crs_wkt))
 
 

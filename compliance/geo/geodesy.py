@@ -14,7 +14,7 @@ import shapely
 from pyproj import CRS, Geod, Proj, Transformer
 from shapely.geometry.base import BaseGeometry
 
-from compliance.geo.areal_scale import areal_scale
+from compliance.geo.areal_scale import areal_scale, projection
 
 __all__ = [
     "ARC_TOLERANCE_M",
@@ -253,7 +253,7 @@ def buffer_many_on_ground(
         rows = todo[sel]
         crs, forward, back = _utm(int(code))
         distance = np.asarray(metres, dtype=float)[rows]
-        k = _largest_scale(_proj(crs_key(crs)), bounds[sel], lon[sel], lat[sel], distance)
+        k = _largest_scale(projection(crs_key(crs)), bounds[sel], lon[sel], lat[sel], distance)
         ok = np.isfinite(k) & (k > 0)
         grid_m, tol = distance[ok] * k[ok], tolerance[rows[ok]]
         out[rows[ok]] = _grown_in_utm(out[rows[ok]], grid_m, tol, lon[sel][ok], (forward, back))
@@ -326,11 +326,6 @@ def to_crs_many(geoms_wgs84: np.ndarray, crs: CRS) -> np.ndarray:
     if crs.equals(WGS84):
         return np.array(geoms_wgs84, dtype=object)
     return _apply(transformer(WGS84, crs), np.asarray(geoms_wgs84, dtype=object))
-
-
-@lru_cache(maxsize=64)
-def _proj(wkt: str) -> Proj:
-    return Proj(CRS.from_wkt(wkt))
 
 
 _LOCAL_LIMIT_DEG = 0.2  # pieces larger than this (about 20 km) are measured exactly
