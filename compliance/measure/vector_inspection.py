@@ -13,7 +13,7 @@ from compliance.geo.geodesy import WGS84
 from compliance.measure.declared_scale import declared_scale
 from compliance.measure.inspection import Inspection
 from compliance.measure.kml_overlays import measure_overlay, overlay_files
-from compliance.measure.leaks import find_leaks
+from compliance.measure.leaks import find_leaks, walk_free_space
 from compliance.measure.placement import meet_areas
 from compliance.measure.profile_finish import finish_profile
 from compliance.measure.vector_layers import VectorTally, scan_layers
@@ -30,13 +30,14 @@ def inspect_vector(
     src: VectorSource, zones: ZoneSet, territories: list[Territory], read_ahead: bool = True
 ) -> Inspection:
     """Profile a vector source and find the zones and territories its features meet."""
+    free_space = walk_free_space(src) if read_ahead else None
     tally = scan_layers(src, zones, territories, read_ahead)
     overlays = _draped_overlays(src, tally, zones, territories)
     if not tally.footprints:
         tally.located = False
     union = shapely.union_all(tally.footprints) if tally.footprints else None
     profile = _vector_profile(src, tally, overlays, union)
-    profile.leaks = find_leaks(src, zones, tally.acc)
+    profile.leaks = find_leaks(src, zones, tally.acc, free_space)
     inspection = Inspection(profile, tally.located, tally.acc, tally.hits, union, tally.off_aou)
     inspection.files_read = overlay_files(src.draped_images, overlays)
     inspection.unchecked_files = list(src.unreferenced_members)

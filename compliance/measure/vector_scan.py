@@ -20,8 +20,9 @@ from compliance.measure.detail_accumulator import DetailAccumulator, MeasuredBat
 from compliance.measure.line_detail import BatchCoordinates, linework_coordinates, point_coordinates
 from compliance.measure.wkb_bounds import WkbBoxes, row_bytes, wkb_boxes
 from compliance.measure.wkb_coords import simple_rows
+from compliance.readers.background import helper_pool
 from compliance.readers.sources import BATCH_SIZE, LayerInfo, VectorSource, decode_wkb
-from compliance.zones.area_cover import GrowingIndex, growing_index
+from compliance.zones.area_cover import GrowingIndex, growing_index, lonlat_region
 from compliance.zones.areas import AreaSet
 from compliance.zones.overlap import OverlapAccumulator
 from compliance.zones.prefilter import CLEAR, INSIDE, finite_rows
@@ -169,6 +170,8 @@ def scan_layer(
     # With one batch there is nothing to overlap reading with: a thread would only cost.
     if read_ahead and (layer.feature_count is None or layer.feature_count > BATCH_SIZE):
         batches = prefetched(batches)
+        if layer.total_bounds is not None and layer.crs is not None:
+            helper_pool().submit(_cover_ahead, probes, layer.total_bounds, layer.crs)
     try:
         for batch in batches:
             _scan_batch(scan, batch, probes)
@@ -177,6 +180,23 @@ def scan_layer(
     # Undecodable rows have no box either: they are counted there, not as empty.
     scan.empty -= scan.undecodable
     return scan
+
+
+# A declared extent wider than this in lon/lat is not grown ahead: it may be stale or made
+# up, and growing an index over it costs more than the scan would spend.
+_AHEAD_MAX_DEG = 5.0
+
+
+def _cover_ahead(probes: list[Probe], box: tuple[float, ...], crs: CRS) -> None:
+    """Grow each probe's index over the layer's declared extent, beside the first reads.
+
+    Only a head start: every batch still asks its index to cover the box of the
+    coordinates read, so an extent that is wrong grows the index where the data is."""
+    region = lonlat_region((box[0], box[1], box[2], box[3]), crs)
+    if region is None or max(region[2] - region[0], region[3] - region[1]) > _AHEAD_MAX_DEG:
+        return
+    for probe in probes:
+        _ = probe.index.covering((box[0], box[1], box[2], box[3])).grid
 
 
 @dataclass

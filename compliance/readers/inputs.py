@@ -7,7 +7,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +21,7 @@ from compliance.readers.archive import (
     is_zip,
     safe_extract,
 )
+from compliance.readers.background import helper_pool
 from compliance.readers.formats import READ_IN_PLACE, is_dataset_name, is_raster_sidecar
 
 __all__ = [
@@ -69,20 +70,6 @@ class LocalInput:
     @property
     def size(self) -> int:
         return self._digest.result()[1]
-
-
-_HASHER: tuple[int, ThreadPoolExecutor] | None = None
-
-
-def _hasher() -> ThreadPoolExecutor:
-    # One pool per process: a pool inherited through fork has no threads behind it.
-    global _HASHER
-    if _HASHER is None or _HASHER[0] != os.getpid():
-        _HASHER = (
-            os.getpid(),
-            ThreadPoolExecutor(max_workers=2, thread_name_prefix="mapgate-hash"),
-        )
-    return _HASHER[1]
 
 
 def _done(value: tuple[str, int]) -> Future[tuple[str, int]]:
@@ -250,7 +237,7 @@ def materialize(
             # The size limit is enforced before anything is read; the hash follows in the background.
             _check_size(sum(f.stat().st_size for f in files), limits)
             digest = (
-                _hasher().submit(_hash_dataset_files, files, limits)
+                helper_pool().submit(_hash_dataset_files, files, limits)
                 if background_hash
                 else _done(_hash_dataset_files(files, limits))
             )

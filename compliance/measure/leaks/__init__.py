@@ -12,13 +12,19 @@ from __future__ import annotations
 
 import sqlite3
 import struct
+from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
 
 from compliance.dataset_profile import LeakFacts
-from compliance.measure.leaks.deleted_gpkg import deleted_gpkg_geometries
+from compliance.measure.leaks.deleted_gpkg import (
+    FreeSpace,
+    deleted_gpkg_geometries,
+    free_space_blobs,
+)
 from compliance.measure.leaks.recovered import Recovered, place_recovered
+from compliance.readers.background import helper_pool
 from compliance.readers.raw.deleted_shapes import (
     deleted_records,
     deleted_shapes,
@@ -29,7 +35,7 @@ from compliance.readers.sources import LayerInfo, RasterSource, VectorSource
 from compliance.zones.overlap import OverlapAccumulator
 from compliance.zones.zone_set import ZoneSet
 
-__all__ = ["find_leaks"]
+__all__ = ["find_leaks", "walk_free_space"]
 
 _SHAPEFILE_SUFFIXES = {".shp", ".shx", ".dbf"}
 # What a damaged file can raise from the readers of raw formats here: the check then
@@ -66,17 +72,35 @@ def _deleted_shapefile_records(
     return found
 
 
+def _sqlite_file(src: VectorSource | RasterSource) -> Path | None:
+    path = src.path
+    return path if path is not None and path.is_file() and is_sqlite(path) else None
+
+
+def walk_free_space(src: VectorSource | RasterSource) -> Future[FreeSpace] | None:
+    """Start walking the free space of an SQLite source in a helper thread, to be passed
+    to ``find_leaks``: a walk of the whole file that needs nothing of the scan, so it
+    runs while the scan waits on the read instead of after it. None for other sources."""
+    try:
+        path = _sqlite_file(src)
+    except OSError:
+        return None  # ``find_leaks`` meets it again, and says the file could not be looked at
+    return helper_pool().submit(free_space_blobs, path) if path is not None else None
+
+
 def _deleted(
     src: VectorSource | RasterSource,
     zones: ZoneSet,
     overlap: OverlapAccumulator | None,
     facts: LeakFacts,
+    free_space: Future[FreeSpace] | None,
 ) -> None:
     recovered = Recovered()
-    path = src.path
     try:
-        if path is not None and path.is_file() and is_sqlite(path):
-            recovered += deleted_gpkg_geometries(path, zones, overlap)
+        path = _sqlite_file(src)
+        if path is not None:
+            walked = free_space.result() if free_space is not None else None
+            recovered += deleted_gpkg_geometries(path, zones, overlap, walked)
         if isinstance(src, VectorSource) and src.driver == "ESRI Shapefile":
             recovered += _deleted_shapefile_records(src, zones, overlap)
     except _DAMAGED as exc:
@@ -120,12 +144,16 @@ def _raster_leaks(src: RasterSource, facts: LeakFacts) -> None:
 
 
 def find_leaks(
-    src: VectorSource | RasterSource, zones: ZoneSet, overlap: OverlapAccumulator | None = None
+    src: VectorSource | RasterSource,
+    zones: ZoneSet,
+    overlap: OverlapAccumulator | None = None,
+    free_space: Future[FreeSpace] | None = None,
 ) -> LeakFacts:
     """The leak facts of one dataset. Deleted geometries that meet a zone are also added
-    to ``overlap``, the dataset's zone overlap."""
+    to ``overlap``, the dataset's zone overlap. ``free_space``: ``walk_free_space(src)``,
+    started earlier (else the free space is walked here)."""
     facts = LeakFacts()
-    _deleted(src, zones, overlap, facts)
+    _deleted(src, zones, overlap, facts, free_space)
     if isinstance(src, RasterSource):
         _raster_leaks(src, facts)
     else:

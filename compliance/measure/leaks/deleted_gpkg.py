@@ -4,6 +4,7 @@ whose bytes are still in the file: recovered, placed and met with the zones."""
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -19,23 +20,32 @@ from compliance.readers.sources import parse_crs
 from compliance.zones.overlap import OverlapAccumulator
 from compliance.zones.zone_set import ZoneSet
 
-__all__ = ["deleted_gpkg_geometries"]
+__all__ = ["FreeSpace", "deleted_gpkg_geometries", "free_space_blobs"]
 
 _UNDEFINED_SRS = {0, -1}  # GeoPackage's own "undefined" cartesian and geographic SRSs
 
 
-def _candidates(path: Path) -> tuple[dict[bytes, Blob], int]:
-    """The blobs in the file's free space, and how many free pages still hold bytes."""
-    found: dict[bytes, Blob] = {}
-    stale_pages = 0
+@dataclass
+class FreeSpace:
+    """What an SQLite file's free space holds: GeoPackage blobs (by their bytes), and how
+    many free pages still hold bytes."""
+
+    blobs: dict[bytes, Blob] = field(default_factory=dict)
+    stale_pages: int = 0
+
+
+def free_space_blobs(path: Path) -> FreeSpace:
+    """The blobs in the file's free space, and how many free pages still hold bytes: a
+    walk of the whole file, which needs nothing of the check (it may run beside the read)."""
+    found = FreeSpace()
     for region in unallocated_regions(path):
         data = region.data
         if region.free_page and data.count(0) != len(data):
-            stale_pages += 1
+            found.stale_pages += 1
         if b"GP" in data:
             for blob in find_blobs(data):
-                found.setdefault(blob.key, blob)
-    return found, stale_pages
+                found.blobs.setdefault(blob.key, blob)
+    return found
 
 
 def _srs(path: Path) -> dict[int, CRS | None]:
@@ -65,13 +75,19 @@ def _shapes(blobs: list[Blob]) -> np.ndarray:
 
 
 def deleted_gpkg_geometries(
-    path: Path, zones: ZoneSet, overlap: OverlapAccumulator | None
+    path: Path,
+    zones: ZoneSet,
+    overlap: OverlapAccumulator | None,
+    free_space: FreeSpace | None = None,
 ) -> Recovered:
     """The geometries deleted from the SQLite file at ``path`` but still in its free pages
     or in the free space of its pages, each counted once, and the free pages that still
     hold bytes. A large geometry's cell may be gone while the overflow pages holding the
-    bulk of its coordinates sit on the freelist: those pages are counted, not rebuilt."""
-    found, stale_pages = _candidates(path)
+    bulk of its coordinates sit on the freelist: those pages are counted, not rebuilt.
+    ``free_space`` is ``free_space_blobs(path)`` when it was already walked."""
+    if free_space is None:
+        free_space = free_space_blobs(path)
+    found, stale_pages = free_space.blobs, free_space.stale_pages
     if not found:
         return Recovered(stale_pages=stale_pages)
     srs = _srs(path)
