@@ -30,23 +30,27 @@ if TYPE_CHECKING:
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="mapgate"'}
 
+# Every dependency here is ``async def``: none blocks (state lookups, a key's hash, a token
+# bucket under a lock held for microseconds), and FastAPI runs a plain ``def`` dependency
+# in its thread pool, a hand-off to another thread and back for each, every request.
 
-def get_settings(request: Request) -> Settings:
+
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_checker(request: Request) -> Checker:
+async def get_checker(request: Request) -> Checker:
     checker: Checker = request.app.state.checker
     return checker
 
 
-def get_store(request: Request) -> VerdictStore:
+async def get_store(request: Request) -> VerdictStore:
     store: VerdictStore = request.app.state.store
     return store
 
 
-def get_metrics(request: Request) -> Metrics:
+async def get_metrics(request: Request) -> Metrics:
     metrics: Metrics = request.app.state.metrics
     return metrics
 
@@ -67,7 +71,7 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
-def get_caller(request: Request, settings: SettingsDep) -> Caller:
+async def get_caller(request: Request, settings: SettingsDep) -> Caller:
     """The caller behind the request's bearer key; 401 when it is missing or unknown.
 
     In dev mode every loopback request acts as an auditor named ``dev``; others get 403.
@@ -90,7 +94,7 @@ def get_caller(request: Request, settings: SettingsDep) -> Caller:
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def require_auditor(caller: CallerDep) -> Caller:
+async def require_auditor(caller: CallerDep) -> Caller:
     """The caller, if it has the auditor role; 403 otherwise."""
     if not caller.is_auditor:
         raise Problem(403, "this needs a key with the auditor role")
@@ -120,12 +124,12 @@ def _rate_limited(request: Request, caller: Caller, bucket: str) -> Caller:
     return caller
 
 
-def checks_caller(request: Request, caller: CallerDep) -> Caller:
+async def checks_caller(request: Request, caller: CallerDep) -> Caller:
     """The caller of an upload, held to its key's check rate."""
     return _rate_limited(request, caller, "checks")
 
 
-def reads_caller(request: Request, caller: CallerDep) -> Caller:
+async def reads_caller(request: Request, caller: CallerDep) -> Caller:
     """The caller of a read (listing, verdict, packs), held to its key's read rate."""
     return _rate_limited(request, caller, "reads")
 

@@ -23,5 +23,9 @@ class ServerTiming:
         finally:
             self.parts.append((name, (time.perf_counter() - start) * 1000))
 
+    def add(self, name: str, ms: float) -> None:
+        """A stage timed elsewhere (in a worker thread)."""
+        self.parts.append((name, ms))
+
     def header(self) -> str:
         return ", ".join(f"{name};dur={ms:.2f}" for name, ms in self.parts)

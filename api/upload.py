@@ -53,10 +53,12 @@ class Upload:
     filename: str
     size: int
     fields: dict[str, str] = field(default_factory=dict)
+    removed: bool = False
 
     def remove(self) -> None:
         """Delete the file, its directory and anything the check left beside it."""
         shutil.rmtree(self.directory, ignore_errors=True)
+        self.removed = True
 
 
 def safe_filename(raw: str | None) -> str:

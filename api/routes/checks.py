@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from typing import Annotated, Any
@@ -91,20 +93,24 @@ async def create_check(
             if pool is None
             else partial(pool.run, check_path, upload.path, options)
         )
+        removed_ms: list[float] = []
         with metrics.check_duration.time(), timing.measure("check"):
             try:
                 verdict = await anyio.to_thread.run_sync(
-                    run, limiter=request.app.state.check_limiter
+                    partial(_then_remove, run, upload, removed_ms),
+                    limiter=request.app.state.check_limiter,
                 )
             except CheckStopped as exc:
                 problem = await anyio.to_thread.run_sync(
                     stopped_problem, exc, upload, caller, store, metrics
                 )
                 raise problem from None
+        timing.add("cleanup", removed_ms[0] if removed_ms else 0.0)
     finally:
-        # Removal must finish even if the client left (the request is then cancelled).
-        with anyio.CancelScope(shield=True), timing.measure("cleanup"):
-            await anyio.to_thread.run_sync(upload.remove)
+        if not upload.removed:  # the check never ran (a bad form, a 403)
+            # Removal must finish even if the client left (the request is then cancelled).
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(upload.remove)
     document = verdict.model_dump_json()
     with timing.measure("store"):
         await anyio.to_thread.run_sync(store.save, verdict, document, caller.name, caller.role)
@@ -117,6 +123,18 @@ async def create_check(
     _watch_probes(request, caller, verdict, metrics)
     shown = json.dumps(undisclosed_verdict(json.loads(document)))
     return Response(shown, media_type="application/json")
+
+
+def _then_remove(run: Callable[[], Verdict], upload: Upload, removed_ms: list[float]) -> Verdict:
+    """The check, then the upload's removal in the same thread: one hand-off per request
+    fewer, and the removal cannot be skipped, since the awaiting request waits for the
+    thread whatever happens to the client."""
+    try:
+        return run()
+    finally:
+        started = time.perf_counter()
+        upload.remove()
+        removed_ms.append((time.perf_counter() - started) * 1000)
 
 
 def _watch_probes(request: Request, caller: Caller, verdict: Verdict, metrics: Metrics) -> None:
