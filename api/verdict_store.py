@@ -235,14 +235,16 @@ class VerdictStore:
         }
         signed = self.signer(verdict) if self.signer is not None else None
         with self.engine.begin() as conn:
-            conn.execute(verdicts.insert().values(**row))
+            # The statement and its parameters apart: SQLAlchemy then compiles the insert
+            # once, where ``.values(**row)`` built and keyed a new statement every time.
+            conn.execute(verdicts.insert(), row)
             if signed is not None:
                 envelope, key_id = signed
                 conn.execute(
-                    attestations.insert().values(
-                        id=verdict.id, key_id=key_id, signed_at=row["stored_at"], envelope=envelope
-                    )
-                )
+                    attestations.insert(),
+                    {"id": verdict.id, "key_id": key_id, "signed_at": row["stored_at"],
+                     "envelope": envelope},
+                )  # fmt: skip
 
     def save_remediation(
         self, id_: str, report: Any, document: str, caller: str, role: str, expires_at: datetime
@@ -263,7 +265,7 @@ class VerdictStore:
             "document": document,
         }
         with self.engine.begin() as conn:
-            conn.execute(remediations.insert().values(**row))
+            conn.execute(remediations.insert(), row)
 
     def remediation(self, id_: str, *, caller: str | None = None) -> dict[str, Any] | None:
         """The stored remediation ``id_``; with ``caller``, only if that caller made it."""
@@ -290,7 +292,7 @@ class VerdictStore:
             "message": message,
         }
         with self.engine.begin() as conn:
-            conn.execute(stopped_checks.insert().values(**row))
+            conn.execute(stopped_checks.insert(), row)
         return id_
 
     def stopped(self, limit: int = 100) -> list[dict[str, Any]]:
