@@ -77,15 +77,21 @@ def _sqlite_file(src: VectorSource | RasterSource) -> Path | None:
     return path if path is not None and path.is_file() and is_sqlite(path) else None
 
 
-def walk_free_space(src: VectorSource | RasterSource) -> Future[FreeSpace] | None:
+def walk_free_space(src: VectorSource | RasterSource) -> Future[FreeSpace | None] | None:
     """Start walking the free space of an SQLite source in a helper thread, to be passed
     to ``find_leaks``: a walk of the whole file that needs nothing of the scan, so it
-    runs while the scan waits on the read instead of after it. None for other sources."""
+    runs while the scan waits on the read instead of after it. For another source, a
+    future already done with None (the file is not opened again to tell); None when the
+    file could not be looked at (``find_leaks`` meets it again, and says so)."""
     try:
         path = _sqlite_file(src)
     except OSError:
-        return None  # ``find_leaks`` meets it again, and says the file could not be looked at
-    return helper_pool().submit(free_space_blobs, path) if path is not None else None
+        return None
+    if path is None:
+        done: Future[FreeSpace | None] = Future()
+        done.set_result(None)
+        return done
+    return helper_pool().submit(free_space_blobs, path)
 
 
 def _deleted(
@@ -93,13 +99,17 @@ def _deleted(
     zones: ZoneSet,
     overlap: OverlapAccumulator | None,
     facts: LeakFacts,
-    free_space: Future[FreeSpace] | None,
+    free_space: Future[FreeSpace | None] | None,
 ) -> None:
     recovered = Recovered()
     try:
-        path = _sqlite_file(src)
+        if free_space is None:
+            path = _sqlite_file(src)
+            walked = None
+        else:
+            walked = free_space.result()
+            path = src.path if walked is not None else None
         if path is not None:
-            walked = free_space.result() if free_space is not None else None
             recovered += deleted_gpkg_geometries(path, zones, overlap, walked)
         if isinstance(src, VectorSource) and src.driver == "ESRI Shapefile":
             recovered += _deleted_shapefile_records(src, zones, overlap)
@@ -147,7 +157,7 @@ def find_leaks(
     src: VectorSource | RasterSource,
     zones: ZoneSet,
     overlap: OverlapAccumulator | None = None,
-    free_space: Future[FreeSpace] | None = None,
+    free_space: Future[FreeSpace | None] | None = None,
 ) -> LeakFacts:
     """The leak facts of one dataset. Deleted geometries that meet a zone are also added
     to ``overlap``, the dataset's zone overlap. ``free_space``: ``walk_free_space(src)``,
