@@ -7,8 +7,10 @@ of a grid over the batch; a segment's ground length is the map of its nearest no
 to its grid vector. Cells are about 500 m across (fewer nodes over a few streets, at
 most 33 a side): there the map changes by about a part in ten thousand at most (Web
 Mercator at 60 degrees); over a continent, whose cells are larger, by a few per cent.
-This ranks segments and fills histograms; the few values a rule reads are measured again
-exactly (``exact_lengths_m``).
+Where the map changes less than that over the whole extent (a town in its own projected
+CRS), the one map at its middle serves every segment: finding each segment's node would
+cost several times the length itself. This ranks segments and fills histograms; the few
+values a rule reads are measured again exactly (``exact_lengths_m``).
 """
 
 from __future__ import annotations
@@ -18,12 +20,18 @@ from pyproj import CRS
 
 from compliance.geo.geodesy import distances_m, to_lonlat
 
-__all__ = ["GroundMap", "exact_lengths_m"]
+__all__ = ["GroundMap", "GroundMaps", "exact_lengths_m"]
 
 _NODES = 33  # grid nodes per side over a batch's extent, at most
 _CELL_M = 500.0  # cells need be no smaller: even Web Mercator at 60N changes 1e-4 across one
 _A = 6_378_137.0  # WGS84 semi-major axis, m
 _E2 = 6.694379990141317e-3  # WGS84 first eccentricity squared
+# One map serves the extent when no node's map is further from it than this share of its
+# smallest stretch: squared lengths then differ by at most this much, lengths by half.
+_ONE_MAP_TOLERANCE = 5e-5
+# One map for a whole extent is drawn over this share more than its batch's extent on each
+# side, to serve the batches after it.
+_MAP_MARGIN = 0.05
 
 
 def _metres_per_degree(lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -39,7 +47,7 @@ class GroundMap:
     """The local linear map from grid units to ground metres over one extent."""
 
     def __init__(self, crs: CRS, bounds: tuple[float, float, float, float]) -> None:
-        x0, y0, x1, y1 = bounds
+        x0, y0, x1, y1 = self.bounds = bounds
         self.nodes = n = _node_count(crs, bounds)
         self.origin = np.array([x0, y0])
         self.cell = np.array([max(x1 - x0, 1e-12), max(y1 - y0, 1e-12)]) / (n - 1)
@@ -65,16 +73,81 @@ class GroundMap:
         self.a = ex * ex + nx_ * nx_
         self.b = ex * ey + nx_ * ny_
         self.c = ey * ey + ny_ * ny_
+        self.one_map = _one_map(self.a, self.b, self.c)
 
-    def lengths_m(self, x: np.ndarray, y: np.ndarray, dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
-        """Ground length of each grid vector (dx, dy) starting at (x, y), with the metric of
-        the nearest node; NaN where the CRS gives no position there."""
-        last = self.nodes - 1
-        ix = np.clip(np.rint((x - self.origin[0]) / self.cell[0]), 0, last).astype(np.intp)
-        iy = np.clip(np.rint((y - self.origin[1]) / self.cell[1]), 0, last).astype(np.intp)
-        node = ix * self.nodes + iy
+    def lengths_m(self, starts: np.ndarray, steps: np.ndarray) -> np.ndarray:
+        """Ground length of each grid vector ``steps[i]`` (dx, dy) starting at ``starts[i]``
+        (both (n, 2)), with the metric of the nearest node; NaN where the CRS gives no
+        position there."""
+        dx, dy = steps[:, 0], steps[:, 1]
+        if self.one_map is not None:
+            a, b, c = self.one_map
+            return np.sqrt(a * dx * dx + 2 * b * dx * dy + c * dy * dy)
+        cells = (starts - self.origin) / self.cell
+        np.rint(cells, out=cells)
+        np.clip(cells, 0, self.nodes - 1, out=cells)
+        at = cells.astype(np.intp)
+        node = at[:, 0] * self.nodes + at[:, 1]
         squared = self.a[node] * dx * dx + 2 * self.b[node] * dx * dy + self.c[node] * dy * dy
         return np.sqrt(squared)
+
+    def holds(self, bounds: tuple[float, float, float, float]) -> bool:
+        """Whether ``bounds`` lie within the extent this map was drawn over."""
+        x0, y0, x1, y1 = self.bounds
+        return x0 <= bounds[0] and y0 <= bounds[1] and bounds[2] <= x1 and bounds[3] <= y1
+
+    @property
+    def everywhere(self) -> bool:
+        """Whether the CRS gave a position at every node."""
+        return bool(
+            np.isfinite(self.a).all() and np.isfinite(self.b).all() and np.isfinite(self.c).all()
+        )
+
+
+class GroundMaps:
+    """Ground maps for one CRS, batch after batch. Where the last batch's map was one map
+    for its whole extent, the next is drawn over a little more than its batch's extent and
+    serves the batches after it that fall inside: data stored in no spatial order spans
+    about the same extent in every batch. Maps of a node each are drawn over their batch's
+    own extent, as a map is when it has no batch before it."""
+
+    def __init__(self, crs: CRS) -> None:
+        self.crs = crs
+        self._last: GroundMap | None = None
+
+    def over(self, bounds: tuple[float, float, float, float]) -> GroundMap:
+        last = self._last
+        if last is not None and last.holds(bounds):
+            return last
+        if last is not None and last.one_map is not None:
+            wider = self._wider(bounds)
+            if wider.one_map is not None and wider.everywhere:
+                self._last = wider
+                return wider
+        self._last = ground = GroundMap(self.crs, bounds)
+        return ground
+
+    def _wider(self, bounds: tuple[float, float, float, float]) -> GroundMap:
+        x0, y0, x1, y1 = bounds
+        pad_x, pad_y = (x1 - x0) * _MAP_MARGIN, (y1 - y0) * _MAP_MARGIN
+        wider = (x0 - pad_x, y0 - pad_y, x1 + pad_x, y1 + pad_y)
+        if self.crs.is_geographic:
+            wider = (wider[0], max(wider[1], -90.0), wider[2], min(wider[3], 90.0))
+        return GroundMap(self.crs, wider)
+
+
+def _one_map(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> tuple[float, float, float] | None:
+    """The map at the middle of the nodes' range, when it is within ``_ONE_MAP_TOLERANCE``
+    of every node's; None otherwise (or where a node has no map).
+
+    For a metric M and a change E, |v'Ev| / v'Mv <= |E| / (M's smaller eigenvalue), and
+    |E|'s spectral norm is at most its Frobenius norm."""
+    if not (np.isfinite(a).all() and np.isfinite(b).all() and np.isfinite(c).all()):
+        return None
+    a0, b0, c0 = ((float(v.max()) + float(v.min())) / 2 for v in (a, b, c))
+    smallest = (a0 + c0) / 2 - np.hypot((a0 - c0) / 2, b0)
+    change = np.sqrt((a - a0) ** 2 + 2 * (b - b0) ** 2 + (c - c0) ** 2).max()
+    return (a0, b0, c0) if smallest > 0 and change <= _ONE_MAP_TOLERANCE * smallest else None
 
 
 def _node_count(crs: CRS, bounds: tuple[float, float, float, float]) -> int:

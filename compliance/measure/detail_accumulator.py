@@ -14,7 +14,7 @@ from pyproj import CRS
 
 from compliance.dataset_profile import MAX_DETAIL_COUNT, DetailDistribution
 from compliance.geo.geodesy import distances_m, to_lonlat
-from compliance.geo.segment_metres import exact_lengths_m
+from compliance.geo.segment_metres import GroundMaps, exact_lengths_m
 from compliance.measure.line_detail import BatchCoordinates, ShortestSegments, shortest_segments
 
 __all__ = [
@@ -116,6 +116,7 @@ class DetailAccumulator:
 
     def __init__(self, crs: CRS | None) -> None:
         self.crs = crs
+        self.grounds = GroundMaps(crs) if crs is not None else None
         self.lines = 0
         self.points = 0
         self.counts = np.zeros(_EDGES.size + 1, dtype=np.int64)
@@ -129,14 +130,14 @@ class DetailAccumulator:
         reading thread measures a batch while the one before it is merged. The state it
         reads (the finest kept, the grid found) is replaced whole, never changed in place,
         and only ever narrows: read early, it asks for more work, never for less."""
-        if self.crs is None:
+        if self.grounds is None:
             return None
         finest = self.finest
         # Once the finest are full, a line longer than all of them cannot join them: only
         # the others need their ends found.
         cutoff = float(finest.max()) if finest.size >= _KEEP else np.inf
         return MeasuredBatch(
-            lines=[shortest_segments(c, line, self.crs, cutoff) for c, line in batch.lines],
+            lines=[shortest_segments(c, line, self.grounds, cutoff) for c, line in batch.lines],
             points=len(batch.points),
             grid=self.quantum.search(batch.coords),
             point_grid=self.point_quantum.search(batch.points),

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from pyproj import CRS
 
-from compliance.geo.segment_metres import GroundMap, exact_lengths_m
+from compliance.geo.segment_metres import GroundMaps, exact_lengths_m
 
 __all__ = [
     "BatchCoordinates",
@@ -98,14 +97,14 @@ class ShortestSegments:
 
 
 def shortest_segments(
-    coords: np.ndarray, owner: np.ndarray, crs: CRS, cutoff: float = np.inf
+    coords: np.ndarray, owner: np.ndarray, grounds: GroundMaps, cutoff: float = np.inf
 ) -> ShortestSegments:
     """The shortest non-zero segment of each line (``owner`` numbers the line of each
-    coordinate, in order), with the ends of those no longer than ``cutoff``. Segments with
-    a non-finite end are not measured."""
+    coordinate, in order), with the ends of those no longer than ``cutoff``; lengths on
+    the ground of ``grounds``' CRS. Segments with a non-finite end are not measured."""
     if owner.size < 2:
         return ShortestSegments.none()
-    metres = _segment_metres(coords, owner, crs)
+    metres = _segment_metres(coords, owner, grounds)
     if metres is None:
         return ShortestSegments.none()
     first = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
@@ -126,30 +125,36 @@ def shortest_segments(
     return ShortestSegments(least[measured], metres[pick], ends)
 
 
-def _segment_metres(coords: np.ndarray, owner: np.ndarray, crs: CRS) -> np.ndarray | None:
+def _segment_metres(
+    coords: np.ndarray, owner: np.ndarray, grounds: GroundMaps
+) -> np.ndarray | None:
     """One entry per coordinate: the ground length of the segment it starts, +inf where it
     starts none (the last vertex of a line, a non-finite end, a zero length), so that each
     line's minimum is a reduction. None when no coordinate is finite."""
     x, y = coords[:, 0], coords[:, 1]
-    dx, dy = np.diff(x), np.diff(y)
+    steps = coords[1:] - coords[:-1]  # both axes in one pass: a column's np.diff is strided
     finite = np.isfinite(x) & np.isfinite(y)
     everywhere = bool(finite.all())
     if not everywhere and not finite.any():
         return None
     fx, fy = (x, y) if everywhere else (x[finite], y[finite])
-    ground = GroundMap(crs, (fx.min(), fy.min(), fx.max(), fy.max()))
-    metres = np.full(owner.size, np.inf)
+    ground = grounds.over((fx.min(), fy.min(), fx.max(), fy.max()))
+    metres = np.empty(owner.size)
+    metres[-1] = np.inf
     joined = owner[1:] == owner[:-1]
     if everywhere:
-        metres[:-1] = ground.lengths_m(x[:-1], y[:-1], dx, dy)
+        metres[:-1] = ground.lengths_m(coords[:-1], steps)
         metres[:-1][~joined] = np.inf
         ok = joined
     else:
         ok = finite[:-1] & finite[1:] & joined
-        metres[:-1][ok] = ground.lengths_m(x[:-1][ok], y[:-1][ok], dx[ok], dy[ok])
+        metres[:-1] = np.inf
+        metres[:-1][ok] = ground.lengths_m(
+            coords[:-1].compress(ok, axis=0), steps.compress(ok, axis=0)
+        )
     lost = np.flatnonzero(ok & np.isnan(metres[:-1]))
     if lost.size:  # the CRS gives no position at a grid node nearby: measure these exactly
         ends = np.column_stack([x[lost], y[lost], x[lost + 1], y[lost + 1]])
-        metres[lost] = exact_lengths_m(crs, ends)
+        metres[lost] = exact_lengths_m(grounds.crs, ends)
     metres[~(metres > _ZERO_LENGTH_M)] = np.inf  # NaN too
     return metres

@@ -225,7 +225,7 @@ def _decode(column: pa.Array, detail_of: DetailAccumulator) -> _Decoded:
     points = np.empty((0, 2))
     if simple.points.any():  # points and lines apart: a point is not a line's vertex
         on_point = np.isin(simple.owner, simple.rows[simple.points])
-        lines = [(simple.coords[~on_point], simple.owner[~on_point])]
+        lines = [(simple.coords.compress(~on_point, axis=0), simple.owner[~on_point])]
         points = simple.coords[on_point]
     if geoms.size:
         lines.append(linework_coordinates(geoms, coords, index))
@@ -273,7 +273,7 @@ def _scan_batch(scan: LayerScan, batch: _Decoded, probes: list[Probe]) -> None:
     scan.detail.merge(batch.measured)
     scan.invalid += _invalid(rows)
     if present.any():
-        live_boxes = boxes[present]
+        live_boxes = boxes.compress(present, axis=0)  # ten times a boolean row index
         scan.lonlat_sized += int(np.count_nonzero(lonlat_sized_boxes(live_boxes)))
         box = np.array(
             [
@@ -322,7 +322,11 @@ def _stand_in_unplaceable(
     finite = np.isin(owner, hit) & ~bad
     seen, number = np.unique(owner[finite], return_inverse=True)
     order = np.argsort(number, kind="stable")
-    stand_in = shapely.envelope(shapely.multipoints(coords[finite][order], indices=number[order]))
+    stand_in = shapely.envelope(
+        shapely.multipoints(
+            coords.compress(finite, axis=0).take(order, axis=0), indices=number[order]
+        )
+    )
     if seen.size:
         rows.geoms[seen] = stand_in
         rows.done[seen] = True

@@ -65,7 +65,7 @@ class CellGrid:
         """CLEAR / MAYBE / INSIDE per feature box; a box that is not finite is MAYBE."""
         out = np.full(len(bounds), MAYBE, dtype=np.uint8)
         finite = finite_rows(bounds)
-        b = bounds if finite.all() else bounds[finite]
+        b = bounds if finite.all() else bounds.compress(finite, axis=0)
         xmax = self.x0 + self.nx * self.cell
         ymax = self.y0 + self.ny * self.cell
         # Boxes wholly beyond the grid touch nothing; compare with the same arithmetic as the cells.
