@@ -141,13 +141,16 @@ def null_mask(column: pa.Array) -> np.ndarray:
 def row_bytes(column: pa.Array, rows: np.ndarray) -> np.ndarray:
     """The WKB of the given rows of a binary array, as bytes (None for a null row)."""
     offsets, data = _layout(column)
-    null = null_mask(column)
-    raw = data.tobytes() if rows.size > 64 else None
     out = np.empty(rows.size, dtype=object)
-    for k, i in enumerate(rows.tolist()):
-        if not null[i]:
-            start, end = offsets[i], offsets[i + 1]
-            out[k] = raw[start:end] if raw is not None else data[start:end].tobytes()
+    if rows.size == 0:
+        return out
+    raw = data.tobytes() if rows.size > 64 else data
+    starts, ends = offsets[rows].tolist(), offsets[rows + 1].tolist()
+    if raw is data:
+        out[:] = [data[s:e].tobytes() for s, e in zip(starts, ends, strict=True)]
+    else:
+        out[:] = [raw[s:e] for s, e in zip(starts, ends, strict=True)]
+    out[null_mask(column)[rows]] = None
     return out
 
 

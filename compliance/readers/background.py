@@ -1,5 +1,7 @@
-"""The process's helper threads: work on a dataset's bytes that no stage waits for until
-the end (its hash, its free space), run beside the read."""
+"""The process's helper threads: work that no stage waits for until the end (a dataset's
+hash, its free space) or that only gives the scan a head start (zone indexes grown over a
+layer's declared extent), run beside the read. One thread for each, so that the head start
+is not queued behind the other two."""
 
 from __future__ import annotations
 
@@ -16,5 +18,5 @@ def helper_pool() -> ThreadPoolExecutor:
     threads behind it."""
     global _POOL
     if _POOL is None or _POOL[0] != os.getpid():
-        _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=2, thread_name_prefix="mapgate-help"))
+        _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=3, thread_name_prefix="mapgate-help"))
     return _POOL[1]

@@ -96,7 +96,11 @@ def test_a_submitter_gets_a_masked_derivative_and_no_zone_measures(
     report = r.json()
     assert report["original"]["verdict"] == "deny" and report["verdict"]["verdict"] == "allow"
     # Zones as a submitter sees them: touched and classes, no counts, areas or ids.
-    assert report["original"]["zones"] == {"touched": True, "classes": ["military"], "fictional": False}
+    assert report["original"]["zones"] == {
+        "touched": True,
+        "classes": ["military"],
+        "fictional": False,
+    }
     (action,) = report["actions"]
     assert action["condition"] == "mask_zones" and action["status"] == "applied"
     assert (

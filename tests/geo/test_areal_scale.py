@@ -14,7 +14,8 @@ from compliance.geo.areal_scale import areal_scale
     [("EPSG:5186", 126.8, 37.4, 0.6), ("EPSG:32652", 128.5, 35.0, 1.9),
      ("EPSG:3857", 10.0, 60.0, 1.5), ("EPSG:3035", 2.0, 48.5, 2.0),
      ("EPSG:2039", 34.7, 31.9, 0.4), ("EPSG:7755", 77.0, 28.5, 1.0),
-     ("EPSG:3413", -45.0, 75.0, 1.8)],
+     ("EPSG:3413", -45.0, 75.0, 1.8), ("EPSG:32719", -71.2, -34.1, 1.6),
+     ("EPSG:32760", 178.6, -88.4, 0.5)],
 )  # fmt: skip
 def test_interpolated_factors_match_proj(crs, lon, lat, span):
     rng = np.random.default_rng(3)

@@ -9,6 +9,7 @@ import shapely
 from pyproj import CRS, Geod, Transformer
 
 from compliance.geo.segment_metres import GroundMap
+from compliance.measure.wkb_bounds import row_bytes
 from compliance.measure.wkb_coords import simple_rows
 
 GEOMS = [
@@ -131,3 +132,18 @@ def test_nulls_and_rows_read_without_pyarrow_compute(kind):
         for rows in (np.arange(len(part)), np.arange(len(part))[::7]):
             want = part.take(pa.array(rows)).to_pylist()
             assert list(row_bytes(part, rows)) == want
+
+
+@pytest.mark.parametrize("count", [5, 300])  # a few rows copied one by one; many at once
+def test_row_bytes_are_the_rows_wkb(count):
+    rng = np.random.default_rng(count)
+    geoms = _uniform("polygon", rng, 400) + _uniform("line", rng, 100)
+    wkb = [shapely.to_wkb(g) for g in geoms]
+    wkb[3] = wkb[250] = None
+    column = pa.array(wkb, type=pa.binary()).slice(2, 450)  # an offset into the buffers
+    rows = np.sort(rng.choice(450, count, replace=False))
+    rows[0] = 1  # the null at 3, two rows into the slice
+    got = row_bytes(column, rows)
+    want = column.to_pylist()
+    assert [got[k] for k in range(count)] == [want[i] for i in rows]
+    assert got[0] is None

@@ -51,7 +51,9 @@ def test_json_is_a_dataset_by_its_content_for_both(
     (folder / "layer.json").write_text(content)
     (folder / "meta.json").write_text(json.dumps({"source": "survey"}))
     assert found(folder) == ({"layer.json"} if is_dataset else set())
-    assert picked(zip_folder(tmp_path / "set.zip", folder)) == ("layer.json" if is_dataset else None)
+    assert picked(zip_folder(tmp_path / "set.zip", folder)) == (
+        "layer.json" if is_dataset else None
+    )
 
 
 @pytest.mark.parametrize("suffix", sorted(PICTURE_SUFFIXES))
