@@ -212,9 +212,9 @@ class _Decoded:
 
 
 def _decode(column: pa.Array, detail_of: DetailAccumulator) -> _Decoded:
-    found = wkb_boxes(column)
-    rows = _Rows(column)
     simple = simple_rows(column)
+    found = wkb_boxes(column, simple.native)
+    rows = _Rows(column)
     rest = np.flatnonzero(~found.null)
     rest = rest[~np.isin(rest, simple.rows)]
     geoms = rows.get(rest)

@@ -60,19 +60,20 @@ def _u32(data: np.ndarray, at: np.ndarray) -> np.ndarray:
     return word
 
 
-def wkb_boxes(column: pa.Array | pa.ChunkedArray) -> WkbBoxes:
+def wkb_boxes(column: pa.Array | pa.ChunkedArray, native: Any = None) -> WkbBoxes:
     """Per-row bounding boxes for a binary WKB column.
 
     A box holds every coordinate of its row, NaN passed over; an empty geometry (or one
     whose only coordinates are NaN) has no finite box. For valid shapes that is GEOS's
     envelope; an invalid polygon whose hole pokes out of its shell gets the larger box,
-    which can only add candidates for the exact test.
+    which can only add candidates for the exact test. ``native``: the same rows already
+    converted to a GeoArrow type (anything GeoArrow's kernels take), read instead of the WKB.
     """
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
     if isinstance(column, pa.ExtensionArray):
         column = column.storage
-    found = _geoarrow_boxes(column)
+    found = _geoarrow_boxes(column, native)
     return found if found is not None else numpy_boxes(column)
 
 
@@ -96,12 +97,12 @@ class TaggedWkb:
         return _WKB_FIELD.with_type(self.column.type).__arrow_c_schema__(), array
 
 
-def _geoarrow_boxes(column: pa.Array) -> WkbBoxes | None:
+def _geoarrow_boxes(column: pa.Array, native: Any = None) -> WkbBoxes | None:
     """Every row's box from GeoArrow's kernel, or None when it refuses the batch."""
     if not (pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type)):
         return None
     try:
-        out = pa.array(_BOX(TaggedWkb(column)))
+        out = pa.array(_BOX(native if native is not None else TaggedWkb(column)))
     except RuntimeError:  # GeoArrowCException: a form it does not read, or damaged bytes
         return None
     null = null_mask(column)

@@ -9,6 +9,7 @@ every other row is left for the caller to decode.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -25,6 +26,7 @@ from compliance.measure.wkb_bounds import (
 )
 
 __all__ = [
+    "NativeGeometry",
     "SimpleRows",
     "simple_rows",
 ]
@@ -38,6 +40,13 @@ _INTERLEAVED = 10_000
 _AS_GEOARROW = {
     code: ScalarFunction("as_geoarrow", type=code + _INTERLEAVED) for code in (1, 2, 3, 5, 6)
 }
+_EXTENSION = {
+    1: "geoarrow.point",
+    2: "geoarrow.linestring",
+    3: "geoarrow.polygon",
+    5: "geoarrow.multilinestring",
+    6: "geoarrow.multipolygon",
+}
 
 
 @dataclass
@@ -46,6 +55,26 @@ class SimpleRows:
     points: np.ndarray  # bool per entry of ``rows``: a point (not a line or ring)
     coords: np.ndarray  # (n, 2) x, y of those rows, row after row
     owner: np.ndarray  # batch position of each coordinate
+    # The whole batch in GeoArrow's own layout, when every row was converted at once (see
+    # ``_uniform_coordinates``): what its boxes are read from, in half the time of WKB.
+    native: NativeGeometry | None = None
+
+
+@dataclass
+class NativeGeometry:
+    """A batch converted to one GeoArrow type, handed to GeoArrow's kernels as that type."""
+
+    array: pa.Array
+    extension: str  # "geoarrow.polygon" and the like
+
+    def __arrow_c_array__(self, requested_schema: Any = None) -> tuple[Any, Any]:
+        _, array = self.array.__arrow_c_array__()
+        field = pa.field(
+            "geometry",
+            self.array.type,
+            metadata={"ARROW:extension:name": self.extension, "ARROW:extension:metadata": "{}"},
+        )
+        return field.__arrow_c_schema__(), array
 
 
 def simple_rows(column: pa.Array) -> SimpleRows:
@@ -109,8 +138,10 @@ def _gather(column: pa.Array, data: np.ndarray, found: list[_Group]) -> SimpleRo
     rows = rows[order]
     total = int(npts.sum())
     first = np.cumsum(npts) - npts
-    coords = _uniform_coordinates(column, found, total)
+    native = _uniform(column, found)
+    coords = _uniform_coordinates(native, total) if native is not None else None
     if coords is None:
+        native = None
         coords = _byte_coordinates(data, starts, npts, dims, total)
     owner = np.repeat(rows, npts)
     codes = np.concatenate([np.full(f[0].size, f[4]) for f in found])[order]
@@ -120,23 +151,32 @@ def _gather(column: pa.Array, data: np.ndarray, found: list[_Group]) -> SimpleRo
     if points.any():
         drop |= np.repeat(points, npts) & np.isnan(coords[:, 0]) & np.isnan(coords[:, 1])
     if not drop.any():
-        return SimpleRows(rows, points, coords, owner)
+        return SimpleRows(rows, points, coords, owner, native)
     keep = ~refused
-    return SimpleRows(rows[keep], points[keep], coords.compress(~drop, axis=0), owner[~drop])
+    return SimpleRows(
+        rows[keep], points[keep], coords.compress(~drop, axis=0), owner[~drop], native
+    )
 
 
-def _uniform_coordinates(column: pa.Array, found: list[_Group], total: int) -> np.ndarray | None:
-    """Every coordinate through GeoArrow's C conversion, when every row that has a value
-    is of one simple 2-D form (a layer of polygons, of lines, of points): the rows are then
-    converted as they stand and their coordinates come out in row order. None otherwise."""
+def _uniform(column: pa.Array, found: list[_Group]) -> NativeGeometry | None:
+    """The batch through GeoArrow's C conversion, when every row that has a value is of one
+    simple 2-D form (a layer of polygons, of lines, of points): the rows are then converted
+    as they stand. None otherwise."""
     if len(found) != 1 or found[0][3] != 2 or found[0][0].size != len(column) - column.null_count:
         return None
+    code = found[0][4]
     try:
-        converted = pa.array(_AS_GEOARROW[found[0][4]](TaggedWkb(column)))
+        return NativeGeometry(pa.array(_AS_GEOARROW[code](TaggedWkb(column))), _EXTENSION[code])
     except RuntimeError:  # GeoArrowCException: bytes it does not read
         return None
+
+
+def _uniform_coordinates(native: NativeGeometry, total: int) -> np.ndarray | None:
+    """Every coordinate of a converted batch, in row order; None when their count is not
+    the rows' own (the bytes are then read instead)."""
+    converted = native.array
     # Each level's children between its first and last offset (``flatten`` would load
-    # pyarrow's compute module); a count other than the rows' own falls back to the bytes.
+    # pyarrow's compute module).
     while not pa.types.is_fixed_size_list(converted.type):
         offsets = converted.offsets
         first, last = offsets[0].as_py(), offsets[-1].as_py()
