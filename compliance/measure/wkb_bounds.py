@@ -145,12 +145,12 @@ def row_bytes(column: pa.Array, rows: np.ndarray) -> np.ndarray:
     out = np.empty(rows.size, dtype=object)
     if rows.size == 0:
         return out
-    raw = data.tobytes() if rows.size > 64 else data
     starts, ends = offsets[rows].tolist(), offsets[rows + 1].tolist()
-    if raw is data:
-        out[:] = [data[s:e].tobytes() for s, e in zip(starts, ends, strict=True)]
-    else:
+    if rows.size > 64:  # one copy of the whole buffer beats a copy per row
+        raw = data.tobytes()
         out[:] = [raw[s:e] for s, e in zip(starts, ends, strict=True)]
+    else:
+        out[:] = [data[s:e].tobytes() for s, e in zip(starts, ends, strict=True)]
     out[null_mask(column)[rows]] = None
     return out
 
