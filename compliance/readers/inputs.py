@@ -29,6 +29,7 @@ __all__ = [
     "LocalInput",
     "dataset_digest",
     "dataset_files",
+    "digest_ahead",
     "materialize",
     "sidecars",
     "unchecked_files",
@@ -107,6 +108,75 @@ def _hash_dataset_files(files: list[Path], limits: InputLimits) -> tuple[str, in
         size += n
     _check_size(size, limits)
     return digest.hexdigest(), size
+
+
+# What identifies a file's bytes without reading them: any write, truncation, rename over
+# it or utime changes one of these (ctime cannot be set back by the writer).
+_Identity = tuple[tuple[str, int, int, int, int, int], ...]
+
+
+def _identity(files: list[Path]) -> _Identity:
+    out = []
+    for f in files:
+        st = f.stat()
+        out.append((str(f), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+    return tuple(out)
+
+
+_AHEAD: dict[str, tuple[_Identity, Future[tuple[str, int, _Identity]]]] = {}
+
+
+def _hash_ahead(files: list[Path]) -> tuple[str, int, _Identity]:
+    sha, size = _hash_dataset_files(files, InputLimits())
+    return sha, size, _identity(files)
+
+
+def digest_ahead(path: str | Path) -> None:
+    """Start hashing a local dataset now, for the check that will open it later.
+
+    A command knows its input before it has loaded GDAL and the measuring stack: hashing
+    on another core meanwhile takes the hash off the read's time. The check uses the
+    result only if the files are the same ones, unchanged, from before the hash began
+    until the check opened them (device, inode, size, mtime and ctime); otherwise it
+    hashes again.
+    """
+    path = Path(path)
+    try:
+        if not path.is_file():
+            return
+        files = dataset_files(path)
+        before = _identity(files)
+    except OSError:
+        return
+    _AHEAD[os.path.abspath(path)] = (before, helper_pool().submit(_hash_ahead, files))
+
+
+def _digest_from_ahead(
+    path: Path, files: list[Path], limits: InputLimits
+) -> Future[tuple[str, int]] | None:
+    """The hash started by ``digest_ahead`` for these very files, confirmed unchanged when
+    it finishes; None when there is none or the files changed before the check began."""
+    ahead = _AHEAD.pop(os.path.abspath(path), None)
+    if ahead is None:
+        return None
+    before, running = ahead
+    now = _identity(files)
+    if now != before:
+        return None
+    confirmed: Future[tuple[str, int]] = Future()
+
+    def confirm(done: Future[tuple[str, int, _Identity]]) -> None:
+        try:
+            sha, size, after = done.result()
+            if after != now:  # changed while being hashed: hash what is there now
+                sha, size = _hash_dataset_files(files, InputLimits())
+            _check_size(size, limits)
+            confirmed.set_result((sha, size))
+        except BaseException as exc:  # the check's digest raises what hashing raised
+            confirmed.set_exception(exc)
+
+    running.add_done_callback(confirm)
+    return confirmed
 
 
 def dataset_files(path: Path) -> list[Path]:
@@ -237,7 +307,8 @@ def materialize(
             # The size limit is enforced before anything is read; the hash follows in the background.
             _check_size(sum(f.stat().st_size for f in files), limits)
             digest = (
-                helper_pool().submit(_hash_dataset_files, files, limits)
+                _digest_from_ahead(path, files, limits)
+                or helper_pool().submit(_hash_dataset_files, files, limits)
                 if background_hash
                 else _done(_hash_dataset_files(files, limits))
             )

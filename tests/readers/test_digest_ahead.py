@@ -1,0 +1,88 @@
+"""A hash started before the check (``digest_ahead``) is used only for the very bytes the
+check reads: any change to the file between the two is caught and the file hashed again."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+from shapely.geometry import box
+
+from compliance.readers import inputs
+from compliance.readers.inputs import digest_ahead
+from tests.builders import write_vector
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def gpkg(tmp_path) -> Path:
+    return write_vector(tmp_path / "a.gpkg", [box(126.97, 37.55, 126.98, 37.56)], 4326)
+
+
+def _wait_ahead(path: Path) -> None:
+    """Let the hash started ahead finish, so that a change comes after it."""
+    _, running = inputs._AHEAD[os.path.abspath(path)]
+    running.result(timeout=30)
+
+
+def test_the_hash_started_ahead_is_used_and_is_the_files_sha256(checker, gpkg):
+    digest_ahead(gpkg)
+    assert os.path.abspath(gpkg) in inputs._AHEAD
+    verdict = checker.check(gpkg)
+    assert os.path.abspath(gpkg) not in inputs._AHEAD  # taken by the check, once
+    assert verdict.input.sha256 == _sha256(gpkg)
+    assert verdict.input.size == gpkg.stat().st_size
+
+
+def test_a_file_rewritten_in_place_after_the_hash_is_hashed_again(checker, gpkg, tmp_path):
+    """Same inode, same size, mtime set back: the writer cannot set ctime back."""
+    before = gpkg.stat()
+    digest_ahead(gpkg)
+    _wait_ahead(gpkg)
+    other = write_vector(tmp_path / "b.gpkg", [box(126.90, 37.50, 126.91, 37.51)], 4326)
+    data = other.read_bytes()
+    assert len(data) == before.st_size and data != gpkg.read_bytes()
+    with gpkg.open("r+b") as f:
+        f.write(data)
+    os.utime(gpkg, ns=(before.st_atime_ns, before.st_mtime_ns))
+    verdict = checker.check(gpkg)
+    assert verdict.input.sha256 == _sha256(gpkg) == _sha256(other)
+
+
+def test_a_file_replaced_by_another_after_the_hash_is_hashed_again(checker, gpkg, tmp_path):
+    digest_ahead(gpkg)
+    _wait_ahead(gpkg)
+    other = write_vector(tmp_path / "b.gpkg", [box(126.90, 37.50, 126.91, 37.51)], 4326)
+    expected = _sha256(other)
+    os.replace(other, gpkg)
+    verdict = checker.check(gpkg)
+    assert verdict.input.sha256 == expected
+
+
+def test_a_shapefile_ahead_is_hashed_with_its_parts(checker, tmp_path):
+    shp = write_vector(tmp_path / "roads.shp", [box(126.97, 37.55, 126.98, 37.56)], 4326)
+    parts = sorted(p for p in tmp_path.iterdir() if p.stem == "roads")
+    expected = hashlib.sha256()
+    for part in parts:  # the documented form: each part's name and hash, in name order
+        expected.update(part.name.encode() + b"\0" + _sha256(part).encode())
+    digest_ahead(shp)
+    _wait_ahead(shp)
+    (tmp_path / "roads.xml").write_text("<metadata/>")  # a part added after the hash began
+    parts.append(tmp_path / "roads.xml")
+    again = hashlib.sha256()
+    for part in sorted(parts):
+        again.update(part.name.encode() + b"\0" + _sha256(part).encode())
+    verdict = checker.check(shp)
+    assert verdict.input.sha256 == again.hexdigest() != expected.hexdigest()
+
+
+def test_nothing_is_started_for_what_is_not_a_file(tmp_path):
+    digest_ahead(tmp_path / "missing.gpkg")
+    digest_ahead(tmp_path)
+    assert os.path.abspath(tmp_path / "missing.gpkg") not in inputs._AHEAD
+    assert os.path.abspath(tmp_path) not in inputs._AHEAD
