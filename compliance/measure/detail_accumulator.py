@@ -39,8 +39,29 @@ _PREFIX = 4096
 _FINEST_EXPONENT = -9
 
 
+_CHUNK = 1 << 17
+
+
 def _on_grid(values: np.ndarray, exponent: int) -> bool:
-    return bool(_grid_misses(values, np.array([exponent]))[0] == 0)
+    """Whether every one of ``values`` sits on the 10**exponent grid: the test of
+    ``_grid_misses`` for one exponent, computed in place over cache-sized chunks (every
+    coordinate of a layer passes through it; a whole batch's temporaries cost page faults)."""
+    step = 10.0**exponent
+    size = min(_CHUNK, values.size)
+    ratio, off, missed = np.empty(size), np.empty(size), np.empty(size, dtype=bool)
+    for at in range(0, values.size, _CHUNK):
+        part = values[at : at + _CHUNK]
+        r, d, m = ratio[: part.size], off[: part.size], missed[: part.size]
+        np.divide(part, step, out=r)
+        np.rint(r, out=d)
+        np.subtract(r, d, out=d)
+        np.abs(d, out=d)
+        np.abs(r, out=r)
+        r *= 1e-11
+        r += 1e-9
+        if np.greater(d, r, out=m).any():
+            return False
+    return True
 
 
 def _grid_misses(values: np.ndarray, exponents: np.ndarray) -> np.ndarray:
