@@ -230,8 +230,12 @@ def _decode(column: pa.Array, detail_of: DetailAccumulator) -> _Decoded:
     if geoms.size:
         lines.append(linework_coordinates(geoms, coords, index))
         points = np.concatenate([points, point_coordinates(geoms)])
-    detail = BatchCoordinates(np.concatenate([simple.coords, coords]), lines, points)
-    owner = np.concatenate([simple.owner, rest[index]])
+    if geoms.size:
+        everything = np.concatenate([simple.coords, coords])
+        owner = np.concatenate([simple.owner, rest[index]])
+    else:  # a batch of simple rows only (the usual layer): no copy of every coordinate
+        everything, owner = simple.coords, simple.owner
+    detail = BatchCoordinates(everything, lines, points)
     return _Decoded(found, rows, detail.coords, owner, detail_of.measure(detail))
 
 
