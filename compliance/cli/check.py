@@ -24,6 +24,7 @@ from compliance.cli.common import (
     fail_on_choice,
 )
 from compliance.cli.config import Config, ConfigError, config_for
+from compliance.cli.startup_gc import resume_collection
 from compliance.errors import ComplianceError, RulePackError, ZonesError
 from compliance.verdict import Effect
 
@@ -120,6 +121,7 @@ def check_command(
     # The key is read first: a key that cannot sign stops the command before a long check.
     key = _signing_key(sign) if sign is not None else None
     checker = Checker(packs=settings.packs(pack), zones=settings.path_value("zones", zones))
+    resume_collection()
     options = {"destination": destination, "purpose": settings.get("purpose", purpose),
                "reveal_zones": reveal_zones}  # fmt: skip
     results: list[Checked] = []
@@ -220,7 +222,9 @@ def profile_command(
     QUICK_EXIT.append("profile")
     from compliance.checker import Checker
 
-    inspection, identity = Checker(packs=[], zones=None).inspect(path)
+    checker = Checker(packs=[], zones=None)
+    resume_collection()
+    inspection, identity = checker.inspect(path)
     if fmt == "json":
         doc = {
             "input": identity.model_dump(),

@@ -28,6 +28,7 @@ from compliance.cli.common import (  # noqa: E402
     PackOption,
 )
 from compliance.cli.lazy_commands import LazyCommand, lazy_group_class  # noqa: E402
+from compliance.cli.startup_gc import pause_collection, resume_collection  # noqa: E402
 from compliance.errors import (  # noqa: E402
     ComplianceError,
     RulePackError,
@@ -86,8 +87,13 @@ def _print_version(value: bool) -> None:
         raise typer.Exit(0)
 
 
+# Commands that resume collection themselves, once their checker is built.
+_RESUME_AFTER_SETUP = frozenset({"check", "profile"})
+
+
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option(
@@ -96,6 +102,8 @@ def _root(
     ] = False,
 ) -> None:
     """Check map data against export rules before it leaves the country."""
+    if ctx.invoked_subcommand not in _RESUME_AFTER_SETUP:
+        resume_collection()
 
 
 @packs_app.command("list")
@@ -156,6 +164,7 @@ def packs_test(
 
 def main() -> None:
     """Console entry point: map every failure to its exit code and one line on stderr."""
+    pause_collection()
     code = _run()
     if QUICK_EXIT:
         # A check has written its answer and removed its temporary files; what is left is
