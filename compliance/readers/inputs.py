@@ -316,10 +316,11 @@ def materialize(
             display = Path(name).name if name else "upload"
             path = scratch.folder() / ("input" + (Path(display).suffix.lower() or ".bin"))
             digest = _done(_spool(source, path, limits))
-        if path.is_file() and is_zip(path) and path.suffix.lower() in READ_IN_PLACE:
+        zipped = path.is_file() and is_zip(path)
+        if zipped and path.suffix.lower() in READ_IN_PLACE:
             # GDAL reads these archives itself: they answer to the same limits all the same.
             check_archive(path, limits.archive)
-        elif path.is_file() and is_zip(path):
+        elif zipped:
             unpacked = scratch.folder() / "unpacked"
             unpacked.mkdir()
             safe_extract(path, unpacked, limits.archive)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -36,21 +38,50 @@ TILE_DEG = 1.0
 _TOLERANCE_SHARE = 1e-4
 
 
+# Tile sets whose grown union a territory keeps: a warm checker (an audit, the service)
+# checks file after file in the same few places, and the union is most of the cost.
+_UNIONS_KEPT = 64
+
+_TileKey = tuple[tuple[float, tuple[int, ...]], ...]
+
+
 @dataclass(frozen=True)
 class Territory:
     pack: str
     areas: AreaSet  # the territory's tiles, each grown by the buffer when first needed
+    _unions: OrderedDict[_TileKey, BaseGeometry] = field(
+        default_factory=OrderedDict, compare=False, repr=False
+    )
+    _lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     def near(self, footprint: BaseGeometry) -> BaseGeometry:
         """The grown territory wherever it can meet ``footprint`` (lon/lat); where the
         footprint runs past ±180°, with the tiles it meets there a turn east or west."""
         west, south, east, north = shapely.bounds(footprint)
         region = (west, south, east, north)
+        key = tuple(
+            (shift, tuple(met.tolist()))
+            for shift in TURNS
+            if (met := np.flatnonzero(self.areas.meets(region, shift))).size
+        )
+        with self._lock:
+            if key in self._unions:
+                self._unions.move_to_end(key)
+                return self._unions[key]
+        inside = self._union(key)
+        shapely.prepare(inside)
+        with self._lock:
+            self._unions[key] = inside
+            if len(self._unions) > _UNIONS_KEPT:
+                self._unions.popitem(last=False)
+        return inside
+
+    def _union(self, key: _TileKey) -> BaseGeometry:
+        """The grown tiles of ``key`` (each list moved by its turn), as one geometry."""
         pieces = []
-        for shift in TURNS:
-            tiles = self.areas.grown(np.flatnonzero(self.areas.meets(region, shift)))
-            if tiles.size:
-                pieces.append(shapely.transform(tiles, lambda xy, d=shift: xy + [d, 0.0]))
+        for shift, positions in key:
+            tiles = self.areas.grown(np.array(positions, dtype=np.int64))
+            pieces.append(shapely.transform(tiles, lambda xy, d=shift: xy + [d, 0.0]))
         if not pieces:
             return shapely.Polygon()
         tiles = np.concatenate(pieces)

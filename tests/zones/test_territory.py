@@ -117,3 +117,24 @@ def test_a_pack_whose_territory_crosses_the_antimeridian_applies_in_full(tmp_pat
     (info,) = verdict.packs
     assert info.applies and info.territory_fraction == pytest.approx(1.0)
     assert verdict.verdict == "deny"
+
+
+def test_a_territory_near_the_same_places_again_is_the_same_territory():
+    """The grown union is kept per set of tiles met: revisiting places (in another order,
+    after more sets than are kept) gives the union of the grown tiles each place meets."""
+    from compliance.zones.territory import _UNIONS_KEPT
+
+    territory = load_territory("kr", KR_TERRITORY, BUFFER_M)
+    areas = territory.areas
+    rng = np.random.default_rng(5)
+    boxes = []
+    for lon, lat in zip(rng.uniform(124.0, 131.5, 240), rng.uniform(33.0, 38.7, 240), strict=True):
+        size = float(rng.choice([0.01, 0.3, 0.6, 1.2, 1.7]))  # one tile, a few, many
+        boxes.append(shapely.box(lon, lat, lon + size, lat + size))
+    sets = set()
+    for footprint in boxes + [boxes[i] for i in rng.permutation(len(boxes))]:
+        met = np.flatnonzero(areas.meets(footprint.bounds))  # Korea: no turn past 180°
+        sets.add(tuple(met.tolist()))
+        truth = shapely.union_all(areas.grown(met)) if met.size else shapely.Polygon()
+        assert shapely.equals(territory.near(footprint), truth), footprint.bounds
+    assert len(sets) > _UNIONS_KEPT  # enough places that kept unions were let go
