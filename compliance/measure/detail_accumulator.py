@@ -43,9 +43,9 @@ _CHUNK = 1 << 17
 
 
 def _on_grid(values: np.ndarray, exponent: int) -> bool:
-    """Whether every one of ``values`` sits on the 10**exponent grid: the test of
-    ``_grid_misses`` for one exponent, computed in place over cache-sized chunks (every
-    coordinate of a layer passes through it; a whole batch's temporaries cost page faults)."""
+    """Whether every one of ``values`` sits on the 10**exponent grid. Computed in place over
+    cache-sized chunks, stopping at the first miss: every coordinate of a layer passes
+    through it, and a whole batch's temporaries would cost page faults."""
     step = 10.0**exponent
     size = min(_CHUNK, values.size)
     ratio, off, missed = np.empty(size), np.empty(size), np.empty(size, dtype=bool)
@@ -56,6 +56,7 @@ def _on_grid(values: np.ndarray, exponent: int) -> bool:
         np.rint(r, out=d)
         np.subtract(r, d, out=d)
         np.abs(d, out=d)
+        # A double on a k·step grid is within a few ulps of it; anything looser admits noise.
         np.abs(r, out=r)
         r *= 1e-11
         r += 1e-9
@@ -64,19 +65,12 @@ def _on_grid(values: np.ndarray, exponent: int) -> bool:
     return True
 
 
-def _grid_misses(values: np.ndarray, exponents: np.ndarray) -> np.ndarray:
-    """How many of ``values`` are off the 10**e grid, for each exponent e."""
-    ratio = values[None, :] / 10.0 ** exponents[:, None].astype(float)
-    # A double on a k·step grid is within a few ulps of it; anything looser admits noise.
-    off = np.abs(ratio - np.round(ratio)) > 1e-11 * np.abs(ratio) + 1e-9
-    return np.count_nonzero(off, axis=1)
-
-
 def _coarsest_grid(values: np.ndarray, start: int) -> int | None:
     """The largest exponent, from ``start`` down, whose grid every value sits on."""
-    exponents = np.arange(start, _FINEST_EXPONENT - 1, -1)
-    on = np.flatnonzero(_grid_misses(values, exponents) == 0)
-    return int(exponents[on[0]]) if on.size else None
+    for exponent in range(start, _FINEST_EXPONENT - 1, -1):
+        if _on_grid(values, exponent):
+            return exponent
+    return None
 
 
 class _QuantumSearch:

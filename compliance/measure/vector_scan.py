@@ -227,14 +227,13 @@ def _decode(column: pa.Array, detail_of: DetailAccumulator) -> _Decoded:
         on_point = np.isin(simple.owner, simple.rows[simple.points])
         lines = [(simple.coords.compress(~on_point, axis=0), simple.owner[~on_point])]
         points = simple.coords[on_point]
+    # A batch of simple rows only (the usual layer) hands its coordinates on uncopied.
+    everything, owner = simple.coords, simple.owner
     if geoms.size:
         lines.append(linework_coordinates(geoms, coords, index))
         points = np.concatenate([points, point_coordinates(geoms)])
-    if geoms.size:
         everything = np.concatenate([simple.coords, coords])
         owner = np.concatenate([simple.owner, rest[index]])
-    else:  # a batch of simple rows only (the usual layer): no copy of every coordinate
-        everything, owner = simple.coords, simple.owner
     detail = BatchCoordinates(everything, lines, points)
     return _Decoded(found, rows, detail.coords, owner, detail_of.measure(detail))
 

@@ -65,13 +65,7 @@ def test_a_check_builds_its_checker_unwalked_and_checks_with_collection_on(tmp_p
 
 def test_profile_does_the_same(tmp_path):
     data = write_vector(tmp_path / "a.gpkg", [box(126.97, 37.55, 126.98, 37.56)], 4326)
-    out = tmp_path / "seen.json"
-    done = subprocess.run(
-        [sys.executable, "-c", _SPY, str(out), "profile", str(data), "--format", "json"],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    seen = json.loads(out.read_text())
+    seen = _run(tmp_path, "profile", str(data), "--format", "json")
     assert seen["building the checker"]["enabled"] is False
     assert seen["inspecting"]["enabled"] is True
     assert int(seen["inspecting"]["frozen"]) > 10_000

@@ -48,7 +48,7 @@ def test_one_value_off_the_grid_anywhere_makes_it_finer(exponent, origin, where)
 
 def test_full_precision_values_sit_on_no_grid():
     # Below one: a double resolves the finest grid tried (1e-9) by far; a grid within a
-    # few ulps of a large value counts as held (see _grid_misses), finer than a micrometre.
+    # few ulps of a large value counts as held (see _on_grid), finer than a micrometre.
     rng = np.random.default_rng(7)
     values = rng.uniform(0.1, 1.0, 2 * _CHUNK)
     assert truth(values) < -12
