@@ -22,7 +22,7 @@ from compliance.measure.wkb_bounds import WkbBoxes, row_bytes, wkb_boxes
 from compliance.measure.wkb_coords import simple_rows
 from compliance.readers.background import helper_pool
 from compliance.readers.sources import BATCH_SIZE, LayerInfo, VectorSource, decode_wkb
-from compliance.zones.area_cover import GrowingIndex, growing_index, lonlat_region
+from compliance.zones.area_cover import Cover, GrowingIndex, growing_index, lonlat_region
 from compliance.zones.areas import AreaSet
 from compliance.zones.overlap import OverlapAccumulator
 from compliance.zones.prefilter import CLEAR, INSIDE, finite_rows
@@ -89,26 +89,42 @@ class _Rows:
         return self.geoms[rows]
 
 
-def _feed(
-    probe: Probe, boxes: np.ndarray, present: np.ndarray, extent: np.ndarray, rows: _Rows
-) -> None:
+@dataclass
+class _Prefiltered:
+    """One probe's grid verdict on one batch's boxes, reached in the reading thread."""
+
+    cover: Cover
+    state: np.ndarray  # CLEAR / MAYBE / INSIDE per row
+
+
+def _prefilter(probe: Probe, boxes: np.ndarray, present: np.ndarray,
+               extent: np.ndarray) -> _Prefiltered | None:  # fmt: skip
+    """The probe's grid over the batch: None when nothing in it needs an exact test."""
+    # Read in another thread than the one counting hits: a stale False only costs work,
+    # since a probe once touched stays touched.
     if probe.stop_at_first_hit and probe.acc.touched:
-        return
+        return None
     cover = probe.index.covering(tuple(extent))
     if cover.grid is None:
-        return
+        return None
     state = cover.grid.classify(boxes)
     state[~present] = CLEAR
-    if probe.stop_at_first_hit and np.any(state == INSIDE):
+    return _Prefiltered(cover, state)
+
+
+def _feed(probe: Probe, found: _Prefiltered | None, rows: _Rows) -> None:
+    if found is None or (probe.stop_at_first_hit and probe.acc.touched):
+        return
+    if probe.stop_at_first_hit and np.any(found.state == INSIDE):
         probe.acc.mark_touched()
         return
-    candidates = np.flatnonzero(state != CLEAR)
+    candidates = np.flatnonzero(found.state != CLEAR)
     # A territory needs one hit: test candidates a slice at a time and stop at the first.
     step = 256 if probe.stop_at_first_hit else max(candidates.size, 1)
     for start in range(0, candidates.size, step):
         geoms = rows.get(candidates[start : start + step])
         live = geoms[~shapely.is_missing(geoms)]
-        probe.acc.add(live, cover.index, areas_too=not probe.stop_at_first_hit)
+        probe.acc.add(live, found.cover.index, areas_too=not probe.stop_at_first_hit)
         if probe.stop_at_first_hit and probe.acc.touched:
             return
 
@@ -166,7 +182,7 @@ def scan_layer(
 
     ``read_ahead`` reads the next batches in a thread while this one is measured."""
     scan = LayerScan(detail=DetailAccumulator(layer.crs))
-    batches = _boxed(src.wkb_batches(layer), scan.detail)
+    batches = _boxed(src.wkb_batches(layer), scan.detail, probes)
     # With one batch there is nothing to overlap reading with: a thread would only cost.
     if read_ahead and (layer.feature_count is None or layer.feature_count > BATCH_SIZE):
         batches = prefetched(batches)
@@ -211,6 +227,23 @@ class _Decoded:
     measured: MeasuredBatch | None  # its detail, measured where it was read
 
 
+@dataclass
+class _Placed:
+    """One batch placed and sorted by the grids, in the reading thread: what is left for
+    the thread that tallies is the exact tests of the rows no grid could clear."""
+
+    rows: _Rows
+    measured: MeasuredBatch | None
+    features: int
+    unplaceable: int
+    empty: int
+    invalid: int
+    has_z: bool
+    lonlat_sized: int = 0
+    extent: np.ndarray | None = None  # of the placed rows' boxes; None when none is placed
+    prefiltered: list[_Prefiltered | None] = field(default_factory=list)  # one per probe
+
+
 def _decode(column: pa.Array, detail_of: DetailAccumulator) -> _Decoded:
     simple = simple_rows(column)
     found = wkb_boxes(column, simple.native)
@@ -238,14 +271,49 @@ def _decode(column: pa.Array, detail_of: DetailAccumulator) -> _Decoded:
     return _Decoded(found, rows, detail.coords, owner, detail_of.measure(detail))
 
 
+def _place(batch: _Decoded, probes: list[Probe]) -> _Placed:
+    """Every row's box (stand-ins for unplaceable rows, GEOS for the forms read slowly),
+    then each probe's grid verdict on them."""
+    found, rows = batch.found, batch.rows
+    boxes = found.bounds
+    unplaceable = _stand_in_unplaceable(rows, boxes, batch.coords, batch.owner)
+    slow = np.flatnonzero(~found.fast & ~found.null & ~unplaceable)
+    has_z = found.has_z
+    if slow.size:
+        some = rows.get(slow)
+        ok = ~shapely.is_missing(some)
+        ok[ok] = ~shapely.is_empty(some[ok])
+        boxes[slow[ok]] = shapely.bounds(some[ok])
+        has_z = has_z or bool(ok.any() and shapely.has_z(some[ok]).any())
+    present = finite_rows(boxes)
+    placed = _Placed(
+        rows, batch.measured, features=len(boxes), unplaceable=int(unplaceable.sum()),
+        empty=int((~present & ~unplaceable).sum()), invalid=_invalid(rows), has_z=has_z,
+    )  # fmt: skip
+    if present.any():
+        live_boxes = boxes.compress(present, axis=0)  # ten times a boolean row index
+        placed.lonlat_sized = int(np.count_nonzero(lonlat_sized_boxes(live_boxes)))
+        placed.extent = np.array(
+            [
+                live_boxes[:, 0].min(),
+                live_boxes[:, 1].min(),
+                live_boxes[:, 2].max(),
+                live_boxes[:, 3].max(),
+            ]
+        )
+        placed.prefiltered = [_prefilter(p, boxes, present, placed.extent) for p in probes]
+    return placed
+
+
 def _boxed(
-    batches: Iterator[pa.Array], detail_of: DetailAccumulator
-) -> Generator[_Decoded, None, None]:
-    """Each batch decoded where it is read: in the reader thread when there is one, whose
-    core is otherwise idle while GDAL is not reading (GEOS works without the GIL)."""
+    batches: Iterator[pa.Array], detail_of: DetailAccumulator, probes: list[Probe]
+) -> Generator[_Placed, None, None]:
+    """Each batch decoded, placed and sorted by the grids where it is read: in the reader
+    thread when there is one, whose core is otherwise idle while GDAL is not reading (GEOS
+    and NumPy work without the GIL)."""
     try:
         for column in batches:
-            yield _decode(column, detail_of)
+            yield _place(_decode(column, detail_of), probes)
     finally:
         _close(batches)
 
@@ -257,35 +325,15 @@ def _close(batches: Iterator[object]) -> None:
         close()
 
 
-def _scan_batch(scan: LayerScan, batch: _Decoded, probes: list[Probe]) -> None:
-    found, rows = batch.found, batch.rows
-    boxes = found.bounds
-    unplaceable = _stand_in_unplaceable(rows, boxes, batch.coords, batch.owner)
-    slow = np.flatnonzero(~found.fast & ~found.null & ~unplaceable)
-    if slow.size:
-        some = rows.get(slow)
-        ok = ~shapely.is_missing(some)
-        ok[ok] = ~shapely.is_empty(some[ok])
-        boxes[slow[ok]] = shapely.bounds(some[ok])
-        if not scan.has_z and ok.any():
-            scan.has_z = bool(shapely.has_z(some[ok]).any())
-    present = finite_rows(boxes)
-    scan.unplaceable += int(unplaceable.sum())
-    scan.features += len(boxes)
-    scan.has_z = scan.has_z or found.has_z
+def _scan_batch(scan: LayerScan, batch: _Placed, probes: list[Probe]) -> None:
+    scan.unplaceable += batch.unplaceable
+    scan.features += batch.features
+    scan.has_z = scan.has_z or batch.has_z
     scan.detail.merge(batch.measured)
-    scan.invalid += _invalid(rows)
-    if present.any():
-        live_boxes = boxes.compress(present, axis=0)  # ten times a boolean row index
-        scan.lonlat_sized += int(np.count_nonzero(lonlat_sized_boxes(live_boxes)))
-        box = np.array(
-            [
-                live_boxes[:, 0].min(),
-                live_boxes[:, 1].min(),
-                live_boxes[:, 2].max(),
-                live_boxes[:, 3].max(),
-            ]
-        )
+    scan.invalid += batch.invalid
+    if batch.extent is not None:
+        scan.lonlat_sized += batch.lonlat_sized
+        box = batch.extent
         scan.bounds = (
             box
             if scan.bounds is None
@@ -293,10 +341,11 @@ def _scan_batch(scan: LayerScan, batch: _Decoded, probes: list[Probe]) -> None:
                 [np.minimum(scan.bounds[:2], box[:2]), np.maximum(scan.bounds[2:], box[2:])]
             )
         )
-        for probe in probes:
-            _feed(probe, boxes, present, box, rows)
-    scan.undecodable += rows.undecodable
-    scan.empty += int((~present & ~unplaceable).sum())
+        for probe, found in zip(probes, batch.prefiltered, strict=True):
+            _feed(probe, found, batch.rows)
+    # Counted after the exact tests: rows first decoded for them count too.
+    scan.undecodable += batch.rows.undecodable
+    scan.empty += batch.empty
 
 
 def _invalid(rows: _Rows) -> int:
