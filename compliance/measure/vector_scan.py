@@ -182,9 +182,13 @@ def scan_layer(
 
     ``read_ahead`` reads the next batches in a thread while this one is measured."""
     scan = LayerScan(detail=DetailAccumulator(layer.crs))
-    batches = _boxed(src.wkb_batches(layer), scan.detail, probes)
     # With one batch there is nothing to overlap reading with: a thread would only cost.
-    if read_ahead and (layer.feature_count is None or layer.feature_count > BATCH_SIZE):
+    ahead = read_ahead and (layer.feature_count is None or layer.feature_count > BATCH_SIZE)
+    decoded: Iterator[_Decoded] = _decoded(src.wkb_batches(layer))
+    if ahead:
+        decoded = prefetched(decoded)
+    batches: Generator[_Placed, None, None] = _placed(decoded, scan.detail, probes)
+    if ahead:
         batches = prefetched(batches)
         if layer.total_bounds is not None and layer.crs is not None:
             helper_pool().submit(_cover_ahead, probes, layer.total_bounds, layer.crs)
@@ -224,7 +228,7 @@ class _Decoded:
     rows: _Rows
     coords: np.ndarray
     owner: np.ndarray  # batch position of each coordinate
-    measured: MeasuredBatch | None  # its detail, measured where it was read
+    detail: BatchCoordinates  # its lines, rings and points, to be measured
 
 
 @dataclass
@@ -244,7 +248,7 @@ class _Placed:
     prefiltered: list[_Prefiltered | None] = field(default_factory=list)  # one per probe
 
 
-def _decode(column: pa.Array, detail_of: DetailAccumulator) -> _Decoded:
+def _decode(column: pa.Array) -> _Decoded:
     simple = simple_rows(column)
     found = wkb_boxes(column, simple.native)
     rows = _Rows(column)
@@ -268,12 +272,13 @@ def _decode(column: pa.Array, detail_of: DetailAccumulator) -> _Decoded:
         everything = np.concatenate([simple.coords, coords])
         owner = np.concatenate([simple.owner, rest[index]])
     detail = BatchCoordinates(everything, lines, points)
-    return _Decoded(found, rows, detail.coords, owner, detail_of.measure(detail))
+    return _Decoded(found, rows, detail.coords, owner, detail)
 
 
-def _place(batch: _Decoded, probes: list[Probe]) -> _Placed:
-    """Every row's box (stand-ins for unplaceable rows, GEOS for the forms read slowly),
-    then each probe's grid verdict on them."""
+def _place(batch: _Decoded, detail_of: DetailAccumulator, probes: list[Probe]) -> _Placed:
+    """The batch's detail; every row's box (stand-ins for unplaceable rows, GEOS for the
+    forms read slowly); then each probe's grid verdict on them."""
+    measured = detail_of.measure(batch.detail)
     found, rows = batch.found, batch.rows
     boxes = found.bounds
     unplaceable = _stand_in_unplaceable(rows, boxes, batch.coords, batch.owner)
@@ -287,7 +292,7 @@ def _place(batch: _Decoded, probes: list[Probe]) -> _Placed:
         has_z = has_z or bool(ok.any() and shapely.has_z(some[ok]).any())
     present = finite_rows(boxes)
     placed = _Placed(
-        rows, batch.measured, features=len(boxes), unplaceable=int(unplaceable.sum()),
+        rows, measured, features=len(boxes), unplaceable=int(unplaceable.sum()),
         empty=int((~present & ~unplaceable).sum()), invalid=_invalid(rows), has_z=has_z,
     )  # fmt: skip
     if present.any():
@@ -305,15 +310,20 @@ def _place(batch: _Decoded, probes: list[Probe]) -> _Placed:
     return placed
 
 
-def _boxed(
-    batches: Iterator[pa.Array], detail_of: DetailAccumulator, probes: list[Probe]
-) -> Generator[_Placed, None, None]:
-    """Each batch decoded, placed and sorted by the grids where it is read: in the reader
-    thread when there is one, whose core is otherwise idle while GDAL is not reading (GEOS
-    and NumPy work without the GIL)."""
+def _decoded(batches: Iterator[pa.Array]) -> Generator[_Decoded, None, None]:
     try:
         for column in batches:
-            yield _place(_decode(column, detail_of), probes)
+            yield _decode(column)
+    finally:
+        _close(batches)
+
+
+def _placed(
+    batches: Iterator[_Decoded], detail_of: DetailAccumulator, probes: list[Probe]
+) -> Generator[_Placed, None, None]:
+    try:
+        for batch in batches:
+            yield _place(batch, detail_of, probes)
     finally:
         _close(batches)
 
