@@ -144,10 +144,11 @@ def _put(box: queue.Queue, item: object, stop: threading.Event) -> bool:
 
 
 def prefetched(batches: Iterator[_T], depth: int = 2) -> Generator[_T, None, None]:
-    """Read the next batches in a thread while this one is processed.
+    """Produce the next batches in a thread while this one is processed.
 
-    GDAL reads without holding the GIL, so on two cores reading and measuring overlap.
-    The reader's whole life (open, read, close) stays in its own thread.
+    GDAL, GEOS and NumPy work without holding the GIL, so the stages of a scan overlap on
+    the cores there are. The generator's whole life (for a reader: open, read, close)
+    stays in its own thread.
     """
     box: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
@@ -180,7 +181,8 @@ def scan_layer(
 ) -> LayerScan:
     """Stream a layer once, feeding every probe and measuring the detail of every feature.
 
-    ``read_ahead`` reads the next batches in a thread while this one is measured."""
+    ``read_ahead`` reads and decodes the next batches in one thread, measures and places
+    them in another, while this one tests the current batch exactly."""
     scan = LayerScan(detail=DetailAccumulator(layer.crs))
     # With one batch there is nothing to overlap reading with: a thread would only cost.
     ahead = read_ahead and (layer.feature_count is None or layer.feature_count > BATCH_SIZE)
