@@ -91,7 +91,7 @@ class _Rows:
 
 @dataclass
 class _Prefiltered:
-    """One probe's grid verdict on one batch's boxes, reached in the reading thread."""
+    """One probe's grid verdict on one batch's boxes, reached before the tallying thread."""
 
     cover: Cover
     state: np.ndarray  # CLEAR / MAYBE / INSIDE per row
@@ -235,8 +235,9 @@ class _Decoded:
 
 @dataclass
 class _Placed:
-    """One batch placed and sorted by the grids, in the reading thread: what is left for
-    the thread that tallies is the exact tests of the rows no grid could clear."""
+    """One batch measured, placed and sorted by the grids in the thread after the reader's:
+    what is left for the thread that tallies is the exact tests of the rows no grid could
+    clear."""
 
     rows: _Rows
     measured: MeasuredBatch | None
@@ -313,6 +314,7 @@ def _place(batch: _Decoded, detail_of: DetailAccumulator, probes: list[Probe]) -
 
 
 def _decoded(batches: Iterator[pa.Array]) -> Generator[_Decoded, None, None]:
+    """The scan's first stage: each batch read and decoded."""
     try:
         for column in batches:
             yield _decode(column)
@@ -323,6 +325,7 @@ def _decoded(batches: Iterator[pa.Array]) -> Generator[_Decoded, None, None]:
 def _placed(
     batches: Iterator[_Decoded], detail_of: DetailAccumulator, probes: list[Probe]
 ) -> Generator[_Placed, None, None]:
+    """The scan's second stage: each decoded batch measured, placed and sorted."""
     try:
         for batch in batches:
             yield _place(batch, detail_of, probes)
