@@ -4,11 +4,8 @@ geometry tested only where the grids cannot clear that box."""
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -18,6 +15,7 @@ from pyproj import CRS
 from compliance.measure.crs_plausibility import lonlat_sized_boxes
 from compliance.measure.detail_accumulator import DetailAccumulator, MeasuredBatch
 from compliance.measure.line_detail import BatchCoordinates, linework_coordinates, point_coordinates
+from compliance.measure.thread_stages import close_now, prefetched
 from compliance.measure.wkb_bounds import WkbBoxes, row_bytes, wkb_boxes
 from compliance.measure.wkb_coords import simple_rows
 from compliance.readers.background import helper_pool
@@ -27,12 +25,7 @@ from compliance.zones.areas import AreaSet
 from compliance.zones.overlap import OverlapAccumulator
 from compliance.zones.prefilter import CLEAR, INSIDE, finite_rows
 
-__all__ = [
-    "LayerScan",
-    "Probe",
-    "prefetched",
-    "scan_layer",
-]
+__all__ = ["LayerScan", "Probe", "scan_layer"]
 
 
 @dataclass
@@ -127,53 +120,6 @@ def _feed(probe: Probe, found: _Prefiltered | None, rows: _Rows) -> None:
         probe.acc.add(live, found.cover.index, areas_too=not probe.stop_at_first_hit)
         if probe.stop_at_first_hit and probe.acc.touched:
             return
-
-
-_END = object()
-_T = TypeVar("_T")
-
-
-def _put(box: queue.Queue, item: object, stop: threading.Event) -> bool:
-    while not stop.is_set():
-        try:
-            box.put(item, timeout=0.1)
-            return True
-        except queue.Full:
-            continue
-    return False
-
-
-def prefetched(batches: Iterator[_T], depth: int = 2) -> Generator[_T, None, None]:
-    """Produce the next batches in a thread while this one is processed.
-
-    GDAL, GEOS and NumPy work without holding the GIL, so the stages of a scan overlap on
-    the cores there are. The generator's whole life (for a reader: open, read, close)
-    stays in its own thread.
-    """
-    box: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def read() -> None:
-        try:
-            for item in batches:
-                if not _put(box, item, stop):
-                    break
-        except BaseException as exc:  # handed to the consumer, raised there
-            _put(box, exc, stop)
-        finally:
-            _close(batches)
-            _put(box, _END, stop)
-
-    reader = threading.Thread(target=read, name="mapgate-read", daemon=True)
-    reader.start()
-    try:
-        while (item := box.get()) is not _END:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        reader.join()
 
 
 def scan_layer(
@@ -319,7 +265,7 @@ def _decoded(batches: Iterator[pa.Array]) -> Generator[_Decoded, None, None]:
         for column in batches:
             yield _decode(column)
     finally:
-        _close(batches)
+        close_now(batches)
 
 
 def _placed(
@@ -330,14 +276,7 @@ def _placed(
         for batch in batches:
             yield _place(batch, detail_of, probes)
     finally:
-        _close(batches)
-
-
-def _close(batches: Iterator[object]) -> None:
-    """Close a batch generator now (its reader's dataset), not when it is collected."""
-    close = getattr(batches, "close", None)
-    if close is not None:
-        close()
+        close_now(batches)
 
 
 def _scan_batch(scan: LayerScan, batch: _Placed, probes: list[Probe]) -> None:
