@@ -134,8 +134,10 @@ def _measure(
     # it (|b1| <= |b2| <= |b1 +- b2|); each is measured again as a geodesic between the
     # two pixel positions it joins, and the shorter of the two counts.
     (m1, n1), (m2, n2) = _reduce(u, v)
-    _, lengths = _geodesics(to_crs, crs, width, height, cc, rr, [(m1, n1), (m2, n2)])
-    lengths = np.abs(lengths)
+    lengths = _step_lengths(
+        to_crs, crs, width, height, np.concatenate([cc, cc]), np.concatenate([rr, rr]),
+        (np.concatenate([m1, m2]), np.concatenate([n1, n2])), (dist[:n], dist[n:]),
+    )  # fmt: skip
     lengths = np.where(np.isfinite(lengths) & (lengths > 0), lengths, np.nan)
     first, second = lengths[:n], lengths[n:]
     # Pixel steps along one line (a singular geotransform or spline) span no lattice:
@@ -146,6 +148,34 @@ def _measure(
     shortest, longest = np.fmin(first, second), np.fmax(first, second)
     shortest[flat], longest[flat] = np.nan, np.nan
     return shortest, longest
+
+
+def _step_lengths(
+    to_crs: PixelToCrs,
+    crs: CRS,
+    width: int,
+    height: int,
+    cc: np.ndarray,
+    rr: np.ndarray,
+    steps: tuple[np.ndarray, np.ndarray],
+    unit: tuple[np.ndarray, np.ndarray],
+) -> np.ndarray:
+    """Ground length of each reduced pixel step (m, n) at its sample. Where the reduction
+    kept a unit step, (1, 0) or (0, 1), its length is the one ``unit`` already holds for
+    that sample (the same two pixel positions, so the same numbers): an unsheared
+    raster's steps go through PROJ and the geodesic once, not twice."""
+    m, n = steps
+    along_row = (m == 1) & (n == 0)
+    along_column = (m == 0) & (n == 1)
+    lengths = np.full(m.size, np.nan)
+    lengths[along_row] = np.tile(unit[0], 2)[along_row]
+    lengths[along_column] = np.tile(unit[1], 2)[along_column]
+    rest = ~(along_row | along_column)
+    if rest.any():
+        _, measured = _geodesics(to_crs, crs, width, height, cc[rest], rr[rest],
+                                 [(m[rest], n[rest])])  # fmt: skip
+        lengths[rest] = measured
+    return np.abs(lengths)
 
 
 def _lonlat(
