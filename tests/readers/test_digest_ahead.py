@@ -7,6 +7,7 @@ import hashlib
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 from shapely.geometry import box
 
@@ -86,3 +87,15 @@ def test_nothing_is_started_for_what_is_not_a_file(tmp_path):
     digest_ahead(tmp_path)
     assert os.path.abspath(tmp_path / "missing.gpkg") not in inputs._AHEAD
     assert os.path.abspath(tmp_path) not in inputs._AHEAD
+
+
+@pytest.mark.parametrize(
+    "size",
+    [0, 1, 65_535, 65_537, 8 * 2**20, 8 * 2**20 + 1, 17 * 2**20 + 12_345],
+)
+def test_a_file_of_any_size_hashes_as_sha256sum_would(tmp_path, size):
+    """Read in one reused buffer of up to 8 MB: the last, partial read counts only its bytes."""
+    path = tmp_path / "blob.bin"
+    data = np.random.default_rng(size).integers(0, 256, size, dtype=np.uint8).tobytes()
+    path.write_bytes(data)
+    assert inputs.dataset_digest(path) == (hashlib.sha256(data).hexdigest(), size)
