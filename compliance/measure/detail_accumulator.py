@@ -142,7 +142,7 @@ class DetailAccumulator:
 
     def measure(self, batch: BatchCoordinates) -> MeasuredBatch | None:
         """A batch's share of the detail, measured without changing this accumulator: the
-        scan measures a batch in one thread while the ones before it are merged. The state it
+        reading thread measures a batch while the one before it is merged. The state it
         reads (the finest kept, the grid found) is replaced whole, never changed in place,
         and only ever narrows: read early, it asks for more work, never for less."""
         if self.grounds is None:

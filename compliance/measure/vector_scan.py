@@ -4,8 +4,11 @@ geometry tested only where the grids cannot clear that box."""
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -15,17 +18,21 @@ from pyproj import CRS
 from compliance.measure.crs_plausibility import lonlat_sized_boxes
 from compliance.measure.detail_accumulator import DetailAccumulator, MeasuredBatch
 from compliance.measure.line_detail import BatchCoordinates, linework_coordinates, point_coordinates
-from compliance.measure.thread_stages import close_now, prefetched
 from compliance.measure.wkb_bounds import WkbBoxes, row_bytes, wkb_boxes
 from compliance.measure.wkb_coords import simple_rows
 from compliance.readers.background import helper_pool
 from compliance.readers.sources import BATCH_SIZE, LayerInfo, VectorSource, decode_wkb
-from compliance.zones.area_cover import Cover, GrowingIndex, growing_index, lonlat_region
+from compliance.zones.area_cover import GrowingIndex, growing_index, lonlat_region
 from compliance.zones.areas import AreaSet
 from compliance.zones.overlap import OverlapAccumulator
 from compliance.zones.prefilter import CLEAR, INSIDE, finite_rows
 
-__all__ = ["LayerScan", "Probe", "scan_layer"]
+__all__ = [
+    "LayerScan",
+    "Probe",
+    "prefetched",
+    "scan_layer",
+]
 
 
 @dataclass
@@ -82,44 +89,74 @@ class _Rows:
         return self.geoms[rows]
 
 
-@dataclass
-class _Prefiltered:
-    """One probe's grid verdict on one batch's boxes, reached before the tallying thread."""
-
-    cover: Cover
-    state: np.ndarray  # CLEAR / MAYBE / INSIDE per row
-
-
-def _prefilter(probe: Probe, boxes: np.ndarray, present: np.ndarray,
-               extent: np.ndarray) -> _Prefiltered | None:  # fmt: skip
-    """The probe's grid over the batch: None when nothing in it needs an exact test."""
-    # Read in another thread than the one counting hits: a stale False only costs work,
-    # since a probe once touched stays touched.
+def _feed(
+    probe: Probe, boxes: np.ndarray, present: np.ndarray, extent: np.ndarray, rows: _Rows
+) -> None:
     if probe.stop_at_first_hit and probe.acc.touched:
-        return None
+        return
     cover = probe.index.covering(tuple(extent))
     if cover.grid is None:
-        return None
+        return
     state = cover.grid.classify(boxes)
     state[~present] = CLEAR
-    return _Prefiltered(cover, state)
-
-
-def _feed(probe: Probe, found: _Prefiltered | None, rows: _Rows) -> None:
-    if found is None or (probe.stop_at_first_hit and probe.acc.touched):
-        return
-    if probe.stop_at_first_hit and np.any(found.state == INSIDE):
+    if probe.stop_at_first_hit and np.any(state == INSIDE):
         probe.acc.mark_touched()
         return
-    candidates = np.flatnonzero(found.state != CLEAR)
+    candidates = np.flatnonzero(state != CLEAR)
     # A territory needs one hit: test candidates a slice at a time and stop at the first.
     step = 256 if probe.stop_at_first_hit else max(candidates.size, 1)
     for start in range(0, candidates.size, step):
         geoms = rows.get(candidates[start : start + step])
         live = geoms[~shapely.is_missing(geoms)]
-        probe.acc.add(live, found.cover.index, areas_too=not probe.stop_at_first_hit)
+        probe.acc.add(live, cover.index, areas_too=not probe.stop_at_first_hit)
         if probe.stop_at_first_hit and probe.acc.touched:
             return
+
+
+_END = object()
+_T = TypeVar("_T")
+
+
+def _put(box: queue.Queue, item: object, stop: threading.Event) -> bool:
+    while not stop.is_set():
+        try:
+            box.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def prefetched(batches: Iterator[_T], depth: int = 2) -> Generator[_T, None, None]:
+    """Read the next batches in a thread while this one is processed.
+
+    GDAL reads without holding the GIL, so on two cores reading and measuring overlap.
+    The reader's whole life (open, read, close) stays in its own thread.
+    """
+    box: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            for item in batches:
+                if not _put(box, item, stop):
+                    break
+        except BaseException as exc:  # handed to the consumer, raised there
+            _put(box, exc, stop)
+        finally:
+            _close(batches)
+            _put(box, _END, stop)
+
+    reader = threading.Thread(target=read, name="mapgate-read", daemon=True)
+    reader.start()
+    try:
+        while (item := box.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        reader.join()
 
 
 def scan_layer(
@@ -127,16 +164,11 @@ def scan_layer(
 ) -> LayerScan:
     """Stream a layer once, feeding every probe and measuring the detail of every feature.
 
-    ``read_ahead`` reads and decodes the next batches in one thread, measures and places
-    them in another, while this one tests the current batch exactly."""
+    ``read_ahead`` reads the next batches in a thread while this one is measured."""
     scan = LayerScan(detail=DetailAccumulator(layer.crs))
+    batches = _boxed(src.wkb_batches(layer), scan.detail)
     # With one batch there is nothing to overlap reading with: a thread would only cost.
-    ahead = read_ahead and (layer.feature_count is None or layer.feature_count > BATCH_SIZE)
-    decoded: Iterator[_Decoded] = _decoded(src.wkb_batches(layer))
-    if ahead:
-        decoded = prefetched(decoded)
-    batches: Generator[_Placed, None, None] = _placed(decoded, scan.detail, probes)
-    if ahead:
+    if read_ahead and (layer.feature_count is None or layer.feature_count > BATCH_SIZE):
         batches = prefetched(batches)
         if layer.total_bounds is not None and layer.crs is not None:
             helper_pool().submit(_cover_ahead, probes, layer.total_bounds, layer.crs)
@@ -176,28 +208,10 @@ class _Decoded:
     rows: _Rows
     coords: np.ndarray
     owner: np.ndarray  # batch position of each coordinate
-    detail: BatchCoordinates  # its lines, rings and points, to be measured
+    measured: MeasuredBatch | None  # its detail, measured where it was read
 
 
-@dataclass
-class _Placed:
-    """One batch measured, placed and sorted by the grids in the thread after the reader's:
-    what is left for the thread that tallies is the exact tests of the rows no grid could
-    clear."""
-
-    rows: _Rows
-    measured: MeasuredBatch | None
-    features: int
-    unplaceable: int
-    empty: int
-    invalid: int
-    has_z: bool
-    lonlat_sized: int = 0
-    extent: np.ndarray | None = None  # of the placed rows' boxes; None when none is placed
-    prefiltered: list[_Prefiltered | None] = field(default_factory=list)  # one per probe
-
-
-def _decode(column: pa.Array) -> _Decoded:
+def _decode(column: pa.Array, detail_of: DetailAccumulator) -> _Decoded:
     simple = simple_rows(column)
     found = wkb_boxes(column, simple.native)
     rows = _Rows(column)
@@ -221,33 +235,50 @@ def _decode(column: pa.Array) -> _Decoded:
         everything = np.concatenate([simple.coords, coords])
         owner = np.concatenate([simple.owner, rest[index]])
     detail = BatchCoordinates(everything, lines, points)
-    return _Decoded(found, rows, detail.coords, owner, detail)
+    return _Decoded(found, rows, detail.coords, owner, detail_of.measure(detail))
 
 
-def _place(batch: _Decoded, detail_of: DetailAccumulator, probes: list[Probe]) -> _Placed:
-    """The batch's detail; every row's box (stand-ins for unplaceable rows, GEOS for the
-    forms read slowly); then each probe's grid verdict on them."""
-    measured = detail_of.measure(batch.detail)
+def _boxed(
+    batches: Iterator[pa.Array], detail_of: DetailAccumulator
+) -> Generator[_Decoded, None, None]:
+    """Each batch decoded where it is read: in the reader thread when there is one, whose
+    core is otherwise idle while GDAL is not reading (GEOS works without the GIL)."""
+    try:
+        for column in batches:
+            yield _decode(column, detail_of)
+    finally:
+        _close(batches)
+
+
+def _close(batches: Iterator[object]) -> None:
+    """Close a batch generator now (its reader's dataset), not when it is collected."""
+    close = getattr(batches, "close", None)
+    if close is not None:
+        close()
+
+
+def _scan_batch(scan: LayerScan, batch: _Decoded, probes: list[Probe]) -> None:
     found, rows = batch.found, batch.rows
     boxes = found.bounds
     unplaceable = _stand_in_unplaceable(rows, boxes, batch.coords, batch.owner)
     slow = np.flatnonzero(~found.fast & ~found.null & ~unplaceable)
-    has_z = found.has_z
     if slow.size:
         some = rows.get(slow)
         ok = ~shapely.is_missing(some)
         ok[ok] = ~shapely.is_empty(some[ok])
         boxes[slow[ok]] = shapely.bounds(some[ok])
-        has_z = has_z or bool(ok.any() and shapely.has_z(some[ok]).any())
+        if not scan.has_z and ok.any():
+            scan.has_z = bool(shapely.has_z(some[ok]).any())
     present = finite_rows(boxes)
-    placed = _Placed(
-        rows, measured, features=len(boxes), unplaceable=int(unplaceable.sum()),
-        empty=int((~present & ~unplaceable).sum()), invalid=_invalid(rows), has_z=has_z,
-    )  # fmt: skip
+    scan.unplaceable += int(unplaceable.sum())
+    scan.features += len(boxes)
+    scan.has_z = scan.has_z or found.has_z
+    scan.detail.merge(batch.measured)
+    scan.invalid += _invalid(rows)
     if present.any():
         live_boxes = boxes.compress(present, axis=0)  # ten times a boolean row index
-        placed.lonlat_sized = int(np.count_nonzero(lonlat_sized_boxes(live_boxes)))
-        placed.extent = np.array(
+        scan.lonlat_sized += int(np.count_nonzero(lonlat_sized_boxes(live_boxes)))
+        box = np.array(
             [
                 live_boxes[:, 0].min(),
                 live_boxes[:, 1].min(),
@@ -255,39 +286,6 @@ def _place(batch: _Decoded, detail_of: DetailAccumulator, probes: list[Probe]) -
                 live_boxes[:, 3].max(),
             ]
         )
-        placed.prefiltered = [_prefilter(p, boxes, present, placed.extent) for p in probes]
-    return placed
-
-
-def _decoded(batches: Iterator[pa.Array]) -> Generator[_Decoded, None, None]:
-    """The scan's first stage: each batch read and decoded."""
-    try:
-        for column in batches:
-            yield _decode(column)
-    finally:
-        close_now(batches)
-
-
-def _placed(
-    batches: Iterator[_Decoded], detail_of: DetailAccumulator, probes: list[Probe]
-) -> Generator[_Placed, None, None]:
-    """The scan's second stage: each decoded batch measured, placed and sorted."""
-    try:
-        for batch in batches:
-            yield _place(batch, detail_of, probes)
-    finally:
-        close_now(batches)
-
-
-def _scan_batch(scan: LayerScan, batch: _Placed, probes: list[Probe]) -> None:
-    scan.unplaceable += batch.unplaceable
-    scan.features += batch.features
-    scan.has_z = scan.has_z or batch.has_z
-    scan.detail.merge(batch.measured)
-    scan.invalid += batch.invalid
-    if batch.extent is not None:
-        scan.lonlat_sized += batch.lonlat_sized
-        box = batch.extent
         scan.bounds = (
             box
             if scan.bounds is None
@@ -295,11 +293,10 @@ def _scan_batch(scan: LayerScan, batch: _Placed, probes: list[Probe]) -> None:
                 [np.minimum(scan.bounds[:2], box[:2]), np.maximum(scan.bounds[2:], box[2:])]
             )
         )
-        for probe, found in zip(probes, batch.prefiltered, strict=True):
-            _feed(probe, found, batch.rows)
-    # Counted after the exact tests: rows first decoded for them count too.
-    scan.undecodable += batch.rows.undecodable
-    scan.empty += batch.empty
+        for probe in probes:
+            _feed(probe, boxes, present, box, rows)
+    scan.undecodable += rows.undecodable
+    scan.empty += int((~present & ~unplaceable).sum())
 
 
 def _invalid(rows: _Rows) -> int:

@@ -23,7 +23,7 @@ from compliance.zones.area_index import AreaIndex
 from compliance.zones.areas import TURNS, AreaSet
 from compliance.zones.prefilter import CellGrid
 
-__all__ = ["Cover", "GrowingIndex", "growing_index", "lonlat_region"]
+__all__ = ["GrowingIndex", "growing_index", "lonlat_region"]
 
 Box = tuple[float, float, float, float]
 EVERYWHERE: Box = (-np.inf, -np.inf, np.inf, np.inf)

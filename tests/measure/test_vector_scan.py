@@ -11,7 +11,7 @@ import pytest
 import shapely
 
 from compliance import Checker, UnreadableDataset
-from compliance.measure.thread_stages import close_now, prefetched
+from compliance.measure.vector_scan import prefetched
 from compliance.readers.sources import BATCH_SIZE
 from tests.builders import write_vector
 
@@ -51,38 +51,6 @@ def test_stopping_early_stops_the_reader():
             closed.set()
 
     stream = prefetched(endless())
-    next(stream)
-    stream.close()
-    assert closed.wait(5) and _reader_threads() == 0
-
-
-def _stage(batches):
-    """A stage between two threads, as the scan's measuring stage is: it closes what it reads."""
-    try:
-        yield from batches
-    finally:
-        close_now(batches)
-
-
-def test_an_error_in_the_first_of_two_stages_reaches_the_consumer():
-    seen = []
-    with pytest.raises(UnreadableDataset, match="truncated"):
-        for batch in prefetched(_stage(prefetched(_batches(10, fail_at=3)))):
-            seen.append(batch)
-    assert len(seen) == 3 and _reader_threads() == 0
-
-
-def test_stopping_early_stops_both_stages_and_closes_the_reader():
-    closed = threading.Event()
-
-    def endless():
-        try:
-            while True:
-                yield pa.array([b"x"])
-        finally:
-            closed.set()
-
-    stream = prefetched(_stage(prefetched(endless())))
     next(stream)
     stream.close()
     assert closed.wait(5) and _reader_threads() == 0
