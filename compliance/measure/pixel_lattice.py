@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from pyproj import CRS, Geod
@@ -124,8 +125,9 @@ def _measure(
     ground length (NaN where unmeasurable)."""
     n = cc.size
     one, zero = np.ones(n), np.zeros(n)
+    geodesics = partial(_geodesics, to_crs, crs, width, height)
     # The column step and the row step, carried through PROJ and measured in one call each.
-    (az, dist) = _geodesics(to_crs, crs, width, height, cc, rr, [(one, zero), (zero, one)])
+    (az, dist) = geodesics(cc, rr, [(one, zero), (zero, one)])
     az = np.radians(az)
     east, north = dist * np.sin(az), dist * np.cos(az)
     u = np.column_stack([east[:n], north[:n]])
@@ -135,7 +137,7 @@ def _measure(
     # two pixel positions it joins, and the shorter of the two counts.
     (m1, n1), (m2, n2) = _reduce(u, v)
     lengths = _step_lengths(
-        to_crs, crs, width, height, np.concatenate([cc, cc]), np.concatenate([rr, rr]),
+        geodesics, np.concatenate([cc, cc]), np.concatenate([rr, rr]),
         (np.concatenate([m1, m2]), np.concatenate([n1, n2])), (dist[:n], dist[n:]),
     )  # fmt: skip
     lengths = np.where(np.isfinite(lengths) & (lengths > 0), lengths, np.nan)
@@ -151,10 +153,7 @@ def _measure(
 
 
 def _step_lengths(
-    to_crs: PixelToCrs,
-    crs: CRS,
-    width: int,
-    height: int,
+    geodesics: Callable[..., tuple[np.ndarray, np.ndarray]],
     cc: np.ndarray,
     rr: np.ndarray,
     steps: tuple[np.ndarray, np.ndarray],
@@ -172,8 +171,7 @@ def _step_lengths(
     lengths[along_column] = np.tile(unit[1], 2)[along_column]
     rest = ~(along_row | along_column)
     if rest.any():
-        _, measured = _geodesics(to_crs, crs, width, height, cc[rest], rr[rest],
-                                 [(m[rest], n[rest])])  # fmt: skip
+        _, measured = geodesics(cc[rest], rr[rest], [(m[rest], n[rest])])
         lengths[rest] = measured
     return np.abs(lengths)
 
