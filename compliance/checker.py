@@ -162,7 +162,12 @@ class Checker:
 
                 inspection = inspect_raster(dataset, self.zones, territories)
             else:
-                inspection = inspect_vector(dataset, self.zones, territories, self.helper_threads)
+                try:
+                    inspection = inspect_vector(
+                        dataset, self.zones, territories, self.helper_threads
+                    )
+                finally:
+                    dataset.close()  # before the input's temporary files go
             # What else leaves with the dataset: the rest of an archive, or of a folder that
             # OGR reads as its shapefiles alone.
             root = local.archive_root

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from compliance.errors import UnreadableDataset, UnsupportedFormat
 from compliance.readers.formats import GML_DRIVERS, KML_DRIVERS
+from compliance.readers.gdal_dataset import VectorDataset
 from compliance.readers.geoparquet import PARQUET_MAGIC, open_geoparquet
 from compliance.readers.gpkg_sql import gpkg_metadata_documents
 from compliance.readers.kml_images import read_kml_extras
@@ -18,6 +19,7 @@ from compliance.readers.ogr_layers import (
     take_declared_crs,
     unread_gml_geometries,
 )
+from compliance.readers.pyogrio_dataset import PyogrioDataset
 from compliance.readers.rasters import gpkg_rasters, read_raster
 from compliance.readers.sources import LayerInfo, OgrVectorSource, RasterSource, VectorSource
 from compliance.readers.upload_guard import UploadScope, heads, screen_upload
@@ -93,10 +95,22 @@ def _vector_source(
     driver: str,
     layers: list[LayerInfo],
     meta: dict[str, str],
+    dataset: VectorDataset | PyogrioDataset,
     upload: UploadScope | None,
 ) -> OgrVectorSource:
     """The vector source with what its driver does not report read beside its layers."""
-    source = OgrVectorSource(path, driver, layers, meta)
+    source = OgrVectorSource(path, driver, layers, meta, dataset)
+    try:
+        _read_beside(source, path, upload)
+    except BaseException:
+        source.close()
+        raise
+    return source
+
+
+def _read_beside(source: OgrVectorSource, path: Path, upload: UploadScope | None) -> None:
+    """What the file holds beside the layers its driver reports."""
+    driver, layers = source.driver, source.layers
     if driver == "GPKG" and path.is_file():
         tables = gpkg_raster_tables(path)
         source.rasters = gpkg_rasters(path, tables, upload)
@@ -110,4 +124,3 @@ def _vector_source(
         take_declared_crs(path, layers)
     if driver in KML_DRIVERS:
         read_kml_extras(source)
-    return source

@@ -14,10 +14,12 @@ import pyogrio
 from pyproj import CRS
 
 from compliance.errors import UnreadableDataset
-from compliance.readers.formats import GML_DRIVERS, SINGLE_GEOMETRY_DRIVERS, SINGLE_LAYER_DRIVERS
+from compliance.readers.formats import SINGLE_GEOMETRY_DRIVERS, SINGLE_LAYER_DRIVERS
+from compliance.readers.gdal_dataset import VectorDataset, open_vector
 from compliance.readers.geojson_crs import declared_crs, unreadable_reason
 from compliance.readers.gml_properties import geometry_properties
 from compliance.readers.gpkg_sql import gpkg_rows
+from compliance.readers.pyogrio_dataset import PyogrioDataset
 from compliance.readers.sources import NO_GEOMETRY, READ_ONLY, LayerInfo, parse_crs
 from compliance.readers.upload_guard import UploadScope, refuse_driver
 
@@ -50,43 +52,69 @@ def _layer_info(info: dict[str, Any], layer_name: str) -> LayerInfo:
 
 def ogr_layers(
     path: Path, reasons: list[str], upload: UploadScope | None
-) -> tuple[str, list[LayerInfo], dict[str, str]] | None:
-    """The driver, layers and dataset metadata of ``path`` as vector data; None, with why
-    in ``reasons``, when GDAL does not read it as vector layers."""
+) -> tuple[str, list[LayerInfo], dict[str, str], VectorDataset | PyogrioDataset] | None:
+    """The driver, layers and dataset metadata of ``path`` as vector data, and the open
+    dataset their geometries stream from (the caller closes it); None, with why in
+    ``reasons``, when GDAL does not read it as vector layers."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            first = pyogrio.read_info(path, **READ_ONLY)
+            dataset = open_vector(path, READ_ONLY)
         except (pyogrio.errors.DataSourceError, OSError) as exc:
             reasons.append(str(exc).split(";")[0])
             return None
-        except (pyogrio.errors.DataLayerError, IndexError, ValueError):
-            # No usable layer 0 (a raster-only GeoPackage, a fuzzed header): the listing decides.
-            first = None
-        if upload and first is not None:
-            refuse_driver(str(first.get("driver")), upload.display)
-        if (
-            first is not None
-            and first.get("driver") in SINGLE_LAYER_DRIVERS
-            and first.get("layer_name")
-            and path.is_file()
-        ):
-            layer = _layer_info(first, str(first["layer_name"]))
-            return str(first["driver"]), [layer], dict(first.get("dataset_metadata") or {})
         try:
-            listed = _layer_names(path, first)
-        except (pyogrio.errors.DataSourceError, OSError) as exc:
-            reasons.append(str(exc).split(";")[0])
+            found = _described(dataset, path, reasons, upload)
+        except BaseException:
+            dataset.close()
+            raise
+        if found is None:
+            dataset.close()
             return None
-        except (pyogrio.errors.DataLayerError, UnicodeDecodeError) as exc:
-            raise UnreadableDataset(f"{path.name}: a layer cannot be read: {exc}") from exc
-        if len(listed) == 0:
-            return None
-        return _listed_layers(path, listed, first, upload)
+        return (*found, dataset)
+
+
+def _described(
+    dataset: VectorDataset | PyogrioDataset,
+    path: Path,
+    reasons: list[str],
+    upload: UploadScope | None,
+) -> tuple[str, list[LayerInfo], dict[str, str]] | None:
+    try:
+        first: dict[str, Any] | None = dataset.info(0)
+    except (pyogrio.errors.DataSourceError, OSError) as exc:
+        reasons.append(str(exc).split(";")[0])
+        return None
+    except (pyogrio.errors.DataLayerError, IndexError, ValueError):
+        # No usable layer 0 (a raster-only GeoPackage, a fuzzed header): the listing decides.
+        first = None
+    if upload and first is not None:
+        refuse_driver(str(first.get("driver")), upload.display)
+    if (
+        first is not None
+        and first.get("driver") in SINGLE_LAYER_DRIVERS
+        and first.get("layer_name")
+        and path.is_file()
+    ):
+        layer = _layer_info(first, str(first["layer_name"]))
+        return str(first["driver"]), [layer], dict(first.get("dataset_metadata") or {})
+    try:
+        listed = dataset.layer_names()
+    except (pyogrio.errors.DataSourceError, OSError) as exc:
+        reasons.append(str(exc).split(";")[0])
+        return None
+    except (pyogrio.errors.DataLayerError, UnicodeDecodeError) as exc:
+        raise UnreadableDataset(f"{path.name}: a layer cannot be read: {exc}") from exc
+    if len(listed) == 0:
+        return None
+    return _listed_layers(dataset, listed, first, upload)
 
 
 def _listed_layers(
-    path: Path, listed: list[str], first: dict[str, Any] | None, upload: UploadScope | None
+    dataset: VectorDataset | PyogrioDataset,
+    listed: list[str],
+    first: dict[str, Any] | None,
+    upload: UploadScope | None,
 ) -> tuple[str, list[LayerInfo], dict[str, str]]:
     """Each listed layer described (and, where the driver may hold several, one more layer
     per geometry field after the first)."""
@@ -98,7 +126,7 @@ def _listed_layers(
             info = first
         else:
             try:
-                info = pyogrio.read_info(path, layer=layer_name, **READ_ONLY)
+                info = dataset.info(layer_name)
             except (
                 pyogrio.errors.DataSourceError,
                 pyogrio.errors.DataLayerError,
@@ -111,24 +139,10 @@ def _listed_layers(
         dataset_meta.update(info.get("dataset_metadata") or {})
         layer = _layer_info(info, str(layer_name))
         if driver not in SINGLE_GEOMETRY_DRIVERS and layer.geometry_type != NO_GEOMETRY:
-            layers.extend(_with_other_geometry_fields(path, layer))
+            layers.extend(_with_other_geometry_fields(dataset, layer))
         else:
             layers.append(layer)
     return driver, layers, dataset_meta
-
-
-def _layer_names(path: Path, first: dict[str, Any] | None) -> list[str]:
-    """The names of a source's layers. pyogrio lists them without open options, so a GML
-    file's are read one by one (each read with ``READ_ONLY``) rather than listed."""
-    if first is None or first.get("driver") not in GML_DRIVERS:
-        return [str(name) for name, _ in pyogrio.list_layers(path)]
-    names = [str(first["layer_name"])]
-    while True:
-        try:
-            info = pyogrio.read_info(path, layer=len(names), **READ_ONLY)
-        except pyogrio.errors.DataLayerError:
-            return names
-        names.append(str(info["layer_name"]))
 
 
 def take_declared_crs(path: Path, layers: list[LayerInfo]) -> None:
@@ -149,38 +163,49 @@ def has_vector_geometry(path: Path) -> bool:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            first = pyogrio.read_info(path, **READ_ONLY)
+            dataset = open_vector(path, READ_ONLY)
         except (pyogrio.errors.DataSourceError, OSError):
             return False
-        except (pyogrio.errors.DataLayerError, IndexError, ValueError):
-            first = None
-        if first is not None and first.get("geometry_type") is not None:
-            return True
-        if first is not None and first.get("driver") in GML_DRIVERS:
-            names = _layer_names(path, first)
-            return any(
-                pyogrio.read_info(path, layer=n, **READ_ONLY).get("geometry_type") is not None
-                for n in names[1:]
-            )
         try:
-            return any(kind is not None for _, kind in pyogrio.list_layers(path))
-        except (pyogrio.errors.DataSourceError, OSError, ValueError):
-            return False
+            return _any_geometry(dataset)
+        finally:
+            dataset.close()
+
+
+def _any_geometry(dataset: VectorDataset | PyogrioDataset) -> bool:
+    try:
+        first: dict[str, Any] | None = dataset.info(0)
+    except (pyogrio.errors.DataSourceError, OSError):
+        return False
+    except (pyogrio.errors.DataLayerError, IndexError, ValueError):
+        first = None
+    if first is not None and first.get("geometry_type") is not None:
+        return True
+    try:
+        names = dataset.layer_names()
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError, ValueError):
+        return False
+    for name in names if first is None else names[1:]:
+        try:
+            if dataset.info(name).get("geometry_type") is not None:
+                return True
+        except (pyogrio.errors.DataLayerError, pyogrio.errors.GeometryError, ValueError):
+            continue
+    return False
 
 
 _WKB_EXTENSIONS = {b"geoarrow.wkb", b"ogc.wkb"}
 
 
-def _geometry_fields(path: Path, layer_name: str) -> list[tuple[str, CRS | None]]:
+def _geometry_fields(
+    dataset: VectorDataset | PyogrioDataset, layer_name: str
+) -> list[tuple[str, CRS | None]]:
     """Every geometry field of a layer with its CRS, the driver's primary one first."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            with pyogrio.open_arrow(
-                path, layer=layer_name, columns=[], use_pyarrow=True, **READ_ONLY
-            ) as (meta, reader):
-                schema = reader.schema
-                primary = meta.get("geometry_name") or "wkb_geometry"
+            schema, primary = dataset.geometry_schema(layer_name)
+            primary = primary or "wkb_geometry"
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
         raise UnreadableDataset(f"layer {layer_name!r} cannot be read: {exc}") from exc
     fields: list[tuple[str, CRS | None]] = []
@@ -200,11 +225,13 @@ def _geometry_fields(path: Path, layer_name: str) -> list[tuple[str, CRS | None]
     return fields
 
 
-def _with_other_geometry_fields(path: Path, layer: LayerInfo) -> list[LayerInfo]:
+def _with_other_geometry_fields(
+    dataset: VectorDataset | PyogrioDataset, layer: LayerInfo
+) -> list[LayerInfo]:
     """The layer, then a layer per geometry field after its first: a GML feature with a
     coarse outline and a precise position carries both out of the country, and the position
     may be inside a zone."""
-    fields = _geometry_fields(path, layer.name)
+    fields = _geometry_fields(dataset, layer.name)
     layer.geometry_fields = tuple(name for name, _ in fields)
     others = [
         LayerInfo(

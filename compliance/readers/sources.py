@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -27,6 +27,10 @@ from shapely.geometry.base import BaseGeometry
 from compliance.errors import UnreadableDataset
 from compliance.geo.geodesy import WGS84, transformer
 from compliance.readers.kml_document import KmlDocument
+
+if TYPE_CHECKING:
+    from compliance.readers.gdal_dataset import VectorDataset
+    from compliance.readers.pyogrio_dataset import PyogrioDataset
 
 __all__ = [
     "BATCH_SIZE",
@@ -193,8 +197,27 @@ class VectorSource:
         """The extent the driver reports, for features whose own coordinates cannot be read."""
         return layer.total_bounds
 
+    def close(self) -> None:
+        """Release what the source holds open (nothing, unless a reader keeps a dataset)."""
+
 
 class OgrVectorSource(VectorSource):
+    """Layers GDAL reads, streamed from the dataset the readers opened to describe them."""
+
+    def __init__(
+        self,
+        path: Path,
+        driver: str,
+        layers: list[LayerInfo],
+        metadata: dict[str, str],
+        dataset: VectorDataset | PyogrioDataset,
+    ) -> None:
+        super().__init__(path, driver, layers, metadata)
+        self.dataset = dataset
+
+    def close(self) -> None:
+        self.dataset.close()
+
     def driver_extent(self, layer: LayerInfo) -> tuple[float, float, float, float] | None:
         if layer.geometry_column is not None:
             return None  # the driver's extent is that of the primary geometry only
@@ -215,21 +238,14 @@ class OgrVectorSource(VectorSource):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                with pyogrio.open_arrow(
-                    self.path,
-                    layer=layer.source_layer or layer.name,
-                    columns=[],
-                    batch_size=BATCH_SIZE,
-                    use_pyarrow=True,
-                    **READ_ONLY,
-                ) as (meta, reader):
-                    column = layer.geometry_column or meta.get("geometry_name") or "wkb_geometry"
-                    for record_batch in reader:
-                        if column not in record_batch.schema.names:
-                            if not record_batch.schema.names:
-                                raise UnreadableDataset("it has no geometry column")
-                            column = record_batch.schema.names[-1]
-                        yield record_batch.column(column)
+                batches = self.dataset.layer_batches(layer.source_layer or layer.name, BATCH_SIZE)
+                for primary, record_batch in batches:
+                    column = layer.geometry_column or primary or "wkb_geometry"
+                    if column not in record_batch.schema.names:
+                        if not record_batch.schema.names:
+                            raise UnreadableDataset("it has no geometry column")
+                        column = record_batch.schema.names[-1]
+                    yield record_batch.column(column)
         except (
             pyogrio.errors.DataSourceError,
             pyogrio.errors.DataLayerError,

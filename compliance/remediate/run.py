@@ -13,6 +13,7 @@ from typing import Any, BinaryIO, Protocol, get_args
 
 from compliance.readers.dataset import open_dataset
 from compliance.readers.inputs import InputLimits, LocalInput, dataset_files, materialize
+from compliance.readers.sources import VectorSource
 from compliance.remediate.actions import ActionContext, ActionResult, MaskMode, Placement
 from compliance.remediate.errors import OutputExists, RemediationError
 from compliance.remediate.plan import PlannedCondition, plan
@@ -179,7 +180,10 @@ def remediate(
     untrusted = untrusted or checker.untrusted
     original = checker.check(source, name=name, packs=packs, untrusted=untrusted)
     with materialize(source, name=name, limits=checker.limits, untrusted=untrusted) as local:
-        kind: DataKind = open_dataset(local.path, local.name, uploaded=local.uploaded).kind  # type: ignore[assignment]
+        opened = open_dataset(local.path, local.name, uploaded=local.uploaded)
+        kind: DataKind = opened.kind  # type: ignore[assignment]
+        if isinstance(opened, VectorSource):
+            opened.close()
         if out.is_dir():
             out = out / derivative_name(local.name, kind)
         _refuse_output(out, local, source, force)
