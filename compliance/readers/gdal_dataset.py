@@ -163,7 +163,7 @@ class VectorDataset:
                 "layer_name": _text(lib.OGR_L_GetName(found)),
                 "crs": self._crs(found),
                 "encoding": encoding,
-                "fields": [f for f, _ in self._fields(found, encoding)],
+                "fields": [f.decode(encoding) for f in self._fields(found)],
                 "geometry_type": self._geometry_type(found),
                 "features": lib.OGR_L_GetFeatureCount(found, 0),
                 "total_bounds": bounds,
@@ -185,8 +185,8 @@ class VectorDataset:
             return "UTF-8"
         return locale.getpreferredencoding()
 
-    def _fields(self, layer: int, encoding: str) -> list[tuple[str, bytes]]:
-        """The attribute fields pyogrio's ``read_info`` lists (decoded name, raw name)."""
+    def _fields(self, layer: int) -> list[bytes]:
+        """The names (as stored) of the attribute fields pyogrio's ``read_info`` lists."""
         lib = self._lib
         definition = lib.OGR_L_GetLayerDefn(layer)
         if not definition:
@@ -194,10 +194,9 @@ class VectorDataset:
         fields = []
         for i in range(lib.OGR_FD_GetFieldCount(definition)):
             field = lib.OGR_FD_GetFieldDefn(definition, i)
-            raw = lib.OGR_Fld_GetNameRef(field) or b""
             kind = lib.OGR_Fld_GetType(field)
             if 0 <= kind < len(FIELD_TYPES) and FIELD_TYPES[kind] is not None:
-                fields.append((raw.decode(encoding), raw))
+                fields.append(lib.OGR_Fld_GetNameRef(field) or b"")
         return fields
 
     def _geometry_type(self, layer: int) -> str | None:
@@ -250,7 +249,7 @@ class VectorDataset:
         GeoArrow metadata. Read it to its end or close it before the next layer's."""
         with self._lock:
             lib, found = self._lib, self._layer(layer)
-            raw_names = [raw for _, raw in self._fields(found, self._encoding(found))]
+            raw_names = self._fields(found)
             ignored = (ctypes.c_char_p * (len(raw_names) + 1))(*raw_names, None)
             lib.OGR_L_SetIgnoredFields(found, ignored)
             options = [b"INCLUDE_FID=NO", b"GEOMETRY_METADATA_ENCODING=GEOARROW"]

@@ -40,20 +40,18 @@ class OverlapAccumulator:
 
     areas: AreaSet
     features_by_class: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    _features: np.ndarray = field(init=False)
-    _km2: np.ndarray = field(init=False)
-
-    def __post_init__(self) -> None:
-        self._features = np.zeros(len(self.areas), dtype=np.int64)
-        self._km2 = np.zeros(len(self.areas))
+    # Only the areas met: the territories' tiles are hundreds of thousands, and zeroing
+    # arrays of them cost more than a small file's whole overlap.
+    _features: dict[int, int] = field(default_factory=dict)
+    _km2: dict[int, float] = field(default_factory=dict)
 
     @property
     def features_by_area(self) -> dict[int, int]:
-        return {int(i): int(self._features[i]) for i in np.flatnonzero(self._features)}
+        return {i: self._features[i] for i in sorted(self._features)}
 
     @property
     def km2_by_area(self) -> dict[int, float]:
-        return {int(i): float(self._km2[i]) for i in np.flatnonzero(self._features)}
+        return {i: self._km2.get(i, 0.0) for i in sorted(self._features)}
 
     def add(self, geoms: np.ndarray, index: AreaIndex, areas_too: bool = True) -> None:
         """Record a batch; ``areas_too=False`` skips the overlap areas when only hits matter."""
@@ -120,9 +118,15 @@ class OverlapAccumulator:
         per_class = np.bincount(pairs % n_classes, minlength=n_classes)
         for code in np.flatnonzero(per_class):
             self.features_by_class[self.areas.class_names[code]] += int(per_class[code])
-        np.add.at(self._features, area_idx, 1)
+        met, where, counts = np.unique(area_idx, return_inverse=True, return_counts=True)
+        for a, n in zip(met.tolist(), counts.tolist(), strict=True):
+            self._features[a] = self._features.get(a, 0) + n
         if km2 is not None:
-            np.add.at(self._km2, area_idx, km2)
+            # Summed in the batch's order onto each area's total so far, as one dense array
+            # would be: the same additions, the same rounding.
+            totals = np.array([self._km2.get(a, 0.0) for a in met.tolist()])
+            np.add.at(totals, where, km2)
+            self._km2.update(zip(met.tolist(), totals.tolist(), strict=True))
 
     forced_touch: bool = False
 
@@ -132,7 +136,7 @@ class OverlapAccumulator:
 
     @property
     def touched(self) -> bool:
-        return self.forced_touch or bool(self._features.any())
+        return self.forced_touch or bool(self._features)
 
     def summary(
         self, source: str, sha256: str | None, all_classes: list[str], reveal: bool
