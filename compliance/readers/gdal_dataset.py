@@ -104,6 +104,8 @@ class VectorDataset:
     def __init__(self, lib: ctypes.CDLL, handle: int, path: Path) -> None:
         self._lib, self._handle, self.path = lib, handle, path
         self._lock = threading.Lock()  # one GDAL call on the dataset at a time
+        # Streams not yet released: GDAL's must go before their dataset does.
+        self._readers: list[pa.RecordBatchReader] = []
         lib_driver = lib.GDALGetDatasetDriver(handle)
         if not lib_driver:
             lib.GDALClose(handle)
@@ -111,7 +113,11 @@ class VectorDataset:
         self.driver = _text(lib.OGR_Dr_GetName(lib_driver))
 
     def close(self) -> None:
+        """Release every stream still open, then the dataset (twice is harmless)."""
         with self._lock:
+            for reader in self._readers:
+                reader.close()
+            self._readers.clear()
             if self._handle:
                 self._lib.GDALClose(self._handle)
                 self._handle = 0
@@ -266,7 +272,14 @@ class VectorDataset:
                 )
             primary = _text(lib.OGR_L_GetGeometryColumn(found))
             # pyarrow moves the stream out of the struct: it owns and releases it.
-            return primary, pa.RecordBatchReader._import_from_c(ctypes.addressof(stream))
+            reader = pa.RecordBatchReader._import_from_c(ctypes.addressof(stream))
+            self._readers.append(reader)
+            return primary, reader
+
+    def _release(self, reader: pa.RecordBatchReader) -> None:
+        with self._lock:
+            reader.close()
+            self._readers = [r for r in self._readers if r is not reader]
 
     def geometry_schema(self, layer: str) -> tuple[pa.Schema, str]:
         """The layer's stream schema (its geometry fields) and its primary geometry name."""
@@ -274,7 +287,7 @@ class VectorDataset:
         try:
             return reader.schema, primary
         finally:
-            reader.close()
+            self._release(reader)
 
     def layer_batches(self, layer: str, batch_size: int) -> Iterator[tuple[str, pa.RecordBatch]]:
         """The layer's record batches, each with the primary geometry's name; the stream is
@@ -284,7 +297,7 @@ class VectorDataset:
             for batch in reader:
                 yield primary, batch
         finally:
-            reader.close()
+            self._release(reader)
 
 
 def open_vector(path: Path, options: dict[str, str]) -> VectorDataset | PyogrioDataset:

@@ -80,6 +80,8 @@ def _described(
     reasons: list[str],
     upload: UploadScope | None,
 ) -> tuple[str, list[LayerInfo], dict[str, str]] | None:
+    """The driver, layers and metadata of an open dataset (None, with why in ``reasons``);
+    a single-layer driver's one layer is described by its first answer alone."""
     try:
         first: dict[str, Any] | None = dataset.info(0)
     except (pyogrio.errors.DataSourceError, OSError) as exc:
@@ -173,6 +175,7 @@ def has_vector_geometry(path: Path) -> bool:
 
 
 def _any_geometry(dataset: VectorDataset | PyogrioDataset) -> bool:
+    """Whether any layer of the open dataset has a geometry type."""
     try:
         first: dict[str, Any] | None = dataset.info(0)
     except (pyogrio.errors.DataSourceError, OSError):

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import pyogrio
 import pytest
 import shapely
@@ -189,3 +190,20 @@ def test_a_closed_dataset_refuses_questions(two_layer_gpkg: Path) -> None:
     with pytest.raises(pyogrio.errors.DataSourceError, match="closed"):
         dataset.info(0)
     assert np.isfinite(pyogrio.read_info(two_layer_gpkg, layer="lines")["total_bounds"]).all()
+
+
+def test_closing_the_dataset_mid_stream_releases_the_stream_first(two_layer_gpkg: Path) -> None:
+    # A check that stops mid-layer closes its source while the layer's generator still
+    # holds a stream; GDAL's stream must not outlive its dataset (a use after free).
+    dataset = open_vector(two_layer_gpkg, READ_ONLY)
+    batches = dataset.layer_batches("points", 1)
+    primary, first = next(batches)
+    assert first.num_rows == 1 and primary == "geom"
+    dataset.close()
+    with pytest.raises(pa.ArrowInvalid, match="closed"):
+        next(batches)  # released, not read from a dataset that is gone
+    batches.close()  # the generator's own release comes after: harmless
+    del batches
+    again = open_vector(two_layer_gpkg, READ_ONLY)
+    assert [b.num_rows for _, b in again.layer_batches("points", 1)] == [1, 1]
+    again.close()
