@@ -38,6 +38,9 @@ __all__ = [
 _CHUNK = 1 << 20
 _HASH_READ = 8 << 20
 _MIN_READ = 1 << 16
+# SHA-256 of this many bytes takes about as long as handing it to a helper thread and
+# waiting for it (a warm check of a 100 KB GeoJSON: 0.3-0.9 ms less CPU inline).
+_INLINE_HASH_BYTES = 512 << 10
 
 
 @dataclass(frozen=True)
@@ -311,14 +314,16 @@ def materialize(
                 raise UnreadableDataset(f"{path}: no such file")
             display = name or path.name
             files = dataset_files(path)
-            # The size limit is enforced before anything is read; the hash follows in the background.
-            _check_size(sum(f.stat().st_size for f in files), limits)
-            digest = (
-                _digest_from_ahead(path, files, limits)
-                or helper_pool().submit(_hash_dataset_files, files, limits)
-                if background_hash
-                else _done(_hash_dataset_files(files, limits))
-            )
+            # The size limit is enforced before anything is read; the hash follows in the
+            # background, unless the files are small enough to hash in less time than it
+            # takes to hand the work over (below that, a thread only adds switches).
+            total = sum(f.stat().st_size for f in files)
+            _check_size(total, limits)
+            digest = _digest_from_ahead(path, files, limits) if background_hash else None
+            if digest is None and background_hash and total > _INLINE_HASH_BYTES:
+                digest = helper_pool().submit(_hash_dataset_files, files, limits)
+            elif digest is None:
+                digest = _done(_hash_dataset_files(files, limits))
         else:
             display = Path(name).name if name else "upload"
             path = scratch.folder() / ("input" + (Path(display).suffix.lower() or ".bin"))

@@ -99,3 +99,23 @@ def test_a_file_of_any_size_hashes_as_sha256sum_would(tmp_path, size):
     data = np.random.default_rng(size).integers(0, 256, size, dtype=np.uint8).tobytes()
     path.write_bytes(data)
     assert inputs.dataset_digest(path) == (hashlib.sha256(data).hexdigest(), size)
+
+
+@pytest.mark.parametrize("background", [True, False])
+def test_small_files_hash_inline_and_large_ones_in_the_background(tmp_path, background):
+    # Below the threshold the digest is computed before the check reads (a done future);
+    # above it, in a helper thread; either way it is the bytes' SHA-256.
+    sizes = {
+        "at.bin": inputs._INLINE_HASH_BYTES,
+        "past.bin": inputs._INLINE_HASH_BYTES + 1,
+    }
+    rng = np.random.default_rng(7)
+    for name, size in sizes.items():
+        path = tmp_path / name
+        path.write_bytes(rng.bytes(size))
+        with inputs.materialize(path, background_hash=background) as local:
+            inline = local._digest.done()
+            assert local.sha256 == _sha256(path)
+            assert local.size == size
+        if not background or name == "at.bin":
+            assert inline
