@@ -109,6 +109,7 @@ class VectorDataset:
         lib_driver = lib.GDALGetDatasetDriver(handle)
         if not lib_driver:
             lib.GDALClose(handle)
+            self._handle = 0  # closed here: not again when this object is collected
             raise DataLayerError("Could not detect driver of dataset")
         self.driver = _text(lib.OGR_Dr_GetName(lib_driver))
 
