@@ -192,12 +192,15 @@ class VectorDataset:
             return "UTF-8"
         return locale.getpreferredencoding()
 
-    def _fields(self, layer: int) -> list[bytes]:
-        """The names (as stored) of the attribute fields pyogrio's ``read_info`` lists."""
-        lib = self._lib
-        definition = lib.OGR_L_GetLayerDefn(layer)
+    def _definition(self, layer: int) -> int:
+        definition = self._lib.OGR_L_GetLayerDefn(layer)
         if not definition:
             raise DataLayerError("Could not get layer definition")
+        return int(definition)
+
+    def _fields(self, layer: int) -> list[bytes]:
+        """The names (as stored) of the attribute fields pyogrio's ``read_info`` lists."""
+        lib, definition = self._lib, self._definition(layer)
         fields = []
         for i in range(lib.OGR_FD_GetFieldCount(definition)):
             field = lib.OGR_FD_GetFieldDefn(definition, i)
@@ -208,10 +211,7 @@ class VectorDataset:
 
     def _geometry_type(self, layer: int) -> str | None:
         lib = self._lib
-        definition = lib.OGR_L_GetLayerDefn(layer)
-        if not definition:
-            raise DataLayerError("Could not get layer definition")
-        code = lib.OGR_FD_GetGeomType(definition)
+        code = lib.OGR_FD_GetGeomType(self._definition(layer))
         if code not in GEOMETRY_TYPES:
             raise pyogrio.errors.GeometryError(f"Geometry type is not supported: {code}")
         if lib.OGR_GT_HasM(code):  # pyogrio reports measured types without their M

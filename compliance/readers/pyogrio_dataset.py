@@ -4,7 +4,6 @@ reached directly."""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -54,16 +53,10 @@ class PyogrioDataset:
             return reader.schema, str(meta.get("geometry_name") or "")
 
     def layer_batches(self, layer: str, batch_size: int) -> Iterator[tuple[str, pa.RecordBatch]]:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with pyogrio.open_arrow(
-                self.path,
-                layer=layer,
-                columns=[],
-                batch_size=batch_size,
-                use_pyarrow=True,
-                **self.options,
-            ) as (meta, reader):
-                primary = str(meta.get("geometry_name") or "")
-                for batch in reader:
-                    yield primary, batch
+        with pyogrio.open_arrow(
+            self.path, layer=layer, columns=[], batch_size=batch_size, use_pyarrow=True,
+            **self.options,
+        ) as (meta, reader):  # fmt: skip
+            primary = str(meta.get("geometry_name") or "")
+            for batch in reader:
+                yield primary, batch

@@ -15,6 +15,8 @@ import pyogrio
 import pytest
 import shapely
 
+import compliance.checker as checker_module
+from compliance.readers.dataset import open_dataset
 from compliance.readers.gdal_dataset import VectorDataset, open_vector
 from compliance.readers.gdal_library import gdal_library
 from compliance.readers.pyogrio_dataset import PyogrioDataset
@@ -174,12 +176,23 @@ def test_a_check_asks_pyogrio_nothing_and_leaves_nothing_open(
 
     for name in ("read_info", "list_layers", "open_arrow", "read_arrow"):
         monkeypatch.setattr(pyogrio, name, reopened)
+    # Hold each source, so that only the check's own close (not its collection) can have
+    # closed its dataset.
+    sources: list[Any] = []
+
+    def kept(*args: Any, **kwargs: Any) -> Any:
+        sources.append(open_dataset(*args, **kwargs))
+        return sources[-1]
+
+    monkeypatch.setattr(checker_module, "open_dataset", kept)
     for path, before in expected.items():
         verdict = checker.check(path).model_dump(mode="json")
         for key in ("id", "checked_at", "duration_ms"):
             verdict.pop(key), before.pop(key)
         assert verdict == before
         assert str(path) not in _open_files()
+        with pytest.raises(pyogrio.errors.DataSourceError, match="closed"):
+            sources[-1].dataset.info(0)
         assert verdict["profile"]["layers"][0]["feature_count"] in (1, 2)
 
 
