@@ -16,13 +16,8 @@ import shapely
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
-from compliance.geo.geodesy import (
-    WGS84,
-    geometries_to_wgs84,
-    geometry_to_wgs84,
-    on_the_earth,
-    transformer,
-)
+from compliance.geo.crs_identity import WGS84, is_wgs84
+from compliance.geo.geodesy import geometries_to_wgs84, geometry_to_wgs84, on_the_earth, transformer
 
 __all__ = ["footprint_to_wgs84", "shapes_to_wgs84"]
 
@@ -36,7 +31,7 @@ _DENSIFY_DEG = 0.01
 
 def footprint_to_wgs84(outline: BaseGeometry, crs: CRS) -> BaseGeometry | None:
     """``outline`` (densified, in ``crs``) in lon/lat, or None when it cannot be placed."""
-    if crs.equals(WGS84):
+    if is_wgs84(crs):
         return outline if on_the_earth(outline) else None
     lonlat = geometry_to_wgs84(outline, crs)
     if not on_the_earth(lonlat) or not _round_trips(outline, lonlat, crs):
@@ -56,7 +51,7 @@ def shapes_to_wgs84(geoms: np.ndarray, crs: CRS) -> np.ndarray:
     that a long straight edge stays where it was drawn, and each shape kept in one piece
     across the antimeridian. None where a shape cannot be placed on the Earth."""
     geoms = np.asarray(geoms, dtype=object)
-    if crs.equals(WGS84) or geoms.size == 0:
+    if is_wgs84(crs) or geoms.size == 0:
         return geoms.copy()
     unit = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
     step = _DENSIFY_DEG if crs.is_geographic else _DENSIFY_M / unit

@@ -20,7 +20,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 from shapely.geometry.base import BaseGeometry
 
-from compliance.geo.geodesy import crs_key
+from compliance.geo.crs_identity import crs_key
 
 __all__ = [
     "AOU_MARGIN_DEG",

@@ -16,7 +16,7 @@ import numpy as np
 from shapely.geometry.base import BaseGeometry
 
 from compliance.dataset_profile import ImageOverlay
-from compliance.geo.geodesy import WGS84
+from compliance.geo.crs_identity import WGS84
 from compliance.measure.pixel_lattice import lattice_spacing
 from compliance.readers.kml_images import DrapedImage
 

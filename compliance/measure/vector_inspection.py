@@ -9,7 +9,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from compliance.dataset_profile import ImageOverlay, Profile
-from compliance.geo.geodesy import WGS84
+from compliance.geo.crs_identity import WGS84
 from compliance.measure.declared_scale import declared_scale
 from compliance.measure.inspection import Inspection
 from compliance.measure.kml_overlays import measure_overlay, overlay_files

@@ -11,10 +11,9 @@ from compliance.errors import UnreadableDataset, UnsupportedFormat
 from compliance.readers.formats import GML_DRIVERS, KML_DRIVERS
 from compliance.readers.gdal_dataset import VectorDataset
 from compliance.readers.geoparquet import PARQUET_MAGIC, open_geoparquet
-from compliance.readers.gpkg_sql import gpkg_metadata_documents
+from compliance.readers.gpkg_sql import gpkg_catalogue
 from compliance.readers.kml_images import read_kml_extras
 from compliance.readers.ogr_layers import (
-    gpkg_raster_tables,
     ogr_layers,
     take_declared_crs,
     unread_gml_geometries,
@@ -25,6 +24,9 @@ from compliance.readers.sources import LayerInfo, OgrVectorSource, RasterSource,
 from compliance.readers.upload_guard import UploadScope, heads, screen_upload
 
 __all__ = ["open_dataset"]
+
+# Classic TIFF and BigTIFF, little- and big-endian.
+_TIFF_MAGIC = frozenset({b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"})
 
 
 def _require_shapefile_index(path: Path) -> None:
@@ -59,13 +61,21 @@ def open_dataset(
     """
     _require_shapefile_index(path)
     display = name or path.name
+    magic = b""
     if path.is_file():
         with path.open("rb") as f:
-            if f.read(4) == PARQUET_MAGIC:
-                return open_geoparquet(path)
+            magic = f.read(4)
+        if magic == PARQUET_MAGIC:
+            return open_geoparquet(path)
     upload = UploadScope(path if path.is_dir() else path.parent, display) if uploaded else None
     if upload:
         screen_upload(path, display)
+    if magic in _TIFF_MAGIC:
+        # No vector driver reads a TIFF: asking them all first costs about as much as
+        # opening the image. One that fails as a raster goes the usual way, for its reasons.
+        raster = read_raster(path, [], upload)
+        if raster is not None:
+            return raster
     reasons: list[str] = []
     vector = ogr_layers(path, reasons, upload)
     if vector is not None:
@@ -111,13 +121,14 @@ def _vector_source(
 def _read_beside(source: OgrVectorSource, path: Path, upload: UploadScope | None) -> None:
     """What the file holds beside the layers its driver reports."""
     driver, layers = source.driver, source.layers
-    if driver == "GPKG" and path.is_file():
-        tables = gpkg_raster_tables(path)
-        source.rasters = gpkg_rasters(path, tables, upload)
-        read = {r.label for r in source.rasters}
-        source.unread_tables = [t for t in tables if t not in read]
     if driver == "GPKG":
-        source.metadata_documents = gpkg_metadata_documents(path)
+        catalogue = gpkg_catalogue(path)
+        source.metadata_documents = catalogue.metadata_documents
+        if path.is_file():
+            tables = catalogue.raster_tables
+            source.rasters = gpkg_rasters(path, tables, upload)
+            read = {r.label for r in source.rasters}
+            source.unread_tables = [t for t in tables if t not in read]
     if driver in GML_DRIVERS and path.is_file():
         source.unread_geometries = unread_gml_geometries(path, layers)
     if driver == "GeoJSON" and path.is_file():

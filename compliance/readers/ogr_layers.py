@@ -18,13 +18,11 @@ from compliance.readers.formats import SINGLE_GEOMETRY_DRIVERS, SINGLE_LAYER_DRI
 from compliance.readers.gdal_dataset import VectorDataset, open_vector
 from compliance.readers.geojson_crs import declared_crs, unreadable_reason
 from compliance.readers.gml_properties import geometry_properties
-from compliance.readers.gpkg_sql import gpkg_rows
 from compliance.readers.pyogrio_dataset import PyogrioDataset
 from compliance.readers.sources import NO_GEOMETRY, READ_ONLY, LayerInfo, parse_crs
 from compliance.readers.upload_guard import UploadScope, refuse_driver
 
 __all__ = [
-    "gpkg_raster_tables",
     "has_vector_geometry",
     "ogr_layers",
     "take_declared_crs",
@@ -253,9 +251,6 @@ def _with_other_geometry_fields(
     return [layer, *others]
 
 
-_FEATURE_TYPES = {"features", "attributes"}
-
-
 def unread_gml_geometries(path: Path, layers: list[LayerInfo]) -> list[str]:
     """``feature type.property`` for each GML geometry property no layer reads; the whole
     file, by name, when its XML cannot be read through to tell."""
@@ -271,14 +266,3 @@ def unread_gml_geometries(path: Path, layers: list[LayerInfo]) -> list[str]:
         read = exposed.get(feature_type, everywhere)
         unread += [f"{feature_type}.{p}" for p in sorted(properties - read)]
     return unread
-
-
-def gpkg_raster_tables(path: Path) -> list[str]:
-    """The tables of a GeoPackage that hold tiles or gridded coverage rather than features.
-
-    GDAL opens a GeoPackage as vector layers or as a raster, never both: when it has
-    features, its rasters (an orthophoto pyramid beside a layer of outlines) are not read.
-    GDAL read its layers from gpkg_contents, so the table is there to ask.
-    """
-    rows = gpkg_rows(path, "SELECT table_name, data_type FROM gpkg_contents")
-    return sorted(str(name) for name, kind in rows if str(kind).lower() not in _FEATURE_TYPES)

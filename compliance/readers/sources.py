@@ -25,7 +25,8 @@ from pyproj.exceptions import CRSError, ProjError
 from shapely.geometry.base import BaseGeometry
 
 from compliance.errors import UnreadableDataset
-from compliance.geo.geodesy import WGS84, transformer
+from compliance.geo.crs_identity import WGS84
+from compliance.geo.geodesy import transformer
 from compliance.readers.kml_document import KmlDocument
 
 if TYPE_CHECKING:

@@ -16,7 +16,8 @@ import pyarrow as pa
 import shapely
 from pyproj import CRS
 
-from compliance.geo.geodesy import WGS84, transformer
+from compliance.geo.crs_identity import WGS84
+from compliance.geo.geodesy import transformer
 from compliance.remediate.actions import ActionChanges, ActionContext, ActionResult, Placement
 from compliance.remediate.vector_io import (
     LayerMeta,

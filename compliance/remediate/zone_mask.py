@@ -13,7 +13,8 @@ import shapely
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
-from compliance.geo.geodesy import WGS84, transformer
+from compliance.geo.crs_identity import WGS84
+from compliance.geo.geodesy import transformer
 from compliance.zones.zone_set import ZoneSet
 
 __all__ = ["coarse_mask", "buffered_zones_near"]

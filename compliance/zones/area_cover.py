@@ -18,7 +18,8 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
-from compliance.geo.geodesy import WGS84, crs_key, to_lonlat, transformer
+from compliance.geo.crs_identity import WGS84, crs_key, is_wgs84
+from compliance.geo.geodesy import to_lonlat, transformer
 from compliance.zones.area_index import AreaIndex
 from compliance.zones.areas import TURNS, AreaSet
 from compliance.zones.prefilter import CellGrid
@@ -79,7 +80,7 @@ def lonlat_region(box: Box, crs: CRS) -> Box | None:
 
 
 def _holds_a_pole(box: Box, crs: CRS) -> bool:
-    if crs.equals(WGS84):
+    if is_wgs84(crs):
         return False
     x, y = transformer(WGS84, crs).transform([0.0, 0.0], [90.0, -90.0], errcheck=False)
     for px, py in zip(np.atleast_1d(x), np.atleast_1d(y), strict=True):

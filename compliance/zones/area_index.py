@@ -11,7 +11,8 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
-from compliance.geo.geodesy import WGS84, to_crs_many
+from compliance.geo.crs_identity import is_wgs84
+from compliance.geo.geodesy import to_crs_many
 from compliance.zones.areas import TURNS, AreaSet
 from compliance.zones.drawing import drawn_faithfully, lonlat_copies
 
@@ -92,7 +93,7 @@ class AreaIndex:
                 copies.append(shapely.transform(source[near], lambda xy, d=shift: xy + [d, 0.0]))
                 owners.append(picked[near])
             source, picked = np.concatenate(copies), np.concatenate(owners)
-        if source.size and not crs.equals(WGS84):
+        if source.size and not is_wgs84(crs):
             dense = shapely.segmentize(source, _DENSIFY_DEG)
             local = to_crs_many(dense, crs)
             placed = drawn_faithfully(dense, local, crs)

@@ -13,8 +13,9 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
+from compliance.geo.crs_identity import WGS84
 from compliance.geo.footprint import shapes_to_wgs84
-from compliance.geo.geodesy import WGS84, ground_areas_km2
+from compliance.geo.geodesy import ground_areas_km2
 from compliance.verdict import ClassOverlap, ZoneHit, ZoneSummary
 from compliance.zones.area_index import AreaIndex
 from compliance.zones.areas import AreaSet

@@ -20,7 +20,7 @@ import pytest
 import shapely
 
 from compliance import Checker
-from compliance.geo.geodesy import WGS84
+from compliance.geo.crs_identity import WGS84
 from compliance.zones.area_index import AreaIndex
 from tests.api.helpers import REPO, ApiData, auth, server_env, sqlite_url, start_server, stop_server
 

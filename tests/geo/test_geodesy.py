@@ -218,3 +218,52 @@ def test_a_buffer_never_falls_short_where_geos_draws_one_chord_for_a_join(radius
     gap = shapely.distance(outline, edge) - radius
     assert gap.min() >= 0.0
     assert gap.max() <= tolerance * 1.01
+
+
+@pytest.mark.parametrize(
+    "geom",
+    [
+        # A field with a pond in Korea, the rings in GeoJSON's orientation.
+        shapely.Polygon(
+            [(127.0, 37.5), (127.01, 37.5), (127.01, 37.51), (127.0, 37.51)],
+            [[(127.004, 37.504), (127.004, 37.506), (127.006, 37.506), (127.006, 37.504)]],
+        ),
+        # Rings drawn the other way round, hole and all, near the pole.
+        shapely.Polygon(
+            [(10.0, 78.0), (10.0, 79.0), (12.0, 79.0), (12.0, 78.0)],
+            [[(10.5, 78.5), (11.0, 78.5), (11.0, 78.7), (10.5, 78.7)]],
+        ),
+        # Two islands across the equator, one with two lakes.
+        shapely.MultiPolygon(
+            [
+                shapely.Polygon([(-50.0, -1.0), (-49.0, -1.0), (-49.0, 1.0), (-50.0, 1.0)]),
+                shapely.Polygon(
+                    [(30.0, 0.0), (31.0, 0.0), (31.0, 1.0), (30.0, 1.0)],
+                    [
+                        [(30.1, 0.1), (30.1, 0.2), (30.2, 0.2), (30.2, 0.1)],
+                        [(30.5, 0.5), (30.5, 0.6), (30.6, 0.6), (30.6, 0.5)],
+                    ],
+                ),
+            ]
+        ),
+        shapely.LineString([(0.0, 0.0), (1.0, 0.0), (1.0, 1.0)]),  # the routine's own answer
+    ],
+)
+def test_areas_sum_rings_as_pyproj_does(geom):
+    # The rings are measured from coordinate arrays; the figure is pyproj's own, to the bit.
+    from pyproj import Geod
+
+    area, _ = Geod(ellps="WGS84").geometry_area_perimeter(geom)
+    assert area_km2(geom) == abs(area) / 1e6
+
+
+def test_the_wgs84_test_is_kept_per_crs_object_and_answers_for_each():
+    from pyproj import CRS
+
+    from compliance.geo.crs_identity import is_wgs84
+
+    lonlat, korea = CRS.from_epsg(4326), CRS.from_epsg(5186)
+    assert is_wgs84(lonlat) and not is_wgs84(korea)
+    assert is_wgs84(CRS.from_user_input("EPSG:4326")) and not is_wgs84(CRS.from_epsg(4258))
+    # Asked again, the same objects give the same answers, and a new object its own.
+    assert is_wgs84(lonlat) and not is_wgs84(korea) and not is_wgs84(CRS.from_epsg(3857))
