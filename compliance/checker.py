@@ -21,6 +21,7 @@ from compliance.readers.inputs import InputLimits, materialize, unchecked_files
 from compliance.readers.sources import FrameSource, RasterSource
 from compliance.rules.evaluate import HoldCause, PackResult, decide, evaluate_pack
 from compliance.rules.fail_closed import engine_findings, held_by
+from compliance.rules.outcomes import RuleOutcomes
 from compliance.rules.pack_coverage import BuiltinPack, builtin_packs, packs_not_applied
 from compliance.rules.packs import RulePack, load_packs
 from compliance.verdict import Finding, InputInfo, Verdict, ZoneSummary
@@ -100,6 +101,7 @@ class Checker:
             if p.territory_path is not None
         }
         self._loaded_are_builtin = packs is None
+        self._rule_outcomes = RuleOutcomes()  # a rule's outcome for facts already seen
 
     @cached_property
     def builtin_packs(self) -> list[BuiltinPack]:
@@ -234,7 +236,9 @@ class Checker:
                 "territory": {"fraction": fraction, "touches": touches},
                 "request": request,
             }
-            results.append(evaluate_pack(pack, context, applies, fraction, cause))
+            results.append(
+                evaluate_pack(pack, context, applies, fraction, cause, self._rule_outcomes)
+            )
         return results
 
     def check(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from compliance.rules.cel_runtime import cel
+from compliance.rules.outcomes import Outcome, RuleOutcomes, fact_value
 from compliance.rules.packs import CompiledRule, RulePack
 from compliance.verdict import Effect, Finding, PackInfo
 
@@ -40,6 +41,25 @@ def evaluate_rule(
     ``variables`` is ``context`` already converted for CEL, shared by a pack's rules.
     ``cause`` names the finding whose unknown facts held the rule, if any (``held_by``).
     """
+    outcome = _execute(compiled, variables if variables is not None else context)
+    return _finding(compiled, pack, context, outcome, cause)
+
+
+def _execute(compiled: CompiledRule, variables: cel.Context | dict[str, Any]) -> Outcome:
+    try:
+        result = compiled.program.execute(variables)
+    except Exception as exc:  # CEL raises TypeError/KeyError/ValueError for missing or null facts
+        return ("error", str(exc).splitlines()[0] if str(exc) else "")
+    return ("value", result)
+
+
+def _finding(
+    compiled: CompiledRule,
+    pack: RulePack,
+    context: dict[str, Any],
+    outcome: Outcome,
+    cause: HoldCause | None,
+) -> Finding | None:
     rule = compiled.rule
     used = {name: _lookup(context, name) for name in compiled.facts}
 
@@ -54,9 +74,8 @@ def evaluate_rule(
             held_by=by,
         )
 
-    try:
-        result = compiled.program.execute(variables if variables is not None else context)
-    except Exception as exc:  # CEL raises TypeError/KeyError/ValueError for missing or null facts
+    kind, result = outcome
+    if kind == "error":
         # A request fact is what the caller gave: null there means "not given", a value the
         # rule may test, not a measurement that failed.
         missing = sorted(
@@ -64,7 +83,7 @@ def evaluate_rule(
             for name, value in used.items()
             if value is None and not name.startswith("request.")
         )
-        why = f"facts not available: {', '.join(missing)}" if missing else str(exc).splitlines()[0]
+        why = f"facts not available: {', '.join(missing)}" if missing else result
         by = cause(missing) if cause is not None and missing else None
         return held(f"could not be evaluated ({why})", by)
     if not isinstance(result, bool):
@@ -83,6 +102,30 @@ def evaluate_rule(
     )
 
 
+def _outcomes(pack: RulePack, context: dict[str, Any], kept: RuleOutcomes | None) -> list[Outcome]:
+    """Each rule's outcome: kept ones looked up by the facts they read, the others run on
+    the facts converted for CEL once for the pack (converting them for each rule cost
+    more than evaluating it)."""
+    keys = [
+        (r.rule.when, *(fact_value(context, f) for f in r.facts))
+        if kept is not None and r.by_name
+        else None
+        for r in pack.rules
+    ]
+    found: list[Outcome | None] = [
+        kept.get(key) if kept is not None and key is not None else None for key in keys
+    ]
+    variables: cel.Context | None = None
+    for i, (compiled, key) in enumerate(zip(pack.rules, keys, strict=True)):
+        if found[i] is None:
+            if variables is None:
+                variables = cel.Context(variables=context)
+            found[i] = outcome = _execute(compiled, variables)
+            if kept is not None and key is not None:
+                kept.put(key, outcome)
+    return [outcome for outcome in found if outcome is not None]
+
+
 @dataclass
 class PackResult:
     info: PackInfo
@@ -95,17 +138,16 @@ def evaluate_pack(
     applies: bool,
     fraction: float | None,
     cause: HoldCause | None = None,
+    kept: RuleOutcomes | None = None,
 ) -> PackResult:
+    """The pack's findings over ``context``; ``kept`` holds outcomes across checks."""
     findings: list[Finding] = []
     outcome = None
     if applies:
-        # Converted once for all the pack's rules: converting the facts for each rule cost
-        # more than evaluating it (0.96 ms against 0.27 ms for the 13 built-in rules).
-        variables = cel.Context(variables=context)
         findings = [
             f
-            for r in pack.rules
-            if (f := evaluate_rule(r, pack, context, variables, cause)) is not None
+            for r, o in zip(pack.rules, _outcomes(pack, context, kept), strict=True)
+            if (f := _finding(r, pack, context, o, cause)) is not None
         ]
         # `default` is the pack's answer when no rule fires; a firing rule replaces it.
         outcome = Effect.most_severe([f.effect for f in findings], default=pack.doc.default)

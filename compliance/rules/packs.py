@@ -22,6 +22,7 @@ from compliance.facts import FACTS, ROOTS, sample_context
 from compliance.locations import rules_dir
 from compliance.rules.cel_runtime import cel
 from compliance.rules.conditions import parse_condition
+from compliance.rules.outcomes import reads_facts_by_name
 from compliance.verdict import Effect
 
 __all__ = [
@@ -127,6 +128,7 @@ class CompiledRule:
     rule: Rule
     program: Any
     facts: list[str]
+    by_name: bool = False  # reads facts by name alone: its outcomes may be kept (outcomes.py)
 
 
 @dataclass
@@ -189,7 +191,7 @@ def _compile(rule: Rule, where: str) -> CompiledRule:
         raise RulePackError(
             f"{where}: rule {rule.id}: `when` must yield a boolean, got {type(result).__name__}"
         )
-    return CompiledRule(rule, program, facts)
+    return CompiledRule(rule, program, facts, reads_facts_by_name(rule.when))
 
 
 def load_pack(path: str | Path) -> RulePack:
