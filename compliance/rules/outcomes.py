@@ -50,6 +50,8 @@ def _frozen(value: Any) -> Any:
         return ("map", tuple(sorted((str(k), _frozen(v)) for k, v in value.items())))
     if isinstance(value, list | tuple):
         return ("list", tuple(_frozen(v) for v in value))
+    if isinstance(value, float):  # -0.0 == 0.0, yet 1 / -0.0 is -inf
+        return ("float", repr(value))
     return (type(value).__name__, value)
 
 

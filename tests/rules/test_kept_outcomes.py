@@ -64,9 +64,9 @@ def test_which_rules_read_facts_by_name_alone(when: str, by_name: bool) -> None:
 def test_a_key_tells_types_and_absence_apart() -> None:
     keys = {
         fact_value({"dataset": {"has_z": value}}, "dataset.has_z")
-        for value in (True, 1, 1.0, "1", None, [1], {"a": 1})
+        for value in (True, 1, 1.0, "1", None, [1], {"a": 1}, -0.0, 0.0)
     }
-    assert len(keys) == 7
+    assert len(keys) == 9
     assert fact_value({"dataset": {}}, "dataset.has_z") not in keys
     same = fact_value({"dataset": {"f": ["a", {"b": [1]}]}}, "dataset.f")
     assert same == fact_value({"dataset": {"f": ["a", {"b": [1]}]}}, "dataset.f")
