@@ -7,22 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from compliance.rules.cel_runtime import cel
-from compliance.rules.outcomes import Outcome, RuleOutcomes, fact_value
+from compliance.rules.outcomes import Outcome, RuleOutcomes, fact_at, fact_value
 from compliance.rules.packs import CompiledRule, RulePack
 from compliance.verdict import Effect, Finding, PackInfo
 
 __all__ = ["ENGINE_PACK", "HoldCause", "PackResult", "decide", "evaluate_pack", "evaluate_rule"]
 
 ENGINE_PACK = "mapgate"
-
-
-def _lookup(context: dict[str, Any], dotted: str) -> Any:
-    value: Any = context
-    for part in dotted.split("."):
-        if not isinstance(value, dict) or part not in value:
-            return None
-        value = value[part]
-    return value
 
 
 # Which finding holds a rule that lacks the given facts (see ``fail_closed.held_by``).
@@ -61,7 +52,7 @@ def _finding(
     cause: HoldCause | None,
 ) -> Finding | None:
     rule = compiled.rule
-    used = {name: _lookup(context, name) for name in compiled.facts}
+    used = {name: fact_at(context, name) for name in compiled.facts}
 
     def held(why: str, by: str | None = None) -> Finding:
         return Finding(

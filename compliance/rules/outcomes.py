@@ -23,7 +23,7 @@ from typing import Any
 
 from compliance.facts import ROOTS
 
-__all__ = ["Outcome", "RuleOutcomes", "fact_value", "reads_facts_by_name"]
+__all__ = ["Outcome", "RuleOutcomes", "fact_at", "fact_value", "reads_facts_by_name"]
 
 # A rule's outcome: its boolean, any other value it gave, or the error it raised.
 Outcome = tuple[str, Any]
@@ -55,14 +55,20 @@ def _frozen(value: Any) -> Any:
     return (type(value).__name__, value)
 
 
-def fact_value(context: dict[str, Any], dotted: str) -> Any:
-    """The value at ``root.member``, frozen; a fact not there is told from a null one."""
+def fact_at(context: dict[str, Any], dotted: str, missing: Any = None) -> Any:
+    """The value at ``root.member`` in a check's facts; ``missing`` where there is none."""
     value: Any = context
     for part in dotted.split("."):
         if not isinstance(value, dict) or part not in value:
-            return _ABSENT
+            return missing
         value = value[part]
-    return _frozen(value)
+    return value
+
+
+def fact_value(context: dict[str, Any], dotted: str) -> Any:
+    """The value at ``root.member``, frozen; a fact not there is told from a null one."""
+    value = fact_at(context, dotted, _ABSENT)
+    return value if value is _ABSENT else _frozen(value)
 
 
 class RuleOutcomes:
