@@ -11,7 +11,7 @@ from compliance.rules.outcomes import Outcome, RuleOutcomes, fact_at, fact_value
 from compliance.rules.packs import CompiledRule, RulePack
 from compliance.verdict import Effect, Finding, PackInfo
 
-__all__ = ["ENGINE_PACK", "HoldCause", "PackResult", "decide", "evaluate_pack", "evaluate_rule"]
+__all__ = ["ENGINE_PACK", "HoldCause", "PackResult", "decide", "evaluate_pack"]
 
 ENGINE_PACK = "mapgate"
 
@@ -20,23 +20,7 @@ ENGINE_PACK = "mapgate"
 HoldCause = Callable[[list[str]], str | None]
 
 
-def evaluate_rule(
-    compiled: CompiledRule,
-    pack: RulePack,
-    context: dict[str, Any],
-    variables: cel.Context | None = None,
-    cause: HoldCause | None = None,
-) -> Finding | None:
-    """A finding when the rule fires; a ``review`` finding when it cannot be evaluated.
-
-    ``variables`` is ``context`` already converted for CEL, shared by a pack's rules.
-    ``cause`` names the finding whose unknown facts held the rule, if any (``held_by``).
-    """
-    outcome = _execute(compiled, variables if variables is not None else context)
-    return _finding(compiled, pack, context, outcome, cause)
-
-
-def _execute(compiled: CompiledRule, variables: cel.Context | dict[str, Any]) -> Outcome:
+def _execute(compiled: CompiledRule, variables: cel.Context) -> Outcome:
     try:
         result = compiled.program.execute(variables)
     except Exception as exc:  # CEL raises TypeError/KeyError/ValueError for missing or null facts
@@ -94,27 +78,24 @@ def _finding(
 
 
 def _outcomes(pack: RulePack, context: dict[str, Any], kept: RuleOutcomes | None) -> list[Outcome]:
-    """Each rule's outcome: kept ones looked up by the facts they read, the others run on
+    """Each rule's outcome: a kept one where its facts were seen before; the others run on
     the facts converted for CEL once for the pack (converting them for each rule cost
     more than evaluating it)."""
-    keys = [
-        (r.rule.when, *(fact_value(context, f) for f in r.facts))
-        if kept is not None and r.by_name
-        else None
-        for r in pack.rules
-    ]
-    found: list[Outcome | None] = [
-        kept.get(key) if kept is not None and key is not None else None for key in keys
-    ]
     variables: cel.Context | None = None
-    for i, (compiled, key) in enumerate(zip(pack.rules, keys, strict=True)):
-        if found[i] is None:
+    outcomes = []
+    for compiled in pack.rules:
+        key = None
+        if kept is not None and compiled.by_name:
+            key = (compiled.rule.when, *(fact_value(context, f) for f in compiled.facts))
+        outcome = kept.get(key) if kept is not None and key is not None else None
+        if outcome is None:
             if variables is None:
                 variables = cel.Context(variables=context)
-            found[i] = outcome = _execute(compiled, variables)
+            outcome = _execute(compiled, variables)
             if kept is not None and key is not None:
                 kept.put(key, outcome)
-    return [outcome for outcome in found if outcome is not None]
+        outcomes.append(outcome)
+    return outcomes
 
 
 @dataclass
