@@ -9,7 +9,7 @@ import shapely
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, Polygon, box
 
 from compliance.measure.wkb_bounds import numpy_boxes, wkb_boxes
-from compliance.zones.prefilter import CLEAR, INSIDE, CellGrid, finite_rows
+from compliance.zones.prefilter import CLEAR, INSIDE, CellGrid, _summed, finite_rows
 
 SHAPES = [
     Point(1, 2),
@@ -167,6 +167,18 @@ def test_grid_never_clears_a_feature_that_touches_a_zone():
     assert not np.any(hit & (state == CLEAR)), "a feature touching a zone was cleared by its box"
     assert np.all(hit[state == INSIDE]), "a feature called inside does not touch"
     assert (state == CLEAR).mean() > 0.5, "the grid should clear most features here"
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 9), (9, 1), (33, 17), (1024, 1024), (700, 1024)])
+def test_the_summed_area_table_counts_every_cell_up_to_each_corner(shape):
+    mask = np.random.default_rng(shape[0] * 7 + shape[1]).random(shape) < 0.3
+    table = _summed(mask).reshape(shape[0] + 1, shape[1] + 1)
+    assert not table[0].any() and not table[:, 0].any()
+    # Truth: summed in the other order, in int64 (each axis's cumsum as NumPy does it).
+    assert np.array_equal(table[1:, 1:], mask.astype(np.int64).cumsum(axis=1).cumsum(axis=0))
+    rng = np.random.default_rng(1)
+    for y, x in zip(rng.integers(0, shape[0], 20), rng.integers(0, shape[1], 20), strict=True):
+        assert table[y + 1, x + 1] == np.count_nonzero(mask[: y + 1, : x + 1])
 
 
 def test_non_finite_boxes_are_never_cleared():
