@@ -32,6 +32,9 @@ __all__ = [
 ]
 
 _POINT = 1
+# Coordinate dimension by the ISO type code's thousands (2-D, Z, M, ZM); 0 for anything
+# else (EWKB flags, damaged codes), which is not read here.
+_DIMENSIONS = np.array([2, 3, 3, 4, 0])
 # Rows of one WKB form: their batch positions, first coordinate's byte, point counts,
 # dimension and type code.
 _Group = tuple[np.ndarray, np.ndarray, np.ndarray, int, int]
@@ -97,11 +100,15 @@ def simple_rows(column: pa.Array) -> SimpleRows:
     if rows.size == 0:
         return empty
     raw = _u32(data, start[rows] + 1)
-    family = raw // 1000
-    dims = np.select([family == 0, (family == 1) | (family == 2), family == 3], [2, 3, 4], 0)
+    dims = _DIMENSIONS.take(np.minimum(raw // 1000, _DIMENSIONS.size - 1))
     base = raw % 1000
+    # Only the forms present: most batches hold one, and each form costs some twenty
+    # array operations whether it has rows or not (a small batch's fixed cost).
+    present = np.bincount(base.compress(dims > 0), minlength=max(_FIXED_HEADER) + 1)
     found: list[_Group] = []
     for code, header in _FIXED_HEADER.items():
+        if not present[code]:
+            continue
         sel = (base == code) & (dims > 0)
         r, s, d = rows[sel], start[rows[sel]], dims[sel]
         ok = np.ones(r.size, dtype=bool)
@@ -119,23 +126,16 @@ def simple_rows(column: pa.Array) -> SimpleRows:
             else _u32(data, s + _NPOINTS_AT[code]).astype(np.int64)
         )
         ok = length[r] >= header + npts * d * 8
-        for dim in (2, 3, 4):
+        for dim in np.flatnonzero(np.bincount(d.compress(ok), minlength=5)).tolist():
             m = ok & (d == dim)
-            if m.any():
-                found.append((r[m], s[m] + header, npts[m], dim, code))
+            found.append((r[m], s[m] + header, npts[m], dim, code))
     if not found:
         return empty
     return _gather(column, data, found)
 
 
 def _gather(column: pa.Array, data: np.ndarray, found: list[_Group]) -> SimpleRows:
-    rows = np.concatenate([f[0] for f in found])
-    order = np.argsort(rows, kind="stable")
-    starts = np.concatenate([f[1] for f in found])[order]
-    npts = np.concatenate([f[2] for f in found])[order]
-    dims = np.concatenate([np.full(f[0].size, f[3]) for f in found])[order]
-    points = np.concatenate([np.full(f[0].size, f[4] == _POINT) for f in found])[order]
-    rows = rows[order]
+    rows, starts, npts, dims, points, codes = _merged(found)
     total = int(npts.sum())
     first = np.cumsum(npts) - npts
     native = _uniform(column, found)
@@ -144,7 +144,6 @@ def _gather(column: pa.Array, data: np.ndarray, found: list[_Group]) -> SimpleRo
         native = None
         coords = _byte_coordinates(data, starts, npts, dims, total)
     owner = np.repeat(rows, npts)
-    codes = np.concatenate([np.full(f[0].size, f[4]) for f in found])[order]
     refused = _refused_by_geos(coords, first, npts, codes)
     # WKB writes an empty point as (NaN, NaN): no coordinate at all, as GEOS reads it.
     drop = np.repeat(refused, npts)
@@ -155,6 +154,31 @@ def _gather(column: pa.Array, data: np.ndarray, found: list[_Group]) -> SimpleRo
     keep = ~refused
     return SimpleRows(
         rows[keep], points[keep], coords.compress(~drop, axis=0), owner[~drop], native
+    )
+
+
+def _merged(found: list[_Group]) -> tuple[np.ndarray, ...]:
+    """The groups' rows in batch order: positions, first coordinate's byte, point counts,
+    dimensions, whether a point, type codes."""
+    if len(found) == 1:  # one form of one dimension, the usual batch: already in order
+        rows, starts, npts, dim, code = found[0]
+        return (
+            rows,
+            starts,
+            npts,
+            np.full(rows.size, dim),
+            np.full(rows.size, code == _POINT),
+            np.full(rows.size, code),
+        )
+    rows = np.concatenate([f[0] for f in found])
+    order = np.argsort(rows, kind="stable")
+    return (
+        rows[order],
+        np.concatenate([f[1] for f in found])[order],
+        np.concatenate([f[2] for f in found])[order],
+        np.concatenate([np.full(f[0].size, f[3]) for f in found])[order],
+        np.concatenate([np.full(f[0].size, f[4] == _POINT) for f in found])[order],
+        np.concatenate([np.full(f[0].size, f[4]) for f in found])[order],
     )
 
 

@@ -53,3 +53,20 @@ def test_full_precision_values_sit_on_no_grid():
     values = rng.uniform(0.1, 1.0, 2 * _CHUNK)
     assert truth(values) < -12
     assert _QuantumSearch().search(values.reshape(-1, 2)) is None
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 300, 2048])  # values; a batch within the first search
+@pytest.mark.parametrize(("exponent", "origin"), [(-6, 127), (-2, 300_000), (1, 50)])
+def test_a_small_batch_finds_its_grid_from_every_value(n, exponent, origin):
+    rng = np.random.default_rng(n + 7 * (exponent + 6))
+    values = on_grid(rng, n, exponent, origin)
+    assert _QuantumSearch().search(values.reshape(-1, 1)) == truth(values)
+    for at in {0, n // 2, n - 1}:
+        off = values.copy()
+        off[at] = float(Decimal(repr(float(off[at]))) + Decimal(10) ** (exponent - 3))
+        assert _QuantumSearch().search(off.reshape(-1, 1)) == truth(off) == exponent - 3
+    # A full-precision value below one (see the test above): on no grid the search tries.
+    off = values.copy()
+    off[n - 1] = rng.uniform(0.1, 1.0)
+    assert truth(off) < -9
+    assert _QuantumSearch().search(off.reshape(-1, 1)) is None

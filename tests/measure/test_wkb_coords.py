@@ -48,6 +48,28 @@ def test_simple_forms_read_as_geos_reads_them(dims):
     np.testing.assert_array_equal(found.owner, np.array(SIMPLE)[owner])
 
 
+def test_forms_and_dimensions_mixed_in_one_batch_read_in_row_order():
+    # Each form and dimension is gathered apart, then merged back in row order.
+    rng = np.random.default_rng(8)
+    flat = [GEOMS[i] for i in SIMPLE] * 6
+    wkb = [
+        shapely.to_wkb(
+            shapely.force_3d(g, 2.0) if k % 3 else g,
+            output_dimension=[2, 3, 4][k % 3],
+            flavor="iso",
+        )
+        for k, g in enumerate(flat)
+    ]
+    order = rng.permutation(len(wkb))
+    found = simple_rows(pa.array([wkb[i] for i in order], type=pa.binary()))
+    assert found.rows.tolist() == list(range(len(wkb)))
+    geoms = shapely.from_wkb(np.array([wkb[i] for i in order], dtype=object))
+    want, owner = shapely.get_coordinates(geoms, return_index=True)
+    np.testing.assert_array_equal(found.coords, want)
+    np.testing.assert_array_equal(found.owner, owner)
+    assert found.points.tolist() == (shapely.get_type_id(geoms) == 0).tolist()
+
+
 def test_big_endian_extended_and_damaged_rows_are_left_to_geos():
     line = shapely.LineString([(0, 0, 1), (1, 1, 1)])
     big = shapely.to_wkb(line, byte_order=0)
