@@ -164,11 +164,18 @@ class DetailAccumulator:
         # Once the finest are full, a line longer than all of them cannot join them: only
         # the others need their ends found.
         cutoff = float(finest.max()) if finest.size >= _KEEP else np.inf
+        grid = self.quantum.search(batch.coords)
+        # A batch of points only searches the same values from the same grid twice.
+        same = (
+            self.point_quantum.exponent == self.quantum.exponent
+            and batch.points.shape == batch.coords.shape
+            and np.array_equal(batch.points, batch.coords)
+        )
         return MeasuredBatch(
             lines=[shortest_segments(c, line, self.grounds, cutoff) for c, line in batch.lines],
             points=len(batch.points),
-            grid=self.quantum.search(batch.coords),
-            point_grid=self.point_quantum.search(batch.points),
+            grid=grid,
+            point_grid=grid if same else self.point_quantum.search(batch.points),
         )
 
     def merge(self, measured: MeasuredBatch | None) -> None:

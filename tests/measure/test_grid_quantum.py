@@ -70,3 +70,24 @@ def test_a_small_batch_finds_its_grid_from_every_value(n, exponent, origin):
     off[n - 1] = rng.uniform(0.1, 1.0)
     assert truth(off) < -9
     assert _QuantumSearch().search(off.reshape(-1, 1)) is None
+
+
+def test_points_keep_their_own_grid_after_lines_on_a_finer_one():
+    # A batch of points alone is searched once for both grids; after lines on a finer grid
+    # the points' own grid is still searched from the points.
+    from pyproj import CRS
+
+    from compliance.measure.detail_accumulator import DetailAccumulator
+    from compliance.measure.line_detail import BatchCoordinates
+
+    rng = np.random.default_rng(11)
+    points = on_grid(rng, 400, -3, 127).reshape(-1, 2)
+    lines = on_grid(rng, 400, -7, 127).reshape(-1, 2)
+    detail = DetailAccumulator(CRS("EPSG:4326"))
+    alone = detail.measure(BatchCoordinates(points, [], points.copy()))
+    assert alone.grid == alone.point_grid == truth(points.ravel())
+    detail.merge(detail.measure(BatchCoordinates(lines, [(lines, np.arange(200))], points[:0])))
+    assert detail.quantum.exponent == truth(lines.ravel()) < truth(points.ravel())
+    after = detail.measure(BatchCoordinates(points, [], points.copy()))
+    assert after.grid == truth(lines.ravel())
+    assert after.point_grid == truth(points.ravel())
