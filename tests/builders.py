@@ -11,13 +11,14 @@ import geopandas as gpd
 import numpy as np
 import rasterio
 import shapely
-from rasterio.transform import Affine
+from rasterio.transform import Affine, from_origin
 
 __all__ = [
     "REAL_DATA",
     "REPO",
     "SAMPLES",
     "Listener",
+    "append_raster_table",
     "ers_header",
     "write_pack_across_the_antimeridian",
     "write_raster",
@@ -112,6 +113,19 @@ def write_raster(
     profile.update(extra)
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(np.zeros((count, height, width), dtype=dtype))
+    return path
+
+
+def append_raster_table(
+    path: Path, table: str, res_m: float, side: int = 64, count: int = 1, fill: int = 0
+) -> Path:
+    """A table of tiles added to a GeoPackage: ``side`` x ``side`` pixels of ``res_m`` metres
+    in UTM 52N, from about 126.99 E 37.47 N (Seoul)."""
+    profile = {"driver": "GPKG", "width": side, "height": side, "count": count,
+               "dtype": "uint8", "crs": "EPSG:32652",
+               "transform": from_origin(322_000, 4_148_000, res_m, res_m)}  # fmt: skip
+    with rasterio.open(path, "w", RASTER_TABLE=table, APPEND_SUBDATASET="YES", **profile) as dst:
+        dst.write(np.full((count, side, side), fill, dtype="uint8"))
     return path
 
 

@@ -6,24 +6,17 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import numpy as np
-import rasterio
-from rasterio.transform import from_origin
 from shapely.geometry import box
 
 from compliance.readers.gpkg_sql import gpkg_catalogue
-from tests.builders import write_vector
+from tests.builders import append_raster_table, write_vector
 
 _ISO = "<gmd:MD_Metadata>scale 1:5000</gmd:MD_Metadata>"
 
 
 def _with_tiles(path: Path) -> Path:
     write_vector(path, [box(126.5, 36.5, 126.51, 36.51)], 4326)
-    profile = {"driver": "GPKG", "width": 64, "height": 64, "count": 1, "dtype": "uint8",
-               "crs": "EPSG:32652", "transform": from_origin(322_000, 4_148_000, 0.5, 0.5)}  # fmt: skip
-    with rasterio.open(path, "w", RASTER_TABLE="ortho", APPEND_SUBDATASET="YES", **profile) as dst:
-        dst.write(np.full((1, 64, 64), 7, dtype="uint8"))
-    return path
+    return append_raster_table(path, "ortho", res_m=0.5, fill=7)
 
 
 def test_raster_tables_and_metadata_documents_together(tmp_path: Path) -> None:

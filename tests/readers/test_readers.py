@@ -16,7 +16,7 @@ from shapely.geometry import Point, box
 from compliance import Checker, InputTooLarge, UnreadableDataset, UnsafeArchive, UnsupportedFormat
 from compliance.readers.archive import ArchiveLimits, safe_extract
 from compliance.readers.inputs import InputLimits
-from tests.builders import write_vector
+from tests.builders import append_raster_table, write_vector
 
 
 @pytest.fixture
@@ -397,16 +397,8 @@ def test_a_folder_is_read_as_its_shapefiles_and_names_the_rest(checker, tmp_path
 
 def _outlines_with_ortho(path: Path) -> Path:
     """A GeoPackage of one outline far from Seoul, with a 0.1 m orthophoto table in Seoul."""
-    import numpy as np
-    import rasterio
-    from rasterio.transform import from_origin
-
     write_vector(path, [box(126.5, 36.5, 126.51, 36.51)], 4326)
-    profile = {"driver": "GPKG", "width": 256, "height": 256, "count": 3, "dtype": "uint8",
-               "crs": "EPSG:32652", "transform": from_origin(322_000, 4_148_000, 0.1, 0.1)}  # fmt: skip
-    with rasterio.open(path, "w", RASTER_TABLE="ortho", APPEND_SUBDATASET="YES", **profile) as dst:
-        dst.write(np.full((3, 256, 256), 100, dtype="uint8"))
-    return path
+    return append_raster_table(path, "ortho", res_m=0.1, side=256, count=3, fill=100)
 
 
 def test_raster_tiles_beside_vector_layers_in_a_geopackage_are_measured(checker, tmp_path):
@@ -426,17 +418,10 @@ def test_raster_tiles_beside_vector_layers_in_a_geopackage_are_measured(checker,
 
 
 def test_an_empty_layer_beside_a_raster_table_is_not_an_empty_file(checker, tmp_path):
-    import numpy as np
-    import rasterio
-    from rasterio.transform import from_origin
-
     path = write_vector(tmp_path / "empty.gpkg", [box(126.5, 36.5, 126.51, 36.51)], 4326)
     with sqlite3.connect(path) as db:
         db.execute("DELETE FROM empty")
-    profile = {"driver": "GPKG", "width": 64, "height": 64, "count": 1, "dtype": "uint8",
-               "crs": "EPSG:32652", "transform": from_origin(322_000, 4_148_000, 50.0, 50.0)}  # fmt: skip
-    with rasterio.open(path, "w", RASTER_TABLE="dem", APPEND_SUBDATASET="YES", **profile) as dst:
-        dst.write(np.zeros((1, 64, 64), dtype="uint8"))
+    append_raster_table(path, "dem", res_m=50.0)
     verdict = checker.check(path)
     assert verdict.profile.feature_count == 0 and verdict.profile.has_imagery
     assert "MAPGATE-EMPTY" not in _rule_ids(verdict)
