@@ -20,7 +20,7 @@ import ctypes
 import locale
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -301,9 +301,14 @@ class VectorDataset:
             self._release(reader)
 
 
-def open_vector(path: Path, options: dict[str, str]) -> VectorDataset | PyogrioDataset:
+def open_vector(
+    path: Path, options: dict[str, str], drivers: Collection[str] | None = None
+) -> VectorDataset | PyogrioDataset:
     """``path`` opened read-only as vector data, with ``options``, as pyogrio opens it
     (where pyogrio's GDAL library is not at hand, pyogrio is asked each question instead).
+    ``drivers``: the only drivers that may open it (GDAL's allowed drivers), so that no
+    other driver parses the file at all; pyogrio cannot be told, so its caller also checks
+    the driver that opened it.
 
     Raises
     ------
@@ -316,10 +321,14 @@ def open_vector(path: Path, options: dict[str, str]) -> VectorDataset | PyogrioD
     target = vsi_path(path)
     pairs = [f"{k}={v}".encode() for k, v in options.items()]
     c_options = (ctypes.c_char_p * (len(pairs) + 1))(*pairs, None)
+    allowed = None
+    if drivers is not None:
+        names = [name.encode() for name in sorted(drivers)]
+        allowed = (ctypes.c_char_p * (len(names) + 1))(*names, None)
     lib.OGRSetNonLinearGeometriesEnabledFlag(0)  # as pyogrio: curves read as lines
     with _Errors(lib) as errors:
         handle = lib.GDALOpenEx(
-            os.fsencode(target), _OF_VECTOR | _OF_VERBOSE_ERROR, None, c_options, None
+            os.fsencode(target), _OF_VECTOR | _OF_VERBOSE_ERROR, allowed, c_options, None
         )
     if not handle:
         message = errors.message()

@@ -14,7 +14,11 @@ import pyogrio
 from pyproj import CRS
 
 from compliance.errors import UnreadableDataset
-from compliance.readers.formats import SINGLE_GEOMETRY_DRIVERS, SINGLE_LAYER_DRIVERS
+from compliance.readers.formats import (
+    SINGLE_GEOMETRY_DRIVERS,
+    SINGLE_LAYER_DRIVERS,
+    UPLOAD_VECTOR_DRIVERS,
+)
 from compliance.readers.gdal_dataset import VectorDataset, open_vector
 from compliance.readers.geojson_crs import declared_crs, unreadable_reason
 from compliance.readers.gml_properties import geometry_properties
@@ -57,7 +61,7 @@ def ogr_layers(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            dataset = open_vector(path, READ_ONLY)
+            dataset = open_vector(path, READ_ONLY, UPLOAD_VECTOR_DRIVERS if upload else None)
         except (pyogrio.errors.DataSourceError, OSError) as exc:
             reasons.append(str(exc).split(";")[0])
             return None

@@ -12,9 +12,12 @@ So an upload is read only by drivers on a list of formats (``formats.UPLOAD_*_DR
 own sidecars included), and a format not on the list is refused: fail closed, since GDAL
 gains drivers with every release. Within those formats, the few ways to point elsewhere
 that remain are screened from the content before GDAL sees it (a GeoJSON's CRS given as
-a link, which GDAL fetches, among them). A process that reads
-nothing but uploads (the HTTP service) also unregisters every other vector driver, since
-pyogrio, unlike rasterio, cannot be given the list for each open.
+a link, which GDAL fetches, among them). Both opens take the list (rasterio's, and
+``gdal_dataset.open_vector``'s own call to GDAL), so a driver off it never parses an
+upload; where pyogrio answers instead (its GDAL library not identified), a vector driver
+off the list is refused after opening. A process that reads nothing but uploads (the
+HTTP service, an untrusted audit's workers) also unregisters every other vector driver:
+nothing in it can open a file with them by any path.
 """
 
 from __future__ import annotations

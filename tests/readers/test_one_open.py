@@ -17,6 +17,7 @@ import shapely
 
 import compliance.checker as checker_module
 from compliance.readers.dataset import open_dataset
+from compliance.readers.formats import UPLOAD_VECTOR_DRIVERS
 from compliance.readers.gdal_dataset import VectorDataset, open_vector
 from compliance.readers.gdal_library import gdal_library
 from compliance.readers.pyogrio_dataset import PyogrioDataset
@@ -84,6 +85,31 @@ def test_pyogrio_gdal_library_is_found() -> None:
     lib = gdal_library()
     assert lib is not None
     assert lib.GDALVersionInfo(b"RELEASE_NAME").decode() == pyogrio.__gdal_version_string__
+
+
+def test_only_the_drivers_named_may_open_a_file(tmp_path: Path) -> None:
+    # An upload is opened by the upload drivers alone: a driver off the list never parses
+    # it, whether or not this process has unregistered the others.
+    gmt = tmp_path / "pins.gmt"
+    gmt.write_text(
+        '# @VGMT1.0 @GPOINT\n# @Jp"+proj=longlat +datum=WGS84"\n# FEATURE_DATA\n>\n127 37\n'
+    )
+    dataset = open_vector(gmt, READ_ONLY)
+    try:
+        assert dataset.info(0)["driver"] == "OGR_GMT"
+    finally:
+        dataset.close()
+    with pytest.raises(pyogrio.errors.DataSourceError, match="not recognized"):
+        open_vector(gmt, READ_ONLY, UPLOAD_VECTOR_DRIVERS)
+    geojson = tmp_path / "pins.geojson"
+    geojson.write_text('{"type": "Point", "coordinates": [127, 37]}')
+    dataset = open_vector(geojson, READ_ONLY, UPLOAD_VECTOR_DRIVERS)
+    try:
+        assert dataset.info(0)["driver"] == "GeoJSON"
+    finally:
+        dataset.close()
+    with pytest.raises(pyogrio.errors.DataSourceError):
+        open_vector(geojson, READ_ONLY, {"GPKG"})
 
 
 def test_every_corpus_file_reads_as_pyogrio_reads_it(real_data: Path) -> None:

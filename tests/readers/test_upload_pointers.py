@@ -277,8 +277,24 @@ _GMT = b"""# @VGMT1.0 @GPOINT
 """
 
 
-def test_an_upload_only_another_driver_reads_is_refused_by_name(checker: Checker):
-    # GMT text is harmless, but not on the list: refused after GDAL has opened it.
+def test_an_upload_only_another_driver_reads_is_refused_unopened(checker: Checker, tmp_path):
+    # GMT text is harmless, but not on the list: no driver that may open an upload reads
+    # it, and the one that would is never asked (so never named). This process keeps that
+    # driver: the same file given as one's own path is read.
+    with pytest.raises(UnsupportedFormat, match="accepted as an upload") as refused:
+        checker.check(_GMT, name="pins.gmt")
+    assert "OGR_GMT" not in str(refused.value)
+    own = tmp_path / "pins.gmt"
+    own.write_bytes(_GMT)
+    assert checker.check(own).profile.format == "OGR_GMT"
+
+
+def test_where_pyogrio_opens_an_upload_its_driver_is_refused_by_name(checker, monkeypatch):
+    # Without pyogrio's GDAL library at hand, pyogrio opens the file with whatever driver
+    # reads it (it takes no list): the driver is then refused by its name.
+    import compliance.readers.gdal_dataset as gdal_dataset
+
+    monkeypatch.setattr(gdal_dataset, "gdal_library", lambda: None)
     with pytest.raises(UnsupportedFormat, match="OGR_GMT is not among the formats"):
         checker.check(_GMT, name="pins.gmt")
 
