@@ -67,7 +67,8 @@ def wkb_boxes(column: pa.Array | pa.ChunkedArray, native: Any = None) -> WkbBoxe
     whose only coordinates are NaN) has no finite box. For valid shapes that is GEOS's
     envelope; an invalid polygon whose hole pokes out of its shell gets the larger box,
     which can only add candidates for the exact test. ``native``: the same rows already
-    converted to a GeoArrow type (anything GeoArrow's kernels take), read instead of the WKB.
+    converted to a 2-D GeoArrow type (anything GeoArrow's kernels take), read instead of
+    the WKB; its rows then have no Z.
     """
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
@@ -113,7 +114,9 @@ def _geoarrow_boxes(column: pa.Array, native: Any = None) -> WkbBoxes | None:
         ]
     )
     bounds[null] = np.nan
-    return WkbBoxes(bounds, null, ~null, _has_z(column, null))
+    # Converted to a 2-D type, every row was read as 2-D: no type code to look at again.
+    has_z = False if native is not None else _has_z(column, null)
+    return WkbBoxes(bounds, null, ~null, has_z)
 
 
 def _layout(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:

@@ -65,7 +65,7 @@ class SimpleRows:
 
 @dataclass
 class NativeGeometry:
-    """A batch converted to one GeoArrow type, handed to GeoArrow's kernels as that type."""
+    """A batch converted to one 2-D GeoArrow type, handed to GeoArrow's kernels as that type."""
 
     array: pa.Array
     extension: str  # "geoarrow.polygon" and the like
@@ -236,6 +236,8 @@ def _refused_by_geos(
     point): left to it, so that they are counted undecodable as GEOS finds them."""
     ring = (codes == 3) | (codes == 6)
     line = (codes == 2) | (codes == 5)
+    if not (ring.any() or line.any()):  # points: GEOS reads any point
+        return np.zeros(codes.size, dtype=bool)
     last = first + np.maximum(npts, 1) - 1
     safe_first = np.minimum(first, max(len(coords) - 1, 0))
     safe_last = np.minimum(last, max(len(coords) - 1, 0))

@@ -201,3 +201,20 @@ def test_boxes_of_a_converted_batch_are_the_wkb_boxes(kind):
     ok[9] = False  # GEOS's envelope of a NaN vertex is its own affair
     np.testing.assert_array_equal(converted.bounds[ok], shapely.bounds(decoded[ok]))
     assert np.isnan(converted.bounds[4]).all() == (kind != "point")
+    assert converted.has_z is plain.has_z is False
+
+
+@pytest.mark.parametrize("kind", ["point", "line", "polygon", "multipolygon"])
+@pytest.mark.parametrize("z_rows", [(), (0,), (399,), tuple(range(400))])
+def test_a_batch_with_z_anywhere_says_so_converted_or_not(kind, z_rows):
+    # Boxes read from a conversion take "no Z" from it: only a batch of 2-D rows alone is
+    # converted, so a Z row anywhere must leave the batch to the bytes, which say so.
+    geoms = _uniform(kind, np.random.default_rng(3))
+    for i in z_rows:
+        geoms[i] = shapely.force_3d(geoms[i], 5.0)
+    column = pa.array([shapely.to_wkb(g, flavor="iso") for g in geoms], type=pa.binary())
+    found = simple_rows(column)
+    assert (found.native is None) == bool(z_rows)
+    assert wkb_boxes(column, found.native).has_z is bool(z_rows)
+    extended = pa.array([shapely.to_wkb(g, flavor="extended") for g in geoms], type=pa.binary())
+    assert wkb_boxes(extended, simple_rows(extended).native).has_z is bool(z_rows)
