@@ -99,15 +99,17 @@ def _zip_holds_geodata(path: Path) -> bool:
 
 def _gdal_recognises(path: Path, untrusted: bool) -> bool:
     """A vector layer with geometry, or a georeferenced raster: anything else is not a map.
-    A third party's file is opened as a raster only by the drivers uploads may use."""
+    A third party's file is opened only by the drivers uploads may use: one that only
+    another driver reads is ignored (its check would refuse it), never parsed here."""
     from rasterio.errors import RasterioError
 
+    from compliance.readers.formats import UPLOAD_VECTOR_DRIVERS
     from compliance.readers.ogr_layers import has_vector_geometry
     from compliance.readers.rasters import open_raster
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if has_vector_geometry(path):
+        if has_vector_geometry(path, UPLOAD_VECTOR_DRIVERS if untrusted else None):
             return True
         try:
             with open_raster(str(path), untrusted) as ds:
@@ -252,7 +254,7 @@ def discover(
     exclude
         Folders never walked into (the audit's own output folder).
     untrusted
-        The files are a third party's: sniffing opens rasters only by the drivers uploads
+        The files are a third party's: sniffing opens files only by the drivers uploads
         may use, and counts a file that points elsewhere as a dataset (its check refuses it).
 
     Returns

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -161,13 +162,14 @@ def take_declared_crs(path: Path, layers: list[LayerInfo]) -> None:
             layer.crs, layer.crs_problem = None, problem
 
 
-def has_vector_geometry(path: Path) -> bool:
-    """Whether GDAL reads ``path`` as vector layers of which one has geometry. The file is
-    opened read-only, as a check opens it: no ``.gfs`` is left beside a GML."""
+def has_vector_geometry(path: Path, drivers: Collection[str] | None = None) -> bool:
+    """Whether GDAL reads ``path`` as vector layers of which one has geometry, opened by
+    ``drivers`` only when given. The file is opened read-only, as a check opens it: no
+    ``.gfs`` is left beside a GML."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            dataset = open_vector(path, READ_ONLY)
+            dataset = open_vector(path, READ_ONLY, drivers)
         except (pyogrio.errors.DataSourceError, OSError):
             return False
         try:

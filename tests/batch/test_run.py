@@ -316,13 +316,15 @@ def test_an_untrusted_pool_s_workers_keep_only_the_upload_drivers(tmp_path: Path
     # so it does not know the file either: the same refusal, the driver never named.
     delivery = tmp_path / "delivery"
     delivery.mkdir()
-    (delivery / "pins.gmt").write_text(
+    pins = delivery / "pins.gmt"
+    pins.write_text(
         '# @VGMT1.0 @GPOINT\n# @Jp"+proj=longlat +datum=WGS84 +no_defs"\n# FEATURE_DATA\n'
         ">\n127.02 37.46\n"
     )
-    # Without limits, workers=0 checks in this process.
-    inline = list(audit([delivery], workers=0, untrusted=True, timeout=0, memory_mb=0))
-    pooled = list(audit([delivery], workers=1, untrusted=True))
+    # Named, so that it is checked (a walk of the folder would not parse it to see that
+    # it is a map, and ignores it). Without limits, workers=0 checks in this process.
+    inline = list(audit([pins], workers=0, untrusted=True, timeout=0, memory_mb=0))
+    pooled = list(audit([pins], workers=1, untrusted=True))
     assert [r.status for r in inline + pooled] == ["error", "error"]
     for row in inline + pooled:
         assert "OGR_GMT" not in (row.error or "")

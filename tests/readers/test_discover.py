@@ -104,6 +104,21 @@ def test_sniffing_a_third_party_s_file_follows_no_pointer(tmp_path: Path, listen
     assert listener.calls == []
 
 
+def test_a_third_party_s_file_only_another_vector_driver_reads_is_not_parsed(tmp_path: Path):
+    # GMT text, named so that nothing but its content tells: off the upload list, so a
+    # third party's copy is opened by none of the drivers that would read it, and ignored.
+    pins = tmp_path / "delivery" / "pins_export"
+    pins.parent.mkdir()
+    pins.write_text(
+        '# @VGMT1.0 @GPOINT\n# @Jp"+proj=longlat +datum=WGS84"\n# FEATURE_DATA\n>\n127 37\n'
+    )
+    assert sniff(pins) is True
+    assert sniff(pins, untrusted=True) is False
+    assert [d.path.name for d in discover([pins.parent]).datasets] == ["pins_export"]
+    found = discover([pins.parent], untrusted=True)
+    assert found.datasets == [] and [p.name for p in found.ignored] == ["pins_export"]
+
+
 def test_json_is_geodata_only_when_it_looks_like_geojson(tmp_path: Path) -> None:
     write_vector(tmp_path / "layer.json", *SEOUL, driver="GeoJSON")
     (tmp_path / "package.json").write_text('{"name": "x", "version": "1"}')
