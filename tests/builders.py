@@ -17,6 +17,7 @@ __all__ = [
     "REAL_DATA",
     "REPO",
     "SAMPLES",
+    "GMT_POINT",
     "Listener",
     "append_raster_table",
     "ers_header",
@@ -28,6 +29,11 @@ __all__ = [
 REPO = Path(__file__).resolve().parent.parent  # tests/ is one level down
 REAL_DATA = REPO.parent / "shared" / "real_data"
 SAMPLES = REPO / "sample_maps"
+# A GMT vector file of one point in Seoul: harmless, and read by a driver off the upload list.
+GMT_POINT = (
+    b'# @VGMT1.0 @GPOINT\n# @Jp"+proj=longlat +datum=WGS84 +no_defs"\n# FEATURE_DATA\n'
+    b">\n127.025 37.465\n"
+)
 
 
 def ers_header(data: str) -> bytes:

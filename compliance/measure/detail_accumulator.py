@@ -53,34 +53,37 @@ def _on_grid(values: np.ndarray, exponent: int) -> bool:
         part = values[at : at + _CHUNK]
         r, d, m = ratio[: part.size], off[: part.size], missed[: part.size]
         np.divide(part, step, out=r)
-        np.rint(r, out=d)
-        np.subtract(r, d, out=d)
-        np.abs(d, out=d)
-        # A double on a k·step grid is within a few ulps of it; anything looser admits noise.
-        np.abs(r, out=r)
-        r *= 1e-11
-        r += 1e-9
-        if np.greater(d, r, out=m).any():
+        if _off_grid(r, d, m).any():
             return False
     return True
+
+
+def _off_grid(ratio: np.ndarray, off: np.ndarray, missed: np.ndarray) -> np.ndarray:
+    """Which values, given as ``ratio`` (value / step), miss their grid, written to
+    ``missed``; ``ratio`` and ``off`` are overwritten (buffers of its shape)."""
+    np.rint(ratio, out=off)
+    np.subtract(ratio, off, out=off)
+    np.abs(off, out=off)
+    # A double on a k·step grid is within a few ulps of it; anything looser admits noise.
+    np.abs(ratio, out=ratio)
+    ratio *= 1e-11
+    ratio += 1e-9
+    return np.greater(off, ratio, out=missed)
 
 
 def _coarsest_grid(values: np.ndarray, start: int) -> int | None:
     """The largest exponent, from ``start`` down, whose grid every value sits on.
 
     Every grid is tried at once (``values`` are a batch's first few thousand), with the
-    arithmetic of ``_on_grid``: one grid at a time cost a dozen array operations per grid
+    test ``_on_grid`` makes: one grid at a time cost a dozen array operations per grid
     tried, most of a small file's search."""
     exponents = list(range(start, _FINEST_EXPONENT - 1, -1))
     if not exponents or values.size == 0:
         return exponents[0] if exponents else None
     steps = np.array([10.0**exponent for exponent in exponents])
     ratio = values[np.newaxis, :] / steps[:, np.newaxis]
-    off = np.abs(ratio - np.rint(ratio))
-    np.abs(ratio, out=ratio)
-    ratio *= 1e-11
-    ratio += 1e-9
-    on = ~np.greater(off, ratio).any(axis=1)
+    missed = _off_grid(ratio, np.empty_like(ratio), np.empty(ratio.shape, dtype=bool))
+    on = ~missed.any(axis=1)
     return exponents[int(on.argmax())] if on.any() else None
 
 

@@ -29,6 +29,7 @@ from tests.api.helpers import (
     stop_server,
     wait_ready,
 )
+from tests.builders import GMT_POINT
 
 pytestmark = pytest.mark.slow
 
@@ -309,10 +310,9 @@ def test_the_server_keeps_only_the_drivers_uploads_may_be_read_with(serve, api_d
     # GMT text is harmless but off the upload list. Checked in a process of its own (the
     # tests' in-process apps), GDAL opens it and the check refuses it by its driver's name;
     # the server has unregistered that driver when it started, so GDAL never opens it.
-    gmt = b'# @VGMT1.0 @GPOINT\n# @Jp"+proj=longlat +datum=WGS84 +no_defs"\n# FEATURE_DATA\n>\n127 37\n'
     server = serve()
     with httpx.Client(base_url=server.base_url, timeout=30) as c:
-        r = c.post("/v1/checks", files={"file": ("pins.gmt", gmt)}, headers=auth("alice"))
+        r = c.post("/v1/checks", files={"file": ("pins.gmt", GMT_POINT)}, headers=auth("alice"))
         assert r.status_code == 422, r.text
         assert "accepted as an upload" in r.json()["detail"]
         assert "OGR_GMT" not in r.json()["detail"]

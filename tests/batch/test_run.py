@@ -24,6 +24,7 @@ from tests.batch.fixtures import (
     report_helper_threads,
     write_vector,
 )
+from tests.builders import GMT_POINT
 
 
 @pytest.fixture
@@ -317,10 +318,7 @@ def test_an_untrusted_pool_s_workers_keep_only_the_upload_drivers(tmp_path: Path
     delivery = tmp_path / "delivery"
     delivery.mkdir()
     pins = delivery / "pins.gmt"
-    pins.write_text(
-        '# @VGMT1.0 @GPOINT\n# @Jp"+proj=longlat +datum=WGS84 +no_defs"\n# FEATURE_DATA\n'
-        ">\n127.02 37.46\n"
-    )
+    pins.write_bytes(GMT_POINT)
     # Named, so that it is checked (a walk of the folder would not parse it to see that
     # it is a map, and ignores it). Without limits, workers=0 checks in this process.
     inline = list(audit([pins], workers=0, untrusted=True, timeout=0, memory_mb=0))

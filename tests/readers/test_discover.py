@@ -15,7 +15,7 @@ from tests.batch.fixtures import (
     write_shapefile,
     write_vector,
 )
-from tests.builders import ers_header
+from tests.builders import GMT_POINT, ers_header
 
 
 def _rel(root: Path, paths: list[Path]) -> list[str]:
@@ -109,9 +109,7 @@ def test_a_third_party_s_file_only_another_vector_driver_reads_is_not_parsed(tmp
     # third party's copy is opened by none of the drivers that would read it, and ignored.
     pins = tmp_path / "delivery" / "pins_export"
     pins.parent.mkdir()
-    pins.write_text(
-        '# @VGMT1.0 @GPOINT\n# @Jp"+proj=longlat +datum=WGS84"\n# FEATURE_DATA\n>\n127 37\n'
-    )
+    pins.write_bytes(GMT_POINT)
     assert sniff(pins) is True
     assert sniff(pins, untrusted=True) is False
     assert [d.path.name for d in discover([pins.parent]).datasets] == ["pins_export"]

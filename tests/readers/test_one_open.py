@@ -22,6 +22,7 @@ from compliance.readers.gdal_dataset import VectorDataset, open_vector
 from compliance.readers.gdal_library import gdal_library
 from compliance.readers.pyogrio_dataset import PyogrioDataset
 from compliance.readers.sources import BATCH_SIZE, READ_ONLY
+from tests.builders import GMT_POINT
 
 KEYS = ("layer_name", "crs", "fields", "geometry_type", "features", "total_bounds", "driver")
 KEYS_TOO = ("layer_metadata", "dataset_metadata", "encoding")
@@ -91,9 +92,7 @@ def test_only_the_drivers_named_may_open_a_file(tmp_path: Path) -> None:
     # An upload is opened by the upload drivers alone: a driver off the list never parses
     # it, whether or not this process has unregistered the others.
     gmt = tmp_path / "pins.gmt"
-    gmt.write_text(
-        '# @VGMT1.0 @GPOINT\n# @Jp"+proj=longlat +datum=WGS84"\n# FEATURE_DATA\n>\n127 37\n'
-    )
+    gmt.write_bytes(GMT_POINT)
     dataset = open_vector(gmt, READ_ONLY)
     try:
         assert dataset.info(0)["driver"] == "OGR_GMT"

@@ -25,7 +25,7 @@ from compliance import Checker
 from compliance.errors import UnsupportedFormat
 from tests.api.fixtures import *  # noqa: F403 - fixtures
 from tests.api.helpers import TestClient, auth
-from tests.builders import Listener, ers_header
+from tests.builders import GMT_POINT, Listener, ers_header
 
 
 def _outside_image(folder: Path) -> Path:
@@ -269,23 +269,15 @@ def test_an_uploaded_geopackage_keeps_its_spatial_index(checker: Checker):
     assert checker.check(body, name="buildings.gpkg").verdict == "deny"
 
 
-_GMT = b"""# @VGMT1.0 @GPOINT
-# @Jp"+proj=longlat +datum=WGS84 +no_defs"
-# FEATURE_DATA
->
-127.025 37.465
-"""
-
-
 def test_an_upload_only_another_driver_reads_is_refused_unopened(checker: Checker, tmp_path):
     # GMT text is harmless, but not on the list: no driver that may open an upload reads
     # it, and the one that would is never asked (so never named). This process keeps that
     # driver: the same file given as one's own path is read.
     with pytest.raises(UnsupportedFormat, match="accepted as an upload") as refused:
-        checker.check(_GMT, name="pins.gmt")
+        checker.check(GMT_POINT, name="pins.gmt")
     assert "OGR_GMT" not in str(refused.value)
     own = tmp_path / "pins.gmt"
-    own.write_bytes(_GMT)
+    own.write_bytes(GMT_POINT)
     assert checker.check(own).profile.format == "OGR_GMT"
 
 
@@ -296,7 +288,7 @@ def test_where_pyogrio_opens_an_upload_its_driver_is_refused_by_name(checker, mo
 
     monkeypatch.setattr(gdal_dataset, "gdal_library", lambda: None)
     with pytest.raises(UnsupportedFormat, match="OGR_GMT is not among the formats"):
-        checker.check(_GMT, name="pins.gmt")
+        checker.check(GMT_POINT, name="pins.gmt")
 
 
 def test_a_process_of_uploads_keeps_only_the_upload_drivers(tmp_path):
