@@ -81,7 +81,7 @@ def lattice_spacing(
     # its corners, which are the poles, but has one at every latitude between).
     cols = np.linspace(0.0, float(width), sampling.grid)
     rows = np.linspace(0.0, float(height), sampling.grid)
-    cc, rr = (m.ravel() for m in np.meshgrid(cols, rows))
+    cc, rr = np.tile(cols, rows.size), np.repeat(rows, cols.size)  # a meshgrid's nodes
     if also_at is not None:
         cc = np.concatenate([cc, np.clip(also_at[0], 0.0, width)])
         rr = np.concatenate([rr, np.clip(also_at[1], 0.0, height)])
@@ -112,7 +112,7 @@ def _around(
 ) -> tuple[np.ndarray, np.ndarray]:
     """A finer grid over the cell of +-one step around each seed, kept inside the raster."""
     t = np.linspace(-1.0, 1.0, nodes)
-    dc, dr = (m.ravel() for m in np.meshgrid(t * step_c, t * step_r))
+    dc, dr = np.tile(t * step_c, nodes), np.repeat(t * step_r, nodes)
     cols = np.clip((cc[:, None] + dc[None, :]).ravel(), 0.0, width)
     rows = np.clip((rr[:, None] + dr[None, :]).ravel(), 0.0, height)
     return cols, rows
@@ -124,10 +124,9 @@ def _measure(
     """At each sample position: the shortest and the longer reduced lattice vector's
     ground length (NaN where unmeasurable)."""
     n = cc.size
-    one, zero = np.ones(n), np.zeros(n)
     geodesics = partial(_geodesics, to_crs, crs, width, height)
     # The column step and the row step, carried through PROJ and measured in one call each.
-    (az, dist) = geodesics(cc, rr, [(one, zero), (zero, one)])
+    (az, dist) = geodesics(cc, rr, [(1.0, 0.0), (0.0, 1.0)])
     az = np.radians(az)
     east, north = dist * np.sin(az), dist * np.cos(az)
     u = np.column_stack([east[:n], north[:n]])
@@ -138,7 +137,7 @@ def _measure(
     (m1, n1), (m2, n2) = _reduce(u, v)
     lengths = _step_lengths(
         geodesics, np.concatenate([cc, cc]), np.concatenate([rr, rr]),
-        (np.concatenate([m1, m2]), np.concatenate([n1, n2])), (dist[:n], dist[n:]),
+        (np.concatenate([m1, m2]), np.concatenate([n1, n2])), dist,
     )  # fmt: skip
     lengths = np.where(np.isfinite(lengths) & (lengths > 0), lengths, np.nan)
     first, second = lengths[:n], lengths[n:]
@@ -157,18 +156,20 @@ def _step_lengths(
     cc: np.ndarray,
     rr: np.ndarray,
     steps: tuple[np.ndarray, np.ndarray],
-    unit: tuple[np.ndarray, np.ndarray],
+    unit: np.ndarray,
 ) -> np.ndarray:
     """Ground length of each reduced pixel step (m, n) at its sample. Where the reduction
-    kept a unit step, (1, 0) or (0, 1), its length is the one ``unit`` already holds for
-    that sample (the same two pixel positions, so the same numbers): an unsheared
-    raster's steps go through PROJ and the geodesic once, not twice."""
+    kept a unit step, (1, 0) or (0, 1), its length is the one ``unit`` (every sample's
+    column step, then every sample's row step) already holds for that sample (the same two
+    pixel positions, so the same numbers): an unsheared raster's steps go through PROJ and
+    the geodesic once, not twice."""
     m, n = steps
     along_row = (m == 1) & (n == 0)
     along_column = (m == 0) & (n == 1)
-    lengths = np.full(m.size, np.nan)
-    lengths[along_row] = np.tile(unit[0], 2)[along_row]
-    lengths[along_column] = np.tile(unit[1], 2)[along_column]
+    half = unit.size // 2
+    # Both bases' steps, sample after sample: the column step's length, then the row's.
+    lengths = np.where(along_row, np.tile(unit[:half], 2), np.nan)
+    lengths = np.where(along_column, np.tile(unit[half:], 2), lengths)
     rest = ~(along_row | along_column)
     if rest.any():
         _, measured = geodesics(cc[rest], rr[rest], [(m[rest], n[rest])])
@@ -190,7 +191,7 @@ def _geodesics(
     height: int,
     cc: np.ndarray,
     rr: np.ndarray,
-    steps: list[tuple[np.ndarray, np.ndarray]],
+    steps: list[tuple[np.ndarray | float, np.ndarray | float]],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Azimuth (degrees) and geodesic length of each pixel step (m, n) centred on each
     sample, one list of samples after another. A step is moved inwards where the raster is
@@ -217,13 +218,15 @@ def _reduce(u: np.ndarray, v: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray]
     """Lagrange/Gauss reduction of each 2-D basis (u, v); returns the integer pixel steps
     (column, row) of the reduced vectors, the shorter first."""
     n = u.shape[0]
-    cu = np.tile([1.0, 0.0], (n, 1))
-    cv = np.tile([0.0, 1.0], (n, 1))
+    cu, cv = np.zeros((n, 2)), np.zeros((n, 2))
+    cu[:, 0] = cv[:, 1] = 1.0
     u, v = u.copy(), v.copy()
     active = np.isfinite(u).all(axis=1) & np.isfinite(v).all(axis=1)
     for _ in range(_MAX_REDUCTION_STEPS):
         swap = active & ((v * v).sum(axis=1) < (u * u).sum(axis=1))
-        u[swap], v[swap], cu[swap], cv[swap] = v[swap], u[swap].copy(), cv[swap], cu[swap].copy()
+        if swap.any():
+            u[swap], v[swap] = v[swap], u[swap].copy()
+            cu[swap], cv[swap] = cv[swap], cu[swap].copy()
         uu = (u * u).sum(axis=1)
         active &= uu > 0
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -236,7 +239,9 @@ def _reduce(u: np.ndarray, v: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray]
     return (cu[:, 0], cu[:, 1]), (cv[:, 0], cv[:, 1])
 
 
-def _inside(pos: np.ndarray, half: np.ndarray, size: int) -> np.ndarray:
+def _inside(pos: np.ndarray, half: np.ndarray | float, size: int) -> np.ndarray:
     """Each position, moved so that +-half stays within 0..size (the middle if it cannot)."""
     low, high = half, size - half
+    if isinstance(low, float):  # one step for every sample: the unit steps
+        return np.clip(pos, low, high) if low <= high else np.full(pos.shape, size / 2)
     return np.where(low <= high, np.clip(pos, low, np.maximum(low, high)), size / 2)
