@@ -14,6 +14,7 @@ import shapely
 from pyproj import CRS, Geod, Proj, Transformer
 from shapely.geometry.base import BaseGeometry
 
+from compliance.arrays import distinct
 from compliance.geo.areal_scale import areal_scale, projection
 from compliance.geo.crs_identity import WGS84, crs_key, is_wgs84
 
@@ -244,7 +245,7 @@ def buffer_many_on_ground(
     epsg = np.where(lat >= 0, 32600, 32700) + zone
     for i in todo[~local_ok]:
         out[i] = buffer_on_ground(out[i], float(metres[i]), float(tolerance[i]))
-    for code in np.unique(epsg[local_ok]):
+    for code in distinct(epsg[local_ok]):
         sel = local_ok & (epsg == code)
         rows = todo[sel]
         crs, forward, back = _utm(int(code))
@@ -277,7 +278,7 @@ def _grown_in_utm(
     local = _apply(forward, shapely.segmentize(geoms, step / _M_PER_DEG))
     segs = quad_segs_for(grid_m, tolerance_m)
     grown = np.empty(local.size, dtype=object)
-    for q in np.unique(segs):
+    for q in distinct(segs):
         at = segs == q
         grown[at] = shapely.buffer(local[at], _circumscribed(grid_m[at], q), quad_segs=int(q))
     lonlat = _apply(back, shapely.segmentize(grown, step))

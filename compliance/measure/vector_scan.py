@@ -15,6 +15,7 @@ import pyarrow as pa
 import shapely
 from pyproj import CRS
 
+from compliance.arrays import distinct
 from compliance.measure.crs_plausibility import lonlat_sized_boxes
 from compliance.measure.detail_accumulator import DetailAccumulator, MeasuredBatch
 from compliance.measure.line_detail import BatchCoordinates, linework_coordinates, point_coordinates
@@ -319,7 +320,7 @@ def _stand_in_unplaceable(
     if np.isfinite(coords).all():  # one pass over a flat array; .all(axis=1) costs 40x
         return mask
     bad = ~(np.isfinite(coords[:, 0]) & np.isfinite(coords[:, 1]))
-    hit = np.unique(owner[bad])
+    hit = distinct(owner[bad])
     mask[hit] = True
     boxes[hit] = np.nan
     finite = np.isin(owner, hit) & ~bad

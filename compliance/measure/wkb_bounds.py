@@ -17,6 +17,8 @@ import geoarrow.c
 import numpy as np
 import pyarrow as pa
 
+from compliance.arrays import distinct
+
 __all__ = [
     "TaggedWkb",
     "null_mask",
@@ -216,7 +218,7 @@ def numpy_boxes(column: pa.Array) -> WkbBoxes:
         need = header + npts * d * 8
         ok = (length[r] >= need) & (npts > 0)
         r, s, d, npts = r[ok], s[ok], d[ok], npts[ok]
-        for dim in np.unique(d):
+        for dim in distinct(d):
             m = d == dim
             _fill(bounds, fast, data, r[m], s[m] + header, npts[m], int(dim))
     return WkbBoxes(bounds, null, fast, has_z)

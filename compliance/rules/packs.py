@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from compliance.dataset_profile import (
@@ -23,6 +22,7 @@ from compliance.locations import rules_dir
 from compliance.rules.cel_runtime import cel
 from compliance.rules.conditions import parse_condition
 from compliance.rules.outcomes import reads_facts_by_name
+from compliance.rules.pack_yaml import YamlError, parse_pack_yaml
 from compliance.verdict import Effect
 
 __all__ = [
@@ -37,9 +37,6 @@ __all__ = [
     "referenced_facts",
     "resolve_pack",
 ]
-
-# libyaml's safe loader when PyYAML was built with it: the same documents, 5x faster to parse.
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _STRING = re.compile(r"'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"")
 _MEMBER = re.compile(r"(?<![\w.])(" + "|".join(sorted(ROOTS)) + r")\s*\.\s*([A-Za-z_]\w*)")
@@ -207,8 +204,8 @@ def load_pack(path: str | Path) -> RulePack:
     where = path.name
     try:
         raw = path.read_bytes()
-        data = yaml.load(raw, Loader=_SAFE_LOADER)
-    except (OSError, yaml.YAMLError) as exc:
+        data = parse_pack_yaml(raw)
+    except (OSError, YamlError) as exc:
         raise RulePackError(f"{where}: cannot be read as YAML: {exc}") from exc
     if not isinstance(data, dict):
         raise RulePackError(f"{where}: a pack is a YAML mapping")

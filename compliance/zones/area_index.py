@@ -11,6 +11,7 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
+from compliance.arrays import distinct
 from compliance.geo.crs_identity import is_wgs84
 from compliance.geo.geodesy import to_crs_many
 from compliance.zones.areas import TURNS, AreaSet
@@ -101,7 +102,7 @@ class AreaIndex:
             # Not reprojected, so no edge bends: densifying would only add vertices to test.
             local = np.array(source, dtype=object)
             placed = np.ones(local.size, dtype=bool)
-        far = np.unique(picked[~placed])
+        far = distinct(picked[~placed])
         local, picked = local[placed], picked[placed]
         invalid = ~shapely.is_valid(local)
         if invalid.any():

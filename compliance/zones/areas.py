@@ -13,6 +13,7 @@ import threading
 import numpy as np
 import shapely
 
+from compliance.arrays import distinct
 from compliance.geo.geodesy import ARC_TOLERANCE_M, buffer_many_on_ground
 
 __all__ = ["AreaSet", "TURNS"]
@@ -70,7 +71,7 @@ class AreaSet:
         """The buffered lon/lat geometries of the areas at ``positions`` (buffered once, kept)."""
         positions = np.asarray(positions, dtype=np.int64)
         with self._lock:
-            todo = np.unique(positions[~self._done[positions]])
+            todo = distinct(positions[~self._done[positions]])
             if todo.size:
                 self._grown[todo] = buffer_many_on_ground(
                     self._raw[todo], self._buffer_m[todo], self.tolerance_m

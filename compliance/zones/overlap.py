@@ -13,6 +13,7 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
+from compliance.arrays import distinct
 from compliance.geo.crs_identity import WGS84
 from compliance.geo.footprint import shapes_to_wgs84
 from compliance.geo.geodesy import ground_areas_km2
@@ -115,7 +116,7 @@ class OverlapAccumulator:
         # Features per class, each counted once however many areas of the class it meets
         # (once among the areas drawn in its CRS, once among those tested in lon/lat).
         n_classes = len(self.areas.class_names)
-        pairs = np.unique(feat_idx * n_classes + self.areas.class_codes[area_idx])
+        pairs = distinct(feat_idx * n_classes + self.areas.class_codes[area_idx])
         per_class = np.bincount(pairs % n_classes, minlength=n_classes)
         for code in np.flatnonzero(per_class):
             self.features_by_class[self.areas.class_names[code]] += int(per_class[code])

@@ -9,6 +9,7 @@ and the raster measures, and still none of the rest.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -54,6 +55,7 @@ _NEVER_FOR_CHECK = (
     "pandas",
     "geopandas",
     "pyarrow.compute",  # 50 ms, loaded by pyarrow on the first is_null, take or flatten
+    "numpy.ma",  # 8 ms, loaded by np.unique's first call (compliance.arrays.distinct instead)
 )
 # Loaded only when the file turns out to be a raster.
 _RASTER_ONLY = (
@@ -63,13 +65,16 @@ _RASTER_ONLY = (
 )
 
 
-def _check_modules(tmp_path: Path, path: Path) -> tuple[int, set[str], str]:
+def _check_modules(
+    tmp_path: Path, path: Path, env: dict[str, str] | None = None
+) -> tuple[int, set[str], str]:
     out = tmp_path / "modules.json"
     result = subprocess.run(
         [sys.executable, "-c", _RUN, str(out), "check", str(path), "--format", "json"],
         capture_output=True,
         text=True,
         timeout=300,
+        env=env,
     )
     assert result.returncode == 0, result.stderr
     report = json.loads(out.read_text())
@@ -129,3 +134,29 @@ def test_a_raster_check_loads_rasterio_and_still_no_audit_or_remediation_code(tm
     assert code in {0, 10, 20, 30}
     assert [m for m in _RASTER_ONLY if not _loaded(modules, m)] == []
     assert [m for m in _NEVER_FOR_CHECK if _loaded(modules, m)] == []
+
+
+def test_packs_parsed_once_are_read_back_without_loading_yaml(tmp_path):
+    """The first process parses the packs' YAML and keeps them in the verified cache; the
+    next reads them back as JSON, gives the same verdict, and never imports PyYAML."""
+    geoms = _buildings(126.98, 37.57, "EPSG:4326")
+    path = tmp_path / "buildings.geojson"
+    table = pa.table({"n": np.arange(len(geoms)), "geometry": shapely.to_wkb(geoms)})
+    pyogrio.write_arrow(
+        table, path, driver="GeoJSON", geometry_name="geometry", geometry_type="Polygon",
+        crs="EPSG:4326",
+    )  # fmt: skip
+    env = {**os.environ, "MAPGATE_CACHE_DIR": str(tmp_path / "cache")}
+
+    first_code, first_modules, first_out = _check_modules(tmp_path, path, env)
+    second_code, second_modules, second_out = _check_modules(tmp_path, path, env)
+
+    assert "yaml" in first_modules and "yaml" not in second_modules
+    assert list((tmp_path / "cache").glob("pack-json-*.bin"))
+    first, second = json.loads(first_out), json.loads(second_out)
+    assert second_code == first_code
+    assert [(p["name"], p["sha256"]) for p in second["packs"]] == [
+        (p["name"], p["sha256"]) for p in first["packs"]
+    ]
+    assert first["findings"] and second["findings"] == first["findings"]
+    assert (second["verdict"], second["conditions"]) == (first["verdict"], first["conditions"])

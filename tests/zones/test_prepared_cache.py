@@ -18,7 +18,7 @@ import pytest
 import shapely
 from pyproj import Transformer
 
-from compliance import Checker
+from compliance import Checker, verified_cache
 from compliance.zones import prepared_cache, territory
 from compliance.zones.territory import load_territory
 
@@ -117,7 +117,7 @@ def test_tiles_are_cut_once_then_read_back(tmp_path, warm, monkeypatch, place):
     data = _data_inside(tmp_path, land)
     assert Checker(packs=[pack]).check(data).verdict.value == "deny"
     kind, key = _key(warm, tmp_path / "territory.geojson")
-    entry = prepared_cache._entry(tmp_path / "cache", kind, key)
+    entry = verified_cache._entry(tmp_path / "cache", kind, key)
     assert entry.stat().st_mode & 0o077 == 0
     assert (tmp_path / "cache").stat().st_mode & 0o077 == 0
 
@@ -151,7 +151,7 @@ def test_an_altered_entry_is_rebuilt_and_the_check_still_denies(
     victim = tmp_path / "cache"
     assert Checker(packs=[pack]).check(data).verdict.value == "deny"
     kind, key = _key(warm, tmp_path / "territory.geojson")
-    entry = prepared_cache._entry(victim, kind, key)
+    entry = verified_cache._entry(victim, kind, key)
     true_tiles = prepared_cache.load_geometries(kind, key)
     assert true_tiles is not None and _union_matches(true_tiles, land)
 
@@ -194,7 +194,7 @@ def test_a_changed_territory_is_cut_again(tmp_path, warm):
     checker = Checker(packs=[pack])
     assert _union_matches(checker.territories["t"].areas._raw, moved_land)
     before = _key(warm, tmp_path / "territory.geojson")
-    assert prepared_cache._entry(tmp_path / "cache", *before).exists()
+    assert verified_cache._entry(tmp_path / "cache", *before).exists()
 
 
 def test_the_cache_can_be_turned_off_and_defaults_to_the_user_cache(tmp_path, monkeypatch):

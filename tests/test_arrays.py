@@ -1,0 +1,51 @@
+"""``distinct`` gives what ``np.unique`` gives, without loading ``numpy.ma``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from compliance.arrays import distinct
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.int16, np.uint8, np.uint32, np.uint64])
+@pytest.mark.parametrize("size", [0, 1, 7, 1_000, 300_000])
+@pytest.mark.parametrize("spread", [1, 3, 1_000, 10**6, 2**40])
+def test_distinct_equals_np_unique(dtype, size, spread):
+    info = np.iinfo(dtype)
+    low = max(-spread, int(info.min))
+    high = min(spread, int(info.max))
+    values = np.random.default_rng(size + spread).integers(low, high, size, endpoint=True)
+    values = values.astype(dtype)
+
+    got = distinct(values)
+
+    expected = np.unique(values)
+    assert got.dtype == expected.dtype
+    assert np.array_equal(got, expected)
+
+
+def test_distinct_of_a_two_dimensional_array_is_flat():
+    values = np.array([[5, 1, 5], [70_000, 1, -3]])
+    assert distinct(values).tolist() == [-3, 1, 5, 70_000]
+
+
+@pytest.mark.parametrize("values", [np.array([1.5, 1.5]), np.array([True, False])])
+def test_distinct_takes_integers_only(values):
+    with pytest.raises(TypeError, match="integers"):
+        distinct(values)
+
+
+def test_distinct_does_not_load_numpy_ma():
+    code = (
+        "import sys, numpy as np\n"
+        "from compliance.arrays import distinct\n"
+        "distinct(np.array([3, 1, 3]))\n"
+        "distinct(np.array([2**40, -1]))\n"
+        "print('numpy.ma' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
