@@ -206,3 +206,83 @@ def test_finite_rows_flags_a_box_with_any_value_not_finite():
     wide = np.hstack([boxes, boxes])
     assert finite_rows(wide[:, 2:6]).tolist() == np.isfinite(wide[:, 2:6]).all(axis=1).tolist()
     assert finite_rows(np.empty((0, 4))).size == 0
+
+
+def _inside_truth(polygons: np.ndarray, grid: CellGrid, grow: float = 0.0) -> np.ndarray:
+    """Per cell: GEOS says the union contains the cell's closed box, grown by ``grow``
+    cells on every side (computed here, apart from the grid's own way)."""
+    ys, xs = np.mgrid[0 : grid.ny, 0 : grid.nx]
+    x0, y0, c = grid.x0, grid.y0, grid.cell
+    g = grow * c
+    cells = shapely.box(
+        x0 + xs * c - g, y0 + ys * c - g, x0 + (xs + 1) * c + g, y0 + (ys + 1) * c + g
+    )
+    return shapely.contains(shapely.union_all(polygons), cells)
+
+
+def _inside_cells(grid: CellGrid) -> np.ndarray:
+    """Per cell: the grid calls it inside (from its summed-area table)."""
+    if grid.inside_sum is None:
+        return np.zeros((grid.ny, grid.nx), dtype=bool)
+    table = grid.inside_sum.reshape(grid.ny + 1, grid.nx + 1)
+    return np.diff(np.diff(table, axis=0), axis=1) == 1
+
+
+def _territory_tiles(name: str, grown_m: float) -> np.ndarray:
+    from compliance.locations import rules_dir
+    from compliance.zones.territory import load_territory
+
+    territory = load_territory(name, rules_dir() / "territories" / f"{name}.geojson", grown_m)
+    return territory.areas.grown(np.arange(min(len(territory.areas), 60)))
+
+
+def _slit_square() -> np.ndarray:
+    # A square cut by a crack far thinner than any cell, from its edge to past its middle:
+    # the cells the crack runs through are not inside, though their centres are.
+    return np.array([shapely.difference(box(0, 0, 100, 100), box(49.99, -1, 50.01, 70))])
+
+
+POLYGON_SETS = {
+    "circles": lambda: shapely.buffer(
+        shapely.points(np.random.default_rng(4).random((200, 2)) * 1000), 40.0
+    ),
+    "holes": lambda: np.array(
+        [
+            shapely.difference(
+                box(0, 0, 90, 60),
+                shapely.union_all(shapely.buffer(shapely.points([[20, 20], [60, 30]]), 9)),
+            )
+        ]
+    ),
+    "shared edges": lambda: np.array([box(0, 0, 10, 10), box(10, 0, 20, 10), box(0, 10, 20, 11)]),
+    "slit": _slit_square,
+    "kr territory grown": lambda: _territory_tiles("kr", 22_224.0),
+    "in territory": lambda: _territory_tiles("in", 22_224.0),
+}
+
+
+@pytest.mark.parametrize("cells", [16, 128, 512])
+@pytest.mark.parametrize("name", sorted(POLYGON_SETS))
+def test_inside_cells_are_cells_geos_finds_inside(name, cells):
+    polygons = POLYGON_SETS[name]()
+    grid = CellGrid.build(polygons, cells=cells, find_inside=True)
+
+    inside = _inside_cells(grid)
+
+    assert not (inside & ~_inside_truth(polygons, grid)).any(), "called inside, is not"
+    # Only cells the boundary comes within a cell of may be missed (an edge's box, an edge
+    # being at most a cell long, reaches no further).
+    far_inside = _inside_truth(polygons, grid, grow=1.01)
+    assert not (far_inside & ~inside).any()
+    assert far_inside.any() or cells < 128  # at 16 cells a side, no circle holds 3 x 3 cells
+
+
+def test_a_crack_through_a_square_splits_its_inside_cells():
+    polygons = _slit_square()
+    grid = CellGrid.build(polygons, cells=16, find_inside=True)
+    inside = _inside_cells(grid)
+    column = int((50.0 - grid.x0) // grid.cell)
+    crack_rows = int((70.0 - grid.y0) // grid.cell)
+    assert not inside[: crack_rows + 1, column].any()
+    assert inside[crack_rows + 2, column] and inside[crack_rows + 2, column + 1]
+    assert inside[1:-2, 2].all()  # a column far from the crack, but for the outline's rows
