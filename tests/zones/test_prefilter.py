@@ -256,6 +256,11 @@ POLYGON_SETS = {
     ),
     "shared edges": lambda: np.array([box(0, 0, 10, 10), box(10, 0, 20, 10), box(0, 10, 20, 11)]),
     "slit": _slit_square,
+    # A ten-centimetre site ten thousand kilometres from the origin: cells of a few
+    # hundred units of round-off.
+    "far from the origin": lambda: shapely.buffer(
+        shapely.points([[1e7 + 0.03, 5e6 + 0.04], [1e7 + 0.07, 5e6 + 0.05]]), 0.03
+    ),
     "kr territory grown": lambda: _territory_tiles("kr", 22_224.0),
     "in territory": lambda: _territory_tiles("in", 22_224.0),
 }
