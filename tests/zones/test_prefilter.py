@@ -8,8 +8,10 @@ import pytest
 import shapely
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, Polygon, box
 
+from compliance.locations import rules_dir
 from compliance.measure.wkb_bounds import numpy_boxes, wkb_boxes
 from compliance.zones.prefilter import CLEAR, INSIDE, CellGrid, _summed, finite_rows
+from compliance.zones.territory import load_territory
 
 SHAPES = [
     Point(1, 2),
@@ -229,9 +231,6 @@ def _inside_cells(grid: CellGrid) -> np.ndarray:
 
 
 def _territory_tiles(name: str, grown_m: float) -> np.ndarray:
-    from compliance.locations import rules_dir
-    from compliance.zones.territory import load_territory
-
     territory = load_territory(name, rules_dir() / "territories" / f"{name}.geojson", grown_m)
     return territory.areas.grown(np.arange(min(len(territory.areas), 60)))
 
@@ -256,10 +255,10 @@ POLYGON_SETS = {
     ),
     "shared edges": lambda: np.array([box(0, 0, 10, 10), box(10, 0, 20, 10), box(0, 10, 20, 11)]),
     "slit": _slit_square,
-    # A ten-centimetre site ten thousand kilometres from the origin: cells of a few
-    # hundred units of round-off.
+    # A site a third of a millimetre across, ten thousand kilometres from the origin: at
+    # 512 cells a side, a cell is about 300 units of the coordinates' round-off.
     "far from the origin": lambda: shapely.buffer(
-        shapely.points([[1e7 + 0.03, 5e6 + 0.04], [1e7 + 0.07, 5e6 + 0.05]]), 0.03
+        shapely.points([[1e7 + 1e-4, 5e6 + 1.2e-4], [1e7 + 2e-4, 5e6 + 1.5e-4]]), 1e-4
     ),
     "kr territory grown": lambda: _territory_tiles("kr", 22_224.0),
     "in territory": lambda: _territory_tiles("in", 22_224.0),
