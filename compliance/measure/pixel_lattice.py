@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 
 import numpy as np
 from pyproj import CRS, Geod
@@ -111,11 +111,19 @@ def _around(
     nodes: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """A finer grid over the cell of +-one step around each seed, kept inside the raster."""
-    t = np.linspace(-1.0, 1.0, nodes)
-    dc, dr = np.tile(t * step_c, nodes), np.repeat(t * step_r, nodes)
-    cols = np.clip((cc[:, None] + dc[None, :]).ravel(), 0.0, width)
-    rows = np.clip((rr[:, None] + dr[None, :]).ravel(), 0.0, height)
+    dc, dr = _refine_offsets(nodes)
+    cols = _clip((cc[:, None] + (dc * step_c)[None, :]).ravel(), 0.0, width)
+    rows = _clip((rr[:, None] + (dr * step_r)[None, :]).ravel(), 0.0, height)
     return cols, rows
+
+
+@cache
+def _refine_offsets(nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    """The refine grid's node offsets, in steps: columns vary fastest (as a meshgrid's)."""
+    t = np.linspace(-1.0, 1.0, nodes)
+    dc, dr = np.tile(t, nodes), np.repeat(t, nodes)
+    dc.flags.writeable = dr.flags.writeable = False  # shared by every call
+    return dc, dr
 
 
 def _measure(
@@ -129,8 +137,8 @@ def _measure(
     (az, dist) = geodesics(cc, rr, [(1.0, 0.0), (0.0, 1.0)])
     az = np.radians(az)
     east, north = dist * np.sin(az), dist * np.cos(az)
-    u = np.column_stack([east[:n], north[:n]])
-    v = np.column_stack([east[n:], north[n:]])
+    u = (east[:n], north[:n])
+    v = (east[n:], north[n:])
     # A reduced basis holds a shortest lattice vector and the shortest one independent of
     # it (|b1| <= |b2| <= |b1 +- b2|); each is measured again as a geodesic between the
     # two pixel positions it joins, and the shorter of the two counts.
@@ -144,7 +152,7 @@ def _measure(
     # Pixel steps along one line (a singular geotransform or spline) span no lattice:
     # centres coincide, and no spacing describes the grid.
     with np.errstate(invalid="ignore", divide="ignore"):
-        sine = np.abs(u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0]) / (np.hypot(*u.T) * np.hypot(*v.T))
+        sine = np.abs(u[0] * v[1] - u[1] * v[0]) / (np.hypot(*u) * np.hypot(*v))
     flat = ~(sine > 1e-6)  # past a million columns per row: no grid either
     shortest, longest = np.fmin(first, second), np.fmax(first, second)
     shortest[flat], longest[flat] = np.nan, np.nan
@@ -168,8 +176,9 @@ def _step_lengths(
     along_column = (m == 0) & (n == 1)
     half = unit.size // 2
     # Both bases' steps, sample after sample: the column step's length, then the row's.
-    lengths = np.where(along_row, np.tile(unit[:half], 2), np.nan)
-    lengths = np.where(along_column, np.tile(unit[half:], 2), lengths)
+    column_steps, row_steps = unit[:half], unit[half:]
+    lengths = np.where(along_row, np.concatenate([column_steps, column_steps]), np.nan)
+    lengths = np.where(along_column, np.concatenate([row_steps, row_steps]), lengths)
     rest = ~(along_row | along_column)
     if rest.any():
         _, measured = geodesics(cc[rest], rr[rest], [(m[rest], n[rest])])
@@ -214,34 +223,44 @@ def _geodesics(
     return np.asarray(az, dtype=float), np.asarray(dist, dtype=float)
 
 
-def _reduce(u: np.ndarray, v: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
-    """Lagrange/Gauss reduction of each 2-D basis (u, v); returns the integer pixel steps
-    (column, row) of the reduced vectors, the shorter first."""
-    n = u.shape[0]
-    cu, cv = np.zeros((n, 2)), np.zeros((n, 2))
-    cu[:, 0] = cv[:, 1] = 1.0
-    u, v = u.copy(), v.copy()
-    active = np.isfinite(u).all(axis=1) & np.isfinite(v).all(axis=1)
+def _reduce(
+    u: tuple[np.ndarray, np.ndarray], v: tuple[np.ndarray, np.ndarray]
+) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """Lagrange/Gauss reduction of each 2-D basis (u, v), given by their east and north
+    components; returns the integer pixel steps (column, row) of the reduced vectors, the
+    shorter first."""
+    (ux, uy), (vx, vy) = (u[0].copy(), u[1].copy()), (v[0].copy(), v[1].copy())
+    n = ux.size
+    cu_c, cu_r, cv_c, cv_r = np.ones(n), np.zeros(n), np.zeros(n), np.ones(n)
+    active = np.isfinite(ux) & np.isfinite(uy) & np.isfinite(vx) & np.isfinite(vy)
     for _ in range(_MAX_REDUCTION_STEPS):
-        swap = active & ((v * v).sum(axis=1) < (u * u).sum(axis=1))
+        swap = active & (vx * vx + vy * vy < ux * ux + uy * uy)
         if swap.any():
-            u[swap], v[swap] = v[swap], u[swap].copy()
-            cu[swap], cv[swap] = cv[swap], cu[swap].copy()
-        uu = (u * u).sum(axis=1)
+            for a, b in ((ux, vx), (uy, vy), (cu_c, cv_c), (cu_r, cv_r)):
+                a[swap], b[swap] = b[swap], a[swap].copy()
+        uu = ux * ux + uy * uy
         active &= uu > 0
         with np.errstate(invalid="ignore", divide="ignore"):
-            mu = np.where(active, np.round((u * v).sum(axis=1) / np.where(active, uu, 1.0)), 0.0)
+            mu = np.where(active, np.round((ux * vx + uy * vy) / np.where(active, uu, 1.0)), 0.0)
         active &= mu != 0
         if not active.any():
             break
-        v -= mu[:, None] * u
-        cv -= mu[:, None] * cu
-    return (cu[:, 0], cu[:, 1]), (cv[:, 0], cv[:, 1])
+        vx -= mu * ux
+        vy -= mu * uy
+        cv_c -= mu * cu_c
+        cv_r -= mu * cu_r
+    return (cu_c, cu_r), (cv_c, cv_r)
 
 
 def _inside(pos: np.ndarray, half: np.ndarray | float, size: int) -> np.ndarray:
     """Each position, moved so that +-half stays within 0..size (the middle if it cannot)."""
     low, high = half, size - half
     if isinstance(low, float):  # one step for every sample: the unit steps
-        return np.clip(pos, low, high) if low <= high else np.full(pos.shape, size / 2)
-    return np.where(low <= high, np.clip(pos, low, np.maximum(low, high)), size / 2)
+        return _clip(pos, low, high) if low <= high else np.full(pos.shape, size / 2)
+    return np.where(low <= high, _clip(pos, low, np.maximum(low, high)), size / 2)
+
+
+def _clip(x: np.ndarray, low: np.ndarray | float, high: np.ndarray | float) -> np.ndarray:
+    """``np.clip`` without its dispatch (documented as this very expression), which costs
+    more than the arithmetic on the few hundred samples a call holds."""
+    return np.minimum(np.maximum(x, low), high)
