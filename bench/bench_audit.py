@@ -153,6 +153,8 @@ class Result:
     seconds: float
     rss_mb: list[tuple[float, float]]  # (after a fifth, peak) per worker
     steal: float  # share of CPU time the hypervisor took during the run
+    # Seconds and files per kind of file (its suffix), in the in-process loops only.
+    by_kind: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -187,17 +189,28 @@ def run_baseline(folder: Path, out: Path) -> Result:
     start = time.perf_counter()
     paths = [d.path for d in discover([folder]).datasets]
     checker = Checker()
+    by_kind: dict[str, list[float]] = {}
 
     def rows() -> Iterator[object]:
         for p in paths:
+            t = time.perf_counter()
             try:
-                yield checker.check(p)
+                row: object = checker.check(p)
             except OSError as exc:
-                yield exc
+                row = exc
+            _tally(by_kind, p, time.perf_counter() - t)
+            yield row
 
     result = _timed("plain library loop", rows(), len(paths), RssSampler(lambda: [os.getpid()]))
     result.seconds = time.perf_counter() - start
+    result.by_kind = by_kind
     return result
+
+
+def _tally(by_kind: dict[str, list[float]], path: Path, seconds: float) -> None:
+    kind = by_kind.setdefault(path.suffix.lower(), [0.0, 0.0])
+    kind[0] += seconds
+    kind[1] += 1
 
 
 def _read(path: Path) -> object:
@@ -213,13 +226,18 @@ def run_read_loop(folder: Path, out: Path) -> Result:
     ``pyogrio.read_arrow`` (vectors) or ``rasterio.open`` and its metadata (rasters)."""
     start = time.perf_counter()
     paths = sorted(p for p in folder.rglob("*") if p.suffix in (".geojson", ".gpkg", ".tif"))
+    by_kind: dict[str, list[float]] = {}
 
     def rows() -> Iterator[object]:
         for p in paths:
-            yield _read(p)
+            t = time.perf_counter()
+            row = _read(p)
+            _tally(by_kind, p, time.perf_counter() - t)
+            yield row
 
     result = _timed("plain read loop", rows(), len(paths), RssSampler(lambda: [os.getpid()]))
     result.seconds = time.perf_counter() - start
+    result.by_kind = by_kind
     return result
 
 
@@ -267,6 +285,20 @@ def bench(name: str, folder: Path, out: Path, modes: list[Mode], rounds: int) ->
         peaks = [max((p for _, p in r.rss_mb), default=0) for r in v]
         print(f"  -- {k}: peak RSS per process {max(peaks):.0f} MB")
     _ratios(runs, med)
+    _kinds(runs)
+
+
+def _kinds(runs: dict[str, list[Result]]) -> None:
+    """Where the library loop's time goes by kind of file: ms a file read and checked, the
+    median over rounds (the per-file calls alone, without listing the files)."""
+    reads, checks = runs.get("plain read loop"), runs.get("plain library loop")
+    if not reads or not checks:
+        return
+    for kind in sorted(reads[0].by_kind):
+        read = statistics.median(r.by_kind[kind][0] / r.by_kind[kind][1] for r in reads)
+        check = statistics.median(r.by_kind[kind][0] / r.by_kind[kind][1] for r in checks)
+        print(f"  per {kind:<9} file: read {read * 1e3:6.2f} ms, check {check * 1e3:6.2f} ms "
+              f"({check / read:.1f}x)")  # fmt: skip
 
 
 def _paired(runs: dict[str, list[Result]], a: str, b: str) -> str:
