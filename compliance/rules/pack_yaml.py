@@ -61,7 +61,9 @@ def _parse(raw: bytes) -> Any:
 def _as_json(data: Any) -> str | None:
     """``data`` as JSON text, or None when JSON would not give it back equal."""
     try:
-        text = json.dumps(data, allow_nan=False, ensure_ascii=False)
+        # ASCII, escapes and all: PyYAML's pure-Python loader reads "\U0000D800" as a lone
+        # surrogate, which no UTF-8 encoder takes, and JSON's escape gives it back exactly.
+        text = json.dumps(data, allow_nan=False)
     except (TypeError, ValueError):
         return None
     return text if json.loads(text) == data else None

@@ -148,3 +148,16 @@ def test_with_the_cache_off_nothing_is_written(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert parse_pack_yaml(PACK.encode()) == yaml.safe_load(PACK)
     assert not (tmp_path / "xdg").exists()
+
+
+def test_a_lone_surrogate_from_the_pure_python_loader_is_kept_and_given_back(cache, monkeypatch):
+    # Without libyaml, PyYAML's own loader reads "\U0000D800" as a lone surrogate, which
+    # no UTF-8 encoder takes: the entry must still be written (or skipped), never crash.
+    monkeypatch.delattr(yaml, "CSafeLoader", raising=False)
+    raw = PACK.replace("title: Demo", 'title: "\\U0000D800"').encode()
+    expected = yaml.load(raw, Loader=yaml.SafeLoader)
+    assert expected["title"] == "\ud800"
+    assert parse_pack_yaml(raw) == expected
+    assert len(_entries(cache)) == 1
+    monkeypatch.setattr(pack_yaml, "_parse", _never)
+    assert parse_pack_yaml(raw) == expected
