@@ -16,6 +16,7 @@ import shapely
 from pyproj import CRS
 
 from compliance.arrays import distinct
+from compliance.geo.drawn_shapes import invalid_mask, repaired
 from compliance.measure.crs_plausibility import lonlat_sized_boxes
 from compliance.measure.detail_accumulator import DetailAccumulator, MeasuredBatch
 from compliance.measure.line_detail import BatchCoordinates, linework_coordinates, point_coordinates
@@ -68,7 +69,8 @@ class LayerScan:
 
 
 class _Rows:
-    """One batch's WKB, decoding each row at most once and only when asked."""
+    """One batch's WKB, decoding each row at most once and only when asked, and telling
+    each decoded row's validity at most once."""
 
     def __init__(self, column: pa.Array) -> None:
         if isinstance(column, pa.ChunkedArray):
@@ -76,6 +78,7 @@ class _Rows:
         self.column = column.storage if isinstance(column, pa.ExtensionArray) else column
         self.geoms = np.empty(len(column), dtype=object)
         self.done = np.zeros(len(column), dtype=bool)
+        self.validity = np.zeros(len(column), dtype=np.int8)  # 0 not yet told, 1, -1
         self.undecodable = 0
 
     def get(self, rows: np.ndarray) -> np.ndarray:
@@ -84,10 +87,32 @@ class _Rows:
             wkb = row_bytes(self.column, todo)
             with np.errstate(invalid="ignore"):  # NaN coordinates: counted as unplaceable
                 batch = decode_wkb(wkb)
-            self.geoms[todo] = batch.geometries
-            self.done[todo] = True
+            self.put(todo, batch.geometries)
             self.undecodable += batch.undecodable
         return self.geoms[rows]
+
+    def put(self, rows: np.ndarray, geoms: np.ndarray | None) -> None:
+        """Take ``geoms`` as these rows' geometries (a stand-in, or None)."""
+        self.geoms[rows] = geoms
+        self.done[rows] = True
+        self.validity[rows] = 0
+
+    def invalid(self, rows: np.ndarray) -> np.ndarray:
+        """Which of these decoded rows are invalid geometries."""
+        untold = rows[self.validity[rows] == 0]
+        if untold.size:
+            self.validity[untold] = np.where(invalid_mask(self.geoms[untold]), -1, 1)
+        return self.validity[rows] == -1
+
+    def drawn(self, rows: np.ndarray) -> np.ndarray:
+        """These rows decoded, each invalid one repaired so that zone tests meet every
+        ring and line it draws (see ``compliance.geo.drawn_shapes``)."""
+        geoms = self.get(rows)
+        bad = self.invalid(rows)
+        if bad.any():
+            geoms = geoms.copy()
+            geoms[bad] = repaired(geoms[bad])
+        return geoms
 
 
 def _feed(
@@ -107,9 +132,9 @@ def _feed(
     # A territory needs one hit: test candidates a slice at a time and stop at the first.
     step = 256 if probe.stop_at_first_hit else max(candidates.size, 1)
     for start in range(0, candidates.size, step):
-        geoms = rows.get(candidates[start : start + step])
+        geoms = rows.drawn(candidates[start : start + step])
         live = geoms[~shapely.is_missing(geoms)]
-        probe.acc.add(live, cover.index, areas_too=not probe.stop_at_first_hit)
+        probe.acc.add(live, cover.index, areas_too=not probe.stop_at_first_hit, drawn=True)
         if probe.stop_at_first_hit and probe.acc.touched:
             return
 
@@ -275,7 +300,6 @@ def _scan_batch(scan: LayerScan, batch: _Decoded, probes: list[Probe]) -> None:
     scan.features += len(boxes)
     scan.has_z = scan.has_z or found.has_z
     scan.detail.merge(batch.measured)
-    scan.invalid += _invalid(rows)
     if present.any():
         live_boxes = boxes.compress(present, axis=0)  # ten times a boolean row index
         scan.lonlat_sized += int(np.count_nonzero(lonlat_sized_boxes(live_boxes)))
@@ -296,16 +320,11 @@ def _scan_batch(scan: LayerScan, batch: _Decoded, probes: list[Probe]) -> None:
         )
         for probe in probes:
             _feed(probe, boxes, present, box, rows)
+    # Invalid geometries among those decoded: the ones tested exactly against a zone or
+    # territory, and those in forms only GEOS reads (the simple forms are read as numbers).
+    scan.invalid += int(rows.invalid(np.flatnonzero(rows.done)).sum())
     scan.undecodable += rows.undecodable
     scan.empty += int((~present & ~unplaceable).sum())
-
-
-def _invalid(rows: _Rows) -> int:
-    """Invalid geometries among those decoded: the ones tested exactly against a zone or
-    territory, and those in forms only GEOS reads (the simple forms are read as numbers)."""
-    decoded = rows.geoms[rows.done]
-    decoded = decoded[~shapely.is_missing(decoded)]
-    return int((~shapely.is_valid(decoded)).sum()) if decoded.size else 0
 
 
 def _stand_in_unplaceable(
@@ -332,10 +351,7 @@ def _stand_in_unplaceable(
         )
     )
     if seen.size:
-        rows.geoms[seen] = stand_in
-        rows.done[seen] = True
+        rows.put(seen, stand_in)
         boxes[seen] = shapely.bounds(stand_in)
-    dropped = np.setdiff1d(hit, seen)
-    rows.geoms[dropped] = None
-    rows.done[dropped] = True
+    rows.put(np.setdiff1d(hit, seen), None)
     return mask

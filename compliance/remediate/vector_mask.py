@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from compliance.geo.drawn_shapes import as_drawn
 from compliance.geo.geodesy import ground_areas_km2
 from compliance.remediate.actions import ActionChanges, ActionContext, ActionResult
 from compliance.remediate.vector_io import (
@@ -71,7 +72,8 @@ def mask_vector_zones(ctx: ActionContext) -> ActionResult:
         mask = masks.by_layer.get(layer.name)
         if mask is None:
             return table
-        geoms = geometries(layer, table)
+        # Invalid shapes as drawn: a hole drawn outside its shell is met, and cut, too.
+        geoms = as_drawn(geometries(layer, table))
         present = ~shapely.is_missing(geoms)
         hit = np.zeros(len(geoms), dtype=bool)
         hit[present] = shapely.intersects(mask, geoms[present])
@@ -111,7 +113,7 @@ def strip_vector_attributes(ctx: ActionContext) -> ActionResult:
         mask = masks.by_layer.get(layer.name)
         if mask is None:
             return table
-        geoms = geometries(layer, table)
+        geoms = as_drawn(geometries(layer, table))
         present = ~shapely.is_missing(geoms)
         hit = np.zeros(len(geoms), dtype=bool)
         hit[present] = shapely.intersects(mask, geoms[present])

@@ -15,6 +15,7 @@ from pyproj import CRS
 
 from compliance.arrays import distinct
 from compliance.geo.crs_identity import WGS84
+from compliance.geo.drawn_shapes import as_drawn
 from compliance.geo.footprint import shapes_to_wgs84
 from compliance.geo.geodesy import ground_areas_km2
 from compliance.verdict import ClassOverlap, ZoneHit, ZoneSummary
@@ -55,10 +56,16 @@ class OverlapAccumulator:
     def km2_by_area(self) -> dict[int, float]:
         return {i: self._km2.get(i, 0.0) for i in sorted(self._features)}
 
-    def add(self, geoms: np.ndarray, index: AreaIndex, areas_too: bool = True) -> None:
-        """Record a batch; ``areas_too=False`` skips the overlap areas when only hits matter."""
+    def add(
+        self, geoms: np.ndarray, index: AreaIndex, areas_too: bool = True, drawn: bool = False
+    ) -> None:
+        """Record a batch; ``areas_too=False`` skips the overlap areas when only hits matter.
+        Invalid geometries are tested as drawn (``compliance.geo.drawn_shapes``), unless
+        the caller says it has already done so (``drawn``)."""
         if not geoms.size:
             return
+        if not drawn:
+            geoms = as_drawn(geoms)
         if index.far_positions.size:
             self._add_far(geoms, index, areas_too)
         if not index.positions.size:

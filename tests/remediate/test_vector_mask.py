@@ -153,3 +153,31 @@ def test_the_gap_does_not_trace_the_zone(tmp_path: Path, mask_checker: Checker) 
     gaps = shapely.distance(buffered_zone_local(), to_local(derived, 5186))
     # Every feature left keeps a clear margin from the buffered zone: the mask is wider.
     assert np.min(gaps) > 2.0
+
+
+@pytest.mark.parametrize(("epsg", "mode"), [(5186, "cut"), (4326, "drop"), (32652, "cut")])
+def test_holes_drawn_outside_their_shell_are_masked(
+    tmp_path: Path, mask_checker: Checker, epsg: int, mode: str
+) -> None:
+    # Squares inside the zone carried as holes of a shell 3 km east of it: GEOS's own
+    # intersects of the polygon with the zone is False, yet the squares are in the file.
+    squares = [shapely.box(127.002 + i * 0.001, 37.503, 127.0025 + i * 0.001, 37.5035)
+               for i in range(4)]  # fmt: skip
+    shell = shapely.box(127.045, 37.503, 127.047, 37.505)
+    trick = shapely.Polygon(shell.exterior, [s.exterior for s in squares])
+    zone = buffered_zone_local()
+    assert not shapely.intersects(zone, to_local(np.array([trick]), 4326)[0])
+    assert shapely.intersects(zone, to_local(np.array(squares), 4326)).all()
+    written = write_gpkg(tmp_path / "in.gpkg", {"features": ([trick], epsg)})
+    report = mask_checker.remediate(written.path, tmp_path / "out.gpkg", mask_mode=mode)
+    assert report.original.verdict == Effect.deny and report.original.zones.count == 1
+    (mask,) = [a for a in report.actions if a.condition == "mask_zones"]
+    assert mask.status == "applied"
+    derived, _, _ = read_layer(tmp_path / "out.gpkg", "features")
+    # Every coordinate left, as drawn, is away from the zone (shapely alone).
+    left = shapely.points(shapely.get_coordinates(to_local(derived, epsg)))
+    assert not shapely.intersects(zone, left).any()
+    if mode == "drop":  # the one feature goes whole: nothing is left to place
+        assert len(derived) == 0 and mask.changes.features_dropped == 1
+    else:
+        assert mask.changes.features_cut == 1 and report.verdict.zones.count == 0
