@@ -45,7 +45,7 @@ FACTS: dict[str, tuple[str, str]] = {
     "dataset.feature_count": ("int|null", "features over all layers (vector)"),
     "dataset.layer_count": ("int|null", "layers (vector)"),
     "dataset.band_count": ("int|null", "bands (raster)"),
-    "dataset.has_z": ("bool", "3-D coordinates or an elevation raster"),
+    "dataset.has_z": ("bool", "3-D coordinates (Z, or M: heights too) or an elevation raster"),
     "dataset.fields": ("list(string)", "attribute names over all layers"),
     "dataset.width": ("int|null", "raster width, pixels"),
     "dataset.height": ("int|null", "raster height, pixels"),

@@ -294,7 +294,8 @@ def _scan_batch(scan: LayerScan, batch: _Decoded, probes: list[Probe]) -> None:
         ok[ok] = ~shapely.is_empty(some[ok])
         boxes[slow[ok]] = shapely.bounds(some[ok])
         if not scan.has_z and ok.any():
-            scan.has_z = bool(shapely.has_z(some[ok]).any())
+            # M carries heights as readily as Z: either counts.
+            scan.has_z = bool((shapely.has_z(some[ok]) | shapely.has_m(some[ok])).any())
     present = finite_rows(boxes)
     scan.unplaceable += int(unplaceable.sum())
     scan.features += len(boxes)

@@ -161,7 +161,8 @@ def row_bytes(column: pa.Array, rows: np.ndarray) -> np.ndarray:
 
 
 def _has_z(column: pa.Array, null: np.ndarray) -> bool:
-    """Whether any row's WKB type says it has Z (ISO 1000/3000 codes, or the EWKB flag)."""
+    """Whether any row's WKB type says it has a third ordinate: Z, or M, which carries
+    heights as readily (ISO 1000, 2000 and 3000 codes, or the EWKB flags)."""
     offsets, data = _layout(column)
     start = offsets[:-1][~null & (np.diff(offsets) >= 5)]
     if start.size == 0:
@@ -171,7 +172,7 @@ def _has_z(column: pa.Array, null: np.ndarray) -> bool:
     raw[big] = raw[big, ::-1]  # every type code read little-endian
     code = raw.view("<u4").ravel()
     iso = (code & 0x0FFFFFFF) // 1000
-    return bool(np.any((iso == 1) | (iso == 3) | ((code & 0x80000000) != 0)))
+    return bool(np.any(((iso >= 1) & (iso <= 3)) | ((code & 0xC0000000) != 0)))
 
 
 def numpy_boxes(column: pa.Array) -> WkbBoxes:
@@ -192,7 +193,7 @@ def numpy_boxes(column: pa.Array) -> WkbBoxes:
     little = data[start[rows]] == 1
     rows = rows[little]
     raw_type = _u32(data, start[rows] + 1)
-    has_z = bool(np.any((raw_type // 1000 == 1) | (raw_type // 1000 == 3)))
+    has_z = bool(np.any((raw_type // 1000 >= 1) & (raw_type // 1000 <= 3)))  # Z, M or ZM
     base = raw_type % 1000
     dims = np.where((raw_type // 1000 == 1) | (raw_type // 1000 == 2), 3, 2)
     dims = np.where(raw_type // 1000 == 3, 4, dims)

@@ -107,7 +107,8 @@ def drop_vector_contours(ctx: ActionContext) -> ActionResult:
             [f for f in table.column_names if f in layer.fields and pattern.search(f)]
         )
         geoms = geometries(layer, table)
-        with_z = ~shapely.is_missing(geoms) & shapely.has_z(geoms)
+        # An M ordinate can carry the heights as well: flattened with Z.
+        with_z = ~shapely.is_missing(geoms) & (shapely.has_z(geoms) | shapely.has_m(geoms))
         if not with_z.any():
             return table
         changes.features_changed = (changes.features_changed or 0) + int(with_z.sum())

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pyarrow as pa
 import pyogrio
 import pytest
 import shapely
@@ -127,6 +128,35 @@ def test_contour_layers_fields_and_z_are_dropped(tmp_path: Path, zones_file: Pat
     assert set(attrs) == {"name"} and not shapely.has_z(geoms).any()
     assert wkb == read_layer(written.path, "roads")[1]  # 2-D roads: geometry untouched
     assert report.verdict.verdict == Effect.allow and report.verdict.conditions == []
+
+
+@pytest.mark.parametrize("epsg", [5186, 32652, 4326])
+def test_heights_in_m_are_dropped_like_z(tmp_path: Path, zones_file: Path, epsg: int) -> None:
+    # Lines named innocently whose M ordinate holds heights: has_z holds them, and the
+    # derivative keeps neither Z nor M.
+    lines = from_lonlat(shapes_lonlat("LineString", 0.005), epsg)
+    coords = shapely.get_coordinates(lines)
+    index = shapely.get_parts(lines, return_index=True)[1].repeat(shapely.get_num_points(lines))
+    measured = np.column_stack([coords, 100.0 + index])
+    wkt = [
+        "LINESTRING M ("
+        + ", ".join(f"{x!r} {y!r} {m!r}" for x, y, m in measured[index == i].tolist())
+        + ")"
+        for i in range(len(lines))
+    ]
+    path = tmp_path / "in.gpkg"
+    table = pa.table({"name": [f"l{i}" for i in range(len(wkt))],
+                      "geometry": list(shapely.to_wkb(shapely.from_wkt(wkt), flavor="iso"))})  # fmt: skip
+    pyogrio.write_arrow(table, path, layer="paths", driver="GPKG", geometry_name="geometry",
+                        geometry_type="Unknown", crs=f"EPSG:{epsg}")  # fmt: skip
+    assert shapely.has_m(read_layer(path, "paths")[0]).all()
+    report = checker_for(tmp_path, zones_file, CONTOUR_PACK).remediate(path, tmp_path / "out.gpkg")
+    assert report.original.profile.has_z is True
+    (action,) = report.actions
+    assert action.status == "applied" and action.changes.features_changed == len(wkt)
+    geoms, _, _ = read_layer(tmp_path / "out.gpkg", "paths")
+    assert not (shapely.has_m(geoms) | shapely.has_z(geoms)).any()
+    assert report.verdict.profile.has_z is False and report.verdict.verdict == Effect.allow
 
 
 @pytest.mark.parametrize("epsg", [5186, 4326, 3857])
