@@ -20,6 +20,7 @@ from compliance.measure.placement import (
     union_bounds,
 )
 from compliance.measure.raster_profile import looks_like_elevation
+from compliance.measure.table_values import geometry_value_columns
 from compliance.measure.vector_profile import layer_detail
 from compliance.measure.vector_scan import LayerScan, Probe, scan_layer
 from compliance.readers.sources import NO_GEOMETRY, LayerInfo, VectorSource
@@ -62,7 +63,7 @@ def scan_layers(
     )
     for layer in src.layers:
         if layer.geometry_type == NO_GEOMETRY:
-            tally.layers.append(_attribute_table(layer, tally.notes))
+            tally.layers.append(_attribute_table(src, layer, tally.notes))
         else:
             _scan_spatial_layer(src, layer, zones, territories, read_ahead, tally)
     _place_raster_tables(src, zones, territories, tally)
@@ -196,13 +197,16 @@ _COORDINATE_NAME = re.compile(
 )
 
 
-def _attribute_table(layer: LayerInfo, notes: list[str]) -> LayerProfile:
+def _attribute_table(src: VectorSource, layer: LayerInfo, notes: list[str]) -> LayerProfile:
     """A layer without geometry: nothing to place or overlap, but its columns may still hold
-    positions, which mapgate does not read; a rule of the engine holds such tables for review."""
-    columns = [f for f in layer.fields if _COORDINATE_NAME.search(f)]
+    positions, which mapgate does not place; a rule of the engine holds such tables for
+    review. A column counts by its name, or by a value that reads as a geometry."""
+    by_value = geometry_value_columns(src.attribute_batches(layer))
+    columns = [f for f in layer.fields if _COORDINATE_NAME.search(f) or f in by_value]
+    columns += [f for f in by_value if f not in columns]
     note = f"layer {layer.name!r} is a table without geometry"
     if columns:
-        note += f"; its columns {columns} may hold coordinates, which are not read"
+        note += f"; its columns {columns} may hold coordinates, which are not placed"
     notes.append(note)
     return LayerProfile(
         name=layer.name,

@@ -250,13 +250,16 @@ class VectorDataset:
             i += 1
         return dict(pairs)
 
-    def _arrow_reader(self, layer: str, batch_size: int) -> tuple[str, pa.RecordBatchReader]:
+    def _arrow_reader(
+        self, layer: str, batch_size: int, attributes: bool = False
+    ) -> tuple[str, pa.RecordBatchReader]:
         """The layer's primary geometry name and its features as pyogrio's
         ``open_arrow(columns=[])`` streams them: every geometry field, no attribute, no FID,
-        GeoArrow metadata. Read it to its end or close it before the next layer's."""
+        GeoArrow metadata (``attributes``: every attribute too, as ``open_arrow()``). Read
+        it to its end or close it before the next layer's."""
         with self._lock:
             lib, found = self._lib, self._layer(layer)
-            raw_names = self._fields(found)
+            raw_names = [] if attributes else self._fields(found)
             ignored = (ctypes.c_char_p * (len(raw_names) + 1))(*raw_names, None)
             lib.OGR_L_SetIgnoredFields(found, ignored)
             options = [b"INCLUDE_FID=NO", b"GEOMETRY_METADATA_ENCODING=GEOARROW"]
@@ -287,6 +290,14 @@ class VectorDataset:
         primary, reader = self._arrow_reader(layer, 0)
         try:
             return reader.schema, primary
+        finally:
+            self._release(reader)
+
+    def attribute_batches(self, layer: str, batch_size: int) -> Iterator[pa.RecordBatch]:
+        """The layer's features with every attribute, batch by batch (a table's rows)."""
+        _, reader = self._arrow_reader(layer, batch_size, attributes=True)
+        try:
+            yield from reader
         finally:
             self._release(reader)
 

@@ -4,12 +4,15 @@ drivers do not report."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["GpkgCatalogue", "gpkg_catalogue", "gpkg_rows", "sqlite_rows"]
+import pyarrow as pa
+
+__all__ = ["GpkgCatalogue", "gpkg_catalogue", "gpkg_rows", "sqlite_rows", "table_values"]
 
 # What gpkg_contents calls the tables GDAL reads as vector layers; the others hold rasters.
 _FEATURE_TYPES = {"features", "attributes"}
@@ -70,3 +73,35 @@ def _rows(db: sqlite3.Connection, sql: str) -> list[tuple[Any, ...]]:
         return db.execute(sql).fetchall()
     except sqlite3.Error:
         return []
+
+
+def table_values(path: Path, table: str, batch_size: int) -> Iterator[pa.RecordBatch]:
+    """Every row of an SQLite table as stored, batch by batch: each column's text and blobs
+    as bytes (numbers and nulls as null). SQLite keeps any value in any column, and GDAL
+    reads a column it is not told is geometry as text, mangling the blobs it holds; here
+    the bytes are those in the file.
+
+    Raises
+    ------
+    sqlite3.Error
+        The table cannot be read.
+    """
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    quoted = '"' + table.replace('"', '""') + '"'
+    with closing(sqlite3.connect(uri, uri=True)) as db:
+        cursor = db.execute(f"SELECT * FROM {quoted}")
+        names = [str(d[0]) for d in cursor.description]
+        while rows := cursor.fetchmany(batch_size):
+            columns = [
+                pa.array([_as_bytes(row[i]) for row in rows], type=pa.binary())
+                for i in range(len(names))
+            ]
+            yield pa.RecordBatch.from_arrays(columns, names=names)
+
+
+def _as_bytes(value: object) -> bytes | None:
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass")
+    return None

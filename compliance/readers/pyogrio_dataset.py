@@ -52,6 +52,12 @@ class PyogrioDataset:
         ) as (meta, reader):
             return reader.schema, str(meta.get("geometry_name") or "")
 
+    def attribute_batches(self, layer: str, batch_size: int) -> Iterator[pa.RecordBatch]:
+        with pyogrio.open_arrow(
+            self.path, layer=layer, batch_size=batch_size, use_pyarrow=True, **self.options
+        ) as (_, reader):
+            yield from reader
+
     def layer_batches(self, layer: str, batch_size: int) -> Iterator[tuple[str, pa.RecordBatch]]:
         with pyogrio.open_arrow(
             self.path, layer=layer, columns=[], batch_size=batch_size, use_pyarrow=True,

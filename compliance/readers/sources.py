@@ -9,6 +9,7 @@ streamed, through the source's own ``wkb_batches``.
 from __future__ import annotations
 
 import json
+import sqlite3
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from shapely.geometry.base import BaseGeometry
 from compliance.errors import UnreadableDataset
 from compliance.geo.crs_identity import WGS84
 from compliance.geo.geodesy import transformer
+from compliance.readers.gpkg_sql import table_values
 from compliance.readers.kml_document import KmlDocument
 
 if TYPE_CHECKING:
@@ -198,8 +200,24 @@ class VectorSource:
         """The extent the driver reports, for features whose own coordinates cannot be read."""
         return layer.total_bounds
 
+    def attribute_batches(self, layer: LayerInfo) -> Iterator[pa.RecordBatch]:
+        """The rows of a table without geometry, every column, batch by batch (none here:
+        only sources that read such tables have any)."""
+        return iter(())
+
     def close(self) -> None:
         """Release what the source holds open (nothing, unless a reader keeps a dataset)."""
+
+
+_READ_ERRORS = (
+    pyogrio.errors.DataSourceError,
+    pyogrio.errors.DataLayerError,
+    pyogrio.errors.GeometryError,
+    pyogrio.errors.FieldError,
+    OSError,
+    pa.ArrowException,
+    UnicodeDecodeError,  # names or metadata that are not text, in a damaged file
+)
 
 
 class OgrVectorSource(VectorSource):
@@ -235,6 +253,27 @@ class OgrVectorSource(VectorSource):
             return layer.total_bounds
         return (float(bounds[0]), float(bounds[1]), float(bounds[2]), float(bounds[3]))
 
+    def attribute_batches(self, layer: LayerInfo) -> Iterator[pa.RecordBatch]:
+        name = layer.source_layer or layer.name
+        started = False
+        try:
+            if self.driver in ("GPKG", "SQLite") and self.path is not None and self.path.is_file():
+                # The bytes as stored, where SQLite itself reads the table (a virtual table
+                # of GDAL's own module it does not: GDAL reads that one).
+                try:
+                    for batch in table_values(self.path, name, BATCH_SIZE):
+                        started = True
+                        yield batch
+                    return
+                except sqlite3.Error:
+                    if started:
+                        raise
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                yield from self.dataset.attribute_batches(name, BATCH_SIZE)
+        except (*_READ_ERRORS, sqlite3.Error) as exc:
+            raise UnreadableDataset(f"table {layer.name!r} cannot be read: {exc}") from exc
+
     def wkb_batches(self, layer: LayerInfo) -> Iterator[pa.Array]:
         try:
             with warnings.catch_warnings():
@@ -247,15 +286,7 @@ class OgrVectorSource(VectorSource):
                             raise UnreadableDataset("it has no geometry column")
                         column = record_batch.schema.names[-1]
                     yield record_batch.column(column)
-        except (
-            pyogrio.errors.DataSourceError,
-            pyogrio.errors.DataLayerError,
-            pyogrio.errors.GeometryError,
-            pyogrio.errors.FieldError,
-            OSError,
-            pa.ArrowException,
-            UnicodeDecodeError,  # names or metadata that are not text, in a damaged file
-        ) as exc:
+        except _READ_ERRORS as exc:
             raise UnreadableDataset(f"layer {layer.name!r} cannot be read: {exc}") from exc
 
 

@@ -98,7 +98,7 @@ FINDINGS: tuple[EngineFinding, ...] = (
         lambda e: (
             "table(s) without geometry have columns that may hold coordinates ("
             + "; ".join(f"{name}: {', '.join(cols)}" for name, cols in _coordinate_tables(e))
-            + "); positions kept as plain attributes are not read, so they are not verified"
+            + "); positions kept as plain attributes are not placed, so they are not verified"
         ),
         lambda e: {"tables": [name for name, _ in _coordinate_tables(e)]},
     ),

@@ -1,0 +1,107 @@
+"""Geometry kept as plain values in a table without geometry, whatever its columns are named.
+
+A table's column names say nothing a sender cannot choose: fine building outlines as WKT
+in a column called ``remarks``, or a GeoPackage layer unregistered so that its geometry
+blobs are read as an ordinary binary column, carry positions as surely as a layer. Every
+value of every text and binary column is looked at, and a column holds geometry when one
+of its values reads as a non-empty geometry: WKT (or EWKT), a GeoJSON geometry, WKB (or
+its hex), or a GeoPackage geometry blob.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterable
+
+import numpy as np
+import pyarrow as pa
+import shapely
+
+from compliance.readers.raw.gpkg_blobs import find_blobs, wkb_end
+
+__all__ = ["geometry_value_columns"]
+
+_WKT = (
+    r"^\s*(SRID=-?\d+\s*;\s*)?(MULTI)?(POINT|LINESTRING|POLYGON|CURVE|SURFACE|CIRCULARSTRING"
+    r"|COMPOUNDCURVE|CURVEPOLYGON|GEOMETRYCOLLECTION|TRIANGLE|TIN|POLYHEDRALSURFACE)"
+    r"\s*(Z|M|ZM)?\s*\("
+)
+_GEOJSON = r'"coordinates"\s*:\s*\['
+_HEX_WKB = r"^\s*(00|01)[0-9A-Fa-f]{8}([0-9A-Fa-f]{2})+\s*$"
+_TEXT_FORMS = f"(?i)({_WKT})|({_GEOJSON})|({_HEX_WKB})"
+_SRID = re.compile(r"^\s*SRID=-?\d+\s*;\s*", re.IGNORECASE)
+
+
+def geometry_value_columns(batches: Iterable[pa.RecordBatch]) -> list[str]:
+    """The columns, in the table's order, of which some value reads as a geometry. Every
+    batch is read: a column is settled at its first such value, the others go on."""
+    import pyarrow.compute as pc  # only for tables without geometry: not at start-up
+
+    found: dict[str, None] = {}
+    order: list[str] = []
+    for batch in batches:
+        for name, column in zip(batch.schema.names, batch.columns, strict=True):
+            if name not in order:
+                order.append(name)
+            if name in found:
+                continue
+            kind = column.type
+            if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+                matched = pc.match_substring_regex(column, _TEXT_FORMS)
+                values = column.filter(pc.fill_null(matched, False)).to_pylist()
+                if any(_text_geometry(v) for v in values):
+                    found[name] = None
+            elif pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+                # Bytes as stored (SQLite keeps text and blobs in any column): both forms.
+                if any(_binary_geometry(v) or _text_geometry(v.decode("utf-8", "replace"))
+                       for v in column.to_pylist() if v):  # fmt: skip
+                    found[name] = None
+    return [name for name in order if name in found]
+
+
+def _has_coordinates(geom: shapely.Geometry | None) -> bool:
+    return geom is not None and not geom.is_empty
+
+
+def _text_geometry(text: str) -> bool:
+    """Whether ``text`` reads as a non-empty geometry in a text form."""
+    stripped = text.strip()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if stripped.startswith("{"):
+            try:
+                return _has_coordinates(shapely.from_geojson(stripped, on_invalid="ignore"))
+            except (shapely.errors.GEOSException, ValueError):
+                return False
+        if stripped[:2] in ("00", "01"):
+            try:
+                return _binary_geometry(bytes.fromhex(stripped))
+            except ValueError:
+                pass
+        wkt = _SRID.sub("", stripped)
+        try:
+            return _has_coordinates(shapely.from_wkt(wkt, on_invalid="ignore"))
+        except (shapely.errors.GEOSException, ValueError):
+            # A curve GEOS does not read is still drawn: its structure was matched.
+            return True
+
+
+def _binary_geometry(value: bytes) -> bool:
+    """Whether ``value`` is a GeoPackage geometry blob or WKB with a coordinate."""
+    if value[:2] == b"GP":
+        return any(blob.wkb is not None and _wkb_has_coordinates(blob.wkb)
+                   for blob in find_blobs(value))  # fmt: skip
+    if value[:1] in (b"\x00", b"\x01") and wkb_end(value, 0) == len(value):
+        return _wkb_has_coordinates(value)
+    return False
+
+
+def _wkb_has_coordinates(wkb: bytes) -> bool:
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+        warnings.simplefilter("ignore")
+        try:
+            geom = shapely.from_wkb(wkb, on_invalid="ignore")
+        except shapely.errors.GEOSException:
+            return True  # a structure walked to its end, in a form GEOS does not read
+    return _has_coordinates(geom)

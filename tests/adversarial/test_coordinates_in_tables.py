@@ -1,0 +1,149 @@
+"""Geometry kept as values in a table without geometry is found whatever the column's name.
+
+The claim: "a table that may hold positions is held for review". It was decided by column
+names alone: fine building outlines as WKT in a column called ``remarks``, beside a layer of
+coarse roads, gave ``allow``; so did a GeoPackage layer unregistered from the catalogue,
+whose GEOMETRY column GDAL then reads as text. Truth here is built with shapely and the
+GeoPackage blob layout (clause 2.1.3) alone: every value written reads back as a geometry.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import struct
+
+import numpy as np
+import pyarrow as pa
+import pyogrio
+import pytest
+import shapely
+from pyproj import Transformer
+
+from compliance import Checker, Effect
+
+FINDING = "MAPGATE-COORDINATES-IN-TABLE"
+PLACES = {"seoul": ((126.975, 37.585), 5186), "busan": ((129.05, 35.15), 32652)}
+
+
+def _buildings(place: str, n: int = 12) -> np.ndarray:
+    """Small buildings (8 x 6 m with a 1.5 m notch) in the place's projected CRS."""
+    (lon, lat), epsg = PLACES[place]
+    x0, y0 = Transformer.from_crs(4326, epsg, always_xy=True).transform(lon, lat)
+    out = []
+    for i in range(n):
+        x, y = x0 + (i % 4) * 30.0, y0 + (i // 4) * 30.0
+        ring = [(x, y), (x + 8, y), (x + 8, y + 4.5), (x + 6.5, y + 4.5), (x + 6.5, y + 6),
+                (x, y + 6), (x, y)]  # fmt: skip
+        out.append(shapely.Polygon(ring))
+    return np.array(out, dtype=object)
+
+
+def _roads(path, epsg: int) -> None:
+    """A layer of two coarse roads, 10 km long, beside the table."""
+    x0, y0 = 200_000.0, 550_000.0
+    lines = shapely.linestrings([[(x0, y0), (x0 + 10_000, y0)], [(x0, y0 + 9_000),
+                                 (x0 + 10_000, y0 + 9_000)]])  # fmt: skip
+    table = pa.table({"name": ["a", "b"], "geometry": shapely.to_wkb(lines)})
+    pyogrio.write_arrow(table, path, layer="roads", driver="GPKG", geometry_name="geometry",
+                        geometry_type="LineString", crs=f"EPSG:{epsg}")  # fmt: skip
+
+
+def _table(path, column: str, values: list, epsg: int) -> None:
+    _roads(path, epsg)
+    table = pa.table({"id": list(range(len(values))), column: values})
+    pyogrio.write_arrow(table, path, layer="records", driver="GPKG", append=True)
+
+
+ENCODINGS = {
+    "wkt": lambda g: [x.wkt for x in g],
+    "ewkt": lambda g: [f"SRID=5186;{x.wkt}" for x in g],
+    "geojson": lambda g: [shapely.to_geojson(x) for x in g],
+    "hex_wkb": lambda g: [x.wkb_hex for x in g],
+    "wkb": lambda g: [x.wkb for x in g],
+}
+
+
+@pytest.mark.parametrize("place", sorted(PLACES))
+@pytest.mark.parametrize("encoding", sorted(ENCODINGS))
+@pytest.mark.parametrize("column", ["remarks", "note_2"])
+def test_geometry_values_under_any_name_hold_the_table(tmp_path, place, encoding, column):
+    geoms = _buildings(place)
+    values = ENCODINGS[encoding](geoms)
+    # Truth: each value reads back as its building (shapely alone).
+    readers = {"wkt": shapely.from_wkt, "geojson": shapely.from_geojson, "wkb": shapely.from_wkb,
+               "hex_wkb": shapely.from_wkb,
+               "ewkt": lambda v: shapely.from_wkt(v.split(";", 1)[1])}  # fmt: skip
+    assert all(readers[encoding](v).equals(g) for v, g in zip(values, geoms, strict=True))
+    path = tmp_path / "t.gpkg"
+    _table(path, column, values, PLACES[place][1])
+    verdict = Checker(packs=["kr"]).check(path)
+    (records,) = [la for la in verdict.profile.layers if la.name == "records"]
+    assert records.coordinate_columns == [column]
+    assert FINDING in {f.rule_id for f in verdict.findings}
+    assert verdict.verdict != Effect.allow
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["POINT of contact: north gate", "LINESTRING-like fence", "see map"],
+        ["0101 ward", "01 2345 6789", '{"type": "note"}'],
+        ["POINT EMPTY", "", "POLYGON"],
+    ],
+)
+def test_text_that_only_looks_like_geometry_is_not_taken_for_it(tmp_path, values):
+    # Control: words, numbers and empty geometries hold no position.
+    path = tmp_path / "t.gpkg"
+    _table(path, "remarks", values, 5186)
+    verdict = Checker(packs=["kr"]).check(path)
+    (records,) = [la for la in verdict.profile.layers if la.name == "records"]
+    assert records.coordinate_columns is None
+    assert FINDING not in {f.rule_id for f in verdict.findings}
+
+
+def _gpkg_blob(geom: shapely.Geometry, srs_id: int) -> bytes:
+    """A GeoPackage geometry blob: GP, version 0, flags (little-endian, no envelope), SRS id."""
+    return b"GP" + bytes([0, 0b0000_0001]) + struct.pack("<i", srs_id) + geom.wkb
+
+
+@pytest.mark.parametrize("place", sorted(PLACES))
+@pytest.mark.parametrize("column", ["payload", "geom"])
+def test_an_unregistered_geopackage_layer_holds_the_file(tmp_path, place, column):
+    # A layer removed from gpkg_contents and gpkg_geometry_columns: GDAL lists its table as
+    # one without geometry and reads its GEOMETRY column as text.
+    epsg = PLACES[place][1]
+    path = tmp_path / "t.gpkg"
+    _roads(path, epsg)
+    geoms = _buildings(place)
+    with sqlite3.connect(path) as db:
+        db.execute(f'CREATE TABLE secret (fid INTEGER PRIMARY KEY, "{column}" GEOMETRY, n INT)')
+        db.executemany(
+            f'INSERT INTO secret ("{column}", n) VALUES (?, ?)',
+            [(_gpkg_blob(g, epsg), i) for i, g in enumerate(geoms)],
+        )
+    with sqlite3.connect(path) as db:  # truth: the blobs hold the buildings
+        blobs = [row[0] for row in db.execute(f'SELECT "{column}" FROM secret')]
+    assert all(shapely.from_wkb(b[8:]).equals(g) for b, g in zip(blobs, geoms, strict=True))
+    assert "secret" in [str(n) for n, _ in pyogrio.list_layers(path)]
+    verdict = Checker(packs=["kr"]).check(path)
+    (secret,) = [la for la in verdict.profile.layers if la.name == "secret"]
+    assert secret.geometry_type == "None" and secret.coordinate_columns == [column]
+    assert FINDING in {f.rule_id for f in verdict.findings}
+    assert verdict.verdict != Effect.allow
+
+
+@pytest.mark.parametrize("encoding", ["wkt", "geojson", "hex_wkb"])
+def test_a_csv_of_geometry_values_is_held(tmp_path, encoding):
+    # Read through GDAL's own table stream (the CSV driver), not SQLite.
+    import csv
+
+    path = tmp_path / "records.csv"
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "remarks"])
+        writer.writerows(enumerate(ENCODINGS[encoding](_buildings("seoul"))))
+    verdict = Checker(packs=["kr"]).check(path)
+    (records,) = verdict.profile.layers
+    assert records.geometry_type == "None" and records.coordinate_columns == ["remarks"]
+    assert FINDING in {f.rule_id for f in verdict.findings}
+    assert verdict.verdict != Effect.allow
