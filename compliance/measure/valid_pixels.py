@@ -2,9 +2,15 @@
 
 A raster's outline is not its data: a masked derivative keeps its outline but holds no
 pixel over the zone it was masked for. The ground a raster shows over a zone is the union
-of its valid pixel cells (nodata, alpha band and internal masks honoured, a pixel valid
-when any band is) that meet the zone, at the full-resolution image AND at every overview:
-an overview that still holds data over the zone shows it, whatever the full image says.
+of its pixel cells that meet the zone and show ground, at the full-resolution image AND
+at every overview: an overview that still holds data over the zone shows it, whatever
+the full image says. A cell shows ground when GDAL's dataset mask marks it valid
+(nodata, alpha band, internal or ``.msk`` mask; a pixel valid when any band is), or when
+an alpha band or mask marks it invalid over values that are not blank: a mask is a hint
+most readers can ignore, so an image kept under it still ships. Blank is, in every band,
+the fill of the window: the value most of its masked cells there hold (0 as mapgate's
+own remediation writes, or any other constant). A mask made by nodata alone needs no
+such read: its invalid pixels hold the nodata values by definition.
 
 Only windows around the zones the outline meets are read, block by block, never the
 whole image. Whatever cannot be established (GCP-placed pixels, a zone not drawable in
@@ -53,9 +59,9 @@ def data_over_zones(image: RasterSource, outline: BaseGeometry, areas: AreaSet) 
     Returns
     -------
     BaseGeometry
-        The valid pixel cells, at the full image and every overview, that meet a zone
-        the outline meets (empty when none does), or ``outline`` itself when this cannot
-        be established.
+        The pixel cells showing ground (valid, or masked over values that are not
+        blank), at the full image and every overview, that meet a zone the outline meets
+        (empty when none does), or ``outline`` itself when this cannot be established.
     """
     if image.crs is None or image.transform is None or image.count < 1:
         return outline  # placed by GCPs (a spline, not an affine) or not at all
@@ -139,10 +145,12 @@ def _windows(ds: Any, zone: BaseGeometry) -> Iterator[tuple[int, int, int, int]]
 
 
 def _level_cells(ds: Any, zones: np.ndarray, to_crs: Affine, budget: int) -> list[BaseGeometry]:
-    """At one level: the valid cells that meet a zone, as shapes in the raster's CRS."""
+    """At one level: the cells that meet a zone and show ground, as shapes in the
+    raster's CRS."""
     from rasterio.features import rasterize, shapes
     from rasterio.windows import Window
 
+    hides_values = _mask_hides_values(ds)
     found: list[BaseGeometry] = []
     for zone in zones:
         for col, row, width, height in _windows(ds, zone):
@@ -153,8 +161,7 @@ def _level_cells(ds: Any, zones: np.ndarray, to_crs: Affine, budget: int) -> lis
             ).astype(bool)
             if not touched.any():
                 continue
-            # GDAL's dataset mask: the alpha band or internal mask, else any band valid.
-            hit = (ds.dataset_mask(window=Window(col, row, width, height)) != 0) & touched
+            hit = _showing(ds, Window(col, row, width, height), touched, hides_values)
             if not hit.any():
                 continue
             window_cells: list[BaseGeometry] = []
@@ -168,6 +175,63 @@ def _level_cells(ds: Any, zones: np.ndarray, to_crs: Affine, budget: int) -> lis
                 window_cells.append(shapely.geometry.shape(shape))
             found += window_cells
     return found
+
+
+def _mask_hides_values(ds: Any) -> bool:
+    """Whether this level's mask can mark invalid a pixel that holds other values than
+    nodata: an alpha band or a mask (internal or ``.msk``) can, nodata alone cannot."""
+    from rasterio.enums import MaskFlags
+
+    return not all(MaskFlags.nodata in flags for flags in ds.mask_flag_enums)
+
+
+def _showing(ds: Any, window: Any, touched: np.ndarray, hides_values: bool) -> np.ndarray:
+    """The touched cells of ``window`` that show ground: valid in GDAL's dataset mask
+    (the alpha band or a mask, else any band not nodata), or masked over values that are
+    not blank."""
+    valid = ds.dataset_mask(window=window) != 0
+    hit = valid & touched
+    masked = touched & ~valid
+    if hides_values and masked.any():
+        hit |= _not_blank(ds, window, masked)
+    return hit
+
+
+def _not_blank(ds: Any, window: Any, masked: np.ndarray) -> np.ndarray:
+    """The ``masked`` cells whose value, in some band, is not the band's fill: the value
+    most of them hold there. A blanked area holds one value; an image kept under the mask
+    differs from it nearly everywhere. Read a band at a time, over the masked cells' box."""
+    from rasterio.windows import Window
+
+    rows, cols = np.nonzero(masked)
+    row0, row1, col0, col1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+    inner = masked[row0:row1, col0:col1]
+    box = Window(window.col_off + col0, window.row_off + row0, col1 - col0, row1 - row0)
+    differs = np.zeros(int(inner.sum()), dtype=bool)
+    for band in range(1, ds.count + 1):
+        values = ds.read(band, window=box)[inner]
+        differs |= ~_equal_to(values, _most_common(values))
+        if differs.all():
+            break  # every masked cell already shows ground: the other bands cannot undo it
+    shown = np.zeros_like(masked)
+    shown[row0:row1, col0:col1][inner] = differs
+    return shown
+
+
+def _most_common(values: np.ndarray) -> Any:
+    """The value ``values`` (one band's masked cells, at least one) hold most often."""
+    if values.dtype.kind in "ui" and values.dtype.itemsize <= 2:
+        low = int(values.min())  # counted in a table: no sort for 8- and 16-bit imagery
+        return low + int(np.bincount(values.astype(np.int32) - low).argmax())
+    kinds, counts = np.unique(values, return_counts=True)
+    return kinds[counts.argmax()]
+
+
+def _equal_to(values: np.ndarray, fill: Any) -> np.ndarray:
+    """Where ``values`` hold ``fill``, a NaN fill held by NaNs (never equal to itself)."""
+    if values.dtype.kind in "fc" and np.isnan(fill):
+        return np.isnan(values)
+    return np.asarray(values == fill)
 
 
 def _carry(geom: BaseGeometry, affine: Affine) -> BaseGeometry:
