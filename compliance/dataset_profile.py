@@ -30,17 +30,30 @@ __all__ = [
 DEFAULT_SCALE_FACTOR = 2000.0
 # The detail that counts is the one reached by this share of the lines and rings, or by this
 # many of them, whichever is fewer: a meaningful part of the data, not its median, so that
-# padding with coarse shapes cannot hide a fine part. Packs may set their own.
+# padding with coarse shapes cannot hide a fine part. The same rank among all their
+# segments counts too, when finer: fine lines chained into one line stay that many
+# segments. Packs may set their own.
 DEFAULT_DETAIL_SHARE = 0.01
 DEFAULT_DETAIL_COUNT = 100
-MAX_DETAIL_COUNT = 1000  # the finest this many lines are kept exactly, per layer and dataset
+# The finest this many lines, and segments, are kept exactly, per layer and dataset.
+MAX_DETAIL_COUNT = 1000
 
 
 class DetailDistribution(BaseModel):
-    """Each line's and ring's shortest segment on the ground, over every one measured."""
+    """Each line's and ring's shortest segment on the ground, over every one measured, and
+    the finest of all their segments."""
 
     lines_measured: int = Field(description="Lines and rings with a non-zero segment.")
-    points: int = Field(default=0, description="Points (of points and multi-points).")
+    segments_measured: int = Field(
+        default=0,
+        description="Non-zero segments of those lines and rings (with finite ends): the "
+        "detail reached by the same share or count of them counts too, when finer.",
+    )
+    points: int = Field(
+        default=0,
+        description="Points (of points and multi-points), and lines and rings drawn as one "
+        "position (every segment of zero length): one point each.",
+    )
     points_unmeasured: bool = Field(
         default=False,
         description="Points stored at full precision: their detail cannot be measured.",
@@ -65,22 +78,39 @@ class DetailDistribution(BaseModel):
         exclude=True,
         description="The smallest per-line shortest segments, exact and floored, ascending.",
     )
+    finest_segments_m: list[float] = Field(
+        default_factory=list,
+        exclude=True,
+        description="The smallest segments of all lines and rings, exact and floored, ascending.",
+    )
 
     def resolution(
         self, share: float = DEFAULT_DETAIL_SHARE, count: int = DEFAULT_DETAIL_COUNT
     ) -> float | None:
         """The detail reached by ``share`` of the lines and rings or by ``count`` of them,
-        whichever is fewer; None when unmeasurable (full-precision points, nothing drawn)."""
+        whichever is fewer, or the finer one reached by as many of their segments; None
+        when unmeasurable (full-precision points, nothing drawn)."""
         if self.points_unmeasured:
             return None
-        found: list[float] = []
-        if self.lines_measured and self.finest_m:
-            # The small allowance keeps 0.01 x 300 (3.0000000000000004) at rank 3.
-            rank = max(1, min(math.ceil(share * self.lines_measured - 1e-9), count))
-            found.append(self.finest_m[min(rank, len(self.finest_m)) - 1])
+        found = [
+            _ranked(finest, measured, share, count)
+            for finest, measured in (
+                (self.finest_m, self.lines_measured),
+                (self.finest_segments_m, self.segments_measured),
+            )
+            if measured and finest
+        ]
         if self.points_quantum_m is not None:
             found.append(self.points_quantum_m)
         return min(found) if found else None
+
+
+def _ranked(finest: list[float], measured: int, share: float, count: int) -> float:
+    """The value reached by ``share`` of ``measured`` or by ``count``, whichever is fewer,
+    of the ``finest`` of them (ascending)."""
+    # The small allowance keeps 0.01 x 300 (3.0000000000000004) at rank 3.
+    rank = max(1, min(math.ceil(share * measured - 1e-9), count))
+    return finest[min(rank, len(finest)) - 1]
 
 
 class LayerProfile(BaseModel):
@@ -95,7 +125,11 @@ class LayerProfile(BaseModel):
     )
     coordinate_columns: list[str] | None = Field(
         default=None,
-        description="In an attribute table: columns whose names suggest coordinates.",
+        description=(
+            "Columns that may hold coordinates as plain values: in a table without geometry,"
+            " those whose names suggest coordinates; in any table or layer, those of which a"
+            " value reads as a geometry (WKT, GeoJSON, WKB, a GeoPackage blob)."
+        ),
     )
 
 
@@ -227,8 +261,12 @@ def resolution_for(
     and rings' detail at that rank, or its imagery's pixels if finer. Unknown whenever
     full-precision points make the vector detail unknown, whatever else the file holds."""
     detail = profile.detail
-    if detail is not None and detail.lines_measured and not detail.finest_m:
-        return profile.resolution_m  # a profile read back without its finest lines
+    read_back = detail is not None and (
+        (detail.lines_measured and not detail.finest_m)
+        or (detail.segments_measured and not detail.finest_segments_m)
+    )
+    if read_back:
+        return profile.resolution_m  # a profile read back without its finest lines, segments
     if detail is not None and detail.points_unmeasured:
         return None
     vector = detail.resolution(share, count) if detail is not None else None

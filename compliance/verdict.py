@@ -23,7 +23,7 @@ __all__ = [
 
 # The verdict document's contract (docs/schemas/verdict.schema.json): the minor number grows
 # when fields are added, the major one when a field changes meaning or goes away.
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 class Effect(StrEnum):

@@ -1,8 +1,10 @@
 """Running detail of a layer as it streams: bounded state, whatever the layer's size.
 
 Every batch adds its lines' and rings' shortest segments to a log-binned histogram and to
-the finest ``MAX_DETAIL_COUNT`` kept so far (with their ends, measured again exactly at the
-end), its points to a count, and all its coordinates to the search for the grid they sit on.
+the finest kept so far, its segments to a count and to the finest segments kept so far
+(both with their ends, measured again exactly at the end), its points (and the lines and
+rings drawn as one position) to a count, and all its coordinates to the search for the
+grid they sit on.
 """
 
 from __future__ import annotations
@@ -15,7 +17,13 @@ from pyproj import CRS
 from compliance.dataset_profile import MAX_DETAIL_COUNT, DetailDistribution
 from compliance.geo.geodesy import distances_m, to_lonlat
 from compliance.geo.segment_metres import GroundMaps, exact_lengths_m
-from compliance.measure.line_detail import BatchCoordinates, ShortestSegments, shortest_segments
+from compliance.measure.line_detail import (
+    BatchCoordinates,
+    Candidates,
+    Cutoffs,
+    ShortestSegments,
+    shortest_segments,
+)
 
 __all__ = [
     "DetailAccumulator",
@@ -27,7 +35,8 @@ __all__ = [
 # statement about the data's accuracy, so points stored that way have no measurable detail.
 _MIN_DELIBERATE_ROUNDING_M = 0.1
 # Kept beyond the largest rank a pack may ask for: the batch lengths that rank them are
-# interpolated, and a line they place just outside the finest may be inside it exactly.
+# interpolated, and a line (or segment) they place just outside the finest may be inside
+# it exactly.
 _KEEP = 2 * MAX_DETAIL_COUNT
 _BINS_PER_DECADE = 10
 _LOW_EXP, _HIGH_EXP = -4, 8  # histogram from 0.1 mm to 100,000 km
@@ -131,10 +140,41 @@ def _quantum_on_ground_m(step: float, at: tuple[float, float], crs: CRS) -> floa
     return float(d.min()) if d.size else None
 
 
+class _Finest:
+    """The finest ``_KEEP`` lengths offered so far, with their ends: bounded state,
+    whatever the layer's size."""
+
+    def __init__(self) -> None:
+        self.metres = np.empty(0)
+        self.ends = np.empty((0, 4))
+
+    @property
+    def cutoff(self) -> float:
+        """Once full, a length longer than all those kept cannot join them."""
+        metres = self.metres  # replaced whole, never changed in place
+        return float(metres.max()) if metres.size >= _KEEP else np.inf
+
+    def add(self, found: Candidates) -> None:
+        if found.metres.size == 0:
+            return
+        metres = np.concatenate([self.metres, found.metres])
+        ends = np.concatenate([self.ends, found.ends])
+        if metres.size > _KEEP:
+            keep = np.argpartition(metres, _KEEP - 1)[:_KEEP]
+            metres, ends = metres[keep], ends[keep]
+        self.metres, self.ends = metres, ends
+
+    def exact(self, crs: CRS, floor: float) -> list[float]:
+        """The finest ``MAX_DETAIL_COUNT``, measured again as geodesics, floored, ascending."""
+        exact = np.maximum(np.sort(exact_lengths_m(crs, self.ends)), floor)
+        return exact[:MAX_DETAIL_COUNT].tolist()  # Python floats
+
+
 @dataclass
 class MeasuredBatch:
-    """One batch's detail, ready to merge: its lines' shortest segments, its points, and
-    the coarsest grids its coordinates and its points sit on."""
+    """One batch's detail, ready to merge: its lines' shortest segments and finest segments,
+    its points (lines and rings drawn as one position among them), and the coarsest grids
+    its coordinates and its points sit on."""
 
     lines: list[ShortestSegments]
     points: int
@@ -149,10 +189,11 @@ class DetailAccumulator:
         self.crs = crs
         self.grounds = GroundMaps(crs) if crs is not None else None
         self.lines = 0
+        self.segments = 0
         self.points = 0
         self.counts = np.zeros(_EDGES.size + 1, dtype=np.int64)
-        self.finest = np.empty(0)
-        self.ends = np.empty((0, 4))
+        self.finest = _Finest()  # lines' and rings' shortest segments
+        self.finest_segments = _Finest()
         self.quantum = _QuantumSearch()
         self.point_quantum = _QuantumSearch()  # the points' own: lines beside them do not count
 
@@ -163,22 +204,24 @@ class DetailAccumulator:
         and only ever narrows: read early, it asks for more work, never for less."""
         if self.grounds is None:
             return None
-        finest = self.finest
-        # Once the finest are full, a line longer than all of them cannot join them: only
-        # the others need their ends found.
-        cutoff = float(finest.max()) if finest.size >= _KEEP else np.inf
+        # Only the lines and segments that may join the finest kept need their ends found.
+        cutoffs = Cutoffs(self.finest.cutoff, self.finest_segments.cutoff, _KEEP)
+        lines = [shortest_segments(c, line, self.grounds, cutoffs) for c, line in batch.lines]
+        # Lines and rings drawn as one position are points: counted and searched as such.
+        positions = [found.positions for found in lines if found.positions.size]
+        points = np.concatenate([batch.points, *positions]) if positions else batch.points
         grid = self.quantum.search(batch.coords)
         # A batch of points only searches the same values from the same grid twice.
         same = (
             self.point_quantum.exponent == self.quantum.exponent
-            and batch.points.shape == batch.coords.shape
-            and np.array_equal(batch.points, batch.coords)
+            and points.shape == batch.coords.shape
+            and np.array_equal(points, batch.coords)
         )
         return MeasuredBatch(
-            lines=[shortest_segments(c, line, self.grounds, cutoff) for c, line in batch.lines],
-            points=len(batch.points),
+            lines=lines,
+            points=len(points),
             grid=grid,
-            point_grid=grid if same else self.point_quantum.search(batch.points),
+            point_grid=grid if same else self.point_quantum.search(points),
         )
 
     def merge(self, measured: MeasuredBatch | None) -> None:
@@ -195,15 +238,12 @@ class DetailAccumulator:
         if found.metres.size == 0:
             return
         self.lines += found.metres.size
+        self.segments += found.segments
         self.counts += np.bincount(
             np.searchsorted(_EDGES, found.metres, side="right"), minlength=self.counts.size
         )
-        metres = np.concatenate([self.finest, found.candidates])
-        ends = np.concatenate([self.ends, found.ends])
-        if metres.size > _KEEP:
-            keep = np.argpartition(metres, _KEEP - 1)[:_KEEP]
-            metres, ends = metres[keep], ends[keep]
-        self.finest, self.ends = metres, ends
+        self.finest.add(found.lines)
+        self.finest_segments.add(found.fine)
 
     def finish(self, middle: tuple[float, float] | None) -> DetailDistribution | None:
         """The layer's distribution; ``middle`` is where the quantisation step is measured."""
@@ -212,17 +252,18 @@ class DetailAccumulator:
         quantum_m = self._on_ground(self.quantum.step, middle)
         point_m = self._on_ground(self.point_quantum.step, middle) if self.points else None
         floor = quantum_m or 0.0
-        exact = np.maximum(np.sort(exact_lengths_m(self.crs, self.ends)), floor)
         deliberate = point_m is not None and point_m >= _MIN_DELIBERATE_ROUNDING_M
         return DetailDistribution(
             lines_measured=self.lines,
+            segments_measured=self.segments,
             points=self.points,
             points_unmeasured=self.points > 0 and not deliberate,
             quantum_m=quantum_m,
             points_quantum_m=point_m if deliberate else None,
             quantiles_m=_quantiles(self.counts, floor),
             histogram_m=_histogram(self.counts, floor),
-            finest_m=[float(v) for v in exact[:MAX_DETAIL_COUNT]],
+            finest_m=self.finest.exact(self.crs, floor),
+            finest_segments_m=self.finest_segments.exact(self.crs, floor),
         )
 
     def _on_ground(self, step: float | None, middle: tuple[float, float] | None) -> float | None:
@@ -275,15 +316,18 @@ def merge(parts: list[DetailDistribution]) -> DetailDistribution | None:
         for edge, n in part.histogram_m:
             bins[edge] = bins.get(edge, 0) + int(n)
     finest = sorted(v for part in parts for v in part.finest_m)[:MAX_DETAIL_COUNT]
+    segments = sorted(v for part in parts for v in part.finest_segments_m)[:MAX_DETAIL_COUNT]
     point_quanta = [p.points_quantum_m for p in parts if p.points_quantum_m is not None]
     return DetailDistribution(
         lines_measured=sum(p.lines_measured for p in parts),
+        segments_measured=sum(p.segments_measured for p in parts),
         points=sum(p.points for p in parts),
         points_unmeasured=any(p.points_unmeasured for p in parts),
         points_quantum_m=min(point_quanta, default=None),
         quantiles_m=_merged_quantiles(bins),
         histogram_m=[[edge, bins[edge]] for edge in sorted(bins)],
         finest_m=finest,
+        finest_segments_m=segments,
     )
 
 

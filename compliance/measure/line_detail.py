@@ -1,7 +1,9 @@
-"""Every line and ring of a batch of geometries, and each one's shortest segment on the ground.
+"""Every line and ring of a batch of geometries, each one's shortest segment on the ground,
+and the finest of all their segments.
 
 Lines, polygon rings and the parts of multi-geometries and (nested) geometry collections
-are all measured: a part left out is a place for fine detail to hide.
+are all measured: a part left out is a place for fine detail to hide. A line or ring whose
+every segment is of zero length is a position, handed on as a point.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from compliance.geo.segment_metres import GroundMaps, exact_lengths_m
 
 __all__ = [
     "BatchCoordinates",
+    "Candidates",
+    "Cutoffs",
     "ShortestSegments",
     "linework_coordinates",
     "point_coordinates",
@@ -84,28 +88,59 @@ def point_coordinates(geoms: np.ndarray) -> np.ndarray:
     )
 
 
+@dataclass(frozen=True)
+class Cutoffs:
+    """What a run of lines need not hand over: a line whose shortest segment, or a segment,
+    longer than ``line`` or ``segment`` (the longest of the finest kept so far) cannot join
+    them, and no more than ``keep`` segments can (None: no limit)."""
+
+    line: float = np.inf
+    segment: float = np.inf
+    keep: int | None = None
+
+
+@dataclass
+class Candidates:
+    """Approximate ground lengths that may be among the finest, with each one's ends in the
+    CRS, so that the finest can be measured again exactly."""
+
+    metres: np.ndarray
+    ends: np.ndarray  # (n, 4): x1, y1, x2, y2
+
+    @classmethod
+    def none(cls) -> Candidates:
+        return cls(np.empty(0), np.empty((0, 4)))
+
+
 @dataclass
 class ShortestSegments:
-    """Each measured line's shortest non-zero segment, its approximate ground length; and
-    for those of them no longer than the caller's cutoff, the two ends in the CRS, so that
-    the finest can be measured again exactly."""
+    """A run of lines and rings measured: each measured line's shortest non-zero segment
+    (its approximate ground length), the candidates among those and among every segment,
+    how many non-zero segments were measured, and the positions of the lines and rings
+    that measure nothing because every segment is of zero length (a point drawn as a
+    line or a collapsed ring)."""
 
     metres: np.ndarray  # every measured line's
-    candidates: np.ndarray  # the lengths no longer than the cutoff
-    ends: np.ndarray  # (n, 4) of the candidates: x1, y1, x2, y2
+    lines: Candidates  # of ``metres``, those no longer than the line cutoff
+    segments: int  # non-zero segments with finite ends
+    fine: Candidates  # the finest of those segments no longer than the segment cutoff
+    positions: np.ndarray  # (n, 2): one per line or ring drawn as one position
 
     @classmethod
     def none(cls) -> ShortestSegments:
-        return cls(np.empty(0), np.empty(0), np.empty((0, 4)))
+        return cls(np.empty(0), Candidates.none(), 0, Candidates.none(), np.empty((0, 2)))
 
 
 def shortest_segments(
-    coords: np.ndarray, owner: np.ndarray, grounds: GroundMaps, cutoff: float = np.inf
+    coords: np.ndarray, owner: np.ndarray, grounds: GroundMaps, cutoffs: Cutoffs | None = None
 ) -> ShortestSegments:
     """The shortest non-zero segment of each line (``owner`` numbers the line of each
-    coordinate, in order), with the ends of those no longer than ``cutoff``; lengths on
-    the ground of ``grounds``' CRS. Segments with a non-finite end are not measured."""
-    if owner.size < 2:
+    coordinate, in order), with the ends of those within the ``cutoffs``; the finest
+    segments of all the lines, with their ends; lengths on the ground of ``grounds``' CRS.
+    Segments with a non-finite end are not measured. A line or ring with a finite vertex
+    but no segment measured (all its finite vertices one position) gives that position."""
+    cutoffs = cutoffs or Cutoffs()
+    if owner.size == 0:
         return ShortestSegments.none()
     metres = _segment_metres(coords, owner, grounds)
     if metres is None:
@@ -114,18 +149,67 @@ def shortest_segments(
     least = np.minimum.reduceat(metres, first)
     counts = np.diff(np.r_[first, owner.size])
     measured = np.isfinite(least)
-    wanted = np.flatnonzero(measured & (least <= cutoff))
+    wanted = np.flatnonzero(measured & (least <= cutoffs.line))
     # Each wanted line's coordinates, and the first that starts its least segment.
-    taken = counts[wanted]
-    at = np.repeat(first[wanted], taken) + (
+    at = _coordinates_of(first, counts, wanted)
+    at_least = at[metres[at] == np.repeat(least[wanted], counts[wanted])]
+    pick = _first_of_each(at_least, owner)
+    segments, fine = _finest_segments(coords, metres, cutoffs)
+    # A line of one vertex never gets here from a file (GEOS refuses to decode it).
+    idle = np.flatnonzero(~measured & (counts > 1))
+    positions = (
+        _positions(coords, owner, _coordinates_of(first, counts, idle))
+        if idle.size
+        else np.empty((0, 2))
+    )
+    return ShortestSegments(
+        least[measured], Candidates(metres[pick], _ends(coords, pick)), segments, fine, positions
+    )
+
+
+def _coordinates_of(first: np.ndarray, counts: np.ndarray, lines: np.ndarray) -> np.ndarray:
+    """The index of every coordinate of ``lines`` (numbers of lines in the run, ascending),
+    line after line, given each line's first coordinate and count."""
+    taken = counts[lines]
+    return np.repeat(first[lines], taken) + (
         np.arange(int(taken.sum())) - np.repeat(np.cumsum(taken) - taken, taken)
     )
-    at_least = at[metres[at] == np.repeat(least[wanted], taken)]
-    line = owner[at_least]
-    pick = at_least[np.r_[True, line[1:] != line[:-1]]] if at_least.size else at_least
+
+
+def _first_of_each(at: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """Of coordinate indices ``at`` (ascending), the first on each line."""
+    if at.size == 0:
+        return at
+    line = owner[at]
+    return at[np.r_[True, line[1:] != line[:-1]]]
+
+
+def _ends(coords: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The ends of the segments that coordinates ``at`` start: x1, y1, x2, y2."""
     x, y = coords[:, 0], coords[:, 1]
-    ends = np.column_stack([x[pick], y[pick], x[pick + 1], y[pick + 1]])
-    return ShortestSegments(least[measured], metres[pick], ends)
+    return np.column_stack([x[at], y[at], x[at + 1], y[at + 1]])
+
+
+def _finest_segments(
+    coords: np.ndarray, metres: np.ndarray, cutoffs: Cutoffs
+) -> tuple[int, Candidates]:
+    """How many segments are measured, and the finest within the cutoffs with their ends.
+
+    Fine lines chained into one line count as one line but keep every segment: ranked
+    among segments, their detail shows whatever the number of lines."""
+    count = int(np.count_nonzero(metres < np.inf))
+    limit = min(cutoffs.segment, np.finfo(float).max)  # never the +inf of no segment
+    at = np.flatnonzero(metres <= limit)
+    if cutoffs.keep is not None and at.size > cutoffs.keep:
+        at = at[np.argpartition(metres[at], cutoffs.keep - 1)[: cutoffs.keep]]
+    return count, Candidates(metres[at], _ends(coords, at))
+
+
+def _positions(coords: np.ndarray, owner: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The first finite vertex of each line among coordinates ``at`` (lines that measure
+    nothing): a point, whatever type the line is stored as."""
+    finite = at[np.isfinite(coords[at]).all(axis=1)]
+    return coords[_first_of_each(finite, owner)]
 
 
 def _segment_metres(

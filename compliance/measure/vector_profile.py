@@ -32,7 +32,8 @@ class LayerDetail:
 
 def layer_detail(scan: LayerScan) -> LayerDetail:
     """A layer's detail: the shortest segment reached by 1% of its lines and rings or by
-    100 of them (whichever is fewer), floored by the grid its coordinates sit on."""
+    100 of them (whichever is fewer), or the finer segment reached by as many of all their
+    segments, floored by the grid its coordinates sit on."""
     middle = None
     if scan.bounds is not None:
         middle = ((scan.bounds[0] + scan.bounds[2]) / 2, (scan.bounds[1] + scan.bounds[3]) / 2)
@@ -47,15 +48,18 @@ def describe(found: DetailDistribution, value: float | None) -> str:
     """How a layer's or dataset's resolution was obtained, in words."""
     if found.points_unmeasured:
         return (
-            f"not measurable: {found.points} points stored at full precision carry no detail "
-            "measure (whatever else the data holds)"
+            f"not measurable: {found.points} points (lines and rings drawn as one position "
+            "counted as points) stored at full precision carry no detail measure (whatever "
+            "else the data holds)"
         )
     parts = []
     if found.lines_measured:
         parts.append(
             f"shortest segment of each of {found.lines_measured} lines and rings (every "
             f"feature, geodesic); the detail reached by {DEFAULT_DETAIL_SHARE:.0%} of them or "
-            f"by {DEFAULT_DETAIL_COUNT}, whichever is fewer"
+            f"by {DEFAULT_DETAIL_COUNT}, whichever is fewer, or if finer the segment reached "
+            f"by as many of their {found.segments_measured} segments (fine lines chained "
+            "into one stay that many segments)"
         )
     if found.quantum_m is not None:
         parts.append(f"no finer than the coordinates' grid ({found.quantum_m:.3g} m)")

@@ -78,8 +78,9 @@ def write(path, geoms: np.ndarray, crs: str, layer: str = "data", **kwargs) -> s
     return str(path)
 
 
-def ground_lines(geoms: np.ndarray, crs: str) -> np.ndarray:
-    """Truth: each line's and ring's shortest non-zero segment, geodesic on WGS84."""
+def _segments(geoms: np.ndarray, crs: str) -> tuple[np.ndarray, np.ndarray]:
+    """Truth: every non-zero segment of every line and ring (polygon rings, multi-parts and
+    collections opened), geodesic on WGS84, with the number of the line it belongs to."""
     lines = []
     stack = list(geoms)
     while stack:
@@ -90,24 +91,38 @@ def ground_lines(geoms: np.ndarray, crs: str) -> np.ndarray:
             lines.append(g)
         elif hasattr(g, "geoms"):
             stack += list(g.geoms)
-    to_ll = Transformer.from_crs(crs, 4326, always_xy=True)
-    out = []
-    for line in lines:
-        xy = np.asarray(line.coords)[:, :2]
-        lon, lat = to_ll.transform(xy[:, 0], xy[:, 1])
-        _, _, d = GEOD.inv(lon[:-1], lat[:-1], lon[1:], lat[1:])
-        d = np.abs(d)
-        d = d[d > 1e-9]
-        if d.size:
-            out.append(d.min())
-    return np.sort(np.array(out))
+    xy, line = shapely.get_coordinates(np.array(lines, dtype=object), return_index=True)
+    lon, lat = Transformer.from_crs(crs, 4326, always_xy=True).transform(xy[:, 0], xy[:, 1])
+    _, _, d = GEOD.inv(lon[:-1], lat[:-1], lon[1:], lat[1:])
+    d = np.abs(d)
+    kept = (line[1:] == line[:-1]) & (d > 1e-9)
+    return d[kept], line[:-1][kept]
+
+
+def ground_lines(geoms: np.ndarray, crs: str) -> np.ndarray:
+    """Truth: each line's and ring's shortest non-zero segment, ascending."""
+    d, line = _segments(geoms, crs)
+    least = np.full(int(line.max(initial=-1)) + 1, np.inf)
+    np.minimum.at(least, line, d)
+    return np.sort(least[np.isfinite(least)])
+
+
+def ground_segments(geoms: np.ndarray, crs: str) -> np.ndarray:
+    """Truth: every line's and ring's non-zero segments, ascending."""
+    return np.sort(_segments(geoms, crs)[0])
+
+
+def ranked(values: np.ndarray, share: float = 0.01, count: int = 100) -> float:
+    """The value reached by ``share`` of ``values`` (ascending) or by ``count``, whichever
+    is fewer."""
+    rank = max(1, min(math.ceil(share * values.size - 1e-9), count))
+    return float(values[rank - 1])
 
 
 def expected_resolution(geoms: np.ndarray, crs: str) -> float:
-    """The detail reached by 1% of the lines and rings or by 100, whichever is fewer."""
-    per_line = ground_lines(geoms, crs)
-    rank = max(1, min(math.ceil(0.01 * per_line.size - 1e-9), 100))
-    return float(per_line[rank - 1])
+    """The detail reached by 1% of the lines and rings or by 100, whichever is fewer, or
+    the finer one reached by as many of their segments."""
+    return min(ranked(ground_lines(geoms, crs)), ranked(ground_segments(geoms, crs)))
 
 
 def assert_caught(checker: Checker, path: str, control: str, want_m: float):
@@ -314,8 +329,10 @@ def test_a_declared_small_scale_on_unmeasurable_points(tmp_path, kr, crs, place,
 
 
 def test_a_pack_may_set_its_own_detail_share_and_count(tmp_path):
-    # 30 fine rings among 1,000: by default (1% -> rank 10) they decide; a pack that asks
-    # for 5% (rank 50) reads the coarse detail. The pack keys are validated when loaded.
+    # 30 fine rings among 1,000 (120 fine sides among 4,000): by default (1% -> rank 10 of
+    # the rings, 40 of the sides) they decide; a pack that asks for 5% of them up to 1,000
+    # (rank 50 of the rings, 200 of the sides) reads the coarse detail, and up to 100 (rank
+    # 100 of the sides) the fine one. The pack keys are validated when loaded.
     from compliance.facts import dataset_facts
 
     sides = np.full(1_000, 1000.0)
@@ -323,16 +340,23 @@ def test_a_pack_may_set_its_own_detail_share_and_count(tmp_path):
     geoms = squares(sides, "daejeon", "EPSG:5186")
     path = write(tmp_path / "share.gpkg", geoms, "EPSG:5186")
     profile = Checker(packs=["kr"]).check(path).profile
-    truth = ground_lines(geoms, "EPSG:5186")
-    assert dataset_facts(profile)["resolution_m"] == pytest.approx(truth[9], rel=1e-6)
+    rings, segments = ground_lines(geoms, "EPSG:5186"), ground_segments(geoms, "EPSG:5186")
+    assert dataset_facts(profile)["resolution_m"] == pytest.approx(
+        min(rings[9], segments[39]), rel=1e-6
+    )
     # Among 1 km squares whose four sides differ by a few parts in a million on the
     # ground, which side of each is its shortest is chosen with the batch's interpolated
     # metric (exact to about 1e-5 over this 100 km extent): hence 1e-4 for the coarse ranks.
-    facts = dataset_facts(profile, 2000.0, detail_share=0.05, detail_count=100)
-    assert facts["resolution_m"] == pytest.approx(truth[49], rel=1e-4)
-    assert facts["scale_denominator"] == pytest.approx(2000 * truth[49], rel=1e-4)
+    facts = dataset_facts(profile, 2000.0, detail_share=0.05, detail_count=1000)
+    coarse = min(rings[49], segments[199])
+    assert coarse > 900
+    assert facts["resolution_m"] == pytest.approx(coarse, rel=1e-4)
+    assert facts["scale_denominator"] == pytest.approx(2000 * coarse, rel=1e-4)
+    assert dataset_facts(profile, 2000.0, 0.05, 100)["resolution_m"] == pytest.approx(
+        segments[99], rel=1e-6
+    )
     assert dataset_facts(profile, 2000.0, 0.05, 20)["resolution_m"] == pytest.approx(
-        truth[19], rel=1e-6
+        min(rings[19], segments[19]), rel=1e-6
     )
     # Pack keys out of range are refused when the pack is loaded.
     for key in ("detail_share: 0", "detail_share: 1.5", "detail_count: 0", "detail_count: 5000"):
