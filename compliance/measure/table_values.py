@@ -20,7 +20,7 @@ import shapely
 
 from compliance.readers.raw.gpkg_blobs import find_blobs, wkb_end
 
-__all__ = ["geometry_value_columns"]
+__all__ = ["GeometryText", "geometry_value_columns"]
 
 _WKT = (
     r"^\s*(SRID=-?\d+\s*;\s*)?(MULTI)?(POINT|LINESTRING|POLYGON|CURVE|SURFACE|CIRCULARSTRING"
@@ -33,31 +33,50 @@ _TEXT_FORMS = f"(?i)({_WKT})|({_GEOJSON})|({_HEX_WKB})"
 _SRID = re.compile(r"^\s*SRID=-?\d+\s*;\s*", re.IGNORECASE)
 
 
-def geometry_value_columns(batches: Iterable[pa.RecordBatch]) -> list[str]:
-    """The columns, in the table's order, of which some value reads as a geometry. Every
-    batch is read: a column is settled at its first such value, the others go on."""
-    import pyarrow.compute as pc  # only for tables without geometry: not at start-up
+class GeometryText:
+    """Which columns of a stream of batches hold a value that reads as a geometry: fed
+    batch by batch (the text attributes of a layer as it is scanned, or a table's rows).
+    A column is settled at its first such value; the others go on being read."""
 
-    found: dict[str, None] = {}
-    order: list[str] = []
-    for batch in batches:
+    def __init__(self) -> None:
+        self._found: set[str] = set()
+        self._order: list[str] = []
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        import pyarrow.compute as pc  # only where there is text to read: not at start-up
+
         for name, column in zip(batch.schema.names, batch.columns, strict=True):
-            if name not in order:
-                order.append(name)
-            if name in found:
+            if name not in self._order:
+                self._order.append(name)
+            if name in self._found:
                 continue
+            if isinstance(column, pa.ExtensionArray):  # JSON (GDAL's OFSTJSON) is text
+                column = column.storage
             kind = column.type
             if pa.types.is_string(kind) or pa.types.is_large_string(kind):
                 matched = pc.match_substring_regex(column, _TEXT_FORMS)
                 values = column.filter(pc.fill_null(matched, False)).to_pylist()
                 if any(_text_geometry(v) for v in values):
-                    found[name] = None
+                    self._found.add(name)
             elif pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
                 # Bytes as stored (SQLite keeps text and blobs in any column): both forms.
                 if any(_binary_geometry(v) or _text_geometry(v.decode("utf-8", "replace"))
                        for v in column.to_pylist() if v):  # fmt: skip
-                    found[name] = None
-    return [name for name in order if name in found]
+                    self._found.add(name)
+
+    @property
+    def columns(self) -> list[str]:
+        """The columns found so far, in the order the stream gave them."""
+        return [name for name in self._order if name in self._found]
+
+
+def geometry_value_columns(batches: Iterable[pa.RecordBatch]) -> list[str]:
+    """The columns, in the table's order, of which some value reads as a geometry. Every
+    batch is read."""
+    found = GeometryText()
+    for batch in batches:
+        found.add(batch)
+    return found.columns
 
 
 def _has_coordinates(geom: shapely.Geometry | None) -> bool:

@@ -23,7 +23,13 @@ from compliance.measure.line_detail import BatchCoordinates, linework_coordinate
 from compliance.measure.wkb_bounds import WkbBoxes, row_bytes, wkb_boxes
 from compliance.measure.wkb_coords import simple_rows
 from compliance.readers.background import helper_pool
-from compliance.readers.sources import BATCH_SIZE, LayerInfo, VectorSource, decode_wkb
+from compliance.readers.sources import (
+    BATCH_SIZE,
+    LayerInfo,
+    TextSink,
+    VectorSource,
+    decode_wkb,
+)
 from compliance.zones.area_cover import GrowingIndex, growing_index, lonlat_region
 from compliance.zones.areas import AreaSet
 from compliance.zones.overlap import OverlapAccumulator
@@ -186,13 +192,18 @@ def prefetched(batches: Iterator[_T], depth: int = 2) -> Generator[_T, None, Non
 
 
 def scan_layer(
-    src: VectorSource, layer: LayerInfo, probes: list[Probe], read_ahead: bool = True
+    src: VectorSource,
+    layer: LayerInfo,
+    probes: list[Probe],
+    read_ahead: bool = True,
+    text: TextSink | None = None,
 ) -> LayerScan:
-    """Stream a layer once, feeding every probe and measuring the detail of every feature.
+    """Stream a layer once, feeding every probe and measuring the detail of every feature;
+    ``text`` is handed each batch's text attributes in the same pass (see ``wkb_batches``).
 
     ``read_ahead`` reads the next batches in a thread while this one is measured."""
     scan = LayerScan(detail=DetailAccumulator(layer.crs))
-    batches = _boxed(src.wkb_batches(layer), scan.detail)
+    batches = _boxed(src.wkb_batches(layer, text), scan.detail)
     # With one batch there is nothing to overlap reading with: a thread would only cost.
     if read_ahead and (layer.feature_count is None or layer.feature_count > BATCH_SIZE):
         batches = prefetched(batches)

@@ -40,6 +40,8 @@ _OF_VECTOR, _OF_VERBOSE_ERROR = 0x04, 0x40
 _CE_FAILURE = 3
 _OLC_STRINGS_AS_UTF8 = b"StringsAsUTF8"
 _OGRERR_NONE = 0
+# OFTString, OFTStringList, OFTWideString, OFTBinary: the fields that can hold geometry text.
+_TEXT_FIELD_TYPES = frozenset({4, 5, 6, 8})
 # Drivers pyogrio reads as UTF-8 whatever their layers say (its ``detect_encoding``).
 _UTF8_DRIVERS = frozenset({"OSM", "XLSX", "ODS", "GeoJSONSeq", "SQLite"})
 
@@ -171,6 +173,7 @@ class VectorDataset:
                 "crs": self._crs(found),
                 "encoding": encoding,
                 "fields": [f.decode(encoding) for f in self._fields(found)],
+                "text_fields": [f.decode(encoding) for f in self._fields(found, text=True)],
                 "geometry_type": self._geometry_type(found),
                 "features": lib.OGR_L_GetFeatureCount(found, 0),
                 "total_bounds": bounds,
@@ -198,14 +201,17 @@ class VectorDataset:
             raise DataLayerError("Could not get layer definition")
         return int(definition)
 
-    def _fields(self, layer: int) -> list[bytes]:
-        """The names (as stored) of the attribute fields pyogrio's ``read_info`` lists."""
+    def _fields(self, layer: int, text: bool | None = None) -> list[bytes]:
+        """The names (as stored) of the attribute fields pyogrio's ``read_info`` lists;
+        ``text``: only those of text and binary types (True), or only the others (False)."""
         lib, definition = self._lib, self._definition(layer)
         fields = []
         for i in range(lib.OGR_FD_GetFieldCount(definition)):
             field = lib.OGR_FD_GetFieldDefn(definition, i)
             kind = lib.OGR_Fld_GetType(field)
-            if 0 <= kind < len(FIELD_TYPES) and FIELD_TYPES[kind] is not None:
+            if not (0 <= kind < len(FIELD_TYPES) and FIELD_TYPES[kind] is not None):
+                continue
+            if text is None or text == (kind in _TEXT_FIELD_TYPES):
                 fields.append(lib.OGR_Fld_GetNameRef(field) or b"")
         return fields
 
@@ -251,15 +257,20 @@ class VectorDataset:
         return dict(pairs)
 
     def _arrow_reader(
-        self, layer: str, batch_size: int, attributes: bool = False
+        self, layer: str, batch_size: int, columns: str = "geometry"
     ) -> tuple[str, pa.RecordBatchReader]:
         """The layer's primary geometry name and its features as pyogrio's
         ``open_arrow(columns=[])`` streams them: every geometry field, no attribute, no FID,
-        GeoArrow metadata (``attributes``: every attribute too, as ``open_arrow()``). Read
-        it to its end or close it before the next layer's."""
+        GeoArrow metadata. ``columns="all"``: every attribute too, as ``open_arrow()``;
+        ``"text"``: the text and binary attributes too. Read it to its end or close it
+        before the next layer's."""
         with self._lock:
             lib, found = self._lib, self._layer(layer)
-            raw_names = [] if attributes else self._fields(found)
+            raw_names = {
+                "geometry": lambda: self._fields(found),
+                "text": lambda: self._fields(found, text=False),
+                "all": lambda: [],
+            }[columns]()
             ignored = (ctypes.c_char_p * (len(raw_names) + 1))(*raw_names, None)
             lib.OGR_L_SetIgnoredFields(found, ignored)
             options = [b"INCLUDE_FID=NO", b"GEOMETRY_METADATA_ENCODING=GEOARROW"]
@@ -295,16 +306,18 @@ class VectorDataset:
 
     def attribute_batches(self, layer: str, batch_size: int) -> Iterator[pa.RecordBatch]:
         """The layer's features with every attribute, batch by batch (a table's rows)."""
-        _, reader = self._arrow_reader(layer, batch_size, attributes=True)
+        _, reader = self._arrow_reader(layer, batch_size, "all")
         try:
             yield from reader
         finally:
             self._release(reader)
 
-    def layer_batches(self, layer: str, batch_size: int) -> Iterator[tuple[str, pa.RecordBatch]]:
-        """The layer's record batches, each with the primary geometry's name; the stream is
-        released when the loop ends."""
-        primary, reader = self._arrow_reader(layer, batch_size)
+    def layer_batches(
+        self, layer: str, batch_size: int, text: bool = False
+    ) -> Iterator[tuple[str, pa.RecordBatch]]:
+        """The layer's record batches (``text``: with its text and binary attributes), each
+        with the primary geometry's name; the stream is released when the loop ends."""
+        primary, reader = self._arrow_reader(layer, batch_size, "text" if text else "geometry")
         try:
             for batch in reader:
                 yield primary, batch

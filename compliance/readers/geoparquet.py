@@ -10,7 +10,13 @@ import pyarrow as pa
 
 from compliance.errors import UnreadableDataset, UnsupportedFormat
 from compliance.readers.geoarrow_native import NATIVE_ENCODINGS, native_to_wkb
-from compliance.readers.sources import BATCH_SIZE, LayerInfo, VectorSource, parse_crs
+from compliance.readers.sources import (
+    BATCH_SIZE,
+    LayerInfo,
+    TextSink,
+    VectorSource,
+    parse_crs,
+)
 
 __all__ = ["PARQUET_MAGIC", "GeoParquetSource", "open_geoparquet"]
 
@@ -25,14 +31,17 @@ class GeoParquetSource(VectorSource):
         self.columns = {layer.name: column for column, layer in layers.items()}
         self.encodings = encodings  # per layer name: WKB, or a native GeoArrow encoding
 
-    def wkb_batches(self, layer: LayerInfo) -> Iterator[pa.Array]:
+    def wkb_batches(self, layer: LayerInfo, text: TextSink | None = None) -> Iterator[pa.Array]:
         encoding = self.encodings.get(layer.name, "WKB")
         import pyarrow.parquet as pq
 
+        fields = layer.text_fields if text is not None else []
         try:
             parquet = pq.ParquetFile(self.path)
-            columns = [self.columns[layer.name]]
+            columns = [self.columns[layer.name], *fields]
             for record_batch in parquet.iter_batches(batch_size=BATCH_SIZE, columns=columns):
+                if text is not None and fields:
+                    text(record_batch.select(fields))
                 column = record_batch.column(0)
                 if encoding in NATIVE_ENCODINGS:
                     column = native_to_wkb(column, encoding)
@@ -46,6 +55,14 @@ class GeoParquetSource(VectorSource):
             raise UnreadableDataset(
                 f"GeoParquet column {column_name!r} cannot be read: {exc}"
             ) from exc
+
+
+def _text(kind: pa.DataType) -> bool:
+    return any(
+        test(kind)
+        for test in (pa.types.is_string, pa.types.is_large_string, pa.types.is_binary,
+                     pa.types.is_large_binary)
+    )  # fmt: skip
 
 
 def open_geoparquet(path: Path) -> GeoParquetSource:
@@ -96,6 +113,10 @@ def open_geoparquet(path: Path) -> GeoParquetSource:
             feature_count=meta.num_rows,
             fields=[n for n in schema.names if n not in described],
             total_bounds=tuple(bbox[:4]) if bbox and len(bbox) == 4 else None,
+            # Read with the primary geometry only: the file's attributes are one table.
+            text_fields=[f.name for f in schema if f.name not in described and _text(f.type)]
+            if column == primary
+            else [],
         )
         encodings[layers[column].name] = encoding
     return GeoParquetSource(path, layers, encodings)

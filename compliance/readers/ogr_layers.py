@@ -35,6 +35,17 @@ __all__ = [
 ]
 
 
+def _text_fields(info: dict[str, Any]) -> list[str]:
+    """The fields of text and binary types (pyogrio's info gives their dtype as object)."""
+    if "text_fields" in info:
+        return [str(f) for f in info["text_fields"]]
+    dtypes = info.get("dtypes")
+    fields = info.get("fields", [])
+    if dtypes is None:
+        return [str(f) for f in fields]  # types unknown: every field may hold text
+    return [str(f) for f, t in zip(fields, dtypes, strict=False) if str(t) == "object"]
+
+
 def _layer_info(info: dict[str, Any], layer_name: str) -> LayerInfo:
     count = info.get("features")
     bounds = info.get("total_bounds")
@@ -48,6 +59,7 @@ def _layer_info(info: dict[str, Any], layer_name: str) -> LayerInfo:
         else str(info["geometry_type"]),
         feature_count=int(count) if count is not None and count >= 0 else None,
         fields=[str(f) for f in info.get("fields", [])],
+        text_fields=_text_fields(info),
         total_bounds=tuple(bounds) if bounds is not None and np.all(np.isfinite(bounds)) else None,
         metadata={str(k): str(v) for k, v in (info.get("layer_metadata") or {}).items()},
     )

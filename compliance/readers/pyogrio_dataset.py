@@ -58,9 +58,16 @@ class PyogrioDataset:
         ) as (_, reader):
             yield from reader
 
-    def layer_batches(self, layer: str, batch_size: int) -> Iterator[tuple[str, pa.RecordBatch]]:
+    def layer_batches(
+        self, layer: str, batch_size: int, text: bool = False
+    ) -> Iterator[tuple[str, pa.RecordBatch]]:
+        columns: list[str] = []
+        if text:
+            info = pyogrio.read_info(self.path, layer=layer, **self.options)
+            columns = [str(f) for f, t in zip(info["fields"], info["dtypes"], strict=True)
+                       if str(t) == "object"]  # fmt: skip
         with pyogrio.open_arrow(
-            self.path, layer=layer, columns=[], batch_size=batch_size, use_pyarrow=True,
+            self.path, layer=layer, columns=columns, batch_size=batch_size, use_pyarrow=True,
             **self.options,
         ) as (meta, reader):  # fmt: skip
             primary = str(meta.get("geometry_name") or "")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -45,6 +45,7 @@ __all__ = [
     "LayerInfo",
     "OgrVectorSource",
     "RasterSource",
+    "TextSink",
     "VectorSource",
     "decode_wkb",
     "parse_crs",
@@ -103,6 +104,8 @@ class LayerInfo:
     fields: list[str]
     total_bounds: tuple[float, float, float, float] | None
     metadata: dict[str, str] = field(default_factory=dict)
+    # The fields of text and binary types: the ones a geometry can be written into.
+    text_fields: list[str] = field(default_factory=list)
     # A second (third...) geometry field of a source layer is checked as a layer of its own:
     # the source layer's name, and the field to read. None: the layer's primary geometry.
     source_layer: str | None = None
@@ -160,6 +163,10 @@ class DrapedImage:
     unopened: str | None = None
 
 
+# Takes a batch's text and binary attributes, as its geometries are read.
+TextSink = Callable[[pa.RecordBatch], None]
+
+
 class VectorSource:
     """A vector dataset: its driver, its layers, and a batch reader per layer."""
 
@@ -192,8 +199,10 @@ class VectorSource:
         self.kml_document: KmlDocument | None = None
         self.unreferenced_members: list[str] = []
 
-    def wkb_batches(self, layer: LayerInfo) -> Iterator[pa.Array]:
-        """The layer's geometries as Arrow arrays of WKB, batch by batch."""
+    def wkb_batches(self, layer: LayerInfo, text: TextSink | None = None) -> Iterator[pa.Array]:
+        """The layer's geometries as Arrow arrays of WKB, batch by batch. ``text``, when
+        given, is handed each batch's text and binary attributes (``layer.text_fields``)
+        before its geometries, read in the same pass."""
         raise NotImplementedError
 
     def driver_extent(self, layer: LayerInfo) -> tuple[float, float, float, float] | None:
@@ -274,17 +283,22 @@ class OgrVectorSource(VectorSource):
         except (*_READ_ERRORS, sqlite3.Error) as exc:
             raise UnreadableDataset(f"table {layer.name!r} cannot be read: {exc}") from exc
 
-    def wkb_batches(self, layer: LayerInfo) -> Iterator[pa.Array]:
+    def wkb_batches(self, layer: LayerInfo, text: TextSink | None = None) -> Iterator[pa.Array]:
+        fields = layer.text_fields if text is not None else []
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                batches = self.dataset.layer_batches(layer.source_layer or layer.name, BATCH_SIZE)
+                name = layer.source_layer or layer.name
+                batches = self.dataset.layer_batches(name, BATCH_SIZE, text=bool(fields))
                 for primary, record_batch in batches:
                     column = layer.geometry_column or primary or "wkb_geometry"
                     if column not in record_batch.schema.names:
                         if not record_batch.schema.names:
                             raise UnreadableDataset("it has no geometry column")
                         column = record_batch.schema.names[-1]
+                    if text is not None and fields:
+                        names = record_batch.schema.names
+                        text(record_batch.select([f for f in fields if f in names]))
                     yield record_batch.column(column)
         except _READ_ERRORS as exc:
             raise UnreadableDataset(f"layer {layer.name!r} cannot be read: {exc}") from exc
@@ -312,7 +326,7 @@ class FrameSource(VectorSource):
         super().__init__(None, "GeoDataFrame", [layer])
         self._geoms = geoms
 
-    def wkb_batches(self, layer: LayerInfo) -> Iterator[pa.Array]:
+    def wkb_batches(self, layer: LayerInfo, text: TextSink | None = None) -> Iterator[pa.Array]:
         for start in range(0, len(self._geoms), BATCH_SIZE):
             chunk = self._geoms[start : start + BATCH_SIZE]
             yield pa.array(shapely.to_wkb(chunk, flavor="iso"), type=pa.binary())

@@ -93,10 +93,10 @@ FINDINGS: tuple[EngineFinding, ...] = (
     EngineFinding(
         "MAPGATE-COORDINATES-IN-TABLE",
         Effect.review,
-        "A table without geometry has columns that may hold coordinates",
+        "A table has columns that may hold coordinates as plain values",
         lambda e: bool(_coordinate_tables(e)),
         lambda e: (
-            "table(s) without geometry have columns that may hold coordinates ("
+            "table(s) have columns that may hold coordinates as plain values ("
             + "; ".join(f"{name}: {', '.join(cols)}" for name, cols in _coordinate_tables(e))
             + "); positions kept as plain attributes are not placed, so they are not verified"
         ),

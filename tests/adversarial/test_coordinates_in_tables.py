@@ -147,3 +147,66 @@ def test_a_csv_of_geometry_values_is_held(tmp_path, encoding):
     assert records.geometry_type == "None" and records.coordinate_columns == ["remarks"]
     assert FINDING in {f.rule_id for f in verdict.findings}
     assert verdict.verdict != Effect.allow
+
+
+def _roads_with(path, driver: str, column: str, values: list) -> None:
+    """Coarse roads (10 km segments) whose ``column`` attribute holds ``values``."""
+    x0, y0 = 200_000.0, 550_000.0
+    lines = [shapely.LineString([(x0, y0 + i * 900.0), (x0 + 10_000, y0 + i * 900.0)])
+             for i in range(len(values))]  # fmt: skip
+    table = pa.table({"name": [f"road {i}" for i in range(len(values))], column: values,
+                      "geometry": shapely.to_wkb(lines)})  # fmt: skip
+    pyogrio.write_arrow(table, path, driver=driver, geometry_name="geometry",
+                        geometry_type="LineString", crs="EPSG:5186")  # fmt: skip
+
+
+LAYER_FORMATS = [("GPKG", ".gpkg"), ("GeoJSON", ".geojson"), ("FlatGeobuf", ".fgb")]
+
+
+@pytest.mark.parametrize(("driver", "suffix"), LAYER_FORMATS)
+@pytest.mark.parametrize("encoding", ["wkt", "geojson", "hex_wkb"])
+def test_geometry_in_a_layers_attributes_holds_the_file(tmp_path, driver, suffix, encoding):
+    # The roads are coarse and far from everything; the buildings ride in their text.
+    values = ENCODINGS[encoding](_buildings("seoul"))
+    path = tmp_path / f"roads{suffix}"
+    _roads_with(path, driver, "remarks", values)
+    verdict = Checker(packs=["kr"]).check(path)
+    (roads,) = verdict.profile.layers
+    assert roads.geometry_type != "None" and roads.coordinate_columns == ["remarks"]
+    assert FINDING in {f.rule_id for f in verdict.findings}
+    assert verdict.verdict != Effect.allow
+
+
+@pytest.mark.parametrize(("driver", "suffix"), LAYER_FORMATS)
+def test_a_layers_ordinary_text_is_not_taken_for_geometry(tmp_path, driver, suffix):
+    # Control: the same roads with notes and numbers in their text.
+    values = [f"resurfaced (2019), lane {i}" for i in range(12)]
+    path = tmp_path / f"roads{suffix}"
+    _roads_with(path, driver, "remarks", values)
+    verdict = Checker(packs=["kr"]).check(path)
+    (roads,) = verdict.profile.layers
+    assert roads.coordinate_columns is None
+    assert FINDING not in {f.rule_id for f in verdict.findings}
+    assert verdict.verdict == Effect.allow
+
+
+@pytest.mark.parametrize("encoding", ["wkt", "wkb"])
+def test_geometry_in_a_geoparquet_files_columns_holds_it(tmp_path, encoding):
+    # GeoParquet is read by pyarrow, not GDAL: its other columns are read in the same pass.
+    import json
+
+    import pyarrow.parquet as pq
+    from pyproj import CRS
+
+    lines = shapely.linestrings([[(200_000.0, 550_000.0 + i * 900), (210_000.0, 550_000.0 + i * 900)]
+                                 for i in range(12)])  # fmt: skip
+    values = ENCODINGS[encoding](_buildings("seoul"))
+    table = pa.table({"remarks": values, "geometry": shapely.to_wkb(lines)})
+    column = {"encoding": "WKB", "geometry_types": [], "crs": CRS(5186).to_json_dict()}
+    geo = {"version": "1.0.0", "primary_column": "geometry", "columns": {"geometry": column}}
+    path = tmp_path / "roads.parquet"
+    pq.write_table(table.replace_schema_metadata({b"geo": json.dumps(geo).encode()}), path)
+    verdict = Checker(packs=["kr"]).check(path)
+    (roads,) = verdict.profile.layers
+    assert roads.coordinate_columns == ["remarks"]
+    assert verdict.verdict != Effect.allow
