@@ -128,7 +128,8 @@ def _explain(profile: Profile, tally: VectorTally, overlays: list[ImageOverlay])
     )
     profile.methods["resolution_m"] = (
         "the layers' lines and rings pooled: the detail reached by 1% of them or 100, "
-        "whichever is fewer, and the finest imagery"
+        "whichever is fewer, or the finer one reached by as many of all their segments, "
+        "and the finest imagery"
         if len(layers) > 1
         else tally.methods.get(f"resolution_m[{layers[0].name}]", "not measurable")
         if layers

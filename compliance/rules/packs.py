@@ -106,13 +106,16 @@ class PackDocument(BaseModel):
         default=DEFAULT_DETAIL_SHARE,
         gt=0,
         le=1,
-        description="Vector detail: the share of lines and rings whose detail counts.",
+        description=(
+            "Vector detail: the share of lines and rings (and, when finer, of all their"
+            " segments) whose detail counts."
+        ),
     )
     detail_count: int = Field(
         default=DEFAULT_DETAIL_COUNT,
         ge=1,
         le=MAX_DETAIL_COUNT,
-        description="Vector detail: or this many lines and rings, whichever is fewer.",
+        description="Vector detail: or this many lines and rings (segments), whichever is fewer.",
     )
     default: Effect = Effect.allow
     sources: list[str] = Field(default_factory=list)
