@@ -112,6 +112,8 @@ class PlacedImage:
 
     footprint: BaseGeometry | None  # lon/lat; None when the image cannot be placed
     sizes: tuple[float, float] | None  # finest and coarsest ground pixel side, metres
+    # The (width, height) of the overview level finer than the image that set the finest.
+    finer_level: tuple[int, int] | None = None
 
 
 def place_image(
@@ -167,4 +169,4 @@ def place_image(
         check_crs(image.label or "raster", image.crs, outline.bounds, footprint, hits, off_aou)
     else:
         footprint = None
-    return PlacedImage(footprint, measured.sizes)
+    return PlacedImage(footprint, measured.sizes, measured.finer_level)

@@ -10,7 +10,7 @@ from compliance.dataset_profile import Profile
 from compliance.measure.declared_scale import declared_scale
 from compliance.measure.inspection import Inspection
 from compliance.measure.leaks import find_leaks
-from compliance.measure.placement import crs_label, place_image
+from compliance.measure.placement import PlacedImage, crs_label, place_image
 from compliance.measure.profile_finish import finish_profile
 from compliance.measure.raster_profile import looks_like_elevation
 from compliance.readers.sources import RasterSource
@@ -44,6 +44,12 @@ def inspect_raster(src: RasterSource, zones: ZoneSet, territories: list[Territor
         )
     finest = min((s[0] for s in sizes), default=None)
     coarsest = max((s[1] for s in sizes), default=None)
+    levels = _finer_levels(images + placements, placed, finest)
+    notes += [
+        f"{where}an overview level of {w} x {h} px is finer than the image itself "
+        f"({i.width} x {i.height} px): GDAL serves it over the same ground, so its pixels count"
+        for i, where, (w, h) in levels
+    ]
     union = shapely.union_all(footprints) if footprints else None
     shown = images[0] if images else src
     profile = finish_profile(
@@ -68,7 +74,7 @@ def inspect_raster(src: RasterSource, zones: ZoneSet, territories: list[Territor
             width=shown.width,
             height=shown.height,
             overviews=shown.overviews,
-            methods=_methods(src, finest, coarsest, len(images), bool(placements)),
+            methods=_methods(src, finest, coarsest, len(images), bool(placements), bool(levels)),
             notes=notes,
         ),
         union,
@@ -78,12 +84,25 @@ def inspect_raster(src: RasterSource, zones: ZoneSet, territories: list[Territor
     return Inspection(profile, located, acc, hits, union, off_aou)
 
 
+def _finer_levels(
+    images: list[RasterSource], placed: list[PlacedImage], finest: float | None
+) -> list[tuple[RasterSource, str, tuple[int, int]]]:
+    """Each image whose finest pixels, the file's finest, are an overview level's: the
+    image, how a note names it, and the level's size."""
+    return [
+        (image, f"image {image.label}: " if image.label else "", p.finer_level)
+        for image, p in zip(images, placed, strict=True)
+        if p.finer_level is not None and p.sizes is not None and p.sizes[0] == finest
+    ]
+
+
 def _methods(
     src: RasterSource,
     finest: float | None,
     coarsest: float | None,
     image_count: int,
     other_placements: bool,
+    overview_counted: bool,
 ) -> dict[str, str]:
     """How the raster's resolution and georeferencing were found, in words."""
     return {
@@ -93,6 +112,13 @@ def _methods(
             f"where finest (coarsest {coarsest:.4g} m)"
             + (", over every image in the file" if image_count > 1 else "")
             + (", over every placement its header and sidecars give" if other_placements else "")
+            + (
+                ", and over each overview level that may be finer than its image (a level of "
+                "w x h px over an image of W x H px: the image's pixel-to-CRS mapping scaled "
+                "by W/w and H/h); the finest is an overview level's, finer than the image itself"
+                if overview_counted
+                else ""
+            )
             + (", through the GCPs (thin-plate spline)" if src.gcps else "")
             if finest is not None and coarsest is not None
             else "not measurable: no CRS or geotransform"

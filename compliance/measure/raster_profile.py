@@ -1,4 +1,10 @@
-"""Raster facts from the header alone: footprint, ground pixel spacing, bands, overviews."""
+"""Raster facts from the header alone: footprint, ground pixel spacing, bands, overviews.
+
+An overview level is the image's ground at another size, and GDAL serves any size as
+one, larger than the image too: a level of (w, h) pixels over an image of (W, H) maps
+its pixels to the CRS as the image does, composed with a scale of (W / w, H / h). Each
+level that may be finer than the image is measured with that map, as the image is.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +15,11 @@ from typing import Any
 
 import numpy as np
 import shapely
+from pyproj import Geod
 from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
+from compliance.geo.geodesy import to_lonlat
 from compliance.measure.pixel_lattice import AFFINE, WARPED, PixelToCrs, lattice_spacing
 from compliance.readers.sources import RasterSource
 
@@ -19,9 +27,12 @@ __all__ = [
     "MAX_GCPS",
     "PixelMeasures",
     "ground_pixel_size",
+    "ground_steps",
+    "image_lonlat",
     "is_georeferenced",
     "looks_like_elevation",
     "measure_pixels",
+    "step_places",
 ]
 
 _EDGE_POINTS = 33  # per side: enough that a projected edge's curvature is followed
@@ -32,6 +43,13 @@ _WARPED_EDGE_POINTS = 257  # per side of a GCP-warped grid, whose edges bend at 
 # sample: 600 GCPs take about 3 s. Past this many, the raster is held as unmeasurable
 # rather than the check stalled.
 MAX_GCPS = 600
+_GEOD = Geod(ellps="WGS84")
+# Places per side where a grid's pixel steps are weighed against each other (see
+# _least_spread): cheap beside a lattice measurement, and only for images with overviews.
+_SPREAD_GRID = 9
+# A level is skipped only when it is coarser than this, with room for the ground steps'
+# departure from a straight line over one pixel.
+_COARSER = 1.01
 
 
 def is_georeferenced(src: RasterSource) -> bool:
@@ -108,16 +126,36 @@ def _gcp_xy(spline: Any, cols: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray
 @dataclass
 class PixelMeasures:
     outline: BaseGeometry | None  # in the raster's CRS
-    sizes: tuple[float, float] | None  # finest and coarsest neighbour spacing, metres
+    # Finest and coarsest neighbour spacing, metres, over the image and its overview levels.
+    sizes: tuple[float, float] | None
+    # The (width, height) of the overview level that set the finest, when not the image.
+    finer_level: tuple[int, int] | None = None
 
 
 def measure_pixels(src: RasterSource) -> PixelMeasures:
     """The outline and the ground pixel spacing, through one pixel-to-CRS mapping (a GCP
-    spline is solved once)."""
+    spline is solved once), over the image and every overview level that may be finer."""
     with _pixel_to_crs(src) as to_crs:
         if to_crs is None:
             return PixelMeasures(None, None)
-        return PixelMeasures(_outline(src, to_crs), _spacing(src, to_crs))
+        sizes, level = _spacing(src, to_crs), None
+        if sizes is not None and src.overview_sizes:
+            sizes, level = _with_levels(src, to_crs, sizes)
+        return PixelMeasures(_outline(src, to_crs), sizes, level)
+
+
+def image_lonlat(
+    src: RasterSource, cols: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Where the image's geotransform or GCPs put pixel positions (column, row; (0, 0) the
+    outer corner of the first pixel), as lon/lat; None when they put them nowhere."""
+    if src.crs is None:
+        return None
+    with _pixel_to_crs(src) as to_crs:
+        if to_crs is None:
+            return None
+        xs, ys = to_crs(np.asarray(cols, dtype=float), np.asarray(rows, dtype=float))
+        return to_lonlat(src.crs, np.asarray(xs, dtype=float), np.asarray(ys, dtype=float))
 
 
 def ground_pixel_size(src: RasterSource) -> tuple[float, float] | None:
@@ -149,16 +187,114 @@ def _outline(src: RasterSource, to_crs: PixelToCrs) -> BaseGeometry | None:
     return outline
 
 
-def _spacing(src: RasterSource, to_crs: PixelToCrs) -> tuple[float, float] | None:
-    if src.crs is None or src.width < 1 or src.height < 1:
+def _spacing(
+    src: RasterSource, to_crs: PixelToCrs, level: tuple[int, int] | None = None
+) -> tuple[float, float] | None:
+    """The image's spacing, or an overview level's (its width and height) through the
+    image's mapping scaled to it."""
+    width, height = level or (src.width, src.height)
+    if src.crs is None or width < 1 or height < 1:
         return None
+    if level is not None:
+        to_crs = _scaled(to_crs, src.width / width, src.height / height)
     if src.transform is not None:
-        return lattice_spacing(to_crs, src.crs, src.width, src.height, AFFINE)
+        return lattice_spacing(to_crs, src.crs, width, height, AFFINE)
     # A warp bends at its GCPs: every one is a sample too, besides the grid, so a dip
     # around a single GCP between grid nodes is found and refined.
     ties = np.asarray(src.gcps, dtype=float)
     at = (ties[:, 0], ties[:, 1])
-    return lattice_spacing(to_crs, src.crs, src.width, src.height, WARPED, also_at=at)
+    if level is not None:
+        at = (at[0] * (width / src.width), at[1] * (height / src.height))
+    return lattice_spacing(to_crs, src.crs, width, height, WARPED, also_at=at)
+
+
+def _scaled(to_crs: PixelToCrs, sx: float, sy: float) -> PixelToCrs:
+    return lambda cols, rows: to_crs(cols * sx, rows * sy)
+
+
+def _with_levels(
+    src: RasterSource, to_crs: PixelToCrs, sizes: tuple[float, float]
+) -> tuple[tuple[float, float] | None, tuple[int, int] | None]:
+    """The image's spacing with that of each overview level that may be finer: the finest
+    over them all, and the level that set it (None: the image); no spacing when such a
+    level cannot be measured (its pixels' fineness is then unknown)."""
+    finest, coarsest = sizes
+    found: tuple[int, int] | None = None
+    for level in _may_be_finer(src, to_crs):
+        measured = _spacing(src, to_crs, level)
+        if measured is None:
+            return None, None
+        coarsest = max(coarsest, measured[1])
+        if measured[0] < finest:
+            finest, found = measured[0], level
+    return (finest, coarsest), found
+
+
+def _may_be_finer(src: RasterSource, to_crs: PixelToCrs) -> list[tuple[int, int]]:
+    """The overview levels that may be finer than the image somewhere.
+
+    A level s times the image's pixel on both axes (s = the lesser of W / w and H / h)
+    has neighbours at least s times the least singular value of the image's ground pixel
+    steps apart; the image's nearest neighbours are at most its shorter step apart. So a
+    level is certainly not finer where s times their ratio (``_least_spread``: 1 for
+    steps square on the ground) is at least 1, as for every level of an ordinary pyramid.
+    Not so for a level larger than the image on either axis, nor on a grid sheared so far
+    that a level with fewer pixels each way brings rows closer than the image's.
+    """
+    # A level of no pixels on an axis (a damaged header) is measured: it cannot be.
+    scales = [
+        min(src.width / w, src.height / h) if w >= 1 and h >= 1 else 0.0
+        for w, h in src.overview_sizes
+    ]
+    spread = _least_spread(src, to_crs) if max(scales) >= _COARSER else 0.0
+    return [
+        level
+        for level, scale in zip(src.overview_sizes, scales, strict=True)
+        if scale * spread < _COARSER
+    ]
+
+
+def _least_spread(src: RasterSource, to_crs: PixelToCrs) -> float:
+    """The least, over a grid of places across the image, of its ground pixel steps' least
+    singular value over the shorter step: 1 where the column and row steps are square to
+    each other on the ground, less the more they lean; 0 where a place cannot be
+    measured."""
+    if src.crs is None:
+        return 0.0
+    cols, rows = step_places(src.width, src.height, _SPREAD_GRID)
+    xs, ys = to_crs(cols, rows)
+    lon, lat = to_lonlat(src.crs, np.asarray(xs, dtype=float), np.asarray(ys, dtype=float))
+    least, shorter = ground_steps(lon, lat)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = least / shorter
+    return float(np.where(np.isfinite(ratio), ratio, 0.0).min())
+
+
+def step_places(width: int, height: int, grid: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel positions (columns, rows) of a ``grid`` x ``grid`` grid of places spanning
+    the image (the last kept a pixel inside), then each place moved a column, then a row:
+    what ``ground_steps`` takes, once carried to lon/lat."""
+    t = np.linspace(0.0, 1.0, grid)
+    cols = np.minimum(np.tile(t, grid) * width, max(width - 1.0, 0.0))
+    rows = np.minimum(np.repeat(t, grid) * height, max(height - 1.0, 0.0))
+    return np.concatenate([cols, cols + 1, cols]), np.concatenate([rows, rows, rows + 1])
+
+
+def ground_steps(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """At each place of ``step_places`` (its positions as lon/lat): the least singular
+    value of the ground column and row steps, in metres (no two pixel centres there are
+    closer), and the shorter step's length (the nearest are no farther apart). NaN where
+    a place cannot be measured."""
+    n = lon.size // 3
+    with np.errstate(invalid="ignore", divide="ignore"):
+        az, _, dist = _GEOD.inv(np.tile(lon[:n], 2), np.tile(lat[:n], 2), lon[n:], lat[n:])
+        az = np.radians(az)
+        east, north = dist * np.sin(az), dist * np.cos(az)
+        (ue, ve), (un, vn) = np.split(east, 2), np.split(north, 2)
+        det, uu, vv = np.abs(ue * vn - un * ve), ue * ue + un * un, ve * ve + vn * vn
+        total = uu + vv
+        least = 2 * det * det / (total + np.sqrt(np.maximum(total * total - 4 * det * det, 0)))
+    return np.sqrt(least), np.sqrt(np.minimum(uu, vv))
 
 
 def looks_like_elevation(src: RasterSource) -> bool:

@@ -361,5 +361,10 @@ class RasterSource:
     # leaves with the file, so each is measured. ``label`` names an image among them.
     other_images: list[RasterSource] = field(default_factory=list)
     label: str | None = None
+    # The (width, height) of every band's overview levels, each size once, as GDAL serves
+    # them. A level is the image's ground at another size, larger than the image too.
+    overview_sizes: list[tuple[int, int]] = field(default_factory=list)
+    # The RPC metadata items (GDAL's RPC domain), when the image carries RPCs.
+    rpcs: dict[str, str] | None = None
 
     kind = "raster"

@@ -1,6 +1,7 @@
 """The leak rows of mapgate's findings table (``MAPGATE-LEAK-OVERVIEW`` and the others
 below): data a file carries where its readers do not look (stale overviews, deleted rows
-still in the file, coordinates kept in the metadata of imagery that cannot be placed). Their facts come from
+still in the file, coordinates kept in the metadata of imagery that cannot be placed, RPCs
+that place a placed image elsewhere). Their facts come from
 ``compliance.measure.leaks`` through the profile; docs/findings.md ("Leak checks")."""
 
 from __future__ import annotations
@@ -72,10 +73,10 @@ LEAK_FINDINGS: tuple[EngineFinding, ...] = (
     EngineFinding(
         "MAPGATE-LEAK-METADATA-COORDINATES",
         Effect.review,
-        "Imagery that cannot be placed keeps coordinates",
+        "Imagery keeps coordinates its placement does not show",
         lambda e: bool(e.profile.leaks.metadata_coordinates),
         lambda e: (
-            "imagery that cannot be placed still carries coordinates ("
+            "imagery carries coordinates beside (or instead of) a placement mapgate checked ("
             + _shown(e.profile.leaks.metadata_coordinates, 5)
             + "): its location leaves with it; strip them, or georeference it and check it "
             "again"

@@ -4,7 +4,7 @@ Each kind has a module: ``overviews`` (overview levels and other images showing 
 the full resolution masks), ``deleted_gpkg`` (geometries deleted from a GeoPackage or
 SQLite file still in its free space), ``deleted_shapes`` (shapes of records deleted from
 a shapefile's ``.dbf``), ``metadata_coordinates`` (positions kept by an image that
-cannot be placed). ``find_leaks`` runs those that apply to a dataset and returns the
+cannot be placed, and RPCs that place a placed image elsewhere). ``find_leaks`` runs those that apply to a dataset and returns the
 facts; the findings that hold a verdict are in ``compliance.rules.fail_closed``.
 """
 

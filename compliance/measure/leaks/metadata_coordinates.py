@@ -5,6 +5,11 @@ An image without a CRS or a geotransform cannot be placed, so it is not met with
 zones; yet a world file or ``.aux.xml`` beside it, a geotransform without a CRS, GCPs
 or RPCs without a usable CRS, EXIF GPS tags, an XMP packet or GDAL metadata items may
 still say where it lies. Each such trace is listed: the image leaves with its location.
+
+An image placed by a geotransform or GCPs may carry RPCs too, a second placement that
+GDAL's tools take on request (``gdalwarp -rpc``) and the checker does not measure. Where
+its RPCs put it elsewhere than its geotransform or GCPs do, that is a position the file
+carries elsewhere, listed the same way.
 """
 
 from __future__ import annotations
@@ -14,7 +19,15 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from compliance.measure.raster_profile import is_georeferenced
+import numpy as np
+from pyproj import Geod
+
+from compliance.measure.raster_profile import (
+    ground_steps,
+    image_lonlat,
+    is_georeferenced,
+    step_places,
+)
 from compliance.readers.pixels import open_image
 from compliance.readers.raster_sidecars import read_world_file, world_file
 from compliance.readers.raw.exif_gps import exif_gps, xmp_geodata
@@ -36,6 +49,15 @@ _NUMBER = re.compile(r"\d")
 _AUX_GEO = re.compile(r"<(GeoTransform|GCPList|SRS)\b", re.IGNORECASE)
 _MAX_AUX = 1 << 20
 _MAX_SHOWN = 80  # characters of a value shown in a trace
+_GEOD = Geod(ellps="WGS84")
+# How far RPCs (at height 0, as GDAL's tools take them unless told a height or given a
+# DEM) may place an image from its geotransform and still agree with it. Terrain shifts
+# a point seen off nadir by its height times the tangent of the view angle: 1,000 m
+# seen at 25 degrees, about 470 m. An old datum (Tokyo, Korean Bessel) without its shift
+# to WGS84 moves it by some 400-700 m too, hence a floor of 1 km; a corner-fitted
+# geotransform strays from the RPCs' non-affine grid by a share of the image's size.
+_AGREE_M = 1_000.0
+_AGREE_SHARE = 0.05  # of the image's ground diagonal
 
 
 def unplaced(image: RasterSource) -> bool:
@@ -103,11 +125,77 @@ def _sidecars(path: Path) -> list[str]:
     return found
 
 
-def metadata_coordinates(raster: RasterSource, gdal_name: str | None = None) -> list[str]:
-    """Every trace of a position an image that cannot be placed still carries; nothing
-    for an image that can be placed (its position is checked as such)."""
-    if not unplaced(raster):
+def _rpc_lonlat(
+    rpcs: dict[str, str], cols: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Where RPCs put pixel positions at height 0, as lon/lat; None when they cannot be
+    evaluated."""
+    from rasterio.rpc import RPC
+    from rasterio.transform import RPCTransformer
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with RPCTransformer(RPC.from_gdal(rpcs)) as rpc:
+                lon, lat = rpc.xy(rows, cols, zs=np.zeros(cols.size), offset="ul")
+    except Exception:  # malformed items (ValueError, KeyError) or GDAL's CPLE_* errors
+        return None
+    return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+
+
+def _rpcs_elsewhere(raster: RasterSource) -> list[str]:
+    """Where an image's RPCs put it, when that is not where its geotransform or GCPs do
+    (RPCs that cannot be evaluated are not known to agree), or when they make its
+    pixels finer than those place them."""
+    if raster.rpcs is None:
         return []
+    by = "geotransform" if raster.transform is not None else "GCPs"
+    # Corners, edge midpoints and centre (0, 2, 6, 8 the corners, 4 the centre), each
+    # also moved a column and a row.
+    cols, rows = step_places(raster.width, raster.height, 3)
+    here = image_lonlat(raster, cols, rows)
+    there = _rpc_lonlat(raster.rpcs, cols, rows)
+    if here is None or there is None or not np.isfinite(np.concatenate(here + there)).all():
+        return [f"RPCs beside its {by} that cannot be evaluated: where they place it is unknown"]
+    apart = _GEOD.inv(here[0][:9], here[1][:9], there[0][:9], there[1][:9])[2]
+    agree = max(_AGREE_M, _AGREE_SHARE * min(_diagonal(*here), _diagonal(*there)))
+    found = []
+    if float(np.max(apart)) > agree:
+        found.append(
+            f"its RPCs place it about {apart[4] / 1000:.3g} km from where its {by} does "
+            f"(centre at latitude {there[1][4]:.6g}, longitude {there[0][4]:.6g})"
+        )
+    # Within that distance, RPCs could still shrink a small image: pixels they space
+    # closer than the measured ones are another image of the same place.
+    least_there, _ = ground_steps(*there)
+    _, shorter_here = ground_steps(*here)
+    # A place the RPCs fold to a point (NaN) spaces pixels closer than any grid.
+    least = float(np.where(np.isfinite(least_there), least_there, 0.0).min())
+    shorter = float(np.where(np.isfinite(shorter_here), shorter_here, np.inf).min())
+    if least < (1 - _AGREE_SHARE) * shorter:
+        found.append(
+            f"its RPCs space its pixels {least:.3g} m apart, closer than its {by} does "
+            f"({shorter:.3g} m)"
+        )
+    return found
+
+
+def _diagonal(lon: np.ndarray, lat: np.ndarray) -> float:
+    """The longer ground diagonal between the corners of ``step_places``' 3 x 3 grid."""
+    return float(
+        max(
+            _GEOD.inv(lon[0], lat[0], lon[8], lat[8])[2],
+            _GEOD.inv(lon[2], lat[2], lon[6], lat[6])[2],
+        )
+    )
+
+
+def metadata_coordinates(raster: RasterSource, gdal_name: str | None = None) -> list[str]:
+    """Every trace of a position an image that cannot be placed still carries; for an
+    image that can be placed (its position is checked as such), the placement its RPCs
+    give when they put it elsewhere."""
+    if not unplaced(raster):
+        return _rpcs_elsewhere(raster)
     path = raster.path
     sidecars = _sidecars(path) if gdal_name is None and path.is_file() else []
     found: list[str] = list(sidecars)
