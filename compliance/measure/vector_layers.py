@@ -4,7 +4,6 @@ beside the layers (a GeoPackage's orthophoto) are placed and measured as images.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,6 +18,7 @@ from compliance.measure.placement import (
     place_image,
     union_bounds,
 )
+from compliance.measure.position_fields import is_position_name
 from compliance.measure.raster_profile import looks_like_elevation
 from compliance.measure.table_values import GeometryText, geometry_value_columns
 from compliance.measure.vector_profile import layer_detail
@@ -191,22 +191,12 @@ def _place_raster_tables(
         )
 
 
-# Column names that suggest positions kept as plain attributes (a CSV of points, a table of
-# addresses with their coordinates): whole names, or lat/lon/lng as a word in a name.
-_COORDINATE_NAME = re.compile(
-    r"^(x|y|lat|lon|lng|long|latitude|longitude|easting|northing|coords?|coordinates?"
-    r"|wkt|wkb|geom|geometry|the_geom|shape|location|position)$"
-    r"|latitude|longitude|(^|_)(lat|lon|lng)(_|$)",
-    re.IGNORECASE,
-)
-
-
 def _attribute_table(src: VectorSource, layer: LayerInfo, notes: list[str]) -> LayerProfile:
     """A layer without geometry: nothing to place or overlap, but its columns may still hold
     positions, which mapgate does not place; a rule of the engine holds such tables for
     review. A column counts by its name, or by a value that reads as a geometry."""
     by_value = geometry_value_columns(src.attribute_batches(layer))
-    columns = [f for f in layer.fields if _COORDINATE_NAME.search(f) or f in by_value]
+    columns = [f for f in layer.fields if is_position_name(f) or f in by_value]
     columns += [f for f in by_value if f not in columns]
     note = f"layer {layer.name!r} is a table without geometry"
     if columns:

@@ -7,7 +7,6 @@ they would put the data back on the map.
 
 from __future__ import annotations
 
-import re
 import secrets
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from pyproj import CRS
 
 from compliance.geo.crs_identity import WGS84
 from compliance.geo.geodesy import transformer
+from compliance.measure.position_fields import is_position_name
 from compliance.remediate.actions import ActionChanges, ActionContext, ActionResult, Placement
 from compliance.remediate.vector_io import (
     LayerMeta,
@@ -27,11 +27,8 @@ from compliance.remediate.vector_io import (
     with_geometries,
 )
 
-__all__ = ["POSITION_FIELDS", "place", "strip_vector_coordinates"]
+__all__ = ["place", "strip_vector_coordinates"]
 
-POSITION_FIELDS = re.compile(
-    r"(?i)^(lat|lon|lng|long|latitude|longitude|x|y|z|easting|northing|coord\w*|geohash|mgrs|wkt)$"
-)
 _ORIGIN_SPREAD_M = 100_000.0  # the secret origin lies up to this far from the data
 
 
@@ -72,12 +69,12 @@ def strip_vector_coordinates(ctx: ActionContext) -> ActionResult:
     dy = y0 - rng.uniform(0.0, _ORIGIN_SPREAD_M)
     changes = ActionChanges(features_changed=0)
     changes.fields_dropped = [
-        f"{m.name}.{f}" for m in metas for f in m.fields if POSITION_FIELDS.match(f)
+        f"{m.name}.{f}" for m in metas for f in m.fields if is_position_name(f)
     ]
 
     def edit(layer: LayerMeta, table: pa.Table) -> pa.Table:
         table = table.drop_columns(
-            [f for f in table.column_names if f in layer.fields and POSITION_FIELDS.match(f)]
+            [f for f in table.column_names if f in layer.fields and is_position_name(f)]
         )
         geoms = geometries(layer, table)
         present = ~shapely.is_missing(geoms)

@@ -210,3 +210,31 @@ def test_geometry_in_a_geoparquet_files_columns_holds_it(tmp_path, encoding):
     (roads,) = verdict.profile.layers
     assert roads.coordinate_columns == ["remarks"]
     assert verdict.verdict != Effect.allow
+
+
+@pytest.mark.parametrize(
+    "names",
+    [("POINT_X", "POINT_Y"), ("X_COORD", "Y_COORD"), ("lon2", "lat2"), ("gps_lon", "gps_lat")],
+)
+def test_positions_under_any_coordinate_name_hold_a_table(tmp_path, names):
+    # Numbers, not geometry text: the names are what there is to go on in a table.
+    path = tmp_path / "t.gpkg"
+    _roads(path, 5186)
+    table = pa.table({"id": [1, 2], names[0]: [126.975, 126.976], names[1]: [37.585, 37.586]})
+    pyogrio.write_arrow(table, path, layer="records", driver="GPKG", append=True)
+    verdict = Checker(packs=["kr"]).check(path)
+    (records,) = [la for la in verdict.profile.layers if la.name == "records"]
+    assert records.coordinate_columns == list(names)
+    assert verdict.verdict != Effect.allow
+
+
+def test_names_that_only_contain_coordinate_letters_do_not_hold_a_table(tmp_path):
+    path = tmp_path / "t.gpkg"
+    _roads(path, 5186)
+    table = pa.table(
+        {"id": [1], "region": ["a"], "Shape_Length": [3.5], "exit": [2], "LOCATION_ID": [7]}
+    )
+    pyogrio.write_arrow(table, path, layer="records", driver="GPKG", append=True)
+    verdict = Checker(packs=["kr"]).check(path)
+    (records,) = [la for la in verdict.profile.layers if la.name == "records"]
+    assert records.coordinate_columns is None

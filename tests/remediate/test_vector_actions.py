@@ -299,3 +299,27 @@ def test_conditions_no_data_change_meets_stay(tmp_path: Path, zones_file: Path) 
     assert all("no change to the data" in a.reason for a in report.actions)
     assert report.verdict.verdict == Effect.allow_with_conditions
     assert report.verdict.conditions == ["attribution", "store_in_india"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "epsg"),
+    [(("POINT_X", "POINT_Y"), 5186), (("gps_lon", "gps_lat"), 32652), (("lon2", "lat2"), 4326),
+     (("X_COORD", "Y_COORD"), 5186), (("LatDD", "LonDD"), 4326)],
+)  # fmt: skip
+def test_positions_under_any_coordinate_name_are_dropped(
+    tmp_path: Path, zones_file: Path, fields: tuple[str, str], epsg: int
+) -> None:
+    # Positions (lon/lat of somewhere else) kept as plain numbers beside 3-D lines.
+    path = tmp_path / "in.gpkg"
+    lines = with_z(from_lonlat(shapes_lonlat("LineString", 0.003), epsg), 35.0)
+    n = len(lines)
+    gpd.GeoDataFrame(
+        {"name": [f"l{i}" for i in range(n)], fields[0]: np.full(n, 127.3821060398563),
+         fields[1]: np.full(n, 36.35054235710999)},
+        geometry=list(lines), crs=epsg,
+    ).to_file(path, layer="lines", driver="GPKG")  # fmt: skip
+    report = checker_for(tmp_path, zones_file, STRIP_PACK).remediate(path, tmp_path / "out.gpkg")
+    assert [(a.condition, a.status) for a in report.actions] == [("strip_coordinates", "applied")]
+    assert sorted(report.actions[0].changes.fields_dropped) == sorted(f"lines.{f}" for f in fields)
+    info = pyogrio.read_info(tmp_path / "out.gpkg", layer="lines")
+    assert list(info["fields"]) == ["name"]
