@@ -105,7 +105,7 @@ def _vector_profile(
             undecodable_geometries=tally.undecodable,
             unplaceable_geometries=tally.unplaceable,
             unread_tables=list(src.unread_tables),
-            unread_geometries=list(src.unread_geometries),
+            unread_geometries=list(src.unread_geometries) + tally.unread_geometries,
             image_overlays=overlays,
             has_imagery=bool(src.rasters or overlays),
             imagery_resolution_m=min(tally.imagery, default=None),

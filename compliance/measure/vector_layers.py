@@ -52,6 +52,8 @@ class VectorTally:
     unplaceable: int = 0
     has_z: bool = False
     located: bool = True
+    leaves: int = 0  # geometry objects with coordinates read (a collection's members each)
+    unread_geometries: list[str] = field(default_factory=list)
 
 
 def scan_layers(
@@ -67,6 +69,12 @@ def scan_layers(
         else:
             _scan_spatial_layer(src, layer, zones, territories, read_ahead, tally)
     _place_raster_tables(src, zones, territories, tally)
+    if src.coordinates_members is not None and src.coordinates_members > tally.leaves:
+        tally.unread_geometries.append(
+            f"{src.coordinates_members - tally.leaves} geometry objects of the GeoJSON "
+            "document that GDAL did not read (foreign members, or geometries it dropped as "
+            "malformed)"
+        )
     return tally
 
 
@@ -128,6 +136,8 @@ def _count(scan: LayerScan, layer: LayerInfo, tally: VectorTally) -> None:
     tally.invalid += scan.invalid
     tally.undecodable += scan.undecodable
     tally.unplaceable += scan.unplaceable
+    # An undecodable row was read too (GEOS refuses it; it is reported as such).
+    tally.leaves += scan.leaves + scan.undecodable
     tally.has_z = (
         tally.has_z
         or scan.has_z

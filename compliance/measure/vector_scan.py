@@ -70,6 +70,7 @@ class LayerScan:
     lonlat_sized: int = 0  # features whose numbers are all the size of lon/lat
     invalid: int = 0
     has_z: bool = False
+    leaves: int = 0  # geometry objects with coordinates (a collection's members each)
     bounds: np.ndarray | None = None
     detail: DetailAccumulator = field(default_factory=lambda: DetailAccumulator(None))
 
@@ -145,6 +146,7 @@ def _feed(
             return
 
 
+_COLLECTION = 7  # GEOS's type id of a GeometryCollection
 _END = object()
 _T = TypeVar("_T")
 
@@ -246,6 +248,8 @@ class _Decoded:
     coords: np.ndarray
     owner: np.ndarray  # batch position of each coordinate
     measured: MeasuredBatch | None  # its detail, measured where it was read
+    # Geometry objects with coordinates of their own (a collection's members each).
+    leaves: int = 0
 
 
 def _decode(column: pa.Array, detail_of: DetailAccumulator) -> _Decoded:
@@ -272,7 +276,19 @@ def _decode(column: pa.Array, detail_of: DetailAccumulator) -> _Decoded:
         everything = np.concatenate([simple.coords, coords])
         owner = np.concatenate([simple.owner, rest[index]])
     detail = BatchCoordinates(everything, lines, points)
-    return _Decoded(found, rows, detail.coords, owner, detail_of.measure(detail))
+    leaves = int(simple.rows.size) + _leaves(geoms)
+    return _Decoded(found, rows, detail.coords, owner, detail_of.measure(detail), leaves)
+
+
+def _leaves(geoms: np.ndarray) -> int:
+    """How many geometry objects with coordinates of their own ``geoms`` are: one each,
+    a collection as many as its members (nested ones too)."""
+    count = 0
+    while geoms.size:
+        collection = shapely.get_type_id(geoms) == _COLLECTION
+        count += int(np.count_nonzero(~collection))
+        geoms = shapely.get_parts(geoms[collection])
+    return count
 
 
 def _boxed(
@@ -310,6 +326,7 @@ def _scan_batch(scan: LayerScan, batch: _Decoded, probes: list[Probe]) -> None:
     present = finite_rows(boxes)
     scan.unplaceable += int(unplaceable.sum())
     scan.features += len(boxes)
+    scan.leaves += batch.leaves
     scan.has_z = scan.has_z or found.has_z
     scan.detail.merge(batch.measured)
     if present.any():

@@ -10,6 +10,7 @@ from pathlib import Path
 from compliance.errors import UnreadableDataset, UnsupportedFormat
 from compliance.readers.formats import GML_DRIVERS, KML_DRIVERS
 from compliance.readers.gdal_dataset import VectorDataset
+from compliance.readers.geojson_members import coordinates_members
 from compliance.readers.geoparquet import PARQUET_MAGIC, open_geoparquet
 from compliance.readers.gpkg_sql import gpkg_catalogue
 from compliance.readers.kml_images import read_kml_extras
@@ -133,5 +134,7 @@ def _read_beside(source: OgrVectorSource, path: Path, upload: UploadScope | None
         source.unread_geometries = unread_gml_geometries(path, layers)
     if driver == "GeoJSON" and path.is_file():
         take_declared_crs(path, layers)
+    if driver in ("GeoJSON", "GeoJSONSeq") and path.is_file():
+        source.coordinates_members = coordinates_members(path)
     if driver in KML_DRIVERS:
         read_kml_extras(source)

@@ -189,6 +189,9 @@ class VectorSource:
         self.unread_tables: list[str] = []
         # Geometry properties the driver drops (a GML feature's second geometry).
         self.unread_geometries: list[str] = []
+        # A GeoJSON document's "coordinates" members, counted in its bytes: each geometry
+        # object has one, read by GDAL or not (a foreign member's).
+        self.coordinates_members: int | None = None
         # Metadata documents the file stores beside its layers (a GeoPackage's
         # gpkg_metadata: ISO 19115 XML, which may declare a scale).
         self.metadata_documents: list[str] = []

@@ -169,8 +169,8 @@ FINDINGS: tuple[EngineFinding, ...] = (
         lambda e: bool(e.profile.unread_geometries),
         lambda e: (
             "features also hold geometries that were not read "
-            f"({', '.join(e.profile.unread_geometries)}): the format's driver keeps one "
-            "geometry per feature type unless a schema names the others"
+            f"({', '.join(e.profile.unread_geometries)}): the format's reader passes over "
+            "them, so they were not measured or met with the zones"
         ),
         lambda e: {"unread_geometries": e.profile.unread_geometries},
     ),

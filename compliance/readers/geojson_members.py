@@ -1,0 +1,54 @@
+"""How many geometry objects a GeoJSON document holds, counted in its bytes.
+
+GDAL reads the features' geometries (and a collection's members) and their properties;
+it passes over foreign members (a Feature's ``"detail": {"type": "Polygon", ...}``, a
+second FeatureCollection under any key of the first, a member inside a geometry object),
+which any JSON reader hands to whoever reads the file. Every geometry object with
+coordinates has one ``"coordinates"`` member, so more of them in the bytes than the
+geometries read means geometry the check did not see. A key may be written with JSON's
+``\\u`` escapes (``"coordin\\u0061tes"`` is the same key): those spellings count too.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+__all__ = ["coordinates_members"]
+
+_KEY = b'"coordinates"'
+_CHUNK = 1 << 22
+_LONGEST = 2 + 6 * len("coordinates")  # the key with every letter escaped
+# Each letter as itself or as a \u escape of its code (hex in either case).
+_ESCAPED = re.compile(
+    b'"'
+    + b"".join(
+        b"(?:" + re.escape(ch.encode()) + b"|\\\\u00(?i:" + f"{ord(ch):02x}".encode() + b"))"
+        for ch in "coordinates"
+    )
+    + b'"'
+)
+
+
+def coordinates_members(path: Path) -> int | None:
+    """The ``"coordinates"`` members in the file's bytes (None when it cannot be read)."""
+    count = 0
+    tail = b""
+    try:
+        with path.open("rb") as f:
+            while chunk := f.read(_CHUNK):
+                data = tail + chunk
+                # A key that starts in the last _LONGEST - 1 bytes may run past them: it is
+                # counted in the next round, with those bytes kept as its start.
+                boundary = max(len(data) - _LONGEST + 1, 0)
+                tail = data[boundary:]
+                count += _count(data) - _count(tail)
+    except OSError:
+        return None
+    return count + _count(tail)
+
+
+def _count(data: bytes) -> int:
+    if b"\\u" not in data:  # JSON's escapes are rare: the plain key is counted in C
+        return data.count(_KEY)
+    return len(_ESCAPED.findall(data))
