@@ -10,7 +10,6 @@ shapely and pyproj alone: each hole ring lies inside the zone, and GEOS's own
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,7 @@ import shapely
 from pyproj import Geod, Transformer
 
 from compliance import Checker, Effect
+from tests.measure.leak_files import zone_file, zone_pack
 
 GEOD = Geod(ellps="WGS84")
 # Place, the data's CRS, the format written.
@@ -34,27 +34,9 @@ SUFFIX = {"GPKG": ".gpkg", "GeoJSON": ".geojson", "FlatGeobuf": ".fgb"}
 ZONE_DEG = 0.01  # the zone's side, about 1 km
 
 
-def _deny_pack(folder: Path) -> Path:
-    """No territory: any zone hit denies, so the zone decides alone."""
-    path = folder / "zone-deny.yaml"
-    path.write_text(
-        'pack: zone-deny\nversion: "1"\ntitle: t\njurisdiction: XX\nrules:\n'
-        "  - id: ZD-1\n    title: data on a zone\n    when: zones.count > 0\n"
-        "    effect: deny\n    reference: Test Act\n"
-    )
-    return path
-
-
 def _zone(folder: Path, lon: float, lat: float) -> tuple[Path, shapely.Geometry]:
     zone = shapely.box(lon, lat, lon + ZONE_DEG, lat + ZONE_DEG)
-    path = folder / "zones.geojson"
-    feature = {
-        "type": "Feature",
-        "properties": {"zone_id": "Z-1", "zone_class": "military", "buffer_m": 0},
-        "geometry": shapely.geometry.mapping(zone),
-    }
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
-    return path, zone
+    return zone_file(folder, zone), zone
 
 
 def _squares(lon: float, lat: float, n: int, side_deg: float = 0.0004) -> list[np.ndarray]:
@@ -99,7 +81,7 @@ def test_holes_inside_a_zone_meet_it_whatever_their_shell(tmp_path, place, epsg,
     assert all(zone.contains(shapely.LineString(h)) for h in holes)
     assert not trick.is_valid and not zone.intersects(trick)
     assert not zone.intersects(shapely.Polygon(shell))
-    checker = Checker(packs=[_deny_pack(tmp_path)], zones=zones)
+    checker = Checker(packs=[zone_pack(tmp_path)], zones=zones)
 
     path = _write(tmp_path / f"trick{SUFFIX[driver]}", [trick], epsg, driver)
     verdict = checker.check(path)
@@ -125,7 +107,7 @@ def test_a_hole_as_part_of_a_multipolygon_meets_the_zone(tmp_path, epsg):
     other = shapely.Polygon(_far_shell(lon, lat, 9_000.0))
     trick = shapely.MultiPolygon([other, part])
     assert not zone.intersects(trick)
-    checker = Checker(packs=[_deny_pack(tmp_path)], zones=zones)
+    checker = Checker(packs=[zone_pack(tmp_path)], zones=zones)
     verdict = checker.check(_write(tmp_path / "mp.gpkg", [trick], epsg, "GPKG"))
     assert verdict.zones.count == 1
     assert verdict.verdict == Effect.deny

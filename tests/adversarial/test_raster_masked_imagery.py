@@ -18,9 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
-import geopandas as gpd
 import numpy as np
-import pyogrio
 import pytest
 import rasterio
 import rasterio.io
@@ -30,6 +28,7 @@ from rasterio.enums import Resampling
 from rasterio.transform import Affine
 
 from compliance import Checker
+from tests.measure.leak_files import zone_file, zone_pack
 
 SIZE = 400  # pixels per side
 ZONE = (100.0, 300.0)  # the zone's pixel span, both axes
@@ -68,31 +67,8 @@ def _km2(lonlat: shapely.Polygon) -> float:
     return abs(GEOD.geometry_area_perimeter(lonlat)[0]) / 1e6
 
 
-def _zones(tmp_path: Path, zone: shapely.Polygon) -> Path:
-    path = tmp_path / "zones.gpkg"
-    pyogrio.write_dataframe(
-        gpd.GeoDataFrame(
-            {"zone_id": ["z1"], "zone_class": ["military"], "buffer_m": [0.0]},
-            geometry=[zone],
-            crs="EPSG:4326",
-        ),
-        path,
-    )
-    return path
-
-
-def _pack(tmp_path: Path) -> Path:
-    path = tmp_path / "zone-deny.yaml"
-    path.write_text(
-        'pack: zone-deny\nversion: "1"\ntitle: t\njurisdiction: XX\nrules:\n'
-        "  - id: ZD-1\n    title: data on a zone\n    when: zones.count > 0\n"
-        "    effect: deny\n    reference: Test Act\n"
-    )
-    return path
-
-
 def _check(tmp_path: Path, raster: Path, zone: shapely.Polygon):
-    checker = Checker(packs=[_pack(tmp_path)], zones=_zones(tmp_path, zone))
+    checker = Checker(packs=[zone_pack(tmp_path)], zones=zone_file(tmp_path, zone))
     return checker.check(raster, reveal_zones=True)
 
 
@@ -212,7 +188,7 @@ def _assert_meets(verdict, want_km2: float) -> None:
     assert (verdict.zones.count, verdict.verdict) == (1, "deny")
     military = verdict.zones.by_class["military"]
     assert (military.zones, military.features) == (1, 1)
-    assert [hit.zone_id for hit in verdict.zones.hits] == ["z1"]
+    assert [hit.zone_id for hit in verdict.zones.hits] == ["Z1"]
     assert want_km2 - 2e-6 <= military.overlap_km2 <= want_km2 * 1.01
 
 
