@@ -76,6 +76,7 @@ def inspect_raster(src: RasterSource, zones: ZoneSet, territories: list[Territor
             overviews=shown.overviews,
             methods=_methods(src, finest, coarsest, len(images), bool(placements), bool(levels)),
             notes=notes,
+            unread_tables=list(src.unread_tables),
         ),
         union,
         "pixel-grid outline (densified edges) projected to WGS84",

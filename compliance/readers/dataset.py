@@ -91,6 +91,11 @@ def open_dataset(
         )
     raster = read_raster(path, reasons, upload)
     if raster is not None:
+        if raster.driver == "GPKG" and path.is_file():
+            # GDAL opens a GeoPackage of tiles alone as a raster: its hidden tiles too.
+            raster.unread_tables = [
+                f"{table}: {why}" for table, why in gpkg_catalogue(path).unread_tiles
+            ]
         return raster
     detail = "; ".join(dict.fromkeys(r.replace(str(path), display).strip() for r in reasons if r))
     what = "a format accepted as an upload (one that reads nothing but the upload)"
@@ -129,7 +134,12 @@ def _read_beside(source: OgrVectorSource, path: Path, upload: UploadScope | None
             tables = catalogue.raster_tables
             source.rasters = gpkg_rasters(path, tables, upload)
             read = {r.label for r in source.rasters}
-            source.unread_tables = [t for t in tables if t not in read]
+            unopened = [t for t in tables if t not in read]
+            # A table of tiles that no reader opens is named with why, whether GDAL lists
+            # it as a table without geometry or not at all.
+            source.unread_tables = unopened + [
+                f"{table}: {why}" for table, why in catalogue.unread_tiles if table not in unopened
+            ]
     if driver in GML_DRIVERS and path.is_file():
         source.unread_geometries = unread_gml_geometries(path, layers)
     if driver == "GeoJSON" and path.is_file():

@@ -3,6 +3,7 @@ drivers do not report."""
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
@@ -48,11 +49,17 @@ class GpkgCatalogue:
     raster_tables: list[str] = field(default_factory=list)
     # The documents (ISO 19115 XML, often) of its gpkg_metadata table.
     metadata_documents: list[str] = field(default_factory=list)
+    # Tiles GDAL does not open, as (table, why): GDAL finds a raster table only through
+    # gpkg_contents, and reads only the zoom levels gpkg_tile_matrix lists for it, within
+    # the bounds gpkg_contents gives. One statement on either table shows the tiles to
+    # whoever receives the file.
+    unread_tiles: list[tuple[str, str]] = field(default_factory=list)
 
 
 def gpkg_catalogue(path: Path) -> GpkgCatalogue:
-    """The GeoPackage's raster tables and metadata documents, read on one connection
-    (opening one costs more than the queries); a table that is not there lists nothing."""
+    """The GeoPackage's raster tables, metadata documents and tiles GDAL does not open,
+    read on one connection (opening one costs more than the queries); a table that is not
+    there lists nothing. Only the catalogue and the tile tables' keys are read, no tile."""
     try:
         db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error:
@@ -60,17 +67,172 @@ def gpkg_catalogue(path: Path) -> GpkgCatalogue:
     with closing(db):
         contents = _rows(db, "SELECT table_name, data_type FROM gpkg_contents")
         documents = _rows(db, "SELECT metadata FROM gpkg_metadata")
-    return GpkgCatalogue(
-        raster_tables=sorted(
+        rasters = sorted(
             str(name) for name, kind in contents if str(kind).lower() not in _FEATURE_TYPES
-        ),
+        )
+        unread = _unread_tiles(db, rasters)
+    return GpkgCatalogue(
+        raster_tables=rasters,
         metadata_documents=[str(row[0]) for row in documents if row and row[0]],
+        unread_tiles=unread,
     )
 
 
-def _rows(db: sqlite3.Connection, sql: str) -> list[tuple[Any, ...]]:
+# The columns that make a table one of tiles, for GDAL and for the GeoPackage standard.
+_TILE_COLUMNS = frozenset({"zoom_level", "tile_column", "tile_row", "tile_data"})
+
+
+def _hidden_tile_tables(db: sqlite3.Connection, rasters: list[str]) -> list[tuple[str, str]]:
+    """Tables of tiles that gpkg_contents does not list as rasters: a table shaped like
+    one, or one the tile matrix tables name. GDAL does not open them, yet putting one row
+    back in gpkg_contents does."""
+    tables = [
+        str(n)
+        for (n,) in _rows(db, "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")
+    ]
+    named = {
+        str(n).lower()
+        for catalogue in ("gpkg_tile_matrix_set", "gpkg_tile_matrix")
+        for (n,) in _rows(db, f"SELECT DISTINCT table_name FROM {catalogue}")
+    }
+    registered = {r.lower() for r in rasters}
+    hidden = []
+    for table in tables:
+        if table.lower() in registered:
+            continue
+        if table.lower() in named:
+            hidden.append(
+                (
+                    table,
+                    "a table the tile matrix names that gpkg_contents does not list as raster data",
+                )
+            )
+        elif _TILE_COLUMNS <= {
+            str(c[1]).lower() for c in _rows(db, f"PRAGMA table_info({_quoted(table)})")
+        }:
+            hidden.append(
+                (table, "a table of tiles that gpkg_contents does not list as raster data")
+            )
+    return hidden
+
+
+# GDAL's own conditions on a gpkg_tile_matrix row, opening read-only: a level outside
+# them, or without tiles, or past the 100 finest, is not opened.
+_LISTED_LEVELS = """
+    SELECT zoom_level, pixel_x_size, pixel_y_size, tile_width, tile_height
+    FROM gpkg_tile_matrix tm
+    WHERE table_name = ? AND zoom_level >= 0 AND zoom_level <= 65536
+    AND pixel_x_size > 0 AND pixel_y_size > 0
+    AND tile_width >= 1 AND tile_width <= 65536 AND tile_height >= 1 AND tile_height <= 65536
+    AND matrix_width >= 1 AND matrix_height >= 1
+    AND EXISTS (SELECT 1 FROM {table} WHERE zoom_level = tm.zoom_level)
+    ORDER BY zoom_level DESC LIMIT 100
+"""
+_SHOWN_LEVELS = 10
+
+
+def _unread_tiles(db: sqlite3.Connection, rasters: list[str]) -> list[tuple[str, str]]:
+    """Tiles GDAL does not open, as (table, why): tables of tiles it is not told are
+    rasters, and, in the raster tables, tiles at levels it does not read or outside the
+    extent it opens. Only the tables' keys are read (their index), no tile."""
+    unread = _hidden_tile_tables(db, rasters)
+    for table in rasters:
+        levels = _rows(db, _LISTED_LEVELS.format(table=_quoted(table)), (table,))
+        for why in (_unlisted_levels(db, table, levels), _tiles_outside(db, table, levels)):
+            if why:
+                unread.append((table, why))
+    return unread
+
+
+def _unlisted_levels(
+    db: sqlite3.Connection, table: str, levels: list[tuple[Any, ...]]
+) -> str | None:
+    """The zoom levels a raster table has tiles at that GDAL does not read (it opens the
+    finest level listed, and the other ones listed as its overviews); None when none."""
+    listed = tuple(row[0] for row in levels)
+    other = f"zoom_level NOT IN ({', '.join('?' * len(listed))})" if listed else "1"
+    unlisted = _rows(
+        db,
+        f"SELECT DISTINCT zoom_level FROM {_quoted(table)} WHERE zoom_level IS NULL "
+        f"OR {other} ORDER BY zoom_level LIMIT {_SHOWN_LEVELS + 1}",
+        listed,
+    )
+    if not unlisted:
+        return None
+    return f"tiles at {_levels([row[0] for row in unlisted])} that gpkg_tile_matrix does not list"
+
+
+def _tiles_outside(db: sqlite3.Connection, table: str, levels: list[tuple[Any, ...]]) -> str | None:
+    """The zoom levels a raster table has tiles at wholly outside the extent GDAL opens
+    (gpkg_contents' bounds, else the tile matrix set's); None when none. Widening the
+    bounds in gpkg_contents shows them."""
+    window = _rows(
+        db,
+        "SELECT c.min_x, c.min_y, c.max_x, c.max_y, s.min_x, s.min_y, s.max_x, s.max_y "
+        "FROM gpkg_contents c, gpkg_tile_matrix_set s "
+        "WHERE c.table_name = ? AND s.table_name = ?",
+        (table, table),
+    )
+    if not window:
+        return None  # GDAL cannot open the table: it is named as unread whole
+    contents, matrix_set = window[0][:4], window[0][4:]
+    # As GDAL reads them: text as a C atof would, the contents' bounds when all four are
+    # given and make a box.
+    tms_min_x, _, _, tms_max_y = (_atof(v) for v in matrix_set)
+    min_x, min_y, max_x, max_y = (_atof(v) for v in matrix_set)
+    if None not in contents:
+        c = [_atof(v) for v in contents]
+        if c[0] < c[2] and c[1] < c[3]:
+            min_x, min_y, max_x, max_y = c
+    outside = []
+    for zoom, pixel_x, pixel_y, tile_width, tile_height in levels:
+        try:
+            span_x, span_y = float(tile_width) * float(pixel_x), float(tile_height) * float(pixel_y)
+            # The columns and rows of the tiles that overlap the extent at all.
+            first_col = math.floor((min_x - tms_min_x) / span_x + _EDGE)
+            last_col = math.ceil((max_x - tms_min_x) / span_x - _EDGE) - 1
+            first_row = math.floor((tms_max_y - max_y) / span_y + _EDGE)
+            last_row = math.ceil((tms_max_y - min_y) / span_y - _EDGE) - 1
+        except (ValueError, OverflowError, TypeError, ZeroDivisionError):
+            outside.append(zoom)  # no extent GDAL could place the level's tiles in
+            continue
+        keys = tuple(max(min(k, _BIG), -_BIG) for k in (first_col, last_col, first_row, last_row))
+        if _rows(
+            db,
+            f"SELECT 1 FROM {_quoted(table)} WHERE zoom_level = ? AND (tile_column < ? "
+            "OR tile_column > ? OR tile_row < ? OR tile_row > ?) LIMIT 1",
+            (zoom, *keys),
+        ):
+            outside.append(zoom)
+    if not outside:
+        return None
+    return f"tiles at {_levels(sorted(outside))} outside the extent GDAL opens"
+
+
+_EDGE = 1e-9  # of a tile: a tile that only touches the extent's edge is outside it
+_BIG = 1 << 62  # SQLite's integers end at 2**63
+
+
+def _atof(value: object) -> float:
     try:
-        return db.execute(sql).fetchall()
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def _levels(levels: list[Any]) -> str:
+    shown = ", ".join(str(level) for level in levels[:_SHOWN_LEVELS])
+    more = " and more" if len(levels) > _SHOWN_LEVELS else ""
+    return f"zoom level{'s' if len(levels) > 1 else ''} {shown}{more}"
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _rows(db: sqlite3.Connection, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    try:
+        return db.execute(sql, params).fetchall()
     except sqlite3.Error:
         return []
 
@@ -87,9 +249,8 @@ def table_values(path: Path, table: str, batch_size: int) -> Iterator[pa.RecordB
         The table cannot be read.
     """
     uri = f"{path.resolve().as_uri()}?mode=ro"
-    quoted = '"' + table.replace('"', '""') + '"'
     with closing(sqlite3.connect(uri, uri=True)) as db:
-        cursor = db.execute(f"SELECT * FROM {quoted}")
+        cursor = db.execute(f"SELECT * FROM {_quoted(table)}")
         names = [str(d[0]) for d in cursor.description]
         while rows := cursor.fetchmany(batch_size):
             columns = [

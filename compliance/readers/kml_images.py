@@ -9,12 +9,16 @@ Only images inside the file (the KMZ archive, or beside the KML in its own folde
 opened; an image elsewhere (a web address, an absolute path, a path climbing out of the
 folder) is not fetched, and why goes on with the overlay. The document itself is read
 again for what GDAL does not pass on (``kml_document``): turned overlays and, in a KMZ,
-the members it refers to.
+the documents LIBKML reads. A KMZ member counts as read only when a reader reads it: a
+document LIBKML reads, an overlay's image opened here, or an icon that is a symbol
+(below); anything else in the archive, whatever the document names it as (a screen or
+photo overlay's image, a model, a link LIBKML does not follow), leaves unread.
 """
 
 from __future__ import annotations
 
 import warnings
+import zipfile
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -32,6 +36,15 @@ from compliance.readers.sources import DrapedImage, LayerInfo, VectorSource
 __all__ = ["draped_images", "read_kml_extras"]
 
 _ICON = "icon"
+# An icon is drawn at a point at screen size (Google Earth: 32 px times its scale): its
+# pixels have no size on the ground, and a style may name any file as one. So a member
+# an icon names counts as read only as a symbol: a picture that holds no placement (no
+# CRS, geotransform, GCPs or RPCs, nor a sidecar giving one) and no more pixels than an
+# icon is drawn with. A larger picture is imagery whose place is a placemark's, and a
+# GeoTIFF, a KML or a CSV named as an icon is no symbol at all: each is left unread.
+_ICON_PIXELS = 256
+_ICON_DRIVERS = tuple(d for d in PICTURE_DRIVERS if d not in {"GTiff", "JP2OpenJPEG"})
+_MAX_ICONS = 256  # a KMZ naming more icon members has none of them counted as read
 
 
 def read_kml_extras(source: VectorSource) -> None:
@@ -45,7 +58,14 @@ def read_kml_extras(source: VectorSource) -> None:
     if source.draped_images or kmz:
         source.kml_document = read_kml_document(path)
     if kmz:
-        source.unreferenced_members = unreferenced_members(path, source.kml_document)
+        opened = {
+            member
+            for image in source.draped_images
+            if image.size is not None and (member := _member(image.href)) is not None
+        }
+        if source.kml_document is not None:
+            opened |= _symbols(path, source.kml_document.icons)
+        source.unreferenced_members = unreferenced_members(path, source.kml_document, opened)
 
 
 def draped_images(path: Path, layers: list[LayerInfo]) -> list[DrapedImage]:
@@ -94,8 +114,9 @@ def _open_image(path: Path, name: str | None, href: str, shape: BaseGeometry | N
     return DrapedImage(name, href, shape, size=size, file=file)
 
 
-def _local_image(path: Path, href: str) -> str | None:
-    """The image as GDAL should open it, or None when it lies outside the file."""
+def _member(href: str) -> str | None:
+    """The path, inside the file's folder or archive, that an href names; None when it
+    points elsewhere."""
     relative = PurePosixPath(href.replace("\\", "/"))
     if (
         ":" in href  # a web address, a drive letter, a GDAL /vsi prefix's options
@@ -104,8 +125,16 @@ def _local_image(path: Path, href: str) -> str | None:
         or not relative.parts
     ):
         return None
+    return relative.as_posix()
+
+
+def _local_image(path: Path, href: str) -> str | None:
+    """The image as GDAL should open it, or None when it lies outside the file."""
+    relative = _member(href)
+    if relative is None:
+        return None
     if path.is_file() and is_zip(path):
-        return f"/vsizip/{path}/{relative.as_posix()}"
+        return f"/vsizip/{path}/{relative}"
     folder = path.parent.resolve()
     image = (folder / relative).resolve()
     if not image.is_file() or not image.is_relative_to(folder):
@@ -127,3 +156,35 @@ def _pixels(image: str) -> tuple[int, int] | None:
         except (RasterioError, OSError):
             continue
     return None
+
+
+def _symbols(path: Path, icons: set[str]) -> set[str]:
+    """The KMZ members that the icons name and that are symbols (see ``_ICON_PIXELS``)."""
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+    members = {m for href in icons if (m := _member(href)) is not None and m in names}
+    if len(members) > _MAX_ICONS:
+        return set()
+    return {m for m in members if _is_symbol(f"/vsizip/{path}/{m}")}
+
+
+def _is_symbol(image: str) -> bool:
+    import rasterio
+    from rasterio.errors import RasterioError
+
+    for driver in _ICON_DRIVERS:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with rasterio.open(image, driver=driver) as ds:
+                    return (
+                        ds.crs is None
+                        and ds.transform.is_identity
+                        and not ds.gcps[0]
+                        and ds.rpcs is None
+                        and not ds.subdatasets
+                        and max(ds.width, ds.height) <= _ICON_PIXELS
+                    )
+        except (RasterioError, OSError):
+            continue
+    return False

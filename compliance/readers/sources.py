@@ -363,6 +363,9 @@ class RasterSource:
     # The file's other images (a multi-page TIFF's pages, a netCDF's variables): each
     # leaves with the file, so each is measured. ``label`` names an image among them.
     other_images: list[RasterSource] = field(default_factory=list)
+    # Tables of the file holding data no reader opens, each with why (a GeoPackage's tiles
+    # at zoom levels its tile matrix does not list, say).
+    unread_tables: list[str] = field(default_factory=list)
     label: str | None = None
     # The (width, height) of every band's overview levels, each size once, as GDAL serves
     # them. A level is the image's ground at another size, larger than the image too.

@@ -194,7 +194,9 @@ def test_files_in_a_kmz_that_its_document_does_not_refer_to_hold_the_verdict(
         {
             "doc.kml": _kml("files/ortho.png", extra=icon),
             "files/ortho.png": image,
-            "icons/pin.png": image,  # a symbol the document uses: not map data
+            # A symbol the document uses (a small picture drawn at a point): not map data.
+            # A picture the size of an orthophoto used as an icon counts as unchecked.
+            "icons/pin.png": _image(tmp_path / "pin.png", 32),
             "survey/points.csv": "lon,lat\n127.0251234,37.4651234\n",
             "__MACOSX/._doc.kml": b"\x00",
         },
