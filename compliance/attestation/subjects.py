@@ -13,7 +13,9 @@ from typing import IO
 
 from compliance.attestation.errors import CannotAttest
 from compliance.attestation.statement import Subject
-from compliance.readers.archive import is_resource_fork, is_zip
+from compliance.errors import UnsafeArchive
+from compliance.readers.archive import is_resource_fork, is_zip, member_path, unique_members
+from compliance.readers.dataset_parts import parts_read
 from compliance.readers.formats import READ_IN_PLACE
 from compliance.readers.inputs import dataset_digest, dataset_files
 from compliance.verdict import Verdict
@@ -55,8 +57,10 @@ def subjects_for(verdict: Verdict, path: Path | None = None) -> list[Subject]:
     """The statement's subjects for ``verdict``, checked against ``path`` when given.
 
     Without a path (a data frame, bytes already gone) the subject is the input the verdict
-    names. A zip is itself a subject, and so is each member the check read; a folder or a
-    shapefile is its files, each a subject.
+    names. A zip is itself a subject, and so is each member the check read; a folder is
+    its files the check read, and a shapefile its ``.shp`` and the parts read with it
+    (``dataset_parts``), each a subject. A file beside the dataset that merely shares its
+    name is never one.
 
     Raises
     ------
@@ -75,6 +79,8 @@ def subjects_for(verdict: Verdict, path: Path | None = None) -> list[Subject]:
     files = dataset_files(path)
     if len(files) == 1 and path.is_file():
         return [_subject(verdict.input.name, verdict.input.sha256)]
+    if path.is_file():  # the digest covers the parts named; the subjects, those read
+        files = [path, *parts_read(path)]
     root = path if path.is_dir() else path.parent
     unchecked = _unchecked(verdict)
     if unchecked is None:
@@ -87,15 +93,23 @@ def subjects_for(verdict: Verdict, path: Path | None = None) -> list[Subject]:
     ]
 
 
+def _first(pair: tuple[str, zipfile.ZipInfo]) -> str:
+    return pair[0]
+
+
 def _zip_subjects(verdict: Verdict, path: Path) -> list[Subject]:
-    """The archive, then each member the check read (the ones it named as unread left out)."""
+    """The archive, then each member the check read (the ones it named as unread left out),
+    by the name it was unpacked to, as the check named the unread ones."""
     unchecked = _unchecked(verdict)
     members: list[Subject] = []
     with path.open("rb") as f:
         if unchecked is not None:
             with zipfile.ZipFile(f) as archive:
-                for info in sorted(archive.infolist(), key=lambda i: i.filename):
-                    name = info.filename
+                try:
+                    infos = unique_members(archive)
+                except UnsafeArchive as exc:  # never checked: the check refuses it too
+                    raise CannotAttest(f"{path.name}: {exc}") from exc
+                for name, info in sorted(((member_path(i.filename), i) for i in infos), key=_first):
                     if info.is_dir() or is_resource_fork(name) or name in unchecked:
                         continue
                     with archive.open(info) as member:

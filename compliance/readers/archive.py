@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import unicodedata
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -17,7 +18,9 @@ __all__ = [
     "check_archive",
     "is_resource_fork",
     "is_zip",
+    "member_path",
     "safe_extract",
+    "unique_members",
 ]
 
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -47,6 +50,60 @@ def is_resource_fork(relative: str) -> bool:
     (``._*``, ``__MACOSX/``): no reader opens it, and it holds no map data."""
     parts = relative.split("/")
     return parts[-1].startswith("._") or "__MACOSX" in parts
+
+
+def member_path(name: str) -> str:
+    """Where a member is written in the unpacked folder, ``/``-separated: backslashes are
+    separators, and ``.`` and empty path parts (``a/./b``, ``a//b``) are dropped."""
+    return "/".join(PurePosixPath(name.replace("\\", "/")).parts)
+
+
+def _same_name_key(relative: str) -> str:
+    # Names a receiver's file system may take as one: case-insensitive (Windows, macOS),
+    # Unicode-normalising (macOS).
+    return unicodedata.normalize("NFC", relative).casefold()
+
+
+def unique_members(zf: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    """The archive's members, refused when two of them would be written to one file.
+
+    Extraction keeps the last of two members named alike, other tools the first, and
+    some both: the check would read one while the other leaves with the archive.
+
+    Raises
+    ------
+    UnsafeArchive
+        Two members' names are the same, or a file's name is another member's folder, once
+        letter case, Unicode normalisation, backslashes, ``.`` and ``//`` are set aside.
+    """
+    members = zf.infolist()
+    files: dict[str, str] = {}
+    folders: dict[str, str] = {}
+    for info in members:
+        key = _same_name_key(member_path(info.filename))
+        parts = key.split("/")
+        for i in range(1, len(parts)):
+            folders.setdefault("/".join(parts[:i]), info.filename)
+        if info.is_dir():
+            folders.setdefault(key, info.filename)
+            continue
+        if key in files:
+            raise UnsafeArchive(_repeated(files[key], info.filename))
+        files[key] = info.filename
+    for key, name in files.items():
+        if key in folders:
+            raise UnsafeArchive(_repeated(name, folders[key]))
+    return members
+
+
+def _repeated(first: str, second: str) -> str:
+    same = (
+        f"two members named {first!r}"
+        if first == second
+        else f"members {first!r} and {second!r}, one name once letter case, '\\', './' and "
+        "'//' are set aside"
+    )
+    return f"zip holds {same}: unpacked, one would hide the other from the check; refused"
 
 
 def _safe_member_path(name: str, dest: Path) -> Path:
@@ -99,7 +156,7 @@ def _walk(archive: Path, limits: ArchiveLimits, dest: Path | None) -> list[Path]
     written: list[Path] = []
     total = 0
     with zf:
-        members = zf.infolist()
+        members = unique_members(zf)
         if len(members) > limits.max_members:
             raise UnsafeArchive(
                 f"zip holds {len(members)} members; the limit is {limits.max_members}"

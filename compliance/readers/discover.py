@@ -3,11 +3,13 @@
 Rules, in order, for each file met while walking:
 
 * hidden files, ``._*`` AppleDouble files and ``__MACOSX`` folders are ignored;
-* a Shapefile is one dataset: ``roads.shp`` absorbs ``roads.shx``, ``roads.dbf``,
-  ``roads.prj``, ``roads.cpg`` and the other index files sharing its stem. Shapefile
-  parts left without their ``.shp`` (a ``.shx`` or ``.dbf``) become one dataset with a
-  ``problem``, which the audit reports as an ``error`` row;
-* raster sidecars (``.aux.xml``, ``.ovr``, world files, ...) are never datasets;
+* a dataset's parts belong to it (``dataset_parts``, the rule the checker counts them
+  by): ``roads.shp`` absorbs ``roads.shx``, ``roads.dbf``, ``roads.prj``, ``roads.cpg``
+  and the indexes GDAL reads; a raster's world file, ``.aux.xml`` and the ``.ovr`` GDAL
+  opens (``ortho.tif.ovr``) are never datasets. A file that merely shares a dataset's
+  name (``roads.csv``, ``ortho.ovr``) is not a part: it is judged on its own, like any
+  other. Shapefile parts left without their ``.shp`` (a ``.shx`` or ``.dbf``) become one
+  dataset with a ``problem``, which the audit reports as an ``error`` row;
 * a file with a dataset suffix of the table in ``formats`` (``.tif``, ``.gpkg``,
   ``.geojson``, ``.zip``, ...; ``.json`` when its content is GeoJSON; a picture with a
   world file beside it) is a dataset whatever its bytes: if it is junk, the check fails
@@ -29,12 +31,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from compliance.readers.dataset_parts import parts_read
 from compliance.readers.formats import (
     ARCHIVE_SUFFIXES,
     DATASET_SUFFIXES,
     SHAPEFILE_PARTS,
     is_dataset_name,
-    is_raster_sidecar,
     looks_like_text_geodata,
 )
 
@@ -150,38 +152,53 @@ def sniff(path: Path, untrusted: bool = False) -> bool:
 
 
 def _group_folder(folder: Path, files: list[Path], found: Discovery, untrusted: bool) -> None:
-    """Turn the files of one folder into datasets, grouping shapefile parts by stem."""
-    shp_stems = {f.stem: f for f in files if _suffix(f) == ".shp"}
-    other_stems = {f.stem for f in files if _suffix(f) in DATASET_SUFFIXES - {".shp", ".json"}}
-    parts: dict[str, list[Path]] = {}
+    """Turn the files of one folder into datasets, each with the parts read with it
+    (``dataset_parts``, as the checker counts them); any other file, whatever its name,
+    is judged on its own."""
+    files = sorted(files)
+    listing = {f.name for f in files}
+    named = [f for f in files if _suffix(f) in ARCHIVE_SUFFIXES or is_dataset_name(f)]
+    parts = {f: parts_read(f, listing) for f in named}
+    shapefiles = [f for f in named if _suffix(f) == ".shp"]
+    members = {p for shp in shapefiles for p in parts[shp]}
+    taken = {p for ps in parts.values() for p in ps}
+    shp_stems = {f.stem for f in shapefiles}
     orphans: dict[str, list[Path]] = {}
-    for f in sorted(files):
-        suffix = _suffix(f)
-        stem = f.name[: -len(".shp.xml")] if f.name.lower().endswith(".shp.xml") else f.stem
-        if suffix == ".shp":
-            parts.setdefault(f.stem, []).append(f)
-        elif suffix in SHAPEFILE_PARTS and stem in shp_stems:
-            parts.setdefault(stem, []).append(f)
-        elif is_raster_sidecar(f.name) or (suffix in SHAPEFILE_PARTS and stem in other_stems):
+    for f in files:
+        if f in parts:
+            if _suffix(f) != ".shp":
+                found.datasets.append(Dataset(f, (f,)))
+        elif f in members:
+            continue
+        elif f in taken:  # a raster's part: never a dataset
             found.ignored.append(f)
-        elif suffix in SHAPEFILE_PARTS:
-            orphans.setdefault(stem, []).append(f)
-        elif suffix in ARCHIVE_SUFFIXES or is_dataset_name(f):
-            found.datasets.append(Dataset(f, (f,)))
-        elif suffix != ".json" and sniff(f, untrusted):
-            found.datasets.append(Dataset(f, (f,)))
+        elif _suffix(f) in SHAPEFILE_PARTS and _shapefile_stem(f) not in shp_stems:
+            orphans.setdefault(_shapefile_stem(f), []).append(f)
         else:
-            found.ignored.append(f)
-    for stem, members in parts.items():
-        found.datasets.append(Dataset(shp_stems[stem], tuple(sorted(members))))
-    for members in orphans.values():
-        kinds = {_suffix(m) for m in members}
-        if kinds & {".shx", ".dbf"}:
-            names = ", ".join(m.name for m in members)
+            _judge(f, found, untrusted)
+    for shp in shapefiles:
+        found.datasets.append(Dataset(shp, tuple(sorted([shp, *parts[shp]]))))
+    for group in orphans.values():
+        if {_suffix(m) for m in group} & {".shx", ".dbf"}:
+            names = ", ".join(m.name for m in group)
             problem = f"shapefile parts without their .shp: {names}"
-            found.datasets.append(Dataset(members[0], tuple(members), problem))
+            found.datasets.append(Dataset(group[0], tuple(group), problem))
         else:
-            found.ignored.extend(members)
+            for f in group:
+                _judge(f, found, untrusted)
+
+
+def _shapefile_stem(path: Path) -> str:
+    name = path.name
+    return name[: -len(".shp.xml")] if name.lower().endswith(".shp.xml") else path.stem
+
+
+def _judge(path: Path, found: Discovery, untrusted: bool) -> None:
+    """A file no name made a dataset or a part: a dataset when its content is geodata."""
+    if _suffix(path) != ".json" and sniff(path, untrusted):
+        found.datasets.append(Dataset(path, (path,)))
+    else:
+        found.ignored.append(path)
 
 
 def _walk(
@@ -207,12 +224,11 @@ def _explicit_file(path: Path) -> Dataset:
     """A file named on the command line or in a manifest is checked whatever its content."""
     if not path.exists():
         return Dataset(path, (path,), f"{path}: no such file")
-    suffix = _suffix(path)
-    if suffix in SHAPEFILE_PARTS and path.with_suffix(".shp").exists():
-        path = path.with_suffix(".shp")
+    shp = path.with_suffix(".shp")
+    if _suffix(path) in SHAPEFILE_PARTS and shp.is_file() and path in parts_read(shp):
+        path = shp
     if _suffix(path) == ".shp":
-        members = sorted(p for p in path.parent.iterdir() if p.is_file() and p.stem == path.stem)
-        return Dataset(path, tuple(members))
+        return Dataset(path, tuple(sorted([path, *parts_read(path)])))
     return Dataset(path, (path,))
 
 

@@ -1,11 +1,12 @@
-"""The one table of formats: file suffixes, sidecars and GDAL driver sets.
+"""The one table of formats: file suffixes, the parts beside a dataset, GDAL driver sets.
 
 Every other reader derives what it needs from here: ``discover`` (which files of a folder
 are datasets), ``materialize`` (which file of an unpacked archive is the dataset, which
-zips are read in place), ``unchecked_files`` (which files beside a dataset are its own),
-and the readers (which drivers hold one layer, one geometry field, which may read an
-upload). A suffix known to one and not the other would let a dataset be found and not
-accepted, or accepted and not found; ``docs/formats.md`` lists the same table.
+zips are read in place), ``dataset_parts`` (which files beside a dataset are its own,
+for ``unchecked_files``, discovery and a statement's subjects), and the readers (which
+drivers hold one layer, one geometry field, which may read an upload). A suffix known to
+one and not the other would let a dataset be found and not accepted, or accepted and not
+found; ``docs/formats.md`` lists the same table.
 """
 
 from __future__ import annotations
@@ -31,14 +32,38 @@ __all__ = [
     "UPLOAD_VECTOR_DRIVERS",
     "WORLD_FILE_SUFFIXES",
     "Format",
+    "Part",
     "all_suffixes",
+    "format_of",
     "is_dataset_name",
-    "is_raster_sidecar",
     "looks_like_text_geodata",
     "world_file_names",
 ]
 
 Role = Literal["dataset", "picture", "archive", "spreadsheet", "shapefile part", "sidecar"]
+Reader = Literal["driver", "mapgate", "GDAL's list"]
+
+
+@dataclass(frozen=True)
+class Part:
+    """A file a dataset of some format may have beside it, read with it.
+
+    Its name is the dataset's stem and ``suffix`` (``roads.dbf``) or, with ``whole_name``,
+    the dataset's whole name and ``suffix`` (``ortho.tif.ovr``); a ``world_file``'s suffix
+    follows the image's (``world_file_names``). Readers look for each suffix in the
+    dataset suffix's case first, then in the other (``.dbf``, then ``.DBF``).
+
+    ``read`` says when a file so named is one: ``driver``, always, since the GDAL driver
+    opens the first such name that exists whenever it opens the dataset (a shapefile's
+    ``.dbf``); ``mapgate``, when it is the one mapgate's raster reader opens itself (the
+    world file it picks, see ``raster_sidecars``); ``GDAL's list``, only when GDAL names it
+    among the files it opened for the dataset (an ``.ovr`` it could read as overviews).
+    """
+
+    suffix: str
+    read: Reader
+    whole_name: bool = False
+    world_file: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,7 +74,8 @@ class Format:
     name in an archive); a ``picture`` (a dataset only with a world file beside it); an
     ``archive`` (unpacked, and the dataset in it checked); a ``spreadsheet`` (a zip GDAL
     reads in place when named, never found by name); a ``shapefile part`` or a raster
-    ``sidecar`` (read with the dataset beside it, never a dataset of its own).
+    ``sidecar`` (a file that goes with a dataset, never a dataset by its name). Which files
+    beside a dataset are its own is its format's ``parts``: the name alone never makes one.
     """
 
     name: str
@@ -61,10 +87,48 @@ class Format:
     folder: bool = False
     # A zip that is a format of its own: GDAL reads it in place, it is not unpacked.
     zipped: bool = False
+    # The files beside a dataset of this format that are its own (see ``dataset_parts``).
+    parts: tuple[Part, ...] = ()
+    # Read as a raster: GDAL's list of the files it opened comes from rasterio.
+    raster: bool = False
+
+
+# A shapefile's parts GDAL's driver reads. Others often sent with it (``.shp.xml``
+# metadata, ArcGIS's ``.atx`` or ``.fix`` indexes, a QGIS ``.qmd``) are read by nothing:
+# such a file is a file of its own, like any other beside the dataset.
+_SHAPEFILE_PARTS_READ = (
+    Part(".shx", "driver"),
+    Part(".dbf", "driver"),
+    Part(".prj", "driver"),
+    Part(".cpg", "driver"),
+    Part(".qix", "driver"),
+    # Spatial indexes GDAL reads only when valid and there is no .qix.
+    Part(".sbn", "GDAL's list"),
+    Part(".sbx", "GDAL's list"),
+)
+# A raster's parts, as GDAL names them beside ``ortho.tif``: ``ortho.tif.ovr``, never
+# ``ortho.ovr``, which GDAL does not read.
+_RASTER_PARTS = (
+    Part("", "mapgate", world_file=True),
+    Part(".prj", "mapgate"),
+    Part(".aux.xml", "mapgate", whole_name=True),
+    Part(".ovr", "GDAL's list", whole_name=True),
+    Part(".msk", "GDAL's list", whole_name=True),
+    Part(".aux", "GDAL's list"),
+    Part(".rrd", "GDAL's list"),
+    Part(".hdr", "GDAL's list"),
+    Part(".rpb", "GDAL's list"),
+    Part(".imd", "GDAL's list"),
+    Part(".xml", "GDAL's list"),
+)
+
+
+def _raster(name: str, suffixes: tuple[str, ...], role: Role = "dataset") -> Format:
+    return Format(name, suffixes, role, parts=_RASTER_PARTS, raster=True)
 
 
 FORMATS: tuple[Format, ...] = (
-    Format("ESRI Shapefile", (".shp",), "dataset"),
+    Format("ESRI Shapefile", (".shp",), "dataset", parts=_SHAPEFILE_PARTS_READ),
     Format("GeoPackage", (".gpkg",), "dataset"),
     Format("GeoJSON", (".geojson",), "dataset"),
     Format("GeoJSON named .json", (".json",), "dataset", by_content=True),
@@ -81,19 +145,21 @@ FORMATS: tuple[Format, ...] = (
     Format("PMTiles", (".pmtiles",), "dataset"),
     Format("File Geodatabase", (".gdb",), "dataset", folder=True),
     Format("File Geodatabase table", (".gdbtable",), "dataset"),
-    Format("GeoTIFF", (".tif", ".tiff", ".gtiff"), "dataset"),
-    Format("GDAL VRT", (".vrt",), "dataset"),
-    Format("Erdas Imagine", (".img",), "dataset"),
-    Format("JPEG 2000", (".jp2",), "dataset"),
-    Format("SRTM HGT", (".hgt",), "dataset"),
-    Format("Arc/Info ASCII grid", (".asc",), "dataset"),
-    Format("NITF", (".ntf",), "dataset"),
-    Format("USGS DEM", (".dem",), "dataset"),
-    Format("ECW", (".ecw",), "dataset"),
-    Format("MrSID", (".sid",), "dataset"),
-    Format("Picture with a world file", (".png", ".jpg", ".jpeg", ".gif", ".bmp"), "picture"),
+    _raster("GeoTIFF", (".tif", ".tiff", ".gtiff")),
+    _raster("GDAL VRT", (".vrt",)),
+    _raster("Erdas Imagine", (".img",)),
+    _raster("JPEG 2000", (".jp2",)),
+    _raster("SRTM HGT", (".hgt",)),
+    _raster("Arc/Info ASCII grid", (".asc",)),
+    _raster("NITF", (".ntf",)),
+    _raster("USGS DEM", (".dem",)),
+    _raster("ECW", (".ecw",)),
+    _raster("MrSID", (".sid",)),
+    _raster("Picture with a world file", (".png", ".jpg", ".jpeg", ".gif", ".bmp"), "picture"),
     Format("Zip archive", (".zip",), "archive"),
     Format("Spreadsheet", (".xlsx", ".ods"), "spreadsheet", zipped=True),
+    # Files that go with a dataset, never one by their name (nor an upload's main file).
+    # Which of them a dataset's check reads, and so count as its own, is its ``parts``.
     Format(
         "Shapefile part",
         (
@@ -169,10 +235,12 @@ def all_suffixes() -> frozenset[str]:
     return frozenset(s for f in FORMATS for s in f.suffixes) | WORLD_FILE_SUFFIXES
 
 
-def is_raster_sidecar(name: str) -> bool:
-    """Whether a file name is a raster's sidecar (``.aux.xml``, overviews, world files...)."""
-    lower = name.lower()
-    return lower.endswith(".aux.xml") or Path(lower).suffix in RASTER_SIDECARS
+def format_of(path: Path) -> Format | None:
+    """The dataset or picture format a file is by its suffix; None for any other file."""
+    return _BY_SUFFIX.get(path.suffix.lower())
+
+
+_BY_SUFFIX = {s: f for f in FORMATS if f.role in ("dataset", "picture") for s in f.suffixes}
 
 
 _TEXT_MARKERS = (

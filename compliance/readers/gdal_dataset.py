@@ -148,6 +148,19 @@ class VectorDataset:
             )
         return int(found)
 
+    def files(self) -> list[str]:
+        """The files GDAL opened for the dataset (its GDALGetFileList)."""
+        with self._lock:
+            self._require_open()
+            listing = self._lib.GDALGetFileList(self._handle)
+            names: list[str] = []
+            try:
+                while listing and listing[len(names)] is not None:
+                    names.append(os.fsdecode(listing[len(names)]))
+            finally:
+                self._lib.CSLDestroy(ctypes.cast(listing, ctypes.c_void_p))
+            return names
+
     def layer_names(self) -> list[str]:
         """The layers' names, in the driver's order (pyogrio's ``list_layers``)."""
         with self._lock:

@@ -30,6 +30,8 @@ _PROTOTYPES: dict[str, tuple[object, list[object]]] = {
     "GDALDatasetGetLayerByName": (_P, [_P, _S]),
     "GDALDatasetExecuteSQL": (_P, [_P, _S, _P, _S]),
     "GDALGetMetadata": (ctypes.POINTER(_S), [_P, _S]),
+    "GDALGetFileList": (ctypes.POINTER(_S), [_P]),
+    "CSLDestroy": (None, [_P]),
     "OGR_L_GetName": (_S, [_P]),
     "OGR_L_GetGeometryColumn": (_S, [_P]),
     "OGR_L_GetExtent": (_I, [_P, _P, _I]),

@@ -22,7 +22,8 @@ from compliance.readers.archive import (
     safe_extract,
 )
 from compliance.readers.background import helper_pool
-from compliance.readers.formats import READ_IN_PLACE, is_dataset_name, is_raster_sidecar
+from compliance.readers.dataset_parts import named_parts, parts_read
+from compliance.readers.formats import READ_IN_PLACE, is_dataset_name
 
 __all__ = [
     "InputLimits",
@@ -31,7 +32,6 @@ __all__ = [
     "dataset_files",
     "digest_ahead",
     "materialize",
-    "sidecars",
     "unchecked_files",
 ]
 
@@ -190,19 +190,14 @@ def _digest_from_ahead(
 
 
 def dataset_files(path: Path) -> list[Path]:
-    """Every file a dataset path stands for: a folder's files, or a file with its sidecars."""
-    return [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else sidecars(path)
-
-
-def sidecars(path: Path) -> list[Path]:
-    """The files that belong to a dataset: a shapefile's .shx/.dbf/.prj/... share its stem."""
+    """Every file a dataset path stands for: a folder's files, or a shapefile with the parts
+    the table names for it (see ``dataset_parts``), found by name alone: the digest is
+    taken before GDAL is loaded. Any other file is hashed alone, as ``sha256sum`` would."""
+    if path.is_dir():
+        return [p for p in path.rglob("*") if p.is_file()]
     if path.suffix.lower() != ".shp":
         return [path]
-    # scandir knows each entry's type from the listing: no stat per file of a large folder.
-    with os.scandir(path.parent) as entries:
-        return sorted(
-            path.parent / e.name for e in entries if Path(e.name).stem == path.stem and e.is_file()
-        )
+    return sorted([path, *named_parts(path)])
 
 
 def _spool(data: bytes | BinaryIO, dest: Path, limits: InputLimits) -> tuple[str, int]:
@@ -256,24 +251,19 @@ def unchecked_files(folder: Path, dataset: Path) -> tuple[str, ...]:
     check of ``dataset`` does not read.
 
     They leave the country with the rest, so a verdict on the whole must name them.
-    A dataset's own files (a shapefile's parts, a raster's world file, overviews and
-    .aux.xml) are read with it; macOS resource forks (``._*``, ``__MACOSX``) hold no data
-    a reader opens.
+    Only a dataset's parts read with it (``dataset_parts``: a shapefile's ``.dbf``, a
+    raster's world file or the ``.ovr`` GDAL opened) are its own: a file that merely shares
+    its name (``roads.csv``, ``ortho.ovr``) is not. macOS resource forks (``._*``,
+    ``__MACOSX``) hold no data a reader opens.
     """
-    if dataset.is_dir():  # several shapefiles read as one multi-layer source
-        own = {
-            f for shp in dataset.iterdir() if shp.suffix.lower() == ".shp" for f in sidecars(shp)
-        }
-    else:
-        own = set(sidecars(dataset)) | {
-            f
-            for f in dataset.parent.iterdir()
-            if is_raster_sidecar(f.name)
-            and (
-                f.name.lower().startswith(dataset.name.lower() + ".")  # x.tif.aux.xml, .ovr
-                or f.stem.lower() == dataset.stem.lower()  # x.tfw, x.prj
-            )
-        }
+    # Several shapefiles of a folder are read as one multi-layer source.
+    datasets = (
+        [p for p in dataset.iterdir() if p.suffix.lower() == ".shp"]
+        if dataset.is_dir()
+        else [dataset]
+    )
+    listing = {p.name for p in datasets[0].parent.iterdir()} if datasets else set()
+    own = {f for d in datasets for f in (d, *parts_read(d, listing))}
     return tuple(
         sorted(
             relative

@@ -288,18 +288,19 @@ def test_files_an_archive_holds_besides_its_dataset_are_named_for_review(
 
 
 def test_a_datasets_own_files_and_macos_forks_are_not_unchecked(checker, tmp_path, no_leftovers):
-    # A shapefile's parts and its .shp.xml, and the resource forks macOS adds, belong to it.
+    # A shapefile's parts GDAL reads, and the resource forks macOS adds, belong to it.
     write_vector(tmp_path / "roads.shp", [box(127.0, 37.0, 127.1, 37.1)], 4326)
     members = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.stem == "roads"}
-    members["roads.shp.xml"] = b"<metadata/>"
     members["__MACOSX/._roads.shp"] = b"\x00\x05\x16\x07"
     members["._roads.dbf"] = b"\x00\x05\x16\x07"
     verdict = checker.check(_zip(tmp_path / "roads.zip", members))
     assert "MAPGATE-UNCHECKED-FILES" not in _rule_ids(verdict)
+    # Metadata no reader opens leaves unread, whatever its name: it is named like a note.
+    members["roads.shp.xml"] = b"<metadata/>"
     members["notes.txt"] = b"drawn from the 1:5,000 base map"
     verdict = checker.check(_zip(tmp_path / "roads2.zip", members))
     finding = next(f for f in verdict.findings if f.rule_id == "MAPGATE-UNCHECKED-FILES")
-    assert finding.facts["unchecked_files"] == ["notes.txt"]
+    assert finding.facts["unchecked_files"] == ["notes.txt", "roads.shp.xml"]
 
 
 def test_a_rasters_world_file_and_overviews_are_its_own(checker, tmp_path, no_leftovers):
@@ -312,11 +313,13 @@ def test_a_rasters_world_file_and_overviews_are_its_own(checker, tmp_path, no_le
                "crs": "EPSG:32652", "transform": from_origin(320_000, 4_150_000, 10, 10)}  # fmt: skip
     with rasterio.open(tif, "w", **profile) as dst:
         dst.write(np.zeros((1, 8, 8), dtype="uint8"))
+    with rasterio.Env(TIFF_USE_OVR=True), rasterio.open(tif, "r+") as dst:
+        dst.build_overviews([2])  # in ortho.tif.ovr, as ``gdaladdo -ro`` writes them
     members = {
         "ortho.tif": tif.read_bytes(),
         "ortho.tfw": b"10\n0\n0\n-10\n320005\n4149995\n",
         "ortho.tif.aux.xml": b"<PAMDataset/>",
-        "ortho.tif.ovr": b"",
+        "ortho.tif.ovr": tif.with_name("ortho.tif.ovr").read_bytes(),
     }
     verdict = checker.check(_zip(tmp_path / "ortho.zip", members))
     assert "MAPGATE-UNCHECKED-FILES" not in _rule_ids(verdict)
