@@ -177,6 +177,26 @@ class LeakFacts(BaseModel):
         exclude=True,  # a zone fact: shown only in findings, where clearance decides
         description="Of those, the ones that meet a sensitive zone.",
     )
+    unindexed_records: int = Field(
+        default=0,
+        description="Records the file holds that GDAL does not read: shapes in a .shp that "
+        "no .shx entry it reads points to (or past the .dbf's records), FlatGeobuf features "
+        "past the count in its header.",
+    )
+    unindexed_records_unplaced: int = Field(
+        default=0, description="Of those, the ones that cannot be placed (no CRS, no shape)."
+    )
+    unindexed_records_in_zones: int = Field(
+        default=0,
+        exclude=True,  # a zone fact: shown only in findings, where clearance decides
+        description="Of those, the ones that meet a sensitive zone.",
+    )
+    unindexed_damaged: list[str] = Field(
+        default_factory=list,
+        description="Files whose records could not be walked to the end (a length past the "
+        "end of the file, stray bytes after the last record), each with where: what lies "
+        "past that point is unknown.",
+    )
     metadata_coordinates: list[str] = Field(
         default_factory=list,
         description="Positions an image that cannot be placed still carries (sidecars, EXIF "

@@ -1,7 +1,7 @@
 """The leak rows of mapgate's findings table (``MAPGATE-LEAK-OVERVIEW`` and the others
 below): data a file carries where its readers do not look (stale overviews, deleted rows
-still in the file, coordinates kept in the metadata of imagery that cannot be placed, RPCs
-that place a placed image elsewhere). Their facts come from
+still in the file, records GDAL does not read, coordinates kept in the metadata of imagery
+that cannot be placed, RPCs that place a placed image elsewhere). Their facts come from
 ``compliance.measure.leaks`` through the profile; docs/findings.md ("Leak checks")."""
 
 from __future__ import annotations
@@ -39,6 +39,27 @@ def _deleted_message(e: Evidence) -> str:
     )
 
 
+def _unindexed_message(e: Evidence) -> str:
+    leaks = e.profile.leaks
+    unplaced, damaged = leaks.unindexed_records_unplaced, leaks.unindexed_damaged
+    parts = []
+    if leaks.unindexed_records:
+        parts.append(
+            f"{leaks.unindexed_records} records are in the file that GDAL does not read "
+            "(shapes a shapefile's .shx or .dbf leaves out, FlatGeobuf features past the "
+            "count in its header)" + (f", {unplaced} of them cannot be placed" if unplaced else "")
+        )
+    if damaged:
+        parts.append(
+            "records could not be walked to the end of the file (" + _shown(damaged, 3) + ")"
+        )
+    # Nothing of the zones here, as for deleted features: that count is a zone fact.
+    return (
+        "; ".join(parts) + ": anyone who reads the raw file recovers them, and their detail "
+        "was not measured. Write the file afresh (ogr2ogr) from the features it should hold"
+    )
+
+
 LEAK_FINDINGS: tuple[EngineFinding, ...] = (
     EngineFinding(
         "MAPGATE-LEAK-OVERVIEW",
@@ -68,6 +89,19 @@ LEAK_FINDINGS: tuple[EngineFinding, ...] = (
             "dataset.deleted_geometries_unplaced": e.profile.leaks.deleted_geometries_unplaced,
             "dataset.free_pages_with_data": e.profile.leaks.free_pages_with_data,
             "zones.deleted_geometries": e.profile.leaks.deleted_geometries_in_zones,
+        },
+    ),
+    EngineFinding(
+        "MAPGATE-LEAK-UNINDEXED-RECORDS",
+        Effect.review,
+        "Records the readers skip are still in the file",
+        lambda e: bool(e.profile.leaks.unindexed_records or e.profile.leaks.unindexed_damaged),
+        _unindexed_message,
+        lambda e: {
+            "dataset.unindexed_records": e.profile.leaks.unindexed_records,
+            "dataset.unindexed_records_unplaced": e.profile.leaks.unindexed_records_unplaced,
+            "unindexed_damaged": e.profile.leaks.unindexed_damaged[:100],
+            "zones.unindexed_records": e.profile.leaks.unindexed_records_in_zones,
         },
     ),
     EngineFinding(

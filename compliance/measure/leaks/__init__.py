@@ -3,9 +3,11 @@
 Each kind has a module: ``overviews`` (overview levels and other images showing pixels
 the full resolution masks), ``deleted_gpkg`` (geometries deleted from a GeoPackage or
 SQLite file still in its free space), ``deleted_shapes`` (shapes of records deleted from
-a shapefile's ``.dbf``), ``metadata_coordinates`` (positions kept by an image that
-cannot be placed, and RPCs that place a placed image elsewhere). ``find_leaks`` runs those that apply to a dataset and returns the
-facts; the findings that hold a verdict are in ``compliance.rules.fail_closed``.
+a shapefile's ``.dbf``), ``unindexed_records`` (shapefile records the ``.shx`` leaves out,
+FlatGeobuf features past the header's count), ``metadata_coordinates`` (positions kept by
+an image that cannot be placed, and RPCs that place a placed image elsewhere).
+``find_leaks`` runs those that apply to a dataset and returns the facts; the findings
+that hold a verdict are in ``compliance.rules.fail_closed``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,12 @@ from compliance.measure.leaks.deleted_gpkg import (
     free_space_blobs,
 )
 from compliance.measure.leaks.recovered import Recovered, place_recovered
+from compliance.measure.leaks.unindexed_records import (
+    Unindexed,
+    flatgeobuf_files,
+    unindexed_features,
+    unindexed_shapes,
+)
 from compliance.readers.background import helper_pool
 from compliance.readers.raw.deleted_shapes import (
     deleted_records,
@@ -121,6 +129,25 @@ def _deleted(
     facts.free_pages_with_data = recovered.stale_pages
 
 
+def _unindexed(
+    src: VectorSource, zones: ZoneSet, overlap: OverlapAccumulator | None, facts: LeakFacts
+) -> None:
+    found = Unindexed()
+    try:
+        if src.driver == "ESRI Shapefile":
+            for base, layer in _shapefile_bases(src):
+                found += unindexed_shapes(base, layer.crs, zones, overlap)
+        elif src.driver == "FlatGeobuf":
+            for path, layer in flatgeobuf_files(src):
+                found += unindexed_features(path, layer.crs, zones, overlap)
+    except _DAMAGED as exc:
+        facts.unchecked.append(f"records GDAL does not read could not be looked for: {exc}")
+    facts.unindexed_records = found.found.count
+    facts.unindexed_records_in_zones = found.found.in_zones
+    facts.unindexed_records_unplaced = found.found.unplaced
+    facts.unindexed_damaged = found.damaged
+
+
 def _overviews(raster: RasterSource, facts: LeakFacts, gdal_name: str | None = None) -> None:
     # The images' leak checks load with the first image: most vector checks have none.
     from compliance.measure.leaks.overviews import overview_leaks
@@ -167,6 +194,7 @@ def find_leaks(
     if isinstance(src, RasterSource):
         _raster_leaks(src, facts)
     else:
+        _unindexed(src, zones, overlap, facts)
         for raster in src.rasters:  # a GeoPackage's tile tables beside its features
             _overviews(raster, facts, f"GPKG:{raster.path}:{raster.label}")
     return facts

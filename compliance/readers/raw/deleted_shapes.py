@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-__all__ = ["deleted_records", "deleted_shapes", "shapefile_parts"]
+__all__ = ["deleted_records", "deleted_shapes", "shape_record", "shapefile_parts"]
 
 _NULL = 0
 _POINTS = {1, 11, 21}
@@ -58,7 +58,7 @@ def deleted_records(dbf: Path) -> list[int]:
     return [i for i in deleted if i < count]
 
 
-def _shape(content: bytes) -> shapely.Geometry | None:
+def shape_record(content: bytes) -> shapely.Geometry | None:
     """A shape record's content as a geometry in its XY plane; rings filled as polygons,
     holes too (a hole lies inside its shell: only more ground can be met)."""
     if len(content) < 4:
@@ -86,7 +86,8 @@ def _shape(content: bytes) -> shapely.Geometry | None:
     pieces = np.split(xy, starts[1:])
     if kind in _LINES:
         lines = [p for p in pieces if len(p) >= 2]
-        return shapely.multilinestrings(lines) if lines else None
+        # Parts of any lengths (shapely.multilinestrings wants equal ones).
+        return shapely.MultiLineString([shapely.LineString(p) for p in lines]) if lines else None
     rings = [shapely.Polygon(p) for p in pieces if len(p) >= 3]
     return shapely.multipolygons(rings) if rings else None
 
@@ -114,7 +115,7 @@ def deleted_shapes(shp: Path, shx: Path, records: list[int]) -> np.ndarray:
                 continue
             shapes.seek(start)
             try:
-                out[i] = _shape(shapes.read(2 * length))
+                out[i] = shape_record(shapes.read(2 * length))
             except (ValueError, shapely.errors.GEOSException):
                 out[i] = None  # a damaged record: there, but not rebuilt
     return out
