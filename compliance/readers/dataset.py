@@ -8,6 +8,7 @@ import glob
 from pathlib import Path
 
 from compliance.errors import UnreadableDataset, UnsupportedFormat
+from compliance.readers.dataset_parts import metadata_document
 from compliance.readers.formats import GML_DRIVERS, KML_DRIVERS
 from compliance.readers.gdal_dataset import VectorDataset
 from compliance.readers.geojson_members import coordinates_members
@@ -140,6 +141,13 @@ def _read_beside(source: OgrVectorSource, path: Path, upload: UploadScope | None
             source.unread_tables = unopened + [
                 f"{table}: {why}" for table, why in catalogue.unread_tiles if table not in unopened
             ]
+    if driver == "ESRI Shapefile" and path.is_file():
+        # ArcGIS's metadata beside it, read as a metadata document (a declared scale).
+        for name in (f"{path.name}.xml", f"{path.name}.XML"):
+            document = metadata_document(path.with_name(name))
+            if document is not None:
+                source.metadata_documents.append(document)
+                break
     if driver in GML_DRIVERS and path.is_file():
         source.unread_geometries = unread_gml_geometries(path, layers)
     if driver == "GeoJSON" and path.is_file():

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from compliance.readers.formats import Format, Part, format_of, world_file_names
 
-__all__ = ["named_parts", "parts_read"]
+__all__ = ["metadata_document", "named_parts", "parts_read"]
 
 
 def _names(part: Part, name: str, stem: str, suffix: str) -> list[str]:
@@ -74,7 +74,7 @@ def parts_read(dataset: Path, listing: Collection[str] | None = None) -> list[Pa
         return []
     present = _present(dataset, fmt, listing)
     read: set[Path] = set()
-    for reader in ("driver", "mapgate", "GDAL's list"):
+    for reader in ("driver", "mapgate", "GDAL's list", "metadata"):
         candidates = {p: files for p, files in present.items() if files and p.read == reader}
         if not candidates:
             continue
@@ -82,10 +82,35 @@ def parts_read(dataset: Path, listing: Collection[str] | None = None) -> list[Pa
             read |= {files[0] for files in candidates.values()}
         elif reader == "mapgate":
             read |= _read_by_mapgate(dataset) & {f for fs in candidates.values() for f in fs}
+        elif reader == "metadata":
+            read |= {f for fs in candidates.values() for f in fs[:1] if metadata_document(f)}
         else:
             listed = _listed(dataset, fmt)
             read |= {f for fs in candidates.values() for f in _in_list(fs, listed)}
     return sorted(read)
+
+
+_MAX_METADATA = 16 << 20
+
+
+def metadata_document(path: Path) -> str | None:
+    """The text of ``path`` when it is a metadata document beside a dataset (ArcGIS's
+    ``.shp.xml``): XML of at most 16 MiB that no vector driver an upload may use reads
+    as data with geometry (a GML or KML so named is a dataset of its own); else None."""
+    from compliance.readers.formats import UPLOAD_VECTOR_DRIVERS
+    from compliance.readers.ogr_layers import has_vector_geometry
+
+    try:
+        if path.stat().st_size > _MAX_METADATA:
+            return None
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    if not raw.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"<"):
+        return None
+    if has_vector_geometry(path, UPLOAD_VECTOR_DRIVERS):
+        return None
+    return raw.decode("utf-8", errors="replace")
 
 
 def _read_by_mapgate(image: Path) -> set[Path]:

@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 Role = Literal["dataset", "picture", "archive", "spreadsheet", "shapefile part", "sidecar"]
-Reader = Literal["driver", "mapgate", "GDAL's list"]
+Reader = Literal["driver", "mapgate", "GDAL's list", "metadata"]
 
 
 @dataclass(frozen=True)
@@ -93,9 +93,10 @@ class Format:
     raster: bool = False
 
 
-# A shapefile's parts GDAL's driver reads. Others often sent with it (``.shp.xml``
-# metadata, ArcGIS's ``.atx`` or ``.fix`` indexes, a QGIS ``.qmd``) are read by nothing:
-# such a file is a file of its own, like any other beside the dataset.
+# A shapefile's parts GDAL's driver reads, and ArcGIS's ``.shp.xml`` metadata, which the
+# readers read as a metadata document when it is one (XML that no driver opens as data).
+# Others often sent with it (ArcGIS's ``.atx`` or ``.fix`` indexes, a QGIS ``.qmd``) are
+# read by nothing: such a file is a file of its own, like any other beside the dataset.
 _SHAPEFILE_PARTS_READ = (
     Part(".shx", "driver"),
     Part(".dbf", "driver"),
@@ -105,6 +106,7 @@ _SHAPEFILE_PARTS_READ = (
     # Spatial indexes GDAL reads only when valid and there is no .qix.
     Part(".sbn", "GDAL's list"),
     Part(".sbx", "GDAL's list"),
+    Part(".xml", "metadata", whole_name=True),
 )
 # A raster's parts, as GDAL names them beside ``ortho.tif``: ``ortho.tif.ovr``, never
 # ``ortho.ovr``, which GDAL does not read.

@@ -295,10 +295,16 @@ def test_a_datasets_own_files_and_macos_forks_are_not_unchecked(checker, tmp_pat
     members["._roads.dbf"] = b"\x00\x05\x16\x07"
     verdict = checker.check(_zip(tmp_path / "roads.zip", members))
     assert "MAPGATE-UNCHECKED-FILES" not in _rule_ids(verdict)
-    # Metadata no reader opens leaves unread, whatever its name: it is named like a note.
+    # ArcGIS's metadata is read as a metadata document; a note nothing reads is named.
     members["roads.shp.xml"] = b"<metadata/>"
     members["notes.txt"] = b"drawn from the 1:5,000 base map"
     verdict = checker.check(_zip(tmp_path / "roads2.zip", members))
+    finding = next(f for f in verdict.findings if f.rule_id == "MAPGATE-UNCHECKED-FILES")
+    assert finding.facts["unchecked_files"] == ["notes.txt"]
+    # A dataset under the metadata's name is not metadata: GML that GDAL reads as data.
+    write_vector(tmp_path / "secret.gml", [box(127.0, 37.0, 127.0001, 37.0001)], 4326)
+    members["roads.shp.xml"] = (tmp_path / "secret.gml").read_bytes()
+    verdict = checker.check(_zip(tmp_path / "roads3.zip", members))
     finding = next(f for f in verdict.findings if f.rule_id == "MAPGATE-UNCHECKED-FILES")
     assert finding.facts["unchecked_files"] == ["notes.txt", "roads.shp.xml"]
 
