@@ -10,6 +10,7 @@ its hex), or a GeoPackage geometry blob.
 
 from __future__ import annotations
 
+import json
 import re
 import warnings
 from collections.abc import Iterable
@@ -22,15 +23,26 @@ from compliance.readers.raw.gpkg_blobs import find_blobs, wkb_end
 
 __all__ = ["GeometryText", "geometry_value_columns"]
 
+# Leading space as any reader strips it (Python's str.strip: vertical tab, no-break space).
+_SPACE = r"[\s\v\x{00A0}\x{FEFF}\x{2000}-\x{200B}\x{3000}]*"
 _WKT = (
-    r"^\s*(SRID=-?\d+\s*;\s*)?(MULTI)?(POINT|LINESTRING|POLYGON|CURVE|SURFACE|CIRCULARSTRING"
-    r"|COMPOUNDCURVE|CURVEPOLYGON|GEOMETRYCOLLECTION|TRIANGLE|TIN|POLYHEDRALSURFACE)"
-    r"\s*(Z|M|ZM)?\s*\("
+    rf"^{_SPACE}(SRID=-?\d+\s*;\s*)?(MULTI)?(POINT|LINESTRING|LINEARRING|POLYGON|CURVE|SURFACE"
+    r"|CIRCULARSTRING|COMPOUNDCURVE|CURVEPOLYGON|GEOMETRYCOLLECTION|TRIANGLE|TIN"
+    r"|POLYHEDRALSURFACE)\s*(Z|M|ZM)?\s*\("
 )
-_GEOJSON = r'"coordinates"\s*:\s*\['
-_HEX_WKB = r"^\s*(00|01)[0-9A-Fa-f]{8}([0-9A-Fa-f]{2})+\s*$"
-_TEXT_FORMS = f"(?i)({_WKT})|({_GEOJSON})|({_HEX_WKB})"
+# Candidates only: JSON (an object or a list, whatever its keys are spelled), GML or KML
+# coordinates, WKB in hex (PostgreSQL's \x form too). Each is confirmed by parsing it.
+_JSON = rf"^{_SPACE}[\[{{]"
+_XML = r"<[^>]*(coordinates|poslist|pos)\b"
+_HEX_WKB = rf"^{_SPACE}(\\x)?(00|01)[0-9A-Fa-f]{{8}}([0-9A-Fa-f]{{2}})+\s*$"
+_TEXT_FORMS = f"(?i)({_WKT})|({_JSON})|({_XML})|({_HEX_WKB})"
 _SRID = re.compile(r"^\s*SRID=-?\d+\s*;\s*", re.IGNORECASE)
+_XML_COORDINATES = re.compile(
+    r"<(?:\w+:)?(coordinates|posList|pos)\b[^>]*>\s*[-+.\d]", re.IGNORECASE
+)
+# SpatiaLite's BLOB-Geometry (GDAL's SQLite driver): 0x00, byte order, SRID, MBR, 0x7C,
+# ..., 0xFE at the end.
+_SPATIALITE_MBR_END = 38
 
 
 class GeometryText:
@@ -88,14 +100,14 @@ def _text_geometry(text: str) -> bool:
     stripped = text.strip()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if stripped.startswith("{"):
+        if stripped[:1] in ("{", "["):
+            return _json_geometry(stripped)
+        if _XML_COORDINATES.search(stripped):
+            return True  # GML's or KML's coordinates, with a number in them
+        hexed = stripped.removeprefix("\\x")
+        if hexed[:2] in ("00", "01"):
             try:
-                return _has_coordinates(shapely.from_geojson(stripped, on_invalid="ignore"))
-            except (shapely.errors.GEOSException, ValueError):
-                return False
-        if stripped[:2] in ("00", "01"):
-            try:
-                return _binary_geometry(bytes.fromhex(stripped))
+                return _binary_geometry(bytes.fromhex(hexed))
             except ValueError:
                 pass
         wkt = _SRID.sub("", stripped)
@@ -106,13 +118,54 @@ def _text_geometry(text: str) -> bool:
             return True
 
 
+def _json_geometry(text: str) -> bool:
+    """Whether JSON ``text`` holds, anywhere in it, an object with a "coordinates" member
+    (its key in any case; escapes are decoded by the parser) holding a number."""
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return False
+    stack = [document]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if str(key).lower() == "coordinates" and _holds_number(value):
+                    return True
+                stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def _holds_number(value: object) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, int | float) and not isinstance(item, bool):
+            return True
+        if isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 def _binary_geometry(value: bytes) -> bool:
-    """Whether ``value`` is a GeoPackage geometry blob or WKB with a coordinate."""
+    """Whether ``value`` is a GeoPackage geometry blob, SpatiaLite's BLOB-Geometry or WKB
+    with a coordinate (bytes after a whole WKB geometry do not hide it: GEOS reads it)."""
     if value[:2] == b"GP":
         return any(blob.wkb is not None and _wkb_has_coordinates(blob.wkb)
                    for blob in find_blobs(value))  # fmt: skip
-    if value[:1] in (b"\x00", b"\x01") and wkb_end(value, 0) == len(value):
-        return _wkb_has_coordinates(value)
+    if (
+        len(value) > _SPATIALITE_MBR_END + 5
+        and value[0] == 0x00
+        and value[1] in (0, 1)
+        and value[_SPATIALITE_MBR_END] == 0x7C
+        and value[-1] == 0xFE
+    ):
+        return True
+    end = wkb_end(value, 0) if value[:1] in (b"\x00", b"\x01") else None
+    if end is not None:
+        return _wkb_has_coordinates(value[:end])
     return False
 
 

@@ -5,8 +5,9 @@ it passes over foreign members (a Feature's ``"detail": {"type": "Polygon", ...}
 second FeatureCollection under any key of the first, a member inside a geometry object),
 which any JSON reader hands to whoever reads the file. Every geometry object with
 coordinates has one ``"coordinates"`` member, so more of them in the bytes than the
-geometries read means geometry the check did not see. A key may be written with JSON's
-``\\u`` escapes (``"coordin\\u0061tes"`` is the same key): those spellings count too.
+geometries read means geometry the check did not see. GDAL matches the key in any case
+(``"Coordinates"``), and a key may be written with JSON's ``\\u`` escapes
+(``"coordin\\u0061tes"`` is the same key): every such spelling counts.
 """
 
 from __future__ import annotations
@@ -19,14 +20,20 @@ __all__ = ["coordinates_members"]
 _KEY = b'"coordinates"'
 _CHUNK = 1 << 22
 _LONGEST = 2 + 6 * len("coordinates")  # the key with every letter escaped
-# Each letter as itself or as a \u escape of its code (hex in either case).
+# Each letter in either case (GDAL's reader matches the key so), as itself or as a \u
+# escape of either case's code (hex digits in either case).
 _ESCAPED = re.compile(
     b'"'
     + b"".join(
-        b"(?:" + re.escape(ch.encode()) + b"|\\\\u00(?i:" + f"{ord(ch):02x}".encode() + b"))"
+        b"(?:"
+        + ch.encode()
+        + b"|\\\\u00(?:"
+        + f"{ord(ch):02x}|{ord(ch.upper()):02x}".encode()
+        + b"))"
         for ch in "coordinates"
     )
-    + b'"'
+    + b'"',
+    re.IGNORECASE,
 )
 
 
@@ -49,6 +56,6 @@ def coordinates_members(path: Path) -> int | None:
 
 
 def _count(data: bytes) -> int:
-    if b"\\u" not in data:  # JSON's escapes are rare: the plain key is counted in C
-        return data.count(_KEY)
+    if b"\\u" not in data and b"\\U" not in data:
+        return data.lower().count(_KEY)  # JSON's escapes are rare: the key counted in C
     return len(_ESCAPED.findall(data))

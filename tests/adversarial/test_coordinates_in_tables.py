@@ -238,3 +238,51 @@ def test_names_that_only_contain_coordinate_letters_do_not_hold_a_table(tmp_path
     verdict = Checker(packs=["kr"]).check(path)
     (records,) = [la for la in verdict.profile.layers if la.name == "records"]
     assert records.coordinate_columns is None
+
+
+_FINE = _buildings("seoul")
+OTHER_TEXT_FORMS = {
+    "linearring": _FINE[0].exterior.wkt,
+    "escaped_geojson_key": shapely.to_geojson(_FINE[0]).replace("coordinates", "coordin\\u0061tes"),
+    "json_list_of_geometries": "[" + ",".join(shapely.to_geojson(g) for g in _FINE[:3]) + "]",
+    "upper_case_key": shapely.to_geojson(_FINE[0]).replace("coordinates", "Coordinates"),
+    "vertical_tab": "\x0b" + _FINE[0].wkt,
+    "no_break_space": "\xa0" + _FINE[0].wkt,
+    "gml": "<gml:Polygon><gml:exterior><gml:LinearRing><gml:posList>"
+    + " ".join(f"{x} {y}" for x, y in _FINE[0].exterior.coords)
+    + "</gml:posList></gml:LinearRing></gml:exterior></gml:Polygon>",
+    "kml": "<Polygon><outerBoundaryIs><LinearRing><coordinates>"
+    + " ".join(f"{x},{y}" for x, y in _FINE[0].exterior.coords)
+    + "</coordinates></LinearRing></outerBoundaryIs></Polygon>",
+    "postgres_bytea_hex": "\\x" + _FINE[0].wkb_hex,
+}
+
+
+@pytest.mark.parametrize("form", sorted(OTHER_TEXT_FORMS))
+def test_other_text_forms_of_geometry_hold_a_layer(tmp_path, form):
+    path = tmp_path / "roads.geojson"
+    _roads_with(path, "GeoJSON", "remarks", [OTHER_TEXT_FORMS[form]] * 3)
+    verdict = Checker(packs=["kr"]).check(path)
+    (roads,) = verdict.profile.layers
+    assert roads.coordinate_columns == ["remarks"]
+    assert verdict.verdict != Effect.allow
+
+
+@pytest.mark.parametrize(
+    "blob",
+    [
+        _FINE[0].wkb + b"\x00",  # a byte after it: GEOS reads the geometry and stops
+        _FINE[0].wkb + _FINE[1].wkb,  # two geometries one after the other
+        # SpatiaLite's BLOB-Geometry: start, byte order, SRID, MBR, MBR end, class, ..., end.
+        b"\x00\x01" + struct.pack("<i", 5186) + struct.pack("<4d", *_FINE[0].bounds) + b"\x7c"
+        + _FINE[0].wkb[1:] + b"\xfe",
+    ],
+    ids=["wkb_and_a_byte", "two_wkb", "spatialite"],
+)  # fmt: skip
+def test_other_binary_forms_of_geometry_hold_a_table(tmp_path, blob):
+    path = tmp_path / "t.gpkg"
+    _table(path, "remarks", [blob, blob], 5186)
+    verdict = Checker(packs=["kr"]).check(path)
+    (records,) = [la for la in verdict.profile.layers if la.name == "records"]
+    assert records.coordinate_columns == ["remarks"]
+    assert verdict.verdict != Effect.allow

@@ -125,3 +125,19 @@ def test_collections_and_multi_parts_are_read_whole(tmp_path):
     assert _outside_features(doc) == 0
     verdict = _check(tmp_path, doc)
     assert verdict.profile.unread_geometries == []
+
+
+@pytest.mark.parametrize("spelling", ['"Coordinates"', '"COORDINATES"', '"\\u0043oordinates"'])
+def test_a_geometry_key_spelled_otherwise_does_not_balance_a_hidden_one(tmp_path, spelling):
+    # GDAL reads a feature's geometry whose key is spelled in another case: counting only
+    # the lower-case key, that geometry's count went missing and balanced a hidden one.
+    doc = _trick("feature_member", *PLACES[0])
+    for road in doc["features"][1:]:
+        road.pop("detail")
+    raw = json.dumps(doc)
+    first = raw.index('"coordinates"', raw.index('"features"') + 200)  # a road's own key
+    raw = raw[:first] + spelling + raw[first + len('"coordinates"') :]
+    verdict = _check(tmp_path, doc, raw)
+    assert verdict.profile.feature_count == 20  # every road read, the respelled one too
+    assert FINDING in {f.rule_id for f in verdict.findings}
+    assert verdict.verdict != Effect.allow
