@@ -8,8 +8,10 @@ first image only: other pages or subdatasets are left out, and the reason says s
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import shapely
 
 from compliance.measure.raster_profile import measure_pixels
@@ -27,20 +29,41 @@ class _CannotApply(Exception):
     """Why an action cannot be applied to this raster."""
 
 
-def _placed(ctx: ActionContext) -> tuple[RasterSource, shapely.Geometry, float]:
-    """The raster, its outline in its CRS and its finest ground pixel spacing."""
+def _placed(ctx: ActionContext) -> tuple[RasterSource, list[_Placement], float]:
+    """The raster, each way it is placed (its header's, then its sidecars': the check
+    measures them all) with its outline, and the finest ground pixel spacing over them."""
     raster = open_dataset(ctx.source)
     if not isinstance(raster, RasterSource):
         raise _CannotApply("the data is not a raster")
-    if raster.crs is None or raster.transform is None:
-        raise _CannotApply(
-            "the raster is not placed by a CRS and a geotransform (GCPs or RPCs alone, "
-            "or nothing): warp it to a geotransform first"
+    placements = []
+    for placed in [raster, *raster.placements]:
+        if placed.crs is None or placed.transform is None:
+            raise _CannotApply(
+                "the raster is not placed by a CRS and a geotransform (GCPs or RPCs alone, "
+                "or nothing) in its header or a sidecar: warp it to a geotransform first"
+            )
+        measured = measure_pixels(placed)
+        if measured.outline is None or measured.sizes is None:
+            raise _CannotApply("the raster's pixels cannot be placed on the Earth")
+        placements.append(_Placement(placed, measured.outline, measured.sizes[0]))
+    return raster, placements, min(p.finest for p in placements)
+
+
+@dataclass(frozen=True)
+class _Placement:
+    """One way the raster's pixels are placed: by its header, or by a sidecar."""
+
+    source: RasterSource
+    outline: shapely.Geometry  # in the placement's CRS
+    finest: float  # ground pixel spacing, metres
+
+    def in_header(self, raster: RasterSource, shape: shapely.Geometry) -> shapely.Geometry:
+        """``shape``, drawn in this placement's CRS, carried through the pixel grid into
+        the header's CRS: the same pixels, wherever the header places them."""
+        to_header = raster.transform * ~self.source.transform
+        return shapely.transform(
+            shape, lambda xy: np.column_stack(to_header * (xy[:, 0], xy[:, 1]))
         )
-    measured = measure_pixels(raster)
-    if measured.outline is None or measured.sizes is None:
-        raise _CannotApply("the raster's pixels cannot be placed on the Earth")
-    return raster, measured.outline, measured.sizes[0]
 
 
 def _others(raster: RasterSource) -> str:
@@ -53,17 +76,22 @@ def _staging(ctx: ActionContext) -> Path:
 
 
 def mask_zones(ctx: ActionContext) -> ActionResult:
-    """Hide every pixel that meets the zones grown to the coarse grid."""
+    """Hide every pixel that meets the zones grown to the coarse grid, wherever a
+    placement of the raster (its header's, or a sidecar's) puts it."""
     try:
-        raster, outline, _ = _placed(ctx)
+        raster, placements, _ = _placed(ctx)
     except _CannotApply as why:
         return ActionResult("cannot_apply", str(why))
     grid_m = float(ctx.parameters["grid_m"])
-    assert raster.crs is not None  # _placed made sure
-    mask = coarse_mask(ctx.zones, raster.crs, outline.bounds, grid_m)
-    if mask is None or not mask.intersects(outline):
+    masks = []
+    for placed in placements:
+        assert placed.source.crs is not None  # _placed made sure
+        mask = coarse_mask(ctx.zones, placed.source.crs, placed.outline.bounds, grid_m)
+        if mask is not None and mask.intersects(placed.outline):
+            masks.append(placed.in_header(raster, mask))
+    if not masks:
         return ActionResult("not_needed", "no zone is near the raster")
-    done = mask_raster(ctx.source, ctx.target, mask, _staging(ctx))
+    done = mask_raster(ctx.source, ctx.target, shapely.union_all(masks), _staging(ctx))
     return ActionResult(
         "applied",
         f"{done.pixels_masked:,} pixels within the zones, grown to a {grid_m:g} m grid, set "
