@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import zipfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -14,6 +15,7 @@ import shapely
 from rasterio.transform import Affine, from_origin
 
 __all__ = [
+    "zip_of",
     "REAL_DATA",
     "REPO",
     "SAMPLES",
@@ -162,3 +164,14 @@ def write_pack_across_the_antimeridian(folder: Path, buffer_m: float = 0.0) -> P
         "    effect: deny\n    reference: Test Act\n"
     )
     return pack
+
+
+def zip_of(path: Path, members: dict[str, str | bytes | Path]) -> Path:
+    """A zip (or KMZ) of text, bytes, or copies of files, by member name."""
+    with zipfile.ZipFile(path, "w") as z:
+        for name, content in members.items():
+            if isinstance(content, Path):
+                z.write(content, name)
+            else:
+                z.writestr(name, content)
+    return path

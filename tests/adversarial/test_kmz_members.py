@@ -12,7 +12,6 @@ payload's spacing on the ground computed with pyproj.Geod, and the payload check
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +21,7 @@ from pyproj import Geod
 from rasterio.transform import from_origin
 
 from compliance import Checker, Effect
+from tests.builders import zip_of
 
 # pack, and the longitude and latitude the data starts at
 PLACES = {"daejeon": ("kr", 127.38, 36.35), "delhi": ("in", 77.02, 28.45)}
@@ -67,16 +67,6 @@ def _png(path: Path, side: int) -> Path:
         path, "w", driver="PNG", width=side, height=side, count=1, dtype="uint8"
     ) as dst:
         dst.write(np.full((1, side, side), 9, dtype=np.uint8))
-    return path
-
-
-def _kmz(path: Path, members: dict[str, str | bytes | Path]) -> Path:
-    with zipfile.ZipFile(path, "w") as z:
-        for name, content in members.items():
-            if isinstance(content, Path):
-                z.write(content, name)
-            else:
-                z.writestr(name, content)
     return path
 
 
@@ -138,13 +128,13 @@ def test_a_member_named_but_not_read_holds_the_verdict(
 
     coarse = _lines(lon, lat, COARSE_DEG)
     named = HREFS[href].format(member, lon=lon + 0.05, lat=lat)
-    kmz = _kmz(tmp_path / "trick.kmz", {"doc.kml": _kml(coarse + named), member: content})
+    kmz = zip_of(tmp_path / "trick.kmz", {"doc.kml": _kml(coarse + named), member: content})
     verdict = checker.check(kmz)
     assert _unchecked(verdict) == [member]
     assert verdict.verdict == Effect.review
     assert verdict.profile.resolution_m > 40  # the coarse lines: the member was not read
     # Control: the same KMZ without the href holds the verdict the same way.
-    bare = _kmz(tmp_path / "bare.kmz", {"doc.kml": _kml(coarse), member: content})
+    bare = zip_of(tmp_path / "bare.kmz", {"doc.kml": _kml(coarse), member: content})
     control = checker.check(bare)
     assert _unchecked(control) == [member] and control.verdict == Effect.review
 
@@ -159,7 +149,7 @@ def test_icons_that_are_pictures_with_a_place_or_many_pixels_are_not_symbols(
     pin = _png(tmp_path / "pin.png", 32)
     world = f"{TIF_DEG}\n0\n0\n{-TIF_DEG}\n{lon}\n{lat}\n"  # places pin.png at 0.1 m
     styles = _ICON_STYLE.format("files/photo.png") + _ICON_STYLE.format("files/placed.png")
-    kmz = _kmz(
+    kmz = zip_of(
         tmp_path / "icons.kmz",
         {
             "doc.kml": _kml(coarse + styles.replace('id="s"', 'id="a"', 1)),
@@ -180,7 +170,7 @@ def test_control_a_plain_icon_is_a_symbol(tmp_path: Path, place: tuple[str, floa
     checker = Checker(packs=[pack])
     coarse = _lines(lon, lat, COARSE_DEG)
     pin = _png(tmp_path / "pin.png", 32)
-    kmz = _kmz(
+    kmz = zip_of(
         tmp_path / "pins.kmz",
         {"doc.kml": _kml(_ICON_STYLE.format("files/pin.png") + coarse), "files/pin.png": pin},
     )
@@ -203,7 +193,7 @@ def test_control_the_members_libkml_links_are_read(
     pack, lon, lat = place
     checker = Checker(packs=[pack])
     fine = _kml(_lines(lon, lat, FINE_DEG, "f"))
-    kmz = _kmz(
+    kmz = zip_of(
         tmp_path / "layers.kmz",
         {
             "doc.kml": _kml(
@@ -232,7 +222,7 @@ def test_control_a_ground_overlay_image_is_read_and_measured(
         f"<LatLonBox><north>{lat + 0.01}</north><south>{lat}</south><east>{lon + 0.01}</east>"
         f"<west>{lon}</west></LatLonBox></GroundOverlay>"
     )
-    kmz = _kmz(
+    kmz = zip_of(
         tmp_path / "overlay.kmz",
         {
             "doc.kml": _kml(_lines(lon, lat, COARSE_DEG) + overlay),
@@ -278,7 +268,7 @@ def test_a_document_libkml_does_not_read_whole_holds_the_verdict(
 ) -> None:
     pack, lon, lat = place
     members, named = _documents(lon, lat)[case]
-    verdict = Checker(packs=[pack]).check(_kmz(tmp_path / "doc.kmz", dict(members)))
+    verdict = Checker(packs=[pack]).check(zip_of(tmp_path / "doc.kmz", dict(members)))
     assert _unchecked(verdict) == [named]
     # What was read is the coarse lines alone.
     assert verdict.profile.resolution_m == pytest.approx(

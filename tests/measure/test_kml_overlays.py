@@ -6,7 +6,6 @@ and was allowed on conditions as a small-scale map.
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +13,7 @@ import pytest
 import rasterio
 
 from compliance import Checker
+from tests.builders import zip_of
 
 # The overlay covers 127.02-127.03 E, 37.46-37.47 N, inside the demo military zone
 # DEMO-KR-MIL-01. On the WGS84 ellipsoid at 37.465 N, 0.01 deg of longitude is 884.67 m
@@ -44,24 +44,13 @@ def _image(path: Path, size: int = PIXELS) -> Path:
     return path
 
 
-def _archive(path: Path, members: dict[str, str | bytes | Path]) -> Path:
-    """A zip (or KMZ) of text, bytes, or copies of files."""
-    with zipfile.ZipFile(path, "w") as z:
-        for name, content in members.items():
-            if isinstance(content, Path):
-                z.write(content, name)
-            else:
-                z.writestr(name, content)
-    return path
-
-
 @pytest.fixture(scope="module")
 def image(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _image(tmp_path_factory.mktemp("overlay") / "ortho.png")
 
 
 def test_a_kmz_orthophoto_is_measured_by_its_pixels(tmp_path, image, checker: Checker):
-    kmz = _archive(
+    kmz = zip_of(
         tmp_path / "overlay.kmz", {"doc.kml": _kml("files/ortho.png"), "files/ortho.png": image}
     )
     v = checker.check(kmz)
@@ -79,7 +68,7 @@ def test_a_kmz_orthophoto_is_measured_by_its_pixels(tmp_path, image, checker: Ch
 
 
 def test_a_zipped_kml_with_its_image_beside_it_reads_the_image(tmp_path, image, checker):
-    bundle = _archive(
+    bundle = zip_of(
         tmp_path / "overlay.zip",
         {"overlay/doc.kml": _kml("ortho.png"), "overlay/ortho.png": image},
     )
@@ -127,7 +116,7 @@ def test_an_image_that_names_other_files_is_not_opened(tmp_path, image, checker:
       <VRTRasterBand dataType="Byte" band="1"><SimpleSource>
         <SourceFilename relativeToVRT="0">{image}</SourceFilename><SourceBand>1</SourceBand>
       </SimpleSource></VRTRasterBand></VRTDataset>"""
-    kmz = _archive(tmp_path / "overlay.kmz", {"doc.kml": _kml("ortho.png"), "ortho.png": vrt})
+    kmz = zip_of(tmp_path / "overlay.kmz", {"doc.kml": _kml("ortho.png"), "ortho.png": vrt})
     v = checker.check(kmz)
     assert v.profile.image_overlays[0].unmeasured == "the image cannot be read"
     assert "MAPGATE-UNMEASURED-OVERLAY" in {f.rule_id for f in v.findings}
@@ -189,7 +178,7 @@ def test_files_in_a_kmz_that_its_document_does_not_refer_to_hold_the_verdict(
     tmp_path, image, checker: Checker
 ):
     icon = "<Style id='s'><IconStyle><Icon><href>icons/pin.png</href></Icon></IconStyle></Style>"
-    kmz = _archive(
+    kmz = zip_of(
         tmp_path / "overlay.kmz",
         {
             "doc.kml": _kml("files/ortho.png", extra=icon),
@@ -208,7 +197,7 @@ def test_files_in_a_kmz_that_its_document_does_not_refer_to_hold_the_verdict(
 
 
 def test_a_kmz_whose_files_are_all_referred_to_has_nothing_unchecked(tmp_path, image, checker):
-    kmz = _archive(
+    kmz = zip_of(
         tmp_path / "overlay.kmz", {"doc.kml": _kml("./files/ortho.png"), "files/ortho.png": image}
     )
     v = checker.check(kmz)
@@ -242,7 +231,7 @@ def test_a_kmz_of_fine_imagery_of_israel_must_be_resampled(tmp_path, checker: Ch
         .replace("<west>127.02</west>", "<west>34.78</west>")
         .replace("127.025,37.465", "34.785,32.085")
     )
-    kmz = _archive(
+    kmz = zip_of(
         tmp_path / "tel-aviv.kmz", {"doc.kml": kml, "ortho.png": _image(tmp_path / "o.png", 4000)}
     )
     v = checker.check(kmz, packs=["us-kba"])
