@@ -139,11 +139,11 @@ class Checker:
         ]
         if packs is not None:
             # The built-in territories the selected packs leave out: does the data meet them?
-            applied = {p.sha256 for p in packs}
+            applied = {p.coverage for p in packs}
             territories += [
                 b.territory
                 for b in self.builtin_packs
-                if b.territory is not None and b.sha256 not in applied
+                if b.territory is not None and b.coverage not in applied
             ]
         if _is_frame(source):
             label = name or "GeoDataFrame"

@@ -329,6 +329,11 @@ def _scan_batch(scan: LayerScan, batch: _Decoded, probes: list[Probe]) -> None:
     scan.leaves += batch.leaves
     scan.has_z = scan.has_z or found.has_z
     scan.detail.merge(batch.measured)
+    # Invalid geometries among those decoded before any zone is met: the forms only GEOS
+    # reads (the simple forms are read as numbers). Not the rows decoded because a zone or
+    # territory is near them: a count of those tells a submitter, one bit per feature,
+    # which of their features came near a zone.
+    scan.invalid += int(rows.invalid(np.flatnonzero(rows.done)).sum())
     if present.any():
         live_boxes = boxes.compress(present, axis=0)  # ten times a boolean row index
         scan.lonlat_sized += int(np.count_nonzero(lonlat_sized_boxes(live_boxes)))
@@ -349,9 +354,6 @@ def _scan_batch(scan: LayerScan, batch: _Decoded, probes: list[Probe]) -> None:
         )
         for probe in probes:
             _feed(probe, boxes, present, box, rows)
-    # Invalid geometries among those decoded: the ones tested exactly against a zone or
-    # territory, and those in forms only GEOS reads (the simple forms are read as numbers).
-    scan.invalid += int(rows.invalid(np.flatnonzero(rows.done)).sum())
     scan.undecodable += rows.undecodable
     scan.empty += int((~present & ~unplaceable).sum())
 

@@ -30,7 +30,7 @@ class BuiltinPack:
     (None: it applies everywhere)."""
 
     name: str
-    sha256: str
+    coverage: str  # RulePack.coverage: its rules' and its territory's bytes
     territory: Territory | None
 
 
@@ -49,7 +49,7 @@ def builtin_packs(loaded: list[RulePack], loaded_are_builtin: bool) -> list[Buil
     return [
         BuiltinPack(
             p.name,
-            p.sha256,
+            p.coverage,
             load_territory(f"builtin:{p.name}", p.territory_path, p.doc.territory_buffer_m)
             if p.territory_path is not None
             else None,
@@ -71,7 +71,8 @@ def packs_not_applied(
     Parameters
     ----------
     builtins
-        Every built-in pack; one whose content a selected pack repeats is applied.
+        Every built-in pack; one whose content and territory a selected pack repeats is
+        applied.
     selected
         The packs the check runs; ``territories`` holds theirs by pack name (a pack without
         one applies everywhere and so covers everything).
@@ -83,13 +84,13 @@ def packs_not_applied(
     located
         False when the data cannot be placed: then every built-in territory may be touched.
     """
-    applied = {p.sha256 for p in selected}
+    applied = {p.coverage for p in selected}
     everywhere = any(p.name not in territories for p in selected)
     if everywhere:
         return []
     missing = []
     for builtin in builtins:
-        if builtin.sha256 in applied:
+        if builtin.coverage in applied:
             continue
         if builtin.territory is None or not located or footprint is None:
             missing.append(builtin.name)

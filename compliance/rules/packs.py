@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -159,6 +160,21 @@ class RulePack:
     @property
     def territory_path(self) -> Path | None:
         return (self.path.parent / self.doc.territory).resolve() if self.doc.territory else None
+
+    @cached_property
+    def coverage(self) -> str:
+        """What makes two packs one pack where they apply: the rules' bytes, and the bytes
+        and buffer of the territory they name (a copy of a pack beside another territory
+        file is another pack, whatever its own bytes)."""
+        digest = hashlib.sha256(self.sha256.encode())
+        path = self.territory_path
+        if path is not None:
+            try:
+                digest.update(path.read_bytes())
+            except OSError:
+                digest.update(b"\x00unreadable territory")
+        digest.update(repr(self.doc.territory_buffer_m).encode())
+        return digest.hexdigest()
 
 
 def referenced_facts(expression: str) -> list[str]:
