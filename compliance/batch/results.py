@@ -61,7 +61,9 @@ class AuditResult(BaseModel):
     error: str | None = None
     sha256: str | None = None
     size: int | None = None
-    stat: str | None = Field(default=None, description="Sizes and mtimes of the members.")
+    stat: str | None = Field(
+        default=None, description="Key over the members' names, sizes, times and inodes."
+    )
     fingerprint: str
     duration_ms: float | None = None
     worker: str | None = Field(default=None, description="host:pid of the process that checked it.")
@@ -73,15 +75,22 @@ class AuditResult(BaseModel):
 
 
 def stat_info(members: Iterable[Path]) -> tuple[str | None, int]:
-    """A short key over the members' names, sizes and modification times, and their total
-    size in bytes (None and 0 when one is missing)."""
+    """A short key over the members' names, sizes, times and inodes, and their total size in
+    bytes (None and 0 when one is missing).
+
+    Whoever delivers the files can set a modification time back after swapping the content,
+    so the key also holds the inode and the change time, which only the kernel sets (as
+    git's index does): a rewritten or replaced file no longer matches its stored row."""
     digest = hashlib.sha1(usedforsecurity=False)
     total = 0
     try:
         for m in sorted(members):
             st = m.stat()
             total += st.st_size
-            digest.update(f"{m.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+            digest.update(
+                f"{m.name}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}"
+                f"\0{st.st_dev}\0{st.st_ino}\n".encode()
+            )
     except OSError:
         return None, 0
     return digest.hexdigest()[:20], total

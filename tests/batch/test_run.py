@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import time
 from pathlib import Path
 
@@ -120,6 +121,27 @@ def test_resume_skips_done_files_and_rechecks_changed_ones(
     assert len(_lines(out / "results.jsonl")) == 14
     report = (out / "report.html").read_text()
     assert 'id="count-total"><span class="n">13</span>' in report  # latest row per file
+
+
+def test_resume_rechecks_content_swapped_under_the_same_size_and_mtime(
+    archive: Archive, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    list(audit([archive.root], out=out, workers=0))
+    target = archive.root / "kr" / "seoul.geojson"
+    before = target.stat()
+    data = target.read_bytes()
+    # What a deliverer can do: new bytes of the same length, then the old mtime put back.
+    swapped = data.replace(b"37.", b"38.", 1)
+    assert swapped != data and len(swapped) == len(data)
+    target.write_bytes(swapped)
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (target.stat().st_size, target.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+
+    rows = list(audit([archive.root], out=out, workers=0, resume=True))
+    redone = [r for r in rows if r.status != "skipped"]
+    assert [r.path for r in redone] == [str(target.resolve())]
+    assert redone[0].sha256 == dataset_digest(target)[0]
 
 
 def test_resume_with_other_packs_checks_everything_again(archive: Archive, tmp_path: Path) -> None:
