@@ -136,7 +136,10 @@ def test_resume_rechecks_content_swapped_under_the_same_size_and_mtime(
     assert swapped != data and len(swapped) == len(data)
     target.write_bytes(swapped)
     os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
-    assert (target.stat().st_size, target.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    assert (target.stat().st_size, target.stat().st_mtime_ns) == (
+        before.st_size,
+        before.st_mtime_ns,
+    )
 
     rows = list(audit([archive.root], out=out, workers=0, resume=True))
     redone = [r for r in rows if r.status != "skipped"]
