@@ -20,6 +20,7 @@ from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
 from compliance.geo.geodesy import to_lonlat
+from compliance.measure.axis_warp import axis_warp, finest_step_places
 from compliance.measure.pixel_lattice import AFFINE, WARPED, PixelToCrs, lattice_spacing
 from compliance.readers.sources import RasterSource
 
@@ -72,7 +73,17 @@ def _pixel_to_crs(src: RasterSource) -> Iterator[PixelToCrs | None]:
         if not _spans_a_plane_affine(a):
             yield None
             return
-        yield lambda c, r: (a.a * c + a.b * r + a.c, a.d * c + a.e * r + a.f)
+        if src.axis_centres is None:
+            yield lambda c, r: (a.a * c + a.b * r + a.c, a.d * c + a.e * r + a.f)
+            return
+        # Uneven coordinate arrays: each pixel position where they put it, then the grid.
+        along_c, along_r = (axis_warp(centres) for centres in src.axis_centres)
+
+        def uneven(c: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            gc, gr = along_c(c), along_r(r)
+            return a.a * gc + a.b * gr + a.c, a.d * gc + a.e * gr + a.f
+
+        yield uneven
         return
     if not 3 <= len(src.gcps) <= MAX_GCPS or not _spans_a_plane(src.gcps):
         yield None
@@ -197,8 +208,14 @@ def _spacing(
         return None
     if level is not None:
         to_crs = _scaled(to_crs, src.width / width, src.height / height)
-    if src.transform is not None:
+    if src.transform is not None and src.axis_centres is None:
         return lattice_spacing(to_crs, src.crs, width, height, AFFINE)
+    if src.axis_centres is not None:
+        # Uneven axes: their finest steps are samples too, wherever they fall between
+        # grid nodes (a run of a few fine columns among thousands).
+        cols, rows = finest_step_places(src.axis_centres, src.width, src.height, AFFINE.grid)
+        at = (cols * (width / src.width), rows * (height / src.height))
+        return lattice_spacing(to_crs, src.crs, width, height, AFFINE, also_at=at)
     # A warp bends at its GCPs: every one is a sample too, besides the grid, so a dip
     # around a single GCP between grid nodes is found and refined.
     ties = np.asarray(src.gcps, dtype=float)

@@ -65,6 +65,8 @@ def data_over_zones(image: RasterSource, outline: BaseGeometry, areas: AreaSet) 
     """
     if image.crs is None or image.transform is None or image.count < 1:
         return outline  # placed by GCPs (a spline, not an affine) or not at all
+    if image.axis_centres is not None:
+        return outline  # uneven coordinate arrays: the pixels are not where the affine says
     cover = growing_index(areas, image.crs).covering(outline.bounds)
     index = cover.index
     if index.far_positions.size:

@@ -6,14 +6,15 @@ from __future__ import annotations
 import ctypes
 import os
 import warnings
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from compliance.errors import UnreadableDataset
+from compliance.readers.coordinate_axes import netcdf_axis_centres
 from compliance.readers.formats import UPLOAD_RASTER_DRIVERS
 from compliance.readers.pixels import open_level
 from compliance.readers.raster_sidecars import apply_sidecars
+from compliance.readers.rasterio_gdal import OF_RASTER, rasterio_gdal
 from compliance.readers.sources import RasterSource, parse_crs
 from compliance.readers.upload_guard import UploadScope
 
@@ -153,8 +154,12 @@ def _describe_raster(path: Path, ds: Any) -> RasterSource:
     transform = None
     source = "none"
     gcps: list[tuple[float, float, float, float]] = []
+    axes = None
     if not ds.transform.is_identity:
         transform, source = ds.transform, "geotransform"
+        if ds.driver == "netCDF" and ds.count:
+            variable = (ds.tags(1) or {}).get("NETCDF_VARNAME")
+            axes = netcdf_axis_centres(ds.name, variable, transform, ds.width, ds.height)
     else:
         # Never one best-fit affine through the GCPs: it misplaces a warp's outline and
         # averages its spacing. The GCPs themselves go on (see raster_profile).
@@ -163,8 +168,9 @@ def _describe_raster(path: Path, ds: Any) -> RasterSource:
             gcps = [(g.col, g.row, g.x, g.y) for g in points]
             crs, source = parse_crs(gcp_crs.to_wkt()), "gcps"
     return RasterSource(
-        path=path, crs=crs, transform=transform, transform_source=source, gcps=gcps, **header
-    )
+        path=path, crs=crs, transform=transform, transform_source=source, gcps=gcps,
+        axis_centres=axes, **header,
+    )  # fmt: skip
 
 
 def _overview_sizes(ds: Any) -> list[tuple[int, int]]:
@@ -179,7 +185,7 @@ def _overview_sizes(ds: Any) -> list[tuple[int, int]]:
     counts = [len(ds.overviews(band)) for band in ds.indexes]
     if not any(counts):
         return []
-    calls = _rasterio_gdal()
+    calls = rasterio_gdal()
     sizes = _band_level_sizes(calls, ds.name, ds.driver) if calls is not None else None
     if sizes is None or len(sizes) != sum(counts):
         # Each level opened by rasterio (about 0.8 ms each, against 0.3 ms for every level
@@ -191,51 +197,13 @@ def _overview_sizes(ds: Any) -> list[tuple[int, int]]:
     return list(dict.fromkeys(sizes))
 
 
-_OF_RASTER = 0x02
-_P, _I, _S = ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p
-# name: (result, arguments), the C API's own signatures.
-_CALLS: dict[str, tuple[Any, list[Any]]] = {
-    "GDALVersionInfo": (_S, [_S]),
-    "GDALOpenEx": (_P, [_S, ctypes.c_uint, _P, _P, _P]),
-    "GDALClose": (_I, [_P]),
-    "GDALGetRasterCount": (_I, [_P]),
-    "GDALGetRasterBand": (_P, [_P, _I]),
-    "GDALGetOverviewCount": (_I, [_P]),
-    "GDALGetOverview": (_P, [_P, _I]),
-    "GDALGetRasterBandXSize": (_I, [_P]),
-    "GDALGetRasterBandYSize": (_I, [_P]),
-}
-
-
-@cache
-def _rasterio_gdal() -> dict[str, Any] | None:
-    """The C calls of the GDAL library rasterio reads with (its configuration, drivers and
-    version, so it sees the levels rasterio would), found among the libraries rasterio's
-    extension depends on; None when they cannot be reached so."""
-    import rasterio
-    from rasterio import _base
-
-    try:
-        library = ctypes.CDLL(_base.__file__)
-        calls = {
-            name: ctypes.CFUNCTYPE(result, *arguments)((name, library))
-            for name, (result, arguments) in _CALLS.items()
-        }
-    except (OSError, AttributeError):
-        return None
-    version = calls["GDALVersionInfo"](b"RELEASE_NAME")
-    if version is None or version.decode() != rasterio.__gdal_version__:
-        return None
-    return calls
-
-
 def _band_level_sizes(
     calls: dict[str, Any], name: str, driver: str
 ) -> list[tuple[int, int]] | None:
     """Every band's overview sizes, the dataset opened again by the driver that opened it
     (so nothing else parses an upload); None when it cannot be."""
     allowed = (ctypes.c_char_p * 2)(driver.encode(), None)
-    handle = calls["GDALOpenEx"](os.fsencode(name), _OF_RASTER, allowed, None, None)
+    handle = calls["GDALOpenEx"](os.fsencode(name), OF_RASTER, allowed, None, None)
     if not handle:
         return None
     sizes = []

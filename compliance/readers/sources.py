@@ -372,5 +372,10 @@ class RasterSource:
     overview_sizes: list[tuple[int, int]] = field(default_factory=list)
     # The RPC metadata items (GDAL's RPC domain), when the image carries RPCs.
     rpcs: dict[str, str] | None = None
+    # Where the file's coordinate arrays put the pixel centres when they are uneven (a
+    # netCDF's): column centre i at grid position ``axis_centres[0][i]`` (i where even;
+    # the geotransform then maps grid positions), rows likewise; None for an even axis,
+    # NaN for one that could not be read or is no grid. None: both even.
+    axis_centres: tuple[np.ndarray | None, np.ndarray | None] | None = None
 
     kind = "raster"

@@ -42,6 +42,11 @@ def _placed(ctx: ActionContext) -> tuple[RasterSource, list[_Placement], float]:
                 "the raster is not placed by a CRS and a geotransform (GCPs or RPCs alone, "
                 "or nothing) in its header or a sidecar: warp it to a geotransform first"
             )
+        if placed.axis_centres is not None:
+            raise _CannotApply(
+                "the raster's coordinate arrays are not evenly spaced, so no geotransform "
+                "places its pixels: resample it to an even grid first"
+            )
         measured = measure_pixels(placed)
         if measured.outline is None or measured.sizes is None:
             raise _CannotApply("the raster's pixels cannot be placed on the Earth")
@@ -129,7 +134,10 @@ def strip_coordinates(ctx: ActionContext) -> ActionResult:
     raster = open_dataset(ctx.source)
     if not isinstance(raster, RasterSource):
         return ActionResult("cannot_apply", "the data is not a raster")
-    placement = strip_raster(ctx.source, ctx.target, _staging(ctx))
+    # Uneven coordinate arrays: the geotransform would re-check the copy on the wrong
+    # grid, so it is left unplaced (and its re-check cannot clear it).
+    even = raster.axis_centres is None
+    placement = strip_raster(ctx.source, ctx.target, _staging(ctx), even)
     return ActionResult(
         "applied",
         "written without CRS, geotransform, GCPs, RPCs, metadata or sidecars" + _others(raster),

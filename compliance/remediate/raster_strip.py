@@ -31,21 +31,22 @@ from compliance.remediate.raster_stream import (
 __all__ = ["place_raster", "strip_raster"]
 
 
-def strip_raster(source: Path, target: Path, staging: Path) -> Placement | None:
+def strip_raster(source: Path, target: Path, staging: Path, even: bool = True) -> Placement | None:
     """Write ``source``'s pixels to ``target`` (a COG) without any georeferencing.
 
     Returns
     -------
     Placement | None
         How to place a copy where the original lies, or None when it had no CRS and
-        geotransform (GCPs alone, or nothing).
+        geotransform (GCPs alone, or nothing), or its geotransform does not place its
+        pixels (``even`` False: its coordinate arrays are uneven).
     """
     import rasterio
 
     with open_source(source) as src:
         validity = validity_of(src)
         placement = None
-        if src.crs is not None and not src.transform.is_identity:
+        if even and src.crs is not None and not src.transform.is_identity:
             crs, transform = CRS.from_user_input(src.crs.to_wkt()), src.transform
             placement = Placement(
                 restore=lambda derivative, target: place_raster(derivative, target, crs, transform)

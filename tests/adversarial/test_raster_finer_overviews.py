@@ -348,7 +348,7 @@ def test_each_level_opened_where_gdal_cannot_be_asked_directly(tmp_path, checker
     """Where rasterio's GDAL library cannot be called, each level is opened instead."""
     import compliance.readers.rasters as rasters
 
-    monkeypatch.setattr(rasters, "_rasterio_gdal", lambda: None)
+    monkeypatch.setattr(rasters, "rasterio_gdal", lambda: None)
     for name in ("utm52_seoul_page", "korea_tm_busan_ovr"):
         crs, place, size, step, level, ovr = VARIANTS[name]
         path = with_level(
