@@ -214,8 +214,12 @@ def test_geometry_in_a_geoparquet_files_columns_holds_it(tmp_path, encoding):
 
 @pytest.mark.parametrize(
     "names",
-    [("POINT_X", "POINT_Y"), ("X_COORD", "Y_COORD"), ("lon2", "lat2"), ("gps_lon", "gps_lat")],
-)
+    [
+        ("POINT_X", "POINT_Y"), ("X_COORD", "Y_COORD"), ("lon2", "lat2"), ("gps_lon", "gps_lat"),
+        ("LONDD", "LATDD"), ("DECLONG", "DECLAT"), ("decimalLongitude", "decimalLatitude"),
+        ("경도", "위도"), ("X좌표", "Y좌표"), ("经度", "纬度"), ("долгота", "широта"),
+    ],
+)  # fmt: skip
 def test_positions_under_any_coordinate_name_hold_a_table(tmp_path, names):
     # Numbers, not geometry text: the names are what there is to go on in a table.
     path = tmp_path / "t.gpkg"
