@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["is_position_name"]
+__all__ = ["is_position_name", "position_pairs"]
 
 _WORDS = frozenset(
     {
@@ -41,3 +41,54 @@ def is_position_name(name: str) -> bool:
     if _WHOLE.match(name) or _ANYWHERE.search(name):
         return True
     return any(word.lower() in _WORDS for word in _SPLIT.split(name) if word)
+
+
+# The words that name one axis of a position, for pairing numeric columns (POINT_X with
+# POINT_Y, gps_lon with gps_lat, LONDD with LATDD, 경도 with 위도).
+_X_WORDS = frozenset(
+    {
+        "x", "lon", "lng", "long", "longitude", "easting", "londd", "lngdd", "longdd",
+        "londms", "declon", "declong", "declng", "londec", "longdec",
+    }
+)  # fmt: skip
+_Y_WORDS = frozenset({"y", "lat", "latitude", "northing", "latdd", "latdms", "declat", "latdec"})
+_X_ANYWHERE = re.compile(r"(?i)경도|经度|經度|経度|долгот|^x(?=좌표|坐标|座標|coord)")
+_Y_ANYWHERE = re.compile(r"(?i)위도|纬度|緯度|широт|^y(?=좌표|坐标|座標|coord)")
+_LETTERS = re.compile(r"[^\W\d_]+")
+_CASE_STEP = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def position_pairs(names: list[str]) -> list[tuple[str, str]]:
+    """The (x, y) pairs among column names: names alike but for their axis word, and, when
+    one name of each axis is left over, those two."""
+    xs: dict[str, str] = {}
+    ys: dict[str, str] = {}
+    for name in names:
+        found = _axis(name)
+        if found is not None:
+            side = xs if found[0] == "x" else ys
+            side.setdefault(found[1], name)
+    pairs = [(xs[key], ys[key]) for key in xs if key in ys]
+    rest_x = [n for k, n in xs.items() if k not in ys]
+    rest_y = [n for k, n in ys.items() if k not in xs]
+    if len(rest_x) == 1 and len(rest_y) == 1:
+        pairs.append((rest_x[0], rest_y[0]))
+    return pairs
+
+
+def _axis(name: str) -> tuple[str, str] | None:
+    """The axis a name's one axis word gives (x or y), and the name without that word."""
+    hits: list[tuple[str, int, int]] = []
+    for axis, pattern in (("x", _X_ANYWHERE), ("y", _Y_ANYWHERE)):
+        hits += [(axis, m.start(), m.end()) for m in pattern.finditer(name)]
+    for run in _LETTERS.finditer(name):
+        start = run.start()
+        for piece in _CASE_STEP.split(run.group()):
+            word = piece.lower()
+            if word in _X_WORDS or word in _Y_WORDS:
+                hits.append(("x" if word in _X_WORDS else "y", start, start + len(piece)))
+            start += len(piece)
+    if len(hits) != 1:
+        return None  # none, or an axis word twice (lon_lat): not one coordinate
+    axis, start, end = hits[0]
+    return axis, (name[:start] + "\0" + name[end:]).lower()

@@ -11,6 +11,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from compliance.dataset_profile import DetailDistribution, LayerProfile
+from compliance.measure.attribute_reading import AttributeReading
 from compliance.measure.placement import (
     box_to_wgs84,
     check_crs,
@@ -20,7 +21,7 @@ from compliance.measure.placement import (
 )
 from compliance.measure.position_fields import is_position_name
 from compliance.measure.raster_profile import looks_like_elevation
-from compliance.measure.table_values import GeometryText, geometry_value_columns
+from compliance.measure.table_values import geometry_value_columns
 from compliance.measure.vector_profile import layer_detail
 from compliance.measure.vector_scan import LayerScan, Probe, scan_layer
 from compliance.readers.sources import NO_GEOMETRY, LayerInfo, VectorSource
@@ -92,10 +93,10 @@ def _scan_spatial_layer(
         probes += [
             Probe.build(tally.hits[t.pack], t.areas, layer.crs, territory=True) for t in territories
         ]
-    # Geometry written into a layer's text as well as drawn: its attributes are a table too,
-    # read in the same pass as its geometries.
-    in_text = GeometryText() if layer.text_fields and layer.source_layer is None else None
-    scan = scan_layer(src, layer, probes, read_ahead, in_text.add if in_text else None)
+    # Geometry written into a layer's text as well as drawn, and positions kept in its
+    # numbers: its attributes are a table too, read in the same pass as its geometries.
+    reading = AttributeReading.of(layer)
+    scan = scan_layer(src, layer, probes, read_ahead, reading.sink, reading.fields)
     # The extent comes from the coordinates read; the driver's declared extent is only a
     # fallback for layers whose geometries could not be decoded.
     extent = tuple(scan.bounds) if scan.bounds is not None else None
@@ -125,7 +126,7 @@ def _scan_spatial_layer(
             resolution_m=detail.resolution_m,
             bounds_wgs84=list(footprint.bounds) if footprint is not None else None,
             detail=detail.distribution,
-            coordinate_columns=(in_text.columns or None) if in_text else None,
+            coordinate_columns=reading.columns or None,
         )
     )
 

@@ -199,13 +199,15 @@ def scan_layer(
     probes: list[Probe],
     read_ahead: bool = True,
     text: TextSink | None = None,
+    fields: list[str] | None = None,
 ) -> LayerScan:
     """Stream a layer once, feeding every probe and measuring the detail of every feature;
-    ``text`` is handed each batch's text attributes in the same pass (see ``wkb_batches``).
+    ``text`` is handed each batch's attributes ``fields`` in the same pass (see
+    ``wkb_batches``).
 
     ``read_ahead`` reads the next batches in a thread while this one is measured."""
     scan = LayerScan(detail=DetailAccumulator(layer.crs))
-    batches = _boxed(src.wkb_batches(layer, text), scan.detail)
+    batches = _boxed(src.wkb_batches(layer, text, fields), scan.detail)
     # With one batch there is nothing to overlap reading with: a thread would only cost.
     if read_ahead and (layer.feature_count is None or layer.feature_count > BATCH_SIZE):
         batches = prefetched(batches)

@@ -270,20 +270,22 @@ class VectorDataset:
         return dict(pairs)
 
     def _arrow_reader(
-        self, layer: str, batch_size: int, columns: str = "geometry"
+        self, layer: str, batch_size: int, columns: str | Collection[str] = "geometry"
     ) -> tuple[str, pa.RecordBatchReader]:
         """The layer's primary geometry name and its features as pyogrio's
         ``open_arrow(columns=[])`` streams them: every geometry field, no attribute, no FID,
         GeoArrow metadata. ``columns="all"``: every attribute too, as ``open_arrow()``;
-        ``"text"``: the text and binary attributes too. Read it to its end or close it
-        before the next layer's."""
+        names: those attributes too. Read it to its end or close it before the next
+        layer's."""
         with self._lock:
             lib, found = self._lib, self._layer(layer)
-            raw_names = {
-                "geometry": lambda: self._fields(found),
-                "text": lambda: self._fields(found, text=False),
-                "all": lambda: [],
-            }[columns]()
+            if columns == "all":
+                raw_names = []
+            elif columns == "geometry":
+                raw_names = self._fields(found)
+            else:
+                encoding = self._encoding(found)
+                raw_names = [f for f in self._fields(found) if f.decode(encoding) not in columns]
             ignored = (ctypes.c_char_p * (len(raw_names) + 1))(*raw_names, None)
             lib.OGR_L_SetIgnoredFields(found, ignored)
             options = [b"INCLUDE_FID=NO", b"GEOMETRY_METADATA_ENCODING=GEOARROW"]
@@ -326,11 +328,11 @@ class VectorDataset:
             self._release(reader)
 
     def layer_batches(
-        self, layer: str, batch_size: int, text: bool = False
+        self, layer: str, batch_size: int, keep: Collection[str] = ()
     ) -> Iterator[tuple[str, pa.RecordBatch]]:
-        """The layer's record batches (``text``: with its text and binary attributes), each
-        with the primary geometry's name; the stream is released when the loop ends."""
-        primary, reader = self._arrow_reader(layer, batch_size, "text" if text else "geometry")
+        """The layer's record batches (with the attributes named in ``keep``), each with the
+        primary geometry's name; the stream is released when the loop ends."""
+        primary, reader = self._arrow_reader(layer, batch_size, keep or "geometry")
         try:
             for batch in reader:
                 yield primary, batch

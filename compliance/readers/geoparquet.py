@@ -31,20 +31,22 @@ class GeoParquetSource(VectorSource):
         self.columns = {layer.name: column for column, layer in layers.items()}
         self.encodings = encodings  # per layer name: WKB, or a native GeoArrow encoding
 
-    def wkb_batches(self, layer: LayerInfo, text: TextSink | None = None) -> Iterator[pa.Array]:
+    def wkb_batches(
+        self, layer: LayerInfo, text: TextSink | None = None, fields: list[str] | None = None
+    ) -> Iterator[pa.Array]:
         encoding = self.encodings.get(layer.name, "WKB")
         import pyarrow.parquet as pq
 
-        fields = layer.text_fields if text is not None else []
+        fields = (layer.text_fields if fields is None else fields) if text is not None else []
         try:
             parquet = pq.ParquetFile(self.path)
             columns = [self.columns[layer.name], *fields]
             for record_batch in parquet.iter_batches(batch_size=BATCH_SIZE, columns=columns):
-                if text is not None and fields:
-                    text(record_batch.select(fields))
                 column = record_batch.column(0)
                 if encoding in NATIVE_ENCODINGS:
                     column = native_to_wkb(column, encoding)
+                if text is not None and fields:
+                    text(record_batch.select(fields), column)
                 if not (pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type)):
                     raise UnsupportedFormat(
                         f"GeoParquet geometry column has type {column.type}, not WKB"

@@ -4,7 +4,7 @@ reached directly."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,13 +59,9 @@ class PyogrioDataset:
             yield from reader
 
     def layer_batches(
-        self, layer: str, batch_size: int, text: bool = False
+        self, layer: str, batch_size: int, keep: Collection[str] = ()
     ) -> Iterator[tuple[str, pa.RecordBatch]]:
-        columns: list[str] = []
-        if text:
-            info = pyogrio.read_info(self.path, layer=layer, **self.options)
-            columns = [str(f) for f, t in zip(info["fields"], info["dtypes"], strict=True)
-                       if str(t) == "object"]  # fmt: skip
+        columns = list(keep)
         with pyogrio.open_arrow(
             self.path, layer=layer, columns=columns, batch_size=batch_size, use_pyarrow=True,
             **self.options,

@@ -163,8 +163,9 @@ class DrapedImage:
     unopened: str | None = None
 
 
-# Takes a batch's text and binary attributes, as its geometries are read.
-TextSink = Callable[[pa.RecordBatch], None]
+# Takes a batch's attributes (the ones asked for) and its geometry column (WKB), as its
+# geometries are read.
+TextSink = Callable[[pa.RecordBatch, pa.Array], None]
 
 
 class VectorSource:
@@ -202,10 +203,12 @@ class VectorSource:
         self.kml_document: KmlDocument | None = None
         self.unreferenced_members: list[str] = []
 
-    def wkb_batches(self, layer: LayerInfo, text: TextSink | None = None) -> Iterator[pa.Array]:
+    def wkb_batches(
+        self, layer: LayerInfo, text: TextSink | None = None, fields: list[str] | None = None
+    ) -> Iterator[pa.Array]:
         """The layer's geometries as Arrow arrays of WKB, batch by batch. ``text``, when
-        given, is handed each batch's text and binary attributes (``layer.text_fields``)
-        before its geometries, read in the same pass."""
+        given, is handed each batch's attributes ``fields`` (by default its text and binary
+        ones, ``layer.text_fields``) and its geometries, read in the same pass."""
         raise NotImplementedError
 
     def driver_extent(self, layer: LayerInfo) -> tuple[float, float, float, float] | None:
@@ -286,13 +289,15 @@ class OgrVectorSource(VectorSource):
         except (*_READ_ERRORS, sqlite3.Error) as exc:
             raise UnreadableDataset(f"table {layer.name!r} cannot be read: {exc}") from exc
 
-    def wkb_batches(self, layer: LayerInfo, text: TextSink | None = None) -> Iterator[pa.Array]:
-        fields = layer.text_fields if text is not None else []
+    def wkb_batches(
+        self, layer: LayerInfo, text: TextSink | None = None, fields: list[str] | None = None
+    ) -> Iterator[pa.Array]:
+        fields = (layer.text_fields if fields is None else fields) if text is not None else []
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 name = layer.source_layer or layer.name
-                batches = self.dataset.layer_batches(name, BATCH_SIZE, text=bool(fields))
+                batches = self.dataset.layer_batches(name, BATCH_SIZE, keep=fields)
                 for primary, record_batch in batches:
                     column = layer.geometry_column or primary or "wkb_geometry"
                     if column not in record_batch.schema.names:
@@ -301,7 +306,8 @@ class OgrVectorSource(VectorSource):
                         column = record_batch.schema.names[-1]
                     if text is not None and fields:
                         names = record_batch.schema.names
-                        text(record_batch.select([f for f in fields if f in names]))
+                        attributes = record_batch.select([f for f in fields if f in names])
+                        text(attributes, record_batch.column(column))
                     yield record_batch.column(column)
         except _READ_ERRORS as exc:
             raise UnreadableDataset(f"layer {layer.name!r} cannot be read: {exc}") from exc
@@ -329,7 +335,9 @@ class FrameSource(VectorSource):
         super().__init__(None, "GeoDataFrame", [layer])
         self._geoms = geoms
 
-    def wkb_batches(self, layer: LayerInfo, text: TextSink | None = None) -> Iterator[pa.Array]:
+    def wkb_batches(
+        self, layer: LayerInfo, text: TextSink | None = None, fields: list[str] | None = None
+    ) -> Iterator[pa.Array]:
         for start in range(0, len(self._geoms), BATCH_SIZE):
             chunk = self._geoms[start : start + BATCH_SIZE]
             yield pa.array(shapely.to_wkb(chunk, flavor="iso"), type=pa.binary())

@@ -1,0 +1,145 @@
+"""Precise positions kept in a layer's numbers while its drawn geometry says less.
+
+The move: coarsen or move the features a checker measures, and carry every precise
+position along in a pair of numeric attributes (``POINT_X``/``POINT_Y``, ``lat``/``lon``,
+``위도``/``경도``) that no measurement reads. Claim under test: a pair of position columns
+that puts any row off its own geometry holds the file for review (as coordinates written
+in text do), in the layer's CRS or as longitude and latitude beside a projected layer;
+a pair that repeats the geometry (the point a GIS adds per feature, rounded to six
+decimals as a .dbf keeps it, or a label point inside a polygon) does not.
+
+Truth: the positions are built here with pyproj from the geometries written, and moved
+by known distances.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyogrio
+import pytest
+import shapely
+from pyproj import Transformer
+
+from compliance import Checker, Effect
+
+FINDING = "MAPGATE-COORDINATES-IN-TABLE"
+# Seoul (Korea 2000 / Central Belt, EPSG:5186) and Busan (UTM 52N), clear of demo zones.
+PLACES = {"seoul": ((126.905, 37.552), 5186), "busan": ((129.075, 35.180), 32652)}
+
+
+@pytest.fixture(scope="module")
+def checker() -> Checker:
+    return Checker(packs=["kr"])
+
+
+def _points(place: str, n: int = 20) -> tuple[np.ndarray, np.ndarray, int]:
+    """Points 50 m apart in the place's projected CRS, and their lon/lat."""
+    (lon, lat), epsg = PLACES[place]
+    x0, y0 = Transformer.from_crs(4326, epsg, always_xy=True).transform(lon, lat)
+    xy = np.array([(x0 + (i % 5) * 50.0, y0 + (i // 5) * 50.0) for i in range(n)])
+    lonlat = np.column_stack(
+        Transformer.from_crs(epsg, 4326, always_xy=True).transform(xy[:, 0], xy[:, 1])
+    )
+    return xy, lonlat, epsg
+
+
+def _write(path: Path, geoms: np.ndarray, epsg: int, columns: dict[str, object]) -> Path:
+    table = pa.table({"id": list(range(len(geoms))), **columns, "geometry": shapely.to_wkb(geoms)})
+    kind = shapely.get_type_id(geoms[0])
+    pyogrio.write_arrow(
+        table, path, layer="sites", driver=pyogrio.detect_write_driver(str(path)),
+        geometry_name="geometry", geometry_type={0: "Point", 3: "Polygon"}[kind],
+        crs=f"EPSG:{epsg}",
+    )  # fmt: skip
+    return path
+
+
+def _held(verdict) -> bool:  # type: ignore[no-untyped-def]
+    return FINDING in [f.rule_id for f in verdict.findings]
+
+
+@pytest.mark.parametrize("place", sorted(PLACES))
+@pytest.mark.parametrize("suffix", [".gpkg", ".shp", ".geojson"])
+def test_the_geometrys_own_positions_do_not_hold_the_layer(tmp_path, checker, place, suffix):
+    xy, lonlat, epsg = _points(place)
+    geoms = shapely.points(xy)
+    columns = {
+        "POINT_X": xy[:, 0], "POINT_Y": xy[:, 1],
+        # As a .dbf keeps degrees: six decimals, off by up to 5e-7 degrees (5 cm).
+        "lon": np.round(lonlat[:, 0], 6), "lat": np.round(lonlat[:, 1], 6),
+    }  # fmt: skip
+    verdict = checker.check(_write(tmp_path / f"own{suffix}", geoms, epsg, columns))
+    (layer,) = verdict.profile.layers
+    assert layer.coordinate_columns is None
+    assert not _held(verdict)
+
+
+@pytest.mark.parametrize("place", sorted(PLACES))
+@pytest.mark.parametrize("suffix", [".gpkg", ".shp", ".geojson"])
+def test_positions_of_elsewhere_hold_the_layer(tmp_path, checker, place, suffix):
+    xy, _, epsg = _points(place)
+    moved = xy + [0.0, 0.0]
+    moved[7] += [3.0, -2.0]  # one row's point 3.6 m off its drawn point
+    geoms = shapely.points(xy)
+    columns = {"POINT_X": moved[:, 0], "POINT_Y": moved[:, 1]}
+    verdict = checker.check(_write(tmp_path / f"moved{suffix}", geoms, epsg, columns))
+    (layer,) = verdict.profile.layers
+    assert layer.coordinate_columns == ["POINT_X", "POINT_Y"]
+    assert _held(verdict)
+    assert verdict.verdict not in (Effect.allow, Effect.allow_with_conditions)
+
+
+@pytest.mark.parametrize(
+    "names",
+    [("lon", "lat"), ("LONDD", "LATDD"), ("경도", "위도"), ("decimalLongitude", "decimalLatitude")],
+)
+def test_degrees_beside_a_projected_layer_are_carried_into_it(tmp_path, checker, names):
+    xy, lonlat, epsg = _points("seoul")
+    geoms = shapely.points(xy)
+    same = {names[0]: lonlat[:, 0], names[1]: lonlat[:, 1]}
+    verdict = checker.check(_write(tmp_path / "same.gpkg", geoms, epsg, same))
+    assert verdict.profile.layers[0].coordinate_columns is None
+    # 0.0005 degrees of latitude: 55 m north of every drawn point.
+    off = {names[0]: lonlat[:, 0], names[1]: lonlat[:, 1] + 0.0005}
+    verdict = checker.check(_write(tmp_path / "off.gpkg", geoms, epsg, off))
+    assert verdict.profile.layers[0].coordinate_columns == list(names)
+    assert _held(verdict)
+
+
+def test_a_label_point_inside_a_coarse_polygon_does_not_hold_it(tmp_path, checker):
+    xy, _, epsg = _points("busan", 5)
+    squares = shapely.buffer(shapely.points(xy), 20.0, cap_style="square")
+    inside = shapely.point_on_surface(squares)
+    columns = {"X": shapely.get_x(inside) + 7.25, "Y": shapely.get_y(inside) - 3.5}
+    verdict = checker.check(_write(tmp_path / "label.gpkg", squares, epsg, columns))
+    assert verdict.profile.layers[0].coordinate_columns is None
+    # The same numbers beside polygons drawn 100 m away: they place something else.
+    shifted = shapely.transform(squares, lambda c: c + [100.0, 0.0])
+    verdict = checker.check(_write(tmp_path / "away.gpkg", shifted, epsg, columns))
+    assert verdict.profile.layers[0].coordinate_columns == ["X", "Y"]
+    assert _held(verdict)
+
+
+def test_positions_on_rows_without_geometry_hold_the_layer(tmp_path, checker):
+    xy, _, epsg = _points("seoul", 6)
+    geoms = shapely.points(xy).astype(object)
+    geoms[2] = None
+    columns = {"POINT_X": xy[:, 0], "POINT_Y": xy[:, 1]}
+    table = pa.table({"POINT_X": columns["POINT_X"], "POINT_Y": columns["POINT_Y"],
+                      "geometry": shapely.to_wkb(geoms)})  # fmt: skip
+    path = tmp_path / "nulls.gpkg"
+    pyogrio.write_arrow(table, path, layer="sites", driver="GPKG", geometry_name="geometry",
+                        geometry_type="Point", crs=f"EPSG:{epsg}")  # fmt: skip
+    verdict = checker.check(path)
+    assert verdict.profile.layers[0].coordinate_columns == ["POINT_X", "POINT_Y"]
+
+
+def test_unpaired_and_harmless_numbers_are_not_taken_for_positions(tmp_path, checker):
+    xy, _, epsg = _points("seoul")
+    columns = {"Y": np.full(len(xy), 1.0e6), "height": np.arange(len(xy)) * 3.0,
+               "Shape_Length": np.full(len(xy), 12.5)}  # fmt: skip
+    verdict = checker.check(_write(tmp_path / "plain.gpkg", shapely.points(xy), epsg, columns))
+    assert verdict.profile.layers[0].coordinate_columns is None
