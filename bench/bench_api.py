@@ -180,10 +180,21 @@ def load(url: str, path: Path, seconds: float, threads: int, auth: bool) -> Resu
     start = threading.Barrier(threads + 1)
     stop_at = [0.0]
 
+    failures: list[str] = []
+
     def client(i: int) -> None:
+        try:
+            run_client(i)
+        except (httpx.HTTPError, threading.BrokenBarrierError) as exc:
+            # A server that dies (or a failed warm-up) must end the run, not hang it.
+            failures.append(f"{type(exc).__name__}: {exc}")
+            start.abort()
+
+    def run_client(i: int) -> None:
         with httpx.Client(timeout=120) as c:
             for _ in range(2):  # warm-up
-                c.post(url, files={"file": (path.name, data)}, headers=headers)
+                r = c.post(url, files={"file": (path.name, data)}, headers=headers)
+                r.raise_for_status()
             start.wait()
             while time.perf_counter() < stop_at[0]:
                 t0 = time.perf_counter()
@@ -201,11 +212,20 @@ def load(url: str, path: Path, seconds: float, threads: int, auth: bool) -> Resu
     for w in workers:
         w.start()
     stop_at[0] = time.perf_counter() + 1e9
-    start.wait()
+    try:
+        start.wait()
+    except threading.BrokenBarrierError:
+        for w in workers:
+            w.join()
+        raise SystemExit(
+            f"load on {url} failed: {failures[0] if failures else 'no start'}"
+        ) from None
     t0 = time.perf_counter()
     stop_at[0] = t0 + seconds
     for w in workers:
         w.join()
+    if failures:
+        raise SystemExit(f"load on {url} failed: {failures[0]}")
     elapsed = time.perf_counter() - t0
     flat = [x for lst in latencies for x in lst]
     lib = [x for lst in library_ms for x in lst]
