@@ -23,19 +23,30 @@ from compliance.readers.raw.gpkg_blobs import find_blobs, wkb_end
 
 __all__ = ["GeometryText", "geometry_value_columns"]
 
-# Leading space as any reader strips it (Python's str.strip: vertical tab, no-break space).
-_SPACE = r"[\s\v\x{00A0}\x{FEFF}\x{2000}-\x{200B}\x{3000}]*"
-_WKT = (
-    rf"^{_SPACE}(SRID=-?\d+\s*;\s*)?(MULTI)?(POINT|LINESTRING|LINEARRING|POLYGON|CURVE|SURFACE"
-    r"|CIRCULARSTRING|COMPOUNDCURVE|CURVEPOLYGON|GEOMETRYCOLLECTION|TRIANGLE|TIN"
-    r"|POLYHEDRALSURFACE)\s*(Z|M|ZM)?\s*\("
-)
-# Candidates only: JSON (an object or a list, whatever its keys are spelled), GML or KML
-# coordinates, WKB in hex (PostgreSQL's \x form too). Each is confirmed by parsing it.
-_JSON = rf"^{_SPACE}[\[{{]"
-_XML = r"<[^>]*(coordinates|poslist|pos)\b"
-_HEX_WKB = rf"^{_SPACE}(\\x)?(00|01)[0-9A-Fa-f]{{8}}([0-9A-Fa-f]{{2}})+\s*$"
-_TEXT_FORMS = f"(?i)({_WKT})|({_JSON})|({_XML})|({_HEX_WKB})"
+
+def _text_forms(space: str) -> str:
+    """The candidates' pattern, with leading space spelled as the regex engine reads it."""
+    wkt = (
+        rf"^{space}(SRID=-?\d+\s*;\s*)?(MULTI)?(POINT|LINESTRING|LINEARRING|POLYGON|CURVE"
+        r"|SURFACE|CIRCULARSTRING|COMPOUNDCURVE|CURVEPOLYGON|GEOMETRYCOLLECTION|TRIANGLE|TIN"
+        r"|POLYHEDRALSURFACE)\s*(Z|M|ZM)?\s*\("
+    )
+    # Candidates only: JSON (an object or a list, whatever its keys are spelled), GML or
+    # KML coordinates, WKB in hex (PostgreSQL's \x form too). Each is confirmed by parsing.
+    json_start = rf"^{space}[\[{{]"
+    xml = r"<[^>]*(coordinates|poslist|pos)\b"
+    hex_wkb = rf"^{space}(\\x)?(00|01)[0-9A-Fa-f]{{8}}([0-9A-Fa-f]{{2}})+\s*$"
+    return f"(?i)({wkt})|({json_start})|({xml})|({hex_wkb})"
+
+
+# Leading space as any reader strips it (Python's str.strip: vertical tab, no-break space):
+# in RE2's syntax for Arrow's kernel, and in Python's. Python's \s, \b and $ match at least
+# where RE2's do, so either finds every candidate the other does (parsing decides).
+_TEXT_FORMS = _text_forms(r"[\s\v\x{00A0}\x{FEFF}\x{2000}-\x{200B}\x{3000}]*")
+_TEXT_FORMS_HERE = re.compile(_text_forms(r"[\s\v\u00A0\uFEFF\u2000-\u200B\u3000]*"))
+# Up to this many values a column is matched in Python: Arrow's kernel is faster per value
+# but costs its module's import (about 20 ms) in every process that meets a text column.
+_MATCH_HERE = 4096
 _SRID = re.compile(r"^\s*SRID=-?\d+\s*;\s*", re.IGNORECASE)
 _XML_COORDINATES = re.compile(
     r"<(?:\w+:)?(coordinates|posList|pos)\b[^>]*>\s*[-+.\d]", re.IGNORECASE
@@ -55,8 +66,6 @@ class GeometryText:
         self._order: list[str] = []
 
     def add(self, batch: pa.RecordBatch) -> None:
-        import pyarrow.compute as pc  # only where there is text to read: not at start-up
-
         for name, column in zip(batch.schema.names, batch.columns, strict=True):
             if name not in self._order:
                 self._order.append(name)
@@ -66,9 +75,7 @@ class GeometryText:
                 column = column.storage
             kind = column.type
             if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-                matched = pc.match_substring_regex(column, _TEXT_FORMS)
-                values = column.filter(pc.fill_null(matched, False)).to_pylist()
-                if any(_text_geometry(v) for v in values):
+                if any(_text_geometry(v) for v in _candidates(column)):
                     self._found.add(name)
             elif pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
                 # Bytes as stored (SQLite keeps text and blobs in any column): both forms.
@@ -80,6 +87,17 @@ class GeometryText:
     def columns(self) -> list[str]:
         """The columns found so far, in the order the stream gave them."""
         return [name for name in self._order if name in self._found]
+
+
+def _candidates(column: pa.Array) -> list[str]:
+    """The values of a text column that may read as a geometry."""
+    if len(column) <= _MATCH_HERE:
+        search = _TEXT_FORMS_HERE.search
+        return [v for v in column.to_pylist() if v is not None and search(v)]
+    import pyarrow.compute as pc  # a large column: worth the import
+
+    matched = pc.match_substring_regex(column, _TEXT_FORMS)
+    return list(column.filter(pc.fill_null(matched, False)).to_pylist())
 
 
 def geometry_value_columns(batches: Iterable[pa.RecordBatch]) -> list[str]:
