@@ -195,7 +195,9 @@ class LeakFacts(BaseModel):
         default_factory=list,
         description="Files whose records could not be walked to the end (a length past the "
         "end of the file, stray bytes after the last record), each with where: what lies "
-        "past that point is unknown.",
+        "past that point is unknown; and files holding bytes no reader reads although "
+        "every record is read (a .shp record's bytes past its shape, .dbf records past the "
+        "count in its header), each with how many.",
     )
     metadata_coordinates: list[str] = Field(
         default_factory=list,

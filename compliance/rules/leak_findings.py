@@ -51,7 +51,9 @@ def _unindexed_message(e: Evidence) -> str:
         )
     if damaged:
         parts.append(
-            "records could not be walked to the end of the file (" + _shown(damaged, 3) + ")"
+            "parts of the file could not be walked to its end or hold what no reader reads ("
+            + _shown(damaged, 3)
+            + ")"
         )
     # Nothing of the zones here, as for deleted features: that count is a zone fact.
     return (

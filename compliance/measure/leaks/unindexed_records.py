@@ -20,6 +20,7 @@ from pyproj import CRS
 from compliance.measure.leaks.recovered import Recovered, place_recovered
 from compliance.readers.raw.fgb_records import fgb_records, fgb_shapes
 from compliance.readers.raw.shp_records import read_offsets, shp_records, shp_shapes
+from compliance.readers.raw.shp_slack import dbf_records_past_count, shape_slack
 from compliance.readers.sources import LayerInfo, VectorSource
 from compliance.zones.overlap import OverlapAccumulator
 from compliance.zones.zone_set import ZoneSet
@@ -63,7 +64,8 @@ def unindexed_shapes(
 ) -> Unindexed:
     """The records of the shapefile ``base`` (its path without a suffix) that no ``.shx``
     entry GDAL reads points to: left out of the ``.shx``, counted past its header's
-    length, or past the records of the ``.dbf``."""
+    length, or past the records of the ``.dbf``; and, among what cannot be accounted
+    for, bytes in records past their shapes and ``.dbf`` records past its count."""
     files = read_offsets(base)
     if files is None:
         return Unindexed()
@@ -71,7 +73,14 @@ def unindexed_shapes(
     walk = shp_records(shp, every)
     unread = _not_read(walk.starts, read)
     found = _placed(shp_shapes(shp, unread), crs, zones, overlap)
-    return Unindexed(found, [f"{shp.name}: {walk.damaged}"] if walk.damaged else [])
+    skipped = [f"{shp.name}: {walk.damaged}"] if walk.damaged else []
+    records, past = shape_slack(shp, walk.starts)
+    if records:
+        skipped.append(f"{shp.name}: {records} records hold {past} bytes past their shapes")
+    dbf = next((p for p in (shp.with_suffix(".dbf"), shp.with_suffix(".DBF")) if p.is_file()), None)
+    if dbf is not None and (extra := dbf_records_past_count(dbf)):
+        skipped.append(f"{dbf.name}: {extra} records past the count in its header")
+    return Unindexed(found, skipped)
 
 
 def unindexed_features(
