@@ -20,7 +20,7 @@ import shapely
 from compliance.readers.raw.deleted_shapes import shape_record
 from compliance.readers.raw.record_chain import RecordLayout, RecordWalk, walk_records
 
-__all__ = ["read_offsets", "shp_records", "shp_shapes"]
+__all__ = ["dbf_record_counts", "read_offsets", "shp_records", "shp_shapes"]
 
 _HEADER = 100
 _NO_DBF = 1 << 62
@@ -34,18 +34,25 @@ def _part(base: Path, suffix: str) -> Path | None:
     return next((p for p in candidates if p.is_file()), None)
 
 
+def dbf_record_counts(dbf: Path) -> tuple[int, int]:
+    """A ``.dbf``'s record count as its header gives it, and the whole records its file
+    holds (the count again when its records have no size); (0, 0) without a header."""
+    with dbf.open("rb") as f:
+        head = f.read(12)
+        size = f.seek(0, 2)
+    if len(head) < 12:
+        return 0, 0
+    count, header_size, record_size = struct.unpack_from("<IHH", head, 4)
+    whole = max(0, size - header_size) // record_size if record_size else count
+    return count, whole
+
+
 def _dbf_records(dbf: Path | None) -> int:
     """How many records GDAL reads from the ``.dbf``: its header's count, or the whole
     records the file holds when it is cut shorter."""
     if dbf is None:
         return _NO_DBF
-    with dbf.open("rb") as f:
-        head = f.read(12)
-        size = f.seek(0, 2)
-    if len(head) < 12:
-        return 0
-    count, header_size, record_size = struct.unpack_from("<IHH", head, 4)
-    whole = (size - header_size) // record_size if record_size else count
+    count, whole = dbf_record_counts(dbf)
     return max(0, min(count, whole))
 
 

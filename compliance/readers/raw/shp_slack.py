@@ -13,10 +13,11 @@ dBASE III file structure.
 
 from __future__ import annotations
 
-import struct
 from pathlib import Path
 
 import numpy as np
+
+from compliance.readers.raw.shp_records import dbf_record_counts
 
 __all__ = ["dbf_records_past_count", "shape_slack"]
 
@@ -96,13 +97,5 @@ def _ints(view: np.ndarray, at: np.ndarray, dtype: str) -> np.ndarray:
 
 def dbf_records_past_count(dbf: Path) -> int:
     """Whole records a ``.dbf`` holds past the count in its header."""
-    with dbf.open("rb") as f:
-        head = f.read(12)
-        size = f.seek(0, 2)
-    if len(head) < 12:
-        return 0
-    count, header_size, record_size = struct.unpack_from("<IHH", head, 4)
-    if record_size == 0 or size <= header_size:
-        return 0
-    whole = (size - header_size) // record_size
+    count, whole = dbf_record_counts(dbf)
     return max(0, whole - count)
