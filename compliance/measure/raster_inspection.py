@@ -106,6 +106,7 @@ def _methods(
     overview_counted: bool,
 ) -> dict[str, str]:
     """How the raster's resolution and georeferencing were found, in words."""
+    uneven = src.axis_centres is not None
     return {
         "resolution_m": (
             "shortest geodesic distance between neighbouring pixel centres (the reduced "
@@ -121,8 +122,14 @@ def _methods(
                 else ""
             )
             + (", through the GCPs (thin-plate spline)" if src.gcps else "")
+            + (", each pixel where the file's uneven coordinate arrays put it" if uneven else "")
             if finest is not None and coarsest is not None
-            else "not measurable: no CRS or geotransform"
+            else "not measurable: "
+            + (
+                "its coordinate arrays are no grid or cannot be read"
+                if uneven
+                else "no CRS or geotransform"
+            )
         ),
         "georeferencing": src.transform_source,
     }

@@ -114,6 +114,7 @@ def test_a_run_of_fine_longitudes_is_measured(tmp_path: Path, checker: Checker) 
     truth = _truth(x, y, CRS.from_epsg(4326))
     assert truth < 0.25
     assert verdict.profile.resolution_m == pytest.approx(truth, rel=1e-3)
+    assert "uneven coordinate arrays" in verdict.profile.methods["resolution_m"]
     assert verdict.verdict == Effect.deny
     assert "KR-IMAGERY-025M" in [f.rule_id for f in verdict.findings]
 
@@ -152,6 +153,7 @@ def test_a_repeated_coordinate_leaves_the_spacing_unmeasured(
     path = _write(tmp_path / "repeated.nc", x, y)
     verdict = checker.check(path)
     assert verdict.profile.resolution_m is None
+    assert "coordinate arrays are no grid" in verdict.profile.methods["resolution_m"]
     assert verdict.verdict != Effect.allow
     assert verdict.verdict != Effect.allow_with_conditions
 
