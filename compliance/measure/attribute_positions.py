@@ -21,6 +21,7 @@ from pyproj import CRS
 
 from compliance.geo.crs_identity import WGS84
 from compliance.geo.geodesy import transformer
+from compliance.measure.wkb_bounds import wkb_boxes
 
 __all__ = ["AttributePositions"]
 
@@ -50,9 +51,7 @@ class AttributePositions:
         todo = [p for p in todo if p[0] in names and p[1] in names]
         if not todo:
             return
-        wkb = np.asarray(geometry.to_numpy(zero_copy_only=False), dtype=object)
-        geoms = shapely.from_wkb(wkb, on_invalid="ignore")
-        boxes = shapely.bounds(geoms)  # NaN where a row has no geometry to agree with
+        boxes = _boxes(geometry)  # NaN where a row has no geometry to agree with
         for pair in todo:
             x, y = (_numbers(batch.column(name)) for name in pair)
             given = np.isfinite(x) & np.isfinite(y)
@@ -76,6 +75,19 @@ class AttributePositions:
         return _inside(np.asarray(px), np.asarray(py), boxes, _UNITS)
 
 
+def _boxes(geometry: pa.Array) -> np.ndarray:
+    """Each row's box, from the WKB bytes (GeoArrow's kernel, as the scan reads them);
+    rows it leaves out are decoded."""
+    found = wkb_boxes(geometry)
+    boxes = found.bounds
+    rest = np.flatnonzero(~found.fast & ~found.null)
+    if rest.size:
+        column = geometry.storage if isinstance(geometry, pa.ExtensionArray) else geometry
+        wkb = np.asarray(column.take(pa.array(rest)).to_numpy(zero_copy_only=False), dtype=object)
+        boxes[rest] = shapely.bounds(shapely.from_wkb(wkb, on_invalid="ignore"))
+    return boxes
+
+
 def _inside(x: np.ndarray, y: np.ndarray, boxes: np.ndarray, room: float) -> bool:
     with np.errstate(invalid="ignore"):
         inside = (
@@ -91,7 +103,10 @@ def _numbers(column: pa.Array) -> np.ndarray:
     """A column's values as floats, NaN where null or not a number (text such as "37.5",
     as a CSV holds every value, counts as its number)."""
     kind = column.type
-    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+        # Nulls come out as NaN (as floats); no compute kernel, so no import of its module.
+        return np.asarray(column.to_numpy(zero_copy_only=False), dtype=float)
+    if pa.types.is_decimal(kind):
         return np.asarray(column.cast(pa.float64()).fill_null(np.nan).to_numpy(), dtype=float)
     if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
         return np.full(len(column), np.nan)
