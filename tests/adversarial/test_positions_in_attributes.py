@@ -143,3 +143,36 @@ def test_unpaired_and_harmless_numbers_are_not_taken_for_positions(tmp_path, che
                "Shape_Length": np.full(len(xy), 12.5)}  # fmt: skip
     verdict = checker.check(_write(tmp_path / "plain.gpkg", shapely.points(xy), epsg, columns))
     assert verdict.profile.layers[0].coordinate_columns is None
+
+
+def test_a_data_frames_attributes_are_read_too(checker):
+    """A pipeline's GeoDataFrame: its columns are a table too (text, a second geometry
+    column, position pairs), as a file's would be."""
+    import geopandas as gpd
+
+    xy, _, epsg = _points("busan", 8)
+    moved = xy.copy()
+    moved[5] += [0.0, 4.0]
+    frame = gpd.GeoDataFrame(
+        {
+            "name": [f"site {i}" for i in range(len(xy))],
+            "POINT_X": moved[:, 0],
+            "POINT_Y": moved[:, 1],
+            "remarks": [None] * 7 + [shapely.Point(xy[0] + 0.5).wkt],
+            "mixed": [1, "two", 3.0, None, b"four", "six", 7, "eight"],
+        },
+        geometry=shapely.points(xy),
+        crs=f"EPSG:{epsg}",
+    )
+    verdict = checker.check(frame)
+    assert verdict.profile.layers[0].coordinate_columns == ["remarks", "POINT_X", "POINT_Y"]
+    assert _held(verdict)
+
+    frame["POINT_Y"] = xy[:, 1]
+    frame["remarks"] = None
+    frame["outline"] = gpd.GeoSeries(shapely.buffer(shapely.points(xy), 5.0), crs=f"EPSG:{epsg}")
+    verdict = checker.check(frame)
+    assert verdict.profile.layers[0].coordinate_columns == ["outline"]
+
+    plain = frame.drop(columns=["outline"])
+    assert checker.check(plain).profile.layers[0].coordinate_columns is None
