@@ -17,8 +17,9 @@ from compliance.facts import Evidence, dataset_facts, zone_facts
 from compliance.measure.inspection import Inspection
 from compliance.measure.vector_inspection import inspect_vector
 from compliance.readers.dataset import open_dataset
+from compliance.readers.frame_source import FrameSource
 from compliance.readers.inputs import InputLimits, materialize, unchecked_files
-from compliance.readers.sources import FrameSource, RasterSource
+from compliance.readers.sources import RasterSource
 from compliance.rules.evaluate import HoldCause, PackResult, decide, evaluate_pack
 from compliance.rules.fail_closed import engine_findings, held_by
 from compliance.rules.outcomes import RuleOutcomes
