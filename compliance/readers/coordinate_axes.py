@@ -20,12 +20,12 @@ import numpy as np
 
 from compliance.readers.rasterio_gdal import OF_MULTIDIM_RASTER, rasterio_gdal
 
-__all__ = ["AxisCentres", "netcdf_axis_centres"]
+__all__ = ["netcdf_axis_centres"]
 
 # Column centres then row centres as grid positions (index i at i on an even axis), each
 # None when the axis is even; NaN throughout when an axis could not be read or is not a
 # grid (repeated or unordered coordinates).
-AxisCentres = tuple[np.ndarray | None, np.ndarray | None]
+_AxisCentres = tuple[np.ndarray | None, np.ndarray | None]
 
 _GDT_FLOAT64 = 7
 # An axis is even when no step departs from its mean by more than this fraction; GDAL's
@@ -35,7 +35,7 @@ _EVEN = 1e-6
 
 def netcdf_axis_centres(
     name: str, variable: str | None, transform: Any, width: int, height: int
-) -> AxisCentres | None:
+) -> _AxisCentres | None:
     """The uneven axes of the netCDF variable ``variable`` read as a raster of ``width`` x
     ``height`` placed by ``transform``; None when both axes are even or have no
     coordinate variable (the geotransform then came from elsewhere, and is the grid)."""
