@@ -4,11 +4,9 @@ geometry tested only where the grids cannot clear that box."""
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -23,6 +21,7 @@ from compliance.measure.line_detail import BatchCoordinates, linework_coordinate
 from compliance.measure.wkb_bounds import WkbBoxes, row_bytes, wkb_boxes
 from compliance.measure.wkb_coords import simple_rows
 from compliance.readers.background import helper_pool
+from compliance.readers.read_ahead import close_batches, prefetched
 from compliance.readers.sources import (
     BATCH_SIZE,
     LayerInfo,
@@ -36,9 +35,9 @@ from compliance.zones.overlap import OverlapAccumulator
 from compliance.zones.prefilter import CLEAR, INSIDE, finite_rows
 
 __all__ = [
+    "BoxSink",
     "LayerScan",
     "Probe",
-    "prefetched",
     "scan_layer",
 ]
 
@@ -59,6 +58,13 @@ class Probe:
         return cls(acc, growing_index(areas, crs, coarse=territory), territory)
 
 
+class BoxSink(Protocol):
+    """Takes each batch's boxes as they are read: ``exact``, the rows boxed from all their
+    vertices; ``empty``, the rows with no vertex (the rest could not be boxed)."""
+
+    def add(self, boxes: np.ndarray, exact: np.ndarray, empty: np.ndarray) -> None: ...
+
+
 @dataclass
 class LayerScan:
     """What one pass over a layer found."""
@@ -73,6 +79,7 @@ class LayerScan:
     leaves: int = 0  # geometry objects with coordinates (a collection's members each)
     bounds: np.ndarray | None = None
     detail: DetailAccumulator = field(default_factory=lambda: DetailAccumulator(None))
+    boxes_to: BoxSink | None = None
 
 
 class _Rows:
@@ -147,50 +154,6 @@ def _feed(
 
 
 _COLLECTION = 7  # GEOS's type id of a GeometryCollection
-_END = object()
-_T = TypeVar("_T")
-
-
-def _put(box: queue.Queue, item: object, stop: threading.Event) -> bool:
-    while not stop.is_set():
-        try:
-            box.put(item, timeout=0.1)
-            return True
-        except queue.Full:
-            continue
-    return False
-
-
-def prefetched(batches: Iterator[_T], depth: int = 2) -> Generator[_T, None, None]:
-    """Read the next batches in a thread while this one is processed.
-
-    GDAL reads without holding the GIL, so on two cores reading and measuring overlap.
-    The reader's whole life (open, read, close) stays in its own thread.
-    """
-    box: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def read() -> None:
-        try:
-            for item in batches:
-                if not _put(box, item, stop):
-                    break
-        except BaseException as exc:  # handed to the consumer, raised there
-            _put(box, exc, stop)
-        finally:
-            _close(batches)
-            _put(box, _END, stop)
-
-    reader = threading.Thread(target=read, name="mapgate-read", daemon=True)
-    reader.start()
-    try:
-        while (item := box.get()) is not _END:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        reader.join()
 
 
 def scan_layer(
@@ -200,13 +163,14 @@ def scan_layer(
     read_ahead: bool = True,
     text: TextSink | None = None,
     fields: list[str] | None = None,
+    boxes_to: BoxSink | None = None,
 ) -> LayerScan:
     """Stream a layer once, feeding every probe and measuring the detail of every feature;
     ``text`` is handed each batch's attributes ``fields`` in the same pass (see
-    ``wkb_batches``).
+    ``wkb_batches``), ``boxes_to`` each batch's boxes.
 
     ``read_ahead`` reads the next batches in a thread while this one is measured."""
-    scan = LayerScan(detail=DetailAccumulator(layer.crs))
+    scan = LayerScan(detail=DetailAccumulator(layer.crs), boxes_to=boxes_to)
     batches = _boxed(src.wkb_batches(layer, text, fields), scan.detail)
     # With one batch there is nothing to overlap reading with: a thread would only cost.
     if read_ahead and (layer.feature_count is None or layer.feature_count > BATCH_SIZE):
@@ -302,14 +266,7 @@ def _boxed(
         for column in batches:
             yield _decode(column, detail_of)
     finally:
-        _close(batches)
-
-
-def _close(batches: Iterator[object]) -> None:
-    """Close a batch generator now (its reader's dataset), not when it is collected."""
-    close = getattr(batches, "close", None)
-    if close is not None:
-        close()
+        close_batches(batches)
 
 
 def _scan_batch(scan: LayerScan, batch: _Decoded, probes: list[Probe]) -> None:
@@ -326,6 +283,9 @@ def _scan_batch(scan: LayerScan, batch: _Decoded, probes: list[Probe]) -> None:
             # M carries heights as readily as Z: either counts.
             scan.has_z = bool((shapely.has_z(some[ok]) | shapely.has_m(some[ok])).any())
     present = finite_rows(boxes)
+    if scan.boxes_to is not None:
+        unread = rows.done & ~found.null & shapely.is_missing(rows.geoms)  # undecodable
+        scan.boxes_to.add(boxes, present & ~unplaceable, ~present & ~unplaceable & ~unread)
     scan.unplaceable += int(unplaceable.sum())
     scan.features += len(boxes)
     scan.leaves += batch.leaves

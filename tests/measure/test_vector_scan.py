@@ -11,7 +11,7 @@ import pytest
 import shapely
 
 from compliance import Checker, UnreadableDataset
-from compliance.measure.vector_scan import prefetched
+from compliance.readers.read_ahead import prefetched
 from compliance.readers.sources import BATCH_SIZE
 from tests.builders import write_vector
 

@@ -1,5 +1,6 @@
 """Records a file holds that GDAL does not read: shapes the ``.shp`` holds that the ``.shx``
-(or the ``.dbf``) leaves out, features a FlatGeobuf holds past the count in its header.
+(or the ``.dbf``) leaves out, features a FlatGeobuf holds past the count in its header
+(and numbers its spatial index holds that are not its features').
 
 GDAL reads a shapefile through its ``.shx`` and a FlatGeobuf up to its header's count: a
 record past them is skipped by every reader and still leaves with the file (a finer copy
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from pyproj import CRS
 
+from compliance.measure.leaks.index_boxes import tree_faults
 from compliance.measure.leaks.recovered import Recovered, place_recovered
 from compliance.readers.raw.fgb_records import fgb_records, fgb_shapes
 from compliance.readers.raw.shp_records import read_offsets, shp_records, shp_shapes
@@ -87,11 +89,13 @@ def unindexed_features(
     path: Path, crs: CRS | None, zones: ZoneSet, overlap: OverlapAccumulator | None
 ) -> Unindexed:
     """The features of the FlatGeobuf file at ``path`` past the count its header gives
-    (GDAL reads them all only when the header counts none)."""
+    (GDAL reads them all only when the header counts none), and what its spatial index
+    holds that its features do not (``index_boxes``)."""
     walk = fgb_records(path)
     extra = walk.starts[walk.features_count :] if walk.features_count else walk.starts[:0]
     found = _placed(fgb_shapes(path, extra, walk.geometry_type), crs, zones, overlap)
-    return Unindexed(found, [f"{path.name}: {walk.damaged}"] if walk.damaged else [])
+    faults = [walk.damaged] if walk.damaged else tree_faults(walk.header, walk.starts)
+    return Unindexed(found, [f"{path.name}: {fault}" for fault in faults])
 
 
 def flatgeobuf_files(src: VectorSource) -> list[tuple[Path, LayerInfo]]:
