@@ -4,7 +4,6 @@ beside the layers (a GeoPackage's orthophoto) are placed and measured as images.
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -13,8 +12,7 @@ from shapely.geometry.base import BaseGeometry
 
 from compliance.dataset_profile import DetailDistribution, LayerProfile
 from compliance.measure.attribute_reading import AttributeReading
-from compliance.measure.leaks.index_boxes import LeafBoxes
-from compliance.measure.leaks.unindexed_records import flatgeobuf_files
+from compliance.measure.leaks.index_checks import index_check
 from compliance.measure.placement import (
     box_to_wgs84,
     check_crs,
@@ -27,7 +25,6 @@ from compliance.measure.raster_profile import looks_like_elevation
 from compliance.measure.table_values import geometry_value_columns
 from compliance.measure.vector_profile import layer_detail
 from compliance.measure.vector_scan import LayerScan, Probe, scan_layer
-from compliance.readers.raw.fgb_index import fgb_header
 from compliance.readers.sources import NO_GEOMETRY, LayerInfo, VectorSource
 from compliance.zones.overlap import OverlapAccumulator
 from compliance.zones.territory import Territory
@@ -100,10 +97,14 @@ def _scan_spatial_layer(
     # Geometry written into a layer's text as well as drawn, and positions kept in its
     # numbers: its attributes are a table too, read in the same pass as its geometries.
     reading = AttributeReading.of(layer)
-    leaves = _leaf_boxes(src, layer, tally)
-    scan = scan_layer(src, layer, probes, read_ahead, reading.sink, reading.fields, leaves)
-    if leaves is not None:
-        tally.unread_geometries += leaves.faults()
+    # Boxes kept beside the geometries (a spatial index, GeoPackage blob envelopes) are met
+    # with the boxes read, in the same pass.
+    boxes = index_check(src, layer, read_ahead)
+    try:
+        scan = scan_layer(src, layer, probes, read_ahead, reading.sink, reading.fields, boxes)
+    finally:
+        faults = boxes.faults() if boxes is not None else []  # which also stops its readers
+    tally.unread_geometries += faults
     # The extent comes from the coordinates read; the driver's declared extent is only a
     # fallback for layers whose geometries could not be decoded.
     extent = tuple(scan.bounds) if scan.bounds is not None else None
@@ -136,20 +137,6 @@ def _scan_spatial_layer(
             coordinate_columns=reading.columns or None,
         )
     )
-
-
-def _leaf_boxes(src: VectorSource, layer: LayerInfo, tally: VectorTally) -> LeafBoxes | None:
-    """The boxes a FlatGeobuf layer's spatial index keeps, to be met with its features'."""
-    if src.driver != "FlatGeobuf":
-        return None
-    path = next((p for p, of in flatgeobuf_files(src) if of is layer), None)
-    if path is None:
-        return None
-    try:
-        return LeafBoxes(fgb_header(path))
-    except (OSError, ValueError, struct.error) as exc:
-        tally.unread_geometries.append(f"{path.name}: its spatial index could not be read ({exc})")
-        return None
 
 
 def _count(scan: LayerScan, layer: LayerInfo, tally: VectorTally) -> None:

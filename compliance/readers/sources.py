@@ -29,6 +29,7 @@ from compliance.errors import UnreadableDataset
 from compliance.geo.crs_identity import WGS84
 from compliance.geo.geodesy import transformer
 from compliance.readers.gpkg_sql import table_values
+from compliance.readers.kept_boxes import KeptBoxes
 from compliance.readers.kml_document import KmlDocument
 
 if TYPE_CHECKING:
@@ -167,8 +168,9 @@ class DrapedImage:
 TextSink = Callable[[pa.RecordBatch, pa.Array], None]
 
 
-class VectorSource:
-    """A vector dataset: its driver, its layers, and a batch reader per layer."""
+class VectorSource(KeptBoxes):
+    """A vector dataset: its driver, its layers, and a batch reader per layer (and the
+    boxes its file keeps beside them, ``KeptBoxes``)."""
 
     kind = "vector"
 

@@ -2,7 +2,8 @@
 
 Every open of a file (GDAL through pyogrio or rasterio, SQLite, zip) is recorded with the
 code that asked for it, the real function doing the work. An open asked for from the
-measuring stage is allowed only as the source's own stream of a layer's geometries.
+measuring stage is allowed only as the source's own stream of a layer's geometries (or of
+the boxes its file keeps beside them).
 """
 
 from __future__ import annotations
@@ -25,7 +26,16 @@ from tests.builders import write_vector
 
 _PACKAGE = Path(compliance.__file__).resolve().parent
 _MEASURE = str(_PACKAGE / "measure") + "/"
-_SOURCE_STREAMS = {"wkb_batches", "driver_extent"}
+# A layer's own streams: its geometries, and the boxes its file keeps beside them.
+_SOURCE_STREAMS = {
+    "wkb_batches",
+    "driver_extent",
+    "index_tables",
+    "envelope_batches",
+    "rtree_leaves",
+    "rtree_cells",
+    "fgb_index",
+}
 _KML = """<?xml version="1.0" encoding="UTF-8"?>
 <kml xmlns="http://www.opengis.net/kml/2.2"><Document>
   <Placemark><name>pin</name><Point><coordinates>127.025,37.465</coordinates></Point></Placemark>

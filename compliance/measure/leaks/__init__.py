@@ -28,11 +28,11 @@ from compliance.measure.leaks.deleted_gpkg import (
 from compliance.measure.leaks.recovered import Recovered, place_recovered
 from compliance.measure.leaks.unindexed_records import (
     Unindexed,
-    flatgeobuf_files,
     unindexed_features,
     unindexed_shapes,
 )
 from compliance.readers.background import helper_pool
+from compliance.readers.kept_boxes import flatgeobuf_files
 from compliance.readers.raw.deleted_shapes import (
     deleted_records,
     deleted_shapes,
@@ -138,7 +138,7 @@ def _unindexed(
             for base, layer in _shapefile_bases(src):
                 found += unindexed_shapes(base, layer.crs, zones, overlap)
         elif src.driver == "FlatGeobuf":
-            for path, layer in flatgeobuf_files(src):
+            for path, layer in flatgeobuf_files(src.path, src.layers):
                 found += unindexed_features(path, layer.crs, zones, overlap)
     except _DAMAGED as exc:
         facts.unchecked.append(f"records GDAL does not read could not be looked for: {exc}")

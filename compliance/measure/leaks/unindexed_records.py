@@ -23,11 +23,10 @@ from compliance.measure.leaks.recovered import Recovered, place_recovered
 from compliance.readers.raw.fgb_records import fgb_records, fgb_shapes
 from compliance.readers.raw.shp_records import read_offsets, shp_records, shp_shapes
 from compliance.readers.raw.shp_slack import dbf_records_past_count, shape_slack
-from compliance.readers.sources import LayerInfo, VectorSource
 from compliance.zones.overlap import OverlapAccumulator
 from compliance.zones.zone_set import ZoneSet
 
-__all__ = ["Unindexed", "flatgeobuf_files", "unindexed_features", "unindexed_shapes"]
+__all__ = ["Unindexed", "unindexed_features", "unindexed_shapes"]
 
 
 @dataclass
@@ -96,14 +95,3 @@ def unindexed_features(
     found = _placed(fgb_shapes(path, extra, walk.geometry_type), crs, zones, overlap)
     faults = [walk.damaged] if walk.damaged else tree_faults(walk.header, walk.starts)
     return Unindexed(found, [f"{path.name}: {fault}" for fault in faults])
-
-
-def flatgeobuf_files(src: VectorSource) -> list[tuple[Path, LayerInfo]]:
-    """The file of each FlatGeobuf layer: the source itself, or one per layer of a folder."""
-    path = src.path
-    if path is None or not src.layers:
-        return []
-    if path.is_dir():
-        files = [(path / f"{layer.name}.fgb", layer) for layer in src.layers]
-        return [(p, layer) for p, layer in files if p.is_file()]
-    return [(path, src.layers[0])]

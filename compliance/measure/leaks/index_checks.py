@@ -1,0 +1,53 @@
+"""Which check meets a layer's spatial index (and a GeoPackage's blob envelopes) with the
+boxes its scan reads: FlatGeobuf (``index_boxes``) and GeoPackage (``gpkg_boxes``)."""
+
+from __future__ import annotations
+
+import sqlite3
+import struct
+from typing import Protocol
+
+import numpy as np
+
+from compliance.measure.leaks.gpkg_boxes import GpkgBoxes
+from compliance.measure.leaks.index_boxes import LeafBoxes
+from compliance.readers.sources import LayerInfo, VectorSource
+
+__all__ = ["IndexCheck", "index_check"]
+
+
+class IndexCheck(Protocol):
+    def add(self, boxes: np.ndarray, exact: np.ndarray, empty: np.ndarray) -> None: ...
+
+    def faults(self) -> list[str]: ...
+
+
+class _Unreadable:
+    """A layer whose index could not be opened: that is the fault."""
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+    def add(self, boxes: np.ndarray, exact: np.ndarray, empty: np.ndarray) -> None:
+        return None
+
+    def faults(self) -> list[str]:
+        return [self.why]
+
+
+def index_check(src: VectorSource, layer: LayerInfo, threads: bool = True) -> IndexCheck | None:
+    """The check for ``layer``'s index, or None when its format keeps none to check
+    (a layer read through another is that one's to check). ``threads``: whether the
+    check may read beside the scan, in threads of its own."""
+    if layer.source_layer is not None:
+        return None
+    try:
+        if src.driver == "FlatGeobuf":
+            header = src.fgb_index(layer)
+            return LeafBoxes(header) if header is not None else None
+        if src.driver == "GPKG":
+            return GpkgBoxes.of(src, layer.name, threads)
+    except (OSError, ValueError, struct.error, sqlite3.Error) as exc:
+        name = src.path.name if src.path is not None else layer.name
+        return _Unreadable(f"{name}: the spatial index of {layer.name} could not be read ({exc})")
+    return None

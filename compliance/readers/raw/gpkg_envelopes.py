@@ -1,0 +1,98 @@
+"""The envelopes in the headers of a GeoPackage layer's geometry blobs, read in rowid order.
+
+A GeoPackage geometry blob is a header and the geometry's WKB. The header: ``GP``, a
+version byte, a flags byte (bit 0: the header's byte order, 1 for little-endian; bits
+1-3: the envelope kind, 0 none, 1 x and y, 2 and 3 with z or m, 4 with both, 5-7
+invalid; bit 4: an empty geometry), the srs id (4 bytes), then the envelope as doubles
+(minx, maxx, miny, maxy[, z, m ranges]). Readers take the geometry from the WKB and use
+the envelope at most to find features: what it holds beyond the WKB's box is not shown.
+
+Only the first 72 bytes of each blob are read (the longest header), a chunk of rows per
+SQLite statement, concatenated by SQLite itself: a million rows cost about 0.2 s.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["Envelopes", "envelope_chunks"]
+
+_HEAD = 72  # "GP", version, flags, srs id, and an envelope of 8 doubles at most
+_LAST_ROWID = (1 << 63) - 1
+_XY = np.array([0, 2, 1, 3])  # minx, maxx, miny, maxy -> minx, miny, maxx, maxy
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass
+class Envelopes:
+    """One chunk of rows: their rowids, and per row whether it holds a GeoPackage blob,
+    its envelope kind (0-7) and the envelope's x and y range as a box (minx, miny, maxx,
+    maxy; NaN without one)."""
+
+    rowids: np.ndarray
+    blob: np.ndarray
+    kind: np.ndarray
+    boxes: np.ndarray
+
+
+def _parsed(rowids: np.ndarray, heads: np.ndarray) -> Envelopes:
+    blob = (heads[:, 0] == ord("G")) & (heads[:, 1] == ord("P"))
+    flags = heads[:, 3]
+    kind = np.where(blob, (flags >> 1) & 7, 0)
+    values = np.ascontiguousarray(heads[:, 8:40])
+    little = values.view("<f8").reshape(-1, 4)
+    big = values.view(">f8").reshape(-1, 4).astype("<f8")
+    boxes = np.where((flags & 1)[:, None] == 1, little, big)[:, _XY]
+    boxes[(kind == 0) | (kind > 4)] = np.nan
+    return Envelopes(rowids, blob, kind, boxes)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    db.text_factory = bytes  # group_concat's text holds the blobs' bytes
+    return db
+
+
+def envelope_chunks(
+    path: Path, table: str, column: str, chunk: int = 16_384
+) -> Iterator[Envelopes]:
+    """The envelopes of the table's rows, ``chunk`` rows at a time in rowid order (the
+    order GDAL reads a table in), on a connection of their own. ``ValueError`` when they
+    cannot be read in that order."""
+    heads = (
+        f"CASE WHEN length(g) >= {_HEAD} THEN substr(g, 1, {_HEAD}) "
+        # || makes text, whose substr counts characters: cast back to count bytes.
+        f"ELSE substr(CAST(coalesce(g, x'') || zeroblob({_HEAD}) AS BLOB), 1, {_HEAD}) END"
+    )
+    sql = (
+        f"SELECT count(*), min(rowid), max(rowid), group_concat({heads}, '') FROM "
+        f"(SELECT rowid, CAST({_quoted(column)} AS BLOB) AS g FROM {_quoted(table)} "
+        "WHERE rowid BETWEEN ? AND ?)"
+    )
+    # Rowids are listed only where they are not a run (a table with deleted rows).
+    ids = f"SELECT group_concat(rowid) FROM {_quoted(table)} WHERE rowid BETWEEN ? AND ?"
+    after = f"SELECT min(rowid) FROM {_quoted(table)} WHERE rowid > ?"
+    with closing(_connect(path)) as db:
+        # A range of rowids is read in their order without a sort; a gap is jumped.
+        start = db.execute(f"SELECT min(rowid) FROM {_quoted(table)}").fetchone()[0]
+        while start is not None:
+            span = (start, min(start + chunk - 1, _LAST_ROWID))
+            count, first, end, data = db.execute(sql, span).fetchone()
+            if end - first + 1 == count:
+                rowids = np.arange(first, end + 1, dtype=np.int64)
+            else:
+                listed = db.execute(ids, span).fetchone()[0]
+                rowids = np.array(bytes(listed).split(b","), dtype=np.int64)
+            if len(rowids) != count or len(data) != count * _HEAD or np.any(np.diff(rowids) <= 0):
+                raise ValueError(f"the geometry blobs of {table} could not be read in order")
+            yield _parsed(rowids, np.frombuffer(bytes(data), dtype=np.uint8).reshape(count, _HEAD))
+            start = db.execute(after, (end,)).fetchone()[0]

@@ -1,0 +1,295 @@
+"""GeoPackage: precise positions kept in blob envelopes and in the R*Tree beside coarse
+geometries.
+
+The move: snap the features' vertices to a coarse grid (50-100 m), write them with GDAL,
+then with any SQLite tool write each feature's precise box into its geometry blob's
+header envelope, or into the layer's R*Tree spatial index (``rtree_<table>_<column>``),
+or add an envelope to points that had none, or write numbers into the R*Tree's nodes
+above its leaves or into a node nothing points to. GDAL reads the geometry from the
+blob's WKB and uses both only to find features: the file reads as before.
+
+Claim under test: each envelope must be its geometry's box, to the bit, and the R*Tree
+must hold exactly one cell per geometry with its box rounded outward to 32-bit floats,
+under nodes that hold the unions of their children; else the verdict is held.
+
+Truth: the blobs and the R*Tree are rewritten and read here with sqlite3 and struct; the
+boxes are shapely's; SQLite's own R*Tree rounds the test's boxes for the rounding test.
+The controls are the files GDAL writes, in four CRSs, with gaps in their ids, and the
+real GeoPackages of other projects.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import struct
+from contextlib import closing
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import pytest
+import shapely
+
+from compliance import Checker, Effect
+from compliance.measure.leaks.gpkg_boxes import rtree_rounded
+from tests.adversarial.unindexed_files import far_zone, features
+from tests.measure.leak_files import PLACES, origin, zone_file, zone_pack
+
+UNREAD = "MAPGATE-UNREAD-GEOMETRIES"
+
+
+def _geoms(place: str, kind: str, n: int = 300) -> list[shapely.Geometry]:
+    """``n`` features 60 m apart (lines drawn with 10 m steps), each nudged off the grid
+    by a few metres."""
+    rng = np.random.default_rng(11)
+    unit = 1e-5 if PLACES[place][2] == "EPSG:4326" else 1.0
+    return [
+        shapely.affinity.translate(g, *(rng.uniform(3, 40, 2) * unit))
+        for g in features(place, kind, [False] * n)
+    ]
+
+
+def _write(
+    path: Path, crs: str, geoms: list[shapely.Geometry], fids: list[int] | None = None
+) -> Path:
+    columns = {"n": list(range(len(geoms)))}
+    if fids is not None:
+        columns["fid"] = fids  # GDAL takes a "fid" column as the table's ids
+    gpd.GeoDataFrame(columns, geometry=geoms, crs=crs).to_file(path, layer="t", driver="GPKG")
+    return path
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """A connection with GDAL's SQL functions the R*Tree triggers call, computed here
+    from each blob's WKB (so that the triggers keep the R*Tree the geometry's)."""
+    db = sqlite3.connect(path)
+
+    def wkb(blob: bytes) -> shapely.Geometry:
+        flags = blob[3]
+        size = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}[(flags >> 1) & 7]
+        return shapely.from_wkb(blob[8 + size :])
+
+    db.create_function("ST_IsEmpty", 1, lambda b: int(b is None or wkb(b).is_empty))
+    for name, i in (("ST_MinX", 0), ("ST_MinY", 1), ("ST_MaxX", 2), ("ST_MaxY", 3)):
+        db.create_function(name, 1, lambda b, i=i: wkb(b).bounds[i])
+    return db
+
+
+def _rows(path: Path) -> list[tuple[int, bytes]]:
+    with closing(sqlite3.connect(path)) as db:
+        return db.execute("SELECT fid, geom FROM t ORDER BY fid").fetchall()
+
+
+def _with_envelope(blob: bytes, box: tuple[float, ...]) -> bytes:
+    """The blob with ``box`` (minx, miny, maxx, maxy) as its x/y envelope."""
+    flags = blob[3]
+    size = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}[(flags >> 1) & 7]
+    head = blob[:3] + bytes([(flags & ~0b1110) | 0b0010 | 1]) + blob[4:8]
+    return head + struct.pack("<4d", box[0], box[2], box[1], box[3]) + blob[8 + size :]
+
+
+def _precise_envelopes(path: Path, precise: list[shapely.Geometry]) -> int:
+    changed = 0
+    with closing(_connect(path)) as db:
+        for fid, blob in _rows(path):
+            box = precise[fid - 1].bounds
+            new = _with_envelope(blob, box)
+            changed += new != blob
+            db.execute("UPDATE t SET geom = ? WHERE fid = ?", (new, fid))
+        db.commit()
+    return changed
+
+
+def _precise_rtree(path: Path, precise: list[shapely.Geometry]) -> int:
+    changed = 0
+    with closing(sqlite3.connect(path)) as db:
+        for fid, minx, maxx, miny, maxy in db.execute("SELECT * FROM rtree_t_geom").fetchall():
+            x0, y0, x1, y1 = precise[fid - 1].bounds
+            changed += rtree_rounded(np.array([[x0, y0, x1, y1]])).tolist() != [
+                [minx, miny, maxx, maxy]
+            ]
+            db.execute(
+                "UPDATE rtree_t_geom SET minx = ?, maxx = ?, miny = ?, maxy = ? WHERE id = ?",
+                (x0, x1, y0, y1, fid),
+            )
+        db.commit()
+    return changed
+
+
+@pytest.fixture
+def checker(tmp_path):  # type: ignore[no-untyped-def]
+    def make(place: str) -> Checker:
+        return Checker(packs=[str(zone_pack(tmp_path))], zones=zone_file(tmp_path, far_zone(place)))
+
+    return make
+
+
+CASES = {
+    "oslo_polygons": ("oslo_utm32", "polygon", 50.0),
+    "sydney_lines": ("sydney_mga56", "line", 50.0),
+    "nairobi_points_degrees": ("nairobi_wgs84", "point", 1e-3),
+    "buenos_aires_multilines": ("buenos_aires_webmerc", "multiline", 100.0),
+}
+
+
+def _coarse(place: str, kind: str, step: float) -> tuple[list, list]:
+    precise = _geoms(place, kind)
+    return precise, [shapely.set_precision(g, step, mode="pointwise") for g in precise]
+
+
+def _assert_held(verdict, expected: list[str]) -> None:  # type: ignore[no-untyped-def]
+    assert verdict.verdict != Effect.allow
+    assert UNREAD in {f.rule_id for f in verdict.findings}
+    assert verdict.profile.unread_geometries == expected
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_precise_envelopes_beside_coarse_geometries_hold_the_verdict(tmp_path, checker, name):
+    place, kind, step = CASES[name]
+    precise, coarse = _coarse(place, kind, step)
+    control = _write(tmp_path / "control.gpkg", PLACES[place][2], coarse)
+    verdict = checker(place).check(control)
+    assert verdict.verdict == Effect.allow, [f.rule_id for f in verdict.findings]
+    assert verdict.profile.unread_geometries == []
+
+    path = _write(tmp_path / "trick.gpkg", PLACES[place][2], coarse)
+    changed = _precise_envelopes(path, precise)
+    assert changed == len(precise)
+    before = pyogrio.read_dataframe(control).geometry
+    assert list(pyogrio.read_dataframe(path).geometry.to_wkb()) == list(before.to_wkb())
+    _assert_held(
+        checker(place).check(path),
+        [f"t.geom: {changed} geometry blobs hold envelopes that are not their geometries' boxes"],
+    )
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_precise_rtree_boxes_beside_coarse_geometries_hold_the_verdict(tmp_path, checker, name):
+    place, kind, step = CASES[name]
+    precise, coarse = _coarse(place, kind, step)
+    path = _write(tmp_path / "trick.gpkg", PLACES[place][2], coarse)
+    changed = _precise_rtree(path, precise)
+    assert changed > len(precise) // 2
+    # GDAL finds the features through the R*Tree as before.
+    box = shapely.total_bounds(precise + coarse)
+    assert len(pyogrio.read_arrow(path, bbox=tuple(box))[1]) == len(coarse)
+    _assert_held(
+        checker(place).check(path),
+        [
+            f"t.geom: its spatial index (rtree_t_geom) holds {len(coarse)} boxes for the "
+            f"{len(coarse)} geometries read, and not each one's box"
+        ],
+    )
+
+
+def test_one_rtree_cell_moved_by_one_float_step_holds_the_verdict(tmp_path, checker):
+    place = "oslo_utm32"
+    geoms = _geoms(place, "polygon", 60)
+    path = _write(tmp_path / "f.gpkg", PLACES[place][2], geoms)
+    with closing(sqlite3.connect(path)) as db:
+        (minx,) = db.execute("SELECT minx FROM rtree_t_geom WHERE id = 17").fetchone()
+        lower = float(np.nextafter(np.float32(minx), np.float32(-np.inf)))
+        db.execute("UPDATE rtree_t_geom SET minx = ? WHERE id = 17", (lower,))
+        db.commit()
+    verdict = checker(place).check(path)
+    assert verdict.verdict == Effect.review
+    assert len(verdict.profile.unread_geometries) == 1
+
+
+def _nodes(path: Path) -> dict[int, bytes]:
+    with closing(sqlite3.connect(path)) as db:
+        return dict(db.execute("SELECT nodeno, data FROM rtree_t_geom_node").fetchall())
+
+
+@pytest.mark.parametrize("what", ["node_box", "orphan_node", "point_envelopes"])
+def test_numbers_beside_the_tree_hold_the_verdict(tmp_path, checker, what):
+    place = "sydney_mga56"
+    x, y = origin(place)
+    kind = "point" if what == "point_envelopes" else "line"
+    geoms = _geoms(place, kind)
+    path = _write(tmp_path / "f.gpkg", PLACES[place][2], geoms)
+    nodes = _nodes(path)
+    assert struct.unpack_from(">H", nodes[1])[0] >= 1  # 300 rows: the root is above leaves
+    with closing(_connect(path)) as db:
+        if what == "node_box":  # a precise position as the root's first cell's minimum
+            root = bytearray(nodes[1])
+            struct.pack_into(">f", root, 4 + 8, np.float32(x + 12.345))
+            db.execute("UPDATE rtree_t_geom_node SET data = ? WHERE nodeno = 1", (bytes(root),))
+            expected = "t.geom: 1 cells of rtree_t_geom hold boxes other than their nodes'"
+        elif what == "orphan_node":  # a node nothing points to, full of positions
+            cells = b"".join(struct.pack(">q4f", i, x + i, x + i, y, y) for i in range(40))
+            data = b"\0\0" + struct.pack(">H", 40) + cells
+            db.execute("INSERT INTO rtree_t_geom_node VALUES (?, ?)", (max(nodes) + 1, data))
+            expected = "t.geom: the cells above the leaves of rtree_t_geom point at nodes other than its own"
+        else:  # envelopes added to points written without any
+            for fid, blob in _rows(path):
+                assert (blob[3] >> 1) & 7 == 0
+                p = geoms[fid - 1]
+                precise = (p.x + 0.123, p.y + 0.456, p.x + 0.123, p.y + 0.456)
+                db.execute(
+                    "UPDATE t SET geom = ? WHERE fid = ?", (_with_envelope(blob, precise), fid)
+                )
+            expected = f"t.geom: {len(geoms)} geometry blobs hold envelopes that are not their geometries' boxes"
+        db.commit()
+    assert len(pyogrio.read_arrow(path)[1]) == len(geoms)
+    verdict = checker(place).check(path)
+    assert verdict.verdict == Effect.review
+    assert expected in verdict.profile.unread_geometries
+
+
+@pytest.mark.parametrize(
+    ("place", "kind"),
+    [("oslo_utm32", "multiline"), ("sydney_mga56", "point"), ("nairobi_wgs84", "polygon"),
+     ("buenos_aires_webmerc", "line")],
+)  # fmt: skip
+@pytest.mark.parametrize("n", [1, 51, 300])
+def test_a_geopackage_gdal_writes_is_clean(tmp_path, checker, place, kind, n):
+    geoms = _geoms(place, kind, n)
+    fids = list(np.cumsum([1 + i % 7 for i in range(n)]).tolist())  # gaps of every size
+    path = _write(tmp_path / "f.gpkg", PLACES[place][2], geoms, fids)
+    with closing(sqlite3.connect(path)) as db:
+        assert [r[0] for r in db.execute("SELECT fid FROM t ORDER BY fid")] == fids
+    verdict = checker(place).check(path)
+    assert verdict.verdict == Effect.allow, [f.rule_id for f in verdict.findings]
+    assert verdict.profile.unread_geometries == []
+
+
+def test_rows_without_geometry_and_3d_rows_are_clean(tmp_path, checker):
+    place = "oslo_utm32"
+    geoms: list = [shapely.force_3d(g, 12.5) for g in _geoms(place, "line", 40)]
+    geoms[3] = None
+    geoms[20] = None
+    path = _write(tmp_path / "f.gpkg", PLACES[place][2], geoms)
+    verdict = checker(place).check(path)
+    assert verdict.profile.unread_geometries == []
+
+
+def test_rtree_rounding_is_sqlite_s():
+    """Truth: SQLite's own R*Tree stores the boxes; the rounding must give its floats."""
+    rng = np.random.default_rng(5)
+    a = np.concatenate(
+        [rng.uniform(-1e7, 1e7, (3000, 4)), rng.uniform(-200, 200, (3000, 4)),
+         np.round(rng.uniform(-100, 100, (500, 4)), 1), np.zeros((2, 4)), np.full((2, 4), -0.0)]
+    )  # fmt: skip
+    boxes = np.column_stack(
+        [np.minimum(a[:, 0], a[:, 2]), np.minimum(a[:, 1], a[:, 3]),
+         np.maximum(a[:, 0], a[:, 2]), np.maximum(a[:, 1], a[:, 3])]
+    )  # fmt: skip
+    with closing(sqlite3.connect(":memory:")) as db:
+        db.execute("CREATE VIRTUAL TABLE r USING rtree(id, minx, maxx, miny, maxy)")
+        db.executemany(
+            "INSERT INTO r VALUES (?, ?, ?, ?, ?)",
+            [(i, b[0], b[2], b[1], b[3]) for i, b in enumerate(boxes.tolist())],
+        )
+        stored = np.array(db.execute("SELECT minx, miny, maxx, maxy FROM r ORDER BY id").fetchall())
+    assert np.array_equal(rtree_rounded(boxes).astype(np.float64), stored)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["test_gpkg_nulls.gpkg", "line_zm.gpkg", "curve.gpkg", "multisurface.gpkg"],
+)
+def test_real_geopackages_are_clean(real_data, name):
+    verdict = Checker(packs=["kr"]).check(real_data / "vectors" / "pyogrio" / name)
+    assert verdict.profile.unread_geometries == []
