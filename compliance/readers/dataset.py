@@ -12,6 +12,7 @@ from compliance.readers.dataset_parts import metadata_document
 from compliance.readers.formats import GML_DRIVERS, KML_DRIVERS
 from compliance.readers.gdal_dataset import VectorDataset
 from compliance.readers.geojson_members import coordinates_members
+from compliance.readers.geojson_unread import unread_members
 from compliance.readers.geoparquet import PARQUET_MAGIC, open_geoparquet
 from compliance.readers.gpkg_sql import gpkg_catalogue
 from compliance.readers.kml_images import read_kml_extras
@@ -154,5 +155,7 @@ def _read_beside(source: OgrVectorSource, path: Path, upload: UploadScope | None
         take_declared_crs(path, layers)
     if driver in ("GeoJSON", "GeoJSONSeq") and path.is_file():
         source.coordinates_members = coordinates_members(path)
+        fields = [name for layer in layers for name in layer.fields]
+        source.unread_geometries += unread_members(path, fields, sequence=driver == "GeoJSONSeq")
     if driver in KML_DRIVERS:
         read_kml_extras(source)

@@ -65,6 +65,16 @@ def _check(tmp_path, doc: dict, raw: str | None = None):
 TRICKS = ["feature_member", "collection_member", "geometry_member"]
 
 
+def _numbers(value: object) -> int:
+    """Truth: the JSON numbers in a value."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return 0
+    if isinstance(value, int | float):
+        return 1
+    items = value.values() if isinstance(value, dict) else value
+    return sum(_numbers(v) for v in items)  # type: ignore[union-attr]
+
+
 def _trick(kind: str, lon: float, lat: float) -> dict:
     roads, fine = _roads(lon, lat), _buildings(lon, lat)
     doc = {"type": "FeatureCollection", "features": roads}
@@ -88,9 +98,17 @@ def test_geometry_in_foreign_members_holds_the_file(tmp_path, kind, place):
     assert hidden in (20, 30)  # the buildings the features' geometries do not hold
     verdict = _check(tmp_path, doc)
     assert FINDING in {f.rule_id for f in verdict.findings}
+    # The member holding them is named too (its numbers counted here, in the JSON).
+    members = {
+        "feature_member": "foreign members holding numbers beside the features: detail (20)",
+        "collection_member": f"{_numbers(doc.get('extra'))} numbers in the document's own "
+        "members (extra)",
+        "geometry_member": "foreign members holding numbers beside the features: annex (1)",
+    }
     assert verdict.profile.unread_geometries == [
+        members[kind],
         f"{hidden} geometry objects of the GeoJSON document that GDAL did not read "
-        "(foreign members, or geometries it dropped as malformed)"
+        "(foreign members, or geometries it dropped as malformed)",
     ]
     assert verdict.verdict != Effect.allow
     # Control: the roads alone.

@@ -165,7 +165,9 @@ class RtreeWalk:
             self.faults.append(f"{self._unplaced} nodes of {self._name} hang from no node")
         children = np.concatenate(self._children) if self._children else np.zeros((0, 5))
         unions = np.concatenate(self._unions) if self._unions else np.zeros((0, 5))
-        if len(children) != nodes - 1 or len(np.unique(children[:, 0])) != len(children):
+        pointed = np.sort(children[:, 0])
+        stray = len(children) != nodes - 1 or (len(children) > 0 and len(unions) == 0)
+        if stray or np.any(pointed[1:] == pointed[:-1]):
             self.faults.append(
                 f"the cells above the leaves of {self._name} point at nodes other than its own"
             )

@@ -1,0 +1,277 @@
+"""Numbers a GeoJSON document holds where GDAL does not read them.
+
+GDAL reads each Feature's ``geometry`` (the first three numbers of each position) and
+``properties``, and passes over the rest, which any JSON reader hands on: ``bbox``
+members (RFC 7946 section 5: a Feature's or a geometry's box, which a sender can set to
+the precise box of a coarsened feature; a point's box is the point), foreign members of
+Features and geometry objects, numbers past the third of a position, and the members of
+the document itself beside its features. Each is looked for in the parsed document:
+
+- a ``bbox`` must be the box of the geometry it sits beside, to the number (2 or 3
+  dimensions);
+- a foreign member of a Feature or a geometry object holds nothing that could carry a
+  position (no number, no string with two numbers the size of coordinates; a GeoJSON
+  2008 ``crs`` member is no foreign member);
+- a position holds at most three numbers;
+- no object gives a member twice (JSON readers keep one and drop the other unseen);
+- the document's own foreign members (a generator, a count, links) and its bbox hold
+  at most a few numbers.
+
+``GeoJSONSeq`` files are read a Feature per line. A document too large to parse whole is
+not looked through, and says so: its verdict is held.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["GEOJSON_PARSE_LIMIT", "unread_members"]
+
+GEOJSON_PARSE_LIMIT = 64 << 20  # bytes: a larger document is not parsed whole
+_FEATURE_KEYS = frozenset({"type", "id", "geometry", "properties", "bbox"})
+_GEOMETRY_KEYS = frozenset({"type", "coordinates", "geometries", "bbox"})
+# What GDAL and common servers write beside a collection's features.
+_COLLECTION_KEYS = frozenset(
+    {"type", "features", "bbox", "crs", "name", "description", "xy_coordinate_resolution",
+     "z_coordinate_resolution"}
+)  # fmt: skip
+_FEW_NUMBERS = 8  # a collection's counts and timestamps, not a list of positions
+# Anywhere in the bytes, an array of four scalars or more (three commas and no bracket
+# between its brackets): a long position, a bbox, or a property's list. Without one, no
+# position can be long, and the walk does not look at the positions.
+_LONG_ARRAY = re.compile(rb"\[[^\]\[,]*,[^\]\[,]*,[^\]\[,]*,[^\]\[]*\]")
+# Two numbers of the size of a coordinate in a string (degrees with 3 or more decimals,
+# metres of 6 digits or more) could be a position written as text.
+_COORDINATE_TEXT = re.compile(r"-?\d+\.\d{3,}|\d{6,}")
+# GeoJSON 2008 let a Feature or a geometry name its CRS: a name, an EPSG code or a link.
+_CRS_PROPERTIES = frozenset({"name", "code", "href", "type"})
+
+
+@dataclass
+class _Found:
+    # GDAL reads a STAC Item's foreign members as fields ("assets.<name>.href"...): the
+    # layer's field names, to tell those it reads.
+    fields: frozenset[str] = frozenset()
+    boxes: int = 0  # bbox members that are not their geometry's box
+    foreign: Counter[str] = field(default_factory=Counter)  # member -> objects holding data
+    long_positions: int = 0
+    repeated: int = 0  # objects that give a member twice: readers keep one, hide the other
+    document: list[str] = field(default_factory=list)
+
+    def members(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        """``json``'s object hook: the object, with a member given twice counted."""
+        obj = dict(pairs)
+        if len(obj) != len(pairs):
+            self.repeated += 1
+        return obj
+
+
+def _holds_data(value: Any) -> bool:
+    """Whether a JSON value holds a number, or a string with two numbers the size of
+    coordinates (what could carry a position)."""
+    if isinstance(value, bool) or value is None:
+        return False
+    if isinstance(value, int | float):
+        return True
+    if isinstance(value, str):
+        return len(_COORDINATE_TEXT.findall(value)) >= 2
+    items = value.values() if isinstance(value, dict) else value
+    return any(_holds_data(v) for v in items)
+
+
+def _is_crs(value: Any) -> bool:
+    """Whether a ``crs`` member is one of GeoJSON 2008's: a type and properties naming the
+    CRS, with one number at most (an EPSG code)."""
+    if not isinstance(value, dict) or not value.keys() <= {"type", "properties"}:
+        return False
+    properties = value.get("properties", {})
+    return (
+        isinstance(properties, dict)
+        and properties.keys() <= _CRS_PROPERTIES
+        and _numbers(properties) <= 1
+        and not isinstance(value.get("type"), dict | list)
+    )
+
+
+def _read_as_field(key: str, fields: frozenset[str]) -> bool:
+    return key in fields or any(f.startswith(key + ".") for f in fields)
+
+
+def _foreign(obj: dict[str, Any], standard: frozenset[str], found: _Found) -> None:
+    if obj.keys() <= standard:  # the usual object: one set operation in C
+        return
+    stac = "stac_version" in obj  # a STAC Item: GDAL reads its members as fields
+    for key in obj.keys() - standard:
+        if key == "crs" and _is_crs(obj[key]):
+            continue
+        if stac and _read_as_field(key, found.fields):
+            continue
+        if _holds_data(obj[key]):
+            found.foreign[key] += 1
+
+
+def _numbers(value: Any) -> int:
+    if isinstance(value, bool) or value is None:
+        return 0
+    if isinstance(value, int | float):
+        return 1
+    if isinstance(value, dict):
+        return sum(_numbers(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(_numbers(v) for v in value)
+    return 0
+
+
+def _positions(coordinates: Any) -> Iterator[list[Any]]:
+    """The positions of a ``coordinates`` member, however deeply nested."""
+    if isinstance(coordinates, list) and coordinates:
+        if isinstance(coordinates[0], list):
+            for part in coordinates:
+                yield from _positions(part)
+        else:
+            yield coordinates
+
+
+def _box(positions: Iterable[list[Any]], dims: int) -> list[float] | None:
+    lows = [math.inf] * dims
+    highs = [-math.inf] * dims
+    seen = False
+    for p in positions:
+        if len(p) < dims or not all(isinstance(v, int | float) for v in p[:dims]):
+            return None
+        seen = True
+        for i in range(dims):
+            lows[i] = min(lows[i], p[i])
+            highs[i] = max(highs[i], p[i])
+    return lows + highs if seen else None
+
+
+def _all_positions(geometry: dict[str, Any]) -> Iterator[list[Any]]:
+    yield from _positions(geometry.get("coordinates"))
+    for member in geometry.get("geometries") or []:
+        if isinstance(member, dict):
+            yield from _all_positions(member)
+
+
+def _box_is_right(bbox: Any, geometry: Any) -> bool:
+    """Whether ``bbox`` is the box of ``geometry`` (a GeoJSON geometry object, or None).
+    A box whose west is east of its east crosses the antimeridian (RFC 7946 section 5.2):
+    its west is then the least positive longitude, its east the greatest negative one."""
+    if not isinstance(bbox, list) or len(bbox) not in (4, 6) or not isinstance(geometry, dict):
+        return False
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in bbox):
+        return False
+    dims = len(bbox) // 2
+    positions = list(_all_positions(geometry))
+    box = _box(positions, dims)
+    if box is None:
+        return False
+    west, east = bbox[0], bbox[dims]
+    if west > east:
+        xs = [p[0] for p in positions]
+        box[0] = min((x for x in xs if x >= 0), default=math.nan)
+        box[dims] = max((x for x in xs if x < 0), default=math.nan)
+    return [float(v) for v in bbox] == box
+
+
+def _geometry(geometry: Any, found: _Found, long_arrays: bool) -> None:
+    if not isinstance(geometry, dict):
+        return
+    _foreign(geometry, _GEOMETRY_KEYS, found)
+    if "bbox" in geometry and not _box_is_right(geometry["bbox"], geometry):
+        found.boxes += 1
+    if long_arrays:
+        found.long_positions += sum(len(p) > 3 for p in _positions(geometry.get("coordinates")))
+    for member in geometry.get("geometries") or []:
+        _geometry(member, found, long_arrays)
+
+
+def _feature(feature: Any, found: _Found, long_arrays: bool) -> None:
+    if not isinstance(feature, dict):
+        return
+    _foreign(feature, _FEATURE_KEYS, found)
+    geometry = feature.get("geometry")
+    if "bbox" in feature and not _box_is_right(feature["bbox"], geometry):
+        found.boxes += 1
+    _geometry(geometry, found, long_arrays)
+
+
+def _document(doc: Any, found: _Found, long_arrays: bool) -> None:
+    if not isinstance(doc, dict):
+        return
+    kind = doc.get("type")
+    if kind == "Feature":
+        _feature(doc, found, long_arrays)
+    elif kind != "FeatureCollection":
+        _geometry(doc, found, long_arrays)
+        return
+    features = doc.get("features") if kind == "FeatureCollection" else []
+    for feature in features if isinstance(features, list) else []:
+        _feature(feature, found, long_arrays)
+    if kind == "FeatureCollection":
+        _collection(doc, found)
+
+
+def _collection(doc: dict[str, Any], found: _Found) -> None:
+    # The document's own bbox counts among them: GDAL writes it from the extent before
+    # rounding the coordinates, so it is not their box to the number.
+    extra = {k: _numbers(doc[k]) for k in doc.keys() - (_COLLECTION_KEYS - {"bbox"})}
+    if sum(extra.values()) > _FEW_NUMBERS:
+        names = ", ".join(sorted(k for k, n in extra.items() if n)[:5])
+        found.document.append(
+            f"{sum(extra.values())} numbers in the document's own members ({names})"
+        )
+
+
+def _said(found: _Found) -> list[str]:
+    out = list(found.document)
+    if found.boxes:
+        out.append(f"{found.boxes} bbox members that are not their geometry's box")
+    if found.foreign:
+        names = ", ".join(f"{k} ({n})" for k, n in found.foreign.most_common(5))
+        out.append(f"foreign members holding numbers beside the features: {names}")
+    if found.repeated:
+        out.append(f"{found.repeated} objects that give a member twice (a reader keeps one)")
+    if found.long_positions:
+        out.append(
+            f"{found.long_positions} positions with numbers past the third (GDAL reads three)"
+        )
+    return out
+
+
+def unread_members(path: Path, fields: Iterable[str] = (), sequence: bool = False) -> list[str]:
+    """What the GeoJSON document at ``path`` holds beside what GDAL reads (a GeoJSON
+    text sequence, a Feature per line, when ``sequence``), said in words; empty when
+    it holds nothing more. ``fields``: the names of the fields GDAL made of it."""
+    size = path.stat().st_size
+    found = _Found(frozenset(fields))
+    if sequence:
+        with path.open("rb") as f:
+            for line in f:
+                text = line.strip(b"\x1e \t\r\n")
+                if text:
+                    _document(_parsed(text, found), found, bool(_LONG_ARRAY.search(text)))
+        return _said(found)
+    if size > GEOJSON_PARSE_LIMIT:
+        return [f"a document of {size} bytes, too large to look for members GDAL does not read"]
+    data = path.read_bytes()
+    _document(_parsed(data, found), found, bool(_LONG_ARRAY.search(data)))
+    return _said(found)
+
+
+def _parsed(data: bytes, found: _Found) -> Any:
+    """The JSON text parsed; GDAL read it, so text that is not strict JSON (GDAL's parser
+    is lenient) could not be looked through, and that is said."""
+    try:
+        return json.loads(data, object_pairs_hook=found.members)
+    except (ValueError, RecursionError):
+        if not found.document:
+            found.document.append("text that is not strict JSON, not looked through")
+        return None
