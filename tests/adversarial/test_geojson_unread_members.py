@@ -107,33 +107,17 @@ def test_precise_bboxes_beside_coarse_points_hold_the_verdict(tmp_path, checker,
         ("detail", lambda p: {"lon": p.x, "lat": p.y}),
     ],
 )
-def test_precise_positions_in_foreign_members_hold_the_verdict(tmp_path, checker, member, value):
-    precise, coarse = _points("daejeon")
-    features = [
-        _feature(c, i, **{member: value(p)})
-        for i, (p, c) in enumerate(zip(precise, coarse, strict=True))
-    ]
-    path = _write(tmp_path / "f.geojson", _collection(features))
-    _held(
-        checker,
-        path,
-        coarse,
-        f"foreign members holding numbers beside the features: {member} ({len(coarse)})",
-    )
-
-
-def test_a_foreign_member_of_a_geometry_holds_the_verdict(tmp_path, checker):
-    precise, coarse = _points("busan")
+@pytest.mark.parametrize("of", ["feature", "geometry"])
+def test_precise_positions_in_foreign_members_hold_the_verdict(
+    tmp_path, checker, member, value, of
+):
+    precise, coarse = _points("daejeon" if of == "feature" else "busan")
     features = [_feature(c, i) for i, c in enumerate(coarse)]
     for feature, p in zip(features, precise, strict=True):
-        feature["geometry"]["survey"] = [p.x, p.y]
+        (feature if of == "feature" else feature["geometry"])[member] = value(p)
     path = _write(tmp_path / "f.geojson", _collection(features))
-    _held(
-        checker,
-        path,
-        coarse,
-        f"foreign members holding numbers beside the features: survey ({len(coarse)})",
-    )
+    expected = f"foreign members holding numbers beside the features: {member} ({len(coarse)})"
+    _held(checker, path, coarse, expected)
 
 
 def test_numbers_past_the_third_of_a_position_hold_the_verdict(tmp_path, checker):
