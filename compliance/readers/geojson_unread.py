@@ -63,9 +63,10 @@ class _Found:
     foreign: Counter[str] = field(default_factory=Counter)  # member -> objects holding data
     long_positions: int = 0
     repeated: int = 0  # objects that give a member twice: readers keep one, hide the other
+    members: int = 0  # the members of the objects walked (to tell a member given twice)
     document: list[str] = field(default_factory=list)
 
-    def members(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    def pairs(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         """``json``'s object hook: the object, with a member given twice counted."""
         obj = dict(pairs)
         if len(obj) != len(pairs):
@@ -105,10 +106,12 @@ def _read_as_field(key: str, fields: frozenset[str]) -> bool:
 
 
 def _foreign(obj: dict[str, Any], standard: frozenset[str], found: _Found) -> None:
+    found.members += len(obj)
     if obj.keys() <= standard:  # the usual object: one set operation in C
         return
     stac = "stac_version" in obj  # a STAC Item: GDAL reads its members as fields
     for key in obj.keys() - standard:
+        found.members += _members(obj[key])
         if key == "crs" and _is_crs(obj[key]):
             continue
         if stac and _read_as_field(key, found.fields):
@@ -126,6 +129,15 @@ def _numbers(value: Any) -> int:
         return sum(_numbers(v) for v in value.values())
     if isinstance(value, list):
         return sum(_numbers(v) for v in value)
+    return 0
+
+
+def _members(value: Any) -> int:
+    """How many members the objects in ``value`` hold, nested ones too."""
+    if isinstance(value, dict):
+        return len(value) + sum(_members(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(_members(v) for v in value if isinstance(v, dict | list))
     return 0
 
 
@@ -197,6 +209,10 @@ def _feature(feature: Any, found: _Found, long_arrays: bool) -> None:
     if not isinstance(feature, dict):
         return
     _foreign(feature, _FEATURE_KEYS, found)
+    properties = feature.get("properties")
+    if isinstance(properties, dict):
+        found.members += len(properties)
+        found.members += sum(_members(v) for v in properties.values() if isinstance(v, dict | list))
     geometry = feature.get("geometry")
     if "bbox" in feature and not _box_is_right(feature["bbox"], geometry):
         found.boxes += 1
@@ -220,6 +236,7 @@ def _document(doc: Any, found: _Found, long_arrays: bool) -> None:
 
 
 def _collection(doc: dict[str, Any], found: _Found) -> None:
+    found.members += len(doc) + sum(_members(doc[k]) for k in doc.keys() - {"features"})
     # The document's own bbox counts among them: GDAL writes it from the extent before
     # rounding the coordinates, so it is not their box to the number.
     extra = {k: _numbers(doc[k]) for k in doc.keys() - (_COLLECTION_KEYS - {"bbox"})}
@@ -257,21 +274,31 @@ def unread_members(path: Path, fields: Iterable[str] = (), sequence: bool = Fals
             for line in f:
                 text = line.strip(b"\x1e \t\r\n")
                 if text:
-                    _document(_parsed(text, found), found, bool(_LONG_ARRAY.search(text)))
+                    _look_through(text, found)
         return _said(found)
     if size > GEOJSON_PARSE_LIMIT:
         return [f"a document of {size} bytes, too large to look for members GDAL does not read"]
-    data = path.read_bytes()
-    _document(_parsed(data, found), found, bool(_LONG_ARRAY.search(data)))
+    _look_through(path.read_bytes(), found)
     return _said(found)
 
 
-def _parsed(data: bytes, found: _Found) -> Any:
-    """The JSON text parsed; GDAL read it, so text that is not strict JSON (GDAL's parser
-    is lenient) could not be looked through, and that is said."""
+# A member's name ends with a quote and a colon, maybe with blanks between.
+_SPACED_NAME_END = re.compile(rb'"[ \t\r\n]+:')
+
+
+def _look_through(data: bytes, found: _Found) -> None:
+    """Parse one JSON text and walk it. A member given twice leaves fewer members in the
+    parsed objects than names in the bytes: only then is it parsed again, counting each
+    object's members as they come (a colon inside a string can cost that second parse,
+    never a member given twice unseen)."""
     try:
-        return json.loads(data, object_pairs_hook=found.members)
+        doc = json.loads(data)
     except (ValueError, RecursionError):
-        if not found.document:
+        if "text that is not strict JSON, not looked through" not in found.document:
             found.document.append("text that is not strict JSON, not looked through")
-        return None
+        return
+    before = found.members
+    _document(doc, found, bool(_LONG_ARRAY.search(data)))
+    names = data.count(b'":') + len(_SPACED_NAME_END.findall(data))
+    if names != found.members - before:
+        json.loads(data, object_pairs_hook=found.pairs)

@@ -5,13 +5,14 @@ a GeoPackage table's blob envelopes and R*Tree (``raw/gpkg_envelopes.py``,
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from compliance.readers.gpkg_sql import sqlite_rows
 from compliance.readers.raw.fgb_index import FgbHeader, fgb_header
 from compliance.readers.raw.gpkg_envelopes import Envelopes, envelope_chunks
 from compliance.readers.raw.sqlite_rtree import RtreeWalk, rtree_cells
@@ -22,67 +23,100 @@ if TYPE_CHECKING:
 __all__ = ["KeptBoxes", "flatgeobuf_files"]
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    db.text_factory = bytes  # the envelopes come concatenated as text holding bytes
+    return db
+
+
+def _text(value: object) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 class KeptBoxes:
     """What a vector source reads of the boxes its file keeps (a mixin of VectorSource,
-    whose ``path``, ``driver`` and ``layers`` it reads)."""
+    whose ``path``, ``driver`` and ``layers`` it reads). Reads in the check's own thread
+    share one connection (opening one and reading the schema costs more than a small
+    file's queries); a read asked for ``apart`` (in a thread of its own) opens its own."""
 
     path: Path | None
     driver: str
     layers: list[LayerInfo]
+    _kept_db: sqlite3.Connection | None = None
+
+    def _kept(self) -> sqlite3.Connection:
+        if self._kept_db is None:
+            assert self.path is not None
+            self._kept_db = _connect(self.path)
+        return self._kept_db
+
+    def close_kept(self) -> None:
+        """Close the shared connection, if one was opened."""
+        if self._kept_db is not None:
+            self._kept_db.close()
+            self._kept_db = None
 
     def index_tables(self, table: str) -> tuple[str, str | None] | None:
         """For a GeoPackage table (not a view: its rows are another table's): its geometry
         column and its R*Tree's name (None without one); None otherwise."""
         if self.driver != "GPKG" or self.path is None or not self.path.is_file():
             return None
-        rows = sqlite_rows(
-            self.path,
-            "SELECT c.column_name, m.type FROM gpkg_geometry_columns c JOIN sqlite_master m "
-            f"ON m.name = c.table_name WHERE c.table_name = {_literal(table)}",
+        # One statement: the geometry column, whether the table is a table, and whether
+        # the R*Tree the extension names after them is there.
+        rows = (
+            self._kept()
+            .execute(
+                "SELECT c.column_name, m.type, EXISTS (SELECT 1 FROM sqlite_master r WHERE "
+                "r.name = 'rtree_' || c.table_name || '_' || c.column_name) "
+                "FROM gpkg_geometry_columns c JOIN sqlite_master m ON m.name = c.table_name "
+                "WHERE c.table_name = ?",
+                (table,),
+            )
+            .fetchall()
         )
-        if len(rows) != 1 or rows[0][1] != "table":
+        if len(rows) != 1 or _text(rows[0][1]) != "table":
             return None
-        column = str(rows[0][0])
-        rtree = f"rtree_{table}_{column}"
-        found = sqlite_rows(
-            self.path, f"SELECT 1 FROM sqlite_master WHERE name = {_literal(rtree)}"
-        )
-        return column, rtree if found else None
+        column = _text(rows[0][0])
+        return column, f"rtree_{table}_{column}" if rows[0][2] else None
 
-    def envelope_batches(self, table: str, column: str) -> Iterator[Envelopes]:
+    def envelope_batches(self, table: str, column: str, apart: bool) -> Iterator[Envelopes]:
         """The table's blob envelopes, in rowid order, a chunk of rows at a time."""
-        if self.path is not None:
-            yield from envelope_chunks(self.path, table, column)
+        if self.path is None:
+            return
+        if not apart:
+            yield from envelope_chunks(self._kept(), table, column)
+            return
+        with closing(_connect(self.path)) as db:
+            yield from envelope_chunks(db, table, column)
 
     def rtree_leaves(
-        self, rtree: str, faults: list[str]
+        self, rtree: str, faults: list[str], apart: bool
     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """The R*Tree's leaf cells (ids, boxes), a chunk of nodes at a time; what its
         nodes hold beyond their children is added to ``faults`` when the walk ends."""
         if self.path is None:
             return
-        walk = RtreeWalk(self.path, rtree)
+        db = _connect(self.path) if apart else self._kept()
         try:
+            walk = RtreeWalk(db, rtree)
             yield from walk.leaves()
             faults += walk.faults
         finally:
-            walk.close()
+            if apart:
+                db.close()
 
     def rtree_cells(self, rtree: str, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The R*Tree's cells of the rows ``ids`` (a few), looked up one by one."""
         if self.path is None:
             return np.zeros(0, np.int64), np.zeros((0, 4), np.float32)
-        return rtree_cells(self.path, rtree, ids)
+        return rtree_cells(self._kept(), rtree, ids)
 
     def fgb_index(self, layer: LayerInfo) -> FgbHeader | None:
         """The header (and spatial index) of a FlatGeobuf layer's file."""
         if self.driver != "FlatGeobuf":
             return None
-        path = next((p for p, of in flatgeobuf_files(self.path, self.layers) if of is layer), None)
+        files = flatgeobuf_files(self.path, self.layers)
+        path = next((p for p, of in files if of is layer), None)
         return fgb_header(path) if path is not None else None
 
 

@@ -222,7 +222,9 @@ class VectorSource(KeptBoxes):
         return iter(())
 
     def close(self) -> None:
-        """Release what the source holds open (nothing, unless a reader keeps a dataset)."""
+        """Release what the source holds open (a reader's dataset, the connection the
+        boxes its file keeps are read on)."""
+        self.close_kept()
 
 
 _READ_ERRORS = (
@@ -252,6 +254,7 @@ class OgrVectorSource(VectorSource):
 
     def close(self) -> None:
         self.dataset.close()
+        super().close()
 
     def driver_extent(self, layer: LayerInfo) -> tuple[float, float, float, float] | None:
         if layer.geometry_column is not None:

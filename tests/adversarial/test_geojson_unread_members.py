@@ -146,18 +146,24 @@ def test_positions_in_the_document_s_own_member_hold_the_verdict(tmp_path, check
     )
 
 
-def test_a_member_given_twice_holds_the_verdict(tmp_path, checker):
+@pytest.mark.parametrize("spelling", ['"bbox": ', '"bbox"\n  :\t'])
+@pytest.mark.parametrize("where", ["feature", "properties"])
+def test_a_member_given_twice_holds_the_verdict(tmp_path, checker, spelling, where):
     precise, coarse = _points("busan", 5)
     rows = []
     for i, (p, c) in enumerate(zip(precise, coarse, strict=True)):
         geometry = json.dumps(mapping(c))
+        hidden, shown = json.dumps(list(p.bounds)), json.dumps(list(c.bounds))
+        twice = f"{spelling}{hidden}, {spelling}{shown}"
+        feature, properties = (twice + ", ", "") if where == "feature" else ("", ", " + twice)
         rows.append(
-            f'{{"type": "Feature", "bbox": {json.dumps(list(p.bounds))}, "bbox": '
-            f'{json.dumps(list(c.bounds))}, "properties": {{"n": {i}}}, "geometry": {geometry}}}'
+            f'{{"type": "Feature", {feature}"properties": {{"n": {i}{properties}}}, '
+            f'"geometry": {geometry}}}'
         )
     path = tmp_path / "f.geojson"
     path.write_text('{"type": "FeatureCollection", "features": [' + ",".join(rows) + "]}")
-    assert json.loads(path.read_text())["features"][0]["bbox"] == list(coarse[0].bounds)
+    first = json.loads(path.read_text())["features"][0]
+    assert (first if where == "feature" else first["properties"])["bbox"] == list(coarse[0].bounds)
     _held(checker, path, coarse, "5 objects that give a member twice (a reader keeps one)")
 
 

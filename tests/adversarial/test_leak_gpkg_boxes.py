@@ -293,3 +293,35 @@ def test_rtree_rounding_is_sqlite_s():
 def test_real_geopackages_are_clean(real_data, name):
     verdict = Checker(packs=["kr"]).check(real_data / "vectors" / "pyogrio" / name)
     assert verdict.profile.unread_geometries == []
+
+
+def test_without_helper_threads_the_same_faults_are_found(tmp_path):
+    """A pool worker on every core checks without helper threads: the envelopes are read
+    in step with the scan and the R*Tree walked after it, with the same outcome."""
+    place = "oslo_utm32"
+    precise, coarse = _coarse(place, "polygon", 50.0)
+    path = _write(tmp_path / "trick.gpkg", PLACES[place][2], coarse)
+    _precise_envelopes(path, precise)
+    _precise_rtree(path, precise)
+    zones = zone_file(tmp_path, far_zone(place))
+    found = [
+        Checker(packs=[str(zone_pack(tmp_path))], zones=zones, helper_threads=threads)
+        .check(path)
+        .profile.unread_geometries
+        for threads in (True, False)
+    ]
+    assert found[0] == found[1] and len(found[0]) == 2
+
+
+def test_an_rtree_beside_many_unreadable_geometries_is_said_unmet(real_data, monkeypatch):
+    """The R*Tree cells of geometries the scan cannot read (curves) are looked up one by
+    one and left out; past a bound, the R*Tree is said not met instead."""
+    from compliance.measure.leaks import gpkg_boxes
+
+    path = real_data / "vectors" / "pyogrio" / "curve.gpkg"
+    assert Checker(packs=["kr"]).check(path).profile.unread_geometries == []
+    monkeypatch.setattr(gpkg_boxes, "_LOOKUPS", 0)
+    assert Checker(packs=["kr"]).check(path).profile.unread_geometries == [
+        "curve.geometry: its spatial index (rtree_curve_geometry) was not met with the "
+        "geometries: 1 of them could not be read"
+    ]

@@ -35,6 +35,7 @@ __all__ = ["GpkgBoxes", "rtree_rounded"]
 _TOWARDS = 1.0 - 1.0 / 8388608.0
 _AWAY = 1.0 + 1.0 / 8388608.0
 _MASK = (1 << 64) - 1
+_LOOKUPS = 10_000  # R*Tree cells looked up one by one, for the rows the scan cannot box
 
 
 def rtree_rounded(boxes: np.ndarray) -> np.ndarray:
@@ -76,11 +77,13 @@ def _digest(ids: np.ndarray, boxes: np.ndarray, key: np.ndarray) -> int:
     return int(_hashes(ids, boxes, key).sum(dtype=np.uint64))
 
 
-def _walk_rtree(src: KeptBoxes, name: str, key: np.ndarray) -> tuple[int, int, list[str]]:
+def _walk_rtree(
+    src: KeptBoxes, name: str, key: np.ndarray, apart: bool
+) -> tuple[int, int, list[str]]:
     """The R*Tree's leaf cells (how many, their digest) and its faults."""
     digest = cells = 0
     faults: list[str] = []
-    for ids, boxes in src.rtree_leaves(name, faults):
+    for ids, boxes in src.rtree_leaves(name, faults, apart):
         digest = (digest + _digest(ids, boxes.astype(np.float32), key)) & _MASK
         cells += len(ids)
     return cells, digest, faults
@@ -95,7 +98,7 @@ class _Rows:
         self, src: KeptBoxes, table: str, column: str, key: np.ndarray, ahead: bool
     ) -> None:
         self._key = key
-        chunks = self._hashed(src.envelope_batches(table, column))
+        chunks = self._hashed(src.envelope_batches(table, column, apart=ahead))
         self._chunks = prefetched(chunks) if ahead else chunks
         self._chunk: tuple[Envelopes, np.ndarray] | None = None
         self._at = 0
@@ -142,7 +145,7 @@ class GpkgBoxes:
         # What the R*Tree walk found, once asked (it ends with the scan, or runs then).
         self._walk: Callable[[], tuple[int, int, list[str]]] | None = None
         if rtree is not None:
-            walk = partial(_walk_rtree, src, rtree, self._key)
+            walk = partial(_walk_rtree, src, rtree, self._key, threads)
             self._walk = helper_pool().submit(walk).result if threads else walk
         self._digest = 0
         self._indexed = 0
@@ -198,7 +201,7 @@ class GpkgBoxes:
             if self._walk is not None:
                 faults += self._rtree_faults(self._walk())
             return faults
-        except (sqlite3.Error, ValueError, struct.error) as exc:
+        except (sqlite3.Error, ValueError, struct.error, IndexError, OverflowError) as exc:
             return [f"{self.name}: its spatial index could not be read ({exc})"]
         finally:
             self.close()
@@ -227,6 +230,12 @@ class GpkgBoxes:
         # The cells of the rows the scan could not box (their own findings hold the
         # verdict) are taken out of the walk's digest.
         unboxed = np.concatenate(self._unboxed) if self._unboxed else np.zeros(0, np.int64)
+        if len(unboxed) > _LOOKUPS:
+            faults.append(
+                f"{self.name}: its spatial index ({self._rtree}) was not met with the geometries: "
+                f"{len(unboxed)} of them could not be read"
+            )
+            return faults
         if len(unboxed):
             assert self._rtree is not None
             ids, boxes = self._src.rtree_cells(self._rtree, unboxed)

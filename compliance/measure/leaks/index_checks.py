@@ -11,7 +11,7 @@ import numpy as np
 
 from compliance.measure.leaks.gpkg_boxes import GpkgBoxes
 from compliance.measure.leaks.index_boxes import LeafBoxes
-from compliance.readers.sources import LayerInfo, VectorSource
+from compliance.readers.sources import BATCH_SIZE, LayerInfo, VectorSource
 
 __all__ = ["IndexCheck", "index_check"]
 
@@ -46,7 +46,9 @@ def index_check(src: VectorSource, layer: LayerInfo, threads: bool = True) -> In
             header = src.fgb_index(layer)
             return LeafBoxes(header) if header is not None else None
         if src.driver == "GPKG":
-            return GpkgBoxes.of(src, layer.name, threads)
+            # One batch leaves nothing to read beside: threads would only cost.
+            many = layer.feature_count is None or layer.feature_count > BATCH_SIZE
+            return GpkgBoxes.of(src, layer.name, threads and many)
     except (OSError, ValueError, struct.error, sqlite3.Error) as exc:
         name = src.path.name if src.path is not None else layer.name
         return _Unreadable(f"{name}: the spatial index of {layer.name} could not be read ({exc})")

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import closing
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -56,18 +54,13 @@ def _parsed(rowids: np.ndarray, heads: np.ndarray) -> Envelopes:
     return Envelopes(rowids, blob, kind, boxes)
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    db.text_factory = bytes  # group_concat's text holds the blobs' bytes
-    return db
-
-
 def envelope_chunks(
-    path: Path, table: str, column: str, chunk: int = 16_384
+    db: sqlite3.Connection, table: str, column: str, chunk: int = 16_384
 ) -> Iterator[Envelopes]:
     """The envelopes of the table's rows, ``chunk`` rows at a time in rowid order (the
-    order GDAL reads a table in), on a connection of their own. ``ValueError`` when they
-    cannot be read in that order."""
+    order GDAL reads a table in), on ``db`` (its ``text_factory`` ``bytes``: SQLite hands
+    the concatenated blobs over as text). ``ValueError`` when they cannot be read in
+    that order."""
     heads = (
         f"CASE WHEN length(g) >= {_HEAD} THEN substr(g, 1, {_HEAD}) "
         # || makes text, whose substr counts characters: cast back to count bytes.
@@ -81,18 +74,17 @@ def envelope_chunks(
     # Rowids are listed only where they are not a run (a table with deleted rows).
     ids = f"SELECT group_concat(rowid) FROM {_quoted(table)} WHERE rowid BETWEEN ? AND ?"
     after = f"SELECT min(rowid) FROM {_quoted(table)} WHERE rowid > ?"
-    with closing(_connect(path)) as db:
-        # A range of rowids is read in their order without a sort; a gap is jumped.
-        start = db.execute(f"SELECT min(rowid) FROM {_quoted(table)}").fetchone()[0]
-        while start is not None:
-            span = (start, min(start + chunk - 1, _LAST_ROWID))
-            count, first, end, data = db.execute(sql, span).fetchone()
-            if end - first + 1 == count:
-                rowids = np.arange(first, end + 1, dtype=np.int64)
-            else:
-                listed = db.execute(ids, span).fetchone()[0]
-                rowids = np.array(bytes(listed).split(b","), dtype=np.int64)
-            if len(rowids) != count or len(data) != count * _HEAD or np.any(np.diff(rowids) <= 0):
-                raise ValueError(f"the geometry blobs of {table} could not be read in order")
-            yield _parsed(rowids, np.frombuffer(bytes(data), dtype=np.uint8).reshape(count, _HEAD))
-            start = db.execute(after, (end,)).fetchone()[0]
+    # A range of rowids is read in their order without a sort; a gap is jumped.
+    start = db.execute(f"SELECT min(rowid) FROM {_quoted(table)}").fetchone()[0]
+    while start is not None:
+        span = (start, min(start + chunk - 1, _LAST_ROWID))
+        count, first, end, data = db.execute(sql, span).fetchone()
+        if end - first + 1 == count:
+            rowids = np.arange(first, end + 1, dtype=np.int64)
+        else:
+            listed = db.execute(ids, span).fetchone()[0]
+            rowids = np.array(bytes(listed).split(b","), dtype=np.int64)
+        if len(rowids) != count or len(data) != count * _HEAD or np.any(np.diff(rowids) <= 0):
+            raise ValueError(f"the geometry blobs of {table} could not be read in order")
+        yield _parsed(rowids, np.frombuffer(bytes(data), dtype=np.uint8).reshape(count, _HEAD))
+        start = db.execute(after, (end,)).fetchone()[0]

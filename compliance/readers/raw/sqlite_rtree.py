@@ -18,8 +18,6 @@ from __future__ import annotations
 import sqlite3
 import struct
 from collections.abc import Iterator
-from contextlib import closing
-from pathlib import Path
 
 import numpy as np
 
@@ -34,17 +32,13 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-
-
-def rtree_cells(path: Path, name: str, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The cells of the R*Tree ``name`` of the SQLite file at ``path`` whose ids are
-    ``ids``, looked up one by one (for a few): ids, and boxes (minx, miny, maxx, maxy)
-    as 32-bit floats."""
+def rtree_cells(
+    db: sqlite3.Connection, name: str, ids: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The cells of the R*Tree ``name`` whose ids are ``ids``, looked up one by one (for
+    a few): ids, and boxes (minx, miny, maxx, maxy) as 32-bit floats."""
     sql = f"SELECT id, minx, miny, maxx, maxy FROM {_quoted(name)} WHERE id = ?"
-    with closing(_connect(path)) as db:
-        rows = [r for i in ids.tolist() for r in db.execute(sql, (i,)).fetchall()]
+    rows = [r for i in ids.tolist() for r in db.execute(sql, (i,)).fetchall()]
     found = np.array([r[0] for r in rows], dtype=np.int64)
     return found, np.array([r[1:] for r in rows], dtype=np.float64).reshape(-1, 4).astype(
         np.float32
@@ -52,37 +46,38 @@ def rtree_cells(path: Path, name: str, ids: np.ndarray) -> tuple[np.ndarray, np.
 
 
 class RtreeWalk:
-    """One walk over the R*Tree ``name`` of the SQLite file at ``path``, on a connection
-    of its own (closed with the walk); ``ValueError`` or ``sqlite3.Error`` when it is not
-    a two-dimensional R*Tree whose shadow tables can be read."""
+    """One walk over the R*Tree ``name`` of ``db``; ``ValueError`` or ``sqlite3.Error``
+    when it is not a two-dimensional R*Tree whose shadow tables can be read."""
 
-    def __init__(self, path: Path, name: str) -> None:
-        self._db = db = _connect(path)
+    def __init__(self, db: sqlite3.Connection, name: str) -> None:
+        self._db = db
         self._name = name
-        try:
-            self._start(db, name)
-        except BaseException:
-            db.close()
-            raise
-
-    def _start(self, db: sqlite3.Connection, name: str) -> None:
         root = db.execute(f"SELECT data FROM {_quoted(name + '_node')} WHERE nodeno = 1").fetchone()
         if root is None or not isinstance(root[0], bytes) or len(root[0]) < 4:
             raise ValueError(f"{name} has no root node")
         self.depth = struct.unpack_from(">H", root[0])[0]
-        pairs = np.array(
-            db.execute(f"SELECT nodeno, parentnode FROM {_quoted(name + '_parent')}").fetchall(),
-            dtype=np.int64,
-        ).reshape(-1, 2)
-        self._level = self._levels(pairs)
-        self._children: list[np.ndarray] = []  # cells above the leaves: child, box
-        self._unions: list[np.ndarray] = []  # each node's number and the union of its cells
+        self._nodes, self._level = self._levels(self._parents())
+        # Cells above the leaves (child node, box), and each node's union of its cells:
+        # some 40,000 nodes per million rows, kept with 32-bit boxes as they are stored.
+        none = (np.zeros(0, np.int64), np.zeros((0, 4), np.float32))
+        self._children: list[tuple[np.ndarray, np.ndarray]] = [none]
+        self._unions: list[tuple[np.ndarray, np.ndarray]] = [none]
         self.faults: list[str] = []
 
-    def _levels(self, pairs: np.ndarray) -> dict[int, int]:
-        """Each node's level below the root, from the parent table (the nodes it cannot
-        place are counted as a fault)."""
-        nodes, levels = np.array([1]), np.array([0])
+    def _parents(self) -> np.ndarray:
+        """The parent table as (node, parent) rows, read a slice at a time."""
+        cursor = self._db.execute(
+            f"SELECT nodeno, parentnode FROM {_quoted(self._name + '_parent')}"
+        )
+        parts = [np.zeros((0, 2), dtype=np.int64)]
+        while rows := cursor.fetchmany(16_384):
+            parts.append(np.array(rows, dtype=np.int64).reshape(-1, 2))
+        return np.concatenate(parts)
+
+    def _levels(self, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each node's level below the root (nodes sorted, and their levels), from the
+        parent table; the nodes it cannot place are counted as a fault."""
+        nodes, levels = np.array([1], dtype=np.int64), np.array([0], dtype=np.int64)
         todo = pairs
         for depth in range(1, self.depth + 1):
             at = np.minimum(np.searchsorted(nodes, todo[:, 1]), len(nodes) - 1)
@@ -93,7 +88,7 @@ class RtreeWalk:
             nodes, levels = nodes[order], levels[order]
             todo = todo[~placed]
         self._unplaced = len(todo)
-        return dict(zip(nodes.tolist(), levels.tolist(), strict=True))
+        return nodes, levels
 
     def leaves(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """The leaves' cells, a chunk of nodes at a time: ids and boxes (minx, miny,
@@ -111,49 +106,45 @@ class RtreeWalk:
                 yield cells
         self._finish(nodes)
 
-    def close(self) -> None:
-        self._db.close()
-
     def _cells(self, rows: list[tuple[int, object]]) -> tuple[np.ndarray, np.ndarray] | None:
         """The chunk's cells parsed at once: the leaves' handed back, the others' kept,
         and each node's union kept for the cell that points at it."""
-        numbers, counts, levels, parts = [], [], [], []
-        bad = 0
-        for nodeno, data in rows:
-            level = self._level.get(int(nodeno))
-            count = (
-                struct.unpack_from(">H", data, 2)[0]
-                if isinstance(data, bytes) and len(data) >= 4
-                else -1
-            )
-            if level is None or count < 0 or len(data) < 4 + count * _CELL.itemsize:  # type: ignore[arg-type]
-                bad += 1
+        numbers = np.array([r[0] for r in rows], dtype=np.int64)
+        at = np.minimum(np.searchsorted(self._nodes, numbers), len(self._nodes) - 1)
+        levels = np.where(self._nodes[at] == numbers, self._level[at], -1)
+        kept, counts, parts = [], [], []
+        for i, (_, data) in enumerate(rows):
+            if not isinstance(data, bytes) or len(data) < 4 or levels[i] < 0:
                 continue
-            numbers.append(nodeno)
+            count = struct.unpack_from(">H", data, 2)[0]
+            if len(data) < 4 + count * _CELL.itemsize:
+                continue
+            kept.append(i)
             counts.append(count)
-            levels.append(level)
-            parts.append(data[4 : 4 + count * _CELL.itemsize])  # type: ignore[index]
-        if bad:
-            self.faults.append(f"{bad} nodes of {self._name} cannot be read as its nodes")
+            parts.append(data[4 : 4 + count * _CELL.itemsize])
+        if len(kept) < len(rows):
+            self.faults.append(
+                f"{len(rows) - len(kept)} nodes of {self._name} cannot be read as its nodes"
+            )
         cells = np.frombuffer(b"".join(parts), dtype=_CELL)
         ids = cells["id"].astype(np.int64)
-        boxes = cells["box"].astype(np.float64)[:, _XY]
+        boxes = cells["box"].astype(np.float32)[:, _XY]
         count = np.array(counts, dtype=np.int64)
         filled = count > 0
         if filled.any():
             starts = (np.cumsum(count) - count)[filled]
-            unions = [
-                np.fmin.reduceat(boxes[:, 0], starts),
-                np.fmin.reduceat(boxes[:, 1], starts),
-                np.fmax.reduceat(boxes[:, 2], starts),
-                np.fmax.reduceat(boxes[:, 3], starts),
-            ]
-            self._unions.append(
-                np.column_stack([np.array(numbers, dtype=np.float64)[filled], *unions])
+            unions = np.column_stack(
+                [
+                    np.fmin.reduceat(boxes[:, 0], starts),
+                    np.fmin.reduceat(boxes[:, 1], starts),
+                    np.fmax.reduceat(boxes[:, 2], starts),
+                    np.fmax.reduceat(boxes[:, 3], starts),
+                ]
             )
-        leaf = np.repeat(np.array(levels) == self.depth, count)
+            self._unions.append((numbers[kept][filled], unions))
+        leaf = np.repeat(levels[kept] == self.depth, count)
         if not leaf.all():
-            self._children.append(np.column_stack([ids[~leaf].astype(np.float64), boxes[~leaf]]))
+            self._children.append((ids[~leaf], boxes[~leaf]))
         if not leaf.any():
             return None
         return ids[leaf], boxes[leaf]
@@ -163,21 +154,23 @@ class RtreeWalk:
         the union of its own cells as that cell's box."""
         if self._unplaced:
             self.faults.append(f"{self._unplaced} nodes of {self._name} hang from no node")
-        children = np.concatenate(self._children) if self._children else np.zeros((0, 5))
-        unions = np.concatenate(self._unions) if self._unions else np.zeros((0, 5))
-        pointed = np.sort(children[:, 0])
-        stray = len(children) != nodes - 1 or (len(children) > 0 and len(unions) == 0)
-        if stray or np.any(pointed[1:] == pointed[:-1]):
+        child = np.concatenate([c[0] for c in self._children])
+        child_box = np.concatenate([c[1] for c in self._children])
+        node = np.concatenate([u[0] for u in self._unions])
+        union = np.concatenate([u[1] for u in self._unions])
+        order = np.argsort(child, kind="stable")
+        child, child_box = child[order], child_box[order]
+        stray = len(child) != nodes - 1 or (len(child) > 0 and len(node) == 0)
+        if stray or np.any(child[1:] == child[:-1]):
             self.faults.append(
                 f"the cells above the leaves of {self._name} point at nodes other than its own"
             )
             return
-        order = np.argsort(children[:, 0])
-        known = np.searchsorted(unions[:, 0], children[order, 0])
-        known = np.minimum(known, len(unions) - 1)
-        same = (unions[known, 0] == children[order, 0]) & (
-            unions[known, 1:] == children[order, 1:]
-        ).all(axis=1)
+        if not len(child):
+            return
+        # The unions come in node order (the walk reads the nodes so).
+        at = np.minimum(np.searchsorted(node, child), len(node) - 1)
+        same = (node[at] == child) & (union[at] == child_box).all(axis=1)
         if not same.all():
             wrong = int(np.count_nonzero(~same))
             self.faults.append(f"{wrong} cells of {self._name} hold boxes other than their nodes'")
