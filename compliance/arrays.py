@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["distinct"]
+__all__ = ["box_unions", "distinct"]
 
 # Integers from 0 up to this many times their count (or this floor) are tallied in one
 # pass; wider ranges are sorted.
@@ -35,3 +35,17 @@ def distinct(values: np.ndarray) -> np.ndarray:
     keep[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
     return ordered[keep]
+
+
+def box_unions(boxes: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The union of each run of ``boxes`` (minx, miny, maxx, maxy) that begins at
+    ``starts`` (sorted, within ``boxes``); a NaN bound gives way to a number."""
+    with np.errstate(invalid="ignore"):
+        return np.column_stack(
+            [
+                np.fmin.reduceat(boxes[:, 0], starts),
+                np.fmin.reduceat(boxes[:, 1], starts),
+                np.fmax.reduceat(boxes[:, 2], starts),
+                np.fmax.reduceat(boxes[:, 3], starts),
+            ]
+        )

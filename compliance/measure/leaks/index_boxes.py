@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from compliance.arrays import box_unions
 from compliance.readers.raw.fgb_index import FgbHeader
 
 __all__ = ["LeafBoxes", "tree_faults"]
@@ -25,16 +26,7 @@ __all__ = ["LeafBoxes", "tree_faults"]
 def _unions(children: np.ndarray, fanout: int) -> np.ndarray:
     """The box of each run of ``fanout`` children, as the writers expand an empty box
     (infinite, inverted) by each child's: a NaN bound never replaces one."""
-    starts = np.arange(0, len(children), fanout)
-    with np.errstate(invalid="ignore"):
-        out = np.column_stack(
-            [
-                np.fmin.reduceat(children[:, 0], starts),
-                np.fmin.reduceat(children[:, 1], starts),
-                np.fmax.reduceat(children[:, 2], starts),
-                np.fmax.reduceat(children[:, 3], starts),
-            ]
-        )
+    out = box_unions(children, np.arange(0, len(children), fanout))
     unset = np.isnan(out)
     out[:, :2][unset[:, :2]] = np.inf
     out[:, 2:][unset[:, 2:]] = -np.inf

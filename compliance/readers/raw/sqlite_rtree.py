@@ -21,6 +21,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from compliance.arrays import box_unions
+
 __all__ = ["RtreeWalk", "rtree_cells"]
 
 _CELL = np.dtype([("id", ">i8"), ("box", ">f4", (4,))])  # 24 bytes
@@ -133,14 +135,7 @@ class RtreeWalk:
         filled = count > 0
         if filled.any():
             starts = (np.cumsum(count) - count)[filled]
-            unions = np.column_stack(
-                [
-                    np.fmin.reduceat(boxes[:, 0], starts),
-                    np.fmin.reduceat(boxes[:, 1], starts),
-                    np.fmax.reduceat(boxes[:, 2], starts),
-                    np.fmax.reduceat(boxes[:, 3], starts),
-                ]
-            )
+            unions = box_unions(boxes, starts)
             self._unions.append((numbers[kept][filled], unions))
         leaf = np.repeat(levels[kept] == self.depth, count)
         if not leaf.all():
