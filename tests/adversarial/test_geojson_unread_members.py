@@ -23,6 +23,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import orjson
 import pyogrio
 import pytest
 import shapely
@@ -120,6 +121,20 @@ def test_precise_positions_in_foreign_members_hold_the_verdict(
     _held(checker, path, coarse, expected)
 
 
+@pytest.mark.parametrize("lax", ["NaN", "-Infinity"])
+def test_precise_bboxes_in_text_the_fast_parser_refuses_hold_the_verdict(tmp_path, checker, lax):
+    """GDAL reads NaN and infinities; orjson refuses them. The document is then looked
+    through with the laxer parser, not passed over."""
+    precise, coarse = _points("daejeon")
+    features = [_feature(c, i, bbox=list(p.bounds)) for i, (p, c) in enumerate(zip(precise, coarse, strict=True))]  # fmt: skip
+    text = json.dumps(_collection(features)).replace('"n": 0}', f'"n": {lax}}}', 1)
+    with pytest.raises(orjson.JSONDecodeError):
+        orjson.loads(text)
+    path = tmp_path / "f.geojson"
+    path.write_text(text)
+    _held(checker, path, coarse, f"{len(coarse)} bbox members that are not their geometry's box")
+
+
 def test_numbers_past_the_third_of_a_position_hold_the_verdict(tmp_path, checker):
     precise, coarse = _points("daejeon")
     features = [_feature(c, i) for i, c in enumerate(coarse)]
@@ -147,7 +162,7 @@ def test_positions_in_the_document_s_own_member_hold_the_verdict(tmp_path, check
 
 
 @pytest.mark.parametrize("spelling", ['"bbox": ', '"bbox"\n  :\t'])
-@pytest.mark.parametrize("where", ["feature", "properties"])
+@pytest.mark.parametrize("where", ["feature", "properties", "nested"])
 def test_a_member_given_twice_holds_the_verdict(tmp_path, checker, spelling, where):
     precise, coarse = _points("busan", 5)
     rows = []
@@ -155,7 +170,11 @@ def test_a_member_given_twice_holds_the_verdict(tmp_path, checker, spelling, whe
         geometry = json.dumps(mapping(c))
         hidden, shown = json.dumps(list(p.bounds)), json.dumps(list(c.bounds))
         twice = f"{spelling}{hidden}, {spelling}{shown}"
-        feature, properties = (twice + ", ", "") if where == "feature" else ("", ", " + twice)
+        feature, properties = {
+            "feature": (twice + ", ", ""),
+            "properties": ("", ", " + twice),
+            "nested": ("", f', "survey": {{"at": [{i}, {{}}], {twice}}}'),
+        }[where]
         rows.append(
             f'{{"type": "Feature", {feature}"properties": {{"n": {i}{properties}}}, '
             f'"geometry": {geometry}}}'
@@ -163,7 +182,8 @@ def test_a_member_given_twice_holds_the_verdict(tmp_path, checker, spelling, whe
     path = tmp_path / "f.geojson"
     path.write_text('{"type": "FeatureCollection", "features": [' + ",".join(rows) + "]}")
     first = json.loads(path.read_text())["features"][0]
-    assert (first if where == "feature" else first["properties"])["bbox"] == list(coarse[0].bounds)
+    holder = {"feature": first, "properties": first["properties"]}.get(where)
+    assert (holder or first["properties"]["survey"])["bbox"] == list(coarse[0].bounds)
     _held(checker, path, coarse, "5 objects that give a member twice (a reader keeps one)")
 
 
