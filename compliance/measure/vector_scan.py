@@ -4,7 +4,7 @@ geometry tested only where the grids cannot clear that box."""
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -60,9 +60,16 @@ class Probe:
 
 class BoxSink(Protocol):
     """Takes each batch's boxes as they are read: ``exact``, the rows boxed from all their
-    vertices; ``empty``, the rows with no vertex (the rest could not be boxed)."""
+    vertices; ``empty``, the rows with no vertex (the rest could not be boxed);
+    ``geometries``, a decoder of the batch's rows, for what a box does not say."""
 
-    def add(self, boxes: np.ndarray, exact: np.ndarray, empty: np.ndarray) -> None: ...
+    def add(
+        self,
+        boxes: np.ndarray,
+        exact: np.ndarray,
+        empty: np.ndarray,
+        geometries: Callable[[np.ndarray], np.ndarray],
+    ) -> None: ...
 
 
 @dataclass
@@ -104,6 +111,12 @@ class _Rows:
             self.put(todo, batch.geometries)
             self.undecodable += batch.undecodable
         return self.geoms[rows]
+
+    def apart(self, rows: np.ndarray) -> np.ndarray:
+        """These rows decoded anew, not kept and not counted: what the scan found of them
+        (their validity) stays as if they had not been asked for."""
+        with np.errstate(invalid="ignore"):
+            return decode_wkb(row_bytes(self.column, rows)).geometries
 
     def put(self, rows: np.ndarray, geoms: np.ndarray | None) -> None:
         """Take ``geoms`` as these rows' geometries (a stand-in, or None)."""
@@ -285,7 +298,8 @@ def _scan_batch(scan: LayerScan, batch: _Decoded, probes: list[Probe]) -> None:
     present = finite_rows(boxes)
     if scan.boxes_to is not None:
         unread = rows.done & ~found.null & shapely.is_missing(rows.geoms)  # undecodable
-        scan.boxes_to.add(boxes, present & ~unplaceable, ~present & ~unplaceable & ~unread)
+        exact, empty = present & ~unplaceable, ~present & ~unplaceable & ~unread
+        scan.boxes_to.add(boxes, exact, empty, rows.apart)
     scan.unplaceable += int(unplaceable.sum())
     scan.features += len(boxes)
     scan.leaves += batch.leaves

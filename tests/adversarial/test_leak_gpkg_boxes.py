@@ -5,10 +5,14 @@ The move: snap the features' vertices to a coarse grid (50-100 m), write them wi
 then with any SQLite tool write each feature's precise box into its geometry blob's
 header envelope, or into the layer's R*Tree spatial index (``rtree_<table>_<column>``),
 or add an envelope to points that had none, or write numbers into the R*Tree's nodes
-above its leaves or into a node nothing points to. GDAL reads the geometry from the
+above its leaves or into a node nothing points to; or keep the x/y envelope true and
+write the precise position as its z or m range (on 2-D points, or in place of the z
+range GDAL writes for 3-D geometries), or as the payload bits of NaNs (a z range, an
+empty geometry's envelope). GDAL reads the geometry from the
 blob's WKB and uses both only to find features: the file reads as before.
 
-Claim under test: each envelope must be its geometry's box, to the bit, and the R*Tree
+Claim under test: each envelope must be its geometry's box, to the bit (its z and m
+ranges too, where it keeps them; NaNs only plain ones), and the R*Tree
 must hold exactly one cell per geometry with its box rounded outward to 32-bit floats,
 under nodes that hold the unions of their children; else the verdict is held.
 
@@ -325,3 +329,188 @@ def test_an_rtree_beside_many_unreadable_geometries_is_said_unmet(real_data, mon
         "curve.geometry: its spatial index (rtree_curve_geometry) was not met with the "
         "geometries: 1 of them could not be read"
     ]
+
+
+def _with_ranges(blob: bytes, box: tuple[float, ...], kind: int, ranges: list[float]) -> bytes:
+    """The blob with an envelope of ``kind`` (2: x, y and z ranges; 3: x, y and m; 4: x,
+    y, z and m): ``box`` (minx, miny, maxx, maxy) as its x/y range, then ``ranges``."""
+    flags = blob[3]
+    size = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}[(flags >> 1) & 7]
+    head = blob[:3] + bytes([(flags & ~0b1110) | (kind << 1) | 1]) + blob[4:8]
+    xy = struct.pack("<4d", box[0], box[2], box[1], box[3])
+    return head + xy + struct.pack(f"<{len(ranges)}d", *ranges) + blob[8 + size :]
+
+
+@pytest.mark.parametrize("kind", [2, 3, 4])
+@pytest.mark.parametrize("place", ["nairobi_wgs84", "oslo_utm32"])
+def test_precise_positions_as_an_envelope_s_z_or_m_range_hold_the_verdict(
+    tmp_path, checker, kind, place
+):
+    """Coarse 2-D points, each given an envelope whose x/y range is its box to the bit and
+    whose z (or m) range is the precise position: y as the minimum, x as the maximum."""
+    step = 1e-3 if PLACES[place][2] == "EPSG:4326" else 50.0
+    precise, coarse = _coarse(place, "point", step)
+    path = _write(tmp_path / "f.gpkg", PLACES[place][2], coarse)
+    with closing(_connect(path)) as db:
+        for fid, blob in _rows(path):
+            p, c = precise[fid - 1], coarse[fid - 1]
+            low, high = sorted([p.x, p.y])
+            ranges = [low, high] * (2 if kind == 4 else 1)
+            db.execute(
+                "UPDATE t SET geom = ? WHERE fid = ?",
+                (_with_ranges(blob, c.bounds, kind, ranges), fid),
+            )
+        db.commit()
+    read = pyogrio.read_dataframe(path).geometry
+    assert list(read.to_wkb()) == [g.wkb for g in coarse]  # GDAL reads the coarse points
+    _assert_held(
+        checker(place).check(path),
+        [
+            f"t.geom: {len(coarse)} geometry blobs hold envelopes that are not their geometries' boxes"
+        ],
+    )
+
+
+@pytest.mark.parametrize(("place", "kind"), [("oslo_utm32", "polygon"), ("sydney_mga56", "line")])
+def test_precise_positions_as_the_z_range_of_3d_envelopes_hold_the_verdict(
+    tmp_path, checker, place, kind
+):
+    """GDAL writes an envelope with the z range for each 3-D geometry: the z range swapped
+    for a precise position, in the layer and in a control written alike."""
+    precise, coarse = _coarse(place, kind, 50.0)
+    heights = [shapely.force_3d(g, 20.0 + i % 7) for i, g in enumerate(coarse)]
+    control = _write(tmp_path / "control.gpkg", PLACES[place][2], heights)
+    with closing(sqlite3.connect(control)) as db:
+        kinds = {(blob[3] >> 1) & 7 for (blob,) in db.execute("SELECT geom FROM t")}
+    assert kinds == {2}  # x, y and z ranges, the z range the geometry's
+    verdict = checker(place).check(control)
+    assert verdict.verdict == Effect.allow, [f.rule_id for f in verdict.findings]
+    assert verdict.profile.unread_geometries == []
+
+    path = _write(tmp_path / "trick.gpkg", PLACES[place][2], heights)
+    with closing(_connect(path)) as db:
+        for fid, blob in _rows(path):
+            x0, y0, x1, y1 = precise[fid - 1].bounds
+            new = _with_ranges(blob, heights[fid - 1].bounds, 2, [x0, y0])
+            db.execute("UPDATE t SET geom = ? WHERE fid = ?", (new, fid))
+        db.commit()
+    assert list(pyogrio.read_dataframe(path).geometry.to_wkb()) == list(
+        pyogrio.read_dataframe(control).geometry.to_wkb()
+    )
+    _assert_held(
+        checker(place).check(path),
+        [
+            f"t.geom: {len(heights)} geometry blobs hold envelopes that are not their geometries' boxes"
+        ],
+    )
+
+
+def test_an_envelope_z_range_that_is_the_geometry_s_is_clean(tmp_path, checker):
+    """3-D points (GDAL writes them no envelope) given the envelope they would have: x, y
+    and z ranges, each the point's own."""
+    place = "oslo_utm32"
+    points = [shapely.force_3d(g, 10.0 + i) for i, g in enumerate(_geoms(place, "point", 60))]
+    path = _write(tmp_path / "f.gpkg", PLACES[place][2], points)
+    with closing(_connect(path)) as db:
+        for fid, blob in _rows(path):
+            p = points[fid - 1]
+            db.execute(
+                "UPDATE t SET geom = ? WHERE fid = ?",
+                (_with_ranges(blob, p.bounds, 2, [p.z, p.z]), fid),
+            )
+        db.commit()
+    verdict = checker(place).check(path)
+    assert verdict.profile.unread_geometries == []
+    assert verdict.verdict == Effect.allow, [f.rule_id for f in verdict.findings]
+
+
+@pytest.mark.parametrize("threads", [True, False])
+def test_z_ranges_are_met_row_by_row_across_batches_and_gaps(tmp_path, threads):
+    """40,000 3-D points, ids with gaps (the envelopes then come in chunks that do not line
+    up with the scan's batches), each with an envelope holding its own z range: clean.
+    Then one row's z range, far into the layer, made another number: held, that one."""
+    place = "oslo_utm32"
+    x, y = origin(place)
+    n = 40_000
+    fids = [1 + i + i // 3 for i in range(n)]
+    points = [
+        shapely.Point(x + (i % 200) * 60.0, y + (i // 200) * 60.0, float(i)) for i in range(n)
+    ]
+    path = _write(tmp_path / "f.gpkg", PLACES[place][2], points, fids)
+    with closing(_connect(path)) as db:
+        rows = _rows(path)
+        assert {(blob[3] >> 1) & 7 for _, blob in rows} == {0}  # GDAL: no envelope on points
+        own = [(_with_ranges(b, points[i].bounds, 2, [points[i].z] * 2), fid) for i, (fid, b) in enumerate(rows)]  # fmt: skip
+        db.executemany("UPDATE t SET geom = ? WHERE fid = ?", own)
+        db.commit()
+    checker = Checker(
+        packs=[str(zone_pack(tmp_path))], zones=zone_file(tmp_path, far_zone(place)),
+        helper_threads=threads,
+    )  # fmt: skip
+    assert checker.check(path).profile.unread_geometries == []
+    blob, fid = own[30_000]
+    p = points[30_000]
+    with closing(_connect(path)) as db:
+        db.execute(
+            "UPDATE t SET geom = ? WHERE fid = ?",
+            (_with_ranges(blob, p.bounds, 2, [p.z, p.z + 0.5]), fid),
+        )
+        db.commit()
+    assert checker.check(path).profile.unread_geometries == [
+        "t.geom: 1 geometry blobs hold envelopes that are not their geometries' boxes"
+    ]
+
+
+def test_a_nan_z_range_carrying_a_position_holds_the_verdict(tmp_path, checker):
+    """2-D points with an x, y and z envelope whose z range is two NaNs, each with a precise
+    coordinate's bits in its payload: a NaN is no number to compare, but carries 51 bits."""
+    place = "oslo_utm32"
+    precise, coarse = _coarse(place, "point", 50.0)
+    path = _write(tmp_path / "f.gpkg", PLACES[place][2], coarse)
+    with closing(_connect(path)) as db:
+        for fid, blob in _rows(path):
+            p, c = precise[fid - 1], coarse[fid - 1]
+            carried = [
+                struct.unpack("<d", struct.pack("<Q", 0x7FF8_0000_0000_0000 | round(v * 1000)))[0]
+                for v in (p.x, p.y)
+            ]
+            new = _with_ranges(blob, c.bounds, 2, carried)
+            assert (
+                struct.unpack_from("<Q", new, 8 + 32)[0] & 0xFFFF_FFFF
+                == round(p.x * 1000) & 0xFFFF_FFFF
+            )
+            db.execute("UPDATE t SET geom = ? WHERE fid = ?", (new, fid))
+        db.commit()
+    _assert_held(
+        checker(place).check(path),
+        [
+            f"t.geom: {len(coarse)} geometry blobs hold envelopes that are not their geometries' boxes"
+        ],
+    )
+
+
+def test_nan_envelopes_of_empty_geometries_carrying_positions_hold_the_verdict(tmp_path, checker):
+    """Empty geometries (GDAL reads them as features with no vertex) each given an
+    envelope of NaNs whose payloads are a precise position's bits. The control: the same
+    with plain NaNs."""
+    place = "oslo_utm32"
+    precise = _geoms(place, "point", 40)
+    empties = [shapely.Polygon() for _ in precise]
+    for payload in (True, False):
+        path = _write(tmp_path / f"f{payload}.gpkg", PLACES[place][2], empties)
+        with closing(_connect(path)) as db:
+            for fid, blob in _rows(path):
+                assert blob[3] & 0b10000  # the empty flag
+                p = precise[fid - 1]
+                bits = [round(p.x * 1000), round(p.y * 1000)] * 2 if payload else [0] * 4
+                box = [struct.unpack("<d", struct.pack("<Q", 0x7FF8_0000_0000_0000 | b))[0] for b in bits]  # fmt: skip
+                new = _with_ranges(blob, tuple(box), 1, [])
+                db.execute("UPDATE t SET geom = ? WHERE fid = ?", (new, fid))
+            db.commit()
+        verdict = checker(place).check(path)
+        if payload:
+            expected = f"t.geom: {len(empties)} geometry blobs hold envelopes that are not their geometries' boxes"  # fmt: skip
+            assert expected in verdict.profile.unread_geometries
+            assert verdict.verdict != Effect.allow
+        else:
+            assert verdict.profile.unread_geometries == []

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from functools import partial
 
 import numpy as np
+import shapely
 
 from compliance.readers.background import helper_pool
 from compliance.readers.kept_boxes import KeptBoxes
@@ -36,6 +37,8 @@ _TOWARDS = 1.0 - 1.0 / 8388608.0
 _AWAY = 1.0 + 1.0 / 8388608.0
 _MASK = (1 << 64) - 1
 _LOOKUPS = 10_000  # R*Tree cells looked up one by one, for the rows the scan cannot box
+# The geometries of some rows of the batch the boxes came from (their indexes in it).
+Geometries = Callable[[np.ndarray], np.ndarray]
 
 
 def rtree_rounded(boxes: np.ndarray) -> np.ndarray:
@@ -75,6 +78,39 @@ def _hashes(ids: np.ndarray, boxes: np.ndarray, key: np.ndarray) -> np.ndarray:
 
 def _digest(ids: np.ndarray, boxes: np.ndarray, key: np.ndarray) -> int:
     return int(_hashes(ids, boxes, key).sum(dtype=np.uint64))
+
+
+# The quiet NaNs writers put in an empty geometry's envelope; any other NaN carries bits.
+_PLAIN_NAN = np.array([0x7FF8_0000_0000_0000, 0xFFF8_0000_0000_0000], dtype=np.uint64)
+
+
+def _holds_no_number(env: Envelopes) -> np.ndarray:
+    """Whether each envelope holds nothing but plain NaNs (an empty geometry's)."""
+    bits = np.concatenate([env.boxes, env.zm], axis=1).view(np.uint64)
+    return np.asarray(np.isin(bits, _PLAIN_NAN).all(axis=1))
+
+
+def _same_ranges(kind: np.ndarray, kept: np.ndarray, geoms: np.ndarray) -> np.ndarray:
+    """Whether the z and m ranges of envelopes of ``kind`` (``kept``: minz, maxz, minm,
+    maxm) are their geometries', to the bit: a range the geometry does not have (no z,
+    no m, no vertex) is two numbers nobody reads, and a NaN kept carries bits too. An
+    envelope may leave out a range the geometry has (GDAL writes x, y and z for a ZM
+    geometry)."""
+    coords, index = shapely.get_coordinates(
+        geoms, include_z=True, include_m=True, return_index=True
+    )
+    ranges = np.full((len(geoms), 4), np.nan)
+    if len(index):
+        starts = np.flatnonzero(np.r_[True, index[1:] != index[:-1]])
+        with np.errstate(invalid="ignore"):
+            ranges[index[starts], 0::2] = np.minimum.reduceat(coords[:, 2:], starts)
+            ranges[index[starts], 1::2] = np.maximum.reduceat(coords[:, 2:], starts)
+    has_z, has_m = (kind == 2) | (kind == 4), (kind == 3) | (kind == 4)
+    kept_here = np.column_stack([has_z, has_z, has_m, has_m])
+    with np.errstate(invalid="ignore"):
+        # A NaN is the same only with the very same bits: its payload can carry a number.
+        same = (kept == ranges) | (kept.view(np.uint64) == ranges.view(np.uint64))
+    return (same | ~kept_here).all(axis=1)
 
 
 def _walk_rtree(
@@ -120,8 +156,7 @@ class _Rows:
                     break
             (c, hashes), end = self._chunk, min(self._at + n, len(self._chunk[1]))
             rows = slice(self._at, end)
-            env = Envelopes(c.rowids[rows], c.blob[rows], c.kind[rows], c.boxes[rows])
-            parts.append((env, hashes[rows]))
+            parts.append((c.rows(rows), hashes[rows]))
             n -= end - self._at
             self._at = end
         return parts
@@ -163,25 +198,36 @@ class GpkgBoxes:
         found = src.index_tables(table)
         return cls(src, table, found[0], found[1], threads) if found is not None else None
 
-    def add(self, boxes: np.ndarray, exact: np.ndarray, empty: np.ndarray) -> None:
+    def add(
+        self, boxes: np.ndarray, exact: np.ndarray, empty: np.ndarray, geometries: Geometries
+    ) -> None:
         if self.broken is not None:
             return
         try:
-            self._add(boxes, exact, empty)
+            self._add(boxes, exact, empty, geometries)
         except (sqlite3.Error, ValueError) as exc:
             self.broken = str(exc)
 
-    def _add(self, boxes: np.ndarray, exact: np.ndarray, empty: np.ndarray) -> None:
+    def _add(
+        self, boxes: np.ndarray, exact: np.ndarray, empty: np.ndarray, geometries: Geometries
+    ) -> None:
         self.read += len(boxes)
         at = 0
         for env, hashes in self._rows.take(len(boxes)):
             n = len(env.rowids)
             box, ok, blank = boxes[at : at + n], exact[at : at + n], empty[at : at + n]
-            at += n
             has = (env.kind >= 1) & (env.kind <= 4)
             same = has & (env.boxes == box).all(axis=1)
             wrong = (ok & has & ~same) | (env.kind > 4)
-            wrong |= blank & has & np.isfinite(env.boxes).any(axis=1)
+            blanks = np.flatnonzero(blank & has)
+            if blanks.size:
+                wrong[blanks] |= ~_holds_no_number(env.rows(blanks))
+            heights = np.flatnonzero(ok & same & (env.kind >= 2) & (env.kind <= 4))
+            if heights.size:
+                wrong[heights] |= ~_same_ranges(
+                    env.kind[heights], env.zm[heights], geometries(heights + at)
+                )
+            at += n
             self.envelopes_differ += int(np.count_nonzero(wrong))
             if self._rtree is not None:
                 # Where the envelope is the box, its row's hash was made as it was read.

@@ -100,11 +100,13 @@ class LeafBoxes:
         self.read = 0
         self.differ = 0
 
-    def add(self, boxes: np.ndarray, exact: np.ndarray, empty: np.ndarray) -> None:
+    def add(
+        self, boxes: np.ndarray, exact: np.ndarray, empty: np.ndarray, geometries: object = None
+    ) -> None:
         """The next features' boxes (``exact``: those measured from all their vertices;
         ``empty``: those with no vertex, whose leaf box must hold no finite number).
         Features the scan cannot box (undecodable, non-finite vertices) are held by their
-        own findings."""
+        own findings. A leaf holds a box and nothing more: ``geometries`` is not needed."""
         start = self.read
         self.read += len(boxes)
         stop = min(self.read, self.count)

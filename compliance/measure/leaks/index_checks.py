@@ -11,14 +11,13 @@ import numpy as np
 
 from compliance.measure.leaks.gpkg_boxes import GpkgBoxes
 from compliance.measure.leaks.index_boxes import LeafBoxes
+from compliance.measure.vector_scan import BoxSink
 from compliance.readers.sources import BATCH_SIZE, LayerInfo, VectorSource
 
 __all__ = ["IndexCheck", "index_check"]
 
 
-class IndexCheck(Protocol):
-    def add(self, boxes: np.ndarray, exact: np.ndarray, empty: np.ndarray) -> None: ...
-
+class IndexCheck(BoxSink, Protocol):
     def faults(self) -> list[str]: ...
 
 
@@ -28,7 +27,9 @@ class _Unreadable:
     def __init__(self, why: str) -> None:
         self.why = why
 
-    def add(self, boxes: np.ndarray, exact: np.ndarray, empty: np.ndarray) -> None:
+    def add(
+        self, boxes: np.ndarray, exact: np.ndarray, empty: np.ndarray, geometries: object
+    ) -> None:
         return None
 
     def faults(self) -> list[str]:

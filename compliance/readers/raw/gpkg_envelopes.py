@@ -33,25 +33,49 @@ def _quoted(name: str) -> str:
 @dataclass
 class Envelopes:
     """One chunk of rows: their rowids, and per row whether it holds a GeoPackage blob,
-    its envelope kind (0-7) and the envelope's x and y range as a box (minx, miny, maxx,
-    maxy; NaN without one)."""
+    its envelope kind (0-7), the envelope's x and y range as a box (minx, miny, maxx,
+    maxy; NaN without one) and its z and m ranges (minz, maxz, minm, maxm; NaN where
+    the envelope has none)."""
 
     rowids: np.ndarray
     blob: np.ndarray
     kind: np.ndarray
     boxes: np.ndarray
+    zm: np.ndarray
+
+    def rows(self, part: slice | np.ndarray) -> Envelopes:
+        return Envelopes(
+            self.rowids[part], self.blob[part], self.kind[part], self.boxes[part], self.zm[part]
+        )
+
+
+def _doubles(heads: np.ndarray, little: np.ndarray, count: int) -> np.ndarray:
+    values = np.ascontiguousarray(heads)
+    return np.where(
+        little[:, None],
+        values.view("<f8").reshape(-1, count),
+        values.view(">f8").reshape(-1, count).astype("<f8"),
+    )
 
 
 def _parsed(rowids: np.ndarray, heads: np.ndarray) -> Envelopes:
     blob = (heads[:, 0] == ord("G")) & (heads[:, 1] == ord("P"))
     flags = heads[:, 3]
     kind = np.where(blob, (flags >> 1) & 7, 0)
-    values = np.ascontiguousarray(heads[:, 8:40])
-    little = values.view("<f8").reshape(-1, 4)
-    big = values.view(">f8").reshape(-1, 4).astype("<f8")
-    boxes = np.where((flags & 1)[:, None] == 1, little, big)[:, _XY]
+    little = (flags & 1) == 1
+    boxes = _doubles(heads[:, 8:40], little, 4)[:, _XY]
     boxes[(kind == 0) | (kind > 4)] = np.nan
-    return Envelopes(rowids, blob, kind, boxes)
+    # Kind 2: a z range; 3: an m range; 4: a z range, then an m range. Most layers have
+    # none: only the rows with one are read for them.
+    zm = np.full((len(kind), 4), np.nan)
+    more = np.flatnonzero((kind >= 2) & (kind <= 4))
+    if more.size:
+        extra = _doubles(heads[more, 40:72], little[more], 4)
+        of = kind[more]
+        zm[more[of == 2], :2] = extra[of == 2, :2]
+        zm[more[of == 3], 2:] = extra[of == 3, :2]
+        zm[more[of == 4]] = extra[of == 4]
+    return Envelopes(rowids, blob, kind, boxes, zm)
 
 
 def envelope_chunks(
