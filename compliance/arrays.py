@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["box_unions", "distinct"]
+__all__ = ["box_unions", "distinct", "holds_no_number"]
 
 # Integers from 0 up to this many times their count (or this floor) are tallied in one
 # pass; wider ranges are sorted.
@@ -49,3 +49,17 @@ def box_unions(boxes: np.ndarray, starts: np.ndarray) -> np.ndarray:
                 np.fmax.reduceat(boxes[:, 3], starts),
             ]
         )
+
+
+# What an empty geometry's box may hold: plain quiet NaNs and infinities. Any other NaN
+# carries 51 bits in its payload.
+_NO_NUMBER = np.array(
+    [0x7FF8_0000_0000_0000, 0xFFF8_0000_0000_0000, 0x7FF0_0000_0000_0000, 0xFFF0_0000_0000_0000],
+    dtype=np.uint64,
+)
+
+
+def holds_no_number(rows: np.ndarray) -> np.ndarray:
+    """Whether each row of 64-bit floats holds nothing but plain NaNs and infinities."""
+    bits = np.ascontiguousarray(rows, dtype=np.float64).view(np.uint64)
+    return np.asarray(np.isin(bits, _NO_NUMBER).all(axis=1))

@@ -49,3 +49,24 @@ def test_distinct_does_not_load_numpy_ma():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_holds_no_number_takes_plain_nans_and_infinities_only() -> None:
+    import struct
+
+    from compliance.arrays import holds_no_number
+
+    def with_payload(bits: int) -> float:
+        return float(struct.unpack("<d", struct.pack("<Q", 0x7FF8_0000_0000_0000 | bits))[0])
+
+    rows = np.array(
+        [
+            [np.nan, np.nan, np.nan, np.nan],
+            [np.inf, np.inf, -np.inf, -np.inf],
+            [-np.nan, np.nan, np.inf, np.nan],
+            [np.nan, np.nan, with_payload(127_123_456), np.nan],  # a coordinate in the payload
+            [np.nan, 0.0, np.nan, np.nan],
+        ]
+    )
+    assert np.isnan(rows[3, 2])
+    assert holds_no_number(rows).tolist() == [True, True, True, False, False]

@@ -24,6 +24,7 @@ from functools import partial
 import numpy as np
 import shapely
 
+from compliance.arrays import holds_no_number
 from compliance.readers.background import helper_pool
 from compliance.readers.kept_boxes import KeptBoxes
 from compliance.readers.raw.gpkg_envelopes import Envelopes
@@ -78,16 +79,6 @@ def _hashes(ids: np.ndarray, boxes: np.ndarray, key: np.ndarray) -> np.ndarray:
 
 def _digest(ids: np.ndarray, boxes: np.ndarray, key: np.ndarray) -> int:
     return int(_hashes(ids, boxes, key).sum(dtype=np.uint64))
-
-
-# The quiet NaNs writers put in an empty geometry's envelope; any other NaN carries bits.
-_PLAIN_NAN = np.array([0x7FF8_0000_0000_0000, 0xFFF8_0000_0000_0000], dtype=np.uint64)
-
-
-def _holds_no_number(env: Envelopes) -> np.ndarray:
-    """Whether each envelope holds nothing but plain NaNs (an empty geometry's)."""
-    bits = np.concatenate([env.boxes, env.zm], axis=1).view(np.uint64)
-    return np.asarray(np.isin(bits, _PLAIN_NAN).all(axis=1))
 
 
 def _same_ranges(kind: np.ndarray, kept: np.ndarray, geoms: np.ndarray) -> np.ndarray:
@@ -221,7 +212,8 @@ class GpkgBoxes:
             wrong = (ok & has & ~same) | (env.kind > 4)
             blanks = np.flatnonzero(blank & has)
             if blanks.size:
-                wrong[blanks] |= ~_holds_no_number(env.rows(blanks))
+                none = env.rows(blanks)
+                wrong[blanks] |= ~holds_no_number(np.concatenate([none.boxes, none.zm], axis=1))
             heights = np.flatnonzero(ok & same & (env.kind >= 2) & (env.kind <= 4))
             if heights.size:
                 wrong[heights] |= ~_same_ranges(

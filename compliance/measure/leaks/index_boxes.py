@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from compliance.arrays import box_unions
+from compliance.arrays import box_unions, holds_no_number
 from compliance.readers.raw.fgb_index import FgbHeader
 
 __all__ = ["LeafBoxes", "tree_faults"]
@@ -104,7 +104,8 @@ class LeafBoxes:
         self, boxes: np.ndarray, exact: np.ndarray, empty: np.ndarray, geometries: object = None
     ) -> None:
         """The next features' boxes (``exact``: those measured from all their vertices;
-        ``empty``: those with no vertex, whose leaf box must hold no finite number).
+        ``empty``: those with no vertex, whose leaf box must hold no number: plain NaNs and
+        infinities only).
         Features the scan cannot box (undecodable, non-finite vertices) are held by their
         own findings. A leaf holds a box and nothing more: ``geometries`` is not needed."""
         start = self.read
@@ -116,7 +117,7 @@ class LeafBoxes:
         kept = np.asarray(self._boxes[rows])
         n = stop - start
         differ = exact[:n] & ~_same(kept, boxes[:n])
-        filled = empty[:n] & np.isfinite(kept).any(axis=1)
+        filled = empty[:n] & ~holds_no_number(kept)
         self.differ += int(np.count_nonzero(differ | filled))
 
     def faults(self) -> list[str]:
