@@ -10,8 +10,8 @@ the document itself beside its features. Each is looked for in the parsed docume
 - a ``bbox`` must be the box of the geometry it sits beside, to the number (2 or 3
   dimensions);
 - a foreign member of a Feature or a geometry object holds nothing that could carry a
-  position (no number, no string with two numbers the size of coordinates; a GeoJSON
-  2008 ``crs`` member is no foreign member);
+  position (no number; no two numbers the size of coordinates written as text, in one
+  member or split between two; a GeoJSON 2008 ``crs`` member is no foreign member);
 - a position holds at most three numbers;
 - no object gives a member twice (JSON readers keep one and drop the other unseen);
 - the document's own foreign members (a generator, a count, links) and its bbox hold
@@ -58,6 +58,8 @@ _LONG_ARRAY = re.compile(rb"\[[^\]\[,]*,[^\]\[,]*,[^\]\[,]*,[^\]\[]*\]")
 # Two numbers of the size of a coordinate in a string (degrees with 3 or more decimals,
 # metres of 6 digits or more) could be a position written as text.
 _COORDINATE_TEXT = re.compile(r"-?\d+\.\d{3,}|\d{6,}")
+# A date and time (ISO 8601) is no coordinate, whatever its fractions of a second.
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?")
 # GeoJSON 2008 let a Feature or a geometry name its CRS: a name, an EPSG code or a link.
 _CRS_PROPERTIES = frozenset({"name", "code", "href", "type"})
 
@@ -82,17 +84,24 @@ class _Found:
         return obj
 
 
-def _holds_data(value: Any) -> bool:
-    """Whether a JSON value holds a number, or a string with two numbers the size of
-    coordinates (what could carry a position)."""
-    if isinstance(value, bool) or value is None:
+def _holds_number(value: Any) -> bool:
+    """Whether a JSON value holds a number, however deep."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
         return False
     if isinstance(value, int | float):
         return True
-    if isinstance(value, str):
-        return len(_COORDINATE_TEXT.findall(value)) >= 2
     items = value.values() if isinstance(value, dict) else value
-    return any(_holds_data(v) for v in items)
+    return any(_holds_number(v) for v in items)
+
+
+def _text_numbers(value: Any) -> int:
+    """How many numbers the size of coordinates the strings in a JSON value hold."""
+    if isinstance(value, str):
+        return len(_COORDINATE_TEXT.findall(_TIMESTAMP.sub(" ", value)))
+    if isinstance(value, dict | list):
+        items = value.values() if isinstance(value, dict) else value
+        return sum(_text_numbers(v) for v in items)
+    return 0
 
 
 def _is_crs(value: Any) -> bool:
@@ -118,14 +127,21 @@ def _foreign(obj: dict[str, Any], standard: frozenset[str], found: _Found) -> No
     if obj.keys() <= standard:  # the usual object: one set operation in C
         return
     stac = "stac_version" in obj  # a STAC Item: GDAL reads its members as fields
-    for key in obj.keys() - standard:
+    in_text: dict[str, int] = {}
+    for key in sorted(obj.keys() - standard):
         found.members += _members(obj[key])
         if key == "crs" and _is_crs(obj[key]):
             continue
         if stac and _read_as_field(key, found.fields):
             continue
-        if _holds_data(obj[key]):
+        if _holds_number(obj[key]):
             found.foreign[key] += 1
+        elif n := _text_numbers(obj[key]):
+            in_text[key] = n
+    # A position written as text: two numbers the size of coordinates, in one member or
+    # split between members (one a timestamp's seconds or an id is no position).
+    if sum(in_text.values()) >= 2:
+        found.foreign.update(in_text.keys())
 
 
 def _numbers(value: Any) -> int:

@@ -135,6 +135,25 @@ def test_precise_bboxes_in_text_the_fast_parser_refuses_hold_the_verdict(tmp_pat
     _held(checker, path, coarse, f"{len(coarse)} bbox members that are not their geometry's box")
 
 
+@pytest.mark.parametrize("of", ["feature", "geometry"])
+def test_a_position_split_between_two_text_members_holds_the_verdict(tmp_path, checker, of):
+    """Each coordinate alone in a string of its own member: neither string holds two
+    numbers, the object does. The control: a timestamp with fractions of a second and a
+    long id as text, one number each, in members of their own."""
+    precise, coarse = _points("daejeon")
+    features = [_feature(c, i) for i, c in enumerate(coarse)]
+    for feature, p in zip(features, precise, strict=True):
+        target = feature if of == "feature" else feature["geometry"]
+        target["x_at"], target["y_at"] = f"{p.x:.6f}", {"text": f"N {p.y:.6f}"}
+    path = _write(tmp_path / "f.geojson", _collection(features))
+    n = len(coarse)
+    _held(checker, path, coarse, f"foreign members holding numbers beside the features: x_at ({n}), y_at ({n})")  # fmt: skip
+    for i, feature in enumerate(features):
+        target = feature if of == "feature" else feature["geometry"]
+        target["x_at"], target["y_at"] = "2024-05-01T10:00:00.123456Z", f"{1234567 + i}"
+    _clean(checker, _write(tmp_path / "control.geojson", _collection(features)))
+
+
 def test_numbers_past_the_third_of_a_position_hold_the_verdict(tmp_path, checker):
     precise, coarse = _points("daejeon")
     features = [_feature(c, i) for i, c in enumerate(coarse)]
