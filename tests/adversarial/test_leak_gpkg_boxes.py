@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import sqlite3
 import struct
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import geopandas as gpd
@@ -93,9 +94,62 @@ def _with_envelope(blob: bytes, box: tuple[float, ...]) -> bytes:
     return head + struct.pack("<4d", box[0], box[2], box[1], box[3]) + blob[8 + size :]
 
 
+@contextmanager
+def _headers_only(path: Path) -> Iterator[sqlite3.Connection]:
+    """A connection for rewriting the blobs' headers: GDAL's R*Tree update triggers are
+    taken off meanwhile (the WKB, and so the index, stays as it was). Through them SQLite
+    would delete and reinsert each cell, leaving old cells past the ends of its nodes,
+    which is a finding of its own."""
+    db = _connect(path)
+    kept = db.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'rtree_t_geom_update%'"
+    ).fetchall()
+    assert kept
+    for name, _ in kept:
+        db.execute(f'DROP TRIGGER "{name}"')
+    try:
+        yield db
+        db.commit()
+    finally:
+        for _, sql in kept:
+            db.execute(sql)
+        db.commit()
+        db.close()
+
+
+def _leftovers(path: Path) -> int:
+    """Truth: the cells past the ends of the R*Tree's nodes that are not copies of a live
+    cell (a leaf's: the row with its id; above the leaves: the cell pointing at that
+    node), and nodes with bytes past their last whole cell; read with struct."""
+    nodes = _nodes(path)
+    leaves = _leaves(path)
+    with closing(sqlite3.connect(path)) as db:
+        rows = {
+            r[0]: list(r[1:])
+            for r in db.execute("SELECT id, minx, maxx, miny, maxy FROM rtree_t_geom")
+        }
+    inner = {}
+    for n, data in nodes.items():
+        if n not in leaves:
+            for k in range(struct.unpack_from(">H", data, 2)[0]):
+                child, *box = struct.unpack_from(">q4f", data, 4 + 24 * k)
+                inner[child] = box
+    count = 0
+    for n, data in nodes.items():
+        live = struct.unpack_from(">H", data, 2)[0]
+        whole = (len(data) - 4) // 24
+        for k in range(live, whole):
+            cell = data[4 + 24 * k : 4 + 24 * (k + 1)]
+            if any(cell):
+                i, *box = struct.unpack(">q4f", cell)
+                count += (rows if n in leaves else inner).get(i) != box
+        count += any(data[4 + 24 * whole :])
+    return count
+
+
 def _precise_envelopes(path: Path, precise: list[shapely.Geometry]) -> int:
     changed = 0
-    with closing(_connect(path)) as db:
+    with _headers_only(path) as db:
         for fid, blob in _rows(path):
             box = precise[fid - 1].bounds
             new = _with_envelope(blob, box)
@@ -178,9 +232,15 @@ def test_precise_rtree_boxes_beside_coarse_geometries_hold_the_verdict(tmp_path,
     # GDAL finds the features through the R*Tree as before.
     box = shapely.total_bounds(precise + coarse)
     assert len(pyogrio.read_arrow(path, bbox=tuple(box))[1]) == len(coarse)
+    # SQLite's R*Tree deletes and reinserts each updated cell, leaving old ones behind.
+    left = _leftovers(path)
     _assert_held(
         checker(place).check(path),
         [
+            f"t.geom: {left} cells past the ends of the nodes of rtree_t_geom hold boxes of "
+            "no row or node it holds (rows deleted or moved, or numbers put there)"
+        ][: bool(left)]
+        + [
             f"t.geom: its spatial index (rtree_t_geom) holds {len(coarse)} boxes for the "
             f"{len(coarse)} geometries read, and not each one's box"
         ],
@@ -215,7 +275,7 @@ def test_numbers_beside_the_tree_hold_the_verdict(tmp_path, checker, what):
     path = _write(tmp_path / "f.gpkg", PLACES[place][2], geoms)
     nodes = _nodes(path)
     assert struct.unpack_from(">H", nodes[1])[0] >= 1  # 300 rows: the root is above leaves
-    with closing(_connect(path)) as db:
+    with _headers_only(path) as db:
         if what == "node_box":  # a precise position as the root's first cell's minimum
             root = bytearray(nodes[1])
             struct.pack_into(">f", root, 4 + 8, np.float32(x + 12.345))
@@ -314,7 +374,7 @@ def test_without_helper_threads_the_same_faults_are_found(tmp_path):
         .profile.unread_geometries
         for threads in (True, False)
     ]
-    assert found[0] == found[1] and len(found[0]) == 2
+    assert found[0] == found[1] and len(found[0]) == 2 + bool(_leftovers(path))
 
 
 def test_an_rtree_beside_many_unreadable_geometries_is_said_unmet(real_data, monkeypatch):
@@ -351,7 +411,7 @@ def test_precise_positions_as_an_envelope_s_z_or_m_range_hold_the_verdict(
     step = 1e-3 if PLACES[place][2] == "EPSG:4326" else 50.0
     precise, coarse = _coarse(place, "point", step)
     path = _write(tmp_path / "f.gpkg", PLACES[place][2], coarse)
-    with closing(_connect(path)) as db:
+    with _headers_only(path) as db:
         for fid, blob in _rows(path):
             p, c = precise[fid - 1], coarse[fid - 1]
             low, high = sorted([p.x, p.y])
@@ -388,7 +448,7 @@ def test_precise_positions_as_the_z_range_of_3d_envelopes_hold_the_verdict(
     assert verdict.profile.unread_geometries == []
 
     path = _write(tmp_path / "trick.gpkg", PLACES[place][2], heights)
-    with closing(_connect(path)) as db:
+    with _headers_only(path) as db:
         for fid, blob in _rows(path):
             x0, y0, x1, y1 = precise[fid - 1].bounds
             new = _with_ranges(blob, heights[fid - 1].bounds, 2, [x0, y0])
@@ -411,7 +471,7 @@ def test_an_envelope_z_range_that_is_the_geometry_s_is_clean(tmp_path, checker):
     place = "oslo_utm32"
     points = [shapely.force_3d(g, 10.0 + i) for i, g in enumerate(_geoms(place, "point", 60))]
     path = _write(tmp_path / "f.gpkg", PLACES[place][2], points)
-    with closing(_connect(path)) as db:
+    with _headers_only(path) as db:
         for fid, blob in _rows(path):
             p = points[fid - 1]
             db.execute(
@@ -437,7 +497,7 @@ def test_z_ranges_are_met_row_by_row_across_batches_and_gaps(tmp_path, threads):
         shapely.Point(x + (i % 200) * 60.0, y + (i // 200) * 60.0, float(i)) for i in range(n)
     ]
     path = _write(tmp_path / "f.gpkg", PLACES[place][2], points, fids)
-    with closing(_connect(path)) as db:
+    with _headers_only(path) as db:
         rows = _rows(path)
         assert {(blob[3] >> 1) & 7 for _, blob in rows} == {0}  # GDAL: no envelope on points
         own = [(_with_ranges(b, points[i].bounds, 2, [points[i].z] * 2), fid) for i, (fid, b) in enumerate(rows)]  # fmt: skip
@@ -450,7 +510,7 @@ def test_z_ranges_are_met_row_by_row_across_batches_and_gaps(tmp_path, threads):
     assert checker.check(path).profile.unread_geometries == []
     blob, fid = own[30_000]
     p = points[30_000]
-    with closing(_connect(path)) as db:
+    with _headers_only(path) as db:
         db.execute(
             "UPDATE t SET geom = ? WHERE fid = ?",
             (_with_ranges(blob, p.bounds, 2, [p.z, p.z + 0.5]), fid),
@@ -467,7 +527,7 @@ def test_a_nan_z_range_carrying_a_position_holds_the_verdict(tmp_path, checker):
     place = "oslo_utm32"
     precise, coarse = _coarse(place, "point", 50.0)
     path = _write(tmp_path / "f.gpkg", PLACES[place][2], coarse)
-    with closing(_connect(path)) as db:
+    with _headers_only(path) as db:
         for fid, blob in _rows(path):
             p, c = precise[fid - 1], coarse[fid - 1]
             carried = [
@@ -498,7 +558,7 @@ def test_nan_envelopes_of_empty_geometries_carrying_positions_hold_the_verdict(t
     empties = [shapely.Polygon() for _ in precise]
     for payload in (True, False):
         path = _write(tmp_path / f"f{payload}.gpkg", PLACES[place][2], empties)
-        with closing(_connect(path)) as db:
+        with _headers_only(path) as db:
             for fid, blob in _rows(path):
                 assert blob[3] & 0b10000  # the empty flag
                 p = precise[fid - 1]
@@ -514,3 +574,135 @@ def test_nan_envelopes_of_empty_geometries_carrying_positions_hold_the_verdict(t
             assert verdict.verdict != Effect.allow
         else:
             assert verdict.profile.unread_geometries == []
+
+
+def _leaves(path: Path) -> dict[int, tuple[int, list[tuple[int, list[float]]]]]:
+    """Truth: each leaf node's cell count and cells (id, [minx, maxx, miny, maxy]), read
+    with struct; leaves are the nodes at the root's depth."""
+    nodes = _nodes(path)
+    depth = struct.unpack_from(">H", nodes[1])[0]
+    with closing(sqlite3.connect(path)) as db:
+        parents = dict(db.execute("SELECT nodeno, parentnode FROM rtree_t_geom_parent"))
+
+    def level(n: int) -> int:
+        return 0 if n == 1 else 1 + level(parents[n])
+
+    out = {}
+    for n, data in nodes.items():
+        if level(n) == depth:
+            count = struct.unpack_from(">H", data, 2)[0]
+            cells = [struct.unpack_from(">q4f", data, 4 + 24 * k) for k in range(count)]
+            out[n] = (count, [(c[0], list(c[1:])) for c in cells])
+    return out
+
+
+@pytest.mark.parametrize("where", ["leaves", "root", "tail"])
+def test_positions_put_past_the_ends_of_rtree_nodes_hold_the_verdict(tmp_path, checker, where):
+    """Each node's bytes past its last cell are read by nothing: precise positions put
+    there as cells (in the leaves, or in the root above them), or as two doubles in the
+    node's last 16 bytes."""
+    place = "sydney_mga56"
+    precise, coarse = _coarse(place, "point", 50.0)
+    path = _write(tmp_path / "f.gpkg", PLACES[place][2], coarse)
+    nodes = _nodes(path)
+    leaves = _leaves(path)
+    targets = list(leaves) if where == "leaves" else [1]
+    put = 0
+    with closing(sqlite3.connect(path)) as db:
+        for n in targets:
+            data = bytearray(nodes[n])
+            count = struct.unpack_from(">H", data, 2)[0]
+            room = (len(data) - 4) // 24 - count
+            assert room > 0 and not any(data[4 + 24 * count :])  # GDAL leaves zeros
+            if where == "tail":
+                p = precise[0]
+                struct.pack_into(">2d", data, len(data) - 16, p.x, p.y)
+                put += 1
+            else:
+                for k, p in enumerate(precise[put : put + min(room, 20)]):
+                    cell = struct.pack(">q4f", 10_000 + put, p.x, p.x, p.y, p.y)
+                    data[4 + 24 * (count + k) : 4 + 24 * (count + k + 1)] = cell
+                    put += 1
+            db.execute("UPDATE rtree_t_geom_node SET data = ? WHERE nodeno = ?", (bytes(data), n))
+        db.commit()
+    assert len(pyogrio.read_arrow(path, bbox=tuple(shapely.total_bounds(coarse)))[1]) == len(coarse)
+    expected = (
+        f"t.geom: {put} cells past the ends of the nodes of rtree_t_geom hold boxes of no "
+        "row or node it holds (rows deleted or moved, or numbers put there)"
+    )
+    _assert_held(checker(place).check(path), [expected])
+
+
+def test_rows_deleted_with_sqlite_leave_their_boxes_in_the_rtree(tmp_path, checker):
+    """SQLite's R*Tree moves the cells after a deleted one down and leaves the last one's
+    bytes: deleting a leaf's last row leaves that row's box, a precise position of a
+    feature no longer in the layer. Deleting a row from the middle of a leaf leaves a
+    copy of a live cell only: clean."""
+    place = "oslo_utm32"
+    geoms = _geoms(place, "point")
+    middle = _write(tmp_path / "middle.gpkg", PLACES[place][2], geoms)
+    last = _write(tmp_path / "last.gpkg", PLACES[place][2], geoms)
+    leaves = _leaves(last)
+    node = next(n for n, (count, _) in leaves.items() if count >= 3)
+    cells = leaves[node][1]
+    gone_last, gone_middle = cells[-1][0], cells[1][0]
+    for path, fid in ((middle, gone_middle), (last, gone_last)):
+        with closing(_connect(path)) as db:
+            db.execute("DELETE FROM t WHERE fid = ?", (fid,))
+            db.commit()
+    # Truth: the deleted last cell's bytes are still in its node, past the new count.
+    count, _ = _leaves(last)[node]
+    left = struct.unpack_from(">q4f", _nodes(last)[node], 4 + 24 * count)
+    assert left[0] == gone_last and list(left[1:]) == cells[-1][1]
+    # The middle deletion leaves a copy of the cell now last.
+    count, now = _leaves(middle)[node]
+    left = struct.unpack_from(">q4f", _nodes(middle)[node], 4 + 24 * count)
+    assert (left[0], list(left[1:])) == now[-1]
+
+    verdict = checker(place).check(middle)
+    assert verdict.profile.unread_geometries == []
+    assert verdict.verdict == Effect.allow, [f.rule_id for f in verdict.findings]
+    _assert_held(
+        checker(place).check(last),
+        [
+            "t.geom: 1 cells past the ends of the nodes of rtree_t_geom hold boxes of no "
+            "row or node it holds (rows deleted or moved, or numbers put there)"
+        ],
+    )
+
+
+def test_bytes_past_the_last_whole_cell_of_a_node_hold_the_verdict(tmp_path, checker):
+    """On 1 KB pages SQLite makes R*Tree nodes of 960 bytes: 39 cells and 20 bytes after
+    them that no cell covers. A position put there; the control, the same tree untouched."""
+    place = "oslo_utm32"
+    geoms = _geoms(place, "point", 120)
+    path = _write(tmp_path / "f.gpkg", PLACES[place][2], geoms)
+    with closing(_connect(path)) as db:
+        db.execute("PRAGMA page_size = 1024")
+        db.execute("VACUUM")
+        db.execute("DELETE FROM rtree_t_geom")
+        db.execute("DROP TABLE rtree_t_geom")
+        db.execute("CREATE VIRTUAL TABLE rtree_t_geom USING rtree(id, minx, maxx, miny, maxy)")
+        db.execute(
+            "INSERT INTO rtree_t_geom SELECT fid, ST_MinX(geom), ST_MaxX(geom), ST_MinY(geom),"
+            " ST_MaxY(geom) FROM t"
+        )
+        db.commit()
+    nodes = _nodes(path)
+    assert {len(d) for d in nodes.values()} == {960} and (960 - 4) % 24 == 20
+    verdict = checker(place).check(path)
+    assert verdict.profile.unread_geometries == []
+    assert verdict.verdict == Effect.allow, [f.rule_id for f in verdict.findings]
+    x, y = origin(place)
+    data = bytearray(nodes[1])
+    struct.pack_into(">2d", data, 960 - 16, x + 12.345, y + 67.891)
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("UPDATE rtree_t_geom_node SET data = ? WHERE nodeno = 1", (bytes(data),))
+        db.commit()
+    _assert_held(
+        checker(place).check(path),
+        [
+            "t.geom: 1 cells past the ends of the nodes of rtree_t_geom hold boxes of no "
+            "row or node it holds (rows deleted or moved, or numbers put there)"
+        ],
+    )

@@ -11,6 +11,12 @@ The leaves are handed over a chunk of nodes at a time, in bounded memory (a mill
 are some 30,000 nodes); what the nodes above them hold is met with their children as
 the walk goes: a node no cell points to, or a cell whose box is not its child's, is a
 fault (``RtreeWalk.faults``).
+
+A node's bytes past its last cell are zeros when SQLite writes the node whole. Deleting
+a cell moves the cells after it down and leaves the last one's bytes behind: a copy of a
+cell that is still there, or, when the last cell was deleted, the box of a row that is
+gone. Such leftovers must be copies of live cells; any other number there (a deleted
+row's box, or a position put there) is a fault.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ __all__ = ["RtreeWalk", "rtree_cells"]
 _CELL = np.dtype([("id", ">i8"), ("box", ">f4", (4,))])  # 24 bytes
 _XY = np.array([0, 2, 1, 3])  # minx, maxx, miny, maxy -> minx, miny, maxx, maxy
 _NODES = 512  # nodes per statement (some 25,000 cells)
+_LOOKUPS = 10_000  # leftover leaf cells met with the live cells of their ids, one by one
 
 
 def _quoted(name: str) -> str:
@@ -64,6 +71,10 @@ class RtreeWalk:
         none = (np.zeros(0, np.int64), np.zeros((0, 4), np.float32))
         self._children: list[tuple[np.ndarray, np.ndarray]] = [none]
         self._unions: list[tuple[np.ndarray, np.ndarray]] = [none]
+        # Cells left past the ends of leaves and of nodes above them; bytes past the last
+        # whole cell that are not zeros.
+        self._left: dict[bool, list[tuple[np.ndarray, np.ndarray]]] = {True: [none], False: [none]}
+        self._left_bytes = 0
         self.faults: list[str] = []
 
     def _parents(self) -> np.ndarray:
@@ -107,6 +118,7 @@ class RtreeWalk:
             if cells is not None:
                 yield cells
         self._finish(nodes)
+        self._leftover_faults()
 
     def _cells(self, rows: list[tuple[int, object]]) -> tuple[np.ndarray, np.ndarray] | None:
         """The chunk's cells parsed at once: the leaves' handed back, the others' kept,
@@ -124,6 +136,9 @@ class RtreeWalk:
             kept.append(i)
             counts.append(count)
             parts.append(data[4 : 4 + count * _CELL.itemsize])
+            past = data[4 + count * _CELL.itemsize :]
+            if past.strip(b"\0"):
+                self._keep_left(past, bool(levels[i] == self.depth))
         if len(kept) < len(rows):
             self.faults.append(
                 f"{len(rows) - len(kept)} nodes of {self._name} cannot be read as its nodes"
@@ -143,6 +158,35 @@ class RtreeWalk:
         if not leaf.any():
             return None
         return ids[leaf], boxes[leaf]
+
+    def _keep_left(self, past: bytes, leaf: bool) -> None:
+        whole = len(past) // _CELL.itemsize * _CELL.itemsize
+        self._left_bytes += bool(past[whole:].strip(b"\0"))
+        raw = np.frombuffer(past[:whole], dtype=np.uint8).reshape(-1, _CELL.itemsize)
+        cells = np.frombuffer(past[:whole], dtype=_CELL)[raw.any(axis=1)]
+        self._left[leaf].append(
+            (cells["id"].astype(np.int64), cells["box"][:, _XY].astype(np.float32))
+        )
+
+    def _leftover_faults(self) -> None:
+        """Each cell left past a node's end must be a copy of a live cell: a leaf's, of
+        the row with its id; one above the leaves, of the cell pointing at its node."""
+        wrong = self._left_bytes
+        ids, boxes = (np.concatenate(part) for part in zip(*self._left[True], strict=True))
+        if len(ids) > _LOOKUPS:
+            wrong += len(ids)
+        elif len(ids):
+            live_ids, live_boxes = rtree_cells(self._db, self._name, np.unique(ids))
+            wrong += len(ids) - int(np.count_nonzero(_copies(ids, boxes, live_ids, live_boxes)))
+        ids, boxes = (np.concatenate(part) for part in zip(*self._left[False], strict=True))
+        if len(ids):
+            live_ids, live_boxes = (np.concatenate(part) for part in zip(*self._children, strict=True))  # fmt: skip
+            wrong += len(ids) - int(np.count_nonzero(_copies(ids, boxes, live_ids, live_boxes)))
+        if wrong:
+            self.faults.append(
+                f"{wrong} cells past the ends of the nodes of {self._name} hold boxes of no "
+                "row or node it holds (rows deleted or moved, or numbers put there)"
+            )
 
     def _finish(self, nodes: int) -> None:
         """Each node but the root must be the child of exactly one cell above it, with
@@ -169,3 +213,17 @@ class RtreeWalk:
         if not same.all():
             wrong = int(np.count_nonzero(~same))
             self.faults.append(f"{wrong} cells of {self._name} hold boxes other than their nodes'")
+
+
+def _copies(
+    ids: np.ndarray, boxes: np.ndarray, live: np.ndarray, live_boxes: np.ndarray
+) -> np.ndarray:
+    """Which (id, box) cells are, to the bit, a live cell with that id."""
+    order = np.argsort(live, kind="stable")
+    live, live_boxes = live[order], live_boxes[order]
+    at = np.minimum(np.searchsorted(live, ids), max(len(live) - 1, 0))
+    if not len(live):
+        return np.zeros(len(ids), dtype=bool)
+    bits = np.ascontiguousarray(boxes, dtype=np.float32).view(np.uint32)
+    live_bits = np.ascontiguousarray(live_boxes[at], dtype=np.float32).view(np.uint32)
+    return (live[at] == ids) & (bits == live_bits).all(axis=1)
