@@ -172,16 +172,19 @@ class RtreeWalk:
         """Each cell left past a node's end must be a copy of a live cell: a leaf's, of
         the row with its id; one above the leaves, of the cell pointing at its node."""
         wrong = self._left_bytes
-        ids, boxes = (np.concatenate(part) for part in zip(*self._left[True], strict=True))
-        if len(ids) > _LOOKUPS:
-            wrong += len(ids)
-        elif len(ids):
-            live_ids, live_boxes = rtree_cells(self._db, self._name, np.unique(ids))
-            wrong += len(ids) - int(np.count_nonzero(_copies(ids, boxes, live_ids, live_boxes)))
-        ids, boxes = (np.concatenate(part) for part in zip(*self._left[False], strict=True))
-        if len(ids):
-            live_ids, live_boxes = (np.concatenate(part) for part in zip(*self._children, strict=True))  # fmt: skip
-            wrong += len(ids) - int(np.count_nonzero(_copies(ids, boxes, live_ids, live_boxes)))
+        for leaf in (True, False):
+            ids, boxes = (np.concatenate(part) for part in zip(*self._left[leaf], strict=True))
+            if not len(ids):
+                continue
+            if leaf and len(ids) > _LOOKUPS:
+                wrong += len(ids)
+                continue
+            live = (
+                rtree_cells(self._db, self._name, np.unique(ids))
+                if leaf
+                else tuple(np.concatenate(part) for part in zip(*self._children, strict=True))
+            )
+            wrong += len(ids) - int(np.count_nonzero(_copies(ids, boxes, *live)))
         if wrong:
             self.faults.append(
                 f"{wrong} cells past the ends of the nodes of {self._name} hold boxes of no "
@@ -219,11 +222,11 @@ def _copies(
     ids: np.ndarray, boxes: np.ndarray, live: np.ndarray, live_boxes: np.ndarray
 ) -> np.ndarray:
     """Which (id, box) cells are, to the bit, a live cell with that id."""
-    order = np.argsort(live, kind="stable")
-    live, live_boxes = live[order], live_boxes[order]
-    at = np.minimum(np.searchsorted(live, ids), max(len(live) - 1, 0))
     if not len(live):
         return np.zeros(len(ids), dtype=bool)
+    order = np.argsort(live, kind="stable")
+    live, live_boxes = live[order], live_boxes[order]
+    at = np.minimum(np.searchsorted(live, ids), len(live) - 1)
     bits = np.ascontiguousarray(boxes, dtype=np.float32).view(np.uint32)
     live_bits = np.ascontiguousarray(live_boxes[at], dtype=np.float32).view(np.uint32)
     return (live[at] == ids) & (bits == live_bits).all(axis=1)
