@@ -120,6 +120,11 @@ def shapefile_trick(
         if how == "short":
             assert read == list(range(len(read)))
             shutil.copy(written.with_suffix(".shx"), shx)
+            # The whole file's box in the index's header too, as in the .shp's (else the
+            # headers differ, a finding of its own).
+            index = bytearray(shx.read_bytes())
+            index[36:100] = shp.read_bytes()[36:100]
+            shx.write_bytes(bytes(index))
         else:
             _with_shx(shx, [entries[i] for i in read])
         shutil.rmtree(alone)

@@ -21,6 +21,8 @@ from pyproj import CRS
 from compliance.measure.leaks.index_boxes import tree_faults
 from compliance.measure.leaks.recovered import Recovered, place_recovered
 from compliance.readers.raw.fgb_records import fgb_records, fgb_shapes
+from compliance.readers.raw.shp_boxes import shapefile_ranges
+from compliance.readers.raw.shp_qix import index_beside
 from compliance.readers.raw.shp_records import read_offsets, shp_records, shp_shapes
 from compliance.readers.raw.shp_slack import dbf_records_past_count, shape_slack
 from compliance.zones.overlap import OverlapAccumulator
@@ -66,7 +68,8 @@ def unindexed_shapes(
     """The records of the shapefile ``base`` (its path without a suffix) that no ``.shx``
     entry GDAL reads points to: left out of the ``.shx``, counted past its header's
     length, or past the records of the ``.dbf``; and, among what cannot be accounted
-    for, bytes in records past their shapes and ``.dbf`` records past its count."""
+    for, bytes in records past their shapes, boxes and ranges that are not those of the
+    points (``shp_boxes``), and ``.dbf`` records past its count."""
     files = read_offsets(base)
     if files is None:
         return Unindexed()
@@ -78,6 +81,10 @@ def unindexed_shapes(
     records, past = shape_slack(shp, walk.starts)
     if records:
         skipped.append(f"{shp.name}: {records} records hold {past} bytes past their shapes")
+    if not walk.damaged:  # a walk cut short gives no whole file to meet the header with
+        shx = next(p for p in (shp.with_suffix(".shx"), shp.with_suffix(".SHX")) if p.is_file())
+        skipped += shapefile_ranges(shp, walk.starts, shx).faults(shp.name, shx.name)
+        skipped += index_beside(shp, read)
     dbf = next((p for p in (shp.with_suffix(".dbf"), shp.with_suffix(".DBF")) if p.is_file()), None)
     if dbf is not None and (extra := dbf_records_past_count(dbf)):
         skipped.append(f"{dbf.name}: {extra} records past the count in its header")

@@ -19,7 +19,7 @@ import numpy as np
 
 from compliance.readers.raw.shp_records import dbf_record_counts
 
-__all__ = ["dbf_records_past_count", "shape_slack"]
+__all__ = ["dbf_records_past_count", "ints_at", "record_kinds", "shape_slack"]
 
 # Shape types by how their content is laid out.
 _POINTS = {1: 20, 21: 28, 11: 28}  # content length without M (PointZ may add 8 for M)
@@ -42,17 +42,17 @@ def shape_slack(shp: Path, starts: np.ndarray) -> tuple[int, int]:
     last = int(starts[-1])
     ends[-1] = last + 8 + 2 * int.from_bytes(bytes(view[last + 4 : last + 8]), "big", signed=True)
     length = ends - starts - 8
-    kind = _kinds(view, starts, length)
+    kind = record_kinds(view, starts, length)
     parted = np.isin(kind, list(_PARTED))
     multi = np.isin(kind, list(_MULTIPOINTS))
     # Counts are read only where a type has them, and only where the content holds them.
     parts = np.zeros(len(starts), dtype=np.int64)
     points = np.zeros(len(starts), dtype=np.int64)
     rows = np.flatnonzero(parted & (length >= 44))
-    parts[rows] = _ints(view, starts[rows] + 44, "<i4")
-    points[rows] = _ints(view, starts[rows] + 48, "<i4")
+    parts[rows] = ints_at(view, starts[rows] + 44, "<i4")
+    points[rows] = ints_at(view, starts[rows] + 48, "<i4")
     rows = np.flatnonzero(multi & (length >= 40))
-    points[rows] = _ints(view, starts[rows] + 44, "<i4")
+    points[rows] = ints_at(view, starts[rows] + 44, "<i4")
     del view
     need = np.full(len(starts), -1, dtype=np.int64)  # -1: a type no reader knows
     need[kind == 0] = 4
@@ -71,7 +71,7 @@ def shape_slack(shp: Path, starts: np.ndarray) -> tuple[int, int]:
     return int(hidden.sum()), int(slack[hidden].sum())
 
 
-def _kinds(view: np.ndarray, starts: np.ndarray, length: np.ndarray) -> np.ndarray:
+def record_kinds(view: np.ndarray, starts: np.ndarray, length: np.ndarray) -> np.ndarray:
     """Each record's shape type; records of one size, end to end (a layer of points),
     are read as the rows of one strided view rather than gathered one by one."""
     stride = int(starts[1] - starts[0]) if len(starts) > 1 else 0
@@ -83,12 +83,12 @@ def _kinds(view: np.ndarray, starts: np.ndarray, length: np.ndarray) -> np.ndarr
     at = starts + 8
     kinds = np.zeros(len(starts), dtype=np.int64)
     held = length >= 4
-    kinds[held] = _ints(view, at[held], "<i4")
+    kinds[held] = ints_at(view, at[held], "<i4")
     kinds[~held] = -1  # no room for a type: nothing a reader knows
     return kinds
 
 
-def _ints(view: np.ndarray, at: np.ndarray, dtype: str) -> np.ndarray:
+def ints_at(view: np.ndarray, at: np.ndarray, dtype: str = "<i4") -> np.ndarray:
     """The 4-byte integers at byte offsets ``at`` (each inside the file: the walk checked
     every record's length against it)."""
     raw = np.ascontiguousarray(view[at[:, None] + np.arange(4)])
