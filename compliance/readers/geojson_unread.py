@@ -14,8 +14,9 @@ the document itself beside its features. Each is looked for in the parsed docume
   member or split between two; a GeoJSON 2008 ``crs`` member is no foreign member);
 - a position holds at most three numbers;
 - no object gives a member twice (JSON readers keep one and drop the other unseen);
-- the document's own foreign members (a generator, a count, links) and its bbox hold
-  at most a few numbers.
+- the document's own bbox is the box of its features (to a centimetre: GDAL writes it
+  before rounding the coordinates), and its foreign members (a generator, a count, links) hold at
+  most a few numbers.
 
 ``GeoJSONSeq`` files are read a Feature per line. A document too large to parse whole is
 not looked through, and says so: its verdict is held.
@@ -51,6 +52,8 @@ _COLLECTION_KEYS = frozenset(
      "z_coordinate_resolution"}
 )  # fmt: skip
 _FEW_NUMBERS = 8  # a collection's counts and timestamps, not a list of positions
+_CENTIMETRE = 0.01
+_METRES_PER_DEGREE = 111_320.0  # of latitude, and of longitude at the equator
 # Anywhere in the bytes, an array of four scalars or more (three commas and no bracket
 # between its brackets): a long position, a bbox, or a property's list. Without one, no
 # position can be long, and the walk does not look at the positions.
@@ -289,11 +292,48 @@ def _features(features: list[Any], found: _Found, long_arrays: bool) -> None:
     found.members += members
 
 
+def _extent_is_right(bbox: Any, features: Any) -> bool:
+    """Whether ``bbox`` is the box of ``features`` (a collection's) to within a centimetre
+    on the ground. GDAL writes a document's box from the features' extent before it
+    rounds their coordinates (``COORDINATE_PRECISION``, RFC 7946's 7 decimals,
+    ``SIGNIFICANT_FIGURES``), and with 15 significant digits: below a centimetre that
+    shows nothing, above it the box keeps the precise extent the coordinates no longer
+    show (and a sender's box any numbers)."""
+    if not isinstance(bbox, list) or len(bbox) not in (4, 6) or not isinstance(features, list):
+        return False
+    if not all(type(v) is int or type(v) is float for v in bbox):
+        return False
+    dims = len(bbox) // 2
+    geometries = [f.get("geometry") for f in features if isinstance(f, dict)]
+    positions = [p for g in geometries if isinstance(g, dict) for p in _all_positions(g)]
+    if dims == 3:  # GDAL boxes a 2-D geometry among 3-D ones at a height of 0
+        positions = [p if len(p) >= 3 else [*p[:2], 0.0] for p in positions]
+    box = _box(positions, dims)
+    if box is None:
+        return False
+    if bbox[0] > bbox[dims]:  # across the antimeridian, as for a feature's box
+        xs = [p[0] for p in positions]
+        box[0] = min((x for x in xs if x >= 0), default=math.nan)
+        box[dims] = max((x for x in xs if x < 0), default=math.nan)
+    slack = [_CENTIMETRE] * dims
+    if all(abs(v) <= 180 for v in box[::dims]) and all(abs(v) <= 90 for v in box[1::dims]):
+        # Numbers that could be degrees are taken as degrees: the smaller slack.
+        middle = math.radians((box[1] + box[1 + dims]) / 2)
+        slack[:2] = [_CENTIMETRE / (_METRES_PER_DEGREE * max(math.cos(middle), 1e-6)),
+                     _CENTIMETRE / _METRES_PER_DEGREE]  # fmt: skip
+    if dims == 3 and bbox[2] == bbox[5] == 0:
+        box[2] = box[5] = 0.0  # GDAL's RFC 7946 writer may leave the heights at 0
+    return all(
+        abs(b - e) <= max(slack[i % dims], 1e-14 * abs(e))
+        for i, (b, e) in enumerate(zip(bbox, box, strict=True))
+    )
+
+
 def _collection(doc: dict[str, Any], found: _Found) -> None:
     found.members += len(doc) + sum(_members(doc[k]) for k in doc.keys() - {"features"})
-    # The document's own bbox counts among them: GDAL writes it from the extent before
-    # rounding the coordinates, so it is not their box to the number.
-    extra = {k: _numbers(doc[k]) for k in doc.keys() - (_COLLECTION_KEYS - {"bbox"})}
+    if "bbox" in doc and not _extent_is_right(doc["bbox"], doc.get("features")):
+        found.document.append("a document bbox that is not the box of its features")
+    extra = {k: _numbers(doc[k]) for k in doc.keys() - _COLLECTION_KEYS}
     if sum(extra.values()) > _FEW_NUMBERS:
         names = ", ".join(sorted(k for k, n in extra.items() if n)[:5])
         found.document.append(

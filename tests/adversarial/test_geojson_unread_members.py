@@ -4,8 +4,9 @@ The moves, each on features snapped to a coarse grid (about 100 m): every Featur
 geometry's) ``bbox`` set to its precise box (a point's box is the point); the precise
 position as a foreign member of each Feature (numbers, or text), or of its geometry;
 the precise position as the fourth and fifth numbers of each position; many positions
-in a member of the document itself; a member given twice in one object (JSON readers
-keep the last). GDAL reads the coarse features and none of these.
+in a member of the document itself, or as its bbox (GDAL itself keeps the precise extent
+there when it rounds the coordinates it writes); a member given twice in one object
+(JSON readers keep the last). GDAL reads the coarse features and none of these.
 
 Claim under test: a document holding any of them is held (never ``allow``); documents
 GDAL writes with bboxes (2-D, 3-D, RFC 7946 across the antimeridian, projected), a
@@ -231,6 +232,55 @@ def test_a_document_too_large_to_parse_is_held(tmp_path, checker, monkeypatch):
         coarse,
         f"a document of {size} bytes, too large to look for members GDAL does not read",
     )
+
+
+DOCUMENT_BOX = "a document bbox that is not the box of its features"
+
+
+@pytest.mark.parametrize("place", ["daejeon", "seoul_utm"])
+def test_precise_positions_in_the_document_s_bbox_hold_the_verdict(tmp_path, checker, place):
+    """The document's own bbox: two precise positions where the extent should be."""
+    precise, coarse = _points(place)
+    box = [precise[0].x, precise[0].y, precise[1].x, precise[1].y]
+    doc = _collection([_feature(c, i) for i, c in enumerate(coarse)], bbox=box)
+    if PLACES[place][2] != 4326:
+        doc["crs"] = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32652"}}
+    _held(checker, _write(tmp_path / "f.geojson", doc), coarse, DOCUMENT_BOX)
+
+
+def test_the_precise_extent_gdal_keeps_beside_rounded_coordinates_holds_the_verdict(
+    tmp_path, checker
+):
+    """GDAL rounds the coordinates it writes (SIGNIFICANT_FIGURES) but writes the
+    document's bbox from the extent before rounding: the precise box of the features."""
+    precise, _ = _points("daejeon")
+    frame = gpd.GeoDataFrame({"a": range(len(precise))}, geometry=precise, crs=4326)
+    path = tmp_path / "rounded.geojson"
+    options = {"WRITE_BBOX": "YES", "SIGNIFICANT_FIGURES": "6"}
+    pyogrio.write_dataframe(frame, path, driver="GeoJSON", layer_options=options)
+    doc = json.loads(path.read_text())
+    written = [f["geometry"]["coordinates"] for f in doc["features"]]
+    assert all(len(str(v).replace(".", "")) <= 6 for xy in written for v in xy)  # rounded
+    truth = shapely.total_bounds(precise)
+    assert np.allclose(doc["bbox"], truth, rtol=1e-13, atol=0)  # the precise extent
+    verdict = checker.check(path)
+    assert verdict.verdict != Effect.allow
+    assert DOCUMENT_BOX in verdict.profile.unread_geometries
+
+
+@pytest.mark.parametrize(("place", "metres", "held"), [("daejeon", 0.005, False), ("daejeon", 0.02, True), ("seoul_utm", 0.005, False), ("seoul_utm", 0.02, True)])  # fmt: skip
+def test_a_document_bbox_may_miss_the_extent_by_less_than_a_centimetre(
+    tmp_path, checker, place, metres, held
+):
+    _, coarse = _points(place)
+    extent = list(shapely.total_bounds(coarse))
+    step = metres / 111_320.0 if PLACES[place][2] == 4326 else metres
+    extent[1] -= step  # south of the southernmost point
+    doc = _collection([_feature(c, i) for i, c in enumerate(coarse)], bbox=extent)
+    if PLACES[place][2] != 4326:
+        doc["crs"] = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32652"}}
+    verdict = checker.check(_write(tmp_path / "f.geojson", doc))
+    assert (DOCUMENT_BOX in verdict.profile.unread_geometries) == held
 
 
 @pytest.mark.parametrize(
