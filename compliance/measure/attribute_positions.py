@@ -23,7 +23,7 @@ from compliance.geo.crs_identity import WGS84
 from compliance.geo.geodesy import transformer
 from compliance.measure.wkb_bounds import wkb_boxes
 
-__all__ = ["AttributePositions"]
+__all__ = ["AttributePositions", "numbers", "row_boxes"]
 
 # Room for round-off, in the CRS's units: a degree figure written to 6 decimals is off by
 # up to 5e-7 (5 cm); a metre figure to 1 decimal by 5 cm.
@@ -45,15 +45,13 @@ class AttributePositions:
         """Every column of the pairs: what the reader must hand over."""
         return [name for pair in self.pairs for name in pair]
 
-    def add(self, batch: pa.RecordBatch, geometry: pa.Array) -> None:
+    def add(self, batch: pa.RecordBatch, boxes: np.ndarray) -> None:
+        """``boxes``: ``row_boxes`` of the batch's geometry column."""
         todo = [p for p in self.pairs if p not in self._off]
         names = batch.schema.names
         todo = [p for p in todo if p[0] in names and p[1] in names]
-        if not todo:
-            return
-        boxes = _boxes(geometry)  # NaN where a row has no geometry to agree with
         for pair in todo:
-            x, y = (_numbers(batch.column(name)) for name in pair)
+            x, y = (numbers(batch.column(name)) for name in pair)
             given = np.isfinite(x) & np.isfinite(y)
             if given.any() and not self._on_geometry(x[given], y[given], boxes[given]):
                 self._off.append(pair)
@@ -75,9 +73,9 @@ class AttributePositions:
         return _inside(np.asarray(px), np.asarray(py), boxes, _UNITS)
 
 
-def _boxes(geometry: pa.Array) -> np.ndarray:
+def row_boxes(geometry: pa.Array) -> np.ndarray:
     """Each row's box, from the WKB bytes (GeoArrow's kernel, as the scan reads them);
-    rows it leaves out are decoded."""
+    rows it leaves out are decoded; NaN where a row has no geometry to agree with."""
     found = wkb_boxes(geometry)
     boxes = found.bounds
     rest = np.flatnonzero(~found.fast & ~found.null)
@@ -99,7 +97,7 @@ def _inside(x: np.ndarray, y: np.ndarray, boxes: np.ndarray, room: float) -> boo
     return bool(inside.all())
 
 
-def _numbers(column: pa.Array) -> np.ndarray:
+def numbers(column: pa.Array) -> np.ndarray:
     """A column's values as floats, NaN where null or not a number (text such as "37.5",
     as a CSV holds every value, counts as its number)."""
     kind = column.type

@@ -1,6 +1,7 @@
 """What a spatial layer's attributes are read for, in the same pass as its geometries:
-geometry written as text (``table_values.GeometryText``) and positions kept as numbers
-(``attribute_positions.AttributePositions``)."""
+geometry written as text (``table_values.GeometryText``), positions kept as numbers in
+named pairs (``attribute_positions.AttributePositions``) and in any numeric column that
+follows the rows' positions (``attribute_tracks.AxisTracks``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from compliance.measure.attribute_positions import AttributePositions
+from compliance.measure.attribute_positions import AttributePositions, numbers, row_boxes
+from compliance.measure.attribute_tracks import AxisTracks
 from compliance.measure.position_fields import position_pairs
 from compliance.measure.table_values import GeometryText
 from compliance.readers.sources import LayerInfo, TextSink
@@ -23,6 +25,7 @@ class AttributeReading:
     text: GeometryText | None
     positions: AttributePositions | None
     text_fields: list[str]
+    tracks: AxisTracks | None = None
 
     @classmethod
     def of(cls, layer: LayerInfo) -> AttributeReading:
@@ -32,7 +35,10 @@ class AttributeReading:
         text = GeometryText() if layer.text_fields else None
         pairs = position_pairs(layer.fields)
         positions = AttributePositions(pairs, layer.crs) if pairs else None
-        return cls(text, positions, list(layer.text_fields))
+        # Every field that is not text may be a number (the batches' types tell).
+        others = [f for f in layer.fields if f not in set(layer.text_fields)]
+        tracks = AxisTracks(others, _in_degrees(layer)) if others else None
+        return cls(text, positions, list(layer.text_fields), tracks)
 
     @property
     def fields(self) -> list[str]:
@@ -40,22 +46,50 @@ class AttributeReading:
         wanted = self.text_fields if self.text else []
         if self.positions is not None:
             wanted = wanted + self.positions.fields
+        if self.tracks is not None:
+            wanted = wanted + self.tracks.names
         return list(dict.fromkeys(wanted))
 
     @property
     def sink(self) -> TextSink | None:
-        return self._take if self.text or self.positions else None
+        return self._take if self.text or self.positions or self.tracks else None
 
     def _take(self, batch: pa.RecordBatch, geometry: pa.Array) -> None:
+        names = batch.schema.names
         if self.text is not None:
-            names = batch.schema.names
             self.text.add(batch.select([f for f in self.text_fields if f in names]))
+        if self.positions is None and self.tracks is None:
+            return
+        boxes = row_boxes(geometry)
         if self.positions is not None:
-            self.positions.add(batch, geometry)
+            self.positions.add(batch, boxes)
+        if self.tracks is not None:
+            numeric = {
+                name: numbers(batch.column(name))
+                for name in self.tracks.names
+                if name in names and _numeric(batch.schema.field(name).type)
+            }
+            if numeric:
+                self.tracks.add(numeric, boxes)
 
     @property
     def columns(self) -> list[str]:
         """The columns holding geometry or positions the geometry does not hold."""
         found = self.text.columns if self.text else []
         found = found + (self.positions.columns if self.positions else [])
+        found = found + (self.tracks.columns if self.tracks else [])
         return list(dict.fromkeys(found))
+
+
+def _numeric(kind: pa.DataType) -> bool:
+    return pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)
+
+
+def _in_degrees(layer: LayerInfo) -> bool:
+    """Whether the layer's numbers are degrees: its CRS says so, or (without one) its
+    extent lies in longitude and latitude ranges."""
+    if layer.crs is not None:
+        return bool(layer.crs.is_geographic)
+    box = layer.total_bounds
+    return box is None or (abs(box[0]) <= 180 and abs(box[2]) <= 180 and abs(box[1]) <= 90
+                           and abs(box[3]) <= 90)  # fmt: skip

@@ -2,11 +2,15 @@
 
 The move: coarsen or move the features a checker measures, and carry every precise
 position along in a pair of numeric attributes (``POINT_X``/``POINT_Y``, ``lat``/``lon``,
-``위도``/``경도``) that no measurement reads. Claim under test: a pair of position columns
-that puts any row off its own geometry holds the file for review (as coordinates written
-in text do), in the layer's CRS or as longitude and latitude beside a projected layer;
-a pair that repeats the geometry (the point a GIS adds per feature, rounded to six
-decimals as a .dbf keeps it, or a label point inside a polygon) does not.
+``위도``/``경도``) that no measurement reads, or in columns named for anything else
+(``elev``, ``code``), one axis alone, as whole metres, or shifted a few hundred metres.
+Claim under test: a pair of position columns that puts any row off its own geometry
+holds the file for review (as coordinates written in text do), in the layer's CRS or as
+longitude and latitude beside a projected layer, and so does any numeric column whose
+every value lies within a kilometre of its row's coordinate and off it somewhere; a pair
+that repeats the geometry (the point a GIS adds per feature, rounded to six decimals as
+a .dbf keeps it, or a label point inside a polygon), a constant, serials, counts and
+bearings do not.
 
 Truth: the positions are built here with pyproj from the geometries written, and moved
 by known distances.
@@ -176,3 +180,86 @@ def test_a_data_frames_attributes_are_read_too(checker):
 
     plain = frame.drop(columns=["outline"])
     assert checker.check(plain).profile.layers[0].coordinate_columns is None
+
+
+# ---- positions in columns of any name ------------------------------------------------
+
+
+def _coarse(xy: np.ndarray, step: float = 100.0) -> np.ndarray:
+    return np.round(xy / step) * step
+
+
+@pytest.mark.parametrize("place", sorted(PLACES))
+@pytest.mark.parametrize("suffix", [".gpkg", ".shp", ".fgb"])
+def test_precise_positions_in_columns_of_any_name_hold_the_layer(tmp_path, checker, place, suffix):
+    """Points snapped to 100 m; the precise eastings and northings in columns named for
+    something else."""
+    xy, _, epsg = _points(place)
+    precise = xy + np.random.default_rng(7).uniform(-40, 40, xy.shape)
+    columns = {"elev": precise[:, 0], "code": precise[:, 1], "count": np.arange(len(xy)) * 7}
+    path = _write(tmp_path / f"sites{suffix}", shapely.points(_coarse(precise)), epsg, columns)
+    verdict = checker.check(path)
+    assert verdict.profile.layers[0].coordinate_columns == ["elev", "code"]
+    assert _held(verdict)
+    assert verdict.verdict not in (Effect.allow, Effect.allow_with_conditions)
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pytest.param(lambda precise: precise[:, 0], id="eastings only"),
+        pytest.param(lambda precise: np.round(precise[:, 1]).astype(np.int64), id="whole metres"),
+        pytest.param(lambda precise: precise[:, 0] - 300.0, id="300 m west of each point"),
+    ],
+)
+def test_one_axis_in_one_column_holds_the_layer(tmp_path, checker, column):
+    xy, _, epsg = _points("busan")
+    precise = xy + np.random.default_rng(8).uniform(-40, 40, xy.shape)
+    path = _write(tmp_path / "one.gpkg", shapely.points(_coarse(precise)), epsg,
+                  {"remark_no": column(precise)})  # fmt: skip
+    verdict = checker.check(path)
+    assert verdict.profile.layers[0].coordinate_columns == ["remark_no"]
+    assert _held(verdict)
+
+
+def test_degrees_in_columns_of_any_name_beside_degrees_hold_the_layer(tmp_path, checker):
+    _, lonlat, _ = _points("seoul")
+    precise = lonlat + np.random.default_rng(9).uniform(-3e-4, 3e-4, lonlat.shape)
+    coarse = np.round(precise, 3)  # about 100 m
+    path = _write(tmp_path / "deg.geojson", shapely.points(coarse), 4326,
+                  {"a": precise[:, 0], "b": precise[:, 1]})  # fmt: skip
+    verdict = checker.check(path)
+    assert verdict.profile.layers[0].coordinate_columns == ["a", "b"]
+
+
+def test_the_precise_positions_in_another_order_hold_the_layer(tmp_path, checker):
+    """The rows' precise eastings, reversed: every one a feature's, none its own row's,
+    all within a kilometre of their rows (the layer spans 200 m)."""
+    xy, _, epsg = _points("seoul")
+    precise = xy + np.random.default_rng(10).uniform(-40, 40, xy.shape)
+    path = _write(tmp_path / "reversed.gpkg", shapely.points(_coarse(precise)), epsg,
+                  {"shuffled": precise[::-1, 0].copy()})  # fmt: skip
+    assert checker.check(path).profile.layers[0].coordinate_columns == ["shuffled"]
+
+
+def test_numbers_outside_the_layers_positions_are_not_taken_for_them(tmp_path, checker):
+    """Controls: a constant near the data, serials running past its extent, a column
+    repeating the geometry, counts, and a layer of two rows (too few to tell); in
+    degrees, bearings of 0-359."""
+    xy, lonlat, epsg = _points("seoul")
+    precise = xy + np.random.default_rng(10).uniform(-40, 40, xy.shape)
+    coarse = _coarse(precise)
+    columns = {
+        "constant": np.full(len(xy), float(coarse[0, 0])),
+        "serial": coarse[0, 0] + np.arange(len(xy)) * 1000.0,
+        "same_x": coarse[:, 0],
+        "visitors": np.arange(len(xy)) * 37,
+    }
+    path = _write(tmp_path / "plain.gpkg", shapely.points(coarse), epsg, columns)
+    assert checker.check(path).profile.layers[0].coordinate_columns is None
+    two = _write(tmp_path / "two.gpkg", shapely.points(coarse[:2]), epsg,
+                 {"e": precise[:2, 0], "n": precise[:2, 1]})  # fmt: skip
+    assert checker.check(two).profile.layers[0].coordinate_columns is None
+    bearings = {"bearing": np.linspace(0.0, 359.0, len(xy))}
+    path = _write(tmp_path / "deg.geojson", shapely.points(np.round(lonlat, 3)), 4326, bearings)
+    assert checker.check(path).profile.layers[0].coordinate_columns is None
