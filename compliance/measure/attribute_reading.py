@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 
 from compliance.measure.attribute_positions import AttributePositions, numbers, row_boxes
-from compliance.measure.attribute_tracks import AxisTracks
+from compliance.measure.attribute_tracks import AxisTracks, numbers_in_text
 from compliance.measure.position_fields import position_pairs
 from compliance.measure.table_values import GeometryText
 from compliance.readers.sources import LayerInfo, TextSink
@@ -35,9 +36,8 @@ class AttributeReading:
         text = GeometryText() if layer.text_fields else None
         pairs = position_pairs(layer.fields)
         positions = AttributePositions(pairs, layer.crs) if pairs else None
-        # Every field that is not text may be a number (the batches' types tell).
-        others = [f for f in layer.fields if f not in set(layer.text_fields)]
-        tracks = AxisTracks(others, _in_degrees(layer)) if others else None
+        # Every field may hold numbers: as numbers, or written in text.
+        tracks = AxisTracks(list(layer.fields), _in_degrees(layer)) if layer.fields else None
         return cls(text, positions, list(layer.text_fields), tracks)
 
     @property
@@ -64,13 +64,16 @@ class AttributeReading:
         if self.positions is not None:
             self.positions.add(batch, boxes)
         if self.tracks is not None:
-            numeric = {
-                name: numbers(batch.column(name))
-                for name in self.tracks.names
-                if name in names and _numeric(batch.schema.field(name).type)
-            }
-            if numeric:
-                self.tracks.add(numeric, boxes)
+            found: dict[str, list[np.ndarray]] = {}
+            for name in self.tracks.names:
+                if name not in names:
+                    continue
+                column = batch.column(name)
+                if _numeric(column.type):
+                    found[name] = [numbers(column)]
+                elif pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+                    found[name] = numbers_in_text(column)
+            self.tracks.add(found, boxes)
 
     @property
     def columns(self) -> list[str]:

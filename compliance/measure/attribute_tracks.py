@@ -15,15 +15,32 @@ rows' positions in a shuffled order are found as far as they stay within that re
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
+import pyarrow as pa
 
-__all__ = ["AxisTracks"]
+__all__ = ["AxisTracks", "numbers_in_text"]
 
 _REACH = {"degrees": 0.01, "units": 1000.0}  # about a kilometre
 _ROOM = {"degrees": 1e-6, "units": 0.1}  # round-off: 6 decimals of a degree, a decimetre
 _LEAST_ROWS = 3
+# Numbers written in text: the first few of each value that could be a coordinate worth
+# keeping (with decimals, or four digits and more: "127.045612", "322512"; a whole
+# degree places nothing) are met with the row, as a numeric column's are.
+_TEXT_SLOTS = 4
+_NUMBER = re.compile(r"-?\d+\.\d+|-?\d{4,}", re.ASCII)
+# Digits to 0, the point kept, all else a blank: "x=127.04" -> "  000.00".
+_SHAPES = bytes(48 if chr(b).isdigit() and b < 128 else 46 if b == 46 else 32 for b in range(256))
+# The same for Arrow's kernel (RE2): the first number, then each later one optional (its
+# group "" when absent); a value without one does not match.
+_ONE_RE2 = r"-?\d+\.\d+|-?\d{4,}"
+_NUMBERS_RE2 = rf"^.*?(?P<n0>{_ONE_RE2})" + "".join(
+    rf"(?:.*?(?P<n{k}>{_ONE_RE2}))?" for k in range(1, _TEXT_SLOTS)
+)
+# Up to this many values a column is read in Python: Arrow's kernel costs its import.
+_MATCH_HERE = 4096
 
 
 @dataclass
@@ -61,27 +78,65 @@ class _Track:
 
 @dataclass
 class AxisTracks:
-    """The numeric columns of a layer, each met with the x and the y of its rows' boxes
-    batch by batch; ``columns``: those that follow an axis off the geometry."""
+    """The numeric columns of a layer, and the first numbers written in its text columns,
+    each met with the x and the y of its rows' boxes batch by batch; ``columns``: those
+    that follow an axis off the geometry."""
 
     names: list[str]
     geographic: bool
-    _tracks: dict[tuple[str, int], _Track] = field(default_factory=dict)
+    _tracks: dict[tuple[str, int, int], _Track] = field(default_factory=dict)
 
-    def add(self, columns: dict[str, np.ndarray], boxes: np.ndarray) -> None:
-        """``columns``: each column's values as floats (NaN where none); ``boxes``: each
-        row's box (min x, min y, max x, max y; NaN where it has none)."""
+    def add(self, columns: dict[str, list[np.ndarray]], boxes: np.ndarray) -> None:
+        """``columns``: each column's numbers as floats (NaN where none): one array for a
+        numeric column, one per number in order for a text column; ``boxes``: each row's
+        box (min x, min y, max x, max y; NaN where it has none)."""
         room = _ROOM["degrees" if self.geographic else "units"]
-        for name in self.names:
-            values = columns.get(name)
-            if values is None:
-                continue
-            for axis in (0, 1):
-                track = self._tracks.setdefault((name, axis), _Track())
-                track.add(values, boxes[:, axis], boxes[:, axis + 2], room)
+        for name, slots in columns.items():
+            for slot, values in enumerate(slots):
+                for axis in (0, 1):
+                    track = self._tracks.setdefault((name, slot, axis), _Track())
+                    track.add(values, boxes[:, axis], boxes[:, axis + 2], room)
 
     @property
     def columns(self) -> list[str]:
         reach = _REACH["degrees" if self.geographic else "units"]
-        found = {name for (name, _), t in self._tracks.items() if t.follows(reach)}
+        found = {name for (name, _, _), t in self._tracks.items() if t.follows(reach)}
         return [name for name in self.names if name in found]
+
+
+def numbers_in_text(column: pa.Array, slots: int = _TEXT_SLOTS) -> list[np.ndarray]:
+    """The first ``slots`` numbers that could be coordinates written in each value of a
+    text column ("37.512345, 127.045612", "site 4 at E 322512.4"), as floats; NaN where a
+    value has fewer. Empty when no value holds one (most text columns: names, codes)."""
+    # One scan of the column's bytes first (they may hold more than its rows, as a
+    # slice's do, which only costs the scan below): a name or code column ends here.
+    data = column.buffers()[2] if column.type.num_buffers == 3 else None
+    shapes = data.to_pybytes().translate(_SHAPES) if data is not None else b""
+    if b"0.0" not in shapes and b"0000" not in shapes:
+        return []
+    if len(column) > _MATCH_HERE:
+        return _numbers_by_kernel(column, slots)
+    values = column.to_pylist()
+    out = [np.full(len(column), np.nan) for _ in range(slots)]
+    for row, value in enumerate(values):
+        if value:
+            for k, number in enumerate(_NUMBER.findall(value)[:slots]):
+                out[k][row] = float(number)
+    return out
+
+
+def _numbers_by_kernel(column: pa.Array, slots: int) -> list[np.ndarray]:
+    import pyarrow.compute as pc  # a large column: Arrow's kernel, worth its import
+
+    parts = pc.extract_regex(column, _NUMBERS_RE2)
+    out = []
+    for k in range(slots):
+        found = pc.struct_field(parts, [k])
+        found = pc.if_else(pc.equal(found, ""), None, found)
+        out.append(
+            np.asarray(
+                pc.cast(found, pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False),
+                dtype=float,
+            )
+        )
+    return out

@@ -50,6 +50,17 @@ _TEXT_FORMS_HERE = re.compile(_text_forms(r"[\s\v\u00A0\uFEFF\u2000-\u200B\u3000
 # Up to this many values a column is matched in Python: Arrow's kernel is faster per value
 # but costs its module's import (about 20 ms) in every process that meets a text column.
 _MATCH_HERE = 4096
+# What a column's bytes (all its values end to end; a slice's may hold more) must hold
+# for any value to be a candidate: a keyword of the WKT forms, a bracket, a brace, a tag,
+# a run of hex digits, or a letter Python's case-insensitive matching takes for a Latin
+# one (İ ı ſ K). Looked for with bytes' own search: a regex with these alternatives
+# costs more than matching the values one by one.
+_FORM_BYTES = (
+    b"[", b"{", b"<", b"point", b"linestring", b"linearring", b"polygon", b"curve",
+    b"surface", b"triangle", b"tin", b"geometrycollection", b"circularstring",
+    b"\xc4\xb0", b"\xc4\xb1", b"\xc5\xbf", b"\xe2\x84\xaa",
+)  # fmt: skip
+_HEX_RUN = re.compile(rb"0[01][0-9a-f]{10}")
 _SRID = re.compile(r"^\s*SRID=-?\d+\s*;\s*", re.IGNORECASE)
 _XML_COORDINATES = re.compile(
     r"<(?:\w+:)?(coordinates|posList|pos)\b[^>]*>\s*[-+.\d]", re.IGNORECASE
@@ -94,6 +105,9 @@ class GeometryText:
 
 def _candidates(column: pa.Array) -> list[str]:
     """The values of a text column that may read as a geometry."""
+    data = column.buffers()[2] if column.type.num_buffers == 3 else None
+    if data is None or not _may_hold_a_form(data.to_pybytes()):
+        return []
     if len(column) <= _MATCH_HERE:
         search = _TEXT_FORMS_HERE.search
         return [v for v in column.to_pylist() if v is not None and search(v)]
@@ -101,6 +115,11 @@ def _candidates(column: pa.Array) -> list[str]:
 
     matched = pc.match_substring_regex(column, _TEXT_FORMS)
     return list(column.filter(pc.fill_null(matched, False)).to_pylist())
+
+
+def _may_hold_a_form(data: bytes) -> bool:
+    low = data.lower()
+    return any(part in low for part in _FORM_BYTES) or _HEX_RUN.search(low) is not None
 
 
 def geometry_value_columns(batches: Iterable[pa.RecordBatch]) -> list[str]:

@@ -263,3 +263,49 @@ def test_numbers_outside_the_layers_positions_are_not_taken_for_them(tmp_path, c
     bearings = {"bearing": np.linspace(0.0, 359.0, len(xy))}
     path = _write(tmp_path / "deg.geojson", shapely.points(np.round(lonlat, 3)), 4326, bearings)
     assert checker.check(path).profile.layers[0].coordinate_columns is None
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        pytest.param(lambda x, y: f"{y:.6f}, {x:.6f}", id="lat, lon"),
+        pytest.param(lambda x, y: f"site 4 at x={x:.6f} y={y:.6f}", id="labelled"),
+        pytest.param(lambda x, y: f"{x:.6f}", id="one axis"),
+    ],
+)
+@pytest.mark.parametrize("rows", [30, 5000])  # Python's regex; Arrow's kernel past 4096
+def test_precise_positions_written_in_text_hold_the_layer(tmp_path, checker, write, rows):
+    rng = np.random.default_rng(11)
+    lon, lat = 126.95 + rng.random(rows) * 0.05, 37.50 + rng.random(rows) * 0.05
+    notes = [write(x, y) for x, y in zip(lon, lat, strict=True)]
+    coarse = shapely.points(np.round(lon, 3), np.round(lat, 3))
+    path = _write(tmp_path / "notes.gpkg", coarse, 4326, {"note": notes})
+    verdict = checker.check(path)
+    assert verdict.profile.layers[0].coordinate_columns == ["note"]
+    assert _held(verdict)
+
+
+def test_eastings_and_northings_in_text_beside_a_projected_layer_hold_it(tmp_path, checker):
+    xy, _, epsg = _points("busan")
+    precise = xy + np.random.default_rng(12).uniform(-40, 40, xy.shape)
+    notes = [f"E {x:.1f} / N {y:.1f}" for x, y in precise]
+    path = _write(tmp_path / "en.shp", shapely.points(_coarse(precise)), epsg, {"remark": notes})
+    assert checker.check(path).profile.layers[0].coordinate_columns == ["remark"]
+
+
+def test_text_with_other_numbers_is_not_taken_for_positions(tmp_path, checker):
+    """Controls: addresses, a route number near the data's longitude, dates, and the
+    drawn coordinates themselves written out."""
+    rng = np.random.default_rng(13)
+    lon, lat = (
+        np.round(126.95 + rng.random(30) * 0.05, 3),
+        np.round(37.5 + rng.random(30) * 0.05, 3),
+    )
+    columns = {
+        "address": [f"{i * 7 + 1} Sejong-daero, Jung-gu" for i in range(30)],
+        "route": ["Route 127"] * 30,
+        "surveyed": [f"2024-05-{i % 28 + 1:02d}" for i in range(30)],
+        "drawn_at": [f"{x:.3f} {y:.3f}" for x, y in zip(lon, lat, strict=True)],
+    }
+    path = _write(tmp_path / "plain.gpkg", shapely.points(lon, lat), 4326, columns)
+    assert checker.check(path).profile.layers[0].coordinate_columns is None
