@@ -21,11 +21,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from compliance.arrays import AxisTrack
+
 __all__ = ["AxisTracks", "numbers_in_text"]
 
-_REACH = {"degrees": 0.01, "units": 1000.0}  # about a kilometre
-_ROOM = {"degrees": 1e-6, "units": 0.1}  # round-off: 6 decimals of a degree, a decimetre
-_LEAST_ROWS = 3
 # Numbers written in text: the first few of each value that could be a coordinate worth
 # keeping (with decimals, or four digits and more: "127.045612", "322512"; a whole
 # degree places nothing) are met with the row, as a numeric column's are.
@@ -44,39 +43,6 @@ _MATCH_HERE = 4096
 
 
 @dataclass
-class _Track:
-    """One column against one axis, over the batches seen."""
-
-    rows: int = 0  # rows with a value and a box
-    off: int = 0  # of them, off their box (past the round-off)
-    farthest: float = 0.0  # the farthest a value lay from its row's box
-    least: float = np.inf  # the column's own values
-    most: float = -np.inf
-
-    def add(self, values: np.ndarray, low: np.ndarray, high: np.ndarray, room: float) -> None:
-        given = np.isfinite(values) & np.isfinite(low) & np.isfinite(high)
-        if not given.any():
-            return
-        v = values[given]
-        gap = np.maximum(low[given] - v, 0.0) + np.maximum(v - high[given], 0.0)
-        self.rows += len(v)
-        self.off += int((gap > room).sum())
-        self.farthest = max(self.farthest, float(gap.max()))
-        self.least = min(self.least, float(v.min()))
-        self.most = max(self.most, float(v.max()))
-
-    def follows(self, reach: float) -> bool:
-        """Whether every value lay within ``reach`` of its row's box, the values were not
-        all the same, and some value lay off its row's box."""
-        return (
-            self.rows >= _LEAST_ROWS
-            and self.off > 0
-            and self.most > self.least
-            and self.farthest <= reach
-        )
-
-
-@dataclass
 class AxisTracks:
     """The numeric columns of a layer, and the first numbers written in its text columns,
     each met with the x and the y of its rows' boxes batch by batch; ``columns``: those
@@ -84,23 +50,21 @@ class AxisTracks:
 
     names: list[str]
     geographic: bool
-    _tracks: dict[tuple[str, int, int], _Track] = field(default_factory=dict)
+    _tracks: dict[tuple[str, int, int], AxisTrack] = field(default_factory=dict)
 
     def add(self, columns: dict[str, list[np.ndarray]], boxes: np.ndarray) -> None:
         """``columns``: each column's numbers as floats (NaN where none): one array for a
         numeric column, one per number in order for a text column; ``boxes``: each row's
         box (min x, min y, max x, max y; NaN where it has none)."""
-        room = _ROOM["degrees" if self.geographic else "units"]
         for name, slots in columns.items():
             for slot, values in enumerate(slots):
                 for axis in (0, 1):
-                    track = self._tracks.setdefault((name, slot, axis), _Track())
-                    track.add(values, boxes[:, axis], boxes[:, axis + 2], room)
+                    track = self._tracks.setdefault((name, slot, axis), AxisTrack())
+                    track.add(values, boxes[:, axis], boxes[:, axis + 2], self.geographic)
 
     @property
     def columns(self) -> list[str]:
-        reach = _REACH["degrees" if self.geographic else "units"]
-        found = {name for (name, _, _), t in self._tracks.items() if t.follows(reach)}
+        found = {name for (name, _, _), t in self._tracks.items() if t.follows(self.geographic)}
         return [name for name in self.names if name in found]
 
 

@@ -8,7 +8,7 @@ import math
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-__all__ = ["box_is_right", "extent_is_right", "positions"]
+__all__ = ["box_is_right", "extent_is_right", "geometry_box", "positions"]
 
 _CENTIMETRE = 0.01
 _METRES_PER_DEGREE = 111_320.0  # of latitude, and of longitude at the equator
@@ -43,6 +43,15 @@ def _all_positions(geometry: dict[str, Any]) -> Iterator[list[Any]]:
     for member in geometry.get("geometries") or []:
         if isinstance(member, dict):
             yield from _all_positions(member)
+
+
+def geometry_box(geometry: Any) -> list[float] | None:
+    """The 2-D box (min x, min y, max x, max y) of a GeoJSON geometry object; None when
+    it has no position of two numbers."""
+    if not isinstance(geometry, dict):
+        return None
+    box = _box(_all_positions(geometry), 2)
+    return [box[0], box[1], box[2], box[3]] if box is not None else None
 
 
 def box_is_right(bbox: Any, geometry: Any) -> bool:

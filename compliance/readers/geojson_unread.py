@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import gc
 import json
+import math
 import re
 import threading
 from collections import Counter
@@ -35,9 +36,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 
-from compliance.readers.geojson_boxes import box_is_right, extent_is_right, positions
+from compliance.arrays import AxisTrack
+from compliance.readers.geojson_boxes import (
+    box_is_right,
+    extent_is_right,
+    geometry_box,
+    positions,
+)
 
 __all__ = ["GEOJSON_PARSE_LIMIT", "unread_members"]
 
@@ -77,6 +85,8 @@ class _Found:
     repeated: int = 0  # objects that give a member twice: readers keep one, hide the other
     members: int = 0  # the members of the objects walked (to tell a member given twice)
     document: list[str] = field(default_factory=list)
+    # member -> (its one coordinate-sized number, the box of its object's geometry)
+    lone: dict[str, list[tuple[float, list[float]]]] = field(default_factory=dict)
 
     def pairs(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         """``json``'s object hook: the object, with a member given twice counted."""
@@ -124,7 +134,9 @@ def _read_as_field(key: str, fields: frozenset[str]) -> bool:
     return key in fields or any(f.startswith(key + ".") for f in fields)
 
 
-def _foreign(obj: dict[str, Any], standard: frozenset[str], found: _Found) -> None:
+def _foreign(
+    obj: dict[str, Any], standard: frozenset[str], found: _Found, geometry: Any = None
+) -> None:
     found.members += len(obj)
     if obj.keys() <= standard:  # the usual object: one set operation in C
         return
@@ -144,6 +156,38 @@ def _foreign(obj: dict[str, Any], standard: frozenset[str], found: _Found) -> No
     # split between members (one a timestamp's seconds or an id is no position).
     if sum(in_text.values()) >= 2:
         found.foreign.update(in_text.keys())
+    elif in_text and (box := geometry_box(geometry)) is not None:
+        # One number alone: an id, or one axis of the object's position (``_lone``).
+        ((key, _),) = in_text.items()
+        found.lone.setdefault(key, []).append((_text_number(obj[key]), box))
+
+
+def _text_number(value: Any) -> float:
+    """The one number the size of a coordinate the strings in ``value`` hold."""
+    if isinstance(value, str):
+        found = _COORDINATE_TEXT.findall(_TIMESTAMP.sub(" ", value))
+        return float(found[0]) if found else math.nan
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
+    numbers = [n for n in (_text_number(v) for v in items) if not math.isnan(n)]
+    return numbers[0] if numbers else math.nan
+
+
+def _lone(found: _Found) -> None:
+    """Members whose one coordinate-sized number follows its object's x or y (within a
+    kilometre, off it somewhere; ``compliance.arrays.AxisTrack``) hold one axis of each
+    position: they count as members holding numbers."""
+    for key, rows in found.lone.items():
+        values = np.array([v for v, _ in rows])
+        boxes = np.array([b for _, b in rows])
+        degrees = bool(
+            (np.abs(boxes[:, [0, 2]]) <= 180).all() and (np.abs(boxes[:, [1, 3]]) <= 90).all()
+        )
+        for axis in (0, 1):
+            track = AxisTrack()
+            track.add(values, boxes[:, axis], boxes[:, axis + 2], degrees)
+            if track.follows(degrees):
+                found.foreign[key] += len(rows)
+                break
 
 
 def _numbers(value: Any) -> int:
@@ -170,7 +214,7 @@ def _members(value: Any) -> int:
 def _geometry(geometry: Any, found: _Found, long_arrays: bool) -> None:
     if not isinstance(geometry, dict):
         return
-    _foreign(geometry, _GEOMETRY_KEYS, found)
+    _foreign(geometry, _GEOMETRY_KEYS, found, geometry)
     if "bbox" in geometry and not box_is_right(geometry["bbox"], geometry):
         found.boxes += 1
     if long_arrays:
@@ -182,7 +226,7 @@ def _geometry(geometry: Any, found: _Found, long_arrays: bool) -> None:
 def _feature(feature: Any, found: _Found, long_arrays: bool) -> None:
     if not isinstance(feature, dict):
         return
-    _foreign(feature, _FEATURE_KEYS, found)
+    _foreign(feature, _FEATURE_KEYS, found, feature.get("geometry"))
     properties = feature.get("properties")
     if isinstance(properties, dict):
         found.members += len(properties)
@@ -252,6 +296,7 @@ def _collection(doc: dict[str, Any], found: _Found) -> None:
 
 
 def _said(found: _Found) -> list[str]:
+    _lone(found)
     out = list(found.document)
     if found.boxes:
         out.append(f"{found.boxes} bbox members that are not their geometry's box")

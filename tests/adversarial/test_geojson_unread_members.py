@@ -155,6 +155,28 @@ def test_a_position_split_between_two_text_members_holds_the_verdict(tmp_path, c
     _clean(checker, _write(tmp_path / "control.geojson", _collection(features)))
 
 
+@pytest.mark.parametrize("place", ["daejeon", "seoul_utm"])
+@pytest.mark.parametrize("axis", ["x", "y"])
+def test_one_axis_of_each_position_alone_in_text_holds_the_verdict(tmp_path, checker, place, axis):
+    """One coordinate-sized number per Feature, in a text member of its own: each the
+    precise x (or y) of its Feature's point. The controls: a long text id per Feature,
+    and the drawn coordinate itself."""
+    precise, coarse = _points(place)
+    crs = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32652"}}
+    extra = {"crs": crs} if PLACES[place][2] != 4326 else {}
+    features = [_feature(c, i) for i, c in enumerate(coarse)]
+    for feature, p in zip(features, precise, strict=True):
+        feature["surveyed"] = f"at {getattr(p, axis):.6f}"
+    path = _write(tmp_path / "f.geojson", _collection(features, **extra))
+    _held(checker, path, coarse, f"foreign members holding numbers beside the features: surveyed ({len(coarse)})")  # fmt: skip
+    for i, feature in enumerate(features):
+        feature["surveyed"] = f"ref {1234567 + 7919 * i}"
+    _clean(checker, _write(tmp_path / "ids.geojson", _collection(features, **extra)))
+    for feature, c in zip(features, coarse, strict=True):
+        feature["surveyed"] = f"{getattr(c, axis):.6f}"
+    _clean(checker, _write(tmp_path / "drawn.geojson", _collection(features, **extra)))
+
+
 def test_numbers_past_the_third_of_a_position_hold_the_verdict(tmp_path, checker):
     precise, coarse = _points("daejeon")
     features = [_feature(c, i) for i, c in enumerate(coarse)]

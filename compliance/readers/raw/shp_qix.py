@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from compliance.arrays import distinct
 from compliance.readers.raw.record_chain import RecordLayout, walk_records
 from compliance.readers.raw.shp_boxes import record_boxes
 
@@ -93,12 +94,6 @@ def _paths(root: np.ndarray, boxes: np.ndarray, depth: int) -> np.ndarray:
     return code
 
 
-def _sorted_set(values: np.ndarray) -> np.ndarray:
-    """The distinct values, sorted (np.unique would load numpy.ma, which no check needs)."""
-    values = np.sort(values)
-    return values[np.append(True, values[1:] != values[:-1])] if len(values) else values
-
-
 def _expected(root: np.ndarray, boxes: np.ndarray, depth: int) -> _Tree:
     """The tree shapelib writes for ``boxes`` under ``root``."""
     code = _paths(root, boxes, depth)
@@ -106,7 +101,7 @@ def _expected(root: np.ndarray, boxes: np.ndarray, depth: int) -> _Tree:
     while level.any():
         prefixes.append(level[level > 0])
         level = level // 5
-    nodes = _sorted_set(np.concatenate(prefixes))
+    nodes = distinct(np.concatenate(prefixes))
     parent = np.searchsorted(nodes, nodes // 5)
     parent[0] = -1  # the root (code 0 sorts first)
     shapes = np.bincount(np.searchsorted(nodes, code), minlength=len(nodes))
