@@ -30,6 +30,14 @@ __all__ = ["AxisTracks", "numbers_in_text"]
 # degree places nothing) are met with the row, as a numeric column's are.
 _TEXT_SLOTS = 4
 _NUMBER = re.compile(r"-?\d+\.\d+|-?\d{4,}", re.ASCII)
+# Degrees, minutes and seconds ("37°30'12.3\"N", "N 37 30.205'", "37도 30분 12.3초"):
+# read as decimal degrees before the numbers are taken.
+_DEGREE_MARKS = ("°".encode(), "º".encode(), "도".encode(), "度".encode())
+_DMS = re.compile(
+    r"(?P<h1>[NSEW])?\s*(?P<d>\d{1,3})\s*(?:°|º|도|度)\s*(?P<m>\d{1,2}(?:\.\d+)?)\s*(?:'|′|분|分)?"
+    r"(?:\s*(?P<s>\d{1,2}(?:\.\d+)?)\s*(?:\"|″|''|초|秒)?)?(?:(?P<h2>[NSEW])|\s+(?P<h3>[NSEW])(?!\s*\d))?",
+    re.ASCII | re.IGNORECASE,
+)
 # Digits to 0, the point kept, all else a blank: "x=127.04" -> "  000.00".
 _SHAPES = bytes(48 if chr(b).isdigit() and b < 128 else 46 if b == 46 else 32 for b in range(256))
 # The same for Arrow's kernel (RE2): the first number, then each later one optional (its
@@ -74,19 +82,30 @@ def numbers_in_text(column: pa.Array, slots: int = _TEXT_SLOTS) -> list[np.ndarr
     value has fewer. Empty when no value holds one (most text columns: names, codes)."""
     # One scan of the column's bytes first (they may hold more than its rows, as a
     # slice's do, which only costs the scan below): a name or code column ends here.
-    data = column.buffers()[2] if column.type.num_buffers == 3 else None
-    shapes = data.to_pybytes().translate(_SHAPES) if data is not None else b""
-    if b"0.0" not in shapes and b"0000" not in shapes:
+    data = column.buffers()[2].to_pybytes() if column.type.num_buffers == 3 else b""
+    sexagesimal = any(mark in data for mark in _DEGREE_MARKS)
+    shapes = data.translate(_SHAPES)
+    if b"0.0" not in shapes and b"0000" not in shapes and not sexagesimal:
         return []
-    if len(column) > _MATCH_HERE:
+    if len(column) > _MATCH_HERE and not sexagesimal:
         return _numbers_by_kernel(column, slots)
-    values = column.to_pylist()
     out = [np.full(len(column), np.nan) for _ in range(slots)]
-    for row, value in enumerate(values):
+    for row, value in enumerate(column.to_pylist()):
         if value:
+            if sexagesimal:
+                value = _DMS.sub(_as_degrees, value)
             for k, number in enumerate(_NUMBER.findall(value)[:slots]):
                 out[k][row] = float(number)
     return out
+
+
+def _as_degrees(match: re.Match[str]) -> str:
+    """A position written in degrees, minutes (and seconds) as decimal degrees."""
+    degrees = int(match["d"]) + float(match["m"]) / 60 + float(match["s"] or 0) / 3600
+    # A letter after the number is its hemisphere when it touches it or ends the text;
+    # one before the next number (with a blank between) is that number's.
+    hemisphere = (match["h1"] or match["h2"] or match["h3"] or "").upper()
+    return f" {-degrees if hemisphere in ('S', 'W') else degrees!r} "
 
 
 def _numbers_by_kernel(column: pa.Array, slots: int) -> list[np.ndarray]:

@@ -309,3 +309,57 @@ def test_text_with_other_numbers_is_not_taken_for_positions(tmp_path, checker):
     }
     path = _write(tmp_path / "plain.gpkg", shapely.points(lon, lat), 4326, columns)
     assert checker.check(path).profile.layers[0].coordinate_columns is None
+
+
+def _dms(value: float, positive: str, negative: str) -> str:
+    hemisphere = positive if value >= 0 else negative
+    value = abs(value)
+    d, rest = int(value), (abs(value) - int(value)) * 60
+    return f"{d}°{int(rest):02d}'{(rest - int(rest)) * 60:05.2f}\"{hemisphere}"
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        pytest.param(lambda x, y: f"{_dms(y, 'N', 'S')} {_dms(x, 'E', 'W')}", id="DMS"),
+        pytest.param(
+            lambda x, y: (
+                f"N {int(y)}° {(y - int(y)) * 60:.4f}' E {int(x)}° {(x - int(x)) * 60:.4f}'"
+            ),
+            id="degrees and decimal minutes",
+        ),
+        pytest.param(
+            lambda x, y: (
+                f"{int(y)}도 {int((y % 1) * 60)}분 {((y * 60) % 1) * 60:.2f}초, "
+                f"{int(x)}도 {int((x % 1) * 60)}분 {((x * 60) % 1) * 60:.2f}초"
+            ),
+            id="도분초",
+        ),
+    ],
+)
+@pytest.mark.parametrize("rows", [30, 5000])
+def test_precise_positions_in_degrees_minutes_seconds_hold_the_layer(
+    tmp_path, checker, write, rows
+):
+    rng = np.random.default_rng(14)
+    lon, lat = 126.95 + rng.random(rows) * 0.05, 37.50 + rng.random(rows) * 0.05
+    notes = [write(x, y) for x, y in zip(lon, lat, strict=True)]
+    coarse = shapely.points(np.round(lon, 3), np.round(lat, 3))
+    path = _write(tmp_path / "dms.gpkg", coarse, 4326, {"surveyed": notes})
+    verdict = checker.check(path)
+    assert verdict.profile.layers[0].coordinate_columns == ["surveyed"]
+
+
+def test_times_and_bearings_are_not_taken_for_positions(tmp_path, checker):
+    rng = np.random.default_rng(15)
+    lon, lat = (
+        np.round(126.95 + rng.random(30) * 0.05, 3),
+        np.round(37.5 + rng.random(30) * 0.05, 3),
+    )
+    columns = {
+        "clock": [f"10:{i:02d}:{(7 * i) % 60:02d}" for i in range(30)],
+        "bearing": [f"N {i + 3}° E" for i in range(30)],
+        "slope": [f"{i % 40}° {i}' grade" for i in range(30)],
+    }
+    path = _write(tmp_path / "plain.gpkg", shapely.points(lon, lat), 4326, columns)
+    assert checker.check(path).profile.layers[0].coordinate_columns is None
