@@ -19,6 +19,10 @@ __all__ = ["AxisTrack", "box_unions", "distinct", "holds_no_number"]
 _TALLY_SPREAD = 4
 _TALLY_FLOOR = 1 << 16
 _LEAST_ROWS = 3  # rows before numbers can be said to follow their intervals
+# Rows among others: this many values near their own row, this many times as many as
+# near another row's.
+_MANY_NEAR = 10
+_NEAR_RATIO = 4
 # How far a number may lie from its row and still follow it (about a kilometre), and the
 # round-off of a number written in decimals (6 decimals of a degree, a decimetre).
 _REACH = {True: 0.01, False: 1000.0}
@@ -75,36 +79,52 @@ def holds_no_number(rows: np.ndarray) -> np.ndarray:
 @dataclass
 class AxisTrack:
     """Numbers met with an interval each (a row's box along one axis), added batch by
-    batch: whether they follow it (``attribute_tracks``, GeoJSON's foreign members)."""
+    batch: whether they follow it (``attribute_tracks``, GeoJSON's foreign members).
+
+    They follow it when every value lies within about a kilometre of its own row's box
+    and some lie off it; or, since a sender can add rows whose values lie anywhere (the
+    rule of every row then fails), when many more values lie within that reach of their
+    own row's box, and off it, than of the box of another row (in a fixed shuffled
+    order). A value
+    that has nothing to do with the rows' places (an elevation, a count) lies near the
+    one as often as near the other."""
 
     rows: int = 0  # rows with a value and a box
     off: int = 0  # of them, off their box (past the round-off)
     farthest: float = 0.0  # the farthest a value lay from its row's box
     least: float = np.inf  # the column's own values
     most: float = -np.inf
+    near_own: int = 0  # values within reach of their own row's box, and off it
+    near_other: int = 0  # values within reach of another row's box
 
     def add(self, values: np.ndarray, low: np.ndarray, high: np.ndarray, degrees: bool) -> None:
         """``values`` beside their rows' intervals [``low``, ``high``] (NaN where none),
         in degrees or in a projected CRS's units."""
-        room = _ROOM[degrees]
+        room, reach = _ROOM[degrees], _REACH[degrees]
         given = np.isfinite(values) & np.isfinite(low) & np.isfinite(high)
         if not given.any():
             return
-        v = values[given]
-        gap = np.maximum(low[given] - v, 0.0) + np.maximum(v - high[given], 0.0)
+        v, lo, hi = values[given], low[given], high[given]
+        gap = np.maximum(lo - v, 0.0) + np.maximum(v - hi, 0.0)
         self.rows += len(v)
         self.off += int((gap > room).sum())
         self.farthest = max(self.farthest, float(gap.max()))
         self.least = min(self.least, float(v.min()))
         self.most = max(self.most, float(v.max()))
+        self.near_own += int(((gap <= reach) & (gap > room)).sum())
+        if len(v) > 1:
+            # Another row for each, in a fixed shuffled order (a shift by half the rows
+            # would pair each with itself in a file that holds its features twice).
+            other_row = np.random.default_rng(len(v)).permutation(len(v))
+            lo, hi = lo[other_row], hi[other_row]
+            other = np.maximum(lo - v, 0.0) + np.maximum(v - hi, 0.0)
+            self.near_other += int((other <= reach).sum())
 
     def follows(self, degrees: bool) -> bool:
-        """Whether every value lay within about a kilometre of its row's box, the values
-        were not all the same, and some value lay off its row's box."""
-        reach = _REACH[degrees]
-        return (
-            self.rows >= _LEAST_ROWS
-            and self.off > 0
-            and self.most > self.least
-            and self.farthest <= reach
+        """Whether the values follow their rows' boxes (see the class)."""
+        if self.rows < _LEAST_ROWS or self.off == 0 or self.most <= self.least:
+            return False
+        every_row = self.farthest <= _REACH[degrees]
+        return every_row or (
+            self.near_own >= _MANY_NEAR and self.near_own > _NEAR_RATIO * self.near_other
         )

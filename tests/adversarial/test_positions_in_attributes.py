@@ -363,3 +363,56 @@ def test_times_and_bearings_are_not_taken_for_positions(tmp_path, checker):
     }
     path = _write(tmp_path / "plain.gpkg", shapely.points(lon, lat), 4326, columns)
     assert checker.check(path).profile.layers[0].coordinate_columns is None
+
+
+def _spread(place: str, n: int) -> tuple[np.ndarray, int]:
+    """``n`` points spread over 20 km in the place's projected CRS."""
+    (lon, lat), epsg = PLACES[place]
+    x0, y0 = Transformer.from_crs(4326, epsg, always_xy=True).transform(lon, lat)
+    rng = np.random.default_rng(16)
+    return np.column_stack([x0 + rng.random(n) * 20_000, y0 + rng.random(n) * 20_000]), epsg
+
+
+@pytest.mark.parametrize(("place", "junk"), [("seoul", 0.05), ("busan", 0.2), ("seoul", 0.45)])
+def test_precise_positions_diluted_with_rows_of_any_number_hold_the_layer(
+    tmp_path, checker, place, junk
+):
+    """The rule of every row, dodged: some rows carry values far from any position (0, a
+    count), the rest the precise positions."""
+    xy, epsg = _spread(place, 400)
+    precise = xy + np.random.default_rng(17).uniform(-40, 40, xy.shape)
+    values = precise.copy()
+    dodge = np.random.default_rng(18).random(len(xy)) < junk
+    values[dodge] = np.column_stack([np.zeros(dodge.sum()), np.arange(dodge.sum()) * 3.0])
+    path = _write(tmp_path / "diluted.gpkg", shapely.points(_coarse(precise)), epsg,
+                  {"elev": values[:, 0], "code": values[:, 1]})  # fmt: skip
+    verdict = checker.check(path)
+    assert verdict.profile.layers[0].coordinate_columns == ["elev", "code"]
+    assert _held(verdict)
+
+
+def test_numbers_in_the_layers_range_that_ignore_the_rows_are_not_positions(tmp_path, checker):
+    """Controls for the rule above: values drawn across the layer's own range of x and y,
+    with nothing to do with the rows (500 rows)."""
+    xy, epsg = _spread("busan", 500)
+    rng = np.random.default_rng(19)
+    low, high = xy.min(axis=0), xy.max(axis=0)
+    columns = {
+        "a": rng.uniform(low[0], high[0], len(xy)),
+        "b": rng.uniform(low[1], high[1], len(xy)),
+    }
+    path = _write(tmp_path / "plain.gpkg", shapely.points(_coarse(xy)), epsg, columns)
+    assert checker.check(path).profile.layers[0].coordinate_columns is None
+
+
+def test_diluted_positions_in_a_layer_that_holds_its_features_twice_hold_it(tmp_path, checker):
+    """Each feature twice (the second half of the rows at the first half's places), some
+    rows diluted: a comparison with the row half the layer away would find the twin."""
+    xy, epsg = _spread("seoul", 200)
+    precise = xy + np.random.default_rng(20).uniform(-40, 40, xy.shape)
+    precise = np.concatenate([precise, precise])
+    values = precise.copy()
+    values[::7] = 0.0
+    path = _write(tmp_path / "twice.gpkg", shapely.points(_coarse(precise)), epsg,
+                  {"elev": values[:, 0], "code": values[:, 1]})  # fmt: skip
+    assert checker.check(path).profile.layers[0].coordinate_columns == ["elev", "code"]
