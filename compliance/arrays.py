@@ -23,6 +23,7 @@ _LEAST_ROWS = 3  # rows before numbers can be said to follow their intervals
 # near another row's.
 _MANY_NEAR = 10
 _NEAR_RATIO = 4
+_SCATTER = 7919  # a prime: row i is paired with row 7919 i + n/3 (mod n)
 # How far a number may lie from its row and still follow it (about a kilometre), and the
 # round-off of a number written in decimals (6 decimals of a degree, a decimetre).
 _REACH = {True: 0.01, False: 1000.0}
@@ -84,7 +85,7 @@ class AxisTrack:
     They follow it when every value lies within about a kilometre of its own row's box
     and some lie off it; or, since a sender can add rows whose values lie anywhere (the
     rule of every row then fails), when many more values lie within that reach of their
-    own row's box, and off it, than of the box of another row (in a fixed shuffled
+    own row's box, and off it, than of the box of another row (in a fixed scattered
     order). A value
     that has nothing to do with the rows' places (an elevation, a count) lies near the
     one as often as near the other."""
@@ -105,17 +106,26 @@ class AxisTrack:
         if not given.any():
             return
         v, lo, hi = values[given], low[given], high[given]
+        least, most = float(v.min()), float(v.max())
+        if most < float(lo.min()) - reach or least > float(hi.max()) + reach:
+            # No value near any row (an id, a count): nothing can follow from this batch.
+            self.rows += len(v)
+            self.off += len(v)
+            self.farthest = np.inf
+            self.least, self.most = min(self.least, least), max(self.most, most)
+            return
         gap = np.maximum(lo - v, 0.0) + np.maximum(v - hi, 0.0)
         self.rows += len(v)
         self.off += int((gap > room).sum())
         self.farthest = max(self.farthest, float(gap.max()))
-        self.least = min(self.least, float(v.min()))
-        self.most = max(self.most, float(v.max()))
-        self.near_own += int(((gap <= reach) & (gap > room)).sum())
-        if len(v) > 1:
-            # Another row for each, in a fixed shuffled order (a shift by half the rows
+        self.least, self.most = min(self.least, least), max(self.most, most)
+        near = int(((gap <= reach) & (gap > room)).sum())
+        self.near_own += near
+        # Nothing near its own row (an id, a count): the comparison cannot tip.
+        if near and len(v) > 1:
+            # Another row for each, in a fixed scattered order (a shift by half the rows
             # would pair each with itself in a file that holds its features twice).
-            other_row = np.random.default_rng(len(v)).permutation(len(v))
+            other_row = (np.arange(len(v)) * _SCATTER + len(v) // 3 + 1) % len(v)
             lo, hi = lo[other_row], hi[other_row]
             other = np.maximum(lo - v, 0.0) + np.maximum(v - hi, 0.0)
             self.near_other += int((other <= reach).sum())
