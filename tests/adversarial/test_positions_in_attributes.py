@@ -275,14 +275,19 @@ def test_numbers_outside_the_layers_positions_are_not_taken_for_them(tmp_path, c
 )
 @pytest.mark.parametrize("rows", [30, 5000])  # Python's regex; Arrow's kernel past 4096
 def test_precise_positions_written_in_text_hold_the_layer(tmp_path, checker, write, rows):
-    rng = np.random.default_rng(11)
+    verdict = _written(tmp_path, checker, write, rows, seed=11)
+    assert verdict.profile.layers[0].coordinate_columns == ["note"]
+    assert _held(verdict)
+
+
+def _written(tmp_path: Path, checker: Checker, write, rows: int, seed: int):  # type: ignore[no-untyped-def]
+    """The check of ``rows`` points near Seoul snapped to 0.001 degree, each with its
+    precise position written by ``write(lon, lat)`` in a text column "note"."""
+    rng = np.random.default_rng(seed)
     lon, lat = 126.95 + rng.random(rows) * 0.05, 37.50 + rng.random(rows) * 0.05
     notes = [write(x, y) for x, y in zip(lon, lat, strict=True)]
     coarse = shapely.points(np.round(lon, 3), np.round(lat, 3))
-    path = _write(tmp_path / "notes.gpkg", coarse, 4326, {"note": notes})
-    verdict = checker.check(path)
-    assert verdict.profile.layers[0].coordinate_columns == ["note"]
-    assert _held(verdict)
+    return checker.check(_write(tmp_path / "notes.gpkg", coarse, 4326, {"note": notes}))
 
 
 def test_eastings_and_northings_in_text_beside_a_projected_layer_hold_it(tmp_path, checker):
@@ -341,13 +346,8 @@ def _dms(value: float, positive: str, negative: str) -> str:
 def test_precise_positions_in_degrees_minutes_seconds_hold_the_layer(
     tmp_path, checker, write, rows
 ):
-    rng = np.random.default_rng(14)
-    lon, lat = 126.95 + rng.random(rows) * 0.05, 37.50 + rng.random(rows) * 0.05
-    notes = [write(x, y) for x, y in zip(lon, lat, strict=True)]
-    coarse = shapely.points(np.round(lon, 3), np.round(lat, 3))
-    path = _write(tmp_path / "dms.gpkg", coarse, 4326, {"surveyed": notes})
-    verdict = checker.check(path)
-    assert verdict.profile.layers[0].coordinate_columns == ["surveyed"]
+    verdict = _written(tmp_path, checker, write, rows, seed=14)
+    assert verdict.profile.layers[0].coordinate_columns == ["note"]
 
 
 def test_times_and_bearings_are_not_taken_for_positions(tmp_path, checker):
