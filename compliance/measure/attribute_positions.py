@@ -22,6 +22,7 @@ from pyproj import CRS
 from compliance.geo.crs_identity import WGS84
 from compliance.geo.geodesy import transformer
 from compliance.measure.wkb_bounds import wkb_boxes
+from compliance.readers.sources import decode_wkb
 
 __all__ = ["AttributePositions", "numbers", "row_boxes"]
 
@@ -75,14 +76,15 @@ class AttributePositions:
 
 def row_boxes(geometry: pa.Array) -> np.ndarray:
     """Each row's box, from the WKB bytes (GeoArrow's kernel, as the scan reads them);
-    rows it leaves out are decoded; NaN where a row has no geometry to agree with."""
+    rows it leaves out are decoded; NaN where a row has no geometry to agree with (none,
+    or one GEOS cannot decode: a curve, a TIN, damaged bytes)."""
     found = wkb_boxes(geometry)
     boxes = found.bounds
     rest = np.flatnonzero(~found.fast & ~found.null)
     if rest.size:
         column = geometry.storage if isinstance(geometry, pa.ExtensionArray) else geometry
         wkb = np.asarray(column.take(pa.array(rest)).to_numpy(zero_copy_only=False), dtype=object)
-        boxes[rest] = shapely.bounds(shapely.from_wkb(wkb, on_invalid="ignore"))
+        boxes[rest] = shapely.bounds(decode_wkb(wkb).geometries)
     return boxes
 
 
