@@ -71,7 +71,7 @@ class AttributeReading:
                 column = batch.column(name)
                 if _numeric(column.type):
                     found[name] = [numbers(column)]
-                elif pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+                elif _text(column.type):
                     found[name] = numbers_in_text(column)
             self.tracks.add(found, boxes)
 
@@ -86,6 +86,12 @@ class AttributeReading:
 
 def _numeric(kind: pa.DataType) -> bool:
     return pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)
+
+
+def _text(kind: pa.DataType) -> bool:
+    return (
+        pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
+    )
 
 
 def _in_degrees(layer: LayerInfo) -> bool:

@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from compliance.arrays import AxisTrack
+from compliance.measure.table_values import column_bytes
 
 __all__ = ["AxisTracks", "numbers_in_text"]
 
@@ -82,11 +83,12 @@ def numbers_in_text(column: pa.Array, slots: int = _TEXT_SLOTS) -> list[np.ndarr
     value has fewer. Empty when no value holds one (most text columns: names, codes)."""
     # One scan of the column's bytes first (they may hold more than its rows, as a
     # slice's do, which only costs the scan below): a name or code column ends here.
-    data = column.buffers()[2].to_pybytes() if column.type.num_buffers == 3 else b""
-    sexagesimal = any(mark in data for mark in _DEGREE_MARKS)
-    shapes = data.translate(_SHAPES)
-    if b"0.0" not in shapes and b"0000" not in shapes and not sexagesimal:
-        return []
+    data = column_bytes(column)
+    sexagesimal = data is None or any(mark in data for mark in _DEGREE_MARKS)
+    if data is not None:
+        shapes = data.translate(_SHAPES)
+        if b"0.0" not in shapes and b"0000" not in shapes and not sexagesimal:
+            return []
     if len(column) > _MATCH_HERE and not sexagesimal:
         return _numbers_by_kernel(column, slots)
     out = [np.full(len(column), np.nan) for _ in range(slots)]

@@ -21,7 +21,7 @@ import shapely
 
 from compliance.readers.raw.gpkg_blobs import find_blobs, wkb_end
 
-__all__ = ["GeometryText", "geometry_value_columns"]
+__all__ = ["GeometryText", "column_bytes", "geometry_value_columns"]
 
 
 def _text_forms(space: str) -> str:
@@ -105,8 +105,8 @@ class GeometryText:
 
 def _candidates(column: pa.Array) -> list[str]:
     """The values of a text column that may read as a geometry."""
-    data = column.buffers()[2] if column.type.num_buffers == 3 else None
-    if data is None or not _may_hold_a_form(data.to_pybytes()):
+    data = column_bytes(column)
+    if data is not None and not _may_hold_a_form(data):
         return []
     if len(column) <= _MATCH_HERE:
         search = _TEXT_FORMS_HERE.search
@@ -115,6 +115,15 @@ def _candidates(column: pa.Array) -> list[str]:
 
     matched = pc.match_substring_regex(column, _TEXT_FORMS)
     return list(column.filter(pc.fill_null(matched, False)).to_pylist())
+
+
+def column_bytes(column: pa.Array) -> bytes | None:
+    """A text column's values end to end (a slice's buffer may hold more than its rows);
+    None when the column is not laid out as offsets and one data buffer."""
+    if column.type.num_buffers != 3:
+        return None
+    data = column.buffers()[2]
+    return data.to_pybytes() if data is not None else b""
 
 
 def _may_hold_a_form(data: bytes) -> bool:
