@@ -298,14 +298,16 @@ def test_eastings_and_northings_in_text_beside_a_projected_layer_hold_it(tmp_pat
     assert checker.check(path).profile.layers[0].coordinate_columns == ["remark"]
 
 
+def _coarse_lonlat(seed: int, n: int = 30) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` points near Seoul on a 0.001 degree grid."""
+    rng = np.random.default_rng(seed)
+    return np.round(126.95 + rng.random(n) * 0.05, 3), np.round(37.5 + rng.random(n) * 0.05, 3)
+
+
 def test_text_with_other_numbers_is_not_taken_for_positions(tmp_path, checker):
     """Controls: addresses, a route number near the data's longitude, dates, and the
     drawn coordinates themselves written out."""
-    rng = np.random.default_rng(13)
-    lon, lat = (
-        np.round(126.95 + rng.random(30) * 0.05, 3),
-        np.round(37.5 + rng.random(30) * 0.05, 3),
-    )
+    lon, lat = _coarse_lonlat(13)
     columns = {
         "address": [f"{i * 7 + 1} Sejong-daero, Jung-gu" for i in range(30)],
         "route": ["Route 127"] * 30,
@@ -351,11 +353,7 @@ def test_precise_positions_in_degrees_minutes_seconds_hold_the_layer(
 
 
 def test_times_and_bearings_are_not_taken_for_positions(tmp_path, checker):
-    rng = np.random.default_rng(15)
-    lon, lat = (
-        np.round(126.95 + rng.random(30) * 0.05, 3),
-        np.round(37.5 + rng.random(30) * 0.05, 3),
-    )
+    lon, lat = _coarse_lonlat(15)
     columns = {
         "clock": [f"10:{i:02d}:{(7 * i) % 60:02d}" for i in range(30)],
         "bearing": [f"N {i + 3}° E" for i in range(30)],
