@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["AxisTrack", "box_unions", "distinct", "holds_no_number"]
+__all__ = ["AxisTrack", "box_unions", "distinct", "holds_no_number", "lonlat_sized_boxes"]
 
 # Integers from 0 up to this many times their count (or this floor) are tallied in one
 # pass; wider ranges are sorted.
@@ -75,6 +75,19 @@ def holds_no_number(rows: np.ndarray) -> np.ndarray:
     """Whether each row of 64-bit floats holds nothing but plain NaNs and infinities."""
     bits = np.ascontiguousarray(rows, dtype=np.float64).view(np.uint64)
     return np.asarray(np.isin(bits, _NO_NUMBER).all(axis=1))
+
+
+def lonlat_sized_boxes(boxes: np.ndarray) -> np.ndarray:
+    """Per feature box (minx, miny, maxx, maxy): whether all of it is the size of a
+    longitude and latitude. Counted feature by feature, so that one real position in a
+    layer cannot vouch for lon/lat numbers beside it under a projected CRS."""
+    with np.errstate(invalid="ignore"):
+        return (
+            (boxes[:, 0] >= -180.0)
+            & (boxes[:, 2] <= 180.0)
+            & (boxes[:, 1] >= -90.0)
+            & (boxes[:, 3] <= 90.0)
+        )
 
 
 @dataclass

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import NamedTuple
 
-import numpy as np
 import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
@@ -27,7 +26,6 @@ __all__ = [
     "AreaOfUse",
     "area_of_use",
     "crs_mismatch",
-    "lonlat_sized_boxes",
 ]
 
 # Degrees past a CRS's area of use that data may still reach. Projected CRSs are used well
@@ -75,19 +73,6 @@ def area_of_use(crs: CRS) -> AreaOfUse | None:
 def _lonlat_sized(bounds: Sequence[float]) -> bool:
     minx, miny, maxx, maxy = bounds
     return -180.0 <= minx and maxx <= 180.0 and -90.0 <= miny and maxy <= 90.0
-
-
-def lonlat_sized_boxes(boxes: np.ndarray) -> np.ndarray:
-    """Per feature box (minx, miny, maxx, maxy): whether all of it is the size of a
-    longitude and latitude. Counted feature by feature, so that one real position in a
-    layer cannot vouch for lon/lat numbers beside it under a projected CRS."""
-    with np.errstate(invalid="ignore"):
-        return (
-            (boxes[:, 0] >= -180.0)
-            & (boxes[:, 2] <= 180.0)
-            & (boxes[:, 1] >= -90.0)
-            & (boxes[:, 3] <= 90.0)
-        )
 
 
 def _outside(footprint: BaseGeometry, aou: AreaOfUse) -> float:

@@ -13,9 +13,8 @@ import pyarrow as pa
 import shapely
 from pyproj import CRS
 
-from compliance.arrays import distinct
+from compliance.arrays import distinct, lonlat_sized_boxes
 from compliance.geo.drawn_shapes import invalid_mask, repaired
-from compliance.measure.crs_plausibility import lonlat_sized_boxes
 from compliance.measure.detail_accumulator import DetailAccumulator, MeasuredBatch
 from compliance.measure.line_detail import BatchCoordinates, linework_coordinates, point_coordinates
 from compliance.measure.wkb_bounds import WkbBoxes, row_bytes, wkb_boxes

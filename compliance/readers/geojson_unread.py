@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import gc
 import json
-import math
 import re
 import threading
 from collections import Counter
@@ -39,7 +38,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from compliance.arrays import AxisTrack
+from compliance.arrays import AxisTrack, lonlat_sized_boxes
 from compliance.readers.geojson_boxes import (
     box_is_right,
     extent_is_right,
@@ -106,14 +105,14 @@ def _holds_number(value: Any) -> bool:
     return any(_holds_number(v) for v in items)
 
 
-def _text_numbers(value: Any) -> int:
-    """How many numbers the size of coordinates the strings in a JSON value hold."""
+def _text_numbers(value: Any) -> list[str]:
+    """The numbers the size of coordinates the strings in a JSON value hold, in order."""
     if isinstance(value, str):
-        return len(_COORDINATE_TEXT.findall(_TIMESTAMP.sub(" ", value)))
+        return list(_COORDINATE_TEXT.findall(_TIMESTAMP.sub(" ", value)))
     if isinstance(value, dict | list):
         items = value.values() if isinstance(value, dict) else value
-        return sum(_text_numbers(v) for v in items)
-    return 0
+        return [n for v in items for n in _text_numbers(v)]
+    return []
 
 
 def _is_crs(value: Any) -> bool:
@@ -141,7 +140,7 @@ def _foreign(
     if obj.keys() <= standard:  # the usual object: one set operation in C
         return
     stac = "stac_version" in obj  # a STAC Item: GDAL reads its members as fields
-    in_text: dict[str, int] = {}
+    in_text: dict[str, list[str]] = {}
     for key in sorted(obj.keys() - standard):
         found.members += _members(obj[key])
         if key == "crs" and _is_crs(obj[key]):
@@ -150,26 +149,16 @@ def _foreign(
             continue
         if _holds_number(obj[key]):
             found.foreign[key] += 1
-        elif n := _text_numbers(obj[key]):
-            in_text[key] = n
+        elif numbers := _text_numbers(obj[key]):
+            in_text[key] = numbers
     # A position written as text: two numbers the size of coordinates, in one member or
     # split between members (one a timestamp's seconds or an id is no position).
-    if sum(in_text.values()) >= 2:
+    if sum(len(n) for n in in_text.values()) >= 2:
         found.foreign.update(in_text.keys())
     elif in_text and (box := geometry_box(geometry)) is not None:
         # One number alone: an id, or one axis of the object's position (``_lone``).
-        ((key, _),) = in_text.items()
-        found.lone.setdefault(key, []).append((_text_number(obj[key]), box))
-
-
-def _text_number(value: Any) -> float:
-    """The one number the size of a coordinate the strings in ``value`` hold."""
-    if isinstance(value, str):
-        found = _COORDINATE_TEXT.findall(_TIMESTAMP.sub(" ", value))
-        return float(found[0]) if found else math.nan
-    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
-    numbers = [n for n in (_text_number(v) for v in items) if not math.isnan(n)]
-    return numbers[0] if numbers else math.nan
+        ((key, (number,)),) = in_text.items()
+        found.lone.setdefault(key, []).append((float(number), box))
 
 
 def _lone(found: _Found) -> None:
@@ -179,9 +168,7 @@ def _lone(found: _Found) -> None:
     for key, rows in found.lone.items():
         values = np.array([v for v, _ in rows])
         boxes = np.array([b for _, b in rows])
-        degrees = bool(
-            (np.abs(boxes[:, [0, 2]]) <= 180).all() and (np.abs(boxes[:, [1, 3]]) <= 90).all()
-        )
+        degrees = bool(lonlat_sized_boxes(boxes).all())
         for axis in (0, 1):
             track = AxisTrack()
             track.add(values, boxes[:, axis], boxes[:, axis + 2], degrees)

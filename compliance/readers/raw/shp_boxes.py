@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from compliance.arrays import holds_no_number
+from compliance.arrays import distinct, holds_no_number
 from compliance.readers.raw.shp_slack import ints_at, record_kinds
 
 __all__ = ["ShapefileRanges", "record_boxes", "shapefile_ranges"]
@@ -74,6 +74,14 @@ class _Union:
         low = np.where(np.isfinite(low), low, 0.0)
         high = np.where(np.isfinite(high), high, 0.0)
         return np.array([low[0], low[1], high[0], high[1], low[2], high[2], low[3], high[3]])
+
+
+def _phases(view: np.ndarray) -> list[np.ndarray]:
+    """The file's bytes as doubles from each of the 8 byte offsets: a record's numbers
+    start at any even offset, and each is read from the view its offset falls in."""
+    return [
+        np.frombuffer(view, dtype="<f8", count=(len(view) - p) // 8, offset=p) for p in range(8)
+    ]
 
 
 def _same(stored: np.ndarray, computed: np.ndarray) -> np.ndarray:
@@ -145,8 +153,7 @@ def shapefile_ranges(shp: Path, starts: np.ndarray, shx: Path | None) -> Shapefi
     view = np.memmap(shp, dtype=np.uint8, mode="r") if shp.stat().st_size else np.zeros(0, np.uint8)
     if len(view) < 100:
         return found
-    phases = [np.frombuffer(view, dtype="<f8", count=(len(view) - p) // 8, offset=p)
-              for p in range(8)]  # fmt: skip
+    phases = _phases(view)
     starts = starts.astype(np.int64)
     union = _Union()
     for chunk in _chunks(view, starts):
@@ -168,9 +175,7 @@ def _chunks(view: np.ndarray, starts: np.ndarray) -> list[np.ndarray]:
     ends = np.append(starts[1:], len(view))
     weight = np.cumsum((ends - starts) // 16)
     cuts = np.searchsorted(weight, np.arange(_POINTS_PER_PASS, int(weight[-1]), _POINTS_PER_PASS))
-    cuts = cuts[cuts > 0]
-    # Sorted already; np.unique would load numpy.ma, which a check otherwise never needs.
-    return np.split(starts, cuts[np.append(True, cuts[1:] != cuts[:-1])] if len(cuts) else cuts)
+    return np.split(starts, distinct(cuts[cuts > 0]))
 
 
 def _meet_records(
@@ -183,9 +188,9 @@ def _meet_records(
     kind = record_kinds(view, starts, length)
     single = np.flatnonzero(np.isin(kind, [1, 11, 21]) & (length >= 20))
     if len(single):  # a point's box is the point
-        low, _ = _runs(phases, starts[single] + 12, np.ones(len(single), np.int64), 2, 2)
-        union.add(0, low[:, 0], low[:, 0])
-        union.add(1, low[:, 1], low[:, 1])
+        xy = _doubles(phases, starts[single] + 12, 2)
+        union.add(0, xy[:, 0], xy[:, 0])
+        union.add(1, xy[:, 1], xy[:, 1])
         # PointZ: x, y, z and an optional m; PointM: x, y, m (offsets in the content).
         for axis, offset, kinds in ((2, 20, [11]), (3, 20, [21]), (3, 28, [11])):
             rows = single[np.isin(kind[single], kinds) & (length[single] >= offset + 8)]
@@ -257,8 +262,7 @@ def record_boxes(shp: Path, starts: np.ndarray) -> np.ndarray:
     if not len(starts):
         return out
     view = np.memmap(shp, dtype=np.uint8, mode="r")
-    phases = [np.frombuffer(view, dtype="<f8", count=(len(view) - p) // 8, offset=p)
-              for p in range(8)]  # fmt: skip
+    phases = _phases(view)
     starts = starts.astype(np.int64)
     length = 2 * ints_at(view, starts + 4, ">i4")
     kind = record_kinds(view, starts, length)

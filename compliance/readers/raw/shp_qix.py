@@ -66,6 +66,12 @@ def _halves(box: tuple[np.ndarray, ...]) -> tuple[tuple[np.ndarray, ...], tuple[
     return first, second
 
 
+def _quarters(box: tuple[np.ndarray, ...]) -> list[tuple[np.ndarray, ...]]:
+    """The four quarters of each box, in shapelib's order (each half cut again)."""
+    one, two = _halves(box)
+    return [*_halves(one), *_halves(two)]
+
+
 def _paths(root: np.ndarray, boxes: np.ndarray, depth: int) -> np.ndarray:
     """Each shape's node as its path of quarters from the root, numbered in base 5 (a
     digit 1-4 a level); all shapes a level at a time."""
@@ -76,8 +82,7 @@ def _paths(root: np.ndarray, boxes: np.ndarray, depth: int) -> np.ndarray:
     for _ in range(depth - 1):
         if not len(going):
             break
-        one, two = _halves(node)
-        quarters = [*_halves(one), *_halves(two)]
+        quarters = _quarters(node)
         chosen = np.full(len(going), -1)
         for k in range(3, -1, -1):  # the first quarter that holds the box wins
             q = quarters[k]
@@ -116,8 +121,7 @@ def _expected(root: np.ndarray, boxes: np.ndarray, depth: int) -> _Tree:
     for d in range(1, int(digits.max()) + 1):  # parents before their children
         rows = np.flatnonzero(digits == d)
         above = box[parent[rows]]
-        one, two = _halves(tuple(above[:, k] for k in range(4)))
-        quarters = [*_halves(one), *_halves(two)]
+        quarters = _quarters(tuple(above[:, k] for k in range(4)))
         which = nodes[rows] % 5 - 1
         for axis in range(4):
             box[rows, axis] = np.choose(which, [q[axis] for q in quarters])
