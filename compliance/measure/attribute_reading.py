@@ -94,11 +94,7 @@ def _text(kind: pa.DataType) -> bool:
     )
 
 
-def _in_degrees(layer: LayerInfo) -> bool:
-    """Whether the layer's numbers are degrees: its CRS says so, or (without one) its
-    extent lies in longitude and latitude ranges."""
-    if layer.crs is not None:
-        return bool(layer.crs.is_geographic)
-    box = layer.total_bounds
-    return box is None or (abs(box[0]) <= 180 and abs(box[2]) <= 180 and abs(box[1]) <= 90
-                           and abs(box[3]) <= 90)  # fmt: skip
+def _in_degrees(layer: LayerInfo) -> bool | None:
+    """Whether the layer's numbers are degrees, as its CRS says; None without one (the
+    rows' own boxes then tell, not the extent the driver declares)."""
+    return bool(layer.crs.is_geographic) if layer.crs is not None else None

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from compliance.arrays import AxisTrack
+from compliance.arrays import AxisTrack, lonlat_sized_boxes
 from compliance.measure.table_values import column_bytes
 
 __all__ = ["AxisTracks", "numbers_in_text"]
@@ -58,13 +58,18 @@ class AxisTracks:
     that follow an axis off the geometry."""
 
     names: list[str]
-    geographic: bool
+    geographic: bool | None  # None: no CRS; the first boxes read tell
     _tracks: dict[tuple[str, int, int], AxisTrack] = field(default_factory=dict)
 
     def add(self, columns: dict[str, list[np.ndarray]], boxes: np.ndarray) -> None:
         """``columns``: each column's numbers as floats (NaN where none): one array for a
         numeric column, one per number in order for a text column; ``boxes``: each row's
         box (min x, min y, max x, max y; NaN where it has none)."""
+        if self.geographic is None:
+            placed = boxes[np.isfinite(boxes).all(axis=1)]
+            if not len(placed):
+                return  # nothing to meet the numbers with yet
+            self.geographic = bool(lonlat_sized_boxes(placed).all())
         for name, slots in columns.items():
             for slot, values in enumerate(slots):
                 for axis in (0, 1):
@@ -73,7 +78,8 @@ class AxisTracks:
 
     @property
     def columns(self) -> list[str]:
-        found = {name for (name, _, _), t in self._tracks.items() if t.follows(self.geographic)}
+        degrees = bool(self.geographic)
+        found = {name for (name, _, _), t in self._tracks.items() if t.follows(degrees)}
         return [name for name in self.names if name in found]
 
 

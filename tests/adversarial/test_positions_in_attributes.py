@@ -414,3 +414,30 @@ def test_diluted_positions_in_a_layer_that_holds_its_features_twice_hold_it(tmp_
     path = _write(tmp_path / "twice.gpkg", shapely.points(_coarse(precise)), epsg,
                   {"elev": values[:, 0], "code": values[:, 1]})  # fmt: skip
     assert checker.check(path).profile.layers[0].coordinate_columns == ["elev", "code"]
+
+
+def test_a_layer_without_crs_is_judged_by_its_numbers_not_its_declared_extent(tmp_path, checker):
+    """Degrees in a layer that names no CRS, and a GeoPackage extent (gpkg_contents)
+    declaring numbers of a projected size: the declared extent must not loosen the
+    round-off and reach to those of metres (0.1 and 1,000 units), which take precise
+    degrees for the drawn ones. Near 45°E 45°N, where a longitude is also within 0.1 of
+    a latitude, nothing else gives them away."""
+    import sqlite3
+    from contextlib import closing
+
+    rng = np.random.default_rng(21)
+    lon, lat = 45.0 + rng.random(40) * 0.05, 44.96 + rng.random(40) * 0.05
+    table = pa.table({"a": lon, "b": lat,
+                      "geometry": shapely.to_wkb(shapely.points(np.round(lon, 3), np.round(lat, 3)))})  # fmt: skip
+    path = tmp_path / "nocrs.gpkg"
+    with pytest.warns(UserWarning, match="crs"):  # no CRS: pyogrio says so
+        pyogrio.write_arrow(table, path, layer="sites", driver="GPKG",
+                            geometry_name="geometry", geometry_type="Point")  # fmt: skip
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("UPDATE gpkg_contents SET min_x = 300000, min_y = 4100000, "
+                   "max_x = 400000, max_y = 4200000")  # fmt: skip
+        db.commit()
+    assert pyogrio.read_info(path)["total_bounds"][0] == 300000  # what GDAL declares
+    assert pyogrio.read_info(path)["crs"] is None
+    layer = checker.check(path).profile.layers[0]
+    assert layer.coordinate_columns == ["a", "b"]
