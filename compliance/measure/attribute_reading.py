@@ -37,7 +37,7 @@ class AttributeReading:
         pairs = position_pairs(layer.fields)
         positions = AttributePositions(pairs, layer.crs) if pairs else None
         # Every field may hold numbers: as numbers, or written in text.
-        tracks = AxisTracks(list(layer.fields), _in_degrees(layer)) if layer.fields else None
+        tracks = AxisTracks(list(layer.fields), layer.crs) if layer.fields else None
         return cls(text, positions, list(layer.text_fields), tracks)
 
     @property
@@ -92,9 +92,3 @@ def _text(kind: pa.DataType) -> bool:
     return (
         pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
     )
-
-
-def _in_degrees(layer: LayerInfo) -> bool | None:
-    """Whether the layer's numbers are degrees, as its CRS says; None without one (the
-    rows' own boxes then tell, not the extent the driver declares)."""
-    return bool(layer.crs.is_geographic) if layer.crs is not None else None

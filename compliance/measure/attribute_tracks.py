@@ -11,18 +11,26 @@ speed limit of 127 beside data at 127°E) does not move with it. Such a column t
 off some row's box (past the round-off of a number written in decimals) keeps a
 position the geometry does not show; one that always lies on it repeats it. Other
 rows' positions in a shuffled order are found as far as they stay within that reach.
+
+Nor is the unit the geometry's: a column is met in every unit a coordinate is commonly
+written in, with either sign (``compliance.tracks``), and beside a projected layer as
+longitude and latitude as well (an unnamed column of degrees beside eastings).
 """
 
 from __future__ import annotations
 
+import math
 import re
-from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
+from pyproj import CRS, Transformer
 
-from compliance.arrays import AxisTrack, lonlat_sized_boxes
+from compliance.arrays import finite_rows, lonlat_sized_boxes
+from compliance.geo.crs_identity import WGS84
+from compliance.geo.geodesy import transformer
 from compliance.measure.table_values import column_bytes
+from compliance.tracks import FrameTracks, bowed, union
 
 __all__ = ["AxisTracks", "numbers_in_text"]
 
@@ -51,36 +59,111 @@ _NUMBERS_RE2 = rf"^.*?(?P<n0>{_ONE_RE2})" + "".join(
 _MATCH_HERE = 4096
 
 
-@dataclass
 class AxisTracks:
     """The numeric columns of a layer, and the first numbers written in its text columns,
-    each met with the x and the y of its rows' boxes batch by batch; ``columns``: those
-    that follow an axis off the geometry."""
+    each met with the x and the y of its rows' boxes batch by batch, in any unit
+    (``compliance.tracks``): in the layer's CRS and, for a projected one, as longitude
+    and latitude too (a column of degrees beside eastings); ``columns``: those that
+    follow an axis off the geometry."""
 
-    names: list[str]
-    geographic: bool | None  # None: no CRS; the first boxes read tell
-    _tracks: dict[tuple[str, int, int], AxisTrack] = field(default_factory=dict)
+    def __init__(self, names: list[str], crs: CRS | None) -> None:
+        self.names = names
+        self.crs = crs
+        # Without a CRS, the first boxes read tell degrees from other units.
+        self._own: FrameTracks[tuple[str, int]] | None = None
+        self._lonlat: FrameTracks[tuple[str, int]] | None = None
+        self._to: Transformer | None = None  # to longitude and latitude, once needed
+        if crs is not None and crs.is_geographic:
+            self._own = FrameTracks(True)
+        elif crs is not None:
+            self._own = FrameTracks(False, _unit_m(crs))
+            self._lonlat = FrameTracks(True)
 
     def add(self, columns: dict[str, list[np.ndarray]], boxes: np.ndarray) -> None:
         """``columns``: each column's numbers as floats (NaN where none): one array for a
         numeric column, one per number in order for a text column; ``boxes``: each row's
         box (min x, min y, max x, max y; NaN where it has none)."""
-        if self.geographic is None:
-            placed = boxes[np.isfinite(boxes).all(axis=1)]
-            if not len(placed):
-                return  # nothing to meet the numbers with yet
-            self.geographic = bool(lonlat_sized_boxes(placed).all())
-        for name, slots in columns.items():
-            for slot, values in enumerate(slots):
-                for axis in (0, 1):
-                    track = self._tracks.setdefault((name, slot, axis), AxisTrack())
-                    track.add(values, boxes[:, axis], boxes[:, axis + 2], self.geographic)
+        placed = finite_rows(boxes)
+        if not placed.any():
+            return  # nothing to meet the numbers with
+        if self._own is None:
+            self._own = FrameTracks(bool(lonlat_sized_boxes(boxes[placed]).all()))
+        series: dict[tuple[str, int], np.ndarray] = {
+            (name, slot): values
+            for name, slots in columns.items()
+            for slot, values in enumerate(slots)
+        }
+        if not series:
+            return
+        extent = union(boxes, placed)
+        self._own.add(series, boxes, placed, extent)
+        if self._lonlat is not None and self.crs is not None:
+            if self._to is None:
+                self._to = transformer(self.crs, WGS84)
+            lonlat = _LonLat(self._to, boxes)
+            if (around := lonlat.extent(extent)) is not None:
+                self._lonlat.add(series, lonlat.boxes, placed, around)
 
     @property
     def columns(self) -> list[str]:
-        degrees = bool(self.geographic)
-        found = {name for (name, _, _), t in self._tracks.items() if t.follows(degrees)}
-        return [name for name in self.names if name in found]
+        frames = [f for f in (self._own, self._lonlat) if f is not None]
+        found = set().union(*(f.following() for f in frames))
+        found -= set().union(*(f.repeating() for f in frames))
+        names = {name for name, _ in found}
+        return [name for name in self.names if name in names]
+
+
+def _unit_m(crs: CRS) -> float:
+    """The length of a projected CRS's unit in metres (1 where it does not say)."""
+    axes = crs.axis_info
+    factor = axes[0].unit_conversion_factor if axes else 1.0
+    return float(factor) if factor and math.isfinite(factor) else 1.0
+
+
+class _LonLat:
+    """A projected batch's row boxes as longitude and latitude, each made when first
+    asked for."""
+
+    def __init__(self, to: Transformer, boxes: np.ndarray) -> None:
+        self._to, self._boxes = to, boxes
+        self._made = np.empty((0, 4))
+        self._done = np.zeros(0, dtype=bool)
+
+    def extent(
+        self, extent: tuple[float, float, float, float]
+    ) -> tuple[float, float, float, float] | None:
+        """The rows' union as longitude and latitude, None where the CRS cannot say."""
+        found = self._lonlat(np.array([extent], dtype=float))[0]
+        return (found[0], found[1], found[2], found[3]) if np.isfinite(found).all() else None
+
+    def boxes(self, rows: np.ndarray) -> np.ndarray:
+        """The boxes of ``rows`` as longitude and latitude (NaN where the CRS cannot say)."""
+        if not self._done.size:
+            self._made = np.full(self._boxes.shape, np.nan)
+            self._done = np.zeros(len(self._boxes), dtype=bool)
+        todo = rows[~self._done[rows]]
+        if todo.size:
+            self._made[todo], self._done[todo] = self._lonlat(self._boxes[todo]), True
+        return self._made[rows]
+
+    def _lonlat(self, boxes: np.ndarray) -> np.ndarray:
+        """Each box's corners and edge midpoints carried over, and the box that holds
+        them widened for the bend of its edges (``compliance.tracks.bowed``)."""
+        x0, y0, x1, y1 = boxes.T
+        xm, ym = (x0 + x1) / 2, (y0 + y1) / 2
+        xs = np.concatenate([x0, x1, x0, x1, xm, xm, x0, x1])
+        ys = np.concatenate([y0, y0, y1, y1, y0, y1, ym, ym])
+        lon, lat = (
+            np.asarray(a).reshape(8, -1) for a in self._to.transform(xs, ys, errcheck=False)
+        )
+        with np.errstate(invalid="ignore"):
+            out = bowed(
+                np.column_stack(
+                    [lon.min(axis=0), lat.min(axis=0), lon.max(axis=0), lat.max(axis=0)]
+                )
+            )
+        out[~np.isfinite(out).all(axis=1)] = np.nan
+        return out
 
 
 def numbers_in_text(column: pa.Array, slots: int = _TEXT_SLOTS) -> list[np.ndarray]:

@@ -13,7 +13,7 @@ import pyarrow as pa
 import shapely
 from pyproj import CRS
 
-from compliance.arrays import distinct, lonlat_sized_boxes
+from compliance.arrays import distinct, finite_rows, lonlat_sized_boxes
 from compliance.geo.drawn_shapes import invalid_mask, repaired
 from compliance.measure.detail_accumulator import DetailAccumulator, MeasuredBatch
 from compliance.measure.line_detail import BatchCoordinates, linework_coordinates, point_coordinates
@@ -31,7 +31,7 @@ from compliance.readers.sources import (
 from compliance.zones.area_cover import GrowingIndex, growing_index, lonlat_region
 from compliance.zones.areas import AreaSet
 from compliance.zones.overlap import OverlapAccumulator
-from compliance.zones.prefilter import CLEAR, INSIDE, finite_rows
+from compliance.zones.prefilter import CLEAR, INSIDE
 
 __all__ = [
     "BoxSink",

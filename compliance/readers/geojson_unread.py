@@ -38,13 +38,14 @@ from typing import Any
 import numpy as np
 import orjson
 
-from compliance.arrays import AxisTrack, lonlat_sized_boxes
+from compliance.arrays import finite_rows, lonlat_sized_boxes
 from compliance.readers.geojson_boxes import (
     box_is_right,
     extent_is_right,
     geometry_box,
     positions,
 )
+from compliance.tracks import FrameTracks
 
 __all__ = ["GEOJSON_PARSE_LIMIT", "unread_members"]
 
@@ -163,18 +164,18 @@ def _foreign(
 
 def _lone(found: _Found) -> None:
     """Members whose one coordinate-sized number follows its object's x or y (within a
-    kilometre, off it somewhere; ``compliance.arrays.AxisTrack``) hold one axis of each
-    position: they count as members holding numbers."""
+    kilometre, off it somewhere, in any unit: ``compliance.tracks``) hold one axis of
+    each position: they count as members holding numbers."""
     for key, rows in found.lone.items():
         values = np.array([v for v, _ in rows])
         boxes = np.array([b for _, b in rows])
-        degrees = bool(lonlat_sized_boxes(boxes).all())
-        for axis in (0, 1):
-            track = AxisTrack()
-            track.add(values, boxes[:, axis], boxes[:, axis + 2], degrees)
-            if track.follows(degrees):
-                found.foreign[key] += len(rows)
-                break
+        placed = finite_rows(boxes)
+        if not placed.any():
+            continue
+        tracks: FrameTracks[str] = FrameTracks(bool(lonlat_sized_boxes(boxes[placed]).all()))
+        tracks.add({key: values}, boxes, placed)
+        if tracks.following():
+            found.foreign[key] += len(rows)
 
 
 def _numbers(value: Any) -> int:

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-__all__ = ["CellGrid", "finite_rows"]
+from compliance.arrays import finite_rows
+
+__all__ = ["CellGrid"]
 
 CLEAR, MAYBE, INSIDE = 0, 1, 2
 
@@ -135,13 +137,6 @@ def _inside_by_boxes(
     inside = np.zeros(state.shape, dtype=bool)
     inside[ys, xs] = shapely.contains(union, cell_boxes)
     return inside
-
-
-def finite_rows(boxes: np.ndarray) -> np.ndarray:
-    """Rows of an (n, 4) array of boxes whose four values are all finite."""
-    # Each row's four flags read as one 32-bit word: about 20x faster than .all(axis=1).
-    flags = np.ascontiguousarray(np.isfinite(boxes).reshape(-1, 4))
-    return flags.view(np.uint32).ravel() == 0x01010101
 
 
 def _cells(boxes: np.ndarray, x0: float, y0: float, cell: float, nx: int, ny: int) -> np.ndarray:

@@ -28,8 +28,9 @@ import shapely
 from pyproj import Transformer
 
 from compliance import Checker, Effect
+from tests.adversarial.attribute_layers import held as _held
+from tests.adversarial.attribute_layers import write_layer as _write
 
-FINDING = "MAPGATE-COORDINATES-IN-TABLE"
 # Seoul (Korea 2000 / Central Belt, EPSG:5186) and Busan (UTM 52N), clear of demo zones.
 PLACES = {"seoul": ((126.905, 37.552), 5186), "busan": ((129.075, 35.180), 32652)}
 
@@ -48,21 +49,6 @@ def _points(place: str, n: int = 20) -> tuple[np.ndarray, np.ndarray, int]:
         Transformer.from_crs(epsg, 4326, always_xy=True).transform(xy[:, 0], xy[:, 1])
     )
     return xy, lonlat, epsg
-
-
-def _write(path: Path, geoms: np.ndarray, epsg: int, columns: dict[str, object]) -> Path:
-    table = pa.table({"id": list(range(len(geoms))), **columns, "geometry": shapely.to_wkb(geoms)})
-    kind = shapely.get_type_id(geoms[0])
-    pyogrio.write_arrow(
-        table, path, layer="sites", driver=pyogrio.detect_write_driver(str(path)),
-        geometry_name="geometry", geometry_type={0: "Point", 3: "Polygon"}[kind],
-        crs=f"EPSG:{epsg}",
-    )  # fmt: skip
-    return path
-
-
-def _held(verdict) -> bool:  # type: ignore[no-untyped-def]
-    return FINDING in [f.rule_id for f in verdict.findings]
 
 
 @pytest.mark.parametrize("place", sorted(PLACES))

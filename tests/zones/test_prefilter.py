@@ -8,9 +8,10 @@ import pytest
 import shapely
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, Polygon, box
 
+from compliance.arrays import finite_rows
 from compliance.locations import rules_dir
 from compliance.measure.wkb_bounds import numpy_boxes, wkb_boxes
-from compliance.zones.prefilter import CLEAR, INSIDE, CellGrid, _summed, finite_rows
+from compliance.zones.prefilter import CLEAR, INSIDE, CellGrid, _summed
 from compliance.zones.territory import load_territory
 
 SHAPES = [
