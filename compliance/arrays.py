@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["box_unions", "distinct", "finite_rows", "holds_no_number", "lonlat_sized_boxes"]
+__all__ = [
+    "box_unions",
+    "distinct",
+    "finite_rows",
+    "holds_no_number",
+    "lonlat_sized_boxes",
+    "rows_all",
+]
 
 # Integers from 0 up to this many times their count (or this floor) are tallied in one
 # pass; wider ranges are sorted.
@@ -78,9 +85,24 @@ def lonlat_sized_boxes(boxes: np.ndarray) -> np.ndarray:
         )
 
 
+def rows_all(flags: np.ndarray) -> np.ndarray:
+    """``flags.all(axis=1)`` for a 2-D array of booleans, 20 times faster for rows of 2, 4
+    or 8: each row's flags are read as one integer (a reduction along short rows is slow
+    in NumPy)."""
+    width = flags.shape[1] if flags.ndim == 2 else 0
+    if flags.dtype != np.bool_ or width not in _ROW_WORDS:
+        return np.asarray(flags.all(axis=1))
+    word, ones = _ROW_WORDS[width]
+    return np.asarray(np.ascontiguousarray(flags).view(word).ravel() == ones)
+
+
+_ROW_WORDS = {
+    2: (np.uint16, 0x0101),
+    4: (np.uint32, 0x01010101),
+    8: (np.uint64, 0x0101010101010101),
+}
+
+
 def finite_rows(boxes: np.ndarray) -> np.ndarray:
-    """Whether each row of four floats (a box) is all finite: ``np.isfinite(boxes).all(
-    axis=1)``, in one comparison of each row's four flags as one 32-bit word (20 times
-    faster: a reduction along rows of four is slow in NumPy)."""
-    flags = np.ascontiguousarray(np.isfinite(boxes).reshape(-1, 4))
-    return np.asarray(flags.view(np.uint32).ravel() == 0x01010101)
+    """Whether each row of four floats (a box) is all finite."""
+    return rows_all(np.isfinite(boxes).reshape(-1, 4))

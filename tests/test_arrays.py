@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from compliance.arrays import distinct
+from compliance.arrays import distinct, finite_rows, rows_all
 
 
 @pytest.mark.parametrize("dtype", [np.int64, np.int32, np.int16, np.uint8, np.uint32, np.uint64])
@@ -70,3 +70,24 @@ def test_holds_no_number_takes_plain_nans_and_infinities_only() -> None:
     )
     assert np.isnan(rows[3, 2])
     assert holds_no_number(rows).tolist() == [True, True, True, False, False]
+
+
+@pytest.mark.parametrize("width", [1, 2, 3, 4, 6, 8])
+@pytest.mark.parametrize("layout", ["plain", "every other row", "columns reversed", "fortran"])
+def test_rows_all_equals_all_along_rows(width, layout):
+    flags = np.random.default_rng(width).random((5000, width)) > 0.1
+    flags = {
+        "plain": flags,
+        "every other row": flags[::2],
+        "columns reversed": flags[:, ::-1],
+        "fortran": np.asfortranarray(flags),
+    }[layout]
+    assert np.array_equal(rows_all(flags), flags.all(axis=1))
+
+
+def test_finite_rows_finds_every_nan_and_infinity():
+    boxes = np.random.default_rng(3).random((4000, 4))
+    for i, bad in enumerate([np.nan, np.inf, -np.inf, -np.nan]):
+        boxes[(i * 997) % 4000, i] = bad
+    assert np.array_equal(finite_rows(boxes), np.isfinite(boxes).all(axis=1))
+    assert finite_rows(boxes).sum() == 3996

@@ -16,6 +16,7 @@ import shapely
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
+from compliance.arrays import finite_rows
 from compliance.geo.crs_identity import WGS84, is_wgs84
 from compliance.geo.geodesy import geometries_to_wgs84, geometry_to_wgs84, on_the_earth, transformer
 
@@ -59,7 +60,7 @@ def shapes_to_wgs84(geoms: np.ndarray, crs: CRS) -> np.ndarray:
     out = geometries_to_wgs84(dense, crs)
     bounds = shapely.bounds(out)
     # Wrapped round the Earth by PROJ's -180..180 longitudes, or not placeable at all.
-    suspect = ~np.isfinite(bounds).all(axis=1) | (bounds[:, 2] - bounds[:, 0] > 180.0)
+    suspect = ~finite_rows(bounds) | (bounds[:, 2] - bounds[:, 0] > 180.0)
     suspect |= ~_each_round_trips(dense, out, crs)
     for i in np.flatnonzero(suspect):
         out[i] = footprint_to_wgs84(dense[i], crs)

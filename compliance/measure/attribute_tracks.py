@@ -162,7 +162,7 @@ class _LonLat:
                     [lon.min(axis=0), lat.min(axis=0), lon.max(axis=0), lat.max(axis=0)]
                 )
             )
-        out[~np.isfinite(out).all(axis=1)] = np.nan
+        out[~finite_rows(out)] = np.nan
         return out
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+from compliance.arrays import rows_all
 from compliance.geo.segment_metres import GroundMaps, exact_lengths_m
 
 __all__ = [
@@ -208,7 +209,7 @@ def _finest_segments(
 def _positions(coords: np.ndarray, owner: np.ndarray, at: np.ndarray) -> np.ndarray:
     """The first finite vertex of each line among coordinates ``at`` (lines that measure
     nothing): a point, whatever type the line is stored as."""
-    finite = at[np.isfinite(coords[at]).all(axis=1)]
+    finite = at[rows_all(np.isfinite(coords[at]))]
     return coords[_first_of_each(finite, owner)]
 
 

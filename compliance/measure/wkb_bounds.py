@@ -17,7 +17,7 @@ import geoarrow.c
 import numpy as np
 import pyarrow as pa
 
-from compliance.arrays import distinct
+from compliance.arrays import distinct, finite_rows
 
 __all__ = [
     "TaggedWkb",
@@ -274,6 +274,6 @@ def _put(
 ) -> None:
     stacked = np.column_stack(box)
     # NaN or infinite coordinates: left for GEOS to decode, and then judged there.
-    finite = np.isfinite(stacked).all(axis=1)
+    finite = finite_rows(stacked)
     bounds[rows[finite]] = stacked[finite]
     fast[rows[finite]] = True

@@ -13,7 +13,7 @@ import threading
 import numpy as np
 import shapely
 
-from compliance.arrays import distinct
+from compliance.arrays import distinct, finite_rows
 from compliance.geo.geodesy import ARC_TOLERANCE_M, buffer_many_on_ground
 
 __all__ = ["AreaSet", "TURNS"]
@@ -113,5 +113,5 @@ def _reach(geoms: np.ndarray, buffer_m: np.ndarray) -> np.ndarray:
     dlon = np.where(polar, np.inf, grow / (_M_PER_DEG_LON_EQUATOR * cos) + _SLACK_DEG)
     reach = np.column_stack([box[:, 0] - dlon, south, box[:, 2] + dlon, north])
     # An area whose bounds are not finite cannot be placed: let it reach everywhere.
-    reach[~np.isfinite(box).all(axis=1)] = [-np.inf, -np.inf, np.inf, np.inf]
+    reach[~finite_rows(box)] = [-np.inf, -np.inf, np.inf, np.inf]
     return reach

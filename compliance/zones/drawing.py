@@ -12,6 +12,7 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
+from compliance.arrays import rows_all
 from compliance.geo.geodesy import to_lonlat
 from compliance.zones.areas import TURNS, AreaSet
 
@@ -29,7 +30,7 @@ def drawn_faithfully(lonlat: np.ndarray, local: np.ndarray, crs: CRS) -> np.ndar
     # Vertices outside the projection's domain are infinite: not faithful, and no warning.
     with np.errstate(invalid="ignore"):
         dlon = np.abs((lon - source[:, 0] + 180.0) % 360.0 - 180.0) * np.cos(np.radians(lat))
-        good = np.isfinite(coords).all(axis=1) & (dlon <= _FAITHFUL_DEG)
+        good = rows_all(np.isfinite(coords)) & (dlon <= _FAITHFUL_DEG)
         good &= np.abs(lat - source[:, 1]) <= _FAITHFUL_DEG
     ok = np.ones(local.size, dtype=bool)
     np.logical_and.at(ok, owner, good)

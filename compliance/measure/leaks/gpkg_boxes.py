@@ -24,7 +24,7 @@ from functools import partial
 import numpy as np
 import shapely
 
-from compliance.arrays import holds_no_number
+from compliance.arrays import holds_no_number, rows_all
 from compliance.readers.background import helper_pool
 from compliance.readers.kept_boxes import KeptBoxes
 from compliance.readers.raw.gpkg_envelopes import Envelopes
@@ -101,7 +101,7 @@ def _same_ranges(kind: np.ndarray, kept: np.ndarray, geoms: np.ndarray) -> np.nd
     with np.errstate(invalid="ignore"):
         # A NaN is the same only with the very same bits: its payload can carry a number.
         same = (kept == ranges) | (kept.view(np.uint64) == ranges.view(np.uint64))
-    return (same | ~kept_here).all(axis=1)
+    return rows_all(same | ~kept_here)
 
 
 def _walk_rtree(
@@ -208,7 +208,7 @@ class GpkgBoxes:
             n = len(env.rowids)
             box, ok, blank = boxes[at : at + n], exact[at : at + n], empty[at : at + n]
             has = (env.kind >= 1) & (env.kind <= 4)
-            same = has & (env.boxes == box).all(axis=1)
+            same = has & rows_all(env.boxes == box)
             wrong = (ok & has & ~same) | (env.kind > 4)
             blanks = np.flatnonzero(blank & has)
             if blanks.size:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from compliance.arrays import box_unions, holds_no_number
+from compliance.arrays import box_unions, holds_no_number, rows_all
 from compliance.readers.raw.fgb_index import FgbHeader
 
 __all__ = ["LeafBoxes", "tree_faults"]
@@ -35,7 +35,7 @@ def _unions(children: np.ndarray, fanout: int) -> np.ndarray:
 
 def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Per row, whether two boxes hold the same numbers (NaN the same as NaN)."""
-    return ((a == b) | (np.isnan(a) & np.isnan(b))).all(axis=1)
+    return rows_all((a == b) | (np.isnan(a) & np.isnan(b)))
 
 
 def _node_faults(header: FgbHeader, tree: np.ndarray) -> tuple[int, int]:

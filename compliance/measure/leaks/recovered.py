@@ -8,6 +8,7 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
+from compliance.arrays import finite_rows
 from compliance.measure.leaks.zones_met import count_meeting
 from compliance.zones.overlap import OverlapAccumulator
 from compliance.zones.zone_set import ZoneSet
@@ -43,7 +44,7 @@ def place_recovered(
     known = np.array([s is not None for s in shapes], dtype=bool)
     if known.any():
         bounds = shapely.bounds(np.array(list(shapes[known]), dtype=object))
-        finite = np.isfinite(bounds).all(axis=1)
+        finite = finite_rows(bounds)
         known[np.flatnonzero(known)[~finite]] = False
     if crs is None:
         return Recovered(len(shapes), 0, len(shapes))
