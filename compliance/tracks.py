@@ -20,7 +20,16 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
-__all__ = ["DEGREE_UNITS", "LINEAR_UNITS", "AxisTrack", "FrameTracks", "bowed", "union"]
+__all__ = [
+    "DEGREE_UNITS",
+    "LINEAR_UNITS",
+    "REACH",
+    "AxisTrack",
+    "FrameTracks",
+    "bowed",
+    "divisors",
+    "union",
+]
 
 _LEAST_ROWS = 3  # rows before numbers can be said to follow their intervals
 # Rows among others: this many values near their own row, this many times as many as
@@ -30,7 +39,7 @@ _NEAR_RATIO = 4
 _SCATTER = 7919  # a prime: row i is paired with row 7919 i + n/3 (mod n)
 # How far a number may lie from its row and still follow it (about a kilometre), and the
 # round-off of a number written in decimals (6 decimals of a degree, a decimetre).
-_REACH = {True: 0.01, False: 1000.0}
+REACH = {True: 0.01, False: 1000.0}
 _ROOM = {True: 1e-6, False: 0.1}
 
 # How many of each unit make one degree: degrees, 1e-1 to 1e-9 degrees (integers of
@@ -64,7 +73,7 @@ class AxisTrack:
     def add(self, values: np.ndarray, low: np.ndarray, high: np.ndarray, degrees: bool) -> None:
         """``values`` beside their rows' intervals [``low``, ``high``] (NaN where none),
         in degrees or in a projected CRS's units."""
-        room, reach = _ROOM[degrees], _REACH[degrees]
+        room, reach = _ROOM[degrees], REACH[degrees]
         given = np.isfinite(values) & np.isfinite(low) & np.isfinite(high)
         if not given.any():
             return
@@ -102,7 +111,7 @@ class AxisTrack:
         """Whether the values follow their rows' boxes (see the class)."""
         if self.rows < _LEAST_ROWS or self.off == 0 or self.most <= self.least:
             return False
-        every_row = self.farthest <= _REACH[degrees]
+        every_row = self.farthest <= REACH[degrees]
         return every_row or (
             self.near_own >= _MANY_NEAR and self.near_own > _NEAR_RATIO * self.near_other
         )
@@ -128,8 +137,7 @@ class FrameTracks(Generic[Key]):
     def __init__(self, degrees: bool, unit_m: float = 1.0) -> None:
         """``unit_m``: the length of a projected frame's unit (a CRS's metre or foot)."""
         self.degrees = degrees
-        per = np.array(DEGREE_UNITS) if degrees else unit_m / np.array(LINEAR_UNITS)
-        self._units = np.concatenate([per, -per])  # a value / unit is a coordinate
+        self._units = divisors(degrees, unit_m)
         self._tracks: dict[tuple[Key, int], dict[int, AxisTrack]] = {}  # by key, axis; unit
         self._given: dict[Key, _Given] = {}
 
@@ -161,7 +169,7 @@ class FrameTracks(Generic[Key]):
         with np.errstate(over="ignore", invalid="ignore"):
             ends = (least[:, None] / self._units, most[:, None] / self._units)
         low, high = np.fmin(*ends), np.fmax(*ends)  # each series' range in each unit
-        reach = _REACH[self.degrees]
+        reach = REACH[self.degrees]
         rows_boxes = boxes if callable(boxes) else (lambda rows: boxes[rows])
         for axis in (0, 1):
             window = (extent[axis] - reach, extent[axis + 2] + reach)
@@ -219,6 +227,14 @@ class FrameTracks(Generic[Key]):
                 ends = (given.least / self._units[unit], given.most / self._units[unit])
                 track.skip(given.rows, min(ends), max(ends))
         return track
+
+
+def divisors(degrees: bool, unit_m: float = 1.0) -> np.ndarray:
+    """What a value is divided by to give a frame's coordinate (degrees, or a projected
+    unit ``unit_m`` metres long), for each unit a position may be written in and either
+    sign."""
+    per = np.array(DEGREE_UNITS) if degrees else unit_m / np.array(LINEAR_UNITS)
+    return np.concatenate([per, -per])
 
 
 def union(boxes: np.ndarray, rows: np.ndarray) -> tuple[float, float, float, float]:

@@ -3,9 +3,11 @@ it is WGS84 lon/lat. Every projection asks both, and PROJ answers each in 10-20 
 
 from __future__ import annotations
 
+import math
+
 from pyproj import CRS
 
-__all__ = ["WGS84", "crs_key", "is_wgs84"]
+__all__ = ["WGS84", "crs_key", "is_wgs84", "unit_m"]
 
 WGS84 = CRS.from_epsg(4326)
 
@@ -33,3 +35,10 @@ def is_wgs84(crs: CRS) -> bool:
             _LONLAT_OF.clear()
         hit = _LONLAT_OF[id(crs)] = (crs, crs.equals(WGS84))
     return hit[1]
+
+
+def unit_m(crs: CRS) -> float:
+    """The length of a projected CRS's unit in metres (1 where it does not say)."""
+    axes = crs.axis_info
+    factor = axes[0].unit_conversion_factor if axes else 1.0
+    return float(factor) if factor and math.isfinite(factor) else 1.0

@@ -19,7 +19,6 @@ longitude and latitude as well (an unnamed column of degrees beside eastings).
 
 from __future__ import annotations
 
-import math
 import re
 
 import numpy as np
@@ -27,7 +26,7 @@ import pyarrow as pa
 from pyproj import CRS, Transformer
 
 from compliance.arrays import finite_rows, lonlat_sized_boxes
-from compliance.geo.crs_identity import WGS84
+from compliance.geo.crs_identity import WGS84, unit_m
 from compliance.geo.geodesy import transformer
 from compliance.measure.table_values import column_bytes
 from compliance.tracks import FrameTracks, bowed, union
@@ -76,7 +75,7 @@ class AxisTracks:
         if crs is not None and crs.is_geographic:
             self._own = FrameTracks(True)
         elif crs is not None:
-            self._own = FrameTracks(False, _unit_m(crs))
+            self._own = FrameTracks(False, unit_m(crs))
             self._lonlat = FrameTracks(True)
 
     def add(self, columns: dict[str, list[np.ndarray]], boxes: np.ndarray) -> None:
@@ -111,13 +110,6 @@ class AxisTracks:
         found -= set().union(*(f.repeating() for f in frames))
         names = {name for name, _ in found}
         return [name for name in self.names if name in names]
-
-
-def _unit_m(crs: CRS) -> float:
-    """The length of a projected CRS's unit in metres (1 where it does not say)."""
-    axes = crs.axis_info
-    factor = axes[0].unit_conversion_factor if axes else 1.0
-    return float(factor) if factor and math.isfinite(factor) else 1.0
 
 
 class _LonLat:

@@ -92,9 +92,14 @@ class GeometryText:
                 if any(_text_geometry(v) for v in _candidates(column)):
                     self._found.add(name)
             elif pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
-                # Bytes as stored (SQLite keeps text and blobs in any column): both forms.
-                if any(_binary_geometry(v) or _text_geometry(v.decode("utf-8", "replace"))
-                       for v in column.to_pylist() if v):  # fmt: skip
+                # Bytes as stored (SQLite keeps text and blobs in any column): both forms,
+                # each value that may be one (a blob's first bytes, the text's candidates).
+                values = [v for v in column.to_pylist() if v]
+                blobs = (v for v in values if v[:1] in (b"\x00", b"\x01") or v[:2] == b"GP")
+                text = pa.array([v.decode("utf-8", "replace") for v in values], pa.large_string())
+                if any(_binary_geometry(v) for v in blobs) or any(
+                    _text_geometry(v) for v in _candidates(text)
+                ):
                     self._found.add(name)
 
     @property

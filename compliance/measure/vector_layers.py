@@ -11,6 +11,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from compliance.dataset_profile import DetailDistribution, LayerProfile
+from compliance.geo.crs_identity import unit_m
 from compliance.measure.attribute_reading import AttributeReading
 from compliance.measure.leaks.index_checks import index_check
 from compliance.measure.placement import (
@@ -22,7 +23,8 @@ from compliance.measure.placement import (
 )
 from compliance.measure.position_fields import is_position_name
 from compliance.measure.raster_profile import looks_like_elevation
-from compliance.measure.table_values import geometry_value_columns
+from compliance.measure.table_positions import ColumnRanges, Window, windows_of
+from compliance.measure.table_values import GeometryText
 from compliance.measure.vector_profile import layer_detail
 from compliance.measure.vector_scan import LayerScan, Probe, scan_layer
 from compliance.readers.sources import NO_GEOMETRY, LayerInfo, VectorSource
@@ -56,6 +58,7 @@ class VectorTally:
     located: bool = True
     leaves: int = 0  # geometry objects with coordinates read (a collection's members each)
     unread_geometries: list[str] = field(default_factory=list)
+    windows: list[Window] = field(default_factory=list)  # where each layer's features lie
 
 
 def scan_layers(
@@ -65,11 +68,14 @@ def scan_layers(
     tally = VectorTally(
         OverlapAccumulator(zones.areas), {t.pack: OverlapAccumulator(t.areas) for t in territories}
     )
-    for layer in src.layers:
+    tables = []
+    for at, layer in enumerate(src.layers):
         if layer.geometry_type == NO_GEOMETRY:
-            tally.layers.append(_attribute_table(src, layer, tally.notes))
+            tables.append((at, layer))  # after the layers: met with where their features lie
         else:
             _scan_spatial_layer(src, layer, zones, territories, read_ahead, tally)
+    for at, layer in tables:
+        tally.layers.insert(at, _attribute_table(src, layer, tally))
     _place_raster_tables(src, zones, territories, tally)
     if src.coordinates_members is not None and src.coordinates_members > tally.leaves:
         tally.unread_geometries.append(
@@ -119,6 +125,10 @@ def _scan_spatial_layer(
             probe.acc.add(stand_in, index, areas_too=False)
     detail = layer_detail(scan)
     footprint = box_to_wgs84(extent, layer.crs) if layer.crs and extent else None
+    if footprint is not None and layer.crs is not None:
+        tally.windows += windows_of(
+            extent, footprint.bounds, bool(layer.crs.is_geographic), unit_m(layer.crs)
+        )
     _count(scan, layer, tally)
     if detail.distribution is not None:
         tally.details.append(detail.distribution)
@@ -210,17 +220,25 @@ def _place_raster_tables(
         )
 
 
-def _attribute_table(src: VectorSource, layer: LayerInfo, notes: list[str]) -> LayerProfile:
+def _attribute_table(src: VectorSource, layer: LayerInfo, tally: VectorTally) -> LayerProfile:
     """A layer without geometry: nothing to place or overlap, but its columns may still hold
     positions, which mapgate does not place; a rule of the engine holds such tables for
-    review. A column counts by its name, or by a value that reads as a geometry."""
-    by_value = geometry_value_columns(src.attribute_batches(layer))
-    columns = [f for f in layer.fields if is_position_name(f) or f in by_value]
+    review. A column counts by its name, by a value that reads as a geometry, or as one
+    of a pair of columns that stay where the layers' features are (``table_positions``)."""
+    text, ranges = GeometryText(), ColumnRanges()
+    for batch in src.attribute_batches(layer):
+        text.add(batch)
+        if not layer.catalogue:
+            ranges.add(batch)
+    by_value = text.columns + ([] if layer.catalogue else ranges.positions(tally.windows))
+    named = [] if layer.catalogue else [f for f in layer.fields if is_position_name(f)]
+    columns = [f for f in layer.fields if f in named or f in by_value]
     columns += [f for f in by_value if f not in columns]
     note = f"layer {layer.name!r} is a table without geometry"
     if columns:
         note += f"; its columns {columns} may hold coordinates, which are not placed"
-    notes.append(note)
+    if columns or not layer.catalogue:  # a database's catalogue is no news
+        tally.notes.append(note)
     return LayerProfile(
         name=layer.name,
         crs=crs_label(layer.crs),

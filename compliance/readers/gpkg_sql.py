@@ -4,6 +4,7 @@ drivers do not report."""
 from __future__ import annotations
 
 import math
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
@@ -13,7 +14,15 @@ from typing import Any
 
 import pyarrow as pa
 
-__all__ = ["GpkgCatalogue", "gpkg_catalogue", "gpkg_rows", "sqlite_rows", "table_values"]
+__all__ = [
+    "SQLITE_CATALOGUE",
+    "sqlite_catalogue",
+    "GpkgCatalogue",
+    "gpkg_catalogue",
+    "gpkg_rows",
+    "sqlite_rows",
+    "table_values",
+]
 
 # What gpkg_contents calls the tables GDAL reads as vector layers; the others hold rasters.
 _FEATURE_TYPES = {"features", "attributes"}
@@ -239,7 +248,8 @@ def _rows(db: sqlite3.Connection, sql: str, params: tuple[Any, ...] = ()) -> lis
 
 def table_values(path: Path, table: str, batch_size: int) -> Iterator[pa.RecordBatch]:
     """Every row of an SQLite table as stored, batch by batch: each column's text and blobs
-    as bytes (numbers and nulls as null). SQLite keeps any value in any column, and GDAL
+    as bytes, with its numbers written out, or its numbers as floats where the batch holds
+    no text or blob in it; nulls as null. SQLite keeps any value in any column, and GDAL
     reads a column it is not told is geometry as text, mangling the blobs it holds; here
     the bytes are those in the file.
 
@@ -253,11 +263,17 @@ def table_values(path: Path, table: str, batch_size: int) -> Iterator[pa.RecordB
         cursor = db.execute(f"SELECT * FROM {_quoted(table)}")
         names = [str(d[0]) for d in cursor.description]
         while rows := cursor.fetchmany(batch_size):
-            columns = [
-                pa.array([_as_bytes(row[i]) for row in rows], type=pa.binary())
-                for i in range(len(names))
-            ]
+            columns = [_column([row[i] for row in rows]) for i in range(len(names))]
             yield pa.RecordBatch.from_arrays(columns, names=names)
+
+
+def _column(values: list[object]) -> pa.Array:
+    """One column of a batch: numbers as floats where the batch holds nothing else (nulls
+    aside), otherwise bytes (numbers among text or blobs written out)."""
+    numbers = [float(v) if isinstance(v, int | float) else None for v in values]
+    if numbers.count(None) == values.count(None) < len(values):
+        return pa.array(numbers, pa.float64())  # ints past 2**53 rounded, as any reader does
+    return pa.array([_as_bytes(v) for v in values], type=pa.binary())
 
 
 def _as_bytes(value: object) -> bytes | None:
@@ -265,4 +281,43 @@ def _as_bytes(value: object) -> bytes | None:
         return value
     if isinstance(value, str):
         return value.encode("utf-8", "surrogatepass")
+    if isinstance(value, int | float):
+        return repr(value).encode()  # as it reads back: a number can be one axis of a position
     return None
+
+
+# The tables an SQLite database (SpatiaLite's above all) keeps about itself, which GDAL
+# lists only when asked for every table: their column names (``geometry_type``,
+# ``extent_min_x``) say nothing of positions kept, though their values are still read.
+SQLITE_CATALOGUE = frozenset(
+    name.lower()
+    for name in (
+        "sqlite_sequence", "sqlite_stat1", "sqlite_stat4", "geometry_columns",
+        "geometry_columns_auth", "geometry_columns_field_infos",
+        "geometry_columns_statistics", "geometry_columns_time", "geom_cols_ref_sys",
+        "spatial_ref_sys", "spatial_ref_sys_all", "spatial_ref_sys_aux",
+        "spatialite_history", "sql_statements_log", "data_licenses", "SpatialIndex",
+        "ElementaryGeometries", "KNN", "KNN2", "vector_layers", "vector_layers_auth",
+        "vector_layers_field_infos", "vector_layers_statistics",
+        "views_geometry_columns", "views_geometry_columns_auth",
+        "views_geometry_columns_field_infos", "views_geometry_columns_statistics",
+        "virts_geometry_columns", "virts_geometry_columns_auth",
+        "virts_geometry_columns_field_infos", "virts_geometry_columns_statistics",
+    )
+)  # fmt: skip
+
+
+def sqlite_catalogue(path: Path) -> frozenset[str]:
+    """The tables of the SQLite database at ``path`` that it keeps about itself, lower
+    case: ``SQLITE_CATALOGUE``'s, and each R*Tree spatial index with its shadow tables
+    (the boxes of a layer's features; not met with them here, see DESIGN.md)."""
+    rtrees = [
+        str(name).lower()
+        for name, sql in gpkg_rows(path, "SELECT name, sql FROM sqlite_master WHERE type = 'table'")
+        if _RTREE.match(str(sql or ""))
+    ]
+    shadows = {f"{name}_{part}" for name in rtrees for part in ("node", "parent", "rowid")}
+    return SQLITE_CATALOGUE | set(rtrees) | shadows
+
+
+_RTREE = re.compile(r"\s*CREATE\s+VIRTUAL\s+TABLE\s.*\bUSING\s+rtree", re.IGNORECASE | re.DOTALL)

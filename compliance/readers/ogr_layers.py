@@ -23,6 +23,7 @@ from compliance.readers.formats import (
 from compliance.readers.gdal_dataset import VectorDataset, open_vector
 from compliance.readers.geojson_crs import declared_crs, unreadable_reason
 from compliance.readers.gml_properties import geometry_properties
+from compliance.readers.gpkg_sql import sqlite_catalogue
 from compliance.readers.pyogrio_dataset import PyogrioDataset
 from compliance.readers.sources import NO_GEOMETRY, READ_ONLY, LayerInfo, parse_crs
 from compliance.readers.upload_guard import UploadScope, refuse_driver
@@ -74,7 +75,7 @@ def ogr_layers(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            dataset = open_vector(path, READ_ONLY, UPLOAD_VECTOR_DRIVERS if upload else None)
+            dataset = open_vector(path, _options(path), UPLOAD_VECTOR_DRIVERS if upload else None)
         except (pyogrio.errors.DataSourceError, OSError) as exc:
             reasons.append(str(exc).split(";")[0])
             return None
@@ -87,6 +88,22 @@ def ogr_layers(
             dataset.close()
             return None
         return (*found, dataset)
+
+
+def _options(path: Path) -> dict[str, str]:
+    """How ``path`` is opened: read-only and, for an SQLite database (a GeoPackage too),
+    with every table listed. By default GDAL lists a plain SQLite database's spatial
+    tables only, and a GeoPackage's unregistered tables only while no table is
+    registered as attributes: a table of positions beside one would leave unread."""
+    try:
+        with path.open("rb") as file:
+            sqlite = file.read(len(_SQLITE_HEADER)) == _SQLITE_HEADER
+    except OSError:
+        sqlite = False
+    return {**READ_ONLY, "LIST_ALL_TABLES": "YES"} if sqlite else READ_ONLY
+
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def _described(
@@ -124,7 +141,12 @@ def _described(
         raise UnreadableDataset(f"{path.name}: a layer cannot be read: {exc}") from exc
     if len(listed) == 0:
         return None
-    return _listed_layers(dataset, listed, first, upload)
+    driver, layers, meta = _listed_layers(dataset, listed, first, upload)
+    if driver == "SQLite" and path.is_file():
+        catalogue = sqlite_catalogue(path)
+        for layer in layers:
+            layer.catalogue = layer.geometry_type == NO_GEOMETRY and layer.name.lower() in catalogue
+    return driver, layers, meta
 
 
 def _listed_layers(

@@ -114,6 +114,9 @@ class LayerInfo:
     geometry_fields: tuple[str, ...] = ()
     # Why the CRS the file declares was not taken (crs is then None).
     crs_problem: str | None = None
+    # A table an SQLite database keeps about itself (``gpkg_sql.sqlite_catalogue``): its
+    # values are read for geometry, its names and numbers not taken for positions.
+    catalogue: bool = False
 
 
 _UNDECODABLE = (

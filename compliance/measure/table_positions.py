@@ -1,0 +1,151 @@
+"""Positions kept in a table without geometry, whatever its columns are called.
+
+A GeoPackage (a database, a folder of layers) can carry a plain table beside its layers:
+a log of surveyed points, say, in columns named ``p`` and ``q``. Its rows are no
+features, so nothing draws or measures them, and a rule that goes by names misses
+innocent ones. But positions stay where the features are: every value of one column
+lies within the x range of a layer's features (or a kilometre past it), every value of
+another within their y range, in the layer's CRS or as longitude and latitude, in any
+unit and sign ``compliance.tracks`` tries. A table with such a pair (five rows at least,
+each column's values varying) is reported. Only ranges narrower than 10 degrees are
+met: numbers anywhere on Earth could be anything; and on an axis whose range holds zero
+(near the equator or a prime meridian) only units no larger than the frame's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+
+from compliance.measure.attribute_positions import numbers
+from compliance.measure.attribute_tracks import numbers_in_text
+from compliance.tracks import REACH, divisors
+
+__all__ = ["ColumnRanges", "Window", "windows_of"]
+
+_LEAST_ROWS = 5
+_WIDEST_DEG = 10.0
+
+
+@dataclass(frozen=True)
+class Window:
+    """Where a layer's features lie in one frame: their box (min x, min y, max x, max y),
+    in degrees or in a projected unit ``unit_m`` metres long."""
+
+    box: tuple[float, float, float, float]
+    degrees: bool
+    unit_m: float = 1.0
+
+
+def windows_of(
+    box: tuple[float, ...] | None,
+    lonlat: tuple[float, ...] | None,
+    degrees: bool,
+    unit_m: float,
+) -> list[Window]:
+    """A layer's windows: its extent ``box`` in its CRS and, for a projected one, its
+    extent as longitude and latitude ``lonlat``; none when the layer spans more than
+    10 degrees (or cannot be placed to tell)."""
+    if box is None or lonlat is None:
+        return []
+    if lonlat[2] - lonlat[0] > _WIDEST_DEG or lonlat[3] - lonlat[1] > _WIDEST_DEG:
+        return []
+    own = Window((box[0], box[1], box[2], box[3]), degrees, unit_m)
+    if degrees:
+        return [own]
+    return [own, Window((lonlat[0], lonlat[1], lonlat[2], lonlat[3]), True)]
+
+
+@dataclass
+class _Range:
+    rows: int = 0
+    least: float = np.inf
+    most: float = -np.inf
+
+
+@dataclass
+class ColumnRanges:
+    """Each numeric column's range, and that of the first numbers written in each text
+    column, gathered batch by batch."""
+
+    _ranges: dict[tuple[str, int], _Range] = field(default_factory=dict)
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        for name, column in zip(batch.schema.names, batch.columns, strict=True):
+            kind = column.type
+            if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+                # Values as SQLite stores them: text, numbers written out, or blobs.
+                try:
+                    column = column.cast(pa.large_string())
+                except pa.ArrowInvalid:
+                    column = _text_only(column)
+                kind = column.type
+            if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+                slots = numbers_in_text(column)
+            elif (
+                pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)
+            ):
+                slots = [numbers(column)]
+            else:
+                continue
+            for slot, values in enumerate(slots):
+                given = np.isfinite(values)
+                if count := int(np.count_nonzero(given)):
+                    found = self._ranges.setdefault((name, slot), _Range())
+                    found.rows += count
+                    found.least = min(
+                        found.least, float(np.min(values, where=given, initial=np.inf))
+                    )
+                    found.most = max(
+                        found.most, float(np.max(values, where=given, initial=-np.inf))
+                    )
+
+    def positions(self, windows: Iterable[Window]) -> list[str]:
+        """The columns that hold one axis of a pair whose every value lies within a
+        window's x range and within its y range, in some unit; in the table's order."""
+        ranges = {
+            k: r for k, r in self._ranges.items() if r.rows >= _LEAST_ROWS and r.most > r.least
+        }
+        found: set[str] = set()
+        for window in windows:
+            axes = [self._within(ranges, window, axis) for axis in (0, 1)]
+            if any(kx != ky for kx in axes[0] for ky in axes[1]):
+                found |= {name for name, _ in axes[0] | axes[1]}
+        names = dict.fromkeys(name for name, _ in self._ranges)
+        return [name for name in names if name in found]
+
+    @staticmethod
+    def _within(
+        ranges: dict[tuple[str, int], _Range], window: Window, axis: int
+    ) -> set[tuple[str, int]]:
+        units = divisors(window.degrees, window.unit_m)
+        reach = REACH[window.degrees]
+        low, high = window.box[axis] - reach, window.box[axis + 2] + reach
+        if low <= 0.0 <= high:
+            # Around zero, any small count divided by a large unit is a coordinate there.
+            units = units[np.abs(units) <= 1.0]
+        out = set()
+        for key, found in ranges.items():
+            ends = (found.least / units, found.most / units)
+            least, most = np.fmin(*ends), np.fmax(*ends)
+            if ((least >= low) & (most <= high)).any():
+                out.add(key)
+        return out
+
+
+def _numeric(kind: pa.DataType) -> bool:
+    return pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)
+
+
+def _text_only(column: pa.Array) -> pa.Array:
+    """A column of bytes as text, null where a value is not UTF-8 (a blob)."""
+    values = []
+    for value in column.to_pylist():
+        try:
+            values.append(value.decode("utf-8") if value is not None else None)
+        except UnicodeDecodeError:
+            values.append(None)
+    return pa.array(values, type=pa.large_string())
