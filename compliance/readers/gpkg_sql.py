@@ -310,7 +310,7 @@ SQLITE_CATALOGUE = frozenset(
 def sqlite_catalogue(path: Path) -> frozenset[str]:
     """The tables of the SQLite database at ``path`` that it keeps about itself, lower
     case: ``SQLITE_CATALOGUE``'s, and each R*Tree spatial index with its shadow tables
-    (the boxes of a layer's features; not met with them here, see DESIGN.md)."""
+    (the boxes of a layer's features, which unlike a GeoPackage's are not met with them)."""
     rtrees = [
         str(name).lower()
         for name, sql in gpkg_rows(path, "SELECT name, sql FROM sqlite_master WHERE type = 'table'")
