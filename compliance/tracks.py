@@ -156,6 +156,16 @@ class FrameTracks(Generic[Key]):
         if extent is None:
             assert isinstance(boxes, np.ndarray), "made boxes need their extent"
             extent = union(boxes, placed)
+        with np.errstate(over="ignore", invalid="ignore"):  # NaN, and units past the floats
+            self._add(series, boxes, placed, extent)
+
+    def _add(
+        self,
+        series: dict[Key, np.ndarray],
+        boxes: np.ndarray | Callable[[np.ndarray], np.ndarray],
+        placed: np.ndarray,
+        extent: tuple[float, float, float, float],
+    ) -> None:
         keys, ranges = [], []
         for key, values in series.items():
             given = placed & np.isfinite(values)
@@ -166,8 +176,7 @@ class FrameTracks(Generic[Key]):
         if not keys:
             return
         counts, least, most = (np.array(c) for c in zip(*ranges, strict=True))
-        with np.errstate(over="ignore", invalid="ignore"):
-            ends = (least[:, None] / self._units, most[:, None] / self._units)
+        ends = (least[:, None] / self._units, most[:, None] / self._units)
         low, high = np.fmin(*ends), np.fmax(*ends)  # each series' range in each unit
         reach = REACH[self.degrees]
         rows_boxes = boxes if callable(boxes) else (lambda rows: boxes[rows])
@@ -181,8 +190,7 @@ class FrameTracks(Generic[Key]):
                     # Only a value inside the window can be near its own row's box, or
                     # another's: the others count as far, without a look at their boxes.
                     coordinates = series[key] / self._units[unit]
-                    with np.errstate(invalid="ignore"):
-                        inside = placed & (coordinates >= window[0]) & (coordinates <= window[1])
+                    inside = placed & (coordinates >= window[0]) & (coordinates <= window[1])
                     rows = np.flatnonzero(inside)
                     track.skip(int(counts[at]) - rows.size, low[at, unit], high[at, unit])
                     if rows.size:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import re
 import warnings
-from collections.abc import Iterable
 
 import numpy as np
 import pyarrow as pa
@@ -21,7 +20,7 @@ import shapely
 
 from compliance.readers.raw.gpkg_blobs import find_blobs, wkb_end
 
-__all__ = ["GeometryText", "column_bytes", "geometry_value_columns"]
+__all__ = ["GeometryText", "column_bytes"]
 
 
 def _text_forms(space: str) -> str:
@@ -134,15 +133,6 @@ def column_bytes(column: pa.Array) -> bytes | None:
 def _may_hold_a_form(data: bytes) -> bool:
     low = data.lower()
     return any(part in low for part in _FORM_BYTES) or _HEX_RUN.search(low) is not None
-
-
-def geometry_value_columns(batches: Iterable[pa.RecordBatch]) -> list[str]:
-    """The columns, in the table's order, of which some value reads as a geometry. Every
-    batch is read."""
-    found = GeometryText()
-    for batch in batches:
-        found.add(batch)
-    return found.columns
 
 
 def _has_coordinates(geom: shapely.Geometry | None) -> bool:
