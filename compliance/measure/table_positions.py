@@ -85,9 +85,7 @@ class ColumnRanges:
                 kind = column.type
             if pa.types.is_string(kind) or pa.types.is_large_string(kind):
                 slots = numbers_in_text(column)
-            elif (
-                pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)
-            ):
+            elif _numeric(kind):
                 slots = [numbers(column)]
             else:
                 continue

@@ -226,11 +226,12 @@ def _attribute_table(src: VectorSource, layer: LayerInfo, tally: VectorTally) ->
     review. A column counts by its name, by a value that reads as a geometry, or as one
     of a pair of columns that stay where the layers' features are (``table_positions``)."""
     text, ranges = GeometryText(), ColumnRanges()
+    meet = bool(tally.windows) and not layer.catalogue  # no layer, no place to meet
     for batch in src.attribute_batches(layer):
         text.add(batch)
-        if not layer.catalogue:
+        if meet:
             ranges.add(batch)
-    by_value = text.columns + ([] if layer.catalogue else ranges.positions(tally.windows))
+    by_value = text.columns + (ranges.positions(tally.windows) if meet else [])
     named = [] if layer.catalogue else [f for f in layer.fields if is_position_name(f)]
     columns = [f for f in layer.fields if f in named or f in by_value]
     columns += [f for f in by_value if f not in columns]
