@@ -9,7 +9,8 @@ another within their y range, in the layer's CRS or as longitude and latitude, i
 unit and sign ``compliance.tracks`` tries. A table with such a pair (five rows at least,
 each column's values varying) is reported. Only ranges narrower than 10 degrees are
 met: numbers anywhere on Earth could be anything; and on an axis whose range holds zero
-(near the equator or a prime meridian) only units no larger than the frame's.
+(near the equator or a prime meridian) a unit larger than the frame's counts only when
+the other axis takes the same one.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ __all__ = ["ColumnRanges", "Window", "windows_of"]
 
 _LEAST_ROWS = 5
 _WIDEST_DEG = 10.0
+_LIKE_SPAN = 1e-3  # two axes of one set of positions spread alike
 
 
 @dataclass(frozen=True)
@@ -109,29 +111,57 @@ class ColumnRanges:
         }
         found: set[str] = set()
         for window in windows:
-            axes = [self._within(ranges, window, axis) for axis in (0, 1)]
-            if any(kx != ky for kx in axes[0] for ky in axes[1]):
-                found |= {name for name, _ in axes[0] | axes[1]}
+            xs, ys = (self._within(ranges, window, axis) for axis in (0, 1))
+            zero = [_holds_zero(window, axis) for axis in (0, 1)]
+            for kx, x_units in xs.items():
+                for ky, y_units in ys.items():
+                    if kx != ky and any(
+                        _paired((ux, sx), (uy, sy), zero)
+                        for ux, sx in x_units.items()
+                        for uy, sy in y_units.items()
+                    ):
+                        found |= {kx[0], ky[0]}
         names = dict.fromkeys(name for name, _ in self._ranges)
         return [name for name in names if name in found]
 
     @staticmethod
     def _within(
         ranges: dict[tuple[str, int], _Range], window: Window, axis: int
-    ) -> set[tuple[str, int]]:
+    ) -> dict[tuple[str, int], dict[float, float]]:
+        """The series inside the window along ``axis``, each with the units (their sizes,
+        the sign aside) that put it there and its span in each."""
         units = divisors(window.degrees, window.unit_m)
         reach = REACH[window.degrees]
         low, high = window.box[axis] - reach, window.box[axis + 2] + reach
-        if low <= 0.0 <= high:
-            # Around zero, any small count divided by a large unit is a coordinate there.
-            units = units[np.abs(units) <= 1.0]
-        out = set()
+        out = {}
         for key, found in ranges.items():
             ends = (found.least / units, found.most / units)
-            least, most = np.fmin(*ends), np.fmax(*ends)
-            if ((least >= low) & (most <= high)).any():
-                out.add(key)
+            inside = (np.fmin(*ends) >= low) & (np.fmax(*ends) <= high)
+            if inside.any():
+                spans = (found.most - found.least) / np.abs(units[inside])
+                out[key] = dict(zip(np.abs(units[inside]).tolist(), spans.tolist(), strict=True))
         return out
+
+
+def _holds_zero(window: Window, axis: int) -> bool:
+    reach = REACH[window.degrees]
+    return window.box[axis] - reach <= 0.0 <= window.box[axis + 2] + reach
+
+
+def _paired(x: tuple[float, float], y: tuple[float, float], zero: list[bool]) -> bool:
+    """Whether two series, each with its unit and span in it, can be a pair of
+    positions. Around zero any small count divided by a large unit is a coordinate there:
+    on an axis whose range holds zero (the equator, a prime meridian) a unit larger than
+    the frame's counts only when the other axis, away from zero, takes the same one and
+    the two spread alike (a thousandth of the other's span at least); near both, never."""
+    for (unit, span), (other, other_span), near_zero, other_zero in (
+        (x, y, zero[0], zero[1]),
+        (y, x, zero[1], zero[0]),
+    ):
+        if near_zero and unit > 1.0:
+            if other_zero or unit != other or span < _LIKE_SPAN * other_span:
+                return False
+    return True
 
 
 def _numeric(kind: pa.DataType) -> bool:

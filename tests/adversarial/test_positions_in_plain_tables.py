@@ -164,3 +164,30 @@ def test_a_spatialite_databases_own_catalogue_does_not_hold_it(tmp_path, checker
     assert names[0] == "sites" and {"spatial_ref_sys", "geometry_columns"} <= set(names)
     assert not held(verdict)
     assert not [note for note in verdict.profile.notes if "spatial_ref_sys" in note]
+
+
+@pytest.mark.parametrize(
+    ("place", "held_too"),
+    [
+        pytest.param((0.0, 51.5), True, id="1e-7 degrees across Greenwich"),
+        pytest.param((32.5, 0.0), True, id="1e-7 degrees across the equator"),
+        pytest.param((0.02, 0.02), False, id="ids and counts at null island"),
+    ],
+)
+def test_large_units_around_zero_pair_only_with_the_other_axis(tmp_path, checker, place, held_too):
+    """On an axis whose range holds zero, any small count divided by 1e7 lands inside
+    it. Integers of 1e-7 degrees count there when the other axis takes the same unit
+    away from zero; at null island (both axes around zero) small integers never do."""
+    rng = np.random.default_rng(33)
+    lonlat = np.array(place) + rng.uniform(-0.03, 0.03, (30, 2))
+    path = tmp_path / "sites.gpkg"
+    write_layer(path, shapely.points(np.round(lonlat, 3)), 4326, {})
+    if held_too:
+        table = {"p": np.round(lonlat[:, 0] * 1e7).astype(np.int64),
+                 "q": np.round(lonlat[:, 1] * 1e7).astype(np.int64)}  # fmt: skip
+    else:
+        table = {"srid": 2000 + 37 * np.arange(30), "count": 9000 + 11 * np.arange(30)}
+    pyogrio.write_arrow(
+        pa.table({"k": list(range(30)), **table}), path, layer="survey_log", append=True
+    )
+    assert _table_columns(checker, path) == (list(table) if held_too else [])
