@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow as pa
 
 __all__ = [
+    "RTREE_SQL",
     "SQLITE_CATALOGUE",
     "sqlite_catalogue",
     "GpkgCatalogue",
@@ -314,10 +315,11 @@ def sqlite_catalogue(path: Path) -> frozenset[str]:
     rtrees = [
         str(name).lower()
         for name, sql in gpkg_rows(path, "SELECT name, sql FROM sqlite_master WHERE type = 'table'")
-        if _RTREE.match(str(sql or ""))
+        if RTREE_SQL.match(str(sql or ""))
     ]
     shadows = {f"{name}_{part}" for name in rtrees for part in ("node", "parent", "rowid")}
     return SQLITE_CATALOGUE | set(rtrees) | shadows
 
 
-_RTREE = re.compile(r"\s*CREATE\s+VIRTUAL\s+TABLE\s.*\bUSING\s+rtree", re.IGNORECASE | re.DOTALL)
+# How SQLite writes the statement that made an R*Tree virtual table (its spatial index).
+RTREE_SQL = re.compile(r"\s*CREATE\s+VIRTUAL\s+TABLE\s+[^()]*?\bUSING\s+rtree(_i32)?\s*\(", re.I)

@@ -25,6 +25,7 @@ from compliance.readers.geojson_crs import declared_crs, unreadable_reason
 from compliance.readers.gml_properties import geometry_properties
 from compliance.readers.gpkg_sql import sqlite_catalogue
 from compliance.readers.pyogrio_dataset import PyogrioDataset
+from compliance.readers.raw.sqlite_pages import SQLITE_MAGIC
 from compliance.readers.sources import NO_GEOMETRY, READ_ONLY, LayerInfo, parse_crs
 from compliance.readers.upload_guard import UploadScope, refuse_driver
 
@@ -97,13 +98,10 @@ def _options(path: Path) -> dict[str, str]:
     registered as attributes: a table of positions beside one would leave unread."""
     try:
         with path.open("rb") as file:
-            sqlite = file.read(len(_SQLITE_HEADER)) == _SQLITE_HEADER
+            sqlite = file.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
     except OSError:
         sqlite = False
     return {**READ_ONLY, "LIST_ALL_TABLES": "YES"} if sqlite else READ_ONLY
-
-
-_SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def _described(

@@ -23,7 +23,6 @@ nothing in it can open a file with them by any path.
 from __future__ import annotations
 
 import os
-import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -32,7 +31,8 @@ from pathlib import Path
 from compliance.errors import UnsupportedFormat
 from compliance.readers.formats import UPLOAD_VECTOR_DRIVERS
 from compliance.readers.geojson_crs import crs_member, is_link
-from compliance.readers.gpkg_sql import sqlite_rows
+from compliance.readers.gpkg_sql import RTREE_SQL, sqlite_rows
+from compliance.readers.raw.sqlite_pages import SQLITE_MAGIC
 
 __all__ = [
     "UploadScope",
@@ -53,9 +53,6 @@ _POINTER_TAGS = (
 )
 # A GDALG file is JSON whose "type" is this; GDAL runs its command line when it opens it.
 _GDALG_MARK = b'"gdal_streamed_alg"'
-_SQLITE_MAGIC = b"SQLite format 3\x00"
-# The only virtual tables a spatial SQLite file needs: its R-tree spatial indexes.
-_RTREE = re.compile(r"\s*CREATE\s+VIRTUAL\s+TABLE\s+[^()]*?\bUSING\s+rtree(_i32)?\s*\(", re.I)
 _HEAD_BYTES = 512
 _SCAN_BYTES = 1 << 20
 
@@ -93,7 +90,7 @@ def screen_upload(path: Path, display: str) -> None:
             )
         if _GDALG_MARK in text or file.name.lower().endswith(".gdalg.json"):
             _refuse(display, "it is a GDALG pipeline, which reads the files it names")
-        if start.startswith(_SQLITE_MAGIC):
+        if start.startswith(SQLITE_MAGIC):
             _screen_sqlite(file, display)
         member = crs_member(start)
         if member is not None and is_link(member):
@@ -178,7 +175,8 @@ def _screen_sqlite(file: Path, display: str) -> None:
     except sqlite3.Error as exc:
         _refuse(display, f"its SQLite schema cannot be read to be screened ({exc})")
     for name, sql in virtual:
-        if not _RTREE.match(str(sql or "")):
+        # The only virtual tables a spatial SQLite file needs: its R-tree spatial indexes.
+        if not RTREE_SQL.match(str(sql or "")):
             _refuse(
                 display,
                 f"its SQLite table {name!r} is a virtual table other than a spatial index, "
