@@ -28,6 +28,7 @@ from compliance.cli.common import (  # noqa: E402
     PackOption,
 )
 from compliance.cli.lazy_commands import LazyCommand, lazy_group_class  # noqa: E402
+from compliance.cli.malloc_arenas import cap_malloc_arenas  # noqa: E402
 from compliance.cli.startup_gc import pause_collection, resume_collection  # noqa: E402
 from compliance.errors import (  # noqa: E402
     ComplianceError,
@@ -165,6 +166,7 @@ def packs_test(
 def main() -> None:
     """Console entry point: map every failure to its exit code and one line on stderr."""
     pause_collection()
+    cap_malloc_arenas()
     code = _run()
     if QUICK_EXIT:
         # A check has written its answer and removed its temporary files; what is left is
