@@ -23,6 +23,7 @@ from compliance.geo.crs_identity import WGS84
 from compliance.geo.geodesy import transformer
 from compliance.measure.wkb_bounds import wkb_boxes
 from compliance.readers.sources import decode_wkb
+from compliance.text_digits import fold
 
 __all__ = ["AttributePositions", "numbers", "row_boxes"]
 
@@ -115,6 +116,7 @@ def numbers(column: pa.Array) -> np.ndarray:
 
 def _number(text: str | None) -> float:
     try:
-        return float(text) if text is not None else np.nan
+        # float takes any script's digits but only ASCII's point ("３７．５"): folded first.
+        return float(fold(text)) if text is not None else np.nan
     except ValueError:
         return np.nan

@@ -15,6 +15,7 @@ from compliance.measure.attribute_tracks import AxisTracks, numbers_in_text
 from compliance.measure.position_fields import position_pairs
 from compliance.measure.table_values import GeometryText
 from compliance.readers.sources import LayerInfo, TextSink
+from compliance.text_digits import fold_batch
 
 __all__ = ["AttributeReading"]
 
@@ -55,6 +56,7 @@ class AttributeReading:
         return self._take if self.text or self.positions or self.tracks else None
 
     def _take(self, batch: pa.RecordBatch, geometry: pa.Array) -> None:
+        batch = fold_batch(batch)  # other scripts' digits read as ASCII's, once for all
         names = batch.schema.names
         if self.text is not None:
             self.text.add(batch.select([f for f in self.text_fields if f in names]))

@@ -28,7 +28,7 @@ from pyproj import CRS, Transformer
 from compliance.arrays import finite_rows, lonlat_sized_boxes
 from compliance.geo.crs_identity import WGS84, unit_m
 from compliance.geo.geodesy import transformer
-from compliance.measure.table_values import column_bytes
+from compliance.text_digits import column_bytes
 from compliance.tracks import FrameTracks, bowed, union
 
 __all__ = ["AxisTracks", "numbers_in_text"]
@@ -161,7 +161,8 @@ class _LonLat:
 def numbers_in_text(column: pa.Array, slots: int = _TEXT_SLOTS) -> list[np.ndarray]:
     """The first ``slots`` numbers that could be coordinates written in each value of a
     text column ("37.512345, 127.045612", "site 4 at E 322512.4"), as floats; NaN where a
-    value has fewer. Empty when no value holds one (most text columns: names, codes)."""
+    value has fewer. Empty when no value holds one (most text columns: names, codes).
+    Digits are ASCII's: a column with others is folded first (``text_digits``)."""
     # One scan of the column's bytes first (they may hold more than its rows, as a
     # slice's do, which only costs the scan below): a name or code column ends here.
     data = column_bytes(column)

@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from compliance.measure.attribute_positions import numbers
 from compliance.measure.attribute_tracks import numbers_in_text
+from compliance.text_digits import column_bytes, fold_column
 from compliance.tracks import REACH, divisors
 
 __all__ = ["ColumnRanges", "Window", "windows_of"]
@@ -84,6 +85,7 @@ class ColumnRanges:
                     column = column.cast(pa.large_string())
                 except pa.ArrowInvalid:
                     column = _text_only(column)
+                column = fold_column(column, column_bytes(column))
                 kind = column.type
             if pa.types.is_string(kind) or pa.types.is_large_string(kind):
                 slots = numbers_in_text(column)

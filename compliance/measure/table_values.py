@@ -19,8 +19,9 @@ import pyarrow as pa
 import shapely
 
 from compliance.readers.raw.gpkg_blobs import find_blobs, wkb_end
+from compliance.text_digits import column_bytes, fold_column
 
-__all__ = ["GeometryText", "column_bytes"]
+__all__ = ["GeometryText"]
 
 
 def _text_forms(space: str) -> str:
@@ -71,8 +72,9 @@ _SPATIALITE_MBR_END = 38
 
 class GeometryText:
     """Which columns of a stream of batches hold a value that reads as a geometry: fed
-    batch by batch (the text attributes of a layer as it is scanned, or a table's rows).
-    A column is settled at its first such value; the others go on being read."""
+    batch by batch (the text attributes of a layer as it is scanned, or a table's rows,
+    their text folded into ASCII digits by ``text_digits.fold_batch``). A column is
+    settled at its first such value; the others go on being read."""
 
     def __init__(self) -> None:
         self._found: set[str] = set()
@@ -96,6 +98,7 @@ class GeometryText:
                 values = [v for v in column.to_pylist() if v]
                 blobs = (v for v in values if v[:1] in (b"\x00", b"\x01") or v[:2] == b"GP")
                 text = pa.array([v.decode("utf-8", "replace") for v in values], pa.large_string())
+                text = fold_column(text, column_bytes(text))
                 if any(_binary_geometry(v) for v in blobs) or any(
                     _text_geometry(v) for v in _candidates(text)
                 ):
@@ -119,15 +122,6 @@ def _candidates(column: pa.Array) -> list[str]:
 
     matched = pc.match_substring_regex(column, _TEXT_FORMS)
     return list(column.filter(pc.fill_null(matched, False)).to_pylist())
-
-
-def column_bytes(column: pa.Array) -> bytes | None:
-    """A text column's values end to end (a slice's buffer may hold more than its rows);
-    None when the column is not laid out as offsets and one data buffer."""
-    if column.type.num_buffers != 3:
-        return None
-    data = column.buffers()[2]
-    return data.to_pybytes() if data is not None else b""
 
 
 def _may_hold_a_form(data: bytes) -> bool:

@@ -28,6 +28,7 @@ from compliance.measure.table_values import GeometryText
 from compliance.measure.vector_profile import layer_detail
 from compliance.measure.vector_scan import LayerScan, Probe, scan_layer
 from compliance.readers.sources import NO_GEOMETRY, LayerInfo, VectorSource
+from compliance.text_digits import fold_batch
 from compliance.zones.overlap import OverlapAccumulator
 from compliance.zones.territory import Territory
 from compliance.zones.zone_set import ZoneSet
@@ -228,6 +229,7 @@ def _attribute_table(src: VectorSource, layer: LayerInfo, tally: VectorTally) ->
     text, ranges = GeometryText(), ColumnRanges()
     meet = bool(tally.windows) and not layer.catalogue  # no layer, no place to meet
     for batch in src.attribute_batches(layer):
+        batch = fold_batch(batch)  # other scripts' digits read as ASCII's
         text.add(batch)
         if meet:
             ranges.add(batch)

@@ -45,6 +45,7 @@ from compliance.readers.geojson_boxes import (
     geometry_box,
     positions,
 )
+from compliance.text_digits import fold
 from compliance.tracks import FrameTracks
 
 __all__ = ["GEOJSON_PARSE_LIMIT", "unread_members"]
@@ -109,7 +110,7 @@ def _holds_number(value: Any) -> bool:
 def _text_numbers(value: Any) -> list[str]:
     """The numbers the size of coordinates the strings in a JSON value hold, in order."""
     if isinstance(value, str):
-        return list(_COORDINATE_TEXT.findall(_TIMESTAMP.sub(" ", value)))
+        return list(_COORDINATE_TEXT.findall(_TIMESTAMP.sub(" ", fold(value))))
     if isinstance(value, dict | list):
         items = value.values() if isinstance(value, dict) else value
         return [n for v in items for n in _text_numbers(v)]
