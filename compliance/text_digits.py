@@ -32,6 +32,7 @@ __all__ = ["column_bytes", "fold", "fold_batch", "fold_column", "has_foreign_dig
 # marks reads the same folded or not: only text with one is folded.
 _POINTS = {0xFF0E: ".", 0xFE52: ".", 0x066B: "."}
 _BMP = 0x10000
+_ASCII = bytes(range(128))
 _SURROGATES = slice(0xD800, 0xE000)
 # The first digit (0) of each run of ten beyond the BMP, as of Unicode 14
 # (tests/test_text_digits.py holds it to this Python's own table).
@@ -65,6 +66,11 @@ def has_foreign_digits(data: bytes | str) -> bool:
     script. Undecodable bytes count as none: they are no character."""
     if data.isascii():
         return False
+    if isinstance(data, bytes):
+        # ASCII bytes are never part of a longer character: without them, the rest is the
+        # text's other characters, fewer to look at where most of it is ASCII (a CRS
+        # catalogue's 4 MB of WKT: 24 -> 2 ms).
+        data = data.translate(None, _ASCII)
     text = data if isinstance(data, str) else data.decode("utf-8", "replace")
     units = np.frombuffer(text.encode("utf-16-le", "surrogatepass"), dtype=np.uint16)
     hits = np.take(_table()[0], units)

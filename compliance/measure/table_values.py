@@ -212,6 +212,7 @@ def _wkb_has_coordinates(wkb: bytes) -> bool:
         warnings.simplefilter("ignore")
         try:
             geom = shapely.from_wkb(wkb, on_invalid="ignore")
-        except shapely.errors.GEOSException:
-            return True  # a structure walked to its end, in a form GEOS does not read
+        except (shapely.errors.GEOSException, NotImplementedError):
+            # A structure walked to its end, in a form GEOS does not read (a curve).
+            return True
     return _has_coordinates(geom)

@@ -228,7 +228,8 @@ def _attribute_table(src: VectorSource, layer: LayerInfo, tally: VectorTally) ->
     of a pair of columns that stay where the layers' features are (``table_positions``)."""
     text, ranges = GeometryText(), ColumnRanges()
     meet = bool(tally.windows) and not layer.catalogue  # no layer, no place to meet
-    for batch in src.attribute_batches(layer):
+    # An R*Tree's nodes are its structure, not values (``LayerInfo.rtree_shadow``).
+    for batch in () if layer.rtree_shadow else src.attribute_batches(layer):
         batch = fold_batch(batch)  # other scripts' digits read as ASCII's
         text.add(batch)
         if meet:

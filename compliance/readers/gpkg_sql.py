@@ -308,17 +308,18 @@ SQLITE_CATALOGUE = frozenset(
 )  # fmt: skip
 
 
-def sqlite_catalogue(path: Path) -> frozenset[str]:
+def sqlite_catalogue(path: Path) -> tuple[frozenset[str], frozenset[str]]:
     """The tables of the SQLite database at ``path`` that it keeps about itself, lower
     case: ``SQLITE_CATALOGUE``'s, and each R*Tree spatial index with its shadow tables
-    (the boxes of a layer's features, which unlike a GeoPackage's are not met with them)."""
+    (a layer's is met with its features by ``measure/leaks/gpkg_boxes.py``); and, of
+    those, the R*Trees' shadow tables, whose blobs are the trees' nodes, not values."""
     rtrees = [
         str(name).lower()
         for name, sql in gpkg_rows(path, "SELECT name, sql FROM sqlite_master WHERE type = 'table'")
         if RTREE_SQL.match(str(sql or ""))
     ]
-    shadows = {f"{name}_{part}" for name in rtrees for part in ("node", "parent", "rowid")}
-    return SQLITE_CATALOGUE | set(rtrees) | shadows
+    shadows = frozenset(f"{name}_{part}" for name in rtrees for part in ("node", "parent", "rowid"))
+    return SQLITE_CATALOGUE | set(rtrees) | shadows, shadows
 
 
 # How SQLite writes the statement that made an R*Tree virtual table (its spatial index).

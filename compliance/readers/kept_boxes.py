@@ -1,6 +1,7 @@
 """The boxes a vector file keeps beside its geometries, read as the source's own streams:
 a GeoPackage table's blob envelopes and R*Tree (``raw/gpkg_envelopes.py``,
-``raw/sqlite_rtree.py``), a FlatGeobuf file's header and spatial index
+``raw/sqlite_rtree.py``), a SpatiaLite table's blob MBRs and R*Tree
+(``raw/spatialite_mbrs.py``), a FlatGeobuf file's header and spatial index
 (``raw/fgb_index.py``). The measuring stage meets them with the geometries it reads."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 
 from compliance.readers.raw.fgb_index import FgbHeader, fgb_header
 from compliance.readers.raw.gpkg_envelopes import Envelopes, envelope_chunks
+from compliance.readers.raw.spatialite_mbrs import spatialite_envelopes
 from compliance.readers.raw.sqlite_rtree import RtreeWalk, rtree_cells
 
 if TYPE_CHECKING:
@@ -57,9 +59,14 @@ class KeptBoxes:
             self._kept_db = None
 
     def index_tables(self, table: str) -> tuple[str, str | None] | None:
-        """For a GeoPackage table (not a view: its rows are another table's): its geometry
-        column and its R*Tree's name (None without one); None otherwise."""
-        if self.driver != "GPKG" or self.path is None or not self.path.is_file():
+        """For a GeoPackage or SpatiaLite table (not a view: its rows are another
+        table's): its geometry column and its R*Tree's name (None without one); None
+        otherwise."""
+        if self.path is None or not self.path.is_file():
+            return None
+        if self.driver == "SQLite":
+            return self._spatialite_tables(table)
+        if self.driver != "GPKG":
             return None
         # One statement: the geometry column, whether the table is a table, and whether
         # the R*Tree the extension names after them is there.
@@ -79,15 +86,37 @@ class KeptBoxes:
         column = _text(rows[0][0])
         return column, f"rtree_{table}_{column}" if rows[0][2] else None
 
+    def _spatialite_tables(self, table: str) -> tuple[str, str | None] | None:
+        """``index_tables`` in a SpatiaLite database: its catalogue names the geometry
+        column, and the R*Tree is ``idx_<table>_<column>``. A plain SQLite database of
+        OGC's layout (WKB or WKT, no ``spatial_index_enabled``) keeps neither."""
+        db = self._kept()
+        catalogue = {_text(row[1]) for row in db.execute("PRAGMA table_info(geometry_columns)")}
+        if "spatial_index_enabled" not in catalogue:
+            return None
+        rows = db.execute(
+            "SELECT c.f_geometry_column, m.type, EXISTS (SELECT 1 FROM sqlite_master r WHERE "
+            "r.type = 'table' AND lower(r.name) = lower('idx_' || m.name || '_' || "
+            "c.f_geometry_column)) FROM geometry_columns c JOIN sqlite_master m "
+            "ON lower(m.name) = lower(c.f_table_name) WHERE lower(c.f_table_name) = lower(?)",
+            (table,),
+        ).fetchall()
+        if len(rows) != 1 or _text(rows[0][1]) != "table":
+            return None
+        column = _text(rows[0][0])
+        return column, f"idx_{table}_{column}" if rows[0][2] else None
+
     def envelope_batches(self, table: str, column: str, apart: bool) -> Iterator[Envelopes]:
-        """The table's blob envelopes, in rowid order, a chunk of rows at a time."""
+        """The table's blob envelopes (a SpatiaLite table's MBRs), in rowid order, a
+        chunk of rows at a time."""
         if self.path is None:
             return
+        parse = spatialite_envelopes if self.driver == "SQLite" else None
         if not apart:
-            yield from envelope_chunks(self._kept(), table, column)
+            yield from envelope_chunks(self._kept(), table, column, parse=parse)
             return
         with closing(_connect(self.path)) as db:
-            yield from envelope_chunks(db, table, column)
+            yield from envelope_chunks(db, table, column, parse=parse)
 
     def rtree_leaves(
         self, rtree: str, faults: list[str], apart: bool

@@ -97,7 +97,7 @@ def _geometries(column: pa.ChunkedArray) -> np.ndarray:
     wkb = np.asarray(column.to_numpy(zero_copy_only=False), dtype=object)
     try:
         return np.asarray(shapely.from_wkb(wkb, on_invalid="ignore"), dtype=object)
-    except shapely.errors.GEOSException:
+    except (shapely.errors.GEOSException, NotImplementedError):  # NotImplemented: a curve
         return np.full(len(wkb), None, dtype=object)
 
 

@@ -141,9 +141,10 @@ def _described(
         return None
     driver, layers, meta = _listed_layers(dataset, listed, first, upload)
     if driver == "SQLite" and path.is_file():
-        catalogue = sqlite_catalogue(path)
+        catalogue, shadows = sqlite_catalogue(path)
         for layer in layers:
             layer.catalogue = layer.geometry_type == NO_GEOMETRY and layer.name.lower() in catalogue
+            layer.rtree_shadow = layer.catalogue and layer.name.lower() in shadows
     return driver, layers, meta
 
 

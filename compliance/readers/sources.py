@@ -117,6 +117,9 @@ class LayerInfo:
     # A table an SQLite database keeps about itself (``gpkg_sql.sqlite_catalogue``): its
     # values are read for geometry, its names and numbers not taken for positions.
     catalogue: bool = False
+    # An R*Tree's node, parent or rowid table: the tree's own structure (its node blobs
+    # may read as WKB by chance), not read as values; a layer's R*Tree is walked whole.
+    rtree_shadow: bool = False
 
 
 _UNDECODABLE = (

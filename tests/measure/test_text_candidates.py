@@ -52,3 +52,23 @@ def test_a_geometry_among_many_rows_is_found_by_either_engine(rows: int) -> None
     found = GeometryText()
     found.add(pa.record_batch({"remarks": pa.array(values), "other": pa.array(["x"] * rows)}))
     assert found.columns == ["remarks"]
+
+
+@pytest.mark.parametrize("form", ["binary", "hex text"])
+def test_a_curve_in_wkb_counts_as_geometry_and_is_no_error(form: str) -> None:
+    """GEOS reads no curve: shapely raises NotImplementedError for their WKB (a SpatiaLite
+    R*Tree node once read as one and ended a check with an internal error). A curve
+    walked to its end is a geometry with coordinates, as GEOS's refusals count."""
+    curve = bytes.fromhex(
+        "0108000000"  # little-endian CircularString
+        "03000000"
+        "0000000000c05f400000000000c04240"
+        "0000000000c85f400000000000c84240"
+        "0000000000d05f400000000000c04240"
+    )
+    with pytest.raises(NotImplementedError):
+        shapely.from_wkb(curve, on_invalid="ignore")
+    column = pa.array([curve]) if form == "binary" else pa.array([curve.hex()])
+    found = GeometryText()
+    found.add(pa.RecordBatch.from_arrays([pa.array(["a"]), column], names=["name", "shape"]))
+    assert found.columns == ["shape"]

@@ -1,5 +1,6 @@
 """Which check meets a layer's spatial index (and a GeoPackage's blob envelopes) with the
-boxes its scan reads: FlatGeobuf (``index_boxes``) and GeoPackage (``gpkg_boxes``)."""
+boxes its scan reads: FlatGeobuf (``index_boxes``), GeoPackage and SpatiaLite
+(``gpkg_boxes``: the two keep the same R*Tree, and an envelope or MBR in each blob)."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ def index_check(src: VectorSource, layer: LayerInfo, threads: bool = True) -> In
         if src.driver == "FlatGeobuf":
             header = src.fgb_index(layer)
             return LeafBoxes(header) if header is not None else None
-        if src.driver == "GPKG":
+        if src.driver in ("GPKG", "SQLite"):
             # One batch leaves nothing to read beside: threads would only cost.
             many = layer.feature_count is None or layer.feature_count > BATCH_SIZE
             return GpkgBoxes.of(src, layer.name, threads and many)

@@ -14,7 +14,7 @@ SQLite statement, concatenated by SQLite itself: a million rows cost about 0.2 s
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,10 +42,18 @@ class Envelopes:
     kind: np.ndarray
     boxes: np.ndarray
     zm: np.ndarray
+    # Rows whose coordinates are stored rounded (a SpatiaLite compressed geometry): their
+    # envelope is the box of the coordinates before, not quite the box read.
+    rounded: np.ndarray | None = None
 
     def rows(self, part: slice | np.ndarray) -> Envelopes:
         return Envelopes(
-            self.rowids[part], self.blob[part], self.kind[part], self.boxes[part], self.zm[part]
+            self.rowids[part],
+            self.blob[part],
+            self.kind[part],
+            self.boxes[part],
+            self.zm[part],
+            None if self.rounded is None else self.rounded[part],
         )
 
 
@@ -79,12 +87,18 @@ def _parsed(rowids: np.ndarray, heads: np.ndarray) -> Envelopes:
 
 
 def envelope_chunks(
-    db: sqlite3.Connection, table: str, column: str, chunk: int = 16_384
+    db: sqlite3.Connection,
+    table: str,
+    column: str,
+    chunk: int = 16_384,
+    parse: Callable[[np.ndarray, np.ndarray], Envelopes] | None = None,
 ) -> Iterator[Envelopes]:
     """The envelopes of the table's rows, ``chunk`` rows at a time in rowid order (the
     order GDAL reads a table in), on ``db`` (its ``text_factory`` ``bytes``: SQLite hands
     the concatenated blobs over as text). ``ValueError`` when they cannot be read in
-    that order."""
+    that order. ``parse`` reads the blobs' first 72 bytes (a GeoPackage's headers by
+    default; ``spatialite_mbrs`` reads SpatiaLite's)."""
+    parse = parse or _parsed
     heads = (
         f"CASE WHEN length(g) >= {_HEAD} THEN substr(g, 1, {_HEAD}) "
         # || makes text, whose substr counts characters: cast back to count bytes.
@@ -110,5 +124,5 @@ def envelope_chunks(
             rowids = np.array(bytes(listed).split(b","), dtype=np.int64)
         if len(rowids) != count or len(data) != count * _HEAD or np.any(np.diff(rowids) <= 0):
             raise ValueError(f"the geometry blobs of {table} could not be read in order")
-        yield _parsed(rowids, np.frombuffer(bytes(data), dtype=np.uint8).reshape(count, _HEAD))
+        yield parse(rowids, np.frombuffer(bytes(data), dtype=np.uint8).reshape(count, _HEAD))
         start = db.execute(after, (end,)).fetchone()[0]
