@@ -46,12 +46,13 @@ def rtree_cells(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The cells of the R*Tree ``name`` whose ids are ``ids``, looked up one by one (for
     a few): ids, and boxes (minx, miny, maxx, maxy) as 32-bit floats."""
-    sql = f"SELECT id, minx, miny, maxx, maxy FROM {_quoted(name)} WHERE id = ?"
-    rows = [r for i in ids.tolist() for r in db.execute(sql, (i,)).fetchall()]
+    # By position, not name: a GeoPackage names the columns id, minx, maxx, miny, maxy,
+    # SpatiaLite pkid, xmin, xmax, ymin, ymax; the first is the rowid either way.
+    sql = f"SELECT * FROM {_quoted(name)} WHERE rowid = ?"
+    rows = [r[:5] for i in ids.tolist() for r in db.execute(sql, (i,)).fetchall()]
     found = np.array([r[0] for r in rows], dtype=np.int64)
-    return found, np.array([r[1:] for r in rows], dtype=np.float64).reshape(-1, 4).astype(
-        np.float32
-    )
+    boxes = np.array(rows, dtype=np.float64).reshape(-1, 5)[:, 1:][:, _XY]
+    return found, boxes.astype(np.float32)
 
 
 class RtreeWalk:
