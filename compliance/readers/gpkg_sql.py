@@ -310,16 +310,28 @@ SQLITE_CATALOGUE = frozenset(
 
 def sqlite_catalogue(path: Path) -> tuple[frozenset[str], frozenset[str]]:
     """The tables of the SQLite database at ``path`` that it keeps about itself, lower
-    case: ``SQLITE_CATALOGUE``'s, and each R*Tree spatial index with its shadow tables
-    (a layer's is met with its features by ``measure/leaks/gpkg_boxes.py``); and, of
-    those, the R*Trees' shadow tables, whose blobs are the trees' nodes, not values."""
+    case: ``SQLITE_CATALOGUE``'s, and each R*Tree spatial index with its shadow tables;
+    and, of those, the shadow tables of each layer's SpatiaLite R*Tree
+    (``idx_<table>_<column>``), which ``measure/leaks/gpkg_boxes.py`` walks node by node
+    with its features: their blobs are the tree's nodes, not values to read. Another
+    R*Tree's are read as any catalogue table's values."""
     rtrees = [
         str(name).lower()
         for name, sql in gpkg_rows(path, "SELECT name, sql FROM sqlite_master WHERE type = 'table'")
         if RTREE_SQL.match(str(sql or ""))
     ]
-    shadows = frozenset(f"{name}_{part}" for name in rtrees for part in ("node", "parent", "rowid"))
-    return SQLITE_CATALOGUE | set(rtrees) | shadows, shadows
+    shadows = {f"{name}_{part}" for name in rtrees for part in ("node", "parent", "rowid")}
+    indexes = {
+        f"idx_{table}_{column}".lower()
+        for table, column in gpkg_rows(
+            path, "SELECT f_table_name, f_geometry_column FROM geometry_columns "
+            "WHERE spatial_index_enabled IS NOT NULL"
+        )
+    }  # fmt: skip
+    walked = {
+        f"{name}_{part}" for name in indexes & set(rtrees) for part in ("node", "parent", "rowid")
+    }
+    return SQLITE_CATALOGUE | set(rtrees) | shadows, frozenset(walked)
 
 
 # How SQLite writes the statement that made an R*Tree virtual table (its spatial index).

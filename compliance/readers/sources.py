@@ -117,8 +117,9 @@ class LayerInfo:
     # A table an SQLite database keeps about itself (``gpkg_sql.sqlite_catalogue``): its
     # values are read for geometry, its names and numbers not taken for positions.
     catalogue: bool = False
-    # An R*Tree's node, parent or rowid table: the tree's own structure (its node blobs
-    # may read as WKB by chance), not read as values; a layer's R*Tree is walked whole.
+    # A node, parent or rowid table of a layer's R*Tree spatial index, which the layer's
+    # index check walks node by node: the tree's structure (its node blobs may read as
+    # WKB by chance), not read as values.
     rtree_shadow: bool = False
 
 
