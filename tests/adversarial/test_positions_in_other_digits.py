@@ -71,6 +71,24 @@ def _korea_2000(lonlat: np.ndarray) -> np.ndarray:
     return np.column_stack(to.transform(lonlat[:, 0], lonlat[:, 1]))
 
 
+def _pair(
+    write: Callable[[str], str], names: tuple[str, str], xy: np.ndarray, decimals: int
+) -> dict[str, pa.Array]:
+    """Text columns of the x and the y of ``xy``, written with ``write``'s digits."""
+    return {
+        name: pa.array([write(f"{v:.{decimals}f}") for v in xy[:, k]])
+        for k, name in enumerate(names)
+    }
+
+
+def _found_beside(checker, tmp_path, geoms, epsg, precise: dict, drawn: dict) -> list[str]:  # type: ignore[no-untyped-def]
+    """The columns found beside ``geoms`` holding ``precise``; those holding ``drawn`` (the
+    control) must not be."""
+    path = write_layer(tmp_path / "drawn.gpkg", geoms, epsg, drawn)
+    assert _columns(checker.check(path)) == []
+    return _columns(checker.check(write_layer(tmp_path / "precise.gpkg", geoms, epsg, precise)))
+
+
 def _columns(verdict) -> list[str]:
     found = verdict.profile.layers[0].coordinate_columns or []
     if found:
@@ -101,18 +119,11 @@ def test_eastings_in_other_digits_hold_a_korea_2000_layer(tmp_path, checker, scr
     write = SCRIPTS[script]
     exact, coarse = _positions()
     precise, drawn = _korea_2000(exact), np.round(_korea_2000(coarse), -2)
-    geoms = shapely.points(drawn)
-
-    def columns(xy: np.ndarray) -> dict[str, pa.Array]:
-        return {
-            "a": pa.array([write(f"{x:.2f}") for x in xy[:, 0]]),
-            "b": pa.array([write(f"{y:.2f}") for y in xy[:, 1]]),
-        }
-
-    path = write_layer(tmp_path / "precise.gpkg", geoms, 5186, columns(precise))
-    assert _columns(checker.check(path)) == ["a", "b"]
-    path = write_layer(tmp_path / "drawn.gpkg", geoms, 5186, columns(drawn))
-    assert _columns(checker.check(path)) == []
+    found = _found_beside(
+        checker, tmp_path, shapely.points(drawn), 5186,
+        _pair(write, ("a", "b"), precise, 2), _pair(write, ("a", "b"), drawn, 2),
+    )  # fmt: skip
+    assert found == ["a", "b"]
 
 
 def test_a_named_pair_in_full_width_digits_holds_the_layer(tmp_path, checker):
@@ -120,18 +131,11 @@ def test_a_named_pair_in_full_width_digits_holds_the_layer(tmp_path, checker):
     (it takes the digits, not the point)."""
     write = SCRIPTS["full-width"]
     exact, coarse = _positions()
-    geoms = shapely.points(coarse)
-
-    def columns(lonlat: np.ndarray) -> dict[str, pa.Array]:
-        return {
-            "lat": pa.array([write(f"{y:.7f}") for y in lonlat[:, 1]]),
-            "lon": pa.array([write(f"{x:.7f}") for x in lonlat[:, 0]]),
-        }
-
-    path = write_layer(tmp_path / "precise.gpkg", geoms, 4326, columns(exact))
-    assert set(_columns(checker.check(path))) == {"lat", "lon"}
-    path = write_layer(tmp_path / "drawn.gpkg", geoms, 4326, columns(coarse))
-    assert _columns(checker.check(path)) == []
+    found = _found_beside(
+        checker, tmp_path, shapely.points(coarse), 4326,
+        _pair(write, ("lon", "lat"), exact, 7), _pair(write, ("lon", "lat"), coarse, 7),
+    )  # fmt: skip
+    assert set(found) == {"lat", "lon"}
 
 
 def test_full_width_wkt_in_a_text_column_holds_the_layer(tmp_path, checker):
