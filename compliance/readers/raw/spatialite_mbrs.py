@@ -19,11 +19,22 @@ without this header (a TinyPoint, WKB) has none.
 
 from __future__ import annotations
 
+import math
+import struct
+from collections.abc import Iterator
+
 import numpy as np
 
+from compliance.readers.raw.gpkg_blobs import Blob
 from compliance.readers.raw.gpkg_envelopes import Envelopes
 
-__all__ = ["spatialite_envelopes"]
+__all__ = ["HEADER", "find_spatialite_blobs", "spatialite_envelopes"]
+
+HEADER = 43  # 0x00, byte order, SRID, MBR, 0x7C and the class: what a blob is known by
+# Classes: the base type (1-7), plus 1000 (Z), 2000 (M), 3000 (ZM); plus 1,000,000 for a
+# compressed one (lines and polygons only).
+_DIMENSIONS = {0, 1, 2, 3}
+_COMPRESSED = {1000, 1001, 1002, 1003}
 
 _MBR_END = 38  # where the 0x7C after the MBR is
 _KIND_XY = 1
@@ -55,3 +66,30 @@ def spatialite_envelopes(rowids: np.ndarray, heads: np.ndarray) -> Envelopes:
     collection = (kind_of % 1000 >= 4) & (kind_of % 1000 <= 7) & (kind_of < 4000)
     rounded = blob & ((kind_of // 1_000_000 == 1) | (collection & (member // 1_000_000 == 1)))
     return Envelopes(rowids, blob, kind, boxes, np.full((len(rowids), 4), np.nan), rounded)
+
+
+def find_spatialite_blobs(data: bytes) -> Iterator[Blob]:
+    """Every SpatiaLite geometry blob header in ``data`` (freed bytes of a database): its
+    SRID and MBR, the MBR standing in for the shape (its coordinates are not rebuilt);
+    known by its first ``HEADER`` bytes."""
+    at = data.find(b"\x7c", _MBR_END)
+    while at >= 0:
+        start = at - _MBR_END
+        if data[start] == 0x00 and data[start + 1] in (0, 1) and at + 5 <= len(data):
+            blob = _header_at(data, start)
+            if blob is not None:
+                yield blob
+        at = data.find(b"\x7c", at + 1)
+
+
+def _header_at(data: bytes, start: int) -> Blob | None:
+    order = "<" if data[start + 1] == 1 else ">"
+    srid, minx, miny, maxx, maxy = struct.unpack_from(order + "i4d", data, start + 2)
+    kind = struct.unpack_from(order + "i", data, start + _MBR_END + 1)[0]
+    base, group = kind % 1000, kind // 1000
+    if not 1 <= base <= 7 or not (group in _DIMENSIONS or (group in _COMPRESSED and base > 1)):
+        return None
+    box = (minx, miny, maxx, maxy)
+    if not all(map(math.isfinite, box)) or minx > maxx or miny > maxy:
+        return None
+    return Blob(srid, box, None, data[start : start + HEADER])

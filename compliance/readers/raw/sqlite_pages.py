@@ -144,14 +144,20 @@ def _run_regions(run: bytes, first_page: int, layout: _Layout, free: _Freelist) 
         elif k in chained:  # the chain is followed page by page; gaps come with it
             yield from _gap_regions(run[base : base + size], number == 1, usable)
         # Most free space holds no blob: look before copying it out.
-        elif run.find(b"GP", starts[k], ends[k]) >= 0:
+        elif _may_hold_blob(run, starts[k], ends[k]):
             yield Region(run[starts[k] : ends[k]], False)
 
 
 def _gap_regions(page: bytes, first: bool, usable: int) -> Iterator[Region]:
     for start, end in _page_gaps(page, first, usable):
-        if page.find(b"GP", start, end) >= 0:
+        if _may_hold_blob(page, start, end):
             yield Region(page[start:end], False)
+
+
+def _may_hold_blob(data: bytes, start: int, end: int) -> bool:
+    """Whether ``data[start:end]`` holds a GeoPackage blob's ``GP`` or the 0x7C that ends a
+    SpatiaLite blob's MBR."""
+    return data.find(b"GP", start, end) >= 0 or data.find(b"\x7c", start, end) >= 0
 
 
 class _Freelist:
@@ -168,7 +174,8 @@ class _Freelist:
 def unallocated_regions(path: Path) -> Iterator[Region]:
     """Every stretch of ``path`` that an SQLite reader does not see as a live row: free
     pages past their freelist pointers, and each b-tree page's gap and freeblocks that
-    hold the bytes ``GP``. Nothing for a file that is not SQLite.
+    may hold a geometry blob (``GP``, or SpatiaLite's 0x7C). Nothing for a file that is
+    not SQLite.
 
     The file is read a run of pages at a time (never mapped: a mapped file would count in
     the checker's memory, and a large GeoPackage is mostly live rows)."""
