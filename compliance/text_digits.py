@@ -96,13 +96,13 @@ def fold(text: str) -> str:
 
 
 def fold_column(column: pa.Array, data: bytes | None) -> pa.Array:
-    """A text column with each value that holds foreign digits folded; ``data``: its
-    values' bytes end to end (None when they are not at hand: every value is looked
-    at)."""
+    """A text column, its values folded (``fold``) when any holds a digit or a point of
+    another script; ``data``: the values' bytes end to end (None when they are not at
+    hand: the values are looked at one by one)."""
     if data is not None and not has_foreign_digits(data):
         return column
     values = column.to_pylist()
-    if not any(v and has_foreign_digits(v) for v in values):
+    if data is None and not any(v and has_foreign_digits(v) for v in values):
         return column
     return pa.array([fold(v) if v else v for v in values], pa.large_string())
 
