@@ -15,6 +15,7 @@ __all__ = [
     "distinct",
     "finite_rows",
     "holds_no_number",
+    "keyed_hashes",
     "lonlat_sized_boxes",
     "rows_all",
 ]
@@ -106,3 +107,22 @@ _ROW_WORDS = {
 def finite_rows(boxes: np.ndarray) -> np.ndarray:
     """Whether each row of four floats (a box) is all finite."""
     return rows_all(np.isfinite(boxes).reshape(-1, 4))
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser (wrapping uint64 arithmetic)."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * np.uint64(0xBF58476D1CE4E5B9)
+    x = x ^ (x >> np.uint64(27))
+    x = x * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def keyed_hashes(ids: np.ndarray, boxes: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """Each (id, 32-bit box) pair's keyed hash (``key``: two random uint64): their sum is
+    an order-free digest of the pairs, keyed per check so that a file cannot be built to
+    collide with it."""
+    bits = np.ascontiguousarray(boxes, dtype="<f4").view("<u4").astype(np.uint64)
+    h = _mix(ids.astype(np.uint64) ^ key[0])
+    h = _mix(h ^ (bits[:, 0] | (bits[:, 1] << np.uint64(32))) ^ key[1])
+    return _mix(h ^ (bits[:, 2] | (bits[:, 3] << np.uint64(32))))

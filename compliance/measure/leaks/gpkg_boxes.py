@@ -24,7 +24,7 @@ from functools import partial
 import numpy as np
 import shapely
 
-from compliance.arrays import holds_no_number, rows_all
+from compliance.arrays import holds_no_number, keyed_hashes, rows_all
 from compliance.readers.background import helper_pool
 from compliance.readers.kept_boxes import KeptBoxes
 from compliance.readers.raw.gpkg_envelopes import Envelopes
@@ -69,26 +69,8 @@ def _rounded_box(kept: np.ndarray, box: np.ndarray) -> np.ndarray:
         return rows_all(np.abs(kept - box) <= room[:, None])
 
 
-def _mix(x: np.ndarray) -> np.ndarray:
-    """SplitMix64's finaliser (wrapping uint64 arithmetic)."""
-    x = x ^ (x >> np.uint64(30))
-    x = x * np.uint64(0xBF58476D1CE4E5B9)
-    x = x ^ (x >> np.uint64(27))
-    x = x * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
-
-
-def _hashes(ids: np.ndarray, boxes: np.ndarray, key: np.ndarray) -> np.ndarray:
-    """Each (id, 32-bit box) pair's keyed hash: their sum is an order-free digest of the
-    pairs, keyed per check so that a file cannot be built to collide with it."""
-    bits = np.ascontiguousarray(boxes, dtype="<f4").view("<u4").astype(np.uint64)
-    h = _mix(ids.astype(np.uint64) ^ key[0])
-    h = _mix(h ^ (bits[:, 0] | (bits[:, 1] << np.uint64(32))) ^ key[1])
-    return _mix(h ^ (bits[:, 2] | (bits[:, 3] << np.uint64(32))))
-
-
 def _digest(ids: np.ndarray, boxes: np.ndarray, key: np.ndarray) -> int:
-    return int(_hashes(ids, boxes, key).sum(dtype=np.uint64))
+    return int(keyed_hashes(ids, boxes, key).sum(dtype=np.uint64))
 
 
 def _same_ranges(kind: np.ndarray, kept: np.ndarray, geoms: np.ndarray) -> np.ndarray:
@@ -143,7 +125,7 @@ class _Rows:
     def _hashed(self, chunks: Iterator[Envelopes]) -> Iterator[tuple[Envelopes, np.ndarray]]:
         try:
             for env in chunks:
-                yield env, _hashes(env.rowids, rtree_rounded(env.boxes), self._key)
+                yield env, keyed_hashes(env.rowids, rtree_rounded(env.boxes), self._key)
         finally:
             close_batches(chunks)
 

@@ -21,13 +21,15 @@ row's box, or a position put there) is a fault.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import struct
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
-from compliance.arrays import box_unions
+from compliance.arrays import box_unions, keyed_hashes
 
 __all__ = ["RtreeWalk", "rtree_cells"]
 
@@ -35,6 +37,55 @@ _CELL = np.dtype([("id", ">i8"), ("box", ">f4", (4,))])  # 24 bytes
 _XY = np.array([0, 2, 1, 3])  # minx, maxx, miny, maxy -> minx, miny, maxx, maxy
 _NODES = 512  # nodes per statement (some 25,000 cells)
 _LOOKUPS = 10_000  # leftover leaf cells met with the live cells of their ids, one by one
+_MASK = (1 << 64) - 1
+_NONE = (np.zeros(0, np.int64), np.zeros((0, 4), np.float32))
+
+
+def _sum(ids: np.ndarray, boxes: np.ndarray, key: np.ndarray) -> int:
+    """The keyed digest of (id, box) pairs; -0.0 counted as 0.0, as the R*Tree's own
+    comparisons count it."""
+    return int(keyed_hashes(ids, boxes + np.float32(0.0), key).sum(dtype=np.uint64))
+
+
+@dataclass
+class _Parsed:
+    """The cells of a chunk of nodes: ``read`` nodes, numbered ``numbers``, whose cells
+    (``ids``, ``boxes``: minx, miny, maxx, maxy as 32-bit floats) run ``counts`` a node;
+    ``leaf`` per cell."""
+
+    read: int
+    numbers: np.ndarray
+    counts: np.ndarray
+    ids: np.ndarray
+    boxes: np.ndarray
+    leaf: np.ndarray
+
+    @classmethod
+    def of(
+        cls, numbers: np.ndarray, leaves: np.ndarray, counts: list[int], parts: list[bytes]
+    ) -> _Parsed:
+        cells = np.frombuffer(b"".join(parts), dtype=_CELL)
+        count = np.array(counts, dtype=np.int64)
+        return cls(
+            len(counts),
+            numbers,
+            count,
+            cells["id"].astype(np.int64),
+            cells["box"].astype(np.float32)[:, _XY],
+            np.repeat(leaves, count),
+        )
+
+    def unions(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each node with cells, and the union of its cells' boxes."""
+        filled = self.counts > 0
+        if not filled.any():
+            return _NONE
+        starts = (np.cumsum(self.counts) - self.counts)[filled]
+        return self.numbers[filled], box_unions(self.boxes, starts)
+
+    def children(self) -> tuple[np.ndarray, np.ndarray]:
+        """The cells above the leaves: child node numbers and boxes."""
+        return self.ids[~self.leaf], self.boxes[~self.leaf]
 
 
 def _quoted(name: str) -> str:
@@ -66,43 +117,57 @@ class RtreeWalk:
         if root is None or not isinstance(root[0], bytes) or len(root[0]) < 4:
             raise ValueError(f"{name} has no root node")
         self.depth = struct.unpack_from(">H", root[0])[0]
-        self._nodes, self._level = self._levels(self._parents())
-        # Cells above the leaves (child node, box), and each node's union of its cells:
-        # some 40,000 nodes per million rows, kept with 32-bit boxes as they are stored.
-        none = (np.zeros(0, np.int64), np.zeros((0, 4), np.float32))
-        self._children: list[tuple[np.ndarray, np.ndarray]] = [none]
-        self._unions: list[tuple[np.ndarray, np.ndarray]] = [none]
+        self._nodes, self._level = self._levels(*self._parents())
+        # Cells above the leaves (child node, box) and each node's union of its cells, met
+        # as keyed multiset digests (some 80,000 nodes per million rows: held whole, they
+        # were the one part of a check's memory that grew with the rows). Only a tree
+        # they find at odds is read again, whole, to say where (``_exact``).
+        self._key = np.frombuffer(os.urandom(16), dtype=np.uint64)
+        self._child_sum = self._union_sum = self._child_count = 0
+        self._unhashable = False  # a NaN box: its bits may match where its value does not
         # Cells left past the ends of leaves and of nodes above them; bytes past the last
         # whole cell that are not zeros.
-        self._left: dict[bool, list[tuple[np.ndarray, np.ndarray]]] = {True: [none], False: [none]}
+        self._left: dict[bool, list[tuple[np.ndarray, np.ndarray]]] = {
+            True: [_NONE],
+            False: [_NONE],
+        }
         self._left_bytes = 0
         self.faults: list[str] = []
 
-    def _parents(self) -> np.ndarray:
-        """The parent table as (node, parent) rows, read a slice at a time."""
-        cursor = self._db.execute(
-            f"SELECT nodeno, parentnode FROM {_quoted(self._name + '_parent')}"
-        )
-        parts = [np.zeros((0, 2), dtype=np.int64)]
-        while rows := cursor.fetchmany(16_384):
-            parts.append(np.array(rows, dtype=np.int64).reshape(-1, 2))
-        return np.concatenate(parts)
+    def _parents(self) -> tuple[np.ndarray, np.ndarray]:
+        """The parent table's nodes and their parents, read a slice at a time into arrays
+        of its size (some 80,000 rows per million features)."""
+        table = _quoted(self._name + "_parent")
+        size = int(self._db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+        pairs = np.empty((size, 2), dtype=np.int64)
+        cursor, at = self._db.execute(f"SELECT nodeno, parentnode FROM {table}"), 0
+        while (rows := cursor.fetchmany(16_384)) and at < size:
+            part = np.array(rows, dtype=np.int64).reshape(-1, 2)[: size - at]
+            pairs[at : at + len(part)] = part
+            at += len(part)
+        return pairs[:at, 0], pairs[:at, 1]
 
-    def _levels(self, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _levels(self, node: np.ndarray, parent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each node's level below the root (nodes sorted, and their levels), from the
-        parent table; the nodes it cannot place are counted as a fault."""
-        nodes, levels = np.array([1], dtype=np.int64), np.array([0], dtype=np.int64)
-        todo = pairs
+        parent table, a level at a time from the root; the nodes it cannot place are
+        counted as a fault. A few arrays of the table's size at once, whatever its depth."""
+        order = np.argsort(node, kind="stable")
+        node, parent = node[order], parent[order]
+        level = np.full(len(node), -1, dtype=np.int8)  # SQLite's R*Trees are 40 deep at most
+        frontier = np.array([1], dtype=np.int64)  # the nodes of the level above, sorted
         for depth in range(1, self.depth + 1):
-            at = np.minimum(np.searchsorted(nodes, todo[:, 1]), len(nodes) - 1)
-            placed = (nodes[at] == todo[:, 1]) & (levels[at] == depth - 1)
-            nodes = np.concatenate([nodes, todo[placed, 0]])
-            levels = np.concatenate([levels, np.full(int(placed.sum()), depth)])
-            order = np.argsort(nodes, kind="stable")
-            nodes, levels = nodes[order], levels[order]
-            todo = todo[~placed]
-        self._unplaced = len(todo)
-        return nodes, levels
+            at = np.minimum(np.searchsorted(frontier, parent), len(frontier) - 1)
+            placed = (frontier[at] == parent) & (level < 0)
+            level[placed] = depth
+            frontier = node[placed]  # sorted, as ``node`` is
+            if not frontier.size:
+                break
+        placed = level >= 0
+        self._unplaced = int(len(level) - np.count_nonzero(placed))
+        nodes = np.concatenate([[1], node[placed]])
+        levels = np.concatenate([[0], level[placed]]).astype(np.int8)
+        order = np.argsort(nodes, kind="stable")
+        return nodes[order], levels[order]
 
     def leaves(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """The leaves' cells, a chunk of nodes at a time: ids and boxes (minx, miny,
@@ -124,10 +189,32 @@ class RtreeWalk:
     def _cells(self, rows: list[tuple[int, object]]) -> tuple[np.ndarray, np.ndarray] | None:
         """The chunk's cells parsed at once: the leaves' handed back, the others' kept,
         and each node's union kept for the cell that points at it."""
+        parsed, left = self._parsed(rows)
+        for past, at_leaf in left:
+            self._keep_left(past, at_leaf)
+        if parsed.read < len(rows):
+            self.faults.append(
+                f"{len(rows) - parsed.read} nodes of {self._name} cannot be read as its nodes"
+            )
+        node, union = parsed.unions()
+        child, child_box = parsed.children()
+        self._unhashable |= bool(np.isnan(union).any() or np.isnan(child_box).any())
+        root = node == 1  # no cell points at the root
+        self._union_sum = (self._union_sum + _sum(node[~root], union[~root], self._key)) & _MASK
+        self._child_sum = (self._child_sum + _sum(child, child_box, self._key)) & _MASK
+        self._child_count += len(child)
+        if not parsed.leaf.any():
+            return None
+        return parsed.ids[parsed.leaf], parsed.boxes[parsed.leaf]
+
+    def _parsed(self, rows: list[tuple[int, object]]) -> tuple[_Parsed, list[tuple[bytes, bool]]]:
+        """A chunk of node rows parsed: the cells of those that read as this tree's
+        nodes, and the bytes past each one's last cell that are not zeros (with whether
+        it is a leaf)."""
         numbers = np.array([r[0] for r in rows], dtype=np.int64)
         at = np.minimum(np.searchsorted(self._nodes, numbers), len(self._nodes) - 1)
         levels = np.where(self._nodes[at] == numbers, self._level[at], -1)
-        kept, counts, parts = [], [], []
+        kept, counts, parts, left = [], [], [], []
         for i, (_, data) in enumerate(rows):
             if not isinstance(data, bytes) or len(data) < 4 or levels[i] < 0:
                 continue
@@ -139,26 +226,27 @@ class RtreeWalk:
             parts.append(data[4 : 4 + count * _CELL.itemsize])
             past = data[4 + count * _CELL.itemsize :]
             if past.strip(b"\0"):
-                self._keep_left(past, bool(levels[i] == self.depth))
-        if len(kept) < len(rows):
-            self.faults.append(
-                f"{len(rows) - len(kept)} nodes of {self._name} cannot be read as its nodes"
-            )
-        cells = np.frombuffer(b"".join(parts), dtype=_CELL)
-        ids = cells["id"].astype(np.int64)
-        boxes = cells["box"].astype(np.float32)[:, _XY]
-        count = np.array(counts, dtype=np.int64)
-        filled = count > 0
-        if filled.any():
-            starts = (np.cumsum(count) - count)[filled]
-            unions = box_unions(boxes, starts)
-            self._unions.append((numbers[kept][filled], unions))
-        leaf = np.repeat(levels[kept] == self.depth, count)
-        if not leaf.all():
-            self._children.append((ids[~leaf], boxes[~leaf]))
-        if not leaf.any():
-            return None
-        return ids[leaf], boxes[leaf]
+                left.append((past, bool(levels[i] == self.depth)))
+        parsed = _Parsed.of(numbers[kept], levels[kept] == self.depth, counts, parts)
+        return parsed, left
+
+    def _exact(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Every cell above the leaves (child, box) and every node's union (node, union),
+        the tree read again whole: only where the digests find it at odds, or cells past a
+        node's end above the leaves are to be met with the live ones."""
+        sql = (
+            f"SELECT nodeno, data FROM {_quoted(self._name + '_node')} "
+            "WHERE nodeno > ? ORDER BY nodeno LIMIT ?"
+        )
+        children, unions, last = [_NONE], [_NONE], 0
+        while rows := self._db.execute(sql, (last, _NODES)).fetchall():
+            last = int(rows[-1][0])
+            parsed = self._parsed(rows)[0]
+            unions.append(parsed.unions())
+            children.append(parsed.children())
+        child, child_box = (np.concatenate(part) for part in zip(*children, strict=True))
+        node, union = (np.concatenate(part) for part in zip(*unions, strict=True))
+        return child, child_box, node, union
 
     def _keep_left(self, past: bytes, leaf: bool) -> None:
         whole = len(past) // _CELL.itemsize * _CELL.itemsize
@@ -180,11 +268,7 @@ class RtreeWalk:
             if leaf and len(ids) > _LOOKUPS:
                 wrong += len(ids)
                 continue
-            live = (
-                rtree_cells(self._db, self._name, np.unique(ids))
-                if leaf
-                else tuple(np.concatenate(part) for part in zip(*self._children, strict=True))
-            )
+            live = rtree_cells(self._db, self._name, np.unique(ids)) if leaf else self._exact()[:2]
             wrong += len(ids) - int(np.count_nonzero(_copies(ids, boxes, *live)))
         if wrong:
             self.faults.append(
@@ -197,10 +281,13 @@ class RtreeWalk:
         the union of its own cells as that cell's box."""
         if self._unplaced:
             self.faults.append(f"{self._unplaced} nodes of {self._name} hang from no node")
-        child = np.concatenate([c[0] for c in self._children])
-        child_box = np.concatenate([c[1] for c in self._children])
-        node = np.concatenate([u[0] for u in self._unions])
-        union = np.concatenate([u[1] for u in self._unions])
+        if (
+            self._child_count == nodes - 1
+            and self._child_sum == self._union_sum
+            and not self._unhashable
+        ):
+            return  # each node but the root pointed at once, with its union as the box
+        child, child_box, node, union = self._exact()
         order = np.argsort(child, kind="stable")
         child, child_box = child[order], child_box[order]
         stray = len(child) != nodes - 1 or (len(child) > 0 and len(node) == 0)
