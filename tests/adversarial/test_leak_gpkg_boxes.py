@@ -266,7 +266,7 @@ def _nodes(path: Path) -> dict[int, bytes]:
         return dict(db.execute("SELECT nodeno, data FROM rtree_t_geom_node").fetchall())
 
 
-@pytest.mark.parametrize("what", ["node_box", "orphan_node", "point_envelopes"])
+@pytest.mark.parametrize("what", ["node_box", "node_nan", "orphan_node", "point_envelopes"])
 def test_numbers_beside_the_tree_hold_the_verdict(tmp_path, checker, what):
     place = "sydney_mga56"
     x, y = origin(place)
@@ -279,6 +279,11 @@ def test_numbers_beside_the_tree_hold_the_verdict(tmp_path, checker, what):
         if what == "node_box":  # a precise position as the root's first cell's minimum
             root = bytearray(nodes[1])
             struct.pack_into(">f", root, 4 + 8, np.float32(x + 12.345))
+            db.execute("UPDATE rtree_t_geom_node SET data = ? WHERE nodeno = 1", (bytes(root),))
+            expected = "t.geom: 1 cells of rtree_t_geom hold boxes other than their nodes'"
+        elif what == "node_nan":  # a NaN, whose payload bits can carry a number, in its place
+            root = bytearray(nodes[1])
+            struct.pack_into(">I", root, 4 + 8, 0x7FC12345)
             db.execute("UPDATE rtree_t_geom_node SET data = ? WHERE nodeno = 1", (bytes(root),))
             expected = "t.geom: 1 cells of rtree_t_geom hold boxes other than their nodes'"
         elif what == "orphan_node":  # a node nothing points to, full of positions
