@@ -56,6 +56,8 @@ def coordinates_members(path: Path) -> int | None:
 
 
 def _count(data: bytes) -> int:
-    if b"\\u" not in data and b"\\U" not in data:
-        return data.lower().count(_KEY)  # JSON's escapes are rare: the key counted in C
+    # JSON's escapes are rare: the key counted in C. A backslash is looked for first, at
+    # memchr's speed; a two-byte needle is searched for ten times as slowly.
+    if b"\\" not in data or (b"\\u" not in data and b"\\U" not in data):
+        return data.lower().count(_KEY)
     return len(_ESCAPED.findall(data))

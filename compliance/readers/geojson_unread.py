@@ -32,6 +32,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,7 @@ from compliance.readers.geojson_boxes import (
     geometry_box,
     positions,
 )
+from compliance.readers.json_bytes import has_long_array, names_at_most
 from compliance.text_digits import fold
 from compliance.tracks import FrameTracks
 
@@ -56,16 +58,13 @@ _GEOMETRY_KEYS = frozenset({"type", "coordinates", "geometries", "bbox"})
 # Most features hold nothing but these: they are walked without a call per object.
 _PLAIN_FEATURE = frozenset({"type", "id", "geometry", "properties"})
 _PLAIN_GEOMETRY = frozenset({"type", "coordinates"})
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 # What GDAL and common servers write beside a collection's features.
 _COLLECTION_KEYS = frozenset(
     {"type", "features", "bbox", "crs", "name", "description", "xy_coordinate_resolution",
      "z_coordinate_resolution"}
 )  # fmt: skip
 _FEW_NUMBERS = 8  # a collection's counts and timestamps, not a list of positions
-# Anywhere in the bytes, an array of four scalars or more (three commas and no bracket
-# between its brackets): a long position, a bbox, or a property's list. Without one, no
-# position can be long, and the walk does not look at the positions.
-_LONG_ARRAY = re.compile(rb"\[[^\]\[,]*,[^\]\[,]*,[^\]\[,]*,[^\]\[]*\]")
 # Two numbers of the size of a coordinate in a string (degrees with 3 or more decimals,
 # metres of 6 digits or more) could be a position written as text.
 _COORDINATE_TEXT = re.compile(r"-?\d+\.\d{3,}|\d{6,}")
@@ -243,8 +242,10 @@ def _document(doc: Any, found: _Found, long_arrays: bool) -> None:
 
 
 def _features(features: list[Any], found: _Found, long_arrays: bool) -> None:
-    """``_feature`` for each of ``features``, the plain ones (no bbox, no foreign member,
-    a single geometry or none) counted here: the same sums, a tenth of the calls."""
+    """``_feature`` for each of ``features``; a collection of plain ones only is counted in
+    a few passes in C (``_all_plain``), the same sums without a call per feature."""
+    if _all_plain(features, found, long_arrays):
+        return
     members = 0
     for feature in features:
         geometry = feature.get("geometry") if type(feature) is dict else None
@@ -270,6 +271,33 @@ def _features(features: list[Any], found: _Found, long_arrays: bool) -> None:
                 held = positions(geometry.get("coordinates"))
                 found.long_positions += sum(len(p) > 3 for p in held)
     found.members += members
+
+
+def _all_plain(features: list[Any], found: _Found, long_arrays: bool) -> bool:
+    """Whether every feature is plain: an object of the plain members, its geometry one
+    too (or null), its properties an object (or null) of scalars. Then their members are
+    counted into ``found`` and True; else ``found`` is left as it was."""
+    if set(map(type, features)) != {dict}:
+        return False
+    if not set(chain.from_iterable(features)) <= _PLAIN_FEATURE:  # their keys
+        return False
+    geometries = [g for g in map(dict.get, features, repeat("geometry")) if g is not None]
+    if not set(map(type, geometries)) <= {dict}:
+        return False
+    if not set(chain.from_iterable(geometries)) <= _PLAIN_GEOMETRY:
+        return False
+    held = list(map(dict.get, features, repeat("properties")))
+    if not set(map(type, held)) <= {dict, type(None)}:
+        return False
+    properties = [p for p in held if p is not None]
+    if not set(map(type, chain.from_iterable(map(dict.values, properties)))) <= _SCALARS:
+        return False
+    found.members += sum(map(len, features)) + sum(map(len, properties))
+    found.members += sum(map(len, geometries))
+    if long_arrays:
+        coordinates = map(dict.get, geometries, repeat("coordinates"))
+        found.long_positions += sum(len(p) > 3 for c in coordinates for p in positions(c))
+    return True
 
 
 def _collection(doc: dict[str, Any], found: _Found) -> None:
@@ -320,10 +348,6 @@ def unread_members(path: Path, fields: Iterable[str] = (), sequence: bool = Fals
     return _said(found)
 
 
-# A member's name ends with a quote and a colon, maybe with JSON's blanks between.
-_BLANKS = b" \t\r\n"
-
-
 def _look_through(data: bytes, found: _Found) -> None:
     """Parse one JSON text and walk it. A member given twice leaves fewer members in the
     parsed objects than names in the bytes: only then is it parsed again, counting each
@@ -337,10 +361,9 @@ def _look_through(data: bytes, found: _Found) -> None:
                 found.document.append("text that is not strict JSON, not looked through")
             return
         before = found.members
-        _document(doc, found, bool(_LONG_ARRAY.search(data)))
+        _document(doc, found, has_long_array(data))
         del doc  # freed here, while the collector is off: it never traces the tree
-        names = data.translate(None, _BLANKS).count(b'":')
-        if names != found.members - before:
+        if not names_at_most(data, found.members - before):
             json.loads(data, object_pairs_hook=found.pairs)
 
 
@@ -370,8 +393,7 @@ def _collector_paused() -> Iterator[None]:
 
 def _parsed(data: bytes) -> Any:
     """The JSON text parsed by orjson (compiled, about half the time), or by the laxer
-    ``json`` when orjson refuses it (NaN, infinities, UTF-16 text): what
-    either accepts is looked through, not held unread."""
+    ``json`` when orjson refuses it (NaN, infinities, UTF-16 text): either will do."""
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError:

@@ -84,7 +84,8 @@ def screen_upload(path: Path, display: str) -> None:
         # GDAL finds these tags anywhere in a file's first bytes, after a comment too; the
         # zero bytes go so that UTF-16 text reads as the tags do.
         text = start.replace(b"\x00", b"")
-        if any(tag in text for tag in _POINTER_TAGS):
+        # Each tag opens with "<", which is found at memchr's speed; a tag, at a tenth.
+        if b"<" in text and any(tag in text for tag in _POINTER_TAGS):
             _refuse(
                 display, "it describes other files or a server to read (a VRT or WFS description)"
             )

@@ -229,6 +229,38 @@ def test_a_member_given_twice_holds_the_verdict(tmp_path, checker, spelling, whe
     _held(checker, path, coarse, "5 objects that give a member twice (a reader keeps one)")
 
 
+@pytest.mark.parametrize("stamped", [False, True], ids=["plain", "colons_in_text"])
+@pytest.mark.parametrize("placed", ["every", "last"])
+def test_a_scalar_property_given_twice_holds_the_verdict(tmp_path, checker, stamped, placed):
+    """Features of nothing but plain members and scalar properties, the kind counted in a
+    few passes: a precise number given before the coarse one under the same name (readers
+    keep the last) is still found, in every feature or only the last, and when the
+    document's strings hold colons (times, addresses) beside the names' own."""
+    precise, coarse = _points("daejeon", 40)
+    rows = []
+    for i, (p, c) in enumerate(zip(precise, coarse, strict=True)):
+        stamp = ', "seen": "2024-05-01T12:30:00Z", "src": "https://example.org/a:b"' * stamped
+        twice = f'"x": {p.x!r}, "x": {c.x!r}, ' if placed == "every" or i == 39 else ""
+        rows.append(
+            f'{{"type": "Feature", "properties": {{{twice}"n": {i}{stamp}}}, '
+            f'"geometry": {json.dumps(mapping(c))}}}'
+        )
+    path = tmp_path / "f.geojson"
+    path.write_text('{"type": "FeatureCollection", "features": [' + ",".join(rows) + "]}")
+    read = pyogrio.read_dataframe(path)
+    assert read["x"].iloc[-1] == coarse[-1].x  # GDAL keeps the coarse one
+    held = 40 if placed == "every" else 1
+    _held(checker, path, coarse, f"{held} objects that give a member twice (a reader keeps one)")
+
+
+def test_plain_features_with_colons_in_their_text_are_clean(tmp_path, checker):
+    _, coarse = _points("busan")
+    features = [_feature(c, i) for i, c in enumerate(coarse)]
+    for feature in features:
+        feature["properties"].update(seen="2024-05-01T12:30:00Z", note='a "quoted": colon')
+    _clean(checker, _write(tmp_path / "f.geojson", _collection(features)))
+
+
 def test_a_text_sequence_with_precise_bboxes_holds_the_verdict(tmp_path, checker):
     precise, coarse = _points("daejeon")
     lines = [
