@@ -75,8 +75,22 @@ class ColumnRanges:
     column, gathered batch by batch."""
 
     _ranges: dict[tuple[str, int], _Range] = field(default_factory=dict)
+    # A table of fewer rows than a pair is met on is never met: its batches wait here
+    # until as many rows came (most catalogue tables hold a row or two).
+    _waiting: list[pa.RecordBatch] = field(default_factory=list)
+    _rows: int = 0
 
     def add(self, batch: pa.RecordBatch) -> None:
+        self._rows += batch.num_rows
+        if self._rows < _LEAST_ROWS:
+            self._waiting.append(batch)
+            return
+        for waiting in self._waiting:
+            self._add(waiting)
+        self._waiting.clear()
+        self._add(batch)
+
+    def _add(self, batch: pa.RecordBatch) -> None:
         for name, column in zip(batch.schema.names, batch.columns, strict=True):
             kind = column.type
             if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):

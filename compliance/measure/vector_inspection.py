@@ -77,6 +77,8 @@ def _vector_profile(
     layers = tally.layers
     crs_names = sorted({c for la in layers if (c := la.crs)})
     spatial = [la for la in src.layers if la.geometry_type != NO_GEOMETRY]
+    # The catalogue a GeoPackage keeps beside its layers is no layer of the data's.
+    own = [la for la in src.layers if not (la.catalogue and la.unlisted)]
     profile = finish_profile(
         Profile(
             kind="vector",
@@ -96,9 +98,9 @@ def _vector_profile(
                 [src.metadata] + [la.metadata for la in src.layers], src.metadata_documents
             ),
             feature_count=tally.features,
-            layer_count=len(src.layers),
+            layer_count=len(own),
             has_z=tally.has_z,
-            fields=sorted({f for la in src.layers for f in own_fields(src.driver, la.fields)}),
+            fields=sorted({f for la in own for f in own_fields(src.driver, la.fields)}),
             layers=layers,
             empty_geometries=max(tally.empty, 0),
             invalid_geometries=tally.invalid,

@@ -76,7 +76,8 @@ def scan_layers(
         else:
             _scan_spatial_layer(src, layer, zones, territories, read_ahead, tally)
     for at, layer in tables:
-        tally.layers.insert(at, _attribute_table(src, layer, tally))
+        if (table := _attribute_table(src, layer, tally)) is not None:
+            tally.layers.insert(at, table)
     _place_raster_tables(src, zones, territories, tally)
     if src.coordinates_members is not None and src.coordinates_members > tally.leaves:
         tally.unread_geometries.append(
@@ -221,24 +222,36 @@ def _place_raster_tables(
         )
 
 
-def _attribute_table(src: VectorSource, layer: LayerInfo, tally: VectorTally) -> LayerProfile:
+def _attribute_table(
+    src: VectorSource, layer: LayerInfo, tally: VectorTally
+) -> LayerProfile | None:
     """A layer without geometry: nothing to place or overlap, but its columns may still hold
     positions, which mapgate does not place; a rule of the engine holds such tables for
     review. A column counts by its name, by a value that reads as a geometry, or as one
-    of a pair of columns that stay where the layers' features are (``table_positions``)."""
+    of a pair of columns that stay where the layers' features are (``table_positions``).
+    A catalogue's own columns count only by value; a catalogue table the driver does not
+    list is named only when a column counts (None otherwise)."""
     text, ranges = GeometryText(), ColumnRanges()
-    meet = bool(tally.windows) and not layer.catalogue  # no layer, no place to meet
+    own = _catalogue_columns(layer)
+    values = own if layer.catalogue_values else frozenset()  # a catalogue's own numbers
+    # Met with where the layers' features lie (no layer, no place to meet), in the columns
+    # whose numbers are not a catalogue's own.
+    meet = bool(tally.windows) and any(f not in values for f in layer.fields)
     # An R*Tree's nodes are its structure, not values (``LayerInfo.rtree_shadow``).
     for batch in () if layer.rtree_shadow else src.attribute_batches(layer):
         batch = fold_batch(batch)  # other scripts' digits read as ASCII's
         text.add(batch)
         if meet:
-            ranges.add(batch)
+            ranges.add(batch.drop_columns([c for c in batch.schema.names if c in values]))
     by_value = text.columns + (ranges.positions(tally.windows) if meet else [])
-    named = [] if layer.catalogue else [f for f in layer.fields if is_position_name(f)]
+    named = [f for f in layer.fields if f not in own and is_position_name(f)]
     columns = [f for f in layer.fields if f in named or f in by_value]
     columns += [f for f in by_value if f not in columns]
+    if layer.catalogue and layer.unlisted and not columns:
+        return None
     note = f"layer {layer.name!r} is a table without geometry"
+    if layer.unlisted:
+        note += " that GDAL does not list (read with SQLite)"
     if columns:
         note += f"; its columns {columns} may hold coordinates, which are not placed"
     if columns or not layer.catalogue:  # a database's catalogue is no news
@@ -252,3 +265,10 @@ def _attribute_table(src: VectorSource, layer: LayerInfo, tally: VectorTally) ->
         bounds_wgs84=None,
         coordinate_columns=columns or None,
     )
+
+
+def _catalogue_columns(layer: LayerInfo) -> frozenset[str]:
+    """The columns of ``layer`` that a catalogue's standard gives it (none outside one)."""
+    if not layer.catalogue:
+        return frozenset()
+    return frozenset(layer.fields) if layer.catalogue_columns is None else layer.catalogue_columns

@@ -14,6 +14,7 @@ from compliance.readers.gdal_dataset import VectorDataset
 from compliance.readers.geojson_members import coordinates_members
 from compliance.readers.geojson_unread import unread_members
 from compliance.readers.geoparquet import PARQUET_MAGIC, open_geoparquet
+from compliance.readers.gpkg_hidden import hidden_tables
 from compliance.readers.gpkg_sql import gpkg_catalogue
 from compliance.readers.kml_images import read_kml_extras
 from compliance.readers.ogr_layers import (
@@ -142,6 +143,10 @@ def _read_beside(source: OgrVectorSource, path: Path, upload: UploadScope | None
             source.unread_tables = unopened + [
                 f"{table}: {why}" for table, why in catalogue.unread_tiles if table not in unopened
             ]
+            hidden = hidden_tables(source.kept(), [layer.name for layer in layers], tables)
+            source.layers = layers = [*layers, *hidden.layers]
+            source.unread_geometries += hidden.unread
+            source.table_rows.update(hidden.rows)
     if driver == "ESRI Shapefile" and path.is_file():
         # ArcGIS's metadata beside it, read as a metadata document (a declared scale).
         for name in (f"{path.name}.xml", f"{path.name}.XML"):

@@ -17,10 +17,13 @@ import pyarrow as pa
 __all__ = [
     "RTREE_SQL",
     "SQLITE_CATALOGUE",
+    "TILE_COLUMNS",
     "sqlite_catalogue",
     "GpkgCatalogue",
     "gpkg_catalogue",
     "gpkg_rows",
+    "quoted",
+    "rows_batch",
     "sqlite_rows",
     "table_values",
 ]
@@ -89,7 +92,7 @@ def gpkg_catalogue(path: Path) -> GpkgCatalogue:
 
 
 # The columns that make a table one of tiles, for GDAL and for the GeoPackage standard.
-_TILE_COLUMNS = frozenset({"zoom_level", "tile_column", "tile_row", "tile_data"})
+TILE_COLUMNS = frozenset({"zoom_level", "tile_column", "tile_row", "tile_data"})
 
 
 def _hidden_tile_tables(db: sqlite3.Connection, rasters: list[str]) -> list[tuple[str, str]]:
@@ -117,8 +120,8 @@ def _hidden_tile_tables(db: sqlite3.Connection, rasters: list[str]) -> list[tupl
                     "a table the tile matrix names that gpkg_contents does not list as raster data",
                 )
             )
-        elif _TILE_COLUMNS <= {
-            str(c[1]).lower() for c in _rows(db, f"PRAGMA table_info({_quoted(table)})")
+        elif TILE_COLUMNS <= {
+            str(c[1]).lower() for c in _rows(db, f"PRAGMA table_info({quoted(table)})")
         }:
             hidden.append(
                 (table, "a table of tiles that gpkg_contents does not list as raster data")
@@ -147,7 +150,7 @@ def _unread_tiles(db: sqlite3.Connection, rasters: list[str]) -> list[tuple[str,
     extent it opens. Only the tables' keys are read (their index), no tile."""
     unread = _hidden_tile_tables(db, rasters)
     for table in rasters:
-        levels = _rows(db, _LISTED_LEVELS.format(table=_quoted(table)), (table,))
+        levels = _rows(db, _LISTED_LEVELS.format(table=quoted(table)), (table,))
         for why in (_unlisted_levels(db, table, levels), _tiles_outside(db, table, levels)):
             if why:
                 unread.append((table, why))
@@ -163,7 +166,7 @@ def _unlisted_levels(
     other = f"zoom_level NOT IN ({', '.join('?' * len(listed))})" if listed else "1"
     unlisted = _rows(
         db,
-        f"SELECT DISTINCT zoom_level FROM {_quoted(table)} WHERE zoom_level IS NULL "
+        f"SELECT DISTINCT zoom_level FROM {quoted(table)} WHERE zoom_level IS NULL "
         f"OR {other} ORDER BY zoom_level LIMIT {_SHOWN_LEVELS + 1}",
         listed,
     )
@@ -209,7 +212,7 @@ def _tiles_outside(db: sqlite3.Connection, table: str, levels: list[tuple[Any, .
         keys = tuple(max(min(k, _BIG), -_BIG) for k in (first_col, last_col, first_row, last_row))
         if _rows(
             db,
-            f"SELECT 1 FROM {_quoted(table)} WHERE zoom_level = ? AND (tile_column < ? "
+            f"SELECT 1 FROM {quoted(table)} WHERE zoom_level = ? AND (tile_column < ? "
             "OR tile_column > ? OR tile_row < ? OR tile_row > ?) LIMIT 1",
             (zoom, *keys),
         ):
@@ -236,7 +239,8 @@ def _levels(levels: list[Any]) -> str:
     return f"zoom level{'s' if len(levels) > 1 else ''} {shown}{more}"
 
 
-def _quoted(name: str) -> str:
+def quoted(name: str) -> str:
+    """An SQL identifier: the name in double quotes, its own doubled."""
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -247,25 +251,28 @@ def _rows(db: sqlite3.Connection, sql: str, params: tuple[Any, ...] = ()) -> lis
         return []
 
 
-def table_values(path: Path, table: str, batch_size: int) -> Iterator[pa.RecordBatch]:
-    """Every row of an SQLite table as stored, batch by batch: each column's text and blobs
-    as bytes, with its numbers written out, or its numbers as floats where the batch holds
-    no text or blob in it; nulls as null. SQLite keeps any value in any column, and GDAL
-    reads a column it is not told is geometry as text, mangling the blobs it holds; here
-    the bytes are those in the file.
+def table_values(db: sqlite3.Connection, table: str, batch_size: int) -> Iterator[pa.RecordBatch]:
+    """Every row of an SQLite table as stored, batch by batch, read on ``db``: each
+    column's text and blobs as bytes, with its numbers written out, or its numbers as
+    floats where the batch holds no text or blob in it; nulls as null. SQLite keeps any
+    value in any column, and GDAL reads a column it is not told is geometry as text,
+    mangling the blobs it holds; here the bytes are those in the file.
 
     Raises
     ------
     sqlite3.Error
         The table cannot be read.
     """
-    uri = f"{path.resolve().as_uri()}?mode=ro"
-    with closing(sqlite3.connect(uri, uri=True)) as db:
-        cursor = db.execute(f"SELECT * FROM {_quoted(table)}")
-        names = [str(d[0]) for d in cursor.description]
-        while rows := cursor.fetchmany(batch_size):
-            columns = [_column([row[i] for row in rows]) for i in range(len(names))]
-            yield pa.RecordBatch.from_arrays(columns, names=names)
+    cursor = db.execute(f"SELECT * FROM {quoted(table)}")
+    names = [str(d[0]) for d in cursor.description]
+    while rows := cursor.fetchmany(batch_size):
+        yield rows_batch(names, rows)
+
+
+def rows_batch(names: list[str], rows: list[tuple[Any, ...]]) -> pa.RecordBatch:
+    """Rows SQLite handed over, as ``table_values`` gives them."""
+    columns = [_column([row[i] for row in rows]) for i in range(len(names))]
+    return pa.RecordBatch.from_arrays(columns, names=names)
 
 
 def _column(values: list[object]) -> pa.Array:

@@ -46,7 +46,8 @@ class KeptBoxes:
     layers: list[LayerInfo]
     _kept_db: sqlite3.Connection | None = None
 
-    def _kept(self) -> sqlite3.Connection:
+    def kept(self) -> sqlite3.Connection:
+        """The one connection reads in the check's own thread share, opened on first use."""
         if self._kept_db is None:
             assert self.path is not None
             self._kept_db = _connect(self.path)
@@ -71,7 +72,7 @@ class KeptBoxes:
         # One statement: the geometry column, whether the table is a table, and whether
         # the R*Tree the extension names after them is there.
         rows = (
-            self._kept()
+            self.kept()
             .execute(
                 "SELECT c.column_name, m.type, EXISTS (SELECT 1 FROM sqlite_master r WHERE "
                 "r.name = 'rtree_' || c.table_name || '_' || c.column_name) "
@@ -90,7 +91,7 @@ class KeptBoxes:
         """``index_tables`` in a SpatiaLite database: its catalogue names the geometry
         column, and the R*Tree is ``idx_<table>_<column>``. A plain SQLite database of
         OGC's layout (WKB or WKT, no ``spatial_index_enabled``) keeps neither."""
-        db = self._kept()
+        db = self.kept()
         catalogue = {_text(row[1]) for row in db.execute("PRAGMA table_info(geometry_columns)")}
         if "spatial_index_enabled" not in catalogue:
             return None
@@ -113,7 +114,7 @@ class KeptBoxes:
             return
         parse = spatialite_envelopes if self.driver == "SQLite" else None
         if not apart:
-            yield from envelope_chunks(self._kept(), table, column, parse=parse)
+            yield from envelope_chunks(self.kept(), table, column, parse=parse)
             return
         with closing(_connect(self.path)) as db:
             yield from envelope_chunks(db, table, column, parse=parse)
@@ -125,7 +126,7 @@ class KeptBoxes:
         nodes hold beyond their children is added to ``faults`` when the walk ends."""
         if self.path is None:
             return
-        db = _connect(self.path) if apart else self._kept()
+        db = _connect(self.path) if apart else self.kept()
         try:
             walk = RtreeWalk(db, rtree)
             yield from walk.leaves()
@@ -138,7 +139,7 @@ class KeptBoxes:
         """The R*Tree's cells of the rows ``ids`` (a few), looked up one by one."""
         if self.path is None:
             return np.zeros(0, np.int64), np.zeros((0, 4), np.float32)
-        return rtree_cells(self._kept(), rtree, ids)
+        return rtree_cells(self.kept(), rtree, ids)
 
     def fgb_index(self, layer: LayerInfo) -> FgbHeader | None:
         """The header (and spatial index) of a FlatGeobuf layer's file."""

@@ -117,6 +117,14 @@ class LayerInfo:
     # A table an SQLite database keeps about itself (``gpkg_sql.sqlite_catalogue``): its
     # values are read for geometry, its names and numbers not taken for positions.
     catalogue: bool = False
+    # Of a catalogue table, the columns its standard gives it, whose names say nothing of
+    # positions (None: every column); any other column is read as any table's. Their
+    # numbers too, when ``catalogue_values``: numbers of the catalogue's own.
+    catalogue_columns: frozenset[str] | None = None
+    catalogue_values: bool = True
+    # A table the driver does not list, read from the file with SQLite
+    # (``readers/gpkg_hidden.py``).
+    unlisted: bool = False
     # A node, parent or rowid table of a layer's R*Tree spatial index, which the layer's
     # index check walks node by node: the tree's structure (its node blobs may read as
     # WKB by chance), not read as values.
@@ -204,6 +212,8 @@ class VectorSource(KeptBoxes):
         # Metadata documents the file stores beside its layers (a GeoPackage's
         # gpkg_metadata: ISO 19115 XML, which may declare a scale).
         self.metadata_documents: list[str] = []
+        # Small tables the readers read whole as they found them, by name: their rows.
+        self.table_rows: dict[str, pa.RecordBatch] = {}
         # The images a KML or KMZ drapes over the ground, opened by the readers.
         self.draped_images: list[DrapedImage] = []
         # A KML document's own reading (None: not read, or not readable through) and,
@@ -281,13 +291,16 @@ class OgrVectorSource(VectorSource):
 
     def attribute_batches(self, layer: LayerInfo) -> Iterator[pa.RecordBatch]:
         name = layer.source_layer or layer.name
+        if (rows := self.table_rows.get(name)) is not None:
+            yield rows
+            return
         started = False
         try:
             if self.driver in ("GPKG", "SQLite") and self.path is not None and self.path.is_file():
                 # The bytes as stored, where SQLite itself reads the table (a virtual table
                 # of GDAL's own module it does not: GDAL reads that one).
                 try:
-                    for batch in table_values(self.path, name, BATCH_SIZE):
+                    for batch in table_values(self.kept(), name, BATCH_SIZE):
                         started = True
                         yield batch
                     return
