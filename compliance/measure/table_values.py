@@ -96,7 +96,10 @@ class GeometryText:
                 # Bytes as stored (SQLite keeps text and blobs in any column): both forms,
                 # each value that may be one (a blob's first bytes, the text's candidates).
                 values = [v for v in column.to_pylist() if v]
-                blobs = (v for v in values if v[:1] in (b"\x00", b"\x01") or v[:2] == b"GP")
+                blobs = [v for v in values if v[:1] in (b"\x00", b"\x01") or v[:2] == b"GP"]
+                joined = b"\n".join(values)
+                if not blobs and joined.isascii() and not _may_hold_a_form(joined):
+                    continue  # ASCII folds to itself: no text form, and no blob
                 text = pa.array([v.decode("utf-8", "replace") for v in values], pa.large_string())
                 text = fold_column(text, column_bytes(text))
                 if any(_binary_geometry(v) for v in blobs) or any(

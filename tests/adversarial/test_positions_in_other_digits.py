@@ -154,6 +154,27 @@ def test_full_width_wkt_in_a_text_column_holds_the_layer(tmp_path, checker):
     assert _columns(checker.check(path)) == []
 
 
+@pytest.mark.parametrize("table", ["outlines", "gpkg_outlines"])
+def test_full_width_wkt_in_a_plain_table_holds_the_file(tmp_path, checker, table):
+    """A table SQLite reads (as stored: bytes), listed by GDAL or not, of outlines as WKT
+    in full-width forms (letters too): read as the WKT it is. Three rows, fewer than a
+    pair of columns is met on: only the WKT can tell."""
+    exact, coarse = _positions()
+    full_width = {c: c + 0xFEE0 for c in range(0x21, 0x7F)}
+    outlines = shapely.to_wkt(shapely.buffer(shapely.points(exact[:3]), 0.0001, quad_segs=8))
+    path = write_layer(tmp_path / "sites.gpkg", shapely.points(coarse), 4326, {})
+    with sqlite3.connect(path) as db:
+        db.execute(f"CREATE TABLE {table} (fid INTEGER PRIMARY KEY, note TEXT)")
+        db.executemany(
+            f"INSERT INTO {table} (note) VALUES (?)",
+            [(w.translate(full_width),) for w in outlines],
+        )
+    verdict = checker.check(path)
+    found = {layer.name: layer.coordinate_columns for layer in verdict.profile.layers}
+    assert found.get(table) == ["note"], found
+    assert verdict.verdict not in (Effect.allow, Effect.allow_with_conditions)
+
+
 def test_a_plain_table_of_full_width_positions_beside_the_layer_holds_the_file(tmp_path, checker):
     write = SCRIPTS["full-width"]
     exact, coarse = _positions()
