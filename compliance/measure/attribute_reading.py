@@ -67,15 +67,19 @@ class AttributeReading:
             self.positions.add(batch, boxes)
         if self.tracks is not None:
             found: dict[str, list[np.ndarray]] = {}
+            single: dict[str, list[np.ndarray]] = {}  # float32 columns
             for name in self.tracks.names:
                 if name not in names:
                     continue
                 column = batch.column(name)
                 if _numeric(column.type):
-                    found[name] = [numbers(column)]
+                    to = single if pa.types.is_float32(column.type) else found
+                    to[name] = [numbers(column)]
                 elif _text(column.type):
                     found[name] = numbers_in_text(column)
             self.tracks.add(found, boxes)
+            if single:
+                self.tracks.add(single, _float32_widened(boxes))
 
     @property
     def columns(self) -> list[str]:
@@ -94,3 +98,11 @@ def _text(kind: pa.DataType) -> bool:
     return (
         pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
     )
+
+
+def _float32_widened(boxes: np.ndarray) -> np.ndarray:
+    """Each box grown by one float32 step at each edge: a float32 column holds a row's
+    box to the nearest float32 at best (GeoParquet's bbox covering as GDAL writes it,
+    rounded outward), so only a value off by more than that is off the row."""
+    step = np.spacing(np.abs(boxes).astype(np.float32)).astype(float)
+    return np.column_stack([boxes[:, :2] - step[:, :2], boxes[:, 2:] + step[:, 2:]])

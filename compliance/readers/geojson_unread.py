@@ -50,7 +50,7 @@ from compliance.readers.json_bytes import has_long_array, names_at_most
 from compliance.text_digits import fold
 from compliance.tracks import FrameTracks
 
-__all__ = ["GEOJSON_PARSE_LIMIT", "unread_members"]
+__all__ = ["FEW_NUMBERS", "GEOJSON_PARSE_LIMIT", "json_numbers", "text_numbers", "unread_members"]
 
 GEOJSON_PARSE_LIMIT = 64 << 20  # bytes: a larger document is not parsed whole
 _FEATURE_KEYS = frozenset({"type", "id", "geometry", "properties", "bbox"})
@@ -64,7 +64,7 @@ _COLLECTION_KEYS = frozenset(
     {"type", "features", "bbox", "crs", "name", "description", "xy_coordinate_resolution",
      "z_coordinate_resolution"}
 )  # fmt: skip
-_FEW_NUMBERS = 8  # a collection's counts and timestamps, not a list of positions
+FEW_NUMBERS = 8  # a collection's counts and timestamps, not a list of positions
 # Two numbers of the size of a coordinate in a string (degrees with 3 or more decimals,
 # metres of 6 digits or more) could be a position written as text.
 _COORDINATE_TEXT = re.compile(r"-?\d+\.\d{3,}|\d{6,}")
@@ -106,13 +106,13 @@ def _holds_number(value: Any) -> bool:
     return any(_holds_number(v) for v in items)
 
 
-def _text_numbers(value: Any) -> list[str]:
+def text_numbers(value: Any) -> list[str]:
     """The numbers the size of coordinates the strings in a JSON value hold, in order."""
     if isinstance(value, str):
         return list(_COORDINATE_TEXT.findall(_TIMESTAMP.sub(" ", fold(value))))
     if isinstance(value, dict | list):
         items = value.values() if isinstance(value, dict) else value
-        return [n for v in items for n in _text_numbers(v)]
+        return [n for v in items for n in text_numbers(v)]
     return []
 
 
@@ -125,7 +125,7 @@ def _is_crs(value: Any) -> bool:
     return (
         isinstance(properties, dict)
         and properties.keys() <= _CRS_PROPERTIES
-        and _numbers(properties) <= 1
+        and json_numbers(properties) <= 1
         and not isinstance(value.get("type"), dict | list)
     )
 
@@ -150,7 +150,7 @@ def _foreign(
             continue
         if _holds_number(obj[key]):
             found.foreign[key] += 1
-        elif numbers := _text_numbers(obj[key]):
+        elif numbers := text_numbers(obj[key]):
             in_text[key] = numbers
     # A position written as text: two numbers the size of coordinates, in one member or
     # split between members (one a timestamp's seconds or an id is no position).
@@ -178,15 +178,15 @@ def _lone(found: _Found) -> None:
             found.foreign[key] += len(rows)
 
 
-def _numbers(value: Any) -> int:
+def json_numbers(value: Any) -> int:
     if isinstance(value, bool) or value is None:
         return 0
     if isinstance(value, int | float):
         return 1
     if isinstance(value, dict):
-        return sum(_numbers(v) for v in value.values())
+        return sum(json_numbers(v) for v in value.values())
     if isinstance(value, list):
-        return sum(_numbers(v) for v in value)
+        return sum(json_numbers(v) for v in value)
     return 0
 
 
@@ -304,8 +304,8 @@ def _collection(doc: dict[str, Any], found: _Found) -> None:
     found.members += len(doc) + sum(_members(doc[k]) for k in doc.keys() - {"features"})
     if "bbox" in doc and not extent_is_right(doc["bbox"], doc.get("features")):
         found.document.append("a document bbox that is not the box of its features")
-    extra = {k: _numbers(doc[k]) for k in doc.keys() - _COLLECTION_KEYS}
-    if sum(extra.values()) > _FEW_NUMBERS:
+    extra = {k: json_numbers(doc[k]) for k in doc.keys() - _COLLECTION_KEYS}
+    if sum(extra.values()) > FEW_NUMBERS:
         names = ", ".join(sorted(k for k, n in extra.items() if n)[:5])
         found.document.append(
             f"{sum(extra.values())} numbers in the document's own members ({names})"
