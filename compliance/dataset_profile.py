@@ -202,7 +202,8 @@ class LeakFacts(BaseModel):
     metadata_coordinates: list[str] = Field(
         default_factory=list,
         description="Positions an image that cannot be placed still carries (sidecars, EXIF "
-        "GPS, XMP, metadata, GCPs, RPCs), each with where it was found.",
+        "GPS, XMP, metadata, GCPs, RPCs), and numbers a vector file's metadata holds the size "
+        "of coordinates, each with where it was found.",
     )
     unchecked: list[str] = Field(
         default_factory=list, description="Leak checks that could not read what they look at."

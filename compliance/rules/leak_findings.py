@@ -109,13 +109,13 @@ LEAK_FINDINGS: tuple[EngineFinding, ...] = (
     EngineFinding(
         "MAPGATE-LEAK-METADATA-COORDINATES",
         Effect.review,
-        "Imagery keeps coordinates its placement does not show",
+        "The file keeps coordinates its placement does not show",
         lambda e: bool(e.profile.leaks.metadata_coordinates),
         lambda e: (
-            "imagery carries coordinates beside (or instead of) a placement mapgate checked ("
+            "the file carries coordinates beside (or instead of) a placement mapgate checked ("
             + _shown(e.profile.leaks.metadata_coordinates, 5)
-            + "): its location leaves with it; strip them, or georeference it and check it "
-            "again"
+            + "): its location leaves with it; strip them (imagery: or georeference it) and "
+            "check it again"
         ),
         lambda e: {"dataset.metadata_coordinates": e.profile.leaks.metadata_coordinates[:100]},
     ),

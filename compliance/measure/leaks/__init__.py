@@ -5,7 +5,8 @@ the full resolution masks), ``deleted_gpkg`` (geometries deleted from a GeoPacka
 SQLite file still in its free space), ``deleted_shapes`` (shapes of records deleted from
 a shapefile's ``.dbf``), ``unindexed_records`` (shapefile records the ``.shx`` leaves out,
 FlatGeobuf features past the header's count), ``metadata_coordinates`` (positions kept by
-an image that cannot be placed, and RPCs that place a placed image elsewhere).
+an image that cannot be placed, and RPCs that place a placed image elsewhere),
+``layer_metadata`` (positions written in a vector file's metadata).
 ``find_leaks`` runs those that apply to a dataset and returns the facts; the findings
 that hold a verdict are in ``compliance.rules.fail_closed``.
 """
@@ -25,6 +26,7 @@ from compliance.measure.leaks.deleted_gpkg import (
     deleted_gpkg_geometries,
     free_space_blobs,
 )
+from compliance.measure.leaks.layer_metadata import metadata_numbers
 from compliance.measure.leaks.recovered import Recovered, place_recovered
 from compliance.measure.leaks.unindexed_records import (
     Unindexed,
@@ -195,6 +197,7 @@ def find_leaks(
         _raster_leaks(src, facts)
     else:
         _unindexed(src, zones, overlap, facts)
+        facts.metadata_coordinates += metadata_numbers(src)
         for raster in src.rasters:  # a GeoPackage's tile tables beside its features
             _overviews(raster, facts, f"GPKG:{raster.path}:{raster.label}")
     return facts

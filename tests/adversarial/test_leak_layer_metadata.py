@@ -1,0 +1,82 @@
+"""Precise positions written in a vector file's metadata, beside coarse features.
+
+The move: snap the points to about 100 m and write every precise position into the
+layer's metadata, which readers show as words: a FlatGeobuf header's description or
+title, a GeoPackage layer's description (``gpkg_contents``), as JSON or as plain text
+(degrees, or metres in Korea 2000). Nothing read the metadata of a vector file for
+positions.
+
+Claim under test: each is held for review with the metadata named
+(``MAPGATE-LEAK-METADATA-COORDINATES``); a description in words, with a date and a
+version in it, is not.
+
+Truth: the positions are drawn here at random and carried between CRSs with pyproj;
+the files are written through GDAL (pyogrio); what GDAL reports is pyogrio's answer.
+"""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import pytest
+import shapely
+
+from compliance import Checker, Effect
+from tests.adversarial.test_gpkg_unlisted_tables import _positions
+
+FINDING = "MAPGATE-LEAK-METADATA-COORDINATES"
+
+
+@pytest.fixture(scope="module")
+def checker() -> Checker:
+    return Checker(packs=["kr"])
+
+
+def _coarse() -> gpd.GeoDataFrame:
+    _, lonlat = _positions()
+    points = shapely.points(np.round(lonlat, 3))
+    return gpd.GeoDataFrame({"id": range(len(lonlat))}, geometry=points, crs=4326)
+
+
+def _texts() -> dict[str, str]:
+    xy, lonlat = _positions()
+    return {
+        "json": json.dumps(lonlat.tolist()),
+        "degrees": "; ".join(f"{x:.6f} {y:.6f}" for x, y in lonlat),
+        "metres": " / ".join(f"E{x:.1f} N{y:.1f}" for x, y in xy),
+    }
+
+
+@pytest.mark.parametrize("form", ["json", "degrees", "metres"])
+@pytest.mark.parametrize("where", ["fgb_description", "fgb_title", "gpkg_description"])
+def test_positions_in_a_layer_s_metadata_hold_the_file(tmp_path, checker, form, where):
+    text = _texts()[form]
+    frame = _coarse()
+    if where == "gpkg_description":
+        path = tmp_path / "sites.gpkg"
+        frame.to_file(path, layer="sites", driver="GPKG", DESCRIPTION=text)
+        key = "DESCRIPTION"
+    else:
+        path = tmp_path / "sites.fgb"
+        key = where.removeprefix("fgb_").upper()
+        frame.to_file(path, driver="FlatGeobuf", **{key: text})
+    assert pyogrio.read_info(path)["layer_metadata"][key] == text  # GDAL hands it over
+    verdict = checker.check(path)
+    assert verdict.verdict not in (Effect.allow, Effect.allow_with_conditions)
+    assert FINDING in {f.rule_id for f in verdict.findings}
+    assert verdict.profile.leaks.metadata_coordinates == [
+        f"layer 'sites' metadata {key}: 60 numbers the size of coordinates"
+    ]
+
+
+@pytest.mark.parametrize("driver, suffix", [("FlatGeobuf", ".fgb"), ("GPKG", ".gpkg")])
+def test_a_description_in_words_is_clean(tmp_path, checker, driver, suffix):
+    path = tmp_path / f"sites{suffix}"
+    words = "Building outlines, surveyed 2024-05-01T12:30:00Z, edition 3.2.1 (1:25,000)"
+    _coarse().to_file(path, layer="sites", driver=driver, DESCRIPTION=words)
+    verdict = checker.check(path)
+    assert verdict.verdict == Effect.allow, [f.rule_id for f in verdict.findings]
+    assert verdict.profile.leaks.metadata_coordinates == []
