@@ -14,8 +14,12 @@ from pathlib import Path
 from typing import BinaryIO, cast
 from xml.parsers import expat
 
+from compliance.readers.gml_envelopes import FeatureEnvelopes
+
 __all__ = [
     "geometry_properties",
+    "GmlScan",
+    "scan_gml",
 ]
 
 _GML_NAMESPACES = frozenset(
@@ -59,16 +63,19 @@ _CHUNK = 1 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
-class _Scan:
-    """Feature type -> names of its properties that directly hold a GML geometry."""
+class GmlScan:
+    """Feature type -> names of its properties that directly hold a GML geometry; and the
+    features whose own envelope is not their box (``gml_envelopes``)."""
 
     def __init__(self) -> None:
         self.stack: list[tuple[str, str]] = []  # (namespace, local name) of open elements
         self.found: dict[str, set[str]] = {}
+        self.envelopes = FeatureEnvelopes()
 
-    def start(self, name: str, _attrs: object) -> None:
+    def start(self, name: str, attrs: dict[str, str]) -> None:
         namespace, _, local = name.rpartition(" ")
         stack = self.stack
+        self.envelopes.start(namespace, local, attrs, stack)
         # A geometry whose parent is not GML is a property's value: <site><location><Point>.
         if (
             namespace in _GML_NAMESPACES
@@ -79,7 +86,9 @@ class _Scan:
             self.found.setdefault(stack[-2][1], set()).add(stack[-1][1])
         stack.append((namespace, local))
 
-    def end(self, _name: str) -> None:
+    def end(self, name: str) -> None:
+        namespace, _, local = name.rpartition(" ")
+        self.envelopes.end(namespace, local, self.stack)
         self.stack.pop()
 
 
@@ -91,10 +100,18 @@ def _refuse_entities(*_args: object) -> None:
 def geometry_properties(path: Path) -> dict[str, set[str]] | None:
     """Per feature type, the properties that hold a geometry; None when the file cannot be
     read through as XML (GDAL's own reading decides whether it is readable at all)."""
-    scan = _Scan()
+    scan = scan_gml(path)
+    return None if scan is None else scan.found
+
+
+def scan_gml(path: Path) -> GmlScan | None:
+    """The file's geometry properties and feature envelopes, read in one pass; None when it
+    cannot be read through as XML."""
+    scan = GmlScan()
     parser = expat.ParserCreate(namespace_separator=" ")
     parser.StartElementHandler = scan.start
     parser.EndElementHandler = scan.end
+    parser.CharacterDataHandler = scan.envelopes.data
     parser.EntityDeclHandler = _refuse_entities
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     try:
@@ -107,4 +124,4 @@ def geometry_properties(path: Path) -> dict[str, set[str]] | None:
             parser.Parse(b"", True)
     except (expat.ExpatError, ValueError, OSError, EOFError, gzip.BadGzipFile):
         return None
-    return scan.found
+    return scan

@@ -22,7 +22,7 @@ from compliance.readers.formats import (
 )
 from compliance.readers.gdal_dataset import VectorDataset, open_vector
 from compliance.readers.geojson_crs import declared_crs, unreadable_reason
-from compliance.readers.gml_properties import geometry_properties
+from compliance.readers.gml_properties import scan_gml
 from compliance.readers.gpkg_sql import sqlite_catalogue
 from compliance.readers.pyogrio_dataset import PyogrioDataset
 from compliance.readers.raw.sqlite_pages import SQLITE_MAGIC
@@ -293,9 +293,10 @@ def _with_other_geometry_fields(
 def unread_gml_geometries(path: Path, layers: list[LayerInfo]) -> list[str]:
     """``feature type.property`` for each GML geometry property no layer reads; the whole
     file, by name, when its XML cannot be read through to tell."""
-    found = geometry_properties(path)
-    if found is None:
+    scan = scan_gml(path)
+    if scan is None:
         return [f"{path.name} (its geometry properties could not be listed)"]
+    found = scan.found
     exposed: dict[str, set[str]] = {}
     for layer in layers:
         exposed.setdefault(layer.source_layer or layer.name, set()).update(layer.geometry_fields)
@@ -304,4 +305,9 @@ def unread_gml_geometries(path: Path, layers: list[LayerInfo]) -> list[str]:
     for feature_type, properties in sorted(found.items()):
         read = exposed.get(feature_type, everywhere)
         unread += [f"{feature_type}.{p}" for p in sorted(properties - read)]
+    if scan.envelopes.unmatched:
+        unread.append(
+            f"{scan.envelopes.unmatched} features whose own envelope (gml:boundedBy) is not "
+            "the box of their geometries"
+        )
     return unread
