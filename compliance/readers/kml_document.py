@@ -22,6 +22,7 @@ import numpy as np
 import shapely
 
 from compliance.readers.archive import is_resource_fork, is_zip
+from compliance.readers.kml_views import PlacemarkViews
 
 __all__ = [
     "KmlDocument",
@@ -58,6 +59,8 @@ class KmlDocument:
     own_features: bool = False
     # In a KMZ: the members LIBKML reads as documents, every feature of them.
     documents_read: set[str] = field(default_factory=set)
+    # Placemarks holding a view, region, model or address off their geometry (kml_views).
+    unplaced_views: int = 0
 
 
 class _Scan:
@@ -68,12 +71,14 @@ class _Scan:
         self.box: dict[str, float] = {}
         self.top = -1  # depth of the top element LIBKML reads; -1 before it starts
         self.tops = 0
+        self.views = PlacemarkViews()
 
     def start(self, name: str, _attrs: object) -> None:
         local = name.rpartition(" ")[2]
         depth = len(self.path)
         self.path.append(local)
         self.text = []
+        self.views.start(local, depth)
         if local == "LatLonBox":
             self.box = {}
         if local in _FEATURES:
@@ -102,6 +107,7 @@ class _Scan:
         raw = "".join(self.text)
         text = raw.strip()
         self.text = []
+        self.views.end(local, text, self.path)
         if local == "href":
             self._href(raw, text)
         elif local in _BOX_EDGES and self.path and self.path[-1] == "LatLonBox":
@@ -202,6 +208,7 @@ def _scan_stream(stream: IO[bytes]) -> KmlDocument | None:
         parser.Parse(b"", True)
     except (expat.ExpatError, ValueError, OSError, EOFError, zipfile.BadZipFile):
         return None
+    scan.doc.unplaced_views = scan.views.unplaced
     return scan.doc
 
 
@@ -236,6 +243,7 @@ def read_kml_document(path: Path) -> KmlDocument | None:
                 doc.documents_read.add(member)
                 doc.rotated_overlays += other.rotated_overlays
                 doc.icons |= other.icons
+                doc.unplaced_views += other.unplaced_views
     return doc
 
 

@@ -55,8 +55,12 @@ def read_kml_extras(source: VectorSource) -> None:
         return
     source.draped_images = draped_images(path, source.layers)
     kmz = is_zip(path)
-    if source.draped_images or kmz:
-        source.kml_document = read_kml_document(path)
+    source.kml_document = read_kml_document(path)
+    if source.kml_document is not None and source.kml_document.unplaced_views:
+        source.unread_geometries.append(
+            f"{source.kml_document.unplaced_views} placemarks holding a position off their "
+            "geometry (a LookAt, Camera, Region, Model or address GDAL does not read)"
+        )
     if kmz:
         opened = {
             member
