@@ -7,7 +7,9 @@ innocent ones. But positions stay where the features are: every value of one col
 lies within the x range of a layer's features (or a kilometre past it), every value of
 another within their y range, in the layer's CRS or as longitude and latitude, in any
 unit and sign ``compliance.tracks`` tries. A table with such a pair (five rows at least,
-each column's values varying) is reported. Only ranges narrower than 10 degrees are
+each column's values varying) is reported; and, since a sender can add a row of numbers
+anywhere (every value then no longer lies there), so is a table with five rows at least
+whose two numbers both lie there, however many other rows it has (``RowPairs``). Only ranges narrower than 10 degrees are
 met: numbers anywhere on Earth could be anything; and on an axis whose range holds zero
 (near the equator or a prime meridian) a unit larger than the frame's counts only when
 the other axis takes the same one.
@@ -15,6 +17,7 @@ the other axis takes the same one.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -26,7 +29,7 @@ from compliance.measure.attribute_tracks import numbers_in_text
 from compliance.text_digits import column_bytes, fold_column
 from compliance.tracks import REACH, divisors
 
-__all__ = ["ColumnRanges", "Window", "windows_of"]
+__all__ = ["ColumnRanges", "RowPairs", "Window", "windows_of"]
 
 _LEAST_ROWS = 5
 _WIDEST_DEG = 10.0
@@ -74,11 +77,16 @@ class ColumnRanges:
     """Each numeric column's range, and that of the first numbers written in each text
     column, gathered batch by batch."""
 
+    windows: tuple[Window, ...] = ()  # where the layers' features lie, for ``RowPairs``
     _ranges: dict[tuple[str, int], _Range] = field(default_factory=dict)
+    _pairs: RowPairs = field(init=False)
     # A table of fewer rows than a pair is met on is never met: its batches wait here
     # until as many rows came (most catalogue tables hold a row or two).
     _waiting: list[pa.RecordBatch] = field(default_factory=list)
     _rows: int = 0
+
+    def __post_init__(self) -> None:
+        self._pairs = RowPairs(self.windows)
 
     def add(self, batch: pa.RecordBatch) -> None:
         self._rows += batch.num_rows
@@ -91,6 +99,7 @@ class ColumnRanges:
         self._add(batch)
 
     def _add(self, batch: pa.RecordBatch) -> None:
+        series: dict[tuple[str, int], np.ndarray] = {}
         for name, column in zip(batch.schema.names, batch.columns, strict=True):
             kind = column.type
             if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
@@ -108,6 +117,7 @@ class ColumnRanges:
             else:
                 continue
             for slot, values in enumerate(slots):
+                series[(name, slot)] = values
                 given = np.isfinite(values)
                 if count := int(np.count_nonzero(given)):
                     found = self._ranges.setdefault((name, slot), _Range())
@@ -118,6 +128,8 @@ class ColumnRanges:
                     found.most = max(
                         found.most, float(np.max(values, where=given, initial=-np.inf))
                     )
+
+        self._pairs.add(series)
 
     def positions(self, windows: Iterable[Window]) -> list[str]:
         """The columns that hold one axis of a pair whose every value lies within a
@@ -137,6 +149,7 @@ class ColumnRanges:
                         for uy, sy in y_units.items()
                     ):
                         found |= {kx[0], ky[0]}
+        found |= self._pairs.columns()
         names = dict.fromkeys(name for name, _ in self._ranges)
         return [name for name in names if name in found]
 
@@ -157,6 +170,55 @@ class ColumnRanges:
                 spans = (found.most - found.least) / np.abs(units[inside])
                 out[key] = dict(zip(np.abs(units[inside]).tolist(), spans.tolist(), strict=True))
         return out
+
+
+@dataclass
+class RowPairs:
+    """Rows whose number in one column lies within a window's x range and whose number
+    in another lies within its y range (in some unit each, as ``ColumnRanges``), counted
+    per pair of columns and units, batch by batch."""
+
+    windows: tuple[Window, ...]
+    _joint: Counter[tuple[int, tuple[str, int], tuple[str, int], float, float]] = field(
+        default_factory=Counter
+    )
+    # (window, series, axis, unit) -> least and most of its values there, in that unit
+    _spans: dict[tuple[int, tuple[str, int], int, float], list[float]] = field(default_factory=dict)
+
+    def add(self, series: dict[tuple[str, int], np.ndarray]) -> None:
+        for w, window in enumerate(self.windows):
+            units = divisors(window.degrees, window.unit_m)
+            reach = REACH[window.degrees]
+            hits: list[dict[tuple[tuple[str, int], float], np.ndarray]] = [{}, {}]
+            for axis in (0, 1):
+                low, high = window.box[axis] - reach, window.box[axis + 2] + reach
+                for key, values in series.items():
+                    scaled = values[None, :] / units[:, None]  # units x rows; NaN: outside
+                    inside = (scaled >= low) & (scaled <= high)
+                    for k in np.flatnonzero(inside.any(axis=1)):
+                        unit = float(units[k])
+                        hits[axis][key, unit] = inside[k]
+                        there = scaled[k][inside[k]]
+                        span = self._spans.setdefault((w, key, axis, unit), [np.inf, -np.inf])
+                        span[0], span[1] = min(span[0], there.min()), max(span[1], there.max())
+            for (kx, ux), at_x in hits[0].items():
+                for (ky, uy), at_y in hits[1].items():
+                    if kx != ky and (both := int(np.count_nonzero(at_x & at_y))):
+                        self._joint[w, kx, ky, ux, uy] += both
+
+    def columns(self) -> set[str]:
+        """The columns of the pairs that lie where a layer's features do on five rows or
+        more, each varying there."""
+        found: set[str] = set()
+        for (w, kx, ky, ux, uy), rows in self._joint.items():
+            if rows < _LEAST_ROWS or {kx[0], ky[0]} <= found:
+                continue
+            x0, x1 = self._spans[w, kx, 0, ux]
+            y0, y1 = self._spans[w, ky, 1, uy]
+            zero = [_holds_zero(self.windows[w], axis) for axis in (0, 1)]
+            if x1 > x0 and y1 > y0 and _paired((abs(ux), x1 - x0), (abs(uy), y1 - y0), zero):
+                found |= {kx[0], ky[0]}
+        return found
 
 
 def _holds_zero(window: Window, axis: int) -> bool:

@@ -20,6 +20,7 @@ import shapely
 
 from compliance.readers.raw.gpkg_blobs import find_blobs, wkb_end
 from compliance.text_digits import column_bytes, fold_column
+from compliance.text_forms import may_hold_a_form, may_hold_geometry
 
 __all__ = ["GeometryText"]
 
@@ -50,17 +51,6 @@ _TEXT_FORMS_HERE = re.compile(_text_forms(r"[\s\v\u00A0\uFEFF\u2000-\u200B\u3000
 # Up to this many values a column is matched in Python: Arrow's kernel is faster per value
 # but costs its module's import (about 20 ms) in every process that meets a text column.
 _MATCH_HERE = 4096
-# What a column's bytes (all its values end to end; a slice's may hold more) must hold
-# for any value to be a candidate: a keyword of the WKT forms, a bracket, a brace, a tag,
-# a run of hex digits, or a letter Python's case-insensitive matching takes for a Latin
-# one (İ ı ſ K). Looked for with bytes' own search: a regex with these alternatives
-# costs more than matching the values one by one.
-_FORM_BYTES = (
-    b"[", b"{", b"<", b"point", b"linestring", b"linearring", b"polygon", b"curve",
-    b"surface", b"triangle", b"tin", b"geometrycollection", b"circularstring",
-    b"\xc4\xb0", b"\xc4\xb1", b"\xc5\xbf", b"\xe2\x84\xaa",
-)  # fmt: skip
-_HEX_RUN = re.compile(rb"0[01][0-9a-f]{10}")
 _SRID = re.compile(r"^\s*SRID=-?\d+\s*;\s*", re.IGNORECASE)
 _XML_COORDINATES = re.compile(
     r"<(?:\w+:)?(coordinates|posList|pos)\b[^>]*>\s*[-+.\d]", re.IGNORECASE
@@ -96,10 +86,9 @@ class GeometryText:
                 # Bytes as stored (SQLite keeps text and blobs in any column): both forms,
                 # each value that may be one (a blob's first bytes, the text's candidates).
                 values = [v for v in column.to_pylist() if v]
+                if not may_hold_geometry(values):
+                    continue  # no blob's start, and ASCII (which folds to itself) of no form
                 blobs = [v for v in values if v[:1] in (b"\x00", b"\x01") or v[:2] == b"GP"]
-                joined = b"\n".join(values)
-                if not blobs and joined.isascii() and not _may_hold_a_form(joined):
-                    continue  # ASCII folds to itself: no text form, and no blob
                 text = pa.array([v.decode("utf-8", "replace") for v in values], pa.large_string())
                 text = fold_column(text, column_bytes(text))
                 if any(_binary_geometry(v) for v in blobs) or any(
@@ -116,7 +105,7 @@ class GeometryText:
 def _candidates(column: pa.Array) -> list[str]:
     """The values of a text column that may read as a geometry."""
     data = column_bytes(column)
-    if data is not None and not _may_hold_a_form(data):
+    if data is not None and not may_hold_a_form(data):
         return []
     if len(column) <= _MATCH_HERE:
         search = _TEXT_FORMS_HERE.search
@@ -125,11 +114,6 @@ def _candidates(column: pa.Array) -> list[str]:
 
     matched = pc.match_substring_regex(column, _TEXT_FORMS)
     return list(column.filter(pc.fill_null(matched, False)).to_pylist())
-
-
-def _may_hold_a_form(data: bytes) -> bool:
-    low = data.lower()
-    return any(part in low for part in _FORM_BYTES) or _HEX_RUN.search(low) is not None
 
 
 def _has_coordinates(geom: shapely.Geometry | None) -> bool:

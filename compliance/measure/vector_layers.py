@@ -231,7 +231,7 @@ def _attribute_table(
     of a pair of columns that stay where the layers' features are (``table_positions``).
     A catalogue's own columns count only by value; a catalogue table the driver does not
     list is named only when a column counts (None otherwise)."""
-    text, ranges = GeometryText(), ColumnRanges()
+    text, ranges = GeometryText(), ColumnRanges(tuple(tally.windows))
     own = _catalogue_columns(layer)
     values = own if layer.catalogue_values else frozenset()  # a catalogue's own numbers
     # Met with where the layers' features lie (no layer, no place to meet), in the columns

@@ -33,6 +33,7 @@ import pyarrow as pa
 
 from compliance.readers.gpkg_sql import RTREE_SQL, TILE_COLUMNS, quoted, rows_batch
 from compliance.readers.sources import NO_GEOMETRY, LayerInfo
+from compliance.text_forms import may_hold_geometry
 
 __all__ = ["GPKG_CATALOGUE", "HiddenTables", "hidden_tables"]
 
@@ -82,6 +83,13 @@ _DESCRIBING = {
     "gpkg_2d_gridded_coverage_ancillary": f"lower(tile_matrix_set_name) IN {_HELD}",
     "gpkg_spatial_ref_sys": "srs_id IN (-1, 0, 4326) OR srs_id IN (SELECT srs_id FROM "
     "gpkg_contents UNION SELECT srs_id FROM gpkg_geometry_columns)",
+    "gpkg_ogr_contents": f"lower(table_name) IN {_HELD}",
+    # A row per column of a table held (its key is the pair; the column must be there).
+    "gpkg_geometry_columns": f"lower(table_name) IN {_HELD} AND EXISTS (SELECT 1 FROM "
+    "pragma_table_info(table_name) p WHERE lower(p.name) = lower(column_name))",
+    # SQLite's own: a row per table held (it has no key: a second row is a place).
+    "sqlite_sequence": f"lower(name) IN {_HELD} AND rowid = (SELECT min(rowid) FROM "
+    "sqlite_sequence s WHERE s.name = sqlite_sequence.name)",
 }
 
 
@@ -159,9 +167,11 @@ def _add(db: sqlite3.Connection, name: str, found: HiddenTables, describing: boo
         return
     if TILE_COLUMNS <= {c.lower() for c in columns}:
         return  # tiles: read as a raster or said to be unread (``gpkg_catalogue``)
-    if len(rows) <= _READ_AT_ONCE:
-        found.rows[name] = rows_batch(columns, rows)
     spec = GPKG_CATALOGUE.get(name.lower())
+    if len(rows) <= _READ_AT_ONCE:
+        if spec is not None and _nothing_held(columns, rows, spec, describing):
+            return
+        found.rows[name] = rows_batch(columns, rows)
     found.layers.append(
         LayerInfo(
             name=name,
@@ -196,3 +206,19 @@ def _all_describe(db: sqlite3.Connection, tables: list[str]) -> set[str]:
     except sqlite3.Error:
         return set()
     return {t for t, n in zip(tables, row, strict=True) if n == 0}
+
+
+def _nothing_held(
+    columns: list[str], rows: list[tuple[object, ...]], spec: frozenset[str], describing: bool
+) -> bool:
+    """Whether a small catalogue table, read whole, holds nothing a position could be
+    read from: only the standard's columns, no number that counts (each row describes
+    a table held, or the table holds no number), and no value that may be a geometry.
+    It is then not handed on at all (reading it as a table costs a few times as much)."""
+    if any(c.lower() not in spec for c in columns):
+        return False
+    values = [v for row in rows for v in row]
+    if not describing and any(isinstance(v, int | float) for v in values):
+        return False
+    texts = [v if isinstance(v, bytes) else str(v).encode() for v in values if v is not None]
+    return not may_hold_geometry(texts)

@@ -185,6 +185,24 @@ def test_extents_of_tables_the_file_does_not_hold_hold_the_file(tmp_path, checke
     assert set(found["gpkg_contents"] or []) >= {"min_x", "min_y"}, found
 
 
+def test_catalogue_rows_for_columns_the_file_does_not_hold_hold_it(tmp_path, checker, coarse):
+    """Rows of gpkg_geometry_columns naming tables that are not there, each CRS code and
+    z flag an axis of a precise point in 1e-7 degrees: the catalogue's numbers are its
+    own only where each row describes a column the file holds."""
+    _, lonlat = _positions()
+    path = _copy(
+        coarse,
+        tmp_path,
+        ["INSERT INTO gpkg_geometry_columns (table_name, column_name, geometry_type_name, "
+         "srs_id, z, m) VALUES (?, 'geom', 'POINT', ?, ?, 0)"],
+        [(f"gone{i}", round(x * 1e7), round(y * 1e7)) for i, (x, y) in enumerate(lonlat.tolist())],
+    )  # fmt: skip
+    verdict = checker.check(path)
+    assert verdict.verdict not in (Effect.allow, Effect.allow_with_conditions)
+    found = {la.name: la.coordinate_columns for la in verdict.profile.layers}
+    assert found.get("gpkg_geometry_columns") == ["srs_id", "z"], found
+
+
 def test_range_constraints_of_precise_numbers_hold_the_file(tmp_path, checker, coarse):
     _, lonlat = _positions()
     path = _copy(

@@ -97,6 +97,36 @@ def test_positions_in_a_plain_table_beside_the_layer_hold_the_file(tmp_path, che
     assert _table_columns(checker, path) == list(table)
 
 
+@pytest.mark.parametrize("rows", ["one at 0, 0", "one far off", "as many again anywhere"])
+@pytest.mark.parametrize("form", ["lon/lat", "eastings", "text"])
+def test_positions_among_rows_of_numbers_anywhere_hold_the_file(tmp_path, checker, form, rows):
+    """The positions, and rows whose numbers lie anywhere else (one at 0, 0; one a
+    million units off; thirty drawn at random): each column's values then no longer all
+    lie where the features are, but the rows of the positions still do."""
+    table = {k: list(np.asarray(v).tolist()) for k, v in _precise(form).items()}
+    rng = np.random.default_rng(33)
+    extra = {"one at 0, 0": 1, "one far off": 1, "as many again anywhere": 30}[rows]
+    for values in table.values():
+        if form == "text":
+            junk = [f"fix {a:.6f} {b:.6f}" for a, b in rng.uniform(-90, 90, (extra, 2))]
+        elif rows == "one at 0, 0":
+            junk = [0.0]
+        elif rows == "one far off":
+            junk = [1e6]
+        else:
+            junk = rng.uniform(-1e6, 1e6, extra).tolist()
+        values += junk[:extra] if form != "text" or rows != "one at 0, 0" else ["fix 0 0"]
+    xy, _ = _positions(SEOUL)
+    path = write_layer(tmp_path / "sites.gpkg", shapely.points(np.round(xy / 100) * 100), EPSG, {})
+    with sqlite3.connect(path) as db:
+        db.execute(f"CREATE TABLE survey_log (k INTEGER, {', '.join(table)})")
+        db.executemany(
+            f"INSERT INTO survey_log VALUES (?{', ?' * len(table)})",
+            [(k, *row) for k, row in enumerate(zip(*table.values(), strict=True))],
+        )
+    assert _table_columns(checker, path) == list(table)
+
+
 def test_a_plain_table_in_a_sqlite_database_is_met_too(tmp_path, checker):
     table = _precise("lon/lat")
     path = tmp_path / "sites.sqlite"
