@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-__all__ = ["may_hold_a_form", "may_hold_geometry"]
+__all__ = ["may_be_blob", "may_hold_a_form", "may_hold_geometry"]
 
 # Looked for with bytes' own search: a regex with these alternatives costs more than
 # matching the values one by one.
@@ -32,12 +32,17 @@ def may_hold_a_form(data: bytes) -> bool:
     return any(part in low for part in _FORM_BYTES) or _HEX_RUN.search(low) is not None
 
 
+def may_be_blob(value: bytes) -> bool:
+    """Whether stored bytes start as a geometry blob does: WKB, or a GeoPackage blob."""
+    return value[:1] in (b"\x00", b"\x01") or value[:2] == b"GP"
+
+
 def may_hold_geometry(values: Iterable[bytes]) -> bool:
     """Whether any of these stored values (text or blob bytes) may read as a geometry:
     one that starts as a blob of one, text not in ASCII (it may fold into a form:
     ``text_digits``), or a form in their bytes."""
     given = [v for v in values if v]
-    if any(v[:1] in (b"\x00", b"\x01") or v[:2] == b"GP" for v in given):
+    if any(may_be_blob(v) for v in given):
         return True
     joined = b"\n".join(given)
     return not joined.isascii() or may_hold_a_form(joined)

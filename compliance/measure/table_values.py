@@ -20,7 +20,7 @@ import shapely
 
 from compliance.readers.raw.gpkg_blobs import find_blobs, wkb_end
 from compliance.text_digits import column_bytes, fold_column
-from compliance.text_forms import may_hold_a_form, may_hold_geometry
+from compliance.text_forms import may_be_blob, may_hold_a_form, may_hold_geometry
 
 __all__ = ["GeometryText"]
 
@@ -88,7 +88,7 @@ class GeometryText:
                 values = [v for v in column.to_pylist() if v]
                 if not may_hold_geometry(values):
                     continue  # no blob's start, and ASCII (which folds to itself) of no form
-                blobs = [v for v in values if v[:1] in (b"\x00", b"\x01") or v[:2] == b"GP"]
+                blobs = [v for v in values if may_be_blob(v)]
                 text = pa.array([v.decode("utf-8", "replace") for v in values], pa.large_string())
                 text = fold_column(text, column_bytes(text))
                 if any(_binary_geometry(v) for v in blobs) or any(

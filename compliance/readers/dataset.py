@@ -143,7 +143,9 @@ def _read_beside(source: OgrVectorSource, path: Path, upload: UploadScope | None
             source.unread_tables = unopened + [
                 f"{table}: {why}" for table, why in catalogue.unread_tiles if table not in unopened
             ]
-            hidden = hidden_tables(source.kept(), [layer.name for layer in layers], tables)
+            # The R*Trees the layers' index check walks with their features.
+            trees = [t[1] for la in layers if (t := source.index_tables(la.name)) and t[1]]
+            hidden = hidden_tables(source.kept(), [la.name for la in layers], [*tables, *trees])
             source.layers = layers = [*layers, *hidden.layers]
             source.unread_geometries += hidden.unread
             source.table_rows.update(hidden.rows)

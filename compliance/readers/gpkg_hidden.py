@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from compliance.readers.gpkg_sql import RTREE_SQL, TILE_COLUMNS, quoted, rows_batch
+from compliance.readers.kept_boxes import as_text
 from compliance.readers.sources import NO_GEOMETRY, LayerInfo
 from compliance.text_forms import may_hold_geometry
 
@@ -106,53 +107,27 @@ class HiddenTables:
 
 
 def hidden_tables(
-    db: sqlite3.Connection, listed: Collection[str], rasters: Collection[str]
+    db: sqlite3.Connection, listed: Collection[str], read: Collection[str]
 ) -> HiddenTables:
     """The tables of the GeoPackage open on ``db`` that GDAL did not list (``listed``, its
-    layers' names) and no other check reads, as tables without geometry; and, said in
-    words, those SQLite cannot read (a virtual table of a module it lacks)."""
+    layers' names) and no other check reads (``read``: its raster tables, and the R*Trees
+    the layers' index check walks), as tables without geometry; and, said in words, those
+    SQLite cannot read (a virtual table of a module it lacks)."""
     found = HiddenTables()
     try:
         tables = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'")
-        master = [(_text(name), _text(sql or "")) for name, sql in tables.fetchall()]
+        master = [(as_text(name), as_text(sql or "")) for name, sql in tables.fetchall()]
     except sqlite3.Error as exc:
         found.unread.append(f"the tables of the file cannot be listed ({exc})")
         return found
     rtrees = [name for name, sql in master if RTREE_SQL.match(sql)]
-    skipped = {n.lower() for n in [*listed, *rasters, *_walked(db, listed, master)]}
+    skipped = {n.lower() for n in [*listed, *read]}
     skipped |= {f"{name}_{part}".lower() for name in rtrees for part in _SHADOWS}
     hidden = [name for name, _ in master if name.lower() not in skipped]
     describing = _all_describe(db, [n for n in hidden if n.lower() in _DESCRIBING])
     for name in hidden:
         _add(db, name, found, name in describing)
     return found
-
-
-def _text(value: object) -> str:
-    """A name as text, from a connection that hands text over as bytes too."""
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-
-
-def _walked(
-    db: sqlite3.Connection, listed: Collection[str], master: list[tuple[str, str]]
-) -> list[str]:
-    """The R*Trees the layers' index check walks: ``rtree_<table>_<column>`` of each
-    listed table's one geometry column, named exactly so (``KeptBoxes.index_tables``)."""
-    names = {name for name, _ in master}
-    walked: list[str] = []
-    for table in listed:
-        try:
-            rows = db.execute(
-                "SELECT c.column_name, m.type FROM gpkg_geometry_columns c "
-                "JOIN sqlite_master m ON m.name = c.table_name WHERE c.table_name = ?",
-                (table,),
-            ).fetchall()
-        except sqlite3.Error:
-            return walked  # no catalogue of geometry columns: no tree is walked
-        if len(rows) == 1 and _text(rows[0][1]) == "table":
-            if (tree := f"rtree_{table}_{_text(rows[0][0])}") in names:
-                walked.append(tree)
-    return walked
 
 
 def _add(db: sqlite3.Connection, name: str, found: HiddenTables, describing: bool) -> None:

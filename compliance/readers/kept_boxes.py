@@ -22,7 +22,7 @@ from compliance.readers.raw.sqlite_rtree import RtreeWalk, rtree_cells
 if TYPE_CHECKING:
     from compliance.readers.sources import LayerInfo
 
-__all__ = ["KeptBoxes", "flatgeobuf_files"]
+__all__ = ["KeptBoxes", "as_text", "flatgeobuf_files"]
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -31,7 +31,8 @@ def _connect(path: Path) -> sqlite3.Connection:
     return db
 
 
-def _text(value: object) -> str:
+def as_text(value: object) -> str:
+    """A value as text, from the shared connection that hands text over as bytes."""
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
@@ -82,9 +83,9 @@ class KeptBoxes:
             )
             .fetchall()
         )
-        if len(rows) != 1 or _text(rows[0][1]) != "table":
+        if len(rows) != 1 or as_text(rows[0][1]) != "table":
             return None
-        column = _text(rows[0][0])
+        column = as_text(rows[0][0])
         return column, f"rtree_{table}_{column}" if rows[0][2] else None
 
     def _spatialite_tables(self, table: str) -> tuple[str, str | None] | None:
@@ -92,7 +93,7 @@ class KeptBoxes:
         column, and the R*Tree is ``idx_<table>_<column>``. A plain SQLite database of
         OGC's layout (WKB or WKT, no ``spatial_index_enabled``) keeps neither."""
         db = self.kept()
-        catalogue = {_text(row[1]) for row in db.execute("PRAGMA table_info(geometry_columns)")}
+        catalogue = {as_text(row[1]) for row in db.execute("PRAGMA table_info(geometry_columns)")}
         if "spatial_index_enabled" not in catalogue:
             return None
         rows = db.execute(
@@ -102,9 +103,9 @@ class KeptBoxes:
             "ON lower(m.name) = lower(c.f_table_name) WHERE lower(c.f_table_name) = lower(?)",
             (table,),
         ).fetchall()
-        if len(rows) != 1 or _text(rows[0][1]) != "table":
+        if len(rows) != 1 or as_text(rows[0][1]) != "table":
             return None
-        column = _text(rows[0][0])
+        column = as_text(rows[0][0])
         return column, f"idx_{table}_{column}" if rows[0][2] else None
 
     def envelope_batches(self, table: str, column: str, apart: bool) -> Iterator[Envelopes]:
