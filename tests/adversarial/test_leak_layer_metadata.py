@@ -72,6 +72,21 @@ def test_positions_in_a_layer_s_metadata_hold_the_file(tmp_path, checker, form, 
     ]
 
 
+def test_a_position_per_metadata_key_holds_the_file(tmp_path, checker):
+    """The positions spread over as many keys of a GeoPackage layer's metadata, one each
+    (two numbers a key, a few at most in any one value): counted together."""
+    _, lonlat = _positions()
+    path = tmp_path / "sites.gpkg"
+    items = {f"P{i}": f"{x:.6f} {y:.6f}" for i, (x, y) in enumerate(lonlat)}
+    pyogrio.write_dataframe(_coarse(), path, layer="sites", layer_metadata=items)
+    assert pyogrio.read_info(path)["layer_metadata"]["P0"] == items["P0"]
+    verdict = checker.check(path)
+    assert verdict.verdict not in (Effect.allow, Effect.allow_with_conditions)
+    assert FINDING in {f.rule_id for f in verdict.findings}
+    (trace,) = verdict.profile.leaks.metadata_coordinates
+    assert trace.startswith("layer 'sites' metadata P0, P1, P10, P11, P12: 60 numbers"), trace
+
+
 @pytest.mark.parametrize("driver, suffix", [("FlatGeobuf", ".fgb"), ("GPKG", ".gpkg")])
 def test_a_description_in_words_is_clean(tmp_path, checker, driver, suffix):
     path = tmp_path / f"sites{suffix}"

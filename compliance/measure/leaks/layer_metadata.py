@@ -5,8 +5,8 @@ title, description and metadata; a GeoPackage's layer identifier and description
 and KML's names), which no reader takes for data. A sender can write the precise
 positions of coarsened features there. The numbers the size of coordinates each value
 holds (``geojson_unread.text_numbers``: degrees with three decimals or more, metres of
-six digits or more) are counted; more than a few in one value (as a GeoJSON document's
-own members) is a trace, listed with the image traces (``metadata_coordinates``).
+six digits or more) are counted; more than a few in one owner's values together (as a
+GeoJSON document's own members) is a trace, listed with the image traces (``metadata_coordinates``).
 """
 
 from __future__ import annotations
@@ -18,15 +18,16 @@ __all__ = ["metadata_numbers"]
 
 
 def metadata_numbers(src: VectorSource) -> list[str]:
-    """Each metadata value of ``src`` (the dataset's, each layer's) holding more than a
-    few numbers the size of coordinates, said in words."""
+    """The dataset's and each layer's metadata holding more than a few numbers the size of
+    coordinates, all its values together (a position per key is as many as one value of
+    them all), said in words."""
     found = []
     owners = [("dataset", src.metadata)] + [
         (f"layer {la.name!r}", la.metadata) for la in src.layers
     ]
     for owner, metadata in owners:
-        for key, value in (metadata or {}).items():
-            count = len(text_numbers(str(value)))
-            if count > FEW_NUMBERS:
-                found.append(f"{owner} metadata {key}: {count} numbers the size of coordinates")
+        counts = {key: len(text_numbers(str(value))) for key, value in (metadata or {}).items()}
+        if (total := sum(counts.values())) > FEW_NUMBERS:
+            keys = ", ".join(sorted(k for k, n in counts.items() if n)[:5])
+            found.append(f"{owner} metadata {keys}: {total} numbers the size of coordinates")
     return found
