@@ -14,9 +14,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-__all__ = ["FeatureEnvelopes"]
+__all__ = ["GML_NAMESPACES", "FeatureEnvelopes"]
 
-_GML_NAMESPACES = frozenset(
+# GML 2, 3.1 and 3.2 (and 3.3's additions).
+GML_NAMESPACES = frozenset(
     {
         "http://www.opengis.net/gml",
         "http://www.opengis.net/gml/3.2",
@@ -64,10 +65,10 @@ class FeatureEnvelopes:
         self._dimension: list[int] = []  # srsDimension in force, per open element
 
     def start(self, namespace: str, local: str, attrs: dict[str, str], stack: list) -> None:
-        gml = namespace in _GML_NAMESPACES
+        gml = namespace in GML_NAMESPACES
         inherited = self._dimension[-1] if self._dimension else 2
         self._dimension.append(_int(attrs.get("srsDimension"), inherited))
-        if gml and local == "boundedBy" and len(stack) >= 2 and stack[-1][0] not in _GML_NAMESPACES:
+        if gml and local == "boundedBy" and len(stack) >= 2 and stack[-1][0] not in GML_NAMESPACES:
             if not self._features or self._features[-1].depth != len(stack) - 1:
                 self._features.append(_Feature(len(stack) - 1))
             self._features[-1].in_envelope = True
@@ -99,7 +100,7 @@ class FeatureEnvelopes:
         if not self._features:
             return
         feature = self._features[-1]
-        gml = namespace in _GML_NAMESPACES
+        gml = namespace in GML_NAMESPACES
         into = feature.envelopes[-1] if feature.in_envelope else feature.tuples
         if gml and self._text is not None and local in (_TUPLES, *_GROUPED, *_AXES):
             text, self._text = self._text, None

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import BinaryIO, cast
 from xml.parsers import expat
 
-from compliance.readers.gml_envelopes import FeatureEnvelopes
+from compliance.readers.gml_envelopes import GML_NAMESPACES, FeatureEnvelopes
 
 __all__ = [
     "geometry_properties",
@@ -22,13 +22,6 @@ __all__ = [
     "scan_gml",
 ]
 
-_GML_NAMESPACES = frozenset(
-    {
-        "http://www.opengis.net/gml",
-        "http://www.opengis.net/gml/3.2",
-        "http://www.opengis.net/gml/3.3",
-    }
-)
 # The GML geometry elements GDAL reads (GML 2 and 3, simple features and their curves).
 _GEOMETRIES = frozenset(
     {
@@ -78,10 +71,10 @@ class GmlScan:
         self.envelopes.start(namespace, local, attrs, stack)
         # A geometry whose parent is not GML is a property's value: <site><location><Point>.
         if (
-            namespace in _GML_NAMESPACES
+            namespace in GML_NAMESPACES
             and local in _GEOMETRIES
             and len(stack) >= 2
-            and stack[-1][0] not in _GML_NAMESPACES
+            and stack[-1][0] not in GML_NAMESPACES
         ):
             self.found.setdefault(stack[-2][1], set()).add(stack[-1][1])
         stack.append((namespace, local))
