@@ -59,7 +59,8 @@ class KmlDocument:
     own_features: bool = False
     # In a KMZ: the members LIBKML reads as documents, every feature of them.
     documents_read: set[str] = field(default_factory=set)
-    # Placemarks holding a view, region, model or address off their geometry (kml_views).
+    # Placemarks holding a view, region, model or address off their geometry, and views
+    # and regions outside placemarks off what the document draws or too many (kml_views).
     unplaced_views: int = 0
 
 
@@ -208,6 +209,7 @@ def _scan_stream(stream: IO[bytes]) -> KmlDocument | None:
         parser.Parse(b"", True)
     except (expat.ExpatError, ValueError, OSError, EOFError, zipfile.BadZipFile):
         return None
+    scan.views.finish()
     scan.doc.unplaced_views = scan.views.unplaced
     return scan.doc
 

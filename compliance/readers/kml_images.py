@@ -58,8 +58,9 @@ def read_kml_extras(source: VectorSource) -> None:
     source.kml_document = read_kml_document(path)
     if source.kml_document is not None and source.kml_document.unplaced_views:
         source.unread_geometries.append(
-            f"{source.kml_document.unplaced_views} placemarks holding a position off their "
-            "geometry (a LookAt, Camera, Region, Model or address GDAL does not read)"
+            f"{source.kml_document.unplaced_views} placemarks, views or regions holding a "
+            "position off their geometry (a LookAt, Camera, tour, Region, Model or address "
+            "GDAL does not read)"
         )
     if kmz:
         opened = {

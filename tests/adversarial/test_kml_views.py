@@ -26,7 +26,7 @@ from compliance import Checker, Effect
 from tests.adversarial.test_gpkg_unlisted_tables import _positions
 
 UNREAD = "MAPGATE-UNREAD-GEOMETRIES"
-HELD = "placemarks holding a position off their geometry"
+HELD = "placemarks, views or regions holding a position off their geometry"
 
 
 @pytest.fixture(scope="module")
