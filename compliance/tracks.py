@@ -70,14 +70,25 @@ class AxisTrack:
     near_own: int = 0  # values within reach of their own row's box, and off it
     near_other: int = 0  # values within reach of another row's box
 
-    def add(self, values: np.ndarray, low: np.ndarray, high: np.ndarray, degrees: bool) -> None:
+    def add(
+        self,
+        values: np.ndarray,
+        low: np.ndarray,
+        high: np.ndarray,
+        degrees: bool,
+        rows: np.ndarray | None = None,
+    ) -> None:
         """``values`` beside their rows' intervals [``low``, ``high``] (NaN where none),
-        in degrees or in a projected CRS's units."""
+        in degrees or in a projected CRS's units; ``rows``: the row of each value, when a
+        row writes several (ascending), which are then met together (``_add_written``)."""
         room, reach = _ROOM[degrees], REACH[degrees]
         given = np.isfinite(values) & np.isfinite(low) & np.isfinite(high)
         if not given.any():
             return
         v, lo, hi = values[given], low[given], high[given]
+        if rows is not None:
+            self._add_written(v, lo, hi, rows[given], room, reach)
+            return
         least, most = float(v.min()), float(v.max())
         if most < float(lo.min()) - reach or least > float(hi.max()) + reach:
             self.skip(len(v), least, most)
@@ -97,6 +108,41 @@ class AxisTrack:
             lo, hi = lo[other_row], hi[other_row]
             other = np.maximum(lo - v, 0.0) + np.maximum(v - hi, 0.0)
             self.near_other += int((other <= reach).sum())
+
+    def _add_written(
+        self,
+        v: np.ndarray,
+        lo: np.ndarray,
+        hi: np.ndarray,
+        rows: np.ndarray,
+        room: float,
+        reach: float,
+    ) -> None:
+        """Rows that write several numbers each: a row lies within reach of its box when
+        one of its numbers does, and off it when none lies on it or one lies near it and
+        off it. The others are what else the row writes (ids, the other axis, decoys
+        put before the position), which neither help nor hide it. The numbers near
+        their rows must vary, as a column's values must."""
+        starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+        gap = np.maximum(lo - v, 0.0) + np.maximum(v - hi, 0.0)
+        nearest = np.minimum.reduceat(gap, starts)
+        beside = (gap <= reach) & (gap > room)
+        row_beside = np.logical_or.reduceat(beside, starts)
+        self.rows += len(starts)
+        self.off += int(np.count_nonzero((nearest > room) | row_beside))
+        self.farthest = max(self.farthest, float(nearest.max()))
+        if (close := v[gap <= reach]).size:
+            self.least = min(self.least, float(close.min()))
+            self.most = max(self.most, float(close.max()))
+        near = int(np.count_nonzero(row_beside))
+        self.near_own += near
+        if near and len(starts) > 1:
+            n = len(starts)
+            other_row = (np.arange(n) * _SCATTER + n // 3 + 1) % n
+            which = np.repeat(other_row, np.diff(np.r_[starts, len(v)]))
+            olo, ohi = lo[starts][which], hi[starts][which]
+            other = np.maximum(olo - v, 0.0) + np.maximum(v - ohi, 0.0)
+            self.near_other += int(np.count_nonzero(np.logical_or.reduceat(other <= reach, starts)))
 
     def skip(self, rows: int, least: float, most: float) -> None:
         """``rows`` values, none near any row's box (an id, a count), among values from
@@ -137,6 +183,7 @@ class FrameTracks(Generic[Key]):
     def __init__(self, degrees: bool, unit_m: float = 1.0) -> None:
         """``unit_m``: the length of a projected frame's unit (a CRS's metre or foot)."""
         self.degrees = degrees
+        self.unit_m = unit_m
         self._units = divisors(degrees, unit_m)
         self._tracks: dict[tuple[Key, int], dict[int, AxisTrack]] = {}  # by key, axis; unit
         self._given: dict[Key, _Given] = {}
@@ -147,17 +194,19 @@ class FrameTracks(Generic[Key]):
         boxes: np.ndarray | Callable[[np.ndarray], np.ndarray],
         placed: np.ndarray,
         extent: tuple[float, float, float, float] | None = None,
+        rows: dict[Key, np.ndarray] | None = None,
     ) -> None:
         """One batch: each series' numbers (NaN where none) beside each row's box in the
         frame (min x, min y, max x, max y; NaN where none); ``placed``: the rows that
         have one. ``boxes`` may be a function that makes the boxes of the rows it is
         given, asked only for rows some unit brings near ``extent`` (the boxes' union,
-        which it then needs)."""
+        which it then needs). ``rows``: for a series of the numbers rows write (several
+        a row, or none), the row of each (ascending)."""
         if extent is None:
             assert isinstance(boxes, np.ndarray), "made boxes need their extent"
             extent = union(boxes, placed)
         with np.errstate(over="ignore", invalid="ignore"):  # NaN, and units past the floats
-            self._add(series, boxes, placed, extent)
+            self._add(series, boxes, placed, extent, rows or {})
 
     def _add(
         self,
@@ -165,11 +214,17 @@ class FrameTracks(Generic[Key]):
         boxes: np.ndarray | Callable[[np.ndarray], np.ndarray],
         placed: np.ndarray,
         extent: tuple[float, float, float, float],
+        written: dict[Key, np.ndarray],
     ) -> None:
         keys, ranges = [], []
         for key, values in series.items():
-            given = placed & np.isfinite(values)
-            if count := int(np.count_nonzero(given)):
+            on = placed if key not in written else placed[written[key]]
+            given = on & np.isfinite(values)
+            # Rows given, for numbers rows write: a row may write none, or several.
+            count = int(
+                np.count_nonzero(given) if key not in written else _distinct(written[key][given])
+            )
+            if count:
                 keys.append(key)
                 lo = float(np.min(values, where=given, initial=np.inf))
                 ranges.append((count, lo, float(np.max(values, where=given, initial=-np.inf))))
@@ -177,26 +232,39 @@ class FrameTracks(Generic[Key]):
             return
         counts, least, most = (np.array(c) for c in zip(*ranges, strict=True))
         ends = (least[:, None] / self._units, most[:, None] / self._units)
-        low, high = np.fmin(*ends), np.fmax(*ends)  # each series' range in each unit
+        span_low, span_high = np.fmin(*ends), np.fmax(*ends)  # each series' range, each unit
+        # What a row writes besides its position (ids, the other axis) says nothing of
+        # whether its numbers vary: their range counts only as they come near (``add``).
+        low, high = span_low.copy(), span_high.copy()
+        apart = np.array([k in written for k in keys])
+        low[apart], high[apart] = np.inf, -np.inf
         reach = REACH[self.degrees]
         rows_boxes = boxes if callable(boxes) else (lambda rows: boxes[rows])
         for axis in (0, 1):
             window = (extent[axis] - reach, extent[axis + 2] + reach)
-            near = (high >= window[0]) & (low <= window[1])
+            near = (span_high >= window[0]) & (span_low <= window[1])
             for at, key in enumerate(keys):
                 tracks = self._tracks.setdefault((key, axis), {})
+                row_of = written.get(key)
                 for unit in np.flatnonzero(near[at]).tolist():
                     track = self._started(tracks, key, unit)
                     # Only a value inside the window can be near its own row's box, or
                     # another's: the others count as far, without a look at their boxes.
                     coordinates = series[key] / self._units[unit]
-                    inside = placed & (coordinates >= window[0]) & (coordinates <= window[1])
-                    rows = np.flatnonzero(inside)
-                    track.skip(int(counts[at]) - rows.size, low[at, unit], high[at, unit])
+                    on = placed if row_of is None else placed[row_of]
+                    inside = on & (coordinates >= window[0]) & (coordinates <= window[1])
+                    at_values = np.flatnonzero(inside)
+                    rows = at_values if row_of is None else row_of[at_values]
+                    met = rows.size if row_of is None else _distinct(rows)
+                    track.skip(int(counts[at]) - met, low[at, unit], high[at, unit])
                     if rows.size:
                         found = rows_boxes(rows)
                         track.add(
-                            coordinates[rows], found[:, axis], found[:, axis + 2], self.degrees
+                            coordinates[at_values],
+                            found[:, axis],
+                            found[:, axis + 2],
+                            self.degrees,
+                            None if row_of is None else rows,
                         )
                 # Units started in an earlier batch and far from every box in this one.
                 for unit, track in tracks.items():
@@ -205,7 +273,8 @@ class FrameTracks(Generic[Key]):
         for key, (count, lo, hi) in zip(keys, ranges, strict=True):
             given = self._given.setdefault(key, _Given())
             given.rows += count
-            given.least, given.most = min(given.least, lo), max(given.most, hi)
+            if key not in written:
+                given.least, given.most = min(given.least, lo), max(given.most, hi)
 
     def following(self) -> set[Key]:
         """The keys of the series that follow an axis in some unit, and in none repeat
@@ -233,8 +302,16 @@ class FrameTracks(Generic[Key]):
             track = tracks[unit] = AxisTrack()
             if (given := self._given.get(key)) is not None:
                 ends = (given.least / self._units[unit], given.most / self._units[unit])
-                track.skip(given.rows, min(ends), max(ends))
+                if given.least > given.most:  # numbers rows write: no range of their own
+                    track.skip(given.rows, np.inf, -np.inf)
+                else:
+                    track.skip(given.rows, min(ends), max(ends))
         return track
+
+
+def _distinct(rows: np.ndarray) -> int:
+    """How many rows ``rows`` (ascending) name."""
+    return int(rows.size and 1 + np.count_nonzero(rows[1:] != rows[:-1]))
 
 
 def divisors(degrees: bool, unit_m: float = 1.0) -> np.ndarray:

@@ -11,9 +11,10 @@ import numpy as np
 import pyarrow as pa
 
 from compliance.measure.attribute_positions import AttributePositions, numbers, row_boxes
-from compliance.measure.attribute_tracks import AxisTracks, numbers_in_text
+from compliance.measure.attribute_tracks import AxisTracks
 from compliance.measure.position_fields import position_pairs
 from compliance.measure.table_values import GeometryText
+from compliance.measure.written_numbers import Written, written_numbers
 from compliance.readers.sources import LayerInfo, TextSink
 from compliance.text_digits import fold_batch
 
@@ -66,17 +67,17 @@ class AttributeReading:
         if self.positions is not None:
             self.positions.add(batch, boxes)
         if self.tracks is not None:
-            found: dict[str, list[np.ndarray]] = {}
-            single: dict[str, list[np.ndarray]] = {}  # float32 columns
+            found: dict[str, np.ndarray | Written] = {}
+            single: dict[str, np.ndarray | Written] = {}  # float32 columns
             for name in self.tracks.names:
                 if name not in names:
                     continue
                 column = batch.column(name)
                 if _numeric(column.type):
                     to = single if pa.types.is_float32(column.type) else found
-                    to[name] = [numbers(column)]
-                elif _text(column.type):
-                    found[name] = numbers_in_text(column)
+                    to[name] = numbers(column)
+                elif (written := written_numbers(column)) is not None:
+                    found[name] = written
             self.tracks.add(found, boxes)
             if single:
                 self.tracks.add(single, _float32_widened(boxes))
@@ -92,12 +93,6 @@ class AttributeReading:
 
 def _numeric(kind: pa.DataType) -> bool:
     return pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)
-
-
-def _text(kind: pa.DataType) -> bool:
-    return (
-        pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
-    )
 
 
 def _float32_widened(boxes: np.ndarray) -> np.ndarray:

@@ -9,7 +9,8 @@ another within their y range, in the layer's CRS or as longitude and latitude, i
 unit and sign ``compliance.tracks`` tries. A table with such a pair (five rows at least,
 each column's values varying) is reported; and, since a sender can add a row of numbers
 anywhere (every value then no longer lies there), so is a table with five rows at least
-whose two numbers both lie there, however many other rows it has (``RowPairs``). Only ranges narrower than 10 degrees are
+whose two numbers both lie there, however many other rows it has (``RowPairs``): two
+numbers of one column, wherever its text writes them, or of two. Only ranges narrower than 10 degrees are
 met: numbers anywhere on Earth could be anything; and on an axis whose range holds zero
 (near the equator or a prime meridian) a unit larger than the frame's counts only when
 the other axis takes the same one.
@@ -25,11 +26,11 @@ import numpy as np
 import pyarrow as pa
 
 from compliance.measure.attribute_positions import numbers
-from compliance.measure.attribute_tracks import numbers_in_text
+from compliance.measure.written_numbers import Written, written_numbers
 from compliance.text_digits import column_bytes, fold_column
 from compliance.tracks import REACH, divisors
 
-__all__ = ["ColumnRanges", "RowPairs", "Window", "windows_of"]
+__all__ = ["ColumnRanges", "RowPairs", "Window", "crowded", "windows_of"]
 
 _LEAST_ROWS = 5
 _WIDEST_DEG = 10.0
@@ -74,11 +75,12 @@ class _Range:
 
 @dataclass
 class ColumnRanges:
-    """Each numeric column's range, and that of the first numbers written in each text
-    column, gathered batch by batch."""
+    """Each numeric column's range, gathered batch by batch, and the rows of every column
+    (numbers written in text too) that lie where the features do (``RowPairs``)."""
 
     windows: tuple[Window, ...] = ()  # where the layers' features lie, for ``RowPairs``
-    _ranges: dict[tuple[str, int], _Range] = field(default_factory=dict)
+    _ranges: dict[str, _Range] = field(default_factory=dict)
+    _names: dict[str, None] = field(default_factory=dict)  # every column met, in order
     _pairs: RowPairs = field(init=False)
     # A table of fewer rows than a pair is met on is never met: its batches wait here
     # until as many rows came (most catalogue tables hold a row or two).
@@ -99,8 +101,10 @@ class ColumnRanges:
         self._add(batch)
 
     def _add(self, batch: pa.RecordBatch) -> None:
-        series: dict[tuple[str, int], np.ndarray] = {}
+        series: dict[str, np.ndarray] = {}
+        written: dict[str, Written] = {}  # numbers written in text: as many as a row writes
         for name, column in zip(batch.schema.names, batch.columns, strict=True):
+            self._names[name] = None
             kind = column.type
             if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
                 # Values as SQLite stores them: text, numbers written out, or blobs.
@@ -110,26 +114,19 @@ class ColumnRanges:
                     column = _text_only(column)
                 column = fold_column(column, column_bytes(column))
                 kind = column.type
-            if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-                slots = numbers_in_text(column)
-            elif _numeric(kind):
-                slots = [numbers(column)]
+            if _numeric(kind):
+                values = series[name] = numbers(column)
             else:
+                if (found_in := written_numbers(column)) is not None and found_in.values.size:
+                    written[name] = found_in
                 continue
-            for slot, values in enumerate(slots):
-                series[(name, slot)] = values
-                given = np.isfinite(values)
-                if count := int(np.count_nonzero(given)):
-                    found = self._ranges.setdefault((name, slot), _Range())
-                    found.rows += count
-                    found.least = min(
-                        found.least, float(np.min(values, where=given, initial=np.inf))
-                    )
-                    found.most = max(
-                        found.most, float(np.max(values, where=given, initial=-np.inf))
-                    )
-
-        self._pairs.add(series)
+            given = np.isfinite(values)
+            if count := int(np.count_nonzero(given)):
+                found = self._ranges.setdefault(name, _Range())
+                found.rows += count
+                found.least = min(found.least, float(np.min(values, where=given, initial=np.inf)))
+                found.most = max(found.most, float(np.max(values, where=given, initial=-np.inf)))
+        self._pairs.add(series, written, batch.num_rows)
 
     def positions(self, windows: Iterable[Window]) -> list[str]:
         """The columns that hold one axis of a pair whose every value lies within a
@@ -148,15 +145,14 @@ class ColumnRanges:
                         for ux, sx in x_units.items()
                         for uy, sy in y_units.items()
                     ):
-                        found |= {kx[0], ky[0]}
+                        found |= {kx, ky}
         found |= self._pairs.columns()
-        names = dict.fromkeys(name for name, _ in self._ranges)
-        return [name for name in names if name in found]
+        return [name for name in self._names if name in found]
 
     @staticmethod
     def _within(
-        ranges: dict[tuple[str, int], _Range], window: Window, axis: int
-    ) -> dict[tuple[str, int], dict[float, float]]:
+        ranges: dict[str, _Range], window: Window, axis: int
+    ) -> dict[str, dict[float, float]]:
         """The series inside the window along ``axis``, each with the units (their sizes,
         the sign aside) that put it there and its span in each."""
         units = divisors(window.degrees, window.unit_m)
@@ -176,49 +172,91 @@ class ColumnRanges:
 class RowPairs:
     """Rows whose number in one column lies within a window's x range and whose number
     in another lies within its y range (in some unit each, as ``ColumnRanges``), counted
-    per pair of columns and units, batch by batch."""
+    per pair of columns and units, batch by batch. A text column's row may write both:
+    two of its numbers, whatever else it writes."""
 
     windows: tuple[Window, ...]
-    _joint: Counter[tuple[int, tuple[str, int], tuple[str, int], float, float]] = field(
-        default_factory=Counter
-    )
-    # (window, series, axis, unit) -> least and most of its values there, in that unit
-    _spans: dict[tuple[int, tuple[str, int], int, float], list[float]] = field(default_factory=dict)
+    _joint: Counter[tuple[int, str, str, float, float]] = field(default_factory=Counter)
+    # (window, column, axis, unit) -> least and most of its values there, in that unit
+    _spans: dict[tuple[int, str, int, float], list[float]] = field(default_factory=dict)
 
-    def add(self, series: dict[tuple[str, int], np.ndarray]) -> None:
+    def add(self, series: dict[str, np.ndarray], written: dict[str, Written], rows: int) -> None:
+        """``series``: numeric columns, a value a row; ``written``: the numbers text
+        columns write; ``rows``: the batch's."""
+        every = {**series, **{name: w.values for name, w in written.items()}}
+        twice = {name: _twice(w.rows, rows) for name, w in written.items()}
         for w, window in enumerate(self.windows):
             units = divisors(window.degrees, window.unit_m)
             reach = REACH[window.degrees]
-            hits: list[dict[tuple[tuple[str, int], float], np.ndarray]] = [{}, {}]
+            hits: list[dict[tuple[str, float], np.ndarray]] = [{}, {}]
             for axis in (0, 1):
                 low, high = window.box[axis] - reach, window.box[axis + 2] + reach
-                for key, values in series.items():
-                    scaled = values[None, :] / units[:, None]  # units x rows; NaN: outside
+                for key, values in every.items():
+                    scaled = values[None, :] / units[:, None]  # units x values; NaN: outside
                     inside = (scaled >= low) & (scaled <= high)
                     for k in np.flatnonzero(inside.any(axis=1)):
                         unit = float(units[k])
-                        hits[axis][key, unit] = inside[k]
+                        at = inside[k]
+                        if key in written:  # a row is there when a number of it is
+                            at = np.zeros(rows, dtype=bool)
+                            at[written[key].rows[inside[k]]] = True
+                        hits[axis][key, unit] = at
                         there = scaled[k][inside[k]]
                         span = self._spans.setdefault((w, key, axis, unit), [np.inf, -np.inf])
                         span[0], span[1] = min(span[0], there.min()), max(span[1], there.max())
             for (kx, ux), at_x in hits[0].items():
                 for (ky, uy), at_y in hits[1].items():
-                    if kx != ky and (both := int(np.count_nonzero(at_x & at_y))):
-                        self._joint[w, kx, ky, ux, uy] += both
+                    both = at_x & at_y
+                    if kx == ky:  # one text column: two numbers of a row, not one twice
+                        if kx not in written:
+                            continue
+                        both &= twice[kx]
+                    if count := int(np.count_nonzero(both)):
+                        self._joint[w, kx, ky, ux, uy] += count
 
     def columns(self) -> set[str]:
         """The columns of the pairs that lie where a layer's features do on five rows or
         more, each varying there."""
         found: set[str] = set()
         for (w, kx, ky, ux, uy), rows in self._joint.items():
-            if rows < _LEAST_ROWS or {kx[0], ky[0]} <= found:
+            if rows < _LEAST_ROWS or {kx, ky} <= found:
                 continue
             x0, x1 = self._spans[w, kx, 0, ux]
             y0, y1 = self._spans[w, ky, 1, uy]
             zero = [_holds_zero(self.windows[w], axis) for axis in (0, 1)]
             if x1 > x0 and y1 > y0 and _paired((abs(ux), x1 - x0), (abs(uy), y1 - y0), zero):
-                found |= {kx[0], ky[0]}
+                found |= {kx, ky}
         return found
+
+
+def crowded(values: np.ndarray, window: Window) -> bool:
+    """Whether one value's numbers hold a table of positions of their own: five at
+    least within the window's x range and five within its y range, in one unit (a list
+    of positions is written in one), each varying there."""
+    units = divisors(window.degrees, window.unit_m)
+    reach = REACH[window.degrees]
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled = values[None, :] / units[:, None]
+    spans = []
+    for axis in (0, 1):
+        low, high = window.box[axis] - reach, window.box[axis + 2] + reach
+        inside = (scaled >= low) & (scaled <= high)
+        there = np.where(inside, scaled, np.nan)
+        with np.errstate(invalid="ignore"):
+            span = np.nanmax(there, axis=1, initial=-np.inf) - np.nanmin(
+                there, axis=1, initial=np.inf
+            )
+        spans.append(np.where(inside.sum(axis=1) >= _LEAST_ROWS, span, 0.0))
+    zero = [_holds_zero(window, axis) for axis in (0, 1)]
+    return any(
+        _paired((abs(float(units[k])), spans[0][k]), (abs(float(units[k])), spans[1][k]), zero)
+        for k in np.flatnonzero((spans[0] > 0) & (spans[1] > 0))
+    )
+
+
+def _twice(rows: np.ndarray, count: int) -> np.ndarray:
+    """Which of ``count`` rows write two numbers or more."""
+    return np.bincount(rows, minlength=count) >= 2
 
 
 def _holds_zero(window: Window, axis: int) -> bool:
