@@ -95,3 +95,58 @@ def test_a_description_in_words_is_clean(tmp_path, checker, driver, suffix):
     verdict = checker.check(path)
     assert verdict.verdict == Effect.allow, [f.rule_id for f in verdict.findings]
     assert verdict.profile.leaks.metadata_coordinates == []
+
+
+def _named_after_positions(tmp_path, where: str):  # type: ignore[no-untyped-def]
+    """The coarse points with each precise position in a name: a GeoJSON property per
+    feature, a GeoPackage column per position, or a layer per position."""
+    _, lonlat = _positions()
+    frame = _coarse()
+    names = [f"at {x:.7f} {y:.7f}" for x, y in lonlat]
+    if where == "geojson_properties":
+        path = tmp_path / "sites.geojson"
+        features = [
+            {"type": "Feature", "properties": {name: 1},
+             "geometry": {"type": "Point", "coordinates": list(p.coords[0])}}
+            for name, p in zip(names, frame.geometry, strict=True)
+        ]  # fmt: skip
+        path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    elif where == "gpkg_columns":
+        path = tmp_path / "sites.gpkg"
+        gpd.GeoDataFrame({n: [1] * len(frame) for n in names}, geometry=frame.geometry).to_file(
+            path, layer="sites"
+        )
+    else:
+        path = tmp_path / "sites.gpkg"
+        for i, name in enumerate(names):
+            frame.iloc[[i]].to_file(path, layer=name)
+    return path, names
+
+
+@pytest.mark.parametrize("where", ["geojson_properties", "gpkg_columns", "gpkg_layers"])
+def test_positions_in_field_and_layer_names_hold_the_file(tmp_path, checker, where):
+    path, names = _named_after_positions(tmp_path, where)
+    info = [pyogrio.read_info(path, layer=name) for name, _ in pyogrio.list_layers(path)]
+    shown = [n for i in info for n in i["fields"]] + [n for n, _ in pyogrio.list_layers(path)]
+    assert set(names) <= set(shown)  # GDAL shows every name as a field's or a layer's
+    verdict = checker.check(path)
+    assert verdict.verdict not in (Effect.allow, Effect.allow_with_conditions)
+    assert FINDING in {f.rule_id for f in verdict.findings}
+    owner, what = (
+        ("dataset", "layer names") if where == "gpkg_layers" else ("layer 'sites'", "field names")
+    )
+    assert verdict.profile.leaks.metadata_coordinates == [
+        f"{owner} metadata {what}: 60 numbers the size of coordinates"
+    ]
+
+
+def test_names_with_years_and_codes_are_clean(tmp_path, checker):
+    path = tmp_path / "sites.gpkg"
+    frame = _coarse()
+    columns = {f"pop_{year}": [1] * len(frame) for year in range(1990, 2012)}
+    gpd.GeoDataFrame(columns, geometry=frame.geometry).to_file(path, layer="sites_2024")
+    for year in range(2010, 2022):
+        frame.to_file(path, layer=f"roads_{year}_v1.2")
+    verdict = checker.check(path)
+    assert verdict.verdict == Effect.allow, [f.rule_id for f in verdict.findings]
+    assert verdict.profile.leaks.metadata_coordinates == []

@@ -7,6 +7,11 @@ positions of coarsened features there. The numbers the size of coordinates each 
 holds (``geojson_unread.text_numbers``: degrees with three decimals or more, metres of
 six digits or more) are counted; more than a few in one owner's values together (as a
 GeoJSON document's own members) is a trace, listed with the image traces (``metadata_coordinates``).
+
+Names are words a sender chooses too: a layer per position named ``L 126.9054109
+37.5521934``, or a GeoJSON property per feature named after its position (GDAL makes a
+field of each). The layers' names are met as the dataset's values, and each layer's
+field names as its own.
 """
 
 from __future__ import annotations
@@ -18,16 +23,19 @@ __all__ = ["metadata_numbers"]
 
 
 def metadata_numbers(src: VectorSource) -> list[str]:
-    """The dataset's and each layer's metadata holding more than a few numbers the size of
-    coordinates, all its values together (a position per key is as many as one value of
-    them all), said in words."""
+    """The dataset's and each layer's metadata (and names) holding more than a few
+    numbers the size of coordinates, all its values together (a position per key is as
+    many as one value of them all), said in words."""
     found = []
-    owners = [("dataset", src.metadata)] + [
-        (f"layer {la.name!r}", la.metadata) for la in src.layers
+    owners = [("dataset", src.metadata, "layer names", [la.name for la in src.layers])] + [
+        (f"layer {la.name!r}", la.metadata, "field names", la.fields) for la in src.layers
     ]
-    for owner, metadata in owners:
-        counts = {key: len(text_numbers(str(value))) for key, value in (metadata or {}).items()}
-        if (total := sum(counts.values())) > FEW_NUMBERS:
-            keys = ", ".join(sorted(k for k, n in counts.items() if n)[:5])
+    for owner, metadata, what, names in owners:
+        counts = [
+            (str(key), len(text_numbers(str(value)))) for key, value in (metadata or {}).items()
+        ]
+        counts.append((what, len(text_numbers(" ".join(names)))))
+        if (total := sum(n for _, n in counts)) > FEW_NUMBERS:
+            keys = ", ".join(sorted({k for k, n in counts if n})[:5])
             found.append(f"{owner} metadata {keys}: {total} numbers the size of coordinates")
     return found
