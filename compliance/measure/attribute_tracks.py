@@ -20,7 +20,7 @@ Text and list columns are met by every number their values write
 (``written_numbers``): a row follows when some number of it does. And a value that
 writes many numbers may hold many positions by itself, which no other row need follow:
 one that writes more than ``FEW_NUMBERS`` is met on its own, as a table of positions
-(``table_positions.crowded``) where the rows' boxes are.
+(``table_positions.holds_a_table``) where the rows' boxes are.
 """
 
 from __future__ import annotations
@@ -31,9 +31,8 @@ from pyproj import CRS, Transformer
 from compliance.arrays import finite_rows, lonlat_sized_boxes
 from compliance.geo.crs_identity import WGS84, unit_m
 from compliance.geo.geodesy import transformer
-from compliance.measure.table_positions import Window, crowded
+from compliance.measure.table_positions import Window, holds_a_table
 from compliance.measure.written_numbers import Written
-from compliance.readers.geojson_unread import FEW_NUMBERS
 from compliance.tracks import FrameTracks, bowed, union
 
 __all__ = ["AxisTracks"]
@@ -83,7 +82,7 @@ class AxisTracks:
                 windows.append(Window(around, True))
         for name, column in columns.items():
             if isinstance(column, Written) and name not in self._crowded:
-                if _holds_a_table(column, windows):
+                if holds_a_table(column, windows):
                     self._crowded.add(name)
 
     @property
@@ -93,18 +92,6 @@ class AxisTracks:
         found -= set().union(*(f.repeating() for f in frames))
         found |= self._crowded
         return [name for name in self.names if name in found]
-
-
-def _holds_a_table(column: Written, windows: list[Window]) -> bool:
-    """Whether a value of the column writes more than a few numbers that hold a table of
-    positions where the rows lie."""
-    counts = np.bincount(column.rows) if column.rows.size else np.zeros(0, dtype=int)
-    starts = np.r_[0, np.cumsum(counts)]
-    for row in np.flatnonzero(counts > FEW_NUMBERS).tolist():
-        values = column.values[starts[row] : starts[row + 1]]
-        if any(crowded(values, window) for window in windows):
-            return True
-    return False
 
 
 class _LonLat:

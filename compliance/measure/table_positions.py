@@ -27,10 +27,11 @@ import pyarrow as pa
 
 from compliance.measure.attribute_positions import numbers
 from compliance.measure.written_numbers import Written, written_numbers
+from compliance.readers.geojson_unread import FEW_NUMBERS
 from compliance.text_digits import column_bytes, fold_column
 from compliance.tracks import REACH, divisors
 
-__all__ = ["ColumnRanges", "RowPairs", "Window", "crowded", "windows_of"]
+__all__ = ["ColumnRanges", "RowPairs", "Window", "holds_a_table", "windows_of"]
 
 _LEAST_ROWS = 5
 _WIDEST_DEG = 10.0
@@ -84,23 +85,31 @@ class ColumnRanges:
     _pairs: RowPairs = field(init=False)
     # A table of fewer rows than a pair is met on is never met: its batches wait here
     # until as many rows came (most catalogue tables hold a row or two).
-    _waiting: list[pa.RecordBatch] = field(default_factory=list)
+    _waiting: list[tuple[dict[str, np.ndarray], dict[str, Written], int]] = field(
+        default_factory=list
+    )
     _rows: int = 0
+    _crowded: set[str] = field(default_factory=set)  # a value holds a table of positions
 
     def __post_init__(self) -> None:
         self._pairs = RowPairs(self.windows)
 
     def add(self, batch: pa.RecordBatch) -> None:
+        series, written = self._numbers(batch)
+        # One value can hold many positions, in a table of any size.
+        for name, found in written.items():
+            if name not in self._crowded and holds_a_table(found, self.windows):
+                self._crowded.add(name)
         self._rows += batch.num_rows
+        self._waiting.append((series, written, batch.num_rows))
         if self._rows < _LEAST_ROWS:
-            self._waiting.append(batch)
             return
         for waiting in self._waiting:
-            self._add(waiting)
+            self._add(*waiting)
         self._waiting.clear()
-        self._add(batch)
 
-    def _add(self, batch: pa.RecordBatch) -> None:
+    def _numbers(self, batch: pa.RecordBatch) -> tuple[dict[str, np.ndarray], dict[str, Written]]:
+        """The numeric columns' values, and the numbers the other columns write."""
         series: dict[str, np.ndarray] = {}
         written: dict[str, Written] = {}  # numbers written in text: as many as a row writes
         for name, column in zip(batch.schema.names, batch.columns, strict=True):
@@ -115,18 +124,20 @@ class ColumnRanges:
                 column = fold_column(column, column_bytes(column))
                 kind = column.type
             if _numeric(kind):
-                values = series[name] = numbers(column)
-            else:
-                if (found_in := written_numbers(column)) is not None and found_in.values.size:
-                    written[name] = found_in
-                continue
+                series[name] = numbers(column)
+            elif (found_in := written_numbers(column)) is not None and found_in.values.size:
+                written[name] = found_in
+        return series, written
+
+    def _add(self, series: dict[str, np.ndarray], written: dict[str, Written], rows: int) -> None:
+        for name, values in series.items():
             given = np.isfinite(values)
             if count := int(np.count_nonzero(given)):
                 found = self._ranges.setdefault(name, _Range())
                 found.rows += count
                 found.least = min(found.least, float(np.min(values, where=given, initial=np.inf)))
                 found.most = max(found.most, float(np.max(values, where=given, initial=-np.inf)))
-        self._pairs.add(series, written, batch.num_rows)
+        self._pairs.add(series, written, rows)
 
     def positions(self, windows: Iterable[Window]) -> list[str]:
         """The columns that hold one axis of a pair whose every value lies within a
@@ -146,7 +157,7 @@ class ColumnRanges:
                         for uy, sy in y_units.items()
                     ):
                         found |= {kx, ky}
-        found |= self._pairs.columns()
+        found |= self._pairs.columns() | self._crowded
         return [name for name in self._names if name in found]
 
     @staticmethod
@@ -229,7 +240,19 @@ class RowPairs:
         return found
 
 
-def crowded(values: np.ndarray, window: Window) -> bool:
+def holds_a_table(column: Written, windows: Iterable[Window]) -> bool:
+    """Whether a value of the column writes more than a few numbers that hold a table of
+    positions where the features lie (``_crowded``)."""
+    counts = np.bincount(column.rows) if column.rows.size else np.zeros(0, dtype=int)
+    starts = np.r_[0, np.cumsum(counts)]
+    for row in np.flatnonzero(counts > FEW_NUMBERS).tolist():
+        values = column.values[starts[row] : starts[row + 1]]
+        if any(_crowded(values, window) for window in windows):
+            return True
+    return False
+
+
+def _crowded(values: np.ndarray, window: Window) -> bool:
     """Whether one value's numbers hold a table of positions of their own: five at
     least within the window's x range and five within its y range, in one unit (a list
     of positions is written in one), each varying there."""

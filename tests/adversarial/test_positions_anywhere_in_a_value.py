@@ -191,3 +191,38 @@ def test_arrays_of_each_row_s_own_point_are_clean(tmp_path, checker):
     _, coarse = _pairs(4326)
     values = [[7, 2024, float(c[0]), float(c[1])] for c in coarse]
     _clean(checker.check(_geojson(tmp_path / "f.geojson", values, coarse)))
+
+
+def _one_row_table(path: Path, epsg: int, body: str) -> Path:
+    """The coarse points, and a table of one row beside them."""
+    _, coarse = _pairs(epsg)
+    write_layer(path, shapely.points(coarse), epsg, {})
+    with closing(sqlite3.connect(path)) as db:
+        db.execute(
+            "CREATE TABLE layer_styles (id INTEGER PRIMARY KEY, f_table_name TEXT, style TEXT)"
+        )
+        db.execute("INSERT INTO layer_styles (f_table_name, style) VALUES ('sites', ?)", (body,))
+        db.commit()
+    return path
+
+
+ONE_ROW: dict[str, tuple[int, Callable[[np.ndarray], str]]] = {
+    "json_degrees": (4326, lambda p: json.dumps(p.tolist())),
+    "xml_degrees": (4326, lambda p: "<qgis><labels>" + "".join(f"<pos>{y!r} {x!r}</pos>" for x, y in p) + "</labels></qgis>"),
+    "text_metres": (EPSG, lambda p: " ".join(f"E{x:.2f} N{y:.2f}" for x, y in p)),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("body", ONE_ROW)
+def test_every_position_in_a_one_row_table_holds_the_file(tmp_path, checker, body):
+    epsg, write = ONE_ROW[body]
+    path = _one_row_table(tmp_path / "f.gpkg", epsg, write(_pairs(epsg)[0]))
+    verdict = checker.check(path)
+    assert verdict.verdict not in (Effect.allow, Effect.allow_with_conditions)
+    styles = [layer for layer in verdict.profile.layers if layer.name == "layer_styles"]
+    assert styles and styles[0].coordinate_columns == ["style"]
+
+
+def test_a_one_row_table_of_other_numbers_is_clean(tmp_path, checker):
+    log = "; ".join(f"v{2.0 + k / 10:.1f} on 2024-0{1 + k % 9}-1{k % 9}, build {31337 + 97 * k}, {1024.5 * k:.1f} KB" for k in range(20))  # fmt: skip
+    _clean(checker.check(_one_row_table(tmp_path / "f.gpkg", 4326, log)))
