@@ -46,6 +46,8 @@ class KeptBoxes:
     driver: str
     layers: list[LayerInfo]
     _kept_db: sqlite3.Connection | None = None
+    # Each table's ``index_tables``, asked by the reader and by the index check alike.
+    _index_memo: dict[str, tuple[str, str | None] | None] | None = None
 
     def kept(self) -> sqlite3.Connection:
         """The one connection reads in the check's own thread share, opened on first use."""
@@ -64,6 +66,13 @@ class KeptBoxes:
         """For a GeoPackage or SpatiaLite table (not a view: its rows are another
         table's): its geometry column and its R*Tree's name (None without one); None
         otherwise."""
+        if self._index_memo is None:
+            self._index_memo = {}
+        if table not in self._index_memo:
+            self._index_memo[table] = self._index_tables(table)
+        return self._index_memo[table]
+
+    def _index_tables(self, table: str) -> tuple[str, str | None] | None:
         if self.path is None or not self.path.is_file():
             return None
         if self.driver == "SQLite":
