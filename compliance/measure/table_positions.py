@@ -28,7 +28,6 @@ import pyarrow as pa
 from compliance.measure.attribute_positions import numbers
 from compliance.measure.written_numbers import Written, written_numbers
 from compliance.readers.geojson_unread import FEW_NUMBERS
-from compliance.text_digits import column_bytes, fold_column
 from compliance.tracks import REACH, divisors
 
 __all__ = ["ColumnRanges", "RowPairs", "Window", "holds_a_table", "windows_of"]
@@ -115,14 +114,8 @@ class ColumnRanges:
         for name, column in zip(batch.schema.names, batch.columns, strict=True):
             self._names[name] = None
             kind = column.type
-            if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
-                # Values as SQLite stores them: text, numbers written out, or blobs.
-                try:
-                    column = column.cast(pa.large_string())
-                except pa.ArrowInvalid:
-                    column = _text_only(column)
-                column = fold_column(column, column_bytes(column))
-                kind = column.type
+            # Binary: values as SQLite stores them (text, numbers written out, or blobs),
+            # read as text and as bytes (``written_numbers``).
             if _numeric(kind):
                 series[name] = numbers(column)
             elif (found_in := written_numbers(column)) is not None and found_in.values.size:
@@ -305,14 +298,3 @@ def _paired(x: tuple[float, float], y: tuple[float, float], zero: list[bool]) ->
 
 def _numeric(kind: pa.DataType) -> bool:
     return pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)
-
-
-def _text_only(column: pa.Array) -> pa.Array:
-    """A column of bytes as text, null where a value is not UTF-8 (a blob)."""
-    values = []
-    for value in column.to_pylist():
-        try:
-            values.append(value.decode("utf-8") if value is not None else None)
-        except UnicodeDecodeError:
-            values.append(None)
-    return pa.array(values, type=pa.large_string())

@@ -11,6 +11,13 @@ number of it does).
 In text, a number that could be a coordinate worth keeping has decimals or four digits
 and more ("127.045612", "322512"): a whole degree places nothing. Positions written in
 degrees, minutes and seconds are read as decimal degrees first.
+
+A blob holds numbers as its bytes: ``struct.pack("<2d", lon, lat)`` is a position to
+whoever knows the layout. So a binary column is read as text where its values are text,
+and its bytes as doubles and floats of either byte order from every offset (random
+bytes, a photo's, seldom make a double the size of a coordinate), and, in values of a
+few numbers at most, as 32-bit integers too (integers of 1e-7 degrees), and floats in
+values of a few kilobytes (``_LAYOUTS``); all of a row's numbers are the row's.
 """
 
 from __future__ import annotations
@@ -47,6 +54,16 @@ _SOME_NUMBER_RE2 = r"-?\d+\.\d+|-?\d{4,}"
 _MATCH_HERE = 4096
 # A whole number in a list places something from this size on (as four digits in text).
 _WHOLE_FROM = 1000
+# Layouts a blob's bytes are read in, each with the longest value it is read in (None:
+# any). Random bytes (a photo's) make integers of any size and floats the size of
+# coordinates often (a quarter of floats, a thirtieth of doubles): integers in a long
+# value would place some rows anywhere, and floats cost their count to meet.
+_LAYOUTS: dict[str, int | None] = {
+    "<f8": None, ">f8": None, "<f4": 4096, ">f4": 4096, "<i4": 64, ">i4": 64,
+}  # fmt: skip
+_INTEGERS = ("<i4", ">i4")
+# A double read from random bytes is this size seldom: the others are dropped first.
+_SIZED = (1e-6, 1e12)
 
 
 @dataclass(frozen=True)
@@ -73,6 +90,8 @@ def written_numbers(column: pa.Array) -> Written | None:
         return _in_text(column)
     if _is_list(kind):
         return _in_lists(column)
+    if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+        return _in_blobs(column)
     return None
 
 
@@ -101,6 +120,72 @@ def _in_lists(column: pa.Array) -> Written:
     if pa.types.is_integer(kind):
         keep &= np.abs(values) >= _WHOLE_FROM
     return Written(values[keep], rows[keep])
+
+
+def _in_blobs(column: pa.Array) -> Written:
+    """The numbers a binary column writes as text (values that are UTF-8) and holds as
+    bytes (``_packed``)."""
+    texts = []
+    for value in column.to_pylist():
+        try:
+            texts.append(value.decode("utf-8") if value is not None else None)
+        except UnicodeDecodeError:
+            texts.append(None)
+    found = [_in_text(fold_column(text := pa.array(texts, pa.large_string()), column_bytes(text)))]
+    found += [_packed(column, layout, longest) for layout, longest in _LAYOUTS.items()]
+    rows = np.concatenate([f.rows for f in found])
+    order = np.argsort(rows, kind="stable")
+    return Written(np.concatenate([f.values for f in found])[order], rows[order])
+
+
+def _packed(column: pa.Array, layout: str, longest: int | None) -> Written:
+    """Each value's bytes (of values ``longest`` bytes long at most) read as numbers of
+    ``layout`` from every offset, as far as whole items go: the buffer is read at each
+    alignment in one view, and each item that lies within one value is that value's
+    row's."""
+    size = np.dtype(layout).itemsize
+    kind = np.int64 if pa.types.is_large_binary(column.type) else np.int32
+    _, offset_buffer, data_buffer = column.buffers()
+    if not len(column) or offset_buffer is None or data_buffer is None:
+        return Written.empty()
+    offsets = np.frombuffer(offset_buffer, dtype=kind)[
+        column.offset : column.offset + len(column) + 1
+    ].astype(np.int64)
+    data = np.frombuffer(data_buffer, dtype=np.uint8)
+    starts, ends = offsets[:-1], offsets[1:]
+    if longest is not None:
+        short = (ends - starts) <= longest
+        if not short.any():
+            return Written.empty()
+        # Only short values: their bytes end to end, each value's place in them.
+        edges = np.zeros(len(data) + 1, dtype=np.int64)
+        np.add.at(edges, starts[short], 1)
+        np.add.at(edges, ends[short], -1)
+        data = data[np.cumsum(edges[:-1]) > 0]
+        lengths = np.where(short, ends - starts, 0)
+        ends = np.cumsum(lengths)
+        starts = ends - lengths
+    values, rows = [], []
+    for shift in range(size):
+        whole = (len(data) - shift) // size
+        if whole <= 0:
+            continue
+        with np.errstate(invalid="ignore", over="ignore"):
+            read = data[shift : shift + whole * size].view(layout).astype(float)
+            sized = np.isfinite(read) & (np.abs(read) >= _SIZED[0]) & (np.abs(read) <= _SIZED[1])
+        if layout in _INTEGERS:
+            sized &= np.abs(read) >= _WHOLE_FROM
+        at = np.flatnonzero(sized)
+        begin = shift + at * size
+        row = np.searchsorted(starts, begin, side="right") - 1
+        inside = (row >= 0) & (begin + size <= ends[np.maximum(row, 0)])
+        values.append(read[at[inside]])
+        rows.append(row[inside])
+    if not values:
+        return Written.empty()
+    merged_rows = np.concatenate(rows)
+    order = np.argsort(merged_rows, kind="stable")
+    return Written(np.concatenate(values)[order], merged_rows[order])
 
 
 def _in_text(column: pa.Array) -> Written:

@@ -7,6 +7,7 @@ hemispheres. Truth: the numbers are written here, and read back with float()."""
 from __future__ import annotations
 
 import re
+import struct
 
 import numpy as np
 import pyarrow as pa
@@ -123,3 +124,49 @@ def test_lists_of_lists_and_of_text_and_slices():
 def test_degrees_minutes_and_seconds_are_read_as_decimal_degrees(text, expected):
     got = _per_row(written_numbers(pa.array([text])), 1)[0]
     assert got == pytest.approx(expected, abs=1e-8)
+
+
+def _naive_packed(blobs: list[bytes | None]) -> list[list[float]]:
+    """Each blob's numbers as ``written_numbers`` reads bytes, one layout and offset at
+    a time with ``struct`` (the layouts' limits and size bounds as there)."""
+    out: list[list[float]] = []
+    for blob in blobs:
+        found: list[float] = []
+        for layout, longest in module._LAYOUTS.items():
+            if blob is None or (longest is not None and len(blob) > longest):
+                continue
+            code = {"f8": "d", "f4": "f", "i4": "i"}[layout[1:]]
+            size = np.dtype(layout).itemsize
+            for shift in range(size):
+                for k in range((len(blob) - shift) // size):
+                    (v,) = struct.unpack(
+                        layout[0] + code, blob[shift + k * size : shift + (k + 1) * size]
+                    )
+                    v = float(v)
+                    small, large = module._SIZED
+                    if (
+                        np.isfinite(v)
+                        and small <= abs(v) <= large
+                        and (layout not in module._INTEGERS or abs(v) >= module._WHOLE_FROM)
+                    ):
+                        found.append(v)
+        out.append(sorted(found))
+    return out
+
+
+@pytest.mark.parametrize("kind", [pa.binary(), pa.large_binary()])
+def test_blobs_give_their_bytes_read_in_every_layout_and_offset(kind):
+    rng = np.random.default_rng(8)
+    blobs: list[bytes | None] = [
+        struct.pack("<2d", 127.0451234, 37.5123456), None, b"",
+        b"xy" + struct.pack(">2f", 127.04, 37.51), struct.pack("<2i", 1270451234, 375123456),
+        rng.bytes(100), rng.bytes(5000),
+    ]  # fmt: skip
+    column = pa.array(blobs, kind)
+    # No value here is text: the bytes alone give the numbers.
+    got = [sorted(v) for v in _per_row(written_numbers(column), len(blobs))]
+    assert got == _naive_packed(blobs)
+    assert 127.0451234 in got[0] and 37.5123456 in got[0]
+    assert 1270451234.0 in got[4]
+    sliced = column.slice(3, 3)
+    assert [sorted(v) for v in _per_row(written_numbers(sliced), 3)] == _naive_packed(blobs[3:6])
