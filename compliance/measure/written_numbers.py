@@ -80,7 +80,8 @@ class Written:
 
 
 def written_numbers(column: pa.Array) -> Written | None:
-    """The numbers a text or list column writes, None for a column of another type."""
+    """The numbers a text, list or binary column writes (or holds as bytes), None for a
+    column of another type."""
     if isinstance(column, pa.ExtensionArray):  # GDAL's JSON fields: text underneath
         column = column.storage
     kind = column.type
