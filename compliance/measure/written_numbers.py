@@ -78,6 +78,16 @@ class Written:
     def empty() -> Written:
         return Written(np.empty(0), np.empty(0, dtype=np.int64))
 
+    @staticmethod
+    def joined(values: list[np.ndarray], rows: list[np.ndarray]) -> Written:
+        """Parts of numbers with their rows, as one (rows ascending, each part's order
+        within a row kept)."""
+        if not values:
+            return Written.empty()
+        at = np.concatenate(rows).astype(np.int64)
+        order = np.argsort(at, kind="stable")
+        return Written(np.concatenate(values)[order], at[order])
+
 
 def written_numbers(column: pa.Array) -> Written | None:
     """The numbers a text, list or binary column writes (or holds as bytes), None for a
@@ -134,9 +144,7 @@ def _in_blobs(column: pa.Array) -> Written:
             texts.append(None)
     found = [_in_text(fold_column(text := pa.array(texts, pa.large_string()), column_bytes(text)))]
     found += [_packed(column, layout, longest) for layout, longest in _LAYOUTS.items()]
-    rows = np.concatenate([f.rows for f in found])
-    order = np.argsort(rows, kind="stable")
-    return Written(np.concatenate([f.values for f in found])[order], rows[order])
+    return Written.joined([f.values for f in found], [f.rows for f in found])
 
 
 def _packed(column: pa.Array, layout: str, longest: int | None) -> Written:
@@ -182,11 +190,7 @@ def _packed(column: pa.Array, layout: str, longest: int | None) -> Written:
         inside = (row >= 0) & (begin + size <= ends[np.maximum(row, 0)])
         values.append(read[at[inside]])
         rows.append(row[inside])
-    if not values:
-        return Written.empty()
-    merged_rows = np.concatenate(rows)
-    order = np.argsort(merged_rows, kind="stable")
-    return Written(np.concatenate(values)[order], merged_rows[order])
+    return Written.joined(values, rows)
 
 
 def _in_text(column: pa.Array) -> Written:
