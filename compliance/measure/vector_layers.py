@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pyarrow as pa
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -23,10 +24,11 @@ from compliance.measure.placement import (
 )
 from compliance.measure.position_fields import is_position_name
 from compliance.measure.raster_profile import looks_like_elevation
-from compliance.measure.table_positions import ColumnRanges, Window, windows_of
+from compliance.measure.table_positions import ColumnRanges, Window, holds_a_table, windows_of
 from compliance.measure.table_values import GeometryText
 from compliance.measure.vector_profile import layer_detail
 from compliance.measure.vector_scan import LayerScan, Probe, scan_layer
+from compliance.measure.written_numbers import written_numbers
 from compliance.readers.sources import NO_GEOMETRY, LayerInfo, VectorSource
 from compliance.text_digits import fold_batch
 from compliance.zones.overlap import OverlapAccumulator
@@ -79,6 +81,12 @@ def scan_layers(
         if (table := _attribute_table(src, layer, tally)) is not None:
             tally.layers.insert(at, table)
     _place_raster_tables(src, zones, territories, tally)
+    if src.unread_text and _holds_positions(src.unread_text, tally.windows):
+        tally.unread_geometries.append(
+            "positions written where GDAL does not read the document (comments, processing "
+            "instructions, elements or attributes it has no field for, values its fields "
+            "cannot parse or that a second value of the field replaces)"
+        )
     if src.coordinates_members is not None and src.coordinates_members > tally.leaves:
         tally.unread_geometries.append(
             f"{src.coordinates_members - tally.leaves} geometry objects of the GeoJSON "
@@ -86,6 +94,13 @@ def scan_layers(
             "malformed)"
         )
     return tally
+
+
+def _holds_positions(parts: list[str], windows: list[Window]) -> bool:
+    """Whether the parts, met together as one value (however a document spreads a table
+    of positions over them), hold one where the features lie."""
+    written = written_numbers(pa.array(["\n".join(parts)], pa.large_string()))
+    return written is not None and holds_a_table(written, windows)
 
 
 def _scan_spatial_layer(

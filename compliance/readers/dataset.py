@@ -26,6 +26,7 @@ from compliance.readers.pyogrio_dataset import PyogrioDataset
 from compliance.readers.rasters import gpkg_rasters, read_raster
 from compliance.readers.sources import LayerInfo, OgrVectorSource, RasterSource, VectorSource
 from compliance.readers.upload_guard import UploadScope, heads, screen_upload
+from compliance.readers.xml_unread import gpx_unread_text, unread_said
 
 __all__ = ["open_dataset"]
 
@@ -166,3 +167,7 @@ def _read_beside(source: OgrVectorSource, path: Path, upload: UploadScope | None
         source.unread_geometries += unread_members(path, fields, sequence=driver == "GeoJSONSeq")
     if driver in KML_DRIVERS:
         read_kml_extras(source)
+    if driver == "GPX" and path.is_file():
+        text, said = unread_said(gpx_unread_text(path))
+        source.unread_text += text
+        source.unread_geometries += said

@@ -23,6 +23,7 @@ import shapely
 
 from compliance.readers.archive import is_resource_fork, is_zip
 from compliance.readers.kml_views import PlacemarkViews
+from compliance.readers.xml_unread import KML, UnreadText, parser_for
 
 __all__ = [
     "KmlDocument",
@@ -62,6 +63,8 @@ class KmlDocument:
     # Placemarks holding a view, region, model or address off their geometry, and views
     # and regions outside placemarks off what the document draws or too many (kml_views).
     unplaced_views: int = 0
+    # The text LIBKML does not read (xml_unread); None when there was too much to keep.
+    unread_text: list[str] | None = field(default_factory=list)
 
 
 class _Scan:
@@ -73,8 +76,10 @@ class _Scan:
         self.top = -1  # depth of the top element LIBKML reads; -1 before it starts
         self.tops = 0
         self.views = PlacemarkViews()
+        self.unread = UnreadText(KML)
 
-    def start(self, name: str, _attrs: object) -> None:
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        self.unread.start(name, attrs)
         local = name.rpartition(" ")[2]
         depth = len(self.path)
         self.path.append(local)
@@ -102,8 +107,10 @@ class _Scan:
 
     def chars(self, data: str) -> None:
         self.text.append(data)
+        self.unread.chars(data)
 
     def end(self, name: str) -> None:
+        self.unread.end(name)
         local = self.path.pop()
         raw = "".join(self.text)
         text = raw.strip()
@@ -193,12 +200,10 @@ def unreferenced_members(path: Path, doc: KmlDocument | None, opened: set[str]) 
 
 def _scan_stream(stream: IO[bytes]) -> KmlDocument | None:
     scan = _Scan()
-    parser = expat.ParserCreate(namespace_separator=" ")
+    parser = parser_for(scan.unread)
     parser.StartElementHandler = scan.start
     parser.EndElementHandler = scan.end
     parser.CharacterDataHandler = scan.chars
-    parser.EntityDeclHandler = _refuse_entities
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     read = 0
     try:
         while chunk := stream.read(_CHUNK):
@@ -211,11 +216,9 @@ def _scan_stream(stream: IO[bytes]) -> KmlDocument | None:
         return None
     scan.views.finish()
     scan.doc.unplaced_views = scan.views.unplaced
+    scan.unread.finish()
+    scan.doc.unread_text = None if scan.unread.overflow else scan.unread.parts
     return scan.doc
-
-
-def _refuse_entities(*_args: object) -> None:
-    raise ValueError("the document declares XML entities")
 
 
 def read_kml_document(path: Path) -> KmlDocument | None:
@@ -246,6 +249,7 @@ def read_kml_document(path: Path) -> KmlDocument | None:
                 doc.rotated_overlays += other.rotated_overlays
                 doc.icons |= other.icons
                 doc.unplaced_views += other.unplaced_views
+                doc.unread_text = _joined(doc.unread_text, other.unread_text)
     return doc
 
 
@@ -255,3 +259,7 @@ def _scan_member(archive: zipfile.ZipFile, member: str) -> KmlDocument | None:
             return _scan_stream(stream)
     except (OSError, KeyError, zipfile.BadZipFile, RuntimeError, NotImplementedError):
         return None  # encrypted, compressed in a way zipfile cannot inflate, or missing
+
+
+def _joined(one: list[str] | None, other: list[str] | None) -> list[str] | None:
+    return None if one is None or other is None else one + other

@@ -220,6 +220,9 @@ class VectorSource(KeptBoxes):
         # for a KMZ, the members its document neither is nor refers to.
         self.kml_document: KmlDocument | None = None
         self.unreferenced_members: list[str] = []
+        # The text an XML document (GPX, KML) writes where its driver does not read it
+        # (readers.xml_unread), met with where the features lie.
+        self.unread_text: list[str] = []
 
     def wkb_batches(
         self, layer: LayerInfo, text: TextSink | None = None, fields: list[str] | None = None

@@ -1,0 +1,312 @@
+"""GPX and KML: precise positions in the parts of the XML that GDAL does not read.
+
+The move: points snapped to about 100 m, and each precise position written where GDAL's
+GPX and KML drivers pass over it: an XML comment or processing instruction, an element
+or attribute of another namespace, an attribute the format has no field for, a KML
+style or ``styleUrl``, a GPX ``extensions`` outside a point, a field given twice (the
+driver keeps the last), a value its field cannot parse (``37.5123`` in an integer field
+keeps 37), a third GPX link, a KML ``Data`` beside a ``Schema`` or a ``SimpleData`` no
+schema declares.
+
+Claim under test: such text holding a table of positions where the features lie holds
+the file for review (``MAPGATE-UNREAD-GEOMETRIES``), in three places; the same documents
+without the positions, and the numbers ordinary files write there (styles, heart rates,
+versions, a view of each placemark, coordinates in fields GDAL reads), do not.
+
+Truth: the positions are drawn here at random around each place with pyproj's geodesic;
+the documents are written here; what GDAL reads is pyogrio's answer.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pyogrio
+import pytest
+from pyproj import Geod
+
+from compliance import Checker, Effect
+from compliance.readers.xml_unread import MAX_UNREAD_CHARS, NOT_LOOKED_THROUGH
+
+UNREAD = "MAPGATE-UNREAD-GEOMETRIES"
+HELD = "positions written where GDAL does not read the document"
+PLACES = {"seoul": (126.978, 37.566), "sydney": (151.209, -33.868), "denver": (-104.99, 39.74)}
+N = 30
+GPX_NS = 'xmlns="http://www.topografix.com/GPX/1/1" xmlns:x="urn:example:x"'
+KML_NS = 'xmlns="http://www.opengis.net/kml/2.2" xmlns:x="urn:example:x"'
+
+
+@pytest.fixture(scope="module")
+def checker() -> Checker:
+    return Checker()
+
+
+def _positions(place: str) -> tuple[np.ndarray, np.ndarray]:
+    """Precise lon/lat up to 400 m from the place, and the same snapped to 0.001 degree."""
+    rng = np.random.default_rng(7)
+    lon, lat, _ = Geod(ellps="WGS84").fwd(
+        np.full(N, PLACES[place][0]),
+        np.full(N, PLACES[place][1]),
+        rng.uniform(0, 360, N),
+        rng.uniform(20, 400, N),
+    )
+    precise = np.column_stack([lon, lat])
+    return precise, np.round(precise, 3)
+
+
+Part = Callable[[int, float, float], str]  # point i, its precise lon, lat -> text
+
+
+def _gpx(path: Path, place: str, inside: Part = lambda *_: "", after: Part = lambda *_: "",
+         head: str = "", tail: str = "") -> Path:  # fmt: skip
+    precise, coarse = _positions(place)
+    points = "".join(
+        f'<wpt lat="{y:.3f}" lon="{x:.3f}"><name>p{i}</name>{inside(i, *precise[i])}</wpt>'
+        f"{after(i, *precise[i])}\n"
+        for i, (x, y) in enumerate(coarse)
+    )
+    path.write_text(f'<?xml version="1.0"?>\n<gpx version="1.1" creator="t" {GPX_NS}>{head}'
+                    f"\n{points}{tail}</gpx>\n")  # fmt: skip
+    _reads_the_coarse_points(path, "waypoints", coarse)
+    return path
+
+
+def _kml(path: Path, place: str, inside: Part = lambda *_: "", after: Part = lambda *_: "",
+         head: str = "") -> Path:  # fmt: skip
+    precise, coarse = _positions(place)
+    marks = "".join(
+        f"<Placemark><name>p{i}</name>{inside(i, *precise[i])}<Point><coordinates>"
+        f"{x:.3f},{y:.3f}</coordinates></Point></Placemark>{after(i, *precise[i])}\n"
+        for i, (x, y) in enumerate(coarse)
+    )
+    path.write_text(f'<?xml version="1.0" encoding="UTF-8"?>\n<kml {KML_NS}><Document>{head}'
+                    f"\n{marks}</Document></kml>\n")  # fmt: skip
+    _reads_the_coarse_points(path, None, coarse)
+    return path
+
+
+def _reads_the_coarse_points(path: Path, layer: str | None, coarse: np.ndarray) -> None:
+    """GDAL reads the snapped points and nothing finer: the trick is the only payload."""
+    frame = pyogrio.read_dataframe(path, layer=layer)
+    read = np.column_stack([frame.geometry.x, frame.geometry.y])
+    assert np.allclose(read, coarse, atol=1e-9)
+
+
+def _held(verdict) -> bool:
+    return UNREAD in {f.rule_id for f in verdict.findings} and any(
+        u.startswith(HELD) for u in verdict.profile.unread_geometries
+    )
+
+
+def _pos(x: float, y: float) -> str:
+    return f"{x:.7f} {y:.7f}"
+
+
+GPX_LEAKS: dict[str, dict[str, object]] = {
+    "comment": {"after": lambda i, x, y: f"<!-- {_pos(x, y)} -->"},
+    "processing_instruction": {"after": lambda i, x, y: f"<?at {_pos(x, y)}?>"},
+    "foreign_element_attributes": {
+        "inside": lambda i, x, y: f'<x:at lon="{x:.7f}" lat="{y:.7f}"/>'
+    },
+    "foreign_element_text": {"inside": lambda i, x, y: f"<x:at>{_pos(x, y)}</x:at>"},
+    "foreign_attribute_on_a_point": {
+        "inside": lambda i, x, y: f'<sym x:at="{_pos(x, y)}">pin</sym>'
+    },
+    "extension_attributes": {
+        "inside": lambda i, x, y: f'<extensions><x:at lon="{x:.7f}" lat="{y:.7f}"/></extensions>'
+    },
+    "nested_extension": {
+        "inside": lambda i, x, y: (
+            f"<extensions><x:at><x:lon>{x:.7f}</x:lon><x:lat>{y:.7f}</x:lat></x:at></extensions>"
+        )
+    },
+    "extension_given_twice": {
+        "inside": lambda i, x, y: (
+            f"<extensions><x:at>{_pos(x, y)}</x:at><x:at>none</x:at></extensions>"
+        )
+    },
+    "field_given_twice": {"inside": lambda i, x, y: f"<cmt>{_pos(x, y)}</cmt><cmt>see map</cmt>"},
+    "third_link": {
+        "inside": lambda i, x, y: (
+            f'<link href="a"/><link href="b"/><link href="https://example.org/{x:.7f},{y:.7f}"/>'
+        )
+    },
+    "integer_field_with_decimals": {
+        "inside": lambda i, x, y: f"<sat>{y:.7f}</sat><dgpsid>{x:.7f}</dgpsid>"
+    },
+    "real_field_with_two_numbers": {"inside": lambda i, x, y: f"<ele>12.0 {_pos(x, y)}</ele>"},
+    "extensions_of_the_document": {
+        "tail": "<extensions>"
+        + "".join(f"<x:at>{_pos(x, y)}</x:at>" for x, y in _positions("seoul")[0])
+        + "</extensions>"
+    },
+}
+
+
+@pytest.mark.parametrize("place", ["seoul", "sydney", "denver"])
+@pytest.mark.parametrize("trick", GPX_LEAKS)
+def test_gpx_positions_where_gdal_does_not_read_hold_the_file(tmp_path, checker, trick, place):
+    if trick == "extensions_of_the_document" and place != "seoul":
+        pytest.skip("written for Seoul's points")
+    path = _gpx(tmp_path / "f.gpx", place, **GPX_LEAKS[trick])  # type: ignore[arg-type]
+    verdict = checker.check(path)
+    assert verdict.verdict not in (Effect.allow, Effect.allow_with_conditions)
+    assert _held(verdict), verdict.profile.unread_geometries
+
+
+KML_LEAKS: dict[str, dict[str, object]] = {
+    "comment": {"after": lambda i, x, y: f"<!-- {x:.7f},{y:.7f} -->"},
+    "processing_instruction": {"after": lambda i, x, y: f"<?at {_pos(x, y)}?>"},
+    "foreign_element_text": {"inside": lambda i, x, y: f"<x:at>{_pos(x, y)}</x:at>"},
+    "foreign_attributes_on_a_point": {
+        "inside": lambda i, x, y: f'<x:at lon="{x:.7f}" lat="{y:.7f}"/>'
+    },
+    "style_url": {"inside": lambda i, x, y: f"<styleUrl>#s{x:.7f}_{y:.7f}</styleUrl>"},
+    "inline_style": {
+        "inside": lambda i, x, y: (
+            f"<Style><IconStyle><scale>{x:.7f}</scale>"
+            f"<heading>{y:.7f}</heading></IconStyle></Style>"
+        )
+    },
+    "description_given_twice": {
+        "inside": lambda i, x, y: (
+            f"<description>{_pos(x, y)}</description><description>a site</description>"
+        )
+    },
+    "visibility_with_decimals": {
+        "inside": lambda i, x, y: f"<visibility>{x:.7f}</visibility><open>{y:.7f}</open>"
+    },
+    "time_that_is_no_time": {
+        "inside": lambda i, x, y: f"<TimeStamp><when>{_pos(x, y)}</when></TimeStamp>"
+    },
+    "data_beside_a_schema": {
+        "head": '<Schema name="s" id="s"><SimpleField name="kind" type="string"/></Schema>',
+        "inside": lambda i, x, y: (
+            '<ExtendedData><SchemaData schemaUrl="#s"><SimpleData '
+            f'name="kind">site</SimpleData></SchemaData><Data name="at"><value>{_pos(x, y)}'
+            "</value></Data></ExtendedData>"
+        ),
+    },
+    "undeclared_simple_data": {
+        "head": '<Schema name="s" id="s"><SimpleField name="kind" type="string"/></Schema>',
+        "inside": lambda i, x, y: (
+            '<ExtendedData><SchemaData schemaUrl="#s"><SimpleData '
+            f'name="at">{_pos(x, y)}</SimpleData></SchemaData></ExtendedData>'
+        ),
+    },
+    "double_field_with_two_numbers": {
+        "head": '<Schema name="s" id="s"><SimpleField name="h" type="double"/></Schema>',
+        "inside": lambda i, x, y: (
+            '<ExtendedData><SchemaData schemaUrl="#s"><SimpleData '
+            f'name="h">12.5 {_pos(x, y)}</SimpleData></SchemaData></ExtendedData>'
+        ),
+    },
+}
+
+
+@pytest.mark.parametrize("place", ["seoul", "sydney", "denver"])
+@pytest.mark.parametrize("trick", KML_LEAKS)
+def test_kml_positions_where_gdal_does_not_read_hold_the_file(tmp_path, checker, trick, place):
+    path = _kml(tmp_path / "f.kml", place, **KML_LEAKS[trick])  # type: ignore[arg-type]
+    verdict = checker.check(path)
+    assert verdict.verdict not in (Effect.allow, Effect.allow_with_conditions)
+    assert _held(verdict), verdict.profile.unread_geometries
+
+
+def test_a_kmz_document_is_looked_through_too(tmp_path, checker):
+    document = _kml(tmp_path / "doc.kml", "seoul", after=lambda i, x, y: f"<!-- {_pos(x, y)} -->")
+    path = tmp_path / "f.kmz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.write(document, "doc.kml")
+    assert _held(checker.check(path))
+
+
+def test_too_much_unread_text_is_not_passed(tmp_path, checker):
+    # KML: GDAL's GPX reader refuses a document with that much in one element as corrupt.
+    filler = "<!-- " + "1234 " * (MAX_UNREAD_CHARS // 5 + 10) + "-->"
+    verdict = checker.check(_kml(tmp_path / "f.kml", "seoul", head=filler))
+    assert verdict.verdict not in (Effect.allow, Effect.allow_with_conditions)
+    assert NOT_LOOKED_THROUGH in verdict.profile.unread_geometries
+
+
+GARMIN = (
+    "<extensions><x:TrackPointExtension><x:hr>{hr}</x:hr><x:cad>88</x:cad>"
+    "<x:atemp>21.5</x:atemp></x:TrackPointExtension></extensions>"
+)
+GPX_CLEAN: dict[str, dict[str, object]] = {
+    "plain": {},
+    "device_extensions": {"inside": lambda i, x, y: GARMIN.format(hr=120 + i)},
+    "read_extension_fields": {
+        "inside": lambda i, x, y: (
+            f"<extensions><x:lon>{x:.3f}</x:lon><x:lat>{y:.3f}</x:lat></extensions>"
+        )
+    },
+    "a_tool_comment_and_bounds": {
+        "head": "<!-- written 2024-05-01 by surveyor 1.2.3 --><metadata><time>2024-05-01T10:00:"
+        '00Z</time><bounds minlat="-90" minlon="-180" maxlat="90" maxlon="180"/></metadata>'
+    },
+    "heights_and_fixes": {
+        "inside": lambda i, x, y: f"<ele>{40.25 + i}</ele><sat>{5 + i % 7}</sat><hdop>1.4</hdop>"
+    },
+}
+
+
+@pytest.mark.parametrize("place", ["seoul", "sydney", "denver"])
+@pytest.mark.parametrize("what", GPX_CLEAN)
+def test_ordinary_gpx_numbers_are_clean(tmp_path, checker, what, place):
+    path = _gpx(tmp_path / "f.gpx", place, **GPX_CLEAN[what])  # type: ignore[arg-type]
+    plain = checker.check(_gpx(tmp_path / "plain.gpx", place))
+    verdict = checker.check(path)
+    assert not _held(verdict), verdict.profile.unread_geometries
+    assert verdict.verdict == plain.verdict
+    assert plain.verdict != Effect.review
+
+
+def _look_at(x: float, y: float) -> str:
+    return f"<LookAt><longitude>{x:.3f}</longitude><latitude>{y:.3f}</latitude><range>500</range></LookAt>"  # noqa: E501
+
+
+KML_CLEAN: dict[str, dict[str, object]] = {
+    "plain": {},
+    "inline_styles": {
+        "inside": lambda i, x, y: (
+            "<Style><IconStyle><color>ff0000ff</color><scale>"
+            '1.1</scale><hotSpot x="0.5" y="0" xunits="fraction" yunits="fraction"'
+            "/></IconStyle><LineStyle><width>1.5</width></LineStyle></Style>"
+            "<styleUrl>#msn_ylw-pushpin</styleUrl><visibility>1</visibility>"
+        )
+    },
+    "a_view_of_each_placemark": {"inside": lambda i, x, y: _look_at(round(x, 3), round(y, 3))},
+    "coordinates_in_read_fields": {
+        "head": '<Schema name="s" id="s"><SimpleField name="lon" type="double"/>'
+        '<SimpleField name="lat" type="double"/></Schema>',
+        "inside": lambda i, x, y: (
+            '<ExtendedData><SchemaData schemaUrl="#s">'
+            f'<SimpleData name="lon">{x:.3f}</SimpleData><SimpleData name="lat">{y:.3f}'
+            "</SimpleData></SchemaData></ExtendedData>"
+        ),
+    },
+    "data_without_a_schema": {
+        "inside": lambda i, x, y: (
+            f'<ExtendedData><Data name="at"><value>{x:.3f} {y:.3f}</value></Data></ExtendedData>'
+        )
+    },
+    "a_tool_comment_and_times": {
+        "head": "<!-- exported 2024-05-01 by mapper 10.2.1 -->",
+        "inside": lambda i, x, y: "<TimeStamp><when>2024-05-01T10:00:00Z</when></TimeStamp>",
+    },
+}
+
+
+@pytest.mark.parametrize("place", ["seoul", "sydney", "denver"])
+@pytest.mark.parametrize("what", KML_CLEAN)
+def test_ordinary_kml_numbers_are_clean(tmp_path, checker, what, place):
+    path = _kml(tmp_path / "f.kml", place, **KML_CLEAN[what])  # type: ignore[arg-type]
+    plain = checker.check(_kml(tmp_path / "plain.kml", place))
+    verdict = checker.check(path)
+    assert not _held(verdict), verdict.profile.unread_geometries
+    assert verdict.verdict == plain.verdict
+    assert plain.verdict != Effect.review
