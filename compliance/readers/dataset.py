@@ -158,7 +158,10 @@ def _read_beside(source: OgrVectorSource, path: Path, upload: UploadScope | None
                 source.metadata_documents.append(document)
                 break
     if driver in GML_DRIVERS and path.is_file():
-        source.unread_geometries = unread_gml_geometries(path, layers)
+        unread, parts = unread_gml_geometries(path, layers)
+        text, said = unread_said(parts)
+        source.unread_geometries = unread + said
+        source.unread_text += text
     if driver == "GeoJSON" and path.is_file():
         take_declared_crs(path, layers)
     if driver in ("GeoJSON", "GeoJSONSeq") and path.is_file():

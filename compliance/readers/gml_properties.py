@@ -15,6 +15,8 @@ from typing import BinaryIO, cast
 from xml.parsers import expat
 
 from compliance.readers.gml_envelopes import GML_NAMESPACES, FeatureEnvelopes
+from compliance.readers.gml_unread import GmlUnreadText
+from compliance.readers.xml_unread import parser_for
 
 __all__ = [
     "geometry_properties",
@@ -64,8 +66,10 @@ class GmlScan:
         self.stack: list[tuple[str, str]] = []  # (namespace, local name) of open elements
         self.found: dict[str, set[str]] = {}
         self.envelopes = FeatureEnvelopes()
+        self.unread = GmlUnreadText()
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
+        self.unread.start(name, attrs)
         namespace, _, local = name.rpartition(" ")
         stack = self.stack
         self.envelopes.start(namespace, local, attrs, stack)
@@ -79,15 +83,15 @@ class GmlScan:
             self.found.setdefault(stack[-2][1], set()).add(stack[-1][1])
         stack.append((namespace, local))
 
+    def data(self, text: str) -> None:
+        self.envelopes.data(text)
+        self.unread.chars(text)
+
     def end(self, name: str) -> None:
+        self.unread.end(name)
         namespace, _, local = name.rpartition(" ")
         self.envelopes.end(namespace, local, self.stack)
         self.stack.pop()
-
-
-def _refuse_entities(*_args: object) -> None:
-    # GML has no use for entities; declaring them is how XML bombs start.
-    raise ValueError("the file declares XML entities")
 
 
 def geometry_properties(path: Path) -> dict[str, set[str]] | None:
@@ -101,12 +105,10 @@ def scan_gml(path: Path) -> GmlScan | None:
     """The file's geometry properties and feature envelopes, read in one pass; None when it
     cannot be read through as XML."""
     scan = GmlScan()
-    parser = expat.ParserCreate(namespace_separator=" ")
+    parser = parser_for(scan.unread)  # entities refused: declaring them is how XML bombs start
     parser.StartElementHandler = scan.start
     parser.EndElementHandler = scan.end
-    parser.CharacterDataHandler = scan.envelopes.data
-    parser.EntityDeclHandler = _refuse_entities
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.CharacterDataHandler = scan.data
     try:
         with path.open("rb") as raw:
             packed = raw.read(2) == _GZIP_MAGIC
@@ -117,4 +119,5 @@ def scan_gml(path: Path) -> GmlScan | None:
             parser.Parse(b"", True)
     except (expat.ExpatError, ValueError, OSError, EOFError, gzip.BadGzipFile):
         return None
+    scan.unread.finish()
     return scan

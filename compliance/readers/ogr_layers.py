@@ -290,12 +290,15 @@ def _with_other_geometry_fields(
     return [layer, *others]
 
 
-def unread_gml_geometries(path: Path, layers: list[LayerInfo]) -> list[str]:
-    """``feature type.property`` for each GML geometry property no layer reads; the whole
-    file, by name, when its XML cannot be read through to tell."""
+def unread_gml_geometries(
+    path: Path, layers: list[LayerInfo]
+) -> tuple[list[str], list[str] | None]:
+    """``feature type.property`` for each GML geometry property no layer reads (the whole
+    file, by name, when its XML cannot be read through to tell), and the document's text
+    GDAL does not read (``gml_unread``; None when too much to keep)."""
     scan = scan_gml(path)
     if scan is None:
-        return [f"{path.name} (its geometry properties could not be listed)"]
+        return [f"{path.name} (its geometry properties could not be listed)"], []
     found = scan.found
     exposed: dict[str, set[str]] = {}
     for layer in layers:
@@ -310,4 +313,4 @@ def unread_gml_geometries(path: Path, layers: list[LayerInfo]) -> list[str]:
             f"{scan.envelopes.unmatched} features whose own envelope (gml:boundedBy) is not "
             "the box of their geometries"
         )
-    return unread
+    return unread, None if scan.unread.overflow else scan.unread.parts

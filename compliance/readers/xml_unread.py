@@ -12,7 +12,9 @@ there leaves with the file unchecked beside features snapped coarse.
 
 ``UnreadText`` is fed a document's parse events and keeps that text (``parts``);
 ``compliance.measure`` meets its numbers with where the features lie. Parts another pass
-judges (a KML view, region or address: ``kml_views``) are left to it.
+judges (a KML view, region or address: ``kml_views``) are left to it; GML, whose driver
+reads every element of a feature, has its own account of what it passes over
+(``gml_unread``).
 """
 
 from __future__ import annotations

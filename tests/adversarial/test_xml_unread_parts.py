@@ -37,6 +37,10 @@ PLACES = {"seoul": (126.978, 37.566), "sydney": (151.209, -33.868), "denver": (-
 N = 30
 GPX_NS = 'xmlns="http://www.topografix.com/GPX/1/1" xmlns:x="urn:example:x"'
 KML_NS = 'xmlns="http://www.opengis.net/kml/2.2" xmlns:x="urn:example:x"'
+GML_NS = (
+    'xmlns:ogr="http://ogr.maptools.org/" xmlns:gml="http://www.opengis.net/gml" '
+    'xmlns:x="urn:example:x"'
+)
 
 
 @pytest.fixture(scope="module")
@@ -88,9 +92,26 @@ def _kml(path: Path, place: str, inside: Part = lambda *_: "", after: Part = lam
     return path
 
 
+def _gml(path: Path, place: str, inside: Part = lambda *_: "", after: Part = lambda *_: "",
+         head: str = "", on_feature: Part = lambda *_: "", on_point: Part = lambda *_: "") -> Path:  # fmt: skip
+    precise, coarse = _positions(place)
+    members = "".join(
+        f'<gml:featureMember><ogr:site fid="s{i}"{on_feature(i, *precise[i])}><ogr:geometryProperty>'
+        f'<gml:Point srsName="EPSG:4326"{on_point(i, *precise[i])}><gml:coordinates>{x:.3f},'
+        f"{y:.3f}</gml:coordinates></gml:Point></ogr:geometryProperty><ogr:name>p{i}</ogr:name>"
+        f"{inside(i, *precise[i])}</ogr:site></gml:featureMember>{after(i, *precise[i])}\n"
+        for i, (x, y) in enumerate(coarse)
+    )
+    path.write_text(f'<?xml version="1.0" encoding="UTF-8"?>\n<ogr:FeatureCollection {GML_NS}>'
+                    f"{head}\n{members}</ogr:FeatureCollection>\n")  # fmt: skip
+    _reads_the_coarse_points(path, None, coarse)
+    return path
+
+
 def _reads_the_coarse_points(path: Path, layer: str | None, coarse: np.ndarray) -> None:
     """GDAL reads the snapped points and nothing finer: the trick is the only payload."""
-    frame = pyogrio.read_dataframe(path, layer=layer)
+    # Read-only, as the checker reads: GDAL would otherwise leave a .gfs beside a GML.
+    frame = pyogrio.read_dataframe(path, layer=layer, WRITE_GFS="NO")
     read = np.column_stack([frame.geometry.x, frame.geometry.y])
     assert np.allclose(read, coarse, atol=1e-9)
 
@@ -216,6 +237,29 @@ def test_kml_positions_where_gdal_does_not_read_hold_the_file(tmp_path, checker,
     assert _held(verdict), verdict.profile.unread_geometries
 
 
+GML_LEAKS: dict[str, dict[str, object]] = {
+    "comment": {"after": lambda i, x, y: f"<!-- {_pos(x, y)} -->"},
+    "processing_instruction": {"after": lambda i, x, y: f"<?at {_pos(x, y)}?>"},
+    "attribute_of_a_feature": {"on_feature": lambda i, x, y: f' x:at="{_pos(x, y)}"'},
+    "attribute_of_a_property": {
+        "inside": lambda i, x, y: f'<ogr:kind at="{_pos(x, y)}">a</ogr:kind>'
+    },
+    "attribute_of_the_point": {"on_point": lambda i, x, y: f' x:lon="{x:.7f}" x:lat="{y:.7f}"'},
+    "a_log_beside_the_members": {
+        "after": lambda i, x, y: f"<x:log><x:entry>{_pos(x, y)}</x:entry></x:log>"
+    },
+}
+
+
+@pytest.mark.parametrize("place", ["seoul", "sydney", "denver"])
+@pytest.mark.parametrize("trick", GML_LEAKS)
+def test_gml_positions_where_gdal_does_not_read_hold_the_file(tmp_path, checker, trick, place):
+    path = _gml(tmp_path / "f.gml", place, **GML_LEAKS[trick])  # type: ignore[arg-type]
+    verdict = checker.check(path)
+    assert verdict.verdict not in (Effect.allow, Effect.allow_with_conditions)
+    assert _held(verdict), verdict.profile.unread_geometries
+
+
 def test_a_kmz_document_is_looked_through_too(tmp_path, checker):
     document = _kml(tmp_path / "doc.kml", "seoul", after=lambda i, x, y: f"<!-- {_pos(x, y)} -->")
     path = tmp_path / "f.kmz"
@@ -306,6 +350,37 @@ KML_CLEAN: dict[str, dict[str, object]] = {
 def test_ordinary_kml_numbers_are_clean(tmp_path, checker, what, place):
     path = _kml(tmp_path / "f.kml", place, **KML_CLEAN[what])  # type: ignore[arg-type]
     plain = checker.check(_kml(tmp_path / "plain.kml", place))
+    verdict = checker.check(path)
+    assert not _held(verdict), verdict.profile.unread_geometries
+    assert verdict.verdict == plain.verdict
+    assert plain.verdict != Effect.review
+
+
+GML_CLEAN: dict[str, dict[str, object]] = {
+    "plain": {},
+    "ids_and_measures": {
+        "on_feature": lambda i, x, y: f' gml:id="site.{i}"',
+        "inside": lambda i, x, y: (
+            f'<ogr:length uom="m">{12.5 + i}</ogr:length>'
+            f'<ogr:ref xlink:href="#site.{i}" xmlns:xlink="http://www.w3.org/1999/xlink"/>'
+        ),
+    },
+    "a_tool_comment_and_the_collection_box": {
+        "head": "<!-- written 2024-05-01 by ogr2ogr 3.9.1 --><gml:boundedBy><gml:Box>"
+        "<gml:coord><gml:X>126.9</gml:X><gml:Y>37.5</gml:Y></gml:coord><gml:coord><gml:X>127.1"
+        "</gml:X><gml:Y>37.7</gml:Y></gml:coord></gml:Box></gml:boundedBy>"
+    },
+    "coordinates_in_read_fields": {
+        "inside": lambda i, x, y: f"<ogr:lon>{x:.3f}</ogr:lon><ogr:lat>{y:.3f}</ogr:lat>"
+    },
+}
+
+
+@pytest.mark.parametrize("place", ["seoul", "sydney", "denver"])
+@pytest.mark.parametrize("what", GML_CLEAN)
+def test_ordinary_gml_numbers_are_clean(tmp_path, checker, what, place):
+    path = _gml(tmp_path / "f.gml", place, **GML_CLEAN[what])  # type: ignore[arg-type]
+    plain = checker.check(_gml(tmp_path / "plain.gml", place))
     verdict = checker.check(path)
     assert not _held(verdict), verdict.profile.unread_geometries
     assert verdict.verdict == plain.verdict
