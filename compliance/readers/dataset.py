@@ -22,6 +22,7 @@ from compliance.readers.ogr_layers import (
     take_declared_crs,
     unread_gml_geometries,
 )
+from compliance.readers.osm_unread import osm_unread_text
 from compliance.readers.pyogrio_dataset import PyogrioDataset
 from compliance.readers.rasters import gpkg_rasters, read_raster
 from compliance.readers.sources import LayerInfo, OgrVectorSource, RasterSource, VectorSource
@@ -170,7 +171,14 @@ def _read_beside(source: OgrVectorSource, path: Path, upload: UploadScope | None
         source.unread_geometries += unread_members(path, fields, sequence=driver == "GeoJSONSeq")
     if driver in KML_DRIVERS:
         read_kml_extras(source)
-    if driver == "GPX" and path.is_file():
-        text, said = unread_said(gpx_unread_text(path))
+    if driver in ("GPX", "OSM") and path.is_file() and _is_xml(path):
+        reading = gpx_unread_text if driver == "GPX" else osm_unread_text
+        text, said = unread_said(reading(path))
         source.unread_text += text
         source.unread_geometries += said
+
+
+def _is_xml(path: Path) -> bool:
+    """Whether the file is XML (an OSM file may be PBF, whose blocks are not read here)."""
+    with path.open("rb") as file:
+        return file.read(64).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")

@@ -27,7 +27,7 @@ from xml.parsers import expat
 
 __all__ = [
     "GPX", "KML", "MAX_UNREAD_CHARS", "NOT_LOOKED_THROUGH", "UnreadText", "XmlDialect",
-    "gpx_unread_text", "parser_for", "unread_said",
+    "gpx_unread_text", "parser_for", "unread_said", "unread_text",
 ]  # fmt: skip
 
 # Past this much unread text a document is not looked through: it is said as such.
@@ -344,7 +344,12 @@ def unread_said(parts: list[str] | None) -> tuple[list[str], list[str]]:
 def gpx_unread_text(path: Path) -> list[str] | None:
     """The text of the GPX document at ``path`` that GDAL's driver does not read; None
     when it cannot be looked through."""
-    unread = UnreadText(GPX)
+    return unread_text(path, UnreadText(GPX))
+
+
+def unread_text(path: Path, unread: UnreadText) -> list[str] | None:
+    """The document at ``path`` parsed through ``unread``: its parts, or None when it
+    cannot be looked through (XML expat refuses, entities, too much unread text)."""
     parser = parser_for(unread)
     try:
         with path.open("rb") as stream:
@@ -356,4 +361,4 @@ def gpx_unread_text(path: Path) -> list[str] | None:
     except (expat.ExpatError, ValueError, OSError):
         return None
     unread.finish()
-    return unread.parts
+    return None if unread.overflow else unread.parts

@@ -108,6 +108,33 @@ def _gml(path: Path, place: str, inside: Part = lambda *_: "", after: Part = lam
     return path
 
 
+def _osm(path: Path, place: str, inside: Part = lambda *_: "", after: Part = lambda *_: "",
+         tail: str = "", on_node: Part = lambda *_: "") -> Path:  # fmt: skip
+    precise, coarse = _positions(place)
+    nodes = "".join(
+        f'<node id="{i + 1}" lat="{y:.3f}" lon="{x:.3f}" version="3" changeset="{9_000_000 + i}"'
+        f'{on_node(i, *precise[i])}><tag k="name" v="p{i}"/>{inside(i, *precise[i])}</node>'
+        f"{after(i, *precise[i])}\n"
+        for i, (x, y) in enumerate(coarse)
+    )
+    path.write_text(f'<?xml version="1.0"?>\n<osm version="0.6" generator="t">\n{nodes}{tail}'
+                    "</osm>\n")  # fmt: skip
+    _reads_the_coarse_points(path, "points", coarse)
+    return path
+
+
+def _loose_nodes(place: str, tags: str = "", first: int = 1001) -> str:
+    """The precise positions as nodes of their own, each with ``tags``."""
+    return "".join(
+        f'<node id="{first + i}" lat="{y:.7f}" lon="{x:.7f}">{tags}</node>\n'
+        for i, (x, y) in enumerate(_positions(place)[0])
+    )
+
+
+def _way(refs: range, tags: str = "", way: int = 5000) -> str:
+    return f'<way id="{way}">' + "".join(f'<nd ref="{r}"/>' for r in refs) + f"{tags}</way>"
+
+
 def _reads_the_coarse_points(path: Path, layer: str | None, coarse: np.ndarray) -> None:
     """GDAL reads the snapped points and nothing finer: the trick is the only payload."""
     # Read-only, as the checker reads: GDAL would otherwise leave a .gfs beside a GML.
@@ -260,6 +287,35 @@ def test_gml_positions_where_gdal_does_not_read_hold_the_file(tmp_path, checker,
     assert _held(verdict), verdict.profile.unread_geometries
 
 
+OSM_LEAKS: dict[str, Callable[[str], dict[str, object]]] = {
+    "comment": lambda place: {"after": lambda i, x, y: f"<!-- {_pos(x, y)} -->"},
+    "attribute_of_a_node": lambda place: {"on_node": lambda i, x, y: f' at="{_pos(x, y)}"'},
+    "element_in_a_node": lambda place: {"inside": lambda i, x, y: f"<at>{_pos(x, y)}</at>"},
+    "attribute_of_a_tag": lambda place: {
+        "inside": lambda i, x, y: f'<tag k="ref" v="a" at="{_pos(x, y)}"/>'
+    },
+    "a_tag_gdal_ignores": lambda place: {
+        "inside": lambda i, x, y: f'<tag k="note" v="{_pos(x, y)}"/>'
+    },
+    "untagged_nodes": lambda place: {"tail": _loose_nodes(place)},
+    "nodes_tagged_by_an_editor_only": lambda place: {
+        "tail": _loose_nodes(place, '<tag k="created_by" v="JOSM"/><tag k="source" v="survey"/>')
+    },
+    "nodes_of_an_untagged_way": lambda place: {
+        "tail": _loose_nodes(place) + _way(range(1001, 1001 + N))
+    },
+}
+
+
+@pytest.mark.parametrize("place", ["seoul", "sydney", "denver"])
+@pytest.mark.parametrize("trick", OSM_LEAKS)
+def test_osm_positions_where_gdal_does_not_read_hold_the_file(tmp_path, checker, trick, place):
+    path = _osm(tmp_path / "f.osm", place, **OSM_LEAKS[trick](place))  # type: ignore[arg-type]
+    verdict = checker.check(path)
+    assert verdict.verdict not in (Effect.allow, Effect.allow_with_conditions)
+    assert _held(verdict), verdict.profile.unread_geometries
+
+
 def test_a_kmz_document_is_looked_through_too(tmp_path, checker):
     document = _kml(tmp_path / "doc.kml", "seoul", after=lambda i, x, y: f"<!-- {_pos(x, y)} -->")
     path = tmp_path / "f.kmz"
@@ -381,6 +437,44 @@ GML_CLEAN: dict[str, dict[str, object]] = {
 def test_ordinary_gml_numbers_are_clean(tmp_path, checker, what, place):
     path = _gml(tmp_path / "f.gml", place, **GML_CLEAN[what])  # type: ignore[arg-type]
     plain = checker.check(_gml(tmp_path / "plain.gml", place))
+    verdict = checker.check(path)
+    assert not _held(verdict), verdict.profile.unread_geometries
+    assert verdict.verdict == plain.verdict
+    assert plain.verdict != Effect.review
+
+
+def _coarse_nodes(place: str) -> str:
+    """The coarse positions again, untagged, as a drawn feature's vertices."""
+    return "".join(
+        f'<node id="{2001 + i}" lat="{y:.3f}" lon="{x:.3f}" version="1" uid="{7_000_000 + i}"/>'
+        for i, (x, y) in enumerate(_positions(place)[1])
+    )
+
+
+OSM_CLEAN: dict[str, Callable[[str], dict[str, object]]] = {
+    "plain": lambda place: {},
+    "vertices_of_a_tagged_way": lambda place: {
+        "tail": _coarse_nodes(place) + _way(range(2001, 2001 + N), '<tag k="highway" v="path"/>')
+    },
+    "vertices_of_a_way_in_a_relation": lambda place: {
+        "tail": _coarse_nodes(place)
+        + _way(range(2001, 2001 + N))
+        + '<relation id="9"><member type="way" ref="5000" role=""/></relation>'
+    },
+    "edit_records_and_a_source": lambda place: {
+        "on_node": lambda i, x, y: (
+            f' uid="{40_000 + i}" user="u{i}" timestamp="2024-05-01T10:00:00Z"'
+        ),
+        "inside": lambda i, x, y: '<tag k="source" v="survey 2024"/><tag k="ele" v="12.5"/>',
+    },
+}
+
+
+@pytest.mark.parametrize("place", ["seoul", "sydney", "denver"])
+@pytest.mark.parametrize("what", OSM_CLEAN)
+def test_ordinary_osm_numbers_are_clean(tmp_path, checker, what, place):
+    path = _osm(tmp_path / "f.osm", place, **OSM_CLEAN[what](place))  # type: ignore[arg-type]
+    plain = checker.check(_osm(tmp_path / "plain.osm", place))
     verdict = checker.check(path)
     assert not _held(verdict), verdict.profile.unread_geometries
     assert verdict.verdict == plain.verdict
