@@ -5,6 +5,7 @@ and handed on with the source."""
 from __future__ import annotations
 
 import glob
+from collections.abc import Callable
 from pathlib import Path
 
 from compliance.errors import UnreadableDataset, UnsupportedFormat
@@ -22,14 +23,22 @@ from compliance.readers.ogr_layers import (
     take_declared_crs,
     unread_gml_geometries,
 )
-from compliance.readers.osm_unread import osm_unread_text
+from compliance.readers.osm_unread import OsmUnreadText
+from compliance.readers.outside_features import georss_unread
 from compliance.readers.pyogrio_dataset import PyogrioDataset
 from compliance.readers.rasters import gpkg_rasters, read_raster
 from compliance.readers.sources import LayerInfo, OgrVectorSource, RasterSource, VectorSource
 from compliance.readers.upload_guard import UploadScope, heads, screen_upload
-from compliance.readers.xml_unread import gpx_unread_text, unread_said
+from compliance.readers.xml_unread import GPX, UnreadText, unread_said, unread_text
 
 __all__ = ["open_dataset"]
+
+# The XML documents whose text their driver does not read is looked through, by driver.
+_XML_READINGS: dict[str, Callable[[], UnreadText]] = {
+    "GPX": lambda: UnreadText(GPX),
+    "OSM": OsmUnreadText,
+    "GeoRSS": georss_unread,
+}
 
 # Classic TIFF and BigTIFF, little- and big-endian.
 _TIFF_MAGIC = frozenset({b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"})
@@ -171,9 +180,8 @@ def _read_beside(source: OgrVectorSource, path: Path, upload: UploadScope | None
         source.unread_geometries += unread_members(path, fields, sequence=driver == "GeoJSONSeq")
     if driver in KML_DRIVERS:
         read_kml_extras(source)
-    if driver in ("GPX", "OSM") and path.is_file() and _is_xml(path):
-        reading = gpx_unread_text if driver == "GPX" else osm_unread_text
-        text, said = unread_said(reading(path))
+    if driver in _XML_READINGS and path.is_file() and _is_xml(path):
+        text, said = unread_said(unread_text(path, _XML_READINGS[driver]()))
         source.unread_text += text
         source.unread_geometries += said
 

@@ -15,7 +15,7 @@ from typing import BinaryIO, cast
 from xml.parsers import expat
 
 from compliance.readers.gml_envelopes import GML_NAMESPACES, FeatureEnvelopes
-from compliance.readers.gml_unread import GmlUnreadText
+from compliance.readers.outside_features import gml_unread
 from compliance.readers.xml_unread import parser_for
 
 __all__ = [
@@ -66,7 +66,7 @@ class GmlScan:
         self.stack: list[tuple[str, str]] = []  # (namespace, local name) of open elements
         self.found: dict[str, set[str]] = {}
         self.envelopes = FeatureEnvelopes()
-        self.unread = GmlUnreadText()
+        self.unread = gml_unread()
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
         self.unread.start(name, attrs)

@@ -295,7 +295,7 @@ def unread_gml_geometries(
 ) -> tuple[list[str], list[str] | None]:
     """``feature type.property`` for each GML geometry property no layer reads (the whole
     file, by name, when its XML cannot be read through to tell), and the document's text
-    GDAL does not read (``gml_unread``; None when too much to keep)."""
+    GDAL does not read (``outside_features``; None when too much to keep)."""
     scan = scan_gml(path)
     if scan is None:
         return [f"{path.name} (its geometry properties could not be listed)"], []

@@ -14,11 +14,10 @@ features lie.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from compliance.readers.xml_unread import UnreadText, XmlDialect, unread_text
+from compliance.readers.xml_unread import UnreadText, XmlDialect
 
-__all__ = ["OSM", "OsmUnreadText", "osm_unread_text"]
+__all__ = ["OSM", "OsmUnreadText"]
 
 _ELEMENTS = ("node", "way", "relation")
 _EDITS = ("id", "version", "changeset", "uid", "user", "timestamp", "visible", "action")
@@ -112,9 +111,3 @@ class OsmUnreadText(UnreadText):
         for node, text in self._loose.items():
             if node not in drawn_nodes:
                 self.keep(text, "nodes no feature draws")
-
-
-def osm_unread_text(path: Path) -> list[str] | None:
-    """The text of the OSM XML document at ``path`` that GDAL does not read, untagged
-    nodes no drawn feature holds among it; None when it cannot be looked through."""
-    return unread_text(path, OsmUnreadText())

@@ -12,9 +12,9 @@ there leaves with the file unchecked beside features snapped coarse.
 
 ``UnreadText`` is fed a document's parse events and keeps that text (``parts``);
 ``compliance.measure`` meets its numbers with where the features lie. Parts another pass
-judges (a KML view, region or address: ``kml_views``) are left to it; GML, whose driver
-reads every element of a feature, has its own account of what it passes over
-(``gml_unread``).
+judges (a KML view, region or address: ``kml_views``) are left to it. GML and GeoRSS,
+whose drivers read every element of a feature, have their own account of what they pass
+over (``outside_features``).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from xml.parsers import expat
 
 __all__ = [
     "GPX", "KML", "MAX_UNREAD_CHARS", "NOT_LOOKED_THROUGH", "UnreadText", "XmlDialect",
-    "gpx_unread_text", "parser_for", "unread_said", "unread_text",
+    "parser_for", "unread_said", "unread_text",
 ]  # fmt: skip
 
 # Past this much unread text a document is not looked through: it is said as such.
@@ -339,12 +339,6 @@ def unread_said(parts: list[str] | None) -> tuple[list[str], list[str]]:
     """The unread text to meet with the features, and what is said unread outright: a
     document not looked through (``parts`` None)."""
     return ([], [NOT_LOOKED_THROUGH]) if parts is None else (parts, [])
-
-
-def gpx_unread_text(path: Path) -> list[str] | None:
-    """The text of the GPX document at ``path`` that GDAL's driver does not read; None
-    when it cannot be looked through."""
-    return unread_text(path, UnreadText(GPX))
 
 
 def unread_text(path: Path, unread: UnreadText) -> list[str] | None:

@@ -1,17 +1,20 @@
-"""GPX and KML: precise positions in the parts of the XML that GDAL does not read.
+"""GPX, KML, GML, OSM and GeoRSS: precise positions where GDAL does not read the XML.
 
 The move: points snapped to about 100 m, and each precise position written where GDAL's
-GPX and KML drivers pass over it: an XML comment or processing instruction, an element
-or attribute of another namespace, an attribute the format has no field for, a KML
-style or ``styleUrl``, a GPX ``extensions`` outside a point, a field given twice (the
-driver keeps the last), a value its field cannot parse (``37.5123`` in an integer field
-keeps 37), a third GPX link, a KML ``Data`` beside a ``Schema`` or a ``SimpleData`` no
-schema declares.
+XML drivers pass over it: an XML comment or processing instruction, an element or
+attribute of another namespace, an attribute the format has no field for, a KML style or
+``styleUrl``, a GPX ``extensions`` outside a point, a field given twice (the driver keeps
+the last), a value its field cannot parse (``37.5123`` in an integer field keeps 37), a
+third GPX link, a KML ``Data`` beside a ``Schema`` or a ``SimpleData`` no schema
+declares; any XML attribute of a GML feature, and elements beside a GML collection's
+members or a GeoRSS channel's items; and, in OpenStreetMap XML, untagged nodes no tagged
+way or relation draws (GDAL makes no feature of them) and the tags GDAL ignores.
 
 Claim under test: such text holding a table of positions where the features lie holds
 the file for review (``MAPGATE-UNREAD-GEOMETRIES``), in three places; the same documents
 without the positions, and the numbers ordinary files write there (styles, heart rates,
-versions, a view of each placemark, coordinates in fields GDAL reads), do not.
+versions, a view of each placemark, coordinates in fields GDAL reads, an OSM way's
+vertices and edit records), do not.
 
 Truth: the positions are drawn here at random around each place with pyproj's geodesic;
 the documents are written here; what GDAL reads is pyogrio's answer.
@@ -120,6 +123,28 @@ def _osm(path: Path, place: str, inside: Part = lambda *_: "", after: Part = lam
     path.write_text(f'<?xml version="1.0"?>\n<osm version="0.6" generator="t">\n{nodes}{tail}'
                     "</osm>\n")  # fmt: skip
     _reads_the_coarse_points(path, "points", coarse)
+    return path
+
+
+def _georss(path: Path, place: str, after: Part = lambda *_: "", head: str = "",
+            atom: bool = False, inside: Part = lambda *_: "") -> Path:  # fmt: skip
+    precise, coarse = _positions(place)
+    item, top = ("entry", "feed") if atom else ("item", "channel")
+    items = "".join(
+        f"<{item}><title>p{i}</title><georss:point>{y:.3f} {x:.3f}</georss:point>"
+        f"{inside(i, *precise[i])}</{item}>{after(i, *precise[i])}\n"
+        for i, (x, y) in enumerate(coarse)
+    )
+    spaces = 'xmlns:georss="http://www.georss.org/georss" xmlns:x="urn:example:x"'
+    if atom:
+        body = f'<feed xmlns="http://www.w3.org/2005/Atom" {spaces}><title>t</title>{head}\n{items}</feed>'
+    else:
+        body = (
+            f'<rss version="2.0" {spaces}><channel><title>t</title>{head}\n{items}</channel></rss>'
+        )
+    path.write_text(f'<?xml version="1.0"?>\n{body}\n')
+    assert top in body
+    _reads_the_coarse_points(path, None, coarse)
     return path
 
 
@@ -316,6 +341,28 @@ def test_osm_positions_where_gdal_does_not_read_hold_the_file(tmp_path, checker,
     assert _held(verdict), verdict.profile.unread_geometries
 
 
+GEORSS_LEAKS: dict[str, Callable[[str], dict[str, object]]] = {
+    "comment": lambda place: {"after": lambda i, x, y: f"<!-- {_pos(x, y)} -->"},
+    "processing_instruction": lambda place: {"after": lambda i, x, y: f"<?at {_pos(x, y)}?>"},
+    "a_log_in_the_channel": lambda place: {
+        "head": "<x:log>" + " ".join(_pos(x, y) for x, y in _positions(place)[0]) + "</x:log>"
+    },
+    "an_element_per_position_in_the_feed": lambda place: {
+        "atom": True,
+        "after": lambda i, x, y: f'<x:at lon="{x:.7f}" lat="{y:.7f}"/>',
+    },
+}
+
+
+@pytest.mark.parametrize("place", ["seoul", "sydney", "denver"])
+@pytest.mark.parametrize("trick", GEORSS_LEAKS)
+def test_georss_positions_where_gdal_does_not_read_hold_the_file(tmp_path, checker, trick, place):
+    path = _georss(tmp_path / "f.xml", place, **GEORSS_LEAKS[trick](place))  # type: ignore[arg-type]
+    verdict = checker.check(path)
+    assert verdict.verdict not in (Effect.allow, Effect.allow_with_conditions)
+    assert _held(verdict), verdict.profile.unread_geometries
+
+
 def test_a_kmz_document_is_looked_through_too(tmp_path, checker):
     document = _kml(tmp_path / "doc.kml", "seoul", after=lambda i, x, y: f"<!-- {_pos(x, y)} -->")
     path = tmp_path / "f.kmz"
@@ -475,6 +522,30 @@ OSM_CLEAN: dict[str, Callable[[str], dict[str, object]]] = {
 def test_ordinary_osm_numbers_are_clean(tmp_path, checker, what, place):
     path = _osm(tmp_path / "f.osm", place, **OSM_CLEAN[what](place))  # type: ignore[arg-type]
     plain = checker.check(_osm(tmp_path / "plain.osm", place))
+    verdict = checker.check(path)
+    assert not _held(verdict), verdict.profile.unread_geometries
+    assert verdict.verdict == plain.verdict
+    assert plain.verdict != Effect.review
+
+
+GEORSS_CLEAN: dict[str, dict[str, object]] = {
+    "plain": {},
+    "a_channel_of_a_tool": {
+        "head": "<description>sites, version 2.4.1</description><generator>feeder 10.2"
+        "</generator><pubDate>Wed, 01 May 2024 10:00:00 GMT</pubDate><!-- build 2024.05 -->"
+    },
+    "fields_in_the_items": {
+        "inside": lambda i, x, y: f'<x:at lon="{x:.3f}" lat="{y:.3f}"/><x:n>{40.5 + i}</x:n>'
+    },
+    "an_atom_feed": {"atom": True, "head": "<updated>2024-05-01T10:00:00Z</updated><id>urn:f</id>"},
+}
+
+
+@pytest.mark.parametrize("place", ["seoul", "sydney", "denver"])
+@pytest.mark.parametrize("what", GEORSS_CLEAN)
+def test_ordinary_georss_numbers_are_clean(tmp_path, checker, what, place):
+    path = _georss(tmp_path / "f.xml", place, **GEORSS_CLEAN[what])  # type: ignore[arg-type]
+    plain = checker.check(_georss(tmp_path / "plain.xml", place))
     verdict = checker.check(path)
     assert not _held(verdict), verdict.profile.unread_geometries
     assert verdict.verdict == plain.verdict
