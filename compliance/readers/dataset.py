@@ -18,6 +18,7 @@ from compliance.readers.geoparquet import PARQUET_MAGIC, open_geoparquet
 from compliance.readers.gpkg_hidden import hidden_tables
 from compliance.readers.gpkg_sql import gpkg_catalogue
 from compliance.readers.kml_images import read_kml_extras
+from compliance.readers.mif_unread import mif_unread_text
 from compliance.readers.ogr_layers import (
     ogr_layers,
     take_declared_crs,
@@ -29,7 +30,7 @@ from compliance.readers.pyogrio_dataset import PyogrioDataset
 from compliance.readers.rasters import gpkg_rasters, read_raster
 from compliance.readers.sources import LayerInfo, OgrVectorSource, RasterSource, VectorSource
 from compliance.readers.upload_guard import UploadScope, heads, screen_upload
-from compliance.readers.xml_unread import GPX, UnreadText, unread_said, unread_text
+from compliance.readers.xml_unread import GPX, UnreadText, unread_text
 
 __all__ = ["open_dataset"]
 
@@ -168,10 +169,8 @@ def _read_beside(source: OgrVectorSource, path: Path, upload: UploadScope | None
                 source.metadata_documents.append(document)
                 break
     if driver in GML_DRIVERS and path.is_file():
-        unread, parts = unread_gml_geometries(path, layers)
-        text, said = unread_said(parts)
-        source.unread_geometries = unread + said
-        source.unread_text += text
+        source.unread_geometries, parts = unread_gml_geometries(path, layers)
+        source.take_unread(parts)
     if driver == "GeoJSON" and path.is_file():
         take_declared_crs(path, layers)
     if driver in ("GeoJSON", "GeoJSONSeq") and path.is_file():
@@ -180,10 +179,10 @@ def _read_beside(source: OgrVectorSource, path: Path, upload: UploadScope | None
         source.unread_geometries += unread_members(path, fields, sequence=driver == "GeoJSONSeq")
     if driver in KML_DRIVERS:
         read_kml_extras(source)
+    if driver == "MapInfo File" and path.suffix.lower() == ".mif" and path.is_file():
+        source.take_unread(mif_unread_text(path))
     if driver in _XML_READINGS and path.is_file() and _is_xml(path):
-        text, said = unread_said(unread_text(path, _XML_READINGS[driver]()))
-        source.unread_text += text
-        source.unread_geometries += said
+        source.take_unread(unread_text(path, _XML_READINGS[driver]()))
 
 
 def _is_xml(path: Path) -> bool:

@@ -32,7 +32,6 @@ from compliance.readers.archive import is_zip
 from compliance.readers.formats import PICTURE_DRIVERS
 from compliance.readers.kml_document import read_kml_document, unreferenced_members
 from compliance.readers.sources import DrapedImage, LayerInfo, VectorSource
-from compliance.readers.xml_unread import unread_said
 
 __all__ = ["draped_images", "read_kml_extras"]
 
@@ -64,9 +63,7 @@ def read_kml_extras(source: VectorSource) -> None:
             "GDAL does not read)"
         )
     # A document its XML cannot be read through for (damaged, entities) is not passed.
-    text, said = unread_said(source.kml_document.unread_text if source.kml_document else None)
-    source.unread_text += text
-    source.unread_geometries += said
+    source.take_unread(source.kml_document.unread_text if source.kml_document else None)
     if kmz:
         opened = {
             member

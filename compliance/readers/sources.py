@@ -31,6 +31,7 @@ from compliance.geo.geodesy import transformer
 from compliance.readers.gpkg_sql import table_values
 from compliance.readers.kept_boxes import KeptBoxes
 from compliance.readers.kml_document import KmlDocument
+from compliance.readers.xml_unread import unread_said
 
 if TYPE_CHECKING:
     from compliance.readers.gdal_dataset import VectorDataset
@@ -223,6 +224,13 @@ class VectorSource(KeptBoxes):
         # The text an XML document (GPX, KML) writes where its driver does not read it
         # (readers.xml_unread), met with where the features lie.
         self.unread_text: list[str] = []
+
+    def take_unread(self, parts: list[str] | None) -> None:
+        """Text the driver does not read, to be met with the features; None: a document
+        not looked through, said so."""
+        text, said = unread_said(parts)
+        self.unread_text += text
+        self.unread_geometries += said
 
     def wkb_batches(
         self, layer: LayerInfo, text: TextSink | None = None, fields: list[str] | None = None

@@ -148,6 +148,30 @@ def _georss(path: Path, place: str, after: Part = lambda *_: "", head: str = "",
     return path
 
 
+def _mif(path: Path, place: str, center: str = "", extra: bool = False) -> Path:
+    """A region per position: the 0.001 degree cell north-east of the snapped one, each
+    with a row in the MID. ``center`` "own" gives each its centre as label point,
+    "precise" the precise position (off the cell: it rounds to the cell south-west of
+    it); ``extra`` writes the precise position past the declared column."""
+    precise, coarse = _positions(place)
+    regions = []
+    for i, (x, y) in enumerate(coarse + 0.001):
+        ring = [(x, y), (x + 1e-3, y), (x + 1e-3, y + 1e-3), (x, y + 1e-3), (x, y)]
+        region = "Region 1\n  5\n" + "".join(f"{a:.3f} {b:.3f}\n" for a, b in ring)
+        label = {"own": (x + 5e-4, y + 5e-4), "precise": tuple(precise[i])}.get(center)
+        if label is not None:
+            region += f"    Center {label[0]:.7f} {label[1]:.7f}\n"
+        regions.append(region + "    Pen (1,2,0)\n    Brush (2,16777215,16777215)\n")
+    path.write_text('Version 300\nCharset "WindowsLatin1"\nDelimiter ","\nCoordSys Earth '
+                    'Projection 1, 104\nColumns 1\n  name Char(10)\nData\n\n' + "".join(regions))  # fmt: skip
+    rows = [f'"p{i}"' + (f",{x:.7f},{y:.7f}" if extra else "") for i, (x, y) in enumerate(precise)]
+    path.with_suffix(".mid").write_text("\n".join(rows) + "\n")
+    frame = pyogrio.read_dataframe(path)
+    assert list(frame.columns) == ["name", "geometry"]  # GDAL reads the declared column only
+    assert np.allclose(frame.geometry.bounds[["minx", "miny"]].to_numpy(), coarse + 0.001)
+    return path
+
+
 def _loose_nodes(place: str, tags: str = "", first: int = 1001) -> str:
     """The precise positions as nodes of their own, each with ``tags``."""
     return "".join(
@@ -361,6 +385,24 @@ def test_georss_positions_where_gdal_does_not_read_hold_the_file(tmp_path, check
     verdict = checker.check(path)
     assert verdict.verdict not in (Effect.allow, Effect.allow_with_conditions)
     assert _held(verdict), verdict.profile.unread_geometries
+
+
+@pytest.mark.parametrize("place", ["seoul", "sydney", "denver"])
+@pytest.mark.parametrize("trick", [{"center": "precise"}, {"extra": True}],
+                         ids=["label_points_off_their_regions", "values_past_the_columns"])  # fmt: skip
+def test_mif_positions_where_gdal_does_not_read_hold_the_file(tmp_path, checker, trick, place):
+    verdict = checker.check(_mif(tmp_path / "f.mif", place, **trick))
+    assert verdict.verdict not in (Effect.allow, Effect.allow_with_conditions)
+    assert _held(verdict), verdict.profile.unread_geometries
+
+
+@pytest.mark.parametrize("place", ["seoul", "sydney", "denver"])
+def test_mif_label_points_within_their_regions_are_clean(tmp_path, checker, place):
+    plain = checker.check(_mif(tmp_path / "plain.mif", place))
+    verdict = checker.check(_mif(tmp_path / "f.mif", place, center="own"))
+    assert not _held(verdict), verdict.profile.unread_geometries
+    assert verdict.verdict == plain.verdict
+    assert plain.verdict != Effect.review
 
 
 def test_a_kmz_document_is_looked_through_too(tmp_path, checker):
