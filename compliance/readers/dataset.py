@@ -17,6 +17,7 @@ from compliance.readers.geojson_unread import unread_members
 from compliance.readers.geoparquet import PARQUET_MAGIC, open_geoparquet
 from compliance.readers.gpkg_hidden import hidden_tables
 from compliance.readers.gpkg_sql import gpkg_catalogue
+from compliance.readers.jsonfg_places import geometries_off_their_place
 from compliance.readers.kml_images import read_kml_extras
 from compliance.readers.mif_unread import mif_unread_text
 from compliance.readers.ogr_layers import (
@@ -179,6 +180,8 @@ def _read_beside(source: OgrVectorSource, path: Path, upload: UploadScope | None
         source.unread_geometries += unread_members(path, fields, sequence=driver == "GeoJSONSeq")
     if driver in KML_DRIVERS:
         read_kml_extras(source)
+    if driver == "JSONFG" and path.is_file():
+        source.unread_geometries += geometries_off_their_place(path)
     if driver == "MapInfo File" and path.suffix.lower() == ".mif" and path.is_file():
         source.take_unread(mif_unread_text(path))
     if driver in _XML_READINGS and path.is_file() and _is_xml(path):
