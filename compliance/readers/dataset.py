@@ -10,6 +10,7 @@ from pathlib import Path
 
 from compliance.errors import UnreadableDataset, UnsupportedFormat
 from compliance.readers.dataset_parts import metadata_document
+from compliance.readers.esrijson_unread import esrijson_unread_text
 from compliance.readers.formats import GML_DRIVERS, KML_DRIVERS
 from compliance.readers.gdal_dataset import VectorDataset
 from compliance.readers.geojson_members import coordinates_members
@@ -180,6 +181,8 @@ def _read_beside(source: OgrVectorSource, path: Path, upload: UploadScope | None
         source.unread_geometries += unread_members(path, fields, sequence=driver == "GeoJSONSeq")
     if driver in KML_DRIVERS:
         read_kml_extras(source)
+    if driver == "ESRIJSON" and path.is_file():
+        source.take_unread(esrijson_unread_text(path))
     if driver == "JSONFG" and path.is_file():
         source.unread_geometries += geometries_off_their_place(path)
     if driver == "MapInfo File" and path.suffix.lower() == ".mif" and path.is_file():
