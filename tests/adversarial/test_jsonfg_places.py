@@ -24,6 +24,7 @@ import pytest
 from pyproj import Transformer
 
 from compliance import Checker, Effect
+from tests.conftest import REAL_DATA
 
 UNREAD = "MAPGATE-UNREAD-GEOMETRIES"
 HELD = "JSON-FG features whose geometry is not their place"
@@ -136,3 +137,12 @@ def test_a_geometry_that_is_its_place_is_clean(tmp_path, checker, kind):
     verdict = checker.check(_document(tmp_path / "f.json", *_clean(kind)))
     assert not any(u.startswith(f"{N} {HELD}") for u in verdict.profile.unread_geometries)
     assert UNREAD not in {f.rule_id for f in verdict.findings}
+
+
+def test_a_real_document_with_a_geometry_apart_from_its_place(checker):
+    # node-gdal-async's test file: a place in UTM 31N, and a geometry at 0, 0 "not
+    # equivalent to place on purpose". GDAL reads the place; the geometry is counted.
+    path = REAL_DATA / "vectors" / "node-gdal-async" / "crs_32631_fc_and_feat.json"
+    verdict = checker.check(path)
+    assert verdict.verdict == Effect.review
+    assert verdict.profile.unread_geometries == [f"1 {HELD} (GDAL reads the place)"]
