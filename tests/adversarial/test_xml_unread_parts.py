@@ -65,6 +65,8 @@ def _positions(place: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 Part = Callable[[int, float, float], str]  # point i, its precise lon, lat -> text
+# A case: a builder's keyword arguments, or a function of the place that gives them.
+Case = dict[str, object] | Callable[[str], dict[str, object]]
 
 
 def _gpx(path: Path, place: str, inside: Part = lambda *_: "", after: Part = lambda *_: "",
@@ -202,7 +204,7 @@ def _pos(x: float, y: float) -> str:
     return f"{x:.7f} {y:.7f}"
 
 
-GPX_LEAKS: dict[str, dict[str, object]] = {
+GPX_LEAKS: dict[str, Case] = {
     "comment": {"after": lambda i, x, y: f"<!-- {_pos(x, y)} -->"},
     "processing_instruction": {"after": lambda i, x, y: f"<?at {_pos(x, y)}?>"},
     "foreign_element_attributes": {
@@ -235,26 +237,15 @@ GPX_LEAKS: dict[str, dict[str, object]] = {
         "inside": lambda i, x, y: f"<sat>{y:.7f}</sat><dgpsid>{x:.7f}</dgpsid>"
     },
     "real_field_with_two_numbers": {"inside": lambda i, x, y: f"<ele>12.0 {_pos(x, y)}</ele>"},
-    "extensions_of_the_document": {
+    "extensions_of_the_document": lambda place: {
         "tail": "<extensions>"
-        + "".join(f"<x:at>{_pos(x, y)}</x:at>" for x, y in _positions("seoul")[0])
+        + "".join(f"<x:at>{_pos(x, y)}</x:at>" for x, y in _positions(place)[0])
         + "</extensions>"
     },
 }
 
 
-@pytest.mark.parametrize("place", ["seoul", "sydney", "denver"])
-@pytest.mark.parametrize("trick", GPX_LEAKS)
-def test_gpx_positions_where_gdal_does_not_read_hold_the_file(tmp_path, checker, trick, place):
-    if trick == "extensions_of_the_document" and place != "seoul":
-        pytest.skip("written for Seoul's points")
-    path = _gpx(tmp_path / "f.gpx", place, **GPX_LEAKS[trick])  # type: ignore[arg-type]
-    verdict = checker.check(path)
-    assert verdict.verdict not in (Effect.allow, Effect.allow_with_conditions)
-    assert _held(verdict), verdict.profile.unread_geometries
-
-
-KML_LEAKS: dict[str, dict[str, object]] = {
+KML_LEAKS: dict[str, Case] = {
     "comment": {"after": lambda i, x, y: f"<!-- {x:.7f},{y:.7f} -->"},
     "processing_instruction": {"after": lambda i, x, y: f"<?at {_pos(x, y)}?>"},
     "foreign_element_text": {"inside": lambda i, x, y: f"<x:at>{_pos(x, y)}</x:at>"},
@@ -304,16 +295,7 @@ KML_LEAKS: dict[str, dict[str, object]] = {
 }
 
 
-@pytest.mark.parametrize("place", ["seoul", "sydney", "denver"])
-@pytest.mark.parametrize("trick", KML_LEAKS)
-def test_kml_positions_where_gdal_does_not_read_hold_the_file(tmp_path, checker, trick, place):
-    path = _kml(tmp_path / "f.kml", place, **KML_LEAKS[trick])  # type: ignore[arg-type]
-    verdict = checker.check(path)
-    assert verdict.verdict not in (Effect.allow, Effect.allow_with_conditions)
-    assert _held(verdict), verdict.profile.unread_geometries
-
-
-GML_LEAKS: dict[str, dict[str, object]] = {
+GML_LEAKS: dict[str, Case] = {
     "comment": {"after": lambda i, x, y: f"<!-- {_pos(x, y)} -->"},
     "processing_instruction": {"after": lambda i, x, y: f"<?at {_pos(x, y)}?>"},
     "attribute_of_a_feature": {"on_feature": lambda i, x, y: f' x:at="{_pos(x, y)}"'},
@@ -327,16 +309,7 @@ GML_LEAKS: dict[str, dict[str, object]] = {
 }
 
 
-@pytest.mark.parametrize("place", ["seoul", "sydney", "denver"])
-@pytest.mark.parametrize("trick", GML_LEAKS)
-def test_gml_positions_where_gdal_does_not_read_hold_the_file(tmp_path, checker, trick, place):
-    path = _gml(tmp_path / "f.gml", place, **GML_LEAKS[trick])  # type: ignore[arg-type]
-    verdict = checker.check(path)
-    assert verdict.verdict not in (Effect.allow, Effect.allow_with_conditions)
-    assert _held(verdict), verdict.profile.unread_geometries
-
-
-OSM_LEAKS: dict[str, Callable[[str], dict[str, object]]] = {
+OSM_LEAKS: dict[str, Case] = {
     "comment": lambda place: {"after": lambda i, x, y: f"<!-- {_pos(x, y)} -->"},
     "attribute_of_a_node": lambda place: {"on_node": lambda i, x, y: f' at="{_pos(x, y)}"'},
     "element_in_a_node": lambda place: {"inside": lambda i, x, y: f"<at>{_pos(x, y)}</at>"},
@@ -356,16 +329,7 @@ OSM_LEAKS: dict[str, Callable[[str], dict[str, object]]] = {
 }
 
 
-@pytest.mark.parametrize("place", ["seoul", "sydney", "denver"])
-@pytest.mark.parametrize("trick", OSM_LEAKS)
-def test_osm_positions_where_gdal_does_not_read_hold_the_file(tmp_path, checker, trick, place):
-    path = _osm(tmp_path / "f.osm", place, **OSM_LEAKS[trick](place))  # type: ignore[arg-type]
-    verdict = checker.check(path)
-    assert verdict.verdict not in (Effect.allow, Effect.allow_with_conditions)
-    assert _held(verdict), verdict.profile.unread_geometries
-
-
-GEORSS_LEAKS: dict[str, Callable[[str], dict[str, object]]] = {
+GEORSS_LEAKS: dict[str, Case] = {
     "comment": lambda place: {"after": lambda i, x, y: f"<!-- {_pos(x, y)} -->"},
     "processing_instruction": lambda place: {"after": lambda i, x, y: f"<?at {_pos(x, y)}?>"},
     "a_log_in_the_channel": lambda place: {
@@ -376,33 +340,6 @@ GEORSS_LEAKS: dict[str, Callable[[str], dict[str, object]]] = {
         "after": lambda i, x, y: f'<x:at lon="{x:.7f}" lat="{y:.7f}"/>',
     },
 }
-
-
-@pytest.mark.parametrize("place", ["seoul", "sydney", "denver"])
-@pytest.mark.parametrize("trick", GEORSS_LEAKS)
-def test_georss_positions_where_gdal_does_not_read_hold_the_file(tmp_path, checker, trick, place):
-    path = _georss(tmp_path / "f.xml", place, **GEORSS_LEAKS[trick](place))  # type: ignore[arg-type]
-    verdict = checker.check(path)
-    assert verdict.verdict not in (Effect.allow, Effect.allow_with_conditions)
-    assert _held(verdict), verdict.profile.unread_geometries
-
-
-@pytest.mark.parametrize("place", ["seoul", "sydney", "denver"])
-@pytest.mark.parametrize("trick", [{"center": "precise"}, {"extra": True}],
-                         ids=["label_points_off_their_regions", "values_past_the_columns"])  # fmt: skip
-def test_mif_positions_where_gdal_does_not_read_hold_the_file(tmp_path, checker, trick, place):
-    verdict = checker.check(_mif(tmp_path / "f.mif", place, **trick))
-    assert verdict.verdict not in (Effect.allow, Effect.allow_with_conditions)
-    assert _held(verdict), verdict.profile.unread_geometries
-
-
-@pytest.mark.parametrize("place", ["seoul", "sydney", "denver"])
-def test_mif_label_points_within_their_regions_are_clean(tmp_path, checker, place):
-    plain = checker.check(_mif(tmp_path / "plain.mif", place))
-    verdict = checker.check(_mif(tmp_path / "f.mif", place, center="own"))
-    assert not _held(verdict), verdict.profile.unread_geometries
-    assert verdict.verdict == plain.verdict
-    assert plain.verdict != Effect.review
 
 
 def test_a_kmz_document_is_looked_through_too(tmp_path, checker):
@@ -425,7 +362,7 @@ GARMIN = (
     "<extensions><x:TrackPointExtension><x:hr>{hr}</x:hr><x:cad>88</x:cad>"
     "<x:atemp>21.5</x:atemp></x:TrackPointExtension></extensions>"
 )
-GPX_CLEAN: dict[str, dict[str, object]] = {
+GPX_CLEAN: dict[str, Case] = {
     "plain": {},
     "device_extensions": {"inside": lambda i, x, y: GARMIN.format(hr=120 + i)},
     "read_extension_fields": {
@@ -443,22 +380,11 @@ GPX_CLEAN: dict[str, dict[str, object]] = {
 }
 
 
-@pytest.mark.parametrize("place", ["seoul", "sydney", "denver"])
-@pytest.mark.parametrize("what", GPX_CLEAN)
-def test_ordinary_gpx_numbers_are_clean(tmp_path, checker, what, place):
-    path = _gpx(tmp_path / "f.gpx", place, **GPX_CLEAN[what])  # type: ignore[arg-type]
-    plain = checker.check(_gpx(tmp_path / "plain.gpx", place))
-    verdict = checker.check(path)
-    assert not _held(verdict), verdict.profile.unread_geometries
-    assert verdict.verdict == plain.verdict
-    assert plain.verdict != Effect.review
-
-
 def _look_at(x: float, y: float) -> str:
     return f"<LookAt><longitude>{x:.3f}</longitude><latitude>{y:.3f}</latitude><range>500</range></LookAt>"  # noqa: E501
 
 
-KML_CLEAN: dict[str, dict[str, object]] = {
+KML_CLEAN: dict[str, Case] = {
     "plain": {},
     "inline_styles": {
         "inside": lambda i, x, y: (
@@ -490,18 +416,7 @@ KML_CLEAN: dict[str, dict[str, object]] = {
 }
 
 
-@pytest.mark.parametrize("place", ["seoul", "sydney", "denver"])
-@pytest.mark.parametrize("what", KML_CLEAN)
-def test_ordinary_kml_numbers_are_clean(tmp_path, checker, what, place):
-    path = _kml(tmp_path / "f.kml", place, **KML_CLEAN[what])  # type: ignore[arg-type]
-    plain = checker.check(_kml(tmp_path / "plain.kml", place))
-    verdict = checker.check(path)
-    assert not _held(verdict), verdict.profile.unread_geometries
-    assert verdict.verdict == plain.verdict
-    assert plain.verdict != Effect.review
-
-
-GML_CLEAN: dict[str, dict[str, object]] = {
+GML_CLEAN: dict[str, Case] = {
     "plain": {},
     "ids_and_measures": {
         "on_feature": lambda i, x, y: f' gml:id="site.{i}"',
@@ -521,17 +436,6 @@ GML_CLEAN: dict[str, dict[str, object]] = {
 }
 
 
-@pytest.mark.parametrize("place", ["seoul", "sydney", "denver"])
-@pytest.mark.parametrize("what", GML_CLEAN)
-def test_ordinary_gml_numbers_are_clean(tmp_path, checker, what, place):
-    path = _gml(tmp_path / "f.gml", place, **GML_CLEAN[what])  # type: ignore[arg-type]
-    plain = checker.check(_gml(tmp_path / "plain.gml", place))
-    verdict = checker.check(path)
-    assert not _held(verdict), verdict.profile.unread_geometries
-    assert verdict.verdict == plain.verdict
-    assert plain.verdict != Effect.review
-
-
 def _coarse_nodes(place: str) -> str:
     """The coarse positions again, untagged, as a drawn feature's vertices."""
     return "".join(
@@ -540,7 +444,7 @@ def _coarse_nodes(place: str) -> str:
     )
 
 
-OSM_CLEAN: dict[str, Callable[[str], dict[str, object]]] = {
+OSM_CLEAN: dict[str, Case] = {
     "plain": lambda place: {},
     "vertices_of_a_tagged_way": lambda place: {
         "tail": _coarse_nodes(place) + _way(range(2001, 2001 + N), '<tag k="highway" v="path"/>')
@@ -559,18 +463,7 @@ OSM_CLEAN: dict[str, Callable[[str], dict[str, object]]] = {
 }
 
 
-@pytest.mark.parametrize("place", ["seoul", "sydney", "denver"])
-@pytest.mark.parametrize("what", OSM_CLEAN)
-def test_ordinary_osm_numbers_are_clean(tmp_path, checker, what, place):
-    path = _osm(tmp_path / "f.osm", place, **OSM_CLEAN[what](place))  # type: ignore[arg-type]
-    plain = checker.check(_osm(tmp_path / "plain.osm", place))
-    verdict = checker.check(path)
-    assert not _held(verdict), verdict.profile.unread_geometries
-    assert verdict.verdict == plain.verdict
-    assert plain.verdict != Effect.review
-
-
-GEORSS_CLEAN: dict[str, dict[str, object]] = {
+GEORSS_CLEAN: dict[str, Case] = {
     "plain": {},
     "a_channel_of_a_tool": {
         "head": "<description>sites, version 2.4.1</description><generator>feeder 10.2"
@@ -583,12 +476,46 @@ GEORSS_CLEAN: dict[str, dict[str, object]] = {
 }
 
 
-@pytest.mark.parametrize("place", ["seoul", "sydney", "denver"])
-@pytest.mark.parametrize("what", GEORSS_CLEAN)
-def test_ordinary_georss_numbers_are_clean(tmp_path, checker, what, place):
-    path = _georss(tmp_path / "f.xml", place, **GEORSS_CLEAN[what])  # type: ignore[arg-type]
-    plain = checker.check(_georss(tmp_path / "plain.xml", place))
-    verdict = checker.check(path)
+MIF_LEAKS: dict[str, Case] = {
+    "label_points_off_their_regions": {"center": "precise"},
+    "values_past_the_columns": {"extra": True},
+}
+MIF_CLEAN: dict[str, Case] = {"plain": {}, "label_points_within_their_regions": {"center": "own"}}
+# Format -> its builder, its file's name, the tricks that hide positions, and the clean cases.
+FORMATS: dict[str, tuple[Callable[..., Path], str, dict[str, Case], dict[str, Case]]] = {
+    "gpx": (_gpx, "f.gpx", GPX_LEAKS, GPX_CLEAN),
+    "kml": (_kml, "f.kml", KML_LEAKS, KML_CLEAN),
+    "gml": (_gml, "f.gml", GML_LEAKS, GML_CLEAN),
+    "osm": (_osm, "f.osm", OSM_LEAKS, OSM_CLEAN),
+    "georss": (_georss, "f.xml", GEORSS_LEAKS, GEORSS_CLEAN),
+    "mif": (_mif, "f.mif", MIF_LEAKS, MIF_CLEAN),
+}
+
+
+def _build(tmp_path: Path, fmt: str, case: Case, place: str, name: str = "") -> Path:
+    build, file, _, _ = FORMATS[fmt]
+    folder = tmp_path / (name or "case")
+    folder.mkdir()
+    return build(folder / file, place, **(case(place) if callable(case) else case))
+
+
+def _cases(which: int) -> list[tuple[str, str]]:
+    return [(fmt, name) for fmt, parts in FORMATS.items() for name in parts[which]]
+
+
+@pytest.mark.parametrize("place", PLACES)
+@pytest.mark.parametrize("fmt, trick", _cases(2), ids="-".join)
+def test_positions_where_gdal_does_not_read_hold_the_file(tmp_path, checker, fmt, trick, place):
+    verdict = checker.check(_build(tmp_path, fmt, FORMATS[fmt][2][trick], place))
+    assert verdict.verdict not in (Effect.allow, Effect.allow_with_conditions)
+    assert _held(verdict), verdict.profile.unread_geometries
+
+
+@pytest.mark.parametrize("place", PLACES)
+@pytest.mark.parametrize("fmt, what", _cases(3), ids="-".join)
+def test_ordinary_numbers_where_gdal_does_not_read_are_clean(tmp_path, checker, fmt, what, place):
+    plain = checker.check(_build(tmp_path, fmt, {}, place, "plain"))
+    verdict = checker.check(_build(tmp_path, fmt, FORMATS[fmt][3][what], place))
     assert not _held(verdict), verdict.profile.unread_geometries
     assert verdict.verdict == plain.verdict
     assert plain.verdict != Effect.review
