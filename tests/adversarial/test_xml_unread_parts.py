@@ -69,85 +69,83 @@ Part = Callable[[int, float, float], str]  # point i, its precise lon, lat -> te
 Case = dict[str, object] | Callable[[str], dict[str, object]]
 
 
-def _gpx(path: Path, place: str, inside: Part = lambda *_: "", after: Part = lambda *_: "",
+def _nothing(_i: int, _x: float, _y: float) -> str:
+    return ""
+
+
+# One feature of a document: point i, its snapped lon, lat, and its precise lon, lat.
+Feature = Callable[[int, float, float, float, float], str]
+
+
+def _document(path: Path, place: str, feature: Feature, wrap: Callable[[str], str],
+              layer: str | None = None) -> Path:  # fmt: skip
+    """A document of one feature per position, wrapped; GDAL must read the snapped ones."""
+    precise, coarse = _positions(place)
+    body = "".join(feature(i, *coarse[i], *precise[i]) + "\n" for i in range(N))
+    path.write_text('<?xml version="1.0" encoding="UTF-8"?>\n' + wrap(body) + "\n")
+    _reads_the_coarse_points(path, layer, coarse)
+    return path
+
+
+def _gpx(path: Path, place: str, inside: Part = _nothing, after: Part = _nothing,
          head: str = "", tail: str = "") -> Path:  # fmt: skip
-    precise, coarse = _positions(place)
-    points = "".join(
-        f'<wpt lat="{y:.3f}" lon="{x:.3f}"><name>p{i}</name>{inside(i, *precise[i])}</wpt>'
-        f"{after(i, *precise[i])}\n"
-        for i, (x, y) in enumerate(coarse)
-    )
-    path.write_text(f'<?xml version="1.0"?>\n<gpx version="1.1" creator="t" {GPX_NS}>{head}'
-                    f"\n{points}{tail}</gpx>\n")  # fmt: skip
-    _reads_the_coarse_points(path, "waypoints", coarse)
-    return path
+    def point(i: int, x: float, y: float, px: float, py: float) -> str:
+        return (f'<wpt lat="{y:.3f}" lon="{x:.3f}"><name>p{i}</name>{inside(i, px, py)}</wpt>'
+                f"{after(i, px, py)}")  # fmt: skip
+
+    return _document(path, place, point,
+                     lambda body: f'<gpx version="1.1" creator="t" {GPX_NS}>{head}\n{body}{tail}</gpx>',
+                     "waypoints")  # fmt: skip
 
 
-def _kml(path: Path, place: str, inside: Part = lambda *_: "", after: Part = lambda *_: "",
+def _kml(path: Path, place: str, inside: Part = _nothing, after: Part = _nothing,
          head: str = "") -> Path:  # fmt: skip
-    precise, coarse = _positions(place)
-    marks = "".join(
-        f"<Placemark><name>p{i}</name>{inside(i, *precise[i])}<Point><coordinates>"
-        f"{x:.3f},{y:.3f}</coordinates></Point></Placemark>{after(i, *precise[i])}\n"
-        for i, (x, y) in enumerate(coarse)
-    )
-    path.write_text(f'<?xml version="1.0" encoding="UTF-8"?>\n<kml {KML_NS}><Document>{head}'
-                    f"\n{marks}</Document></kml>\n")  # fmt: skip
-    _reads_the_coarse_points(path, None, coarse)
-    return path
+    def mark(i: int, x: float, y: float, px: float, py: float) -> str:
+        return (f"<Placemark><name>p{i}</name>{inside(i, px, py)}<Point><coordinates>{x:.3f},"
+                f"{y:.3f}</coordinates></Point></Placemark>{after(i, px, py)}")  # fmt: skip
+
+    return _document(path, place, mark,
+                     lambda body: f"<kml {KML_NS}><Document>{head}\n{body}</Document></kml>")  # fmt: skip
 
 
-def _gml(path: Path, place: str, inside: Part = lambda *_: "", after: Part = lambda *_: "",
-         head: str = "", on_feature: Part = lambda *_: "", on_point: Part = lambda *_: "") -> Path:  # fmt: skip
-    precise, coarse = _positions(place)
-    members = "".join(
-        f'<gml:featureMember><ogr:site fid="s{i}"{on_feature(i, *precise[i])}><ogr:geometryProperty>'
-        f'<gml:Point srsName="EPSG:4326"{on_point(i, *precise[i])}><gml:coordinates>{x:.3f},'
-        f"{y:.3f}</gml:coordinates></gml:Point></ogr:geometryProperty><ogr:name>p{i}</ogr:name>"
-        f"{inside(i, *precise[i])}</ogr:site></gml:featureMember>{after(i, *precise[i])}\n"
-        for i, (x, y) in enumerate(coarse)
-    )
-    path.write_text(f'<?xml version="1.0" encoding="UTF-8"?>\n<ogr:FeatureCollection {GML_NS}>'
-                    f"{head}\n{members}</ogr:FeatureCollection>\n")  # fmt: skip
-    _reads_the_coarse_points(path, None, coarse)
-    return path
+def _gml(path: Path, place: str, inside: Part = _nothing, after: Part = _nothing,
+         head: str = "", on_feature: Part = _nothing, on_point: Part = _nothing) -> Path:  # fmt: skip
+    def member(i: int, x: float, y: float, px: float, py: float) -> str:
+        return (f'<gml:featureMember><ogr:site fid="s{i}"{on_feature(i, px, py)}>'
+                f'<ogr:geometryProperty><gml:Point srsName="EPSG:4326"{on_point(i, px, py)}>'
+                f"<gml:coordinates>{x:.3f},{y:.3f}</gml:coordinates></gml:Point>"
+                f"</ogr:geometryProperty><ogr:name>p{i}</ogr:name>{inside(i, px, py)}</ogr:site>"
+                f"</gml:featureMember>{after(i, px, py)}")  # fmt: skip
+
+    return _document(path, place, member,
+                     lambda body: f"<ogr:FeatureCollection {GML_NS}>{head}\n{body}</ogr:FeatureCollection>")  # fmt: skip
 
 
-def _osm(path: Path, place: str, inside: Part = lambda *_: "", after: Part = lambda *_: "",
-         tail: str = "", on_node: Part = lambda *_: "") -> Path:  # fmt: skip
-    precise, coarse = _positions(place)
-    nodes = "".join(
-        f'<node id="{i + 1}" lat="{y:.3f}" lon="{x:.3f}" version="3" changeset="{9_000_000 + i}"'
-        f'{on_node(i, *precise[i])}><tag k="name" v="p{i}"/>{inside(i, *precise[i])}</node>'
-        f"{after(i, *precise[i])}\n"
-        for i, (x, y) in enumerate(coarse)
-    )
-    path.write_text(f'<?xml version="1.0"?>\n<osm version="0.6" generator="t">\n{nodes}{tail}'
-                    "</osm>\n")  # fmt: skip
-    _reads_the_coarse_points(path, "points", coarse)
-    return path
+def _osm(path: Path, place: str, inside: Part = _nothing, after: Part = _nothing,
+         tail: str = "", on_node: Part = _nothing) -> Path:  # fmt: skip
+    def node(i: int, x: float, y: float, px: float, py: float) -> str:
+        return (f'<node id="{i + 1}" lat="{y:.3f}" lon="{x:.3f}" version="3" changeset='
+                f'"{9_000_000 + i}"{on_node(i, px, py)}><tag k="name" v="p{i}"/>'
+                f"{inside(i, px, py)}</node>{after(i, px, py)}")  # fmt: skip
+
+    return _document(path, place, node,
+                     lambda body: f'<osm version="0.6" generator="t">\n{body}{tail}</osm>', "points")  # fmt: skip
 
 
-def _georss(path: Path, place: str, after: Part = lambda *_: "", head: str = "",
-            atom: bool = False, inside: Part = lambda *_: "") -> Path:  # fmt: skip
-    precise, coarse = _positions(place)
-    item, top = ("entry", "feed") if atom else ("item", "channel")
-    items = "".join(
-        f"<{item}><title>p{i}</title><georss:point>{y:.3f} {x:.3f}</georss:point>"
-        f"{inside(i, *precise[i])}</{item}>{after(i, *precise[i])}\n"
-        for i, (x, y) in enumerate(coarse)
-    )
+def _georss(path: Path, place: str, after: Part = _nothing, head: str = "",
+            atom: bool = False, inside: Part = _nothing) -> Path:  # fmt: skip
+    tag = "entry" if atom else "item"
+
+    def item(i: int, x: float, y: float, px: float, py: float) -> str:
+        return (f"<{tag}><title>p{i}</title><georss:point>{y:.3f} {x:.3f}</georss:point>"
+                f"{inside(i, px, py)}</{tag}>{after(i, px, py)}")  # fmt: skip
+
     spaces = 'xmlns:georss="http://www.georss.org/georss" xmlns:x="urn:example:x"'
     if atom:
-        body = f'<feed xmlns="http://www.w3.org/2005/Atom" {spaces}><title>t</title>{head}\n{items}</feed>'
-    else:
-        body = (
-            f'<rss version="2.0" {spaces}><channel><title>t</title>{head}\n{items}</channel></rss>'
-        )
-    path.write_text(f'<?xml version="1.0"?>\n{body}\n')
-    assert top in body
-    _reads_the_coarse_points(path, None, coarse)
-    return path
+        return _document(path, place, item, lambda body: f'<feed xmlns="http://www.w3.org/'
+                         f'2005/Atom" {spaces}><title>t</title>{head}\n{body}</feed>')  # fmt: skip
+    return _document(path, place, item, lambda body: f'<rss version="2.0" {spaces}><channel>'
+                     f"<title>t</title>{head}\n{body}</channel></rss>")  # fmt: skip
 
 
 def _mif(path: Path, place: str, center: str = "", extra: bool = False) -> Path:
@@ -245,6 +243,15 @@ GPX_LEAKS: dict[str, Case] = {
 }
 
 
+def _schema(name: str, kind: str) -> str:
+    return f'<Schema name="s" id="s"><SimpleField name="{name}" type="{kind}"/></Schema>'
+
+
+def _simple_data(name: str, text: str, extra: str = "") -> str:
+    return (f'<ExtendedData><SchemaData schemaUrl="#s"><SimpleData name="{name}">{text}'
+            f"</SimpleData></SchemaData>{extra}</ExtendedData>")  # fmt: skip
+
+
 KML_LEAKS: dict[str, Case] = {
     "comment": {"after": lambda i, x, y: f"<!-- {x:.7f},{y:.7f} -->"},
     "processing_instruction": {"after": lambda i, x, y: f"<?at {_pos(x, y)}?>"},
@@ -271,26 +278,18 @@ KML_LEAKS: dict[str, Case] = {
         "inside": lambda i, x, y: f"<TimeStamp><when>{_pos(x, y)}</when></TimeStamp>"
     },
     "data_beside_a_schema": {
-        "head": '<Schema name="s" id="s"><SimpleField name="kind" type="string"/></Schema>',
-        "inside": lambda i, x, y: (
-            '<ExtendedData><SchemaData schemaUrl="#s"><SimpleData '
-            f'name="kind">site</SimpleData></SchemaData><Data name="at"><value>{_pos(x, y)}'
-            "</value></Data></ExtendedData>"
+        "head": _schema("kind", "string"),
+        "inside": lambda i, x, y: _simple_data(
+            "kind", "site", f'<Data name="at"><value>{_pos(x, y)}</value></Data>'
         ),
     },
     "undeclared_simple_data": {
-        "head": '<Schema name="s" id="s"><SimpleField name="kind" type="string"/></Schema>',
-        "inside": lambda i, x, y: (
-            '<ExtendedData><SchemaData schemaUrl="#s"><SimpleData '
-            f'name="at">{_pos(x, y)}</SimpleData></SchemaData></ExtendedData>'
-        ),
+        "head": _schema("kind", "string"),
+        "inside": lambda i, x, y: _simple_data("at", _pos(x, y)),
     },
     "double_field_with_two_numbers": {
-        "head": '<Schema name="s" id="s"><SimpleField name="h" type="double"/></Schema>',
-        "inside": lambda i, x, y: (
-            '<ExtendedData><SchemaData schemaUrl="#s"><SimpleData '
-            f'name="h">12.5 {_pos(x, y)}</SimpleData></SchemaData></ExtendedData>'
-        ),
+        "head": _schema("h", "double"),
+        "inside": lambda i, x, y: _simple_data("h", f"12.5 {_pos(x, y)}"),
     },
 }
 
