@@ -202,9 +202,13 @@ def _pos(x: float, y: float) -> str:
     return f"{x:.7f} {y:.7f}"
 
 
-GPX_LEAKS: dict[str, Case] = {
-    "comment": {"after": lambda i, x, y: f"<!-- {_pos(x, y)} -->"},
+# Every XML format: a comment, or a processing instruction, after each feature.
+BETWEEN_ELEMENTS: dict[str, Case] = {
+    "comment": {"after": lambda i, x, y: f"<!-- {x:.7f},{y:.7f} -->"},
     "processing_instruction": {"after": lambda i, x, y: f"<?at {_pos(x, y)}?>"},
+}
+GPX_LEAKS: dict[str, Case] = {
+    **BETWEEN_ELEMENTS,
     "foreign_element_attributes": {
         "inside": lambda i, x, y: f'<x:at lon="{x:.7f}" lat="{y:.7f}"/>'
     },
@@ -253,8 +257,7 @@ def _simple_data(name: str, text: str, extra: str = "") -> str:
 
 
 KML_LEAKS: dict[str, Case] = {
-    "comment": {"after": lambda i, x, y: f"<!-- {x:.7f},{y:.7f} -->"},
-    "processing_instruction": {"after": lambda i, x, y: f"<?at {_pos(x, y)}?>"},
+    **BETWEEN_ELEMENTS,
     "foreign_element_text": {"inside": lambda i, x, y: f"<x:at>{_pos(x, y)}</x:at>"},
     "foreign_attributes_on_a_point": {
         "inside": lambda i, x, y: f'<x:at lon="{x:.7f}" lat="{y:.7f}"/>'
@@ -295,8 +298,7 @@ KML_LEAKS: dict[str, Case] = {
 
 
 GML_LEAKS: dict[str, Case] = {
-    "comment": {"after": lambda i, x, y: f"<!-- {_pos(x, y)} -->"},
-    "processing_instruction": {"after": lambda i, x, y: f"<?at {_pos(x, y)}?>"},
+    **BETWEEN_ELEMENTS,
     "attribute_of_a_feature": {"on_feature": lambda i, x, y: f' x:at="{_pos(x, y)}"'},
     "attribute_of_a_property": {
         "inside": lambda i, x, y: f'<ogr:kind at="{_pos(x, y)}">a</ogr:kind>'
@@ -309,7 +311,7 @@ GML_LEAKS: dict[str, Case] = {
 
 
 OSM_LEAKS: dict[str, Case] = {
-    "comment": lambda place: {"after": lambda i, x, y: f"<!-- {_pos(x, y)} -->"},
+    **BETWEEN_ELEMENTS,
     "attribute_of_a_node": lambda place: {"on_node": lambda i, x, y: f' at="{_pos(x, y)}"'},
     "element_in_a_node": lambda place: {"inside": lambda i, x, y: f"<at>{_pos(x, y)}</at>"},
     "attribute_of_a_tag": lambda place: {
@@ -329,8 +331,7 @@ OSM_LEAKS: dict[str, Case] = {
 
 
 GEORSS_LEAKS: dict[str, Case] = {
-    "comment": lambda place: {"after": lambda i, x, y: f"<!-- {_pos(x, y)} -->"},
-    "processing_instruction": lambda place: {"after": lambda i, x, y: f"<?at {_pos(x, y)}?>"},
+    **BETWEEN_ELEMENTS,
     "a_log_in_the_channel": lambda place: {
         "head": "<x:log>" + " ".join(_pos(x, y) for x, y in _positions(place)[0]) + "</x:log>"
     },
