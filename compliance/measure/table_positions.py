@@ -35,6 +35,7 @@ __all__ = ["ColumnRanges", "RowPairs", "Window", "holds_a_table", "windows_of"]
 _LEAST_ROWS = 5
 _WIDEST_DEG = 10.0
 _LIKE_SPAN = 1e-3  # two axes of one set of positions spread alike
+_SLICE = 1 << 16  # numbers scaled by every unit at once
 
 
 @dataclass(frozen=True)
@@ -238,11 +239,34 @@ def holds_a_table(column: Written, windows: Iterable[Window]) -> bool:
     positions where the features lie (``_crowded``)."""
     counts = np.bincount(column.rows) if column.rows.size else np.zeros(0, dtype=int)
     starts = np.r_[0, np.cumsum(counts)]
+    windows = list(windows)
     for row in np.flatnonzero(counts > FEW_NUMBERS).tolist():
-        values = column.values[starts[row] : starts[row + 1]]
+        values = _near_some_window(column.values[starts[row] : starts[row + 1]], windows)
         if any(_crowded(values, window) for window in windows):
             return True
     return False
+
+
+def _near_some_window(values: np.ndarray, windows: list[Window]) -> np.ndarray:
+    """The values that lie within some window's x or y range in some unit: the only ones
+    ``_crowded`` counts. Met a slice at a time, so that a value of millions of numbers
+    (a document's unread text) is not scaled by every unit at once."""
+    if values.size <= _SLICE:
+        return values
+    kept = []
+    for start in range(0, values.size, _SLICE):
+        part = values[start : start + _SLICE]
+        near = np.zeros(part.size, dtype=bool)
+        for window in windows:
+            units = divisors(window.degrees, window.unit_m)
+            reach = REACH[window.degrees]
+            with np.errstate(over="ignore", invalid="ignore"):
+                scaled = part[None, :] / units[:, None]
+            for axis in (0, 1):
+                low, high = window.box[axis] - reach, window.box[axis + 2] + reach
+                near |= ((scaled >= low) & (scaled <= high)).any(axis=0)
+        kept.append(part[near])
+    return np.concatenate(kept)
 
 
 def _crowded(values: np.ndarray, window: Window) -> bool:
