@@ -79,7 +79,7 @@ class OsmUnreadText(UnreadText):
 
     def _tag(self, element: _Element, key: str, value: str) -> None:
         if key in _IGNORED or key.startswith(_IGNORED_PREFIXES):
-            self.keep(f"{key} {value}", "tags GDAL ignores")
+            self.keep(f"{key} {value}")
         if element.kind != "node" or key not in _UNSIGNIFICANT:  # any tag draws a way
             element.significant = True
 
@@ -110,4 +110,4 @@ class OsmUnreadText(UnreadText):
                 drawn_nodes.update(ref for _, ref in way.members)
         for node, text in self._loose.items():
             if node not in drawn_nodes:
-                self.keep(text, "nodes no feature draws")
+                self.keep(text)

@@ -62,7 +62,7 @@ class OutsideFeatures(UnreadText):
         if not (inside and self._read_inside):
             for key, value in attrs.items():
                 if key not in self._read_attributes:
-                    self.keep(value, "attributes")
+                    self.keep(value)
         self._open.append((name, inside, []))
 
     def chars(self, data: str) -> None:
@@ -77,7 +77,7 @@ class OutsideFeatures(UnreadText):
     def finish(self) -> None:
         if self.found:
             for text in self._outside:
-                self.keep(text, "elements outside the features")
+                self.keep(text)
 
 
 def _gml_feature(_name: str, parent: str | None) -> bool:

@@ -172,7 +172,6 @@ class UnreadText:
     def __init__(self, dialect: XmlDialect) -> None:
         self.dialect = dialect
         self.parts: list[str] = []
-        self.kinds: Counter[str] = Counter()
         self.overflow = False
         self._size = 0
         self._stack: list[_Open] = []
@@ -184,7 +183,7 @@ class UnreadText:
         self._data: list[str] = []  # Data values: read only beside no Schema
         self._schemas = False
 
-    def keep(self, text: str, kind: str) -> None:
+    def keep(self, text: str) -> None:
         if not _DIGITS.intersection(text) or self.overflow:
             return
         self._size += len(text)
@@ -192,13 +191,12 @@ class UnreadText:
             self.overflow, self.parts = True, []
             return
         self.parts.append(text)
-        self.kinds[kind] += 1
 
     def comment(self, data: str) -> None:
-        self.keep(data, "comments")
+        self.keep(data)
 
     def instruction(self, target: str, data: str) -> None:
-        self.keep(f"{target} {data}", "processing instructions")
+        self.keep(f"{target} {data}")
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
         if self._judged:
@@ -212,7 +210,7 @@ class UnreadText:
         mode = self._mode(own, local)
         for key, value in attrs.items():
             if mode == "unread" or " " in key or (local, key) not in self.dialect.attributes:
-                self.keep(value, "attributes")
+                self.keep(value)
         key = attrs.get("name", "") if local in ("SimpleData", "Data") else name
         self._stack.append(_Open(local, mode, key))
         if self.dialect.kml and own:
@@ -256,7 +254,7 @@ class UnreadText:
         elif element.mode == "own" and parent is not None:
             self._own(parent, element, text)
         else:
-            self.keep(text, "elements" if element.mode == "unread" else "text")
+            self.keep(text)
 
     def _own(self, parent: _Open, element: _Open, text: str) -> None:
         local, dialect = element.local, self.dialect
@@ -270,13 +268,13 @@ class UnreadText:
         elif _parses(text, local, dialect):
             self._field(parent, element.name, text)
         else:
-            self.keep(text, "values GDAL has no field for or cannot parse")
+            self.keep(text)
 
     def _field(self, parent: _Open, name: str, text: str) -> None:
         """A field's value: the last of a name under one parent is read, the one before lost."""
         before = parent.values.get(name)
         if before is not None:
-            self.keep(before, "values given twice")
+            self.keep(before)
         parent.values[name] = text
 
     def finish(self) -> None:
@@ -284,10 +282,10 @@ class UnreadText:
         for name, text in self._simple:
             kind = self._declared.get(name)
             if kind is None or not _typed(text, kind):
-                self.keep(text, "values GDAL has no field for or cannot parse")
+                self.keep(text)
         if self._schemas:
             for text in self._data:
-                self.keep(text, "values GDAL has no field for or cannot parse")
+                self.keep(text)
 
 
 def _parses(text: str, local: str, dialect: XmlDialect) -> bool:
