@@ -30,10 +30,10 @@ from compliance.measure.written_numbers import Written, written_numbers
 from compliance.readers.geojson_unread import FEW_NUMBERS
 from compliance.tracks import REACH, divisors
 
-__all__ = ["ColumnRanges", "RowPairs", "Window", "holds_a_table", "windows_of"]
+__all__ = ["WIDEST_DEG", "ColumnRanges", "RowPairs", "Window", "holds_a_table", "windows_of"]
 
 _LEAST_ROWS = 5
-_WIDEST_DEG = 10.0
+WIDEST_DEG = 10.0
 _LIKE_SPAN = 1e-3  # two axes of one set of positions spread alike
 _SLICE = 1 << 16  # numbers scaled by every unit at once
 
@@ -59,7 +59,7 @@ def windows_of(
     10 degrees (or cannot be placed to tell)."""
     if box is None or lonlat is None:
         return []
-    if lonlat[2] - lonlat[0] > _WIDEST_DEG or lonlat[3] - lonlat[1] > _WIDEST_DEG:
+    if lonlat[2] - lonlat[0] > WIDEST_DEG or lonlat[3] - lonlat[1] > WIDEST_DEG:
         return []
     own = Window((box[0], box[1], box[2], box[3]), degrees, unit_m)
     if degrees:
@@ -90,6 +90,7 @@ class ColumnRanges:
     )
     _rows: int = 0
     _crowded: set[str] = field(default_factory=set)  # a value holds a table of positions
+    _written: Counter[str] = field(default_factory=Counter)  # numbers each text column writes
 
     def __post_init__(self) -> None:
         self._pairs = RowPairs(self.windows)
@@ -98,6 +99,7 @@ class ColumnRanges:
         series, written = self._numbers(batch)
         # One value can hold many positions, in a table of any size.
         for name, found in written.items():
+            self._written[name] += found.values.size
             if name not in self._crowded and holds_a_table(found, self.windows):
                 self._crowded.add(name)
         self._rows += batch.num_rows
@@ -152,6 +154,15 @@ class ColumnRanges:
                     ):
                         found |= {kx, ky}
         found |= self._pairs.columns() | self._crowded
+        return [name for name in self._names if name in found]
+
+    def numbered(self) -> list[str]:
+        """The columns that could hold positions, met with no window: two numeric columns
+        varying over five rows or more, or a text column writing ten numbers or more."""
+        varying = {k for k, r in self._ranges.items() if r.rows >= _LEAST_ROWS and r.most > r.least}
+        found = {k for k, n in self._written.items() if n >= 2 * _LEAST_ROWS}
+        if len(varying) >= 2:
+            found |= varying
         return [name for name in self._names if name in found]
 
     @staticmethod

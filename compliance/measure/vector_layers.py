@@ -14,6 +14,7 @@ from shapely.geometry.base import BaseGeometry
 from compliance.dataset_profile import DetailDistribution, LayerProfile
 from compliance.geo.crs_identity import unit_m
 from compliance.measure.attribute_reading import AttributeReading
+from compliance.measure.feature_places import MAX_WINDOWS
 from compliance.measure.leaks.index_checks import index_check
 from compliance.measure.placement import (
     box_to_wgs84,
@@ -29,6 +30,7 @@ from compliance.measure.table_values import GeometryText
 from compliance.measure.vector_profile import layer_detail
 from compliance.measure.vector_scan import LayerScan, Probe, scan_layer
 from compliance.measure.written_numbers import written_numbers
+from compliance.readers.geojson_unread import FEW_NUMBERS
 from compliance.readers.sources import NO_GEOMETRY, LayerInfo, VectorSource
 from compliance.text_digits import fold_batch
 from compliance.zones.overlap import OverlapAccumulator
@@ -62,6 +64,9 @@ class VectorTally:
     leaves: int = 0  # geometry objects with coordinates read (a collection's members each)
     unread_geometries: list[str] = field(default_factory=list)
     windows: list[Window] = field(default_factory=list)  # where each layer's features lie
+    # Layers whose features lie in places no window holds (too many, or by a pole): what
+    # would be met with them is not passed (``compliance.measure.feature_places``).
+    unmet: list[str] = field(default_factory=list)
 
 
 def scan_layers(
@@ -81,11 +86,11 @@ def scan_layers(
         if (table := _attribute_table(src, layer, tally)) is not None:
             tally.layers.insert(at, table)
     _place_raster_tables(src, zones, territories, tally)
-    if src.unread_text and _holds_positions(src.unread_text, tally.windows):
+    if src.unread_text and _holds_positions(src.unread_text, tally):
         tally.unread_geometries.append(
             "positions written where GDAL does not read the document (comments, processing "
             "instructions, elements or attributes it has no field for, values its fields "
-            "cannot parse or that a second value of the field replaces)"
+            "cannot parse or that a second value of the field replaces)" + _unmet_said(tally)
         )
     if src.coordinates_members is not None and src.coordinates_members > tally.leaves:
         tally.unread_geometries.append(
@@ -96,11 +101,25 @@ def scan_layers(
     return tally
 
 
-def _holds_positions(parts: list[str], windows: list[Window]) -> bool:
+def _holds_positions(parts: list[str], tally: VectorTally) -> bool:
     """Whether the parts, met together as one value (however a document spreads a table
-    of positions over them), hold one where the features lie."""
+    of positions over them), hold one where the features lie; or, where some features
+    lie in no window, more than a few numbers, which cannot be cleared."""
     written = written_numbers(pa.array(["\n".join(parts)], pa.large_string()))
-    return written is not None and holds_a_table(written, windows)
+    if written is None:
+        return False
+    if tally.unmet:
+        return written.values.size > FEW_NUMBERS
+    return holds_a_table(written, tally.windows)
+
+
+def _unmet_said(tally: VectorTally) -> str:
+    if not tally.unmet:
+        return ""
+    return (
+        f"; not met with where the features lie: layers {tally.unmet[:5]} lie in more "
+        f"places than {MAX_WINDOWS} windows hold, or by a pole"
+    )
 
 
 def _scan_spatial_layer(
@@ -143,9 +162,7 @@ def _scan_spatial_layer(
     detail = layer_detail(scan)
     footprint = box_to_wgs84(extent, layer.crs) if layer.crs and extent else None
     if footprint is not None and layer.crs is not None:
-        tally.windows += windows_of(
-            extent, footprint.bounds, bool(layer.crs.is_geographic), unit_m(layer.crs)
-        )
+        _add_windows(layer, scan, extent, footprint, tally)
     _count(scan, layer, tally)
     if detail.distribution is not None:
         tally.details.append(detail.distribution)
@@ -164,6 +181,26 @@ def _scan_spatial_layer(
             coordinate_columns=reading.columns or None,
         )
     )
+
+
+def _add_windows(
+    layer: LayerInfo,
+    scan: LayerScan,
+    extent: tuple[float, ...] | None,
+    footprint: BaseGeometry,
+    tally: VectorTally,
+) -> None:
+    """Where the layer's features lie: its extent when that is narrow enough, else the
+    places they gather in (one far feature must not leave the rest unmet)."""
+    assert layer.crs is not None
+    whole = windows_of(extent, footprint.bounds, bool(layer.crs.is_geographic), unit_m(layer.crs))
+    if whole or scan.places is None:
+        tally.windows += whole
+        return
+    places = scan.places.places()
+    tally.windows += places.windows
+    if not places.complete:
+        tally.unmet.append(layer.name)
 
 
 def _count(scan: LayerScan, layer: LayerInfo, tally: VectorTally) -> None:
@@ -251,7 +288,7 @@ def _attribute_table(
     values = own if layer.catalogue_values else frozenset()  # a catalogue's own numbers
     # Met with where the layers' features lie (no layer, no place to meet), in the columns
     # whose numbers are not a catalogue's own.
-    meet = bool(tally.windows) and any(f not in values for f in layer.fields)
+    meet = bool(tally.windows or tally.unmet) and any(f not in values for f in layer.fields)
     # An R*Tree's nodes are its structure, not values (``LayerInfo.rtree_shadow``).
     for batch in () if layer.rtree_shadow else src.attribute_batches(layer):
         batch = fold_batch(batch)  # other scripts' digits read as ASCII's
@@ -259,6 +296,10 @@ def _attribute_table(
         if meet:
             ranges.add(batch.drop_columns([c for c in batch.schema.names if c in values]))
     by_value = text.columns + (ranges.positions(tally.windows) if meet else [])
+    # Some features lie where no window holds them: numbers there cannot be cleared.
+    unmet = [c for c in ranges.numbered() if c in layer.fields and c not in by_value]
+    unmet = unmet if meet and tally.unmet else []
+    by_value += unmet
     named = [f for f in layer.fields if f not in own and is_position_name(f)]
     columns = [f for f in layer.fields if f in named or f in by_value]
     columns += [f for f in by_value if f not in columns]
@@ -269,6 +310,8 @@ def _attribute_table(
         note += " that GDAL does not list (read with SQLite)"
     if columns:
         note += f"; its columns {columns} may hold coordinates, which are not placed"
+    if unmet:
+        note += _unmet_said(tally)
     if columns or not layer.catalogue:  # a database's catalogue is no news
         tally.notes.append(note)
     return LayerProfile(

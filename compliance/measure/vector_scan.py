@@ -16,6 +16,7 @@ from pyproj import CRS
 from compliance.arrays import distinct, finite_rows, lonlat_sized_boxes
 from compliance.geo.drawn_shapes import invalid_mask, repaired
 from compliance.measure.detail_accumulator import DetailAccumulator, MeasuredBatch
+from compliance.measure.feature_places import FeaturePlaces
 from compliance.measure.line_detail import BatchCoordinates, linework_coordinates, point_coordinates
 from compliance.measure.wkb_bounds import WkbBoxes, row_bytes, wkb_boxes
 from compliance.measure.wkb_coords import simple_rows
@@ -86,6 +87,7 @@ class LayerScan:
     bounds: np.ndarray | None = None
     detail: DetailAccumulator = field(default_factory=lambda: DetailAccumulator(None))
     boxes_to: BoxSink | None = None
+    places: FeaturePlaces | None = None  # where the features lie, for what is met there
 
 
 class _Rows:
@@ -183,6 +185,8 @@ def scan_layer(
 
     ``read_ahead`` reads the next batches in a thread while this one is measured."""
     scan = LayerScan(detail=DetailAccumulator(layer.crs), boxes_to=boxes_to)
+    if layer.crs is not None:
+        scan.places = FeaturePlaces(layer.crs)
     batches = _boxed(src.wkb_batches(layer, text, fields), scan.detail)
     # With one batch there is nothing to overlap reading with: a thread would only cost.
     if read_ahead and (layer.feature_count is None or layer.feature_count > BATCH_SIZE):
@@ -327,6 +331,8 @@ def _scan_batch(scan: LayerScan, batch: _Decoded, probes: list[Probe]) -> None:
                 [np.minimum(scan.bounds[:2], box[:2]), np.maximum(scan.bounds[2:], box[2:])]
             )
         )
+        if scan.places is not None:
+            scan.places.add(box, boxes, present, batch.coords, batch.owner)
         for probe in probes:
             _feed(probe, boxes, present, box, rows)
     scan.undecodable += rows.undecodable
