@@ -10,8 +10,8 @@ batch over a few tiles by all of them, else each feature by its box's corners an
 feature wider than a tile by each of its vertices. When the whole layer is wider than
 10 degrees, the tiles are joined where they touch: a group narrower than 10 degrees is
 one window, however far the other groups are. A wider group (a country's data, the
-world's) is met in cells of overlapping grids, so that a cluster up to half a cell
-across lies whole in one.
+world's) is met in cells of 4 tiles a side at every offset, so that a cluster up to
+6 degrees (300 km) across lies whole in one.
 
 More windows than ``MAX_WINDOWS``, or a group that cannot be taken to lon/lat narrowly
 (a tile near a pole), leave the places incomplete: what needs meeting is then not passed
@@ -29,6 +29,7 @@ from pyproj import CRS
 from compliance.geo.crs_identity import unit_m
 from compliance.measure.placement import box_to_wgs84
 from compliance.measure.table_positions import WIDEST_DEG, Window
+from compliance.tracks import REACH
 
 __all__ = ["MAX_WINDOWS", "FeaturePlaces", "Places"]
 
@@ -36,7 +37,8 @@ MAX_WINDOWS = 64
 _MAX_TILES = 50_000
 _TILE_DEG = 2.0  # a tile's side: in degrees, or about as many metres in a projected CRS
 _TILE_M = 100_000.0
-_CELL_TILES = 4  # a wide group's cells are 4 tiles a side, at offsets of 2 tiles
+_CELL_TILES = 4  # a wide group's cells are 4 tiles a side, at every offset
+_GROUP_TILES = 1024
 _KEY_LIMIT = 1 << 30  # tile numbers past this are no positions on Earth in any unit
 _GRID_CELLS = 1 << 20
 _WHOLESALE = 25  # a batch over this many tiles or fewer takes them all, unlooked at
@@ -126,17 +128,31 @@ class FeaturePlaces:
         windows: list[Window] = []
         complete = True
         for group in _groups(self._tiles):
-            found = self._window(_union_of(self._tiles[k] for k in group))
-            if found is None:
-                for cell in _cells(group):
-                    found = self._window(_union_of(self._tiles[k] for k in cell))
-                    complete = complete and found is not None
-                    windows += found or []
-            else:
+            box = _union_of(self._tiles[k] for k in group)
+            found = self._window(box)
+            if found is not None:
                 windows += found
+                continue
+            cells = _cells(group, prune=not self._near_zero(box))
+            complete = complete and cells is not None
+            for cell in cells or []:
+                found = self._window(_union_of(self._tiles[k] for k in cell))
+                complete = complete and found is not None
+                windows += found or []
+                if len(windows) > MAX_WINDOWS:
+                    return Places([], False)
         if len(windows) > MAX_WINDOWS:
             return Places([], False)
         return Places(windows, complete)
+
+    def _near_zero(self, box: np.ndarray) -> bool:
+        """Whether the box, in its CRS or in lon/lat, holds zero on an axis."""
+        footprint = box_to_wgs84(tuple(box.tolist()), self.crs)
+        boxes = [(box.tolist(), REACH[bool(self.crs.is_geographic)])]
+        boxes += [(list(footprint.bounds), REACH[True])] if footprint is not None else []
+        return any(
+            b[axis] - reach <= 0.0 <= b[axis + 2] + reach for b, reach in boxes for axis in (0, 1)
+        )
 
     def _window(self, box: np.ndarray) -> list[Window] | None:
         """``box`` as windows (in the CRS and, projected, in lon/lat); None when it spans
@@ -183,15 +199,27 @@ def _groups(tiles: dict[tuple[int, int], np.ndarray]) -> list[list[tuple[int, in
     return groups
 
 
-def _cells(group: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
-    """A wide group's tiles in cells of ``_CELL_TILES`` a side, on four grids offset by
-    half a cell: a cluster up to half a cell across lies whole in some cell. A cell's
-    window is at most five tiles wide (a tile's box reaches into the next): 10 degrees."""
-    half = _CELL_TILES // 2
-    cells: dict[tuple[int, int, int, int], list[tuple[int, int]]] = {}
-    for ox in (0, half):
-        for oy in (0, half):
+def _cells(group: list[tuple[int, int]], prune: bool) -> list[list[tuple[int, int]]] | None:
+    """A wide group's tiles in cells of ``_CELL_TILES`` a side, at every offset: a
+    cluster over that many tiles or fewer on each axis (6 degrees, 300 km across at
+    least) lies whole in some cell. A cell's window is at most a tile wider (a tile's box
+    reaches into the next): 10 degrees. With ``prune``, a cell whose tiles another cell
+    holds too is left out (the larger meets all it would; not near a zero, where a larger
+    window is stricter, ``table_positions._paired``). A group of more than
+    ``_GROUP_TILES`` tiles is not cut (None)."""
+    if len(group) > _GROUP_TILES:
+        return None
+    cells: dict[tuple[int, int, int, int], set[tuple[int, int]]] = {}
+    for ox in range(_CELL_TILES):
+        for oy in range(_CELL_TILES):
             for kx, ky in group:
                 cell = (ox, oy, (kx + ox) // _CELL_TILES, (ky + oy) // _CELL_TILES)
-                cells.setdefault(cell, []).append((kx, ky))
-    return list(cells.values())
+                cells.setdefault(cell, set()).add((kx, ky))
+    distinct = sorted({frozenset(c) for c in cells.values()}, key=len, reverse=True)
+    kept: list[frozenset[tuple[int, int]]] = []
+    for tiles in distinct:
+        if not (prune and any(tiles <= other for other in kept)):
+            kept.append(tiles)
+            if len(kept) > MAX_WINDOWS:  # more than can be met: no need to count on
+                return None
+    return [sorted(tiles) for tiles in kept]

@@ -151,6 +151,22 @@ def test_a_table_beside_a_layer_spread_wider_than_ten_degrees_is_met_in_cells(tm
     assert _table_columns(checker, path)[0] == ["p", "q"]
 
 
+def test_a_chain_of_decoys_does_not_cut_a_countrys_table_apart(tmp_path, checker):
+    """Points over a country 7.4 x 4 degrees (126.2-133.6 E: four tiles that grids
+    offset by half a cell would cut) and a chain of decoys every degree east to 154 E,
+    touching: one group too wide for a window. Eight precise positions, two by each
+    corner, are met whole in one cell."""
+    rng = np.random.default_rng(45)
+    corners = np.array([(126.5, 34.5), (133.2, 34.6), (126.6, 37.9), (133.3, 38.0)])
+    precise = np.repeat(corners, 2, axis=0) + rng.uniform(-0.05, 0.05, (8, 2))
+    country = np.column_stack([rng.uniform(126.2, 133.6, 300), rng.uniform(34.2, 38.3, 300)])
+    chain = np.column_stack([np.arange(134.5, 154.5, 1.0), np.full(20, 36.0)])
+    sites = np.round(np.concatenate([country, precise, chain]), 3)
+    table = {"k": list(range(8)), "p": precise[:, 0], "q": precise[:, 1]}
+    path = _gpkg(tmp_path / "s.gpkg", shapely.points(sites), 4326, table)
+    assert _table_columns(checker, path)[0] == ["p", "q"]
+
+
 @pytest.mark.parametrize("place", PLACES)
 def test_numbers_that_are_no_positions_there_stay_clean_beside_far_features(
     tmp_path, checker, place
