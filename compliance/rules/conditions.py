@@ -66,7 +66,9 @@ class Condition:
 
 
 _BOTH = frozenset({"raster", "vector"})
-_CONTOUR_FIELDS = "(?i)(contour|elev|height|altitude|depth)"
+# English, and Korean as NGII names them: contour, elevation, height, altitude, depth and
+# above sea level (the names the KR pack's KR-CONTOURS rule goes by).
+_CONTOUR_FIELDS = "(?i)(contour|elev|height|altitude|depth|등고|표고|높이|고도|수심|해발)"
 
 CONDITIONS: dict[str, Condition] = {
     c.name: c

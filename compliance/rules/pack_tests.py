@@ -34,6 +34,7 @@ def baseline_context() -> dict[str, Any]:
             "band_count": None,
             "has_z": False,
             "fields": ["name"],
+            "layers": ["roads"],
             "width": None,
             "height": None,
             "overview_count": 0,
