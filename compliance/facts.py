@@ -45,7 +45,11 @@ FACTS: dict[str, tuple[str, str]] = {
     "dataset.feature_count": ("int|null", "features over all layers (vector)"),
     "dataset.layer_count": ("int|null", "layers (vector)"),
     "dataset.band_count": ("int|null", "bands (raster)"),
-    "dataset.has_z": ("bool", "3-D coordinates (Z, or M: heights too) or an elevation raster"),
+    "dataset.has_z": (
+        "bool",
+        "3-D coordinates (Z, or M: heights too, or a format's own height field such as "
+        "GPX's ele) or an elevation raster",
+    ),
     "dataset.fields": ("list(string)", "attribute names over all layers"),
     "dataset.layers": ("list(string)", "layer and table names (vector)"),
     "dataset.width": ("int|null", "raster width, pixels"),

@@ -15,6 +15,7 @@ from compliance.measure.attribute_tracks import AxisTracks
 from compliance.measure.position_fields import position_pairs
 from compliance.measure.table_values import GeometryText
 from compliance.measure.written_numbers import Written, written_numbers
+from compliance.readers.driver_fields import height_fields
 from compliance.readers.sources import LayerInfo, TextSink
 from compliance.text_digits import fold_batch
 
@@ -29,9 +30,11 @@ class AttributeReading:
     positions: AttributePositions | None
     text_fields: list[str]
     tracks: AxisTracks | None = None
+    height_fields: tuple[str, ...] = ()  # the format's own heights (``driver_fields``)
+    heights: bool = False  # a feature has one
 
     @classmethod
-    def of(cls, layer: LayerInfo) -> AttributeReading:
+    def of(cls, layer: LayerInfo, driver: str = "") -> AttributeReading:
         # A layer read through another (a view of a table) is that table's to report.
         if layer.source_layer is not None:
             return cls(None, None, [])
@@ -40,7 +43,8 @@ class AttributeReading:
         positions = AttributePositions(pairs, layer.crs) if pairs else None
         # Every field may hold numbers: as numbers, or written in text.
         tracks = AxisTracks(list(layer.fields), layer.crs) if layer.fields else None
-        return cls(text, positions, list(layer.text_fields), tracks)
+        heights = tuple(height_fields(driver, layer.fields))
+        return cls(text, positions, list(layer.text_fields), tracks, heights)
 
     @property
     def fields(self) -> list[str]:
@@ -59,6 +63,12 @@ class AttributeReading:
     def _take(self, batch: pa.RecordBatch, geometry: pa.Array) -> None:
         batch = fold_batch(batch)  # other scripts' digits read as ASCII's, once for all
         names = batch.schema.names
+        if not self.heights:
+            self.heights = any(
+                batch.column(f).null_count < batch.num_rows
+                for f in self.height_fields
+                if f in names
+            )
         if self.text is not None:
             self.text.add(batch.select([f for f in self.text_fields if f in names]))
         if self.positions is None and self.tracks is None:

@@ -138,7 +138,7 @@ def _scan_spatial_layer(
         ]
     # Geometry written into a layer's text as well as drawn, and positions kept in its
     # numbers: its attributes are a table too, read in the same pass as its geometries.
-    reading = AttributeReading.of(layer)
+    reading = AttributeReading.of(layer, src.driver)
     # Boxes kept beside the geometries (a spatial index, GeoPackage blob envelopes) are met
     # with the boxes read, in the same pass.
     boxes = index_check(src, layer, read_ahead)
@@ -164,6 +164,7 @@ def _scan_spatial_layer(
     if footprint is not None and layer.crs is not None:
         _add_windows(layer, scan, extent, footprint, tally)
     _count(scan, layer, tally)
+    tally.has_z = tally.has_z or reading.heights  # a GPX point's ele: a height all the same
     if detail.distribution is not None:
         tally.details.append(detail.distribution)
     tally.methods[f"resolution_m[{layer.name}]"] = detail.method

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from compliance.readers.formats import KML_DRIVERS
 
-__all__ = ["DRIVER_ADDED_FIELDS", "own_fields"]
+__all__ = ["DRIVER_ADDED_FIELDS", "DRIVER_HEIGHT_FIELDS", "height_fields", "own_fields"]
 
 _KML = frozenset(
     {
@@ -92,6 +92,18 @@ DRIVER_ADDED_FIELDS: dict[str, frozenset[str]] = {
     **dict.fromkeys(sorted(KML_DRIVERS), _KML),
     "GPX": frozenset(_GPX),
 }
+
+
+# driver -> the fields its reader makes of the format's own height element, where it does
+# not make it the geometry's Z: a point's height all the same (GPX's ``ele``: GDAL reads
+# it as Z only when told ``ELE_AS_25D``).
+DRIVER_HEIGHT_FIELDS: dict[str, frozenset[str]] = {"GPX": frozenset({"ele"})}
+
+
+def height_fields(driver: str, fields: Iterable[str]) -> list[str]:
+    """The fields of a layer read by ``driver`` that hold its features' heights."""
+    heights = DRIVER_HEIGHT_FIELDS.get(driver, frozenset())
+    return [f for f in fields if f in heights]
 
 
 def own_fields(driver: str, fields: Iterable[str]) -> list[str]:

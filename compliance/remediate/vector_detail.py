@@ -9,6 +9,7 @@ import pyarrow as pa
 import shapely
 
 from compliance.geo.segment_metres import GroundMap
+from compliance.readers.driver_fields import height_fields
 from compliance.remediate.actions import ActionChanges, ActionContext, ActionResult
 from compliance.remediate.vector_io import (
     LayerMeta,
@@ -89,23 +90,23 @@ def coarsen_vectors(ctx: ActionContext) -> ActionResult:
 
 
 def drop_vector_contours(ctx: ActionContext) -> ActionResult:
-    """Drop contour and elevation layers and fields (by name) and every Z coordinate."""
+    """Drop contour and elevation layers and fields (by name), the fields a format keeps
+    its heights in (GPX's ``ele``) and every Z coordinate."""
     pattern = re.compile(str(ctx.parameters["field_pattern"]))
     changes = ActionChanges(features_changed=0)
     metas = layer_metas(ctx.source)
     changes.layers_dropped = [m.name for m in metas if pattern.search(m.name)]
+
+    def dropped(layer: LayerMeta) -> list[str]:
+        heights = height_fields(str(layer.info.get("driver", "")), layer.fields)
+        return [f for f in layer.fields if pattern.search(f) or f in heights]
+
     changes.fields_dropped = [
-        f"{m.name}.{f}"
-        for m in metas
-        if m.name not in changes.layers_dropped
-        for f in m.fields
-        if pattern.search(f)
+        f"{m.name}.{f}" for m in metas if m.name not in changes.layers_dropped for f in dropped(m)
     ]
 
     def edit(layer: LayerMeta, table: pa.Table) -> pa.Table:
-        table = table.drop_columns(
-            [f for f in table.column_names if f in layer.fields and pattern.search(f)]
-        )
+        table = table.drop_columns([f for f in dropped(layer) if f in table.column_names])
         geoms = geometries(layer, table)
         # An M ordinate can carry the heights as well: flattened with Z.
         with_z = ~shapely.is_missing(geoms) & (shapely.has_z(geoms) | shapely.has_m(geoms))
