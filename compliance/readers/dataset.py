@@ -26,6 +26,7 @@ from compliance.readers.ogr_layers import (
     take_declared_crs,
     unread_gml_geometries,
 )
+from compliance.readers.osm_pbf_unread import pbf_unread_text
 from compliance.readers.osm_unread import OsmUnreadText
 from compliance.readers.outside_features import georss_unread
 from compliance.readers.pyogrio_dataset import PyogrioDataset
@@ -187,11 +188,14 @@ def _read_beside(source: OgrVectorSource, path: Path, upload: UploadScope | None
         source.unread_geometries += geometries_off_their_place(path)
     if driver == "MapInfo File" and path.suffix.lower() == ".mif" and path.is_file():
         source.take_unread(mif_unread_text(path))
-    if driver in _XML_READINGS and path.is_file() and _is_xml(path):
-        source.take_unread(unread_text(path, _XML_READINGS[driver]()))
+    if driver in _XML_READINGS and path.is_file():
+        if _is_xml(path):
+            source.take_unread(unread_text(path, _XML_READINGS[driver]()))
+        elif driver == "OSM":  # a PBF file
+            source.take_unread(pbf_unread_text(path))
 
 
 def _is_xml(path: Path) -> bool:
-    """Whether the file is XML (an OSM file may be PBF, whose blocks are not read here)."""
+    """Whether the file is XML (an OSM file may be PBF, read with ``osm_pbf_unread``)."""
     with path.open("rb") as file:
         return file.read(64).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")

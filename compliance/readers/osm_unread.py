@@ -13,11 +13,12 @@ features lie.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from compliance.readers.xml_unread import UnreadText, XmlDialect
 
-__all__ = ["OSM", "OsmUnreadText"]
+__all__ = ["OSM", "OsmUnreadText", "ignored_tag", "significant_node"]
 
 _ELEMENTS = ("node", "way", "relation")
 _EDITS = ("id", "version", "changeset", "uid", "user", "timestamp", "visible", "action")
@@ -41,6 +42,18 @@ _IGNORED = frozenset(
      "area"}
 )  # fmt: skip
 _IGNORED_PREFIXES = ("openGeoDB:",)
+
+
+def ignored_tag(key: str) -> bool:
+    """Whether GDAL leaves a tag of this key out of the fields (its value unread)."""
+    return key in _IGNORED or key.startswith(_IGNORED_PREFIXES)
+
+
+def significant_node(keys: Iterable[str]) -> bool:
+    """Whether a node with tags of these keys is drawn as a point."""
+    return any(key not in _UNSIGNIFICANT for key in keys)
+
+
 # Past this many untagged nodes and way members kept, a document is not looked through.
 _MOST_KEPT = 4_000_000
 
@@ -78,9 +91,9 @@ class OsmUnreadText(UnreadText):
             self._count()
 
     def _tag(self, element: _Element, key: str, value: str) -> None:
-        if key in _IGNORED or key.startswith(_IGNORED_PREFIXES):
+        if ignored_tag(key):
             self.keep(f"{key} {value}")
-        if element.kind != "node" or key not in _UNSIGNIFICANT:  # any tag draws a way
+        if element.kind != "node" or significant_node([key]):  # any tag draws a way
             element.significant = True
 
     def end(self, name: str) -> None:
