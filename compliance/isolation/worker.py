@@ -60,7 +60,8 @@ def _load_readers() -> None:
             if not module.name.startswith(("audit", "cli", "check_")):
                 importlib.import_module(f"{package}.{module.name}")
     for name in ("rasterio", "rasterio.env", "rasterio.errors", "rasterio.io",
-                 "rasterio.transform", "rasterio.warp", "pyarrow.parquet", "pyogrio"):  # fmt: skip
+                 "rasterio.transform", "rasterio.warp", "pyarrow.parquet", "pyogrio",
+                 "osmium", "osmium.index"):  # fmt: skip
         importlib.import_module(name)
     del compliance.readers
 
