@@ -322,3 +322,27 @@ def test_the_server_keeps_only_the_drivers_uploads_may_be_read_with(serve, api_d
             headers=auth("alice"),
         )
         assert ok.status_code == 200, ok.text
+
+
+def test_a_pbf_upload_is_looked_through_in_a_capped_worker(serve, tmp_path: Path) -> None:
+    # libosmium is loaded before the worker's address space is capped, as every reader.
+    import numpy as np
+    import osmium
+    from osmium.osm import mutable
+
+    rng = np.random.default_rng(62)
+    precise = np.array([126.978, 37.566]) + rng.uniform(-0.003, 0.003, (30, 2))
+    path = tmp_path / "upload.osm.pbf"
+    writer = osmium.SimpleWriter(str(path))
+    for i, (x, y) in enumerate(np.round(precise, 3).tolist()):
+        writer.add_node(mutable.Node(id=i + 1, location=(x, y), tags={"amenity": "bench"}))
+    for i, (x, y) in enumerate(precise.tolist()):
+        writer.add_node(mutable.Node(id=1001 + i, location=(x, y), tags={}))
+    writer.close()
+    server = serve()
+    with httpx.Client(base_url=server.base_url, timeout=60) as c:
+        r = c.post("/v1/checks", files={"file": (path.name, path.read_bytes())},
+                   headers=auth("alice"))  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert "MAPGATE-UNREAD-GEOMETRIES" in {f["rule_id"] for f in r.json()["findings"]}
+    assert r.json()["verdict"] == "review"
