@@ -24,10 +24,10 @@ import pyogrio
 import pytest
 
 from compliance import Checker, Effect
+from tests.adversarial.snapped_points import PLACES, in_box
 
 UNREAD = "MAPGATE-UNREAD-GEOMETRIES"
 HELD = "positions written where GDAL does not read the document"
-PLACES = {"seoul": (126.978, 37.566), "sydney": (151.209, -33.868), "denver": (-104.99, 39.74)}
 N = 30
 
 
@@ -37,9 +37,7 @@ def checker() -> Checker:
 
 
 def _positions(place: str) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(5)
-    precise = np.array(PLACES[place]) + rng.uniform(-0.004, 0.004, (N, 2))
-    return precise, np.round(precise, 3)
+    return in_box(place, N, seed=5, half=0.004)
 
 
 def _document(path: Path, place: str, trick: str) -> Path:

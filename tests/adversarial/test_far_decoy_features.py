@@ -26,13 +26,13 @@ import pyarrow as pa
 import pyogrio
 import pytest
 import shapely
-from pyproj import CRS, Geod, Transformer
+from pyproj import CRS, Transformer
 
 from compliance import Checker, Effect
 from compliance.measure.feature_places import MAX_WINDOWS, FeaturePlaces
 from tests.adversarial.attribute_layers import held
+from tests.adversarial.snapped_points import PLACES, around
 
-PLACES = {"seoul": (126.978, 37.566), "sydney": (151.209, -33.868), "denver": (-104.99, 39.74)}
 DECOYS = {"far east": (140.0, 25.0), "southern ocean": (10.0, -60.0)}
 PROJECTED = {"seoul": 5186, "sydney": 28356, "denver": 32613}  # Korea 2000, MGA 56, UTM 13N
 N = 30
@@ -45,16 +45,7 @@ def checker() -> Checker:
 
 
 def _positions(place: str) -> tuple[np.ndarray, np.ndarray]:
-    """Precise lon/lat up to 400 m from the place, and the same snapped to 0.001 degree."""
-    rng = np.random.default_rng(41)
-    lon, lat, _ = Geod(ellps="WGS84").fwd(
-        np.full(N, PLACES[place][0]),
-        np.full(N, PLACES[place][1]),
-        rng.uniform(0, 360, N),
-        rng.uniform(20, 400, N),
-    )
-    precise = np.column_stack([lon, lat])
-    return precise, np.round(precise, 3)
+    return around(place, N, seed=41)
 
 
 def _gpx(path: Path, place: str, decoys: list[tuple[float, float]], hidden: bool) -> Path:

@@ -27,9 +27,9 @@ import pytest
 from osmium.osm import mutable
 
 from compliance import Checker, Effect
+from tests.adversarial.snapped_points import PLACES, in_box
 
 UNREAD = "MAPGATE-UNREAD-GEOMETRIES"
-PLACES = {"seoul": (126.978, 37.566), "sydney": (151.209, -33.868), "denver": (-104.99, 39.74)}
 N = 30
 FIRST = 1001  # the precise nodes' ids
 SAMPLE = Path(pyogrio.__file__).parent / "tests" / "fixtures" / "sample.osm.pbf"
@@ -41,9 +41,7 @@ def checker() -> Checker:
 
 
 def _positions(place: str) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(61)
-    precise = np.array(PLACES[place]) + rng.uniform(-0.003, 0.003, (N, 2))
-    return precise, np.round(precise, 3)
+    return in_box(place, N, seed=61, half=0.003)
 
 
 Extra = Callable[[osmium.SimpleWriter, np.ndarray], None]  # writer, precise lon/lat

@@ -29,14 +29,13 @@ from pathlib import Path
 import numpy as np
 import pyogrio
 import pytest
-from pyproj import Geod
 
 from compliance import Checker, Effect
 from compliance.readers.xml_unread import MAX_UNREAD_CHARS, NOT_LOOKED_THROUGH
+from tests.adversarial.snapped_points import PLACES, around
 
 UNREAD = "MAPGATE-UNREAD-GEOMETRIES"
 HELD = "positions written where GDAL does not read the document"
-PLACES = {"seoul": (126.978, 37.566), "sydney": (151.209, -33.868), "denver": (-104.99, 39.74)}
 N = 30
 GPX_NS = 'xmlns="http://www.topografix.com/GPX/1/1" xmlns:x="urn:example:x"'
 KML_NS = 'xmlns="http://www.opengis.net/kml/2.2" xmlns:x="urn:example:x"'
@@ -52,16 +51,7 @@ def checker() -> Checker:
 
 
 def _positions(place: str) -> tuple[np.ndarray, np.ndarray]:
-    """Precise lon/lat up to 400 m from the place, and the same snapped to 0.001 degree."""
-    rng = np.random.default_rng(7)
-    lon, lat, _ = Geod(ellps="WGS84").fwd(
-        np.full(N, PLACES[place][0]),
-        np.full(N, PLACES[place][1]),
-        rng.uniform(0, 360, N),
-        rng.uniform(20, 400, N),
-    )
-    precise = np.column_stack([lon, lat])
-    return precise, np.round(precise, 3)
+    return around(place, N, seed=7)
 
 
 Part = Callable[[int, float, float], str]  # point i, its precise lon, lat -> text
