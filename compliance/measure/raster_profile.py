@@ -315,7 +315,8 @@ def ground_steps(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 
 def looks_like_elevation(src: RasterSource) -> bool:
-    """Heuristic for ``has_z``: a vertical CRS, height units, or one non-byte grey band."""
+    """Heuristic for ``has_z``: a vertical CRS, height units, or one non-byte grey band
+    (an alpha band beside it aside: a warped DEM often carries one)."""
     if src.crs is not None and src.crs.is_vertical or (src.crs is not None and src.crs.is_compound):
         return True
     if any(
@@ -323,8 +324,15 @@ def looks_like_elevation(src: RasterSource) -> bool:
         for u in src.units
     ):
         return True
+    bands = [
+        (kind, role)
+        for kind, role in zip(
+            src.dtypes, src.colorinterp or ["undefined"] * src.count, strict=False
+        )
+        if role != "alpha"
+    ]
     return (
-        src.count == 1
-        and src.dtypes[0] in {"int16", "int32", "float32", "float64"}
-        and src.colorinterp[:1] in (["gray"], ["undefined"])
+        len(bands) == 1
+        and bands[0][0] in {"int16", "int32", "float32", "float64"}
+        and bands[0][1] in ("gray", "undefined")
     )
