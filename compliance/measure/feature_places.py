@@ -28,8 +28,7 @@ from pyproj import CRS
 
 from compliance.geo.crs_identity import unit_m
 from compliance.measure.placement import box_to_wgs84
-from compliance.measure.table_positions import WIDEST_DEG, Window
-from compliance.tracks import REACH
+from compliance.measure.table_positions import WIDEST_DEG, Window, holds_zero
 
 __all__ = ["MAX_WINDOWS", "FeaturePlaces", "Places"]
 
@@ -57,13 +56,12 @@ class FeaturePlaces:
     """Tiles of a layer's features in its CRS, gathered batch by batch."""
 
     crs: CRS
-    tile: float = 0.0
+    tile: float = field(init=False)  # a tile's side in the CRS's unit
     _tiles: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
     _overflow: bool = False
 
     def __post_init__(self) -> None:
-        if not self.tile:
-            self.tile = _TILE_DEG if self.crs.is_geographic else _TILE_M / unit_m(self.crs)
+        self.tile = _TILE_DEG if self.crs.is_geographic else _TILE_M / unit_m(self.crs)
 
     def add(
         self, box: np.ndarray, boxes: np.ndarray, present: np.ndarray, coords: np.ndarray,
@@ -147,12 +145,11 @@ class FeaturePlaces:
 
     def _near_zero(self, box: np.ndarray) -> bool:
         """Whether the box, in its CRS or in lon/lat, holds zero on an axis."""
-        footprint = box_to_wgs84(tuple(box.tolist()), self.crs)
-        boxes = [(box.tolist(), REACH[bool(self.crs.is_geographic)])]
-        boxes += [(list(footprint.bounds), REACH[True])] if footprint is not None else []
-        return any(
-            b[axis] - reach <= 0.0 <= b[axis + 2] + reach for b, reach in boxes for axis in (0, 1)
-        )
+        own = (float(box[0]), float(box[1]), float(box[2]), float(box[3]))
+        frames = [Window(own, bool(self.crs.is_geographic))]
+        footprint = box_to_wgs84(own, self.crs)
+        frames += [Window(tuple(footprint.bounds), True)] if footprint is not None else []
+        return any(holds_zero(frame, axis) for frame in frames for axis in (0, 1))
 
     def _window(self, box: np.ndarray) -> list[Window] | None:
         """``box`` as windows (in the CRS and, projected, in lon/lat); None when it spans

@@ -30,7 +30,15 @@ from compliance.measure.written_numbers import Written, written_numbers
 from compliance.readers.geojson_unread import FEW_NUMBERS
 from compliance.tracks import REACH, divisors
 
-__all__ = ["WIDEST_DEG", "ColumnRanges", "RowPairs", "Window", "holds_a_table", "windows_of"]
+__all__ = [
+    "WIDEST_DEG",
+    "ColumnRanges",
+    "RowPairs",
+    "Window",
+    "holds_a_table",
+    "holds_zero",
+    "windows_of",
+]
 
 _LEAST_ROWS = 5
 WIDEST_DEG = 10.0
@@ -144,7 +152,7 @@ class ColumnRanges:
         found: set[str] = set()
         for window in windows:
             xs, ys = (self._within(ranges, window, axis) for axis in (0, 1))
-            zero = [_holds_zero(window, axis) for axis in (0, 1)]
+            zero = [holds_zero(window, axis) for axis in (0, 1)]
             for kx, x_units in xs.items():
                 for ky, y_units in ys.items():
                     if kx != ky and any(
@@ -239,7 +247,7 @@ class RowPairs:
                 continue
             x0, x1 = self._spans[w, kx, 0, ux]
             y0, y1 = self._spans[w, ky, 1, uy]
-            zero = [_holds_zero(self.windows[w], axis) for axis in (0, 1)]
+            zero = [holds_zero(self.windows[w], axis) for axis in (0, 1)]
             if x1 > x0 and y1 > y0 and _paired((abs(ux), x1 - x0), (abs(uy), y1 - y0), zero):
                 found |= {kx, ky}
         return found
@@ -298,7 +306,7 @@ def _crowded(values: np.ndarray, window: Window) -> bool:
                 there, axis=1, initial=np.inf
             )
         spans.append(np.where(inside.sum(axis=1) >= _LEAST_ROWS, span, 0.0))
-    zero = [_holds_zero(window, axis) for axis in (0, 1)]
+    zero = [holds_zero(window, axis) for axis in (0, 1)]
     return any(
         _paired((abs(float(units[k])), spans[0][k]), (abs(float(units[k])), spans[1][k]), zero)
         for k in np.flatnonzero((spans[0] > 0) & (spans[1] > 0))
@@ -310,7 +318,7 @@ def _twice(rows: np.ndarray, count: int) -> np.ndarray:
     return np.bincount(rows, minlength=count) >= 2
 
 
-def _holds_zero(window: Window, axis: int) -> bool:
+def holds_zero(window: Window, axis: int) -> bool:
     reach = REACH[window.degrees]
     return window.box[axis] - reach <= 0.0 <= window.box[axis + 2] + reach
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 import shapely
+from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
 from compliance.dataset_profile import DetailDistribution, LayerProfile
@@ -162,7 +163,7 @@ def _scan_spatial_layer(
     detail = layer_detail(scan)
     footprint = box_to_wgs84(extent, layer.crs) if layer.crs and extent else None
     if footprint is not None and layer.crs is not None:
-        _add_windows(layer, scan, extent, footprint, tally)
+        _add_windows(layer.name, layer.crs, scan, extent, footprint, tally)
     _count(scan, layer, tally)
     tally.has_z = tally.has_z or reading.heights  # a GPX point's ele: a height all the same
     if detail.distribution is not None:
@@ -185,7 +186,8 @@ def _scan_spatial_layer(
 
 
 def _add_windows(
-    layer: LayerInfo,
+    name: str,
+    crs: CRS,
     scan: LayerScan,
     extent: tuple[float, ...] | None,
     footprint: BaseGeometry,
@@ -193,15 +195,14 @@ def _add_windows(
 ) -> None:
     """Where the layer's features lie: its extent when that is narrow enough, else the
     places they gather in (one far feature must not leave the rest unmet)."""
-    assert layer.crs is not None
-    whole = windows_of(extent, footprint.bounds, bool(layer.crs.is_geographic), unit_m(layer.crs))
+    whole = windows_of(extent, footprint.bounds, bool(crs.is_geographic), unit_m(crs))
     if whole or scan.places is None:
         tally.windows += whole
         return
     places = scan.places.places()
     tally.windows += places.windows
     if not places.complete:
-        tally.unmet.append(layer.name)
+        tally.unmet.append(name)
 
 
 def _count(scan: LayerScan, layer: LayerInfo, tally: VectorTally) -> None:
@@ -298,8 +299,11 @@ def _attribute_table(
             ranges.add(batch.drop_columns([c for c in batch.schema.names if c in values]))
     by_value = text.columns + (ranges.positions(tally.windows) if meet else [])
     # Some features lie where no window holds them: numbers there cannot be cleared.
-    unmet = [c for c in ranges.numbered() if c in layer.fields and c not in by_value]
-    unmet = unmet if meet and tally.unmet else []
+    unmet = (
+        [c for c in ranges.numbered() if c in layer.fields and c not in by_value]
+        if meet and tally.unmet
+        else []
+    )
     by_value += unmet
     named = [f for f in layer.fields if f not in own and is_position_name(f)]
     columns = [f for f in layer.fields if f in named or f in by_value]
