@@ -18,29 +18,18 @@ from __future__ import annotations
 import numpy as np
 from pyproj import CRS
 
-from compliance.geo.geodesy import distances_m, to_lonlat
+from compliance.geo.geodesy import distances_m, metres_per_degree, to_lonlat
 
 __all__ = ["GroundMap", "GroundMaps", "exact_lengths_m"]
 
 _NODES = 33  # grid nodes per side over a batch's extent, at most
 _CELL_M = 500.0  # cells need be no smaller: even Web Mercator at 60N changes 1e-4 across one
-_A = 6_378_137.0  # WGS84 semi-major axis, m
-_E2 = 6.694379990141317e-3  # WGS84 first eccentricity squared
 # One map serves the extent when no node's map is further from it than this share of its
 # smallest stretch: squared lengths then differ by at most this much, lengths by half.
 _ONE_MAP_TOLERANCE = 5e-5
 # One map for a whole extent is drawn over this share more than its batch's extent on each
 # side, to serve the batches after it.
 _MAP_MARGIN = 0.05
-
-
-def _metres_per_degree(lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Ground metres per degree of longitude and of latitude on the WGS84 ellipsoid."""
-    phi = np.radians(lat)
-    w = np.sqrt(1.0 - _E2 * np.sin(phi) ** 2)
-    prime_vertical = _A / w
-    meridian = _A * (1.0 - _E2) / w**3
-    return np.radians(prime_vertical * np.cos(phi)), np.radians(meridian)
 
 
 class GroundMap:
@@ -60,7 +49,7 @@ class GroundMap:
         ys = np.concatenate([ny, ny, ny + step[1]])
         lon, lat = to_lonlat(crs, xs, ys)
         lon, lat = lon.reshape(3, -1), lat.reshape(3, -1)
-        east, north = _metres_per_degree(lat[0])
+        east, north = metres_per_degree(lat[0])
         dlon = (lon[1:] - lon[0] + 180.0) % 360.0 - 180.0  # across the antimeridian too
         dlat = lat[1:] - lat[0]
         ex, nx_, ey, ny_ = (
