@@ -45,6 +45,7 @@ _E2 = 6.694379990141317e-3  # WGS84 first eccentricity squared
 # pole, where the error grows with the tangent of the latitude, are solved as geodesics.
 _MIDDLE_LATITUDE_UP_TO_M = 1000.0
 _MIDDLE_LATITUDE_POLEWARD_DEG = 80.0
+_SOLVE_ALL_UP_TO = 48  # pairs: so few are solved faster than the metric is set up
 
 
 @lru_cache(maxsize=64)
@@ -96,6 +97,8 @@ def distances_m(
     """Geodesic distances in metres between paired lon/lat points (1-D arrays); NaN where
     a point is not finite."""
     lon1, lat1, lon2, lat2 = (np.asarray(v, dtype=float) for v in (lon1, lat1, lon2, lat2))
+    if lon1.size <= _SOLVE_ALL_UP_TO:
+        return np.abs(np.asarray(GEOD.inv(lon1, lat1, lon2, lat2)[2], dtype=float))
     with np.errstate(invalid="ignore"):  # a missing point's distance is NaN
         east, north = metres_per_degree((lat1 + lat2) / 2)
         dlon = (lon2 - lon1 + 180.0) % 360.0 - 180.0  # across the antimeridian too

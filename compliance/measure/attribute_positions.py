@@ -21,7 +21,7 @@ from pyproj import CRS
 
 from compliance.geo.crs_identity import WGS84
 from compliance.geo.geodesy import transformer
-from compliance.measure.wkb_bounds import wkb_boxes
+from compliance.measure.wkb_bounds import WkbBoxes
 from compliance.readers.sources import decode_wkb
 from compliance.text_digits import fold
 
@@ -75,12 +75,11 @@ class AttributePositions:
         return _inside(np.asarray(px), np.asarray(py), boxes, _UNITS)
 
 
-def row_boxes(geometry: pa.Array) -> np.ndarray:
-    """Each row's box, from the WKB bytes (GeoArrow's kernel, as the scan reads them);
-    rows it leaves out are decoded; NaN where a row has no geometry to agree with (none,
-    or one GEOS cannot decode: a curve, a TIN, damaged bytes)."""
-    found = wkb_boxes(geometry)
-    boxes = found.bounds
+def row_boxes(geometry: pa.Array, found: WkbBoxes) -> np.ndarray:
+    """Each row's box: ``found``, the boxes the scan read from the WKB bytes, with the
+    rows it left out decoded; NaN where a row has no geometry to agree with (none, or one
+    GEOS cannot decode: a curve, a TIN, damaged bytes)."""
+    boxes = found.bounds.copy()  # the scan fills its copy its own way
     rest = np.flatnonzero(~found.fast & ~found.null)
     if rest.size:
         column = geometry.storage if isinstance(geometry, pa.ExtensionArray) else geometry

@@ -14,9 +14,10 @@ from compliance.measure.attribute_positions import AttributePositions, numbers, 
 from compliance.measure.attribute_tracks import AxisTracks
 from compliance.measure.position_fields import position_pairs
 from compliance.measure.table_values import GeometryText
+from compliance.measure.wkb_bounds import BoxedSink, WkbBoxes
 from compliance.measure.written_numbers import Written, written_numbers
 from compliance.readers.driver_fields import height_fields
-from compliance.readers.sources import LayerInfo, TextSink
+from compliance.readers.sources import LayerInfo
 from compliance.text_digits import fold_batch
 
 __all__ = ["AttributeReading"]
@@ -57,10 +58,10 @@ class AttributeReading:
         return list(dict.fromkeys(wanted))
 
     @property
-    def sink(self) -> TextSink | None:
+    def sink(self) -> BoxedSink | None:
         return self._take if self.text or self.positions or self.tracks else None
 
-    def _take(self, batch: pa.RecordBatch, geometry: pa.Array) -> None:
+    def _take(self, batch: pa.RecordBatch, geometry: pa.Array, read: WkbBoxes) -> None:
         batch = fold_batch(batch)  # other scripts' digits read as ASCII's, once for all
         names = batch.schema.names
         if not self.heights:
@@ -73,7 +74,7 @@ class AttributeReading:
             self.text.add(batch.select([f for f in self.text_fields if f in names]))
         if self.positions is None and self.tracks is None:
             return
-        boxes = row_boxes(geometry)
+        boxes = row_boxes(geometry, read)
         if self.positions is not None:
             self.positions.add(batch, boxes)
         if self.tracks is not None:

@@ -18,14 +18,13 @@ from compliance.geo.drawn_shapes import invalid_mask, repaired
 from compliance.measure.detail_accumulator import DetailAccumulator, MeasuredBatch
 from compliance.measure.feature_places import FeaturePlaces
 from compliance.measure.line_detail import BatchCoordinates, linework_coordinates, point_coordinates
-from compliance.measure.wkb_bounds import WkbBoxes, row_bytes, wkb_boxes
+from compliance.measure.wkb_bounds import BoxedSink, WkbBoxes, row_bytes, wkb_boxes
 from compliance.measure.wkb_coords import simple_rows
 from compliance.readers.background import helper_pool
 from compliance.readers.read_ahead import close_batches, prefetched
 from compliance.readers.sources import (
     BATCH_SIZE,
     LayerInfo,
-    TextSink,
     VectorSource,
     decode_wkb,
 )
@@ -175,19 +174,23 @@ def scan_layer(
     layer: LayerInfo,
     probes: list[Probe],
     read_ahead: bool = True,
-    text: TextSink | None = None,
+    text: BoxedSink | None = None,
     fields: list[str] | None = None,
     boxes_to: BoxSink | None = None,
 ) -> LayerScan:
     """Stream a layer once, feeding every probe and measuring the detail of every feature;
     ``text`` is handed each batch's attributes ``fields`` in the same pass (see
-    ``wkb_batches``), ``boxes_to`` each batch's boxes.
+    ``wkb_batches``) with the boxes read, ``boxes_to`` each batch's boxes.
 
     ``read_ahead`` reads the next batches in a thread while this one is measured."""
     scan = LayerScan(detail=DetailAccumulator(layer.crs), boxes_to=boxes_to)
     if layer.crs is not None:
         scan.places = FeaturePlaces(layer.crs)
-    batches = _boxed(src.wkb_batches(layer, text, fields), scan.detail)
+    held: list[tuple[pa.RecordBatch, pa.Array]] = []
+    hold = (
+        None if text is None else lambda attributes, geometry: held.append((attributes, geometry))
+    )
+    batches = _boxed(src.wkb_batches(layer, hold, fields), scan.detail, held, text)
     # With one batch there is nothing to overlap reading with: a thread would only cost.
     if read_ahead and (layer.feature_count is None or layer.feature_count > BATCH_SIZE):
         batches = prefetched(batches)
@@ -238,8 +241,10 @@ def _decode(column: pa.Array, detail_of: DetailAccumulator) -> _Decoded:
     simple = simple_rows(column)
     found = wkb_boxes(column, simple.native)
     rows = _Rows(column)
-    rest = np.flatnonzero(~found.null)
-    rest = rest[~np.isin(rest, simple.rows)]
+    # Rows, and coordinates by their row, told apart by a mask: sorting for isin costs more.
+    undecoded = ~found.null
+    undecoded[simple.rows] = False
+    rest = np.flatnonzero(undecoded)
     geoms = rows.get(rest)
     live = ~shapely.is_missing(geoms)
     rest, geoms = rest[live], geoms[live]
@@ -247,7 +252,9 @@ def _decode(column: pa.Array, detail_of: DetailAccumulator) -> _Decoded:
     lines = [(simple.coords, simple.owner)]
     points = np.empty((0, 2))
     if simple.points.any():  # points and lines apart: a point is not a line's vertex
-        on_point = np.isin(simple.owner, simple.rows[simple.points])
+        point_row = np.zeros(len(column), dtype=bool)
+        point_row[simple.rows[simple.points]] = True
+        on_point = point_row[simple.owner]
         lines = [(simple.coords.compress(~on_point, axis=0), simple.owner[~on_point])]
         points = simple.coords[on_point]
     # A batch of simple rows only (the usual layer) hands its coordinates on uncopied.
@@ -274,13 +281,21 @@ def _leaves(geoms: np.ndarray) -> int:
 
 
 def _boxed(
-    batches: Iterator[pa.Array], detail_of: DetailAccumulator
+    batches: Iterator[pa.Array],
+    detail_of: DetailAccumulator,
+    held: list[tuple[pa.RecordBatch, pa.Array]],
+    text: BoxedSink | None,
 ) -> Generator[_Decoded, None, None]:
     """Each batch decoded where it is read: in the reader thread when there is one, whose
-    core is otherwise idle while GDAL is not reading (GEOS works without the GIL)."""
+    core is otherwise idle while GDAL is not reading (GEOS works without the GIL). The
+    attributes the reader ``held`` for the batch go to ``text`` with its boxes, read once."""
     try:
         for column in batches:
-            yield _decode(column, detail_of)
+            decoded = _decode(column, detail_of)
+            if text is not None and held:
+                attributes, geometry = held.pop()
+                text(attributes, geometry, decoded.found)
+            yield decoded
     finally:
         close_batches(batches)
 
