@@ -18,7 +18,8 @@ from __future__ import annotations
 import numpy as np
 from pyproj import CRS
 
-from compliance.geo.geodesy import distances_m, metres_per_degree, to_lonlat
+from compliance.geo.geodesy import to_lonlat
+from compliance.geo.ground_distance import distances_m, metres_per_degree
 
 __all__ = ["GroundMap", "GroundMaps", "exact_lengths_m"]
 

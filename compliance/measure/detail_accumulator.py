@@ -15,7 +15,8 @@ import numpy as np
 from pyproj import CRS
 
 from compliance.dataset_profile import MAX_DETAIL_COUNT, DetailDistribution
-from compliance.geo.geodesy import distances_m, to_lonlat
+from compliance.geo.geodesy import to_lonlat
+from compliance.geo.ground_distance import distances_m
 from compliance.geo.segment_metres import GroundMaps, exact_lengths_m
 from compliance.measure.line_detail import (
     BatchCoordinates,

@@ -10,7 +10,8 @@ import shapely
 from pyproj import Geod, Transformer
 from rasterio.transform import Affine, from_origin
 
-from compliance.geo.geodesy import area_km2, distances_m, geometry_to_wgs84
+from compliance.geo.geodesy import area_km2, geometry_to_wgs84
+from compliance.geo.ground_distance import distances_m
 from compliance.measure.raster_profile import ground_pixel_size
 from compliance.readers.dataset import open_dataset
 from tests.builders import write_raster
