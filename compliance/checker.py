@@ -20,7 +20,13 @@ from compliance.readers.dataset import open_dataset
 from compliance.readers.frame_source import FrameSource
 from compliance.readers.inputs import InputLimits, materialize, unchecked_files
 from compliance.readers.sources import RasterSource
-from compliance.rules.evaluate import HoldCause, PackResult, decide, evaluate_pack
+from compliance.rules.evaluate import (
+    HoldCause,
+    PackResult,
+    decide,
+    evaluate_pack,
+    rules_changing,
+)
 from compliance.rules.fail_closed import engine_findings, held_by
 from compliance.rules.outcomes import RuleOutcomes
 from compliance.rules.pack_coverage import BuiltinPack, builtin_packs, packs_not_applied
@@ -188,7 +194,9 @@ class Checker:
         """Whether the zones are the built-in demo zones, which every output calls fictional."""
         return is_demo_zones(self.zones.sha256)
 
-    def _engine_findings(self, inspection: Inspection, selected: list[RulePack]) -> list[Finding]:
+    def _engine_findings(
+        self, inspection: Inspection, selected: list[RulePack], rules_if_heights: tuple[str, ...]
+    ) -> list[Finding]:
         """mapgate's own findings, from a stage object built of the measurement."""
         missing = packs_not_applied(
             self.builtin_packs,
@@ -204,6 +212,7 @@ class Checker:
             crs_mismatches=tuple(inspection.crs_mismatches),
             unchecked_files=tuple(inspection.unchecked_files),
             packs_not_applied=tuple(missing),
+            rules_if_heights=rules_if_heights,
         )
         return engine_findings(evidence)
 
@@ -213,9 +222,12 @@ class Checker:
         selected: list[RulePack],
         summary: ZoneSummary,
         request: dict[str, str | None],
-        cause: HoldCause,
+        cause: HoldCause | None,
+        profile: Profile | None = None,
     ) -> list[PackResult]:
-        """Each selected pack's rules over the facts; ``cause`` names what held a rule."""
+        """Each selected pack's rules over the facts (of ``profile`` in place of the
+        inspection's); ``cause`` names what held a rule."""
+        profile = profile if profile is not None else inspection.profile
         results: list[PackResult] = []
         for pack in selected:
             territory = self.territories.get(pack.name)
@@ -228,7 +240,7 @@ class Checker:
             applies = territory is None or not inspection.located or bool(touches)
             context = {
                 "dataset": dataset_facts(
-                    inspection.profile,
+                    profile,
                     pack.doc.scale_factor,
                     pack.doc.detail_share,
                     pack.doc.detail_count,
@@ -241,6 +253,24 @@ class Checker:
                 evaluate_pack(pack, context, applies, fraction, cause, self._rule_outcomes)
             )
         return results
+
+    def _rules_if_heights(
+        self,
+        inspection: Inspection,
+        selected: list[RulePack],
+        summary: ZoneSummary,
+        request: dict[str, str | None],
+    ) -> tuple[str, ...]:
+        """Where a raster band may hold heights (``Profile.elevation_unsure``), the rules
+        that would fire were it read as heights, if the verdict would then change."""
+        profile = inspection.profile
+        if not profile.elevation_unsure or profile.has_z:
+            return ()
+        heights = profile.model_copy(update={"has_z": True})
+        return rules_changing(
+            self._evaluate_packs(inspection, selected, summary, request, None),
+            self._evaluate_packs(inspection, selected, summary, request, None, heights),
+        )
 
     def check(
         self,
@@ -287,7 +317,8 @@ class Checker:
             summary.count = None
         summary.fictional = self.zones_fictional
         request = {"destination": destination, "purpose": purpose}
-        engine = self._engine_findings(inspection, selected)
+        if_heights = self._rules_if_heights(inspection, selected, summary, request)
+        engine = self._engine_findings(inspection, selected, if_heights)
         results = self._evaluate_packs(inspection, selected, summary, request, held_by(engine))
         verdict, findings, conditions = decide(results, engine)
         return Verdict(

@@ -246,6 +246,12 @@ class Profile(BaseModel):
     layer_count: int | None = None
     band_count: int | None = None
     has_z: bool = False
+    elevation_unsure: bool = Field(
+        default=False,
+        description="A raster band may hold heights or an image's brightness (one grey band "
+        "of unsigned integers): has_z is false, and the verdict is held for review where "
+        "reading it as heights would change it.",
+    )
     fields: list[str] = Field(default_factory=list)
     width: int | None = None
     height: int | None = None

@@ -210,3 +210,6 @@ class Evidence:
     unchecked_files: tuple[str, ...] = ()
     # Built-in packs whose territory holds data that no selected pack covers.
     packs_not_applied: tuple[str, ...] = ()
+    # Where the raster may hold heights (``Profile.elevation_unsure``) and the verdict would
+    # change if it did: the rules that would then fire, each as "pack:rule (effect)".
+    rules_if_heights: tuple[str, ...] = ()

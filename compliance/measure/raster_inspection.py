@@ -12,7 +12,7 @@ from compliance.measure.inspection import Inspection
 from compliance.measure.leaks import find_leaks
 from compliance.measure.placement import PlacedImage, crs_label, place_image
 from compliance.measure.profile_finish import finish_profile
-from compliance.measure.raster_profile import looks_like_elevation
+from compliance.measure.raster_profile import looks_like_elevation, may_hold_heights
 from compliance.readers.sources import RasterSource
 from compliance.zones.overlap import OverlapAccumulator
 from compliance.zones.territory import Territory
@@ -52,6 +52,7 @@ def inspect_raster(src: RasterSource, zones: ZoneSet, territories: list[Territor
     ]
     union = shapely.union_all(footprints) if footprints else None
     shown = images[0] if images else src
+    heights = any(looks_like_elevation(i) for i in images)
     profile = finish_profile(
         Profile(
             kind="raster",
@@ -70,7 +71,8 @@ def inspect_raster(src: RasterSource, zones: ZoneSet, territories: list[Territor
                 [src.tags] + [i.tags for i in src.other_images]
             ),
             band_count=shown.count,
-            has_z=any(looks_like_elevation(i) for i in images),
+            has_z=heights,
+            elevation_unsure=not heights and any(may_hold_heights(i) for i in images),
             width=shown.width,
             height=shown.height,
             overviews=shown.overviews,

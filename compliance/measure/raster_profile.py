@@ -32,6 +32,7 @@ __all__ = [
     "image_lonlat",
     "is_georeferenced",
     "looks_like_elevation",
+    "may_hold_heights",
     "measure_pixels",
     "step_places",
 ]
@@ -315,8 +316,8 @@ def ground_steps(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 
 def looks_like_elevation(src: RasterSource) -> bool:
-    """Heuristic for ``has_z``: a vertical CRS, height units, or one non-byte grey band
-    (an alpha band beside it aside: a warped DEM often carries one)."""
+    """Heuristic for ``has_z``: a vertical CRS, height units, or one grey band of signed
+    integers or floats (``_grey_band``)."""
     if src.crs is not None and src.crs.is_vertical or (src.crs is not None and src.crs.is_compound):
         return True
     if any(
@@ -324,6 +325,20 @@ def looks_like_elevation(src: RasterSource) -> bool:
         for u in src.units
     ):
         return True
+    return _grey_band(src) in {"int16", "int32", "float32", "float64"}
+
+
+def may_hold_heights(src: RasterSource) -> bool:
+    """Whether the raster may be a DEM that ``looks_like_elevation`` does not take for one:
+    one grey band of unsigned 16- or 32-bit integers holds heights as readily (in
+    decimetres, say, or offset above a datum) as a panchromatic image's brightness, and
+    nothing in the file need say which. A sensor model (RPCs) marks an image."""
+    return not src.has_rpc and _grey_band(src) in {"uint16", "uint32"}
+
+
+def _grey_band(src: RasterSource) -> str | None:
+    """The data type of the raster's one grey band (an alpha band beside it aside: a
+    warped DEM often carries one), or None when it has another make-up."""
     bands = [
         (kind, role)
         for kind, role in zip(
@@ -331,8 +346,6 @@ def looks_like_elevation(src: RasterSource) -> bool:
         )
         if role != "alpha"
     ]
-    return (
-        len(bands) == 1
-        and bands[0][0] in {"int16", "int32", "float32", "float64"}
-        and bands[0][1] in ("gray", "undefined")
-    )
+    if len(bands) != 1 or bands[0][1] not in ("gray", "undefined"):
+        return None
+    return bands[0][0]

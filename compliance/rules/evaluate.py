@@ -11,7 +11,7 @@ from compliance.rules.outcomes import Outcome, RuleOutcomes, fact_at, fact_value
 from compliance.rules.packs import CompiledRule, RulePack
 from compliance.verdict import Effect, Finding, PackInfo
 
-__all__ = ["ENGINE_PACK", "HoldCause", "PackResult", "decide", "evaluate_pack"]
+__all__ = ["ENGINE_PACK", "HoldCause", "PackResult", "decide", "evaluate_pack", "rules_changing"]
 
 ENGINE_PACK = "mapgate"
 
@@ -143,3 +143,19 @@ def decide(
     verdict = Effect.most_severe(outcomes + [f.effect for f in findings], default=Effect.allow)
     conditions = sorted({c for f in findings for c in f.conditions})
     return verdict, findings, conditions
+
+
+def rules_changing(as_read: list[PackResult], otherwise: list[PackResult]) -> tuple[str, ...]:
+    """The rules that fire only ``otherwise`` (packs evaluated on facts read another way),
+    each as "pack:rule (effect)", when that reading changes the verdict or its
+    conditions; nothing when both readings come to the same."""
+    read_verdict, read_findings, read_conditions = decide(as_read, [])
+    other_verdict, other_findings, other_conditions = decide(otherwise, [])
+    if (read_verdict, read_conditions) == (other_verdict, other_conditions):
+        return ()
+    fired = {(f.pack, f.rule_id, f.effect) for f in read_findings}
+    return tuple(
+        f"{f.pack}:{f.rule_id} ({f.effect})"
+        for f in other_findings
+        if (f.pack, f.rule_id, f.effect) not in fired
+    )

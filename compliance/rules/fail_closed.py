@@ -219,6 +219,19 @@ FINDINGS: tuple[EngineFinding, ...] = (
         reference=NOTE,
     ),
     EngineFinding(
+        "MAPGATE-ELEVATION-UNSURE",
+        Effect.review,
+        "The raster may hold heights, and heights would change the verdict",
+        lambda e: bool(e.rules_if_heights),
+        lambda e: (
+            "the raster's one grey band of unsigned integers may hold heights (a DEM stored "
+            "in decimetres, say) or an image's brightness (a panchromatic band), and the file "
+            "does not say which; it was read as an image, but read as heights "
+            f"{_shown(e.rules_if_heights)} would apply: a person must tell which it is"
+        ),
+        lambda e: {"rules_if_heights": list(e.rules_if_heights)},
+    ),
+    EngineFinding(
         "MAPGATE-PACK-NOT-APPLIED",
         Effect.review,
         "A built-in pack's territory holds data no selected pack covers",
