@@ -14,13 +14,18 @@ from compliance.measure.attribute_positions import AttributePositions, numbers, 
 from compliance.measure.attribute_tracks import AxisTracks
 from compliance.measure.position_fields import position_pairs
 from compliance.measure.table_values import GeometryText
-from compliance.measure.wkb_bounds import BoxedSink, WkbBoxes
+from compliance.measure.vector_scan import BoxedSink
+from compliance.measure.wkb_bounds import WkbBoxes
 from compliance.measure.written_numbers import Written, written_numbers
 from compliance.readers.driver_fields import height_fields
+from compliance.readers.geojson_unread import FEW_NUMBERS
 from compliance.readers.sources import LayerInfo
 from compliance.text_digits import fold_batch
 
-__all__ = ["AttributeReading"]
+__all__ = ["ORDINATES", "AttributeReading"]
+
+# How the geometry's Z and M values are named among the columns that keep positions.
+ORDINATES = "(the geometry's Z and M values)"
 
 
 @dataclass
@@ -42,8 +47,9 @@ class AttributeReading:
         text = GeometryText() if layer.text_fields else None
         pairs = position_pairs(layer.fields)
         positions = AttributePositions(pairs, layer.crs) if pairs else None
-        # Every field may hold numbers: as numbers, or written in text.
-        tracks = AxisTracks(list(layer.fields), layer.crs) if layer.fields else None
+        # Every field may hold numbers: as numbers, or written in text; and so may the
+        # geometry's Z and M values, a layer of no fields too.
+        tracks = AxisTracks(list(layer.fields), layer.crs)
         heights = tuple(height_fields(driver, layer.fields))
         return cls(text, positions, list(layer.text_fields), tracks, heights)
 
@@ -61,37 +67,56 @@ class AttributeReading:
     def sink(self) -> BoxedSink | None:
         return self._take if self.text or self.positions or self.tracks else None
 
-    def _take(self, batch: pa.RecordBatch, geometry: pa.Array, read: WkbBoxes) -> None:
-        batch = fold_batch(batch)  # other scripts' digits read as ASCII's, once for all
-        names = batch.schema.names
-        if not self.heights:
-            self.heights = any(
-                batch.column(f).null_count < batch.num_rows
-                for f in self.height_fields
-                if f in names
-            )
-        if self.text is not None:
-            self.text.add(batch.select([f for f in self.text_fields if f in names]))
+    def _take(
+        self,
+        batch: pa.RecordBatch | None,
+        geometry: pa.Array,
+        read: WkbBoxes,
+        ordinates: Written | None,
+    ) -> None:
+        if batch is not None:
+            batch = fold_batch(batch)  # other scripts' digits read as ASCII's, once for all
+            names = batch.schema.names
+            if not self.heights:
+                self.heights = any(
+                    batch.column(f).null_count < batch.num_rows
+                    for f in self.height_fields
+                    if f in names
+                )
+            if self.text is not None:
+                self.text.add(batch.select([f for f in self.text_fields if f in names]))
         if self.positions is None and self.tracks is None:
             return
         boxes = row_boxes(geometry, read)
-        if self.positions is not None:
+        if self.positions is not None and batch is not None:
             self.positions.add(batch, boxes)
         if self.tracks is not None:
-            found: dict[str, np.ndarray | Written] = {}
-            single: dict[str, np.ndarray | Written] = {}  # float32 columns
-            for name in self.tracks.names:
-                if name not in names:
-                    continue
-                column = batch.column(name)
-                if _numeric(column.type):
-                    to = single if pa.types.is_float32(column.type) else found
-                    to[name] = numbers(column)
-                elif (written := written_numbers(column)) is not None:
-                    found[name] = written
-            self.tracks.add(found, boxes)
+            found, single = self._numbers(batch) if batch is not None else ({}, {})
+            tables: dict[str, Written] = {}
+            if ordinates is not None:
+                found[ORDINATES], tables[ORDINATES] = _few_a_row(ordinates)
+            self.tracks.add(found, boxes, tables)
             if single:
                 self.tracks.add(single, _float32_widened(boxes))
+
+    def _numbers(
+        self, batch: pa.RecordBatch
+    ) -> tuple[dict[str, np.ndarray | Written], dict[str, np.ndarray | Written]]:
+        """The numbers of each field of the tracks: the float32 columns' apart."""
+        assert self.tracks is not None
+        names = batch.schema.names
+        found: dict[str, np.ndarray | Written] = {}
+        single: dict[str, np.ndarray | Written] = {}
+        for name in self.tracks.names:
+            if name not in names:
+                continue
+            column = batch.column(name)
+            if _numeric(column.type):
+                to = single if pa.types.is_float32(column.type) else found
+                to[name] = numbers(column)
+            elif (written := written_numbers(column)) is not None:
+                found[name] = written
+        return found, single
 
     @property
     def columns(self) -> list[str]:
@@ -100,6 +125,17 @@ class AttributeReading:
         found = found + (self.positions.columns if self.positions else [])
         found = found + (self.tracks.columns if self.tracks else [])
         return list(dict.fromkeys(found))
+
+
+def _few_a_row(ordinates: Written) -> tuple[Written, Written]:
+    """The Z and M values of rows that have a few (points, short lines), met row by row,
+    and of the others, met only as tables of positions: a long 3-D line climbing past
+    heights equal to its own latitude and longitude would seem to follow its box."""
+    many = np.bincount(ordinates.rows)[ordinates.rows] > FEW_NUMBERS
+    return (
+        Written(ordinates.values[~many], ordinates.rows[~many]),
+        Written(ordinates.values[many], ordinates.rows[many]),
+    )
 
 
 def _numeric(kind: pa.DataType) -> bool:

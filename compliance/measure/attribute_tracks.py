@@ -59,12 +59,18 @@ class AxisTracks:
             self._own = FrameTracks(False, unit_m(crs))
             self._lonlat = FrameTracks(True)
 
-    def add(self, columns: dict[str, np.ndarray | Written], boxes: np.ndarray) -> None:
+    def add(
+        self,
+        columns: dict[str, np.ndarray | Written],
+        boxes: np.ndarray,
+        tables: dict[str, Written] | None = None,
+    ) -> None:
         """``columns``: each numeric column's values as floats (NaN where none), and the
         numbers each text or list column writes; ``boxes``: each row's box (min x, min y,
-        max x, max y; NaN where it has none)."""
+        max x, max y; NaN where it has none); ``tables``: numbers met only as tables of
+        positions a value holds by itself, not row by row."""
         placed = finite_rows(boxes)
-        if not placed.any() or not columns:
+        if not placed.any() or not (columns or tables):
             return  # nothing to meet the numbers with
         if self._own is None:
             self._own = FrameTracks(bool(lonlat_sized_boxes(boxes[placed]).all()))
@@ -80,7 +86,7 @@ class AxisTracks:
             if (around := lonlat.extent(extent)) is not None:
                 self._lonlat.add(series, lonlat.boxes, placed, around, rows)
                 windows.append(Window(around, True))
-        for name, column in columns.items():
+        for name, column in [*columns.items(), *(tables or {}).items()]:
             if isinstance(column, Written) and name not in self._crowded:
                 if holds_a_table(column, windows):
                     self._crowded.add(name)
@@ -91,7 +97,8 @@ class AxisTracks:
         found = set().union(*(f.following() for f in frames))
         found -= set().union(*(f.repeating() for f in frames))
         found |= self._crowded
-        return [name for name in self.names if name in found]
+        # The fields in their order, then series of other numbers (the geometry's Z and M).
+        return [name for name in self.names if name in found] + sorted(found - set(self.names))
 
 
 class _LonLat:

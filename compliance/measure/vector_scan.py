@@ -14,19 +14,17 @@ import shapely
 from pyproj import CRS
 
 from compliance.arrays import distinct, finite_rows, lonlat_sized_boxes
-from compliance.geo.drawn_shapes import invalid_mask, repaired
-from compliance.measure.detail_accumulator import DetailAccumulator, MeasuredBatch
+from compliance.measure.batch_decode import BatchRows, DecodedBatch, decode_batch
+from compliance.measure.detail_accumulator import DetailAccumulator
 from compliance.measure.feature_places import FeaturePlaces
-from compliance.measure.line_detail import BatchCoordinates, linework_coordinates, point_coordinates
-from compliance.measure.wkb_bounds import BoxedSink, WkbBoxes, row_bytes, wkb_boxes
-from compliance.measure.wkb_coords import simple_rows
+from compliance.measure.wkb_bounds import WkbBoxes
+from compliance.measure.written_numbers import Written
 from compliance.readers.background import helper_pool
 from compliance.readers.read_ahead import close_batches, prefetched
 from compliance.readers.sources import (
     BATCH_SIZE,
     LayerInfo,
     VectorSource,
-    decode_wkb,
 )
 from compliance.zones.area_cover import GrowingIndex, growing_index, lonlat_region
 from compliance.zones.areas import AreaSet
@@ -35,6 +33,7 @@ from compliance.zones.prefilter import CLEAR, INSIDE
 
 __all__ = [
     "BoxSink",
+    "BoxedSink",
     "LayerScan",
     "Probe",
     "scan_layer",
@@ -89,61 +88,8 @@ class LayerScan:
     places: FeaturePlaces | None = None  # where the features lie, for what is met there
 
 
-class _Rows:
-    """One batch's WKB, decoding each row at most once and only when asked, and telling
-    each decoded row's validity at most once."""
-
-    def __init__(self, column: pa.Array) -> None:
-        if isinstance(column, pa.ChunkedArray):
-            column = column.combine_chunks()
-        self.column = column.storage if isinstance(column, pa.ExtensionArray) else column
-        self.geoms = np.empty(len(column), dtype=object)
-        self.done = np.zeros(len(column), dtype=bool)
-        self.validity = np.zeros(len(column), dtype=np.int8)  # 0 not yet told, 1, -1
-        self.undecodable = 0
-
-    def get(self, rows: np.ndarray) -> np.ndarray:
-        todo = rows[~self.done[rows]]
-        if todo.size:
-            wkb = row_bytes(self.column, todo)
-            with np.errstate(invalid="ignore"):  # NaN coordinates: counted as unplaceable
-                batch = decode_wkb(wkb)
-            self.put(todo, batch.geometries)
-            self.undecodable += batch.undecodable
-        return self.geoms[rows]
-
-    def apart(self, rows: np.ndarray) -> np.ndarray:
-        """These rows decoded anew, not kept and not counted: what the scan found of them
-        (their validity) stays as if they had not been asked for."""
-        with np.errstate(invalid="ignore"):
-            return decode_wkb(row_bytes(self.column, rows)).geometries
-
-    def put(self, rows: np.ndarray, geoms: np.ndarray | None) -> None:
-        """Take ``geoms`` as these rows' geometries (a stand-in, or None)."""
-        self.geoms[rows] = geoms
-        self.done[rows] = True
-        self.validity[rows] = 0
-
-    def invalid(self, rows: np.ndarray) -> np.ndarray:
-        """Which of these decoded rows are invalid geometries."""
-        untold = rows[self.validity[rows] == 0]
-        if untold.size:
-            self.validity[untold] = np.where(invalid_mask(self.geoms[untold]), -1, 1)
-        return self.validity[rows] == -1
-
-    def drawn(self, rows: np.ndarray) -> np.ndarray:
-        """These rows decoded, each invalid one repaired so that zone tests meet every
-        ring and line it draws (see ``compliance.geo.drawn_shapes``)."""
-        geoms = self.get(rows)
-        bad = self.invalid(rows)
-        if bad.any():
-            geoms = geoms.copy()
-            geoms[bad] = repaired(geoms[bad])
-        return geoms
-
-
 def _feed(
-    probe: Probe, boxes: np.ndarray, present: np.ndarray, extent: np.ndarray, rows: _Rows
+    probe: Probe, boxes: np.ndarray, present: np.ndarray, extent: np.ndarray, rows: BatchRows
 ) -> None:
     if probe.stop_at_first_hit and probe.acc.touched:
         return
@@ -166,9 +112,6 @@ def _feed(
             return
 
 
-_COLLECTION = 7  # GEOS's type id of a GeometryCollection
-
-
 def scan_layer(
     src: VectorSource,
     layer: LayerInfo,
@@ -186,10 +129,8 @@ def scan_layer(
     scan = LayerScan(detail=DetailAccumulator(layer.crs), boxes_to=boxes_to)
     if layer.crs is not None:
         scan.places = FeaturePlaces(layer.crs)
-    held: list[tuple[pa.RecordBatch, pa.Array]] = []
-    hold = (
-        None if text is None else lambda attributes, geometry: held.append((attributes, geometry))
-    )
+    held: list[pa.RecordBatch] = []
+    hold = None if text is None else lambda attributes, geometry: held.append(attributes)
     batches = _boxed(src.wkb_batches(layer, hold, fields), scan.detail, held, text)
     # With one batch there is nothing to overlap reading with: a thread would only cost.
     if read_ahead and (layer.feature_count is None or layer.feature_count > BATCH_SIZE):
@@ -223,84 +164,33 @@ def _cover_ahead(probes: list[Probe], box: tuple[float, ...], crs: CRS) -> None:
         _ = probe.index.covering((box[0], box[1], box[2], box[3])).grid
 
 
-@dataclass
-class _Decoded:
-    """One batch as read: its WKB boxes, every coordinate with its row, and its detail.
-    Rows in the simple WKB forms are read without GEOS; the others decoded."""
-
-    found: WkbBoxes
-    rows: _Rows
-    coords: np.ndarray
-    owner: np.ndarray  # batch position of each coordinate
-    measured: MeasuredBatch | None  # its detail, measured where it was read
-    # Geometry objects with coordinates of their own (a collection's members each).
-    leaves: int = 0
-
-
-def _decode(column: pa.Array, detail_of: DetailAccumulator) -> _Decoded:
-    simple = simple_rows(column)
-    found = wkb_boxes(column, simple.native)
-    rows = _Rows(column)
-    # Rows, and coordinates by their row, told apart by a mask: sorting for isin costs more.
-    undecoded = ~found.null
-    undecoded[simple.rows] = False
-    rest = np.flatnonzero(undecoded)
-    geoms = rows.get(rest)
-    live = ~shapely.is_missing(geoms)
-    rest, geoms = rest[live], geoms[live]
-    coords, index = shapely.get_coordinates(geoms, return_index=True)
-    lines = [(simple.coords, simple.owner)]
-    points = np.empty((0, 2))
-    if simple.points.any():  # points and lines apart: a point is not a line's vertex
-        point_row = np.zeros(len(column), dtype=bool)
-        point_row[simple.rows[simple.points]] = True
-        on_point = point_row[simple.owner]
-        lines = [(simple.coords.compress(~on_point, axis=0), simple.owner[~on_point])]
-        points = simple.coords[on_point]
-    # A batch of simple rows only (the usual layer) hands its coordinates on uncopied.
-    everything, owner = simple.coords, simple.owner
-    if geoms.size:
-        lines.append(linework_coordinates(geoms, coords, index))
-        points = np.concatenate([points, point_coordinates(geoms)])
-        everything = np.concatenate([simple.coords, coords])
-        owner = np.concatenate([simple.owner, rest[index]])
-    detail = BatchCoordinates(everything, lines, points)
-    leaves = int(simple.rows.size) + _leaves(geoms)
-    return _Decoded(found, rows, detail.coords, owner, detail_of.measure(detail), leaves)
-
-
-def _leaves(geoms: np.ndarray) -> int:
-    """How many geometry objects with coordinates of their own ``geoms`` are: one each,
-    a collection as many as its members (nested ones too)."""
-    count = 0
-    while geoms.size:
-        collection = shapely.get_type_id(geoms) == _COLLECTION
-        count += int(np.count_nonzero(~collection))
-        geoms = shapely.get_parts(geoms[collection])
-    return count
+# The attribute pass of a layer's scan, after each batch's geometries are read: it takes
+# the batch's attributes (None for a layer of none), its geometry column (WKB), the boxes
+# read from it, and the Z and M values of its coordinates (None for a 2-D batch).
+BoxedSink = Callable[[pa.RecordBatch | None, pa.Array, WkbBoxes, Written | None], None]
 
 
 def _boxed(
     batches: Iterator[pa.Array],
     detail_of: DetailAccumulator,
-    held: list[tuple[pa.RecordBatch, pa.Array]],
+    held: list[pa.RecordBatch],
     text: BoxedSink | None,
-) -> Generator[_Decoded, None, None]:
+) -> Generator[DecodedBatch, None, None]:
     """Each batch decoded where it is read: in the reader thread when there is one, whose
     core is otherwise idle while GDAL is not reading (GEOS works without the GIL). The
     attributes the reader ``held`` for the batch go to ``text`` with its boxes, read once."""
     try:
         for column in batches:
-            decoded = _decode(column, detail_of)
-            if text is not None and held:
-                attributes, geometry = held.pop()
-                text(attributes, geometry, decoded.found)
+            decoded = decode_batch(column, detail_of)
+            attributes = held.pop() if held else None
+            if text is not None and (attributes is not None or decoded.ordinates is not None):
+                text(attributes, column, decoded.found, decoded.ordinates)
             yield decoded
     finally:
         close_batches(batches)
 
 
-def _scan_batch(scan: LayerScan, batch: _Decoded, probes: list[Probe]) -> None:
+def _scan_batch(scan: LayerScan, batch: DecodedBatch, probes: list[Probe]) -> None:
     found, rows = batch.found, batch.rows
     boxes = found.bounds
     unplaceable = _stand_in_unplaceable(rows, boxes, batch.coords, batch.owner)
@@ -355,7 +245,7 @@ def _scan_batch(scan: LayerScan, batch: _Decoded, probes: list[Probe]) -> None:
 
 
 def _stand_in_unplaceable(
-    rows: _Rows, boxes: np.ndarray, coords: np.ndarray, owner: np.ndarray
+    rows: BatchRows, boxes: np.ndarray, coords: np.ndarray, owner: np.ndarray
 ) -> np.ndarray:
     """Rows with a coordinate that is not a finite number (NaN or infinite, on any axis).
 

@@ -10,7 +10,6 @@ caller.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +20,6 @@ import pyarrow as pa
 from compliance.arrays import distinct, finite_rows
 
 __all__ = [
-    "BoxedSink",
     "TaggedWkb",
     "null_mask",
     "row_bytes",
@@ -53,11 +51,6 @@ class WkbBoxes:
     null: np.ndarray  # bool: missing value
     fast: np.ndarray  # bool: bounds computed here
     has_z: bool
-
-
-# Takes a batch's attributes, its geometry column (WKB) and the boxes read from it: the
-# attribute pass of a layer's scan, after the batch's geometries are read.
-BoxedSink = Callable[[pa.RecordBatch, pa.Array, WkbBoxes], None]
 
 
 def _u32(data: np.ndarray, at: np.ndarray) -> np.ndarray:

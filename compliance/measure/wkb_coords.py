@@ -58,6 +58,9 @@ class SimpleRows:
     points: np.ndarray  # bool per entry of ``rows``: a point (not a line or ring)
     coords: np.ndarray  # (n, 2) x, y of those rows, row after row
     owner: np.ndarray  # batch position of each coordinate
+    # (n, 2) the third and fourth ordinates (Z, M) of those coordinates, NaN where a row
+    # has fewer; None when every row is 2-D.
+    extra: np.ndarray | None = None
     # The whole batch in GeoArrow's own layout, when every row was converted at once (see
     # ``_uniform_coordinates``): what its boxes are read from, in half the time of WKB.
     native: NativeGeometry | None = None
@@ -140,9 +143,10 @@ def _gather(column: pa.Array, data: np.ndarray, found: list[_Group]) -> SimpleRo
     first = np.cumsum(npts) - npts
     native = _uniform(column, found)
     coords = _uniform_coordinates(native, total) if native is not None else None
+    extra = None
     if coords is None:
         native = None
-        coords = _byte_coordinates(data, starts, npts, dims, total)
+        coords, extra = _byte_coordinates(data, starts, npts, dims, total)
     owner = np.repeat(rows, npts)
     refused = _refused_by_geos(coords, first, npts, codes)
     # WKB writes an empty point as (NaN, NaN): no coordinate at all, as GEOS reads it.
@@ -150,10 +154,12 @@ def _gather(column: pa.Array, data: np.ndarray, found: list[_Group]) -> SimpleRo
     if points.any():
         drop |= np.repeat(points, npts) & np.isnan(coords[:, 0]) & np.isnan(coords[:, 1])
     if not drop.any():
-        return SimpleRows(rows, points, coords, owner, native)
+        return SimpleRows(rows, points, coords, owner, extra, native)
     keep = ~refused
+    if extra is not None:
+        extra = extra.compress(~drop, axis=0)
     return SimpleRows(
-        rows[keep], points[keep], coords.compress(~drop, axis=0), owner[~drop], native
+        rows[keep], points[keep], coords.compress(~drop, axis=0), owner[~drop], extra, native
     )
 
 
@@ -212,13 +218,16 @@ def _uniform_coordinates(native: NativeGeometry, total: int) -> np.ndarray | Non
 
 def _byte_coordinates(
     data: np.ndarray, starts: np.ndarray, npts: np.ndarray, dims: np.ndarray, total: int
-) -> np.ndarray:
-    """The x, y of every coordinate read from the WKB bytes, row after row."""
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The x, y of every coordinate read from the WKB bytes, row after row, and their
+    third and fourth ordinates (NaN where fewer; None when every row is 2-D)."""
+    each = np.repeat(dims, npts)
     at = (
         np.repeat(starts, npts)
-        + (np.arange(total) - np.repeat(np.cumsum(npts) - npts, npts)) * np.repeat(dims, npts) * 8
+        + (np.arange(total) - np.repeat(np.cumsum(npts) - npts, npts)) * each * 8
     )
     coords = np.empty((total, 2))
+    extra = np.full((total, 2), np.nan) if (dims > 2).any() else None
     # WKB doubles are not 8-byte aligned: read them through a view shifted by their offset.
     for shift in range(8):
         m = (at % 8) == shift
@@ -226,7 +235,11 @@ def _byte_coordinates(
             view = np.frombuffer(data, dtype="<f8", offset=shift, count=(data.size - shift) // 8)
             k = (at[m] - shift) // 8
             coords[m, 0], coords[m, 1] = view[k], view[k + 1]
-    return coords
+            if extra is not None:
+                for ordinate in (0, 1):
+                    has = each[m] > 2 + ordinate
+                    extra[np.flatnonzero(m)[has], ordinate] = view[k[has] + 2 + ordinate]
+    return coords, extra
 
 
 def _refused_by_geos(
