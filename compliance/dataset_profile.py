@@ -248,9 +248,10 @@ class Profile(BaseModel):
     has_z: bool = False
     elevation_unsure: bool = Field(
         default=False,
-        description="A raster band may hold heights or an image's brightness (one grey band "
-        "of unsigned integers): has_z is false, and the verdict is held for review where "
-        "reading it as heights would change it.",
+        description="A raster band may hold heights or an image's values (one grey band of "
+        "unsigned integers; bands of signed integers or floats labelled as colours): has_z "
+        "is false, and the verdict is held for review where reading it as heights would "
+        "change it.",
     )
     fields: list[str] = Field(default_factory=list)
     width: int | None = None

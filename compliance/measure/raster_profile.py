@@ -315,6 +315,10 @@ def ground_steps(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return np.sqrt(least), np.sqrt(np.minimum(uu, vv))
 
 
+# The number types heights are stored in (signed: below the datum too).
+_HEIGHT_TYPES = frozenset({"int16", "int32", "float32", "float64"})
+
+
 def looks_like_elevation(src: RasterSource) -> bool:
     """Heuristic for ``has_z``: a vertical CRS, height units, or one grey band of signed
     integers or floats (``_grey_band``)."""
@@ -325,15 +329,27 @@ def looks_like_elevation(src: RasterSource) -> bool:
         for u in src.units
     ):
         return True
-    return _grey_band(src) in {"int16", "int32", "float32", "float64"}
+    return _grey_band(src) in _HEIGHT_TYPES
 
 
 def may_hold_heights(src: RasterSource) -> bool:
     """Whether the raster may be a DEM that ``looks_like_elevation`` does not take for one:
     one grey band of unsigned 16- or 32-bit integers holds heights as readily (in
     decimetres, say, or offset above a datum) as a panchromatic image's brightness, and
-    nothing in the file need say which. A sensor model (RPCs) marks an image."""
-    return not src.has_rpc and _grey_band(src) in {"uint16", "uint32"}
+    nothing in the file need say which; and a band of signed integers or floats in any
+    other make-up (three labelled red, green and blue, one labelled a palette) is how an
+    image is seldom stored and a DEM may be, labelled as one. A sensor model (RPCs) marks
+    an image."""
+    if src.has_rpc:
+        return False
+    if _grey_band(src) in {"uint16", "uint32"}:
+        return True
+    roles = src.colorinterp or ["undefined"] * src.count
+    return any(
+        kind in _HEIGHT_TYPES
+        for kind, role in zip(src.dtypes, roles, strict=False)
+        if role != "alpha"
+    )
 
 
 def _grey_band(src: RasterSource) -> str | None:

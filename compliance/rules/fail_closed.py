@@ -224,9 +224,10 @@ FINDINGS: tuple[EngineFinding, ...] = (
         "The raster may hold heights, and heights would change the verdict",
         lambda e: bool(e.rules_if_heights),
         lambda e: (
-            "the raster's one grey band of unsigned integers may hold heights (a DEM stored "
-            "in decimetres, say) or an image's brightness (a panchromatic band), and the file "
-            "does not say which; it was read as an image, but read as heights "
+            "a band of the raster may hold heights (one grey band of unsigned integers, as a "
+            "DEM is often stored in decimetres; or bands of signed integers or floats "
+            "labelled as an image's colours) or an image's values, and the file does not say "
+            "which; it was read as an image, but read as heights "
             f"{_shown(e.rules_if_heights)} would apply: a person must tell which it is"
         ),
         lambda e: {"rules_if_heights": list(e.rules_if_heights)},

@@ -27,6 +27,7 @@ import pytest
 import rasterio
 from affine import Affine
 from pyproj import Transformer
+from rasterio.enums import ColorInterp
 from rasterio.rpc import RPC
 
 from compliance import Checker
@@ -104,9 +105,7 @@ def test_a_signed_dem_of_delhi_is_still_elevation(tmp_path, checker, dtype):
     assert "IN-VERTICAL-3M" in _rules(verdict) and UNSURE not in _rules(verdict)
 
 
-def test_an_unsigned_dem_of_korea_is_held_where_heights_would_strip_coordinates(
-    tmp_path, checker
-):
+def test_an_unsigned_dem_of_korea_is_held_where_heights_would_strip_coordinates(tmp_path, checker):
     """50 m: as an image nothing fires (2-D coordinates are kept from 30 m), as heights
     KR-IMAGERY-COORDINATES-3D (below 90 m) would strip them."""
     verdict = checker.check(_raster(tmp_path / "dem.tif", SEOUL, 5186, 50.0, "uint16"))
@@ -164,3 +163,40 @@ def test_a_real_unsigned_dem_moved_to_delhi_is_held(tmp_path, checker, real_data
     assert "in:IN-VERTICAL-3M (deny)" in next(
         f.facts["rules_if_heights"] for f in verdict.findings if f.rule_id == UNSURE
     )
+
+
+def _bands(path: Path, dtype: str, roles: list[ColorInterp], bands: list[np.ndarray]) -> Path:
+    """Bands of 256 x 256 pixels, 2 m on the ground at Delhi (UTM 43N), their colour
+    interpretation set as given."""
+    x, y = Transformer.from_crs(4326, 32643, always_xy=True).transform(*DELHI)
+    with rasterio.open(path, "w", driver="GTiff", width=256, height=256, count=len(bands),
+                       dtype=dtype, crs="EPSG:32643", transform=Affine(2, 0, x, 0, -2, y),
+                       photometric="RGB" if len(bands) == 3 else "MINISBLACK") as out:  # fmt: skip
+        out.write(np.stack(bands).astype(dtype))
+        out.colorinterp = roles
+    with rasterio.open(path) as back:
+        assert list(back.colorinterp) == roles and back.dtypes[0] == dtype
+    return path
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int16"])
+def test_a_dem_labelled_red_green_and_blue_is_held(tmp_path, checker, dtype):
+    """The same heights in three bands labelled as an image's colours."""
+    rgb = [ColorInterp.red, ColorInterp.green, ColorInterp.blue]
+    verdict = checker.check(_bands(tmp_path / "rgb.tif", dtype, rgb, [_heights_dm(256) / 10] * 3))
+    assert not verdict.profile.has_z and verdict.profile.elevation_unsure
+    assert verdict.verdict == Effect.review  # allow on the previous head
+    assert UNSURE in _rules(verdict)
+
+
+def test_a_dem_in_one_band_labelled_red_is_held(tmp_path, checker):
+    path = _bands(tmp_path / "red.tif", "float32", [ColorInterp.red], [_heights_dm(256) / 10])
+    verdict = checker.check(path)
+    assert verdict.profile.elevation_unsure and verdict.verdict == Effect.review
+
+
+def test_a_byte_colour_image_is_an_image(tmp_path, checker):
+    rgb = [ColorInterp.red, ColorInterp.green, ColorInterp.blue]
+    bands = [np.full((256, 256), v) for v in (40, 80, 120)]
+    verdict = checker.check(_bands(tmp_path / "photo.tif", "uint8", rgb, bands))
+    assert not verdict.profile.elevation_unsure and UNSURE not in _rules(verdict)
