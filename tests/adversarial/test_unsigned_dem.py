@@ -200,3 +200,20 @@ def test_a_byte_colour_image_is_an_image(tmp_path, checker):
     bands = [np.full((256, 256), v) for v in (40, 80, 120)]
     verdict = checker.check(_bands(tmp_path / "photo.tif", "uint8", rgb, bands))
     assert not verdict.profile.elevation_unsure and UNSURE not in _rules(verdict)
+
+
+def test_a_geopackage_gridded_coverage_of_unsigned_heights_is_held(tmp_path, checker):
+    """OGC's tiled gridded coverage extension (once its elevation extension) as GDAL
+    writes it from unsigned 16-bit heights: PNG tiles read back as one uint16 band."""
+    tif = _raster(tmp_path / "dem.tif", DELHI, 32643, 2.0, "uint16")
+    with rasterio.open(tif) as dem:
+        heights, profile = dem.read(), dem.profile
+    profile.update(driver="GPKG", tile_format="PNG")
+    gpkg = tmp_path / "dem.gpkg"
+    with rasterio.open(gpkg, "w", **profile) as out:
+        out.write(heights)
+    with rasterio.open(gpkg) as back:
+        assert back.dtypes == ("uint16",) and back.count == 1
+    verdict = checker.check(gpkg)
+    assert verdict.profile.elevation_unsure and verdict.verdict == Effect.review
+    assert UNSURE in _rules(verdict)
