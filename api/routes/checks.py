@@ -15,14 +15,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from api.auth import Caller
-from api.deps import (
-    CheckCallerDep,
-    CheckerDep,
-    MetricsDep,
-    ReadCallerDep,
-    SettingsDep,
-    StoreDep,
-)
+from api.deps import CheckCallerDep, MetricsDep, ReadCallerDep, ServiceDep, StoreDep
 from api.forms import CheckForm, check_request_body, packs_to_run
 from api.metrics import Metrics
 from api.models import CheckPage, CheckSummary, SubmitterVerdict
@@ -52,10 +45,7 @@ log = logging.getLogger("mapgate.api")
 async def create_check(
     request: Request,
     caller: CheckCallerDep,
-    checker: CheckerDep,
-    store: StoreDep,
-    settings: SettingsDep,
-    metrics: MetricsDep,
+    service: ServiceDep,
     reveal_zones: Annotated[
         bool, Query(description="Show zone ids and geometry (auditors only).")
     ] = False,
@@ -67,6 +57,7 @@ async def create_check(
     """
     if reveal_zones and not caller.is_auditor:
         raise Problem(403, "only auditors may reveal zones")
+    settings, store, metrics = service.settings, service.store, service.metrics
     timing = ServerTiming()
     with timing.measure("upload"):
         upload = await receive_upload(
@@ -89,7 +80,7 @@ async def create_check(
         }
         pool: CheckPool | None = request.app.state.check_pool
         run = (
-            partial(checker.check, upload.path, **options)
+            partial(service.checker.check, upload.path, **options)
             if pool is None
             else partial(pool.run, check_path, upload.path, options)
         )

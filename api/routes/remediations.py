@@ -18,7 +18,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import FileResponse
 
-from api.deps import CheckCallerDep, CheckerDep, MetricsDep, ReadCallerDep, SettingsDep, StoreDep
+from api.deps import CheckCallerDep, ReadCallerDep, ServiceDep, SettingsDep, StoreDep
 from api.forms import CheckForm, check_request_body, packs_to_run
 from api.probing import zones_near
 from api.problems import Problem, problem_responses
@@ -83,14 +83,13 @@ def _remediate(
 async def create_remediation(
     request: Request,
     caller: CheckCallerDep,
-    checker: CheckerDep,
-    store: StoreDep,
-    settings: SettingsDep,
-    metrics: MetricsDep,
+    service: ServiceDep,
 ) -> Response:
     """Stream the ``file`` part to disk, remediate it off the event loop, store both verdicts
     (linked), answer the report. A submitter sees the zones withheld in both verdicts and
     the actions' zone measures withheld (``compliance.remediate.disclosure``)."""
+    checker, store = service.checker, service.store
+    settings, metrics = service.settings, service.metrics
     upload = await receive_upload(
         request,
         max_bytes=settings.max_upload_bytes,
