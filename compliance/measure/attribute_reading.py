@@ -5,7 +5,7 @@ follows the rows' positions (``attribute_tracks.AxisTracks``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -36,8 +36,10 @@ class AttributeReading:
     positions: AttributePositions | None
     text_fields: list[str]
     tracks: AxisTracks | None = None
-    height_fields: tuple[str, ...] = ()  # the format's own heights (``driver_fields``)
-    heights: bool = False  # a feature has one
+    # The fields that hold heights (``driver_fields.height_fields``): GPX's ``ele``, and
+    # fields named as heights.
+    height_fields: tuple[str, ...] = ()
+    heights: list[str] = field(default_factory=list)  # those in which a feature has a number
 
     @classmethod
     def of(cls, layer: LayerInfo, driver: str = "") -> AttributeReading:
@@ -61,7 +63,7 @@ class AttributeReading:
             wanted = wanted + self.positions.fields
         if self.tracks is not None:
             wanted = wanted + self.tracks.names
-        return list(dict.fromkeys(wanted))
+        return list(dict.fromkeys(wanted + list(self.height_fields)))
 
     @property
     def sink(self) -> BoxedSink | None:
@@ -77,12 +79,13 @@ class AttributeReading:
         if batch is not None:
             batch = fold_batch(batch)  # other scripts' digits read as ASCII's, once for all
             names = batch.schema.names
-            if not self.heights:
-                self.heights = any(
-                    batch.column(f).null_count < batch.num_rows
-                    for f in self.height_fields
-                    if f in names
-                )
+            self.heights += [
+                f
+                for f in self.height_fields
+                if f in names
+                and f not in self.heights
+                and np.isfinite(numbers(batch.column(f))).any()
+            ]
             if self.text is not None:
                 self.text.add(batch.select([f for f in self.text_fields if f in names]))
         if self.positions is None and self.tracks is None:

@@ -165,7 +165,12 @@ def _scan_spatial_layer(
     if footprint is not None and layer.crs is not None:
         _add_windows(layer.name, layer.crs, scan, extent, footprint, tally)
     _count(scan, layer, tally)
-    tally.has_z = tally.has_z or reading.heights  # a GPX point's ele: a height all the same
+    if reading.heights:  # a contour's level in ELEVATION, a GPX point's ele: heights all the same
+        tally.has_z = True
+        tally.methods[f"has_z[{layer.name}]"] = (
+            f"heights in the field(s) {', '.join(reading.heights)}: named as heights, or where "
+            "the format keeps them"
+        )
     if detail.distribution is not None:
         tally.details.append(detail.distribution)
     tally.methods[f"resolution_m[{layer.name}]"] = detail.method

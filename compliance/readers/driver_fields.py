@@ -1,4 +1,5 @@
-"""Fields a GDAL driver adds to every layer of a format, whatever the data holds.
+"""Fields a GDAL driver adds to every layer of a format, whatever the data holds, and the
+fields that hold a layer's heights.
 
 KML's readers give every placemark ``altitudeMode``, ``tessellate``, ``extrude`` and more;
 GPX's gives every waypoint ``geoidheight``, ``magvar``, ``hdop``... A rule that reads the
@@ -9,11 +10,14 @@ own text.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from compliance.readers.formats import KML_DRIVERS
 
-__all__ = ["DRIVER_ADDED_FIELDS", "DRIVER_HEIGHT_FIELDS", "height_fields", "own_fields"]
+__all__ = [
+    "DRIVER_ADDED_FIELDS", "DRIVER_HEIGHT_FIELDS", "HEIGHT_NAME", "height_fields", "own_fields",
+]  # fmt: skip
 
 _KML = frozenset(
     {
@@ -99,11 +103,29 @@ DRIVER_ADDED_FIELDS: dict[str, frozenset[str]] = {
 # it as Z only when told ``ELE_AS_25D``).
 DRIVER_HEIGHT_FIELDS: dict[str, frozenset[str]] = {"GPX": frozenset({"ele"})}
 
+# Names that say a field holds heights, as mapping agencies and common tools write them (in
+# English, Spanish, Korean, Chinese and Japanese): contours' levels, spot heights, depths,
+# buildings' heights. A number there is a height whatever the geometry holds: a 2-D
+# contour line with its level in ``ELEVATION`` is elevation data as much as a 3-D one.
+HEIGHT_NAME = re.compile(
+    r"elev|height|altitud|contour|depth|bathym|sounding"
+    r"|^(z|ele|alt|hgt|dem|dtm|dsm|msl|amsl|z_?m|z_?val(ue)?)$|_z$"
+    r"|등고|표고|높이|고도|수심|해발|高程|海拔|高度|標高|高さ|等高",
+    re.IGNORECASE,
+)
+
 
 def height_fields(driver: str, fields: Iterable[str]) -> list[str]:
-    """The fields of a layer read by ``driver`` that hold its features' heights."""
+    """The fields of a layer read by ``driver`` that hold its features' heights: the
+    driver's own height field (GPX's ``ele``), and the data's own fields whose
+    name says they hold heights (``HEIGHT_NAME``; not KML's ``altitudeMode`` nor GPX's
+    ``geoidheight``, which every feature of those formats has). Only those holding
+    numbers do."""
     heights = DRIVER_HEIGHT_FIELDS.get(driver, frozenset())
-    return [f for f in fields if f in heights]
+    added = DRIVER_ADDED_FIELDS.get(driver, frozenset())
+    return [
+        f for f in fields if f in heights or (f not in added and HEIGHT_NAME.search(f) is not None)
+    ]
 
 
 def own_fields(driver: str, fields: Iterable[str]) -> list[str]:

@@ -118,7 +118,7 @@ CONDITIONS: dict[str, Condition] = {
             "drop_contours",
             "Contours and elevation are left out.",
             "No contour or elevation layer or field (names matching field_pattern), no "
-            "field a format keeps its heights in (GPX's ele), and no Z.",
+            "field a format keeps its heights in (GPX's ele) or named as heights, and no Z.",
             (
                 Parameter(
                     "field_pattern",
