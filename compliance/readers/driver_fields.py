@@ -103,13 +103,16 @@ DRIVER_ADDED_FIELDS: dict[str, frozenset[str]] = {
 # it as Z only when told ``ELE_AS_25D``).
 DRIVER_HEIGHT_FIELDS: dict[str, frozenset[str]] = {"GPX": frozenset({"ele"})}
 
-# Names that say a field holds heights, as mapping agencies and common tools write them (in
-# English, Spanish, Korean, Chinese and Japanese): contours' levels, spot heights, depths,
-# buildings' heights. A number there is a height whatever the geometry holds: a 2-D
-# contour line with its level in ``ELEVATION`` is elevation data as much as a 3-D one.
+# Names that say a field holds heights, as mapping agencies and common tools write them:
+# contours' levels, spot heights, depths, buildings' heights. In English; German (Höhe),
+# French (hauteur), Spanish and Portuguese (cota, altura), Italian (quota), Dutch
+# (hoogte), Russian (высота, отметка), Arabic, Hindi; Korean, Chinese and Japanese. A number
+# there is a height whatever the geometry holds: a 2-D contour line with its level in
+# ``ELEVATION`` is elevation data as much as a 3-D one.
 HEIGHT_NAME = re.compile(
     r"elev|height|altitud|contour|depth|bathym|sounding"
     r"|^(z|ele|alt|hgt|dem|dtm|dsm|msl|amsl|z_?m|z_?val(ue)?)$|_z$"
+    r"|h(oe|ö)he|hauteur|altura|^cota|quota|hoogte|высот|отметк|ارتفاع|ऊंचाई|ऊँचाई"
     r"|등고|표고|높이|고도|수심|해발|高程|海拔|高度|標高|高さ|等高",
     re.IGNORECASE,
 )

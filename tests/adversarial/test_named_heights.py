@@ -89,7 +89,25 @@ def test_a_contour_level_in_elevation_makes_the_lines_three_dimensional(tmp_path
 
 
 @pytest.mark.parametrize(
-    "name", ["elev_m", "Height", "contour", "DEPTH", "z", "alt", "높이", "高程"]
+    "name",
+    [
+        "elev_m",
+        "Height",
+        "contour",
+        "DEPTH",
+        "z",
+        "alt",
+        "HOEHE",
+        "Höhe",
+        "COTA",
+        "QUOTA",
+        "hauteur",
+        "hoogte",
+        "высота",
+        "높이",
+        "高程",
+        "標高",
+    ],  # fmt: skip
 )
 def test_heights_under_other_names_count_too(tmp_path, name):
     verdict = Checker(packs=["in"]).check(_write(tmp_path / "c.gpkg", "delhi", {name: LEVELS}))
