@@ -14,6 +14,7 @@ from shapely.geometry.base import BaseGeometry
 from compliance.geo.drawn_shapes import as_drawn
 from compliance.geo.geodesy import ground_areas_km2
 from compliance.remediate.actions import ActionChanges, ActionContext, ActionResult
+from compliance.remediate.mask_cut import cut_at_drawn_detail
 from compliance.remediate.vector_io import (
     LayerMeta,
     geometries,
@@ -27,8 +28,6 @@ from compliance.rules.conditions import CONDITIONS
 __all__ = ["mask_vector_zones", "strip_vector_attributes"]
 
 _DEFAULT_GRID_M = float(CONDITIONS["mask_zones"].defaults()["grid_m"])
-_LINESTRING, _MULTILINESTRING = 1, 5  # GEOS type ids
-_LINE_TYPES = (_LINESTRING, _MULTILINESTRING)
 
 
 @dataclass
@@ -59,47 +58,6 @@ def _masks(ctx: ActionContext, grid_m: float) -> _Masks:
     return masks
 
 
-def _ending_at_own_vertices(cut: np.ndarray, drawn: np.ndarray) -> np.ndarray:
-    """The lines among ``cut`` (each of the ``drawn`` line it was cut from) with every part
-    ending at a vertex of its own line.
-
-    Where a line crosses the mask's edge the cut makes a vertex of its own, as near the
-    line's next vertex as it happens to fall: a segment finer than the data was drawn,
-    which the re-check reads as the derivative's detail (lines drawn every 20 m came out
-    at 1 m, and a scale rule held them). The piece from there to the line's own next
-    vertex goes with the masked part; a part left with one vertex goes too.
-    """
-    lines = np.flatnonzero(np.isin(shapely.get_type_id(cut), _LINE_TYPES))
-    if lines.size == 0:
-        return cut
-    parts, whose = shapely.get_parts(cut[lines], return_index=True)
-    xy, part_of = shapely.get_coordinates(parts, return_index=True)
-    own_xy, own_of = shapely.get_coordinates(drawn[lines], return_index=True)
-    # A vertex is the line's own when its line drew one at exactly that place (an overlay
-    # keeps its inputs' vertices as they are).
-    keep = np.isin(
-        np.rec.fromarrays([whose[part_of], xy[:, 0], xy[:, 1]]),
-        np.rec.fromarrays([own_of, own_xy[:, 0], own_xy[:, 1]]),
-    )
-    kept_parts = np.bincount(part_of[keep], minlength=parts.size) >= 2
-    keep &= kept_parts[part_of]
-    out = cut.copy()
-    rebuilt = np.full(lines.size, None, dtype=object)
-    if kept_parts.any():
-        # Parts renumbered in order, each line's parts together.
-        number = np.cumsum(kept_parts) - 1
-        pieces = shapely.linestrings(xy[keep], indices=number[part_of[keep]])
-        owners, at = np.unique(whose[kept_parts], return_inverse=True)
-        rebuilt[owners] = shapely.multilinestrings(pieces, indices=at)
-    single = shapely.get_type_id(cut[lines]) == _LINESTRING
-    for i in np.flatnonzero(single & (rebuilt != None)):  # noqa: E711 - an object array
-        rebuilt[i] = shapely.get_geometry(rebuilt[i], 0)
-    empty = rebuilt == None  # noqa: E711
-    rebuilt[empty] = shapely.from_wkt("LINESTRING EMPTY")
-    out[lines] = rebuilt
-    return out
-
-
 def mask_vector_zones(ctx: ActionContext) -> ActionResult:
     """Cut (or drop, ``mask_mode="drop"``) every feature where it meets the coarse mask."""
     masks = _masks(ctx, float(ctx.parameters.get("grid_m", _DEFAULT_GRID_M)))
@@ -124,7 +82,7 @@ def mask_vector_zones(ctx: ActionContext) -> ActionResult:
             changes.features_dropped = (changes.features_dropped or 0) + int(hit.sum())
             return table.filter(pa.array(~hit))
         cut = geoms.copy()
-        cut[hit] = _ending_at_own_vertices(shapely.difference(geoms[hit], mask), geoms[hit])
+        cut[hit] = cut_at_drawn_detail(geoms[hit], mask)
         gone = hit & shapely.is_empty(cut)
         changes.features_dropped = (changes.features_dropped or 0) + int(gone.sum())
         changes.features_cut = (changes.features_cut or 0) + int((hit & ~gone).sum())

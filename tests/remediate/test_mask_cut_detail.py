@@ -7,12 +7,14 @@ a scale rule the original passed now held it (and in India, finer than 1 m, it w
 denied). Closing the loop means the derivative passes the rules its source passed.
 
 Claim under test: every vertex of a cut line is a vertex its source line drew (exactly, in
-the file's CRS), so no segment is shorter than the source's shortest; nothing meets the
+the file's CRS), so no segment is shorter than the source's shortest; a cut polygon has no
+edge shorter than its source's, and covers nothing its source did not; nothing meets the
 buffered zone; the derivative is allowed where the original was denied only for the zone,
 in three CRSs.
 
-Truth: lines drawn here with pyproj's geodesic, a vertex every 20 m on the ground; the
-derivative read back with pyogrio, segments measured with pyproj's Geod.
+Truth: lines and strips drawn here with pyproj's geodesic, a vertex every 20 m on the
+ground; the derivative read back with pyogrio, segments measured with pyproj's Geod, areas
+with shapely.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyogrio
 import pytest
 import shapely
@@ -65,10 +68,21 @@ def _lines_lonlat() -> list[shapely.Geometry]:
     return lines
 
 
+def _strips_lonlat() -> list[shapely.Geometry]:
+    """The lines as the south edges of 40 m strips (their north edges as drawn back)."""
+    strips = []
+    for line in _lines_lonlat():
+        xy = np.asarray(line.coords)
+        north = xy[::-1] + [0.0, 40.0 / 111_000]
+        strips.append(shapely.Polygon(np.vstack([xy, north])))
+    return strips
+
+
 def _shortest_m(geoms: np.ndarray, epsg: int) -> float:
-    """The shortest segment of any line, on the ellipsoid."""
+    """The shortest segment of any line or ring, on the ellipsoid."""
     lonlat = to_lonlat(geoms, epsg)
-    xy, line = shapely.get_coordinates(lonlat, return_index=True)
+    rings = shapely.get_rings(shapely.get_parts(lonlat))
+    xy, line = shapely.get_coordinates(rings if rings.size else lonlat, return_index=True)
     same = line[1:] == line[:-1]
     _, _, d = GEOD.inv(xy[:-1, 0][same], xy[:-1, 1][same], xy[1:, 0][same], xy[1:, 1][same])
     return float(np.min(d))
@@ -81,16 +95,19 @@ def to_lonlat(geoms: np.ndarray, epsg: int) -> np.ndarray:
     return shapely.transform(geoms, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
 
 
+def _remediated(tmp_path: Path, checker: Checker, geoms: np.ndarray, kind: str, epsg: int):
+    source = tmp_path / "in.gpkg"
+    pyogrio.write_arrow(
+        pa.table({"geometry": shapely.to_wkb(geoms)}), source, layer="roads", driver="GPKG",
+        geometry_name="geometry", geometry_type=kind, crs=f"EPSG:{epsg}",
+    )  # fmt: skip
+    return checker.remediate(source, tmp_path / "out.gpkg")
+
+
 @pytest.mark.parametrize("epsg", [5186, 4326, 32652])
 def test_cut_lines_end_at_their_own_vertices(tmp_path: Path, checker: Checker, epsg: int) -> None:
     geoms = from_lonlat(_lines_lonlat(), epsg)
-    source = tmp_path / "in.gpkg"
-    pyogrio.write_arrow(
-        __import__("pyarrow").table({"geometry": shapely.to_wkb(geoms)}), source,
-        layer="roads", driver="GPKG", geometry_name="geometry", geometry_type="LineString",
-        crs=f"EPSG:{epsg}",
-    )  # fmt: skip
-    report = checker.remediate(source, tmp_path / "out.gpkg")
+    report = _remediated(tmp_path, checker, geoms, "LineString", epsg)
     assert sorted(f.rule_id for f in report.original.findings) == ["T-ATTRIBUTES", "T-ZONES"]
     (mask,) = [a for a in report.actions if a.condition == "mask_zones"]
     assert mask.status == "applied" and (mask.changes.features_cut or 0) > 0
@@ -100,4 +117,23 @@ def test_cut_lines_end_at_their_own_vertices(tmp_path: Path, checker: Checker, e
     made = [p for p in shapely.get_coordinates(derived).tolist() if tuple(p) not in own]
     assert made == []
     assert _shortest_m(derived, epsg) >= _shortest_m(geoms, epsg) * (1 - 1e-9)
+    assert report.verdict.verdict == Effect.allow, [f.rule_id for f in report.verdict.findings]
+
+
+@pytest.mark.parametrize("epsg", [5186, 4326, 32652])
+def test_cut_polygons_keep_no_edge_finer_than_their_source(
+    tmp_path: Path, checker: Checker, epsg: int
+) -> None:
+    geoms = from_lonlat(_strips_lonlat(), epsg)
+    assert shapely.is_valid(geoms).all()
+    report = _remediated(tmp_path, checker, geoms, "Polygon", epsg)
+    (mask,) = [a for a in report.actions if a.condition == "mask_zones"]
+    assert mask.status == "applied" and (mask.changes.features_cut or 0) > 0
+    derived, _, _ = read_layer(tmp_path / "out.gpkg", "roads")
+    assert not shapely.intersects(buffered_zone_local(), to_local(derived, epsg)).any()
+    # Nothing the source did not cover (round-off aside).
+    outside = shapely.area(shapely.difference(shapely.union_all(derived), shapely.union_all(geoms)))
+    assert outside <= 1e-9 * shapely.area(shapely.union_all(geoms))
+    # The CRS's scale varies by less than a part in a thousand across these few kilometres.
+    assert _shortest_m(derived, epsg) >= _shortest_m(geoms, epsg) * (1 - 1e-3)
     assert report.verdict.verdict == Effect.allow, [f.rule_id for f in report.verdict.findings]
