@@ -48,8 +48,8 @@ FACTS: dict[str, tuple[str, str]] = {
     "dataset.has_z": (
         "bool",
         "3-D coordinates (Z, or M: heights too; a format's own height field such as "
-        "GPX's ele; a field named as heights, such as ELEVATION, holding numbers) or an "
-        "elevation raster",
+        "GPX's ele; a field named as heights, such as ELEVATION, holding numbers; a layer "
+        "named as heights, such as contours) or an elevation raster",
     ),
     "dataset.fields": ("list(string)", "attribute names over all layers"),
     "dataset.layers": ("list(string)", "layer and table names (vector)"),

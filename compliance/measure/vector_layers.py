@@ -31,6 +31,7 @@ from compliance.measure.table_values import GeometryText
 from compliance.measure.vector_profile import layer_detail
 from compliance.measure.vector_scan import LayerScan, Probe, scan_layer
 from compliance.measure.written_numbers import written_numbers
+from compliance.readers.driver_fields import HEIGHT_NAME
 from compliance.readers.geojson_unread import FEW_NUMBERS
 from compliance.readers.sources import NO_GEOMETRY, LayerInfo, VectorSource
 from compliance.text_digits import fold_batch
@@ -165,11 +166,16 @@ def _scan_spatial_layer(
     if footprint is not None and layer.crs is not None:
         _add_windows(layer.name, layer.crs, scan, extent, footprint, tally)
     _count(scan, layer, tally)
-    if reading.heights:  # a contour's level in ELEVATION, a GPX point's ele: heights all the same
+    # A contour's level in ELEVATION, a GPX point's ele: heights all the same. And a layer
+    # named as heights (contours) draws them, whatever its fields are called.
+    named = HEIGHT_NAME.search(layer.name) is not None and scan.features > scan.empty
+    if reading.heights or named:
         tally.has_z = True
         tally.methods[f"has_z[{layer.name}]"] = (
             f"heights in the field(s) {', '.join(reading.heights)}: named as heights, or where "
             "the format keeps them"
+            if reading.heights
+            else "a layer named as heights"
         )
     if detail.distribution is not None:
         tally.details.append(detail.distribution)

@@ -6,8 +6,8 @@ drops layers and fields by name: a layer ``contours`` whose elevation field is c
 ``v``, a layer ``등고선`` (contour lines), or a field ``등고수치`` (contour value) or
 ``표고`` (elevation), as Korean data names them, came out ``allow``.
 
-Claim under test: each such file is ``allow_with_conditions`` with ``KR-CONTOURS`` (and,
-where a field is named as heights, ``KR-IMAGERY-COORDINATES-3D``: the lines are 3-D), and
+Claim under test: each such file is ``allow_with_conditions`` with ``KR-CONTOURS`` (and
+``KR-IMAGERY-COORDINATES-3D``: a layer or field named as heights makes them 3-D), and
 its remediation drops exactly that layer or field, the derivative then allowed; lines
 whose names say nothing of heights stay ``allow`` (no value test: a road's speed limits
 are multiples of ten as well).
@@ -69,24 +69,22 @@ def test_contours_named_by_layer_or_in_korean_must_be_dropped(tmp_path, checker,
     path = _lines(tmp_path / "in.gpkg", layer, field)
     verdict = checker.check(path)
     assert verdict.verdict == Effect.allow_with_conditions
-    rules = [f.rule_id for f in verdict.findings]
+    # A layer or field named as heights makes the lines 3-D as well (test_named_heights).
+    assert sorted(f.rule_id for f in verdict.findings) == [
+        "KR-CONTOURS", "KR-IMAGERY-COORDINATES-3D",
+    ]  # fmt: skip
     report = checker.remediate(path, tmp_path / "out.gpkg")
+    (action,) = [a for a in report.actions if a.condition == "drop_contours"]
+    assert action.status == "applied"
     out = tmp_path / "out.gpkg"
     names = [str(n) for n, _ in pyogrio.list_layers(out)]
     if dropped == "layers":
-        assert rules == ["KR-CONTOURS"]
-        (action,) = report.actions
         assert action.changes.layers_dropped == [layer] and names == ["roads"]
-        assert report.verdict.verdict == Effect.allow
     else:
-        # A field named as heights makes the lines 3-D as well (test_named_heights).
-        assert sorted(rules) == ["KR-CONTOURS", "KR-IMAGERY-COORDINATES-3D"]
-        action = report.actions[0]
         assert action.changes.fields_dropped == [f"{layer}.{field}"]
         assert field not in pyogrio.read_info(out, layer=layer)["fields"]
-        assert not report.verdict.profile.has_z
-        assert report.verdict.verdict == Effect.allow
-    assert action.condition == "drop_contours" and action.status == "applied"
+    assert not report.verdict.profile.has_z
+    assert report.verdict.verdict == Effect.allow
 
 
 def test_lines_whose_names_say_nothing_of_heights_stay_allowed(tmp_path, checker):

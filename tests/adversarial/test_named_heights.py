@@ -7,9 +7,10 @@ products are, shapefiles first) were not, and those rules did not fire: 1 m cont
 Delhi drawn at 2 m came out ``allow``. The format's choice decided it, as it did for GPX's
 ``ele`` (``test_gpx_heights``).
 
-Claim under test: a field whose name says it holds heights (in English, Korean, Chinese)
-and that holds numbers (or text that is a number) makes the data 3-D, with the rules that
-follow, as the same lines with the level as Z are, in three places and three formats;
+Claim under test: a field whose name says it holds heights (in English, Korean, Chinese and
+more) and that holds numbers (or text that is a number), or a layer so named (contours),
+makes the data 3-D, with the rules that follow, as the same lines with the level as Z
+are, in three places and three formats;
 fields so named that hold no number, the heights formats give every feature of their own
 (KML's ``altitudeMode``, GPX's ``geoidheight``) and OSM's ``z_order`` do not; and
 ``drop_contours`` drops the field, its derivative then 2-D.
@@ -54,10 +55,10 @@ def _rings(place: str, z: bool = False) -> np.ndarray:
     return np.array(rings, dtype=object)
 
 
-def _write(path, place: str, fields: dict[str, object], z: bool = False):
+def _write(path, place: str, fields: dict[str, object], z: bool = False, layer: str = "lines"):
     geometry = _rings(place, z)
     pyogrio.write_dataframe(
-        _frame(geometry, fields), path, driver=FORMATS[path.suffix[1:]], layer="lines"
+        _frame(geometry, fields), path, driver=FORMATS[path.suffix[1:]], layer=layer
     )
     info = pyogrio.read_info(path)
     assert ("Z" in info["geometry_type"]) == z  # 2-D lines unless asked for Z
@@ -114,6 +115,14 @@ def test_heights_under_other_names_count_too(tmp_path, name):
     assert verdict.profile.has_z
     assert verdict.verdict == Effect.deny
     assert "IN-VERTICAL-3M" in {f.rule_id for f in verdict.findings}
+
+
+@pytest.mark.parametrize("layer", ["contours", "Contour_Lines", "등고선", "elevation"])
+def test_a_layer_named_as_heights_draws_them_whatever_its_fields(tmp_path, layer):
+    fields = {"v": LEVELS}
+    verdict = Checker(packs=["in"]).check(_write(tmp_path / "c.gpkg", "delhi", fields, layer=layer))
+    assert verdict.profile.has_z and verdict.verdict == Effect.deny
+    assert verdict.profile.methods[f"has_z[{layer}]"] == "a layer named as heights"
 
 
 def test_heights_written_as_text_count(tmp_path):
