@@ -28,6 +28,7 @@ import shapely
 from pyproj import Geod
 
 from compliance import Checker, Effect
+from tests.adversarial.test_gpx_heights import HEIGHTS_PACK
 
 # place -> (lon, lat, pack, the rule 3-D data fires there, vertex spacing in metres)
 PLACES = {
@@ -166,21 +167,6 @@ def test_the_heights_a_format_gives_every_feature_are_not_the_data_s(tmp_path):
     assert "geoidheight" in pyogrio.read_info(gpx, layer="waypoints")["fields"]
     for path in (kml, gpx):
         assert not Checker(packs=["in"]).check(path).profile.has_z, path.name
-
-
-HEIGHTS_PACK = """\
-pack: heights-test
-version: "1"
-title: Heights are left out
-jurisdiction: XX
-rules:
-  - id: T-HEIGHTS
-    title: Heights
-    when: dataset.has_z
-    effect: allow_with_conditions
-    conditions: [drop_contours]
-    reference: test fixture
-"""
 
 
 def test_drop_contours_drops_a_field_named_for_heights(tmp_path):
