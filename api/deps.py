@@ -39,32 +39,6 @@ _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="mapgate"'}
 # request, a fifth of the service's own CPU per upload when the upload routes had seven.
 
 
-async def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-async def get_checker(request: Request) -> Checker:
-    checker: Checker = request.app.state.checker
-    return checker
-
-
-async def get_store(request: Request) -> VerdictStore:
-    store: VerdictStore = request.app.state.store
-    return store
-
-
-async def get_metrics(request: Request) -> Metrics:
-    metrics: Metrics = request.app.state.metrics
-    return metrics
-
-
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-CheckerDep = Annotated["Checker", Depends(get_checker)]
-StoreDep = Annotated[VerdictStore, Depends(get_store)]
-MetricsDep = Annotated[Metrics, Depends(get_metrics)]
-
-
 class Service:
     """The app's shared parts, typed, for a route that needs several: one dependency
     instead of one each."""
@@ -102,6 +76,28 @@ async def get_service(request: Request) -> Service:
 ServiceDep = Annotated[Service, Depends(get_service)]
 
 
+async def get_settings(request: Request) -> Settings:
+    return Service(request).settings
+
+
+async def get_checker(request: Request) -> Checker:
+    return Service(request).checker
+
+
+async def get_store(request: Request) -> VerdictStore:
+    return Service(request).store
+
+
+async def get_metrics(request: Request) -> Metrics:
+    return Service(request).metrics
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+CheckerDep = Annotated["Checker", Depends(get_checker)]
+StoreDep = Annotated[VerdictStore, Depends(get_store)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+
+
 def is_loopback(host: str | None) -> bool:
     """True for 127.0.0.0/8, ::1 and ``localhost`` (and the test client's ``testclient``)."""
     if host in {"localhost", "testclient"}:
@@ -117,7 +113,7 @@ def _caller(request: Request) -> Caller:
 
     In dev mode every loopback request acts as an auditor named ``dev``; others get 403.
     """
-    settings: Settings = request.app.state.settings
+    settings = Service(request).settings
     token = bearer_token(request.headers.get("authorization"))
     if token is not None:
         caller = find_caller(settings.keys, token)
