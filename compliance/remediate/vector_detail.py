@@ -9,7 +9,7 @@ import pyarrow as pa
 import shapely
 
 from compliance.geo.segment_metres import GroundMap
-from compliance.readers.driver_fields import height_fields
+from compliance.readers.driver_fields import HEIGHT_NAME, height_fields
 from compliance.remediate.actions import ActionChanges, ActionContext, ActionResult
 from compliance.remediate.vector_io import (
     LayerMeta,
@@ -90,12 +90,17 @@ def coarsen_vectors(ctx: ActionContext) -> ActionResult:
 
 
 def drop_vector_contours(ctx: ActionContext) -> ActionResult:
-    """Drop contour and elevation layers and fields (by name), the fields a format keeps
-    its heights in (GPX's ``ele``) and every Z coordinate."""
+    """Drop contour and elevation layers and fields (by name: the pack's pattern and the
+    check's ``HEIGHT_NAME``), the fields a format keeps its heights in (GPX's ``ele``) and
+    every Z coordinate."""
     pattern = re.compile(str(ctx.parameters["field_pattern"]))
     changes = ActionChanges(features_changed=0)
     metas = layer_metas(ctx.source)
-    changes.layers_dropped = [m.name for m in metas if pattern.search(m.name)]
+    # Layers named as heights as the check reads them (``HEIGHT_NAME``), as well as by the
+    # pack's pattern: a layer the check takes for heights must not stay in the derivative.
+    changes.layers_dropped = [
+        m.name for m in metas if pattern.search(m.name) or HEIGHT_NAME.search(m.name)
+    ]
 
     def dropped(layer: LayerMeta) -> list[str]:
         heights = height_fields(str(layer.info.get("driver", "")), layer.fields)

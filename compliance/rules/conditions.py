@@ -117,8 +117,8 @@ CONDITIONS: dict[str, Condition] = {
         Condition(
             "drop_contours",
             "Contours and elevation are left out.",
-            "No contour or elevation layer or field (names matching field_pattern), no "
-            "field a format keeps its heights in (GPX's ele) or named as heights, and no Z.",
+            "No contour or elevation layer or field (names matching field_pattern, or named "
+            "as heights), no field a format keeps its heights in (GPX's ele), and no Z.",
             (
                 Parameter(
                     "field_pattern",

@@ -13,7 +13,7 @@ makes the data 3-D, with the rules that follow, as the same lines with the level
 are, in three places and three formats;
 fields so named that hold no number, the heights formats give every feature of their own
 (KML's ``altitudeMode``, GPX's ``geoidheight``) and OSM's ``z_order`` do not; and
-``drop_contours`` drops the field, its derivative then 2-D.
+``drop_contours`` drops the field or the layer, its derivative then 2-D.
 
 Truth: the rings are drawn here with pyproj's geodesic (a ring every 20 m around a hill,
 a vertex every 2 m or 10 m on the ground); what GDAL reads back is pyogrio's answer.
@@ -179,4 +179,20 @@ def test_drop_contours_drops_a_field_named_for_heights(tmp_path):
     assert "lines.hgt" in action.changes.fields_dropped
     fields = list(pyogrio.read_info(tmp_path / "out.gpkg", layer="lines")["fields"])
     assert fields == ["kind"]
+    assert report.verdict.verdict == Effect.allow and not report.verdict.profile.has_z
+
+
+def test_drop_contours_drops_a_layer_named_for_heights(tmp_path):
+    """Named in German, which the pack's own pattern does not read: the layer goes all
+    the same, since the check takes it for heights."""
+    pack = tmp_path / "heights.yaml"
+    pack.write_text(HEIGHTS_PACK)
+    source = _write(tmp_path / "c.gpkg", "busan", {"v": LEVELS}, layer="Hoehenlinien")
+    pyogrio.write_dataframe(
+        _frame(_rings("busan")[:3], {"name": ["a", "b", "c"]}), source, layer="roads"
+    )
+    report = Checker(packs=[str(pack)]).remediate(source, tmp_path / "out.gpkg")
+    (action,) = report.actions
+    assert action.status == "applied" and action.changes.layers_dropped == ["Hoehenlinien"]
+    assert [str(n) for n, _ in pyogrio.list_layers(tmp_path / "out.gpkg")] == ["roads"]
     assert report.verdict.verdict == Effect.allow and not report.verdict.profile.has_z
