@@ -261,8 +261,9 @@ class Checker:
         summary: ZoneSummary,
         request: dict[str, str | None],
     ) -> tuple[str, ...]:
-        """Where a raster band may hold heights (``Profile.elevation_unsure``), the rules
-        that would fire were it read as heights, if the verdict would then change."""
+        """Where the data may hold heights (``Profile.elevation_unsure``: a raster band, or
+        a field laid as contour levels), the rules that would fire were it read as heights,
+        if the verdict would then change."""
         profile = inspection.profile
         if not profile.elevation_unsure or profile.has_z:
             return ()

@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from compliance.measure.attribute_positions import AttributePositions, numbers, row_boxes
 from compliance.measure.attribute_tracks import AxisTracks
+from compliance.measure.contour_levels import LevelLines
 from compliance.measure.position_fields import position_pairs
 from compliance.measure.table_values import GeometryText
 from compliance.measure.vector_scan import BoxedSink
@@ -40,6 +41,8 @@ class AttributeReading:
     # fields named as heights.
     height_fields: tuple[str, ...] = ()
     heights: list[str] = field(default_factory=list)  # those in which a feature has a number
+    # Numbers laid on the lines as contour levels, whatever the fields are called.
+    levels: LevelLines | None = None
 
     @classmethod
     def of(cls, layer: LayerInfo, driver: str = "") -> AttributeReading:
@@ -53,7 +56,9 @@ class AttributeReading:
         # geometry's Z and M values, a layer of no fields too.
         tracks = AxisTracks(list(layer.fields), layer.crs)
         heights = tuple(height_fields(driver, layer.fields))
-        return cls(text, positions, list(layer.text_fields), tracks, heights)
+        lines = any("Point" not in t for t in layer.geometry_type.split(",")) and bool(layer.fields)
+        levels = LevelLines() if lines else None
+        return cls(text, positions, list(layer.text_fields), tracks, heights, levels=levels)
 
     @property
     def fields(self) -> list[str]:
@@ -95,6 +100,8 @@ class AttributeReading:
             self.positions.add(batch, boxes)
         if self.tracks is not None:
             found, single = self._numbers(batch) if batch is not None else ({}, {})
+            if self.levels is not None and batch is not None:
+                self.levels.add(batch, geometry, self.height_fields)
             tables: dict[str, Written] = {}
             if ordinates is not None:
                 found[ORDINATES], tables[ORDINATES] = _few_a_row(ordinates)

@@ -100,6 +100,7 @@ def _vector_profile(
             feature_count=tally.features,
             layer_count=len(own),
             has_z=tally.has_z,
+            elevation_unsure=tally.elevation_unsure and not tally.has_z,
             fields=sorted({f for la in own for f in own_fields(src.driver, la.fields)}),
             layers=layers,
             empty_geometries=max(tally.empty, 0),

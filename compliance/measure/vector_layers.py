@@ -15,6 +15,7 @@ from shapely.geometry.base import BaseGeometry
 from compliance.dataset_profile import DetailDistribution, LayerProfile
 from compliance.geo.crs_identity import unit_m
 from compliance.measure.attribute_reading import AttributeReading
+from compliance.measure.contour_levels import MAX_LEVEL_BYTES, LevelsFound
 from compliance.measure.feature_places import MAX_WINDOWS
 from compliance.measure.leaks.index_checks import index_check
 from compliance.measure.placement import (
@@ -62,6 +63,9 @@ class VectorTally:
     undecodable: int = 0
     unplaceable: int = 0
     has_z: bool = False
+    # Numbers that lie as contour levels in a field not named as heights: held where
+    # reading them as heights would change the verdict.
+    elevation_unsure: bool = False
     located: bool = True
     leaves: int = 0  # geometry objects with coordinates read (a collection's members each)
     unread_geometries: list[str] = field(default_factory=list)
@@ -177,6 +181,8 @@ def _scan_spatial_layer(
             if reading.heights
             else "a layer named as heights"
         )
+    elif reading.levels is not None:
+        _levels(layer.name, reading.levels.found(), tally)
     if detail.distribution is not None:
         tally.details.append(detail.distribution)
     tally.methods[f"resolution_m[{layer.name}]"] = detail.method
@@ -194,6 +200,20 @@ def _scan_spatial_layer(
             coordinate_columns=reading.columns or None,
         )
     )
+
+
+def _levels(name: str, found: LevelsFound, tally: VectorTally) -> None:
+    said = [f"{field}: {how}" for field, how in found.levels.items()]
+    if found.unmet:
+        said.append(
+            f"{', '.join(found.unmet)}: levels too many lines to meet them with (more than "
+            f"{MAX_LEVEL_BYTES >> 20} MiB of geometry), not cleared"
+        )
+    if said:
+        tally.elevation_unsure = True
+        tally.methods[f"elevation_unsure[{name}]"] = "numbers laid as contour levels: " + "; ".join(
+            said
+        )
 
 
 def _add_windows(

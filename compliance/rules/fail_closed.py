@@ -221,14 +221,21 @@ FINDINGS: tuple[EngineFinding, ...] = (
     EngineFinding(
         "MAPGATE-ELEVATION-UNSURE",
         Effect.review,
-        "The raster may hold heights, and heights would change the verdict",
+        "The data may hold heights, and heights would change the verdict",
         lambda e: bool(e.rules_if_heights),
         lambda e: (
-            "a band of the raster may hold heights (one grey band of unsigned integers, as a "
-            "DEM is often stored in decimetres; or bands of signed integers or floats "
-            "labelled as an image's colours) or an image's values, and the file does not say "
-            "which; it was read as an image, but read as heights "
-            f"{_shown(e.rules_if_heights)} would apply: a person must tell which it is"
+            (
+                "a band of the raster may hold heights (one grey band of unsigned integers, "
+                "as a DEM is often stored in decimetres; or bands of signed integers or "
+                "floats labelled as an image's colours) or an image's values, and the file "
+                "does not say which; it was read as an image"
+                if e.profile.kind == "raster"
+                else "a field not named as heights holds numbers laid on the lines as contour "
+                "levels are (each line beside lines of the next level up or down, crossing "
+                "none); it was read as 2-D data"
+            )
+            + f", but read as heights {_shown(e.rules_if_heights)} would apply: a person must "
+            "tell which it is"
         ),
         lambda e: {"rules_if_heights": list(e.rules_if_heights)},
     ),
