@@ -38,6 +38,8 @@ MAX_LEVELS = 5_000  # distinct values: more is no contour set (1 m from the sea 
 MAX_LEVEL_BYTES = 64 << 20  # geometry held to meet the levels with; beyond: not cleared
 CONTOUR_SHARE = 0.8  # of a field's features lying as contours do
 _MIN_FEATURES = 4
+_PIECE = 16  # segments: a ring is met with its neighbours piece by piece
+_ASKED = 4  # pieces of a line its nearest neighbours are measured from
 # Text that is wholly a number (digits already folded to ASCII's by the scan).
 _NUMBER_TEXT = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
 
@@ -172,31 +174,73 @@ def _linework(geoms: np.ndarray) -> np.ndarray:
 
 def _contour_share(lines: np.ndarray, rank: np.ndarray, values: np.ndarray) -> float:
     """The share of the features with a level (``rank``: its order among the levels) that
-    lie as contours do (see the module)."""
+    lie as contours do (see the module). Met piece by piece: nested rings' boxes all
+    overlap, and GEOS would measure whole rings against each other."""
     keep = np.isfinite(values) & ~shapely.is_missing(lines) & ~shapely.is_empty(lines)
-    keep &= shapely.get_type_id(lines) != 0  # points draw no contour
     keep &= np.isfinite(shapely.bounds(lines)).all(axis=1)
-    if keep.sum() < _MIN_FEATURES:
+    kept = np.flatnonzero(keep)
+    pieces, owner = _pieces(lines[kept])
+    features = np.unique(owner)
+    if features.size < _MIN_FEATURES:
         return 0.0
-    lines, level = lines[keep], rank[keep]
+    level = rank[kept[owner]]  # each piece's
+    fits = np.zeros(kept.size, dtype=bool)
+    fits[features] = True
+    tree = shapely.STRtree(pieces)
+    # Touching a line of another level: contours of two levels never meet. Every piece is
+    # met: most other numbers (a road's class) are told apart here, at the least cost.
+    i, j = tree.query(pieces, predicate="intersects")
+    np.logical_and.at(fits, owner[i], level[i] == level[j])
+    if fits[features].mean() < CONTOUR_SHARE:
+        return float(fits[features].mean())
+    ask = _spread(owner)
+    # Measured from a vertex of each piece asked: a point's distance to a piece costs a
+    # sixteenth of a piece's.
+    points = shapely.get_point(pieces, 0)
+    near = np.full(kept.size, np.inf)  # per feature: the nearest line one level away
     at_level = {at: np.flatnonzero(level == at) for at in np.unique(level)}
-    trees = {at: shapely.STRtree(lines[rows]) for at, rows in at_level.items()}
-    near = np.full(len(lines), np.inf)  # distance to the nearest line one level away
-    for at, mine in at_level.items():
+    for at in at_level:
+        mine = ask[level[ask] == at]
         for other in (at - 1, at + 1):
-            if other in trees:
-                found, dist = trees[other].query_nearest(
-                    lines[mine], return_distance=True, all_matches=False
+            if other in at_level and mine.size:
+                theirs = shapely.STRtree(pieces[at_level[other]])
+                found, dist = theirs.query_nearest(
+                    points[mine], return_distance=True, all_matches=False
                 )
-                np.minimum.at(near, mine[found[0]], dist)
-    fits = np.isfinite(near)
-    tree = shapely.STRtree(lines)
-    # Touching a line of another level: contours of two levels never meet.
-    i, j = tree.query(lines, predicate="intersects")
-    np.logical_and.at(fits, i, level[i] == level[j])
+                np.minimum.at(near, owner[mine[found[0]]], dist)
+    fits &= np.isfinite(near)
     # Nearer than the lines one level away: a line of a level further off.
-    ask = np.flatnonzero(fits)
-    i, j = tree.query(lines[ask], predicate="dwithin", distance=near[ask] * (1 - 1e-9))
-    i = ask[i]
-    np.logical_and.at(fits, i, np.abs(level[i] - level[j]) <= 1)
-    return float(fits.mean())
+    ask = ask[fits[owner[ask]]]
+    i, j = tree.query(points[ask], predicate="dwithin", distance=near[owner[ask]] * (1 - 1e-9))
+    np.logical_and.at(fits, owner[ask[i]], np.abs(level[ask[i]] - level[j]) <= 1)
+    return float(fits[features].mean())
+
+
+def _spread(owner: np.ndarray) -> np.ndarray:
+    """Up to ``_ASKED`` pieces of each line, spread along it, to measure its neighbours
+    from (a line's neighbours are the same along it; every piece is still met with)."""
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    counts = np.diff(np.r_[starts, owner.size])
+    picked = starts[:, None] + (np.arange(_ASKED)[None, :] * counts[:, None]) // _ASKED
+    return np.unique(picked)
+
+
+def _pieces(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The lines cut into pieces of ``_PIECE`` segments at most (each piece's last vertex
+    the next one's first), and the line each piece is of."""
+    parts, of = shapely.get_parts(lines, return_index=True)
+    # Points (a collection's) draw no line; a part of one vertex neither.
+    linear = np.isin(shapely.get_type_id(parts), (1, 2)) & (shapely.get_num_coordinates(parts) > 1)
+    parts, of = parts[linear], of[linear]
+    xy, part = shapely.get_coordinates(parts, return_index=True)
+    counts = np.bincount(part, minlength=len(parts))
+    v = np.arange(len(part)) - (np.cumsum(counts) - counts)[part]  # place in its part
+    per_part = -(-(counts - 1) // _PIECE)
+    base = np.cumsum(per_part) - per_part
+    piece = base[part] + np.minimum(v // _PIECE, per_part[part] - 1)
+    joint = (v % _PIECE == 0) & (v > 0) & (v // _PIECE < per_part[part])
+    piece = np.concatenate([piece, base[part[joint]] + v[joint] // _PIECE - 1])
+    order = np.lexsort((np.concatenate([v, v[joint]]), piece))
+    xy = np.concatenate([xy, xy[joint]])[order]
+    pieces = shapely.linestrings(xy, indices=piece[order]) if len(xy) else np.empty(0, object)
+    return np.asarray(pieces, dtype=object), np.repeat(of, per_part)
