@@ -10,7 +10,9 @@ drawn:
 - most of its features (``CONTOUR_SHARE``) lie as contours do: a line (a polygon's rings)
   touches no line of another level, and the nearest lines of other levels are of the next
   level up or down, none of a level further off lying nearer. Levels are taken in their
-  order, not on an interval: levels shifted off a round step lie the same way.
+  order, not on an interval: levels shifted off a round step lie the same way. A few
+  lines drawn across the contours (decoys of other levels) are set aside rather than
+  spoiling every contour they cross.
 
 A road's lane count crosses other roads; a building's floors are not one floor from their
 nearest neighbour's. Such a field is reported, and the verdict held where reading it as
@@ -40,6 +42,7 @@ CONTOUR_SHARE = 0.8  # of a field's features lying as contours do
 _MIN_FEATURES = 4
 _PIECE = 16  # segments: a ring is met with its neighbours piece by piece
 _ASKED = 4  # pieces of a line its nearest neighbours are measured from
+_CHUNK = 4_096  # lines met for touching at a time
 # Text that is wholly a number (digits already folded to ASCII's by the scan).
 _NUMBER_TEXT = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
 
@@ -174,30 +177,29 @@ def _linework(geoms: np.ndarray) -> np.ndarray:
 
 def _contour_share(lines: np.ndarray, rank: np.ndarray, values: np.ndarray) -> float:
     """The share of the features with a level (``rank``: its order among the levels) that
-    lie as contours do (see the module). Met piece by piece: nested rings' boxes all
-    overlap, and GEOS would measure whole rings against each other."""
+    lie as contours do (see the module). Distances are measured piece by piece: nested
+    rings' boxes all overlap, and GEOS would measure whole rings against each other."""
     keep = np.isfinite(values) & ~shapely.is_missing(lines) & ~shapely.is_empty(lines)
     keep &= np.isfinite(shapely.bounds(lines)).all(axis=1)
-    kept = np.flatnonzero(keep)
-    pieces, owner = _pieces(lines[kept])
-    features = np.unique(owner)
+    lines, rank = lines[keep], rank[keep]
+    features = np.flatnonzero(shapely.length(lines) > 0)  # points draw no contour
     if features.size < _MIN_FEATURES:
         return 0.0
-    level = rank[kept[owner]]  # each piece's
-    fits = np.zeros(kept.size, dtype=bool)
+    aside = _set_aside(lines, rank, features, int((1 - CONTOUR_SHARE) * features.size))
+    if aside is None:
+        return 0.0
+    fits = np.zeros(len(lines), dtype=bool)
     fits[features] = True
-    tree = shapely.STRtree(pieces)
-    # Touching a line of another level: contours of two levels never meet. Every piece is
-    # met: most other numbers (a road's class) are told apart here, at the least cost.
-    i, j = tree.query(pieces, predicate="intersects")
-    np.logical_and.at(fits, owner[i], level[i] == level[j])
-    if fits[features].mean() < CONTOUR_SHARE:
-        return float(fits[features].mean())
+    fits[aside] = False
+    left = np.flatnonzero(fits)
+    pieces, owner = _pieces(lines[left])
+    owner = left[owner]
+    level = rank[owner]  # each piece's
     ask = _spread(owner)
     # Measured from a vertex of each piece asked: a point's distance to a piece costs a
     # sixteenth of a piece's.
     points = shapely.get_point(pieces, 0)
-    near = np.full(kept.size, np.inf)  # per feature: the nearest line one level away
+    near = np.full(len(lines), np.inf)  # per feature: the nearest line one level away
     at_level = {at: np.flatnonzero(level == at) for at in np.unique(level)}
     for at in at_level:
         mine = ask[level[ask] == at]
@@ -211,9 +213,92 @@ def _contour_share(lines: np.ndarray, rank: np.ndarray, values: np.ndarray) -> f
     fits &= np.isfinite(near)
     # Nearer than the lines one level away: a line of a level further off.
     ask = ask[fits[owner[ask]]]
+    tree = shapely.STRtree(pieces)
     i, j = tree.query(points[ask], predicate="dwithin", distance=near[owner[ask]] * (1 - 1e-9))
     np.logical_and.at(fits, owner[ask[i]], np.abs(level[ask[i]] - level[j]) <= 1)
     return float(fits[features].mean())
+
+
+def _set_aside(
+    lines: np.ndarray, level: np.ndarray, features: np.ndarray, most: int
+) -> np.ndarray | None:
+    """The lines set aside as touching lines of other levels (contours of two levels never
+    meet), or None where more than ``most`` would be. Every line is met (most other
+    numbers, a road's class, stop here): each touching pair needs one of its two lines
+    set aside. Both of a maximal matching are, lines touching the most first; then those
+    whose every meeting is with lines set aside are taken back; so one line drawn across
+    the contours (or a few) is set aside, not the contours it crosses."""
+    pairs = _meetings(lines, level, features, most)
+    if pairs is None:
+        return None
+    if not pairs.size:
+        return np.empty(0, dtype=int)
+    degree = np.bincount(pairs.ravel())
+    order = np.argsort(-np.maximum(degree[pairs[:, 0]], degree[pairs[:, 1]]), kind="stable")
+    taken: set[int] = set()
+    for x, y in pairs[order].tolist():
+        if x not in taken and y not in taken:
+            taken.update((x, y))
+    met: dict[int, list[int]] = {v: [] for v in taken}
+    for x, y in pairs.tolist():
+        for v, w in ((x, y), (y, x)):
+            if v in met:
+                met[v].append(w)
+    for v in sorted(taken, key=lambda v: len(met[v])):
+        if all(w in taken for w in met[v]):
+            taken.discard(v)
+    if len(taken) > most:
+        return None
+    return np.fromiter(taken, dtype=int, count=len(taken))
+
+
+def _meetings(
+    lines: np.ndarray, level: np.ndarray, features: np.ndarray, most: int
+) -> np.ndarray | None:
+    """The pairs of ``features`` of two levels that touch (each once, the lower first);
+    None as soon as more than ``most`` pairs of them share no line, as then no ``most``
+    lines could be set aside to part them all. Met a share of the lines at a time, taken
+    across the layer, so that lines that cross (a road network) stop early."""
+    matched: set[int] = set()
+    if _matched(_shared_ends(lines, level, features), matched) > 2 * most:
+        return None  # lines of two levels joined end to end (a network): none cheaper
+    tree = shapely.STRtree(lines[features])
+    spread = np.random.default_rng(0).permutation(features.size)
+    found: list[np.ndarray] = []
+    for chunk in np.array_split(spread, max(1, features.size // _CHUNK)):
+        i, j = tree.query(lines[features[chunk]], predicate="intersects")
+        i, j = features[chunk[i]], features[j]
+        meet = level[i] != level[j]
+        pairs = np.unique(np.sort(np.column_stack([i[meet], j[meet]]), axis=1), axis=0)
+        if _matched(pairs, matched) > 2 * most:
+            return None
+        found.append(pairs)
+    return np.unique(np.concatenate(found), axis=0) if found else np.empty((0, 2), dtype=int)
+
+
+def _matched(pairs: np.ndarray, matched: set[int]) -> int:
+    """``matched`` grown to a maximal matching with ``pairs``; its size, in lines."""
+    for x, y in pairs.tolist():
+        if x not in matched and y not in matched:
+            matched.update((x, y))
+    return len(matched)
+
+
+def _shared_ends(lines: np.ndarray, level: np.ndarray, features: np.ndarray) -> np.ndarray:
+    """Pairs of ``features`` of two levels that end where the other ends (some of the pairs
+    that touch: each end met with the next of another level at the same place)."""
+    parts, of = shapely.get_parts(lines[features], return_index=True)
+    xy, part = shapely.get_coordinates(parts, return_index=True)
+    if not len(part):
+        return np.empty((0, 2), dtype=int)
+    first = np.flatnonzero(np.r_[True, part[1:] != part[:-1]])
+    last = np.r_[first[1:] - 1, len(part) - 1]
+    at = np.concatenate([first, last])
+    ends, owners = xy[at], features[of[part[at]]]
+    order = np.lexsort((level[owners], ends[:, 1], ends[:, 0]))
+    ends, owners = ends[order], owners[order]
+    same = (ends[1:] == ends[:-1]).all(axis=1) & (level[owners[1:]] != level[owners[:-1]])
+    return np.column_stack([owners[:-1][same], owners[1:][same]])
 
 
 def _spread(owner: np.ndarray) -> np.ndarray:

@@ -136,6 +136,23 @@ def test_the_levels_are_found_however_they_are_laid_out(tmp_path, variant):
     assert _if_heights(verdict) == ["in:IN-VERTICAL-3M (deny)"]
 
 
+@pytest.mark.parametrize("decoys", [1, 3])
+def test_lines_drawn_across_the_contours_do_not_clear_them(tmp_path, decoys):
+    """A decoy of a far level drawn across every ring touches every contour: set aside
+    (with one ring each), it does not spoil the rest."""
+    rings = _rings("delhi")
+    lon, lat = PLACES["delhi"][:2]
+    across = [
+        shapely.segmentize(shapely.LineString([(lon - 0.004, lat + k * 1e-4), (lon + 0.004, lat + k * 1e-4)]), 2e-5)
+        for k in range(decoys)
+    ]  # fmt: skip
+    assert all(shapely.intersects(line, rings).all() for line in across)
+    fields = {"v": np.concatenate([LEVELS, np.full(decoys, 999.0)])}
+    verdict = Checker(packs=["in"]).check(_write(tmp_path / "c.gpkg", rings + across, fields))
+    assert verdict.profile.elevation_unsure and verdict.verdict == Effect.review
+    assert _if_heights(verdict) == ["in:IN-VERTICAL-3M (deny)"]
+
+
 def test_where_both_readings_agree_nothing_is_held(tmp_path):
     """Drawn every 5 m, the rings are coarser than India's 3 m as lines and as heights."""
     rings = _rings("delhi", spacing=5.0)
