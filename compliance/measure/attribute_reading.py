@@ -5,6 +5,7 @@ follows the rows' positions (``attribute_tracks.AxisTracks``)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +26,7 @@ from compliance.text_digits import fold_batch
 
 __all__ = ["ORDINATES", "AttributeReading"]
 
+_NOT_LINES = re.compile("Point|Polygon|Surface|TIN", re.IGNORECASE)
 # How the geometry's Z and M values are named among the columns that keep positions.
 ORDINATES = "(the geometry's Z and M values)"
 
@@ -56,8 +58,9 @@ class AttributeReading:
         # geometry's Z and M values, a layer of no fields too.
         tracks = AxisTracks(list(layer.fields), layer.crs)
         heights = tuple(height_fields(driver, layer.fields))
-        lines = any("Point" not in t for t in layer.geometry_type.split(",")) and bool(layer.fields)
-        levels = LevelLines() if lines else None
+        # Contours are lines: a layer that may hold some (mixed, curves) is met as well.
+        lines = any(_NOT_LINES.search(t) is None for t in layer.geometry_type.split(","))
+        levels = LevelLines() if lines and layer.fields else None
         return cls(text, positions, list(layer.text_fields), tracks, heights, levels=levels)
 
     @property

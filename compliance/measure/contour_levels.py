@@ -2,23 +2,25 @@
 
 A field named as heights (``ELEVATION``) makes 2-D contours 3-D data
 (``driver_fields.HEIGHT_NAME``); renamed ``v``, the same levels passed as any number. So a
-numeric field of a layer of lines or polygons is met with the geometries, as contours are
-drawn:
+numeric field of a layer of lines is met with the lines, as contours are drawn:
 
 - its values are at least three levels (``MAX_LEVELS`` at most), and it is not a row
   number (each feature its own value, counting from 0 or 1 in steps of one);
-- most of its features (``CONTOUR_SHARE``) lie as contours do: a line (a polygon's rings)
-  touches no line of another level, and the nearest lines of other levels are of the next
+- most of its features (``CONTOUR_SHARE``) lie as contours do: a line touches no line of
+  another level, and the nearest lines of other levels are of the next
   level up or down, none of a level further off lying nearer. Levels are taken in their
   order, not on an interval: levels shifted off a round step lie the same way. A few
   lines drawn across the contours (decoys of other levels) are set aside rather than
   spoiling every contour they cross.
 
-A road's lane count crosses other roads; a building's floors are not one floor from their
-nearest neighbour's. Such a field is reported, and the verdict held where reading it as
-heights would change it (``Profile.elevation_unsure``). A layer too large to hold
-(``MAX_LEVEL_BYTES``) whose values pass the first test is reported unmet, as it cannot be
-cleared. Isolines of other quantities (isobars) lie the same way: a person tells which.
+A road's lane count meets other roads. Such a field is reported, and the verdict held
+where reading it as heights would change it (``Profile.elevation_unsure``). Past
+``MAX_LEVEL_BYTES`` of a layer's geometry, no more is held: each batch's lines of two
+levels that end where the other ends are matched within the batch, and a layer whose
+matched pairs outnumber a fifth of its lines is cleared (no fifth set aside could part
+them: a road network); else its field is reported unmet. Isolines of other quantities
+(isobars) lie as contours do: a person tells which. Polygons are not met (buildings'
+floors are no levels; contours drawn as nested or banded polygons are not caught).
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ _MIN_FEATURES = 4
 _PIECE = 16  # segments: a ring is met with its neighbours piece by piece
 _ASKED = 4  # pieces of a line its nearest neighbours are measured from
 _CHUNK = 4_096  # lines met for touching at a time
+_ROUNDS = 6  # of offers, matching lines that touch (each round matches most of those left)
+_LINEAR = (1, 2, 5, 7)  # line, ring, multi-line; a collection's lines (its parts are cut)
 # Text that is wholly a number (digits already folded to ASCII's by the scan).
 _NUMBER_TEXT = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
 
@@ -60,6 +64,10 @@ class LevelsFound:
 class _Column:
     values: list[np.ndarray] = field(default_factory=list)  # one number per row, NaN: none
     distinct: np.ndarray = field(default_factory=lambda: np.empty(0))
+    # Past the geometry held: lines matched within batches (pairs of two levels sharing
+    # an end, no line in two pairs), and the lines with a level met so.
+    matched: int = 0
+    lines: int = 0
 
 
 class LevelLines:
@@ -89,13 +97,27 @@ class LevelLines:
         if not self._columns:
             self._wkb = []  # nothing left to meet the lines with
             return
-        if self._overflow:
-            return
-        self._bytes += wkb.nbytes
-        if self._bytes > MAX_LEVEL_BYTES:
-            self._overflow, self._wkb = True, []
-            return
         self._wkb.append(wkb)
+        self._bytes += wkb.nbytes
+        if self._overflow or self._bytes > MAX_LEVEL_BYTES:
+            # Met batch by batch from here: each column's values of the batches held are
+            # the last of its values, in step with them.
+            held, self._wkb, self._overflow = self._wkb, [], True
+            for back, part in enumerate(held):
+                self._stream(part, len(held) - back)
+
+    def _stream(self, wkb: pa.Array, back: int) -> None:
+        """One batch's lines of two levels that end where the other ends, matched within
+        the batch (a matching of the layer's own pairs), counted for each column; ``back``:
+        the batch's place among each column's values, from the end."""
+        lines = _decoded_lines(wkb)
+        drawn = ~shapely.is_missing(lines)
+        for column in self._columns.values():
+            values = column.values[-back]
+            features = np.flatnonzero(drawn & np.isfinite(values))
+            column.lines += features.size
+            pairs = _shared_ends(lines, values, features)
+            column.matched += _matched(pairs, np.zeros(len(lines), dtype=bool))
 
     def _keep(self, kept: _Column, values: np.ndarray) -> bool:
         """Whether the field may still hold levels: few distinct values so far."""
@@ -110,13 +132,13 @@ class LevelLines:
         if not live:
             return out
         if self._overflow:
-            out.unmet = sorted(live)
+            # No fifth of the lines set aside could part more pairs than a fifth: cleared.
+            out.unmet = sorted(
+                n for n, c in live.items() if c.matched <= 2 * int((1 - CONTOUR_SHARE) * c.lines)
+            )
             return out
         wkb = pa.concat_arrays(self._wkb) if self._wkb else pa.array([], pa.binary())
-        # Undecodable rows (curves GEOS does not read) and unplaceable ones (a NaN
-        # coordinate) are left out: no line to meet a level with.
-        with np.errstate(invalid="ignore"):
-            lines = _linework(decode_wkb(wkb.to_numpy(zero_copy_only=False)).geometries)
+        lines = _decoded_lines(wkb)
         for name, column in live.items():
             said = _levels_said(column)
             assert said is not None
@@ -167,12 +189,14 @@ def _levels_said(column: _Column) -> str | None:
     )
 
 
-def _linework(geoms: np.ndarray) -> np.ndarray:
-    """Lines as they are; polygons as their rings (nested rings are nested contours)."""
-    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
-    out = geoms.copy()
-    out[polygonal] = shapely.boundary(geoms[polygonal])
-    return out
+def _decoded_lines(wkb: pa.Array) -> np.ndarray:
+    """The rows' lines; None for other rows: points and polygons, undecodable rows (curves
+    GEOS does not read) and unplaceable ones (a NaN coordinate)."""
+    with np.errstate(invalid="ignore"):
+        geoms = decode_wkb(wkb.to_numpy(zero_copy_only=False)).geometries
+    geoms[~np.isin(shapely.get_type_id(geoms), _LINEAR)] = None
+    geoms[~np.isfinite(shapely.bounds(geoms)).all(axis=1) & ~shapely.is_missing(geoms)] = None
+    return geoms
 
 
 def _contour_share(lines: np.ndarray, rank: np.ndarray, values: np.ndarray) -> float:
@@ -180,7 +204,6 @@ def _contour_share(lines: np.ndarray, rank: np.ndarray, values: np.ndarray) -> f
     lie as contours do (see the module). Distances are measured piece by piece: nested
     rings' boxes all overlap, and GEOS would measure whole rings against each other."""
     keep = np.isfinite(values) & ~shapely.is_missing(lines) & ~shapely.is_empty(lines)
-    keep &= np.isfinite(shapely.bounds(lines)).all(axis=1)
     lines, rank = lines[keep], rank[keep]
     features = np.flatnonzero(shapely.length(lines) > 0)  # points draw no contour
     if features.size < _MIN_FEATURES:
@@ -259,7 +282,7 @@ def _meetings(
     None as soon as more than ``most`` pairs of them share no line, as then no ``most``
     lines could be set aside to part them all. Met a share of the lines at a time, taken
     across the layer, so that lines that cross (a road network) stop early."""
-    matched: set[int] = set()
+    matched = np.zeros(len(lines), dtype=bool)
     if _matched(_shared_ends(lines, level, features), matched) > 2 * most:
         return None  # lines of two levels joined end to end (a network): none cheaper
     tree = shapely.STRtree(lines[features])
@@ -276,18 +299,29 @@ def _meetings(
     return np.unique(np.concatenate(found), axis=0) if found else np.empty((0, 2), dtype=int)
 
 
-def _matched(pairs: np.ndarray, matched: set[int]) -> int:
-    """``matched`` grown to a maximal matching with ``pairs``; its size, in lines."""
-    for x, y in pairs.tolist():
-        if x not in matched and y not in matched:
-            matched.update((x, y))
-    return len(matched)
+def _matched(pairs: np.ndarray, matched: np.ndarray) -> int:
+    """``matched`` (a flag per line) grown by a matching of ``pairs`` among the lines not
+    yet in it: rounds in which each line offers itself to its lowest free partner, and
+    lines that offer themselves to each other pair up. How many lines it then holds: a
+    matching's pairs need as many lines set aside, one of each, to part them."""
+    for _ in range(_ROUNDS):
+        free = pairs[~matched[pairs[:, 0]] & ~matched[pairs[:, 1]]]
+        if not free.size:
+            break
+        both = np.concatenate([free, free[:, ::-1]])
+        offer = np.full(matched.size, matched.size)
+        np.minimum.at(offer, both[:, 0], both[:, 1])
+        lines = np.unique(both[:, 0])
+        matched[lines[offer[offer[lines]] == lines]] = True
+    return int(matched.sum())
 
 
 def _shared_ends(lines: np.ndarray, level: np.ndarray, features: np.ndarray) -> np.ndarray:
     """Pairs of ``features`` of two levels that end where the other ends (some of the pairs
     that touch: each end met with the next of another level at the same place)."""
-    parts, of = shapely.get_parts(lines[features], return_index=True)
+    parts, of = lines[features], np.arange(features.size)
+    if not np.isin(shapely.get_type_id(parts), (1, 2)).all():  # multi-part lines: each part's
+        parts, of = shapely.get_parts(parts, return_index=True)
     xy, part = shapely.get_coordinates(parts, return_index=True)
     if not len(part):
         return np.empty((0, 2), dtype=int)

@@ -2,8 +2,8 @@
 
 The move: a field named as heights (``ELEVATION``) beside 2-D contour lines makes them 3-D
 data, with the rules that follow (``test_named_heights``). The exporter renames it ``v``
-(or writes the level as text, moves it off a round step, draws the contours as nested
-polygons or cuts each into pieces), and 1 m contours of Delhi drawn at 2 m came out
+(or writes the level as text, moves it off a round step, or cuts each contour into
+pieces), and 1 m contours of Delhi drawn at 2 m came out
 ``allow`` again, where the same lines with the level as Z are denied by IN-VERTICAL-3M.
 
 Claim under test: a numeric field whose values lie on the lines as contour levels do (each
@@ -105,7 +105,7 @@ def _pieces(place: str) -> tuple[list, list[float]]:
 
 
 @pytest.mark.parametrize(
-    "variant", ["off_step", "depths", "text", "polygons", "pieces", "two_hills", "float_step"]
+    "variant", ["off_step", "depths", "text", "pieces", "two_hills", "float_step"]
 )
 def test_the_levels_are_found_however_they_are_laid_out(tmp_path, variant):
     rings = _rings("delhi")
@@ -118,9 +118,6 @@ def test_the_levels_are_found_however_they_are_laid_out(tmp_path, variant):
         fields = {"v": -LEVELS}
     elif variant == "text":
         fields = {"v": [f"{v:.0f}" for v in LEVELS]}
-    elif variant == "polygons":
-        rings = [shapely.Polygon(shapely.get_coordinates(r)) for r in rings]
-        assert rings[-1].contains(rings[0])  # nested: the outer ring's area holds the inner's
     elif variant == "pieces":
         rings, values = _pieces("delhi")
         fields = {"v": values}
@@ -200,13 +197,17 @@ def _roads(n: int = 10, length_m: float = 400.0) -> list:
     return [shapely.transform(g, lambda c: np.column_stack(back.transform(*c.T))) for g in lines]
 
 
-@pytest.mark.parametrize("control", ["lanes", "floors", "ids", "two_values", "points"])
+@pytest.mark.parametrize("control", ["lanes", "streets", "floors", "ids", "two_values", "points"])
 def test_numbers_that_do_not_lie_as_contours_hold_nothing(tmp_path, control):
     rng = np.random.default_rng(8)
     if control == "lanes":
         geoms = _roads()
         assert shapely.crosses(geoms[2], geoms[5])
         fields = {"lanes": np.arange(len(geoms)) % 4 + 1}
+    elif control == "streets":
+        geoms = _street_segments()
+        assert shapely.touches(geoms[0], geoms[1])
+        fields = {"lanes": rng.integers(1, 5, len(geoms))}
     elif control == "floors":
         geoms = _squares()
         assert not shapely.intersects(geoms[0], geoms[1:]).any()
@@ -229,8 +230,44 @@ def test_numbers_that_do_not_lie_as_contours_hold_nothing(tmp_path, control):
     assert ("IN-UNMEASURED" in _rules(verdict)) == unmeasured
 
 
+def _street_segments(n: int = 12, step_m: float = 50.0) -> list:
+    """A street grid in Delhi cut at every junction: segments that meet end to end."""
+    to = Transformer.from_crs(4326, 32643, always_xy=True)
+    back = Transformer.from_crs(32643, 4326, always_xy=True)
+    x0, y0 = to.transform(*PLACES["delhi"][:2])
+    out = []
+    for i in range(n):
+        for j in range(n):
+            x, y = x0 + i * step_m, y0 + j * step_m
+            for dx, dy in ((step_m, 0.0), (0.0, step_m)):
+                line = shapely.segmentize(shapely.LineString([(x, y), (x + dx, y + dy)]), 2.0)
+                out.append(shapely.transform(line, lambda c: np.column_stack(back.transform(*c.T))))
+    return out
+
+
+def test_a_large_street_network_is_cleared_by_its_shared_ends(tmp_path, monkeypatch):
+    """Past the geometry held, lines of two levels that end where the other ends clear
+    the field batch by batch: no fifth of the streets set aside could part them."""
+    monkeypatch.setattr(contour_levels, "MAX_LEVEL_BYTES", 1_000)
+    streets = _street_segments()
+    lanes = np.random.default_rng(4).integers(1, 5, len(streets))
+    verdict = Checker(packs=["in"]).check(_write(tmp_path / "c.gpkg", streets, {"lanes": lanes}))
+    assert not verdict.profile.elevation_unsure, verdict.profile.methods
+    assert verdict.verdict == Effect.allow
+
+
+def test_a_large_layer_of_contours_is_not_cleared(tmp_path, monkeypatch):
+    monkeypatch.setattr(contour_levels, "MAX_LEVEL_BYTES", 1_000)
+    verdict = Checker(packs=["in"]).check(
+        _write(tmp_path / "c.gpkg", _rings("delhi"), {"v": LEVELS})
+    )
+    assert verdict.profile.elevation_unsure and verdict.verdict == Effect.review
+    assert "not cleared" in verdict.profile.methods["elevation_unsure[lines]"]
+
+
 def test_a_layer_too_large_to_meet_its_levels_with_is_not_cleared(tmp_path, monkeypatch):
-    """Past the geometry held to meet them with, levels that may be contours stay unmet."""
+    """Past the geometry held to meet them with, levels on lines that cross (sharing no
+    end) may still be contours for all the batches tell: they stay unmet."""
     monkeypatch.setattr(contour_levels, "MAX_LEVEL_BYTES", 1_000)
     path = _write(tmp_path / "c.gpkg", _roads(), {"lanes": np.arange(20) % 4 + 1})
     verdict = Checker(packs=["in"]).check(path)
