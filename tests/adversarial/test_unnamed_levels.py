@@ -165,11 +165,20 @@ def test_a_field_named_as_heights_is_heights_not_unsure(tmp_path):
     assert verdict.verdict == Effect.deny and UNSURE not in _rules(verdict)
 
 
+def _delhi_utm() -> tuple[float, float]:
+    """Delhi in UTM 43N, where the controls are drawn in metres."""
+    return Transformer.from_crs(4326, 32643, always_xy=True).transform(*PLACES["delhi"][:2])
+
+
+def _lonlat(geoms: list) -> list:
+    """Geometries drawn in UTM 43N, as longitude and latitude."""
+    back = Transformer.from_crs(32643, 4326, always_xy=True)
+    return [shapely.transform(g, lambda c: np.column_stack(back.transform(*c.T))) for g in geoms]
+
+
 def _squares(n: int = 12, side_m: float = 10.0, gap_m: float = 5.0) -> list:
     """Buildings in an n x n block of Delhi, each ``side_m`` a side, ``gap_m`` apart."""
-    to = Transformer.from_crs(4326, 32643, always_xy=True)
-    x0, y0 = to.transform(*PLACES["delhi"][:2])
-    back = Transformer.from_crs(32643, 4326, always_xy=True)
+    x0, y0 = _delhi_utm()
     out = []
     for i in range(n):
         for j in range(n):
@@ -178,23 +187,19 @@ def _squares(n: int = 12, side_m: float = 10.0, gap_m: float = 5.0) -> list:
                 [[x, y], [x + side_m, y], [x + side_m, y + side_m], [x, y + side_m], [x, y]]
             )
             # a vertex every 2 m along each side: drawn finer than 3 m
-            dense = shapely.segmentize(shapely.Polygon(corners), 2.0)
-            out.append(shapely.transform(dense, lambda c: np.column_stack(back.transform(*c.T))))
-    return out
+            out.append(shapely.segmentize(shapely.Polygon(corners), 2.0))
+    return _lonlat(out)
 
 
 def _roads(n: int = 10, length_m: float = 400.0) -> list:
     """A grid of streets in Delhi: every street crosses every street the other way."""
-    to = Transformer.from_crs(4326, 32643, always_xy=True)
-    back = Transformer.from_crs(32643, 4326, always_xy=True)
-    x0, y0 = to.transform(*PLACES["delhi"][:2])
+    x0, y0 = _delhi_utm()
     lines = []
     for k in range(n):
         offset = k * length_m / n
         lines.append(shapely.LineString([(x0, y0 + offset), (x0 + length_m, y0 + offset)]))
         lines.append(shapely.LineString([(x0 + offset, y0), (x0 + offset, y0 + length_m)]))
-    lines = [shapely.segmentize(line, 2.0) for line in lines]
-    return [shapely.transform(g, lambda c: np.column_stack(back.transform(*c.T))) for g in lines]
+    return _lonlat([shapely.segmentize(line, 2.0) for line in lines])
 
 
 @pytest.mark.parametrize("control", ["lanes", "streets", "floors", "ids", "two_values", "points"])
@@ -232,17 +237,15 @@ def test_numbers_that_do_not_lie_as_contours_hold_nothing(tmp_path, control):
 
 def _street_segments(n: int = 12, step_m: float = 50.0) -> list:
     """A street grid in Delhi cut at every junction: segments that meet end to end."""
-    to = Transformer.from_crs(4326, 32643, always_xy=True)
-    back = Transformer.from_crs(32643, 4326, always_xy=True)
-    x0, y0 = to.transform(*PLACES["delhi"][:2])
+    x0, y0 = _delhi_utm()
     out = []
     for i in range(n):
         for j in range(n):
             x, y = x0 + i * step_m, y0 + j * step_m
             for dx, dy in ((step_m, 0.0), (0.0, step_m)):
-                line = shapely.segmentize(shapely.LineString([(x, y), (x + dx, y + dy)]), 2.0)
-                out.append(shapely.transform(line, lambda c: np.column_stack(back.transform(*c.T))))
-    return out
+                line = shapely.LineString([(x, y), (x + dx, y + dy)])
+                out.append(shapely.segmentize(line, 2.0))
+    return _lonlat(out)
 
 
 def test_a_large_street_network_is_cleared_by_its_shared_ends(tmp_path, monkeypatch):
