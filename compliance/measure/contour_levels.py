@@ -39,7 +39,7 @@ from compliance.readers.sources import decode_wkb
 __all__ = ["CONTOUR_SHARE", "MAX_LEVEL_BYTES", "MAX_LEVELS", "LevelLines", "LevelsFound"]
 
 MAX_LEVELS = 5_000  # distinct values: more is no contour set (1 m from the sea to 5,000 m)
-MAX_LEVEL_BYTES = 64 << 20  # geometry held to meet the levels with; beyond: not cleared
+MAX_LEVEL_BYTES = 64 << 20  # geometry held to meet the levels with; beyond: batch by batch
 CONTOUR_SHARE = 0.8  # of a field's features lying as contours do
 _MIN_FEATURES = 4
 _PIECE = 16  # segments: a ring is met with its neighbours piece by piece
@@ -62,8 +62,10 @@ class LevelsFound:
 
 @dataclass
 class _Column:
-    values: list[np.ndarray] = field(default_factory=list)  # one number per row, NaN: none
+    # One number per row, NaN where none, batch by batch: only those held (see ``add``).
+    values: list[np.ndarray] = field(default_factory=list)
     distinct: np.ndarray = field(default_factory=lambda: np.empty(0))
+    valued: int = 0  # rows with a number
     # Past the geometry held: lines matched within batches (pairs of two levels sharing
     # an end, no line in two pairs), and the lines with a level met so.
     matched: int = 0
@@ -94,6 +96,7 @@ class LevelLines:
                 self._columns.pop(name, None)
                 continue
             kept.values.append(values)
+            kept.valued += int(np.isfinite(values).sum())
         if not self._columns:
             self._wkb = []  # nothing left to meet the lines with
             return
@@ -105,6 +108,8 @@ class LevelLines:
             held, self._wkb, self._overflow = self._wkb, [], True
             for back, part in enumerate(held):
                 self._stream(part, len(held) - back)
+            for column in self._columns.values():
+                column.values = []  # a row's number is not wanted once its batch is met
 
     def _stream(self, wkb: pa.Array, back: int) -> None:
         """One batch's lines of two levels that end where the other ends, matched within
@@ -127,6 +132,8 @@ class LevelLines:
         return kept.distinct.size <= MAX_LEVELS
 
     def found(self) -> LevelsFound:
+        """The fields laid as contour levels, and those past the geometry held that its
+        batches could not clear."""
         out = LevelsFound()
         live = {n: c for n, c in self._columns.items() if _levels_said(c) is not None}
         if not live:
@@ -173,15 +180,11 @@ def _one_a_row(column: pa.Array) -> np.ndarray | None:
 def _levels_said(column: _Column) -> str | None:
     """The field's levels in words where they may be contour levels, else None."""
     levels = column.distinct
-    if levels.size < 3:
-        return None
-    values = np.concatenate(column.values)
-    valued = values[np.isfinite(values)]
-    if valued.size < _MIN_FEATURES:
+    if levels.size < 3 or column.valued < _MIN_FEATURES:
         return None
     steps = np.diff(levels)
     # A row number: each feature its own value, counting from 0 or 1.
-    if valued.size == levels.size and levels[0] in (0, 1) and (steps == 1).all():
+    if column.valued == levels.size and levels[0] in (0, 1) and (steps == 1).all():
         return None
     step = float(np.median(steps))
     return (
