@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import shapely
 
 from compliance.measure.attribute_positions import numbers
@@ -165,6 +164,9 @@ def _one_a_row(column: pa.Array) -> np.ndarray | None:
         return numbers(column)
     if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
         return None
+    # Arrow's kernels cost their import (a check of points or polygons never pays it).
+    import pyarrow.compute as pc
+
     coded = column.dictionary_encode()
     texts = coded.dictionary
     if len(texts) > MAX_LEVELS:
