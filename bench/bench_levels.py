@@ -104,7 +104,7 @@ def _found_share(checker: Checker, path: Path) -> float:
     profile.enable()
     checker.check(path)
     profile.disable()
-    stats = pstats.Stats(profile).stats
+    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]  # set by the class, untyped
     total = max(ct for (_, _, name), (_, _, _, ct, _) in stats.items() if name == "check")
     found = sum(
         ct for (file, _, name), (_, _, _, ct, _) in stats.items()
