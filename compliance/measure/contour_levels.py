@@ -134,7 +134,8 @@ class LevelLines:
         """The fields laid as contour levels, and those past the geometry held that its
         batches could not clear."""
         out = LevelsFound()
-        live = {n: c for n, c in self._columns.items() if _levels_said(c) is not None}
+        said = {n: s for n, c in self._columns.items() if (s := _levels_said(c)) is not None}
+        live = {n: self._columns[n] for n in said}
         if not live:
             return out
         if self._overflow:
@@ -146,12 +147,10 @@ class LevelLines:
         wkb = pa.concat_arrays(self._wkb) if self._wkb else pa.array([], pa.binary())
         lines = _decoded_lines(wkb)
         for name, column in live.items():
-            said = _levels_said(column)
-            assert said is not None
             values = np.concatenate(column.values)
             share = _contour_share(lines, np.searchsorted(column.distinct, values), values)
             if share >= CONTOUR_SHARE:
-                out.levels[name] = f"{said}; {share:.0%} of its features lie as contours do"
+                out.levels[name] = f"{said[name]}; {share:.0%} of its features lie as contours do"
         return out
 
 

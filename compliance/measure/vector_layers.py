@@ -206,8 +206,8 @@ def _levels(name: str, found: LevelsFound, tally: VectorTally) -> None:
     said = [f"{field}: {how}" for field, how in found.levels.items()]
     if found.unmet:
         said.append(
-            f"{', '.join(found.unmet)}: levels too many lines to meet them with (more than "
-            f"{MAX_LEVEL_BYTES >> 20} MiB of geometry), not cleared"
+            f"{', '.join(found.unmet)}: past {MAX_LEVEL_BYTES >> 20} MiB of geometry, met "
+            "batch by batch with the lines that share an end, not cleared"
         )
     if said:
         tally.elevation_unsure = True
