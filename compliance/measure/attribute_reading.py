@@ -26,7 +26,7 @@ from compliance.text_digits import fold_batch
 
 __all__ = ["ORDINATES", "AttributeReading"]
 
-_NOT_LINES = re.compile("Point|Polygon|Surface|TIN", re.IGNORECASE)
+_NOT_DRAWN = re.compile("Point|TIN", re.IGNORECASE)  # no contour is drawn so
 # How the geometry's Z and M values are named among the columns that keep positions.
 ORDINATES = "(the geometry's Z and M values)"
 
@@ -43,7 +43,7 @@ class AttributeReading:
     # fields named as heights.
     height_fields: tuple[str, ...] = ()
     heights: list[str] = field(default_factory=list)  # those in which a feature has a number
-    # Numbers laid on the lines as contour levels, whatever the fields are called.
+    # Numbers laid on the lines or polygons as contour levels, whatever the fields are called.
     levels: LevelLines | None = None
 
     @classmethod
@@ -58,9 +58,9 @@ class AttributeReading:
         # geometry's Z and M values, a layer of no fields too.
         tracks = AxisTracks(list(layer.fields), layer.crs)
         heights = tuple(height_fields(driver, layer.fields))
-        # Contours are lines: a layer that may hold some (mixed, curves) is met as well.
-        lines = any(_NOT_LINES.search(t) is None for t in layer.geometry_type.split(","))
-        levels = LevelLines() if lines and layer.fields else None
+        # Contours are lines or polygons: a layer that may hold some (mixed, curves) is met.
+        drawn = any(_NOT_DRAWN.search(t) is None for t in layer.geometry_type.split(","))
+        levels = LevelLines() if drawn and layer.fields else None
         return cls(text, positions, list(layer.text_fields), tracks, heights, levels=levels)
 
     @property

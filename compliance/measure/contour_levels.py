@@ -1,30 +1,34 @@
-"""Numbers that lie on a layer's lines as contour levels do, whatever the field is called.
+"""Numbers that lie on a layer's lines or polygons as contour levels do, whatever the field
+is called.
 
 A field named as heights (``ELEVATION``) makes 2-D contours 3-D data
 (``driver_fields.HEIGHT_NAME``); renamed ``v``, the same levels passed as any number. So a
-numeric field of a layer of lines is met with the lines, as contours are drawn:
+numeric field (or a text field of numbers) of a layer of lines or polygons is met with
+its geometries, as contours are drawn:
 
 - its values are at least three levels (``MAX_LEVELS`` at most), and it is not a row
   number (each feature its own value, counting from 0 or 1 in steps of one);
-- most of its features (``CONTOUR_SHARE``) lie as contours do: a line touches no line of
-  another level, and the nearest lines of other levels are of the next
-  level up or down, none of a level further off lying nearer. Levels are taken in their
-  order, not on an interval: levels shifted off a round step lie the same way. A few
-  lines drawn across the contours (decoys of other levels) are set aside rather than
-  spoiling every contour they cross.
+- most of its features (``CONTOUR_SHARE``) lie as contours do: lines as contour lines
+  (``contour_lines``: touching no line of another level, the nearest of other levels one
+  level up or down), polygons as filled contours or contour bands (``contour_areas``).
+  Levels are taken in their order, not on an interval: levels shifted off a round step
+  lie the same way. A few features drawn across the contours (decoys of other levels)
+  are set aside rather than spoiling every contour they cross.
 
-A road's lane count meets other roads. Such a field is reported, and the verdict held
-where reading it as heights would change it (``Profile.elevation_unsure``). Past
-``MAX_LEVEL_BYTES`` of a layer's geometry, no more is held: each batch's lines of two
-levels that end where the other ends are matched within the batch, and a layer whose
-matched pairs outnumber a fifth of its lines is cleared (no fifth set aside could part
-them: a road network); else its field is reported unmet. Isolines of other quantities
-(isobars) lie as contours do: a person tells which. Polygons are not met (buildings'
-floors are no levels; contours drawn as nested or banded polygons are not caught).
+A road's lane count meets other roads; buildings' floors are no bands. Such a field is
+reported, and the verdict held where reading it as heights would change it
+(``Profile.elevation_unsure``). Geometry is held up to ``MAX_LEVEL_BYTES`` and met as one
+window; a larger layer is met window by window. Past the first window, lines are met
+batch by batch from their shared ends: lines of two levels that end where the other ends
+are matched within each batch, and a layer whose matched pairs outnumber a fifth of its
+lines is cleared (no fifth set aside could part them: a road network); else its field is
+reported unmet. Polygons are met whole in each window, and counted across the windows.
+Isolines of other quantities (isobars) lie as contours do: a person tells which.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
@@ -33,21 +37,26 @@ import pyarrow as pa
 import shapely
 
 from compliance.measure.attribute_positions import numbers
+from compliance.measure.contour_areas import area_fits, drawn_areas
+from compliance.measure.contour_lines import (
+    CONTOUR_SHARE,
+    MIN_FEATURES,
+    contour_fits,
+    drawn_lines,
+    matched,
+    shared_ends,
+)
+from compliance.measure.wkb_bounds import wkb_boxes
 from compliance.readers.sources import decode_wkb
 
-__all__ = ["CONTOUR_SHARE", "MAX_LEVEL_BYTES", "MAX_LEVELS", "LevelLines", "LevelsFound"]
+__all__ = ["MAX_LEVEL_BYTES", "MAX_LEVELS", "LevelLines", "LevelsFound"]
 
 MAX_LEVELS = 5_000  # distinct values: more is no contour set (1 m from the sea to 5,000 m)
-MAX_LEVEL_BYTES = 64 << 20  # geometry held to meet the levels with; beyond: batch by batch
-CONTOUR_SHARE = 0.8  # of a field's features lying as contours do
-_MIN_FEATURES = 4
-_PIECE = 16  # segments: a ring is met with its neighbours piece by piece
-_ASKED = 4  # pieces of a line its nearest neighbours are measured from
-_CHUNK = 4_096  # lines met for touching at a time
-_ROUNDS = 6  # of offers, matching lines that touch (each round matches most of those left)
+MAX_LEVEL_BYTES = 64 << 20  # geometry held to meet the levels with at once (a window)
 _LINEAR = (1, 2, 5, 7)  # line, ring, multi-line; a collection's lines (its parts are cut)
+_AREAS = (3, 6)  # polygon, multi-polygon
 # Text that is wholly a number (digits already folded to ASCII's by the scan).
-_NUMBER_TEXT = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
+_NUMBER_TEXT = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
 
 
 @dataclass
@@ -61,30 +70,34 @@ class LevelsFound:
 
 @dataclass
 class _Column:
-    # One number per row, NaN where none, batch by batch: only those held (see ``add``).
+    # One number per row, NaN where none, batch by batch: only the window's (see ``add``).
     values: list[np.ndarray] = field(default_factory=list)
     distinct: np.ndarray = field(default_factory=lambda: np.empty(0))
     valued: int = 0  # rows with a number
-    # Past the geometry held: lines matched within batches (pairs of two levels sharing
+    # Features with a level, and those lying as contours do, over the windows met.
+    drawn: int = 0
+    fit: int = 0
+    # Past the first window: lines matched within batches (pairs of two levels sharing
     # an end, no line in two pairs), and the lines with a level met so.
     matched: int = 0
     lines: int = 0
+    unseen: bool = False  # a window passed over while the field held fewer than 3 levels
 
 
 class LevelLines:
     """Fed a layer's batches (each numeric field's value per row, the WKB geometries),
-    tells at the end which fields lie on the lines as contour levels do."""
+    tells at the end which fields lie on the lines or polygons as contour levels do."""
 
     def __init__(self) -> None:
         self._columns: dict[str, _Column] = {}
         self._dropped: set[str] = set()
         self._wkb: list[pa.Array] = []
         self._bytes = 0
-        self._overflow = False
+        self._windows = 0
 
     def add(self, batch: pa.RecordBatch, wkb: pa.Array, skip: Collection[str] = ()) -> None:
         """The batch's numeric fields and text fields of numbers (but those in ``skip``),
-        met with its geometries ``wkb`` at the end."""
+        met with its geometries ``wkb`` when its window is full, or at the end."""
         for name in batch.schema.names:
             if name in self._dropped or name in skip:
                 continue
@@ -97,60 +110,93 @@ class LevelLines:
             kept.values.append(values)
             kept.valued += int(np.isfinite(values).sum())
         if not self._columns:
-            self._wkb = []  # nothing left to meet the lines with
+            self._wkb = []  # nothing left to meet the geometries with
             return
         self._wkb.append(wkb)
         self._bytes += wkb.nbytes
-        if self._overflow or self._bytes > MAX_LEVEL_BYTES:
-            # Met batch by batch from here: each column's values of the batches held are
-            # the last of its values, in step with them.
-            held, self._wkb, self._overflow = self._wkb, [], True
-            for back, part in enumerate(held):
-                self._stream(part, len(held) - back)
-            for column in self._columns.values():
-                column.values = []  # a row's number is not wanted once its batch is met
+        if self._bytes > MAX_LEVEL_BYTES:
+            self._meet_window()
 
-    def _stream(self, wkb: pa.Array, back: int) -> None:
-        """One batch's lines of two levels that end where the other ends, matched within
-        the batch (a matching of the layer's own pairs), counted for each column; ``back``:
-        the batch's place among each column's values, from the end."""
-        lines = _decoded_lines(wkb)
-        drawn = ~shapely.is_missing(lines)
-        for column in self._columns.values():
-            values = column.values[-back]
-            features = np.flatnonzero(drawn & np.isfinite(values))
-            column.lines += features.size
-            pairs = _shared_ends(lines, values, features)
-            column.matched += _matched(pairs, np.zeros(len(lines), dtype=bool))
+    def _meet_window(self) -> None:
+        """The geometries held met with each column's values, counted; then let go. In
+        the first window, lines are met whole; past it, batch by batch from their ends."""
+        wkb = pa.concat_arrays(self._wkb) if self._wkb else pa.array([], pa.binary())
+        starts = np.cumsum([0] + [len(w) for w in self._wkb])
+        self._wkb, self._bytes = [], 0
+        self._windows += 1
+        met = {n: c for n, c in self._columns.items() if self._in_window(c, len(wkb))}
+        for name, column in self._columns.items():
+            if name not in met:
+                column.values = []
+        if not met:
+            return
+        apart = _apart_areas(wkb, met)
+        if apart is not None:  # areas none of which meets one a level away: none fits
+            for column in met.values():
+                column.drawn += int((np.isfinite(np.concatenate(column.values)) & apart).sum())
+                column.values = []
+            return
+        lines, areas = _decoded(wkb)
+        for column in met.values():
+            values = np.concatenate(column.values)
+            rank = np.searchsorted(column.distinct, values)
+            on_lines = drawn_lines(lines, values)
+            drawn = np.zeros(len(values), dtype=bool)
+            drawn[on_lines] = True
+            drawn[drawn_areas(areas, values)] = True
+            fits = area_fits(areas, rank, values)
+            if self._windows == 1:
+                fits |= contour_fits(lines, rank, values)
+            else:
+                for a, b in zip(starts[:-1], starts[1:], strict=True):
+                    part = drawn_lines(lines[a:b], values[a:b]) + a
+                    column.lines += part.size
+                    pairs = shared_ends(lines, values, part)
+                    column.matched += matched(pairs, np.zeros(len(lines), dtype=bool))
+                drawn[on_lines] = False
+            column.drawn += int(drawn.sum())
+            column.fit += int((fits & drawn).sum())
+            column.values = []
+
+    @staticmethod
+    def _in_window(column: _Column, rows: int) -> bool:
+        """Whether the column is met with this window's geometries: it holds a value for
+        each row, and may yet be levels (three or more so far: a field of fewer here,
+        found to be levels later, is reported unmet rather than met only in part)."""
+        if sum(map(len, column.values)) != rows:
+            return False  # a field first seen in a later batch: met from its next window
+        if column.distinct.size < 3:
+            column.unseen = True
+            return False
+        return True
 
     def _keep(self, kept: _Column, values: np.ndarray) -> bool:
         """Whether the field may still hold levels: few distinct values so far."""
         finite = values[np.isfinite(values)]
         if finite.size:
-            kept.distinct = np.union1d(kept.distinct, np.unique(finite))
+            kept.distinct = _distinct(np.concatenate([kept.distinct, finite]))
         return kept.distinct.size <= MAX_LEVELS
 
     def found(self) -> LevelsFound:
-        """The fields laid as contour levels, and those past the geometry held that its
-        batches could not clear."""
+        """The fields laid as contour levels, and those past the first window whose lines
+        could not be cleared."""
         out = LevelsFound()
         said = {n: s for n, c in self._columns.items() if (s := _levels_said(c)) is not None}
-        live = {n: self._columns[n] for n in said}
-        if not live:
+        if not said:
             return out
-        if self._overflow:
-            # No fifth of the lines set aside could part more pairs than a fifth: cleared.
-            out.unmet = sorted(
-                n for n, c in live.items() if c.matched <= 2 * int((1 - CONTOUR_SHARE) * c.lines)
-            )
-            return out
-        wkb = pa.concat_arrays(self._wkb) if self._wkb else pa.array([], pa.binary())
-        lines = _decoded_lines(wkb)
-        for name, column in live.items():
-            values = np.concatenate(column.values)
-            share = _contour_share(lines, np.searchsorted(column.distinct, values), values)
-            if share >= CONTOUR_SHARE:
+        if self._wkb:
+            self._meet_window()
+        for name in said:
+            column = self._columns[name]
+            share = column.fit / column.drawn if column.drawn else 0.0
+            if column.drawn >= MIN_FEATURES and share >= CONTOUR_SHARE:
                 out.levels[name] = f"{said[name]}; {share:.0%} of its features lie as contours do"
+            # No fifth of the lines set aside could part more pairs than a fifth: cleared.
+            elif column.lines and column.matched <= 2 * int((1 - CONTOUR_SHARE) * column.lines):
+                out.unmet.append(name)
+            elif column.unseen:
+                out.unmet.append(name)
+        out.unmet.sort()
         return out
 
 
@@ -163,17 +209,14 @@ def _one_a_row(column: pa.Array) -> np.ndarray | None:
         return numbers(column)
     if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
         return None
-    # Arrow's kernels cost their import (a check of points or polygons never pays it).
-    import pyarrow.compute as pc
-
     coded = column.dictionary_encode()
     texts = coded.dictionary
     if len(texts) > MAX_LEVELS:
         return None
     read = np.full(len(texts) + 1, np.nan)  # the last for a null
-    # Only the texts shaped as a number are read (in Python): names are passed over in C.
-    shaped = np.flatnonzero(pc.match_substring_regex(texts, _NUMBER_TEXT).to_numpy(False))
-    if shaped.size:
+    # Only the texts shaped as a number are read: at most ``MAX_LEVELS`` of them a batch.
+    shaped = [i for i, t in enumerate(texts.to_pylist()) if _NUMBER_TEXT.match(t)]
+    if shaped:
         read[shaped] = numbers(texts.take(shaped))
     return read[coded.indices.fill_null(len(texts)).to_numpy()]
 
@@ -181,7 +224,7 @@ def _one_a_row(column: pa.Array) -> np.ndarray | None:
 def _levels_said(column: _Column) -> str | None:
     """The field's levels in words where they may be contour levels, else None."""
     levels = column.distinct
-    if levels.size < 3 or column.valued < _MIN_FEATURES:
+    if levels.size < 3 or column.valued < MIN_FEATURES:
         return None
     steps = np.diff(levels)
     # A row number: each feature its own value, counting from 0 or 1.
@@ -193,177 +236,68 @@ def _levels_said(column: _Column) -> str | None:
     )
 
 
-def _decoded_lines(wkb: pa.Array) -> np.ndarray:
-    """The rows' lines; None for other rows: points and polygons, undecodable rows (curves
-    GEOS does not read) and unplaceable ones (a NaN coordinate)."""
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted (``np.unique`` loads ``numpy.ma`` on its first call)."""
+    ordered = np.sort(values)
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if ordered.size else ordered
+
+
+def _apart_areas(wkb: pa.Array, columns: dict[str, _Column]) -> np.ndarray | None:
+    """Where every row is a polygon (or none) and no two polygons' boxes one level apart
+    in any column meet: the rows with a box (all the rows met for the share), without
+    decoding one. Else None: the geometries are decoded and met."""
+    kinds = _kinds(wkb)
+    if not np.isin(kinds, (0, *_AREAS), kind="table").all():
+        return None
+    boxes = wkb_boxes(wkb).bounds
+    boxed = np.isfinite(boxes).all(axis=1)
+    if not boxed[kinds > 0].all():  # a box it could not read: decoded
+        return None
+    rows = np.flatnonzero(boxed)
+    shapes = shapely.box(*boxes[rows].T)
+    i, j = shapely.STRtree(shapes).query(shapes)
+    i, j = rows[i], rows[j]
+    for column in columns.values():
+        rank = np.searchsorted(column.distinct, np.concatenate(column.values))
+        if (np.abs(rank[i] - rank[j]) == 1).any():
+            return None
+    return boxed
+
+
+def _kinds(wkb: pa.Array) -> np.ndarray:
+    """Each row's geometry type as WKB names it (1 a point .. 7 a collection; ISO's Z and
+    M and EWKB's flags taken off); 0 for a null or a row too short to name one."""
+    if isinstance(wkb, pa.ExtensionArray):
+        wkb = wkb.storage
+    wide = pa.types.is_large_binary(wkb.type)
+    validity, offsets, data = wkb.buffers()
+    at = np.frombuffer(offsets, np.int64 if wide else np.int32).astype(np.int64)
+    at = at[wkb.offset : wkb.offset + len(wkb) + 1]
+    named = np.diff(at) >= 5
+    if validity is not None:  # read from the bitmap: ``is_null`` would load Arrow's kernels
+        bits = np.unpackbits(np.frombuffer(validity, np.uint8), bitorder="little")
+        named &= bits[wkb.offset : wkb.offset + len(wkb)].astype(bool)
+    kinds = np.zeros(len(wkb), dtype=np.int64)
+    if named.any():
+        head = np.frombuffer(data, np.uint8)[at[:-1][named, None] + np.arange(5)].astype(np.int64)
+        little = head[:, 0] == 1
+        word = np.where(
+            little,
+            head[:, 1] | head[:, 2] << 8 | head[:, 3] << 16 | head[:, 4] << 24,
+            head[:, 4] | head[:, 3] << 8 | head[:, 2] << 16 | head[:, 1] << 24,
+        )
+        kinds[named] = (word & 0x0FFFFFFF) % 1000
+    return kinds
+
+
+def _decoded(wkb: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The rows' lines, and their polygons; None for other rows (points; undecodable rows,
+    curves GEOS does not read; unplaceable ones, a NaN coordinate)."""
     with np.errstate(invalid="ignore"):
         geoms = decode_wkb(wkb.to_numpy(zero_copy_only=False)).geometries
-    geoms[~np.isin(shapely.get_type_id(geoms), _LINEAR)] = None
     geoms[~np.isfinite(shapely.bounds(geoms)).all(axis=1) & ~shapely.is_missing(geoms)] = None
-    return geoms
-
-
-def _contour_share(lines: np.ndarray, rank: np.ndarray, values: np.ndarray) -> float:
-    """The share of the features with a level (``rank``: its order among the levels) that
-    lie as contours do (see the module). Distances are measured piece by piece: nested
-    rings' boxes all overlap, and GEOS would measure whole rings against each other."""
-    keep = np.isfinite(values) & ~shapely.is_missing(lines) & ~shapely.is_empty(lines)
-    lines, rank = lines[keep], rank[keep]
-    features = np.flatnonzero(shapely.length(lines) > 0)  # points draw no contour
-    if features.size < _MIN_FEATURES:
-        return 0.0
-    aside = _set_aside(lines, rank, features, int((1 - CONTOUR_SHARE) * features.size))
-    if aside is None:
-        return 0.0
-    fits = np.zeros(len(lines), dtype=bool)
-    fits[features] = True
-    fits[aside] = False
-    left = np.flatnonzero(fits)
-    pieces, owner = _pieces(lines[left])
-    owner = left[owner]
-    level = rank[owner]  # each piece's
-    ask = _spread(owner)
-    # Measured from a vertex of each piece asked: a point's distance to a piece costs a
-    # sixteenth of a piece's.
-    points = shapely.get_point(pieces, 0)
-    near = np.full(len(lines), np.inf)  # per feature: the nearest line one level away
-    at_level = {at: np.flatnonzero(level == at) for at in np.unique(level)}
-    for at in at_level:
-        mine = ask[level[ask] == at]
-        for other in (at - 1, at + 1):
-            if other in at_level and mine.size:
-                theirs = shapely.STRtree(pieces[at_level[other]])
-                found, dist = theirs.query_nearest(
-                    points[mine], return_distance=True, all_matches=False
-                )
-                np.minimum.at(near, owner[mine[found[0]]], dist)
-    fits &= np.isfinite(near)
-    # Nearer than the lines one level away: a line of a level further off.
-    ask = ask[fits[owner[ask]]]
-    tree = shapely.STRtree(pieces)
-    i, j = tree.query(points[ask], predicate="dwithin", distance=near[owner[ask]] * (1 - 1e-9))
-    np.logical_and.at(fits, owner[ask[i]], np.abs(level[ask[i]] - level[j]) <= 1)
-    return float(fits[features].mean())
-
-
-def _set_aside(
-    lines: np.ndarray, level: np.ndarray, features: np.ndarray, most: int
-) -> np.ndarray | None:
-    """The lines set aside as touching lines of other levels (contours of two levels never
-    meet), or None where more than ``most`` would be. Every line is met (most other
-    numbers, a road's class, stop here): each touching pair needs one of its two lines
-    set aside. Both of a maximal matching are, lines touching the most first; then those
-    whose every meeting is with lines set aside are taken back; so one line drawn across
-    the contours (or a few) is set aside, not the contours it crosses."""
-    pairs = _meetings(lines, level, features, most)
-    if pairs is None:
-        return None
-    if not pairs.size:
-        return np.empty(0, dtype=int)
-    degree = np.bincount(pairs.ravel())
-    order = np.argsort(-np.maximum(degree[pairs[:, 0]], degree[pairs[:, 1]]), kind="stable")
-    taken: set[int] = set()
-    for x, y in pairs[order].tolist():
-        if x not in taken and y not in taken:
-            taken.update((x, y))
-    met: dict[int, list[int]] = {v: [] for v in taken}
-    for x, y in pairs.tolist():
-        for v, w in ((x, y), (y, x)):
-            if v in met:
-                met[v].append(w)
-    for v in sorted(taken, key=lambda v: len(met[v])):
-        if all(w in taken for w in met[v]):
-            taken.discard(v)
-    if len(taken) > most:
-        return None
-    return np.fromiter(taken, dtype=int, count=len(taken))
-
-
-def _meetings(
-    lines: np.ndarray, level: np.ndarray, features: np.ndarray, most: int
-) -> np.ndarray | None:
-    """The pairs of ``features`` of two levels that touch (each once, the lower first);
-    None as soon as more than ``most`` pairs of them share no line, as then no ``most``
-    lines could be set aside to part them all. Met a share of the lines at a time, taken
-    across the layer, so that lines that cross (a road network) stop early."""
-    matched = np.zeros(len(lines), dtype=bool)
-    if _matched(_shared_ends(lines, level, features), matched) > 2 * most:
-        return None  # lines of two levels joined end to end (a network): none cheaper
-    tree = shapely.STRtree(lines[features])
-    spread = np.random.default_rng(0).permutation(features.size)
-    found: list[np.ndarray] = []
-    for chunk in np.array_split(spread, max(1, features.size // _CHUNK)):
-        i, j = tree.query(lines[features[chunk]], predicate="intersects")
-        i, j = features[chunk[i]], features[j]
-        meet = level[i] != level[j]
-        pairs = np.unique(np.sort(np.column_stack([i[meet], j[meet]]), axis=1), axis=0)
-        if _matched(pairs, matched) > 2 * most:
-            return None
-        found.append(pairs)
-    return np.unique(np.concatenate(found), axis=0) if found else np.empty((0, 2), dtype=int)
-
-
-def _matched(pairs: np.ndarray, matched: np.ndarray) -> int:
-    """``matched`` (a flag per line) grown by a matching of ``pairs`` among the lines not
-    yet in it: rounds in which each line offers itself to its lowest free partner, and
-    lines that offer themselves to each other pair up. How many lines it then holds: a
-    matching's pairs need as many lines set aside, one of each, to part them."""
-    for _ in range(_ROUNDS):
-        free = pairs[~matched[pairs[:, 0]] & ~matched[pairs[:, 1]]]
-        if not free.size:
-            break
-        both = np.concatenate([free, free[:, ::-1]])
-        offer = np.full(matched.size, matched.size)
-        np.minimum.at(offer, both[:, 0], both[:, 1])
-        lines = np.unique(both[:, 0])
-        matched[lines[offer[offer[lines]] == lines]] = True
-    return int(matched.sum())
-
-
-def _shared_ends(lines: np.ndarray, level: np.ndarray, features: np.ndarray) -> np.ndarray:
-    """Pairs of ``features`` of two levels that end where the other ends (some of the pairs
-    that touch: each end met with the next of another level at the same place)."""
-    parts, of = lines[features], np.arange(features.size)
-    if not np.isin(shapely.get_type_id(parts), (1, 2)).all():  # multi-part lines: each part's
-        parts, of = shapely.get_parts(parts, return_index=True)
-    xy, part = shapely.get_coordinates(parts, return_index=True)
-    if not len(part):
-        return np.empty((0, 2), dtype=int)
-    first = np.flatnonzero(np.r_[True, part[1:] != part[:-1]])
-    last = np.r_[first[1:] - 1, len(part) - 1]
-    at = np.concatenate([first, last])
-    ends, owners = xy[at], features[of[part[at]]]
-    order = np.lexsort((level[owners], ends[:, 1], ends[:, 0]))
-    ends, owners = ends[order], owners[order]
-    same = (ends[1:] == ends[:-1]).all(axis=1) & (level[owners[1:]] != level[owners[:-1]])
-    return np.column_stack([owners[:-1][same], owners[1:][same]])
-
-
-def _spread(owner: np.ndarray) -> np.ndarray:
-    """Up to ``_ASKED`` pieces of each line, spread along it, to measure its neighbours
-    from (a line's neighbours are the same along it; every piece is still met with)."""
-    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-    counts = np.diff(np.r_[starts, owner.size])
-    picked = starts[:, None] + (np.arange(_ASKED)[None, :] * counts[:, None]) // _ASKED
-    return np.unique(picked)
-
-
-def _pieces(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The lines cut into pieces of ``_PIECE`` segments at most (each piece's last vertex
-    the next one's first), and the line each piece is of."""
-    parts, of = shapely.get_parts(lines, return_index=True)
-    # Points (a collection's) draw no line; a part of one vertex neither.
-    linear = np.isin(shapely.get_type_id(parts), (1, 2)) & (shapely.get_num_coordinates(parts) > 1)
-    parts, of = parts[linear], of[linear]
-    xy, part = shapely.get_coordinates(parts, return_index=True)
-    counts = np.bincount(part, minlength=len(parts))
-    v = np.arange(len(part)) - (np.cumsum(counts) - counts)[part]  # place in its part
-    per_part = -(-(counts - 1) // _PIECE)
-    base = np.cumsum(per_part) - per_part
-    piece = base[part] + np.minimum(v // _PIECE, per_part[part] - 1)
-    joint = (v % _PIECE == 0) & (v > 0) & (v // _PIECE < per_part[part])
-    piece = np.concatenate([piece, base[part[joint]] + v[joint] // _PIECE - 1])
-    order = np.lexsort((np.concatenate([v, v[joint]]), piece))
-    xy = np.concatenate([xy, xy[joint]])[order]
-    pieces = shapely.linestrings(xy, indices=piece[order]) if len(xy) else np.empty(0, object)
-    return np.asarray(pieces, dtype=object), np.repeat(of, per_part)
+    kind = shapely.get_type_id(geoms)
+    lines, areas = geoms.copy(), geoms
+    lines[~np.isin(kind, _LINEAR, kind="table")] = None
+    areas[~np.isin(kind, _AREAS, kind="table")] = None
+    return lines, areas

@@ -29,6 +29,7 @@ from pyproj import Geod, Transformer
 
 from compliance import Checker, Effect
 from compliance.measure import contour_levels
+from compliance.readers import sources
 
 UNSURE = "MAPGATE-ELEVATION-UNSURE"
 # place -> (lon, lat, pack, the rule heights fire there, vertex spacing in metres)
@@ -248,10 +249,16 @@ def _street_segments(n: int = 12, step_m: float = 50.0) -> list:
     return _lonlat(out)
 
 
-def test_a_large_street_network_is_cleared_by_its_shared_ends(tmp_path, monkeypatch):
-    """Past the geometry held, lines of two levels that end where the other ends clear
-    the field batch by batch: no fifth of the streets set aside could part them."""
+def _windows(monkeypatch, rows: int) -> None:
+    """Geometry held a window of one batch of ``rows`` features at a time."""
     monkeypatch.setattr(contour_levels, "MAX_LEVEL_BYTES", 1_000)
+    monkeypatch.setattr(sources, "BATCH_SIZE", rows)
+
+
+def test_a_large_street_network_is_cleared_by_its_shared_ends(tmp_path, monkeypatch):
+    """Past the first window, lines of two levels that end where the other ends clear
+    the field batch by batch: no fifth of the streets set aside could part them."""
+    _windows(monkeypatch, 16)
     streets = _street_segments()
     lanes = np.random.default_rng(4).integers(1, 5, len(streets))
     verdict = Checker(packs=["in"]).check(_write(tmp_path / "c.gpkg", streets, {"lanes": lanes}))
@@ -259,19 +266,31 @@ def test_a_large_street_network_is_cleared_by_its_shared_ends(tmp_path, monkeypa
     assert verdict.verdict == Effect.allow
 
 
-def test_a_large_layer_of_contours_is_not_cleared(tmp_path, monkeypatch):
-    monkeypatch.setattr(contour_levels, "MAX_LEVEL_BYTES", 1_000)
+def test_contours_met_in_the_first_window_are_found(tmp_path, monkeypatch):
+    _windows(monkeypatch, 64)
     verdict = Checker(packs=["in"]).check(
         _write(tmp_path / "c.gpkg", _rings("delhi"), {"v": LEVELS})
     )
     assert verdict.profile.elevation_unsure and verdict.verdict == Effect.review
+    assert "100% of its features" in verdict.profile.methods["elevation_unsure[lines]"]
+
+
+def test_contours_after_a_window_of_streets_are_not_cleared(tmp_path, monkeypatch):
+    """The first window holds streets (no contours there); the contours come after it,
+    where lines are met from their ends only: they share none, and stay unmet."""
+    _windows(monkeypatch, 16)
+    streets = _street_segments()[:16]
+    lanes = np.random.default_rng(4).integers(1, 5, 16)
+    path = _write(tmp_path / "c.gpkg", streets + _rings("delhi"), {"v": np.r_[lanes, LEVELS]})
+    verdict = Checker(packs=["in"]).check(path)
+    assert verdict.profile.elevation_unsure and verdict.verdict == Effect.review
     assert "not cleared" in verdict.profile.methods["elevation_unsure[lines]"]
 
 
-def test_a_layer_too_large_to_meet_its_levels_with_is_not_cleared(tmp_path, monkeypatch):
-    """Past the geometry held to meet them with, levels on lines that cross (sharing no
-    end) may still be contours for all the batches tell: they stay unmet."""
-    monkeypatch.setattr(contour_levels, "MAX_LEVEL_BYTES", 1_000)
+def test_crossing_lines_past_the_first_window_are_not_cleared(tmp_path, monkeypatch):
+    """Past the first window, levels on lines that cross (sharing no end) may still be
+    contours for all the batches tell: they stay unmet."""
+    _windows(monkeypatch, 4)
     path = _write(tmp_path / "c.gpkg", _roads(), {"lanes": np.arange(20) % 4 + 1})
     verdict = Checker(packs=["in"]).check(path)
     assert verdict.profile.elevation_unsure and verdict.verdict == Effect.review
