@@ -1,21 +1,30 @@
-"""What meeting numbers with lines as contour levels costs a check, beside reading the file.
+"""What meeting numbers with geometries as contour levels costs a check, beside reading the file.
 
 ``measure/contour_levels.py`` meets every numeric field (and text field of numbers) of a
 layer of lines or polygons with its geometries when the field holds at least three and at
-most 5,000 distinct values. Generates, in a temporary folder, three GeoPackages of lines in
-UTM 43N near Delhi, each with a small integer field:
+most 5,000 distinct values. Generates, in a temporary folder, six GeoPackages in UTM 43N
+near Delhi, each with a small integer field; three of lines:
 
 * ``grid``: a street grid of about 50,000 segments, lanes 1-4: lines of two levels meet end
   to end, found from their shared ends;
 * ``crossing``: 20,000 random segments that cross each other, lanes 1-4: found by GEOS,
   in chunks, until no cover could be small enough;
 * ``contours``: rings around 60 hills, each cut into four arcs, the level in ``v``: met in
-  full (crossings, then the nearest lines of other levels), and held for review.
+  full (crossings, then the nearest lines of other levels), and held for review;
+
+and three of polygons (``measure/contour_areas.py``):
+
+* ``floors``: 100,000 buildings apart, floors 1-15: no two boxes one level apart meet, so
+  the polygons are never decoded;
+* ``terraces``: 100,000 buildings in rows that touch, floors 1-15: the touching pairs are
+  met, until no cover could be small enough;
+* ``bands``: the bands between the rings around 60 hills, the lower level in ``lo``: met
+  in full, and held for review.
 
 For each file it prints the median of ``--reps`` warm ``Checker.check`` calls, beside a
 plain ``pyogrio.read_arrow`` of the same file (the baseline, alternated with the checks),
-and their ratio; and the part of the check spent in ``LevelLines.found`` (cProfile, one
-further check). Usage: python bench/bench_levels.py [--reps 5] [--quick] (``--quick``: one
+and their ratio; and the part of the check spent in ``LevelLines`` (its ``add`` and
+``found``: cProfile, one further check). Usage: python bench/bench_levels.py [--reps 5] [--quick] (``--quick``: one
 rep over files a quarter the size).
 """
 
@@ -40,11 +49,11 @@ from compliance import Checker  # noqa: E402
 ORIGIN = (700_000.0, 3_160_000.0)  # EPSG:32643, near Delhi
 
 
-def _write(path: Path, lines: list, fields: dict[str, np.ndarray]) -> Path:
+def _write(path: Path, geoms: list, fields: dict[str, np.ndarray]) -> Path:
     import geopandas as gpd
 
-    frame = gpd.GeoDataFrame(fields, geometry=lines, crs=32643)
-    pyogrio.write_dataframe(frame, path, layer="lines")
+    frame = gpd.GeoDataFrame(fields, geometry=geoms, crs=32643)
+    pyogrio.write_dataframe(frame, path, layer="features")
     return path
 
 
@@ -93,6 +102,32 @@ def make_contours(path: Path, hills: int = 60, rings: int = 20) -> Path:
     return _write(path, lines, {"v": np.array(levels)})
 
 
+def make_buildings(path: Path, n: int = 100_000, touching: bool = False) -> Path:
+    rng = np.random.default_rng(3)
+    side = int(np.sqrt(n))
+    i, j = np.divmod(np.arange(side * side), side)
+    width, step = (12.0, 12.0) if touching else (10.0, 15.0)  # terraces share their sides
+    x, y = ORIGIN[0] + i * step, ORIGIN[1] + j * 25.0
+    boxes = shapely.segmentize(shapely.box(x, y, x + width, y + 10.0), 2.0)
+    return _write(path, list(boxes), {"floors": rng.integers(1, 16, len(boxes))})
+
+
+def make_bands(path: Path, hills: int = 60, rings: int = 20) -> Path:
+    rng = np.random.default_rng(4)
+    bands, levels = [], []
+    side = int(np.ceil(np.sqrt(hills)))
+    for h in range(hills):
+        cx, cy = ORIGIN[0] + (h % side) * rings * 45, ORIGIN[1] + (h // side) * rings * 45
+        top = int(rng.integers(100, 300)) + rings
+        discs = [shapely.Point(cx, cy).buffer(50 + 20 * i, 64) for i in range(rings)]
+        bands.append(shapely.segmentize(discs[0], 2.0))
+        levels.append(float(top))
+        for i in range(1, rings):
+            bands.append(shapely.segmentize(shapely.difference(discs[i], discs[i - 1]), 2.0))
+            levels.append(float(top - i))
+    return _write(path, bands, {"lo": np.array(levels)})
+
+
 def _timed(fn) -> float:
     started = time.perf_counter()
     fn()
@@ -108,7 +143,7 @@ def _found_share(checker: Checker, path: Path) -> float:
     total = max(ct for (_, _, name), (_, _, _, ct, _) in stats.items() if name == "check")
     found = sum(
         ct for (file, _, name), (_, _, _, ct, _) in stats.items()
-        if name == "found" and file.endswith("contour_levels.py")
+        if name in ("add", "found") and file.endswith("contour_levels.py")
     )  # fmt: skip
     return found / total
 
@@ -126,6 +161,9 @@ def main() -> None:
             "grid": make_grid(Path(tmp) / "grid.gpkg", int(160 * scale**0.5)),
             "crossing": make_crossing(Path(tmp) / "crossing.gpkg", int(20_000 * scale)),
             "contours": make_contours(Path(tmp) / "contours.gpkg", int(60 * scale)),
+            "floors": make_buildings(Path(tmp) / "floors.gpkg", int(100_000 * scale)),
+            "terraces": make_buildings(Path(tmp) / "terraces.gpkg", int(100_000 * scale), True),
+            "bands": make_bands(Path(tmp) / "bands.gpkg", int(60 * scale)),
         }
         print(f"{'file':<10}{'MB':>6}{'read s':>9}{'check s':>9}{'ratio':>7}{'found':>7}  verdict")
         for name, path in files.items():

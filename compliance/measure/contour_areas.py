@@ -13,19 +13,20 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
+from compliance.measure.box_meetings import box_pairs
 from compliance.measure.contour_lines import (
     CONTOUR_SHARE,
     MIN_FEATURES,
     contour_fits,
     matched,
+    meeting_pairs,
     pieces,
     set_aside,
 )
 
-__all__ = ["area_fits", "drawn_areas"]
+__all__ = ["CROWDED", "area_fits", "drawn_areas"]
 
-_CROWDED = 32  # pairs of meeting boxes a feature: more, and boxes lie within boxes
-_CHUNK = 4_096  # areas met for meeting boxes at a time
+CROWDED = 32  # boxes an area meets, on average: more, and boxes lie within boxes
 
 
 def drawn_areas(areas: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -35,24 +36,35 @@ def drawn_areas(areas: np.ndarray, values: np.ndarray) -> np.ndarray:
     return np.flatnonzero(keep)
 
 
-def area_fits(areas: np.ndarray, rank: np.ndarray, values: np.ndarray) -> np.ndarray:
+def area_fits(
+    areas: np.ndarray, rank: np.ndarray, values: np.ndarray, boxes_met: np.ndarray | None = None
+) -> np.ndarray:
     """Per row, whether its polygon lies as a filled contour or a contour band does, its
     level ``rank`` (its order among the levels) where ``values`` holds a number; False for
-    rows with no area or no level."""
+    rows with no area or no level. ``boxes_met``: the pairs of rows whose boxes meet, where
+    known. Raises ``Crowded``."""
     fits = np.zeros(len(areas), dtype=bool)
     features = drawn_areas(areas, values)
     if features.size < MIN_FEATURES:
         return fits
-    pairs = _box_pairs(areas, features)
-    if pairs is None:  # boxes within boxes (rings around hills): met piece by piece
-        nested = _nested(areas, rank, features)
-        bands = _bands(_touching_pieces(areas, features), rank, features)
+    if boxes_met is None:
+        pairs = box_pairs(shapely.bounds(areas[features]), CROWDED)
+        pairs = None if pairs is None else features[pairs]
+    else:
+        drawn = np.zeros(len(areas), dtype=bool)
+        drawn[features] = True
+        pairs = boxes_met[drawn[boxes_met].all(axis=1)]
+    if pairs is None:  # boxes within boxes (rings around hills): met by their edges' pieces
+        cut, owner = pieces(shapely.boundary(areas[features]))
+        owner = features[owner]
+        meeting = np.concatenate([np.empty((0, 2), dtype=int), *meeting_pairs(cut, owner)])
+        bands = _bands(np.unique(meeting, axis=0), rank, features)
+        nested = _nested_near(areas, rank, features, cut, owner)
     else:
         # Areas that touch, or lie one within the other, have boxes that meet: buildings
         # apart end here.
-        bands = _bands(
-            pairs[shapely.intersects(areas[pairs[:, 0]], areas[pairs[:, 1]])], rank, features
-        )
+        meet = shapely.intersects(areas[pairs[:, 0]], areas[pairs[:, 1]])
+        bands = _bands(pairs[meet], rank, features)
         nested = _nested_pairs(areas, rank, pairs)
     if nested.any():
         # Nested areas' edges neither touch nor pass a level: they lie as contour lines do.
@@ -62,26 +74,10 @@ def area_fits(areas: np.ndarray, rank: np.ndarray, values: np.ndarray) -> np.nda
     return nested | bands
 
 
-def _box_pairs(areas: np.ndarray, features: np.ndarray) -> np.ndarray | None:
-    """The pairs of ``features`` whose boxes meet (each once, the lower row first); None
-    as soon as they outnumber ``_CROWDED`` a feature (boxes nested around hills)."""
-    tree = shapely.STRtree(areas[features])
-    found: list[np.ndarray] = []
-    total = 0
-    for chunk in np.array_split(np.arange(features.size), max(1, features.size // _CHUNK)):
-        i, j = tree.query(areas[features[chunk]])
-        i = chunk[i]
-        keep = i < j
-        found.append(np.column_stack([features[i[keep]], features[j[keep]]]))
-        total += int(keep.sum())
-        if total > _CROWDED * features.size:
-            return None
-    return np.concatenate(found)
-
-
 def _nested_pairs(areas: np.ndarray, rank: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     """The rows whose area lies within, or holds, an area one level away, of ``pairs``
-    whose boxes meet (met at a vertex of the inner one's outer ring, as ``_nested``)."""
+    whose boxes meet (met at a vertex of the inner one's outer ring: where the edges do
+    not meet, one vertex inside is all inside)."""
     out = np.zeros(len(areas), dtype=bool)
     pairs = pairs[np.abs(rank[pairs[:, 0]] - rank[pairs[:, 1]]) == 1]
     box = shapely.bounds(areas)
@@ -95,30 +91,31 @@ def _nested_pairs(areas: np.ndarray, rank: np.ndarray, pairs: np.ndarray) -> np.
     return out
 
 
-def _a_vertex(areas: np.ndarray) -> np.ndarray:
-    """A vertex of each area's outer ring (a multipolygon's first part's)."""
-    return shapely.get_point(shapely.get_exterior_ring(shapely.get_geometry(areas, 0)), 0)
-
-
-def _nested(areas: np.ndarray, rank: np.ndarray, features: np.ndarray) -> np.ndarray:
-    """The rows whose area lies within, or holds, an area one level away (met at a vertex
-    of its outer ring: where the edges do not meet, one vertex inside is all inside)."""
-    i, j = shapely.STRtree(areas[features]).query(_a_vertex(areas[features]), predicate="within")
-    i, j = features[i], features[j]
-    one = np.abs(rank[i] - rank[j]) == 1
+def _nested_near(
+    areas: np.ndarray, rank: np.ndarray, features: np.ndarray, cut: np.ndarray, owner: np.ndarray
+) -> np.ndarray:
+    """As ``_nested_pairs``, each area met with the areas one level away whose edge lies
+    nearest a vertex of its outer ring: the area it lies within, where it lies within one
+    (another of that level lies beyond that one's edge)."""
     out = np.zeros(len(areas), dtype=bool)
-    out[i[one]] = True
-    out[j[one]] = True
+    points = _a_vertex(areas[features])
+    level = rank[owner]
+    for at in np.unique(rank[features]):
+        mine = np.flatnonzero(rank[features] == at)
+        for other in (at - 1, at + 1):
+            theirs = np.flatnonzero(level == other)
+            if not theirs.size:
+                continue
+            (k, t) = shapely.STRtree(cut[theirs]).query_nearest(points[mine], all_matches=False)
+            near = owner[theirs[t]]
+            within = shapely.within(points[mine[k]], areas[near])
+            out[features[mine[k[within]]]] = out[near[within]] = True
     return out
 
 
-def _touching_pieces(areas: np.ndarray, features: np.ndarray) -> np.ndarray:
-    """The pairs of ``features`` whose edges meet, met piece by piece."""
-    cut, owner = pieces(shapely.boundary(areas[features]))
-    owner = features[owner]
-    i, j = shapely.STRtree(cut).query(cut, predicate="intersects")
-    a, b = owner[i], owner[j]
-    return np.unique(np.column_stack([a[a < b], b[a < b]]), axis=0)
+def _a_vertex(areas: np.ndarray) -> np.ndarray:
+    """A vertex of each area's outer ring (a multipolygon's first part's)."""
+    return shapely.get_point(shapely.get_exterior_ring(shapely.get_geometry(areas, 0)), 0)
 
 
 def _bands(pairs: np.ndarray, rank: np.ndarray, features: np.ndarray) -> np.ndarray:

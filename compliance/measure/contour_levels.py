@@ -37,10 +37,12 @@ import pyarrow as pa
 import shapely
 
 from compliance.measure.attribute_positions import numbers
-from compliance.measure.contour_areas import area_fits, drawn_areas
+from compliance.measure.box_meetings import box_pairs
+from compliance.measure.contour_areas import CROWDED, area_fits, drawn_areas
 from compliance.measure.contour_lines import (
     CONTOUR_SHARE,
     MIN_FEATURES,
+    Crowded,
     contour_fits,
     drawn_lines,
     matched,
@@ -65,7 +67,7 @@ class LevelsFound:
     that could not be met with the lines (the layer too large to hold)."""
 
     levels: dict[str, str] = field(default_factory=dict)
-    unmet: list[str] = field(default_factory=list)
+    unmet: dict[str, str] = field(default_factory=dict)  # field -> why it was not met
 
 
 @dataclass
@@ -82,6 +84,7 @@ class _Column:
     matched: int = 0
     lines: int = 0
     unseen: bool = False  # a window passed over while the field held fewer than 3 levels
+    crowded: bool = False  # a window whose geometries were too crowded to meet (``Crowded``)
 
 
 class LevelLines:
@@ -117,7 +120,7 @@ class LevelLines:
         if self._bytes > MAX_LEVEL_BYTES:
             self._meet_window()
 
-    def _meet_window(self) -> None:
+    def _meet_window(self, final: bool = False) -> None:
         """The geometries held met with each column's values, counted; then let go. In
         the first window, lines are met whole; past it, batch by batch from their ends."""
         wkb = pa.concat_arrays(self._wkb) if self._wkb else pa.array([], pa.binary())
@@ -130,11 +133,11 @@ class LevelLines:
                 column.values = []
         if not met:
             return
-        apart = _apart_areas(wkb, met)
-        if apart is not None:  # areas none of which meets one a level away: none fits
-            for column in met.values():
-                column.drawn += int((np.isfinite(np.concatenate(column.values)) & apart).sum())
-                column.values = []
+        boxed = _area_boxes(wkb)
+        if boxed is not None:
+            for name in [n for n, c in met.items() if _out_of_reach(c, *boxed, final)]:
+                met.pop(name).values = []
+        if not met:
             return
         lines, areas = _decoded(wkb)
         for column in met.values():
@@ -144,10 +147,14 @@ class LevelLines:
             drawn = np.zeros(len(values), dtype=bool)
             drawn[on_lines] = True
             drawn[drawn_areas(areas, values)] = True
-            fits = area_fits(areas, rank, values)
-            if self._windows == 1:
-                fits |= contour_fits(lines, rank, values)
-            else:
+            try:
+                fits = area_fits(areas, rank, values, None if boxed is None else boxed[1])
+                if self._windows == 1:
+                    fits |= contour_fits(lines, rank, values)
+            except Crowded:
+                column.crowded = True
+                fits = np.zeros(len(values), dtype=bool)
+            if self._windows > 1:
                 for a, b in zip(starts[:-1], starts[1:], strict=True):
                     part = drawn_lines(lines[a:b], values[a:b]) + a
                     column.lines += part.size
@@ -178,14 +185,15 @@ class LevelLines:
         return kept.distinct.size <= MAX_LEVELS
 
     def found(self) -> LevelsFound:
-        """The fields laid as contour levels, and those past the first window whose lines
-        could not be cleared."""
+        """The fields laid as contour levels, and those that could not be met, with why:
+        lines past the first window not cleared by their ends, geometry too crowded to
+        meet, a window passed over before the field held three levels."""
         out = LevelsFound()
         said = {n: s for n, c in self._columns.items() if (s := _levels_said(c)) is not None}
         if not said:
             return out
         if self._wkb:
-            self._meet_window()
+            self._meet_window(final=True)
         for name in said:
             column = self._columns[name]
             share = column.fit / column.drawn if column.drawn else 0.0
@@ -193,10 +201,14 @@ class LevelLines:
                 out.levels[name] = f"{said[name]}; {share:.0%} of its features lie as contours do"
             # No fifth of the lines set aside could part more pairs than a fifth: cleared.
             elif column.lines and column.matched <= 2 * int((1 - CONTOUR_SHARE) * column.lines):
-                out.unmet.append(name)
+                out.unmet[name] = (
+                    f"past {MAX_LEVEL_BYTES >> 20} MiB of geometry, met batch by batch with the "
+                    "lines that share an end, not cleared"
+                )
+            elif column.crowded:
+                out.unmet[name] = "drawn with boxes within boxes, too crowded to meet"
             elif column.unseen:
-                out.unmet.append(name)
-        out.unmet.sort()
+                out.unmet[name] = "fewer than three levels in a window met, more after it"
         return out
 
 
@@ -242,10 +254,10 @@ def _distinct(values: np.ndarray) -> np.ndarray:
     return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if ordered.size else ordered
 
 
-def _apart_areas(wkb: pa.Array, columns: dict[str, _Column]) -> np.ndarray | None:
-    """Where every row is a polygon (or none) and no two polygons' boxes one level apart
-    in any column meet: the rows with a box (all the rows met for the share), without
-    decoding one. Else None: the geometries are decoded and met."""
+def _area_boxes(wkb: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
+    """Where every row is a polygon (or none): the rows with a box, and the pairs of rows
+    whose boxes meet, read from the WKB without decoding it. None where a row is of
+    another kind, a box could not be read, or boxes lie within boxes."""
     kinds = _kinds(wkb)
     if not np.isin(kinds, (0, *_AREAS), kind="table").all():
         return None
@@ -254,14 +266,26 @@ def _apart_areas(wkb: pa.Array, columns: dict[str, _Column]) -> np.ndarray | Non
     if not boxed[kinds > 0].all():  # a box it could not read: decoded
         return None
     rows = np.flatnonzero(boxed)
-    shapes = shapely.box(*boxes[rows].T)
-    i, j = shapely.STRtree(shapes).query(shapes)
-    i, j = rows[i], rows[j]
-    for column in columns.values():
-        rank = np.searchsorted(column.distinct, np.concatenate(column.values))
-        if (np.abs(rank[i] - rank[j]) == 1).any():
-            return None
-    return boxed
+    pairs = box_pairs(boxes[rows], CROWDED)
+    return None if pairs is None else (boxed, rows[pairs])
+
+
+def _out_of_reach(column: _Column, boxed: np.ndarray, pairs: np.ndarray, final: bool) -> bool:
+    """Whether the window's areas can be passed over for the column, counted as drawn and
+    fitting none, without decoding them: an area fits only where its box meets the box of
+    an area one level away (``pairs``: the rows whose boxes meet). So where none does; or,
+    in the last window, where all that do could not lift the field to ``CONTOUR_SHARE``."""
+    values = np.concatenate(column.values)
+    rank = np.searchsorted(column.distinct, values)
+    one = pairs[np.abs(rank[pairs[:, 0]] - rank[pairs[:, 1]]) == 1]
+    near = np.zeros(len(values), dtype=bool)
+    near[one.ravel()] = True
+    drawn = np.isfinite(values) & boxed
+    reach = column.fit + int((near & drawn).sum())
+    if near.any() and not (final and reach < CONTOUR_SHARE * (column.drawn + drawn.sum())):
+        return False
+    column.drawn += int(drawn.sum())
+    return True
 
 
 def _kinds(wkb: pa.Array) -> np.ndarray:

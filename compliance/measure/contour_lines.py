@@ -1,8 +1,9 @@
 """Whether lines lie as contours do: each line touching no line of another level, the
 nearest lines of other levels being of the next level up or down (``contour_fits``).
 
-Distances are measured piece by piece (``pieces``): nested rings' boxes all overlap, and
-GEOS would measure whole rings against each other. A few lines drawn across the contours
+Lines are met piece by piece (``pieces``): nested rings' boxes all overlap, and GEOS
+would meet whole rings with each other. Pieces whose boxes still lie within each other
+(rings drawn with few vertices) are not met at all (``Crowded``). A few lines drawn across the contours
 (decoys of other levels) are set aside rather than spoiling every contour they cross
 (``set_aside``). Lines of two levels joined end to end (a road network) are found from
 their shared ends first (``shared_ends``), without GEOS predicates.
@@ -10,15 +11,21 @@ their shared ends first (``shared_ends``), without GEOS predicates.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import shapely
+
+from compliance.measure.box_meetings import chunked, crowded
 
 __all__ = [
     "CONTOUR_SHARE",
     "MIN_FEATURES",
+    "Crowded",
     "contour_fits",
     "drawn_lines",
     "matched",
+    "meeting_pairs",
     "pieces",
     "set_aside",
     "shared_ends",
@@ -28,29 +35,38 @@ CONTOUR_SHARE = 0.8  # of a field's features lying as contours do
 MIN_FEATURES = 4
 _PIECE = 16  # segments: a ring is met with its neighbours piece by piece
 _ASKED = 4  # pieces of a line its nearest neighbours are measured from
-_CHUNK = 4_096  # lines met for touching at a time
+_CROWDED = 64  # boxes a piece meets, on average: past it, ``Crowded``
 _ROUNDS = 6  # of offers, matching lines that touch (each round matches most of those left)
+
+
+class Crowded(Exception):
+    """Boxes within boxes: pieces whose boxes meet more than ``_CROWDED`` others each (rings
+    around one point drawn with few vertices). Meeting them costs the square of their
+    number, so they are not met: what they hold is unknown."""
 
 
 def contour_fits(lines: np.ndarray, rank: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Per row, whether its line lies as a contour does (see the module), its level
     ``rank`` (its order among the levels) where ``values`` holds a number; False for rows
     with no line of some length or no level, and for all where more than a fifth of the
-    lines would have to be set aside as meeting lines of other levels."""
+    lines would have to be set aside as meeting lines of other levels. Raises ``Crowded``."""
     fits = np.zeros(len(lines), dtype=bool)
     features = drawn_lines(lines, values)
     if features.size < MIN_FEATURES:
         return fits
     most = int((1 - CONTOUR_SHARE) * features.size)
-    pairs = _meetings(lines, rank, features, most)
+    taken = np.zeros(len(lines), dtype=bool)
+    if matched(shared_ends(lines, rank, features), taken) > 2 * most:
+        return fits  # lines of two levels joined end to end (a network): none cheaper
+    cut, owner = pieces(lines[features])
+    owner = features[owner]
+    pairs = _meetings(cut, owner, rank, most, taken)
     aside = None if pairs is None else set_aside(pairs, most)
     if aside is None:
         return fits
     fits[features] = True
     fits[aside] = False
-    left = np.flatnonzero(fits)
-    cut, owner = pieces(lines[left])
-    owner = left[owner]
+    cut, owner = cut[fits[owner]], owner[fits[owner]]
     level = rank[owner]  # each piece's
     ask = _spread(owner)
     # Measured from a vertex of each piece asked: a point's distance to a piece costs a
@@ -74,6 +90,27 @@ def contour_fits(lines: np.ndarray, rank: np.ndarray, values: np.ndarray) -> np.
     i, j = tree.query(points[ask], predicate="dwithin", distance=near[owner[ask]] * (1 - 1e-9))
     np.logical_and.at(fits, owner[ask[i]], np.abs(level[ask[i]] - level[j]) <= 1)
     return fits
+
+
+def meeting_pairs(cut: np.ndarray, owner: np.ndarray) -> Iterator[np.ndarray]:
+    """The pairs of rows whose pieces meet (``cut``, each of row ``owner``), the lower row
+    first, a share of the pieces at a time, taken across the layer (a caller may stop
+    early). Boxes are met first, and counted: past ``_CROWDED`` a piece, ``Crowded``."""
+    if not cut.size:
+        return
+    tree = shapely.STRtree(cut)
+    if crowded(tree, cut, _CROWDED):
+        raise Crowded(f"{cut.size} pieces whose boxes meet more than {_CROWDED} others each")
+    boxes = 0
+    for chunk in chunked(cut, np.random.default_rng(0).permutation(cut.size)):
+        i, j = tree.query(cut[chunk])
+        boxes += i.size
+        if boxes > _CROWDED * cut.size:
+            raise Crowded(f"{cut.size} pieces whose boxes meet {boxes} others and more")
+        i = chunk[i]
+        i, j = i[owner[i] < owner[j]], j[owner[i] < owner[j]]
+        meet = shapely.intersects(cut[i], cut[j])
+        yield np.unique(np.column_stack([owner[i[meet]], owner[j[meet]]]), axis=0)
 
 
 def drawn_lines(lines: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -111,27 +148,19 @@ def set_aside(pairs: np.ndarray, most: int) -> np.ndarray | None:
 
 
 def _meetings(
-    lines: np.ndarray, level: np.ndarray, features: np.ndarray, most: int
+    cut: np.ndarray, owner: np.ndarray, level: np.ndarray, most: int, taken: np.ndarray
 ) -> np.ndarray | None:
-    """The pairs of ``features`` of two levels that touch (each once, the lower first);
+    """The pairs of lines of two levels whose pieces meet (each once, the lower first);
     None as soon as more than ``most`` pairs of them share no line, as then no ``most``
-    lines could be set aside to part them all. Met a share of the lines at a time, taken
-    across the layer, so that lines that cross (a road network) stop early."""
-    taken = np.zeros(len(lines), dtype=bool)
-    if matched(shared_ends(lines, level, features), taken) > 2 * most:
-        return None  # lines of two levels joined end to end (a network): none cheaper
-    tree = shapely.STRtree(lines[features])
-    spread = np.random.default_rng(0).permutation(features.size)
-    found: list[np.ndarray] = []
-    for chunk in np.array_split(spread, max(1, features.size // _CHUNK)):
-        i, j = tree.query(lines[features[chunk]], predicate="intersects")
-        i, j = features[chunk[i]], features[j]
-        meet = level[i] != level[j]
-        pairs = np.unique(np.sort(np.column_stack([i[meet], j[meet]]), axis=1), axis=0)
+    lines could be set aside to part them all (lines that cross, a road network, stop
+    early). ``taken``: the lines of a matching found so far, grown here."""
+    found: list[np.ndarray] = [np.empty((0, 2), dtype=int)]
+    for pairs in meeting_pairs(cut, owner):
+        pairs = pairs[level[pairs[:, 0]] != level[pairs[:, 1]]]
         if matched(pairs, taken) > 2 * most:
             return None
         found.append(pairs)
-    return np.unique(np.concatenate(found), axis=0) if found else np.empty((0, 2), dtype=int)
+    return np.unique(np.concatenate(found), axis=0)
 
 
 def matched(pairs: np.ndarray, taken: np.ndarray) -> int:

@@ -15,7 +15,7 @@ from shapely.geometry.base import BaseGeometry
 from compliance.dataset_profile import DetailDistribution, LayerProfile
 from compliance.geo.crs_identity import unit_m
 from compliance.measure.attribute_reading import AttributeReading
-from compliance.measure.contour_levels import MAX_LEVEL_BYTES, LevelsFound
+from compliance.measure.contour_levels import LevelsFound
 from compliance.measure.feature_places import MAX_WINDOWS
 from compliance.measure.leaks.index_checks import index_check
 from compliance.measure.placement import (
@@ -204,11 +204,7 @@ def _scan_spatial_layer(
 
 def _levels(name: str, found: LevelsFound, tally: VectorTally) -> None:
     said = [f"{field}: {how}" for field, how in found.levels.items()]
-    if found.unmet:
-        said.append(
-            f"{', '.join(found.unmet)}: past {MAX_LEVEL_BYTES >> 20} MiB of geometry, met "
-            "batch by batch with the lines that share an end, not cleared"
-        )
+    said += [f"{field}: {why}" for field, why in sorted(found.unmet.items())]
     if said:
         tally.elevation_unsure = True
         tally.methods[f"elevation_unsure[{name}]"] = "numbers laid as contour levels: " + "; ".join(

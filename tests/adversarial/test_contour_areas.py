@@ -170,3 +170,31 @@ def test_bands_past_the_first_window_are_met_window_by_window(tmp_path, monkeypa
     verdict = Checker(packs=["in"]).check(_write(tmp_path / "c.gpkg", _bands("delhi"), {"lo": LOW}))
     assert verdict.profile.elevation_unsure and verdict.verdict == Effect.review
     assert "lie as contours do" in verdict.profile.methods["elevation_unsure[lines]"]
+
+
+def _nested_squares(n: int) -> list:
+    """``n`` squares around one point of Delhi, a metre apart, four vertices each: boxes
+    within boxes, whose meetings number the square of ``n``."""
+    x0, y0 = _delhi_utm()
+    r = 10.0 + np.arange(n)
+    return _lonlat(list(shapely.box(x0 - r, y0 - r, x0 + r, y0 + r)))
+
+
+@pytest.mark.parametrize("drawn", ["lines", "areas"])
+def test_boxes_within_boxes_are_held_not_met(tmp_path, drawn):
+    """Thousands of rings around one point with few vertices each: every ring's box holds
+    the next, and meeting them would cost the square of their number (minutes, on the
+    previous head, for the lines). Beside them, contours drawn finer than 3 m, 1 km away.
+    The field is held, unmet, where heights would change the verdict: here, they do."""
+    squares = _nested_squares(6_000)
+    assert shapely.contains(shapely.Polygon(squares[1].exterior), squares[0])
+    fine = [shapely.affinity.translate(g, 0.01, 0.0) for g in _filled("delhi")]
+    geoms = squares + fine
+    if drawn == "lines":
+        geoms = list(shapely.boundary(geoms))
+    values = np.r_[np.arange(6_000) % 50, LEVELS]
+    path = _write(tmp_path / "c.gpkg", geoms, {"v": values})
+    verdict = Checker(packs=["in"]).check(path)
+    assert verdict.profile.elevation_unsure and verdict.verdict == Effect.review
+    assert "too crowded to meet" in verdict.profile.methods["elevation_unsure[lines]"]
+    assert _if_heights(verdict) == ["in:IN-VERTICAL-3M (deny)"]
