@@ -250,9 +250,10 @@ class Profile(BaseModel):
         default=False,
         description="A raster band may hold heights or an image's values (one grey band of "
         "unsigned integers; bands of signed integers or floats labelled as colours), or a "
-        "vector field not named as heights holds numbers laid on the lines as contour "
-        "levels are (methods: elevation_unsure[<layer>]): has_z is false, and the verdict "
-        "is held for review where reading it as heights would change it.",
+        "vector field not named as heights holds numbers laid on the lines or polygons as "
+        "contour levels are, or could not be met with them (methods: "
+        "elevation_unsure[<layer>]): has_z is false, and the verdict is held for review "
+        "where reading it as heights would change it.",
     )
     fields: list[str] = Field(default_factory=list)
     width: int | None = None

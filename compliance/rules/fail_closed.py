@@ -230,9 +230,10 @@ FINDINGS: tuple[EngineFinding, ...] = (
                 "floats labelled as an image's colours) or an image's values, and the file "
                 "does not say which; it was read as an image"
                 if e.profile.kind == "raster"
-                else "a field not named as heights holds numbers laid on the lines as contour "
-                "levels are (each line beside lines of the next level up or down, crossing "
-                "none); it was read as 2-D data"
+                else "a field not named as heights holds numbers laid as contour levels are "
+                "(lines beside lines of the next level up or down, crossing none; areas "
+                "within or touching areas of the next level only), or could not be met; it "
+                "was read as 2-D data"
             )
             + f", but read as heights {_shown(e.rules_if_heights)} would apply: a person must "
             "tell which it is"
