@@ -64,7 +64,7 @@ _NUMBER_TEXT = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
 @dataclass
 class LevelsFound:
     """The fields whose numbers lie as contour levels do (with what was seen), and those
-    that could not be met with the lines (the layer too large to hold)."""
+    that could not be met with the geometries (with why)."""
 
     levels: dict[str, str] = field(default_factory=dict)
     unmet: dict[str, str] = field(default_factory=dict)  # field -> why it was not met
