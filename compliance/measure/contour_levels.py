@@ -57,6 +57,7 @@ MAX_LEVELS = 5_000  # distinct values: more is no contour set (1 m from the sea 
 MAX_LEVEL_BYTES = 64 << 20  # geometry held to meet the levels with at once (a window)
 _LINEAR = (1, 2, 5, 7)  # line, ring, multi-line; a collection's lines (its parts are cut)
 _AREAS = (3, 6)  # polygon, multi-polygon
+_FEW_TEXTS = 512  # distinct texts of a batch told apart in Python
 # Text that is wholly a number (digits already folded to ASCII's by the scan).
 _NUMBER_TEXT = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
 
@@ -226,8 +227,15 @@ def _one_a_row(column: pa.Array) -> np.ndarray | None:
     if len(texts) > MAX_LEVELS:
         return None
     read = np.full(len(texts) + 1, np.nan)  # the last for a null
-    # Only the texts shaped as a number are read: at most ``MAX_LEVELS`` of them a batch.
-    shaped = [i for i, t in enumerate(texts.to_pylist()) if _NUMBER_TEXT.match(t)]
+    # Only the texts shaped as a number are read. A few are told in Python; many in
+    # Arrow's kernels, whose import (50 ms) a check of a few names never pays.
+    if len(texts) <= _FEW_TEXTS:
+        shaped = [i for i, t in enumerate(texts.to_pylist()) if _NUMBER_TEXT.match(t)]
+    else:
+        import pyarrow.compute as pc
+
+        matches = pc.match_substring_regex(texts, "^" + _NUMBER_TEXT.pattern)
+        shaped = np.flatnonzero(matches.to_numpy(zero_copy_only=False)).tolist()
     if shaped:
         read[shaped] = numbers(texts.take(shaped))
     return read[coded.indices.fill_null(len(texts)).to_numpy()]

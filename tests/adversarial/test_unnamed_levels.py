@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pyarrow as pa
 import pyogrio
 import pytest
 import shapely
@@ -295,3 +296,21 @@ def test_crossing_lines_past_the_first_window_are_not_cleared(tmp_path, monkeypa
     verdict = Checker(packs=["in"]).check(path)
     assert verdict.profile.elevation_unsure and verdict.verdict == Effect.review
     assert "not cleared" in verdict.profile.methods["elevation_unsure[lines]"]
+
+
+def test_many_distinct_texts_are_read_as_few_are(monkeypatch):
+    """Past ``_FEW_TEXTS`` distinct texts a batch, Arrow's kernels pick the texts shaped
+    as numbers; below it, Python: both read the same numbers, and nothing else."""
+    texts = [f"{v}" for v in range(600)] + ["name 1", " 12.5 ", "-3e2", "x12", "12x", "", None]
+    column = pa.array(texts * 2)
+    assert len(set(texts)) > contour_levels._FEW_TEXTS
+    many = contour_levels._one_a_row(column)
+    monkeypatch.setattr(contour_levels, "_FEW_TEXTS", 10_000)
+    few = contour_levels._one_a_row(column)
+    assert many is not None and few is not None
+    assert np.array_equal(many, few, equal_nan=True)
+    assert np.array_equal(
+        many[598:607],
+        [598, 599, np.nan, 12.5, -300, np.nan, np.nan, np.nan, np.nan],
+        equal_nan=True,
+    )
