@@ -32,6 +32,7 @@ from tests.adversarial.test_unnamed_levels import (
     LEVELS,
     PLACES,
     UNSURE,
+    _circle,
     _delhi_utm,
     _if_heights,
     _lonlat,
@@ -198,3 +199,26 @@ def test_boxes_within_boxes_are_held_not_met(tmp_path, drawn):
     assert verdict.profile.elevation_unsure and verdict.verdict == Effect.review
     assert "too crowded to meet" in verdict.profile.methods["elevation_unsure[lines]"]
     assert _if_heights(verdict) == ["in:IN-VERTICAL-3M (deny)"]
+
+
+@pytest.mark.parametrize("drawn", ["filled", "bands"])
+def test_areas_whose_boxes_crowd_are_met_by_their_edges(tmp_path, drawn):
+    """Sixty levels around one hill: every area's box holds the next (the boxes are too
+    crowded to meet whole), while their edges, a vertex every 10 m, are not: met piece by
+    piece, the areas are found all the same."""
+    rings = [_circle("delhi", 100.0 + 10.0 * i, 10.0) for i in range(60)]
+    discs = [shapely.Polygon(xy) for xy in rings]
+    levels = 300.0 - np.arange(60)
+    if drawn == "filled":
+        geoms = discs
+    else:
+        geoms = [discs[0]] + [
+            shapely.Polygon(b.exterior, [a.exterior])
+            for a, b in zip(discs[:-1], discs[1:], strict=True)
+        ]
+    assert shapely.within(discs[0], discs[1]) and shapely.touches(geoms[1], geoms[2]) == (
+        drawn == "bands"
+    )
+    verdict = Checker(packs=["in"]).check(_write(tmp_path / "c.gpkg", geoms, {"v": levels}))
+    assert verdict.profile.elevation_unsure
+    assert "lie as contours do" in verdict.profile.methods["elevation_unsure[lines]"]
