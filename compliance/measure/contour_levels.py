@@ -13,7 +13,9 @@ its geometries, as contours are drawn:
   level up or down), polygons as filled contours or contour bands (``contour_areas``).
   Levels are taken in their order, not on an interval: levels shifted off a round step
   lie the same way. A few features drawn across the contours (decoys of other levels)
-  are set aside rather than spoiling every contour they cross.
+  are set aside rather than spoiling every contour they cross. Values written a little
+  off their levels (each feature's own few centimetres) are read grouped as well
+  (``level_groups``): the field is levels if either reading lies as contours do.
 
 A road's lane count meets other roads; buildings' floors are no bands. Such a field is
 reported, and the verdict held where reading it as heights would change it
@@ -48,12 +50,13 @@ from compliance.measure.contour_lines import (
     matched,
     shared_ends,
 )
+from compliance.measure.level_groups import group_bounds, level_starts, ranks, readings
 from compliance.measure.wkb_bounds import wkb_boxes
 from compliance.readers.sources import decode_wkb
 
 __all__ = ["MAX_LEVEL_BYTES", "MAX_LEVELS", "LevelLines", "LevelsFound"]
 
-MAX_LEVELS = 5_000  # distinct values: more is no contour set (1 m from the sea to 5,000 m)
+MAX_LEVELS = 5_000  # levels: more is no contour set (1 m from the sea to 5,000 m)
 MAX_LEVEL_BYTES = 64 << 20  # geometry held to meet the levels with at once (a window)
 _LINEAR = (1, 2, 5, 7)  # line, ring, multi-line; a collection's lines (its parts are cut)
 _AREAS = (3, 6)  # polygon, multi-polygon
@@ -75,14 +78,18 @@ class LevelsFound:
 class _Column:
     # One number per row, NaN where none, batch by batch: only the window's (see ``add``).
     values: list[np.ndarray] = field(default_factory=list)
+    # The distinct values, sorted; past ``MAX_LEVELS`` of them, only their groups' bounds
+    # (``level_groups``), and the values are no longer read as written (``exact``).
     distinct: np.ndarray = field(default_factory=lambda: np.empty(0))
+    exact: bool = True
     valued: int = 0  # rows with a number
-    # Features with a level, and those lying as contours do, over the windows met.
+    # Features with a level, and those lying as contours do, over the windows met, by
+    # reading ("exact": each distinct value a level; "grouped").
     drawn: int = 0
-    fit: int = 0
+    fit: dict[str, int] = field(default_factory=dict)
     # Past the first window: lines matched within batches (pairs of two levels sharing
-    # an end, no line in two pairs), and the lines with a level met so.
-    matched: int = 0
+    # an end, no line in two pairs), by reading, and the lines with a level met so.
+    matched: dict[str, int] = field(default_factory=dict)
     lines: int = 0
     unseen: bool = False  # a window passed over while the field held fewer than 3 levels
     crowded: bool = False  # a window whose geometries were too crowded to meet (``Crowded``)
@@ -143,28 +150,47 @@ class LevelLines:
         lines, areas = _decoded(wkb)
         for column in met.values():
             values = np.concatenate(column.values)
-            rank = np.searchsorted(column.distinct, values)
+            column.values = []
             on_lines = drawn_lines(lines, values)
             drawn = np.zeros(len(values), dtype=bool)
             drawn[on_lines] = True
             drawn[drawn_areas(areas, values)] = True
-            try:
-                fits = area_fits(areas, rank, values, None if boxed is None else boxed[1])
-                if self._windows == 1:
-                    fits |= contour_fits(lines, rank, values)
-            except Crowded:
-                column.crowded = True
-                fits = np.zeros(len(values), dtype=bool)
-            if self._windows > 1:
-                for a, b in zip(starts[:-1], starts[1:], strict=True):
-                    part = drawn_lines(lines[a:b], values[a:b]) + a
-                    column.lines += part.size
-                    pairs = shared_ends(lines, values, part)
-                    column.matched += matched(pairs, np.zeros(len(lines), dtype=bool))
+            if self._windows > 1:  # past the first window lines are met by their ends
                 drawn[on_lines] = False
+                column.lines += sum(
+                    drawn_lines(lines[a:b], values[a:b]).size
+                    for a, b in zip(starts[:-1], starts[1:], strict=True)
+                )
             column.drawn += int(drawn.sum())
-            column.fit += int((fits & drawn).sum())
-            column.values = []
+            for reading, levels in readings(column.distinct, column.exact, MAX_LEVELS).items():
+                rank = ranks(levels, values)
+                fits = self._fits(column, lines, areas, rank, values, boxed)
+                column.fit[reading] = column.fit.get(reading, 0) + int((fits & drawn).sum())
+                if self._windows > 1:
+                    column.matched[reading] = column.matched.get(reading, 0) + sum(
+                        _matched_ends(lines, rank, values, a, b)
+                        for a, b in zip(starts[:-1], starts[1:], strict=True)
+                    )
+
+    def _fits(
+        self,
+        column: _Column,
+        lines: np.ndarray,
+        areas: np.ndarray,
+        rank: np.ndarray,
+        values: np.ndarray,
+        boxed: tuple[np.ndarray, np.ndarray] | None,
+    ) -> np.ndarray:
+        """Per row, whether its area (or, in the first window, its line) lies as a contour
+        does at its level ``rank``; none where the geometries are too crowded to meet."""
+        try:
+            fits = area_fits(areas, rank, values, None if boxed is None else boxed[1])
+            if self._windows == 1:
+                fits |= contour_fits(lines, rank, values)
+        except Crowded:
+            column.crowded = True
+            fits = np.zeros(len(values), dtype=bool)
+        return fits
 
     @staticmethod
     def _in_window(column: _Column, rows: int) -> bool:
@@ -173,35 +199,55 @@ class LevelLines:
         found to be levels later, is reported unmet rather than met only in part)."""
         if sum(map(len, column.values)) != rows:
             return False  # a field first seen in a later batch: met from its next window
-        if column.distinct.size < 3:
+        if (
+            max(map(len, readings(column.distinct, column.exact, MAX_LEVELS).values()), default=0)
+            < 3
+        ):
             column.unseen = True
             return False
         return True
 
     def _keep(self, kept: _Column, values: np.ndarray) -> bool:
-        """Whether the field may still hold levels: few distinct values so far."""
+        """Whether the field may still hold levels: few distinct values so far, or values
+        that fall in few groups (kept as the groups' bounds)."""
         finite = values[np.isfinite(values)]
         if finite.size:
             kept.distinct = _distinct(np.concatenate([kept.distinct, finite]))
-        return kept.distinct.size <= MAX_LEVELS
+        if kept.distinct.size <= MAX_LEVELS:
+            return True
+        kept.exact = False
+        starts = level_starts(kept.distinct, MAX_LEVELS)
+        if starts is None:
+            return False
+        kept.distinct = group_bounds(kept.distinct, starts)
+        return True
 
     def found(self) -> LevelsFound:
         """The fields laid as contour levels, and those that could not be met, with why:
         lines past the first window not cleared by their ends, geometry too crowded to
         meet, a window passed over before the field held three levels."""
         out = LevelsFound()
-        said = {n: s for n, c in self._columns.items() if (s := _levels_said(c)) is not None}
+        said = {
+            n: s
+            for n, c in self._columns.items()
+            if (s := _levels_said(c, "exact") or _levels_said(c, "grouped")) is not None
+        }
         if not said:
             return out
         if self._wkb:
             self._meet_window(final=True)
         for name in said:
             column = self._columns[name]
-            share = column.fit / column.drawn if column.drawn else 0.0
+            best = max(column.fit, key=column.fit.__getitem__, default="exact")
+            share = column.fit.get(best, 0) / column.drawn if column.drawn else 0.0
             if column.drawn >= MIN_FEATURES and share >= CONTOUR_SHARE:
-                out.levels[name] = f"{said[name]}; {share:.0%} of its features lie as contours do"
+                said_best = _levels_said(column, best) or said[name]
+                out.levels[name] = f"{said_best}; {share:.0%} of its features lie as contours do"
             # No fifth of the lines set aside could part more pairs than a fifth: cleared.
-            elif column.lines and column.matched <= 2 * int((1 - CONTOUR_SHARE) * column.lines):
+            # Read either way: the reading that pairs fewest is the one to clear.
+            elif column.lines and min(column.matched.values(), default=0) <= 2 * int(
+                (1 - CONTOUR_SHARE) * column.lines
+            ):
                 out.unmet[name] = (
                     f"past {MAX_LEVEL_BYTES >> 20} MiB of geometry, met batch by batch with the "
                     "lines that share an end, not cleared"
@@ -241,19 +287,34 @@ def _one_a_row(column: pa.Array) -> np.ndarray | None:
     return read[coded.indices.fill_null(len(texts)).to_numpy()]
 
 
-def _levels_said(column: _Column) -> str | None:
-    """The field's levels in words where they may be contour levels, else None."""
-    levels = column.distinct
-    if levels.size < 3 or column.valued < MIN_FEATURES:
+def _levels_said(column: _Column, reading: str) -> str | None:
+    """The field's levels as ``reading`` reads them, in words, where they may be contour
+    levels; else None."""
+    levels = readings(column.distinct, column.exact, MAX_LEVELS).get(reading)
+    if levels is None or levels.size < 3 or column.valued < MIN_FEATURES:
         return None
     steps = np.diff(levels)
     # A row number: each feature its own value, counting from 0 or 1.
     if column.valued == levels.size and levels[0] in (0, 1) and (steps == 1).all():
         return None
     step = float(np.median(steps))
+    if reading == "exact":
+        return (
+            f"{levels.size} levels from {levels[0]:g} to {levels[-1]:g}, {step:g} apart at "
+            "the median"
+        )
+    low, high = column.distinct[0], column.distinct[-1]
     return (
-        f"{levels.size} levels from {levels[0]:g} to {levels[-1]:g}, {step:g} apart at the median"
+        f"{levels.size} levels from {low:g} to {high:g}, {step:.3g} apart at the median, "
+        "each value written a little off its level"
     )
+
+
+def _matched_ends(lines: np.ndarray, rank: np.ndarray, values: np.ndarray, a: int, b: int) -> int:
+    """Rows ``a`` to ``b`` (a batch): pairs of lines of two levels that share an end,
+    matched so that no line is in two pairs."""
+    part = drawn_lines(lines[a:b], values[a:b]) + a
+    return matched(shared_ends(lines, rank, part), np.zeros(len(lines), dtype=bool))
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:
@@ -284,12 +345,14 @@ def _out_of_reach(column: _Column, boxed: np.ndarray, pairs: np.ndarray, final: 
     an area one level away (``pairs``: the rows whose boxes meet). So where none does; or,
     in the last window, where all that do could not lift the field to ``CONTOUR_SHARE``."""
     values = np.concatenate(column.values)
-    rank = np.searchsorted(column.distinct, values)
-    one = pairs[np.abs(rank[pairs[:, 0]] - rank[pairs[:, 1]]) == 1]
     near = np.zeros(len(values), dtype=bool)
-    near[one.ravel()] = True
+    for levels in readings(
+        column.distinct, column.exact, MAX_LEVELS
+    ).values():  # one level away in either reading
+        rank = ranks(levels, values)
+        near[pairs[np.abs(rank[pairs[:, 0]] - rank[pairs[:, 1]]) == 1].ravel()] = True
     drawn = np.isfinite(values) & boxed
-    reach = column.fit + int((near & drawn).sum())
+    reach = max(column.fit.values(), default=0) + int((near & drawn).sum())
     if near.any() and not (final and reach < CONTOUR_SHARE * (column.drawn + drawn.sum())):
         return False
     column.drawn += int(drawn.sum())

@@ -65,7 +65,7 @@ def heads(path: Path) -> Iterator[bytes]:
             head = f.read(_HEAD_BYTES)
         for bom in _BOMS:
             head = head.removeprefix(bom)
-        head = head.replace(b"\x00", b"").lstrip(b" \t\r\n")
+        head = head.translate(None, b"\x00").lstrip(b" \t\r\n")
         end = head.find(b"?>") if head.startswith(b"<?xml") else -1
         yield head[end + 2 :].lstrip() if end >= 0 else head
 
@@ -82,8 +82,9 @@ def screen_upload(path: Path, display: str) -> None:
         with file.open("rb") as f:
             start = f.read(_SCAN_BYTES)
         # GDAL finds these tags anywhere in a file's first bytes, after a comment too; the
-        # zero bytes go so that UTF-16 text reads as the tags do.
-        text = start.replace(b"\x00", b"")
+        # zero bytes go so that UTF-16 text reads as the tags do (``translate`` deletes them
+        # at a tenth of ``replace``'s cost in a binary file that is mostly zeros).
+        text = start.translate(None, b"\x00")
         # Each tag opens with "<", which is found at memchr's speed; a tag, at a tenth.
         if b"<" in text and any(tag in text for tag in _POINTER_TAGS):
             _refuse(

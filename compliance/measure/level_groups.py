@@ -1,0 +1,76 @@
+"""Levels told apart in values written a little off them.
+
+An exporter who writes each contour's level a few centimetres off (200.004, 199.991, ...)
+gives every feature a level of its own: the pieces of one contour then lie as lines of
+different levels, touching each other, and a large layer holds more distinct values than
+any contour set. Values so drawn fall in groups, each narrower than the gaps between
+them: the groups are the levels. Levels written exactly are one value each, and group
+nothing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["SEPARATION", "group_bounds", "level_starts", "ranks", "readings"]
+
+# The gap between two groups is at least this many times the widest group: jitter up to
+# a sixth of the step between levels (+-0.16 m on a 1 m step) still parts them.
+SEPARATION = 2.0
+_TRIED = 16  # partings tried, the clearest first
+_FEWER = 10  # a parting merges at least 1/_FEWER of the values
+
+
+def level_starts(distinct: np.ndarray, most: int) -> np.ndarray | None:
+    """The first value of each group of ``distinct`` (sorted, distinct), where they fall
+    in three to ``most`` groups, each at most 1/``SEPARATION`` as wide as the narrowest gap
+    between groups and none holding half the values, with a tenth fewer groups than
+    values at least. Of several such partings, the clearest (the widest gap between groups
+    over the widest left within one): the closest few pairs of values spread at random
+    part so too, less clearly, and a few values far off (decoys of a far level) part the
+    rest as one group, which holds more than half. None where no parting is found (values
+    spread evenly or at random, or written exactly)."""
+    n = distinct.size
+    top = min(most, n - max(2, n // _FEWER))
+    if top < 3:
+        return None
+    gaps = np.diff(distinct)
+    widest_first = np.sort(gaps)[::-1]
+    groups = np.arange(3, top + 1)  # k groups are parted by the k - 1 widest gaps
+    between, within = widest_first[groups - 2], widest_first[groups - 1]
+    ratio = between / np.maximum(within, np.finfo(float).tiny)
+    for at in np.argsort(-ratio, kind="stable")[:_TRIED]:
+        if ratio[at] < SEPARATION:
+            return None
+        parted = gaps >= between[at]
+        first = np.flatnonzero(np.r_[True, parted])
+        last = np.r_[first[1:] - 1, n - 1]
+        widest = float((distinct[last] - distinct[first]).max())
+        clear = widest * SEPARATION <= gaps[parted].min()
+        if clear and first.size <= most and (last - first).max() < n // 2:
+            return distinct[first]
+    return None
+
+
+def group_bounds(distinct: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Each group's first and last value, sorted: all a later parting needs of a group (its
+    width, and the gaps around it), in at most twice as many values as groups."""
+    last = np.r_[np.searchsorted(distinct, starts[1:]) - 1, distinct.size - 1]
+    bounds = np.sort(np.concatenate([starts, distinct[last]]))
+    return bounds[np.r_[True, bounds[1:] != bounds[:-1]]]
+
+
+def readings(distinct: np.ndarray, exact: bool, most: int) -> dict[str, np.ndarray]:
+    """A field's levels, each as its first value, read two ways: as written (each distinct
+    value a level) where ``exact`` (few enough were seen to keep them all); and grouped,
+    where the values fall in groups narrower than the gaps between them."""
+    out = {"exact": distinct} if exact else {}
+    starts = level_starts(distinct, most)
+    if starts is not None:
+        out["grouped"] = starts
+    return out
+
+
+def ranks(levels: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Each value's level: the index of the last level starting at or below it."""
+    return np.searchsorted(levels, values, side="right") - 1
