@@ -14,8 +14,8 @@ its geometries, as contours are drawn:
   Levels are taken in their order, not on an interval: levels shifted off a round step
   lie the same way. A few features drawn across the contours (decoys of other levels)
   are set aside rather than spoiling every contour they cross. Values written a little
-  off their levels (each feature's own few centimetres) are read grouped as well
-  (``level_groups``): the field is levels if either reading lies as contours do.
+  off their levels are read grouped as well, and values lifted off each other's step
+  on their common step (``level_groups``): levels if any reading lies as contours do.
 
 A road's lane count meets other roads; buildings' floors are no bands. Such a field is
 reported, and the verdict held where reading it as heights would change it
@@ -33,6 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pyarrow as pa
@@ -47,8 +48,7 @@ from compliance.measure.contour_lines import (
     Crowded,
     contour_fits,
     drawn_lines,
-    matched,
-    shared_ends,
+    matched_ends,
 )
 from compliance.measure.level_groups import group_bounds, level_starts, ranks, readings
 from compliance.measure.wkb_bounds import wkb_boxes
@@ -60,6 +60,11 @@ MAX_LEVELS = 5_000  # levels: more is no contour set (1 m from the sea to 5,000 
 MAX_LEVEL_BYTES = 64 << 20  # geometry held to meet the levels with at once (a window)
 _LINEAR = (1, 2, 5, 7)  # line, ring, multi-line; a collection's lines (its parts are cut)
 _AREAS = (3, 6)  # polygon, multi-polygon
+_READ_SO = {  # how each reading (``level_groups``) took the values
+    "exact": "",
+    "grouped": ", each value written a little off its level",
+    "stepped": ", read on their common step (levels off each other's step by a share of it)",
+}
 _FEW_TEXTS = 512  # distinct texts of a batch told apart in Python
 # Text that is wholly a number (digits already folded to ASCII's by the scan).
 _NUMBER_TEXT = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
@@ -83,16 +88,25 @@ class _Column:
     distinct: np.ndarray = field(default_factory=lambda: np.empty(0))
     exact: bool = True
     valued: int = 0  # rows with a number
-    # Features with a level, and those lying as contours do, over the windows met, by
-    # reading ("exact": each distinct value a level; "grouped").
+    # Features with a level, and those lying as contours do, over the windows met: in
+    # each window, those of the reading (``level_groups.readings``) under which most do,
+    # and how many each reading gave so.
     drawn: int = 0
-    fit: dict[str, int] = field(default_factory=dict)
+    fit: int = 0
+    read_as: dict[str, int] = field(default_factory=dict)
     # Past the first window: lines matched within batches (pairs of two levels sharing
     # an end, no line in two pairs), by reading, and the lines with a level met so.
     matched: dict[str, int] = field(default_factory=dict)
     lines: int = 0
     unseen: bool = False  # a window passed over while the field held fewer than 3 levels
     crowded: bool = False  # a window whose geometries were too crowded to meet (``Crowded``)
+    _read: tuple[np.ndarray, dict[str, np.ndarray]] | None = None  # (of distinct, readings)
+
+    def readings(self) -> dict[str, np.ndarray]:
+        """The levels read each way (``level_groups.readings``), until the values change."""
+        if self._read is None or self._read[0] is not self.distinct:
+            self._read = (self.distinct, readings(self.distinct, self.exact, MAX_LEVELS))
+        return self._read[1]
 
 
 class LevelLines:
@@ -162,15 +176,20 @@ class LevelLines:
                     for a, b in zip(starts[:-1], starts[1:], strict=True)
                 )
             column.drawn += int(drawn.sum())
-            for reading, levels in readings(column.distinct, column.exact, MAX_LEVELS).items():
+            best, most = "", -1  # the reading under which most of the window fits
+            for reading, levels in column.readings().items():
                 rank = ranks(levels, values)
-                fits = self._fits(column, lines, areas, rank, values, boxed)
-                column.fit[reading] = column.fit.get(reading, 0) + int((fits & drawn).sum())
+                if most < drawn.sum():  # past all, no reading fits more
+                    fits = self._fits(column, lines, areas, rank, values, boxed)
+                    if (fit := int((fits & drawn).sum())) > most:
+                        best, most = reading, fit
                 if self._windows > 1:
                     column.matched[reading] = column.matched.get(reading, 0) + sum(
-                        _matched_ends(lines, rank, values, a, b)
+                        matched_ends(lines, rank, values, a, b)
                         for a, b in zip(starts[:-1], starts[1:], strict=True)
                     )
+            column.fit += max(most, 0)
+            column.read_as[best] = column.read_as.get(best, 0) + max(most, 0)
 
     def _fits(
         self,
@@ -199,10 +218,7 @@ class LevelLines:
         found to be levels later, is reported unmet rather than met only in part)."""
         if sum(map(len, column.values)) != rows:
             return False  # a field first seen in a later batch: met from its next window
-        if (
-            max(map(len, readings(column.distinct, column.exact, MAX_LEVELS).values()), default=0)
-            < 3
-        ):
+        if max(map(len, column.readings().values()), default=0) < 3:
             column.unseen = True
             return False
         return True
@@ -230,7 +246,7 @@ class LevelLines:
         said = {
             n: s
             for n, c in self._columns.items()
-            if (s := _levels_said(c, "exact") or _levels_said(c, "grouped")) is not None
+            if (s := next(filter(None, map(partial(_levels_said, c), _READ_SO)), None))
         }
         if not said:
             return out
@@ -238,8 +254,8 @@ class LevelLines:
             self._meet_window(final=True)
         for name in said:
             column = self._columns[name]
-            best = max(column.fit, key=column.fit.__getitem__, default="exact")
-            share = column.fit.get(best, 0) / column.drawn if column.drawn else 0.0
+            best = max(column.read_as, key=column.read_as.__getitem__, default="exact")
+            share = column.fit / column.drawn if column.drawn else 0.0
             if column.drawn >= MIN_FEATURES and share >= CONTOUR_SHARE:
                 said_best = _levels_said(column, best) or said[name]
                 out.levels[name] = f"{said_best}; {share:.0%} of its features lie as contours do"
@@ -290,31 +306,19 @@ def _one_a_row(column: pa.Array) -> np.ndarray | None:
 def _levels_said(column: _Column, reading: str) -> str | None:
     """The field's levels as ``reading`` reads them, in words, where they may be contour
     levels; else None."""
-    levels = readings(column.distinct, column.exact, MAX_LEVELS).get(reading)
+    levels = column.readings().get(reading)
     if levels is None or levels.size < 3 or column.valued < MIN_FEATURES:
         return None
-    steps = np.diff(levels)
-    # A row number: each feature its own value, counting from 0 or 1.
-    if column.valued == levels.size and levels[0] in (0, 1) and (steps == 1).all():
-        return None
-    step = float(np.median(steps))
-    if reading == "exact":
-        return (
-            f"{levels.size} levels from {levels[0]:g} to {levels[-1]:g}, {step:g} apart at "
-            "the median"
-        )
+    # A row number: each feature its own value, counting from 0 or 1 (read any way).
     low, high = column.distinct[0], column.distinct[-1]
+    counted = column.exact and column.valued == column.distinct.size and low in (0, 1)
+    if counted and (np.diff(column.distinct) == 1).all():
+        return None
+    step = float(np.median(np.diff(levels)))
     return (
-        f"{levels.size} levels from {low:g} to {high:g}, {step:.3g} apart at the median, "
-        "each value written a little off its level"
+        f"{levels.size} levels from {low:g} to {high:g}, {step:.3g} apart at the median"
+        + _READ_SO[reading]
     )
-
-
-def _matched_ends(lines: np.ndarray, rank: np.ndarray, values: np.ndarray, a: int, b: int) -> int:
-    """Rows ``a`` to ``b`` (a batch): pairs of lines of two levels that share an end,
-    matched so that no line is in two pairs."""
-    part = drawn_lines(lines[a:b], values[a:b]) + a
-    return matched(shared_ends(lines, rank, part), np.zeros(len(lines), dtype=bool))
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:
@@ -346,13 +350,11 @@ def _out_of_reach(column: _Column, boxed: np.ndarray, pairs: np.ndarray, final: 
     in the last window, where all that do could not lift the field to ``CONTOUR_SHARE``."""
     values = np.concatenate(column.values)
     near = np.zeros(len(values), dtype=bool)
-    for levels in readings(
-        column.distinct, column.exact, MAX_LEVELS
-    ).values():  # one level away in either reading
+    for levels in column.readings().values():  # one level away in any reading
         rank = ranks(levels, values)
         near[pairs[np.abs(rank[pairs[:, 0]] - rank[pairs[:, 1]]) == 1].ravel()] = True
     drawn = np.isfinite(values) & boxed
-    reach = max(column.fit.values(), default=0) + int((near & drawn).sum())
+    reach = column.fit + int((near & drawn).sum())
     if near.any() and not (final and reach < CONTOUR_SHARE * (column.drawn + drawn.sum())):
         return False
     column.drawn += int(drawn.sum())

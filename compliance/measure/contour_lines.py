@@ -25,6 +25,7 @@ __all__ = [
     "contour_fits",
     "drawn_lines",
     "matched",
+    "matched_ends",
     "meeting_pairs",
     "pieces",
     "set_aside",
@@ -229,3 +230,10 @@ def pieces(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     xy = np.concatenate([xy, xy[joint]])[order]
     pieces = shapely.linestrings(xy, indices=piece[order]) if len(xy) else np.empty(0, object)
     return np.asarray(pieces, dtype=object), np.repeat(of, per_part)
+
+
+def matched_ends(lines: np.ndarray, rank: np.ndarray, values: np.ndarray, a: int, b: int) -> int:
+    """Rows ``a`` to ``b`` (a batch): pairs of lines of two levels that share an end,
+    matched so that no line is in two pairs."""
+    part = drawn_lines(lines[a:b], values[a:b]) + a
+    return matched(shared_ends(lines, rank, part), np.zeros(len(lines), dtype=bool))
