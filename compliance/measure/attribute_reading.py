@@ -5,7 +5,6 @@ follows the rows' positions (``attribute_tracks.AxisTracks``)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,6 +13,7 @@ import pyarrow as pa
 from compliance.measure.attribute_positions import AttributePositions, numbers, row_boxes
 from compliance.measure.attribute_tracks import AxisTracks
 from compliance.measure.contour_levels import LevelLines
+from compliance.measure.layer_levels import draws_contours
 from compliance.measure.position_fields import position_pairs
 from compliance.measure.table_values import GeometryText
 from compliance.measure.vector_scan import BoxedSink
@@ -26,7 +26,6 @@ from compliance.text_digits import fold_batch
 
 __all__ = ["ORDINATES", "AttributeReading"]
 
-_NOT_DRAWN = re.compile("Point|TIN", re.IGNORECASE)  # no contour is drawn so
 # How the geometry's Z and M values are named among the columns that keep positions.
 ORDINATES = "(the geometry's Z and M values)"
 
@@ -59,8 +58,7 @@ class AttributeReading:
         tracks = AxisTracks(list(layer.fields), layer.crs)
         heights = tuple(height_fields(driver, layer.fields))
         # Contours are lines or polygons: a layer that may hold some (mixed, curves) is met.
-        drawn = any(_NOT_DRAWN.search(t) is None for t in layer.geometry_type.split(","))
-        levels = LevelLines() if drawn and layer.fields else None
+        levels = LevelLines() if draws_contours(layer) and layer.fields else None
         return cls(text, positions, list(layer.text_fields), tracks, heights, levels=levels)
 
     @property

@@ -51,7 +51,7 @@ from compliance.measure.contour_lines import (
     matched_ends,
 )
 from compliance.measure.level_groups import group_bounds, level_starts, ranks, readings
-from compliance.measure.wkb_bounds import wkb_boxes
+from compliance.measure.wkb_bounds import wkb_boxes, wkb_kinds
 from compliance.readers.sources import decode_wkb
 
 __all__ = ["MAX_LEVEL_BYTES", "MAX_LEVELS", "LevelLines", "LevelsFound"]
@@ -223,6 +223,11 @@ class LevelLines:
             return False
         return True
 
+    def single_values(self) -> dict[str, float]:
+        """The fields holding one value in every row that has one (a level one to a layer:
+        ``layer_levels``)."""
+        return {n: float(c.distinct[0]) for n, c in self._columns.items() if c.distinct.size == 1}
+
     def _keep(self, kept: _Column, values: np.ndarray) -> bool:
         """Whether the field may still hold levels: few distinct values so far, or values
         that fall in few groups (kept as the groups' bounds)."""
@@ -331,7 +336,7 @@ def _area_boxes(wkb: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
     """Where every row is a polygon (or none): the rows with a box, and the pairs of rows
     whose boxes meet, read from the WKB without decoding it. None where a row is of
     another kind, a box could not be read, or boxes lie within boxes."""
-    kinds = _kinds(wkb)
+    kinds = wkb_kinds(wkb)
     if not np.isin(kinds, (0, *_AREAS), kind="table").all():
         return None
     boxes = wkb_boxes(wkb).bounds
@@ -359,32 +364,6 @@ def _out_of_reach(column: _Column, boxed: np.ndarray, pairs: np.ndarray, final: 
         return False
     column.drawn += int(drawn.sum())
     return True
-
-
-def _kinds(wkb: pa.Array) -> np.ndarray:
-    """Each row's geometry type as WKB names it (1 a point .. 7 a collection; ISO's Z and
-    M and EWKB's flags taken off); 0 for a null or a row too short to name one."""
-    if isinstance(wkb, pa.ExtensionArray):
-        wkb = wkb.storage
-    wide = pa.types.is_large_binary(wkb.type)
-    validity, offsets, data = wkb.buffers()
-    at = np.frombuffer(offsets, np.int64 if wide else np.int32).astype(np.int64)
-    at = at[wkb.offset : wkb.offset + len(wkb) + 1]
-    named = np.diff(at) >= 5
-    if validity is not None:  # read from the bitmap: ``is_null`` would load Arrow's kernels
-        bits = np.unpackbits(np.frombuffer(validity, np.uint8), bitorder="little")
-        named &= bits[wkb.offset : wkb.offset + len(wkb)].astype(bool)
-    kinds = np.zeros(len(wkb), dtype=np.int64)
-    if named.any():
-        head = np.frombuffer(data, np.uint8)[at[:-1][named, None] + np.arange(5)].astype(np.int64)
-        little = head[:, 0] == 1
-        word = np.where(
-            little,
-            head[:, 1] | head[:, 2] << 8 | head[:, 3] << 16 | head[:, 4] << 24,
-            head[:, 4] | head[:, 3] << 8 | head[:, 2] << 16 | head[:, 1] << 24,
-        )
-        kinds[named] = (word & 0x0FFFFFFF) % 1000
-    return kinds
 
 
 def _decoded(wkb: pa.Array) -> tuple[np.ndarray, np.ndarray]:

@@ -17,6 +17,7 @@ from compliance.geo.crs_identity import unit_m
 from compliance.measure.attribute_reading import AttributeReading
 from compliance.measure.contour_levels import LevelsFound
 from compliance.measure.feature_places import MAX_WINDOWS
+from compliance.measure.layer_levels import LayerLevels, draws_contours
 from compliance.measure.leaks.index_checks import index_check
 from compliance.measure.placement import (
     box_to_wgs84,
@@ -83,11 +84,13 @@ def scan_layers(
         OverlapAccumulator(zones.areas), {t.pack: OverlapAccumulator(t.areas) for t in territories}
     )
     tables = []
+    one_each = LayerLevels()
     for at, layer in enumerate(src.layers):
         if layer.geometry_type == NO_GEOMETRY:
             tables.append((at, layer))  # after the layers: met with where their features lie
         else:
-            _scan_spatial_layer(src, layer, zones, territories, read_ahead, tally)
+            _scan_spatial_layer(src, layer, zones, territories, read_ahead, tally, one_each)
+    _levels("(its layers, a level each)", one_each.found(src.wkb_batches), tally)
     for at, layer in tables:
         if (table := _attribute_table(src, layer, tally)) is not None:
             tally.layers.insert(at, table)
@@ -135,6 +138,7 @@ def _scan_spatial_layer(
     territories: list[Territory],
     read_ahead: bool,
     tally: VectorTally,
+    one_each: LayerLevels,
 ) -> None:
     probes = []
     if layer.crs is not None:
@@ -181,8 +185,10 @@ def _scan_spatial_layer(
             if reading.heights
             else "a layer named as heights"
         )
-    elif reading.levels is not None:
-        _levels(layer.name, reading.levels.found(), tally)
+    elif draws_contours(layer) and layer.source_layer is None:
+        if reading.levels is not None:
+            _levels(layer.name, reading.levels.found(), tally)
+        one_each.add(layer, reading.levels.single_values() if reading.levels else {})
     if detail.distribution is not None:
         tally.details.append(detail.distribution)
     tally.methods[f"resolution_m[{layer.name}]"] = detail.method

@@ -26,6 +26,7 @@ __all__ = [
     "WkbBoxes",
     "numpy_boxes",
     "wkb_boxes",
+    "wkb_kinds",
 ]
 
 # WKB type -> byte offset of the first coordinate when every count before it is 1.
@@ -142,6 +143,25 @@ def null_mask(column: pa.Array) -> np.ndarray:
         return np.zeros(len(column), dtype=bool)
     bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")
     return bits[column.offset : column.offset + len(column)] == 0
+
+
+def wkb_kinds(column: pa.Array) -> np.ndarray:
+    """Each row's geometry type as WKB names it (1 a point .. 7 a collection; ISO's Z and
+    M and EWKB's flags taken off); 0 for a null or a row too short to name one."""
+    if isinstance(column, pa.ExtensionArray):
+        column = column.storage
+    offsets, data = _layout(column)
+    named = (np.diff(offsets) >= 5) & ~null_mask(column)
+    kinds = np.zeros(len(column), dtype=np.int64)
+    if named.any():
+        head = data[offsets[:-1][named, None] + np.arange(5)].astype(np.int64)
+        word = np.where(
+            head[:, 0] == 1,  # little-endian
+            head[:, 1] | head[:, 2] << 8 | head[:, 3] << 16 | head[:, 4] << 24,
+            head[:, 4] | head[:, 3] << 8 | head[:, 2] << 16 | head[:, 1] << 24,
+        )
+        kinds[named] = (word & 0x0FFFFFFF) % 1000
+    return kinds
 
 
 def row_bytes(column: pa.Array, rows: np.ndarray) -> np.ndarray:

@@ -1,0 +1,80 @@
+"""Contour levels laid one to a layer.
+
+The exporter splits contours by level into layers (``ogr2ogr -where "v = 200" -nln
+L200``, once a level): within a layer the level is one value, or is only in the layer's
+name, no layer holds three levels, and each passes as 2-D lines. So the layers that draw
+lines or polygons are met together: each one's level is the number its name holds, or
+the one value a numeric field holds in all of it; where three layers or more hold three
+levels or more so, their geometries are read again and met with those levels as one
+layer's are (``contour_levels.LevelLines``). A file of layers with no such values, the
+common case, reads nothing twice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+
+from compliance.measure.contour_levels import LevelLines, LevelsFound
+from compliance.readers.sources import LayerInfo
+
+__all__ = ["LAYER_NAME", "LayerLevels", "WkbReader", "draws_contours"]
+
+# Reads a layer's geometries again, as Arrow arrays of WKB (``VectorSource.wkb_batches``).
+WkbReader = Callable[[LayerInfo], Iterable[pa.Array]]
+
+LAYER_NAME = "(the number in each layer's name)"
+_NOT_DRAWN = re.compile("Point|TIN", re.IGNORECASE)  # no contour is drawn so
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_MIN_LAYERS = 3
+
+
+def draws_contours(layer: LayerInfo) -> bool:
+    """Whether the layer may hold lines or polygons (mixed layers and curves too)."""
+    return any(_NOT_DRAWN.search(t) is None for t in layer.geometry_type.split(","))
+
+
+@dataclass
+class LayerLevels:
+    """Each layer's one value per field (and in its name), told layer by layer; met with
+    the layers' geometries at the end, where they may be levels."""
+
+    single: dict[str, dict[str, float]] = field(default_factory=dict)  # layer -> key -> value
+    layers: list[LayerInfo] = field(default_factory=list)
+
+    def add(self, layer: LayerInfo, single_values: dict[str, float]) -> None:
+        """A layer that draws contours, and the fields holding one value in all of it."""
+        values = dict(single_values)
+        numbers = _NUMBER.findall(layer.name)
+        if len(numbers) == 1:
+            values[LAYER_NAME] = float(numbers[0])
+        if values:
+            self.single[layer.name] = values
+            self.layers.append(layer)
+
+    def keys(self) -> list[str]:
+        """The fields (and names) that hold three levels or more in three layers or more."""
+        seen: dict[str, set[float]] = {}
+        for values in self.single.values():
+            for key, value in values.items():
+                seen.setdefault(key, set()).add(value)
+        held = [k for k, v in seen.items() if len(v) >= 3]
+        return [k for k in held if sum(k in v for v in self.single.values()) >= _MIN_LAYERS]
+
+    def found(self, batches: WkbReader) -> LevelsFound:
+        """The keys whose values lie on the layers' geometries as contour levels do
+        (``batches`` reads a layer's WKB again); nothing read where no key may."""
+        keys = self.keys()
+        if not keys:
+            return LevelsFound()
+        levels = LevelLines()
+        for layer in self.layers:
+            row = [self.single[layer.name].get(key, np.nan) for key in keys]
+            for wkb in batches(layer):
+                columns = [pa.array(np.full(len(wkb), value)) for value in row]
+                levels.add(pa.RecordBatch.from_arrays(columns, names=keys), wkb)
+        return levels.found()
