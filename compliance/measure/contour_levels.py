@@ -311,13 +311,15 @@ def _one_a_row(column: pa.Array) -> np.ndarray | None:
 def _levels_said(column: _Column, reading: str) -> str | None:
     """The field's levels as ``reading`` reads them, in words, where they may be contour
     levels; else None."""
-    levels = column.readings().get(reading)
-    if levels is None or levels.size < 3 or column.valued < MIN_FEATURES:
+    if column.distinct.size < 3 or column.valued < MIN_FEATURES:
         return None
     # A row number: each feature its own value, counting from 0 or 1 (read any way).
     low, high = column.distinct[0], column.distinct[-1]
     counted = column.exact and column.valued == column.distinct.size and low in (0, 1)
     if counted and (np.diff(column.distinct) == 1).all():
+        return None
+    levels = column.readings().get(reading)
+    if levels is None or levels.size < 3:
         return None
     step = float(np.median(np.diff(levels)))
     return (
