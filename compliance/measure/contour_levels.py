@@ -14,8 +14,8 @@ its geometries, as contours are drawn:
   Levels are taken in their order, not on an interval: levels shifted off a round step
   lie the same way. A few features drawn across the contours (decoys of other levels)
   are set aside rather than spoiling every contour they cross. Values written a little
-  off their levels are read grouped as well, and values lifted off each other's step
-  on their common step (``level_groups``): levels if any reading lies as contours do.
+  off their levels, or lifted off each other's step, are read so too (``level_groups``,
+  ``level_lattice``): levels if any reading lies as contours do.
 
 A road's lane count meets other roads; buildings' floors are no bands. Such a field is
 reported, and the verdict held where reading it as heights would change it
@@ -50,7 +50,8 @@ from compliance.measure.contour_lines import (
     drawn_lines,
     matched_ends,
 )
-from compliance.measure.level_groups import group_bounds, level_starts, ranks, readings
+from compliance.measure.level_groups import READ_SO, group_bounds, level_starts, ranks, readings
+from compliance.measure.level_lattice import lattice_of, lattice_starts
 from compliance.measure.wkb_bounds import wkb_boxes, wkb_kinds
 from compliance.readers.sources import decode_wkb
 
@@ -60,11 +61,6 @@ MAX_LEVELS = 5_000  # levels: more is no contour set (1 m from the sea to 5,000 
 MAX_LEVEL_BYTES = 64 << 20  # geometry held to meet the levels with at once (a window)
 _LINEAR = (1, 2, 5, 7)  # line, ring, multi-line; a collection's lines (its parts are cut)
 _AREAS = (3, 6)  # polygon, multi-polygon
-_READ_SO = {  # how each reading (``level_groups``) took the values
-    "exact": "",
-    "grouped": ", each value written a little off its level",
-    "stepped": ", read on their common step (levels off each other's step by a share of it)",
-}
 _FEW_TEXTS = 512  # distinct texts of a batch told apart in Python
 # Text that is wholly a number (digits already folded to ASCII's by the scan).
 _NUMBER_TEXT = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
@@ -100,13 +96,26 @@ class _Column:
     lines: int = 0
     unseen: bool = False  # a window passed over while the field held fewer than 3 levels
     crowded: bool = False  # a window whose geometries were too crowded to meet (``Crowded``)
+    # Past MAX_LEVELS values that do not group: the lattice they gather about, kept.
+    lattice: tuple[float, float] | None = None
     _read: tuple[np.ndarray, dict[str, np.ndarray]] | None = None  # (of distinct, readings)
 
     def readings(self) -> dict[str, np.ndarray]:
-        """The levels read each way (``level_groups.readings``), until the values change."""
-        if self._read is None or self._read[0] is not self.distinct:
-            self._read = (self.distinct, readings(self.distinct, self.exact, MAX_LEVELS))
-        return self._read[1]
+        """The levels read each way (``level_groups.readings``; and on the lattice the
+        values gather about, where most features hold a value of their own and no other
+        reading parts them: ``level_lattice``), until the values change."""
+        if self._read is not None and self._read[0] is self.distinct:
+            return self._read[1]
+        read = readings(self.distinct, self.exact, MAX_LEVELS)
+        lattice = self.lattice
+        if lattice is None and len(read) == 1 and 2 * self.distinct.size >= self.valued:
+            lattice = lattice_of(self.distinct, MAX_LEVELS)
+        if lattice is not None:
+            low, high = float(self.distinct[0]), float(self.distinct[-1])
+            if (starts := lattice_starts(lattice, low, high, MAX_LEVELS)) is not None:
+                read["lattice"] = starts
+        self._read = (self.distinct, read)
+        return read
 
 
 class LevelLines:
@@ -230,18 +239,24 @@ class LevelLines:
 
     def _keep(self, kept: _Column, values: np.ndarray) -> bool:
         """Whether the field may still hold levels: few distinct values so far, or values
-        that fall in few groups (kept as the groups' bounds)."""
+        that fall in few groups (kept as the groups' bounds), or that gather about a
+        lattice (kept as the lowest and highest)."""
         finite = values[np.isfinite(values)]
         if finite.size:
             kept.distinct = _distinct(np.concatenate([kept.distinct, finite]))
         if kept.distinct.size <= MAX_LEVELS:
             return True
         kept.exact = False
-        starts = level_starts(kept.distinct, MAX_LEVELS)
-        if starts is None:
-            return False
-        kept.distinct = group_bounds(kept.distinct, starts)
-        return True
+        if kept.lattice is None:
+            if (starts := level_starts(kept.distinct, MAX_LEVELS)) is not None:
+                kept.distinct = group_bounds(kept.distinct, starts)
+                return True
+            kept.lattice = lattice_of(kept.distinct, MAX_LEVELS)
+            if kept.lattice is None:
+                return False
+        kept.distinct = kept.distinct[[0, -1]]
+        low, high = float(kept.distinct[0]), float(kept.distinct[-1])
+        return lattice_starts(kept.lattice, low, high, MAX_LEVELS) is not None
 
     def found(self) -> LevelsFound:
         """The fields laid as contour levels, and those that could not be met, with why:
@@ -251,7 +266,7 @@ class LevelLines:
         said = {
             n: s
             for n, c in self._columns.items()
-            if (s := next(filter(None, map(partial(_levels_said, c), _READ_SO)), None))
+            if (s := next(filter(None, map(partial(_levels_said, c), READ_SO)), None))
         }
         if not said:
             return out
@@ -311,7 +326,7 @@ def _one_a_row(column: pa.Array) -> np.ndarray | None:
 def _levels_said(column: _Column, reading: str) -> str | None:
     """The field's levels as ``reading`` reads them, in words, where they may be contour
     levels; else None."""
-    if column.distinct.size < 3 or column.valued < MIN_FEATURES:
+    if column.valued < MIN_FEATURES:
         return None
     # A row number: each feature its own value, counting from 0 or 1 (read any way).
     low, high = column.distinct[0], column.distinct[-1]
@@ -324,7 +339,7 @@ def _levels_said(column: _Column, reading: str) -> str | None:
     step = float(np.median(np.diff(levels)))
     return (
         f"{levels.size} levels from {low:g} to {high:g}, {step:.3g} apart at the median"
-        + _READ_SO[reading]
+        + READ_SO[reading]
     )
 
 

@@ -18,8 +18,24 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["SEPARATION", "common_step", "group_bounds", "level_starts", "ranks", "readings"]
+__all__ = [
+    "READ_SO",
+    "SEPARATION",
+    "common_step",
+    "group_bounds",
+    "level_starts",
+    "ranks",
+    "readings",
+]
 
+# How each reading took a field's values, said after its levels ("lattice":
+# ``level_lattice``, read where no other reading parts the values).
+READ_SO = {
+    "exact": "",
+    "grouped": ", each value written a little off its level",
+    "stepped": ", read on their common step (levels off each other's step by a share of it)",
+    "lattice": ", read on the lattice the values gather about (each written well off its level)",
+}
 # The gap between two groups is at least this many times the widest group: jitter up to
 # a sixth of the step between levels (+-0.16 m on a 1 m step) still parts them.
 SEPARATION = 2.0

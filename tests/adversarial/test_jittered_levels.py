@@ -7,11 +7,14 @@ arcs of one contour then touch "another level", two hills share no level, and a 
 layer holds more distinct values than any contour set: 1 m contours of Delhi, written as
 arcs so, came out ``allow``.
 
+Written further off (a fifth to a third of a step either way) the groups touch, and the
+exporter reads our limit in the findings' documentation.
+
 Claim under test: values that fall in groups narrower than the gaps between them are read
-as their groups' levels too, and the field is levels if either reading lies as contours
-do: arcs, two hills, bands and filled contours, more values than ``MAX_LEVELS``, and arcs
-past the first window (met from their shared ends) hold the verdict in two places and
-three formats. Fields that do not fall so (floors, areas, evenly or randomly spread
+as their groups' levels too, values written further off on the lattice they gather
+about, and the field is levels if any reading lies as contours do: arcs, two hills,
+bands and filled contours, more values than ``MAX_LEVELS``, and arcs past the first
+window (met from their shared ends) hold the verdict in two places and three formats. Fields that do not fall so (floors, areas, evenly or randomly spread
 values) are read as written, and hold what they held.
 
 Truth: the levels are the values rounded in the test; the rings are drawn with pyproj's
@@ -26,7 +29,8 @@ import shapely
 
 from compliance import Checker, Effect
 from compliance.measure import contour_levels
-from compliance.measure.level_groups import SEPARATION, group_bounds, level_starts
+from compliance.measure.level_groups import SEPARATION, group_bounds, level_starts, ranks
+from compliance.measure.level_lattice import lattice_of, lattice_starts
 from tests.adversarial.test_contour_areas import HIGH, LOW, _bands, _filled
 from tests.adversarial.test_unnamed_levels import (
     DRIVERS,
@@ -188,3 +192,59 @@ def test_far_decoys_do_not_make_the_levels_one_group(tmp_path, monkeypatch):
     verdict = Checker(packs=["in"]).check(_write(tmp_path / "c.gpkg", arcs, {"v": _jitter(levels)}))
     assert verdict.verdict == Effect.review
     assert "17 levels" in verdict.profile.methods["elevation_unsure[lines]"]
+
+
+# Written well off: up to a third of a step, where the groups touch (``level_lattice``).
+@pytest.mark.parametrize(("place", "epsg"), [("delhi", 32643), ("seoul", 5186)])
+@pytest.mark.parametrize("amplitude", [0.2, 0.3])
+def test_arcs_written_well_off_their_levels_hold_the_verdict(tmp_path, place, epsg, amplitude):
+    arcs, levels = _pieces(place)
+    arcs, levels = _two_hills(arcs), np.r_[levels, levels]
+    values = _jitter(levels, amplitude, seed=9)
+    assert level_starts(np.unique(values), 5_000) is None  # the groups touch
+    verdict = Checker(packs=[PLACES[place][2]]).check(
+        _write(tmp_path / "c.gpkg", arcs, {"v": values}, epsg)
+    )
+    assert verdict.profile.elevation_unsure and verdict.verdict == Effect.review
+    assert _if_heights(verdict) == [PLACES[place][3]]
+    assert "read on the lattice" in verdict.profile.methods["elevation_unsure[lines]"]
+
+
+def test_more_values_than_levels_well_off_are_kept_on_their_lattice(tmp_path, monkeypatch):
+    monkeypatch.setattr(contour_levels, "MAX_LEVELS", 40)
+    arcs, levels = _pieces("delhi")
+    arcs, levels = _two_hills(arcs), np.r_[levels, levels]
+    path = _write(tmp_path / "c.gpkg", arcs, {"v": _jitter(levels, 0.3, seed=9)})
+    verdict = Checker(packs=["in"]).check(path)
+    assert verdict.verdict == Effect.review
+    assert "15 levels" in verdict.profile.methods["elevation_unsure[lines]"]
+
+
+@pytest.mark.parametrize("levels", [15, 300, 3_000])
+@pytest.mark.parametrize("amplitude", [0.05, 0.2, 0.35])
+def test_the_lattice_puts_each_value_on_its_rounded_level(levels, amplitude):
+    truth = np.tile(np.arange(levels, dtype=float), max(8, 6_000 // levels)) * 2.5 + 100.0
+    values = _jitter(truth, amplitude * 2.5, seed=11)
+    lattice = lattice_of(values, 5_000)
+    assert lattice is not None and lattice[0] == pytest.approx(2.5, rel=5e-3)
+    starts = lattice_starts(lattice, values.min(), values.max(), 5_000)
+    assert starts.size == levels
+    np.testing.assert_array_equal(ranks(starts, values), np.round((truth - 100.0) / 2.5))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.random.default_rng(1).uniform(0.0, 1000.0, 3_000),
+        np.random.default_rng(2).exponential(10.0, 300),
+        np.random.default_rng(3).lognormal(3.0, 1.0, 2_000),
+        np.random.default_rng(4).normal(10.0, 3.0, 5_000),
+        np.random.default_rng(5).pareto(1.5, 1_000),
+        np.repeat(np.arange(30.0), 6) + np.random.default_rng(6).uniform(-0.45, 0.45, 180),
+    ],
+    ids=["uniform", "exponential", "lognormal", "normal", "pareto", "nearly_even"],
+)
+def test_values_without_a_lattice_have_none(values):
+    """Spreads of areas and lengths peak at low frequencies, slowly falling: no lattice.
+    Noise of nearly half a step leaves too little of one: the limit, stated."""
+    assert lattice_of(values, 5_000) is None
