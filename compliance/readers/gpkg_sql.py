@@ -109,6 +109,7 @@ def _hidden_tile_tables(db: sqlite3.Connection, rasters: list[str]) -> list[tupl
         for (n,) in _rows(db, f"SELECT DISTINCT table_name FROM {catalogue}")
     }
     registered = {r.lower() for r in rasters}
+    shaped = _tile_shaped(db)
     hidden = []
     for table in tables:
         if table.lower() in registered:
@@ -120,13 +121,36 @@ def _hidden_tile_tables(db: sqlite3.Connection, rasters: list[str]) -> list[tupl
                     "a table the tile matrix names that gpkg_contents does not list as raster data",
                 )
             )
-        elif TILE_COLUMNS <= {
-            str(c[1]).lower() for c in _rows(db, f"PRAGMA table_info({quoted(table)})")
-        }:
+        elif table in shaped if shaped is not None else _has_tile_columns(db, table):
             hidden.append(
                 (table, "a table of tiles that gpkg_contents does not list as raster data")
             )
     return hidden
+
+
+# Every table's columns in one statement (one PRAGMA a table costs more than its answer).
+_TILE_NAMES = ", ".join(f"'{name}'" for name in sorted(TILE_COLUMNS))
+_TILE_SHAPED = f"""
+    SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) c
+    WHERE m.type IN ('table', 'view') AND lower(c.name) IN ({_TILE_NAMES})
+    GROUP BY m.name HAVING count(DISTINCT lower(c.name)) = {len(TILE_COLUMNS)}
+"""
+
+
+def _tile_shaped(db: sqlite3.Connection) -> set[str] | None:
+    """The tables and views with the columns of a table of tiles; None where one table's
+    columns cannot be listed (a view of a table not there), which fails the statement:
+    then each table is asked alone."""
+    try:
+        return {str(name) for (name,) in db.execute(_TILE_SHAPED).fetchall()}
+    except sqlite3.Error:
+        return None
+
+
+def _has_tile_columns(db: sqlite3.Connection, table: str) -> bool:
+    return TILE_COLUMNS <= {
+        str(c[1]).lower() for c in _rows(db, f"PRAGMA table_info({quoted(table)})")
+    }
 
 
 # GDAL's own conditions on a gpkg_tile_matrix row, opening read-only: a level outside

@@ -26,6 +26,8 @@ from pyproj import Geod, Transformer
 from rasterio.transform import from_origin
 
 from compliance import Checker, Effect
+from compliance.errors import UnreadableDataset
+from compliance.readers.gpkg_sql import gpkg_catalogue
 
 # (pack, EPSG code of the data, longitude and latitude of the tiles' corner, pixel size in
 # the CRS's units that is about 0.1 m). Coarse roads there are allowed by the pack.
@@ -152,6 +154,16 @@ def _unregistered_and_unnamed(path: Path) -> Callable[[Path], None]:
         "DELETE FROM gpkg_tile_matrix_set WHERE table_name = 'ortho'",
     )
     return lambda copy: _put_back(copy, saved)
+
+
+def _unnamed_beside_a_broken_view(path: Path) -> Callable[[Path], None]:
+    """As ``_unregistered_and_unnamed``, with a view of a table not there: SQLite cannot
+    list that view's columns, so no statement listing every table's columns succeeds."""
+    repair = _unregistered_and_unnamed(path)
+    _sql(
+        path, "CREATE TABLE gone (x)", "CREATE VIEW broken AS SELECT x FROM gone", "DROP TABLE gone"
+    )
+    return repair
 
 
 def _registered_as_attributes(path: Path) -> Callable[[Path], None]:
@@ -361,3 +373,15 @@ def test_a_geopackage_of_tiles_alone_holds_its_hidden_tiles(
     why = f"tiles at zoom level {level} that gpkg_tile_matrix does not list"
     assert verdict.profile.unread_tables == [f"ortho: {why}"]
     assert verdict.verdict == Effect.review
+
+
+def test_a_broken_view_neither_hides_the_tiles_nor_passes(tmp_path: Path) -> None:
+    """Tables of tiles are told by their columns, listed for all tables in one statement;
+    a view of a table not there fails that statement, and each table is then asked alone.
+    The check itself refuses the file: the view cannot be read."""
+    path = _build(tmp_path / "roads.gpkg", "gwangju_korea_central_belt")
+    _unnamed_beside_a_broken_view(path)
+    why = "a table of tiles that gpkg_contents does not list as raster data"
+    assert ("ortho", why) in gpkg_catalogue(path).unread_tiles
+    with pytest.raises(UnreadableDataset, match="'broken' cannot be read"):
+        Checker(packs=["kr"]).check(path)
