@@ -102,13 +102,13 @@ class _Column:
 
     def readings(self) -> dict[str, np.ndarray]:
         """The levels read each way (``level_groups.readings``; and on the lattice the
-        values gather about, where most features hold a value of their own and no other
-        reading parts them: ``level_lattice``), until the values change."""
+        values gather about where no other reading parts them: ``level_lattice``), until
+        the values change."""
         if self._read is not None and self._read[0] is self.distinct:
             return self._read[1]
         read = readings(self.distinct, self.exact, MAX_LEVELS)
         lattice = self.lattice
-        if lattice is None and len(read) == 1 and 2 * self.distinct.size >= self.valued:
+        if lattice is None and len(read) == 1:
             lattice = lattice_of(self.distinct, MAX_LEVELS)
         if lattice is not None:
             low, high = float(self.distinct[0]), float(self.distinct[-1])

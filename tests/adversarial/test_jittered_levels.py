@@ -210,6 +210,22 @@ def test_arcs_written_well_off_their_levels_hold_the_verdict(tmp_path, place, ep
     assert "read on the lattice" in verdict.profile.methods["elevation_unsure[lines]"]
 
 
+def test_rings_written_well_off_a_value_each_hold_the_verdict(tmp_path):
+    """The noise drawn once a ring, its four arcs sharing it: most features then share
+    their value with others, and eight hills' rings give 120 values to find the lattice in."""
+    arcs, levels = _pieces("delhi")
+    hills = 8
+    arcs = [a for h in range(hills) for a in _two_hills(arcs, 0.01 * h)[len(arcs) :]]
+    ring = np.repeat(np.arange(hills), len(levels)) * 1_000 + np.tile(levels, hills)
+    keys = np.unique(ring)
+    noise = dict(zip(keys, _jitter(np.zeros(keys.size), 0.3, seed=12), strict=True))
+    values = np.tile(levels, hills) + np.array([noise[k] for k in ring])
+    assert np.unique(values).size == len(values) // 4 == 120
+    verdict = Checker(packs=["in"]).check(_write(tmp_path / "c.gpkg", arcs, {"v": values}))
+    assert verdict.profile.elevation_unsure and verdict.verdict == Effect.review
+    assert "read on the lattice" in verdict.profile.methods["elevation_unsure[lines]"]
+
+
 def test_more_values_than_levels_well_off_are_kept_on_their_lattice(tmp_path, monkeypatch):
     monkeypatch.setattr(contour_levels, "MAX_LEVELS", 40)
     arcs, levels = _pieces("delhi")
