@@ -74,6 +74,8 @@ class LayerLevels:
         levels = LevelLines()
         for layer in self.layers:
             row = [self.single[layer.name].get(key, np.nan) for key in keys]
+            if np.isnan(row).all():
+                continue  # no level of any key: nothing of it to meet
             for wkb in batches(layer):
                 columns = [pa.array(np.full(len(wkb), value)) for value in row]
                 levels.add(pa.RecordBatch.from_arrays(columns, names=keys), wkb)
