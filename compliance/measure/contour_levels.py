@@ -232,10 +232,12 @@ class LevelLines:
             return False
         return True
 
-    def single_values(self) -> dict[str, float]:
-        """The fields holding one value in every row that has one (a level one to a layer:
-        ``layer_levels``)."""
-        return {n: float(c.distinct[0]) for n, c in self._columns.items() if c.distinct.size == 1}
+    def spans(self) -> dict[str, tuple[float, float]]:
+        """Each field's lowest and highest value (a level one to a layer, written a little
+        off or not: ``layer_levels``)."""
+        return {
+            n: (c.distinct[0], c.distinct[-1]) for n, c in self._columns.items() if c.distinct.size
+        }
 
     def _keep(self, kept: _Column, values: np.ndarray) -> bool:
         """Whether the field may still hold levels: few distinct values so far, or values

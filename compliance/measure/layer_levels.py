@@ -4,9 +4,11 @@ The exporter splits contours by level into layers (``ogr2ogr -where "v = 200" -n
 L200``, once a level): within a layer the level is one value, or is only in the layer's
 name, no layer holds three levels, and each passes as 2-D lines. So the layers that draw
 lines or polygons are met together: each one's level is the number its name holds, or
-the one value a numeric field holds in all of it; where three layers or more hold three
-levels or more so, their geometries are read again and met with those levels as one
-layer's are (``contour_levels.LevelLines``). A file of layers with no such values, the
+the middle of the values a numeric field holds in it, where each layer's values lie
+close about it (a level written a little off, feature by feature); where three layers
+or more hold three levels or more so, their geometries are read again and met with
+those levels as one layer's are (``contour_levels.LevelLines``, which reads levels
+written off too). A file of layers with no such values, the
 common case, reads nothing twice.
 """
 
@@ -30,7 +32,9 @@ WkbReader = Callable[[LayerInfo], Iterable[pa.Array]]
 LAYER_NAME = "(the number in each layer's name)"
 _NOT_DRAWN = re.compile("Point|TIN", re.IGNORECASE)  # no contour is drawn so
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
-_MIN_LAYERS = 3
+# Each layer's values span at most this share of the gap between levels were they
+# spread evenly over the layers' range: a level written a little off, not a measure.
+_CLOSE = 0.5
 
 
 def draws_contours(layer: LayerInfo) -> bool:
@@ -43,27 +47,35 @@ class LayerLevels:
     """Each layer's one value per field (and in its name), told layer by layer; met with
     the layers' geometries at the end, where they may be levels."""
 
-    single: dict[str, dict[str, float]] = field(default_factory=dict)  # layer -> key -> value
+    # layer -> key -> (lowest, highest) value
+    spans: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
     layers: list[LayerInfo] = field(default_factory=list)
 
-    def add(self, layer: LayerInfo, single_values: dict[str, float]) -> None:
-        """A layer that draws contours, and the fields holding one value in all of it."""
-        values = dict(single_values)
+    def add(self, layer: LayerInfo, spans: dict[str, tuple[float, float]]) -> None:
+        """A layer that draws contours, and each numeric field's lowest and highest value."""
+        values = dict(spans)
         numbers = _NUMBER.findall(layer.name)
         if len(numbers) == 1:
-            values[LAYER_NAME] = float(numbers[0])
+            values[LAYER_NAME] = (float(numbers[0]), float(numbers[0]))
         if values:
-            self.single[layer.name] = values
+            self.spans[layer.name] = values
             self.layers.append(layer)
 
     def keys(self) -> list[str]:
-        """The fields (and names) that hold three levels or more in three layers or more."""
-        seen: dict[str, set[float]] = {}
-        for values in self.single.values():
-            for key, value in values.items():
-                seen.setdefault(key, set()).add(value)
-        held = [k for k, v in seen.items() if len(v) >= 3]
-        return [k for k in held if sum(k in v for v in self.single.values()) >= _MIN_LAYERS]
+        """The fields (and names) that hold three levels or more, a layer's values close
+        about its level."""
+        seen: dict[str, list[tuple[float, float]]] = {}
+        for values in self.spans.values():
+            for key, span in values.items():
+                seen.setdefault(key, []).append(span)
+        out = []
+        for key, spans in seen.items():
+            low, high = np.array(spans).T
+            levels = np.unique((low + high) / 2)
+            widest = float((high - low).max())
+            if levels.size >= 3 and widest * levels.size <= _CLOSE * (levels[-1] - levels[0]):
+                out.append(key)
+        return out
 
     def found(self, batches: WkbReader) -> LevelsFound:
         """The keys whose values lie on the layers' geometries as contour levels do
@@ -73,7 +85,7 @@ class LayerLevels:
             return LevelsFound()
         levels = LevelLines()
         for layer in self.layers:
-            row = [self.single[layer.name].get(key, np.nan) for key in keys]
+            row = [np.mean(self.spans[layer.name].get(key, np.nan)) for key in keys]
             if np.isnan(row).all():
                 continue  # no level of any key: nothing of it to meet
             for wkb in batches(layer):

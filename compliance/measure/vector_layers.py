@@ -188,7 +188,7 @@ def _scan_spatial_layer(
     elif draws_contours(layer) and layer.source_layer is None:
         if reading.levels is not None:
             _levels(layer.name, reading.levels.found(), tally)
-        one_each.add(layer, reading.levels.single_values() if reading.levels else {})
+        one_each.add(layer, reading.levels.spans() if reading.levels else {})
     if detail.distribution is not None:
         tally.details.append(detail.distribution)
     tally.methods[f"resolution_m[{layer.name}]"] = detail.method

@@ -89,6 +89,20 @@ def test_areas_split_a_level_to_a_layer_hold_the_verdict(tmp_path, drawn):
     assert _if_heights(verdict) == ["in:IN-VERTICAL-3M (deny)"]
 
 
+def test_layers_a_level_each_written_a_little_off_hold_the_verdict(tmp_path):
+    """Each layer's level written a centimetre off, arc by arc: no layer holds one value."""
+    arcs, levels = _pieces("delhi")
+    path = tmp_path / "c.gpkg"
+    noise = np.random.default_rng(13).uniform(-0.01, 0.01, len(arcs))
+    for at, level in enumerate(LEVELS):
+        mine = np.flatnonzero(np.asarray(levels) == level)
+        name = f"layer_{'abcdefghijklmno'[at]}"
+        _write(path, [arcs[i] for i in mine], {"v": level + noise[mine]}, 32643, layer=name)
+    verdict = Checker(packs=["in"]).check(path)
+    assert verdict.profile.elevation_unsure and verdict.verdict == Effect.review
+    assert "v: 15 levels" in verdict.profile.methods[KEY]
+
+
 def test_layers_of_other_data_with_a_value_each_hold_nothing(tmp_path):
     """Roads, buildings and rivers, each layer a ``source`` of its own, one number in each
     name; and parcels of three zones apart."""
@@ -97,6 +111,8 @@ def test_layers_of_other_data_with_a_value_each_hold_nothing(tmp_path):
     _write(path, roads[:7], {"source": np.full(7, 1)}, layer="roads_1")
     _write(path, _squares(n=5), {"source": np.full(25, 2)}, layer="buildings_2")
     _write(path, roads[7:], {"source": np.full(13, 3)}, layer="rivers_3")
+    lengths = np.random.default_rng(14).uniform(10.0, 500.0, 13)
+    _write(path, roads[7:], {"length_m": lengths}, layer="tracks")
     parcels = _squares(n=6)
     for zone in (1, 2, 3):
         mine = parcels[zone - 1 :: 3]
