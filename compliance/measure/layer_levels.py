@@ -33,8 +33,9 @@ LAYER_NAME = "(the number in each layer's name)"
 _NOT_DRAWN = re.compile("Point|TIN", re.IGNORECASE)  # no contour is drawn so
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 # Each layer's values span at most this share of the gap between levels were they
-# spread evenly over the layers' range: a level written a little off, not a measure.
-_CLOSE = 0.5
+# spread evenly over the layers' range: a level written off (by up to half a step
+# either way), not a measure.
+_CLOSE = 1.0
 
 
 def draws_contours(layer: LayerInfo) -> bool:

@@ -89,11 +89,12 @@ def test_areas_split_a_level_to_a_layer_hold_the_verdict(tmp_path, drawn):
     assert _if_heights(verdict) == ["in:IN-VERTICAL-3M (deny)"]
 
 
-def test_layers_a_level_each_written_a_little_off_hold_the_verdict(tmp_path):
-    """Each layer's level written a centimetre off, arc by arc: no layer holds one value."""
+@pytest.mark.parametrize("amplitude", [0.01, 0.3])
+def test_layers_a_level_each_written_off_hold_the_verdict(tmp_path, amplitude):
+    """Each layer's level written off, arc by arc: no layer holds one value."""
     arcs, levels = _pieces("delhi")
     path = tmp_path / "c.gpkg"
-    noise = np.random.default_rng(13).uniform(-0.01, 0.01, len(arcs))
+    noise = np.random.default_rng(13).uniform(-amplitude, amplitude, len(arcs))
     for at, level in enumerate(LEVELS):
         mine = np.flatnonzero(np.asarray(levels) == level)
         name = f"layer_{'abcdefghijklmno'[at]}"
