@@ -72,7 +72,8 @@ class LayerLevels:
         out = []
         for key, spans in seen.items():
             low, high = np.array(spans).T
-            levels = np.unique((low + high) / 2)
+            middles = np.sort((low + high) / 2)  # distinct: ``np.unique`` loads ``numpy.ma``
+            levels = middles[np.r_[True, middles[1:] != middles[:-1]]]
             widest = float((high - low).max())
             if levels.size >= 3 and widest * levels.size <= _CLOSE * (levels[-1] - levels[0]):
                 out.append(key)
