@@ -122,8 +122,8 @@ def readings(distinct: np.ndarray, exact: bool, most: int) -> dict[str, np.ndarr
     if starts is not None:
         out["grouped"] = starts
     step = common_step(distinct, most) if exact else None
-    if step is not None:
-        count = int((distinct[-1] - distinct[0]) / step) + 1
+    count = 0 if step is None else int((distinct[-1] - distinct[0]) / step) + 1
+    if step is not None and count >= 3:  # fewer are no contour set: lanes 1-4 on a step of 2
         # A millionth of a step below each level: values a whole number of steps above
         # the lowest stay on their level whatever the rounding of the subtraction.
         out["stepped"] = distinct[0] + step * (np.arange(count) - 1e-6)
