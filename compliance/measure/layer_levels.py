@@ -8,8 +8,8 @@ the middle of the values a numeric field holds in it, where each layer's values 
 close about it (a level written a little off, feature by feature); where three layers
 or more hold three levels or more so, their geometries are read again and met with
 those levels as one layer's are (``contour_levels.LevelLines``, which reads levels
-written off too). A file of layers with no such values, the
-common case, reads nothing twice.
+written off too). A file of layers with no such values, the common case, reads nothing
+twice.
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ def draws_contours(layer: LayerInfo) -> bool:
 
 @dataclass
 class LayerLevels:
-    """Each layer's one value per field (and in its name), told layer by layer; met with
-    the layers' geometries at the end, where they may be levels."""
+    """Each layer's span of values per numeric field (and the number in its name), told
+    layer by layer; met with the layers' geometries at the end, where they may be levels."""
 
     # layer -> key -> (lowest, highest) value
     spans: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
