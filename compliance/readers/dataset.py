@@ -146,7 +146,8 @@ def _read_beside(source: OgrVectorSource, path: Path, upload: UploadScope | None
     """What the file holds beside the layers its driver reports."""
     driver, layers = source.driver, source.layers
     if driver == "GPKG":
-        catalogue = gpkg_catalogue(path)
+        # On the connection the layers' own tables are read on, when the file is one.
+        catalogue = gpkg_catalogue(source.kept() if path.is_file() else path)
         source.metadata_documents = catalogue.metadata_documents
         if path.is_file():
             tables = catalogue.raster_tables

@@ -72,6 +72,13 @@ GPKG_CATALOGUE: dict[str, frozenset[str]] = {
     }.items()
 }
 _SHADOWS = ("node", "parent", "rowid")
+# The geometry type names of ``gpkg_geometry_columns`` (the standard's core and its
+# non-linear geometry extension).
+_GEOMETRY_TYPE_NAMES = frozenset(
+    """GEOMETRY POINT LINESTRING POLYGON MULTIPOINT MULTILINESTRING MULTIPOLYGON
+    GEOMETRYCOLLECTION CIRCULARSTRING COMPOUNDCURVE CURVEPOLYGON MULTICURVE MULTISURFACE
+    CURVE SURFACE POLYHEDRALSURFACE TIN TRIANGLE""".split()
+)
 _HELD = "(SELECT lower(name) FROM sqlite_master WHERE type IN ('table', 'view'))"
 # The catalogue tables whose numbers describe what the file holds, each with what makes a
 # row describe something held: the table it names is there (or its CRS is one in use,
@@ -189,11 +196,26 @@ def _nothing_held(
     """Whether a small catalogue table, read whole, holds nothing a position could be
     read from: only the standard's columns, no number that counts (each row describes
     a table held, or the table holds no number), and no value that may be a geometry.
-    It is then not handed on at all (reading it as a table costs a few times as much)."""
+    It is then not handed on at all (reading it as a table costs a few times as much).
+
+    Values are looked at as the table's reading would take them (``rows_batch``): a
+    column of numbers alone is numbers, not their digits written out (a float's digits
+    can look like hex WKB), and a geometry type name in ``gpkg_geometry_columns`` is
+    the name the standard gives that column, not a geometry."""
     if any(c.lower() not in spec for c in columns):
         return False
     values = [v for row in rows for v in row]
     if not describing and any(isinstance(v, int | float) for v in values):
         return False
-    texts = [v if isinstance(v, bytes) else str(v).encode() for v in values if v is not None]
+    texts = []
+    for i, column in enumerate(columns):
+        held = [row[i] for row in rows if row[i] is not None]
+        if not any(isinstance(v, str | bytes) for v in held):
+            continue  # numbers (of a table whose rows describe): read as numbers
+        typed = column.lower() == "geometry_type_name"
+        texts += [
+            v if isinstance(v, bytes) else str(v).encode()
+            for v in held
+            if not (typed and as_text(v).upper() in _GEOMETRY_TYPE_NAMES)
+        ]
     return not may_hold_geometry(texts)

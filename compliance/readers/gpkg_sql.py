@@ -69,25 +69,37 @@ class GpkgCatalogue:
     unread_tiles: list[tuple[str, str]] = field(default_factory=list)
 
 
-def gpkg_catalogue(path: Path) -> GpkgCatalogue:
+def gpkg_catalogue(source: Path | sqlite3.Connection) -> GpkgCatalogue:
     """The GeoPackage's raster tables, metadata documents and tiles GDAL does not open,
-    read on one connection (opening one costs more than the queries); a table that is not
+    read on one connection (opening one costs more than the queries): the file at a path
+    opened for them, or a connection open on it, which is left open; a table that is not
     there lists nothing. Only the catalogue and the tile tables' keys are read, no tile."""
+    if isinstance(source, sqlite3.Connection):
+        # Read as text, as on a connection of its own (the shared one hands text over as
+        # bytes), whatever a column holds.
+        factory, source.text_factory = source.text_factory, str
+        try:
+            return _catalogue(source)
+        finally:
+            source.text_factory = factory
     try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        db = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error:
         return GpkgCatalogue()
     with closing(db):
-        contents = _rows(db, "SELECT table_name, data_type FROM gpkg_contents")
-        documents = _rows(db, "SELECT metadata FROM gpkg_metadata")
-        rasters = sorted(
-            str(name) for name, kind in contents if str(kind).lower() not in _FEATURE_TYPES
-        )
-        unread = _unread_tiles(db, rasters)
+        return _catalogue(db)
+
+
+def _catalogue(db: sqlite3.Connection) -> GpkgCatalogue:
+    contents = _rows(db, "SELECT table_name, data_type FROM gpkg_contents")
+    documents = _rows(db, "SELECT metadata FROM gpkg_metadata")
+    rasters = sorted(
+        str(name) for name, kind in contents if str(kind).lower() not in _FEATURE_TYPES
+    )
     return GpkgCatalogue(
         raster_tables=rasters,
         metadata_documents=[str(row[0]) for row in documents if row and row[0]],
-        unread_tiles=unread,
+        unread_tiles=_unread_tiles(db, rasters),
     )
 
 

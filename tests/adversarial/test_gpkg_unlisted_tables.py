@@ -32,6 +32,7 @@ import shapely
 from pyproj import Transformer
 
 from compliance import Checker, Effect
+from compliance.readers.gpkg_hidden import hidden_tables
 from tests.adversarial.attribute_layers import FINDING, write_layer
 
 SEOUL = (126.905, 37.552)
@@ -267,3 +268,32 @@ def test_geopackages_gdal_writes_are_as_before(tmp_path, checker):
     assert verdict.profile.layer_count == 7
     assert not any("GDAL does not list" in note for note in verdict.profile.notes)
     assert "min_x" not in verdict.profile.fields
+
+
+def test_outlines_in_place_of_geometry_type_names_hold_the_file(tmp_path, checker, coarse):
+    """Each row of gpkg_geometry_columns describes a column the file holds (empty tables
+    made for them: so its numbers are the catalogue's own), yet its geometry type name is
+    an outline: a name of the standard's list is passed over, anything else is read for
+    geometry."""
+    xy, _ = _positions(12)
+    outlines = shapely.to_wkt(shapely.buffer(shapely.points(xy), 5.0, quad_segs=2))
+    path = _copy(
+        coarse,
+        tmp_path,
+        [*(f"CREATE TABLE t{i} (fid INTEGER PRIMARY KEY, g BLOB)" for i in range(len(xy))),
+         "INSERT INTO gpkg_geometry_columns (table_name, column_name, geometry_type_name, "
+         "srs_id, z, m) VALUES (?, 'g', ?, 5186, 0, 0)"],
+        [(f"t{i}", text) for i, text in enumerate(outlines.tolist())],
+    )  # fmt: skip
+    _held_for(checker.check(path), "gpkg_geometry_columns", ["geometry_type_name"])
+
+
+def test_catalogue_tables_that_only_describe_are_not_read_as_tables(coarse):
+    """A file GDAL writes: its contents and geometry columns (each row about a table it
+    holds, their numbers its extents and flags, the type a name of the standard's) are
+    not handed on as tables; the CRS definitions are (WKT, read for geometry)."""
+    with closing(sqlite3.connect(coarse)) as db:
+        db.text_factory = bytes
+        hidden = hidden_tables(db, ["sites"], ["rtree_sites_geom"])
+    assert [layer.name for layer in hidden.layers] == ["gpkg_spatial_ref_sys"]
+    assert not hidden.unread
