@@ -30,7 +30,6 @@ Isolines of other quantities (isobars) lie as contours do: a person tells which.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import partial
@@ -39,7 +38,6 @@ import numpy as np
 import pyarrow as pa
 import shapely
 
-from compliance.measure.attribute_positions import numbers
 from compliance.measure.box_meetings import box_pairs
 from compliance.measure.contour_areas import CROWDED, area_fits, drawn_areas
 from compliance.measure.contour_lines import (
@@ -52,6 +50,7 @@ from compliance.measure.contour_lines import (
 )
 from compliance.measure.level_groups import READ_SO, group_bounds, level_starts, ranks, readings
 from compliance.measure.level_lattice import lattice_of, lattice_starts
+from compliance.measure.level_values import row_numbers
 from compliance.measure.wkb_bounds import wkb_boxes, wkb_kinds
 from compliance.readers.sources import decode_wkb
 
@@ -61,9 +60,6 @@ MAX_LEVELS = 5_000  # levels: more is no contour set (1 m from the sea to 5,000 
 MAX_LEVEL_BYTES = 64 << 20  # geometry held to meet the levels with at once (a window)
 _LINEAR = (1, 2, 5, 7)  # line, ring, multi-line; a collection's lines (its parts are cut)
 _AREAS = (3, 6)  # polygon, multi-polygon
-_FEW_TEXTS = 512  # distinct texts of a batch told apart in Python
-# Text that is wholly a number (digits already folded to ASCII's by the scan).
-_NUMBER_TEXT = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
 
 
 @dataclass
@@ -135,7 +131,7 @@ class LevelLines:
         for name in batch.schema.names:
             if name in self._dropped or name in skip:
                 continue
-            values = _one_a_row(batch.column(name))
+            values = row_numbers(batch.column(name), MAX_LEVELS)
             kept = self._columns.setdefault(name, _Column())
             if values is None or not self._keep(kept, values):
                 self._dropped.add(name)
@@ -295,34 +291,6 @@ class LevelLines:
             elif column.unseen:
                 out.unmet[name] = "fewer than three levels in a window met, more after it"
         return out
-
-
-def _one_a_row(column: pa.Array) -> np.ndarray | None:
-    """Each row's number (NaN where it has none): a number's, or a text's that is wholly
-    a number ("212.5"); None for other kinds, and for text of more distinct values than
-    levels (each distinct text is read once)."""
-    kind = column.type
-    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
-        return numbers(column)
-    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
-        return None
-    coded = column.dictionary_encode()
-    texts = coded.dictionary
-    if len(texts) > MAX_LEVELS:
-        return None
-    read = np.full(len(texts) + 1, np.nan)  # the last for a null
-    # Only the texts shaped as a number are read. A few are told in Python; many in
-    # Arrow's kernels, whose import (50 ms) a check of a few names never pays.
-    if len(texts) <= _FEW_TEXTS:
-        shaped = [i for i, t in enumerate(texts.to_pylist()) if _NUMBER_TEXT.match(t)]
-    else:
-        import pyarrow.compute as pc
-
-        matches = pc.match_substring_regex(texts, "^" + _NUMBER_TEXT.pattern)
-        shaped = np.flatnonzero(matches.to_numpy(zero_copy_only=False)).tolist()
-    if shaped:
-        read[shaped] = numbers(texts.take(shaped))
-    return read[coded.indices.fill_null(len(texts)).to_numpy()]
 
 
 def _levels_said(column: _Column, reading: str) -> str | None:

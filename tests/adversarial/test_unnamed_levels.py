@@ -29,7 +29,8 @@ import shapely
 from pyproj import Geod, Transformer
 
 from compliance import Checker, Effect
-from compliance.measure import contour_levels
+from compliance.measure import contour_levels, level_values
+from compliance.measure.contour_levels import MAX_LEVELS
 from compliance.readers import sources
 
 UNSURE = "MAPGATE-ELEVATION-UNSURE"
@@ -298,15 +299,15 @@ def test_crossing_lines_past_the_first_window_are_not_cleared(tmp_path, monkeypa
     assert "not cleared" in verdict.profile.methods["elevation_unsure[lines]"]
 
 
-def test_many_distinct_texts_are_read_as_few_are(monkeypatch):
-    """Past ``_FEW_TEXTS`` distinct texts a batch, Arrow's kernels pick the texts shaped
-    as numbers; below it, Python: both read the same numbers, and nothing else."""
+def test_many_texts_are_read_as_few_are(monkeypatch):
+    """Past ``FEW_TEXTS`` rows of text a batch, Arrow's kernels pick the texts shaped as
+    numbers; below it, Python: both read the same numbers, and nothing else."""
     texts = [f"{v}" for v in range(600)] + ["name 1", " 12.5 ", "-3e2", "x12", "12x", "", None]
     column = pa.array(texts * 2)
-    assert len(set(texts)) > contour_levels._FEW_TEXTS
-    many = contour_levels._one_a_row(column)
-    monkeypatch.setattr(contour_levels, "_FEW_TEXTS", 10_000)
-    few = contour_levels._one_a_row(column)
+    assert len(column) > level_values.FEW_TEXTS
+    many = level_values.row_numbers(column, MAX_LEVELS)
+    monkeypatch.setattr(level_values, "FEW_TEXTS", 10_000)
+    few = level_values.row_numbers(column, MAX_LEVELS)
     assert many is not None and few is not None
     assert np.array_equal(many, few, equal_nan=True)
     assert np.array_equal(

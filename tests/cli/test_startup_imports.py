@@ -106,7 +106,9 @@ def test_a_vector_check_loads_no_raster_audit_service_or_remediation_code(
 ):
     geoms = _buildings(*place, crs)
     path = tmp_path / name
-    table = pa.table({"n": np.arange(len(geoms)), "geometry": shapely.to_wkb(geoms)})
+    # A number and a name, as buildings have: both are read for levels.
+    names = [f"building {i}" for i in range(len(geoms))]
+    table = pa.table({"n": np.arange(len(geoms)), "name": names, "geometry": shapely.to_wkb(geoms)})
     pyogrio.write_arrow(
         table, path, driver=driver, geometry_name="geometry", geometry_type="Polygon", crs=crs
     )
