@@ -3,7 +3,8 @@
 ``np.unique`` (NumPy 2.3 and later) asks ``numpy.ma`` whether its argument is masked, and
 so imports ``numpy.ma`` on its first call: 8-9 ms, more than a warm check of a small file,
 in a process that otherwise never needs masked arrays. Every distinct set of integers the
-check takes goes through ``distinct`` instead.
+check takes goes through ``distinct`` instead, and every median through ``median``
+(``np.median`` loads it too).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ __all__ = [
     "holds_no_number",
     "keyed_hashes",
     "lonlat_sized_boxes",
+    "median",
     "rows_all",
 ]
 
@@ -43,6 +45,21 @@ def distinct(values: np.ndarray) -> np.ndarray:
     keep[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
     return ordered[keep]
+
+
+def median(values: np.ndarray) -> float:
+    """The median of ``values`` (NaN when there are none): what ``np.median`` returns,
+    by partition."""
+    flat = np.asarray(values, dtype=float).ravel()
+    if flat.size == 0:
+        return float("nan")
+    if np.isnan(flat).any():
+        return float("nan")  # as np.median: any NaN makes the median NaN
+    half = flat.size // 2
+    if flat.size % 2:
+        return float(np.partition(flat, half)[half])
+    low, high = np.partition(flat, (half - 1, half))[half - 1 : half + 1]
+    return float((low + high) / 2)
 
 
 def box_unions(boxes: np.ndarray, starts: np.ndarray) -> np.ndarray:

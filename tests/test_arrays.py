@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from compliance.arrays import distinct, finite_rows, rows_all
+from compliance.arrays import distinct, finite_rows, median, rows_all
 
 
 @pytest.mark.parametrize("dtype", [np.int64, np.int32, np.int16, np.uint8, np.uint32, np.uint64])
@@ -91,3 +91,22 @@ def test_finite_rows_finds_every_nan_and_infinity():
         boxes[(i * 997) % 4000, i] = bad
     assert np.array_equal(finite_rows(boxes), np.isfinite(boxes).all(axis=1))
     assert finite_rows(boxes).sum() == 3996
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 10, 11, 1000])
+def test_median_equals_np_median(size):
+    rng = np.random.default_rng(size)
+    for values in (rng.normal(size=size), rng.integers(0, 5, size), np.arange(size)[::-1]):
+        assert median(values) == pytest.approx(float(np.median(values)), abs=0, rel=1e-15)
+    assert np.isnan(median(np.array([]))) and np.isnan(median(np.array([1.0, np.nan, 2.0])))
+
+
+def test_median_does_not_load_numpy_ma():
+    code = (
+        "import sys, numpy as np\n"
+        "from compliance.arrays import median\n"
+        "median(np.array([3.0, 1.0, 2.5, 7.0]))\n"
+        "print('numpy.ma' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 import numpy as np
 import shapely
 
+from compliance.arrays import median
+
 __all__ = ["AT_ONCE", "axis_bound", "box_pairs", "chunked", "crowded"]
 
 AT_ONCE = 1 << 22  # pairs of boxes a chunk may return, at most
@@ -92,7 +94,7 @@ def _grid_pairs(bounds: np.ndarray) -> np.ndarray | None:
     the cell holding the low corner of where they overlap (so once). None where a box
     covers more than ``_SPAN`` cells or a cell holds more than ``_SPAN`` boxes: boxes of
     unlike size, or piled up, for the tree."""
-    size = float(np.median(np.maximum(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])))
+    size = median(np.maximum(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1]))
     if not np.isfinite(size) or size <= 0:
         return None
     low = np.floor(bounds[:, :2] / size).astype(np.int64)

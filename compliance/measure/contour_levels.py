@@ -38,6 +38,7 @@ import numpy as np
 import pyarrow as pa
 import shapely
 
+from compliance.arrays import median
 from compliance.measure.box_meetings import box_pairs
 from compliance.measure.contour_areas import CROWDED, area_fits, drawn_areas
 from compliance.measure.contour_lines import (
@@ -306,7 +307,7 @@ def _levels_said(column: _Column, reading: str) -> str | None:
     levels = column.readings().get(reading)
     if levels is None or levels.size < 3:
         return None
-    step = float(np.median(np.diff(levels)))
+    step = median(np.diff(levels))
     return (
         f"{levels.size} levels from {low:g} to {high:g}, {step:.3g} apart at the median"
         + READ_SO[reading]

@@ -162,3 +162,21 @@ def test_packs_parsed_once_are_read_back_without_loading_yaml(tmp_path):
     ]
     assert first["findings"] and second["findings"] == first["findings"]
     assert (second["verdict"], second["conditions"]) == (first["verdict"], first["conditions"])
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "vectors/fiona/issue627.geojson",  # lists of numbers in its properties
+        "vectors/fiona/test_tin.shp",  # TINs: rows decoded by GEOS, not read from the WKB
+        "vectors/gdal_autotest2/poly/poly.shp",  # polygons with fields read as levels
+        "korea/skorea_provinces_geo_simple.json",  # provinces meeting each other
+        "vectors/gdal_autotest2/geometries.kml",  # collections and 3-D placemarks
+    ],
+)
+def test_real_files_load_no_module_a_small_check_spares(tmp_path, real_data, name):
+    """Files from other projects, each reaching a path where pyarrow's kernels or
+    ``numpy.ma`` were once loaded (Arrow's take, flatten, dictionary_encode; np.median)."""
+    code, modules, _ = _check_modules(tmp_path, real_data / name)
+    assert code in {0, 10, 20, 30}
+    assert [m for m in ("pyarrow.compute", "numpy.ma", "pandas") if _loaded(modules, m)] == []

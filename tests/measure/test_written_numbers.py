@@ -6,8 +6,11 @@ hemispheres. Truth: the numbers are written here, and read back with float()."""
 
 from __future__ import annotations
 
+import json
 import re
 import struct
+import subprocess
+import sys
 
 import numpy as np
 import pyarrow as pa
@@ -170,3 +173,66 @@ def test_blobs_give_their_bytes_read_in_every_layout_and_offset(kind):
     assert 1270451234.0 in got[4]
     sliced = column.slice(3, 3)
     assert [sorted(v) for v in _per_row(written_numbers(sliced), 3)] == _naive_packed(blobs[3:6])
+
+
+def _list_layouts() -> list[pa.Array]:
+    plain = pa.array([[1.5, None, 3.0], [], [4.0], [5.0, 6.0]])
+    nested = pa.array([[[1, 2], []], [[3]], [], [[4, 5, 6]]])
+    fixed = pa.array([[1, 2], [3, 4], [5, 6], [7, 8]], pa.list_(pa.int64(), 2))
+    return [
+        plain,
+        plain.slice(1),
+        plain.slice(1, 2),
+        plain.cast(pa.large_list(pa.float64())).slice(2),
+        nested,
+        nested.slice(1),
+        fixed,
+        fixed.slice(1, 2),
+        pa.array([[1.0], None, [2.0, 3.0]]),  # a null list: Arrow's kernels
+        pa.array([[]], pa.list_(pa.int64())),
+    ]
+
+
+@pytest.mark.parametrize("column", _list_layouts(), ids=range(len(_list_layouts())))
+def test_list_items_and_their_rows_are_arrows_own(column):
+    import pyarrow.compute as pc
+
+    items, rows = module._items(column)
+    assert items.equals(column.flatten())
+    assert rows.tolist() == pc.list_parent_indices(column).to_pylist()
+
+
+def test_lists_without_a_null_list_are_read_without_arrows_kernels(tmp_path):
+    """Lists as a reader hands them over (Arrow IPC here, as GDAL's stream): read with
+    their offsets, without importing ``pyarrow.compute`` (50 ms a check process)."""
+    path = tmp_path / "lists.arrow"
+    table = pa.table(
+        {
+            "a": pa.array([[126.9054109, 37.5521934], [], [1, 2]]),
+            "n": pa.array([[[1270454]], [[12, 3751234]], []]),
+            "f": pa.array([[126.9, 37.5], [127.1, 37.6], [1.0, 2.0]], pa.list_(pa.float64(), 2)),
+        }
+    )
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+    code = (
+        "import sys, json\n"
+        "from compliance.cli.lean_import import without_data_frames\n"
+        "without_data_frames()\n"
+        "import pyarrow as pa\n"
+        "from compliance.measure.written_numbers import written_numbers\n"
+        f"table = pa.ipc.open_file({str(path)!r}).read_all().combine_chunks()\n"
+        "out = {}\n"
+        "for name in table.column_names:\n"
+        "    found = written_numbers(table.column(name).chunk(0))\n"
+        "    out[name] = [found.values.tolist(), found.rows.tolist()]\n"
+        "print(json.dumps([out, 'pyarrow.compute' in sys.modules]))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    found, loaded = json.loads(run.stdout)
+    assert found == {
+        "a": [[126.9054109, 37.5521934, 1.0, 2.0], [0, 0, 2, 2]],
+        "n": [[1270454.0, 3751234.0], [0, 1]],
+        "f": [[126.9, 37.5, 127.1, 37.6, 1.0, 2.0], [0, 0, 1, 1, 2, 2]],
+    }
+    assert loaded is False
