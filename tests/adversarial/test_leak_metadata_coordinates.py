@@ -92,6 +92,31 @@ def test_xmp_with_gps(tmp_path, checker, place):
     _assert_held(checker.check(image), expected)
 
 
+def test_xmp_with_gps_in_the_middle_of_a_large_tiff(tmp_path, checker):
+    """The XMP tag's bytes past the file's first megabyte and before its last (an image
+    of 1.4 MB, the tag written after it, padding after that): GDAL reads the packet
+    wherever the tag points; a look at the first and last megabyte alone misses it."""
+    lon, lat = PLACES["seoul"]
+    xmp = (
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+        'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
+        'xmlns:exif="http://ns.adobe.com/exif/1.0/" '
+        f'exif:GPSLatitude="{lat:.5f}" exif:GPSLongitude="{lon:.5f}"/></rdf:RDF></x:xmpmeta>'
+    )
+    image = plain_image(tmp_path / "drone.tif", "GTiff", size=1200)
+    with rasterio.open(image, "r+") as dst:
+        dst.update_tags(ns="xml:XMP", **{"xml:XMP": xmp})
+    with image.open("ab") as f:
+        f.write(b"\0" * (3 << 19))  # 1.5 MiB after the tag's bytes
+    data = image.read_bytes()
+    at = data.find(b"<x:xmpmeta")
+    assert (1 << 20) < at < len(data) - (1 << 20) - len(xmp)
+    with rasterio.open(image) as ds:
+        assert xmp in ds.tags(ns="xml:XMP")["xml:XMP"]
+    expected = [f"XMP exif:GPSLatitude={lat:.5f}", f"XMP exif:GPSLongitude={lon:.5f}"]
+    _assert_held(checker.check(image), expected)
+
+
 @pytest.mark.parametrize(
     "driver, suffix, world, x, y",
     [

@@ -30,7 +30,7 @@ from compliance.measure.raster_profile import (
 )
 from compliance.readers.pixels import open_image
 from compliance.readers.raster_sidecars import read_world_file, world_file
-from compliance.readers.raw.exif_gps import exif_gps, xmp_geodata
+from compliance.readers.raw.exif_gps import exif_gps, xmp_geodata, xmp_positions
 from compliance.readers.sources import RasterSource
 
 __all__ = ["metadata_coordinates", "unplaced"]
@@ -74,8 +74,13 @@ def _from_tags(domain: str, tags: dict[str, str]) -> list[str]:
     found = []
     for key, value in tags.items():
         text = str(value)
+        if domain == "xml:XMP":
+            # GDAL reads a TIFF's XMP tag wherever its bytes lie, which may be past the
+            # file's first and last megabyte that ``xmp_geodata`` reads.
+            found += xmp_positions(text.encode("utf-8", "replace"))
+            continue
         if domain.startswith("xml:"):
-            continue  # XMP and other XML packets are read from the file's bytes
+            continue  # other XML packets are read from the file's bytes
         if (_COORDINATE_KEY.search(key) and _NUMBER.search(text)) or _WKT_GEOMETRY.search(text):
             where = "metadata" if not domain else f"metadata ({domain})"
             found.append(f"{where} {key}={_shown(text)}")

@@ -15,7 +15,7 @@ import struct
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["exif_gps", "xmp_geodata"]
+__all__ = ["exif_gps", "xmp_geodata", "xmp_positions"]
 
 _GPS_IFD_TAG = 34853
 _XMP_TAG = 700
@@ -128,7 +128,8 @@ _XMP_GEO = re.compile(
 
 
 def xmp_geodata(path: Path) -> list[str]:
-    """Geographic positions in the XMP packets of the file's first and last megabyte."""
+    """Geographic positions in the XMP packets of the file's first and last megabyte
+    (where formats put them; GDAL's ``xml:XMP`` metadata holds a TIFF's wherever it is)."""
     try:
         with path.open("rb") as f:
             size = f.seek(0, io.SEEK_END)
@@ -139,6 +140,11 @@ def xmp_geodata(path: Path) -> list[str]:
                 data += f.read(_HEAD)
     except OSError:
         return []
+    return xmp_positions(data)
+
+
+def xmp_positions(data: bytes) -> list[str]:
+    """Geographic positions in the XMP packets ``data`` holds, each said once, sorted."""
     found = []
     for packet in re.finditer(rb"<x:xmpmeta.*?</x:xmpmeta>", data, re.DOTALL):
         for name, value in _XMP_GEO.findall(packet.group(0)):
