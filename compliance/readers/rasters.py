@@ -12,6 +12,7 @@ from typing import Any
 from compliance.errors import UnreadableDataset
 from compliance.readers.coordinate_axes import netcdf_axis_centres
 from compliance.readers.formats import UPLOAD_RASTER_DRIVERS
+from compliance.readers.mbtiles_tiles import mbtiles_unread_tiles
 from compliance.readers.pixels import open_level
 from compliance.readers.raster_sidecars import apply_sidecars
 from compliance.readers.rasterio_gdal import OF_RASTER, rasterio_gdal
@@ -53,6 +54,11 @@ def read_raster(path: Path, reasons: list[str], upload: UploadScope | None) -> R
                     upload.check_files(ds.files)
                 raster = _describe_raster(path, ds)
                 subdatasets = list(ds.subdatasets or [])
+                if raster.driver == "MBTiles" and path.is_file():
+                    raster.unread_tables = mbtiles_unread_tiles(
+                        path, ds.block_shapes[0][1], abs(ds.res[0]), tuple(ds.bounds),
+                        len(ds.overviews(1)),
+                    )  # fmt: skip
         except UnreadableDataset:
             raise
         except Exception as exc:  # GDAL surfaces header errors lazily, from any property

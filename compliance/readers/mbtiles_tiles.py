@@ -1,0 +1,91 @@
+"""Tiles of an MBTiles file that GDAL does not open.
+
+GDAL opens an MBTiles file at the zoom level its metadata's ``maxzoom`` names, with a
+few overviews below it, over the extent its ``bounds`` give: tiles at a finer level (a
+0.3 m orthophoto kept under a ``maxzoom`` of 1.2 m) or outside the bounds are in the
+file but in no reader's view of it, and one statement (or an edited ``maxzoom``) shows
+them to whoever receives the file. Levels coarser than GDAL's overviews are not named:
+a web map's pyramid holds them down to zoom 0. The levels GDAL opened are told
+from the raster it describes (its pixel size, tile size and overview count), not from
+the metadata read again, so what is compared is what was measured.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+from compliance.readers.gpkg_sql import gpkg_rows
+
+__all__ = ["mbtiles_unread_tiles"]
+
+_WORLD = 40075016.68557849  # Web Mercator's width, metres: zoom 0 is one tile across it
+_HALF = _WORLD / 2
+_EDGE = 1e-9  # of a tile: a tile that only touches the extent's edge is outside it
+_BIG = 1 << 62  # SQLite's integers end at 2**63
+_SHOWN = 10
+_MOST_ZOOM = 30  # Web Mercator tiles of 4 cm at the equator: no map goes further
+
+
+def mbtiles_unread_tiles(
+    path: Path,
+    tile: int,
+    pixel: float,
+    bounds: tuple[float, float, float, float],
+    overviews: int,
+) -> list[str]:
+    """The tiles of the MBTiles file at ``path`` that the raster GDAL opened does not
+    show, said in words (``tiles: why``): ``tile``, its tile side in pixels; ``pixel``,
+    its pixel size and ``bounds`` its extent, in Web Mercator metres; ``overviews``, how
+    many levels below its own it serves."""
+    exact = math.log2(_WORLD / (tile * pixel)) if tile > 0 and pixel > 0 else math.nan
+    if not math.isfinite(exact) or abs(exact - round(exact)) > 1e-6:
+        return [f"tiles: the raster's pixels ({pixel:g} m) are no zoom level of its tiles"]
+    finest = round(exact)
+    coarsest = finest - overviews
+    levels = [row[0] for row in gpkg_rows(path, "SELECT DISTINCT zoom_level FROM tiles")]
+    # Levels below the coarsest GDAL serves are a web map's pyramid (GDAL serves a few
+    # overviews whatever ``minzoom`` says): coarser than what was measured, not finer.
+    whole = [z for z in levels if isinstance(z, int) and 0 <= z <= _MOST_ZOOM]
+    found = []
+    odd = sorted((z for z in levels if z not in whole), key=str)
+    if odd:
+        found.append(f"tiles: tiles at {_said(odd)}, which is no zoom level GDAL opens")
+    finer = sorted(z for z in whole if z > finest)
+    if finer:
+        found.append(f"tiles: tiles at {_said(finer)} finer than GDAL opens")
+    beyond = [z for z in whole if coarsest <= z <= finest]
+    beyond = [z for z in sorted(beyond) if _any_outside(path, z, bounds)]
+    if beyond:
+        found.append(f"tiles: tiles at {_said(beyond)} outside the extent GDAL opens")
+    return found
+
+
+def _any_outside(path: Path, zoom: int, bounds: tuple[float, float, float, float]) -> bool:
+    """Whether a tile of ``zoom`` lies wholly outside ``bounds`` (rows count from the
+    south, as MBTiles numbers them)."""
+    span = _WORLD / (1 << zoom)
+    min_x, min_y, max_x, max_y = bounds
+    first_column, last_column, first_row, last_row = (
+        max(min(key, _BIG), -_BIG)
+        for key in (
+            math.floor((min_x + _HALF) / span + _EDGE),
+            math.ceil((max_x + _HALF) / span - _EDGE) - 1,
+            math.floor((min_y + _HALF) / span + _EDGE),
+            math.ceil((max_y + _HALF) / span - _EDGE) - 1,
+        )
+    )
+    rows = gpkg_rows(
+        path,
+        f"SELECT 1 FROM tiles WHERE zoom_level = {zoom} AND (tile_column < {first_column} "
+        f"OR tile_column > {last_column} OR tile_row < {first_row} OR tile_row > {last_row}) "
+        "LIMIT 1",
+    )
+    return bool(rows)
+
+
+def _said(levels: Sequence[object]) -> str:
+    shown = ", ".join(str(level) for level in levels[:_SHOWN])
+    more = " and more" if len(levels) > _SHOWN else ""
+    return f"zoom level{'s' if len(levels) > 1 else ''} {shown}{more}"
