@@ -20,6 +20,7 @@ from compliance.readers.gpkg_hidden import hidden_tables
 from compliance.readers.gpkg_sql import gpkg_catalogue
 from compliance.readers.jsonfg_places import geometries_off_their_place
 from compliance.readers.kml_images import read_kml_extras
+from compliance.readers.mbtiles_tiles import mbtiles_unread_vector_tiles
 from compliance.readers.mif_unread import mif_unread_text
 from compliance.readers.ogr_layers import (
     ogr_layers,
@@ -165,6 +166,8 @@ def _read_beside(source: OgrVectorSource, path: Path, upload: UploadScope | None
             source.layers = layers = [*layers, *hidden.layers]
             source.unread_geometries += hidden.unread
             source.table_rows.update(hidden.rows)
+    if driver == "MBTiles" and path.is_file():
+        source.unread_tables = mbtiles_unread_vector_tiles(path, source.metadata)
     if driver == "ESRI Shapefile" and path.is_file():
         # ArcGIS's metadata beside it, read as a metadata document (a declared scale).
         for name in (f"{path.name}.xml", f"{path.name}.XML"):

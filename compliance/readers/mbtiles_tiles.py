@@ -5,7 +5,8 @@ few overviews below it, over the extent its ``bounds`` give: tiles at a finer le
 0.3 m orthophoto kept under a ``maxzoom`` of 1.2 m) or outside the bounds are in the
 file but in no reader's view of it, and one statement (or an edited ``maxzoom``) shows
 them to whoever receives the file. Levels coarser than GDAL's overviews are not named:
-a web map's pyramid holds them down to zoom 0. The levels GDAL opened are told
+a web map's pyramid holds them down to zoom 0. Vector tiles alike: GDAL reads the
+layers at one zoom level (``maxzoom``), and finer tiles hold finer geometry. The levels GDAL opened are told
 from the raster it describes (its pixel size, tile size and overview count), not from
 the metadata read again, so what is compared is what was measured.
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from compliance.readers.gpkg_sql import gpkg_rows
 
-__all__ = ["mbtiles_unread_tiles"]
+__all__ = ["mbtiles_unread_tiles", "mbtiles_unread_vector_tiles"]
 
 _WORLD = 40075016.68557849  # Web Mercator's width, metres: zoom 0 is one tile across it
 _HALF = _WORLD / 2
@@ -35,7 +36,7 @@ def mbtiles_unread_tiles(
     bounds: tuple[float, float, float, float],
     overviews: int,
 ) -> list[str]:
-    """The tiles of the MBTiles file at ``path`` that the raster GDAL opened does not
+    """The tiles of the MBTiles raster at ``path`` that the raster GDAL opened does not
     show, said in words (``tiles: why``): ``tile``, its tile side in pixels; ``pixel``,
     its pixel size and ``bounds`` its extent, in Web Mercator metres; ``overviews``, how
     many levels below its own it serves."""
@@ -43,23 +44,39 @@ def mbtiles_unread_tiles(
     if not math.isfinite(exact) or abs(exact - round(exact)) > 1e-6:
         return [f"tiles: the raster's pixels ({pixel:g} m) are no zoom level of its tiles"]
     finest = round(exact)
-    coarsest = finest - overviews
-    levels = [row[0] for row in gpkg_rows(path, "SELECT DISTINCT zoom_level FROM tiles")]
+    found, levels = _levels_past(path, finest)
     # Levels below the coarsest GDAL serves are a web map's pyramid (GDAL serves a few
     # overviews whatever ``minzoom`` says): coarser than what was measured, not finer.
-    whole = [z for z in levels if isinstance(z, int) and 0 <= z <= _MOST_ZOOM]
+    served = [z for z in levels if finest - overviews <= z <= finest]
+    beyond = [z for z in served if _any_outside(path, z, bounds)]
+    if beyond:
+        found.append(f"tiles: tiles at {_said(beyond)} outside the extent GDAL opens")
+    return found
+
+
+def mbtiles_unread_vector_tiles(path: Path, metadata: dict[str, str]) -> list[str]:
+    """The vector tiles of the MBTiles file at ``path`` finer than the zoom level GDAL
+    reads its layers at (its ``ZOOM_LEVEL`` metadata item, the file's ``maxzoom``)."""
+    try:
+        finest = int(metadata.get("ZOOM_LEVEL", ""))
+    except ValueError:
+        return ["tiles: the zoom level GDAL reads the layers at is not known"]
+    return _levels_past(path, finest)[0]
+
+
+def _levels_past(path: Path, finest: int) -> tuple[list[str], list[int]]:
+    """Said in words, the tiles at zoom levels finer than ``finest`` or at no zoom level;
+    and the file's zoom levels up to ``finest``, ascending."""
+    levels = [row[0] for row in gpkg_rows(path, "SELECT DISTINCT zoom_level FROM tiles")]
+    whole = sorted(z for z in levels if isinstance(z, int) and 0 <= z <= _MOST_ZOOM)
     found = []
     odd = sorted((z for z in levels if z not in whole), key=str)
     if odd:
         found.append(f"tiles: tiles at {_said(odd)}, which is no zoom level GDAL opens")
-    finer = sorted(z for z in whole if z > finest)
+    finer = [z for z in whole if z > finest]
     if finer:
         found.append(f"tiles: tiles at {_said(finer)} finer than GDAL opens")
-    beyond = [z for z in whole if coarsest <= z <= finest]
-    beyond = [z for z in sorted(beyond) if _any_outside(path, z, bounds)]
-    if beyond:
-        found.append(f"tiles: tiles at {_said(beyond)} outside the extent GDAL opens")
-    return found
+    return found, [z for z in whole if z <= finest]
 
 
 def _any_outside(path: Path, zoom: int, bounds: tuple[float, float, float, float]) -> bool:

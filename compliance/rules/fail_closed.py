@@ -142,11 +142,11 @@ FINDINGS: tuple[EngineFinding, ...] = (
     EngineFinding(
         "MAPGATE-UNREAD-TABLES",
         Effect.review,
-        "Raster tables in a vector file could not be read",
+        "Tables or tiles of the file were not read",
         lambda e: bool(e.profile.unread_tables),
         lambda e: (
-            f"the file also holds raster data ({', '.join(e.profile.unread_tables)}) that was "
-            "not read: only its vector layers were checked"
+            f"the file also holds data that was not read ({', '.join(e.profile.unread_tables)}): "
+            "only what GDAL opens of it was checked"
         ),
         lambda e: {"unread_tables": e.profile.unread_tables},
     ),

@@ -5,7 +5,8 @@ US licences put on imagery of Israel), then put 0.3 m tiles (zoom 19) in the sam
 ``tiles`` table and leave the metadata's ``maxzoom`` at 17. GDAL opens the file at the
 level ``maxzoom`` names: every reader of the raster sees 1.2 m, while one statement (or
 ``maxzoom`` set to 19) shows the 0.3 m tiles. Tiles outside the metadata's ``bounds``
-are passed over the same way.
+are passed over the same way, and so are vector tiles finer than the level GDAL reads
+the layers at.
 
 Claim under test: tiles finer than the level GDAL opens, or outside the extent it opens
 at a level it serves, hold the file for review, named with their zoom levels; MBTiles
@@ -26,9 +27,12 @@ from contextlib import closing
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyogrio
 import pytest
 import rasterio
 import rasterio.shutil
+import shapely
 from rasterio.transform import from_origin
 
 from compliance import Checker, Effect
@@ -173,3 +177,36 @@ def test_tiles_at_no_zoom_level_hold_the_file(tmp_path, checker, zoom):
     path = _mbtiles(tmp_path / "tlv.mbtiles")
     _add_tiles(path, [(zoom, 0, 0)])
     _held(checker.check(path), "which is no zoom level GDAL opens")
+
+
+def _vector_mbtiles(path: Path, maxzoom: int) -> Path:
+    """200 survey points in Tel Aviv as Mapbox Vector Tiles in MBTiles, zoom 10 up to
+    ``maxzoom``, written by GDAL."""
+    rng = np.random.default_rng(11)
+    points = shapely.points(
+        TEL_AVIV[0] + rng.random(200) * 0.01, TEL_AVIV[1] - rng.random(200) * 0.01
+    )
+    table = pa.table({"id": np.arange(200), "geometry": shapely.to_wkb(points)})
+    pyogrio.write_arrow(
+        table, path, driver="MBTiles", geometry_name="geometry", geometry_type="Point",
+        crs="EPSG:4326", dataset_options={"MINZOOM": "10", "MAXZOOM": str(maxzoom)},
+    )  # fmt: skip
+    return path
+
+
+def test_finer_vector_tiles_under_a_coarser_maxzoom_hold_the_file(tmp_path, checker):
+    """The same points tiled to zoom 18 (positions to centimetres), their tiles finer
+    than 14 copied into a file tiled to 14: GDAL reads the layer at zoom 14 only."""
+    coarse = _vector_mbtiles(tmp_path / "coarse.mbtiles", 14)
+    fine = _vector_mbtiles(tmp_path / "fine.mbtiles", 18)
+    assert pyogrio.read_info(coarse)["dataset_metadata"]["ZOOM_LEVEL"] == "14"
+    assert checker.check(coarse).profile.unread_tables == []
+    with closing(sqlite3.connect(fine)) as db:
+        finer = db.execute("SELECT * FROM tiles WHERE zoom_level > 14").fetchall()
+    with closing(sqlite3.connect(coarse)) as db:
+        db.executemany("INSERT INTO tiles VALUES (?, ?, ?, ?)", finer)
+        db.commit()
+    assert {row[0] for row in finer} == {15, 16, 17, 18}
+    assert pyogrio.read_info(coarse)["dataset_metadata"]["ZOOM_LEVEL"] == "14"
+    _held(checker.check(coarse), "tiles at zoom levels 15, 16, 17, 18 finer than GDAL opens")
+    assert checker.check(fine).profile.unread_tables == []
