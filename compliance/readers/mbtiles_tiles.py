@@ -5,10 +5,12 @@ few overviews below it, over the extent its ``bounds`` give: tiles at a finer le
 0.3 m orthophoto kept under a ``maxzoom`` of 1.2 m) or outside the bounds are in the
 file but in no reader's view of it, and one statement (or an edited ``maxzoom``) shows
 them to whoever receives the file. Levels coarser than GDAL's overviews are not named:
-a web map's pyramid holds them down to zoom 0. Vector tiles alike: GDAL reads the
-layers at one zoom level (``maxzoom``), and finer tiles hold finer geometry. The levels GDAL opened are told
-from the raster it describes (its pixel size, tile size and overview count), not from
-the metadata read again, so what is compared is what was measured.
+a web map's pyramid holds them down to zoom 0. The levels GDAL opened are told from the
+raster it describes (its pixel size, tile size and overview count), not from the
+metadata read again, so what is compared is what was measured.
+
+Vector tiles alike: GDAL reads the layers at one zoom level (its ``ZOOM_LEVEL``
+metadata item, the file's ``maxzoom``), and finer tiles hold finer geometry.
 """
 
 from __future__ import annotations
