@@ -83,7 +83,7 @@ def _levels_past(path: Path, finest: int) -> tuple[list[str], list[int]]:
 
 def _any_outside(path: Path, zoom: int, bounds: tuple[float, float, float, float]) -> bool:
     """Whether a tile of ``zoom`` lies wholly outside ``bounds`` (rows count from the
-    south, as MBTiles numbers them)."""
+    south, as MBTiles numbers them), or has no column or row to place it by."""
     span = _WORLD / (1 << zoom)
     min_x, min_y, max_x, max_y = bounds
     first_column, last_column, first_row, last_row = (
@@ -98,8 +98,8 @@ def _any_outside(path: Path, zoom: int, bounds: tuple[float, float, float, float
     rows = gpkg_rows(
         path,
         f"SELECT 1 FROM tiles WHERE zoom_level = {zoom} AND (tile_column < {first_column} "
-        f"OR tile_column > {last_column} OR tile_row < {first_row} OR tile_row > {last_row}) "
-        "LIMIT 1",
+        f"OR tile_column > {last_column} OR tile_row < {first_row} OR tile_row > {last_row} "
+        "OR tile_column IS NULL OR tile_row IS NULL) LIMIT 1",
     )
     return bool(rows)
 

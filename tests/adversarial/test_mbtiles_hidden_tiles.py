@@ -210,3 +210,27 @@ def test_finer_vector_tiles_under_a_coarser_maxzoom_hold_the_file(tmp_path, chec
     assert pyogrio.read_info(coarse)["dataset_metadata"]["ZOOM_LEVEL"] == "14"
     _held(checker.check(coarse), "tiles at zoom levels 15, 16, 17, 18 finer than GDAL opens")
     assert checker.check(fine).profile.unread_tables == []
+
+
+INSIDE = "inside"  # the key of the tile at the image's middle
+
+
+@pytest.mark.parametrize(
+    ("column", "row"), [("east", INSIDE), (INSIDE, "north"), (None, INSIDE), (INSIDE, None)]
+)
+def test_tiles_without_a_place_hold_the_file(tmp_path, checker, column, row):
+    """A tile at the level GDAL opens keyed by text or by nothing (its table made
+    without GDAL's NOT NULL) in place of a column or a row number, the other key that
+    of a tile inside the extent, is placed nowhere GDAL reads."""
+    path = _mbtiles(tmp_path / "tlv.mbtiles")
+    with closing(sqlite3.connect(path)) as db:
+        db.executescript(
+            "CREATE TABLE loose (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER, "
+            "tile_data BLOB); INSERT INTO loose SELECT * FROM tiles; DROP TABLE tiles; "
+            "ALTER TABLE loose RENAME TO tiles;"
+        )
+    middle = _tile(TEL_AVIV[0] + 0.0035, TEL_AVIV[1] - 0.0035, 17)
+    column = middle[0] if column == INSIDE else column
+    row = middle[1] if row == INSIDE else row
+    _add_tiles(path, [(17, column, row)])
+    _held(checker.check(path), "tiles at zoom level 17 outside the extent GDAL opens")
