@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,12 +16,15 @@ import pyarrow as pa
 
 __all__ = [
     "RTREE_SQL",
+    "SQLITE_BIG",
     "SQLITE_CATALOGUE",
     "TILE_COLUMNS",
+    "TILE_EDGE",
     "sqlite_catalogue",
     "GpkgCatalogue",
     "gpkg_catalogue",
     "gpkg_rows",
+    "levels_said",
     "quoted",
     "rows_batch",
     "sqlite_rows",
@@ -208,7 +211,9 @@ def _unlisted_levels(
     )
     if not unlisted:
         return None
-    return f"tiles at {_levels([row[0] for row in unlisted])} that gpkg_tile_matrix does not list"
+    return (
+        f"tiles at {levels_said([row[0] for row in unlisted])} that gpkg_tile_matrix does not list"
+    )
 
 
 def _tiles_outside(db: sqlite3.Connection, table: str, levels: list[tuple[Any, ...]]) -> str | None:
@@ -238,14 +243,16 @@ def _tiles_outside(db: sqlite3.Connection, table: str, levels: list[tuple[Any, .
         try:
             span_x, span_y = float(tile_width) * float(pixel_x), float(tile_height) * float(pixel_y)
             # The columns and rows of the tiles that overlap the extent at all.
-            first_col = math.floor((min_x - tms_min_x) / span_x + _EDGE)
-            last_col = math.ceil((max_x - tms_min_x) / span_x - _EDGE) - 1
-            first_row = math.floor((tms_max_y - max_y) / span_y + _EDGE)
-            last_row = math.ceil((tms_max_y - min_y) / span_y - _EDGE) - 1
+            first_col = math.floor((min_x - tms_min_x) / span_x + TILE_EDGE)
+            last_col = math.ceil((max_x - tms_min_x) / span_x - TILE_EDGE) - 1
+            first_row = math.floor((tms_max_y - max_y) / span_y + TILE_EDGE)
+            last_row = math.ceil((tms_max_y - min_y) / span_y - TILE_EDGE) - 1
         except (ValueError, OverflowError, TypeError, ZeroDivisionError):
             outside.append(zoom)  # no extent GDAL could place the level's tiles in
             continue
-        keys = tuple(max(min(k, _BIG), -_BIG) for k in (first_col, last_col, first_row, last_row))
+        keys = tuple(
+            max(min(k, SQLITE_BIG), -SQLITE_BIG) for k in (first_col, last_col, first_row, last_row)
+        )
         if _rows(
             db,
             f"SELECT 1 FROM {quoted(table)} WHERE zoom_level = ? AND (tile_column < ? "
@@ -255,11 +262,11 @@ def _tiles_outside(db: sqlite3.Connection, table: str, levels: list[tuple[Any, .
             outside.append(zoom)
     if not outside:
         return None
-    return f"tiles at {_levels(sorted(outside))} outside the extent GDAL opens"
+    return f"tiles at {levels_said(sorted(outside))} outside the extent GDAL opens"
 
 
-_EDGE = 1e-9  # of a tile: a tile that only touches the extent's edge is outside it
-_BIG = 1 << 62  # SQLite's integers end at 2**63
+TILE_EDGE = 1e-9  # of a tile: a tile that only touches the extent's edge is outside it
+SQLITE_BIG = 1 << 62  # SQLite's integers end at 2**63
 
 
 def _atof(value: object) -> float:
@@ -269,7 +276,8 @@ def _atof(value: object) -> float:
         return 0.0
 
 
-def _levels(levels: list[Any]) -> str:
+def levels_said(levels: Sequence[Any]) -> str:
+    """Zoom levels in words, the first ten of them."""
     shown = ", ".join(str(level) for level in levels[:_SHOWN_LEVELS])
     more = " and more" if len(levels) > _SHOWN_LEVELS else ""
     return f"zoom level{'s' if len(levels) > 1 else ''} {shown}{more}"

@@ -16,18 +16,14 @@ metadata item, the file's ``maxzoom``), and finer tiles hold finer geometry.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from pathlib import Path
 
-from compliance.readers.gpkg_sql import gpkg_rows
+from compliance.readers.gpkg_sql import SQLITE_BIG, TILE_EDGE, gpkg_rows, levels_said
 
 __all__ = ["mbtiles_unread_tiles", "mbtiles_unread_vector_tiles"]
 
 _WORLD = 40075016.68557849  # Web Mercator's width, metres: zoom 0 is one tile across it
 _HALF = _WORLD / 2
-_EDGE = 1e-9  # of a tile: a tile that only touches the extent's edge is outside it
-_BIG = 1 << 62  # SQLite's integers end at 2**63
-_SHOWN = 10
 _MOST_ZOOM = 30  # Web Mercator tiles of 4 cm at the equator: no map goes further
 
 
@@ -52,7 +48,7 @@ def mbtiles_unread_tiles(
     served = [z for z in levels if finest - overviews <= z <= finest]
     beyond = [z for z in served if _any_outside(path, z, bounds)]
     if beyond:
-        found.append(f"tiles: tiles at {_said(beyond)} outside the extent GDAL opens")
+        found.append(f"tiles: tiles at {levels_said(beyond)} outside the extent GDAL opens")
     return found
 
 
@@ -74,10 +70,10 @@ def _levels_past(path: Path, finest: int) -> tuple[list[str], list[int]]:
     found = []
     odd = sorted((z for z in levels if z not in whole), key=str)
     if odd:
-        found.append(f"tiles: tiles at {_said(odd)}, which is no zoom level GDAL opens")
+        found.append(f"tiles: tiles at {levels_said(odd)}, which is no zoom level GDAL opens")
     finer = [z for z in whole if z > finest]
     if finer:
-        found.append(f"tiles: tiles at {_said(finer)} finer than GDAL opens")
+        found.append(f"tiles: tiles at {levels_said(finer)} finer than GDAL opens")
     return found, [z for z in whole if z <= finest]
 
 
@@ -87,12 +83,12 @@ def _any_outside(path: Path, zoom: int, bounds: tuple[float, float, float, float
     span = _WORLD / (1 << zoom)
     min_x, min_y, max_x, max_y = bounds
     first_column, last_column, first_row, last_row = (
-        max(min(key, _BIG), -_BIG)
+        max(min(key, SQLITE_BIG), -SQLITE_BIG)
         for key in (
-            math.floor((min_x + _HALF) / span + _EDGE),
-            math.ceil((max_x + _HALF) / span - _EDGE) - 1,
-            math.floor((min_y + _HALF) / span + _EDGE),
-            math.ceil((max_y + _HALF) / span - _EDGE) - 1,
+            math.floor((min_x + _HALF) / span + TILE_EDGE),
+            math.ceil((max_x + _HALF) / span - TILE_EDGE) - 1,
+            math.floor((min_y + _HALF) / span + TILE_EDGE),
+            math.ceil((max_y + _HALF) / span - TILE_EDGE) - 1,
         )
     )
     rows = gpkg_rows(
@@ -102,9 +98,3 @@ def _any_outside(path: Path, zoom: int, bounds: tuple[float, float, float, float
         "OR tile_column IS NULL OR tile_row IS NULL) LIMIT 1",
     )
     return bool(rows)
-
-
-def _said(levels: Sequence[object]) -> str:
-    shown = ", ".join(str(level) for level in levels[:_SHOWN])
-    more = " and more" if len(levels) > _SHOWN else ""
-    return f"zoom level{'s' if len(levels) > 1 else ''} {shown}{more}"
