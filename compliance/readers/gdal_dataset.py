@@ -31,15 +31,16 @@ from pyogrio._io import FIELD_TYPES
 from pyogrio.errors import DataLayerError, DataSourceError
 from pyogrio.util import vsi_path
 
+from compliance.readers.gdal_errors import GdalErrors
 from compliance.readers.gdal_library import gdal_library
 from compliance.readers.pyogrio_dataset import PyogrioDataset
 
 __all__ = ["VectorDataset", "open_vector"]
 
 _OF_VECTOR, _OF_VERBOSE_ERROR = 0x04, 0x40
-_CE_FAILURE = 3
 _OLC_STRINGS_AS_UTF8 = b"StringsAsUTF8"
 _OGRERR_NONE = 0
+_SAID = 300  # characters of GDAL's messages kept: one per failed feature may follow
 # OFTString, OFTStringList, OFTWideString, OFTBinary: the fields that can hold geometry text.
 _TEXT_FIELD_TYPES = frozenset({4, 5, 6, 8})
 # Drivers pyogrio reads as UTF-8 whatever their layers say (its ``detect_encoding``).
@@ -57,44 +58,6 @@ class _ArrowArrayStream(ctypes.Structure):
     ]
 
 
-_failures = threading.local()
-
-
-@ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_int, ctypes.c_char_p)
-def _record_error(err_class: int, err_no: int, message: bytes | None) -> None:
-    """GDAL's failures in this thread, in order, as pyogrio's handler words them; warnings
-    are dropped (pyogrio's become Python warnings, which the readers silence)."""
-    if err_class == _CE_FAILURE:
-        try:
-            text = (message or b"").decode("utf-8").replace("`", "'").replace("\n", " ")
-        except UnicodeDecodeError:
-            text = f"Could not decode error message to UTF-8. Raw error: {message!r}"
-        _failures.stack.append(text)
-
-
-class _Errors:
-    """GDAL's failures during a block, raised as pyogrio raises them: the last first, the
-    earlier ones after it, joined by '; '."""
-
-    def __init__(self, lib: ctypes.CDLL) -> None:
-        self.lib = lib
-
-    def __enter__(self) -> _Errors:
-        _failures.stack = []
-        self.lib.CPLErrorReset()
-        self.lib.CPLPushErrorHandler(_record_error)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.lib.CPLPopErrorHandler()
-        self.lib.CPLErrorReset()
-
-    @staticmethod
-    def message() -> str | None:
-        stack: list[str] = _failures.stack
-        return "; ".join(reversed(stack)) if stack else None
-
-
 def _text(value: bytes | None, encoding: str = "UTF-8") -> str:
     return "" if value is None else value.decode(encoding)
 
@@ -108,6 +71,8 @@ class VectorDataset:
         self._lock = threading.Lock()  # one GDAL call on the dataset at a time
         # Streams not yet released: GDAL's must go before their dataset does.
         self._readers: list[pa.RecordBatchReader] = []
+        # What GDAL failed to read while streaming a layer, said in words.
+        self.failures: list[str] = []
         lib_driver = lib.GDALGetDatasetDriver(handle)
         if not lib_driver:
             lib.GDALClose(handle)
@@ -134,7 +99,7 @@ class VectorDataset:
 
     def _layer(self, layer: str | int) -> int:
         self._require_open()
-        with _Errors(self._lib) as errors:
+        with GdalErrors(self._lib) as errors:
             if isinstance(layer, str):
                 found = self._lib.GDALDatasetGetLayerByName(self._handle, layer.encode())
             else:
@@ -294,7 +259,7 @@ class VectorDataset:
             c_options = (ctypes.c_char_p * (len(options) + 1))(*options, None)
             lib.OGR_L_ResetReading(found)
             stream = _ArrowArrayStream()
-            with _Errors(lib) as errors:
+            with GdalErrors(lib) as errors:
                 opened = lib.OGR_L_GetArrowStream(found, ctypes.byref(stream), c_options)
             if not opened:
                 raise DataLayerError(
@@ -311,6 +276,31 @@ class VectorDataset:
             reader.close()
             self._readers = [r for r in self._readers if r is not reader]
 
+    def _whole(self, reader: pa.RecordBatchReader, layer: str) -> Iterator[pa.RecordBatch]:
+        """The stream's batches; GDAL's failures while reading them go to ``failures``.
+        Its generic stream ends at the first feature its driver fails to read, as if the
+        layer ended there (a PMTiles leaf directory it cannot decode), and says so only to
+        its error handler; other drivers skip the feature (a GeoJSON geometry without
+        coordinates). Either way part of the layer was not read."""
+        while True:
+            with GdalErrors(self._lib) as errors:
+                try:
+                    batch = reader.read_next_batch()
+                except StopIteration:
+                    batch = None
+                failed = errors.message()
+            if failed:
+                said = failed if len(failed) <= _SAID else failed[:_SAID] + "..."
+                self.failures.append(f"{layer}: GDAL failed while reading it ({said})")
+            if batch is None:
+                return
+            yield batch
+
+    def take_failures(self) -> list[str]:
+        """GDAL's failures while streaming the layers read so far, said in words, once."""
+        taken, self.failures = self.failures, []
+        return taken
+
     def geometry_schema(self, layer: str) -> tuple[pa.Schema, str]:
         """The layer's stream schema (its geometry fields) and its primary geometry name."""
         primary, reader = self._arrow_reader(layer, 0)
@@ -323,7 +313,7 @@ class VectorDataset:
         """The layer's features with every attribute, batch by batch (a table's rows)."""
         _, reader = self._arrow_reader(layer, batch_size, "all")
         try:
-            yield from reader
+            yield from self._whole(reader, layer)
         finally:
             self._release(reader)
 
@@ -334,7 +324,7 @@ class VectorDataset:
         primary geometry's name; the stream is released when the loop ends."""
         primary, reader = self._arrow_reader(layer, batch_size, keep or "geometry")
         try:
-            for batch in reader:
+            for batch in self._whole(reader, layer):
                 yield primary, batch
         finally:
             self._release(reader)
@@ -365,7 +355,7 @@ def open_vector(
         names = [name.encode() for name in sorted(drivers)]
         allowed = (ctypes.c_char_p * (len(names) + 1))(*names, None)
     lib.OGRSetNonLinearGeometriesEnabledFlag(0)  # as pyogrio: curves read as lines
-    with _Errors(lib) as errors:
+    with GdalErrors(lib) as errors:
         handle = lib.GDALOpenEx(
             os.fsencode(target), _OF_VECTOR | _OF_VERBOSE_ERROR, allowed, c_options, None
         )

@@ -46,6 +46,10 @@ class PyogrioDataset:
                 return names
             names.append(str(info["layer_name"]))
 
+    def take_failures(self) -> list[str]:
+        """None: pyogrio's streams keep GDAL's failures to its own handler."""
+        return []
+
     def geometry_schema(self, layer: str) -> tuple[pa.Schema, str]:
         with pyogrio.open_arrow(
             self.path, layer=layer, columns=[], use_pyarrow=True, **self.options

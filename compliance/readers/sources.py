@@ -323,6 +323,7 @@ class OgrVectorSource(VectorSource):
                 yield from self.dataset.attribute_batches(name, BATCH_SIZE)
         except (*_READ_ERRORS, sqlite3.Error) as exc:
             raise UnreadableDataset(f"table {layer.name!r} cannot be read: {exc}") from exc
+        self.unread_geometries += self.dataset.take_failures()
 
     def wkb_batches(
         self, layer: LayerInfo, text: TextSink | None = None, fields: list[str] | None = None
@@ -346,6 +347,7 @@ class OgrVectorSource(VectorSource):
                     yield record_batch.column(column)
         except _READ_ERRORS as exc:
             raise UnreadableDataset(f"layer {layer.name!r} cannot be read: {exc}") from exc
+        self.unread_geometries += self.dataset.take_failures()
 
 
 @dataclass
