@@ -30,6 +30,7 @@ from compliance.readers.ogr_layers import (
 from compliance.readers.osm_pbf_unread import pbf_unread_text
 from compliance.readers.osm_unread import OsmUnreadText
 from compliance.readers.outside_features import georss_unread
+from compliance.readers.pmtiles_tiles import pmtiles_unread_tiles
 from compliance.readers.pyogrio_dataset import PyogrioDataset
 from compliance.readers.rasters import gpkg_rasters, read_raster
 from compliance.readers.sources import LayerInfo, OgrVectorSource, RasterSource, VectorSource
@@ -168,6 +169,8 @@ def _read_beside(source: OgrVectorSource, path: Path, upload: UploadScope | None
             source.table_rows.update(hidden.rows)
     if driver == "MBTiles" and path.is_file():
         source.unread_tables = mbtiles_unread_vector_tiles(path, source.metadata)
+    if driver == "PMTiles" and path.is_file():
+        source.unread_tables = pmtiles_unread_tiles(path, source.metadata)
     if driver == "ESRI Shapefile" and path.is_file():
         # ArcGIS's metadata beside it, read as a metadata document (a declared scale).
         for name in (f"{path.name}.xml", f"{path.name}.XML"):

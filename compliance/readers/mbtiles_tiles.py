@@ -16,11 +16,12 @@ metadata item, the file's ``maxzoom``), and finer tiles hold finer geometry.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 from compliance.readers.gpkg_sql import SQLITE_BIG, TILE_EDGE, gpkg_rows, levels_said
 
-__all__ = ["mbtiles_unread_tiles", "mbtiles_unread_vector_tiles"]
+__all__ = ["levels_past", "mbtiles_unread_tiles", "mbtiles_unread_vector_tiles"]
 
 _WORLD = 40075016.68557849  # Web Mercator's width, metres: zoom 0 is one tile across it
 _HALF = _WORLD / 2
@@ -42,7 +43,7 @@ def mbtiles_unread_tiles(
     if not math.isfinite(exact) or abs(exact - round(exact)) > 1e-6:
         return [f"tiles: the raster's pixels ({pixel:g} m) are no zoom level of its tiles"]
     finest = round(exact)
-    found, levels = _levels_past(path, finest)
+    found, levels = levels_past(_levels(path), finest)
     # Levels below the coarsest GDAL serves are a web map's pyramid (GDAL serves a few
     # overviews whatever ``minzoom`` says): coarser than what was measured, not finer.
     served = [z for z in levels if finest - overviews <= z <= finest]
@@ -59,13 +60,17 @@ def mbtiles_unread_vector_tiles(path: Path, metadata: dict[str, str]) -> list[st
         finest = int(metadata.get("ZOOM_LEVEL", ""))
     except ValueError:
         return ["tiles: the zoom level GDAL reads the layers at is not known"]
-    return _levels_past(path, finest)[0]
+    return levels_past(_levels(path), finest)[0]
 
 
-def _levels_past(path: Path, finest: int) -> tuple[list[str], list[int]]:
-    """Said in words, the tiles at zoom levels finer than ``finest`` or at no zoom level;
-    and the file's zoom levels up to ``finest``, ascending."""
-    levels = [row[0] for row in gpkg_rows(path, "SELECT DISTINCT zoom_level FROM tiles")]
+def _levels(path: Path) -> list[object]:
+    """The zoom levels of the tiles table, as stored (SQLite keeps any value in a column)."""
+    return [row[0] for row in gpkg_rows(path, "SELECT DISTINCT zoom_level FROM tiles")]
+
+
+def levels_past(levels: Sequence[object], finest: int) -> tuple[list[str], list[int]]:
+    """Said in words, the tiles at zoom levels of ``levels`` finer than ``finest`` (the
+    level GDAL reads) or at no zoom level; and the levels up to ``finest``, ascending."""
     whole = sorted(z for z in levels if isinstance(z, int) and 0 <= z <= _MOST_ZOOM)
     found = []
     odd = sorted((z for z in levels if z not in whole), key=str)

@@ -234,3 +234,19 @@ def test_tiles_without_a_place_hold_the_file(tmp_path, checker, column, row):
     row = middle[1] if row == INSIDE else row
     _add_tiles(path, [(17, column, row)])
     _held(checker.check(path), "tiles at zoom level 17 outside the extent GDAL opens")
+
+
+def test_a_vector_tile_outside_the_bounds_is_read_not_hidden(tmp_path, checker):
+    """GDAL reads every vector tile of its level, whatever the metadata's ``bounds`` say:
+    a copy of the file's tiles twenty tiles away is measured, so it is not named."""
+    path = _vector_mbtiles(tmp_path / "points.mbtiles", 14)
+    assert len(pyogrio.read_dataframe(path)) == 200
+    with closing(sqlite3.connect(path)) as db:
+        db.execute(
+            "INSERT INTO tiles SELECT zoom_level, tile_column + 20, tile_row + 20, tile_data "
+            "FROM tiles WHERE zoom_level = 14"
+        )
+        db.commit()
+    assert len(pyogrio.read_dataframe(path)) == 400
+    verdict = checker.check(path)
+    assert verdict.profile.unread_tables == [] and verdict.profile.feature_count >= 400
