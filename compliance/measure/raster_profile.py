@@ -196,6 +196,8 @@ def _outline(src: RasterSource, to_crs: PixelToCrs) -> BaseGeometry | None:
     if warped:
         gcps = shapely.multipoints(np.asarray(src.gcps, dtype=float)[:, 2:4])
         outline = shapely.union(outline, shapely.convex_hull(gcps))
+    if src.reach is not None:
+        outline = shapely.union(outline, shapely.box(*src.reach))
     return outline
 
 

@@ -85,7 +85,17 @@ def data_over_zones(image: RasterSource, outline: BaseGeometry, areas: AreaSet) 
         cells = _valid_cells(image, zones)
     except Exception:  # GDAL raises CPLE_* classes for corrupt blocks, bad overviews...
         return outline
-    return shapely.union_all(cells) if cells else shapely.GeometryCollection()
+    return shapely.union_all([*cells, _past_the_grid(image)])
+
+
+def _past_the_grid(image: RasterSource) -> BaseGeometry:
+    """Where the file holds pixels past the grid GDAL opens (``RasterSource.reach``): no
+    read tells what they show, so all of it counts as data."""
+    if image.reach is None:
+        return shapely.GeometryCollection()
+    t, w, h = image.transform, image.width, image.height
+    grid = shapely.Polygon([t * (0, 0), t * (w, 0), t * (w, h), t * (0, h)])
+    return shapely.difference(shapely.box(*image.reach), grid)
 
 
 def _every_pixel_valid(image: RasterSource) -> bool:

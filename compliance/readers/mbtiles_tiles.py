@@ -21,7 +21,13 @@ from pathlib import Path
 
 from compliance.readers.gpkg_sql import SQLITE_BIG, TILE_EDGE, gpkg_rows, levels_said
 
-__all__ = ["levels_past", "mbtiles_unread_tiles", "mbtiles_unread_vector_tiles"]
+__all__ = [
+    "levels_past",
+    "mbtiles_unread_tiles",
+    "mbtiles_unread_vector_tiles",
+    "tile_box",
+    "tile_span",
+]
 
 _WORLD = 40075016.68557849  # Web Mercator's width, metres: zoom 0 is one tile across it
 _HALF = _WORLD / 2
@@ -34,14 +40,14 @@ def mbtiles_unread_tiles(
     pixel: float,
     bounds: tuple[float, float, float, float],
     overviews: int,
-) -> list[str]:
+) -> tuple[list[str], list[int]]:
     """The tiles of the MBTiles raster at ``path`` that the raster GDAL opened does not
-    show, said in words (``tiles: why``): ``tile``, its tile side in pixels; ``pixel``,
-    its pixel size and ``bounds`` its extent, in Web Mercator metres; ``overviews``, how
-    many levels below its own it serves."""
+    show, said in words (``tiles: why``), and the zoom levels it serves: ``tile``, its
+    tile side in pixels; ``pixel``, its pixel size and ``bounds`` its extent, in Web
+    Mercator metres; ``overviews``, how many levels below its own it serves."""
     exact = math.log2(_WORLD / (tile * pixel)) if tile > 0 and pixel > 0 else math.nan
     if not math.isfinite(exact) or abs(exact - round(exact)) > 1e-6:
-        return [f"tiles: the raster's pixels ({pixel:g} m) are no zoom level of its tiles"]
+        return [f"tiles: the raster's pixels ({pixel:g} m) are no zoom level of its tiles"], []
     finest = round(exact)
     found, levels = levels_past(_levels(path), finest)
     # Levels below the coarsest GDAL serves are a web map's pyramid (GDAL serves a few
@@ -50,7 +56,7 @@ def mbtiles_unread_tiles(
     beyond = [z for z in served if _any_outside(path, z, bounds)]
     if beyond:
         found.append(f"tiles: tiles at {levels_said(beyond)} outside the extent GDAL opens")
-    return found
+    return found, served
 
 
 def mbtiles_unread_vector_tiles(path: Path, metadata: dict[str, str]) -> list[str]:
@@ -82,12 +88,12 @@ def levels_past(levels: Sequence[object], finest: int) -> tuple[list[str], list[
     return found, [z for z in whole if z <= finest]
 
 
-def _any_outside(path: Path, zoom: int, bounds: tuple[float, float, float, float]) -> bool:
-    """Whether a tile of ``zoom`` lies wholly outside ``bounds`` (rows count from the
-    south, as MBTiles numbers them), or has no column or row to place it by."""
+def tile_span(zoom: int, bounds: tuple[float, float, float, float]) -> tuple[int, ...]:
+    """The first and last column, and first and last row (from the south, as MBTiles
+    numbers them), of the tiles of ``zoom`` that reach into ``bounds``."""
     span = _WORLD / (1 << zoom)
     min_x, min_y, max_x, max_y = bounds
-    first_column, last_column, first_row, last_row = (
+    return tuple(
         max(min(key, SQLITE_BIG), -SQLITE_BIG)
         for key in (
             math.floor((min_x + _HALF) / span + TILE_EDGE),
@@ -96,6 +102,21 @@ def _any_outside(path: Path, zoom: int, bounds: tuple[float, float, float, float
             math.ceil((max_y + _HALF) / span - TILE_EDGE) - 1,
         )
     )
+
+
+def tile_box(zoom: int, column: int, row: int) -> tuple[float, float, float, float]:
+    """A tile's extent in Web Mercator metres (its row counted from the south)."""
+    span = _WORLD / (1 << zoom)
+    return (
+        column * span - _HALF, row * span - _HALF, (column + 1) * span - _HALF,
+        (row + 1) * span - _HALF,
+    )  # fmt: skip
+
+
+def _any_outside(path: Path, zoom: int, bounds: tuple[float, float, float, float]) -> bool:
+    """Whether a tile of ``zoom`` lies wholly outside ``bounds``, or has no column or row
+    to place it by."""
+    first_column, last_column, first_row, last_row = tile_span(zoom, bounds)
     rows = gpkg_rows(
         path,
         f"SELECT 1 FROM tiles WHERE zoom_level = {zoom} AND (tile_column < {first_column} "

@@ -12,6 +12,7 @@ from typing import Any
 from compliance.errors import UnreadableDataset
 from compliance.readers.coordinate_axes import netcdf_axis_centres
 from compliance.readers.formats import UPLOAD_RASTER_DRIVERS
+from compliance.readers.mbtiles_edges import mbtiles_reach
 from compliance.readers.mbtiles_tiles import mbtiles_unread_tiles
 from compliance.readers.pixels import open_level
 from compliance.readers.raster_sidecars import apply_sidecars
@@ -55,10 +56,11 @@ def read_raster(path: Path, reasons: list[str], upload: UploadScope | None) -> R
                 raster = _describe_raster(path, ds)
                 subdatasets = list(ds.subdatasets or [])
                 if raster.driver == "MBTiles" and path.is_file():
-                    raster.unread_tables = mbtiles_unread_tiles(
+                    raster.unread_tables, served = mbtiles_unread_tiles(
                         path, ds.block_shapes[0][1], abs(ds.res[0]), tuple(ds.bounds),
                         len(ds.overviews(1)),
                     )  # fmt: skip
+                    raster.reach = mbtiles_reach(path, served, tuple(ds.bounds))
         except UnreadableDataset:
             raise
         except Exception as exc:  # GDAL surfaces header errors lazily, from any property

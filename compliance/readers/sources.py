@@ -381,6 +381,9 @@ class RasterSource:
     # Tables of the file holding data no reader opens, each with why (a GeoPackage's tiles
     # at zoom levels its tile matrix does not list, say).
     unread_tables: list[str] = field(default_factory=list)
+    # Where its pixels reach past the grid GDAL opens, in its CRS (an MBTiles raster's
+    # edge tiles): the outline takes it in.
+    reach: tuple[float, float, float, float] | None = None
     label: str | None = None
     # The (width, height) of every band's overview levels, each size once, as GDAL serves
     # them. A level is the image's ground at another size, larger than the image too.
