@@ -17,6 +17,7 @@ import pyarrow as pa
 from compliance.errors import UnreadableDataset, UnsupportedFormat
 from compliance.readers.geoarrow_native import NATIVE_ENCODINGS, native_to_wkb
 from compliance.readers.geojson_unread import FEW_NUMBERS, json_numbers, text_numbers
+from compliance.readers.projjson_unread import projjson_unread
 from compliance.readers.sources import (
     BATCH_SIZE,
     LayerInfo,
@@ -215,12 +216,31 @@ def _metadata_numbers(schema: pa.Schema, geo: dict[str, Any]) -> list[str]:
     for column, described in dict(geo.get("columns") or {}).items():
         if isinstance(described, dict):
             foreign |= {f"{column}.{k}": v for k, v in described.items() if k not in _COLUMN_KEYS}
+            foreign |= _described_unread(column, described)
     found |= {f"geo: {k}": json_numbers(v) + len(text_numbers(v)) for k, v in foreign.items()}
     total = sum(found.values())
     if total <= FEW_NUMBERS:
         return []
     names = ", ".join(sorted(k for k, n in found.items() if n)[:5])
     return [f"{total} numbers in the file's own metadata ({names}), which no reader takes for data"]
+
+
+def _described_unread(column: str, described: dict[str, Any]) -> dict[str, Any]:
+    """What of a column's defined members no reader takes: the CRS's members PROJ does
+    not read (a PROJJSON document keeps any member), a ``bbox`` of other than 4 or 6
+    numbers; and the other members whole, since they hold names and at most one number
+    (``epoch``), so their numbers count too."""
+    found: dict[str, Any] = {}
+    for key, value in described.items():
+        if key not in _COLUMN_KEYS:
+            continue
+        if key == "crs":
+            value = projjson_unread(value) if isinstance(value, dict) else value
+        elif key == "bbox" and isinstance(value, list) and len(value) in (4, 6):
+            value = None
+        if value is not None:
+            found[f"{column}.{key}"] = value
+    return found
 
 
 def _held(value: bytes) -> int:
