@@ -16,6 +16,7 @@ taken into the reach.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -109,8 +110,6 @@ def _decoded(data: object) -> tuple[np.ndarray, np.ndarray, bool] | None:
     """A tile's pixels, its mask (nonzero: a pixel is there) and whether the mask says
     anything (an alpha band, a transparent palette entry, nodata); None when GDAL does
     not read it as a picture."""
-    import warnings
-
     from rasterio.io import MemoryFile
 
     if not isinstance(data, bytes) or not data:

@@ -22,6 +22,7 @@ from pathlib import Path
 from compliance.readers.gpkg_sql import SQLITE_BIG, TILE_EDGE, gpkg_rows, levels_said
 
 __all__ = [
+    "MOST_ZOOM",
     "levels_past",
     "mbtiles_unread_tiles",
     "mbtiles_unread_vector_tiles",
@@ -31,7 +32,7 @@ __all__ = [
 
 _WORLD = 40075016.68557849  # Web Mercator's width, metres: zoom 0 is one tile across it
 _HALF = _WORLD / 2
-_MOST_ZOOM = 30  # Web Mercator tiles of 4 cm at the equator: no map goes further
+MOST_ZOOM = 30  # Web Mercator tiles of 4 cm at the equator: no map goes further
 
 
 def mbtiles_unread_tiles(
@@ -77,7 +78,7 @@ def _levels(path: Path) -> list[object]:
 def levels_past(levels: Sequence[object], finest: int) -> tuple[list[str], list[int]]:
     """Said in words, the tiles at zoom levels of ``levels`` finer than ``finest`` (the
     level GDAL reads) or at no zoom level; and the levels up to ``finest``, ascending."""
-    whole = sorted(z for z in levels if isinstance(z, int) and 0 <= z <= _MOST_ZOOM)
+    whole = sorted(z for z in levels if isinstance(z, int) and 0 <= z <= MOST_ZOOM)
     found = []
     odd = sorted((z for z in levels if z not in whole), key=str)
     if odd:

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from pmtiles.tile import Compression, deserialize_header
 
-from compliance.readers.mbtiles_tiles import levels_past
+from compliance.readers.mbtiles_tiles import MOST_ZOOM, levels_past
 
 __all__ = ["pmtiles_unread_tiles"]
 
@@ -29,9 +29,8 @@ _HEADER = 127  # bytes: the version 3 header
 _DEEPEST = 4  # directories below the root: the specification's writers use one level
 _BUDGET = 1 << 30  # bytes of directories decoded, all of them: past a planet's
 _LARGEST = 16 << 20  # bytes of one directory, decoded: writers keep leaves near a megabyte
-_MOST_ZOOM = 30
 # The first tile id of each zoom level: level z starts after the 4**k tiles of each k < z.
-_FIRST_IDS = np.array([((1 << (2 * z)) - 1) // 3 for z in range(_MOST_ZOOM + 2)], np.uint64)
+_FIRST_IDS = np.array([((1 << (2 * z)) - 1) // 3 for z in range(MOST_ZOOM + 2)], np.uint64)
 
 
 class _Unreadable(Exception):
@@ -55,7 +54,7 @@ def pmtiles_unread_tiles(path: Path, metadata: dict[str, str]) -> list[str]:
 
 def _zoom_levels(path: Path) -> list[int]:
     """The zoom levels of the tiles the archive's directories address; a level past
-    ``_MOST_ZOOM`` stands for ids beyond any zoom level."""
+    ``MOST_ZOOM`` stands for ids beyond any zoom level."""
     with path.open("rb") as file:
         try:
             header = deserialize_header(file.read(_HEADER))
@@ -123,7 +122,7 @@ def _directory(data: bytes, levels: set[int]) -> Iterator[tuple[int, int]]:
     ids = np.cumsum(deltas, dtype=np.uint64)
     last = ids + np.maximum(runs, 1) - np.uint64(1)
     if np.any(ids[1:] < ids[:-1]) or np.any(last < ids):
-        levels.add(_MOST_ZOOM + 1)  # ids past 2**64, wrapped: a made file's, no zoom level
+        levels.add(MOST_ZOOM + 1)  # ids past 2**64, wrapped: a made file's, no zoom level
     tiles = runs > 0
     first_level, last_level = (_level(i[tiles]) for i in (ids, last))
     levels.update(np.unique(first_level).tolist())
@@ -143,5 +142,5 @@ def _directory(data: bytes, levels: set[int]) -> Iterator[tuple[int, int]]:
 
 
 def _level(ids: np.ndarray) -> np.ndarray:
-    """The zoom level of each tile id; ``_MOST_ZOOM + 1`` past any."""
+    """The zoom level of each tile id; ``MOST_ZOOM + 1`` past any."""
     return np.searchsorted(_FIRST_IDS, ids, "right") - 1
